@@ -1,0 +1,136 @@
+//! `codegen [--check]`: writes each subgraph's federation SDL to `subgraphs/<name>/schema.graphql`
+//! (straight from the schema code, no server started) and composes `supergraph.graphql` offline with
+//! `@apollo/composition` (codegen/compose.mjs). With `--check` it writes nothing and fails when
+//! either is stale.
+
+use anyhow::{Context as _, bail};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A subgraph as composed: its name, the routing URL baked into the supergraph (the router config
+/// overrides it per environment) and its SDL.
+struct SubgraphSdl {
+    name: &'static str,
+    url: &'static str,
+    sdl: String,
+}
+
+fn subgraphs() -> Vec<SubgraphSdl> {
+    vec![
+        SubgraphSdl {
+            name: "identity",
+            url: "http://127.0.0.1:4001/graphql",
+            sdl: identity::sdl(),
+        },
+        SubgraphSdl {
+            name: "catalog",
+            url: "http://127.0.0.1:4002/graphql",
+            sdl: catalog::sdl(),
+        },
+    ]
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn compose(root: &Path, subgraphs: &[SubgraphSdl]) -> anyhow::Result<String> {
+    let codegen = root.join("codegen");
+    if !codegen.join("node_modules/@apollo/composition").exists() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(&codegen)
+            .status()
+            .context("running npm ci in codegen/ (Node.js and npm are needed to compose)")?;
+        if !status.success() {
+            bail!("npm ci in codegen/ failed");
+        }
+    }
+    let input = format!(
+        "[{}]",
+        subgraphs
+            .iter()
+            .map(|s| format!(
+                r#"{{"name":{},"url":{},"sdl":{}}}"#,
+                json_string(s.name),
+                json_string(s.url),
+                json_string(&s.sdl)
+            ))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut child = Command::new("node")
+        .arg("compose.mjs")
+        .current_dir(&codegen)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("running node codegen/compose.mjs")?;
+    child
+        .stdin
+        .take()
+        .context("node stdin")?
+        .write_all(input.as_bytes())?;
+    let output = child.wait_with_output()?;
+    if !output.status.success() {
+        bail!("composition failed (see the errors above)");
+    }
+    Ok(String::from_utf8(output.stdout)?)
+}
+
+fn main() -> anyhow::Result<()> {
+    let check = std::env::args().any(|a| a == "--check");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let subgraphs = subgraphs();
+    let mut outputs: Vec<(PathBuf, String)> = subgraphs
+        .iter()
+        .map(|s| {
+            (
+                root.join("subgraphs").join(s.name).join("schema.graphql"),
+                s.sdl.clone(),
+            )
+        })
+        .collect();
+    outputs.push((root.join("supergraph.graphql"), compose(&root, &subgraphs)?));
+
+    let mut stale = Vec::new();
+    for (path, content) in &outputs {
+        let current = std::fs::read_to_string(path).unwrap_or_default();
+        if current != *content {
+            stale.push(
+                path.strip_prefix(&root)
+                    .unwrap_or(path)
+                    .display()
+                    .to_string(),
+            );
+            if !check {
+                std::fs::write(path, content)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+        }
+    }
+    match (check, stale.is_empty()) {
+        (true, false) => bail!(
+            "stale generated files: {} (run `cargo xtask codegen`)",
+            stale.join(", ")
+        ),
+        (false, false) => eprintln!("codegen: wrote {}", stale.join(", ")),
+        (_, true) => eprintln!("codegen: up to date"),
+    }
+    Ok(())
+}

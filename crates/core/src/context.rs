@@ -1,0 +1,248 @@
+//! Who is asking, for which tenant, in which locale: built once per request by the subgraph server
+//! and handed to resolvers as async-graphql request data.
+
+use crate::{ApiError, ErrorCode};
+use uuid::Uuid;
+
+/// Whether a tenant may be served.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TenantStatus {
+    /// Serving requests.
+    Active,
+    /// Every request for this tenant is refused with `TENANT_SUSPENDED`.
+    Suspended,
+}
+
+impl TenantStatus {
+    /// The database form.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Suspended => "SUSPENDED",
+        }
+    }
+
+    /// Parses the database form.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ACTIVE" => Some(Self::Active),
+            "SUSPENDED" => Some(Self::Suspended),
+            _ => None,
+        }
+    }
+}
+
+/// The tenant a request is for, as resolved from its host, headers or token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantInfo {
+    /// The tenant's id; every tenant-owned row carries it.
+    pub id: Uuid,
+    /// The tenant's slug (what `x-tenant` names).
+    pub slug: String,
+    /// ACTIVE or SUSPENDED (a suspended tenant never reaches a resolver).
+    pub status: TenantStatus,
+    /// ISO 4217 code of the tenant's default currency.
+    pub default_currency: String,
+    /// BCP 47 tag of the tenant's default locale.
+    pub default_locale: String,
+}
+
+/// A role an actor holds. Roles are checked by resolvers, never by the router.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Operates the whole platform: creates and suspends tenants.
+    PlatformAdmin,
+    /// Administers one tenant: staff, keys, settings, catalog.
+    TenantAdmin,
+    /// Works in one tenant's back office.
+    TenantStaff,
+    /// Works for one marketplace vendor of a tenant.
+    VendorUser,
+    /// Buys from a tenant's storefront.
+    Customer,
+}
+
+impl Role {
+    /// The token and database form.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::PlatformAdmin => "PLATFORM_ADMIN",
+            Self::TenantAdmin => "TENANT_ADMIN",
+            Self::TenantStaff => "TENANT_STAFF",
+            Self::VendorUser => "VENDOR_USER",
+            Self::Customer => "CUSTOMER",
+        }
+    }
+
+    /// Parses the token and database form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::PlatformAdmin,
+            Self::TenantAdmin,
+            Self::TenantStaff,
+            Self::VendorUser,
+            Self::Customer,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+}
+
+/// The party making a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// No credentials at all.
+    Anonymous,
+    /// A storefront presenting a publishable API key: anonymous, read-only, one tenant.
+    Storefront {
+        /// The publishable key's id.
+        key_id: Uuid,
+    },
+    /// A signed-in user (customer, staff or platform admin), from a verified access token.
+    User {
+        /// The user's id.
+        user_id: Uuid,
+        /// The user's roles in the token's tenant.
+        roles: Vec<Role>,
+    },
+    /// A server presenting a secret API key: acts as tenant staff of its tenant.
+    Service {
+        /// The secret key's id.
+        key_id: Uuid,
+    },
+}
+
+/// Everything a resolver needs to know about the request it serves.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The selected tenant, if any.
+    pub tenant: Option<TenantInfo>,
+    /// Who is calling.
+    pub actor: Actor,
+    /// The requested locale (`accept-language`'s first tag), if any.
+    pub locale: Option<String>,
+    /// The request id: the caller's `x-request-id`, or one made up for this request.
+    pub request_id: String,
+}
+
+impl RequestContext {
+    /// An anonymous context with no tenant (used by tests and tools).
+    pub fn anonymous(request_id: impl Into<String>) -> Self {
+        Self {
+            tenant: None,
+            actor: Actor::Anonymous,
+            locale: None,
+            request_id: request_id.into(),
+        }
+    }
+
+    /// The selected tenant, or `TENANT_REQUIRED`.
+    pub fn tenant(&self) -> Result<&TenantInfo, ApiError> {
+        self.tenant.as_ref().ok_or_else(ApiError::tenant_required)
+    }
+
+    /// The roles the actor holds (a secret API key counts as tenant staff).
+    pub fn roles(&self) -> &[Role] {
+        match &self.actor {
+            Actor::User { roles, .. } => roles,
+            Actor::Service { .. } => &[Role::TenantStaff],
+            Actor::Anonymous | Actor::Storefront { .. } => &[],
+        }
+    }
+
+    /// Whether the actor holds `role`.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles().contains(&role)
+    }
+
+    /// The signed-in user's id, or `UNAUTHENTICATED`.
+    pub fn user_id(&self) -> Result<Uuid, ApiError> {
+        match &self.actor {
+            Actor::User { user_id, .. } => Ok(*user_id),
+            _ => Err(ApiError::unauthenticated("sign in first")),
+        }
+    }
+
+    /// Succeeds when the actor holds one of `roles`: `UNAUTHENTICATED` for anonymous callers and
+    /// storefront keys, `FORBIDDEN` for everyone else. A platform admin passes every check.
+    pub fn require_any(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if self.has_role(Role::PlatformAdmin) || roles.iter().any(|r| self.has_role(*r)) {
+            return Ok(());
+        }
+        match self.actor {
+            Actor::Anonymous | Actor::Storefront { .. } => {
+                Err(ApiError::unauthenticated("sign in first"))
+            }
+            Actor::User { .. } | Actor::Service { .. } => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "your role does not allow this",
+            )),
+        }
+    }
+
+    /// Succeeds for tenant admins, tenant staff, secret keys and platform admins.
+    pub fn require_staff(&self) -> Result<(), ApiError> {
+        self.require_any(&[Role::TenantAdmin, Role::TenantStaff])
+    }
+
+    /// Whether the caller may see unpublished, private back-office data.
+    pub fn is_staff(&self) -> bool {
+        self.require_staff().is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(roles: &[Role]) -> RequestContext {
+        RequestContext {
+            actor: Actor::User {
+                user_id: Uuid::nil(),
+                roles: roles.to_vec(),
+            },
+            ..RequestContext::anonymous("t")
+        }
+    }
+
+    #[test]
+    fn role_checks_distinguish_anonymous_from_forbidden() {
+        let anon = RequestContext::anonymous("t");
+        assert_eq!(
+            anon.require_staff().unwrap_err().code,
+            ErrorCode::Unauthenticated
+        );
+        assert_eq!(
+            user(&[Role::Customer]).require_staff().unwrap_err().code,
+            ErrorCode::Forbidden
+        );
+        assert!(user(&[Role::TenantStaff]).require_staff().is_ok());
+        assert!(
+            user(&[Role::PlatformAdmin])
+                .require_any(&[Role::TenantAdmin])
+                .is_ok()
+        );
+        let service = RequestContext {
+            actor: Actor::Service {
+                key_id: Uuid::nil(),
+            },
+            ..anon
+        };
+        assert!(service.require_staff().is_ok());
+        assert!(service.require_any(&[Role::TenantAdmin]).is_err());
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for role in [
+            Role::PlatformAdmin,
+            Role::TenantAdmin,
+            Role::TenantStaff,
+            Role::VendorUser,
+            Role::Customer,
+        ] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("ROOT"), None);
+    }
+}

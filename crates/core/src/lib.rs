@@ -1,0 +1,14 @@
+//! The vocabulary every CityOS subgraph shares: who is asking ([`context`]), how a request fails
+//! ([`error`]), how entities are named ([`ids`]), how amounts are held ([`money`]) and how lists are
+//! paged ([`paging`]).
+
+pub mod context;
+pub mod error;
+pub mod ids;
+pub mod money;
+pub mod outcome;
+pub mod paging;
+
+pub use context::{Actor, RequestContext, Role, TenantInfo, TenantStatus};
+pub use error::{ApiError, ApiResult, ErrorCode};
+pub use outcome::{Failure, Outcome, UserError};

@@ -1,0 +1,169 @@
+//! Money: an integer amount in a currency's minor units plus its ISO 4217 code. Never floats.
+
+use std::fmt;
+
+/// ISO 4217 codes this platform accepts, with the number of minor-unit digits of each.
+/// Kept as a table (not a free-form string) so a typo such as `SRA` is refused at the boundary.
+const CURRENCIES: &[(&str, u8)] = &[
+    ("AED", 2),
+    ("AUD", 2),
+    ("BHD", 3),
+    ("BRL", 2),
+    ("CAD", 2),
+    ("CHF", 2),
+    ("CNY", 2),
+    ("DKK", 2),
+    ("EGP", 2),
+    ("EUR", 2),
+    ("GBP", 2),
+    ("HKD", 2),
+    ("IDR", 2),
+    ("INR", 2),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("MAD", 2),
+    ("MXN", 2),
+    ("MYR", 2),
+    ("NOK", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PKR", 2),
+    ("QAR", 2),
+    ("SAR", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("TRY", 2),
+    ("USD", 2),
+    ("ZAR", 2),
+];
+
+/// A validated ISO 4217 currency code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Currency {
+    code: &'static str,
+    minor_digits: u8,
+}
+
+/// The code is not an ISO 4217 currency this platform supports.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a supported ISO 4217 currency code")]
+pub struct UnknownCurrency(pub String);
+
+impl Currency {
+    /// Parses a code such as `SAR`; case-insensitive, surrounding spaces ignored.
+    pub fn parse(code: &str) -> Result<Self, UnknownCurrency> {
+        let upper = code.trim().to_ascii_uppercase();
+        CURRENCIES
+            .iter()
+            .find(|(c, _)| *c == upper)
+            .map(|&(code, minor_digits)| Self { code, minor_digits })
+            .ok_or_else(|| UnknownCurrency(code.to_owned()))
+    }
+
+    /// The three-letter code.
+    pub fn code(self) -> &'static str {
+        self.code
+    }
+
+    /// How many digits the minor unit has (2 for SAR, 0 for JPY, 3 for KWD).
+    pub fn minor_digits(self) -> u8 {
+        self.minor_digits
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code)
+    }
+}
+
+/// An amount of money in minor units (halalas, cents).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Money {
+    /// Minor units; negative for credits.
+    pub amount: i64,
+    /// The currency the amount is in.
+    pub currency: Currency,
+}
+
+impl Money {
+    /// `amount` minor units of `currency`.
+    pub fn new(amount: i64, currency: Currency) -> Self {
+        Self { amount, currency }
+    }
+
+    /// The sum, or `None` on overflow or mixed currencies.
+    pub fn checked_add(self, other: Self) -> Option<Self> {
+        (self.currency == other.currency).then_some(())?;
+        Some(Self::new(
+            self.amount.checked_add(other.amount)?,
+            self.currency,
+        ))
+    }
+}
+
+impl fmt::Display for Money {
+    /// `12.50 SAR`, `1500 JPY`, `1.250 KWD`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = u32::from(self.currency.minor_digits);
+        let sign = if self.amount < 0 { "-" } else { "" };
+        let abs = self.amount.unsigned_abs();
+        if digits == 0 {
+            return write!(f, "{sign}{abs} {}", self.currency);
+        }
+        let scale = 10u64.pow(digits);
+        write!(
+            f,
+            "{sign}{}.{:0width$} {}",
+            abs / scale,
+            abs % scale,
+            self.currency,
+            width = digits as usize
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_known_codes_case_insensitively() {
+        assert_eq!(Currency::parse(" sar ").unwrap().code(), "SAR");
+        assert_eq!(Currency::parse("KWD").unwrap().minor_digits(), 3);
+        assert!(Currency::parse("SRA").is_err());
+        assert!(Currency::parse("").is_err());
+    }
+
+    #[test]
+    fn formats_by_minor_digits() {
+        let sar = Currency::parse("SAR").unwrap();
+        assert_eq!(Money::new(1250, sar).to_string(), "12.50 SAR");
+        assert_eq!(Money::new(-5, sar).to_string(), "-0.05 SAR");
+        assert_eq!(
+            Money::new(1500, Currency::parse("JPY").unwrap()).to_string(),
+            "1500 JPY"
+        );
+        assert_eq!(
+            Money::new(1250, Currency::parse("KWD").unwrap()).to_string(),
+            "1.250 KWD"
+        );
+    }
+
+    #[test]
+    fn adding_refuses_mixed_currencies_and_overflow() {
+        let sar = Currency::parse("SAR").unwrap();
+        let usd = Currency::parse("USD").unwrap();
+        assert_eq!(
+            Money::new(1, sar).checked_add(Money::new(2, sar)),
+            Some(Money::new(3, sar))
+        );
+        assert_eq!(Money::new(1, sar).checked_add(Money::new(2, usd)), None);
+        assert_eq!(
+            Money::new(i64::MAX, sar).checked_add(Money::new(1, sar)),
+            None
+        );
+    }
+}

@@ -1,0 +1,167 @@
+//! PostgreSQL for CityOS subgraphs.
+//!
+//! - One database; each subgraph owns one schema and runs its own embedded migrations in it
+//!   ([`migrate`]), with its own migration history table inside that schema.
+//! - Subgraphs connect as [`APP_ROLE`], a login role that owns no table and cannot bypass row-level
+//!   security; migrations run as the database owner ([`bootstrap`] creates the application role).
+//! - Every tenant-owned table has `FORCE ROW LEVEL SECURITY` with a policy on the `app.tenant_id`
+//!   setting, which [`Database::tenant_tx`] sets with `SET LOCAL` semantics at the start of each
+//!   transaction. A query that forgets its tenant filter therefore sees no rows rather than another
+//!   tenant's.
+
+pub mod audit;
+mod migrate;
+mod url;
+
+pub use migrate::{bootstrap, migrate};
+pub use url::{app_url, with_database};
+
+pub use cityos_core::outcome::is_unique_violation;
+
+use cityos_core::ApiError;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use std::future::Future;
+use uuid::Uuid;
+
+pub use diesel_async::AsyncPgConnection as Connection;
+
+/// The login role subgraphs connect as. It owns no table, is not a superuser and cannot bypass RLS.
+pub const APP_ROLE: &str = "cityos_app";
+
+/// A pooled connection.
+pub type PooledConnection = Object<AsyncPgConnection>;
+
+/// The application's connection pool.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<AsyncPgConnection>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("status", &self.pool.status())
+            .finish()
+    }
+}
+
+/// A function run inside a transaction on a borrowed connection: write it as an async closure,
+/// `async move |conn| { ... }`.
+///
+/// Async closures cannot yet promise that their future is `Send` in a plain `AsyncFnOnce` bound,
+/// so this names the future (the same device diesel-async uses for its own transactions).
+pub trait TxFn<A, R>: AsyncFnOnce(A) -> R + FnOnce(A) -> <Self as TxFn<A, R>>::Fut {
+    /// The future the function returns.
+    type Fut: Future<Output = R>;
+}
+
+impl<F, A, Fut, R> TxFn<A, R> for F
+where
+    F: AsyncFnOnce(A) -> R + FnOnce(A) -> Fut,
+    Fut: Future<Output = R>,
+{
+    type Fut = Fut;
+}
+
+impl Database {
+    /// A pool of at most `max_size` connections to `url` (which should log in as [`APP_ROLE`]).
+    /// Connections are made lazily.
+    pub fn connect(url: &str, max_size: usize) -> anyhow::Result<Self> {
+        let mut config = ManagerConfig::default();
+        // A broken connection is detected by the failing query; a `SELECT 1` on every checkout
+        // would double the statements of a short request.
+        config.recycling_method = RecyclingMethod::Fast;
+        let manager =
+            AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+        let pool = Pool::builder(manager).max_size(max_size).build()?;
+        Ok(Self { pool })
+    }
+
+    /// A connection from the pool.
+    pub async fn conn(&self) -> Result<PooledConnection, ApiError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| ApiError::internal(format_args!("database pool: {e}")))
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        match self.pool.get().await {
+            Ok(mut conn) => diesel::sql_query("SELECT 1")
+                .execute(&mut conn)
+                .await
+                .is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Runs `f` in a transaction scoped to `tenant`: row-level security shows and accepts only
+    /// that tenant's rows. Commits when `f` succeeds, rolls back when it fails.
+    pub async fn tenant_tx<T, E, F>(&self, tenant: Uuid, f: F) -> Result<T, E>
+    where
+        F: for<'r> AsyncFnOnce(&'r mut AsyncPgConnection) -> Result<T, E>
+            + for<'r> TxFn<&'r mut AsyncPgConnection, Result<T, E>, Fut: Send>
+            + Send,
+        E: From<diesel::result::Error> + From<ApiError>,
+    {
+        let mut conn = self.conn().await?;
+        in_tenant_tx(&mut conn, tenant, f).await
+    }
+}
+
+/// Runs `f` in a transaction on `conn` with `app.tenant_id` set to `tenant` for that transaction
+/// only. `BEGIN` and the setting travel in one round trip.
+pub async fn in_tenant_tx<T, E, F>(conn: &mut AsyncPgConnection, tenant: Uuid, f: F) -> Result<T, E>
+where
+    F: for<'r> AsyncFnOnce(&'r mut AsyncPgConnection) -> Result<T, E>
+        + for<'r> TxFn<&'r mut AsyncPgConnection, Result<T, E>, Fut: Send>
+        + Send,
+    E: From<diesel::result::Error>,
+{
+    // A formatted UUID is hex digits and dashes only, so it is safe inside the literal.
+    let begin = format!("BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true)");
+    AnsiTransactionManager::begin_transaction_sql(conn, &begin).await?;
+    match f(conn).await {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn).await?;
+            Ok(value)
+        }
+        Err(error) => {
+            AnsiTransactionManager::rollback_transaction(conn).await?;
+            Err(error)
+        }
+    }
+}
+
+/// Applies a [`PageRequest`](cityos_core::paging::PageRequest) to a boxed diesel query keyed by a
+/// UUID v7 column: the key range, the direction and the fetch limit.
+///
+/// ```ignore
+/// let rows = keyset_page!(products::table.select(Product::as_select()).into_boxed(), products::id, page)
+///     .load(conn).await?;
+/// let page = page.finish(rows, |p| p.id, total);
+/// ```
+#[macro_export]
+macro_rules! keyset_page {
+    ($query:expr, $key:expr, $page:expr) => {{
+        let page: &cityos_core::paging::PageRequest = &$page;
+        let mut query = $query;
+        if let Some(after) = page.after {
+            query = query.filter($key.gt(after));
+        }
+        if let Some(before) = page.before {
+            query = query.filter($key.lt(before));
+        }
+        let query = if page.backward {
+            query.order($key.desc())
+        } else {
+            query.order($key.asc())
+        };
+        query.limit(page.fetch_limit())
+    }};
+}

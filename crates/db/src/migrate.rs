@@ -1,0 +1,70 @@
+//! Schema set-up: the application role and each subgraph's migrations in its own schema.
+
+use crate::APP_ROLE;
+use anyhow::Context as _;
+use diesel::Connection as _;
+use diesel::connection::SimpleConnection as _;
+use diesel_async::AsyncPgConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _};
+
+type SyncConnection = AsyncConnectionWrapper<AsyncPgConnection>;
+
+/// Creates [`APP_ROLE`] if it is missing (and sets its password when one is given). Runs as the
+/// database owner, once per cluster; safe to repeat.
+pub async fn bootstrap(owner_url: &str, app_password: Option<&str>) -> anyhow::Result<()> {
+    let url = owner_url.to_owned();
+    let password = app_password.map(|p| p.replace('\'', "''"));
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn =
+            SyncConnection::establish(&url).context("connecting as the database owner")?;
+        // Roles are cluster-wide; a lock keeps two starting subgraphs from racing to create it.
+        conn.batch_execute(&format!(
+            "SELECT pg_advisory_lock(hashtext('cityos.bootstrap'));
+             DO $$ BEGIN
+               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                 CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+               END IF;
+             END $$;
+             SELECT pg_advisory_unlock(hashtext('cityos.bootstrap'));"
+        ))
+        .context("creating the application role")?;
+        if let Some(p) = password {
+            conn.batch_execute(&format!("ALTER ROLE {APP_ROLE} PASSWORD '{p}'"))
+                .context("setting the application role's password")?;
+        }
+        Ok(())
+    })
+    .await?
+}
+
+/// Runs `migrations` in `schema` (created if missing) as the database owner. The migration history
+/// lives in `schema.__diesel_schema_migrations`, so subgraphs migrate independently.
+pub async fn migrate(
+    owner_url: &str,
+    schema: &'static str,
+    migrations: EmbeddedMigrations,
+) -> anyhow::Result<()> {
+    let url = owner_url.to_owned();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn =
+            SyncConnection::establish(&url).context("connecting as the database owner")?;
+        conn.batch_execute(&format!(
+            "SELECT pg_advisory_lock(hashtext('cityos.migrate.{schema}'));
+             CREATE SCHEMA IF NOT EXISTS {schema};
+             SET search_path TO {schema}, public;"
+        ))
+        .with_context(|| format!("preparing schema {schema}"))?;
+        let applied = conn
+            .run_pending_migrations(migrations)
+            .map_err(|e| anyhow::anyhow!("migrating {schema}: {e}"))?;
+        for version in applied {
+            tracing::info!(schema, %version, "migration applied");
+        }
+        conn.batch_execute(&format!(
+            "SELECT pg_advisory_unlock(hashtext('cityos.migrate.{schema}'))"
+        ))?;
+        Ok(())
+    })
+    .await?
+}

@@ -1,0 +1,123 @@
+//! HTTP routes: `POST /graphql`, `GET /health`, `GET /ready`.
+
+use crate::{ContextResolver, Platform, Subgraph};
+use async_graphql::Executor as _;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use cityos_core::{ApiError, ErrorCode};
+use std::sync::Arc;
+use subtle::ConstantTimeEq as _;
+use tracing::Instrument as _;
+
+/// The header carrying the router's shared secret.
+pub const ROUTER_SECRET_HEADER: &str = "router-authorization";
+
+/// Everything `POST /graphql` needs.
+pub struct GraphqlEndpoint<S: Subgraph> {
+    schema: S::Schema,
+    platform: Platform,
+    resolver: ContextResolver,
+    router_secret: String,
+}
+
+impl<S: Subgraph> GraphqlEndpoint<S> {
+    /// An endpoint serving `schema`, accepting only callers that present `router_secret`.
+    pub fn new(
+        schema: S::Schema,
+        platform: Platform,
+        resolver: ContextResolver,
+        router_secret: String,
+    ) -> Self {
+        Self {
+            schema,
+            platform,
+            resolver,
+            router_secret,
+        }
+    }
+}
+
+/// The axum application of a subgraph.
+pub fn app<S: Subgraph>(endpoint: Arc<GraphqlEndpoint<S>>, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/graphql", post(graphql::<S>))
+        .route("/health", get(|| async { "ok" }))
+        .route("/ready", get(ready::<S>))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(endpoint)
+}
+
+fn error_body(status: StatusCode, error: &ApiError) -> Response {
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{ "message": error.message, "extensions": { "code": error.code.as_str() } }],
+    });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn ready<S: Subgraph>(State(endpoint): State<Arc<GraphqlEndpoint<S>>>) -> Response {
+    if endpoint.platform.db.ping().await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    }
+}
+
+async fn graphql<S: Subgraph>(
+    State(endpoint): State<Arc<GraphqlEndpoint<S>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let presented = headers
+        .get(ROUTER_SECRET_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if !bool::from(presented.ct_eq(endpoint.router_secret.as_bytes())) {
+        let error = ApiError::forbidden("subgraphs are reachable only through the router");
+        return error_body(StatusCode::FORBIDDEN, &error);
+    }
+
+    let request_id = crate::context::request_id(&headers);
+    let span = tracing::info_span!("graphql", subgraph = S::NAME, request_id = %request_id, tenant.id = tracing::field::Empty);
+    async move {
+        let request: async_graphql::Request = match serde_json::from_slice(&body) {
+            Ok(request) => request,
+            Err(e) => {
+                let error = ApiError::bad_input(format!("the body is not a GraphQL request: {e}"));
+                return error_body(StatusCode::BAD_REQUEST, &error);
+            }
+        };
+        let mut ctx = match endpoint.resolver.resolve(&headers).await {
+            Ok(ctx) => ctx,
+            Err(error) => {
+                let status = if error.code == ErrorCode::Internal {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::OK
+                };
+                return error_body(status, &error);
+            }
+        };
+        ctx.request_id = request_id;
+        if let Some(tenant) = &ctx.tenant {
+            tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
+        }
+        let request = S::request_data(request, &ctx, &endpoint.platform).data(ctx);
+        let response = endpoint.schema.execute(request).await;
+        match serde_json::to_string(&response) {
+            Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+            Err(e) => error_body(StatusCode::INTERNAL_SERVER_ERROR, &ApiError::internal(e)),
+        }
+    }
+    .instrument(span)
+    .await
+}

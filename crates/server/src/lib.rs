@@ -1,0 +1,145 @@
+//! The subgraph server every CityOS subgraph runs on.
+//!
+//! A subgraph implements [`Subgraph`] (its name, port, migrations, schema and per-request data) and
+//! its `main` calls [`run`]. The server then:
+//! - migrates the subgraph's schema (as the database owner) and connects as the application role;
+//! - serves `POST /graphql` only to callers presenting the router's shared secret
+//!   (`router-authorization`), so nobody can skip the router's limits;
+//! - builds one [`RequestContext`] per request ([`context`]) and hands it to async-graphql as request
+//!   data, together with the subgraph's per-request DataLoaders;
+//! - answers `GET /health` (alive) and `GET /ready` (database reachable);
+//! - logs JSON with the request id, and drains in-flight requests on SIGINT/SIGTERM.
+
+pub mod config;
+pub mod context;
+mod http;
+pub mod telemetry;
+
+pub use config::Config;
+pub use context::ContextResolver;
+pub use http::{GraphqlEndpoint, app};
+
+use async_graphql::Executor;
+use cityos_auth::TokenKeys;
+use cityos_core::RequestContext;
+use cityos_db::Database;
+use diesel_migrations::EmbeddedMigrations;
+use std::future::Future;
+use std::sync::Arc;
+
+/// Depth limit for every subgraph schema: deeper queries are refused before they run.
+pub const MAX_QUERY_DEPTH: usize = 12;
+/// Complexity limit for every subgraph schema (each field costs 1, lists multiply by page size).
+pub const MAX_QUERY_COMPLEXITY: usize = 5_000;
+
+/// What every subgraph shares at run time.
+#[derive(Clone, Debug)]
+pub struct Platform {
+    /// The application-role connection pool.
+    pub db: Database,
+    /// The access-token keys.
+    pub keys: TokenKeys,
+}
+
+/// A domain subgraph, as the server needs to know it.
+pub trait Subgraph: Send + Sync + 'static {
+    /// The subgraph's name, as composed into the supergraph.
+    const NAME: &'static str;
+    /// The port it listens on by default.
+    const DEFAULT_PORT: u16;
+    /// Its Postgres schemas and their migrations, in the order they are applied.
+    fn migrations() -> Vec<(&'static str, EmbeddedMigrations)>;
+    /// The executable schema.
+    type Schema: Executor;
+
+    /// Builds the schema with its shared data.
+    fn schema(platform: &Platform) -> Self::Schema;
+
+    /// Adds per-request data (DataLoaders bound to this request's tenant) to a request.
+    fn request_data(
+        request: async_graphql::Request,
+        ctx: &RequestContext,
+        platform: &Platform,
+    ) -> async_graphql::Request;
+
+    /// Runs once after migrations, before serving (for example to create a configured account).
+    fn startup(platform: &Platform) -> impl Future<Output = anyhow::Result<()>> + Send {
+        let _ = platform;
+        async { Ok(()) }
+    }
+}
+
+/// Migrates every schema of `S` as the database owner (and creates the application role).
+pub async fn migrate<S: Subgraph>(config: &Config) -> anyhow::Result<()> {
+    cityos_db::bootstrap(&config.database_url, config.app_db_password.as_deref()).await?;
+    for (schema, migrations) in S::migrations() {
+        cityos_db::migrate(&config.database_url, schema, migrations).await?;
+    }
+    Ok(())
+}
+
+/// Connects the platform services from configuration.
+pub fn platform(config: &Config) -> anyhow::Result<Platform> {
+    Ok(Platform {
+        db: Database::connect(&config.app_database_url(), config.db_pool_size)?,
+        keys: config.token_keys()?,
+    })
+}
+
+/// The entry point of a subgraph binary: `serve` (the default: migrate, then serve) or `migrate`.
+pub async fn run<S: Subgraph>() -> anyhow::Result<()> {
+    telemetry::init(S::NAME);
+    let command = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "serve".to_owned());
+    let config = Config::from_env(S::DEFAULT_PORT)?;
+    match command.as_str() {
+        "migrate" => migrate::<S>(&config).await,
+        "serve" => {
+            migrate::<S>(&config).await?;
+            serve::<S>(&config).await
+        }
+        other => anyhow::bail!("unknown command `{other}`: use `serve` or `migrate`"),
+    }
+}
+
+/// Serves the subgraph until SIGINT or SIGTERM, then drains in-flight requests.
+pub async fn serve<S: Subgraph>(config: &Config) -> anyhow::Result<()> {
+    let router_secret = config.router_secret()?;
+    let platform = platform(config)?;
+    S::startup(&platform).await?;
+    let schema = S::schema(&platform);
+    let resolver = ContextResolver::new(platform.clone(), config.auth_cache_ttl);
+    let endpoint = Arc::new(GraphqlEndpoint::<S>::new(
+        schema,
+        platform,
+        resolver,
+        router_secret,
+    ));
+    let router = app(endpoint, config.max_body_bytes);
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    tracing::info!(subgraph = S::NAME, listen = %listener.local_addr()?, "subgraph listening");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!(subgraph = S::NAME, "subgraph stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

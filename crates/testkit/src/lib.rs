@@ -1,0 +1,220 @@
+//! Test support for CityOS subgraphs.
+//!
+//! [`TestDb::new`] gives each test its own database, copied from a template that is migrated once
+//! per set of migrations (the template's name carries a digest of every migration file, so editing a
+//! migration makes a new template). Tests run in parallel processes (nextest); an advisory lock on
+//! the maintenance database makes exactly one of them build a missing template.
+//!
+//! The server to use comes from `DATABASE_URL` (an owner account on a maintenance database such as
+//! `postgres`); `cargo xtask test` starts an embedded server and sets it.
+
+use anyhow::Context as _;
+use cityos_auth::TokenKeys;
+use cityos_core::{Actor, RequestContext, Role, TenantInfo, TenantStatus};
+use cityos_db::{Database, with_database};
+use cityos_server::{Platform, Subgraph};
+use diesel::sql_types::Text;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::EmbeddedMigrations;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use uuid::Uuid;
+
+/// A fresh, migrated database of one's own.
+pub struct TestDb {
+    /// Owner URL of this test's database.
+    pub owner_url: String,
+    /// Application-role URL of this test's database.
+    pub app_url: String,
+    /// The platform services (application-role pool, token keys) on it.
+    pub platform: Platform,
+}
+
+fn server_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| {
+        panic!("DATABASE_URL is not set: run the tests with `cargo xtask test`, which starts PostgreSQL")
+    })
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn digest_dir(hasher: &mut Sha256, dir: &Path) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(std::fs::DirEntry::path);
+    for entry in entries {
+        let path = entry.path();
+        hasher.update(
+            path.strip_prefix(workspace_root())
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        if path.is_dir() {
+            digest_dir(hasher, &path)?;
+        } else {
+            hasher.update(std::fs::read(&path)?);
+        }
+    }
+    Ok(())
+}
+
+fn template_name(schemas: &[(&'static str, EmbeddedMigrations)]) -> anyhow::Result<String> {
+    let mut hasher = Sha256::new();
+    for (schema, _) in schemas {
+        hasher.update(schema.as_bytes());
+    }
+    digest_dir(&mut hasher, &workspace_root().join("migrations")).context("reading migrations/")?;
+    let digest = hasher.finalize();
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    Ok(format!("cityos_tpl_{hex}"))
+}
+
+async fn exists(conn: &mut AsyncPgConnection, name: &str) -> anyhow::Result<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    let row: Found =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS found")
+            .bind::<Text, _>(name)
+            .get_result(conn)
+            .await?;
+    Ok(row.found)
+}
+
+impl TestDb {
+    /// A new database with `schemas` migrated.
+    pub async fn new(schemas: Vec<(&'static str, EmbeddedMigrations)>) -> Self {
+        Self::try_new(schemas)
+            .await
+            .unwrap_or_else(|e| panic!("test database: {e:#}"))
+    }
+
+    async fn try_new(schemas: Vec<(&'static str, EmbeddedMigrations)>) -> anyhow::Result<Self> {
+        let server = server_url();
+        let template = template_name(&schemas)?;
+        let mut admin = AsyncPgConnection::establish(&server)
+            .await
+            .context("connecting to DATABASE_URL")?;
+        diesel::sql_query("SELECT pg_advisory_lock(hashtext('cityos.testkit.template'))")
+            .execute(&mut admin)
+            .await?;
+        let built = async {
+            if !exists(&mut admin, &template).await? {
+                let building = format!("{template}_building");
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {building}"))
+                    .execute(&mut admin)
+                    .await?;
+                diesel::sql_query(format!("CREATE DATABASE {building}"))
+                    .execute(&mut admin)
+                    .await?;
+                let url = with_database(&server, &building);
+                cityos_db::bootstrap(&url, None).await?;
+                for (schema, migrations) in schemas {
+                    cityos_db::migrate(&url, schema, migrations).await?;
+                }
+                diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {template}"))
+                    .execute(&mut admin)
+                    .await?;
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        diesel::sql_query("SELECT pg_advisory_unlock(hashtext('cityos.testkit.template'))")
+            .execute(&mut admin)
+            .await?;
+        built?;
+
+        let name = format!("cityos_test_{}", Uuid::now_v7().simple());
+        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&mut admin)
+            .await?;
+        let owner_url = with_database(&server, &name);
+        let app_url = cityos_db::app_url(&owner_url, cityos_db::APP_ROLE, None);
+        let platform = Platform {
+            db: Database::connect(&app_url, 8)?,
+            keys: TokenKeys::new(Uuid::now_v7().as_bytes().repeat(2))?,
+        };
+        Ok(Self {
+            owner_url,
+            app_url,
+            platform,
+        })
+    }
+
+    /// The application-role pool.
+    pub fn db(&self) -> &Database {
+        &self.platform.db
+    }
+
+    /// Runs one GraphQL request against `schema` as `ctx`, returning the response as JSON
+    /// (`{"data": ..., "errors": [...]}`).
+    pub async fn graphql<S: Subgraph>(
+        &self,
+        schema: &S::Schema,
+        ctx: &RequestContext,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> serde_json::Value {
+        let request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(variables));
+        let request = S::request_data(request, ctx, &self.platform).data(ctx.clone());
+        let response = async_graphql::Executor::execute(schema, request).await;
+        serde_json::to_value(&response).unwrap_or_else(|e| panic!("response is not JSON: {e}"))
+    }
+}
+
+/// The context of a request from `actor` in `tenant`.
+pub fn context(tenant: Option<&TenantInfo>, actor: Actor) -> RequestContext {
+    RequestContext {
+        tenant: tenant.cloned(),
+        actor,
+        locale: None,
+        request_id: format!("test-{}", Uuid::now_v7()),
+    }
+}
+
+/// The context of a signed-in user with `roles` in `tenant`.
+pub fn user_context(tenant: Option<&TenantInfo>, user_id: Uuid, roles: &[Role]) -> RequestContext {
+    context(
+        tenant,
+        Actor::User {
+            user_id,
+            roles: roles.to_vec(),
+        },
+    )
+}
+
+/// A platform admin with no tenant selected.
+pub fn platform_admin() -> RequestContext {
+    user_context(None, Uuid::now_v7(), &[Role::PlatformAdmin])
+}
+
+/// The request-context view of a tenant row's essentials.
+pub fn tenant_info(id: Uuid, slug: &str, currency: &str, locale: &str) -> TenantInfo {
+    TenantInfo {
+        id,
+        slug: slug.to_owned(),
+        status: TenantStatus::Active,
+        default_currency: currency.to_owned(),
+        default_locale: locale.to_owned(),
+    }
+}
+
+/// Creates an empty database (no schemas: the subgraph processes under test migrate it themselves)
+/// and returns its owner URL.
+pub async fn empty_database() -> String {
+    let server = server_url();
+    let name = format!("cityos_e2e_{}", Uuid::now_v7().simple());
+    let mut admin = AsyncPgConnection::establish(&server)
+        .await
+        .unwrap_or_else(|e| panic!("connecting to DATABASE_URL: {e}"));
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|e| panic!("creating {name}: {e}"));
+    with_database(&server, &name)
+}

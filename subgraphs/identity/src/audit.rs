@@ -1,0 +1,46 @@
+//! Reading the audit log (rows are written through `cityos_db::audit::record`).
+
+use crate::schema::audit_log;
+use chrono::{DateTime, Utc};
+use cityos_core::paging::{Page, PageRequest};
+use cityos_core::{ApiError, RequestContext, Role};
+use cityos_db::Database;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+/// One audited admin action.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg))]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub actor_id: Option<Uuid>,
+    pub actor_kind: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<Uuid>,
+    pub details: serde_json::Value,
+    pub request_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The current tenant's audit log, oldest first (tenant admins).
+pub async fn list(
+    db: &Database,
+    ctx: &RequestContext,
+    page: PageRequest,
+) -> Result<Page<AuditEvent>, ApiError> {
+    ctx.require_any(&[Role::TenantAdmin])?;
+    let tenant = ctx.tenant()?.id;
+    db.tenant_tx(tenant, async move |conn| {
+        let query = audit_log::table
+            .select(AuditEvent::as_select())
+            .into_boxed();
+        let rows = cityos_db::keyset_page!(query, audit_log::id, page)
+            .load(conn)
+            .await?;
+        let total: i64 = audit_log::table.count().get_result(conn).await?;
+        Ok(page.finish(rows, |e| e.id, total))
+    })
+    .await
+}

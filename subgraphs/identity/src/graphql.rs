@@ -1,0 +1,799 @@
+//! Identity's GraphQL API: types, per-request loaders, queries and mutations.
+
+use crate::api_keys::{self, ApiKey, ApiKeyKind};
+use crate::audit::{self, AuditEvent};
+use crate::errors::{IdentityErrorCode, IdentityUserError};
+use crate::sessions::{self, Session};
+use crate::tenants::{self, NewTenant, Tenant, TenantChanges, TenantDomain};
+use crate::users::{self, NewUser, User, UserKind};
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, ID, InputObject, Json, MergedObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use cityos_auth::TokenKeys;
+use cityos_core::ids::{parse_id, to_id};
+use cityos_core::outcome::into_payload;
+use cityos_core::paging::PageRequest;
+use cityos_core::{ApiError, Outcome, RequestContext, Role, TenantStatus};
+use cityos_db::Database;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+cityos_core::connection!(TenantConnection, TenantEdge, Tenant, "tenant");
+cityos_core::connection!(UserConnection, UserEdge, User, "user");
+cityos_core::connection!(ApiKeyConnection, ApiKeyEdge, ApiKey, "API key");
+cityos_core::connection!(
+    AuditEventConnection,
+    AuditEventEdge,
+    AuditEvent,
+    "audit event"
+);
+
+fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
+    ctx.data::<RequestContext>()
+}
+
+fn db<'a>(ctx: &Context<'a>) -> &'a Database {
+    ctx.data_unchecked::<Database>()
+}
+
+fn keys<'a>(ctx: &Context<'a>) -> &'a TokenKeys {
+    ctx.data_unchecked::<TokenKeys>()
+}
+
+/// Loads tenants of the directory by id.
+pub struct TenantLoader(pub Database);
+
+impl Loader<Uuid> for TenantLoader {
+    type Value = Tenant;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Tenant>, ApiError> {
+        Ok(tenants::by_ids(&self.0, keys)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect())
+    }
+}
+
+/// Loads users of one tenant by id (one loader per request, bound to the request's tenant).
+pub struct UserLoader {
+    pub db: Database,
+    pub tenant: Uuid,
+}
+
+impl Loader<Uuid> for UserLoader {
+    type Value = User;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, User>, ApiError> {
+        Ok(users::by_ids(&self.db, self.tenant, keys.to_vec())
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect())
+    }
+}
+
+/// Whether the caller may see `tenant`: its own tenant, or any for a platform admin.
+fn may_see(ctx: &RequestContext, tenant: Uuid) -> bool {
+    ctx.has_role(Role::PlatformAdmin) || ctx.tenant.as_ref().is_some_and(|t| t.id == tenant)
+}
+
+/// A tenant: a city, brand or organisation with its own catalog, customers and staff.
+#[Object]
+impl Tenant {
+    /// The tenant's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.name
+    }
+    /// URL-safe unique name; what `x-tenant` selects.
+    async fn slug(&self) -> &str {
+        &self.slug
+    }
+    /// ACTIVE, or SUSPENDED (every request for it is refused).
+    async fn status(&self) -> TenantStatus {
+        self.parsed_status()
+    }
+    /// ISO 4217 code of the default currency.
+    async fn default_currency(&self) -> &str {
+        &self.default_currency
+    }
+    /// BCP 47 tag of the default locale; content falls back to it.
+    async fn default_locale(&self) -> &str {
+        &self.default_locale
+    }
+    /// Locales the tenant publishes content in (always includes the default).
+    async fn supported_locales(&self) -> &[String] {
+        &self.supported_locales
+    }
+    /// IANA time zone the tenant's schedules and reports use.
+    async fn timezone(&self) -> &str {
+        &self.timezone
+    }
+    /// Host names that select this tenant (staff of the tenant only).
+    async fn domains(&self, ctx: &Context<'_>) -> Result<Vec<TenantDomain>> {
+        request(ctx)?.require_staff()?;
+        Ok(tenants::domains(db(ctx), self.id).await?)
+    }
+    /// When the tenant was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// A host name that selects a tenant (for storefront domains).
+#[Object]
+impl TenantDomain {
+    /// The domain's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// Lower-case host name, e.g. `shop.dakkah.sa`.
+    async fn host(&self) -> &str {
+        &self.host
+    }
+    /// When it was added.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// A person with an account: a customer, a staff member or a platform admin.
+#[Object]
+impl User {
+    /// The user's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// Lower-cased email address; unique within the tenant.
+    async fn email(&self) -> &str {
+        &self.email
+    }
+    /// Customer, staff or platform admin.
+    async fn kind(&self) -> UserKind {
+        self.parsed_kind()
+    }
+    /// Given name.
+    async fn first_name(&self) -> Option<&str> {
+        self.first_name.as_deref()
+    }
+    /// Family name.
+    async fn last_name(&self) -> Option<&str> {
+        self.last_name.as_deref()
+    }
+    /// Roles in the tenant.
+    async fn roles(&self) -> Vec<Role> {
+        self.parsed_roles()
+    }
+    /// The tenant the account belongs to; null for platform admins.
+    async fn tenant(&self, ctx: &Context<'_>) -> Result<Option<Tenant>> {
+        let loader = ctx.data_unchecked::<DataLoader<TenantLoader>>();
+        Ok(loader.load_one(self.tenant_id).await?)
+    }
+    /// When the account was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// An API key (the key itself is shown only once, when created).
+#[Object]
+impl ApiKey {
+    /// The key's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// A name to recognise it by.
+    async fn name(&self) -> &str {
+        &self.name
+    }
+    /// PUBLISHABLE or SECRET.
+    async fn kind(&self) -> ApiKeyKind {
+        self.parsed_kind()
+    }
+    /// The key's first and last characters, to tell keys apart.
+    async fn token_hint(&self) -> &str {
+        &self.token_hint
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// When it was revoked; null while it works.
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.revoked_at
+    }
+}
+
+/// One audited admin action, from any subgraph.
+#[Object]
+impl AuditEvent {
+    /// The event's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// Who acted: a user or API key id (null when anonymous).
+    async fn actor_id(&self) -> Option<ID> {
+        self.actor_id.map(to_id)
+    }
+    /// USER, SECRET_KEY, PUBLISHABLE_KEY or ANONYMOUS.
+    async fn actor_kind(&self) -> &str {
+        &self.actor_kind
+    }
+    /// What was done, as `entity.verb` (`product.create`).
+    async fn action(&self) -> &str {
+        &self.action
+    }
+    /// The type of the entity acted on.
+    async fn entity_type(&self) -> &str {
+        &self.entity_type
+    }
+    /// The id of the entity acted on.
+    async fn entity_id(&self) -> Option<ID> {
+        self.entity_id.map(to_id)
+    }
+    /// Action-specific details.
+    async fn details(&self) -> Json<serde_json::Value> {
+        Json(self.details.clone())
+    }
+    /// The request it happened in, to find its logs.
+    async fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+    /// When it happened.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// Identity's queries.
+#[derive(Default)]
+pub struct IdentityQuery;
+
+#[Object]
+impl IdentityQuery {
+    /// Who is calling: the signed-in user (customer, staff or platform admin), or null for
+    /// anonymous callers and API keys.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let rc = request(ctx)?;
+        let Ok(user_id) = rc.user_id() else {
+            return Ok(None);
+        };
+        let tenant = rc
+            .tenant
+            .as_ref()
+            .map_or(cityos_server::context::PLATFORM_TENANT_ID, |t| t.id);
+        let found = users::by_ids(db(ctx), tenant, vec![user_id]).await?;
+        Ok(found.into_iter().next())
+    }
+
+    /// A tenant by slug: the selected tenant itself, or any tenant for platform admins.
+    async fn tenant(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Tenant>> {
+        let rc = request(ctx)?;
+        Ok(tenants::by_slug(db(ctx), &slug)
+            .await?
+            .filter(|t| may_see(rc, t.id)))
+    }
+
+    /// The tenant this request selected (by host, `x-tenant`, publishable key or token).
+    async fn current_tenant(&self, ctx: &Context<'_>) -> Result<Option<Tenant>> {
+        let id = request(ctx)?.tenant()?.id;
+        Ok(ctx
+            .data_unchecked::<DataLoader<TenantLoader>>()
+            .load_one(id)
+            .await?)
+    }
+
+    /// All tenants (platform admins).
+    async fn tenants(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<TenantConnection> {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        Ok(tenants::list(db(ctx), request(ctx)?, page).await?.into())
+    }
+
+    /// The current tenant's users (tenant staff).
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<UserConnection> {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        Ok(users::list(db(ctx), request(ctx)?, page).await?.into())
+    }
+
+    /// The current tenant's API keys (tenant admins).
+    async fn api_keys(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ApiKeyConnection> {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        Ok(api_keys::list(db(ctx), request(ctx)?, page).await?.into())
+    }
+
+    /// The current tenant's audit log, oldest first (tenant admins).
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<AuditEventConnection> {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        Ok(audit::list(db(ctx), request(ctx)?, page).await?.into())
+    }
+
+    /// Resolves `Tenant` references from other subgraphs.
+    #[graphql(entity)]
+    async fn find_tenant_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Tenant>> {
+        let id = parse_id(&id)?;
+        if !may_see(request(ctx)?, id) {
+            return Ok(None);
+        }
+        Ok(ctx
+            .data_unchecked::<DataLoader<TenantLoader>>()
+            .load_one(id)
+            .await?)
+    }
+
+    /// Resolves `User` references from other subgraphs (within the request's tenant).
+    #[graphql(entity)]
+    async fn find_user_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
+        let id = parse_id(&id)?;
+        let Ok(loader) = ctx.data::<DataLoader<UserLoader>>() else {
+            return Ok(None);
+        };
+        Ok(loader.load_one(id).await?)
+    }
+}
+
+/// The first tenant admin, created with the tenant.
+#[derive(InputObject)]
+pub struct TenantAdminInput {
+    /// Email address to sign in with.
+    pub email: String,
+    /// Password, 8 to 128 characters.
+    pub password: String,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+}
+
+/// A new tenant.
+#[derive(InputObject)]
+pub struct TenantCreateInput {
+    /// Display name, 1 to 200 characters.
+    pub name: String,
+    /// Unique URL-safe name: lower-case letters, digits, inner hyphens, 1 to 63 characters.
+    pub slug: String,
+    /// ISO 4217 code of the default currency, e.g. `SAR`.
+    pub default_currency: String,
+    /// BCP 47 tag of the default locale, e.g. `ar`.
+    pub default_locale: String,
+    /// Other locales the tenant publishes content in.
+    pub supported_locales: Option<Vec<String>>,
+    /// IANA time zone, e.g. `Asia/Riyadh`.
+    pub timezone: String,
+    /// The first tenant admin.
+    pub admin: TenantAdminInput,
+}
+
+/// The result of `tenantCreate`.
+#[derive(SimpleObject)]
+pub struct TenantCreatePayload {
+    /// The new tenant; null when refused.
+    pub tenant: Option<Tenant>,
+    /// The tenant's first admin; null when refused.
+    pub admin: Option<User>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<IdentityUserError>,
+}
+
+/// Changes to a tenant; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct TenantUpdateInput {
+    /// The tenant to change.
+    pub id: ID,
+    /// New display name.
+    pub name: Option<String>,
+    /// ACTIVE or SUSPENDED (platform admins only).
+    pub status: Option<TenantStatus>,
+    /// New default locale (must be supported).
+    pub default_locale: Option<String>,
+    /// New supported locales.
+    pub supported_locales: Option<Vec<String>>,
+    /// New IANA time zone.
+    pub timezone: Option<String>,
+}
+
+/// The result of `tenantUpdate`.
+#[derive(SimpleObject)]
+pub struct TenantUpdatePayload {
+    /// The tenant as changed; null when refused.
+    pub tenant: Option<Tenant>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<IdentityUserError>,
+}
+
+/// A host name to add to the current tenant.
+#[derive(InputObject)]
+pub struct TenantDomainAddInput {
+    /// Host name, e.g. `shop.dakkah.sa`.
+    pub host: String,
+}
+
+/// A host name to remove from the current tenant.
+#[derive(InputObject)]
+pub struct TenantDomainRemoveInput {
+    /// The domain's id.
+    pub id: ID,
+}
+
+/// The result of `tenantDomainAdd` and `tenantDomainRemove`.
+#[derive(SimpleObject)]
+pub struct TenantDomainPayload {
+    /// The domain added or removed; null when refused.
+    pub domain: Option<TenantDomain>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<IdentityUserError>,
+}
+
+/// A customer signing up on the selected tenant's storefront.
+#[derive(InputObject)]
+pub struct CustomerSignUpInput {
+    /// Email address; unique within the tenant, case-insensitive.
+    pub email: String,
+    /// Password, 8 to 128 characters.
+    pub password: String,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+}
+
+/// Credentials to sign in with.
+#[derive(InputObject)]
+pub struct SignInInput {
+    /// Email address.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A refresh token to use up.
+#[derive(InputObject)]
+pub struct TokenRefreshInput {
+    /// The refresh token from the last sign-in or refresh.
+    pub refresh_token: String,
+}
+
+/// The session to end.
+#[derive(InputObject)]
+pub struct SignOutInput {
+    /// The session's current refresh token.
+    pub refresh_token: String,
+}
+
+/// A session: what sign-up, sign-in and refresh return.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Bearer token for `authorization`, valid for 15 minutes; null when refused.
+    pub access_token: Option<String>,
+    /// When the access token expires.
+    pub access_token_expires_at: Option<DateTime<Utc>>,
+    /// Single-use token for `tokenRefresh`, valid for 30 days; null when refused.
+    pub refresh_token: Option<String>,
+    /// The signed-in user; null when refused.
+    pub user: Option<User>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<IdentityUserError>,
+}
+
+impl AuthPayload {
+    fn from_outcome(outcome: Outcome<Session, IdentityErrorCode>) -> Result<Self, ApiError> {
+        let (session, user_errors) = into_payload(outcome)?;
+        Ok(match session {
+            Some(s) => Self {
+                access_token: Some(s.access_token),
+                access_token_expires_at: Some(s.access_token_expires_at),
+                refresh_token: Some(s.refresh_token),
+                user: Some(s.user),
+                user_errors,
+            },
+            None => Self {
+                access_token: None,
+                access_token_expires_at: None,
+                refresh_token: None,
+                user: None,
+                user_errors,
+            },
+        })
+    }
+}
+
+/// The result of `signOut`.
+#[derive(SimpleObject)]
+pub struct SignOutPayload {
+    /// Whether the session was ended.
+    pub signed_out: bool,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<IdentityUserError>,
+}
+
+/// A new staff member of the current tenant.
+#[derive(InputObject)]
+pub struct StaffCreateInput {
+    /// Email address; unique within the tenant, case-insensitive.
+    pub email: String,
+    /// Password, 8 to 128 characters.
+    pub password: String,
+    /// TENANT_ADMIN or TENANT_STAFF.
+    pub role: Role,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+}
+
+/// The result of `staffCreate`.
+#[derive(SimpleObject)]
+pub struct StaffCreatePayload {
+    /// The new staff user; null when refused.
+    pub user: Option<User>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<IdentityUserError>,
+}
+
+/// A new API key for the current tenant.
+#[derive(InputObject)]
+pub struct ApiKeyCreateInput {
+    /// A name to recognise it by.
+    pub name: String,
+    /// PUBLISHABLE (storefronts) or SECRET (servers).
+    pub kind: ApiKeyKind,
+}
+
+/// The result of `apiKeyCreate`.
+#[derive(SimpleObject)]
+pub struct ApiKeyCreatePayload {
+    /// The key's record; null when refused.
+    pub api_key: Option<ApiKey>,
+    /// The key itself. Shown this once: only its digest is stored.
+    pub token: Option<String>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<IdentityUserError>,
+}
+
+/// The API key to revoke.
+#[derive(InputObject)]
+pub struct ApiKeyRevokeInput {
+    /// The key's id.
+    pub id: ID,
+}
+
+/// The result of `apiKeyRevoke`.
+#[derive(SimpleObject)]
+pub struct ApiKeyRevokePayload {
+    /// The revoked key; null when refused.
+    pub api_key: Option<ApiKey>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<IdentityUserError>,
+}
+
+/// Identity's mutations.
+#[derive(Default)]
+pub struct IdentityMutation;
+
+#[Object]
+impl IdentityMutation {
+    /// Creates a tenant and its first tenant admin (platform admins).
+    async fn tenant_create(
+        &self,
+        ctx: &Context<'_>,
+        input: TenantCreateInput,
+    ) -> Result<TenantCreatePayload> {
+        let new = NewTenant {
+            name: input.name,
+            slug: input.slug,
+            default_currency: input.default_currency,
+            default_locale: input.default_locale,
+            supported_locales: input.supported_locales,
+            timezone: input.timezone,
+            admin: NewUser {
+                email: input.admin.email,
+                password: input.admin.password,
+                first_name: input.admin.first_name,
+                last_name: input.admin.last_name,
+            },
+        };
+        let (created, user_errors) =
+            into_payload(tenants::create(db(ctx), request(ctx)?, new).await)?;
+        let (tenant, admin) = created.map_or((None, None), |(t, a)| (Some(t), Some(a)));
+        Ok(TenantCreatePayload {
+            tenant,
+            admin,
+            user_errors,
+        })
+    }
+
+    /// Changes a tenant. Suspending or reactivating is for platform admins; the rest is also for
+    /// the tenant's own admins.
+    async fn tenant_update(
+        &self,
+        ctx: &Context<'_>,
+        input: TenantUpdateInput,
+    ) -> Result<TenantUpdatePayload> {
+        let id = parse_id(&input.id)?;
+        let changes = TenantChanges {
+            name: input.name,
+            status: input.status,
+            default_locale: input.default_locale,
+            supported_locales: input.supported_locales,
+            timezone: input.timezone,
+        };
+        let (tenant, user_errors) =
+            into_payload(tenants::update(db(ctx), request(ctx)?, id, changes).await)?;
+        Ok(TenantUpdatePayload {
+            tenant,
+            user_errors,
+        })
+    }
+
+    /// Adds a host name that selects the current tenant (tenant admins).
+    async fn tenant_domain_add(
+        &self,
+        ctx: &Context<'_>,
+        input: TenantDomainAddInput,
+    ) -> Result<TenantDomainPayload> {
+        let (domain, user_errors) =
+            into_payload(tenants::add_domain(db(ctx), request(ctx)?, &input.host).await)?;
+        Ok(TenantDomainPayload {
+            domain,
+            user_errors,
+        })
+    }
+
+    /// Removes a host name from the current tenant (tenant admins).
+    async fn tenant_domain_remove(
+        &self,
+        ctx: &Context<'_>,
+        input: TenantDomainRemoveInput,
+    ) -> Result<TenantDomainPayload> {
+        let id = parse_id(&input.id)?;
+        let (domain, user_errors) =
+            into_payload(tenants::remove_domain(db(ctx), request(ctx)?, id).await)?;
+        Ok(TenantDomainPayload {
+            domain,
+            user_errors,
+        })
+    }
+
+    /// Signs a customer up with the selected tenant and signs them in.
+    async fn customer_sign_up(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerSignUpInput,
+    ) -> Result<AuthPayload> {
+        let new = NewUser {
+            email: input.email,
+            password: input.password,
+            first_name: input.first_name,
+            last_name: input.last_name,
+        };
+        Ok(AuthPayload::from_outcome(
+            users::sign_up_customer(db(ctx), keys(ctx), request(ctx)?, new).await,
+        )?)
+    }
+
+    /// Signs in to the selected tenant, or as a platform admin when no tenant is selected.
+    async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> Result<AuthPayload> {
+        let outcome = users::sign_in(
+            db(ctx),
+            keys(ctx),
+            request(ctx)?,
+            &input.email,
+            input.password,
+        )
+        .await;
+        Ok(AuthPayload::from_outcome(outcome)?)
+    }
+
+    /// Uses up a refresh token and returns a new session. A refresh token works once; presenting
+    /// it again revokes its whole session.
+    async fn token_refresh(
+        &self,
+        ctx: &Context<'_>,
+        input: TokenRefreshInput,
+    ) -> Result<AuthPayload> {
+        let outcome =
+            sessions::refresh(db(ctx), keys(ctx), request(ctx)?, &input.refresh_token).await;
+        Ok(AuthPayload::from_outcome(outcome)?)
+    }
+
+    /// Ends the session a refresh token belongs to.
+    async fn sign_out(&self, ctx: &Context<'_>, input: SignOutInput) -> Result<SignOutPayload> {
+        let (done, user_errors) =
+            into_payload(sessions::sign_out(db(ctx), request(ctx)?, &input.refresh_token).await)?;
+        Ok(SignOutPayload {
+            signed_out: done.is_some(),
+            user_errors,
+        })
+    }
+
+    /// Creates a staff user in the current tenant (tenant admins).
+    async fn staff_create(
+        &self,
+        ctx: &Context<'_>,
+        input: StaffCreateInput,
+    ) -> Result<StaffCreatePayload> {
+        let new = NewUser {
+            email: input.email,
+            password: input.password,
+            first_name: input.first_name,
+            last_name: input.last_name,
+        };
+        let (user, user_errors) =
+            into_payload(users::create_staff(db(ctx), request(ctx)?, new, input.role).await)?;
+        Ok(StaffCreatePayload { user, user_errors })
+    }
+
+    /// Creates an API key for the current tenant (tenant admins). The key is returned once.
+    async fn api_key_create(
+        &self,
+        ctx: &Context<'_>,
+        input: ApiKeyCreateInput,
+    ) -> Result<ApiKeyCreatePayload> {
+        let outcome = api_keys::create(db(ctx), request(ctx)?, &input.name, input.kind).await;
+        let (created, user_errors) = into_payload(outcome)?;
+        let (api_key, token) = created.map_or((None, None), |(k, t)| (Some(k), Some(t)));
+        Ok(ApiKeyCreatePayload {
+            api_key,
+            token,
+            user_errors,
+        })
+    }
+
+    /// Revokes an API key of the current tenant (tenant admins).
+    async fn api_key_revoke(
+        &self,
+        ctx: &Context<'_>,
+        input: ApiKeyRevokeInput,
+    ) -> Result<ApiKeyRevokePayload> {
+        let id = parse_id(&input.id)?;
+        let (api_key, user_errors) =
+            into_payload(api_keys::revoke(db(ctx), request(ctx)?, id).await)?;
+        Ok(ApiKeyRevokePayload {
+            api_key,
+            user_errors,
+        })
+    }
+}
+
+/// The root query type.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct Query(IdentityQuery);
+
+/// The root mutation type.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(IdentityMutation);

@@ -1,0 +1,196 @@
+//! Sessions: a short-lived access token plus a refresh token that is used up on every refresh.
+//!
+//! Refresh tokens form a family from one sign-in. `tokenRefresh` marks the presented token used and
+//! issues the next one in the family. A token presented again after use means it was copied: the
+//! whole family is revoked, so both the thief and the owner must sign in again.
+
+use crate::errors::{IdentityErrorCode as Code, Outcome, UserError};
+use crate::schema::{refresh_tokens, users};
+use crate::users::User;
+use chrono::{DateTime, Duration, Utc};
+use cityos_auth::secret::{self, SecretKind};
+use cityos_auth::token::ACCESS_TOKEN_SECONDS;
+use cityos_auth::{AccessClaims, TokenKeys};
+use cityos_core::{ApiError, RequestContext};
+use cityos_db::Database;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+/// How long a refresh token can be used.
+pub const REFRESH_TOKEN_DAYS: i64 = 30;
+
+/// A signed-in session, as handed to the client once.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub access_token: String,
+    pub access_token_expires_at: DateTime<Utc>,
+    pub refresh_token: String,
+}
+
+/// Issues an access token and a new refresh token (in `family`, or a new family) for `user`,
+/// inside the caller's tenant transaction.
+pub async fn start(
+    conn: &mut AsyncPgConnection,
+    keys: &TokenKeys,
+    user: User,
+    family: Option<Uuid>,
+) -> QueryResult<Session> {
+    let now = Utc::now();
+    let refresh = secret::generate(SecretKind::RefreshToken, user.tenant_id);
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::tenant_id.eq(user.tenant_id),
+            refresh_tokens::id.eq(cityos_core::ids::new_id()),
+            refresh_tokens::user_id.eq(user.id),
+            refresh_tokens::family_id.eq(family.unwrap_or_else(cityos_core::ids::new_id)),
+            refresh_tokens::token_hash.eq(&refresh.digest),
+            refresh_tokens::expires_at.eq(now + Duration::days(REFRESH_TOKEN_DAYS)),
+        ))
+        .execute(conn)
+        .await?;
+    let expires_at = now + Duration::seconds(ACCESS_TOKEN_SECONDS);
+    let claims = AccessClaims {
+        sub: user.id,
+        tid: user.tenant_id,
+        roles: user.roles.clone(),
+        iat: now.timestamp(),
+        exp: expires_at.timestamp(),
+    };
+    Ok(Session {
+        access_token: keys.issue(&claims),
+        access_token_expires_at: expires_at,
+        refresh_token: refresh.token,
+        user,
+    })
+}
+
+fn invalid() -> UserError {
+    UserError::new(
+        "refreshToken",
+        Code::InvalidRefreshToken,
+        "the refresh token is invalid, expired or already used",
+    )
+}
+
+/// The tenant a refresh token belongs to, which must agree with any selected tenant.
+fn token_tenant(ctx: &RequestContext, token: &str) -> Result<Uuid, UserError> {
+    let tenant = secret::tenant_of(SecretKind::RefreshToken, token).ok_or_else(invalid)?;
+    match &ctx.tenant {
+        Some(selected) if selected.id != tenant => Err(invalid()),
+        _ => Ok(tenant),
+    }
+}
+
+enum Rotation {
+    Rotated(Box<Session>),
+    Reused,
+    Invalid,
+}
+
+/// Uses a refresh token up and issues the next session in its family.
+pub async fn refresh(
+    db: &Database,
+    keys: &TokenKeys,
+    ctx: &RequestContext,
+    token: &str,
+) -> Outcome<Session> {
+    let tenant = token_tenant(ctx, token)?;
+    let digest = secret::digest(token);
+    let keys = keys.clone();
+    let rotation = db
+        .tenant_tx(tenant, async move |conn| {
+            // Row-locking UPDATE: of two racing refreshes with one token, exactly one wins.
+            let used: Option<(Uuid, Uuid)> = diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::token_hash.eq(&digest))
+                    .filter(refresh_tokens::used_at.is_null())
+                    .filter(refresh_tokens::revoked_at.is_null())
+                    .filter(refresh_tokens::expires_at.gt(diesel::dsl::now)),
+            )
+            .set(refresh_tokens::used_at.eq(diesel::dsl::now))
+            .returning((refresh_tokens::user_id, refresh_tokens::family_id))
+            .get_result(conn)
+            .await
+            .optional()?;
+            let Some((user_id, family)) = used else {
+                // Used before? Then it leaked: revoke its family.
+                let family: Option<Uuid> = refresh_tokens::table
+                    .filter(refresh_tokens::token_hash.eq(&digest))
+                    .filter(refresh_tokens::used_at.is_not_null())
+                    .select(refresh_tokens::family_id)
+                    .first(conn)
+                    .await
+                    .optional()?;
+                if let Some(family) = family {
+                    revoke_family(conn, family).await?;
+                    return Ok::<_, ApiError>(Rotation::Reused);
+                }
+                return Ok(Rotation::Invalid);
+            };
+            let user: Option<User> = users::table
+                .filter(users::id.eq(user_id))
+                .filter(users::status.eq("ACTIVE"))
+                .select(User::as_select())
+                .first(conn)
+                .await
+                .optional()?;
+            match user {
+                Some(user) => Ok(Rotation::Rotated(Box::new(
+                    start(conn, &keys, user, Some(family)).await?,
+                ))),
+                None => Ok(Rotation::Invalid),
+            }
+        })
+        .await?;
+    match rotation {
+        Rotation::Rotated(session) => Ok(*session),
+        Rotation::Reused => {
+            tracing::warn!(tenant.id = %tenant, "refresh token reused; its family was revoked");
+            Err(invalid().into())
+        }
+        Rotation::Invalid => Err(invalid().into()),
+    }
+}
+
+async fn revoke_family(conn: &mut AsyncPgConnection, family: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await
+}
+
+/// Ends the session a refresh token belongs to: its whole family is revoked. Access tokens already
+/// issued stay valid until they expire (at most 15 minutes).
+pub async fn sign_out(db: &Database, ctx: &RequestContext, token: &str) -> Outcome<()> {
+    let tenant = token_tenant(ctx, token)?;
+    let digest = secret::digest(token);
+    let revoked = db
+        .tenant_tx(tenant, async move |conn| {
+            let family: Option<Uuid> = refresh_tokens::table
+                .filter(refresh_tokens::token_hash.eq(&digest))
+                .filter(refresh_tokens::revoked_at.is_null())
+                .select(refresh_tokens::family_id)
+                .first(conn)
+                .await
+                .optional()?;
+            match family {
+                Some(family) => revoke_family(conn, family)
+                    .await
+                    .map(|n| n > 0)
+                    .map_err(ApiError::from),
+                None => Ok(false),
+            }
+        })
+        .await?;
+    if revoked {
+        Ok(())
+    } else {
+        Err(invalid().into())
+    }
+}

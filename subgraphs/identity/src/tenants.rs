@@ -1,0 +1,457 @@
+//! Tenants: the cities and brands the platform serves, and the host names that select them.
+
+use crate::errors::{IdentityErrorCode as Code, Outcome, UserError};
+use crate::schema::{tenant_domains, tenants};
+use crate::users::{self, NewUser, UserKind};
+use chrono::{DateTime, Utc};
+use cityos_core::money::Currency;
+use cityos_core::paging::{Page, PageRequest};
+use cityos_core::{ApiError, Failure, RequestContext, Role, TenantStatus};
+use cityos_db::Database;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+/// A tenant as stored.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = tenants, check_for_backend(diesel::pg::Pg))]
+pub struct Tenant {
+    pub id: Uuid,
+    pub kind: String,
+    pub name: String,
+    pub slug: String,
+    pub status: String,
+    pub default_currency: String,
+    pub default_locale: String,
+    pub supported_locales: Vec<String>,
+    pub timezone: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Tenant {
+    /// The lifecycle status.
+    pub fn parsed_status(&self) -> TenantStatus {
+        TenantStatus::parse(&self.status).unwrap_or(TenantStatus::Suspended)
+    }
+}
+
+/// A host name that selects a tenant.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = tenant_domains, check_for_backend(diesel::pg::Pg))]
+pub struct TenantDomain {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub host: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What `tenantCreate` asks for.
+#[derive(Debug, Clone)]
+pub struct NewTenant {
+    pub name: String,
+    pub slug: String,
+    pub default_currency: String,
+    pub default_locale: String,
+    pub supported_locales: Option<Vec<String>>,
+    pub timezone: String,
+    pub admin: NewUser,
+}
+
+/// Changes to a tenant; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct TenantChanges {
+    pub name: Option<String>,
+    pub status: Option<TenantStatus>,
+    pub default_locale: Option<String>,
+    pub supported_locales: Option<Vec<String>>,
+    pub timezone: Option<String>,
+}
+
+pub(crate) fn check_name(name: &str) -> Result<String, UserError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(UserError::new(
+            "name",
+            Code::InvalidName,
+            "name must have 1 to 200 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn check_slug(slug: &str) -> Result<String, UserError> {
+    let ok = (1..=63).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if !ok {
+        return Err(UserError::new(
+            "slug",
+            Code::InvalidSlug,
+            "slug must be 1 to 63 lower-case letters, digits or inner hyphens",
+        ));
+    }
+    Ok(slug.to_owned())
+}
+
+/// A BCP 47-shaped tag: a 2-3 letter language and optional subtags (`ar`, `ar-SA`, `zh-Hant-TW`).
+pub fn is_locale(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let language = parts.next().unwrap_or_default();
+    (2..=3).contains(&language.len())
+        && language.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+fn check_locales(
+    default: &str,
+    supported: Option<Vec<String>>,
+) -> Result<(String, Vec<String>), UserError> {
+    let bad = |field: &str, tag: &str| {
+        UserError::new(
+            field,
+            Code::InvalidLocale,
+            format!("`{tag}` is not a language tag such as `ar` or `en-US`"),
+        )
+    };
+    if !is_locale(default) {
+        return Err(bad("defaultLocale", default));
+    }
+    let mut supported = supported.unwrap_or_default();
+    if let Some(tag) = supported.iter().find(|t| !is_locale(t)) {
+        return Err(bad("supportedLocales", tag));
+    }
+    if !supported.iter().any(|t| t == default) {
+        supported.insert(0, default.to_owned());
+    }
+    supported.dedup();
+    Ok((default.to_owned(), supported))
+}
+
+async fn check_timezone(conn: &mut AsyncPgConnection, tz: &str) -> Outcome<String> {
+    // PostgreSQL's own zone table is the authority (and the one timestamps are converted with).
+    #[derive(QueryableByName)]
+    struct Known {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        known: bool,
+    }
+    let found: Known = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS known",
+    )
+    .bind::<diesel::sql_types::Text, _>(tz)
+    .get_result(conn)
+    .await?;
+    if !found.known {
+        return Err(UserError::new(
+            "timezone",
+            Code::InvalidTimezone,
+            format!("`{tz}` is not an IANA time zone"),
+        )
+        .into());
+    }
+    Ok(tz.to_owned())
+}
+
+/// Creates a tenant and its first tenant admin (platform admins only).
+pub async fn create(
+    db: &Database,
+    ctx: &RequestContext,
+    input: NewTenant,
+) -> Outcome<(Tenant, users::User)> {
+    ctx.require_any(&[Role::PlatformAdmin])?;
+    let name = check_name(&input.name)?;
+    let slug = check_slug(&input.slug)?;
+    let currency = Currency::parse(&input.default_currency)
+        .map_err(|e| UserError::new("defaultCurrency", Code::UnknownCurrency, e.to_string()))?;
+    let (default_locale, supported_locales) =
+        check_locales(&input.default_locale, input.supported_locales)?;
+    let admin = users::prepare(input.admin, "admin").await?;
+    let id = cityos_core::ids::new_id();
+    let ctx = ctx.clone();
+    db.tenant_tx(id, async move |conn| {
+        let timezone = check_timezone(conn, &input.timezone).await?;
+        let tenant: Tenant = diesel::insert_into(tenants::table)
+            .values((
+                tenants::id.eq(id),
+                tenants::name.eq(&name),
+                tenants::slug.eq(&slug),
+                tenants::default_currency.eq(currency.code()),
+                tenants::default_locale.eq(&default_locale),
+                tenants::supported_locales.eq(&supported_locales),
+                tenants::timezone.eq(&timezone),
+            ))
+            .returning(Tenant::as_returning())
+            .get_result(conn)
+            .await
+            .map_err(|e| {
+                Failure::on_unique("tenants_slug_key", e, || {
+                    UserError::new(
+                        "slug",
+                        Code::SlugTaken,
+                        format!("the slug `{slug}` is taken"),
+                    )
+                })
+            })?;
+        let admin = users::insert(
+            conn,
+            id,
+            UserKind::Staff,
+            &[Role::TenantAdmin],
+            admin,
+            "admin",
+        )
+        .await?;
+        let details = serde_json::json!({ "slug": tenant.slug, "admin": admin.id });
+        cityos_db::audit::record(conn, &ctx, "tenant.create", "Tenant", Some(id), details).await?;
+        Ok((tenant, admin))
+    })
+    .await
+}
+
+/// Changes a tenant. Status (suspend, reactivate) is for platform admins; the rest also for the
+/// tenant's own admins.
+pub async fn update(
+    db: &Database,
+    ctx: &RequestContext,
+    id: Uuid,
+    changes: TenantChanges,
+) -> Outcome<Tenant> {
+    if changes.status.is_some() {
+        ctx.require_any(&[Role::PlatformAdmin])?;
+    } else {
+        ctx.require_any(&[Role::TenantAdmin])?;
+        if !ctx.has_role(Role::PlatformAdmin) && ctx.tenant.as_ref().map(|t| t.id) != Some(id) {
+            return Err(ApiError::forbidden("you may change only your own tenant").into());
+        }
+    }
+    let name = changes.name.as_deref().map(check_name).transpose()?;
+    let ctx = ctx.clone();
+    db.tenant_tx(id, async move |conn| {
+        let current: Tenant = tenants::table
+            .find(id)
+            .filter(tenants::kind.eq("TENANT"))
+            .select(Tenant::as_select())
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or_else(|| UserError::new("id", Code::NotFound, "no such tenant"))?;
+        let default = changes
+            .default_locale
+            .clone()
+            .unwrap_or_else(|| current.default_locale.clone());
+        let supported = changes
+            .supported_locales
+            .clone()
+            .or_else(|| Some(current.supported_locales.clone()));
+        let (default_locale, supported_locales) = check_locales(&default, supported)?;
+        let timezone = match &changes.timezone {
+            Some(tz) => check_timezone(conn, tz).await?,
+            None => current.timezone.clone(),
+        };
+        let status = changes
+            .status
+            .map_or(current.status.clone(), |s| s.as_str().to_owned());
+        let updated: Tenant = diesel::update(tenants::table.find(id))
+            .set((
+                tenants::name.eq(name.unwrap_or(current.name)),
+                tenants::status.eq(&status),
+                tenants::default_locale.eq(default_locale),
+                tenants::supported_locales.eq(supported_locales),
+                tenants::timezone.eq(timezone),
+                tenants::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(Tenant::as_returning())
+            .get_result(conn)
+            .await?;
+        let action = match changes.status {
+            Some(TenantStatus::Suspended) if current.status != status => "tenant.suspend",
+            Some(TenantStatus::Active) if current.status != status => "tenant.reactivate",
+            _ => "tenant.update",
+        };
+        cityos_db::audit::record(
+            conn,
+            &ctx,
+            action,
+            "Tenant",
+            Some(id),
+            serde_json::json!({ "status": status }),
+        )
+        .await?;
+        Ok(updated)
+    })
+    .await
+}
+
+/// Finds a tenant (not the platform pseudo-tenant) by slug.
+pub async fn by_slug(db: &Database, slug: &str) -> Result<Option<Tenant>, ApiError> {
+    let mut conn = db.conn().await?;
+    Ok(tenants::table
+        .filter(tenants::slug.eq(slug.to_ascii_lowercase()))
+        .filter(tenants::kind.eq("TENANT"))
+        .select(Tenant::as_select())
+        .first(&mut conn)
+        .await
+        .optional()?)
+}
+
+/// Loads tenants by id (the DataLoader's query).
+pub async fn by_ids(db: &Database, ids: &[Uuid]) -> Result<Vec<Tenant>, ApiError> {
+    let mut conn = db.conn().await?;
+    Ok(tenants::table
+        .filter(tenants::id.eq_any(ids))
+        .filter(tenants::kind.eq("TENANT"))
+        .select(Tenant::as_select())
+        .load(&mut conn)
+        .await?)
+}
+
+/// Lists tenants (platform admins only).
+pub async fn list(
+    db: &Database,
+    ctx: &RequestContext,
+    page: PageRequest,
+) -> Result<Page<Tenant>, ApiError> {
+    ctx.require_any(&[Role::PlatformAdmin])?;
+    let mut conn = db.conn().await?;
+    let query = tenants::table
+        .filter(tenants::kind.eq("TENANT"))
+        .select(Tenant::as_select())
+        .into_boxed();
+    let rows = cityos_db::keyset_page!(query, tenants::id, page)
+        .load(&mut conn)
+        .await?;
+    let total: i64 = tenants::table
+        .filter(tenants::kind.eq("TENANT"))
+        .count()
+        .get_result(&mut conn)
+        .await?;
+    Ok(page.finish(rows, |t| t.id, total))
+}
+
+/// The host names of a tenant.
+pub async fn domains(db: &Database, tenant: Uuid) -> Result<Vec<TenantDomain>, ApiError> {
+    let mut conn = db.conn().await?;
+    Ok(tenant_domains::table
+        .filter(tenant_domains::tenant_id.eq(tenant))
+        .order(tenant_domains::host)
+        .select(TenantDomain::as_select())
+        .load(&mut conn)
+        .await?)
+}
+
+fn check_host(host: &str) -> Result<String, UserError> {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    let labels_ok = host.split('.').all(|l| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    });
+    if host.len() > 253 || !host.contains('.') || !labels_ok {
+        return Err(UserError::new(
+            "host",
+            Code::InvalidHost,
+            format!("`{host}` is not a domain name"),
+        ));
+    }
+    Ok(host)
+}
+
+/// Adds a host name to the current tenant (tenant admins).
+pub async fn add_domain(db: &Database, ctx: &RequestContext, host: &str) -> Outcome<TenantDomain> {
+    ctx.require_any(&[Role::TenantAdmin])?;
+    let tenant = ctx.tenant()?.id;
+    let host = check_host(host)?;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let domain: TenantDomain = diesel::insert_into(tenant_domains::table)
+            .values((
+                tenant_domains::tenant_id.eq(tenant),
+                tenant_domains::id.eq(cityos_core::ids::new_id()),
+                tenant_domains::host.eq(&host),
+            ))
+            .returning(TenantDomain::as_returning())
+            .get_result(conn)
+            .await
+            .map_err(|e| {
+                Failure::on_unique("tenant_domains_host_key", e, || {
+                    UserError::new(
+                        "host",
+                        Code::HostTaken,
+                        format!("`{host}` is already in use"),
+                    )
+                })
+            })?;
+        let details = serde_json::json!({ "host": domain.host });
+        cityos_db::audit::record(
+            conn,
+            &ctx,
+            "tenant.domain.add",
+            "TenantDomain",
+            Some(domain.id),
+            details,
+        )
+        .await?;
+        Ok(domain)
+    })
+    .await
+}
+
+/// Removes a host name from the current tenant (tenant admins).
+pub async fn remove_domain(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<TenantDomain> {
+    ctx.require_any(&[Role::TenantAdmin])?;
+    let tenant = ctx.tenant()?.id;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let removed: TenantDomain =
+            diesel::delete(tenant_domains::table.filter(tenant_domains::id.eq(id)))
+                .returning(TenantDomain::as_returning())
+                .get_result(conn)
+                .await
+                .optional()?
+                .ok_or_else(|| UserError::new("id", Code::NotFound, "no such domain"))?;
+        let details = serde_json::json!({ "host": removed.host });
+        cityos_db::audit::record(
+            conn,
+            &ctx,
+            "tenant.domain.remove",
+            "TenantDomain",
+            Some(id),
+            details,
+        )
+        .await?;
+        Ok(removed)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_hosts_and_locales_are_checked() {
+        assert!(check_slug("dakkah").is_ok());
+        assert!(check_slug("riyadh-2").is_ok());
+        for bad in ["", "-a", "a-", "Dakkah", "a_b", &"a".repeat(64)] {
+            assert_eq!(
+                check_slug(bad).unwrap_err().code,
+                Code::InvalidSlug,
+                "{bad}"
+            );
+        }
+        assert_eq!(check_host("Shop.Dakkah.SA.").unwrap(), "shop.dakkah.sa");
+        assert!(check_host("localhost").is_err());
+        assert!(check_host("bad_host.com").is_err());
+        assert!(is_locale("ar") && is_locale("en-US") && is_locale("zh-Hant-TW"));
+        assert!(!is_locale("english") && !is_locale("EN") && !is_locale("en_US"));
+        let (d, s) = check_locales("ar", Some(vec!["en".into()])).unwrap();
+        assert_eq!(
+            (d.as_str(), s),
+            ("ar", vec!["ar".to_owned(), "en".to_owned()])
+        );
+    }
+}

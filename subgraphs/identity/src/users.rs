@@ -1,0 +1,362 @@
+//! Users: customers who sign up on a storefront, staff created by a tenant admin, and platform
+//! admins (members of the platform pseudo-tenant, created from the command line).
+
+use crate::errors::{IdentityErrorCode as Code, Outcome, UserError};
+use crate::schema::users;
+use crate::sessions::{self, Session};
+use chrono::{DateTime, Utc};
+use cityos_auth::{TokenKeys, password};
+use cityos_core::paging::{Page, PageRequest};
+use cityos_core::{ApiError, Failure, RequestContext, Role};
+use cityos_db::Database;
+use cityos_server::context::PLATFORM_TENANT_ID;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+/// What kind of account a user has.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserKind {
+    /// Buys from the tenant's storefronts.
+    Customer,
+    /// Works in the tenant's back office.
+    Staff,
+    /// Operates the platform.
+    PlatformAdmin,
+}
+
+impl UserKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "CUSTOMER",
+            Self::Staff => "STAFF",
+            Self::PlatformAdmin => "PLATFORM_ADMIN",
+        }
+    }
+}
+
+/// A user as stored.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct User {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub kind: String,
+    pub email: String,
+    pub password_hash: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub roles: Vec<String>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl User {
+    /// The account kind.
+    pub fn parsed_kind(&self) -> UserKind {
+        match self.kind.as_str() {
+            "STAFF" => UserKind::Staff,
+            "PLATFORM_ADMIN" => UserKind::PlatformAdmin,
+            _ => UserKind::Customer,
+        }
+    }
+
+    /// The roles this platform knows.
+    pub fn parsed_roles(&self) -> Vec<Role> {
+        self.roles.iter().filter_map(|r| Role::parse(r)).collect()
+    }
+}
+
+/// A user to create, as given.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub password: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+/// A checked user to create, with the password already hashed.
+#[derive(Debug, Clone)]
+pub struct PreparedUser {
+    email: String,
+    password_hash: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+}
+
+fn field(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// Trims and lower-cases an address and checks its shape (`local@domain.tld`, at most 254 chars).
+pub fn normalize_email(email: &str) -> Option<String> {
+    let email = email.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let ok = !local.is_empty()
+        && local.len() <= 64
+        && email.len() <= 254
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    ok.then_some(email)
+}
+
+fn clean_name(name: Option<String>) -> Option<String> {
+    name.map(|n| n.trim().chars().take(100).collect::<String>())
+        .filter(|n| !n.is_empty())
+}
+
+/// Checks a new user's input and hashes the password (off the runtime). `prefix` is the input path
+/// of the user object (`admin` in `tenantCreate`), for error fields.
+pub async fn prepare(input: NewUser, prefix: &str) -> Result<PreparedUser, UserError> {
+    let email = normalize_email(&input.email).ok_or_else(|| {
+        UserError::new(
+            &field(prefix, "email"),
+            Code::InvalidEmail,
+            "email must look like name@example.com",
+        )
+    })?;
+    password::check_policy(&input.password).map_err(|e| {
+        UserError::new(
+            &field(prefix, "password"),
+            Code::WeakPassword,
+            e.to_string(),
+        )
+    })?;
+    Ok(PreparedUser {
+        email,
+        password_hash: password::hash(input.password).await,
+        first_name: clean_name(input.first_name),
+        last_name: clean_name(input.last_name),
+    })
+}
+
+/// Inserts a prepared user into `tenant` (inside the caller's tenant transaction).
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    kind: UserKind,
+    roles: &[Role],
+    user: PreparedUser,
+    prefix: &str,
+) -> Outcome<User> {
+    let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    diesel::insert_into(users::table)
+        .values((
+            users::tenant_id.eq(tenant),
+            users::id.eq(cityos_core::ids::new_id()),
+            users::kind.eq(kind.as_str()),
+            users::email.eq(&user.email),
+            users::password_hash.eq(&user.password_hash),
+            users::first_name.eq(&user.first_name),
+            users::last_name.eq(&user.last_name),
+            users::roles.eq(roles),
+        ))
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await
+        .map_err(|e| {
+            Failure::on_unique("users_email_key", e, || {
+                UserError::new(
+                    &field(prefix, "email"),
+                    Code::EmailTaken,
+                    "an account with this email already exists",
+                )
+            })
+        })
+}
+
+/// Signs a customer up with the selected tenant and starts a session.
+pub async fn sign_up_customer(
+    db: &Database,
+    keys: &TokenKeys,
+    ctx: &RequestContext,
+    input: NewUser,
+) -> Outcome<Session> {
+    let tenant = ctx.tenant()?.id;
+    let prepared = prepare(input, "").await?;
+    let keys = keys.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let user = insert(
+            conn,
+            tenant,
+            UserKind::Customer,
+            &[Role::Customer],
+            prepared,
+            "",
+        )
+        .await?;
+        Ok(sessions::start(conn, &keys, user, None).await?)
+    })
+    .await
+}
+
+/// Signs in with email and password: in the selected tenant, or as a platform admin when no tenant
+/// is selected. A wrong password and an unknown email get the same answer, in the same time.
+pub async fn sign_in(
+    db: &Database,
+    keys: &TokenKeys,
+    ctx: &RequestContext,
+    email: &str,
+    password: String,
+) -> Outcome<Session> {
+    let tenant = ctx.tenant.as_ref().map_or(PLATFORM_TENANT_ID, |t| t.id);
+    let refused = || {
+        Failure::User(UserError::new(
+            "",
+            Code::InvalidCredentials,
+            "email or password is incorrect",
+        ))
+    };
+    let email = normalize_email(email).unwrap_or_default();
+    let found: Option<User> = db
+        .tenant_tx(tenant, async move |conn| {
+            users::table
+                .filter(users::email.eq(email))
+                .select(User::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(ApiError::from)
+        })
+        .await?;
+    let stored = found.as_ref().map(|u| u.password_hash.clone());
+    if !password::verify(stored, password).await {
+        return Err(refused());
+    }
+    let user = found.filter(|u| u.status == "ACTIVE").ok_or_else(refused)?;
+    let keys = keys.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        Ok(sessions::start(conn, &keys, user, None).await?)
+    })
+    .await
+}
+
+/// Creates a staff user in the current tenant (tenant admins only).
+pub async fn create_staff(
+    db: &Database,
+    ctx: &RequestContext,
+    input: NewUser,
+    role: Role,
+) -> Outcome<User> {
+    ctx.require_any(&[Role::TenantAdmin])?;
+    let tenant = ctx.tenant()?.id;
+    if !matches!(role, Role::TenantAdmin | Role::TenantStaff) {
+        return Err(UserError::new(
+            "role",
+            Code::InvalidRole,
+            "staff are TENANT_ADMIN or TENANT_STAFF",
+        )
+        .into());
+    }
+    let prepared = prepare(input, "").await?;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let user = insert(conn, tenant, UserKind::Staff, &[role], prepared, "").await?;
+        let details = serde_json::json!({ "email": user.email, "role": role.as_str() });
+        cityos_db::audit::record(conn, &ctx, "staff.create", "User", Some(user.id), details)
+            .await?;
+        Ok(user)
+    })
+    .await
+}
+
+/// Creates the platform admin `email` unless it exists. Returns whether it was created.
+pub async fn ensure_platform_admin(
+    db: &Database,
+    email: &str,
+    password: String,
+) -> anyhow::Result<bool> {
+    let input = NewUser {
+        email: email.to_owned(),
+        password,
+        first_name: None,
+        last_name: Some("Platform admin".into()),
+    };
+    let prepared = prepare(input, "")
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let outcome = db
+        .tenant_tx(PLATFORM_TENANT_ID, async move |conn| {
+            insert(
+                conn,
+                PLATFORM_TENANT_ID,
+                UserKind::PlatformAdmin,
+                &[Role::PlatformAdmin],
+                prepared,
+                "",
+            )
+            .await
+        })
+        .await;
+    match outcome {
+        Ok(_) => Ok(true),
+        Err(Failure::User(e)) if e.code == Code::EmailTaken => Ok(false),
+        Err(Failure::User(e)) => anyhow::bail!("{}", e.message),
+        Err(Failure::Api(e)) => anyhow::bail!("{}", e.message),
+    }
+}
+
+/// Loads users of `tenant` by id (the DataLoader's query).
+pub async fn by_ids(db: &Database, tenant: Uuid, ids: Vec<Uuid>) -> Result<Vec<User>, ApiError> {
+    db.tenant_tx(tenant, async move |conn| {
+        users::table
+            .filter(users::id.eq_any(ids))
+            .select(User::as_select())
+            .load(conn)
+            .await
+            .map_err(ApiError::from)
+    })
+    .await
+}
+
+/// Lists the current tenant's users (tenant staff).
+pub async fn list(
+    db: &Database,
+    ctx: &RequestContext,
+    page: PageRequest,
+) -> Result<Page<User>, ApiError> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    db.tenant_tx(tenant, async move |conn| {
+        let query = users::table.select(User::as_select()).into_boxed();
+        let rows = cityos_db::keyset_page!(query, users::id, page)
+            .load(conn)
+            .await?;
+        let total: i64 = users::table.count().get_result(conn).await?;
+        Ok(page.finish(rows, |u| u.id, total))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalized_and_checked() {
+        assert_eq!(
+            normalize_email("  Sara@Example.COM ").as_deref(),
+            Some("sara@example.com")
+        );
+        for bad in [
+            "",
+            "sara",
+            "@example.com",
+            "sara@",
+            "sara@example",
+            "sa ra@example.com",
+            "a@b@c.com",
+        ] {
+            assert_eq!(normalize_email(bad), None, "{bad}");
+        }
+    }
+}

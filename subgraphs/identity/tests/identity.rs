@@ -1,0 +1,255 @@
+//! Identity integration tests: real PostgreSQL (a fresh database per test), services and schema in
+//! process.
+
+use cityos_core::{Actor, Failure, Role};
+use cityos_testkit::{TestDb, context, platform_admin, tenant_info};
+use identity::errors::IdentityErrorCode as Code;
+use identity::tenants::{self, NewTenant};
+use identity::users::{self, NewUser};
+use identity::{Identity, build_schema, sessions};
+use serde_json::json;
+use uuid::Uuid;
+
+async fn test_db() -> TestDb {
+    TestDb::new(vec![("identity", identity::MIGRATIONS)]).await
+}
+
+fn new_tenant(slug: &str) -> NewTenant {
+    NewTenant {
+        name: slug.to_owned(),
+        slug: slug.to_owned(),
+        default_currency: "SAR".into(),
+        default_locale: "ar".into(),
+        supported_locales: Some(vec!["en".into()]),
+        timezone: "Asia/Riyadh".into(),
+        admin: NewUser {
+            email: format!("admin@{slug}.test"),
+            password: "admin-password".into(),
+            first_name: None,
+            last_name: None,
+        },
+    }
+}
+
+fn code<T: std::fmt::Debug>(outcome: Result<T, Failure<Code>>) -> Code {
+    match outcome {
+        Err(Failure::User(e)) => e.code,
+        other => panic!("expected a user error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn tenant_create_refuses_bad_input_and_changes_nothing() {
+    let t = test_db().await;
+    let admin = platform_admin();
+    let cases = [
+        (
+            NewTenant {
+                default_currency: "SRA".into(),
+                ..new_tenant("t1")
+            },
+            Code::UnknownCurrency,
+        ),
+        (
+            NewTenant {
+                timezone: "Mars/Olympus".into(),
+                ..new_tenant("t1")
+            },
+            Code::InvalidTimezone,
+        ),
+        (
+            NewTenant {
+                slug: "Not A Slug".into(),
+                ..new_tenant("t1")
+            },
+            Code::InvalidSlug,
+        ),
+        (
+            NewTenant {
+                default_locale: "arabic".into(),
+                ..new_tenant("t1")
+            },
+            Code::InvalidLocale,
+        ),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(code(tenants::create(t.db(), &admin, input).await), expected);
+    }
+    let page = cityos_core::paging::PageRequest::new(Some(10), None, None, None).expect("page");
+    assert_eq!(
+        tenants::list(t.db(), &admin, page)
+            .await
+            .expect("list")
+            .total_count,
+        0
+    );
+
+    tenants::create(t.db(), &admin, new_tenant("t1"))
+        .await
+        .expect("created");
+    assert_eq!(
+        code(tenants::create(t.db(), &admin, new_tenant("t1")).await),
+        Code::SlugTaken
+    );
+    assert_eq!(
+        tenants::list(t.db(), &admin, page)
+            .await
+            .expect("list")
+            .total_count,
+        1
+    );
+
+    // Only platform admins create tenants.
+    let customer = context(
+        None,
+        Actor::User {
+            user_id: Uuid::now_v7(),
+            roles: vec![Role::Customer],
+        },
+    );
+    assert!(matches!(
+        tenants::create(t.db(), &customer, new_tenant("t2")).await,
+        Err(Failure::Api(_))
+    ));
+}
+
+#[tokio::test]
+async fn racing_sign_ups_with_one_email_make_one_account() {
+    let t = test_db().await;
+    let (row, _) = tenants::create(t.db(), &platform_admin(), new_tenant("signup"))
+        .await
+        .expect("tenant");
+    let info = tenant_info(row.id, &row.slug, "SAR", "ar");
+    let storefront = context(
+        Some(&info),
+        Actor::Storefront {
+            key_id: Uuid::now_v7(),
+        },
+    );
+    let attempts = (0..10).map(|i| {
+        // Same address, differently cased: unique per tenant, case-insensitively.
+        let email = if i % 2 == 0 {
+            "Sara@Example.com"
+        } else {
+            "sara@example.COM"
+        };
+        let input = NewUser {
+            email: email.into(),
+            password: "customer-pass".into(),
+            first_name: None,
+            last_name: None,
+        };
+        users::sign_up_customer(t.db(), &t.platform.keys, &storefront, input)
+    });
+    let results = futures_util::future::join_all(attempts).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    assert!(
+        results
+            .into_iter()
+            .filter(|r| r.is_err())
+            .all(|r| code(r) == Code::EmailTaken)
+    );
+}
+
+#[tokio::test]
+async fn racing_refreshes_of_one_token_win_at_most_once() {
+    let t = test_db().await;
+    let (row, _) = tenants::create(t.db(), &platform_admin(), new_tenant("refresh"))
+        .await
+        .expect("tenant");
+    let info = tenant_info(row.id, &row.slug, "SAR", "ar");
+    let ctx = context(Some(&info), Actor::Anonymous);
+    let input = NewUser {
+        email: "c@refresh.test".into(),
+        password: "customer-pass".into(),
+        first_name: None,
+        last_name: None,
+    };
+    let session = users::sign_up_customer(t.db(), &t.platform.keys, &ctx, input)
+        .await
+        .expect("session");
+
+    let attempts =
+        (0..8).map(|_| sessions::refresh(t.db(), &t.platform.keys, &ctx, &session.refresh_token));
+    let results = futures_util::future::join_all(attempts).await;
+    assert!(results.iter().filter(|r| r.is_ok()).count() <= 1);
+    // Whatever won, the original token is spent for good.
+    assert_eq!(
+        code(sessions::refresh(t.db(), &t.platform.keys, &ctx, &session.refresh_token).await),
+        Code::InvalidRefreshToken
+    );
+}
+
+#[tokio::test]
+async fn sign_in_answers_alike_for_unknown_email_and_wrong_password() {
+    let t = test_db().await;
+    let (row, _) = tenants::create(t.db(), &platform_admin(), new_tenant("signin"))
+        .await
+        .expect("tenant");
+    let info = tenant_info(row.id, &row.slug, "SAR", "ar");
+    let schema = build_schema(Some(&t.platform));
+    let ctx = context(Some(&info), Actor::Anonymous);
+    let q = "mutation($e: String!, $p: String!) { signIn(input: { email: $e, password: $p }) { accessToken userErrors { field code message } } }";
+    let wrong = t
+        .graphql::<Identity>(
+            &schema,
+            &ctx,
+            q,
+            json!({ "e": "admin@signin.test", "p": "wrong-password" }),
+        )
+        .await;
+    let unknown = t
+        .graphql::<Identity>(
+            &schema,
+            &ctx,
+            q,
+            json!({ "e": "nobody@signin.test", "p": "wrong-password" }),
+        )
+        .await;
+    assert_eq!(wrong, unknown);
+    assert_eq!(
+        wrong["data"]["signIn"]["userErrors"][0]["code"],
+        "INVALID_CREDENTIALS"
+    );
+    let right = t
+        .graphql::<Identity>(
+            &schema,
+            &ctx,
+            q,
+            json!({ "e": "ADMIN@signin.test", "p": "admin-password" }),
+        )
+        .await;
+    assert!(
+        right["data"]["signIn"]["accessToken"].is_string(),
+        "{right}"
+    );
+    // The platform admin's account is not in any tenant.
+    users::ensure_platform_admin(t.db(), "root@platform.test", "root-password".into())
+        .await
+        .expect("admin");
+    let in_tenant = t
+        .graphql::<Identity>(
+            &schema,
+            &ctx,
+            q,
+            json!({ "e": "root@platform.test", "p": "root-password" }),
+        )
+        .await;
+    assert_eq!(
+        in_tenant["data"]["signIn"]["userErrors"][0]["code"],
+        "INVALID_CREDENTIALS"
+    );
+    let no_tenant = context(None, Actor::Anonymous);
+    let platform = t
+        .graphql::<Identity>(
+            &schema,
+            &no_tenant,
+            q,
+            json!({ "e": "root@platform.test", "p": "root-password" }),
+        )
+        .await;
+    assert!(
+        platform["data"]["signIn"]["accessToken"].is_string(),
+        "{platform}"
+    );
+}

@@ -1,0 +1,256 @@
+//! The end-to-end harness: a real stack per test.
+//!
+//! [`Stack::start`] creates an empty database, starts the identity and catalog binaries (which
+//! migrate it) and the pinned router in front of them, each on a free port, and stops them all when
+//! dropped. Binaries come from `CITYOS_BIN_DIR` and `CITYOS_ROUTER_BIN`, which `cargo xtask test`
+//! sets after building them.
+
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+/// The platform admin every stack starts with.
+pub const ADMIN_EMAIL: &str = "root@cityos.test";
+/// Its password (test-only; real deployments take it from CITYOS_ADMIN_PASSWORD).
+pub const ADMIN_PASSWORD: &str = "e2e-platform-admin-password";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+fn required_path(var: &str) -> PathBuf {
+    std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        panic!("{var} is not set: run the end-to-end tests with `cargo xtask test`")
+    })
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A running stack: two subgraphs and the router, on one fresh database.
+pub struct Stack {
+    /// The router's GraphQL endpoint.
+    pub url: String,
+    /// The identity subgraph's GraphQL endpoint (behind the router).
+    pub identity_url: String,
+    /// The catalog subgraph's GraphQL endpoint (behind the router).
+    pub catalog_url: String,
+    /// The shared secret subgraphs require.
+    pub router_secret: String,
+    /// The access-token signing secret.
+    pub jwt_secret: String,
+    /// The database's owner URL.
+    pub database_url: String,
+    /// Where the processes' logs are.
+    pub log_dir: PathBuf,
+    http: reqwest::Client,
+    _children: Vec<Child>,
+}
+
+/// A GraphQL response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body, parsed.
+    pub body: Value,
+}
+
+impl Response {
+    /// `data`, failing the test if there are errors.
+    pub fn data(&self) -> &Value {
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors: {}",
+            self.body
+        );
+        &self.body["data"]
+    }
+
+    /// The `extensions.code` of the first error.
+    pub fn error_code(&self) -> Option<&str> {
+        self.body["errors"][0]["extensions"]["code"].as_str()
+    }
+}
+
+impl Stack {
+    /// Starts a stack and waits until the router is ready.
+    pub async fn start() -> Self {
+        let bin = required_path("CITYOS_BIN_DIR");
+        let router = required_path("CITYOS_ROUTER_BIN");
+        let database_url = cityos_testkit::empty_database().await;
+        let router_secret = uuid::Uuid::now_v7().simple().to_string();
+        let jwt_secret = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let log_dir =
+            std::env::temp_dir().join(format!("cityos-e2e-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&log_dir).unwrap_or_else(|e| panic!("log dir: {e}"));
+        eprintln!("stack logs: {}", log_dir.display());
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+
+        let mut children = Vec::new();
+        let mut urls = Vec::new();
+        for name in ["identity", "catalog"] {
+            let port = free_port();
+            let mut command = Command::new(bin.join(name));
+            command
+                .env("DATABASE_URL", &database_url)
+                .env("ROUTER_SECRET", &router_secret)
+                .env("CITYOS_JWT_SECRET", &jwt_secret)
+                .env("CITYOS_LISTEN", format!("127.0.0.1:{port}"))
+                .env("CITYOS_DB_POOL_SIZE", "8")
+                // Lookups are not cached, so suspensions and revocations show at once in tests.
+                .env("CITYOS_AUTH_CACHE_TTL_MS", "0")
+                .env("CITYOS_ADMIN_EMAIL", ADMIN_EMAIL)
+                .env("CITYOS_ADMIN_PASSWORD", ADMIN_PASSWORD);
+            children.push(spawn(&mut command, &log_dir.join(format!("{name}.log"))));
+            wait_ready(
+                &http,
+                &format!("http://127.0.0.1:{port}/ready"),
+                &log_dir,
+                name,
+            )
+            .await;
+            urls.push(format!("http://127.0.0.1:{port}/graphql"));
+        }
+        let (router_port, health_port) = (free_port(), free_port());
+        let mut command = Command::new(router);
+        command
+            .current_dir(workspace_root())
+            .args([
+                "--supergraph",
+                "supergraph.graphql",
+                "--config",
+                "router-config/router.yaml",
+            ])
+            .env("APOLLO_TELEMETRY_DISABLED", "true")
+            .env("ROUTER_SECRET", &router_secret)
+            .env("ROUTER_LISTEN", format!("127.0.0.1:{router_port}"))
+            .env("ROUTER_HEALTH_LISTEN", format!("127.0.0.1:{health_port}"))
+            .env(
+                "ROUTER_METRICS_LISTEN",
+                format!("127.0.0.1:{}", free_port()),
+            )
+            .env("IDENTITY_URL", &urls[0])
+            .env("CATALOG_URL", &urls[1]);
+        children.push(spawn(&mut command, &log_dir.join("router.log")));
+        wait_ready(
+            &http,
+            &format!("http://127.0.0.1:{health_port}/health?ready"),
+            &log_dir,
+            "router",
+        )
+        .await;
+
+        Self {
+            url: format!("http://127.0.0.1:{router_port}/graphql"),
+            identity_url: urls[0].clone(),
+            catalog_url: urls[1].clone(),
+            router_secret,
+            jwt_secret,
+            database_url,
+            log_dir,
+            http,
+            _children: children,
+        }
+    }
+
+    /// Posts a raw body to `url` with `headers`.
+    pub async fn post(&self, url: &str, headers: &[(&str, &str)], body: String) -> Response {
+        let mut request = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Response { status, body }
+    }
+
+    /// Sends a GraphQL request through the router.
+    pub async fn gql(&self, headers: &[(&str, &str)], query: &str, variables: Value) -> Response {
+        self.post(
+            &self.url,
+            headers,
+            json!({ "query": query, "variables": variables }).to_string(),
+        )
+        .await
+    }
+
+    /// Sends a GraphQL request straight to a subgraph, presenting the router's secret (as the
+    /// router would).
+    pub async fn gql_subgraph(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        query: &str,
+        variables: Value,
+    ) -> Response {
+        let mut all = headers.to_vec();
+        all.push(("router-authorization", &self.router_secret));
+        self.post(
+            url,
+            &all,
+            json!({ "query": query, "variables": variables }).to_string(),
+        )
+        .await
+    }
+}
+
+fn spawn(command: &mut Command, log: &Path) -> Child {
+    let file = std::fs::File::create(log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+    let err = file.try_clone().unwrap_or_else(|e| panic!("{e}"));
+    command
+        .stdout(Stdio::from(file))
+        .stderr(Stdio::from(err))
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {command:?}: {e}"))
+}
+
+async fn wait_ready(http: &reqwest::Client, url: &str, log_dir: &Path, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = http.get(url).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        if Instant::now() > deadline {
+            let log =
+                std::fs::read_to_string(log_dir.join(format!("{name}.log"))).unwrap_or_default();
+            let tail: String = log
+                .lines()
+                .rev()
+                .take(30)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n");
+            panic!("{name} was not ready at {url} within 60s; log tail:\n{tail}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,625 @@
+//! End-to-end: every request goes through the real router to real subgraph processes on a real
+//! PostgreSQL, as a storefront or admin client would send it.
+
+use cityos_auth::{AccessClaims, TokenKeys};
+use cityos_e2e::{ADMIN_EMAIL, ADMIN_PASSWORD, Stack};
+use serde_json::{Value, json};
+
+const SIGN_IN: &str = "mutation($input: SignInInput!) {
+  signIn(input: $input) { accessToken refreshToken user { id kind roles } userErrors { field code message } } }";
+const TENANT_CREATE: &str = "mutation($input: TenantCreateInput!) {
+  tenantCreate(input: $input) { tenant { id slug status } admin { id email } userErrors { field code message } } }";
+const PRODUCT_CREATE: &str = "mutation($input: ProductCreateInput!) {
+  productCreate(input: $input) { product { id handle status } userErrors { field code message } } }";
+const KEY_CREATE: &str = "mutation($input: ApiKeyCreateInput!) {
+  apiKeyCreate(input: $input) { apiKey { id kind } token userErrors { field code message } } }";
+const SIGN_UP: &str = "mutation($input: CustomerSignUpInput!) {
+  customerSignUp(input: $input) { accessToken refreshToken user { id email kind } userErrors { field code message } } }";
+const PRODUCTS: &str = "{ products(first: 50) { totalCount edges { cursor node { id handle status } } pageInfo { hasNextPage } } }";
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+async fn platform_token(stack: &Stack) -> String {
+    let r = stack
+        .gql(
+            &[],
+            SIGN_IN,
+            json!({ "input": { "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD } }),
+        )
+        .await;
+    r.data()["signIn"]["accessToken"]
+        .as_str()
+        .expect("platform admin token")
+        .to_owned()
+}
+
+/// A tenant with its admin signed in and a publishable key.
+struct Tenant {
+    id: String,
+    slug: String,
+    admin_token: String,
+    key: String,
+}
+
+impl Tenant {
+    fn staff(&self) -> [(&'static str, String); 2] {
+        [
+            ("authorization", bearer(&self.admin_token)),
+            ("x-tenant", self.slug.clone()),
+        ]
+    }
+}
+
+fn headers<'a>(h: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    h.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+async fn create_tenant(stack: &Stack, platform: &str, slug: &str) -> Tenant {
+    let admin_email = format!("admin@{slug}.test");
+    let r = stack
+        .gql(
+            &[("authorization", &bearer(platform))],
+            TENANT_CREATE,
+            json!({ "input": { "name": format!("Tenant {slug}"), "slug": slug, "defaultCurrency": "SAR",
+                "defaultLocale": "ar", "supportedLocales": ["en"], "timezone": "Asia/Riyadh",
+                "admin": { "email": admin_email, "password": "tenant-admin-pass" } } }),
+        )
+        .await;
+    let created = &r.data()["tenantCreate"];
+    assert_eq!(created["userErrors"], json!([]), "{}", r.body);
+    let id = created["tenant"]["id"]
+        .as_str()
+        .expect("tenant id")
+        .to_owned();
+    let r = stack
+        .gql(&[("x-tenant", slug)], SIGN_IN, json!({ "input": { "email": admin_email.to_uppercase(), "password": "tenant-admin-pass" } }))
+        .await;
+    let admin_token = r.data()["signIn"]["accessToken"]
+        .as_str()
+        .expect("tenant admin token")
+        .to_owned();
+    let staff = [
+        ("authorization", bearer(&admin_token)),
+        ("x-tenant", slug.to_owned()),
+    ];
+    let r = stack
+        .gql(
+            &headers(&staff),
+            KEY_CREATE,
+            json!({ "input": { "name": "storefront", "kind": "PUBLISHABLE" } }),
+        )
+        .await;
+    let key = r.data()["apiKeyCreate"]["token"]
+        .as_str()
+        .expect("publishable key")
+        .to_owned();
+    assert!(key.starts_with("pk_"));
+    Tenant {
+        id,
+        slug: slug.to_owned(),
+        admin_token,
+        key,
+    }
+}
+
+async fn create_product(stack: &Stack, tenant: &Tenant, handle: &str, status: &str) -> String {
+    let r = stack
+        .gql(
+            &headers(&tenant.staff()),
+            PRODUCT_CREATE,
+            json!({ "input": { "title": handle, "handle": handle, "status": status } }),
+        )
+        .await;
+    assert_eq!(
+        r.data()["productCreate"]["userErrors"],
+        json!([]),
+        "{}",
+        r.body
+    );
+    r.data()["productCreate"]["product"]["id"]
+        .as_str()
+        .expect("product id")
+        .to_owned()
+}
+
+fn handles(products: &Value) -> Vec<String> {
+    let mut h: Vec<String> = products["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["handle"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    h.sort();
+    h
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn storefront_journey_through_the_router() {
+    let stack = Stack::start().await;
+    let platform = platform_token(&stack).await;
+    let me = stack
+        .gql(
+            &[("authorization", &bearer(&platform))],
+            "{ me { email kind roles tenant { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        me.data()["me"],
+        json!({ "email": ADMIN_EMAIL, "kind": "PLATFORM_ADMIN", "roles": ["PLATFORM_ADMIN"], "tenant": null })
+    );
+
+    let shop = create_tenant(&stack, &platform, "dakkah").await;
+    create_product(&stack, &shop, "draft-lamp", "DRAFT").await;
+    create_product(&stack, &shop, "oud-perfume", "PUBLISHED").await;
+    create_product(&stack, &shop, "dates-box", "PUBLISHED").await;
+
+    // A customer signs up through the storefront's publishable key.
+    let key = [("x-publishable-key", shop.key.as_str())];
+    let r = stack
+        .gql(&key, SIGN_UP, json!({ "input": { "email": "Sara@Example.com", "password": "customer-pass", "firstName": "Sara" } }))
+        .await;
+    let signed_up = &r.data()["customerSignUp"];
+    assert_eq!(signed_up["user"]["email"], "sara@example.com");
+    let customer = signed_up["accessToken"]
+        .as_str()
+        .expect("customer token")
+        .to_owned();
+    let refresh = signed_up["refreshToken"]
+        .as_str()
+        .expect("refresh token")
+        .to_owned();
+
+    let me = stack
+        .gql(
+            &[("authorization", &bearer(&customer))],
+            "{ me { email kind roles tenant { slug } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        me.data()["me"],
+        json!({ "email": "sara@example.com", "kind": "CUSTOMER", "roles": ["CUSTOMER"], "tenant": { "slug": "dakkah" } })
+    );
+
+    // The storefront sees exactly the published products; staff see all three.
+    let listed = stack.gql(&key, PRODUCTS, json!({})).await;
+    assert_eq!(
+        handles(&listed.data()["products"]),
+        ["dates-box", "oud-perfume"]
+    );
+    assert_eq!(listed.data()["products"]["totalCount"], 2);
+    let staff_list = stack
+        .gql(&headers(&shop.staff()), PRODUCTS, json!({}))
+        .await;
+    assert_eq!(staff_list.data()["products"]["totalCount"], 3);
+    let draft = stack
+        .gql(
+            &key,
+            "{ product(handle: \"draft-lamp\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(draft.data()["product"], Value::Null);
+
+    // One query, two subgraphs: the tenant from identity, its products from the catalog.
+    let crossed = stack
+        .gql(&key, "{ tenant(slug: \"dakkah\") { name defaultCurrency products(first: 10) { totalCount edges { node { handle } } } } }", json!({}))
+        .await;
+    let tenant = &crossed.data()["tenant"];
+    assert_eq!(tenant["defaultCurrency"], "SAR");
+    assert_eq!(handles(&tenant["products"]), ["dates-box", "oud-perfume"]);
+
+    // Paging: one at a time, following the cursor.
+    let first = stack.gql(&key, "{ products(first: 1) { edges { cursor node { handle } } pageInfo { hasNextPage endCursor } } }", json!({})).await;
+    let page = &first.data()["products"];
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    let next = stack
+        .gql(&key, "query($a: String) { products(first: 1, after: $a) { edges { node { handle } } pageInfo { hasNextPage } } }", json!({ "a": page["pageInfo"]["endCursor"] }))
+        .await;
+    assert_eq!(next.data()["products"]["pageInfo"]["hasNextPage"], false);
+    assert_ne!(
+        next.data()["products"]["edges"][0]["node"]["handle"],
+        page["edges"][0]["node"]["handle"]
+    );
+
+    // Refresh tokens rotate: the new one works, the old one is refused afterwards.
+    let refresh_q = "mutation($t: String!) { tokenRefresh(input: { refreshToken: $t }) { accessToken refreshToken userErrors { code } } }";
+    let rotated = stack.gql(&[], refresh_q, json!({ "t": refresh })).await;
+    let new_refresh = rotated.data()["tokenRefresh"]["refreshToken"]
+        .as_str()
+        .expect("rotated token")
+        .to_owned();
+    assert_ne!(new_refresh, refresh);
+    let replay = stack.gql(&[], refresh_q, json!({ "t": refresh })).await;
+    assert_eq!(
+        replay.data()["tokenRefresh"]["userErrors"][0]["code"],
+        "INVALID_REFRESH_TOKEN"
+    );
+    // Replaying a used token revoked its family: the newest token is dead too.
+    let after_theft = stack.gql(&[], refresh_q, json!({ "t": new_refresh })).await;
+    assert_eq!(
+        after_theft.data()["tokenRefresh"]["userErrors"][0]["code"],
+        "INVALID_REFRESH_TOKEN"
+    );
+
+    // Admin mutations left audit rows.
+    let audit = stack
+        .gql(
+            &headers(&shop.staff()),
+            "{ auditEvents(first: 50) { edges { node { action entityType } } } }",
+            json!({}),
+        )
+        .await;
+    let actions: Vec<&str> = audit.data()["auditEvents"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter_map(|e| e["node"]["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "tenant.create",
+            "api_key.create",
+            "product.create",
+            "product.create",
+            "product.create"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tenants_cannot_reach_each_other() {
+    let stack = Stack::start().await;
+    let platform = platform_token(&stack).await;
+    let a = create_tenant(&stack, &platform, "tenant-a").await;
+    let b = create_tenant(&stack, &platform, "tenant-b").await;
+    let a_product = create_product(&stack, &a, "a-secret", "PUBLISHED").await;
+    create_product(&stack, &b, "b-public", "PUBLISHED").await;
+
+    let by_id = "query($id: ID!) { product(id: $id) { id } }";
+    let b_staff = b.staff();
+    for h in [
+        vec![("x-publishable-key", b.key.as_str())],
+        headers(&b_staff),
+    ] {
+        let r = stack.gql(&h, by_id, json!({ "id": a_product })).await;
+        assert_eq!(r.data()["product"], Value::Null);
+        let r = stack
+            .gql(&h, "{ product(handle: \"a-secret\") { id } }", json!({}))
+            .await;
+        assert_eq!(r.data()["product"], Value::Null);
+        let r = stack.gql(&h, PRODUCTS, json!({})).await;
+        assert_eq!(handles(&r.data()["products"]), ["b-public"]);
+        let r = stack
+            .gql(&h, "{ tenant(slug: \"tenant-a\") { id } }", json!({}))
+            .await;
+        assert_eq!(r.data()["tenant"], Value::Null);
+    }
+
+    // Updating A's product as B's admin finds nothing and changes nothing.
+    let update = "mutation($id: ID!) { productUpdate(input: { id: $id, title: \"pwned\" }) { product { id } userErrors { code } } }";
+    let r = stack
+        .gql(&headers(&b.staff()), update, json!({ "id": a_product }))
+        .await;
+    assert_eq!(
+        r.data()["productUpdate"]["userErrors"][0]["code"],
+        "NOT_FOUND"
+    );
+    let r = stack
+        .gql(
+            &headers(&a.staff()),
+            "query($id: ID!) { product(id: $id) { title } }",
+            json!({ "id": a_product }),
+        )
+        .await;
+    assert_eq!(r.data()["product"]["title"], "a-secret");
+
+    // B's token (or key) with A selected is refused outright.
+    let r = stack
+        .gql(
+            &[
+                ("authorization", &bearer(&b.admin_token)),
+                ("x-tenant", "tenant-a"),
+            ],
+            PRODUCTS,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.error_code(), Some("FORBIDDEN"), "{}", r.body);
+    let r = stack
+        .gql(
+            &[("x-publishable-key", &b.key), ("x-tenant", "tenant-a")],
+            PRODUCTS,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.error_code(), Some("FORBIDDEN"), "{}", r.body);
+
+    // Entity resolution (what the router asks subgraphs) stays inside the caller's tenant.
+    let entities =
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id title } } }";
+    let reps = json!({ "r": [{ "__typename": "Product", "id": a_product }] });
+    let r = stack
+        .gql_subgraph(
+            &stack.catalog_url,
+            &[("x-publishable-key", &b.key)],
+            entities,
+            reps.clone(),
+        )
+        .await;
+    assert_eq!(r.data()["_entities"], json!([null]));
+    let r = stack
+        .gql_subgraph(
+            &stack.catalog_url,
+            &[("x-publishable-key", &a.key)],
+            entities,
+            reps,
+        )
+        .await;
+    assert_eq!(r.data()["_entities"][0]["title"], "a-secret");
+    let tenant_products = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Tenant { products { totalCount } } } }";
+    let r = stack
+        .gql_subgraph(
+            &stack.catalog_url,
+            &[("x-publishable-key", &b.key)],
+            tenant_products,
+            json!({ "r": [{ "__typename": "Tenant", "id": a.id }] }),
+        )
+        .await;
+    assert_eq!(r.error_code(), Some("FORBIDDEN"), "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_credentials_and_tenants_are_refused() {
+    let stack = Stack::start().await;
+    let platform = platform_token(&stack).await;
+    let shop = create_tenant(&stack, &platform, "shop").await;
+
+    let keys = TokenKeys::new(stack.jwt_secret.as_bytes().to_vec()).expect("keys");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let claims = |exp| AccessClaims {
+        sub: uuid::Uuid::now_v7(),
+        tid: uuid::Uuid::nil(),
+        roles: vec!["PLATFORM_ADMIN".into()],
+        iat: now - 3600,
+        exp,
+    };
+    let expired = keys.issue(&claims(now - 60));
+    let foreign = TokenKeys::new(vec![42u8; 32])
+        .expect("keys")
+        .issue(&claims(now + 600));
+    for token in ["garbage", "a.b.c", expired.as_str(), foreign.as_str()] {
+        let r = stack
+            .gql(
+                &[("authorization", &bearer(token))],
+                "{ me { id } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            r.error_code(),
+            Some("UNAUTHENTICATED"),
+            "{token}: {}",
+            r.body
+        );
+    }
+    let r = stack
+        .gql(&[("x-publishable-key", "pk_nonsense")], PRODUCTS, json!({}))
+        .await;
+    assert_eq!(r.error_code(), Some("UNAUTHENTICATED"));
+    let r = stack
+        .gql(&[("x-tenant", "no-such-tenant")], PRODUCTS, json!({}))
+        .await;
+    assert_eq!(r.error_code(), Some("TENANT_NOT_FOUND"));
+    let r = stack.gql(&[], PRODUCTS, json!({})).await;
+    assert_eq!(r.error_code(), Some("TENANT_REQUIRED"));
+    let r = stack
+        .gql(
+            &[("x-publishable-key", &shop.key)],
+            "mutation { productCreate(input: { title: \"x\", handle: \"x\" }) { product { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.error_code(), Some("UNAUTHENTICATED"));
+
+    // Same answer for a wrong password and an unknown email.
+    let wrong = stack
+        .gql(
+            &[("x-tenant", "shop")],
+            SIGN_IN,
+            json!({ "input": { "email": "admin@shop.test", "password": "nope-nope" } }),
+        )
+        .await;
+    let unknown = stack
+        .gql(
+            &[("x-tenant", "shop")],
+            SIGN_IN,
+            json!({ "input": { "email": "ghost@shop.test", "password": "nope-nope" } }),
+        )
+        .await;
+    assert_eq!(wrong.data(), unknown.data());
+    assert_eq!(
+        wrong.data()["signIn"]["userErrors"][0]["code"],
+        "INVALID_CREDENTIALS"
+    );
+
+    // A suspended tenant's requests are refused, in every subgraph, until it is reactivated.
+    let suspend = "mutation($id: ID!, $s: TenantStatus!) { tenantUpdate(input: { id: $id, status: $s }) { tenant { status } userErrors { code } } }";
+    let r = stack
+        .gql(
+            &headers(&shop.staff()),
+            suspend,
+            json!({ "id": shop.id, "s": "SUSPENDED" }),
+        )
+        .await;
+    assert_eq!(
+        r.error_code(),
+        Some("FORBIDDEN"),
+        "tenant admins cannot suspend: {}",
+        r.body
+    );
+    let r = stack
+        .gql(
+            &[("authorization", &bearer(&platform))],
+            suspend,
+            json!({ "id": shop.id, "s": "SUSPENDED" }),
+        )
+        .await;
+    assert_eq!(r.data()["tenantUpdate"]["tenant"]["status"], "SUSPENDED");
+    for query in [PRODUCTS, "{ currentTenant { id } }"] {
+        let r = stack
+            .gql(&[("x-publishable-key", &shop.key)], query, json!({}))
+            .await;
+        assert_eq!(r.error_code(), Some("TENANT_SUSPENDED"), "{}", r.body);
+    }
+    let r = stack
+        .gql(
+            &[("authorization", &bearer(&platform))],
+            suspend,
+            json!({ "id": shop.id, "s": "ACTIVE" }),
+        )
+        .await;
+    assert_eq!(r.data()["tenantUpdate"]["tenant"]["status"], "ACTIVE");
+    assert_eq!(
+        stack
+            .gql(&[("x-publishable-key", &shop.key)], PRODUCTS, json!({}))
+            .await
+            .data()["products"]["totalCount"],
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn limits_hold_and_duplicates_change_nothing() {
+    let stack = Stack::start().await;
+    let platform = platform_token(&stack).await;
+    let shop = create_tenant(&stack, &platform, "limits").await;
+    create_product(&stack, &shop, "only-one", "PUBLISHED").await;
+
+    // Duplicate handle: a user error, and still one product.
+    let r = stack
+        .gql(
+            &headers(&shop.staff()),
+            PRODUCT_CREATE,
+            json!({ "input": { "title": "Again", "handle": "only-one" } }),
+        )
+        .await;
+    assert_eq!(
+        r.data()["productCreate"]["userErrors"],
+        json!([{ "field": ["input", "handle"], "code": "HANDLE_TAKEN",
+        "message": "another product already has the handle `only-one`" }])
+    );
+    assert_eq!(
+        stack
+            .gql(&headers(&shop.staff()), PRODUCTS, json!({}))
+            .await
+            .data()["products"]["totalCount"],
+        1
+    );
+
+    // Duplicate email, differently cased: a user error, and the user list is unchanged.
+    let users = "{ users(first: 10) { totalCount } }";
+    let before = stack
+        .gql(&headers(&shop.staff()), users, json!({}))
+        .await
+        .data()["users"]["totalCount"]
+        .clone();
+    let r = stack
+        .gql(
+            &[("x-publishable-key", &shop.key)],
+            SIGN_UP,
+            json!({ "input": { "email": "ADMIN@limits.test", "password": "whatever-pass" } }),
+        )
+        .await;
+    assert_eq!(
+        r.data()["customerSignUp"]["userErrors"][0]["code"],
+        "EMAIL_TAKEN"
+    );
+    assert_eq!(r.data()["customerSignUp"]["accessToken"], Value::Null);
+    assert_eq!(
+        stack
+            .gql(&headers(&shop.staff()), users, json!({}))
+            .await
+            .data()["users"]["totalCount"],
+        before
+    );
+
+    // Too complex: the catalog prices a page at its size times its fields.
+    let fields =
+        "edges { node { id title handle description status createdAt updatedAt publishedAt } }";
+    let heavy: String = (0..8)
+        .map(|i| format!("p{i}: products(first: 100) {{ {fields} }} "))
+        .collect();
+    let r = stack
+        .gql(
+            &headers(&shop.staff()),
+            &format!("{{ {heavy} }}"),
+            json!({}),
+        )
+        .await;
+    let message = r.body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("complex"), "{}", r.body);
+
+    // Too deep (checked by the subgraph itself) and too nested to parse (checked by the router).
+    let mut deep = String::from("name");
+    for _ in 0..14 {
+        deep = format!("ofType {{ {deep} }}");
+    }
+    let r = stack
+        .gql_subgraph(
+            &stack.catalog_url,
+            &[],
+            &format!("{{ __schema {{ types {{ fields {{ type {{ {deep} }} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("nested too deep"),
+        "{}",
+        r.body
+    );
+    let nested = format!("{}{}", "{ a ".repeat(300), "}".repeat(300));
+    let r = stack.gql(&[], &nested, json!({})).await;
+    assert!(
+        r.body.get("errors").is_some() && r.body["data"].is_null(),
+        "{}",
+        r.body
+    );
+
+    // An oversized body is refused by the router before anything runs.
+    let huge = json!({ "query": "{ __typename }", "variables": { "pad": "x".repeat(1_100_000) } })
+        .to_string();
+    assert_eq!(stack.post(&stack.url, &[], huge).await.status, 413);
+
+    // Subgraphs refuse anyone who skips the router.
+    let direct = stack
+        .post(
+            &stack.catalog_url,
+            &[("x-publishable-key", &shop.key)],
+            json!({ "query": PRODUCTS }).to_string(),
+        )
+        .await;
+    assert_eq!(direct.status, 403);
+    assert_eq!(direct.error_code(), Some("FORBIDDEN"));
+    let wrong = stack
+        .post(
+            &stack.identity_url,
+            &[("router-authorization", "guess")],
+            json!({ "query": "{ me { id } }" }).to_string(),
+        )
+        .await;
+    assert_eq!(wrong.status, 403);
+}

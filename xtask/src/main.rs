@@ -1,0 +1,178 @@
+//! Project commands, run as `cargo xtask <command>`:
+//!
+//! - `up`: the whole stack with demo data: embedded PostgreSQL (unless `DATABASE_URL` is set), every
+//!   subgraph, the router on :4000; prints the endpoint and demo credentials; Ctrl-C stops it all.
+//! - `test`: everything CI runs: fmt check, clippy, codegen check, unit, integration and end-to-end
+//!   tests (embedded PostgreSQL unless `DATABASE_URL` is set; the router is installed if missing).
+//! - `codegen [--check]`: subgraph SDL files and supergraph.graphql.
+//! - `router`: installs the pinned router if missing and prints its path.
+//! - `bench`: the storefront benchmark (see tests/src/bin/bench.rs).
+//!
+//! Heavy builds go to a target directory outside the clone (`CARGO_TARGET_DIR`, default
+//! `~/.cache/cityos/target`) so repeated runs, and CI runs on the same machine, stay warm.
+
+mod pg;
+mod seed;
+mod stack;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Errors are reported as text; xtask is a tool for people.
+pub type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from(".."))
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)
+}
+
+/// The shared target directory for the workspace's heavy builds.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| home().join(".cache/cityos/target"), PathBuf::from)
+}
+
+/// A cargo command in the workspace, building into [`target_dir`].
+pub fn cargo(args: &[&str]) -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.args(args)
+        .current_dir(root())
+        .env("CARGO_TARGET_DIR", target_dir());
+    c
+}
+
+/// Runs a command to completion, failing unless it succeeds.
+pub fn run(command: &mut Command) -> Result<()> {
+    let status = command.status().map_err(|e| format!("{command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed: {status}").into())
+    }
+}
+
+/// Installs the pinned router when missing (scripts/install-router.sh) and returns its path.
+pub fn router_binary() -> Result<PathBuf> {
+    if let Ok(bin) = std::env::var("CITYOS_ROUTER_BIN") {
+        return Ok(PathBuf::from(bin));
+    }
+    let out = Command::new("bash")
+        .arg(root().join("scripts/install-router.sh"))
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    if !out.status.success() {
+        return Err("installing the router failed".into());
+    }
+    Ok(PathBuf::from(String::from_utf8(out.stdout)?.trim()))
+}
+
+fn step(name: &str) {
+    eprintln!("\n==> {name}");
+}
+
+fn test() -> Result<()> {
+    step("rustfmt");
+    run(&mut cargo(&["fmt", "--all", "--", "--check"]))?;
+    step("clippy");
+    run(&mut cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step("codegen check");
+    run(&mut cargo(&[
+        "run", "--quiet", "--locked", "-p", "codegen", "--", "--check",
+    ]))?;
+    step("build subgraphs");
+    run(&mut cargo(&[
+        "build", "--locked", "--bins", "-p", "identity", "-p", "catalog",
+    ]))?;
+    step("router");
+    let router = router_binary()?;
+    eprintln!("router: {}", router.display());
+
+    let embedded = match std::env::var("DATABASE_URL") {
+        Ok(_) => None,
+        Err(_) => {
+            step("embedded PostgreSQL for tests");
+            let data = target_dir().join("cityos-test-pg");
+            let _ = std::fs::remove_dir_all(&data);
+            let server = pg::Postgres::new(data, pg::free_port()?);
+            server.start(true)?;
+            Some(server)
+        }
+    };
+    let database_url = embedded.as_ref().map_or_else(
+        || std::env::var("DATABASE_URL").unwrap_or_default(),
+        |s| s.url("postgres"),
+    );
+
+    step("tests");
+    let nextest = cargo(&["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let mut tests = if nextest {
+        cargo(&[
+            "nextest",
+            "run",
+            "--workspace",
+            "--locked",
+            "--no-fail-fast",
+        ])
+    } else {
+        cargo(&["test", "--workspace", "--locked", "--no-fail-fast"])
+    };
+    tests
+        .env("DATABASE_URL", &database_url)
+        .env("CITYOS_ROUTER_BIN", &router)
+        .env("CITYOS_BIN_DIR", target_dir().join("debug"));
+    let result = run(&mut tests);
+    if let Some(server) = embedded {
+        server.stop();
+    }
+    result
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("up") => stack::up(),
+        Some("test") => test(),
+        Some("codegen") => {
+            let mut c = cargo(&["run", "--quiet", "-p", "codegen", "--"]);
+            c.args(&args[1..]);
+            run(&mut c)
+        }
+        Some("router") => router_binary().map(|p| eprintln!("{}", p.display())),
+        Some("bench") => {
+            let mut c = cargo(&[
+                "run",
+                "--release",
+                "--quiet",
+                "-p",
+                "cityos-e2e",
+                "--bin",
+                "bench",
+                "--",
+            ]);
+            c.args(&args[1..]);
+            run(&mut c)
+        }
+        _ => Err("usage: cargo xtask <up | test | codegen [--check] | router | bench>".into()),
+    };
+    if let Err(e) = result {
+        eprintln!("xtask: {e}");
+        std::process::exit(1);
+    }
+}
