@@ -245,6 +245,36 @@ async fn storefront_journey_through_the_router() {
         "INVALID_REFRESH_TOKEN"
     );
 
+    // A storefront domain selects its tenant by the Host header (forwarded by the router's script).
+    let add = "mutation { tenantDomainAdd(input: { host: \"Shop.Dakkah.Test\" }) { domain { host } userErrors { code } } }";
+    let r = stack.gql(&headers(&shop.staff()), add, json!({})).await;
+    assert_eq!(
+        r.data()["tenantDomainAdd"]["domain"]["host"],
+        "shop.dakkah.test"
+    );
+    let by_host = stack
+        .gql(
+            &[("host", "shop.dakkah.test:4000")],
+            "{ currentTenant { slug } products { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(by_host.data()["currentTenant"]["slug"], "dakkah");
+    assert_eq!(by_host.data()["products"]["totalCount"], 2);
+    let unknown_host = stack
+        .gql(
+            &[("host", "elsewhere.test")],
+            "{ currentTenant { slug } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        unknown_host.error_code(),
+        Some("TENANT_REQUIRED"),
+        "{}",
+        unknown_host.body
+    );
+
     // Admin mutations left audit rows.
     let audit = stack
         .gql(
@@ -266,7 +296,8 @@ async fn storefront_journey_through_the_router() {
             "api_key.create",
             "product.create",
             "product.create",
-            "product.create"
+            "product.create",
+            "tenant.domain.add"
         ]
     );
 }
