@@ -5,6 +5,8 @@
 //! dropped. Binaries come from `CITYOS_BIN_DIR` and `CITYOS_ROUTER_BIN`, which `cargo xtask test`
 //! sets after building them.
 
+pub mod fixtures;
+
 use serde_json::{Value, json};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -51,7 +53,7 @@ pub struct Stack {
     /// Where the processes' logs are.
     pub log_dir: PathBuf,
     http: reqwest::Client,
-    _children: Vec<Child>,
+    children: Vec<(&'static str, Child)>,
 }
 
 /// A GraphQL response.
@@ -80,9 +82,36 @@ impl Response {
     }
 }
 
+/// How a stack is started.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// Cache time of tenant and API-key lookups in the subgraphs. Tests use 0, so suspensions and
+    /// revocations show at once; the benchmark uses the production default.
+    pub auth_cache_ttl_ms: u64,
+    /// The subgraphs' log filter.
+    pub log_filter: String,
+    /// Whether the router collapses identical in-flight subgraph requests (as in production).
+    pub deduplicate_queries: bool,
+}
+
+impl Default for StackOptions {
+    fn default() -> Self {
+        Self {
+            auth_cache_ttl_ms: 0,
+            log_filter: "info".into(),
+            deduplicate_queries: true,
+        }
+    }
+}
+
 impl Stack {
-    /// Starts a stack and waits until the router is ready.
+    /// Starts a stack for tests and waits until the router is ready.
     pub async fn start() -> Self {
+        Self::start_with(StackOptions::default()).await
+    }
+
+    /// Starts a stack with `options` and waits until the router is ready.
+    pub async fn start_with(options: StackOptions) -> Self {
         let bin = required_path("CITYOS_BIN_DIR");
         let router = required_path("CITYOS_ROUTER_BIN");
         let database_url = cityos_testkit::empty_database().await;
@@ -112,11 +141,17 @@ impl Stack {
                 .env("CITYOS_JWT_SECRET", &jwt_secret)
                 .env("CITYOS_LISTEN", format!("127.0.0.1:{port}"))
                 .env("CITYOS_DB_POOL_SIZE", "8")
-                // Lookups are not cached, so suspensions and revocations show at once in tests.
-                .env("CITYOS_AUTH_CACHE_TTL_MS", "0")
+                .env(
+                    "CITYOS_AUTH_CACHE_TTL_MS",
+                    options.auth_cache_ttl_ms.to_string(),
+                )
+                .env("RUST_LOG", &options.log_filter)
                 .env("CITYOS_ADMIN_EMAIL", ADMIN_EMAIL)
                 .env("CITYOS_ADMIN_PASSWORD", ADMIN_PASSWORD);
-            children.push(spawn(&mut command, &log_dir.join(format!("{name}.log"))));
+            children.push((
+                name,
+                spawn(&mut command, &log_dir.join(format!("{name}.log"))),
+            ));
             wait_ready(
                 &http,
                 &format!("http://127.0.0.1:{port}/ready"),
@@ -144,9 +179,13 @@ impl Stack {
                 "ROUTER_METRICS_LISTEN",
                 format!("127.0.0.1:{}", free_port()),
             )
+            .env(
+                "ROUTER_DEDUPLICATE_QUERY",
+                options.deduplicate_queries.to_string(),
+            )
             .env("IDENTITY_URL", &urls[0])
             .env("CATALOG_URL", &urls[1]);
-        children.push(spawn(&mut command, &log_dir.join("router.log")));
+        children.push(("router", spawn(&mut command, &log_dir.join("router.log"))));
         wait_ready(
             &http,
             &format!("http://127.0.0.1:{health_port}/health?ready"),
@@ -164,8 +203,27 @@ impl Stack {
             database_url,
             log_dir,
             http,
-            _children: children,
+            children,
         }
+    }
+
+    /// The resident memory of each process (from /proc), in KiB.
+    pub fn resident_kib(&self) -> Vec<(&'static str, u64)> {
+        self.children
+            .iter()
+            .filter_map(|(name, child)| {
+                let status =
+                    std::fs::read_to_string(format!("/proc/{}/status", child.id()?)).ok()?;
+                let kib = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))?
+                    .trim()
+                    .trim_end_matches(" kB")
+                    .parse()
+                    .ok()?;
+                Some((*name, kib))
+            })
+            .collect()
     }
 
     /// Posts a raw body to `url` with `headers`.

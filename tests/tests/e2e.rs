@@ -2,127 +2,16 @@
 //! PostgreSQL, as a storefront or admin client would send it.
 
 use cityos_auth::{AccessClaims, TokenKeys};
-use cityos_e2e::{ADMIN_EMAIL, ADMIN_PASSWORD, Stack};
+use cityos_e2e::{ADMIN_EMAIL, Stack};
 use serde_json::{Value, json};
 
-const SIGN_IN: &str = "mutation($input: SignInInput!) {
-  signIn(input: $input) { accessToken refreshToken user { id kind roles } userErrors { field code message } } }";
-const TENANT_CREATE: &str = "mutation($input: TenantCreateInput!) {
-  tenantCreate(input: $input) { tenant { id slug status } admin { id email } userErrors { field code message } } }";
-const PRODUCT_CREATE: &str = "mutation($input: ProductCreateInput!) {
-  productCreate(input: $input) { product { id handle status } userErrors { field code message } } }";
-const KEY_CREATE: &str = "mutation($input: ApiKeyCreateInput!) {
-  apiKeyCreate(input: $input) { apiKey { id kind } token userErrors { field code message } } }";
+use cityos_e2e::fixtures::{
+    PRODUCT_CREATE, SIGN_IN, bearer, create_product, create_tenant, headers, platform_token,
+};
+
 const SIGN_UP: &str = "mutation($input: CustomerSignUpInput!) {
   customerSignUp(input: $input) { accessToken refreshToken user { id email kind } userErrors { field code message } } }";
 const PRODUCTS: &str = "{ products(first: 50) { totalCount edges { cursor node { id handle status } } pageInfo { hasNextPage } } }";
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
-
-async fn platform_token(stack: &Stack) -> String {
-    let r = stack
-        .gql(
-            &[],
-            SIGN_IN,
-            json!({ "input": { "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD } }),
-        )
-        .await;
-    r.data()["signIn"]["accessToken"]
-        .as_str()
-        .expect("platform admin token")
-        .to_owned()
-}
-
-/// A tenant with its admin signed in and a publishable key.
-struct Tenant {
-    id: String,
-    slug: String,
-    admin_token: String,
-    key: String,
-}
-
-impl Tenant {
-    fn staff(&self) -> [(&'static str, String); 2] {
-        [
-            ("authorization", bearer(&self.admin_token)),
-            ("x-tenant", self.slug.clone()),
-        ]
-    }
-}
-
-fn headers<'a>(h: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    h.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}
-
-async fn create_tenant(stack: &Stack, platform: &str, slug: &str) -> Tenant {
-    let admin_email = format!("admin@{slug}.test");
-    let r = stack
-        .gql(
-            &[("authorization", &bearer(platform))],
-            TENANT_CREATE,
-            json!({ "input": { "name": format!("Tenant {slug}"), "slug": slug, "defaultCurrency": "SAR",
-                "defaultLocale": "ar", "supportedLocales": ["en"], "timezone": "Asia/Riyadh",
-                "admin": { "email": admin_email, "password": "tenant-admin-pass" } } }),
-        )
-        .await;
-    let created = &r.data()["tenantCreate"];
-    assert_eq!(created["userErrors"], json!([]), "{}", r.body);
-    let id = created["tenant"]["id"]
-        .as_str()
-        .expect("tenant id")
-        .to_owned();
-    let r = stack
-        .gql(&[("x-tenant", slug)], SIGN_IN, json!({ "input": { "email": admin_email.to_uppercase(), "password": "tenant-admin-pass" } }))
-        .await;
-    let admin_token = r.data()["signIn"]["accessToken"]
-        .as_str()
-        .expect("tenant admin token")
-        .to_owned();
-    let staff = [
-        ("authorization", bearer(&admin_token)),
-        ("x-tenant", slug.to_owned()),
-    ];
-    let r = stack
-        .gql(
-            &headers(&staff),
-            KEY_CREATE,
-            json!({ "input": { "name": "storefront", "kind": "PUBLISHABLE" } }),
-        )
-        .await;
-    let key = r.data()["apiKeyCreate"]["token"]
-        .as_str()
-        .expect("publishable key")
-        .to_owned();
-    assert!(key.starts_with("pk_"));
-    Tenant {
-        id,
-        slug: slug.to_owned(),
-        admin_token,
-        key,
-    }
-}
-
-async fn create_product(stack: &Stack, tenant: &Tenant, handle: &str, status: &str) -> String {
-    let r = stack
-        .gql(
-            &headers(&tenant.staff()),
-            PRODUCT_CREATE,
-            json!({ "input": { "title": handle, "handle": handle, "status": status } }),
-        )
-        .await;
-    assert_eq!(
-        r.data()["productCreate"]["userErrors"],
-        json!([]),
-        "{}",
-        r.body
-    );
-    r.data()["productCreate"]["product"]["id"]
-        .as_str()
-        .expect("product id")
-        .to_owned()
-}
 
 fn handles(products: &Value) -> Vec<String> {
     let mut h: Vec<String> = products["edges"]

@@ -6,7 +6,8 @@
 //!   tests (embedded PostgreSQL unless `DATABASE_URL` is set; the router is installed if missing).
 //! - `codegen [--check]`: subgraph SDL files and supergraph.graphql.
 //! - `router`: installs the pinned router if missing and prints its path.
-//! - `bench`: the storefront benchmark (see tests/src/bin/bench.rs).
+//! - `bench [--seconds N] [--concurrency N] [--products N] [--page N]`: the storefront benchmark on
+//!   release builds (see tests/src/bin/bench.rs).
 //!
 //! Heavy builds go to a target directory outside the clone (`CARGO_TARGET_DIR`, default
 //! `~/.cache/cityos/target`) so repeated runs, and CI runs on the same machine, stay warm.
@@ -102,22 +103,6 @@ fn test() -> Result<()> {
     let router = router_binary()?;
     eprintln!("router: {}", router.display());
 
-    let embedded = match std::env::var("DATABASE_URL") {
-        Ok(_) => None,
-        Err(_) => {
-            step("embedded PostgreSQL for tests");
-            let data = target_dir().join("cityos-test-pg");
-            let _ = std::fs::remove_dir_all(&data);
-            let server = pg::Postgres::new(data, pg::free_port()?);
-            server.start(true)?;
-            Some(server)
-        }
-    };
-    let database_url = embedded.as_ref().map_or_else(
-        || std::env::var("DATABASE_URL").unwrap_or_default(),
-        |s| s.url("postgres"),
-    );
-
     step("tests");
     let nextest = cargo(&["nextest", "--version"])
         .output()
@@ -134,14 +119,50 @@ fn test() -> Result<()> {
         cargo(&["test", "--workspace", "--locked", "--no-fail-fast"])
     };
     tests
-        .env("DATABASE_URL", &database_url)
         .env("CITYOS_ROUTER_BIN", &router)
         .env("CITYOS_BIN_DIR", target_dir().join("debug"));
-    let result = run(&mut tests);
-    if let Some(server) = embedded {
-        server.stop();
+    with_scratch_database(&mut tests)
+}
+
+/// Runs `command` with `DATABASE_URL` pointing at a throwaway embedded PostgreSQL (or at the given
+/// `DATABASE_URL`, when set), stopping the server afterwards whatever the outcome.
+fn with_scratch_database(command: &mut Command) -> Result<()> {
+    if std::env::var("DATABASE_URL").is_ok() {
+        return run(command);
     }
+    step("embedded PostgreSQL (throwaway)");
+    let data = target_dir().join("cityos-scratch-pg");
+    let _ = std::fs::remove_dir_all(&data);
+    let server = pg::Postgres::new(data, pg::free_port()?);
+    server.start(true)?;
+    let result = run(command.env("DATABASE_URL", server.url("postgres")));
+    server.stop();
     result
+}
+
+fn bench(args: &[String]) -> Result<()> {
+    step("release build");
+    run(&mut cargo(&[
+        "build",
+        "--release",
+        "--locked",
+        "--bins",
+        "-p",
+        "identity",
+        "-p",
+        "catalog",
+        "-p",
+        "cityos-e2e",
+    ]))?;
+    let router = router_binary()?;
+    let release = target_dir().join("release");
+    let mut bench = Command::new(release.join("bench"));
+    bench
+        .args(args)
+        .env("CITYOS_ROUTER_BIN", &router)
+        .env("CITYOS_BIN_DIR", &release)
+        .current_dir(root());
+    with_scratch_database(&mut bench)
 }
 
 fn main() {
@@ -155,20 +176,7 @@ fn main() {
             run(&mut c)
         }
         Some("router") => router_binary().map(|p| eprintln!("{}", p.display())),
-        Some("bench") => {
-            let mut c = cargo(&[
-                "run",
-                "--release",
-                "--quiet",
-                "-p",
-                "cityos-e2e",
-                "--bin",
-                "bench",
-                "--",
-            ]);
-            c.args(&args[1..]);
-            run(&mut c)
-        }
+        Some("bench") => bench(&args[1..]),
         _ => Err("usage: cargo xtask <up | test | codegen [--check] | router | bench>".into()),
     };
     if let Err(e) = result {
