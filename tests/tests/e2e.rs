@@ -238,6 +238,43 @@ async fn tenants_cannot_reach_each_other() {
         .await;
     assert_eq!(r.data()["product"]["title"], "a-secret");
 
+    // B's admin cannot see A's users or keys, nor revoke A's key.
+    let r = stack
+        .gql(
+            &headers(&a.staff()),
+            "{ apiKeys { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    let a_key = r.data()["apiKeys"]["edges"][0]["node"]["id"].clone();
+    let r = stack
+        .gql(
+            &headers(&b.staff()),
+            "{ users { edges { node { email } } } apiKeys { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        r.data()["users"]["edges"],
+        json!([{ "node": { "email": "admin@tenant-b.test" } }])
+    );
+    assert_eq!(r.data()["apiKeys"]["totalCount"], 1);
+    let revoke = "mutation($id: ID!) { apiKeyRevoke(input: { id: $id }) { apiKey { id } userErrors { code } } }";
+    let r = stack
+        .gql(&headers(&b.staff()), revoke, json!({ "id": a_key }))
+        .await;
+    assert_eq!(
+        r.data()["apiKeyRevoke"]["userErrors"][0]["code"],
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        stack
+            .gql(&[("x-publishable-key", &a.key)], PRODUCTS, json!({}))
+            .await
+            .data()["products"]["totalCount"],
+        1
+    );
+
     // B's token (or key) with A selected is refused outright.
     let r = stack
         .gql(

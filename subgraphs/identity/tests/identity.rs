@@ -253,3 +253,126 @@ async fn sign_in_answers_alike_for_unknown_email_and_wrong_password() {
         "{platform}"
     );
 }
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+#[tokio::test]
+async fn row_level_security_isolates_every_identity_table() {
+    use diesel_async::RunQueryDsl;
+    let t = test_db().await;
+    let admin = platform_admin();
+    let mut ids = Vec::new();
+    for slug in ["iso-a", "iso-b"] {
+        let (row, staff) = tenants::create(t.db(), &admin, new_tenant(slug))
+            .await
+            .expect("tenant");
+        let info = tenant_info(row.id, &row.slug, "SAR", "ar");
+        let staff = cityos_testkit::user_context(Some(&info), staff.id, &[Role::TenantAdmin]);
+        identity::api_keys::create(
+            t.db(),
+            &staff,
+            "key",
+            identity::api_keys::ApiKeyKind::Publishable,
+        )
+        .await
+        .expect("key");
+        tenants::add_domain(t.db(), &staff, &format!("{slug}.example.com"))
+            .await
+            .expect("domain");
+        let input = NewUser {
+            email: format!("c@{slug}.test"),
+            password: "customer-pass".into(),
+            first_name: None,
+            last_name: None,
+        };
+        users::sign_up_customer(
+            t.db(),
+            &t.platform.keys,
+            &context(Some(&info), Actor::Anonymous),
+            input,
+        )
+        .await
+        .expect("customer");
+        ids.push(row.id);
+    }
+    let count = |table: &'static str, tenant: Option<Uuid>| {
+        let db = t.db().clone();
+        async move {
+            let sql = format!("SELECT count(*) AS n FROM identity.{table}");
+            match tenant {
+                None => {
+                    let mut conn = db.conn().await.expect("conn");
+                    diesel::sql_query(sql)
+                        .get_result::<Count>(&mut conn)
+                        .await
+                        .expect("count")
+                        .n
+                }
+                Some(id) => {
+                    db.tenant_tx(id, async move |conn| {
+                        diesel::sql_query(sql)
+                            .get_result::<Count>(conn)
+                            .await
+                            .map_err(cityos_core::ApiError::from)
+                    })
+                    .await
+                    .expect("count")
+                    .n
+                }
+            }
+        }
+    };
+    // Per tenant: 2 users (admin, customer), 1 session (the customer's), 1 key, 3 audit rows.
+    for (table, per_tenant) in [
+        ("users", 2),
+        ("refresh_tokens", 1),
+        ("api_keys", 1),
+        ("audit_log", 3),
+    ] {
+        assert_eq!(count(table, None).await, 0, "{table} without a tenant");
+        assert_eq!(
+            count(table, Some(ids[0])).await,
+            per_tenant,
+            "{table} in tenant a"
+        );
+        assert_eq!(
+            count(table, Some(ids[1])).await,
+            per_tenant,
+            "{table} in tenant b"
+        );
+    }
+    // Domains are a readable directory, but a tenant cannot write another's.
+    assert_eq!(count("tenant_domains", None).await, 2);
+    let (a, b) = (ids[0], ids[1]);
+    let forged = t
+        .db()
+        .tenant_tx(b, async move |conn| {
+            diesel::sql_query("INSERT INTO identity.tenant_domains (tenant_id, id, host) VALUES ($1, $2, 'forged.example.com')")
+                .bind::<diesel::sql_types::Uuid, _>(a)
+                .bind::<diesel::sql_types::Uuid, _>(Uuid::now_v7())
+                .execute(conn)
+                .await
+                .map_err(cityos_core::ApiError::from)
+        })
+        .await;
+    assert!(forged.is_err());
+    let renamed = t
+        .db()
+        .tenant_tx(b, async move |conn| {
+            diesel::sql_query("UPDATE identity.tenants SET name = 'pwned' WHERE id = $1")
+                .bind::<diesel::sql_types::Uuid, _>(a)
+                .execute(conn)
+                .await
+                .map_err(cityos_core::ApiError::from)
+        })
+        .await;
+    assert_eq!(
+        renamed.expect("update runs"),
+        0,
+        "another tenant's row is invisible to UPDATE"
+    );
+}
