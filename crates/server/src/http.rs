@@ -112,7 +112,13 @@ async fn graphql<S: Subgraph>(
             tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
         }
         let request = S::request_data(request, &ctx, &endpoint.platform).data(ctx);
+        let started = std::time::Instant::now();
         let response = endpoint.schema.execute(request).await;
+        tracing::debug!(
+            elapsed_us = started.elapsed().as_micros(),
+            errors = response.errors.len(),
+            "graphql request"
+        );
         match serde_json::to_string(&response) {
             Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
             Err(e) => error_body(StatusCode::INTERNAL_SERVER_ERROR, &ApiError::internal(e)),

@@ -19,7 +19,7 @@ pub use config::Config;
 pub use context::ContextResolver;
 pub use http::{GraphqlEndpoint, app};
 
-use async_graphql::Executor;
+use async_graphql::{EmptySubscription, Executor, ObjectType, SDLExportOptions, Schema};
 use cityos_auth::TokenKeys;
 use cityos_core::RequestContext;
 use cityos_db::Database;
@@ -31,6 +31,37 @@ use std::sync::Arc;
 pub const MAX_QUERY_DEPTH: usize = 12;
 /// Complexity limit for every subgraph schema (each field costs 1, lists multiply by page size).
 pub const MAX_QUERY_COMPLEXITY: usize = 5_000;
+
+/// A subgraph schema: federation on, the platform's depth and complexity limits, and (when
+/// `platform` is given) the data every resolver may use: the pool and the token keys. Without
+/// `platform` the schema can only print its SDL.
+pub fn build_schema<Q, M>(
+    query: Q,
+    mutation: M,
+    platform: Option<&Platform>,
+) -> Schema<Q, M, EmptySubscription>
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+{
+    let mut builder = Schema::build(query, mutation, EmptySubscription)
+        .enable_federation()
+        .limit_depth(MAX_QUERY_DEPTH)
+        .limit_complexity(MAX_QUERY_COMPLEXITY);
+    if let Some(p) = platform {
+        builder = builder.data(p.db.clone()).data(p.keys.clone());
+    }
+    builder.finish()
+}
+
+/// The federation SDL of a schema, as composition reads it.
+pub fn federation_sdl<Q, M>(schema: &Schema<Q, M, EmptySubscription>) -> String
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+{
+    schema.sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+}
 
 /// What every subgraph shares at run time.
 #[derive(Clone, Debug)]

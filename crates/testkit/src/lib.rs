@@ -150,6 +150,39 @@ impl TestDb {
         &self.platform.db
     }
 
+    /// How many rows of `table` (schema-qualified) the application role sees: with no tenant set,
+    /// or inside `tenant`'s scope. Row-level security decides, not a filter.
+    pub async fn visible_rows(&self, table: &str, tenant: Option<Uuid>) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let sql = format!("SELECT count(*) AS n FROM {table}");
+        let counted = match tenant {
+            None => {
+                let mut conn = self.db().conn().await.unwrap_or_else(|e| panic!("{e:?}"));
+                diesel::sql_query(sql)
+                    .get_result::<Count>(&mut conn)
+                    .await
+                    .map_err(cityos_core::ApiError::from)
+            }
+            Some(id) => {
+                self.db()
+                    .tenant_tx(id, async move |conn| {
+                        diesel::sql_query(sql)
+                            .get_result::<Count>(conn)
+                            .await
+                            .map_err(cityos_core::ApiError::from)
+                    })
+                    .await
+            }
+        };
+        counted
+            .unwrap_or_else(|e| panic!("counting {table}: {e:?}"))
+            .n
+    }
+
     /// Runs one GraphQL request against `schema` as `ctx`, returning the response as JSON
     /// (`{"data": ..., "errors": [...]}`).
     pub async fn graphql<S: Subgraph>(

@@ -21,23 +21,12 @@ pub type CatalogSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the catalog schema; without `platform` it can only print its SDL.
 pub fn build_schema(platform: Option<&Platform>) -> CatalogSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .enable_federation()
-        .limit_depth(cityos_server::MAX_QUERY_DEPTH)
-        .limit_complexity(cityos_server::MAX_QUERY_COMPLEXITY);
-    if let Some(p) = platform {
-        builder = builder.data(p.db.clone());
-    }
-    builder.finish()
+    cityos_server::build_schema(Query::default(), Mutation::default(), platform)
 }
 
 /// The federation SDL of the catalog subgraph.
 pub fn sdl() -> String {
-    build_schema(None).sdl_with_options(
-        async_graphql::SDLExportOptions::new()
-            .federation()
-            .compose_directive(),
-    )
+    cityos_server::federation_sdl(&build_schema(None))
 }
 
 /// The catalog subgraph.

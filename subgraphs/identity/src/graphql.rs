@@ -354,10 +354,15 @@ impl IdentityQuery {
             .await?)
     }
 
-    /// Resolves `User` references from other subgraphs (within the request's tenant).
+    /// Resolves `User` references from other subgraphs (within the request's tenant): for staff,
+    /// or for the user themself.
     #[graphql(entity)]
     async fn find_user_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
         let id = parse_id(&id)?;
+        let rc = request(ctx)?;
+        if !rc.is_staff() && rc.user_id().ok() != Some(id) {
+            return Ok(None);
+        }
         let Ok(loader) = ctx.data::<DataLoader<UserLoader>>() else {
             return Ok(None);
         };

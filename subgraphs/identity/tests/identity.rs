@@ -254,12 +254,6 @@ async fn sign_in_answers_alike_for_unknown_email_and_wrong_password() {
     );
 }
 
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
 #[tokio::test]
 async fn row_level_security_isolates_every_identity_table() {
     use diesel_async::RunQueryDsl;
@@ -299,33 +293,6 @@ async fn row_level_security_isolates_every_identity_table() {
         .expect("customer");
         ids.push(row.id);
     }
-    let count = |table: &'static str, tenant: Option<Uuid>| {
-        let db = t.db().clone();
-        async move {
-            let sql = format!("SELECT count(*) AS n FROM identity.{table}");
-            match tenant {
-                None => {
-                    let mut conn = db.conn().await.expect("conn");
-                    diesel::sql_query(sql)
-                        .get_result::<Count>(&mut conn)
-                        .await
-                        .expect("count")
-                        .n
-                }
-                Some(id) => {
-                    db.tenant_tx(id, async move |conn| {
-                        diesel::sql_query(sql)
-                            .get_result::<Count>(conn)
-                            .await
-                            .map_err(cityos_core::ApiError::from)
-                    })
-                    .await
-                    .expect("count")
-                    .n
-                }
-            }
-        }
-    };
     // Per tenant: 2 users (admin, customer), 1 session (the customer's), 1 key, 3 audit rows.
     for (table, per_tenant) in [
         ("users", 2),
@@ -333,20 +300,25 @@ async fn row_level_security_isolates_every_identity_table() {
         ("api_keys", 1),
         ("audit_log", 3),
     ] {
-        assert_eq!(count(table, None).await, 0, "{table} without a tenant");
+        let table = format!("identity.{table}");
         assert_eq!(
-            count(table, Some(ids[0])).await,
-            per_tenant,
-            "{table} in tenant a"
+            t.visible_rows(&table, None).await,
+            0,
+            "{table} without a tenant"
         );
         assert_eq!(
-            count(table, Some(ids[1])).await,
+            t.visible_rows(&table, Some(ids[0])).await,
             per_tenant,
-            "{table} in tenant b"
+            "{table} in a"
+        );
+        assert_eq!(
+            t.visible_rows(&table, Some(ids[1])).await,
+            per_tenant,
+            "{table} in b"
         );
     }
     // Domains are a readable directory, but a tenant cannot write another's.
-    assert_eq!(count("tenant_domains", None).await, 2);
+    assert_eq!(t.visible_rows("identity.tenant_domains", None).await, 2);
     let (a, b) = (ids[0], ids[1]);
     let forged = t
         .db()
