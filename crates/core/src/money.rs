@@ -102,26 +102,48 @@ impl Money {
             self.currency,
         ))
     }
+
+    /// The amount in major units as a decimal string: `12.50`, `1500`, `-0.05`.
+    pub fn decimal(&self) -> String {
+        let digits = u32::from(self.currency.minor_digits);
+        let sign = if self.amount < 0 { "-" } else { "" };
+        let abs = self.amount.unsigned_abs();
+        if digits == 0 {
+            return format!("{sign}{abs}");
+        }
+        let scale = 10u64.pow(digits);
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / scale,
+            abs % scale,
+            width = digits as usize
+        )
+    }
 }
 
 impl fmt::Display for Money {
     /// `12.50 SAR`, `1500 JPY`, `1.250 KWD`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let digits = u32::from(self.currency.minor_digits);
-        let sign = if self.amount < 0 { "-" } else { "" };
-        let abs = self.amount.unsigned_abs();
-        if digits == 0 {
-            return write!(f, "{sign}{abs} {}", self.currency);
-        }
-        let scale = 10u64.pow(digits);
-        write!(
-            f,
-            "{sign}{}.{:0width$} {}",
-            abs / scale,
-            abs % scale,
-            self.currency,
-            width = digits as usize
-        )
+        write!(f, "{} {}", self.decimal(), self.currency)
+    }
+}
+
+/// An amount of money in one currency.
+#[async_graphql::Object(shareable)]
+impl Money {
+    /// The amount in the currency's minor units (halalas, cents): exact, for arithmetic.
+    async fn amount_minor(&self) -> i64 {
+        self.amount
+    }
+
+    /// The amount in major units as a decimal string, e.g. `"12.50"`, for display.
+    async fn amount(&self) -> String {
+        self.decimal()
+    }
+
+    /// ISO 4217 currency code, e.g. `SAR`.
+    async fn currency(&self) -> &str {
+        self.currency.code()
     }
 }
 

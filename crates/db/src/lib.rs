@@ -19,12 +19,17 @@ pub use url::{app_url, with_database};
 pub use cityos_core::outcome::is_unique_violation;
 
 use cityos_core::ApiError;
+use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use diesel_async::{
+    AnsiTransactionManager, AsyncConnection, AsyncPgConnection, RunQueryDsl, TransactionManager,
+};
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use uuid::Uuid;
 
 pub use diesel_async::AsyncPgConnection as Connection;
@@ -39,6 +44,19 @@ pub type PooledConnection = Object<AsyncPgConnection>;
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<AsyncPgConnection>,
+    round_trips: Arc<AtomicU64>,
+}
+
+/// Counts the round trips of every connection of one pool: each query, batch, BEGIN and COMMIT.
+/// Tests use it to prove that a request's database work does not grow with its page size.
+struct RoundTripCounter(Arc<AtomicU64>);
+
+impl Instrumentation for RoundTripCounter {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl std::fmt::Debug for Database {
@@ -71,14 +89,29 @@ impl Database {
     /// A pool of at most `max_size` connections to `url` (which should log in as [`APP_ROLE`]).
     /// Connections are made lazily.
     pub fn connect(url: &str, max_size: usize) -> anyhow::Result<Self> {
+        let round_trips = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&round_trips);
         let mut config = ManagerConfig::default();
         // A broken connection is detected by the failing query; a `SELECT 1` on every checkout
         // would double the statements of a short request.
         config.recycling_method = RecyclingMethod::Fast;
+        config.custom_setup = Box::new(move |url| {
+            let (url, counter) = (url.to_owned(), Arc::clone(&counter));
+            Box::pin(async move {
+                let mut conn = AsyncPgConnection::establish(&url).await?;
+                conn.set_instrumentation(RoundTripCounter(counter));
+                Ok(conn)
+            })
+        });
         let manager =
             AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
         let pool = Pool::builder(manager).max_size(max_size).build()?;
-        Ok(Self { pool })
+        Ok(Self { pool, round_trips })
+    }
+
+    /// How many round trips this pool's connections have made so far.
+    pub fn round_trips(&self) -> u64 {
+        AtomicU64::load(&self.round_trips, Ordering::Relaxed)
     }
 
     /// A connection from the pool.

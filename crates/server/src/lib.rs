@@ -63,6 +63,23 @@ where
     schema.sdl_with_options(SDLExportOptions::new().federation().compose_directive())
 }
 
+/// A DataLoader that lives for one request: it batches that request's lookups, remembers what it
+/// loaded (so a page prefetched with `load_many` is not fetched again field by field) and carries
+/// the request's tenant, so a batch never mixes tenants.
+pub type RequestLoader<L> =
+    async_graphql::dataloader::DataLoader<L, async_graphql::dataloader::HashMapCache>;
+
+/// A [`RequestLoader`] for one request.
+pub fn request_loader<L: async_graphql::dataloader::Loader<uuid::Uuid>>(
+    loader: L,
+) -> RequestLoader<L> {
+    async_graphql::dataloader::DataLoader::with_cache(
+        loader,
+        tokio::spawn,
+        async_graphql::dataloader::HashMapCache::default(),
+    )
+}
+
 /// What every subgraph shares at run time.
 #[derive(Clone, Debug)]
 pub struct Platform {

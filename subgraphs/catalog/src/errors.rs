@@ -11,8 +11,30 @@ pub enum CatalogErrorCode {
     HandleTaken,
     /// The description is longer than 100,000 characters.
     InvalidDescription,
-    /// The product does not exist.
+    /// The product or variant does not exist.
     NotFound,
+    /// The SKU is not 1-64 letters, digits, dots, dashes or underscores (starting alphanumeric).
+    InvalidSku,
+    /// Another variant of this tenant already has this SKU.
+    SkuTaken,
+    /// The option's name or values are empty, too long or repeated.
+    InvalidOption,
+    /// The product already has an option with this name.
+    OptionTaken,
+    /// The variant's option values do not name each of the product's options once, with an allowed value.
+    InvalidOptionValues,
+    /// Another variant of the product has the same option values.
+    VariantExists,
+    /// The product already has the most variants allowed (100).
+    TooManyVariants,
+    /// A price is negative.
+    NegativePrice,
+    /// A currency is not a supported ISO 4217 code.
+    UnknownCurrency,
+    /// The same currency is given twice.
+    DuplicateCurrency,
+    /// A barcode, weight or dimension is malformed or negative.
+    InvalidAttribute,
 }
 
 cityos_core::user_error_type!(CatalogUserError, CatalogErrorCode);

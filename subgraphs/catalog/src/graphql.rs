@@ -1,17 +1,21 @@
 //! The catalog's GraphQL API: products, the `Tenant.products` extension, loaders.
 
 use crate::errors::CatalogUserError;
+use crate::pricing::{self, PriceRequest, PriceRule, Quote};
 use crate::products::{self, NewProduct, Product, ProductChanges, ProductStatus, Visibility};
-use async_graphql::dataloader::{DataLoader, Loader};
+use crate::variants::{self, NewVariant, PricedVariant, ProductDetails, ProductOption};
+use async_graphql::dataloader::Loader;
 use async_graphql::{
     ComplexObject, Context, ID, InputObject, MergedObject, Object, Result, SimpleObject,
 };
 use chrono::{DateTime, Utc};
 use cityos_core::ids::{parse_id, to_id};
+use cityos_core::money::{Currency, Money};
 use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
+use cityos_server::RequestLoader;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -52,8 +56,51 @@ fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> 
     usize::try_from(size).unwrap_or(1) * child_complexity + 1
 }
 
-fn product_loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<ProductLoader>> {
-    ctx.data::<DataLoader<ProductLoader>>()
+/// Loads what a product page shows besides the product (options, variants, their prices), by
+/// product id: one transaction per batch, bound to the request's tenant.
+pub struct DetailsLoader {
+    pub db: Database,
+    pub tenant: Uuid,
+}
+
+impl Loader<Uuid> for DetailsLoader {
+    type Value = ProductDetails;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, ProductDetails>, ApiError> {
+        variants::details_by_products(&self.db, self.tenant, keys.to_vec()).await
+    }
+}
+
+/// Loads priced variants by id, only those of products the request may see.
+pub struct VariantLoader {
+    pub db: Database,
+    pub tenant: Uuid,
+    pub visibility: Visibility,
+}
+
+impl Loader<Uuid> for VariantLoader {
+    type Value = PricedVariant;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, PricedVariant>, ApiError> {
+        let rows = variants::by_ids(&self.db, self.tenant, self.visibility, keys.to_vec()).await?;
+        Ok(rows.into_iter().map(|v| (v.variant.id, v)).collect())
+    }
+}
+
+/// A per-request loader; present whenever a tenant is selected.
+fn loader<'a, L: Loader<Uuid>>(ctx: &Context<'a>) -> Result<&'a RequestLoader<L>> {
+    ctx.data::<RequestLoader<L>>()
+        .map_err(|_| ApiError::tenant_required().into())
+}
+
+fn currency(code: &str) -> Result<Currency> {
+    Currency::parse(code).map_err(|e| ApiError::bad_input(e.to_string()).into())
+}
+
+fn product_loader<'a>(ctx: &Context<'a>) -> Result<&'a RequestLoader<ProductLoader>> {
+    ctx.data::<RequestLoader<ProductLoader>>()
         .map_err(|_| ApiError::tenant_required().into())
 }
 
@@ -67,9 +114,19 @@ async fn page_of_products(
     let rc = request(ctx)?;
     let tenant = rc.tenant()?.id;
     let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-    Ok(products::list(db(ctx), tenant, Visibility::of(rc), page)
-        .await?
-        .into())
+    let page = products::list(db(ctx), tenant, Visibility::of(rc), page).await?;
+    // Fetch the details of the whole page in one batch when the query asks for them, rather than
+    // trusting each product's fields to land in the same DataLoader window.
+    let node = ctx.look_ahead().field("edges").field("node");
+    if ["options", "variants", "priceRange"]
+        .iter()
+        .any(|f| node.field(f).exists())
+    {
+        loader::<DetailsLoader>(ctx)?
+            .load_many(page.items.iter().map(|(_, p)| p.id))
+            .await?;
+    }
+    Ok(page.into())
 }
 
 /// Something a tenant sells.
@@ -106,6 +163,197 @@ impl Product {
     /// When it was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.updated_at
+    }
+    /// The product's options (Size, Colour) and their allowed values, in display order.
+    async fn options(&self, ctx: &Context<'_>) -> Result<Vec<ProductOption>> {
+        Ok(details(ctx, self.id).await?.options)
+    }
+    /// The product's variants (at most 100), in display order.
+    async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<PricedVariant>> {
+        Ok(details(ctx, self.id).await?.variants)
+    }
+    /// The lowest and highest base unit price of the product's variants in `currency`; null when
+    /// no variant has a price in it.
+    async fn price_range(&self, ctx: &Context<'_>, currency: String) -> Result<Option<PriceRange>> {
+        let currency = self::currency(&currency)?;
+        let details = details(ctx, self.id).await?;
+        let mut amounts = details
+            .variants
+            .iter()
+            .filter_map(|v| v.base_price(currency));
+        let Some(first) = amounts.next() else {
+            return Ok(None);
+        };
+        let (min, max) = amounts.fold((first, first), |(lo, hi), a| (lo.min(a), hi.max(a)));
+        Ok(Some(PriceRange {
+            min: Money::new(min, currency),
+            max: Money::new(max, currency),
+        }))
+    }
+}
+
+async fn details(ctx: &Context<'_>, product: Uuid) -> Result<ProductDetails> {
+    Ok(loader::<DetailsLoader>(ctx)?
+        .load_one(product)
+        .await?
+        .unwrap_or_default())
+}
+
+/// The lowest and highest unit price of a product's variants in one currency.
+#[derive(SimpleObject)]
+pub struct PriceRange {
+    /// The lowest unit price.
+    pub min: Money,
+    /// The highest unit price.
+    pub max: Money,
+}
+
+/// An option of a product (Size, Colour) and the values a variant may take.
+#[Object]
+impl ProductOption {
+    /// The option's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// Its name, unique within the product.
+    async fn name(&self) -> &str {
+        &self.name
+    }
+    /// Its place in the product's option list, from 0.
+    async fn position(&self) -> i32 {
+        self.position
+    }
+    /// The values a variant may take, in display order.
+    async fn values(&self) -> &[String] {
+        &self.option_values
+    }
+}
+
+/// One option value of a variant.
+#[derive(SimpleObject)]
+pub struct SelectedOption {
+    /// The option's name.
+    pub name: String,
+    /// The variant's value for it.
+    pub value: String,
+}
+
+/// Package dimensions in millimetres.
+#[derive(SimpleObject)]
+pub struct Dimensions {
+    /// Length in millimetres.
+    pub length_mm: Option<i32>,
+    /// Width in millimetres.
+    pub width_mm: Option<i32>,
+    /// Height in millimetres.
+    pub height_mm: Option<i32>,
+}
+
+/// What is sold and stocked: one combination of a product's option values, with its own SKU.
+#[Object(name = "ProductVariant")]
+impl PricedVariant {
+    /// The variant's id.
+    async fn id(&self) -> ID {
+        to_id(self.variant.id)
+    }
+    /// Stock-keeping unit, unique within the tenant.
+    async fn sku(&self) -> &str {
+        &self.variant.sku
+    }
+    /// Display title (its option values when none was given).
+    async fn title(&self) -> &str {
+        &self.variant.title
+    }
+    /// Barcode (EAN, UPC, ...), if any.
+    async fn barcode(&self) -> Option<&str> {
+        self.variant.barcode.as_deref()
+    }
+    /// Its value for each of the product's options.
+    async fn selected_options(&self) -> Vec<SelectedOption> {
+        self.variant
+            .option_pairs()
+            .into_iter()
+            .map(|(name, value)| SelectedOption { name, value })
+            .collect()
+    }
+    /// Shipping weight in grams.
+    async fn weight_grams(&self) -> Option<i32> {
+        self.variant.weight_grams
+    }
+    /// Package dimensions.
+    async fn dimensions(&self) -> Dimensions {
+        let v = &self.variant;
+        Dimensions {
+            length_mm: v.length_mm,
+            width_mm: v.width_mm,
+            height_mm: v.height_mm,
+        }
+    }
+    /// Its place among the product's variants, from 0.
+    async fn position(&self) -> i32 {
+        self.variant.position
+    }
+    /// The product it belongs to.
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        Ok(product_loader(ctx)?
+            .load_one(self.variant.product_id)
+            .await?)
+    }
+    /// Its base price in each currency it is sold in.
+    async fn base_prices(&self) -> Vec<Money> {
+        self.prices
+            .iter()
+            .filter_map(|p| {
+                Currency::parse(&p.currency)
+                    .ok()
+                    .map(|c| Money::new(p.amount, c))
+            })
+            .collect()
+    }
+    /// What the caller pays for `quantity` units in `currency` now, and which rule applied; null
+    /// when the variant has no price in that currency.
+    async fn price(
+        &self,
+        currency: String,
+        #[graphql(default = 1)] quantity: i32,
+    ) -> Result<Option<Quote>> {
+        let currency = self::currency(&currency)?;
+        let quantity = i64::from(quantity);
+        if !(1..=pricing::MAX_QUANTITY).contains(&quantity) {
+            return Err(ApiError::bad_input(format!(
+                "quantity must be between 1 and {}",
+                pricing::MAX_QUANTITY
+            ))
+            .into());
+        }
+        let request = PriceRequest {
+            variant_id: self.variant.id,
+            currency,
+            quantity,
+            at: Utc::now(),
+        };
+        Ok(pricing::resolve(&request, self.base_price(currency)))
+    }
+}
+
+/// A price for a quantity of a variant, and the rule it came from.
+#[Object(name = "Price")]
+impl Quote {
+    /// Price of one unit.
+    async fn unit_price(&self) -> Money {
+        self.unit_price
+    }
+    /// Units priced.
+    async fn quantity(&self) -> i64 {
+        self.quantity
+    }
+    /// Unit price times quantity.
+    async fn line_total(&self) -> Money {
+        self.line_total
+    }
+    /// Which pricing rule produced the unit price.
+    async fn rule(&self) -> PriceRule {
+        self.rule
     }
 }
 
@@ -184,6 +432,19 @@ impl CatalogQuery {
         Ok(product_loader(ctx)?.load_one(parse_id(&id)?).await?)
     }
 
+    /// Resolves `ProductVariant` references from other subgraphs (within the request's tenant and
+    /// visibility).
+    #[graphql(entity)]
+    async fn find_product_variant_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<PricedVariant>> {
+        Ok(loader::<VariantLoader>(ctx)?
+            .load_one(parse_id(&id)?)
+            .await?)
+    }
+
     /// Resolves `Tenant` references, to add their products.
     #[graphql(entity)]
     async fn find_tenant_by_id(&self, id: ID) -> Tenant {
@@ -226,6 +487,95 @@ pub struct ProductPayload {
     pub product: Option<Product>,
     /// Why it was refused; empty on success.
     pub user_errors: Vec<CatalogUserError>,
+}
+
+/// A new option of a product.
+#[derive(InputObject)]
+pub struct ProductOptionCreateInput {
+    /// The product.
+    pub product_id: ID,
+    /// The option's name, unique within the product (`Size`).
+    pub name: String,
+    /// The values a variant may take, 1 to 100, distinct (`["50ml", "100ml"]`).
+    pub values: Vec<String>,
+}
+
+/// The result of `productOptionCreate`.
+#[derive(SimpleObject)]
+pub struct ProductOptionPayload {
+    /// The new option; null when refused.
+    pub option: Option<ProductOption>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// One option value of a new variant.
+#[derive(InputObject)]
+pub struct SelectedOptionInput {
+    /// The option's name.
+    pub name: String,
+    /// One of its values.
+    pub value: String,
+}
+
+/// A price in one currency.
+#[derive(InputObject)]
+pub struct PriceInput {
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// Amount in minor units (halalas, cents), not negative.
+    pub amount_minor: i64,
+}
+
+/// A new variant of a product.
+#[derive(InputObject)]
+pub struct ProductVariantCreateInput {
+    /// The product.
+    pub product_id: ID,
+    /// Stock-keeping unit, unique within the tenant.
+    pub sku: String,
+    /// Display title; defaults to its option values.
+    pub title: Option<String>,
+    /// Barcode.
+    pub barcode: Option<String>,
+    /// A value for each of the product's options.
+    pub options: Option<Vec<SelectedOptionInput>>,
+    /// Shipping weight in grams.
+    pub weight_grams: Option<i32>,
+    /// Package length in millimetres.
+    pub length_mm: Option<i32>,
+    /// Package width in millimetres.
+    pub width_mm: Option<i32>,
+    /// Package height in millimetres.
+    pub height_mm: Option<i32>,
+    /// Base prices, one per currency.
+    pub prices: Option<Vec<PriceInput>>,
+}
+
+/// Base prices to set on a variant; currencies not named keep their price.
+#[derive(InputObject)]
+pub struct ProductVariantPricesSetInput {
+    /// The variant.
+    pub variant_id: ID,
+    /// One price per currency.
+    pub prices: Vec<PriceInput>,
+}
+
+/// The result of `productVariantCreate` and `productVariantPricesSet`.
+#[derive(SimpleObject)]
+pub struct ProductVariantPayload {
+    /// The variant as saved; null when refused.
+    pub variant: Option<PricedVariant>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+fn prices(input: Option<Vec<PriceInput>>) -> Vec<(String, i64)> {
+    input
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (p.currency, p.amount_minor))
+        .collect()
 }
 
 /// The catalog's mutations.
@@ -271,6 +621,69 @@ impl CatalogMutation {
             into_payload(products::update(db(ctx), request(ctx)?, id, changes).await)?;
         Ok(ProductPayload {
             product,
+            user_errors,
+        })
+    }
+    /// Adds an option to a product that has no variants yet (staff).
+    async fn product_option_create(
+        &self,
+        ctx: &Context<'_>,
+        input: ProductOptionCreateInput,
+    ) -> Result<ProductOptionPayload> {
+        let product = parse_id(&input.product_id)?;
+        let outcome =
+            variants::create_option(db(ctx), request(ctx)?, product, &input.name, input.values)
+                .await;
+        let (option, user_errors) = into_payload(outcome)?;
+        Ok(ProductOptionPayload {
+            option,
+            user_errors,
+        })
+    }
+
+    /// Creates a variant of a product with its base prices (staff).
+    async fn product_variant_create(
+        &self,
+        ctx: &Context<'_>,
+        input: ProductVariantCreateInput,
+    ) -> Result<ProductVariantPayload> {
+        let new = NewVariant {
+            product_id: parse_id(&input.product_id)?,
+            sku: input.sku,
+            title: input.title,
+            barcode: input.barcode,
+            options: input
+                .options
+                .unwrap_or_default()
+                .into_iter()
+                .map(|o| (o.name, o.value))
+                .collect(),
+            weight_grams: input.weight_grams,
+            length_mm: input.length_mm,
+            width_mm: input.width_mm,
+            height_mm: input.height_mm,
+            prices: prices(input.prices),
+        };
+        let (variant, user_errors) =
+            into_payload(variants::create_variant(db(ctx), request(ctx)?, new).await)?;
+        Ok(ProductVariantPayload {
+            variant,
+            user_errors,
+        })
+    }
+
+    /// Sets base prices of a variant (staff).
+    async fn product_variant_prices_set(
+        &self,
+        ctx: &Context<'_>,
+        input: ProductVariantPricesSetInput,
+    ) -> Result<ProductVariantPayload> {
+        let id = parse_id(&input.variant_id)?;
+        let outcome =
+            variants::set_prices(db(ctx), request(ctx)?, id, prices(Some(input.prices))).await;
+        let (variant, user_errors) = into_payload(outcome)?;
+        Ok(ProductVariantPayload {
+            variant,
             user_errors,
         })
     }

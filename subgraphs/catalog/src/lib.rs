@@ -2,15 +2,16 @@
 
 pub mod errors;
 pub mod graphql;
+pub mod pricing;
 pub mod products;
 pub mod schema;
+pub mod variants;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, Schema};
 use cityos_core::RequestContext;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use graphql::{Mutation, ProductLoader, Query};
+use graphql::{DetailsLoader, Mutation, ProductLoader, Query, VariantLoader};
 use products::Visibility;
 
 /// The catalog schema's migrations.
@@ -49,16 +50,21 @@ impl Subgraph for Catalog {
         ctx: &RequestContext,
         platform: &Platform,
     ) -> async_graphql::Request {
-        match &ctx.tenant {
-            Some(tenant) => request.data(DataLoader::new(
-                ProductLoader {
-                    db: platform.db.clone(),
-                    tenant: tenant.id,
-                    visibility: Visibility::of(ctx),
-                },
-                tokio::spawn,
-            )),
-            None => request,
-        }
+        let Some(tenant) = &ctx.tenant else {
+            return request;
+        };
+        let (db, tenant, visibility) = (platform.db.clone(), tenant.id, Visibility::of(ctx));
+        request
+            .data(cityos_server::request_loader(ProductLoader {
+                db: db.clone(),
+                tenant,
+                visibility,
+            }))
+            .data(cityos_server::request_loader(VariantLoader {
+                db: db.clone(),
+                tenant,
+                visibility,
+            }))
+            .data(cityos_server::request_loader(DetailsLoader { db, tenant }))
     }
 }

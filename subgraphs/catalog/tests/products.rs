@@ -1,47 +1,16 @@
 //! Catalog integration tests: real PostgreSQL (a fresh database per test), the schema executed in
 //! process.
 
+mod common;
+
 use catalog::products::{self, NewProduct, ProductStatus};
 use catalog::{Catalog, build_schema};
-use cityos_core::{Actor, Failure, Role, TenantInfo};
-use cityos_testkit::{TestDb, context, platform_admin, tenant_info, user_context};
+use cityos_core::{Actor, Failure};
+use cityos_testkit::context;
+use common::{tenant, test_db};
 use diesel_async::RunQueryDsl;
-use identity::tenants::{self, NewTenant};
-use identity::users::NewUser;
 use serde_json::json;
 use uuid::Uuid;
-
-async fn test_db() -> TestDb {
-    TestDb::new(vec![
-        ("identity", identity::MIGRATIONS),
-        ("catalog", catalog::MIGRATIONS),
-    ])
-    .await
-}
-
-/// A tenant and a context of its admin.
-async fn tenant(t: &TestDb, slug: &str) -> (TenantInfo, cityos_core::RequestContext) {
-    let new = NewTenant {
-        name: slug.to_owned(),
-        slug: slug.to_owned(),
-        default_currency: "SAR".into(),
-        default_locale: "ar".into(),
-        supported_locales: None,
-        timezone: "Asia/Riyadh".into(),
-        admin: NewUser {
-            email: format!("admin@{slug}.test"),
-            password: "admin-password".into(),
-            first_name: None,
-            last_name: None,
-        },
-    };
-    let (row, admin) = tenants::create(t.db(), &platform_admin(), new)
-        .await
-        .expect("tenant");
-    let info = tenant_info(row.id, &row.slug, "SAR", "ar");
-    let ctx = user_context(Some(&info), admin.id, &[Role::TenantAdmin]);
-    (info, ctx)
-}
 
 fn product(handle: &str, status: ProductStatus) -> NewProduct {
     NewProduct {

@@ -6,7 +6,7 @@ use crate::errors::{IdentityErrorCode, IdentityUserError};
 use crate::sessions::{self, Session};
 use crate::tenants::{self, NewTenant, Tenant, TenantChanges, TenantDomain};
 use crate::users::{self, NewUser, User, UserKind};
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Json, MergedObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_auth::TokenKeys;
@@ -15,6 +15,7 @@ use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
 use cityos_core::{ApiError, Outcome, RequestContext, Role, TenantStatus};
 use cityos_db::Database;
+use cityos_server::RequestLoader;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -172,7 +173,7 @@ impl User {
     }
     /// The tenant the account belongs to; null for platform admins.
     async fn tenant(&self, ctx: &Context<'_>) -> Result<Option<Tenant>> {
-        let loader = ctx.data_unchecked::<DataLoader<TenantLoader>>();
+        let loader = ctx.data_unchecked::<RequestLoader<TenantLoader>>();
         Ok(loader.load_one(self.tenant_id).await?)
     }
     /// When the account was created.
@@ -284,7 +285,7 @@ impl IdentityQuery {
     async fn current_tenant(&self, ctx: &Context<'_>) -> Result<Option<Tenant>> {
         let id = request(ctx)?.tenant()?.id;
         Ok(ctx
-            .data_unchecked::<DataLoader<TenantLoader>>()
+            .data_unchecked::<RequestLoader<TenantLoader>>()
             .load_one(id)
             .await?)
     }
@@ -349,7 +350,7 @@ impl IdentityQuery {
             return Ok(None);
         }
         Ok(ctx
-            .data_unchecked::<DataLoader<TenantLoader>>()
+            .data_unchecked::<RequestLoader<TenantLoader>>()
             .load_one(id)
             .await?)
     }
@@ -363,7 +364,7 @@ impl IdentityQuery {
         if !rc.is_staff() && rc.user_id().ok() != Some(id) {
             return Ok(None);
         }
-        let Ok(loader) = ctx.data::<DataLoader<UserLoader>>() else {
+        let Ok(loader) = ctx.data::<RequestLoader<UserLoader>>() else {
             return Ok(None);
         };
         Ok(loader.load_one(id).await?)

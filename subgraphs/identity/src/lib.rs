@@ -13,7 +13,6 @@ pub mod sessions;
 pub mod tenants;
 pub mod users;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, Schema};
 use cityos_core::RequestContext;
 use cityos_server::context::PLATFORM_TENANT_ID;
@@ -59,17 +58,13 @@ impl Subgraph for Identity {
     ) -> async_graphql::Request {
         let tenant = ctx.tenant.as_ref().map_or(PLATFORM_TENANT_ID, |t| t.id);
         request
-            .data(DataLoader::new(
-                TenantLoader(platform.db.clone()),
-                tokio::spawn,
-            ))
-            .data(DataLoader::new(
-                UserLoader {
-                    db: platform.db.clone(),
-                    tenant,
-                },
-                tokio::spawn,
-            ))
+            .data(cityos_server::request_loader(TenantLoader(
+                platform.db.clone(),
+            )))
+            .data(cityos_server::request_loader(UserLoader {
+                db: platform.db.clone(),
+                tenant,
+            }))
     }
 
     async fn startup(platform: &Platform) -> anyhow::Result<()> {
