@@ -251,3 +251,14 @@ pub async fn empty_database() -> String {
         .unwrap_or_else(|e| panic!("creating {name}: {e}"));
     with_database(&server, &name)
 }
+
+/// The code of the user error an outcome was refused with; panics on success or on a request-level
+/// failure, so a test cannot mistake one for the other.
+pub fn refusal<T: std::fmt::Debug, C: std::fmt::Debug>(
+    outcome: Result<T, cityos_core::Failure<C>>,
+) -> C {
+    match outcome {
+        Err(cityos_core::Failure::User(e)) => e.code,
+        other => panic!("expected a user error, got {other:?}"),
+    }
+}

@@ -7,8 +7,8 @@ use catalog::errors::CatalogErrorCode as Code;
 use catalog::products::{self, NewProduct, ProductStatus};
 use catalog::variants::{self, NewVariant};
 use catalog::{Catalog, build_schema};
-use cityos_core::{Actor, Failure, RequestContext};
-use cityos_testkit::{TestDb, context};
+use cityos_core::{Actor, RequestContext};
+use cityos_testkit::{TestDb, context, refusal};
 use common::{tenant, test_db};
 use serde_json::json;
 use uuid::Uuid;
@@ -35,13 +35,6 @@ fn variant(product_id: Uuid, sku: &str, prices: &[(&str, i64)]) -> NewVariant {
     }
 }
 
-fn code<T: std::fmt::Debug>(outcome: Result<T, Failure<Code>>) -> Code {
-    match outcome {
-        Err(Failure::User(e)) => e.code,
-        other => panic!("expected a user error, got {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn variant_rules_refuse_bad_input_and_change_nothing() {
     let t = test_db().await;
@@ -57,11 +50,11 @@ async fn variant_rules_refuse_bad_input_and_change_nothing() {
     .await
     .expect("option");
     assert_eq!(
-        code(variants::create_option(t.db(), &admin, oud, "Size", vec!["x".into()]).await),
+        refusal(variants::create_option(t.db(), &admin, oud, "Size", vec!["x".into()]).await),
         Code::OptionTaken
     );
     assert_eq!(
-        code(
+        refusal(
             variants::create_option(t.db(), &admin, oud, "Colour", vec!["a".into(), "a".into()])
                 .await
         ),
@@ -104,13 +97,13 @@ async fn variant_rules_refuse_bad_input_and_change_nothing() {
     ];
     for (input, expected) in cases {
         assert_eq!(
-            code(variants::create_variant(t.db(), &admin, input).await),
+            refusal(variants::create_variant(t.db(), &admin, input).await),
             expected
         );
     }
     // Options cannot be added once variants exist (they would have no value for it).
     assert_eq!(
-        code(variants::create_option(t.db(), &admin, oud, "Colour", vec!["Gold".into()]).await),
+        refusal(variants::create_option(t.db(), &admin, oud, "Colour", vec!["Gold".into()]).await),
         Code::InvalidOption
     );
     assert_eq!(
@@ -146,7 +139,7 @@ async fn racing_creates_with_one_sku_make_one_variant() {
         results
             .into_iter()
             .filter(|r| r.is_err())
-            .all(|r| code(r) == Code::SkuTaken)
+            .all(|r| refusal(r) == Code::SkuTaken)
     );
     assert_eq!(
         t.visible_rows("catalog.product_variants", Some(info.id))
@@ -186,7 +179,7 @@ async fn variants_and_prices_are_invisible_across_tenants() {
     }
     // B's admin can neither price A's variant nor attach a variant to A's product.
     assert_eq!(
-        code(
+        refusal(
             variants::set_prices(
                 t.db(),
                 &b_admin,
@@ -198,7 +191,7 @@ async fn variants_and_prices_are_invisible_across_tenants() {
         Code::NotFound
     );
     assert_eq!(
-        code(variants::create_variant(t.db(), &b_admin, variant(a_product, "B-1", &[])).await),
+        refusal(variants::create_variant(t.db(), &b_admin, variant(a_product, "B-1", &[])).await),
         Code::NotFound
     );
     // Nor resolve it as an entity.

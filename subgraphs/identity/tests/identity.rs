@@ -2,7 +2,7 @@
 //! process.
 
 use cityos_core::{Actor, Failure, Role};
-use cityos_testkit::{TestDb, context, platform_admin, tenant_info};
+use cityos_testkit::{TestDb, context, platform_admin, refusal, tenant_info};
 use identity::errors::IdentityErrorCode as Code;
 use identity::tenants::{self, NewTenant};
 use identity::users::{self, NewUser};
@@ -28,13 +28,6 @@ fn new_tenant(slug: &str) -> NewTenant {
             first_name: None,
             last_name: None,
         },
-    }
-}
-
-fn code<T: std::fmt::Debug>(outcome: Result<T, Failure<Code>>) -> Code {
-    match outcome {
-        Err(Failure::User(e)) => e.code,
-        other => panic!("expected a user error, got {other:?}"),
     }
 }
 
@@ -73,7 +66,10 @@ async fn tenant_create_refuses_bad_input_and_changes_nothing() {
         ),
     ];
     for (input, expected) in cases {
-        assert_eq!(code(tenants::create(t.db(), &admin, input).await), expected);
+        assert_eq!(
+            refusal(tenants::create(t.db(), &admin, input).await),
+            expected
+        );
     }
     let page = cityos_core::paging::PageRequest::new(Some(10), None, None, None).expect("page");
     assert_eq!(
@@ -88,7 +84,7 @@ async fn tenant_create_refuses_bad_input_and_changes_nothing() {
         .await
         .expect("created");
     assert_eq!(
-        code(tenants::create(t.db(), &admin, new_tenant("t1")).await),
+        refusal(tenants::create(t.db(), &admin, new_tenant("t1")).await),
         Code::SlugTaken
     );
     assert_eq!(
@@ -147,7 +143,7 @@ async fn racing_sign_ups_with_one_email_make_one_account() {
         results
             .into_iter()
             .filter(|r| r.is_err())
-            .all(|r| code(r) == Code::EmailTaken)
+            .all(|r| refusal(r) == Code::EmailTaken)
     );
 }
 
@@ -175,7 +171,7 @@ async fn racing_refreshes_of_one_token_win_at_most_once() {
     assert!(results.iter().filter(|r| r.is_ok()).count() <= 1);
     // Whatever won, the original token is spent for good.
     assert_eq!(
-        code(sessions::refresh(t.db(), &t.platform.keys, &ctx, &session.refresh_token).await),
+        refusal(sessions::refresh(t.db(), &t.platform.keys, &ctx, &session.refresh_token).await),
         Code::InvalidRefreshToken
     );
 }
