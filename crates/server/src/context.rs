@@ -178,7 +178,12 @@ impl ContextResolver {
     }
 
     /// Builds the context of a request, or the error the request is refused with.
-    pub async fn resolve(&self, headers: &HeaderMap) -> Result<RequestContext, ApiError> {
+    /// `request_id` is the one the caller already derived (with [`request_id`]) for its log span.
+    pub async fn resolve(
+        &self,
+        headers: &HeaderMap,
+        request_id: String,
+    ) -> Result<RequestContext, ApiError> {
         let mut actor = Actor::Anonymous;
         // The tenant named by credentials (token, keys) and by selectors must be one.
         let mut tenant_id: Option<Uuid> = None;
@@ -271,7 +276,7 @@ impl ContextResolver {
             tenant,
             actor,
             locale: locale(headers),
-            request_id: request_id(headers),
+            request_id,
         })
     }
 

@@ -96,7 +96,7 @@ async fn graphql<S: Subgraph>(
                 return error_body(StatusCode::BAD_REQUEST, &error);
             }
         };
-        let mut ctx = match endpoint.resolver.resolve(&headers).await {
+        let ctx = match endpoint.resolver.resolve(&headers, request_id).await {
             Ok(ctx) => ctx,
             Err(error) => {
                 let status = if error.code == ErrorCode::Internal {
@@ -107,7 +107,6 @@ async fn graphql<S: Subgraph>(
                 return error_body(status, &error);
             }
         };
-        ctx.request_id = request_id;
         if let Some(tenant) = &ctx.tenant {
             tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
         }
