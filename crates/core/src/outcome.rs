@@ -62,6 +62,20 @@ impl<C> From<diesel::result::Error> for Failure<C> {
 }
 
 impl<C> Failure<C> {
+    /// A violation of `constraint` (of any kind) becomes the user error `user`; any other database
+    /// error is a request failure.
+    pub fn on_constraint(
+        constraint: &str,
+        error: diesel::result::Error,
+        user: impl FnOnce() -> UserError<C>,
+    ) -> Self {
+        if is_constraint_violation(&error, constraint) {
+            Self::User(user())
+        } else {
+            error.into()
+        }
+    }
+
     /// A unique-constraint violation on `constraint` becomes the user error `user`; any other
     /// database error is a request failure.
     pub fn on_unique(
@@ -75,6 +89,13 @@ impl<C> Failure<C> {
             error.into()
         }
     }
+}
+
+/// Whether a diesel error is a violation of the named constraint, of any kind (unique, exclusion,
+/// check, foreign key).
+pub fn is_constraint_violation(error: &diesel::result::Error, constraint: &str) -> bool {
+    matches!(error, diesel::result::Error::DatabaseError(_, info)
+        if info.constraint_name() == Some(constraint))
 }
 
 /// Whether a diesel error is a unique-constraint violation on the named constraint or index.

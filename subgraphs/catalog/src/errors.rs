@@ -35,6 +35,21 @@ pub enum CatalogErrorCode {
     DuplicateCurrency,
     /// A barcode, weight or dimension is malformed or negative.
     InvalidAttribute,
+    /// A name is empty or longer than 100 characters.
+    InvalidName,
+    /// Another object of this kind already has this name.
+    NameTaken,
+    /// A date window ends before it starts.
+    InvalidWindow,
+    /// A volume tier's quantities or price are malformed (minimum below 1, maximum below minimum,
+    /// both or neither of unit price and percentage, percentage outside 0-100).
+    InvalidTier,
+    /// The volume tier covers quantities another tier of the same scope, currency and group covers.
+    OverlappingTier,
+    /// A list in the input is empty or longer than allowed.
+    InvalidCount,
+    /// The same variant is given twice.
+    DuplicateVariant,
 }
 
 cityos_core::user_error_type!(CatalogUserError, CatalogErrorCode);

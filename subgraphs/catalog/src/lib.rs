@@ -2,6 +2,7 @@
 
 pub mod errors;
 pub mod graphql;
+pub mod price_lists;
 pub mod pricing;
 pub mod products;
 pub mod schema;
@@ -11,7 +12,7 @@ use async_graphql::{EmptySubscription, Schema};
 use cityos_core::RequestContext;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use graphql::{DetailsLoader, Mutation, ProductLoader, Query, VariantLoader};
+use graphql::{Caller, DetailsLoader, Mutation, ProductLoader, Query, VariantLoader};
 use products::Visibility;
 
 /// The catalog schema's migrations.
@@ -53,18 +54,18 @@ impl Subgraph for Catalog {
         let Some(tenant) = &ctx.tenant else {
             return request;
         };
-        let (db, tenant, visibility) = (platform.db.clone(), tenant.id, Visibility::of(ctx));
+        let (db, visibility) = (platform.db.clone(), Visibility::of(ctx));
+        let caller = Caller::of(ctx, tenant.id);
         request
             .data(cityos_server::request_loader(ProductLoader {
                 db: db.clone(),
-                tenant,
+                tenant: tenant.id,
                 visibility,
             }))
             .data(cityos_server::request_loader(VariantLoader {
                 db: db.clone(),
-                tenant,
-                visibility,
+                caller,
             }))
-            .data(cityos_server::request_loader(DetailsLoader { db, tenant }))
+            .data(cityos_server::request_loader(DetailsLoader { db, caller }))
     }
 }

@@ -7,8 +7,10 @@ use chrono::{DateTime, Utc};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
+use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel::sql_types::{BigInt, Bool};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 /// Whether a product is on sale.
@@ -282,19 +284,45 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<Product>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
-        let mut query = products::table.select(Product::as_select()).into_boxed();
-        let mut count = products::table.count().into_boxed();
-        if visibility == Visibility::PublishedOnly {
-            query = query.filter(products::status.eq("PUBLISHED"));
-            count = count.filter(products::status.eq("PUBLISHED"));
-        }
-        let rows = cityos_db::keyset_page!(query, products::id, page)
-            .load(conn)
-            .await?;
-        let total: i64 = count.get_result(conn).await?;
-        Ok(page.finish(rows, |p| p.id, total))
+        Ok(list_in(conn, visibility, &page).await?)
     })
     .await
+}
+
+/// A page of the products `visibility` allows, oldest first, with their total count: one
+/// statement on the caller's tenant-scoped connection.
+pub async fn list_in(
+    conn: &mut AsyncPgConnection,
+    visibility: Visibility,
+    page: &PageRequest,
+) -> QueryResult<Page<Product>> {
+    // The count is an uncorrelated subquery: evaluated once, in the same statement as the page.
+    let (visible, count) = match visibility {
+        Visibility::All => ("true", "(SELECT count(*) FROM catalog.products)"),
+        Visibility::PublishedOnly => (
+            "status = 'PUBLISHED'",
+            "(SELECT count(*) FROM catalog.products WHERE status = 'PUBLISHED')",
+        ),
+    };
+    let query = products::table
+        .select((Product::as_select(), sql::<BigInt>(count)))
+        .filter(sql::<Bool>(visible))
+        .into_boxed();
+    let rows: Vec<(Product, i64)> = cityos_db::keyset_page!(query, products::id, *page)
+        .load(conn)
+        .await?;
+    let total = match <[_]>::first(&rows) {
+        Some((_, total)) => *total,
+        // An empty page past a cursor has no row to carry the count.
+        None if page.after.is_some() || page.before.is_some() => {
+            diesel::select(sql::<BigInt>(count))
+                .get_result(conn)
+                .await?
+        }
+        None => 0,
+    };
+    let products = rows.into_iter().map(|(product, _)| product).collect();
+    Ok(page.finish(products, |p| p.id, total))
 }
 
 #[cfg(test)]

@@ -54,9 +54,167 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    catalog.customer_groups (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    catalog.customer_group_members (tenant_id, group_id, user_id) {
+        tenant_id -> Uuid,
+        group_id -> Uuid,
+        user_id -> Uuid,
+        added_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    catalog.price_lists (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        kind -> Text,
+        customer_group_id -> Nullable<Uuid>,
+        starts_at -> Nullable<Timestamptz>,
+        ends_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    catalog.price_list_prices (tenant_id, price_list_id, variant_id, currency) {
+        tenant_id -> Uuid,
+        price_list_id -> Uuid,
+        variant_id -> Uuid,
+        currency -> Text,
+        amount -> BigInt,
+    }
+}
+
+diesel::table! {
+    catalog.volume_tiers (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        product_id -> Uuid,
+        variant_id -> Nullable<Uuid>,
+        currency -> Text,
+        customer_group_id -> Nullable<Uuid>,
+        min_quantity -> Integer,
+        max_quantity -> Nullable<Integer>,
+        unit_amount -> Nullable<BigInt>,
+        percent_off_bp -> Nullable<Integer>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    catalog.stock_locations (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        address -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    catalog.stock_levels (tenant_id, variant_id, location_id) {
+        tenant_id -> Uuid,
+        variant_id -> Uuid,
+        location_id -> Uuid,
+        on_hand -> Integer,
+        low_stock_threshold -> Nullable<Integer>,
+        low_stock_alerted -> Bool,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    catalog.stock_reservations (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        variant_id -> Uuid,
+        location_id -> Uuid,
+        owner -> Text,
+        quantity -> Integer,
+        status -> Text,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    catalog.stock_movements (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        variant_id -> Uuid,
+        location_id -> Uuid,
+        delta -> Integer,
+        on_hand_after -> Integer,
+        reason -> Text,
+        note -> Text,
+        reference -> Nullable<Text>,
+        actor_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    catalog.stock_transfers (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        from_location_id -> Uuid,
+        to_location_id -> Uuid,
+        status -> Text,
+        note -> Text,
+        created_at -> Timestamptz,
+        shipped_at -> Nullable<Timestamptz>,
+        received_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    catalog.stock_transfer_lines (tenant_id, transfer_id, variant_id) {
+        tenant_id -> Uuid,
+        transfer_id -> Uuid,
+        variant_id -> Uuid,
+        quantity -> Integer,
+    }
+}
+
+diesel::table! {
+    catalog.outbox (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        topic -> Text,
+        aggregate_id -> Nullable<Uuid>,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
+        published_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     products,
     product_options,
     product_variants,
-    variant_prices
+    variant_prices,
+    customer_groups,
+    customer_group_members,
+    price_lists,
+    price_list_prices,
+    volume_tiers,
+    stock_locations,
+    stock_levels,
+    stock_reservations,
+    stock_movements,
+    stock_transfers,
+    stock_transfer_lines,
+    outbox,
 );

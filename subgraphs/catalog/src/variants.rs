@@ -4,7 +4,8 @@
 //! with its own SKU (unique per tenant), physical attributes and a base price per currency.
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
-use crate::products::{Product, Visibility};
+use crate::pricing::{ListPrice, VolumeTier};
+use crate::products::Product;
 use crate::schema::{product_options, product_variants, products, variant_prices};
 use chrono::{DateTime, Utc};
 use cityos_core::money::Currency;
@@ -12,7 +13,9 @@ use cityos_core::outcome::is_unique_violation;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Jsonb, Nullable, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
@@ -20,7 +23,7 @@ use uuid::Uuid;
 pub const MAX_VARIANTS: i64 = 100;
 
 /// A product option and its allowed values.
-#[derive(Queryable, Selectable, Debug, Clone)]
+#[derive(Queryable, Selectable, Deserialize, Debug, Clone)]
 #[diesel(table_name = product_options, check_for_backend(diesel::pg::Pg))]
 pub struct ProductOption {
     pub tenant_id: Uuid,
@@ -32,7 +35,7 @@ pub struct ProductOption {
 }
 
 /// A variant as stored.
-#[derive(Queryable, Selectable, Debug, Clone)]
+#[derive(Queryable, Selectable, Deserialize, Debug, Clone)]
 #[diesel(table_name = product_variants, check_for_backend(diesel::pg::Pg))]
 pub struct Variant {
     pub tenant_id: Uuid,
@@ -66,7 +69,7 @@ impl Variant {
 }
 
 /// A variant's base price in one currency.
-#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[derive(Queryable, Selectable, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = variant_prices, check_for_backend(diesel::pg::Pg))]
 pub struct VariantPrice {
     pub variant_id: Uuid,
@@ -420,7 +423,7 @@ pub async fn create_variant(
             details,
         )
         .await?;
-        Ok(prices_of(conn, vec![variant]).await?.remove(0))
+        staff_view(conn, variant.id).await
     })
     .await
 }
@@ -444,22 +447,41 @@ pub async fn set_prices(
             .first(conn)
             .await
             .optional()?;
-        let Some(variant) = found else {
+        if found.is_none() {
             return Err(UserError::new("variantId", Code::NotFound, "no such variant").into());
-        };
+        }
         upsert_prices(conn, tenant, variant_id, &prices).await?;
         let details = serde_json::json!({ "prices": prices.iter().map(|(c, a)| (c.code(), a)).collect::<BTreeMap<_, _>>() });
         cityos_db::audit::record(conn, &ctx, "product.variant.prices.set", "ProductVariant", Some(variant_id), details).await?;
-        Ok(prices_of(conn, vec![variant]).await?.remove(0))
+        staff_view(conn, variant_id).await
     })
     .await
 }
 
-/// A variant with its base prices, as read for the storefront.
-#[derive(Debug, Clone)]
+/// Units of a variant across all locations.
+#[derive(Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StockSummary {
+    /// Units physically held.
+    pub on_hand: i64,
+    /// Units not held by an active reservation (never below zero per location).
+    pub available: i64,
+}
+
+/// A variant with everything the storefront shows and the pricing rule reads, for one caller.
+#[derive(Deserialize, Debug, Clone)]
 pub struct PricedVariant {
     pub variant: Variant,
+    /// Base prices, by currency.
     pub prices: Vec<VariantPrice>,
+    /// Its entries on price lists the caller may get (all of them for staff).
+    pub list_prices: Vec<ListPrice>,
+    /// Volume tiers of it or its product that the caller may get (all of them for staff).
+    pub tiers: Vec<VolumeTier>,
+    /// Stock across locations.
+    pub stock: StockSummary,
+    /// The caller's customer groups (filled after loading).
+    #[serde(skip)]
+    pub groups: Vec<Uuid>,
 }
 
 impl PricedVariant {
@@ -479,92 +501,203 @@ pub struct ProductDetails {
     pub variants: Vec<PricedVariant>,
 }
 
-async fn prices_of(
-    conn: &mut AsyncPgConnection,
-    variants: Vec<Variant>,
-) -> QueryResult<Vec<PricedVariant>> {
-    let ids: Vec<Uuid> = variants.iter().map(|v| v.id).collect();
-    let prices: Vec<VariantPrice> = variant_prices::table
-        .filter(variant_prices::variant_id.eq_any(ids))
-        .order((variant_prices::variant_id, variant_prices::currency))
-        .select(VariantPrice::as_select())
-        .load(conn)
-        .await?;
-    let mut by_variant: HashMap<Uuid, Vec<VariantPrice>> = HashMap::new();
-    for price in prices {
-        by_variant.entry(price.variant_id).or_default().push(price);
-    }
-    Ok(variants
-        .into_iter()
-        .map(|variant| PricedVariant {
-            prices: by_variant.remove(&variant.id).unwrap_or_default(),
-            variant,
-        })
-        .collect())
+/// Builds one variant's JSON document (`v` is the variant row, `g.ids` the caller's groups, `$3`
+/// whether the caller is staff): base prices, the price-list entries and tiers open to the caller,
+/// and stock summed over locations (reservations count while ACTIVE and unexpired).
+macro_rules! variant_json {
+    () => {
+        "jsonb_build_object(
+            'variant', to_jsonb(v),
+            'prices', coalesce((
+                SELECT jsonb_agg(jsonb_build_object(
+                    'variant_id', x.variant_id, 'currency', x.currency, 'amount', x.amount
+                ) ORDER BY x.currency)
+                FROM catalog.variant_prices x WHERE x.variant_id = v.id), '[]'),
+            'list_prices', coalesce((
+                SELECT jsonb_agg(jsonb_build_object(
+                    'list_id', l.id, 'kind', l.kind, 'customer_group_id', l.customer_group_id,
+                    'starts_at', l.starts_at, 'ends_at', l.ends_at,
+                    'currency', x.currency, 'amount', x.amount))
+                FROM catalog.price_list_prices x
+                JOIN catalog.price_lists l ON l.tenant_id = x.tenant_id AND l.id = x.price_list_id
+                WHERE x.variant_id = v.id
+                  AND ($3 OR l.customer_group_id IS NULL OR l.customer_group_id = ANY (g.ids))), '[]'),
+            'tiers', coalesce((
+                SELECT jsonb_agg(to_jsonb(t) ORDER BY t.currency, t.min_quantity)
+                FROM catalog.volume_tiers t
+                WHERE t.product_id = v.product_id AND (t.variant_id IS NULL OR t.variant_id = v.id)
+                  AND ($3 OR t.customer_group_id IS NULL OR t.customer_group_id = ANY (g.ids))), '[]'),
+            'stock', (
+                SELECT jsonb_build_object(
+                    'on_hand', coalesce(sum(s.on_hand), 0),
+                    'available', coalesce(sum(greatest(s.on_hand - coalesce((
+                        SELECT sum(r.quantity) FROM catalog.stock_reservations r
+                        WHERE r.variant_id = s.variant_id AND r.location_id = s.location_id
+                          AND r.status = 'ACTIVE' AND r.expires_at > now()), 0), 0)), 0))
+                FROM catalog.stock_levels s WHERE s.variant_id = v.id)
+        )"
+    };
 }
 
-/// Options and priced variants of products, in one transaction of three queries whatever the
-/// number of products (the caller has already checked the products are visible).
+/// The caller's customer groups (`$2`, null for guests) as `g.ids`.
+macro_rules! caller_groups {
+    () => {
+        "WITH g AS (
+            SELECT coalesce(array_agg(m.group_id), '{}') AS ids
+            FROM catalog.customer_group_members m WHERE m.user_id = $2)"
+    };
+}
+
+#[derive(QueryableByName)]
+struct DetailsRow {
+    #[diesel(sql_type = SqlUuid)]
+    product_id: Uuid,
+    #[diesel(sql_type = Array<SqlUuid>)]
+    groups: Vec<Uuid>,
+    #[diesel(sql_type = Jsonb)]
+    options: serde_json::Value,
+    #[diesel(sql_type = Jsonb)]
+    variants: serde_json::Value,
+}
+
+#[derive(QueryableByName)]
+struct VariantRow {
+    #[diesel(sql_type = Array<SqlUuid>)]
+    groups: Vec<Uuid>,
+    #[diesel(sql_type = Jsonb)]
+    variant: serde_json::Value,
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> QueryResult<T> {
+    serde_json::from_value(value).map_err(|e| diesel::result::Error::DeserializationError(e.into()))
+}
+
+fn with_groups(variants: Vec<PricedVariant>, groups: &[Uuid]) -> Vec<PricedVariant> {
+    variants
+        .into_iter()
+        .map(|v| PricedVariant {
+            groups: groups.to_vec(),
+            ..v
+        })
+        .collect()
+}
+
+/// Options and variants (with prices, price lists, tiers and stock) of products, as `customer`
+/// sees them, in one statement whatever the number of products. The caller has already checked
+/// that the products are visible.
+pub async fn details_of(
+    conn: &mut AsyncPgConnection,
+    products: &[Uuid],
+    customer: Option<Uuid>,
+    staff: bool,
+) -> QueryResult<HashMap<Uuid, ProductDetails>> {
+    let rows: Vec<DetailsRow> = diesel::sql_query(concat!(
+        caller_groups!(),
+        "
+        SELECT p.id AS product_id, g.ids AS groups,
+            coalesce((SELECT jsonb_agg(to_jsonb(o) ORDER BY o.position)
+                      FROM catalog.product_options o WHERE o.product_id = p.id), '[]') AS options,
+            coalesce((SELECT jsonb_agg(",
+        variant_json!(),
+        " ORDER BY v.position)
+                      FROM catalog.product_variants v WHERE v.product_id = p.id), '[]') AS variants
+        FROM unnest($1::uuid[]) AS p(id) CROSS JOIN g"
+    ))
+    .bind::<Array<SqlUuid>, _>(products)
+    .bind::<Nullable<SqlUuid>, _>(customer)
+    .bind::<Bool, _>(staff)
+    .load(conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let variants = from_json(row.variants)?;
+            let details = ProductDetails {
+                options: from_json(row.options)?,
+                variants: with_groups(variants, &row.groups),
+            };
+            Ok((row.product_id, details))
+        })
+        .collect()
+}
+
+/// Variants by id with their facts, as `customer` sees them: all of them for staff, only those of
+/// published products otherwise. One statement.
+pub struct Facts {
+    /// The caller's customer groups.
+    pub groups: Vec<Uuid>,
+    /// The variants found, in no particular order.
+    pub variants: Vec<PricedVariant>,
+}
+
+/// Loads [`Facts`] for variant ids on the caller's connection.
+pub async fn facts_of(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+    customer: Option<Uuid>,
+    staff: bool,
+) -> QueryResult<Facts> {
+    let rows: Vec<VariantRow> = diesel::sql_query(concat!(
+        caller_groups!(),
+        "
+        SELECT g.ids AS groups, ",
+        variant_json!(),
+        " AS variant
+        FROM catalog.product_variants v CROSS JOIN g
+        WHERE v.id = ANY ($1)
+          AND ($3 OR EXISTS (SELECT 1 FROM catalog.products p
+                             WHERE p.id = v.product_id AND p.status = 'PUBLISHED'))"
+    ))
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Nullable<SqlUuid>, _>(customer)
+    .bind::<Bool, _>(staff)
+    .load(conn)
+    .await?;
+    let groups = <[_]>::first(&rows)
+        .map(|r| r.groups.clone())
+        .unwrap_or_default();
+    let variants = rows
+        .into_iter()
+        .map(|r| from_json(r.variant))
+        .collect::<QueryResult<Vec<PricedVariant>>>()?;
+    Ok(Facts {
+        variants: with_groups(variants, &groups),
+        groups,
+    })
+}
+
+/// A variant as staff see it, after a change in the same transaction.
+async fn staff_view(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<PricedVariant> {
+    facts_of(conn, &[id], None, true)
+        .await?
+        .variants
+        .pop()
+        .ok_or_else(|| ApiError::internal("a variant vanished inside its own transaction").into())
+}
+
+/// Loads the details of products in one transaction (see [`details_of`]).
 pub async fn details_by_products(
     db: &Database,
     tenant: Uuid,
     products: Vec<Uuid>,
+    customer: Option<Uuid>,
+    staff: bool,
 ) -> Result<HashMap<Uuid, ProductDetails>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
-        let options: Vec<ProductOption> = product_options::table
-            .filter(product_options::product_id.eq_any(&products))
-            .order((product_options::product_id, product_options::position))
-            .select(ProductOption::as_select())
-            .load(conn)
-            .await?;
-        let variants: Vec<Variant> = product_variants::table
-            .filter(product_variants::product_id.eq_any(&products))
-            .order((product_variants::product_id, product_variants::position))
-            .select(Variant::as_select())
-            .load(conn)
-            .await?;
-        let mut details: HashMap<Uuid, ProductDetails> = HashMap::new();
-        for option in options {
-            details
-                .entry(option.product_id)
-                .or_default()
-                .options
-                .push(option);
-        }
-        for priced in prices_of(conn, variants).await? {
-            details
-                .entry(priced.variant.product_id)
-                .or_default()
-                .variants
-                .push(priced);
-        }
-        Ok(details)
+        Ok(details_of(conn, &products, customer, staff).await?)
     })
     .await
 }
 
-/// Priced variants by id, only those of products the caller may see (one transaction).
+/// Variants by id in one transaction (see [`facts_of`]).
 pub async fn by_ids(
     db: &Database,
     tenant: Uuid,
-    visibility: Visibility,
     ids: Vec<Uuid>,
+    customer: Option<Uuid>,
+    staff: bool,
 ) -> Result<Vec<PricedVariant>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
-        let mut query = product_variants::table
-            .inner_join(
-                products::table.on(products::tenant_id
-                    .eq(product_variants::tenant_id)
-                    .and(products::id.eq(product_variants::product_id))),
-            )
-            .filter(product_variants::id.eq_any(ids))
-            .select(Variant::as_select())
-            .into_boxed();
-        if visibility == Visibility::PublishedOnly {
-            query = query.filter(products::status.eq("PUBLISHED"));
-        }
-        let variants = query.load(conn).await?;
-        Ok(prices_of(conn, variants).await?)
+        Ok(facts_of(conn, &ids, customer, staff).await?.variants)
     })
     .await
 }

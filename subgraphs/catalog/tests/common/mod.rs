@@ -1,9 +1,14 @@
 //! Set-up shared by the catalog's integration tests.
 
+#![allow(dead_code, reason = "each test binary uses part of the set-up")]
+
+use catalog::products::{self, NewProduct, ProductStatus};
+use catalog::variants::NewVariant;
 use cityos_core::{RequestContext, Role, TenantInfo};
 use cityos_testkit::{TestDb, platform_admin, tenant_info, user_context};
 use identity::tenants::{self, NewTenant};
 use identity::users::NewUser;
+use uuid::Uuid;
 
 /// A fresh database with the identity and catalog schemas.
 pub async fn test_db() -> TestDb {
@@ -36,4 +41,28 @@ pub async fn tenant(t: &TestDb, slug: &str) -> (TenantInfo, RequestContext) {
     let info = tenant_info(row.id, &row.slug, "SAR", "ar");
     let ctx = user_context(Some(&info), admin.id, &[Role::TenantAdmin]);
     (info, ctx)
+}
+
+/// A published product with `handle` as its title and handle.
+pub async fn product(t: &TestDb, admin: &RequestContext, handle: &str) -> Uuid {
+    let new = NewProduct {
+        title: handle.into(),
+        handle: handle.into(),
+        description: None,
+        status: Some(ProductStatus::Published),
+    };
+    products::create(t.db(), admin, new)
+        .await
+        .expect("product")
+        .id
+}
+
+/// A variant of a product with base prices.
+pub fn variant(product_id: Uuid, sku: &str, prices: &[(&str, i64)]) -> NewVariant {
+    NewVariant {
+        product_id,
+        sku: sku.into(),
+        prices: prices.iter().map(|(c, a)| ((*c).to_owned(), *a)).collect(),
+        ..NewVariant::default()
+    }
 }

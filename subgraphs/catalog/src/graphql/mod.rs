@@ -1,7 +1,9 @@
 //! The catalog's GraphQL API: products, the `Tenant.products` extension, loaders.
 
+mod price_lists;
+
 use crate::errors::CatalogUserError;
-use crate::pricing::{self, PriceRequest, PriceRule, Quote};
+use crate::pricing::{self, PriceRequest, PriceRule, Quote, VolumeTier};
 use crate::products::{self, NewProduct, Product, ProductChanges, ProductStatus, Visibility};
 use crate::variants::{self, NewVariant, PricedVariant, ProductDetails, ProductOption};
 use async_graphql::dataloader::Loader;
@@ -56,11 +58,31 @@ fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> 
     usize::try_from(size).unwrap_or(1) * child_complexity + 1
 }
 
-/// Loads what a product page shows besides the product (options, variants, their prices), by
-/// product id: one transaction per batch, bound to the request's tenant.
+/// Who is asking, as far as prices go: the signed-in user (for customer groups) and whether they
+/// are staff (who see every price list and tier, and every product).
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub tenant: Uuid,
+    pub customer: Option<Uuid>,
+    pub staff: bool,
+}
+
+impl Caller {
+    /// The caller of a request with a selected tenant.
+    pub fn of(ctx: &RequestContext, tenant: Uuid) -> Self {
+        Self {
+            tenant,
+            customer: ctx.user_id().ok(),
+            staff: ctx.is_staff(),
+        }
+    }
+}
+
+/// Loads what a product page shows besides the product (options, variants with prices, tiers
+/// and stock), by product id: one statement per batch, bound to the request's caller.
 pub struct DetailsLoader {
     pub db: Database,
-    pub tenant: Uuid,
+    pub caller: Caller,
 }
 
 impl Loader<Uuid> for DetailsLoader {
@@ -68,15 +90,15 @@ impl Loader<Uuid> for DetailsLoader {
     type Error = ApiError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, ProductDetails>, ApiError> {
-        variants::details_by_products(&self.db, self.tenant, keys.to_vec()).await
+        let c = self.caller;
+        variants::details_by_products(&self.db, c.tenant, keys.to_vec(), c.customer, c.staff).await
     }
 }
 
-/// Loads priced variants by id, only those of products the request may see.
+/// Loads variants by id with their prices and stock, only those of products the caller may see.
 pub struct VariantLoader {
     pub db: Database,
-    pub tenant: Uuid,
-    pub visibility: Visibility,
+    pub caller: Caller,
 }
 
 impl Loader<Uuid> for VariantLoader {
@@ -84,7 +106,8 @@ impl Loader<Uuid> for VariantLoader {
     type Error = ApiError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, PricedVariant>, ApiError> {
-        let rows = variants::by_ids(&self.db, self.tenant, self.visibility, keys.to_vec()).await?;
+        let c = self.caller;
+        let rows = variants::by_ids(&self.db, c.tenant, keys.to_vec(), c.customer, c.staff).await?;
         Ok(rows.into_iter().map(|v| (v.variant.id, v)).collect())
     }
 }
@@ -112,19 +135,29 @@ async fn page_of_products(
     before: Option<String>,
 ) -> Result<ProductConnection> {
     let rc = request(ctx)?;
-    let tenant = rc.tenant()?.id;
+    let caller = Caller::of(rc, rc.tenant()?.id);
     let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-    let page = products::list(db(ctx), tenant, Visibility::of(rc), page).await?;
-    // Fetch the details of the whole page in one batch when the query asks for them, rather than
-    // trusting each product's fields to land in the same DataLoader window.
+    // When the query asks for details, read them with the page, in its transaction (4 statements
+    // in all, whatever the page size), and hand them to the request's loader.
     let node = ctx.look_ahead().field("edges").field("node");
-    if ["options", "variants", "priceRange"]
+    let with_details = ["options", "variants", "priceRange"]
         .iter()
-        .any(|f| node.field(f).exists())
-    {
-        loader::<DetailsLoader>(ctx)?
-            .load_many(page.items.iter().map(|(_, p)| p.id))
-            .await?;
+        .any(|f| node.field(f).exists());
+    let visibility = Visibility::of(rc);
+    let (page, details) = db(ctx)
+        .tenant_tx(caller.tenant, async move |conn| {
+            let page = products::list_in(conn, visibility, &page).await?;
+            let details = if with_details {
+                let ids: Vec<Uuid> = page.items.iter().map(|(_, p)| p.id).collect();
+                variants::details_of(conn, &ids, caller.customer, caller.staff).await?
+            } else {
+                HashMap::new()
+            };
+            Ok::<_, ApiError>((page, details))
+        })
+        .await?;
+    if with_details {
+        loader::<DetailsLoader>(ctx)?.feed_many(details).await;
     }
     Ok(page.into())
 }
@@ -172,15 +205,21 @@ impl Product {
     async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<PricedVariant>> {
         Ok(details(ctx, self.id).await?.variants)
     }
-    /// The lowest and highest base unit price of the product's variants in `currency`; null when
-    /// no variant has a price in it.
+    /// The lowest and highest unit price the caller pays for one unit of the product's variants
+    /// in `currency` (sales and price lists applied); null when no variant has a price in it.
     async fn price_range(&self, ctx: &Context<'_>, currency: String) -> Result<Option<PriceRange>> {
         let currency = self::currency(&currency)?;
         let details = details(ctx, self.id).await?;
-        let mut amounts = details
-            .variants
-            .iter()
-            .filter_map(|v| v.base_price(currency));
+        let now = Utc::now();
+        let mut amounts = details.variants.iter().filter_map(|v| {
+            let request = PriceRequest {
+                variant_id: v.variant.id,
+                currency,
+                quantity: 1,
+                at: now,
+            };
+            v.quote(&request).map(|q| q.unit_price.amount)
+        });
         let Some(first) = amounts.next() else {
             return Ok(None);
         };
@@ -332,7 +371,71 @@ impl PricedVariant {
             quantity,
             at: Utc::now(),
         };
-        Ok(pricing::resolve(&request, self.base_price(currency)))
+        Ok(self.quote(&request))
+    }
+    /// The quantity breaks open to the caller in `currency`, lowest quantity first, with the unit
+    /// price each gives: the table a bulk-pricing widget shows. Staff see every tier, including
+    /// those of customer groups.
+    async fn volume_tiers(&self, currency: String) -> Result<Vec<TierView>> {
+        let currency = self::currency(&currency)?;
+        let base = self.base_price(currency);
+        Ok(self
+            .tiers
+            .iter()
+            .filter(|t| t.currency == currency.code())
+            .map(|t| TierView {
+                tier: t.clone(),
+                unit_price: t.unit_amount(base).map(|a| Money::new(a, currency)),
+            })
+            .collect())
+    }
+    /// Units that can be bought now, across all stock locations.
+    async fn available_quantity(&self) -> i64 {
+        self.stock.available
+    }
+    /// Whether at least one unit can be bought now.
+    async fn in_stock(&self) -> bool {
+        self.stock.available > 0
+    }
+}
+
+/// A quantity break and the unit price it gives.
+pub struct TierView {
+    pub tier: VolumeTier,
+    pub unit_price: Option<Money>,
+}
+
+/// A quantity break: buying between `minQuantity` and `maxQuantity` units of a variant on one line
+/// costs `unitPrice` each.
+#[Object(name = "VolumeTier")]
+impl TierView {
+    /// The tier's id.
+    async fn id(&self) -> ID {
+        to_id(self.tier.id)
+    }
+    /// The fewest units the tier applies to.
+    async fn min_quantity(&self) -> i32 {
+        self.tier.min_quantity
+    }
+    /// The most units it applies to; null for no upper bound.
+    async fn max_quantity(&self) -> Option<i32> {
+        self.tier.max_quantity
+    }
+    /// The unit price it gives; null for a percentage tier of a variant without a base price.
+    async fn unit_price(&self) -> Option<Money> {
+        self.unit_price
+    }
+    /// The percentage off the base price, for percentage tiers (12.5 means 12.5 %).
+    async fn percent_off(&self) -> Option<f64> {
+        self.tier.percent_off_bp.map(|bp| f64::from(bp) / 100.0)
+    }
+    /// Whether it applies to every variant of the product rather than to this one only.
+    async fn product_wide(&self) -> bool {
+        self.tier.variant_id.is_none()
+    }
+    /// The customer group it is limited to, if any.
+    async fn customer_group_id(&self) -> Option<ID> {
+        self.tier.customer_group_id.map(to_id)
     }
 }
 
@@ -354,6 +457,14 @@ impl Quote {
     /// Which pricing rule produced the unit price.
     async fn rule(&self) -> PriceRule {
         self.rule
+    }
+    /// The base unit price, when the caller pays less than it (for a struck-through price).
+    async fn compare_at_unit_price(&self) -> Option<Money> {
+        self.compare_at
+    }
+    /// The price list or volume tier that produced the price; null for the base price.
+    async fn rule_source_id(&self) -> Option<ID> {
+        self.source_id.map(to_id)
     }
 }
 
@@ -692,9 +803,9 @@ impl CatalogMutation {
 /// The root query type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(CatalogQuery);
+pub struct Query(CatalogQuery, price_lists::PricingQuery);
 
 /// The root mutation type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(CatalogMutation);
+pub struct Mutation(CatalogMutation, price_lists::PricingMutation);

@@ -1,0 +1,560 @@
+//! Customer groups, price lists and volume tiers in GraphQL: staff queries and mutations.
+
+use super::{db, request};
+use crate::errors::CatalogUserError;
+use crate::price_lists::{
+    self, CustomerGroup, ListEntry, ListedVariant, NewPriceList, NewTier, PriceList,
+    PriceListChanges,
+};
+use crate::pricing::{PriceListKind, VolumeTier};
+use async_graphql::{
+    ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
+};
+use chrono::{DateTime, Utc};
+use cityos_core::ids::{parse_id, to_id};
+use cityos_core::money::{Currency, Money};
+use cityos_core::outcome::into_payload;
+use cityos_core::paging::PageRequest;
+use uuid::Uuid;
+
+cityos_core::connection!(
+    CustomerGroupConnection,
+    CustomerGroupEdge,
+    CustomerGroup,
+    "customer group"
+);
+cityos_core::connection!(PriceListConnection, PriceListEdge, PriceList, "price list");
+cityos_core::connection!(
+    CustomerGroupMemberConnection,
+    CustomerGroupMemberEdge,
+    User,
+    "group member"
+);
+cityos_core::connection!(
+    PriceListEntryConnection,
+    PriceListEntryEdge,
+    ListedVariant,
+    "price list entry"
+);
+
+// Owned by the identity subgraph; the catalog only points at it. The description matches the
+// owner's, so composition keeps one text.
+/// A person with an account: a customer, a staff member or a platform admin.
+#[derive(SimpleObject)]
+#[graphql(unresolvable = "id")]
+pub struct User {
+    /// The user's id.
+    pub id: ID,
+}
+
+/// A named set of customers (Wholesale, VIP) that price lists and volume tiers can be limited to.
+#[Object]
+impl CustomerGroup {
+    /// The group's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// Its name, unique within the tenant.
+    async fn name(&self) -> &str {
+        &self.name
+    }
+    /// What it is for.
+    async fn description(&self) -> &str {
+        &self.description
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// Its customers, in id order.
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<CustomerGroupMemberConnection> {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        let page = price_lists::members(db(ctx), request(ctx)?, self.id, page).await?;
+        Ok(page.map(|id| User { id: to_id(id) }).into())
+    }
+}
+
+/// A set of variant prices that replaces (OVERRIDE) or undercuts (SALE) base prices, within an
+/// optional window and optionally for one customer group.
+#[Object]
+impl PriceList {
+    /// The list's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// Its name, unique within the tenant.
+    async fn name(&self) -> &str {
+        &self.name
+    }
+    /// SALE or OVERRIDE.
+    async fn kind(&self) -> PriceListKind {
+        self.parsed_kind()
+    }
+    /// The customer group it is limited to; null for every customer.
+    async fn customer_group_id(&self) -> Option<ID> {
+        self.customer_group_id.map(to_id)
+    }
+    /// When it starts applying; null for already.
+    async fn starts_at(&self) -> Option<DateTime<Utc>> {
+        self.starts_at
+    }
+    /// When it stops applying (exclusive); null for never.
+    async fn ends_at(&self) -> Option<DateTime<Utc>> {
+        self.ends_at
+    }
+    /// Whether it applies now.
+    async fn active(&self) -> bool {
+        let now = Utc::now();
+        self.starts_at.is_none_or(|s| s <= now) && self.ends_at.is_none_or(|e| now < e)
+    }
+    /// The variants on the list with their prices, in variant id order.
+    async fn prices(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<PriceListEntryConnection> {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        Ok(
+            price_lists::list_entries(db(ctx), request(ctx)?, self.id, page)
+                .await?
+                .into(),
+        )
+    }
+}
+
+/// A variant's prices on a price list.
+#[Object(name = "PriceListEntry")]
+impl ListedVariant {
+    /// The variant's id.
+    async fn variant_id(&self) -> ID {
+        to_id(self.variant_id)
+    }
+    /// Its prices on the list, one per currency.
+    async fn prices(&self) -> Vec<Money> {
+        self.prices
+            .iter()
+            .filter_map(|p| {
+                Currency::parse(&p.currency)
+                    .ok()
+                    .map(|c| Money::new(p.amount, c))
+            })
+            .collect()
+    }
+}
+
+/// Staff queries about customer groups and price lists.
+#[derive(Default)]
+pub struct PricingQuery;
+
+#[Object]
+impl PricingQuery {
+    /// The tenant's customer groups, oldest first (staff).
+    async fn customer_groups(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<CustomerGroupConnection> {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        Ok(price_lists::groups(db(ctx), request(ctx)?, page)
+            .await?
+            .into())
+    }
+
+    /// The tenant's price lists, oldest first (staff).
+    async fn price_lists(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<PriceListConnection> {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        Ok(price_lists::lists(db(ctx), request(ctx)?, page)
+            .await?
+            .into())
+    }
+
+    /// A price list by id (staff).
+    async fn price_list(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PriceList>> {
+        Ok(price_lists::list_by_id(db(ctx), request(ctx)?, parse_id(&id)?).await?)
+    }
+}
+
+/// A new customer group.
+#[derive(InputObject)]
+pub struct CustomerGroupCreateInput {
+    /// Its name, 1 to 100 characters, unique within the tenant.
+    pub name: String,
+    /// What it is for, at most 1,000 characters.
+    pub description: Option<String>,
+}
+
+/// The result of customer group mutations.
+#[derive(SimpleObject)]
+pub struct CustomerGroupPayload {
+    /// The group; null when refused.
+    pub customer_group: Option<CustomerGroup>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// Customers to add to or remove from a group.
+#[derive(InputObject)]
+pub struct CustomerGroupMembersInput {
+    /// The group.
+    pub group_id: ID,
+    /// The customers' user ids, 1 to 500.
+    pub customer_ids: Vec<ID>,
+}
+
+/// A new price list.
+#[derive(InputObject)]
+pub struct PriceListCreateInput {
+    /// Its name, 1 to 100 characters, unique within the tenant.
+    pub name: String,
+    /// SALE or OVERRIDE.
+    pub kind: PriceListKind,
+    /// Limit it to one customer group.
+    pub customer_group_id: Option<ID>,
+    /// When it starts applying.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// When it stops applying (exclusive).
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+/// Changes to a price list. `startsAt` and `endsAt` given as null remove that end of the window.
+#[derive(InputObject)]
+pub struct PriceListUpdateInput {
+    /// The list.
+    pub id: ID,
+    /// New name.
+    pub name: Option<String>,
+    /// New start.
+    pub starts_at: MaybeUndefined<DateTime<Utc>>,
+    /// New end.
+    pub ends_at: MaybeUndefined<DateTime<Utc>>,
+}
+
+/// The result of price list mutations.
+#[derive(SimpleObject)]
+pub struct PriceListPayload {
+    /// The list; null when refused.
+    pub price_list: Option<PriceList>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// A variant's prices on a price list.
+#[derive(InputObject)]
+pub struct PriceListEntryInput {
+    /// The variant.
+    pub variant_id: ID,
+    /// One price per currency, in minor units.
+    pub prices: Vec<super::PriceInput>,
+}
+
+/// Prices to put on a price list.
+#[derive(InputObject)]
+pub struct PriceListPricesSetInput {
+    /// The list.
+    pub price_list_id: ID,
+    /// 1 to 500 variants with their prices; currencies not named keep their price.
+    pub entries: Vec<PriceListEntryInput>,
+}
+
+/// Variants to take off a price list.
+#[derive(InputObject)]
+pub struct PriceListPricesRemoveInput {
+    /// The list.
+    pub price_list_id: ID,
+    /// The variants.
+    pub variant_ids: Vec<ID>,
+}
+
+/// A new volume tier.
+#[derive(InputObject)]
+pub struct VolumeTierCreateInput {
+    /// The product.
+    pub product_id: ID,
+    /// One variant of it; omit for a tier that applies to each of its variants.
+    pub variant_id: Option<ID>,
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// Limit it to one customer group.
+    pub customer_group_id: Option<ID>,
+    /// The fewest units on a line it applies to, at least 1.
+    pub min_quantity: i32,
+    /// The most units it applies to; omit for no upper bound.
+    pub max_quantity: Option<i32>,
+    /// A fixed unit price in minor units (give this or `percentOff`).
+    pub unit_amount_minor: Option<i64>,
+    /// A percentage off the base price, above 0 and at most 100, two decimals at most.
+    pub percent_off: Option<f64>,
+}
+
+/// The result of `volumeTierCreate`.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct VolumeTierPayload {
+    #[graphql(skip)]
+    pub tier: Option<VolumeTier>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+#[ComplexObject]
+impl VolumeTierPayload {
+    /// The new tier (its unit price shown for fixed-price tiers); null when refused.
+    async fn volume_tier(&self) -> Option<super::TierView> {
+        self.tier.clone().map(|tier| {
+            let unit_price = tier.unit_amount.and_then(|a| {
+                Currency::parse(&tier.currency)
+                    .ok()
+                    .map(|c| Money::new(a, c))
+            });
+            super::TierView { tier, unit_price }
+        })
+    }
+}
+
+/// Something to delete, by id.
+#[derive(InputObject)]
+pub struct DeleteInput {
+    /// Its id.
+    pub id: ID,
+}
+
+/// The result of a deletion.
+#[derive(SimpleObject)]
+pub struct DeletePayload {
+    /// The id of what was deleted; null when refused.
+    pub deleted_id: Option<ID>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+fn ids(ids: &[ID]) -> Result<Vec<Uuid>> {
+    Ok(ids.iter().map(parse_id).collect::<Result<_, _>>()?)
+}
+
+fn optional_id(id: Option<&ID>) -> Result<Option<Uuid>> {
+    Ok(id.map(parse_id).transpose()?)
+}
+
+fn maybe<T>(value: MaybeUndefined<T>, current: Option<T>) -> Option<T> {
+    match value {
+        MaybeUndefined::Undefined => current,
+        MaybeUndefined::Null => None,
+        MaybeUndefined::Value(v) => Some(v),
+    }
+}
+
+/// Staff mutations of customer groups, price lists and volume tiers.
+#[derive(Default)]
+pub struct PricingMutation;
+
+#[Object]
+impl PricingMutation {
+    /// Creates a customer group (staff).
+    async fn customer_group_create(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerGroupCreateInput,
+    ) -> Result<CustomerGroupPayload> {
+        let outcome =
+            price_lists::create_group(db(ctx), request(ctx)?, &input.name, input.description).await;
+        let (customer_group, user_errors) = into_payload(outcome)?;
+        Ok(CustomerGroupPayload {
+            customer_group,
+            user_errors,
+        })
+    }
+
+    /// Adds customers to a group (staff); customers already in it stay.
+    async fn customer_group_members_add(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerGroupMembersInput,
+    ) -> Result<CustomerGroupPayload> {
+        self.members(ctx, input, true).await
+    }
+
+    /// Removes customers from a group (staff).
+    async fn customer_group_members_remove(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerGroupMembersInput,
+    ) -> Result<CustomerGroupPayload> {
+        self.members(ctx, input, false).await
+    }
+
+    /// Creates a price list (staff); put prices on it with `priceListPricesSet`.
+    async fn price_list_create(
+        &self,
+        ctx: &Context<'_>,
+        input: PriceListCreateInput,
+    ) -> Result<PriceListPayload> {
+        let new = NewPriceList {
+            name: input.name,
+            kind: input.kind,
+            customer_group_id: optional_id(input.customer_group_id.as_ref())?,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+        };
+        let (price_list, user_errors) =
+            into_payload(price_lists::create_list(db(ctx), request(ctx)?, new).await)?;
+        Ok(PriceListPayload {
+            price_list,
+            user_errors,
+        })
+    }
+
+    /// Renames a price list or moves its window (staff).
+    async fn price_list_update(
+        &self,
+        ctx: &Context<'_>,
+        input: PriceListUpdateInput,
+    ) -> Result<PriceListPayload> {
+        let id = parse_id(&input.id)?;
+        let window = if input.starts_at.is_undefined() && input.ends_at.is_undefined() {
+            None
+        } else {
+            let current = price_lists::list_by_id(db(ctx), request(ctx)?, id).await?;
+            let (starts, ends) = current.map_or((None, None), |l| (l.starts_at, l.ends_at));
+            Some((maybe(input.starts_at, starts), maybe(input.ends_at, ends)))
+        };
+        let changes = PriceListChanges {
+            name: input.name,
+            window,
+        };
+        let (price_list, user_errors) =
+            into_payload(price_lists::update_list(db(ctx), request(ctx)?, id, changes).await)?;
+        Ok(PriceListPayload {
+            price_list,
+            user_errors,
+        })
+    }
+
+    /// Deletes a price list and its prices (staff).
+    async fn price_list_delete(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteInput,
+    ) -> Result<DeletePayload> {
+        let outcome = price_lists::delete_list(db(ctx), request(ctx)?, parse_id(&input.id)?).await;
+        let (deleted, user_errors) = into_payload(outcome)?;
+        Ok(DeletePayload {
+            deleted_id: deleted.map(to_id),
+            user_errors,
+        })
+    }
+
+    /// Puts variants' prices on a price list (staff).
+    async fn price_list_prices_set(
+        &self,
+        ctx: &Context<'_>,
+        input: PriceListPricesSetInput,
+    ) -> Result<PriceListPayload> {
+        let entries = input
+            .entries
+            .into_iter()
+            .map(|e| {
+                Ok(ListEntry {
+                    variant_id: parse_id(&e.variant_id)?,
+                    prices: super::prices(Some(e.prices)),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let list = parse_id(&input.price_list_id)?;
+        let outcome = price_lists::set_list_prices(db(ctx), request(ctx)?, list, entries).await;
+        let (price_list, user_errors) = into_payload(outcome)?;
+        Ok(PriceListPayload {
+            price_list,
+            user_errors,
+        })
+    }
+
+    /// Takes variants off a price list (staff).
+    async fn price_list_prices_remove(
+        &self,
+        ctx: &Context<'_>,
+        input: PriceListPricesRemoveInput,
+    ) -> Result<PriceListPayload> {
+        let list = parse_id(&input.price_list_id)?;
+        let variants = ids(&input.variant_ids)?;
+        let outcome = price_lists::remove_list_prices(db(ctx), request(ctx)?, list, variants).await;
+        let (price_list, user_errors) = into_payload(outcome)?;
+        Ok(PriceListPayload {
+            price_list,
+            user_errors,
+        })
+    }
+
+    /// Creates a volume tier for a product or one of its variants (staff). Tiers of the same
+    /// product or variant, currency and customer group may not overlap.
+    async fn volume_tier_create(
+        &self,
+        ctx: &Context<'_>,
+        input: VolumeTierCreateInput,
+    ) -> Result<VolumeTierPayload> {
+        let new = NewTier {
+            product_id: parse_id(&input.product_id)?,
+            variant_id: optional_id(input.variant_id.as_ref())?,
+            currency: input.currency,
+            customer_group_id: optional_id(input.customer_group_id.as_ref())?,
+            min_quantity: input.min_quantity,
+            max_quantity: input.max_quantity,
+            unit_amount: input.unit_amount_minor,
+            percent_off: input.percent_off,
+        };
+        let (tier, user_errors) =
+            into_payload(price_lists::create_tier(db(ctx), request(ctx)?, new).await)?;
+        Ok(VolumeTierPayload { tier, user_errors })
+    }
+
+    /// Deletes a volume tier (staff).
+    async fn volume_tier_delete(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteInput,
+    ) -> Result<DeletePayload> {
+        let outcome = price_lists::delete_tier(db(ctx), request(ctx)?, parse_id(&input.id)?).await;
+        let (deleted, user_errors) = into_payload(outcome)?;
+        Ok(DeletePayload {
+            deleted_id: deleted.map(to_id),
+            user_errors,
+        })
+    }
+}
+
+impl PricingMutation {
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerGroupMembersInput,
+        add: bool,
+    ) -> Result<CustomerGroupPayload> {
+        let group = parse_id(&input.group_id)?;
+        let users = ids(&input.customer_ids)?;
+        let outcome = price_lists::change_members(db(ctx), request(ctx)?, group, users, add).await;
+        let (customer_group, user_errors) = into_payload(outcome)?;
+        Ok(CustomerGroupPayload {
+            customer_group,
+            user_errors,
+        })
+    }
+}

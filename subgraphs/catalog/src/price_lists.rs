@@ -1,0 +1,781 @@
+//! Customer groups, price lists and volume tiers: the facts [`crate::pricing`] reads. Staff only.
+
+use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
+use crate::pricing::{PriceListKind, VolumeTier};
+use crate::schema::{
+    customer_group_members, customer_groups, price_list_prices, price_lists, product_variants,
+    products, volume_tiers,
+};
+use crate::variants::check_prices;
+use chrono::{DateTime, Utc};
+use cityos_core::ids::new_id;
+use cityos_core::paging::{Page, PageRequest};
+use cityos_core::{ApiError, Failure, RequestContext};
+use cityos_db::Database;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::collections::HashSet;
+use uuid::Uuid;
+
+/// A named set of customers.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = customer_groups, check_for_backend(diesel::pg::Pg))]
+pub struct CustomerGroup {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A price list as stored.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = price_lists, check_for_backend(diesel::pg::Pg))]
+pub struct PriceList {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub customer_group_id: Option<Uuid>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PriceList {
+    /// SALE or OVERRIDE.
+    pub fn parsed_kind(&self) -> PriceListKind {
+        if self.kind == "OVERRIDE" {
+            PriceListKind::Override
+        } else {
+            PriceListKind::Sale
+        }
+    }
+}
+
+/// One price of a variant on a price list.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = price_list_prices, check_for_backend(diesel::pg::Pg))]
+pub struct PriceListPrice {
+    pub variant_id: Uuid,
+    pub currency: String,
+    pub amount: i64,
+}
+
+/// A price list to create.
+#[derive(Debug, Clone)]
+pub struct NewPriceList {
+    pub name: String,
+    pub kind: PriceListKind,
+    pub customer_group_id: Option<Uuid>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+/// When a price list applies: from `starts_at` (inclusive) to `ends_at` (exclusive); an open end
+/// is `None`.
+pub type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// Changes to a price list; `None` keeps a field. The window's ends are replaced together.
+#[derive(Debug, Clone, Default)]
+pub struct PriceListChanges {
+    pub name: Option<String>,
+    pub window: Option<Window>,
+}
+
+/// A variant's prices to put on a price list.
+#[derive(Debug, Clone)]
+pub struct ListEntry {
+    pub variant_id: Uuid,
+    pub prices: Vec<(String, i64)>,
+}
+
+/// A volume tier to create.
+#[derive(Debug, Clone)]
+pub struct NewTier {
+    pub product_id: Uuid,
+    pub variant_id: Option<Uuid>,
+    pub currency: String,
+    pub customer_group_id: Option<Uuid>,
+    pub min_quantity: i32,
+    pub max_quantity: Option<i32>,
+    pub unit_amount: Option<i64>,
+    /// Percent off the base price, to two decimals (12.5).
+    pub percent_off: Option<f64>,
+}
+
+fn check_name(name: &str) -> Result<String, UserError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(UserError::new(
+            "name",
+            Code::InvalidName,
+            "a name has 1 to 100 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn check_window(
+    starts: Option<DateTime<Utc>>,
+    ends: Option<DateTime<Utc>>,
+) -> Result<(), UserError> {
+    if let (Some(s), Some(e)) = (starts, ends)
+        && s >= e
+    {
+        return Err(UserError::new(
+            "endsAt",
+            Code::InvalidWindow,
+            "the window must end after it starts",
+        ));
+    }
+    Ok(())
+}
+
+/// Percent (to two decimals, above 0, at most 100) as basis points.
+fn basis_points(percent: f64) -> Result<i32, UserError> {
+    let bp = (percent * 100.0).round();
+    if !(percent > 0.0 && percent <= 100.0) || (percent * 100.0 - bp).abs() > 1e-6 {
+        return Err(UserError::new(
+            "percentOff",
+            Code::InvalidTier,
+            "percentOff is above 0 and at most 100, with at most two decimals",
+        ));
+    }
+    // In 1..=10_000 after the check above.
+    Ok(bp as i32)
+}
+
+async fn group_exists(conn: &mut AsyncPgConnection, id: Uuid, field: &str) -> Outcome<()> {
+    let found: i64 = customer_groups::table
+        .filter(customer_groups::id.eq(id))
+        .count()
+        .get_result(conn)
+        .await?;
+    if found == 0 {
+        return Err(UserError::new(field, Code::NotFound, "no such customer group").into());
+    }
+    Ok(())
+}
+
+async fn audit(
+    conn: &mut AsyncPgConnection,
+    ctx: &RequestContext,
+    action: &str,
+    entity: &str,
+    id: Uuid,
+    details: serde_json::Value,
+) -> QueryResult<()> {
+    cityos_db::audit::record(conn, ctx, action, entity, Some(id), details).await
+}
+
+/// Creates a customer group (staff).
+pub async fn create_group(
+    db: &Database,
+    ctx: &RequestContext,
+    name: &str,
+    description: Option<String>,
+) -> Outcome<CustomerGroup> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    let name = check_name(name)?;
+    let description = description.unwrap_or_default();
+    if description.chars().count() > 1000 {
+        return Err(UserError::new(
+            "description",
+            Code::InvalidDescription,
+            "a description has at most 1,000 characters",
+        )
+        .into());
+    }
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let group: CustomerGroup = diesel::insert_into(customer_groups::table)
+            .values((
+                customer_groups::tenant_id.eq(tenant),
+                customer_groups::id.eq(new_id()),
+                customer_groups::name.eq(&name),
+                customer_groups::description.eq(&description),
+            ))
+            .returning(CustomerGroup::as_returning())
+            .get_result(conn)
+            .await
+            .map_err(|e| {
+                Failure::on_unique("customer_groups_name_key", e, || {
+                    UserError::new("name", Code::NameTaken, format!("a group `{name}` exists"))
+                })
+            })?;
+        let details = serde_json::json!({ "name": group.name });
+        audit(
+            conn,
+            &ctx,
+            "customer_group.create",
+            "CustomerGroup",
+            group.id,
+            details,
+        )
+        .await?;
+        Ok(group)
+    })
+    .await
+}
+
+/// Adds (`add = true`) or removes customers of a group (staff); idempotent per customer.
+pub async fn change_members(
+    db: &Database,
+    ctx: &RequestContext,
+    group_id: Uuid,
+    users: Vec<Uuid>,
+    add: bool,
+) -> Outcome<CustomerGroup> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    if users.is_empty() || users.len() > 500 {
+        return Err(
+            UserError::new("customerIds", Code::InvalidCount, "give 1 to 500 customers").into(),
+        );
+    }
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let group: CustomerGroup = customer_groups::table
+            .filter(customer_groups::id.eq(group_id))
+            .select(CustomerGroup::as_select())
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or_else(|| UserError::new("groupId", Code::NotFound, "no such customer group"))?;
+        if add {
+            let rows: Vec<_> = users
+                .iter()
+                .map(|user| {
+                    (
+                        customer_group_members::tenant_id.eq(tenant),
+                        customer_group_members::group_id.eq(group_id),
+                        customer_group_members::user_id.eq(*user),
+                    )
+                })
+                .collect();
+            diesel::insert_into(customer_group_members::table)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+        } else {
+            diesel::delete(
+                customer_group_members::table
+                    .filter(customer_group_members::group_id.eq(group_id))
+                    .filter(customer_group_members::user_id.eq_any(&users)),
+            )
+            .execute(conn)
+            .await?;
+        }
+        let action = if add {
+            "customer_group.members.add"
+        } else {
+            "customer_group.members.remove"
+        };
+        let details = serde_json::json!({ "customers": users });
+        audit(conn, &ctx, action, "CustomerGroup", group_id, details).await?;
+        Ok(group)
+    })
+    .await
+}
+
+/// A page of the tenant's customer groups (staff).
+pub async fn groups(
+    db: &Database,
+    ctx: &RequestContext,
+    page: PageRequest,
+) -> Result<Page<CustomerGroup>, ApiError> {
+    ctx.require_staff()?;
+    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+        let query = customer_groups::table
+            .select(CustomerGroup::as_select())
+            .into_boxed();
+        let rows = cityos_db::keyset_page!(query, customer_groups::id, page)
+            .load(conn)
+            .await?;
+        let total: i64 = customer_groups::table.count().get_result(conn).await?;
+        Ok(page.finish(rows, |g| g.id, total))
+    })
+    .await
+}
+
+/// Creates a price list (staff).
+pub async fn create_list(
+    db: &Database,
+    ctx: &RequestContext,
+    new: NewPriceList,
+) -> Outcome<PriceList> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    let name = check_name(&new.name)?;
+    check_window(new.starts_at, new.ends_at)?;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        if let Some(group) = new.customer_group_id {
+            group_exists(conn, group, "customerGroupId").await?;
+        }
+        let list: PriceList = diesel::insert_into(price_lists::table)
+            .values((
+                price_lists::tenant_id.eq(tenant),
+                price_lists::id.eq(new_id()),
+                price_lists::name.eq(&name),
+                price_lists::kind.eq(new.kind.as_str()),
+                price_lists::customer_group_id.eq(new.customer_group_id),
+                price_lists::starts_at.eq(new.starts_at),
+                price_lists::ends_at.eq(new.ends_at),
+            ))
+            .returning(PriceList::as_returning())
+            .get_result(conn)
+            .await
+            .map_err(|e| {
+                Failure::on_unique("price_lists_name_key", e, || {
+                    UserError::new(
+                        "name",
+                        Code::NameTaken,
+                        format!("a price list `{name}` exists"),
+                    )
+                })
+            })?;
+        let details = serde_json::json!({ "name": list.name, "kind": list.kind });
+        audit(
+            conn,
+            &ctx,
+            "price_list.create",
+            "PriceList",
+            list.id,
+            details,
+        )
+        .await?;
+        Ok(list)
+    })
+    .await
+}
+
+async fn locked_list(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<PriceList> {
+    Ok(price_lists::table
+        .filter(price_lists::id.eq(id))
+        .select(PriceList::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| UserError::new("priceListId", Code::NotFound, "no such price list"))?)
+}
+
+/// Renames a price list or moves its window (staff).
+pub async fn update_list(
+    db: &Database,
+    ctx: &RequestContext,
+    id: Uuid,
+    changes: PriceListChanges,
+) -> Outcome<PriceList> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    let name = changes.name.as_deref().map(check_name).transpose()?;
+    if let Some((starts, ends)) = changes.window {
+        check_window(starts, ends)?;
+    }
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let list = locked_list(conn, id).await?;
+        let (starts_at, ends_at) = changes.window.unwrap_or((list.starts_at, list.ends_at));
+        let name = name.unwrap_or(list.name);
+        let list: PriceList = diesel::update(price_lists::table.filter(price_lists::id.eq(id)))
+            .set((
+                price_lists::name.eq(&name),
+                price_lists::starts_at.eq(starts_at),
+                price_lists::ends_at.eq(ends_at),
+                price_lists::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(PriceList::as_returning())
+            .get_result(conn)
+            .await
+            .map_err(|e| {
+                Failure::on_unique("price_lists_name_key", e, || {
+                    UserError::new("name", Code::NameTaken, format!("a price list `{name}` exists"))
+                })
+            })?;
+        let details = serde_json::json!({ "name": list.name, "startsAt": list.starts_at, "endsAt": list.ends_at });
+        audit(conn, &ctx, "price_list.update", "PriceList", id, details).await?;
+        Ok(list)
+    })
+    .await
+}
+
+/// Deletes a price list and its prices (staff).
+pub async fn delete_list(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uuid> {
+    ctx.require_staff()?;
+    let ctx = ctx.clone();
+    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+        let list = locked_list(conn, id).await?;
+        diesel::delete(price_lists::table.filter(price_lists::id.eq(id)))
+            .execute(conn)
+            .await?;
+        let details = serde_json::json!({ "name": list.name });
+        audit(conn, &ctx, "price_list.delete", "PriceList", id, details).await?;
+        Ok(id)
+    })
+    .await
+}
+
+/// Puts variants' prices on a price list, currency by currency, replacing earlier ones (staff).
+pub async fn set_list_prices(
+    db: &Database,
+    ctx: &RequestContext,
+    list_id: Uuid,
+    entries: Vec<ListEntry>,
+) -> Outcome<PriceList> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    if entries.is_empty() || entries.len() > 500 {
+        return Err(UserError::new("prices", Code::InvalidCount, "give 1 to 500 variants").into());
+    }
+    let mut rows = Vec::new();
+    let mut seen = HashSet::new();
+    for entry in &entries {
+        if !seen.insert(entry.variant_id) {
+            return Err(UserError::new(
+                "prices",
+                Code::DuplicateVariant,
+                "a variant is given twice",
+            )
+            .into());
+        }
+        for (currency, amount) in check_prices(&entry.prices, "prices")? {
+            rows.push((entry.variant_id, currency, amount));
+        }
+    }
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let list = locked_list(conn, list_id).await?;
+        let variants: Vec<Uuid> = seen.into_iter().collect();
+        let known: i64 = product_variants::table
+            .filter(product_variants::id.eq_any(&variants))
+            .count()
+            .get_result(conn)
+            .await?;
+        if usize::try_from(known).ok() != Some(variants.len()) {
+            return Err(UserError::new("prices", Code::NotFound, "no such variant").into());
+        }
+        for (variant, currency, amount) in &rows {
+            diesel::insert_into(price_list_prices::table)
+                .values((
+                    price_list_prices::tenant_id.eq(tenant),
+                    price_list_prices::price_list_id.eq(list_id),
+                    price_list_prices::variant_id.eq(variant),
+                    price_list_prices::currency.eq(currency.code()),
+                    price_list_prices::amount.eq(amount),
+                ))
+                .on_conflict((
+                    price_list_prices::tenant_id,
+                    price_list_prices::price_list_id,
+                    price_list_prices::variant_id,
+                    price_list_prices::currency,
+                ))
+                .do_update()
+                .set(price_list_prices::amount.eq(amount))
+                .execute(conn)
+                .await?;
+        }
+        let details = serde_json::json!({ "variants": variants, "prices": rows.len() });
+        audit(
+            conn,
+            &ctx,
+            "price_list.prices.set",
+            "PriceList",
+            list_id,
+            details,
+        )
+        .await?;
+        Ok(list)
+    })
+    .await
+}
+
+/// Takes variants off a price list (staff).
+pub async fn remove_list_prices(
+    db: &Database,
+    ctx: &RequestContext,
+    list_id: Uuid,
+    variants: Vec<Uuid>,
+) -> Outcome<PriceList> {
+    ctx.require_staff()?;
+    let ctx = ctx.clone();
+    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+        let list = locked_list(conn, list_id).await?;
+        diesel::delete(
+            price_list_prices::table
+                .filter(price_list_prices::price_list_id.eq(list_id))
+                .filter(price_list_prices::variant_id.eq_any(&variants)),
+        )
+        .execute(conn)
+        .await?;
+        let details = serde_json::json!({ "variants": variants });
+        audit(
+            conn,
+            &ctx,
+            "price_list.prices.remove",
+            "PriceList",
+            list_id,
+            details,
+        )
+        .await?;
+        Ok(list)
+    })
+    .await
+}
+
+/// A page of the tenant's price lists (staff).
+pub async fn lists(
+    db: &Database,
+    ctx: &RequestContext,
+    page: PageRequest,
+) -> Result<Page<PriceList>, ApiError> {
+    ctx.require_staff()?;
+    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+        let query = price_lists::table
+            .select(PriceList::as_select())
+            .into_boxed();
+        let rows = cityos_db::keyset_page!(query, price_lists::id, page)
+            .load(conn)
+            .await?;
+        let total: i64 = price_lists::table.count().get_result(conn).await?;
+        Ok(page.finish(rows, |l| l.id, total))
+    })
+    .await
+}
+
+/// A variant's prices on one price list.
+#[derive(Debug, Clone)]
+pub struct ListedVariant {
+    pub variant_id: Uuid,
+    pub prices: Vec<PriceListPrice>,
+}
+
+/// A page of the variants on a price list with their prices, in variant order (staff).
+pub async fn list_entries(
+    db: &Database,
+    ctx: &RequestContext,
+    list_id: Uuid,
+    page: PageRequest,
+) -> Result<Page<ListedVariant>, ApiError> {
+    ctx.require_staff()?;
+    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+        let on_list = price_list_prices::table
+            .filter(price_list_prices::price_list_id.eq(list_id))
+            .select(price_list_prices::variant_id)
+            .distinct()
+            .into_boxed();
+        let ids: Vec<Uuid> = cityos_db::keyset_page!(on_list, price_list_prices::variant_id, page)
+            .load(conn)
+            .await?;
+        let total: i64 = price_list_prices::table
+            .filter(price_list_prices::price_list_id.eq(list_id))
+            .select(diesel::dsl::count(price_list_prices::variant_id).aggregate_distinct())
+            .get_result(conn)
+            .await?;
+        let prices: Vec<PriceListPrice> = price_list_prices::table
+            .filter(price_list_prices::price_list_id.eq(list_id))
+            .filter(price_list_prices::variant_id.eq_any(&ids))
+            .order((price_list_prices::variant_id, price_list_prices::currency))
+            .select(PriceListPrice::as_select())
+            .load(conn)
+            .await?;
+        let entries = ids
+            .into_iter()
+            .map(|variant_id| ListedVariant {
+                variant_id,
+                prices: prices
+                    .iter()
+                    .filter(|p| p.variant_id == variant_id)
+                    .cloned()
+                    .collect(),
+            })
+            .collect();
+        Ok(page.finish(entries, |e| e.variant_id, total))
+    })
+    .await
+}
+
+/// Customers of a group, a page at a time in id order (staff).
+pub async fn members(
+    db: &Database,
+    ctx: &RequestContext,
+    group: Uuid,
+    page: PageRequest,
+) -> Result<Page<Uuid>, ApiError> {
+    ctx.require_staff()?;
+    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+        let query = customer_group_members::table
+            .filter(customer_group_members::group_id.eq(group))
+            .select(customer_group_members::user_id)
+            .into_boxed();
+        let ids: Vec<Uuid> = cityos_db::keyset_page!(query, customer_group_members::user_id, page)
+            .load(conn)
+            .await?;
+        let total: i64 = customer_group_members::table
+            .filter(customer_group_members::group_id.eq(group))
+            .count()
+            .get_result(conn)
+            .await?;
+        Ok(page.finish(ids, |id| *id, total))
+    })
+    .await
+}
+
+/// A price list by id (staff).
+pub async fn list_by_id(
+    db: &Database,
+    ctx: &RequestContext,
+    id: Uuid,
+) -> Result<Option<PriceList>, ApiError> {
+    ctx.require_staff()?;
+    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+        Ok(price_lists::table
+            .filter(price_lists::id.eq(id))
+            .select(PriceList::as_select())
+            .first(conn)
+            .await
+            .optional()?)
+    })
+    .await
+}
+
+/// Creates a volume tier (staff). A tier that covers quantities another tier of the same product or
+/// variant, currency and customer group covers is refused.
+pub async fn create_tier(db: &Database, ctx: &RequestContext, new: NewTier) -> Outcome<VolumeTier> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    let currency = check_prices(&[(new.currency.clone(), 0)], "currency")?[0].0;
+    let invalid = |field: &str, message: &str| UserError::new(field, Code::InvalidTier, message);
+    if new.min_quantity < 1 {
+        return Err(invalid("minQuantity", "minQuantity is at least 1").into());
+    }
+    if new.max_quantity.is_some_and(|m| m < new.min_quantity) {
+        return Err(invalid("maxQuantity", "maxQuantity is at least minQuantity").into());
+    }
+    let percent_off_bp = new.percent_off.map(basis_points).transpose()?;
+    match (new.unit_amount, percent_off_bp) {
+        (Some(a), None) if a < 0 => {
+            return Err(UserError::new(
+                "unitAmountMinor",
+                Code::NegativePrice,
+                "the unit price is negative",
+            )
+            .into());
+        }
+        (Some(_), None) | (None, Some(_)) => {}
+        _ => {
+            return Err(invalid("", "give exactly one of unitAmountMinor and percentOff").into());
+        }
+    }
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let product_found: i64 = products::table
+            .filter(products::id.eq(new.product_id))
+            .count()
+            .get_result(conn)
+            .await?;
+        if product_found == 0 {
+            return Err(UserError::new("productId", Code::NotFound, "no such product").into());
+        }
+        if let Some(variant) = new.variant_id {
+            let of_product: i64 = product_variants::table
+                .filter(product_variants::id.eq(variant))
+                .filter(product_variants::product_id.eq(new.product_id))
+                .count()
+                .get_result(conn)
+                .await?;
+            if of_product == 0 {
+                return Err(UserError::new(
+                    "variantId",
+                    Code::NotFound,
+                    "no such variant of this product",
+                )
+                .into());
+            }
+        }
+        if let Some(group) = new.customer_group_id {
+            group_exists(conn, group, "customerGroupId").await?;
+        }
+        let tier: VolumeTier = diesel::insert_into(volume_tiers::table)
+            .values((
+                volume_tiers::tenant_id.eq(tenant),
+                volume_tiers::id.eq(new_id()),
+                volume_tiers::product_id.eq(new.product_id),
+                volume_tiers::variant_id.eq(new.variant_id),
+                volume_tiers::currency.eq(currency.code()),
+                volume_tiers::customer_group_id.eq(new.customer_group_id),
+                volume_tiers::min_quantity.eq(new.min_quantity),
+                volume_tiers::max_quantity.eq(new.max_quantity),
+                volume_tiers::unit_amount.eq(new.unit_amount),
+                volume_tiers::percent_off_bp.eq(percent_off_bp),
+            ))
+            .returning(VolumeTier::as_returning())
+            .get_result(conn)
+            .await
+            .map_err(|e| {
+                Failure::on_constraint("volume_tiers_no_overlap", e, || {
+                    UserError::new(
+                        "minQuantity",
+                        Code::OverlappingTier,
+                        "another tier of this product or variant, currency and customer group covers some of these quantities",
+                    )
+                })
+            })?;
+        let details = serde_json::json!({
+            "product": tier.product_id, "variant": tier.variant_id, "currency": tier.currency,
+            "min": tier.min_quantity, "max": tier.max_quantity,
+        });
+        audit(conn, &ctx, "volume_tier.create", "VolumeTier", tier.id, details).await?;
+        Ok(tier)
+    })
+    .await
+}
+
+/// Deletes a volume tier (staff).
+pub async fn delete_tier(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uuid> {
+    ctx.require_staff()?;
+    let ctx = ctx.clone();
+    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+        let deleted = diesel::delete(volume_tiers::table.filter(volume_tiers::id.eq(id)))
+            .execute(conn)
+            .await?;
+        if deleted == 0 {
+            return Err(UserError::new("id", Code::NotFound, "no such volume tier").into());
+        }
+        audit(
+            conn,
+            &ctx,
+            "volume_tier.delete",
+            "VolumeTier",
+            id,
+            serde_json::json!({}),
+        )
+        .await?;
+        Ok(id)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_become_basis_points() {
+        assert_eq!(basis_points(12.5).unwrap(), 1250);
+        assert_eq!(basis_points(100.0).unwrap(), 10_000);
+        assert_eq!(basis_points(0.01).unwrap(), 1);
+        for bad in [0.0, -5.0, 100.01, 12.345, f64::NAN] {
+            assert_eq!(
+                basis_points(bad).unwrap_err().code,
+                Code::InvalidTier,
+                "{bad}"
+            );
+        }
+    }
+}

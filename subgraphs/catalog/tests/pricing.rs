@@ -1,0 +1,665 @@
+//! Customer groups, price lists and volume tiers: the precedence through GraphQL and through the
+//! Rust function orders will call, the rules, a race for overlapping tiers, and tenant isolation.
+
+mod common;
+
+use catalog::errors::CatalogErrorCode as Code;
+use catalog::price_lists::{self, NewPriceList, NewTier};
+use catalog::pricing::{self, PriceListKind, PriceRequest, PriceRule};
+use catalog::variants;
+use catalog::{Catalog, build_schema};
+use chrono::{Duration, Utc};
+use cityos_core::money::Currency;
+use cityos_core::paging::PageRequest;
+use cityos_core::{Actor, ApiError, RequestContext, Role, TenantInfo};
+use cityos_testkit::{TestDb, context, refusal, user_context};
+use common::{product, tenant, test_db, variant};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+struct Shop {
+    info: TenantInfo,
+    admin: RequestContext,
+    product: Uuid,
+    variant: Uuid,
+    wholesale: Uuid,
+}
+
+/// A product with one variant at 100.00 SAR / 30.00 USD, a Wholesale group, a SALE list at 90.00
+/// for everyone (open now), a Wholesale OVERRIDE at 70.00, product-wide tiers 10-49 at 15 % off and
+/// 50+ at 60.00, and a Wholesale-only tier 5+ at 65.00.
+async fn shop(t: &TestDb, slug: &str) -> Shop {
+    let (info, admin) = tenant(t, slug).await;
+    let product = product(t, &admin, "oud").await;
+    let variant = variants::create_variant(
+        t.db(),
+        &admin,
+        variant(product, "OUD-1", &[("SAR", 10_000), ("USD", 3_000)]),
+    )
+    .await
+    .expect("variant")
+    .variant
+    .id;
+    let wholesale = price_lists::create_group(t.db(), &admin, "Wholesale", None)
+        .await
+        .expect("group")
+        .id;
+    let now = Utc::now();
+    let list = |name: &str, kind, group| NewPriceList {
+        name: name.into(),
+        kind,
+        customer_group_id: group,
+        starts_at: Some(now - Duration::hours(1)),
+        ends_at: Some(now + Duration::hours(1)),
+    };
+    for (new, amount) in [
+        (list("Ramadan sale", PriceListKind::Sale, None), 9_000),
+        (
+            list(
+                "Wholesale contract",
+                PriceListKind::Override,
+                Some(wholesale),
+            ),
+            7_000,
+        ),
+    ] {
+        let id = price_lists::create_list(t.db(), &admin, new)
+            .await
+            .expect("list")
+            .id;
+        let entry = price_lists::ListEntry {
+            variant_id: variant,
+            prices: vec![("SAR".into(), amount)],
+        };
+        price_lists::set_list_prices(t.db(), &admin, id, vec![entry])
+            .await
+            .expect("list prices");
+    }
+    for new in [
+        tier(product, 10, Some(49), None, Some(15.0), None),
+        tier(product, 50, None, Some(6_000), None, None),
+        tier(product, 5, None, Some(6_500), None, Some(wholesale)),
+    ] {
+        price_lists::create_tier(t.db(), &admin, new)
+            .await
+            .expect("tier");
+    }
+    Shop {
+        info,
+        admin,
+        product,
+        variant,
+        wholesale,
+    }
+}
+
+fn first_page() -> PageRequest {
+    PageRequest::new(Some(1), None, None, None).expect("page")
+}
+
+fn tier(
+    product_id: Uuid,
+    min: i32,
+    max: Option<i32>,
+    unit: Option<i64>,
+    percent: Option<f64>,
+    group: Option<Uuid>,
+) -> NewTier {
+    NewTier {
+        product_id,
+        variant_id: None,
+        currency: "SAR".into(),
+        customer_group_id: group,
+        min_quantity: min,
+        max_quantity: max,
+        unit_amount: unit,
+        percent_off: percent,
+    }
+}
+
+const PRICES: &str = "query($q: Int!) { product(handle: \"oud\") { priceRange(currency: \"SAR\") { min { amountMinor } }
+    variants { price(currency: \"SAR\", quantity: $q) { unitPrice { amountMinor } lineTotal { amountMinor }
+    compareAtUnitPrice { amountMinor } rule }
+    volumeTiers(currency: \"SAR\") { minQuantity maxQuantity unitPrice { amountMinor } percentOff productWide customerGroupId } } } }";
+
+async fn price_at(t: &TestDb, ctx: &RequestContext, quantity: i32) -> Value {
+    let schema = build_schema(Some(&t.platform));
+    let r = t
+        .graphql::<Catalog>(&schema, ctx, PRICES, json!({ "q": quantity }))
+        .await;
+    assert!(r.get("errors").is_none(), "{r}");
+    r["data"]["product"].clone()
+}
+
+fn rule(product: &Value) -> (i64, String) {
+    let price = &product["variants"][0]["price"];
+    (
+        price["unitPrice"]["amountMinor"].as_i64().unwrap_or(-1),
+        price["rule"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn precedence_through_graphql_for_guests_customers_and_members() {
+    let t = test_db().await;
+    let s = shop(&t, "pricing").await;
+    let storefront = context(
+        Some(&s.info),
+        Actor::Storefront {
+            key_id: Uuid::now_v7(),
+        },
+    );
+    let member = Uuid::now_v7();
+    let customer = |id| user_context(Some(&s.info), id, &[Role::Customer]);
+    price_lists::change_members(t.db(), &s.admin, s.wholesale, vec![member], true)
+        .await
+        .expect("members");
+
+    for ctx in [&storefront, &customer(Uuid::now_v7())] {
+        let one = price_at(&t, ctx, 1).await;
+        assert_eq!(rule(&one), (9_000, "SALE_PRICE_LIST".into()));
+        assert_eq!(
+            one["variants"][0]["price"]["compareAtUnitPrice"]["amountMinor"],
+            10_000
+        );
+        assert_eq!(one["priceRange"]["min"]["amountMinor"], 9_000);
+        assert_eq!(
+            rule(&price_at(&t, ctx, 10).await),
+            (8_500, "VOLUME_TIER".into())
+        );
+        let fifty = price_at(&t, ctx, 50).await;
+        assert_eq!(rule(&fifty), (6_000, "VOLUME_TIER".into()));
+        assert_eq!(
+            fifty["variants"][0]["price"]["lineTotal"]["amountMinor"],
+            300_000
+        );
+        // Guests see the two public tiers, not the Wholesale one.
+        assert_eq!(
+            fifty["variants"][0]["volumeTiers"],
+            json!([
+                { "minQuantity": 10, "maxQuantity": 49, "unitPrice": { "amountMinor": 8_500 }, "percentOff": 15.0, "productWide": true, "customerGroupId": null },
+                { "minQuantity": 50, "maxQuantity": null, "unitPrice": { "amountMinor": 6_000 }, "percentOff": null, "productWide": true, "customerGroupId": null },
+            ])
+        );
+    }
+    // The Wholesale member's contract price wins at every quantity, even over a cheaper tier.
+    let member_ctx = customer(member);
+    for q in [1, 5, 50] {
+        assert_eq!(
+            rule(&price_at(&t, &member_ctx, q).await),
+            (7_000, "OVERRIDE_PRICE_LIST".into())
+        );
+    }
+    let tiers = price_at(&t, &member_ctx, 1).await["variants"][0]["volumeTiers"].clone();
+    assert_eq!(tiers.as_array().map(Vec::len), Some(3));
+    // Staff see every tier but are not members: they pay what guests pay.
+    assert_eq!(
+        rule(&price_at(&t, &s.admin, 5).await),
+        (9_000, "SALE_PRICE_LIST".into())
+    );
+    assert_eq!(
+        price_at(&t, &s.admin, 1).await["variants"][0]["volumeTiers"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+
+    // Removing the member takes the contract price away at once.
+    price_lists::change_members(t.db(), &s.admin, s.wholesale, vec![member], false)
+        .await
+        .expect("remove");
+    assert_eq!(
+        rule(&price_at(&t, &member_ctx, 1).await),
+        (9_000, "SALE_PRICE_LIST".into())
+    );
+}
+
+#[tokio::test]
+async fn the_pricing_function_answers_inside_the_callers_transaction() {
+    let t = test_db().await;
+    let s = shop(&t, "quote").await;
+    let member = Uuid::now_v7();
+    price_lists::change_members(t.db(), &s.admin, s.wholesale, vec![member], true)
+        .await
+        .expect("members");
+    let sar = Currency::parse("SAR").expect("SAR");
+    let ask = |quantity, at, customer| {
+        let request = PriceRequest {
+            variant_id: s.variant,
+            currency: sar,
+            quantity,
+            at,
+        };
+        let db = t.db().clone();
+        let tenant = s.info.id;
+        async move {
+            db.tenant_tx(tenant, async move |conn| {
+                Ok::<_, ApiError>(pricing::quote(conn, &request, customer).await?)
+            })
+            .await
+            .expect("quote")
+            .map(|q| (q.unit_price.amount, q.line_total.amount, q.rule))
+        }
+    };
+    let now = Utc::now();
+    assert_eq!(
+        ask(2, now, None).await,
+        Some((9_000, 18_000, PriceRule::SalePriceList))
+    );
+    assert_eq!(
+        ask(2, now, Some(member)).await,
+        Some((7_000, 14_000, PriceRule::OverridePriceList))
+    );
+    // After the lists' window: tiers and base only.
+    let later = now + Duration::hours(2);
+    assert_eq!(
+        ask(2, later, Some(member)).await,
+        Some((10_000, 20_000, PriceRule::BasePrice))
+    );
+    assert_eq!(
+        ask(5, later, Some(member)).await,
+        Some((6_500, 32_500, PriceRule::VolumeTier))
+    );
+    assert_eq!(
+        ask(12, later, None).await,
+        Some((8_500, 102_000, PriceRule::VolumeTier))
+    );
+    // No price in a currency, and an unknown variant, give no quote.
+    let usd_less = PriceRequest {
+        variant_id: Uuid::now_v7(),
+        currency: sar,
+        quantity: 1,
+        at: now,
+    };
+    let none = t
+        .db()
+        .tenant_tx(s.info.id, async move |conn| {
+            Ok::<_, ApiError>(pricing::quote(conn, &usd_less, None).await?)
+        })
+        .await
+        .expect("quote");
+    assert_eq!(none, None);
+}
+
+#[tokio::test]
+async fn rules_refuse_bad_input_and_change_nothing() {
+    let t = test_db().await;
+    let s = shop(&t, "refusals").await;
+    let (db, admin, p) = (t.db(), &s.admin, s.product);
+    let tiers_before = t
+        .visible_rows("catalog.volume_tiers", Some(s.info.id))
+        .await;
+    for (new, code) in [
+        (
+            tier(p, 20, Some(30), Some(1), None, None),
+            Code::OverlappingTier,
+        ),
+        (
+            tier(p, 60, None, Some(1), None, None),
+            Code::OverlappingTier,
+        ),
+        (tier(p, 0, None, Some(1), None, None), Code::InvalidTier),
+        (tier(p, 5, Some(4), Some(1), None, None), Code::InvalidTier),
+        (
+            tier(p, 1, Some(4), Some(1), Some(5.0), None),
+            Code::InvalidTier,
+        ),
+        (tier(p, 1, Some(4), None, None, None), Code::InvalidTier),
+        (
+            tier(p, 1, Some(4), None, Some(120.0), None),
+            Code::InvalidTier,
+        ),
+        (
+            tier(p, 1, Some(4), None, Some(1.005), None),
+            Code::InvalidTier,
+        ),
+        (
+            tier(p, 1, Some(4), Some(-1), None, None),
+            Code::NegativePrice,
+        ),
+        (
+            tier(Uuid::now_v7(), 1, Some(4), Some(1), None, None),
+            Code::NotFound,
+        ),
+        (
+            tier(p, 1, Some(4), Some(1), None, Some(Uuid::now_v7())),
+            Code::NotFound,
+        ),
+        (
+            NewTier {
+                currency: "XXX".into(),
+                ..tier(p, 1, Some(4), Some(1), None, None)
+            },
+            Code::UnknownCurrency,
+        ),
+        (
+            NewTier {
+                variant_id: Some(Uuid::now_v7()),
+                ..tier(p, 1, Some(4), Some(1), None, None)
+            },
+            Code::NotFound,
+        ),
+    ] {
+        assert_eq!(
+            refusal(price_lists::create_tier(db, admin, new.clone()).await),
+            code,
+            "{new:?}"
+        );
+    }
+    assert_eq!(
+        t.visible_rows("catalog.volume_tiers", Some(s.info.id))
+            .await,
+        tiers_before
+    );
+    // A tier of the same range for another currency, group or variant is a different tier.
+    let ok = [
+        NewTier {
+            currency: "USD".into(),
+            ..tier(p, 10, Some(49), Some(2_500), None, None)
+        },
+        NewTier {
+            variant_id: Some(s.variant),
+            ..tier(p, 10, Some(49), Some(8_000), None, None)
+        },
+        tier(p, 1, Some(4), Some(9_500), None, Some(s.wholesale)),
+    ];
+    for new in ok {
+        price_lists::create_tier(db, admin, new)
+            .await
+            .expect("distinct tier");
+    }
+
+    let now = Utc::now();
+    let new_list = |name: &str, starts, ends, group| NewPriceList {
+        name: name.into(),
+        kind: PriceListKind::Sale,
+        customer_group_id: group,
+        starts_at: starts,
+        ends_at: ends,
+    };
+    let lists_before = t.visible_rows("catalog.price_lists", Some(s.info.id)).await;
+    for (new, code) in [
+        (new_list("Ramadan sale", None, None, None), Code::NameTaken),
+        (new_list(" ", None, None, None), Code::InvalidName),
+        (
+            new_list("Backwards", Some(now), Some(now - Duration::days(1)), None),
+            Code::InvalidWindow,
+        ),
+        (
+            new_list("Ghost group", None, None, Some(Uuid::now_v7())),
+            Code::NotFound,
+        ),
+    ] {
+        assert_eq!(
+            refusal(price_lists::create_list(db, admin, new).await),
+            code
+        );
+    }
+    assert_eq!(
+        t.visible_rows("catalog.price_lists", Some(s.info.id)).await,
+        lists_before
+    );
+    let list = price_lists::create_list(db, admin, new_list("Flash", None, None, None))
+        .await
+        .expect("list")
+        .id;
+    let entry = |variant_id, prices: &[(&str, i64)]| price_lists::ListEntry {
+        variant_id,
+        prices: prices.iter().map(|(c, a)| ((*c).to_owned(), *a)).collect(),
+    };
+    for (entries, code) in [
+        (vec![entry(s.variant, &[("SAR", -5)])], Code::NegativePrice),
+        (vec![entry(s.variant, &[("ZZZ", 5)])], Code::UnknownCurrency),
+        (vec![entry(Uuid::now_v7(), &[("SAR", 5)])], Code::NotFound),
+        (
+            vec![
+                entry(s.variant, &[("SAR", 5)]),
+                entry(s.variant, &[("USD", 5)]),
+            ],
+            Code::DuplicateVariant,
+        ),
+        (vec![], Code::InvalidCount),
+    ] {
+        assert_eq!(
+            refusal(price_lists::set_list_prices(db, admin, list, entries).await),
+            code
+        );
+    }
+    assert_eq!(
+        refusal(
+            price_lists::set_list_prices(
+                db,
+                admin,
+                Uuid::now_v7(),
+                vec![entry(s.variant, &[("SAR", 5)])]
+            )
+            .await
+        ),
+        Code::NotFound
+    );
+    assert_eq!(
+        t.visible_rows("catalog.price_list_prices", Some(s.info.id))
+            .await,
+        2
+    );
+    assert_eq!(
+        refusal(price_lists::create_group(db, admin, "Wholesale", None).await),
+        Code::NameTaken
+    );
+}
+
+#[tokio::test]
+async fn admin_flows_through_graphql_and_storefronts_cannot_use_them() {
+    let t = test_db().await;
+    let s = shop(&t, "admin").await;
+    let schema = build_schema(Some(&t.platform));
+    let gql = async |ctx: &RequestContext, q: &str, v: Value| {
+        t.graphql::<Catalog>(&schema, ctx, q, v).await
+    };
+    let r = gql(
+        &s.admin,
+        "mutation($g: ID!, $c: [ID!]!) { customerGroupMembersAdd(input: { groupId: $g, customerIds: $c }) {
+            customerGroup { name members(first: 10) { totalCount edges { node { id } } } } userErrors { code } } }",
+        json!({ "g": s.wholesale, "c": [Uuid::now_v7(), Uuid::now_v7()] }),
+    )
+    .await;
+    assert_eq!(
+        r["data"]["customerGroupMembersAdd"]["customerGroup"]["members"]["totalCount"], 2,
+        "{r}"
+    );
+    let r = gql(
+        &s.admin,
+        "{ priceLists(first: 10) { totalCount edges { node { name kind active
+            prices(first: 10) { edges { node { variantId prices { amountMinor currency } } } } } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(r["data"]["priceLists"]["totalCount"], 2, "{r}");
+    assert_eq!(
+        r["data"]["priceLists"]["edges"][0]["node"],
+        json!({ "name": "Ramadan sale", "kind": "SALE", "active": true,
+            "prices": { "edges": [{ "node": { "variantId": s.variant.to_string(), "prices": [{ "amountMinor": 9000, "currency": "SAR" }] } }] } })
+    );
+    // Ending the sale (window moved into the past) takes it off the storefront at once.
+    let sale = price_lists::lists(t.db(), &s.admin, first_page())
+        .await
+        .expect("lists")
+        .items[0]
+        .1
+        .id;
+    let r = gql(
+        &s.admin,
+        "mutation($id: ID!, $end: DateTime) { priceListUpdate(input: { id: $id, endsAt: $end, startsAt: null }) {
+            priceList { active startsAt } userErrors { code } } }",
+        json!({ "id": sale, "end": Utc::now() - Duration::minutes(1) }),
+    )
+    .await;
+    assert_eq!(
+        r["data"]["priceListUpdate"]["priceList"],
+        json!({ "active": false, "startsAt": null }),
+        "{r}"
+    );
+    let storefront = context(
+        Some(&s.info),
+        Actor::Storefront {
+            key_id: Uuid::now_v7(),
+        },
+    );
+    assert_eq!(
+        rule(&price_at(&t, &storefront, 1).await),
+        (10_000, "BASE_PRICE".into())
+    );
+    // A tier through GraphQL: overlap is a user error.
+    let r = gql(
+        &s.admin,
+        "mutation($p: ID!) { volumeTierCreate(input: { productId: $p, currency: \"SAR\", minQuantity: 40, unitAmountMinor: 100 }) {
+            volumeTier { minQuantity } userErrors { field code } } }",
+        json!({ "p": s.product }),
+    )
+    .await;
+    assert_eq!(
+        r["data"]["volumeTierCreate"],
+        json!({ "volumeTier": null, "userErrors": [{ "field": ["input", "minQuantity"], "code": "OVERLAPPING_TIER" }] })
+    );
+    // Storefronts and customers get none of it.
+    let customer = user_context(Some(&s.info), Uuid::now_v7(), &[Role::Customer]);
+    for ctx in [&storefront, &customer] {
+        for q in [
+            "{ customerGroups(first: 5) { totalCount } }",
+            "{ priceLists(first: 5) { totalCount } }",
+        ] {
+            let r = gql(ctx, q, json!({})).await;
+            assert!(
+                matches!(
+                    r["errors"][0]["extensions"]["code"].as_str(),
+                    Some("UNAUTHENTICATED" | "FORBIDDEN")
+                ),
+                "{r}"
+            );
+        }
+        let r = gql(
+            ctx,
+            "mutation { customerGroupCreate(input: { name: \"Mine\" }) { userErrors { code } } }",
+            json!({}),
+        )
+        .await;
+        assert!(r["errors"][0]["extensions"]["code"].is_string(), "{r}");
+    }
+}
+
+#[tokio::test]
+async fn racing_overlapping_tiers_leave_exactly_one() {
+    let t = test_db().await;
+    let s = shop(&t, "tier-race").await;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (db, admin) = (t.db().clone(), s.admin.clone());
+        let new = NewTier {
+            currency: "USD".into(),
+            ..tier(s.product, 10 + i, Some(100 + i), Some(1_000), None, None)
+        };
+        tasks.push(tokio::spawn(async move {
+            price_lists::create_tier(&db, &admin, new).await.is_ok()
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        won += usize::from(task.await.expect("task"));
+    }
+    assert_eq!(won, 1);
+}
+
+#[tokio::test]
+async fn groups_lists_and_tiers_are_invisible_across_tenants() {
+    let t = test_db().await;
+    let a = shop(&t, "tenant-a").await;
+    let b = shop(&t, "tenant-b").await;
+    price_lists::change_members(t.db(), &a.admin, a.wholesale, vec![Uuid::now_v7()], true)
+        .await
+        .expect("members");
+    for table in [
+        "catalog.customer_groups",
+        "catalog.customer_group_members",
+        "catalog.price_lists",
+        "catalog.price_list_prices",
+        "catalog.volume_tiers",
+    ] {
+        assert_eq!(
+            t.visible_rows(table, None).await,
+            0,
+            "{table} without a tenant"
+        );
+        let in_a = t.visible_rows(table, Some(a.info.id)).await;
+        let in_b = t.visible_rows(table, Some(b.info.id)).await;
+        assert!(in_a > 0, "{table}");
+        assert_eq!(
+            in_a - in_b,
+            i64::from(table.ends_with("members")),
+            "{table}"
+        );
+    }
+    // B's admin cannot touch A's group, lists or product by id.
+    assert_eq!(
+        refusal(
+            price_lists::change_members(t.db(), &b.admin, a.wholesale, vec![Uuid::now_v7()], true)
+                .await
+        ),
+        Code::NotFound
+    );
+    assert_eq!(
+        refusal(
+            price_lists::create_tier(
+                t.db(),
+                &b.admin,
+                tier(a.product, 200, None, Some(1), None, None)
+            )
+            .await
+        ),
+        Code::NotFound
+    );
+    assert_eq!(
+        refusal(
+            price_lists::create_tier(
+                t.db(),
+                &b.admin,
+                tier(b.product, 200, None, Some(1), None, Some(a.wholesale))
+            )
+            .await
+        ),
+        Code::NotFound
+    );
+    let a_list = price_lists::lists(t.db(), &a.admin, first_page())
+        .await
+        .expect("lists")
+        .items[0]
+        .1
+        .id;
+    let entry = price_lists::ListEntry {
+        variant_id: b.variant,
+        prices: vec![("SAR".into(), 1)],
+    };
+    assert_eq!(
+        refusal(price_lists::set_list_prices(t.db(), &b.admin, a_list, vec![entry]).await),
+        Code::NotFound
+    );
+    let entry = price_lists::ListEntry {
+        variant_id: a.variant,
+        prices: vec![("SAR".into(), 1)],
+    };
+    let b_list = price_lists::lists(t.db(), &b.admin, first_page())
+        .await
+        .expect("lists")
+        .items[0]
+        .1
+        .id;
+    assert_eq!(
+        refusal(price_lists::set_list_prices(t.db(), &b.admin, b_list, vec![entry]).await),
+        Code::NotFound
+    );
+    assert!(
+        price_lists::list_by_id(t.db(), &b.admin, a_list)
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+}
