@@ -50,6 +50,16 @@ pub enum CatalogErrorCode {
     InvalidCount,
     /// The same variant is given twice.
     DuplicateVariant,
+    /// Fewer units are available than asked for.
+    InsufficientStock,
+    /// A reservation expired before it was committed.
+    ReservationExpired,
+    /// A quantity is out of range, or an adjustment is malformed.
+    InvalidQuantity,
+    /// A transfer names the same location twice.
+    InvalidTransfer,
+    /// The object's lifecycle does not allow this change from its current status.
+    InvalidTransition,
 }
 
 cityos_core::user_error_type!(CatalogUserError, CatalogErrorCode);

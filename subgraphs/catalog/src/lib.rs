@@ -2,6 +2,7 @@
 
 pub mod errors;
 pub mod graphql;
+pub mod inventory;
 pub mod price_lists;
 pub mod pricing;
 pub mod products;
@@ -12,7 +13,10 @@ use async_graphql::{EmptySubscription, Schema};
 use cityos_core::RequestContext;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use graphql::{Caller, DetailsLoader, Mutation, ProductLoader, Query, VariantLoader};
+use graphql::{
+    Caller, DetailsLoader, LevelsLoader, LocationLoader, Mutation, ProductLoader, Query,
+    VariantLoader,
+};
 use products::Visibility;
 
 /// The catalog schema's migrations.
@@ -66,6 +70,17 @@ impl Subgraph for Catalog {
                 db: db.clone(),
                 caller,
             }))
-            .data(cityos_server::request_loader(DetailsLoader { db, caller }))
+            .data(cityos_server::request_loader(DetailsLoader {
+                db: db.clone(),
+                caller,
+            }))
+            .data(cityos_server::request_loader(LevelsLoader {
+                db: db.clone(),
+                caller,
+            }))
+            .data(cityos_server::request_loader(LocationLoader {
+                db,
+                tenant: tenant.id,
+            }))
     }
 }

@@ -1,6 +1,9 @@
 //! The catalog's GraphQL API: products, the `Tenant.products` extension, loaders.
 
+mod inventory;
 mod price_lists;
+
+pub use inventory::{LevelsLoader, LocationLoader};
 
 use crate::errors::CatalogUserError;
 use crate::pricing::{self, PriceRequest, PriceRule, Quote, VolumeTier};
@@ -396,6 +399,10 @@ impl PricedVariant {
     /// Whether at least one unit can be bought now.
     async fn in_stock(&self) -> bool {
         self.stock.available > 0
+    }
+    /// Its stock at each location, with reserved and available units (staff).
+    async fn stock_levels(&self, ctx: &Context<'_>) -> Result<Vec<crate::inventory::LevelView>> {
+        inventory::levels_of(ctx, self.variant.id).await
     }
 }
 
@@ -803,9 +810,17 @@ impl CatalogMutation {
 /// The root query type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(CatalogQuery, price_lists::PricingQuery);
+pub struct Query(
+    CatalogQuery,
+    price_lists::PricingQuery,
+    inventory::InventoryQuery,
+);
 
 /// The root mutation type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(CatalogMutation, price_lists::PricingMutation);
+pub struct Mutation(
+    CatalogMutation,
+    price_lists::PricingMutation,
+    inventory::InventoryMutation,
+);

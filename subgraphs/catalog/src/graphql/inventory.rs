@@ -1,0 +1,506 @@
+//! Stock in GraphQL: locations, levels, movements and transfers (staff).
+
+use super::{Caller, db, loader, request};
+use crate::errors::CatalogUserError;
+use crate::inventory::{
+    self, Adjustment, LevelView, Location, Movement, MovementReason, TransferStatus, TransferView,
+};
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use cityos_core::ApiError;
+use cityos_core::ids::{parse_id, to_id};
+use cityos_core::outcome::into_payload;
+use cityos_core::paging::PageRequest;
+use cityos_db::Database;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+cityos_core::connection!(
+    StockLocationConnection,
+    StockLocationEdge,
+    Location,
+    "stock location"
+);
+cityos_core::connection!(
+    StockMovementConnection,
+    StockMovementEdge,
+    Movement,
+    "stock movement"
+);
+cityos_core::connection!(
+    StockTransferConnection,
+    StockTransferEdge,
+    TransferView,
+    "stock transfer"
+);
+
+/// Loads stock locations by id.
+pub struct LocationLoader {
+    pub db: Database,
+    pub tenant: Uuid,
+}
+
+impl Loader<Uuid> for LocationLoader {
+    type Value = Location;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Location>, ApiError> {
+        let rows = inventory::locations_by_ids(&self.db, self.tenant, keys.to_vec()).await?;
+        Ok(rows.into_iter().map(|l| (l.id, l)).collect())
+    }
+}
+
+/// Loads a variant's stock per location, by variant id (staff only).
+pub struct LevelsLoader {
+    pub db: Database,
+    pub caller: Caller,
+}
+
+impl Loader<Uuid> for LevelsLoader {
+    type Value = Vec<LevelView>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<LevelView>>, ApiError> {
+        if !self.caller.staff {
+            return Err(ApiError::forbidden("stock levels are for staff"));
+        }
+        inventory::levels_by_variants(&self.db, self.caller.tenant, keys.to_vec()).await
+    }
+}
+
+/// A variant's stock levels, for `ProductVariant.stockLevels`.
+pub async fn levels_of(ctx: &Context<'_>, variant: Uuid) -> Result<Vec<LevelView>> {
+    request(ctx)?.require_staff()?;
+    Ok(loader::<LevelsLoader>(ctx)?
+        .load_one(variant)
+        .await?
+        .unwrap_or_default())
+}
+
+/// A place stock is kept: a warehouse, a store's back room.
+#[Object(name = "StockLocation")]
+impl Location {
+    /// The location's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// Its name, unique within the tenant.
+    async fn name(&self) -> &str {
+        &self.name
+    }
+    /// Its postal address.
+    async fn address(&self) -> &str {
+        &self.address
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// A variant's stock at one location.
+#[Object(name = "StockLevel")]
+impl LevelView {
+    /// The location.
+    async fn location(&self, ctx: &Context<'_>) -> Result<Option<Location>> {
+        Ok(loader::<LocationLoader>(ctx)?
+            .load_one(self.level.location_id)
+            .await?)
+    }
+    /// Units physically there.
+    async fn on_hand(&self) -> i32 {
+        self.level.on_hand
+    }
+    /// Units held by active, unexpired reservations.
+    async fn reserved(&self) -> i64 {
+        self.reserved
+    }
+    /// Units that can be reserved now (never below zero).
+    async fn available(&self) -> i64 {
+        self.available_units()
+    }
+    /// At or below this many units on hand, a `stock.low` event is written once per dip.
+    async fn low_stock_threshold(&self) -> Option<i32> {
+        self.level.low_stock_threshold
+    }
+    /// Whether the level is at or below its threshold now.
+    async fn low_stock(&self) -> bool {
+        self.level.low_stock_alerted
+    }
+}
+
+/// One change of a level's units, with why and who.
+#[Object(name = "StockMovement")]
+impl Movement {
+    /// The movement's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// The variant.
+    async fn variant_id(&self) -> ID {
+        to_id(self.variant_id)
+    }
+    /// The location.
+    async fn location_id(&self) -> ID {
+        to_id(self.location_id)
+    }
+    /// Units added (positive) or removed (negative).
+    async fn delta(&self) -> i32 {
+        self.delta
+    }
+    /// Units on hand afterwards.
+    async fn on_hand_after(&self) -> i32 {
+        self.on_hand_after
+    }
+    /// Why.
+    async fn reason(&self) -> Option<MovementReason> {
+        MovementReason::parse(&self.reason)
+    }
+    /// Staff's note.
+    async fn note(&self) -> &str {
+        &self.note
+    }
+    /// What caused it: an order number, a transfer id.
+    async fn reference(&self) -> Option<&str> {
+        self.reference.as_deref()
+    }
+    /// The user who made it, if a user did.
+    async fn actor_id(&self) -> Option<ID> {
+        self.actor_id.map(to_id)
+    }
+    /// When.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// Units of one variant on a transfer.
+#[derive(SimpleObject)]
+pub struct StockTransferLine {
+    /// The variant.
+    pub variant_id: ID,
+    /// Units moved.
+    pub quantity: i32,
+}
+
+/// Stock moving between two locations: REQUESTED, SHIPPED (off the source), RECEIVED (on the
+/// destination), or CANCELLED before shipping.
+#[Object(name = "StockTransfer")]
+impl TransferView {
+    /// The transfer's id.
+    async fn id(&self) -> ID {
+        to_id(self.transfer.id)
+    }
+    /// Where the units come from.
+    async fn from_location_id(&self) -> ID {
+        to_id(self.transfer.from_location_id)
+    }
+    /// Where they go.
+    async fn to_location_id(&self) -> ID {
+        to_id(self.transfer.to_location_id)
+    }
+    /// Where it is in its lifecycle.
+    async fn status(&self) -> TransferStatus {
+        self.transfer.parsed_status()
+    }
+    /// Staff's note.
+    async fn note(&self) -> &str {
+        &self.transfer.note
+    }
+    /// What moves (at most 200 lines).
+    async fn lines(&self) -> Vec<StockTransferLine> {
+        self.lines
+            .iter()
+            .map(|(v, q)| StockTransferLine {
+                variant_id: to_id(*v),
+                quantity: *q,
+            })
+            .collect()
+    }
+    /// When it was requested.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.transfer.created_at
+    }
+    /// When it shipped.
+    async fn shipped_at(&self) -> Option<DateTime<Utc>> {
+        self.transfer.shipped_at
+    }
+    /// When it arrived.
+    async fn received_at(&self) -> Option<DateTime<Utc>> {
+        self.transfer.received_at
+    }
+}
+
+/// Staff queries about stock.
+#[derive(Default)]
+pub struct InventoryQuery;
+
+#[Object]
+impl InventoryQuery {
+    /// The tenant's stock locations, oldest first (staff).
+    async fn stock_locations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<StockLocationConnection> {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        Ok(inventory::locations(db(ctx), request(ctx)?, page)
+            .await?
+            .into())
+    }
+
+    /// A variant's stock movements, oldest first (staff).
+    async fn stock_movements(
+        &self,
+        ctx: &Context<'_>,
+        variant_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<StockMovementConnection> {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        let variant = parse_id(&variant_id)?;
+        Ok(inventory::movements(db(ctx), request(ctx)?, variant, page)
+            .await?
+            .into())
+    }
+
+    /// The tenant's stock transfers, oldest first (staff).
+    async fn stock_transfers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<StockTransferConnection> {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        Ok(inventory::transfers(db(ctx), request(ctx)?, page)
+            .await?
+            .into())
+    }
+}
+
+/// A new stock location.
+#[derive(InputObject)]
+pub struct StockLocationCreateInput {
+    /// Its name, 1 to 100 characters, unique within the tenant.
+    pub name: String,
+    /// Its postal address, at most 500 characters.
+    pub address: Option<String>,
+}
+
+/// The result of `stockLocationCreate`.
+#[derive(SimpleObject)]
+pub struct StockLocationPayload {
+    /// The location; null when refused.
+    pub stock_location: Option<Location>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// A stock adjustment by staff: give `delta` or `onHand`.
+#[derive(InputObject)]
+pub struct StockAdjustInput {
+    /// The variant.
+    pub variant_id: ID,
+    /// The location.
+    pub location_id: ID,
+    /// Units to add (positive) or remove (negative).
+    pub delta: Option<i32>,
+    /// The units counted (sets on hand; use with RECOUNT).
+    pub on_hand: Option<i32>,
+    /// RECEIVED, RECOUNT, DAMAGED or CORRECTION.
+    pub reason: MovementReason,
+    /// A note for the movement log, at most 500 characters.
+    pub note: Option<String>,
+}
+
+/// A low-stock threshold for a variant at a location.
+#[derive(InputObject)]
+pub struct StockThresholdSetInput {
+    /// The variant.
+    pub variant_id: ID,
+    /// The location.
+    pub location_id: ID,
+    /// The threshold; null removes it.
+    pub threshold: Option<i32>,
+}
+
+/// The result of stock level mutations.
+#[derive(SimpleObject)]
+pub struct StockLevelPayload {
+    /// The level afterwards; null when refused.
+    pub stock_level: Option<LevelView>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// Units of one variant to move.
+#[derive(InputObject)]
+pub struct StockTransferLineInput {
+    /// The variant.
+    pub variant_id: ID,
+    /// Units, at least 1.
+    pub quantity: i32,
+}
+
+/// A new stock transfer.
+#[derive(InputObject)]
+pub struct StockTransferRequestInput {
+    /// Where the units come from.
+    pub from_location_id: ID,
+    /// Where they go.
+    pub to_location_id: ID,
+    /// 1 to 200 lines, one per variant.
+    pub lines: Vec<StockTransferLineInput>,
+    /// A note, at most 500 characters.
+    pub note: Option<String>,
+}
+
+/// A transfer to move along.
+#[derive(InputObject)]
+pub struct StockTransferInput {
+    /// The transfer.
+    pub id: ID,
+}
+
+/// The result of transfer mutations.
+#[derive(SimpleObject)]
+pub struct StockTransferPayload {
+    /// The transfer afterwards; null when refused.
+    pub stock_transfer: Option<TransferView>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// Staff mutations of stock.
+#[derive(Default)]
+pub struct InventoryMutation;
+
+#[Object]
+impl InventoryMutation {
+    /// Creates a stock location (staff).
+    async fn stock_location_create(
+        &self,
+        ctx: &Context<'_>,
+        input: StockLocationCreateInput,
+    ) -> Result<StockLocationPayload> {
+        let outcome =
+            inventory::create_location(db(ctx), request(ctx)?, &input.name, input.address).await;
+        let (stock_location, user_errors) = into_payload(outcome)?;
+        Ok(StockLocationPayload {
+            stock_location,
+            user_errors,
+        })
+    }
+
+    /// Adjusts a variant's stock at a location, logged with a reason (staff).
+    async fn stock_adjust(
+        &self,
+        ctx: &Context<'_>,
+        input: StockAdjustInput,
+    ) -> Result<StockLevelPayload> {
+        let adjustment = Adjustment {
+            variant_id: parse_id(&input.variant_id)?,
+            location_id: parse_id(&input.location_id)?,
+            delta: input.delta,
+            on_hand: input.on_hand,
+            reason: input.reason,
+            note: input.note.unwrap_or_default(),
+        };
+        let (stock_level, user_errors) =
+            into_payload(inventory::adjust(db(ctx), request(ctx)?, adjustment).await)?;
+        Ok(StockLevelPayload {
+            stock_level,
+            user_errors,
+        })
+    }
+
+    /// Sets or clears a low-stock threshold (staff).
+    async fn stock_threshold_set(
+        &self,
+        ctx: &Context<'_>,
+        input: StockThresholdSetInput,
+    ) -> Result<StockLevelPayload> {
+        let (variant, location) = (parse_id(&input.variant_id)?, parse_id(&input.location_id)?);
+        let outcome =
+            inventory::set_threshold(db(ctx), request(ctx)?, variant, location, input.threshold)
+                .await;
+        let (stock_level, user_errors) = into_payload(outcome)?;
+        Ok(StockLevelPayload {
+            stock_level,
+            user_errors,
+        })
+    }
+
+    /// Requests a transfer between two locations (staff).
+    async fn stock_transfer_request(
+        &self,
+        ctx: &Context<'_>,
+        input: StockTransferRequestInput,
+    ) -> Result<StockTransferPayload> {
+        let lines = input
+            .lines
+            .iter()
+            .map(|l| Ok((parse_id(&l.variant_id)?, l.quantity)))
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        let (from, to) = (
+            parse_id(&input.from_location_id)?,
+            parse_id(&input.to_location_id)?,
+        );
+        let outcome =
+            inventory::request_transfer(db(ctx), request(ctx)?, from, to, lines, input.note).await;
+        let (stock_transfer, user_errors) = into_payload(outcome)?;
+        Ok(StockTransferPayload {
+            stock_transfer,
+            user_errors,
+        })
+    }
+
+    /// Ships a requested transfer: its units leave the source (staff).
+    async fn stock_transfer_ship(
+        &self,
+        ctx: &Context<'_>,
+        input: StockTransferInput,
+    ) -> Result<StockTransferPayload> {
+        advance(ctx, input, TransferStatus::Shipped).await
+    }
+
+    /// Receives a shipped transfer: its units arrive at the destination (staff).
+    async fn stock_transfer_receive(
+        &self,
+        ctx: &Context<'_>,
+        input: StockTransferInput,
+    ) -> Result<StockTransferPayload> {
+        advance(ctx, input, TransferStatus::Received).await
+    }
+
+    /// Cancels a transfer that has not shipped (staff).
+    async fn stock_transfer_cancel(
+        &self,
+        ctx: &Context<'_>,
+        input: StockTransferInput,
+    ) -> Result<StockTransferPayload> {
+        advance(ctx, input, TransferStatus::Cancelled).await
+    }
+}
+
+async fn advance(
+    ctx: &Context<'_>,
+    input: StockTransferInput,
+    to: TransferStatus,
+) -> Result<StockTransferPayload> {
+    let id = parse_id(&input.id)?;
+    let outcome = inventory::advance_transfer(db(ctx), request(ctx)?, id, to).await;
+    let (stock_transfer, user_errors) = into_payload(outcome)?;
+    Ok(StockTransferPayload {
+        stock_transfer,
+        user_errors,
+    })
+}

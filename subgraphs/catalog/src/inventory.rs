@@ -1,0 +1,1275 @@
+//! Stock: locations, levels per variant and location, reservations, movements, transfers and
+//! low-stock alerts.
+//!
+//! `available = on_hand - reserved`, where reserved counts the ACTIVE reservations that have not
+//! expired. Every change of `on_hand` goes through [`apply_delta`], which locks the level row,
+//! refuses to go below zero, writes the movement log and, when the level falls to its low-stock
+//! threshold, writes one `stock.low` outbox event per dip.
+//!
+//! [`reserve`], [`release`] and [`commit`] are for the orders domain: they run on the caller's
+//! connection inside its tenant-scoped transaction, so a checkout's stock and its order commit or
+//! roll back together. Level rows are locked in (variant, location) order; callers that touch
+//! several variants in one transaction should do so in variant id order to avoid deadlocks.
+
+use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
+use crate::schema::{
+    outbox, product_variants, stock_levels, stock_locations, stock_movements, stock_reservations,
+    stock_transfer_lines, stock_transfers,
+};
+use chrono::{DateTime, Duration, Utc};
+use cityos_core::ids::new_id;
+use cityos_core::paging::{Page, PageRequest};
+use cityos_core::{ApiError, Failure, RequestContext};
+use cityos_db::Database;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use uuid::Uuid;
+
+/// The longest a reservation may be held.
+pub const MAX_HOLD: Duration = Duration::hours(24);
+
+/// Why a stock operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StockError {
+    /// Fewer units are available than asked for.
+    #[error("only {available} of {requested} units are available")]
+    Insufficient {
+        variant_id: Uuid,
+        requested: i64,
+        available: i64,
+    },
+    /// The variant, location or level does not exist.
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    /// A reservation expired before it was committed.
+    #[error("a reservation of {owner} expired")]
+    Expired { owner: String },
+    /// A quantity, owner or hold time is out of range.
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    /// The request failed otherwise (no connection, for one).
+    #[error("{}", .0.message)]
+    Api(ApiError),
+}
+
+impl From<ApiError> for StockError {
+    fn from(error: ApiError) -> Self {
+        Self::Api(error)
+    }
+}
+
+impl From<StockError> for Failure<Code> {
+    fn from(error: StockError) -> Self {
+        let user = |field: &str, code, message: String| {
+            Failure::User(UserError::new(field, code, message))
+        };
+        match error {
+            StockError::Insufficient { .. } => {
+                user("quantity", Code::InsufficientStock, error.to_string())
+            }
+            StockError::NotFound(what) => user("", Code::NotFound, format!("no such {what}")),
+            StockError::Expired { .. } => user("", Code::ReservationExpired, error.to_string()),
+            StockError::Invalid(message) => user("", Code::InvalidQuantity, message.to_owned()),
+            StockError::Database(e) => e.into(),
+            StockError::Api(e) => e.into(),
+        }
+    }
+}
+
+/// Why stock moved.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MovementReason {
+    /// Goods arrived from a supplier.
+    Received,
+    /// A count found a different number.
+    Recount,
+    /// Units were damaged or lost.
+    Damaged,
+    /// An earlier entry was wrong.
+    Correction,
+    /// Units were sold (a reservation was committed).
+    Sale,
+    /// Units came back from a customer.
+    Return,
+    /// Units left on a transfer.
+    TransferOut,
+    /// Units arrived on a transfer.
+    TransferIn,
+}
+
+impl MovementReason {
+    /// The database form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "RECEIVED",
+            Self::Recount => "RECOUNT",
+            Self::Damaged => "DAMAGED",
+            Self::Correction => "CORRECTION",
+            Self::Sale => "SALE",
+            Self::Return => "RETURN",
+            Self::TransferOut => "TRANSFER_OUT",
+            Self::TransferIn => "TRANSFER_IN",
+        }
+    }
+
+    /// Parses the database form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Received,
+            Self::Recount,
+            Self::Damaged,
+            Self::Correction,
+            Self::Sale,
+            Self::Return,
+            Self::TransferOut,
+            Self::TransferIn,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+
+    /// Whether staff may record it by hand (the rest come from sales, returns and transfers).
+    pub fn is_manual(self) -> bool {
+        matches!(
+            self,
+            Self::Received | Self::Recount | Self::Damaged | Self::Correction
+        )
+    }
+}
+
+/// A place stock is kept.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = stock_locations, check_for_backend(diesel::pg::Pg))]
+pub struct Location {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub name: String,
+    pub address: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A variant's stock at one location.
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = stock_levels, check_for_backend(diesel::pg::Pg))]
+pub struct Level {
+    pub variant_id: Uuid,
+    pub location_id: Uuid,
+    pub on_hand: i32,
+    pub low_stock_threshold: Option<i32>,
+    pub low_stock_alerted: bool,
+}
+
+/// A level with its reserved units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LevelView {
+    pub level: Level,
+    /// Units held by active, unexpired reservations.
+    pub reserved: i64,
+}
+
+impl LevelView {
+    /// Units that can be reserved now.
+    pub fn available_units(&self) -> i64 {
+        (i64::from(self.level.on_hand) - self.reserved).max(0)
+    }
+}
+
+/// Units held for an owner.
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = stock_reservations, check_for_backend(diesel::pg::Pg))]
+pub struct Reservation {
+    pub id: Uuid,
+    pub variant_id: Uuid,
+    pub location_id: Uuid,
+    pub owner: String,
+    pub quantity: i32,
+    pub status: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One change of `on_hand`.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = stock_movements, check_for_backend(diesel::pg::Pg))]
+pub struct Movement {
+    pub id: Uuid,
+    pub variant_id: Uuid,
+    pub location_id: Uuid,
+    pub delta: i32,
+    pub on_hand_after: i32,
+    pub reason: String,
+    pub note: String,
+    pub reference: Option<String>,
+    pub actor_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Who caused a movement, and why, for the log.
+#[derive(Debug, Clone)]
+pub struct Cause<'a> {
+    pub reason: MovementReason,
+    pub note: &'a str,
+    pub reference: Option<&'a str>,
+    pub actor: Option<Uuid>,
+}
+
+/// Writes an event to the catalog's outbox in the caller's transaction.
+pub async fn publish(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    topic: &str,
+    aggregate: Uuid,
+    payload: serde_json::Value,
+) -> QueryResult<()> {
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::tenant_id.eq(tenant),
+            outbox::id.eq(new_id()),
+            outbox::topic.eq(topic),
+            outbox::aggregate_id.eq(aggregate),
+            outbox::payload.eq(payload),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+async fn ensure_level(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    variant: Uuid,
+    location: Uuid,
+) -> QueryResult<()> {
+    diesel::insert_into(stock_levels::table)
+        .values((
+            stock_levels::tenant_id.eq(tenant),
+            stock_levels::variant_id.eq(variant),
+            stock_levels::location_id.eq(location),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+async fn reserved_at(
+    conn: &mut AsyncPgConnection,
+    variant: Uuid,
+    locations: &[Uuid],
+) -> QueryResult<HashMap<Uuid, i64>> {
+    let rows: Vec<(Uuid, Option<i64>)> = stock_reservations::table
+        .filter(stock_reservations::variant_id.eq(variant))
+        .filter(stock_reservations::location_id.eq_any(locations))
+        .filter(stock_reservations::status.eq("ACTIVE"))
+        .filter(stock_reservations::expires_at.gt(diesel::dsl::now))
+        .group_by(stock_reservations::location_id)
+        .select((
+            stock_reservations::location_id,
+            diesel::dsl::sum(stock_reservations::quantity),
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(location, sum)| (location, sum.unwrap_or(0)))
+        .collect())
+}
+
+/// Changes `on_hand` of one level by `delta` under a row lock, logs the movement and raises the
+/// low-stock alert when the level falls to its threshold. With `keep_reserved`, a decrease may not
+/// eat into reserved units. The level must exist (see `ensure_level`).
+pub async fn apply_delta(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    variant: Uuid,
+    location: Uuid,
+    delta: i32,
+    keep_reserved: bool,
+    cause: &Cause<'_>,
+) -> Result<Level, StockError> {
+    let level: Level = stock_levels::table
+        .filter(stock_levels::variant_id.eq(variant))
+        .filter(stock_levels::location_id.eq(location))
+        .select(Level::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(StockError::NotFound("stock level"))?;
+    let on_hand = i64::from(level.on_hand) + i64::from(delta);
+    let reserved = if keep_reserved && delta < 0 {
+        reserved_at(conn, variant, &[location])
+            .await?
+            .get(&location)
+            .copied()
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    if on_hand < reserved {
+        return Err(StockError::Insufficient {
+            variant_id: variant,
+            requested: -i64::from(delta),
+            available: (i64::from(level.on_hand) - reserved).max(0),
+        });
+    }
+    let on_hand = i32::try_from(on_hand).map_err(|_| StockError::Invalid("too many units"))?;
+    let low = level.low_stock_threshold.is_some_and(|t| on_hand <= t);
+    let was_alerted = level.low_stock_alerted;
+    let level: Level = diesel::update(
+        stock_levels::table
+            .filter(stock_levels::variant_id.eq(variant))
+            .filter(stock_levels::location_id.eq(location)),
+    )
+    .set((
+        stock_levels::on_hand.eq(on_hand),
+        stock_levels::low_stock_alerted.eq(low),
+        stock_levels::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(Level::as_returning())
+    .get_result(conn)
+    .await?;
+    diesel::insert_into(stock_movements::table)
+        .values((
+            stock_movements::tenant_id.eq(tenant),
+            stock_movements::id.eq(new_id()),
+            stock_movements::variant_id.eq(variant),
+            stock_movements::location_id.eq(location),
+            stock_movements::delta.eq(delta),
+            stock_movements::on_hand_after.eq(on_hand),
+            stock_movements::reason.eq(cause.reason.as_str()),
+            stock_movements::note.eq(cause.note),
+            stock_movements::reference.eq(cause.reference),
+            stock_movements::actor_id.eq(cause.actor),
+        ))
+        .execute(conn)
+        .await?;
+    if low && !was_alerted {
+        let payload = serde_json::json!({
+            "variantId": variant,
+            "locationId": location,
+            "onHand": on_hand,
+            "threshold": level.low_stock_threshold,
+        });
+        publish(conn, tenant, "stock.low", variant, payload).await?;
+    }
+    Ok(level)
+}
+
+/// Holds `quantity` units of a variant for `owner` (a cart, an order) until `expires_at`, taking
+/// them from `location` or, without one, from the locations with the most available first (a
+/// reservation may span locations: one row per location). Racing callers cannot hold more than is
+/// on hand: the variant's level rows are locked, in location order, for the rest of the
+/// transaction.
+pub async fn reserve(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    owner: &str,
+    variant: Uuid,
+    quantity: i32,
+    location: Option<Uuid>,
+    expires_at: DateTime<Utc>,
+) -> Result<Vec<Reservation>, StockError> {
+    if quantity < 1 {
+        return Err(StockError::Invalid("a reservation is for at least 1 unit"));
+    }
+    if owner.is_empty() || owner.len() > 200 {
+        return Err(StockError::Invalid("an owner has 1 to 200 characters"));
+    }
+    let now = Utc::now();
+    if expires_at <= now || expires_at > now + MAX_HOLD {
+        return Err(StockError::Invalid("a reservation expires within 24 hours"));
+    }
+    // Every level of the variant is locked, even with a location given: one lock order for all.
+    let levels: Vec<Level> = stock_levels::table
+        .filter(stock_levels::variant_id.eq(variant))
+        .select(Level::as_select())
+        .order(stock_levels::location_id)
+        .for_update()
+        .load(conn)
+        .await?;
+    let levels: Vec<Level> = levels
+        .into_iter()
+        .filter(|l| location.is_none_or(|at| at == l.location_id))
+        .collect();
+    let locations: Vec<Uuid> = levels.iter().map(|l| l.location_id).collect();
+    let reserved = reserved_at(conn, variant, &locations).await?;
+    let mut free: Vec<(Uuid, i64)> = levels
+        .iter()
+        .map(|l| {
+            let held = reserved.get(&l.location_id).copied().unwrap_or(0);
+            (l.location_id, (i64::from(l.on_hand) - held).max(0))
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let available: i64 = free.iter().map(|(_, n)| n).sum();
+    if available < i64::from(quantity) {
+        return Err(StockError::Insufficient {
+            variant_id: variant,
+            requested: i64::from(quantity),
+            available,
+        });
+    }
+    // Most available first, then location id: as few rows as possible, deterministically.
+    free.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut left = i64::from(quantity);
+    let mut rows = Vec::new();
+    for (location, n) in free {
+        if left == 0 {
+            break;
+        }
+        let take = n.min(left);
+        left -= take;
+        rows.push((
+            stock_reservations::tenant_id.eq(tenant),
+            stock_reservations::id.eq(new_id()),
+            stock_reservations::variant_id.eq(variant),
+            stock_reservations::location_id.eq(location),
+            stock_reservations::owner.eq(owner),
+            // At most `quantity`, an i32.
+            stock_reservations::quantity.eq(i32::try_from(take).unwrap_or(i32::MAX)),
+            stock_reservations::expires_at.eq(expires_at),
+        ));
+    }
+    Ok(diesel::insert_into(stock_reservations::table)
+        .values(rows)
+        .returning(Reservation::as_returning())
+        .get_results(conn)
+        .await?)
+}
+
+/// Releases `owner`'s active reservations (of one variant, or all); returns the units released.
+pub async fn release(
+    conn: &mut AsyncPgConnection,
+    owner: &str,
+    variant: Option<Uuid>,
+) -> QueryResult<i64> {
+    let mut target = stock_reservations::table
+        .filter(stock_reservations::owner.eq(owner))
+        .filter(stock_reservations::status.eq("ACTIVE"))
+        .into_boxed();
+    if let Some(variant) = variant {
+        target = target.filter(stock_reservations::variant_id.eq(variant));
+    }
+    let ids: Vec<Uuid> = target.select(stock_reservations::id).load(conn).await?;
+    let released: Vec<i32> = diesel::update(
+        stock_reservations::table
+            .filter(stock_reservations::id.eq_any(&ids))
+            .filter(stock_reservations::status.eq("ACTIVE")),
+    )
+    .set(stock_reservations::status.eq("RELEASED"))
+    .returning(stock_reservations::quantity)
+    .get_results(conn)
+    .await?;
+    Ok(released.into_iter().map(i64::from).sum())
+}
+
+/// Turns `owner`'s active reservations into sales: each level's `on_hand` drops by the reserved
+/// units (logged as SALE with `reference`, for example the order number) and the reservations are
+/// COMMITTED. Fails, changing nothing the caller cannot roll back, if one has expired or the owner
+/// holds nothing.
+pub async fn commit(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    owner: &str,
+    reference: &str,
+    actor: Option<Uuid>,
+) -> Result<Vec<Reservation>, StockError> {
+    let held: Vec<Reservation> = stock_reservations::table
+        .filter(stock_reservations::owner.eq(owner))
+        .filter(stock_reservations::status.eq("ACTIVE"))
+        .order((
+            stock_reservations::variant_id,
+            stock_reservations::location_id,
+        ))
+        .select(Reservation::as_select())
+        .for_update()
+        .load(conn)
+        .await?;
+    if held.is_empty() {
+        return Err(StockError::NotFound("reservation"));
+    }
+    let now = Utc::now();
+    if held.iter().any(|r| r.expires_at <= now) {
+        return Err(StockError::Expired {
+            owner: owner.to_owned(),
+        });
+    }
+    let cause = Cause {
+        reason: MovementReason::Sale,
+        note: "",
+        reference: Some(reference),
+        actor,
+    };
+    for r in &held {
+        apply_delta(
+            conn,
+            tenant,
+            r.variant_id,
+            r.location_id,
+            -r.quantity,
+            false,
+            &cause,
+        )
+        .await?;
+    }
+    let ids: Vec<Uuid> = held.iter().map(|r| r.id).collect();
+    Ok(
+        diesel::update(stock_reservations::table.filter(stock_reservations::id.eq_any(&ids)))
+            .set(stock_reservations::status.eq("COMMITTED"))
+            .returning(Reservation::as_returning())
+            .get_results(conn)
+            .await?,
+    )
+}
+
+/// Puts returned units back on the shelf at a location (for the orders domain's returns).
+pub async fn restock(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    variant: Uuid,
+    location: Uuid,
+    quantity: i32,
+    reference: &str,
+    actor: Option<Uuid>,
+) -> Result<Level, StockError> {
+    if quantity < 1 {
+        return Err(StockError::Invalid("restock at least 1 unit"));
+    }
+    ensure_level(conn, tenant, variant, location)
+        .await
+        .map_err(not_found_on_fk)?;
+    let cause = Cause {
+        reason: MovementReason::Return,
+        note: "",
+        reference: Some(reference),
+        actor,
+    };
+    apply_delta(conn, tenant, variant, location, quantity, false, &cause).await
+}
+
+/// A foreign-key violation means the variant or location named does not exist.
+fn not_found_on_fk(error: diesel::result::Error) -> StockError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+            StockError::NotFound("variant or location")
+        }
+        other => other.into(),
+    }
+}
+
+fn actor_of(ctx: &RequestContext) -> Option<Uuid> {
+    ctx.user_id().ok()
+}
+
+/// Creates a stock location (staff).
+pub async fn create_location(
+    db: &Database,
+    ctx: &RequestContext,
+    name: &str,
+    address: Option<String>,
+) -> Outcome<Location> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    let name = name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(
+            UserError::new("name", Code::InvalidName, "a name has 1 to 100 characters").into(),
+        );
+    }
+    let address = address.unwrap_or_default();
+    if address.chars().count() > 500 {
+        return Err(UserError::new(
+            "address",
+            Code::InvalidAttribute,
+            "an address has at most 500 characters",
+        )
+        .into());
+    }
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let location: Location = diesel::insert_into(stock_locations::table)
+            .values((
+                stock_locations::tenant_id.eq(tenant),
+                stock_locations::id.eq(new_id()),
+                stock_locations::name.eq(&name),
+                stock_locations::address.eq(&address),
+            ))
+            .returning(Location::as_returning())
+            .get_result(conn)
+            .await
+            .map_err(|e| {
+                Failure::on_unique("stock_locations_name_key", e, || {
+                    UserError::new(
+                        "name",
+                        Code::NameTaken,
+                        format!("a location `{name}` exists"),
+                    )
+                })
+            })?;
+        let details = serde_json::json!({ "name": location.name });
+        cityos_db::audit::record(
+            conn,
+            &ctx,
+            "stock_location.create",
+            "StockLocation",
+            Some(location.id),
+            details,
+        )
+        .await?;
+        Ok(location)
+    })
+    .await
+}
+
+/// A staff stock adjustment: by `delta`, or to an absolute `on_hand` (a recount).
+#[derive(Debug, Clone)]
+pub struct Adjustment {
+    pub variant_id: Uuid,
+    pub location_id: Uuid,
+    pub delta: Option<i32>,
+    pub on_hand: Option<i32>,
+    pub reason: MovementReason,
+    pub note: String,
+}
+
+/// Adjusts a variant's stock at a location with a reason (staff). Creates the level on first use.
+pub async fn adjust(db: &Database, ctx: &RequestContext, a: Adjustment) -> Outcome<LevelView> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    if !a.reason.is_manual() {
+        return Err(UserError::new(
+            "reason",
+            Code::InvalidQuantity,
+            "sales, returns and transfers move stock by themselves",
+        )
+        .into());
+    }
+    if a.note.chars().count() > 500 {
+        return Err(UserError::new(
+            "note",
+            Code::InvalidAttribute,
+            "a note has at most 500 characters",
+        )
+        .into());
+    }
+    match (a.delta, a.on_hand) {
+        (Some(0), None) => {
+            return Err(UserError::new("delta", Code::InvalidQuantity, "delta cannot be 0").into());
+        }
+        (None, Some(n)) if n < 0 => {
+            return Err(UserError::new(
+                "onHand",
+                Code::InvalidQuantity,
+                "onHand cannot be negative",
+            )
+            .into());
+        }
+        (Some(_), None) | (None, Some(_)) => {}
+        _ => {
+            return Err(UserError::new(
+                "",
+                Code::InvalidQuantity,
+                "give exactly one of delta and onHand",
+            )
+            .into());
+        }
+    }
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        ensure_level(conn, tenant, a.variant_id, a.location_id)
+            .await
+            .map_err(not_found_on_fk)?;
+        let current: i32 = stock_levels::table
+            .filter(stock_levels::variant_id.eq(a.variant_id))
+            .filter(stock_levels::location_id.eq(a.location_id))
+            .select(stock_levels::on_hand)
+            .for_update()
+            .first(conn)
+            .await?;
+        let delta = match (a.delta, a.on_hand) {
+            (Some(d), _) => d,
+            (None, Some(n)) => n - current,
+            (None, None) => 0,
+        };
+        if delta != 0 {
+            let cause = Cause {
+                reason: a.reason,
+                note: &a.note,
+                reference: None,
+                actor: actor_of(&ctx),
+            };
+            apply_delta(conn, tenant, a.variant_id, a.location_id, delta, false, &cause).await?;
+        }
+        let details = serde_json::json!({ "variant": a.variant_id, "location": a.location_id, "delta": delta, "reason": a.reason.as_str() });
+        cityos_db::audit::record(conn, &ctx, "stock.adjust", "ProductVariant", Some(a.variant_id), details).await?;
+        Ok(levels_in(conn, &[a.variant_id]).await?.remove(&a.variant_id).unwrap_or_default().into_iter().find(|l| l.level.location_id == a.location_id).ok_or(StockError::NotFound("stock level"))?)
+    })
+    .await
+}
+
+/// Sets (or clears, with `None`) the low-stock threshold of a level (staff). Setting it at or above
+/// the current stock alerts at once, once.
+pub async fn set_threshold(
+    db: &Database,
+    ctx: &RequestContext,
+    variant: Uuid,
+    location: Uuid,
+    threshold: Option<i32>,
+) -> Outcome<LevelView> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    if threshold.is_some_and(|t| t < 0) {
+        return Err(UserError::new(
+            "threshold",
+            Code::InvalidQuantity,
+            "a threshold cannot be negative",
+        )
+        .into());
+    }
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        ensure_level(conn, tenant, variant, location)
+            .await
+            .map_err(not_found_on_fk)?;
+        let level: Level = stock_levels::table
+            .filter(stock_levels::variant_id.eq(variant))
+            .filter(stock_levels::location_id.eq(location))
+            .select(Level::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
+        let low = threshold.is_some_and(|t| level.on_hand <= t);
+        diesel::update(
+            stock_levels::table
+                .filter(stock_levels::variant_id.eq(variant))
+                .filter(stock_levels::location_id.eq(location)),
+        )
+        .set((
+            stock_levels::low_stock_threshold.eq(threshold),
+            stock_levels::low_stock_alerted.eq(low),
+        ))
+        .execute(conn)
+        .await?;
+        if low && !level.low_stock_alerted {
+            let payload = serde_json::json!({ "variantId": variant, "locationId": location, "onHand": level.on_hand, "threshold": threshold });
+            publish(conn, tenant, "stock.low", variant, payload).await?;
+        }
+        let details = serde_json::json!({ "variant": variant, "location": location, "threshold": threshold });
+        cityos_db::audit::record(conn, &ctx, "stock.threshold.set", "ProductVariant", Some(variant), details).await?;
+        Ok(levels_in(conn, &[variant]).await?.remove(&variant).unwrap_or_default().into_iter().find(|l| l.level.location_id == location).ok_or(StockError::NotFound("stock level"))?)
+    })
+    .await
+}
+
+/// Levels of variants with their reserved units, by variant, in location order.
+pub async fn levels_in(
+    conn: &mut AsyncPgConnection,
+    variants: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<LevelView>>> {
+    let levels: Vec<Level> = stock_levels::table
+        .filter(stock_levels::variant_id.eq_any(variants))
+        .order((stock_levels::variant_id, stock_levels::location_id))
+        .select(Level::as_select())
+        .load(conn)
+        .await?;
+    let reserved: Vec<(Uuid, Uuid, Option<i64>)> = stock_reservations::table
+        .filter(stock_reservations::variant_id.eq_any(variants))
+        .filter(stock_reservations::status.eq("ACTIVE"))
+        .filter(stock_reservations::expires_at.gt(diesel::dsl::now))
+        .group_by((
+            stock_reservations::variant_id,
+            stock_reservations::location_id,
+        ))
+        .select((
+            stock_reservations::variant_id,
+            stock_reservations::location_id,
+            diesel::dsl::sum(stock_reservations::quantity),
+        ))
+        .load(conn)
+        .await?;
+    let reserved: HashMap<(Uuid, Uuid), i64> = reserved
+        .into_iter()
+        .map(|(v, l, n)| ((v, l), n.unwrap_or(0)))
+        .collect();
+    let mut out: HashMap<Uuid, Vec<LevelView>> = HashMap::new();
+    for level in levels {
+        let held = reserved
+            .get(&(level.variant_id, level.location_id))
+            .copied()
+            .unwrap_or(0);
+        out.entry(level.variant_id).or_default().push(LevelView {
+            level,
+            reserved: held,
+        });
+    }
+    Ok(out)
+}
+
+/// Levels of variants in one transaction (for the staff `stockLevels` loader).
+pub async fn levels_by_variants(
+    db: &Database,
+    tenant: Uuid,
+    variants: Vec<Uuid>,
+) -> Result<HashMap<Uuid, Vec<LevelView>>, ApiError> {
+    db.tenant_tx(tenant, async move |conn| {
+        Ok(levels_in(conn, &variants).await?)
+    })
+    .await
+}
+
+/// A page of the tenant's stock locations (staff).
+pub async fn locations(
+    db: &Database,
+    ctx: &RequestContext,
+    page: PageRequest,
+) -> Result<Page<Location>, ApiError> {
+    ctx.require_staff()?;
+    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+        let query = stock_locations::table
+            .select(Location::as_select())
+            .into_boxed();
+        let rows = cityos_db::keyset_page!(query, stock_locations::id, page)
+            .load(conn)
+            .await?;
+        let total: i64 = stock_locations::table.count().get_result(conn).await?;
+        Ok(page.finish(rows, |l| l.id, total))
+    })
+    .await
+}
+
+/// Locations by id.
+pub async fn locations_by_ids(
+    db: &Database,
+    tenant: Uuid,
+    ids: Vec<Uuid>,
+) -> Result<Vec<Location>, ApiError> {
+    db.tenant_tx(tenant, async move |conn| {
+        Ok(stock_locations::table
+            .filter(stock_locations::id.eq_any(&ids))
+            .select(Location::as_select())
+            .load(conn)
+            .await?)
+    })
+    .await
+}
+
+/// A page of a variant's stock movements, newest last (staff).
+pub async fn movements(
+    db: &Database,
+    ctx: &RequestContext,
+    variant: Uuid,
+    page: PageRequest,
+) -> Result<Page<Movement>, ApiError> {
+    ctx.require_staff()?;
+    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+        let query = stock_movements::table
+            .filter(stock_movements::variant_id.eq(variant))
+            .select(Movement::as_select())
+            .into_boxed();
+        let rows = cityos_db::keyset_page!(query, stock_movements::id, page)
+            .load(conn)
+            .await?;
+        let total: i64 = stock_movements::table
+            .filter(stock_movements::variant_id.eq(variant))
+            .count()
+            .get_result(conn)
+            .await?;
+        Ok(page.finish(rows, |m| m.id, total))
+    })
+    .await
+}
+
+/// Where a transfer is.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferStatus {
+    /// Asked for; nothing has moved.
+    Requested,
+    /// Left the source: its units are off the source's stock.
+    Shipped,
+    /// Arrived: its units are on the destination's stock.
+    Received,
+    /// Called off before shipping.
+    Cancelled,
+}
+
+impl TransferStatus {
+    /// The transfer lifecycle: every allowed (from, to).
+    pub const TRANSITIONS: [(Self, Self); 3] = [
+        (Self::Requested, Self::Shipped),
+        (Self::Shipped, Self::Received),
+        (Self::Requested, Self::Cancelled),
+    ];
+
+    /// The database form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "REQUESTED",
+            Self::Shipped => "SHIPPED",
+            Self::Received => "RECEIVED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// Parses the database form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Requested,
+            Self::Shipped,
+            Self::Received,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+
+    /// Whether the lifecycle allows going from `self` to `to`.
+    pub fn can_become(self, to: Self) -> bool {
+        Self::TRANSITIONS.contains(&(self, to))
+    }
+}
+
+/// A transfer as stored.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = stock_transfers, check_for_backend(diesel::pg::Pg))]
+pub struct Transfer {
+    pub id: Uuid,
+    pub from_location_id: Uuid,
+    pub to_location_id: Uuid,
+    pub status: String,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+impl Transfer {
+    /// The lifecycle status.
+    pub fn parsed_status(&self) -> TransferStatus {
+        TransferStatus::parse(&self.status).unwrap_or(TransferStatus::Requested)
+    }
+}
+
+/// A transfer with its lines (variant, units).
+#[derive(Debug, Clone)]
+pub struct TransferView {
+    pub transfer: Transfer,
+    pub lines: Vec<(Uuid, i32)>,
+}
+
+async fn transfer_view(
+    conn: &mut AsyncPgConnection,
+    transfer: Transfer,
+) -> QueryResult<TransferView> {
+    let lines = stock_transfer_lines::table
+        .filter(stock_transfer_lines::transfer_id.eq(transfer.id))
+        .order(stock_transfer_lines::variant_id)
+        .select((
+            stock_transfer_lines::variant_id,
+            stock_transfer_lines::quantity,
+        ))
+        .load(conn)
+        .await?;
+    Ok(TransferView { transfer, lines })
+}
+
+/// Asks for units of variants to move from one location to another (staff).
+pub async fn request_transfer(
+    db: &Database,
+    ctx: &RequestContext,
+    from: Uuid,
+    to: Uuid,
+    lines: Vec<(Uuid, i32)>,
+    note: Option<String>,
+) -> Outcome<TransferView> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    if from == to {
+        return Err(UserError::new(
+            "toLocationId",
+            Code::InvalidTransfer,
+            "a transfer goes between two different locations",
+        )
+        .into());
+    }
+    if lines.is_empty() || lines.len() > 200 {
+        return Err(
+            UserError::new("lines", Code::InvalidCount, "a transfer has 1 to 200 lines").into(),
+        );
+    }
+    if lines.iter().any(|(_, q)| *q < 1) {
+        return Err(UserError::new(
+            "lines",
+            Code::InvalidQuantity,
+            "each line moves at least 1 unit",
+        )
+        .into());
+    }
+    let variants: HashSet<Uuid> = lines.iter().map(|(v, _)| *v).collect();
+    if variants.len() != lines.len() {
+        return Err(
+            UserError::new("lines", Code::DuplicateVariant, "a variant is given twice").into(),
+        );
+    }
+    let note = note.unwrap_or_default();
+    if note.chars().count() > 500 {
+        return Err(UserError::new(
+            "note",
+            Code::InvalidAttribute,
+            "a note has at most 500 characters",
+        )
+        .into());
+    }
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let known: i64 = stock_locations::table
+            .filter(stock_locations::id.eq_any([from, to]))
+            .count()
+            .get_result(conn)
+            .await?;
+        if known != 2 {
+            return Err(
+                UserError::new("fromLocationId", Code::NotFound, "no such location").into(),
+            );
+        }
+        let ids: Vec<Uuid> = variants.into_iter().collect();
+        let found: i64 = product_variants::table
+            .filter(product_variants::id.eq_any(&ids))
+            .count()
+            .get_result(conn)
+            .await?;
+        if usize::try_from(found).ok() != Some(ids.len()) {
+            return Err(UserError::new("lines", Code::NotFound, "no such variant").into());
+        }
+        let id = new_id();
+        let transfer: Transfer = diesel::insert_into(stock_transfers::table)
+            .values((
+                stock_transfers::tenant_id.eq(tenant),
+                stock_transfers::id.eq(id),
+                stock_transfers::from_location_id.eq(from),
+                stock_transfers::to_location_id.eq(to),
+                stock_transfers::note.eq(&note),
+            ))
+            .returning(Transfer::as_returning())
+            .get_result(conn)
+            .await?;
+        let rows: Vec<_> = lines
+            .iter()
+            .map(|(variant, quantity)| {
+                (
+                    stock_transfer_lines::tenant_id.eq(tenant),
+                    stock_transfer_lines::transfer_id.eq(id),
+                    stock_transfer_lines::variant_id.eq(*variant),
+                    stock_transfer_lines::quantity.eq(*quantity),
+                )
+            })
+            .collect();
+        diesel::insert_into(stock_transfer_lines::table)
+            .values(rows)
+            .execute(conn)
+            .await?;
+        let details = serde_json::json!({ "from": from, "to": to, "lines": lines.len() });
+        cityos_db::audit::record(
+            conn,
+            &ctx,
+            "stock_transfer.request",
+            "StockTransfer",
+            Some(id),
+            details,
+        )
+        .await?;
+        Ok(transfer_view(conn, transfer).await?)
+    })
+    .await
+}
+
+/// Moves a transfer along its lifecycle (staff). Shipping takes the units off the source (never
+/// units reserved there); receiving puts them on the destination. The transfer row is locked, so
+/// each step happens once however many callers race.
+pub async fn advance_transfer(
+    db: &Database,
+    ctx: &RequestContext,
+    id: Uuid,
+    to: TransferStatus,
+) -> Outcome<TransferView> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let transfer: Transfer = stock_transfers::table
+            .filter(stock_transfers::id.eq(id))
+            .select(Transfer::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or_else(|| UserError::new("id", Code::NotFound, "no such transfer"))?;
+        let from = transfer.parsed_status();
+        if !from.can_become(to) {
+            return Err(UserError::new(
+                "id",
+                Code::InvalidTransition,
+                format!("a {} transfer cannot become {}", from.as_str(), to.as_str()),
+            )
+            .into());
+        }
+        let view = transfer_view(conn, transfer).await?;
+        let reference = id.to_string();
+        let actor = actor_of(&ctx);
+        match to {
+            TransferStatus::Shipped => {
+                let cause = Cause {
+                    reason: MovementReason::TransferOut,
+                    note: "",
+                    reference: Some(&reference),
+                    actor,
+                };
+                for (variant, quantity) in &view.lines {
+                    let source = view.transfer.from_location_id;
+                    ensure_level(conn, tenant, *variant, source).await?;
+                    apply_delta(conn, tenant, *variant, source, -quantity, true, &cause).await?;
+                }
+            }
+            TransferStatus::Received => {
+                let cause = Cause {
+                    reason: MovementReason::TransferIn,
+                    note: "",
+                    reference: Some(&reference),
+                    actor,
+                };
+                for (variant, quantity) in &view.lines {
+                    let target = view.transfer.to_location_id;
+                    ensure_level(conn, tenant, *variant, target).await?;
+                    apply_delta(conn, tenant, *variant, target, *quantity, false, &cause).await?;
+                }
+            }
+            TransferStatus::Requested | TransferStatus::Cancelled => {}
+        }
+        let transfer: Transfer =
+            diesel::update(stock_transfers::table.filter(stock_transfers::id.eq(id)))
+                .set((
+                    stock_transfers::status.eq(to.as_str()),
+                    stock_transfers::shipped_at.eq(if to == TransferStatus::Shipped {
+                        Some(Utc::now())
+                    } else {
+                        view.transfer.shipped_at
+                    }),
+                    stock_transfers::received_at.eq(if to == TransferStatus::Received {
+                        Some(Utc::now())
+                    } else {
+                        view.transfer.received_at
+                    }),
+                ))
+                .returning(Transfer::as_returning())
+                .get_result(conn)
+                .await?;
+        publish(
+            conn,
+            tenant,
+            &format!("stock.transfer.{}", to.as_str().to_lowercase()),
+            id,
+            serde_json::json!({ "transferId": id }),
+        )
+        .await?;
+        let details = serde_json::json!({ "from": from.as_str(), "to": to.as_str() });
+        cityos_db::audit::record(
+            conn,
+            &ctx,
+            "stock_transfer.advance",
+            "StockTransfer",
+            Some(id),
+            details,
+        )
+        .await?;
+        Ok(TransferView {
+            transfer,
+            lines: view.lines,
+        })
+    })
+    .await
+}
+
+/// A page of the tenant's transfers, oldest first (staff).
+pub async fn transfers(
+    db: &Database,
+    ctx: &RequestContext,
+    page: PageRequest,
+) -> Result<Page<TransferView>, ApiError> {
+    ctx.require_staff()?;
+    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+        let query = stock_transfers::table
+            .select(Transfer::as_select())
+            .into_boxed();
+        let rows: Vec<Transfer> = cityos_db::keyset_page!(query, stock_transfers::id, page)
+            .load(conn)
+            .await?;
+        let total: i64 = stock_transfers::table.count().get_result(conn).await?;
+        let ids: Vec<Uuid> = rows.iter().map(|t| t.id).collect();
+        let lines: Vec<(Uuid, Uuid, i32)> = stock_transfer_lines::table
+            .filter(stock_transfer_lines::transfer_id.eq_any(&ids))
+            .order((
+                stock_transfer_lines::transfer_id,
+                stock_transfer_lines::variant_id,
+            ))
+            .select((
+                stock_transfer_lines::transfer_id,
+                stock_transfer_lines::variant_id,
+                stock_transfer_lines::quantity,
+            ))
+            .load(conn)
+            .await?;
+        let mut by_transfer: BTreeMap<Uuid, Vec<(Uuid, i32)>> = BTreeMap::new();
+        for (t, v, q) in lines {
+            by_transfer.entry(t).or_default().push((v, q));
+        }
+        let views = rows
+            .into_iter()
+            .map(|transfer| TransferView {
+                lines: by_transfer.remove(&transfer.id).unwrap_or_default(),
+                transfer,
+            })
+            .collect();
+        Ok(page.finish(views, |t| t.transfer.id, total))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transfers_only_move_forward() {
+        use TransferStatus::*;
+        assert!(Requested.can_become(Shipped));
+        assert!(Shipped.can_become(Received));
+        assert!(Requested.can_become(Cancelled));
+        for (from, to) in [
+            (Shipped, Cancelled),
+            (Received, Shipped),
+            (Received, Received),
+            (Cancelled, Shipped),
+            (Requested, Received),
+            (Shipped, Shipped),
+        ] {
+            assert!(!from.can_become(to), "{from:?} -> {to:?}");
+        }
+    }
+
+    #[test]
+    fn reasons_round_trip_and_only_some_are_manual() {
+        for r in [
+            MovementReason::Received,
+            MovementReason::Sale,
+            MovementReason::TransferIn,
+        ] {
+            assert_eq!(MovementReason::parse(r.as_str()), Some(r));
+        }
+        assert!(MovementReason::Damaged.is_manual());
+        assert!(!MovementReason::Sale.is_manual());
+    }
+}

@@ -1,0 +1,626 @@
+//! Stock: the reservation race, expiry, commit and release, low-stock alerts, transfers that move
+//! stock once, staff adjustments, the storefront's view, and tenant isolation.
+
+mod common;
+
+use catalog::errors::CatalogErrorCode as Code;
+use catalog::inventory::{self, Adjustment, MovementReason, StockError, TransferStatus};
+use catalog::variants;
+use catalog::{Catalog, build_schema};
+use chrono::{Duration, Utc};
+use cityos_core::{Actor, ApiError, RequestContext, TenantInfo};
+use cityos_testkit::{TestDb, context, refusal};
+use common::{product, tenant, test_db, variant};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde_json::json;
+use uuid::Uuid;
+
+struct Store {
+    info: TenantInfo,
+    admin: RequestContext,
+    variant: Uuid,
+    warehouse: Uuid,
+    shop: Uuid,
+}
+
+/// A variant with 6 units in the warehouse and 4 in the shop.
+async fn store(t: &TestDb, slug: &str) -> Store {
+    let (info, admin) = tenant(t, slug).await;
+    let p = product(t, &admin, "oud").await;
+    let variant = variants::create_variant(t.db(), &admin, variant(p, "OUD-1", &[("SAR", 10_000)]))
+        .await
+        .expect("variant")
+        .variant
+        .id;
+    let mut locations = Vec::new();
+    for (name, units) in [("Warehouse", 6), ("Shop", 4)] {
+        let id = inventory::create_location(t.db(), &admin, name, None)
+            .await
+            .expect("location")
+            .id;
+        adjust(t, &admin, variant, id, units).await.expect("stock");
+        locations.push(id);
+    }
+    Store {
+        info,
+        admin,
+        variant,
+        warehouse: locations[0],
+        shop: locations[1],
+    }
+}
+
+async fn adjust(
+    t: &TestDb,
+    admin: &RequestContext,
+    variant_id: Uuid,
+    location_id: Uuid,
+    delta: i32,
+) -> catalog::errors::Outcome<inventory::LevelView> {
+    let a = Adjustment {
+        variant_id,
+        location_id,
+        delta: Some(delta),
+        on_hand: None,
+        reason: if delta > 0 {
+            MovementReason::Received
+        } else {
+            MovementReason::Damaged
+        },
+        note: "test".into(),
+    };
+    inventory::adjust(t.db(), admin, a).await
+}
+
+async fn reserve(
+    t: &TestDb,
+    tenant: Uuid,
+    owner: &str,
+    variant: Uuid,
+    quantity: i32,
+    hold: Duration,
+) -> Result<Vec<inventory::Reservation>, StockError> {
+    let owner = owner.to_owned();
+    t.db()
+        .tenant_tx(tenant, async move |conn| {
+            inventory::reserve(
+                conn,
+                tenant,
+                &owner,
+                variant,
+                quantity,
+                None,
+                Utc::now() + hold,
+            )
+            .await
+        })
+        .await
+}
+
+async fn commit(t: &TestDb, tenant: Uuid, owner: &str) -> Result<usize, StockError> {
+    let owner = owner.to_owned();
+    t.db()
+        .tenant_tx(tenant, async move |conn| {
+            Ok(inventory::commit(conn, tenant, &owner, "order-1", None)
+                .await?
+                .len())
+        })
+        .await
+}
+
+/// (on hand, reserved, available) summed over locations.
+async fn totals(t: &TestDb, tenant: Uuid, variant: Uuid) -> (i64, i64, i64) {
+    let levels = inventory::levels_by_variants(t.db(), tenant, vec![variant])
+        .await
+        .expect("levels")
+        .remove(&variant)
+        .unwrap_or_default();
+    levels.iter().fold((0, 0, 0), |(h, r, a), l| {
+        (
+            h + i64::from(l.level.on_hand),
+            r + l.reserved,
+            a + l.available_units(),
+        )
+    })
+}
+
+async fn outbox(t: &TestDb, tenant: Uuid, topic: &str) -> i64 {
+    use catalog::schema::outbox;
+    let topic = topic.to_owned();
+    t.db()
+        .tenant_tx(tenant, async move |conn| {
+            Ok::<_, ApiError>(
+                outbox::table
+                    .filter(outbox::topic.eq(topic))
+                    .count()
+                    .get_result(conn)
+                    .await?,
+            )
+        })
+        .await
+        .expect("outbox")
+}
+
+#[tokio::test]
+async fn fifty_racing_reservations_for_ten_units_exactly_ten_win() {
+    let t = test_db().await;
+    let s = store(&t, "race").await;
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let (db, tenant, variant) = (t.db().clone(), s.info.id, s.variant);
+        tasks.push(tokio::spawn(async move {
+            db.tenant_tx(tenant, async move |conn| {
+                inventory::reserve(
+                    conn,
+                    tenant,
+                    &format!("cart:{i}"),
+                    variant,
+                    1,
+                    None,
+                    Utc::now() + Duration::minutes(15),
+                )
+                .await
+            })
+            .await
+        }));
+    }
+    let (mut won, mut short) = (0, 0);
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(rows) => won += rows.iter().map(|r| r.quantity).sum::<i32>(),
+            Err(StockError::Insufficient { available, .. }) => {
+                assert_eq!(available, 0);
+                short += 1;
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((won, short), (10, 40));
+    assert_eq!(totals(&t, s.info.id, s.variant).await, (10, 10, 0));
+}
+
+#[tokio::test]
+async fn reservations_expire_release_and_commit_once() {
+    let t = test_db().await;
+    let s = store(&t, "holds").await;
+    let tenant = s.info.id;
+    // 8 units span both locations: 6 from the warehouse (most available), 2 from the shop.
+    let rows = reserve(&t, tenant, "cart:a", s.variant, 8, Duration::minutes(5))
+        .await
+        .expect("reserve");
+    let mut split: Vec<(Uuid, i32)> = rows.iter().map(|r| (r.location_id, r.quantity)).collect();
+    split.sort_by_key(|(_, q)| -q);
+    assert_eq!(split, vec![(s.warehouse, 6), (s.shop, 2)]);
+    assert!(matches!(
+        reserve(&t, tenant, "cart:b", s.variant, 3, Duration::minutes(5)).await,
+        Err(StockError::Insufficient { available: 2, .. })
+    ));
+    // Release gives the units back; releasing again releases nothing.
+    let released = t
+        .db()
+        .tenant_tx(tenant, async move |conn| {
+            Ok::<_, ApiError>(inventory::release(conn, "cart:a", None).await?)
+        })
+        .await
+        .expect("release");
+    assert_eq!(released, 8);
+    assert_eq!(totals(&t, tenant, s.variant).await, (10, 0, 10));
+
+    // A short hold stops counting once it expires, and can no longer be committed.
+    reserve(
+        &t,
+        tenant,
+        "cart:c",
+        s.variant,
+        9,
+        Duration::milliseconds(300),
+    )
+    .await
+    .expect("reserve");
+    assert_eq!(totals(&t, tenant, s.variant).await, (10, 9, 1));
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(totals(&t, tenant, s.variant).await, (10, 0, 10));
+    assert!(matches!(
+        commit(&t, tenant, "cart:c").await,
+        Err(StockError::Expired { .. })
+    ));
+
+    // Commit takes the units off the shelf once, logged as SALE.
+    reserve(&t, tenant, "cart:d", s.variant, 3, Duration::minutes(5))
+        .await
+        .expect("reserve");
+    assert_eq!(commit(&t, tenant, "cart:d").await.expect("commit"), 1);
+    assert_eq!(totals(&t, tenant, s.variant).await, (7, 0, 7));
+    assert!(matches!(
+        commit(&t, tenant, "cart:d").await,
+        Err(StockError::NotFound(_))
+    ));
+    let log = inventory::movements(
+        t.db(),
+        &s.admin,
+        s.variant,
+        cityos_core::paging::PageRequest::new(Some(10), None, None, None).expect("page"),
+    )
+    .await
+    .expect("movements");
+    let last = &log.items.last().expect("a movement").1;
+    assert_eq!(
+        (last.reason.as_str(), last.delta, last.reference.as_deref()),
+        ("SALE", -3, Some("order-1"))
+    );
+    assert_eq!(log.total_count, 3);
+
+    // Out-of-range requests are refused.
+    for (quantity, hold) in [
+        (0, Duration::minutes(1)),
+        (1, Duration::seconds(-1)),
+        (1, Duration::hours(25)),
+    ] {
+        assert!(matches!(
+            reserve(&t, tenant, "cart:e", s.variant, quantity, hold).await,
+            Err(StockError::Invalid(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn low_stock_alerts_once_per_dip() {
+    let t = test_db().await;
+    let s = store(&t, "alerts").await;
+    let (tenant, v, w) = (s.info.id, s.variant, s.warehouse);
+    inventory::set_threshold(t.db(), &s.admin, v, w, Some(3))
+        .await
+        .expect("threshold");
+    assert_eq!(outbox(&t, tenant, "stock.low").await, 0);
+    for (delta, alerts) in [(-2, 0), (-1, 1), (-1, 1), (-1, 1), (5, 1), (-4, 2)] {
+        adjust(&t, &s.admin, v, w, delta).await.expect("adjust");
+        assert_eq!(
+            outbox(&t, tenant, "stock.low").await,
+            alerts,
+            "after {delta}"
+        );
+    }
+    // A sale that crosses the threshold alerts too.
+    inventory::set_threshold(t.db(), &s.admin, v, s.shop, Some(1))
+        .await
+        .expect("threshold");
+    reserve(&t, tenant, "cart:x", v, 4, Duration::minutes(5))
+        .await
+        .expect("reserve");
+    commit(&t, tenant, "cart:x").await.expect("commit");
+    assert_eq!(outbox(&t, tenant, "stock.low").await, 3);
+}
+
+#[tokio::test]
+async fn transfers_move_stock_exactly_once() {
+    let t = test_db().await;
+    let s = store(&t, "transfers").await;
+    let (tenant, v) = (s.info.id, s.variant);
+    let transfer =
+        inventory::request_transfer(t.db(), &s.admin, s.warehouse, s.shop, vec![(v, 5)], None)
+            .await
+            .expect("request")
+            .transfer
+            .id;
+    // Units reserved at the source cannot leave on a transfer.
+    let rows = reserve(&t, tenant, "cart:r", v, 6, Duration::minutes(5))
+        .await
+        .expect("reserve");
+    assert!(rows.iter().any(|r| r.location_id == s.warehouse));
+    assert_eq!(
+        refusal(
+            inventory::advance_transfer(t.db(), &s.admin, transfer, TransferStatus::Shipped).await
+        ),
+        Code::InsufficientStock
+    );
+    t.db()
+        .tenant_tx(tenant, async move |conn| {
+            Ok::<_, ApiError>(inventory::release(conn, "cart:r", None).await?)
+        })
+        .await
+        .expect("release");
+    assert_eq!(
+        refusal(
+            inventory::advance_transfer(t.db(), &s.admin, transfer, TransferStatus::Received).await
+        ),
+        Code::InvalidTransition
+    );
+    inventory::advance_transfer(t.db(), &s.admin, transfer, TransferStatus::Shipped)
+        .await
+        .expect("ship");
+    assert_eq!(totals(&t, tenant, v).await.0, 5, "in transit");
+    // Eight racing receipts: one wins, the stock arrives once.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (db, admin) = (t.db().clone(), s.admin.clone());
+        tasks.push(tokio::spawn(async move {
+            inventory::advance_transfer(&db, &admin, transfer, TransferStatus::Received)
+                .await
+                .is_ok()
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        won += usize::from(task.await.expect("task"));
+    }
+    assert_eq!(won, 1);
+    let levels = inventory::levels_by_variants(t.db(), tenant, vec![v])
+        .await
+        .expect("levels")
+        .remove(&v)
+        .unwrap_or_default();
+    let at = |loc| {
+        levels
+            .iter()
+            .find(|l| l.level.location_id == loc)
+            .map(|l| l.level.on_hand)
+    };
+    assert_eq!((at(s.warehouse), at(s.shop)), (Some(1), Some(9)));
+    assert_eq!(
+        refusal(
+            inventory::advance_transfer(t.db(), &s.admin, transfer, TransferStatus::Cancelled)
+                .await
+        ),
+        Code::InvalidTransition
+    );
+    assert_eq!(outbox(&t, tenant, "stock.transfer.received").await, 1);
+    // Malformed requests.
+    for (from, to, lines, code) in [
+        (s.shop, s.shop, vec![(v, 1)], Code::InvalidTransfer),
+        (s.shop, s.warehouse, vec![], Code::InvalidCount),
+        (s.shop, s.warehouse, vec![(v, 0)], Code::InvalidQuantity),
+        (
+            s.shop,
+            s.warehouse,
+            vec![(v, 1), (v, 2)],
+            Code::DuplicateVariant,
+        ),
+        (s.shop, Uuid::now_v7(), vec![(v, 1)], Code::NotFound),
+        (
+            s.shop,
+            s.warehouse,
+            vec![(Uuid::now_v7(), 1)],
+            Code::NotFound,
+        ),
+    ] {
+        assert_eq!(
+            refusal(inventory::request_transfer(t.db(), &s.admin, from, to, lines, None).await),
+            code
+        );
+    }
+}
+
+#[tokio::test]
+async fn adjustments_are_checked_logged_and_visible_to_staff_only() {
+    let t = test_db().await;
+    let s = store(&t, "adjust").await;
+    let (tenant, v, w) = (s.info.id, s.variant, s.warehouse);
+    let base = Adjustment {
+        variant_id: v,
+        location_id: w,
+        delta: Some(1),
+        on_hand: None,
+        reason: MovementReason::Received,
+        note: String::new(),
+    };
+    let movements_before = t
+        .visible_rows("catalog.stock_movements", Some(tenant))
+        .await;
+    for (a, code) in [
+        (
+            Adjustment {
+                reason: MovementReason::Sale,
+                ..base.clone()
+            },
+            Code::InvalidQuantity,
+        ),
+        (
+            Adjustment {
+                delta: Some(0),
+                ..base.clone()
+            },
+            Code::InvalidQuantity,
+        ),
+        (
+            Adjustment {
+                on_hand: Some(3),
+                ..base.clone()
+            },
+            Code::InvalidQuantity,
+        ),
+        (
+            Adjustment {
+                delta: None,
+                on_hand: Some(-1),
+                ..base.clone()
+            },
+            Code::InvalidQuantity,
+        ),
+        (
+            Adjustment {
+                delta: Some(-7),
+                ..base.clone()
+            },
+            Code::InsufficientStock,
+        ),
+        (
+            Adjustment {
+                variant_id: Uuid::now_v7(),
+                ..base.clone()
+            },
+            Code::NotFound,
+        ),
+        (
+            Adjustment {
+                location_id: Uuid::now_v7(),
+                ..base.clone()
+            },
+            Code::NotFound,
+        ),
+    ] {
+        assert_eq!(
+            refusal(inventory::adjust(t.db(), &s.admin, a.clone()).await),
+            code,
+            "{a:?}"
+        );
+    }
+    assert_eq!(
+        t.visible_rows("catalog.stock_movements", Some(tenant))
+            .await,
+        movements_before
+    );
+    // A recount sets the number and logs the difference.
+    let recount = Adjustment {
+        delta: None,
+        on_hand: Some(2),
+        reason: MovementReason::Recount,
+        note: "cycle count".into(),
+        ..base
+    };
+    let level = inventory::adjust(t.db(), &s.admin, recount)
+        .await
+        .expect("recount");
+    assert_eq!(level.level.on_hand, 2);
+
+    // Storefronts see availability; staff see levels per location; storefronts cannot.
+    reserve(&t, tenant, "cart:s", v, 1, Duration::minutes(5))
+        .await
+        .expect("reserve");
+    let schema = build_schema(Some(&t.platform));
+    let storefront = context(
+        Some(&s.info),
+        Actor::Storefront {
+            key_id: Uuid::now_v7(),
+        },
+    );
+    let q = "{ product(handle: \"oud\") { variants { availableQuantity inStock } } }";
+    let r = t
+        .graphql::<Catalog>(&schema, &storefront, q, json!({}))
+        .await;
+    assert_eq!(
+        r["data"]["product"]["variants"][0],
+        json!({ "availableQuantity": 5, "inStock": true })
+    );
+    let q = "{ product(handle: \"oud\") { variants { stockLevels { location { name } onHand reserved available lowStockThreshold } } } }";
+    let r = t.graphql::<Catalog>(&schema, &s.admin, q, json!({})).await;
+    let mut levels = r["data"]["product"]["variants"][0]["stockLevels"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    levels.sort_by_key(|l| l["location"]["name"].as_str().map(str::to_owned));
+    assert_eq!(
+        levels,
+        vec![
+            json!({ "location": { "name": "Shop" }, "onHand": 4, "reserved": 1, "available": 3, "lowStockThreshold": null }),
+            json!({ "location": { "name": "Warehouse" }, "onHand": 2, "reserved": 0, "available": 2, "lowStockThreshold": null }),
+        ],
+        "{r}"
+    );
+    let r = t
+        .graphql::<Catalog>(&schema, &storefront, q, json!({}))
+        .await;
+    assert_eq!(
+        r["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{r}"
+    );
+    let r = t
+        .graphql::<Catalog>(
+            &schema,
+            &storefront,
+            "mutation { stockLocationCreate(input: { name: \"Mine\" }) { userErrors { code } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        r["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{r}"
+    );
+    // The adjustment mutation through GraphQL.
+    let r = t
+        .graphql::<Catalog>(
+            &schema,
+            &s.admin,
+            "mutation($v: ID!, $l: ID!) { stockAdjust(input: { variantId: $v, locationId: $l, delta: 10, reason: RECEIVED, note: \"PO-7\" }) {
+                stockLevel { onHand available } userErrors { code } } }",
+            json!({ "v": v, "l": w }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["stockAdjust"],
+        json!({ "stockLevel": { "onHand": 12, "available": 12 }, "userErrors": [] })
+    );
+}
+
+#[tokio::test]
+async fn stock_is_invisible_across_tenants() {
+    let t = test_db().await;
+    let a = store(&t, "stock-a").await;
+    let b = store(&t, "stock-b").await;
+    reserve(&t, a.info.id, "cart:1", a.variant, 2, Duration::minutes(5))
+        .await
+        .expect("reserve");
+    let transfer = inventory::request_transfer(
+        t.db(),
+        &a.admin,
+        a.warehouse,
+        a.shop,
+        vec![(a.variant, 1)],
+        None,
+    )
+    .await
+    .expect("transfer")
+    .transfer
+    .id;
+    inventory::set_threshold(t.db(), &a.admin, a.variant, a.shop, Some(10))
+        .await
+        .expect("threshold");
+    for table in [
+        "catalog.stock_locations",
+        "catalog.stock_levels",
+        "catalog.stock_reservations",
+        "catalog.stock_movements",
+        "catalog.stock_transfers",
+        "catalog.stock_transfer_lines",
+        "catalog.outbox",
+    ] {
+        assert_eq!(t.visible_rows(table, None).await, 0, "{table}");
+        assert!(t.visible_rows(table, Some(a.info.id)).await > 0, "{table}");
+    }
+    assert_eq!(
+        t.visible_rows("catalog.stock_transfers", Some(b.info.id))
+            .await,
+        0
+    );
+    assert_eq!(
+        t.visible_rows("catalog.stock_reservations", Some(b.info.id))
+            .await,
+        0
+    );
+    // B cannot stock, move, reserve or see A's variant, or advance A's transfer.
+    assert_eq!(
+        refusal(adjust(&t, &b.admin, a.variant, b.warehouse, 5).await),
+        Code::NotFound
+    );
+    assert_eq!(
+        refusal(adjust(&t, &b.admin, b.variant, a.warehouse, 5).await),
+        Code::NotFound
+    );
+    assert_eq!(
+        refusal(
+            inventory::advance_transfer(t.db(), &b.admin, transfer, TransferStatus::Shipped).await
+        ),
+        Code::NotFound
+    );
+    assert!(matches!(
+        reserve(&t, b.info.id, "cart:2", a.variant, 1, Duration::minutes(5)).await,
+        Err(StockError::Insufficient { available: 0, .. })
+    ));
+    assert!(
+        inventory::levels_by_variants(t.db(), b.info.id, vec![a.variant])
+            .await
+            .expect("levels")
+            .is_empty()
+    );
+    assert_eq!(totals(&t, a.info.id, a.variant).await, (10, 2, 8));
+}
