@@ -130,3 +130,83 @@ pub async fn create_product(stack: &Stack, tenant: &Tenant, handle: &str, status
         .expect("product id")
         .to_owned()
 }
+
+/// Runs a staff mutation of `tenant` whose payload is its only root field; fails on any error or
+/// user error and returns the payload.
+pub async fn staff_mutation(
+    stack: &Stack,
+    tenant: &Tenant,
+    query: &str,
+    variables: serde_json::Value,
+) -> serde_json::Value {
+    let r = stack.gql(&headers(&tenant.staff()), query, variables).await;
+    let payload = r
+        .data()
+        .as_object()
+        .and_then(|o| o.values().next())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(payload["userErrors"], json!([]), "{}", r.body);
+    payload
+}
+
+/// A published product with two variants (S and L) priced in SAR and USD, `units` of each in
+/// stock at `location` (none when 0); returns the product id and the variant ids.
+pub async fn create_stocked_product(
+    stack: &Stack,
+    tenant: &Tenant,
+    handle: &str,
+    location: &str,
+    units: i32,
+) -> (String, Vec<String>) {
+    let product = create_product(stack, tenant, handle, "PUBLISHED").await;
+    staff_mutation(
+        stack,
+        tenant,
+        "mutation($p: ID!) { productOptionCreate(input: { productId: $p, name: \"Size\", values: [\"S\", \"L\"] }) { userErrors { code } } }",
+        json!({ "p": product }),
+    )
+    .await;
+    let mut variants = Vec::new();
+    for (size, sar) in [("S", 9_900), ("L", 14_900)] {
+        let created = staff_mutation(
+            stack,
+            tenant,
+            "mutation($input: ProductVariantCreateInput!) { productVariantCreate(input: $input) { variant { id } userErrors { code } } }",
+            json!({ "input": { "productId": product, "sku": format!("{handle}-{size}").to_uppercase(),
+                "options": [{ "name": "Size", "value": size }],
+                "prices": [{ "currency": "SAR", "amountMinor": sar }, { "currency": "USD", "amountMinor": sar * 4 / 15 }] } }),
+        )
+        .await;
+        let id = created["variant"]["id"]
+            .as_str()
+            .expect("variant id")
+            .to_owned();
+        if units > 0 {
+            staff_mutation(
+                stack,
+                tenant,
+                "mutation($v: ID!, $l: ID!, $n: Int!) { stockAdjust(input: { variantId: $v, locationId: $l, delta: $n, reason: RECEIVED }) { userErrors { code } } }",
+                json!({ "v": id, "l": location, "n": units }),
+            )
+            .await;
+        }
+        variants.push(id);
+    }
+    (product, variants)
+}
+
+/// Creates a stock location; returns its id.
+pub async fn create_location(stack: &Stack, tenant: &Tenant, name: &str) -> String {
+    let payload = staff_mutation(
+        stack,
+        tenant,
+        "mutation($n: String!) { stockLocationCreate(input: { name: $n }) { stockLocation { id } userErrors { code } } }",
+        json!({ "n": name }),
+    )
+    .await;
+    payload["stockLocation"]["id"]
+        .as_str()
+        .expect("location id")
+        .to_owned()
+}

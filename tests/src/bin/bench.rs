@@ -1,15 +1,20 @@
 //! `cargo xtask bench`: the storefront product list under load, through the router and straight to
 //! the catalog subgraph, on a real stack (release builds, embedded PostgreSQL).
 //!
-//! For each scenario: a closed-loop load of `--concurrency` clients for `--seconds` after a warm-up,
-//! reporting requests per second, p50 and p99 latency, SQL statements per request (from
+//! The listing is the storefront's: a page of products with price ranges and, per variant, the
+//! shopper's price (sale list and tiers applied), compare-at price and stock.
+//!
+//! For each scenario: a closed-loop load of `--concurrency` clients, or an open-loop load of
+//! `--rate` requests per second, for `--seconds` after a warm-up, reporting requests per second, p50 and p99 latency, SQL statements per request (from
 //! `pg_stat_statements`, counting every statement the application role ran, BEGIN and COMMIT
 //! included) and the resident memory of each process afterwards. The load generator shares the
 //! machine's cores with the stack, as it would on a two-core box; read the figures as such.
 
 #![expect(clippy::print_stdout, reason = "the report is this program's output")]
 
-use cityos_e2e::fixtures::{create_product, create_tenant, platform_token};
+use cityos_e2e::fixtures::{
+    create_location, create_stocked_product, create_tenant, platform_token, staff_mutation,
+};
 use cityos_e2e::{Stack, StackOptions};
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -21,14 +26,16 @@ struct Args {
     concurrency: usize,
     products: usize,
     page: usize,
+    rate: u32,
 }
 
 fn args() -> Args {
     let mut args = Args {
         seconds: 10,
         concurrency: 16,
-        products: 50,
-        page: 20,
+        products: 100,
+        page: 50,
+        rate: 300,
     };
     let raw: Vec<String> = std::env::args().skip(1).collect();
     for pair in raw.chunks(2) {
@@ -39,10 +46,13 @@ fn args() -> Args {
         match pair[0].as_str() {
             "--seconds" => args.seconds = value,
             "--concurrency" => args.concurrency = usize::try_from(value).unwrap_or(16),
-            "--products" => args.products = usize::try_from(value).unwrap_or(50),
-            "--page" => args.page = usize::try_from(value).unwrap_or(20),
+            "--products" => args.products = usize::try_from(value).unwrap_or(100),
+            "--page" => args.page = usize::try_from(value).unwrap_or(50),
+            "--rate" => args.rate = u32::try_from(value).unwrap_or(300),
             other => {
-                panic!("unknown argument {other}: use --seconds, --concurrency, --products, --page")
+                panic!(
+                    "unknown argument {other}: use --seconds, --concurrency, --products, --page, --rate"
+                )
             }
         }
     }
@@ -66,6 +76,30 @@ async fn app_statements(conn: &mut AsyncPgConnection) -> Option<i64> {
     .await
     .ok()
     .map(|c| c.calls)
+}
+
+#[derive(diesel::QueryableByName)]
+struct Heavy {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    query: String,
+    #[diesel(sql_type = BigInt)]
+    calls: i64,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    mean_ms: f64,
+}
+
+/// The application's statements that took the most database time, with their mean time.
+async fn heaviest_statements(conn: &mut AsyncPgConnection) -> Vec<Heavy> {
+    diesel::sql_query(
+        "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 60) AS query, calls, mean_exec_time AS mean_ms
+         FROM pg_stat_statements
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND userid = (SELECT oid FROM pg_roles WHERE rolname = 'cityos_app')
+         ORDER BY total_exec_time DESC LIMIT 3",
+    )
+    .load(conn)
+    .await
+    .unwrap_or_default()
 }
 
 async fn reset_statements(conn: &mut AsyncPgConnection) {
@@ -109,24 +143,11 @@ async fn load(
                 let mut n = worker * 7;
                 while Instant::now() < deadline {
                     n += 1;
-                    let mut request = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(bodies[n % bodies.len()].clone());
-                    for (k, v) in &headers {
-                        request = request.header(k, v);
-                    }
                     let t = Instant::now();
-                    match request.send().await {
-                        Ok(r) if r.status().is_success() => match r.bytes().await {
-                            Ok(b) if !b.windows(9).any(|w| w == b"\"errors\":") => {
-                                latencies.push(
-                                    u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX),
-                                );
-                            }
-                            _ => errors += 1,
-                        },
-                        _ => errors += 1,
+                    if send(&client, &url, &headers, &bodies[n % bodies.len()]).await {
+                        latencies.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
+                    } else {
+                        errors += 1;
                     }
                 }
                 (latencies, errors)
@@ -143,6 +164,79 @@ async fn load(
         let (latencies, errors) = worker.await.expect("worker");
         outcome.latencies_us.extend(latencies);
         outcome.errors += errors;
+    }
+    outcome.elapsed = started.elapsed();
+    outcome.requests = outcome.latencies_us.len();
+    outcome.latencies_us.sort_unstable();
+    outcome
+}
+
+/// Sends one request; true when it succeeded with no GraphQL error.
+async fn send(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(String, String)],
+    body: &str,
+) -> bool {
+    let mut request = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    for (k, v) in headers {
+        request = request.header(k, v);
+    }
+    match request.send().await {
+        Ok(r) if r.status().is_success() => {
+            matches!(r.bytes().await, Ok(b) if !b.windows(9).any(|w| w == b"\"errors\":"))
+        }
+        _ => false,
+    }
+}
+
+/// Open loop: starts `rate` requests per second on schedule whatever the answers, and measures each
+/// from its scheduled start (so a stall counts against every request it delays).
+async fn load_at_rate(
+    url: &str,
+    headers: &[(String, String)],
+    bodies: &[String],
+    rate: u32,
+    duration: Duration,
+) -> Outcome {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let total = (duration.as_secs_f64() * f64::from(rate)) as usize;
+    let mut tasks = Vec::with_capacity(total);
+    for i in 0..total {
+        let scheduled = started + Duration::from_secs_f64(i as f64 / f64::from(rate));
+        tokio::time::sleep_until(scheduled.into()).await;
+        let (client, url, headers, body) = (
+            client.clone(),
+            url.to_owned(),
+            headers.to_vec(),
+            bodies[i % bodies.len()].clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let ok = send(&client, &url, &headers, &body).await;
+            (
+                ok,
+                u64::try_from(scheduled.elapsed().as_micros()).unwrap_or(u64::MAX),
+            )
+        }));
+    }
+    let mut outcome = Outcome {
+        requests: 0,
+        errors: 0,
+        elapsed: Duration::ZERO,
+        latencies_us: Vec::new(),
+    };
+    for task in tasks {
+        match task.await.expect("request task") {
+            (true, us) => outcome.latencies_us.push(us),
+            (false, _) => outcome.errors += 1,
+        }
     }
     outcome.elapsed = started.elapsed();
     outcome.requests = outcome.latencies_us.len();
@@ -171,8 +265,43 @@ async fn main() {
     let stack = Stack::start_with(options).await;
     let platform = platform_token(&stack).await;
     let shop = create_tenant(&stack, &platform, "bench").await;
+    // Every product: two variants priced in SAR and USD, stock at one location, a volume tier;
+    // every other product on a running SALE list.
+    let location = create_location(&stack, &shop, "Riyadh warehouse").await;
+    let sale = staff_mutation(
+        &stack,
+        &shop,
+        "mutation { priceListCreate(input: { name: \"White Friday\", kind: SALE }) { priceList { id } userErrors { code } } }",
+        json!({}),
+    )
+    .await["priceList"]["id"]
+        .clone();
     for i in 0..args.products {
-        create_product(&stack, &shop, &format!("bench-product-{i:03}"), "PUBLISHED").await;
+        let units = i32::try_from(i % 7).unwrap_or(0) * 5;
+        let (product, variants) = create_stocked_product(
+            &stack,
+            &shop,
+            &format!("bench-product-{i:03}"),
+            &location,
+            units,
+        )
+        .await;
+        staff_mutation(
+            &stack,
+            &shop,
+            "mutation($p: ID!) { volumeTierCreate(input: { productId: $p, currency: \"SAR\", minQuantity: 10, percentOff: 10 }) { userErrors { code } } }",
+            json!({ "p": product }),
+        )
+        .await;
+        if i % 2 == 0 {
+            staff_mutation(
+                &stack,
+                &shop,
+                "mutation($l: ID!, $v: ID!) { priceListPricesSet(input: { priceListId: $l, entries: [{ variantId: $v, prices: [{ currency: \"SAR\", amountMinor: 7900 }] }] }) { userErrors { code } } }",
+                json!({ "l": sale, "v": variants[0] }),
+            )
+            .await;
+        }
     }
     let mut db = AsyncPgConnection::establish(&stack.database_url)
         .await
@@ -182,8 +311,13 @@ async fn main() {
         .await
         .is_ok();
 
+    // The storefront listing: each product with its price range and each variant's price for the
+    // shopper (sale and tiers applied), compare-at price and stock.
     let query = "query($first: Int!, $after: String) { products(first: $first, after: $after) { totalCount \
-                 pageInfo { hasNextPage endCursor } edges { cursor node { id title handle description status publishedAt } } } }";
+                 pageInfo { hasNextPage endCursor } edges { cursor node { id title handle \
+                 priceRange(currency: \"SAR\") { min { amount currency } max { amount } } \
+                 variants { id sku title price(currency: \"SAR\") { unitPrice { amount } compareAtUnitPrice { amount } rule } \
+                 availableQuantity inStock } } } } }";
     let listed = stack
         .gql(
             &[("x-publishable-key", &shop.key)],
@@ -212,63 +346,97 @@ async fn main() {
         "router-authorization".to_owned(),
         stack.router_secret.clone(),
     );
+    // `None`: closed loop with `--concurrency` clients; `Some(rate)`: open loop at that rate.
     let scenarios = [
         (
-            "storefront list, through the router",
+            "storefront listing, through the router",
             stack.url.clone(),
             vec![key.clone()],
-            &distinct,
+            None,
         ),
         (
-            "storefront list, straight to catalog",
+            "storefront listing, straight to catalog",
             stack.catalog_url.clone(),
-            vec![key, secret],
-            &distinct,
+            vec![key.clone(), secret],
+            None,
+        ),
+        (
+            "storefront listing, through the router, steady rate",
+            stack.url.clone(),
+            vec![key],
+            Some(args.rate),
         ),
     ];
 
     println!(
-        "\n{} published products, page of {}, {} clients, {}s per scenario (after a 2s warm-up)\n",
-        args.products, args.page, args.concurrency, args.seconds
+        "\n{} published products (2 variants each), page of {}, {}s per scenario after a 2s warm-up; \
+         closed loop with {} clients, or open loop at a fixed rate\n",
+        args.products, args.page, args.seconds, args.concurrency
     );
-    println!("| scenario | req/s | p50 ms | p99 ms | errors | SQL statements/request |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for (name, url, headers, bodies) in scenarios {
-        load(
-            &url,
-            &headers,
-            bodies,
-            args.concurrency,
-            Duration::from_secs(2),
-        )
-        .await;
+    println!("| scenario | load | req/s | p50 ms | p99 ms | errors | SQL statements/request |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    let mut heaviest = Vec::new();
+    for (name, url, headers, rate) in scenarios {
+        let run = async |seconds| match rate {
+            None => {
+                load(
+                    &url,
+                    &headers,
+                    &distinct,
+                    args.concurrency,
+                    Duration::from_secs(seconds),
+                )
+                .await
+            }
+            Some(rate) => {
+                load_at_rate(
+                    &url,
+                    &headers,
+                    &distinct,
+                    rate,
+                    Duration::from_secs(seconds),
+                )
+                .await
+            }
+        };
+        run(2).await;
         if stats {
             reset_statements(&mut db).await;
         }
-        let outcome = load(
-            &url,
-            &headers,
-            bodies,
-            args.concurrency,
-            Duration::from_secs(args.seconds),
-        )
-        .await;
+        let outcome = run(args.seconds).await;
         let statements = if stats {
             app_statements(&mut db).await
         } else {
             None
         };
+        let heavy = if stats {
+            heaviest_statements(&mut db).await
+        } else {
+            Vec::new()
+        };
         let per_request = statements.filter(|_| outcome.requests > 0).map_or_else(
             || "n/a".to_owned(),
             |s| format!("{:.2}", s as f64 / outcome.requests as f64),
         );
+        let load = rate.map_or_else(
+            || format!("{} clients", args.concurrency),
+            |r| format!("{r} req/s offered"),
+        );
         println!(
-            "| {name} | {:.0} | {:.2} | {:.2} | {} | {per_request} |",
+            "| {name} | {load} | {:.0} | {:.2} | {:.2} | {} | {per_request} |",
             outcome.requests as f64 / outcome.elapsed.as_secs_f64(),
             percentile(&outcome.latencies_us, 50.0),
             percentile(&outcome.latencies_us, 99.0),
             outcome.errors,
         );
+        heaviest.push((name, heavy));
+    }
+    println!("\nstatements with the most database time (mean ms, calls):");
+    for (name, heavy) in heaviest {
+        println!("- {name}:");
+        for h in heavy {
+            println!("  - {:.3} ms x {}: {}", h.mean_ms, h.calls, h.query);
+        }
     }
     println!("\nresident memory after the runs:");
     for (name, kib) in stack.resident_kib() {

@@ -352,8 +352,11 @@ impl PricedVariant {
             })
             .collect()
     }
-    /// What the caller pays for `quantity` units in `currency` now, and which rule applied; null
-    /// when the variant has no price in that currency.
+    /// What the caller pays for `quantity` units on one line in `currency` now, and which rule
+    /// applied. An active OVERRIDE price list open to the caller (no customer group, or one of
+    /// theirs) sets the price; otherwise the lowest of the base price, an active SALE list and a
+    /// volume tier covering the quantity. Null when no rule gives a price in that currency (prices
+    /// are never converted between currencies).
     async fn price(
         &self,
         currency: String,
