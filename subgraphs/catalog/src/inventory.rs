@@ -348,15 +348,35 @@ pub async fn apply_delta(
         .execute(conn)
         .await?;
     if low && !was_alerted {
-        let payload = serde_json::json!({
-            "variantId": variant,
-            "locationId": location,
-            "onHand": on_hand,
-            "threshold": level.low_stock_threshold,
-        });
-        publish(conn, tenant, "stock.low", variant, payload).await?;
+        alert_low(conn, tenant, &level).await?;
     }
     Ok(level)
+}
+
+/// Writes the `stock.low` event for a level that has just fallen to its threshold.
+async fn alert_low(conn: &mut AsyncPgConnection, tenant: Uuid, level: &Level) -> QueryResult<()> {
+    let payload = serde_json::json!({
+        "variantId": level.variant_id,
+        "locationId": level.location_id,
+        "onHand": level.on_hand,
+        "threshold": level.low_stock_threshold,
+    });
+    publish(conn, tenant, "stock.low", level.variant_id, payload).await
+}
+
+/// One level with its reserved units, read on the caller's connection.
+async fn level_view(
+    conn: &mut AsyncPgConnection,
+    variant: Uuid,
+    location: Uuid,
+) -> Result<LevelView, StockError> {
+    levels_in(conn, &[variant])
+        .await?
+        .remove(&variant)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|l| l.level.location_id == location)
+        .ok_or(StockError::NotFound("stock level"))
 }
 
 /// Holds `quantity` units of a variant for `owner` (a cart, an order) until `expires_at`, taking
@@ -447,23 +467,18 @@ pub async fn release(
     owner: &str,
     variant: Option<Uuid>,
 ) -> QueryResult<i64> {
-    let mut target = stock_reservations::table
+    let mut update = diesel::update(stock_reservations::table)
         .filter(stock_reservations::owner.eq(owner))
         .filter(stock_reservations::status.eq("ACTIVE"))
+        .set(stock_reservations::status.eq("RELEASED"))
         .into_boxed();
     if let Some(variant) = variant {
-        target = target.filter(stock_reservations::variant_id.eq(variant));
+        update = update.filter(stock_reservations::variant_id.eq(variant));
     }
-    let ids: Vec<Uuid> = target.select(stock_reservations::id).load(conn).await?;
-    let released: Vec<i32> = diesel::update(
-        stock_reservations::table
-            .filter(stock_reservations::id.eq_any(&ids))
-            .filter(stock_reservations::status.eq("ACTIVE")),
-    )
-    .set(stock_reservations::status.eq("RELEASED"))
-    .returning(stock_reservations::quantity)
-    .get_results(conn)
-    .await?;
+    let released: Vec<i32> = update
+        .returning(stock_reservations::quantity)
+        .get_results(conn)
+        .await?;
     Ok(released.into_iter().map(i64::from).sum())
 }
 
@@ -575,12 +590,7 @@ pub async fn create_location(
 ) -> Outcome<Location> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    let name = name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(
-            UserError::new("name", Code::InvalidName, "a name has 1 to 100 characters").into(),
-        );
-    }
+    let name = crate::price_lists::check_name(name)?;
     let address = address.unwrap_or_default();
     if address.chars().count() > 500 {
         return Err(UserError::new(
@@ -707,7 +717,7 @@ pub async fn adjust(db: &Database, ctx: &RequestContext, a: Adjustment) -> Outco
         }
         let details = serde_json::json!({ "variant": a.variant_id, "location": a.location_id, "delta": delta, "reason": a.reason.as_str() });
         cityos_db::audit::record(conn, &ctx, "stock.adjust", "ProductVariant", Some(a.variant_id), details).await?;
-        Ok(levels_in(conn, &[a.variant_id]).await?.remove(&a.variant_id).unwrap_or_default().into_iter().find(|l| l.level.location_id == a.location_id).ok_or(StockError::NotFound("stock level"))?)
+        Ok(level_view(conn, a.variant_id, a.location_id).await?)
     })
     .await
 }
@@ -744,7 +754,7 @@ pub async fn set_threshold(
             .first(conn)
             .await?;
         let low = threshold.is_some_and(|t| level.on_hand <= t);
-        diesel::update(
+        let updated: Level = diesel::update(
             stock_levels::table
                 .filter(stock_levels::variant_id.eq(variant))
                 .filter(stock_levels::location_id.eq(location)),
@@ -753,15 +763,24 @@ pub async fn set_threshold(
             stock_levels::low_stock_threshold.eq(threshold),
             stock_levels::low_stock_alerted.eq(low),
         ))
-        .execute(conn)
+        .returning(Level::as_returning())
+        .get_result(conn)
         .await?;
         if low && !level.low_stock_alerted {
-            let payload = serde_json::json!({ "variantId": variant, "locationId": location, "onHand": level.on_hand, "threshold": threshold });
-            publish(conn, tenant, "stock.low", variant, payload).await?;
+            alert_low(conn, tenant, &updated).await?;
         }
-        let details = serde_json::json!({ "variant": variant, "location": location, "threshold": threshold });
-        cityos_db::audit::record(conn, &ctx, "stock.threshold.set", "ProductVariant", Some(variant), details).await?;
-        Ok(levels_in(conn, &[variant]).await?.remove(&variant).unwrap_or_default().into_iter().find(|l| l.level.location_id == location).ok_or(StockError::NotFound("stock level"))?)
+        let details =
+            serde_json::json!({ "variant": variant, "location": location, "threshold": threshold });
+        cityos_db::audit::record(
+            conn,
+            &ctx,
+            "stock.threshold.set",
+            "ProductVariant",
+            Some(variant),
+            details,
+        )
+        .await?;
+        Ok(level_view(conn, variant, location).await?)
     })
     .await
 }

@@ -105,7 +105,8 @@ pub struct NewTier {
     pub percent_off: Option<f64>,
 }
 
-fn check_name(name: &str) -> Result<String, UserError> {
+/// A trimmed name of 1 to 100 characters (groups, price lists, stock locations).
+pub(crate) fn check_name(name: &str) -> Result<String, UserError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(UserError::new(
