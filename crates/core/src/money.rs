@@ -89,6 +89,12 @@ pub struct Money {
 }
 
 impl Money {
+    /// An amount read back from storage with its currency code; `None` if the code is not a
+    /// supported currency (the database checks only its shape).
+    pub fn from_stored(amount: i64, code: &str) -> Option<Self> {
+        Currency::parse(code).ok().map(|c| Self::new(amount, c))
+    }
+
     /// `amount` minor units of `currency`.
     pub fn new(amount: i64, currency: Currency) -> Self {
         Self { amount, currency }

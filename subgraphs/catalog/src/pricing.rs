@@ -76,10 +76,14 @@ pub struct ListPrice {
     pub amount: i64,
 }
 
-impl ListPrice {
-    fn active_at(&self, at: DateTime<Utc>) -> bool {
-        self.starts_at.is_none_or(|s| s <= at) && self.ends_at.is_none_or(|e| at < e)
-    }
+/// Whether `at` falls in a price list's window: from `starts` (inclusive) to `ends` (exclusive),
+/// an open end reaching forever.
+pub fn in_window(
+    starts: Option<DateTime<Utc>>,
+    ends: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+) -> bool {
+    starts.is_none_or(|s| s <= at) && ends.is_none_or(|e| at < e)
 }
 
 /// A quantity break of a product or one of its variants.
@@ -176,7 +180,9 @@ pub fn resolve(request: &PriceRequest, facts: PricingFacts<'_>) -> Option<Quote>
         .find(|p| p.currency == code)
         .map(|p| p.amount);
     let lists = facts.lists.iter().filter(|l| {
-        l.currency == code && l.active_at(request.at) && open_to(l.customer_group_id, facts.groups)
+        l.currency == code
+            && in_window(l.starts_at, l.ends_at, request.at)
+            && open_to(l.customer_group_id, facts.groups)
     });
     let overriding = lists
         .clone()

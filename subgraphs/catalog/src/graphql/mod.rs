@@ -125,11 +125,6 @@ fn currency(code: &str) -> Result<Currency> {
     Currency::parse(code).map_err(|e| ApiError::bad_input(e.to_string()).into())
 }
 
-fn product_loader<'a>(ctx: &Context<'a>) -> Result<&'a RequestLoader<ProductLoader>> {
-    ctx.data::<RequestLoader<ProductLoader>>()
-        .map_err(|_| ApiError::tenant_required().into())
-}
-
 async fn page_of_products(
     ctx: &Context<'_>,
     first: Option<i32>,
@@ -337,7 +332,7 @@ impl PricedVariant {
     }
     /// The product it belongs to.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
-        Ok(product_loader(ctx)?
+        Ok(loader::<ProductLoader>(ctx)?
             .load_one(self.variant.product_id)
             .await?)
     }
@@ -345,11 +340,7 @@ impl PricedVariant {
     async fn base_prices(&self) -> Vec<Money> {
         self.prices
             .iter()
-            .filter_map(|p| {
-                Currency::parse(&p.currency)
-                    .ok()
-                    .map(|c| Money::new(p.amount, c))
-            })
+            .filter_map(|p| Money::from_stored(p.amount, &p.currency))
             .collect()
     }
     /// What the caller pays for `quantity` units on one line in `currency` now, and which rule
@@ -525,7 +516,9 @@ impl CatalogQuery {
         let rc = request(ctx)?;
         let tenant = rc.tenant()?.id;
         match (id, handle) {
-            (Some(id), None) => Ok(product_loader(ctx)?.load_one(parse_id(&id)?).await?),
+            (Some(id), None) => Ok(loader::<ProductLoader>(ctx)?
+                .load_one(parse_id(&id)?)
+                .await?),
             (None, Some(handle)) => {
                 Ok(products::by_handle(db(ctx), tenant, Visibility::of(rc), handle).await?)
             }
@@ -550,7 +543,9 @@ impl CatalogQuery {
     /// visibility).
     #[graphql(entity)]
     async fn find_product_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
-        Ok(product_loader(ctx)?.load_one(parse_id(&id)?).await?)
+        Ok(loader::<ProductLoader>(ctx)?
+            .load_one(parse_id(&id)?)
+            .await?)
     }
 
     /// Resolves `ProductVariant` references from other subgraphs (within the request's tenant and

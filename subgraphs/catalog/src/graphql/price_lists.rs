@@ -12,7 +12,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::money::{Currency, Money};
+use cityos_core::money::Money;
 use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
 use uuid::Uuid;
@@ -111,8 +111,7 @@ impl PriceList {
     }
     /// Whether it applies now.
     async fn active(&self) -> bool {
-        let now = Utc::now();
-        self.starts_at.is_none_or(|s| s <= now) && self.ends_at.is_none_or(|e| now < e)
+        crate::pricing::in_window(self.starts_at, self.ends_at, Utc::now())
     }
     /// The variants on the list with their prices, in variant id order.
     async fn prices(
@@ -143,11 +142,7 @@ impl ListedVariant {
     async fn prices(&self) -> Vec<Money> {
         self.prices
             .iter()
-            .filter_map(|p| {
-                Currency::parse(&p.currency)
-                    .ok()
-                    .map(|c| Money::new(p.amount, c))
-            })
+            .filter_map(|p| Money::from_stored(p.amount, &p.currency))
             .collect()
     }
 }
@@ -321,11 +316,9 @@ impl VolumeTierPayload {
     /// The new tier (its unit price shown for fixed-price tiers); null when refused.
     async fn volume_tier(&self) -> Option<super::TierView> {
         self.tier.clone().map(|tier| {
-            let unit_price = tier.unit_amount.and_then(|a| {
-                Currency::parse(&tier.currency)
-                    .ok()
-                    .map(|c| Money::new(a, c))
-            });
+            let unit_price = tier
+                .unit_amount
+                .and_then(|a| Money::from_stored(a, &tier.currency));
             super::TierView { tier, unit_price }
         })
     }
