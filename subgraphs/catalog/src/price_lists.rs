@@ -73,15 +73,12 @@ pub struct NewPriceList {
     pub ends_at: Option<DateTime<Utc>>,
 }
 
-/// When a price list applies: from `starts_at` (inclusive) to `ends_at` (exclusive); an open end
-/// is `None`.
-pub type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-
-/// Changes to a price list; `None` keeps a field. The window's ends are replaced together.
+/// Changes to a price list; `None` keeps a field, `Some(None)` opens that end of the window.
 #[derive(Debug, Clone, Default)]
 pub struct PriceListChanges {
     pub name: Option<String>,
-    pub window: Option<Window>,
+    pub starts_at: Option<Option<DateTime<Utc>>>,
+    pub ends_at: Option<Option<DateTime<Utc>>>,
 }
 
 /// A variant's prices to put on a price list.
@@ -376,13 +373,13 @@ pub async fn update_list(
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let name = changes.name.as_deref().map(check_name).transpose()?;
-    if let Some((starts, ends)) = changes.window {
-        check_window(starts, ends)?;
-    }
     let ctx = ctx.clone();
     db.tenant_tx(tenant, async move |conn| {
         let list = locked_list(conn, id).await?;
-        let (starts_at, ends_at) = changes.window.unwrap_or((list.starts_at, list.ends_at));
+        // The window is merged with the stored one under the row lock, then checked whole.
+        let starts_at = changes.starts_at.unwrap_or(list.starts_at);
+        let ends_at = changes.ends_at.unwrap_or(list.ends_at);
+        check_window(starts_at, ends_at)?;
         let name = name.unwrap_or(list.name);
         let list: PriceList = diesel::update(price_lists::table.filter(price_lists::id.eq(id)))
             .set((

@@ -348,14 +348,6 @@ fn optional_id(id: Option<&ID>) -> Result<Option<Uuid>> {
     Ok(id.map(parse_id).transpose()?)
 }
 
-fn maybe<T>(value: MaybeUndefined<T>, current: Option<T>) -> Option<T> {
-    match value {
-        MaybeUndefined::Undefined => current,
-        MaybeUndefined::Null => None,
-        MaybeUndefined::Value(v) => Some(v),
-    }
-}
-
 /// Staff mutations of customer groups, price lists and volume tiers.
 #[derive(Default)]
 pub struct PricingMutation;
@@ -423,16 +415,10 @@ impl PricingMutation {
         input: PriceListUpdateInput,
     ) -> Result<PriceListPayload> {
         let id = parse_id(&input.id)?;
-        let window = if input.starts_at.is_undefined() && input.ends_at.is_undefined() {
-            None
-        } else {
-            let current = price_lists::list_by_id(db(ctx), request(ctx)?, id).await?;
-            let (starts, ends) = current.map_or((None, None), |l| (l.starts_at, l.ends_at));
-            Some((maybe(input.starts_at, starts), maybe(input.ends_at, ends)))
-        };
         let changes = PriceListChanges {
             name: input.name,
-            window,
+            starts_at: input.starts_at.into(),
+            ends_at: input.ends_at.into(),
         };
         let (price_list, user_errors) =
             into_payload(price_lists::update_list(db(ctx), request(ctx)?, id, changes).await)?;
