@@ -108,11 +108,27 @@ async fn reset_statements(conn: &mut AsyncPgConnection) {
         .await;
 }
 
+/// What a run measured: the latency of each successful request, sorted, and the failures.
 struct Outcome {
-    requests: usize,
     errors: usize,
     elapsed: Duration,
     latencies_us: Vec<u64>,
+}
+
+impl Outcome {
+    fn new(mut latencies_us: Vec<u64>, errors: usize, elapsed: Duration) -> Self {
+        latencies_us.sort_unstable();
+        Self {
+            errors,
+            elapsed,
+            latencies_us,
+        }
+    }
+
+    /// Successful requests.
+    fn requests(&self) -> usize {
+        self.latencies_us.len()
+    }
 }
 
 /// Runs `concurrency` clients against `url` for `duration`. Each client cycles through `bodies`,
@@ -154,21 +170,13 @@ async fn load(
             })
         })
         .collect();
-    let mut outcome = Outcome {
-        requests: 0,
-        errors: 0,
-        elapsed: Duration::ZERO,
-        latencies_us: Vec::new(),
-    };
+    let (mut all, mut failed) = (Vec::new(), 0);
     for worker in workers {
         let (latencies, errors) = worker.await.expect("worker");
-        outcome.latencies_us.extend(latencies);
-        outcome.errors += errors;
+        all.extend(latencies);
+        failed += errors;
     }
-    outcome.elapsed = started.elapsed();
-    outcome.requests = outcome.latencies_us.len();
-    outcome.latencies_us.sort_unstable();
-    outcome
+    Outcome::new(all, failed, started.elapsed())
 }
 
 /// Sends one request; true when it succeeded with no GraphQL error.
@@ -226,22 +234,14 @@ async fn load_at_rate(
             )
         }));
     }
-    let mut outcome = Outcome {
-        requests: 0,
-        errors: 0,
-        elapsed: Duration::ZERO,
-        latencies_us: Vec::new(),
-    };
+    let (mut all, mut failed) = (Vec::new(), 0);
     for task in tasks {
         match task.await.expect("request task") {
-            (true, us) => outcome.latencies_us.push(us),
-            (false, _) => outcome.errors += 1,
+            (true, us) => all.push(us),
+            (false, _) => failed += 1,
         }
     }
-    outcome.elapsed = started.elapsed();
-    outcome.requests = outcome.latencies_us.len();
-    outcome.latencies_us.sort_unstable();
-    outcome
+    Outcome::new(all, failed, started.elapsed())
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -414,9 +414,9 @@ async fn main() {
         } else {
             Vec::new()
         };
-        let per_request = statements.filter(|_| outcome.requests > 0).map_or_else(
+        let per_request = statements.filter(|_| outcome.requests() > 0).map_or_else(
             || "n/a".to_owned(),
-            |s| format!("{:.2}", s as f64 / outcome.requests as f64),
+            |s| format!("{:.2}", s as f64 / outcome.requests() as f64),
         );
         let load = rate.map_or_else(
             || format!("{} clients", args.concurrency),
@@ -424,7 +424,7 @@ async fn main() {
         );
         println!(
             "| {name} | {load} | {:.0} | {:.2} | {:.2} | {} | {per_request} |",
-            outcome.requests as f64 / outcome.elapsed.as_secs_f64(),
+            outcome.requests() as f64 / outcome.elapsed.as_secs_f64(),
             percentile(&outcome.latencies_us, 50.0),
             percentile(&outcome.latencies_us, 99.0),
             outcome.errors,
