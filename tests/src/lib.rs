@@ -56,6 +56,17 @@ pub struct Stack {
     children: Vec<(&'static str, Child)>,
 }
 
+/// The processor time (user and system) process `pid` has used so far, from /proc; `None` when it
+/// is gone. /proc counts in clock ticks, 100 per second on Linux.
+pub fn process_cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name: state is field 3, utime 14 and stime 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// A GraphQL response.
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -223,6 +234,14 @@ impl Stack {
                     .ok()?;
                 Some((*name, kib))
             })
+            .collect()
+    }
+
+    /// The processor time each process has used so far (user and system, from /proc).
+    pub fn cpu_time(&self) -> Vec<(&'static str, Duration)> {
+        self.children
+            .iter()
+            .filter_map(|(name, child)| Some((*name, process_cpu_time(child.id()?)?)))
             .collect()
     }
 

@@ -11,9 +11,11 @@
 
 pub mod audit;
 mod migrate;
+mod prepared;
 mod url;
 
 pub use migrate::{bootstrap, migrate};
+pub use prepared::Prepared;
 pub use url::{app_url, with_database};
 
 pub use cityos_core::outcome::is_unique_violation;

@@ -1,5 +1,6 @@
 //! The catalog subgraph (first slice): products, and `Tenant.products` across the supergraph.
 
+pub mod cards;
 pub mod errors;
 pub mod graphql;
 pub mod inventory;

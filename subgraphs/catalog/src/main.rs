@@ -1,5 +1,8 @@
 //! `catalog [serve|migrate]`
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     cityos_server::run::<catalog::Catalog>().await

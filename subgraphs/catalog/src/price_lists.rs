@@ -13,6 +13,7 @@ use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use diesel::prelude::*;
+use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -458,26 +459,31 @@ pub async fn set_list_prices(
         if usize::try_from(known).ok() != Some(variants.len()) {
             return Err(UserError::new("prices", Code::NotFound, "no such variant").into());
         }
-        for (variant, currency, amount) in &rows {
-            diesel::insert_into(price_list_prices::table)
-                .values((
+        // One statement: the cards of all the entries' products are rebuilt once, in product order.
+        let values: Vec<_> = rows
+            .iter()
+            .map(|(variant, currency, amount)| {
+                (
                     price_list_prices::tenant_id.eq(tenant),
                     price_list_prices::price_list_id.eq(list_id),
-                    price_list_prices::variant_id.eq(variant),
+                    price_list_prices::variant_id.eq(*variant),
                     price_list_prices::currency.eq(currency.code()),
-                    price_list_prices::amount.eq(amount),
-                ))
-                .on_conflict((
-                    price_list_prices::tenant_id,
-                    price_list_prices::price_list_id,
-                    price_list_prices::variant_id,
-                    price_list_prices::currency,
-                ))
-                .do_update()
-                .set(price_list_prices::amount.eq(amount))
-                .execute(conn)
-                .await?;
-        }
+                    price_list_prices::amount.eq(*amount),
+                )
+            })
+            .collect();
+        diesel::insert_into(price_list_prices::table)
+            .values(values)
+            .on_conflict((
+                price_list_prices::tenant_id,
+                price_list_prices::price_list_id,
+                price_list_prices::variant_id,
+                price_list_prices::currency,
+            ))
+            .do_update()
+            .set(price_list_prices::amount.eq(excluded(price_list_prices::amount)))
+            .execute(conn)
+            .await?;
         let details = serde_json::json!({ "variants": variants, "prices": rows.len() });
         audit(
             conn,

@@ -251,7 +251,7 @@ pub async fn quote(
     request: &PriceRequest,
     customer: Option<Uuid>,
 ) -> QueryResult<Option<Quote>> {
-    let facts = variants::facts_of(conn, &[request.variant_id], customer, false).await?;
+    let facts = crate::cards::facts_of(conn, &[request.variant_id], customer, false).await?;
     Ok(facts.variants.first().and_then(|v| v.quote(request)))
 }
 

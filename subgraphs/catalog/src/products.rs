@@ -33,7 +33,7 @@ impl ProductStatus {
 }
 
 /// A product as stored.
-#[derive(Queryable, Selectable, Debug, Clone)]
+#[derive(Queryable, QueryableByName, Selectable, Debug, Clone)]
 #[diesel(table_name = products, check_for_backend(diesel::pg::Pg))]
 pub struct Product {
     pub tenant_id: Uuid,
@@ -289,6 +289,15 @@ pub async fn list(
     .await
 }
 
+/// How many products `visibility` allows.
+pub async fn count_in(conn: &mut AsyncPgConnection, visibility: Visibility) -> QueryResult<i64> {
+    let mut query = products::table.count().into_boxed();
+    if visibility == Visibility::PublishedOnly {
+        query = query.filter(products::status.eq("PUBLISHED"));
+    }
+    query.get_result(conn).await
+}
+
 /// A page of the products `visibility` allows, oldest first, with their total count: one
 /// statement on the caller's tenant-scoped connection.
 pub async fn list_in(
@@ -314,11 +323,7 @@ pub async fn list_in(
     let total = match <[_]>::first(&rows) {
         Some((_, total)) => *total,
         // An empty page past a cursor has no row to carry the count.
-        None if page.after.is_some() || page.before.is_some() => {
-            diesel::select(sql::<BigInt>(count))
-                .get_result(conn)
-                .await?
-        }
+        None if page.after.is_some() || page.before.is_some() => count_in(conn, visibility).await?,
         None => 0,
     };
     let products = rows.into_iter().map(|(product, _)| product).collect();

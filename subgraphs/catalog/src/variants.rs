@@ -3,6 +3,7 @@
 //! A product has options (Size: 50ml, 100ml) and variants, each one combination of option values
 //! with its own SKU (unique per tenant), physical attributes and a base price per currency.
 
+use crate::cards;
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::pricing::{ListPrice, VolumeTier};
 use crate::products::Product;
@@ -13,10 +14,11 @@ use cityos_core::outcome::is_unique_violation;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Jsonb, Nullable, Uuid as SqlUuid};
+use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// The most variants one product may have.
@@ -296,33 +298,41 @@ pub async fn create_option(
     .await
 }
 
+/// Writes base prices of one variant in one statement (one card rebuild).
 async fn upsert_prices(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     variant: Uuid,
     prices: &[(Currency, i64)],
 ) -> QueryResult<()> {
-    for (currency, amount) in prices {
-        diesel::insert_into(variant_prices::table)
-            .values((
+    if prices.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = prices
+        .iter()
+        .map(|(currency, amount)| {
+            (
                 variant_prices::tenant_id.eq(tenant),
                 variant_prices::variant_id.eq(variant),
                 variant_prices::currency.eq(currency.code()),
-                variant_prices::amount.eq(amount),
-            ))
-            .on_conflict((
-                variant_prices::tenant_id,
-                variant_prices::variant_id,
-                variant_prices::currency,
-            ))
-            .do_update()
-            .set((
-                variant_prices::amount.eq(amount),
-                variant_prices::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)
-            .await?;
-    }
+                variant_prices::amount.eq(*amount),
+            )
+        })
+        .collect();
+    diesel::insert_into(variant_prices::table)
+        .values(rows)
+        .on_conflict((
+            variant_prices::tenant_id,
+            variant_prices::variant_id,
+            variant_prices::currency,
+        ))
+        .do_update()
+        .set((
+            variant_prices::amount.eq(excluded(variant_prices::amount)),
+            variant_prices::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -494,187 +504,24 @@ impl PricedVariant {
     }
 }
 
-/// What a product page shows besides the product itself.
+/// What a product page shows besides the product itself. Variants are shared, so the several
+/// fields of a page that read them (variants, price range) do not copy them.
 #[derive(Debug, Clone, Default)]
 pub struct ProductDetails {
     pub options: Vec<ProductOption>,
-    pub variants: Vec<PricedVariant>,
-}
-
-/// Builds one variant's JSON document (`v` is the variant row, `g.ids` the caller's groups, `$3`
-/// whether the caller is staff): base prices, the price-list entries and tiers open to the caller,
-/// and stock summed over locations (reservations count while ACTIVE and unexpired).
-macro_rules! variant_json {
-    () => {
-        "jsonb_build_object(
-            'variant', to_jsonb(v),
-            'prices', coalesce((
-                SELECT jsonb_agg(jsonb_build_object(
-                    'variant_id', x.variant_id, 'currency', x.currency, 'amount', x.amount
-                ) ORDER BY x.currency)
-                FROM catalog.variant_prices x WHERE x.variant_id = v.id), '[]'),
-            'list_prices', coalesce((
-                SELECT jsonb_agg(jsonb_build_object(
-                    'list_id', l.id, 'kind', l.kind, 'customer_group_id', l.customer_group_id,
-                    'starts_at', l.starts_at, 'ends_at', l.ends_at,
-                    'currency', x.currency, 'amount', x.amount))
-                FROM catalog.price_list_prices x
-                JOIN catalog.price_lists l ON l.tenant_id = x.tenant_id AND l.id = x.price_list_id
-                WHERE x.variant_id = v.id
-                  AND ($3 OR l.customer_group_id IS NULL OR l.customer_group_id = ANY (g.ids))), '[]'),
-            'tiers', coalesce((
-                SELECT jsonb_agg(to_jsonb(t) ORDER BY t.currency, t.min_quantity)
-                FROM catalog.volume_tiers t
-                WHERE t.product_id = v.product_id AND (t.variant_id IS NULL OR t.variant_id = v.id)
-                  AND ($3 OR t.customer_group_id IS NULL OR t.customer_group_id = ANY (g.ids))), '[]'),
-            'stock', (
-                SELECT jsonb_build_object(
-                    'on_hand', coalesce(sum(s.on_hand), 0),
-                    'available', coalesce(sum(greatest(s.on_hand - coalesce((
-                        SELECT sum(r.quantity) FROM catalog.stock_reservations r
-                        WHERE r.variant_id = s.variant_id AND r.location_id = s.location_id
-                          AND r.status = 'ACTIVE' AND r.expires_at > now()), 0), 0)), 0))
-                FROM catalog.stock_levels s WHERE s.variant_id = v.id)
-        )"
-    };
-}
-
-/// The caller's customer groups (`$2`, null for guests) as `g.ids`.
-macro_rules! caller_groups {
-    () => {
-        "WITH g AS (
-            SELECT coalesce(array_agg(m.group_id), '{}') AS ids
-            FROM catalog.customer_group_members m WHERE m.user_id = $2)"
-    };
-}
-
-#[derive(QueryableByName)]
-struct DetailsRow {
-    #[diesel(sql_type = SqlUuid)]
-    product_id: Uuid,
-    #[diesel(sql_type = Array<SqlUuid>)]
-    groups: Vec<Uuid>,
-    #[diesel(sql_type = Jsonb)]
-    options: serde_json::Value,
-    #[diesel(sql_type = Jsonb)]
-    variants: serde_json::Value,
-}
-
-#[derive(QueryableByName)]
-struct VariantRow {
-    #[diesel(sql_type = Array<SqlUuid>)]
-    groups: Vec<Uuid>,
-    #[diesel(sql_type = Jsonb)]
-    variant: serde_json::Value,
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> QueryResult<T> {
-    serde_json::from_value(value).map_err(|e| diesel::result::Error::DeserializationError(e.into()))
-}
-
-fn with_groups(variants: Vec<PricedVariant>, groups: &[Uuid]) -> Vec<PricedVariant> {
-    variants
-        .into_iter()
-        .map(|v| PricedVariant {
-            groups: groups.to_vec(),
-            ..v
-        })
-        .collect()
-}
-
-/// Options and variants (with prices, price lists, tiers and stock) of products, as `customer`
-/// sees them, in one statement whatever the number of products. The caller has already checked
-/// that the products are visible.
-pub async fn details_of(
-    conn: &mut AsyncPgConnection,
-    products: &[Uuid],
-    customer: Option<Uuid>,
-    staff: bool,
-) -> QueryResult<HashMap<Uuid, ProductDetails>> {
-    let rows: Vec<DetailsRow> = diesel::sql_query(concat!(
-        caller_groups!(),
-        "
-        SELECT p.id AS product_id, g.ids AS groups,
-            coalesce((SELECT jsonb_agg(to_jsonb(o) ORDER BY o.position)
-                      FROM catalog.product_options o WHERE o.product_id = p.id), '[]') AS options,
-            coalesce((SELECT jsonb_agg(",
-        variant_json!(),
-        " ORDER BY v.position)
-                      FROM catalog.product_variants v WHERE v.product_id = p.id), '[]') AS variants
-        FROM unnest($1::uuid[]) AS p(id) CROSS JOIN g"
-    ))
-    .bind::<Array<SqlUuid>, _>(products)
-    .bind::<Nullable<SqlUuid>, _>(customer)
-    .bind::<Bool, _>(staff)
-    .load(conn)
-    .await?;
-    rows.into_iter()
-        .map(|row| {
-            let variants = from_json(row.variants)?;
-            let details = ProductDetails {
-                options: from_json(row.options)?,
-                variants: with_groups(variants, &row.groups),
-            };
-            Ok((row.product_id, details))
-        })
-        .collect()
-}
-
-/// Variants by id with their facts, as `customer` sees them: all of them for staff, only those of
-/// published products otherwise. One statement.
-pub struct Facts {
-    /// The caller's customer groups.
-    pub groups: Vec<Uuid>,
-    /// The variants found, in no particular order.
-    pub variants: Vec<PricedVariant>,
-}
-
-/// Loads [`Facts`] for variant ids on the caller's connection.
-pub async fn facts_of(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-    customer: Option<Uuid>,
-    staff: bool,
-) -> QueryResult<Facts> {
-    let rows: Vec<VariantRow> = diesel::sql_query(concat!(
-        caller_groups!(),
-        "
-        SELECT g.ids AS groups, ",
-        variant_json!(),
-        " AS variant
-        FROM catalog.product_variants v CROSS JOIN g
-        WHERE v.id = ANY ($1)
-          AND ($3 OR EXISTS (SELECT 1 FROM catalog.products p
-                             WHERE p.id = v.product_id AND p.status = 'PUBLISHED'))"
-    ))
-    .bind::<Array<SqlUuid>, _>(ids)
-    .bind::<Nullable<SqlUuid>, _>(customer)
-    .bind::<Bool, _>(staff)
-    .load(conn)
-    .await?;
-    let groups = <[_]>::first(&rows)
-        .map(|r| r.groups.clone())
-        .unwrap_or_default();
-    let variants = rows
-        .into_iter()
-        .map(|r| from_json(r.variant))
-        .collect::<QueryResult<Vec<PricedVariant>>>()?;
-    Ok(Facts {
-        variants: with_groups(variants, &groups),
-        groups,
-    })
+    pub variants: Vec<Arc<PricedVariant>>,
 }
 
 /// A variant as staff see it, after a change in the same transaction.
 async fn staff_view(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<PricedVariant> {
-    facts_of(conn, &[id], None, true)
+    cards::facts_of(conn, &[id], None, true)
         .await?
         .variants
         .pop()
         .ok_or_else(|| ApiError::internal("a variant vanished inside its own transaction").into())
 }
 
-/// Loads the details of products in one transaction (see [`details_of`]).
+/// Loads the details of products in one transaction (see [`cards::details_of`]).
 pub async fn details_by_products(
     db: &Database,
     tenant: Uuid,
@@ -683,12 +530,12 @@ pub async fn details_by_products(
     staff: bool,
 ) -> Result<HashMap<Uuid, ProductDetails>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
-        Ok(details_of(conn, &products, customer, staff).await?)
+        Ok(cards::details_of(conn, &products, customer, staff).await?)
     })
     .await
 }
 
-/// Variants by id in one transaction (see [`facts_of`]).
+/// Variants by id in one transaction (see [`cards::facts_of`]).
 pub async fn by_ids(
     db: &Database,
     tenant: Uuid,
@@ -697,7 +544,7 @@ pub async fn by_ids(
     staff: bool,
 ) -> Result<Vec<PricedVariant>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
-        Ok(facts_of(conn, &ids, customer, staff).await?.variants)
+        Ok(cards::facts_of(conn, &ids, customer, staff).await?.variants)
     })
     .await
 }

@@ -7,18 +7,21 @@
 //! For each scenario: a closed-loop load of `--concurrency` clients, or an open-loop load of
 //! `--rate` requests per second, for `--seconds` after a warm-up, reporting requests per second, p50 and p99 latency, SQL statements per request (from
 //! `pg_stat_statements`, counting every statement the application role ran, BEGIN and COMMIT
-//! included) and the resident memory of each process afterwards. The load generator shares the
-//! machine's cores with the stack, as it would on a two-core box; read the figures as such.
+//! included), processor time per request of each process (router, subgraphs, the database's
+//! server processes, the load generator itself) and the resident memory of each process
+//! afterwards. The load generator shares the machine's cores with the stack, as it would on a
+//! two-core box; the processor times say where those cores went.
 
 #![expect(clippy::print_stdout, reason = "the report is this program's output")]
 
 use cityos_e2e::fixtures::{
     create_location, create_stocked_product, create_tenant, platform_token, staff_mutation,
 };
-use cityos_e2e::{Stack, StackOptions};
+use cityos_e2e::{Stack, StackOptions, process_cpu_time};
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 struct Args {
@@ -106,6 +109,72 @@ async fn reset_statements(conn: &mut AsyncPgConnection) {
     let _ = diesel::sql_query("SELECT pg_stat_statements_reset()")
         .execute(conn)
         .await;
+}
+
+#[derive(diesel::QueryableByName)]
+struct Backend {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+}
+
+/// Processor time used so far by each process of the stack, by each server process of the
+/// benchmark's database (keyed by pid: pooled connections come and go) and by this program.
+struct CpuSnapshot {
+    processes: Vec<(&'static str, Duration)>,
+    postgres: HashMap<i32, Duration>,
+    load_generator: Duration,
+}
+
+impl CpuSnapshot {
+    async fn take(stack: &Stack, db: &mut AsyncPgConnection) -> Self {
+        let backends: Vec<Backend> = diesel::sql_query(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()",
+        )
+        .load(db)
+        .await
+        .unwrap_or_default();
+        let postgres = backends
+            .into_iter()
+            .filter_map(|b| {
+                let time = process_cpu_time(u32::try_from(b.pid).ok()?)?;
+                Some((b.pid, time))
+            })
+            .collect();
+        Self {
+            processes: stack.cpu_time(),
+            postgres,
+            load_generator: process_cpu_time(std::process::id()).unwrap_or_default(),
+        }
+    }
+
+    /// Processor time used since `before`, per process name.
+    fn since(&self, before: &Self) -> Vec<(&'static str, Duration)> {
+        let mut used: Vec<(&'static str, Duration)> = self
+            .processes
+            .iter()
+            .map(|(name, now)| {
+                let then = before
+                    .processes
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or(Duration::ZERO, |(_, t)| *t);
+                (*name, now.saturating_sub(then))
+            })
+            .collect();
+        let postgres = self
+            .postgres
+            .iter()
+            .map(|(pid, now)| {
+                now.saturating_sub(before.postgres.get(pid).copied().unwrap_or_default())
+            })
+            .sum();
+        used.push(("postgres", postgres));
+        used.push((
+            "load generator",
+            self.load_generator.saturating_sub(before.load_generator),
+        ));
+        used
+    }
 }
 
 /// What a run measured: the latency of each successful request, sorted, and the failures.
@@ -376,6 +445,7 @@ async fn main() {
     println!("| scenario | load | req/s | p50 ms | p99 ms | errors | SQL statements/request |");
     println!("|---|---|---:|---:|---:|---:|---:|");
     let mut heaviest = Vec::new();
+    let mut cpu_rows = Vec::new();
     for (name, url, headers, rate) in scenarios {
         let run = async |seconds| match rate {
             None => {
@@ -403,7 +473,9 @@ async fn main() {
         if stats {
             reset_statements(&mut db).await;
         }
+        let cpu_before = CpuSnapshot::take(&stack, &mut db).await;
         let outcome = run(args.seconds).await;
+        let cpu = CpuSnapshot::take(&stack, &mut db).await.since(&cpu_before);
         let statements = if stats {
             app_statements(&mut db).await
         } else {
@@ -430,6 +502,20 @@ async fn main() {
             outcome.errors,
         );
         heaviest.push((name, heavy));
+        cpu_rows.push((name, outcome.requests(), cpu));
+    }
+    println!(
+        "\nprocessor time per request, ms (all processes together can use 2,000 ms per second):"
+    );
+    for (name, requests, cpu) in &cpu_rows {
+        let per_request: Vec<String> = cpu
+            .iter()
+            .map(|(process, used)| {
+                let ms = used.as_secs_f64() * 1000.0 / (*requests).max(1) as f64;
+                format!("{process} {ms:.2}")
+            })
+            .collect();
+        println!("- {name}: {}", per_request.join(", "));
     }
     println!("\nstatements with the most database time (mean ms, calls):");
     for (name, heavy) in heaviest {

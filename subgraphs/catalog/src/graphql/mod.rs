@@ -5,6 +5,7 @@ mod price_lists;
 
 pub use inventory::{LevelsLoader, LocationLoader};
 
+use crate::cards;
 use crate::errors::CatalogUserError;
 use crate::pricing::{self, PriceRequest, PriceRule, Quote, VolumeTier};
 use crate::products::{self, NewProduct, Product, ProductChanges, ProductStatus, Visibility};
@@ -22,6 +23,7 @@ use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
 use cityos_server::RequestLoader;
 use std::collections::HashMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 cityos_core::connection!(ProductConnection, ProductEdge, Product, "product");
@@ -89,12 +91,15 @@ pub struct DetailsLoader {
 }
 
 impl Loader<Uuid> for DetailsLoader {
-    type Value = ProductDetails;
+    type Value = Arc<ProductDetails>;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, ProductDetails>, ApiError> {
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<ProductDetails>>, ApiError> {
         let c = self.caller;
-        variants::details_by_products(&self.db, c.tenant, keys.to_vec(), c.customer, c.staff).await
+        let found =
+            variants::details_by_products(&self.db, c.tenant, keys.to_vec(), c.customer, c.staff)
+                .await?;
+        Ok(found.into_iter().map(|(id, d)| (id, Arc::new(d))).collect())
     }
 }
 
@@ -135,8 +140,8 @@ async fn page_of_products(
     let rc = request(ctx)?;
     let caller = Caller::of(rc, rc.tenant()?.id);
     let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-    // When the query asks for details, read them with the page, in its transaction (4 statements
-    // in all, whatever the page size), and hand them to the request's loader.
+    // When the query asks for details, read them with the page in one statement (BEGIN, the
+    // listing, COMMIT whatever the page size), and hand them to the request's loader.
     let node = ctx.look_ahead().field("edges").field("node");
     let with_details = ["options", "variants", "priceRange"]
         .iter()
@@ -144,18 +149,20 @@ async fn page_of_products(
     let visibility = Visibility::of(rc);
     let (page, details) = db(ctx)
         .tenant_tx(caller.tenant, async move |conn| {
-            let page = products::list_in(conn, visibility, &page).await?;
-            let details = if with_details {
-                let ids: Vec<Uuid> = page.items.iter().map(|(_, p)| p.id).collect();
-                variants::details_of(conn, &ids, caller.customer, caller.staff).await?
+            let found = if with_details {
+                cards::page_in(conn, visibility, &page, caller.customer, caller.staff).await?
             } else {
-                HashMap::new()
+                (
+                    products::list_in(conn, visibility, &page).await?,
+                    HashMap::new(),
+                )
             };
-            Ok::<_, ApiError>((page, details))
+            Ok::<_, ApiError>(found)
         })
         .await?;
     if with_details {
-        loader::<DetailsLoader>(ctx)?.feed_many(details).await;
+        let shared = details.into_iter().map(|(id, d)| (id, Arc::new(d)));
+        loader::<DetailsLoader>(ctx)?.feed_many(shared).await;
     }
     Ok(page.into())
 }
@@ -197,11 +204,11 @@ impl Product {
     }
     /// The product's options (Size, Colour) and their allowed values, in display order.
     async fn options(&self, ctx: &Context<'_>) -> Result<Vec<ProductOption>> {
-        Ok(details(ctx, self.id).await?.options)
+        Ok(details(ctx, self.id).await?.options.clone())
     }
     /// The product's variants (at most 100), in display order.
-    async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<PricedVariant>> {
-        Ok(details(ctx, self.id).await?.variants)
+    async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<Arc<PricedVariant>>> {
+        Ok(details(ctx, self.id).await?.variants.clone())
     }
     /// The lowest and highest unit price the caller pays for one unit of the product's variants
     /// in `currency` (sales and price lists applied); null when no variant has a price in it.
@@ -229,7 +236,7 @@ impl Product {
     }
 }
 
-async fn details(ctx: &Context<'_>, product: Uuid) -> Result<ProductDetails> {
+async fn details(ctx: &Context<'_>, product: Uuid) -> Result<Arc<ProductDetails>> {
     Ok(loader::<DetailsLoader>(ctx)?
         .load_one(product)
         .await?

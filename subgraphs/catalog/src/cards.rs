@@ -1,0 +1,306 @@
+//! Reading product cards (migration catalog 000005).
+//!
+//! A card holds what a product page shows of a product's options, variants, base prices,
+//! price-list entries and volume tiers, as one JSON document that triggers rebuild in the
+//! transaction of every change to those rows. Readers add two things per request: the caller's
+//! customer groups (which price lists and tiers they may get) and live stock, because stock changes
+//! with every sale and reservations expire with time.
+//!
+//! Every statement here is [`Prepared`]: its text is fixed (values are bind parameters), so each
+//! connection plans it once.
+
+use crate::pricing::{ListPrice, VolumeTier};
+use crate::products::{Product, Visibility};
+use crate::variants::{
+    PricedVariant, ProductDetails, ProductOption, StockSummary, Variant, VariantPrice,
+};
+use cityos_core::paging::{Page, PageRequest};
+use cityos_db::Prepared;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Record, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// A card as stored.
+#[derive(Deserialize)]
+struct Card {
+    options: Vec<ProductOption>,
+    variants: Vec<CardVariant>,
+    /// The product's tiers and its variants' tiers, for every customer group.
+    tiers: Vec<VolumeTier>,
+}
+
+#[derive(Deserialize)]
+struct CardVariant {
+    variant: Variant,
+    prices: Vec<VariantPrice>,
+    /// Entries on every price list, with the list's kind, group and window.
+    list_prices: Vec<ListPrice>,
+}
+
+/// Who reads a card: staff get every price list and tier; others those without a customer group
+/// and those of their own groups.
+struct Viewer {
+    groups: Vec<Uuid>,
+    staff: bool,
+}
+
+impl Viewer {
+    fn may_get(&self, group: Option<Uuid>) -> bool {
+        self.staff || group.is_none_or(|g| self.groups.contains(&g))
+    }
+}
+
+/// The columns every card read selects: `$2` is the caller's user id (null for guests), `p` the
+/// product and `c` its card. Groups are an uncorrelated subquery (evaluated once per statement);
+/// stock is one row per (variant, location) found by the product's index on stock levels: on hand,
+/// and on hand less ACTIVE unexpired holds.
+macro_rules! card_columns {
+    () => {
+        "p.id AS product_id,
+        (SELECT coalesce(array_agg(m.group_id), '{}') FROM catalog.customer_group_members m
+         WHERE m.user_id = $2) AS groups,
+        c.card::text AS card,
+        (SELECT array_agg((s.variant_id, s.on_hand, greatest(s.on_hand - coalesce((
+                SELECT sum(r.quantity) FROM catalog.stock_reservations r
+                WHERE r.variant_id = s.variant_id AND r.location_id = s.location_id
+                  AND r.status = 'ACTIVE' AND r.expires_at > now()), 0), 0)::int))
+         FROM catalog.stock_levels s WHERE s.product_id = p.id) AS stock"
+    };
+}
+
+/// Products joined to their cards.
+macro_rules! with_cards {
+    () => {
+        " FROM catalog.products p
+        JOIN catalog.product_cards c ON c.tenant_id = p.tenant_id AND c.product_id = p.id"
+    };
+}
+
+#[derive(QueryableByName)]
+struct CardRow {
+    #[diesel(sql_type = SqlUuid)]
+    product_id: Uuid,
+    #[diesel(sql_type = Array<SqlUuid>)]
+    groups: Vec<Uuid>,
+    #[diesel(sql_type = Text)]
+    card: String,
+    #[diesel(sql_type = Nullable<Array<Record<(SqlUuid, Integer, Integer)>>>)]
+    stock: Option<Vec<(Uuid, i32, i32)>>,
+}
+
+#[derive(QueryableByName)]
+struct ListingRow {
+    #[diesel(embed)]
+    product: Product,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+    #[diesel(embed)]
+    card: CardRow,
+}
+
+impl CardRow {
+    /// The product's options and variants as this row's caller sees them, and the caller's groups.
+    fn read(self, staff: bool) -> QueryResult<Read> {
+        let card: Card = serde_json::from_str(&self.card)
+            .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+        let viewer = Viewer {
+            groups: self.groups,
+            staff,
+        };
+        let levels = self.stock.unwrap_or_default();
+        let stock_of = |variant: Uuid| {
+            levels.iter().filter(|(v, _, _)| *v == variant).fold(
+                StockSummary::default(),
+                |sum, (_, on_hand, available)| StockSummary {
+                    on_hand: sum.on_hand + i64::from(*on_hand),
+                    available: sum.available + i64::from(*available),
+                },
+            )
+        };
+        let tiers = card.tiers;
+        let variants = card
+            .variants
+            .into_iter()
+            .map(|v| {
+                let id = v.variant.id;
+                PricedVariant {
+                    list_prices: v
+                        .list_prices
+                        .into_iter()
+                        .filter(|l| viewer.may_get(l.customer_group_id))
+                        .collect(),
+                    tiers: tiers
+                        .iter()
+                        .filter(|t| t.variant_id.is_none_or(|v| v == id))
+                        .filter(|t| viewer.may_get(t.customer_group_id))
+                        .cloned()
+                        .collect(),
+                    stock: stock_of(id),
+                    groups: viewer.groups.clone(),
+                    variant: v.variant,
+                    prices: v.prices,
+                }
+            })
+            .collect();
+        Ok(Read {
+            groups: viewer.groups,
+            options: card.options,
+            variants,
+        })
+    }
+}
+
+/// One card, read for one caller.
+struct Read {
+    groups: Vec<Uuid>,
+    options: Vec<ProductOption>,
+    variants: Vec<PricedVariant>,
+}
+
+impl Read {
+    fn details(self) -> ProductDetails {
+        ProductDetails {
+            options: self.options,
+            variants: self.variants.into_iter().map(Arc::new).collect(),
+        }
+    }
+}
+
+/// Options and variants (with prices, price lists, tiers and stock) of products, as `customer`
+/// sees them: one statement whatever the number of products. Products the caller may not see
+/// (drafts, for anyone but staff) are left out.
+pub async fn details_of(
+    conn: &mut AsyncPgConnection,
+    products: &[Uuid],
+    customer: Option<Uuid>,
+    staff: bool,
+) -> QueryResult<HashMap<Uuid, ProductDetails>> {
+    let rows: Vec<CardRow> = Prepared(
+        diesel::sql_query(concat!(
+            "SELECT ",
+            card_columns!(),
+            with_cards!(),
+            " WHERE p.id = ANY ($1) AND ($3 OR p.status = 'PUBLISHED')"
+        ))
+        .bind::<Array<SqlUuid>, _>(products)
+        .bind::<Nullable<SqlUuid>, _>(customer)
+        .bind::<Bool, _>(staff),
+    )
+    .load(conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let id = row.product_id;
+            Ok((id, row.read(staff)?.details()))
+        })
+        .collect()
+}
+
+/// Variants by id with their facts, as one caller sees them.
+pub struct Facts {
+    /// The caller's customer groups.
+    pub groups: Vec<Uuid>,
+    /// The variants found (those of products the caller may see), in no particular order.
+    pub variants: Vec<PricedVariant>,
+}
+
+/// Loads [`Facts`] for variant ids on the caller's connection: one statement.
+pub async fn facts_of(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+    customer: Option<Uuid>,
+    staff: bool,
+) -> QueryResult<Facts> {
+    let rows: Vec<CardRow> = Prepared(
+        diesel::sql_query(concat!(
+            "SELECT ",
+            card_columns!(),
+            with_cards!(),
+            " WHERE p.id IN (SELECT v.product_id FROM catalog.product_variants v WHERE v.id = ANY ($1))
+              AND ($3 OR p.status = 'PUBLISHED')"
+        ))
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Nullable<SqlUuid>, _>(customer)
+        .bind::<Bool, _>(staff),
+    )
+    .load(conn)
+    .await?;
+    let mut facts = Facts {
+        groups: Vec::new(),
+        variants: Vec::new(),
+    };
+    for row in rows {
+        let read = row.read(staff)?;
+        facts.groups = read.groups;
+        facts.variants.extend(
+            read.variants
+                .into_iter()
+                .filter(|v| ids.contains(&v.variant.id)),
+        );
+    }
+    Ok(facts)
+}
+
+/// A page of the products `visibility` allows, oldest first, with their total count and their
+/// details as `customer` sees them: one statement whatever the page size.
+pub async fn page_in(
+    conn: &mut AsyncPgConnection,
+    visibility: Visibility,
+    page: &PageRequest,
+    customer: Option<Uuid>,
+    staff: bool,
+) -> QueryResult<(Page<Product>, HashMap<Uuid, ProductDetails>)> {
+    let (visible, count) = match visibility {
+        Visibility::All => ("true", "(SELECT count(*) FROM catalog.products)"),
+        Visibility::PublishedOnly => (
+            "p.status = 'PUBLISHED'",
+            "(SELECT count(*) FROM catalog.products WHERE status = 'PUBLISHED')",
+        ),
+    };
+    // One text per (visibility, cursor, direction): at most 16 statements per connection.
+    let after = if page.after.is_some() {
+        " AND p.id > $3"
+    } else {
+        ""
+    };
+    let before = if page.before.is_some() {
+        " AND p.id < $4"
+    } else {
+        ""
+    };
+    let order = if page.backward { "DESC" } else { "ASC" };
+    let sql = format!(
+        "SELECT p.*, {count} AS total, {columns}{from} WHERE {visible}{after}{before} \
+         ORDER BY p.id {order} LIMIT $1",
+        columns = card_columns!(),
+        from = with_cards!(),
+    );
+    let rows: Vec<ListingRow> = Prepared(
+        diesel::sql_query(sql)
+            .bind::<BigInt, _>(page.fetch_limit())
+            .bind::<Nullable<SqlUuid>, _>(customer)
+            .bind::<Nullable<SqlUuid>, _>(page.after)
+            .bind::<Nullable<SqlUuid>, _>(page.before),
+    )
+    .load(conn)
+    .await?;
+    let total = match <[_]>::first(&rows) {
+        Some(row) => row.total,
+        // An empty page past a cursor has no row to carry the count.
+        None if page.after.is_some() || page.before.is_some() => {
+            crate::products::count_in(conn, visibility).await?
+        }
+        None => 0,
+    };
+    let mut details = HashMap::with_capacity(rows.len());
+    let mut products = Vec::with_capacity(rows.len());
+    for row in rows {
+        details.insert(row.product.id, row.card.read(staff)?.details());
+        products.push(row.product);
+    }
+    Ok((page.finish(products, |p| p.id, total), details))
+}
