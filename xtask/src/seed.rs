@@ -116,6 +116,8 @@ fn sign_in(endpoint: &str, tenant: Option<&str>, account: &Account) -> Result<St
 /// as a percentage of the product's base price) and its products (title, handle, description, base
 /// price in halalas).
 struct Vertical {
+    /// The product type of its products, and their first tag.
+    kind: &'static str,
     option: (&'static str, &'static [(&'static str, i64)]),
     products: [(&'static str, &'static str, &'static str, i64); 5],
     /// Whether its products get volume tiers and the Wholesale contract price.
@@ -126,6 +128,7 @@ const SIZES: &[(&str, i64)] = &[("S", 100), ("M", 100), ("L", 100)];
 
 const CATALOG: &[Vertical] = &[
     Vertical {
+        kind: "Perfume",
         option: ("Size", &[("50ml", 100), ("100ml", 170)]),
         products: [
             (
@@ -162,6 +165,7 @@ const CATALOG: &[Vertical] = &[
         bulk: false,
     },
     Vertical {
+        kind: "Coffee",
         option: ("Weight", &[("250g", 100), ("1kg", 350)]),
         products: [
             (
@@ -198,6 +202,7 @@ const CATALOG: &[Vertical] = &[
         bulk: true,
     },
     Vertical {
+        kind: "Dates",
         option: ("Box", &[("500g", 100), ("1kg", 190)]),
         products: [
             (
@@ -234,6 +239,7 @@ const CATALOG: &[Vertical] = &[
         bulk: true,
     },
     Vertical {
+        kind: "Fashion",
         option: ("Size", SIZES),
         products: [
             (
@@ -270,6 +276,7 @@ const CATALOG: &[Vertical] = &[
         bulk: false,
     },
     Vertical {
+        kind: "Electronics",
         option: ("Colour", &[("Black", 100), ("Silver", 105)]),
         products: [
             (
@@ -306,6 +313,7 @@ const CATALOG: &[Vertical] = &[
         bulk: false,
     },
     Vertical {
+        kind: "Home",
         option: ("Colour", &[("Sand", 100), ("Charcoal", 100)]),
         products: [
             (
@@ -342,6 +350,7 @@ const CATALOG: &[Vertical] = &[
         bulk: false,
     },
     Vertical {
+        kind: "Beauty",
         option: ("Size", &[("30ml", 100), ("100ml", 250)]),
         products: [
             (
@@ -378,6 +387,7 @@ const CATALOG: &[Vertical] = &[
         bulk: false,
     },
     Vertical {
+        kind: "Grocery",
         option: ("Pack", &[("Single", 100), ("Pack of 6", 540)]),
         products: [
             (
@@ -414,6 +424,7 @@ const CATALOG: &[Vertical] = &[
         bulk: true,
     },
     Vertical {
+        kind: "Books",
         option: ("Format", &[("Paperback", 100), ("Hardcover", 160)]),
         products: [
             (
@@ -450,6 +461,7 @@ const CATALOG: &[Vertical] = &[
         bulk: false,
     },
     Vertical {
+        kind: "Sports",
         option: ("Size", SIZES),
         products: [
             (
@@ -486,6 +498,7 @@ const CATALOG: &[Vertical] = &[
         bulk: false,
     },
     Vertical {
+        kind: "Toys",
         option: ("Edition", &[("Standard", 100), ("Deluxe", 150)]),
         products: [
             (
@@ -522,6 +535,7 @@ const CATALOG: &[Vertical] = &[
         bulk: false,
     },
     Vertical {
+        kind: "Meal kits",
         option: ("Serves", &[("2", 100), ("4", 180)]),
         products: [
             (
@@ -672,9 +686,17 @@ fn seed_catalog(endpoint: &str, staff: &[(&str, &str)], customer: &Value) -> Res
             n += 1;
             let product = run(
                 "mutation($input: ProductCreateInput!) { productCreate(input: $input) { product { id } userErrors { code message } } }",
-                json!({ "input": { "title": title, "handle": handle, "description": description, "status": "PUBLISHED" } }),
+                json!({ "input": { "title": title, "handle": handle, "description": description, "status": "PUBLISHED",
+                    "productType": vertical.kind,
+                    "tags": [vertical.kind, if vertical.bulk { "bulk" } else { "gift" }],
+                    "metadata": { "demo": true } } }),
             )?["productCreate"]["product"]["id"]
                 .clone();
+            run(
+                "mutation($input: ProductMediaAddInput!) { productMediaAdd(input: $input) { userErrors { code message } } }",
+                json!({ "input": { "productId": product, "url": format!("https://cdn.cityos.example/demo/{handle}.jpg"),
+                    "altText": title } }),
+            )?;
             let (option, values) = vertical.option;
             run(
                 "mutation($input: ProductOptionCreateInput!) { productOptionCreate(input: $input) { userErrors { code message } } }",

@@ -9,8 +9,9 @@
 //! Every statement here is [`Prepared`]: its text is fixed (values are bind parameters), so each
 //! connection plans it once.
 
+use crate::media::Media;
 use crate::pricing::{ListPrice, VolumeTier};
-use crate::products::{Product, Visibility};
+use crate::products::{Product, Scope, Visibility};
 use crate::variants::{
     PricedVariant, ProductDetails, ProductOption, StockSummary, Variant, VariantPrice,
 };
@@ -31,6 +32,7 @@ struct Card {
     variants: Vec<CardVariant>,
     /// The product's tiers and its variants' tiers, for every customer group.
     tiers: Vec<VolumeTier>,
+    media: Vec<Media>,
 }
 
 #[derive(Deserialize)]
@@ -150,6 +152,7 @@ impl CardRow {
             groups: viewer.groups,
             options: card.options,
             variants,
+            media: card.media,
         })
     }
 }
@@ -159,6 +162,7 @@ struct Read {
     groups: Vec<Uuid>,
     options: Vec<ProductOption>,
     variants: Vec<PricedVariant>,
+    media: Vec<Media>,
 }
 
 impl Read {
@@ -166,6 +170,7 @@ impl Read {
         ProductDetails {
             options: self.options,
             variants: self.variants.into_iter().map(Arc::new).collect(),
+            media: self.media,
         }
     }
 }
@@ -245,37 +250,45 @@ pub async fn facts_of(
     Ok(facts)
 }
 
-/// A page of the products `visibility` allows, oldest first, with their total count and their
-/// details as `customer` sees them: one statement whatever the page size.
+/// A page of the products `scope` covers, oldest first, with their total count and their details
+/// as `customer` sees them: one statement whatever the page size.
 pub async fn page_in(
     conn: &mut AsyncPgConnection,
-    visibility: Visibility,
+    scope: Scope,
     page: &PageRequest,
     customer: Option<Uuid>,
     staff: bool,
 ) -> QueryResult<(Page<Product>, HashMap<Uuid, ProductDetails>)> {
-    let (visible, count) = match visibility {
-        Visibility::All => ("true", "(SELECT count(*) FROM catalog.products)"),
-        Visibility::PublishedOnly => (
-            "p.status = 'PUBLISHED'",
-            "(SELECT count(*) FROM catalog.products WHERE status = 'PUBLISHED')",
-        ),
-    };
-    // One text per (visibility, cursor, direction): at most 16 statements per connection.
-    let after = if page.after.is_some() {
-        " AND p.id > $3"
+    // The same conditions for the count (on the bare table) and for the page (on `p`).
+    let mut conditions = Vec::new();
+    if scope.visibility == Visibility::PublishedOnly {
+        conditions.push("status = 'PUBLISHED'");
+    }
+    if scope.vendor.is_some() {
+        conditions.push("vendor_id = $5");
+    }
+    let counted = if conditions.is_empty() {
+        "true".to_owned()
     } else {
-        ""
+        conditions.join(" AND ")
     };
-    let before = if page.before.is_some() {
-        " AND p.id < $4"
+    let mut listed: Vec<String> = conditions.iter().map(|c| format!("p.{c}")).collect();
+    if page.after.is_some() {
+        listed.push("p.id > $3".into());
+    }
+    if page.before.is_some() {
+        listed.push("p.id < $4".into());
+    }
+    let listed = if listed.is_empty() {
+        "true".to_owned()
     } else {
-        ""
+        listed.join(" AND ")
     };
     let order = if page.backward { "DESC" } else { "ASC" };
+    // One text per (visibility, vendor, cursors, direction): a few dozen per connection at most.
     let sql = format!(
-        "SELECT p.*, {count} AS total, {columns}{from} WHERE {visible}{after}{before} \
-         ORDER BY p.id {order} LIMIT $1",
+        "SELECT p.*, (SELECT count(*) FROM catalog.products WHERE {counted}) AS total, \
+         {columns}{from} WHERE {listed} ORDER BY p.id {order} LIMIT $1",
         columns = card_columns!(),
         from = with_cards!(),
     );
@@ -284,7 +297,8 @@ pub async fn page_in(
             .bind::<BigInt, _>(page.fetch_limit())
             .bind::<Nullable<SqlUuid>, _>(customer)
             .bind::<Nullable<SqlUuid>, _>(page.after)
-            .bind::<Nullable<SqlUuid>, _>(page.before),
+            .bind::<Nullable<SqlUuid>, _>(page.before)
+            .bind::<Nullable<SqlUuid>, _>(scope.vendor),
     )
     .load(conn)
     .await?;
@@ -292,7 +306,7 @@ pub async fn page_in(
         Some(row) => row.total,
         // An empty page past a cursor has no row to carry the count.
         None if page.after.is_some() || page.before.is_some() => {
-            crate::products::count_in(conn, visibility).await?
+            crate::products::count_in(conn, scope).await?
         }
         None => 0,
     };

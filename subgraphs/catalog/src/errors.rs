@@ -60,6 +60,15 @@ pub enum CatalogErrorCode {
     InvalidTransfer,
     /// The object's lifecycle does not allow this change from its current status.
     InvalidTransition,
+    /// The product type is longer than 100 characters.
+    InvalidProductType,
+    /// A tag is empty or longer than 50 characters, or there are more than 50.
+    InvalidTags,
+    /// Metadata is not a JSON object, or is larger than 16 KiB.
+    InvalidMetadata,
+    /// A media item's URL is not an http(s) URL of at most 2,048 characters, its alt text is longer
+    /// than 500 characters, or the product has the most media allowed (50).
+    InvalidMedia,
 }
 
 cityos_core::user_error_type!(CatalogUserError, CatalogErrorCode);

@@ -4,6 +4,7 @@ pub mod cards;
 pub mod errors;
 pub mod graphql;
 pub mod inventory;
+pub mod media;
 pub mod price_lists;
 pub mod pricing;
 pub mod products;

@@ -13,22 +13,48 @@ use diesel::sql_types::{BigInt, Bool};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-/// Whether a product is on sale.
+/// Where a product is in its lifecycle: DRAFT -> PUBLISHED -> ARCHIVED, with unpublishing and
+/// restoring from the archive to a draft.
 #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProductStatus {
     /// Being prepared; visible to staff only.
     Draft,
     /// On sale; visible to storefronts.
     Published,
+    /// Withdrawn from sale and kept for records (orders, reports); visible to staff only. It goes
+    /// back to DRAFT before it can be published again.
+    Archived,
 }
 
 impl ProductStatus {
+    /// The lifecycle: every allowed (from, to). Keeping a status is always allowed.
+    pub const TRANSITIONS: [(Self, Self); 5] = [
+        (Self::Draft, Self::Published),
+        (Self::Published, Self::Draft),
+        (Self::Draft, Self::Archived),
+        (Self::Published, Self::Archived),
+        (Self::Archived, Self::Draft),
+    ];
+
     /// The database form.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "DRAFT",
             Self::Published => "PUBLISHED",
+            Self::Archived => "ARCHIVED",
         }
+    }
+
+    /// Parses the database form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Draft, Self::Published, Self::Archived]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+
+    /// Whether the lifecycle allows going from `self` to `to`.
+    pub fn can_become(self, to: Self) -> bool {
+        self == to || Self::TRANSITIONS.contains(&(self, to))
     }
 }
 
@@ -45,35 +71,48 @@ pub struct Product {
     pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub product_type: Option<String>,
+    pub tags: Vec<String>,
+    pub metadata: serde_json::Value,
+    pub vendor_id: Option<Uuid>,
 }
 
 impl Product {
     /// The lifecycle status.
     pub fn parsed_status(&self) -> ProductStatus {
-        if self.status == "PUBLISHED" {
-            ProductStatus::Published
-        } else {
-            ProductStatus::Draft
-        }
+        ProductStatus::parse(&self.status).unwrap_or(ProductStatus::Draft)
     }
 }
 
 /// A product to create.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewProduct {
     pub title: String,
     pub handle: String,
     pub description: Option<String>,
+    /// DRAFT or PUBLISHED; DRAFT when not given.
     pub status: Option<ProductStatus>,
+    pub product_type: Option<String>,
+    pub tags: Vec<String>,
+    /// A JSON object; `{}` when not given.
+    pub metadata: Option<serde_json::Value>,
+    pub vendor_id: Option<Uuid>,
 }
 
-/// Changes to a product; `None` leaves a field as it is.
+/// Changes to a product; `None` leaves a field as it is, `Some(None)` clears a clearable one.
 #[derive(Debug, Clone, Default)]
 pub struct ProductChanges {
     pub title: Option<String>,
     pub handle: Option<String>,
     pub description: Option<String>,
     pub status: Option<ProductStatus>,
+    pub product_type: Option<Option<String>>,
+    /// The whole new tag list.
+    pub tags: Option<Vec<String>>,
+    /// The whole new metadata object.
+    pub metadata: Option<serde_json::Value>,
+    pub vendor_id: Option<Option<Uuid>>,
 }
 
 /// Which products a caller may see.
@@ -137,6 +176,78 @@ fn check_description(description: String) -> Result<String, UserError> {
     Ok(description)
 }
 
+fn check_product_type(product_type: &str) -> Result<Option<String>, UserError> {
+    let product_type = product_type.trim();
+    if product_type.chars().count() > 100 {
+        return Err(UserError::new(
+            "productType",
+            Code::InvalidProductType,
+            "a product type has at most 100 characters",
+        ));
+    }
+    Ok((!product_type.is_empty()).then(|| product_type.to_owned()))
+}
+
+/// The most tags one product may carry.
+pub const MAX_TAGS: usize = 50;
+
+/// Tags are case-insensitive: trimmed, lower-cased, each kept once in the order given.
+fn check_tags(tags: &[String]) -> Result<Vec<String>, UserError> {
+    let mut kept: Vec<String> = Vec::with_capacity(tags.len());
+    for tag in tags {
+        let tag = tag.trim().to_lowercase();
+        if tag.is_empty() || tag.chars().count() > 50 {
+            return Err(UserError::new(
+                "tags",
+                Code::InvalidTags,
+                "a tag has 1 to 50 characters",
+            ));
+        }
+        if !kept.contains(&tag) {
+            kept.push(tag);
+        }
+    }
+    if kept.len() > MAX_TAGS {
+        return Err(UserError::new(
+            "tags",
+            Code::InvalidTags,
+            format!("a product has at most {MAX_TAGS} tags"),
+        ));
+    }
+    Ok(kept)
+}
+
+/// The largest metadata object, serialised.
+pub const MAX_METADATA_BYTES: usize = 16 * 1024;
+
+fn check_metadata(metadata: serde_json::Value) -> Result<serde_json::Value, UserError> {
+    let bad = |message: &str| UserError::new("metadata", Code::InvalidMetadata, message);
+    if !metadata.is_object() {
+        return Err(bad("metadata must be a JSON object"));
+    }
+    if metadata.to_string().len() > MAX_METADATA_BYTES {
+        return Err(bad("metadata must be at most 16 KiB of JSON"));
+    }
+    Ok(metadata)
+}
+
+fn invalid_transition(from: ProductStatus, to: ProductStatus) -> UserError {
+    let hint = if from == ProductStatus::Archived {
+        "; restore it to DRAFT first"
+    } else {
+        ""
+    };
+    UserError::new(
+        "status",
+        Code::InvalidTransition,
+        format!(
+            "a {} product cannot become {}{hint}",
+            from.as_str(),
+            to.as_str()
+        ),
+    )
+}
+
 fn handle_taken(handle: &str) -> impl FnOnce() -> UserError + '_ {
     move || {
         UserError::new(
@@ -155,6 +266,22 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
     let handle = check_handle(&input.handle)?;
     let description = check_description(input.description.unwrap_or_default())?;
     let status = input.status.unwrap_or(ProductStatus::Draft);
+    if status == ProductStatus::Archived {
+        return Err(UserError::new(
+            "status",
+            Code::InvalidTransition,
+            "a new product is DRAFT or PUBLISHED",
+        )
+        .into());
+    }
+    let product_type = input
+        .product_type
+        .as_deref()
+        .map(check_product_type)
+        .transpose()?
+        .flatten();
+    let tags = check_tags(&input.tags)?;
+    let metadata = check_metadata(input.metadata.unwrap_or_else(|| serde_json::json!({})))?;
     let ctx = ctx.clone();
     db.tenant_tx(tenant, async move |conn| {
         let published_at = (status == ProductStatus::Published).then(Utc::now);
@@ -167,6 +294,10 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
                 products::description.eq(&description),
                 products::status.eq(status.as_str()),
                 products::published_at.eq(published_at),
+                products::product_type.eq(&product_type),
+                products::tags.eq(&tags),
+                products::metadata.eq(&metadata),
+                products::vendor_id.eq(input.vendor_id),
             ))
             .returning(Product::as_returning())
             .get_result(conn)
@@ -199,6 +330,13 @@ pub async fn update(
     let title = changes.title.as_deref().map(check_title).transpose()?;
     let handle = changes.handle.as_deref().map(check_handle).transpose()?;
     let description = changes.description.map(check_description).transpose()?;
+    let product_type = changes
+        .product_type
+        .map(|t| t.as_deref().map(check_product_type).transpose())
+        .transpose()?
+        .map(Option::flatten);
+    let tags = changes.tags.as_deref().map(check_tags).transpose()?;
+    let metadata = changes.metadata.map(check_metadata).transpose()?;
     let ctx = ctx.clone();
     db.tenant_tx(tenant, async move |conn| {
         let current: Product = products::table
@@ -209,10 +347,18 @@ pub async fn update(
             .await
             .optional()?
             .ok_or_else(|| UserError::new("id", Code::NotFound, "no such product"))?;
-        let status = changes.status.unwrap_or_else(|| current.parsed_status());
+        let from = current.parsed_status();
+        let status = changes.status.unwrap_or(from);
+        if !from.can_become(status) {
+            return Err(invalid_transition(from, status).into());
+        }
         let published_at = match status {
             ProductStatus::Published => current.published_at.or_else(|| Some(Utc::now())),
-            ProductStatus::Draft => None,
+            ProductStatus::Draft | ProductStatus::Archived => None,
+        };
+        let archived_at = match status {
+            ProductStatus::Archived => current.archived_at.or_else(|| Some(Utc::now())),
+            ProductStatus::Draft | ProductStatus::Published => None,
         };
         let handle = handle.unwrap_or(current.handle);
         let product: Product = diesel::update(products::table.filter(products::id.eq(id)))
@@ -222,13 +368,22 @@ pub async fn update(
                 products::description.eq(description.unwrap_or(current.description)),
                 products::status.eq(status.as_str()),
                 products::published_at.eq(published_at),
+                products::archived_at.eq(archived_at),
+                products::product_type.eq(product_type.unwrap_or(current.product_type)),
+                products::tags.eq(tags.unwrap_or(current.tags)),
+                products::metadata.eq(metadata.unwrap_or(current.metadata)),
+                products::vendor_id.eq(changes.vendor_id.unwrap_or(current.vendor_id)),
                 products::updated_at.eq(diesel::dsl::now),
             ))
             .returning(Product::as_returning())
             .get_result(conn)
             .await
             .map_err(|e| Failure::on_unique("products_handle_key", e, handle_taken(&handle)))?;
-        let details = serde_json::json!({ "handle": product.handle, "status": product.status });
+        let details = serde_json::json!({
+            "handle": product.handle,
+            "status": product.status,
+            "from": from.as_str(),
+        });
         cityos_db::audit::record(conn, &ctx, "product.update", "Product", Some(id), details)
             .await?;
         Ok(product)
@@ -289,11 +444,21 @@ pub async fn list(
     .await
 }
 
-/// How many products `visibility` allows.
-pub async fn count_in(conn: &mut AsyncPgConnection, visibility: Visibility) -> QueryResult<i64> {
+/// Which products a list covers: those the caller may see, optionally of one vendor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    pub visibility: Visibility,
+    pub vendor: Option<Uuid>,
+}
+
+/// How many products `scope` covers.
+pub async fn count_in(conn: &mut AsyncPgConnection, scope: Scope) -> QueryResult<i64> {
     let mut query = products::table.count().into_boxed();
-    if visibility == Visibility::PublishedOnly {
+    if scope.visibility == Visibility::PublishedOnly {
         query = query.filter(products::status.eq("PUBLISHED"));
+    }
+    if let Some(vendor) = scope.vendor {
+        query = query.filter(products::vendor_id.eq(vendor));
     }
     query.get_result(conn).await
 }
@@ -323,7 +488,13 @@ pub async fn list_in(
     let total = match <[_]>::first(&rows) {
         Some((_, total)) => *total,
         // An empty page past a cursor has no row to carry the count.
-        None if page.after.is_some() || page.before.is_some() => count_in(conn, visibility).await?,
+        None if page.after.is_some() || page.before.is_some() => {
+            let scope = Scope {
+                visibility,
+                vendor: None,
+            };
+            count_in(conn, scope).await?
+        }
         None => 0,
     };
     let products = rows.into_iter().map(|(product, _)| product).collect();

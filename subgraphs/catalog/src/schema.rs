@@ -11,6 +11,23 @@ diesel::table! {
         published_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        archived_at -> Nullable<Timestamptz>,
+        product_type -> Nullable<Text>,
+        tags -> Array<Text>,
+        metadata -> Jsonb,
+        vendor_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    catalog.product_media (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        product_id -> Uuid,
+        url -> Text,
+        alt_text -> Text,
+        position -> Integer,
+        created_at -> Timestamptz,
     }
 }
 
@@ -201,6 +218,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    product_media,
     products,
     product_options,
     product_variants,

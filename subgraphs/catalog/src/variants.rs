@@ -510,6 +510,8 @@ impl PricedVariant {
 pub struct ProductDetails {
     pub options: Vec<ProductOption>,
     pub variants: Vec<Arc<PricedVariant>>,
+    /// Images and videos, in display order.
+    pub media: Vec<crate::media::Media>,
 }
 
 /// A variant as staff see it, after a change in the same transaction.

@@ -18,6 +18,7 @@ fn product(handle: &str, status: ProductStatus) -> NewProduct {
         handle: handle.to_owned(),
         description: None,
         status: Some(status),
+        ..NewProduct::default()
     }
 }
 

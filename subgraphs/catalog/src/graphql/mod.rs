@@ -1,18 +1,22 @@
 //! The catalog's GraphQL API: products, the `Tenant.products` extension, loaders.
 
 mod inventory;
+mod media;
 mod price_lists;
 
 pub use inventory::{LevelsLoader, LocationLoader};
+pub use media::Vendor;
 
 use crate::cards;
 use crate::errors::CatalogUserError;
+use crate::media::Media;
 use crate::pricing::{self, PriceRequest, PriceRule, Quote, VolumeTier};
 use crate::products::{self, NewProduct, Product, ProductChanges, ProductStatus, Visibility};
 use crate::variants::{self, NewVariant, PricedVariant, ProductDetails, ProductOption};
 use async_graphql::dataloader::Loader;
 use async_graphql::{
-    ComplexObject, Context, ID, InputObject, MergedObject, Object, Result, SimpleObject,
+    ComplexObject, Context, ID, InputObject, Json, MaybeUndefined, MergedObject, Object, Result,
+    SimpleObject,
 };
 use chrono::{DateTime, Utc};
 use cityos_core::ids::{parse_id, to_id};
@@ -132,6 +136,7 @@ fn currency(code: &str) -> Result<Currency> {
 
 async fn page_of_products(
     ctx: &Context<'_>,
+    vendor: Option<Uuid>,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
@@ -143,14 +148,15 @@ async fn page_of_products(
     // When the query asks for details, read them with the page in one statement (BEGIN, the
     // listing, COMMIT whatever the page size), and hand them to the request's loader.
     let node = ctx.look_ahead().field("edges").field("node");
-    let with_details = ["options", "variants", "priceRange"]
+    let with_details = ["options", "variants", "priceRange", "media"]
         .iter()
         .any(|f| node.field(f).exists());
     let visibility = Visibility::of(rc);
+    let scope = products::Scope { visibility, vendor };
     let (page, details) = db(ctx)
         .tenant_tx(caller.tenant, async move |conn| {
-            let found = if with_details {
-                cards::page_in(conn, visibility, &page, caller.customer, caller.staff).await?
+            let found = if with_details || vendor.is_some() {
+                cards::page_in(conn, scope, &page, caller.customer, caller.staff).await?
             } else {
                 (
                     products::list_in(conn, visibility, &page).await?,
@@ -186,9 +192,33 @@ impl Product {
     async fn description(&self) -> &str {
         &self.description
     }
-    /// DRAFT (staff only) or PUBLISHED (on the storefront).
+    /// DRAFT and ARCHIVED (staff only), or PUBLISHED (on the storefront).
     async fn status(&self) -> ProductStatus {
         self.parsed_status()
+    }
+    /// When it was archived; null unless ARCHIVED.
+    async fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.archived_at
+    }
+    /// What kind of product it is (`Perfume`, `Gift card`), for filtering and reports.
+    async fn product_type(&self) -> Option<&str> {
+        self.product_type.as_deref()
+    }
+    /// Lower-case tags, in the order given.
+    async fn tags(&self) -> &[String] {
+        &self.tags
+    }
+    /// Free-form JSON object for integrations and storefront themes.
+    async fn metadata(&self) -> Json<&serde_json::Value> {
+        Json(&self.metadata)
+    }
+    /// The marketplace vendor selling it; null for the tenant's own products.
+    async fn vendor(&self) -> Option<Vendor> {
+        self.vendor_id.map(|id| Vendor { id: to_id(id) })
+    }
+    /// Images and videos, in display order.
+    async fn media(&self, ctx: &Context<'_>) -> Result<Vec<Media>> {
+        Ok(details(ctx, self.id).await?.media.clone())
     }
     /// When it was last published; null for drafts.
     async fn published_at(&self) -> Option<DateTime<Utc>> {
@@ -502,7 +532,7 @@ impl Tenant {
         if parse_id(&self.id)? != selected {
             return Err(ApiError::forbidden("products of another tenant are not visible").into());
         }
-        page_of_products(ctx, first, after, last, before).await
+        page_of_products(ctx, None, first, after, last, before).await
     }
 }
 
@@ -543,7 +573,7 @@ impl CatalogQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<ProductConnection> {
-        page_of_products(ctx, first, after, last, before).await
+        page_of_products(ctx, None, first, after, last, before).await
     }
 
     /// Resolves `Product` references from other subgraphs (within the request's tenant and
@@ -586,6 +616,14 @@ pub struct ProductCreateInput {
     pub description: Option<String>,
     /// DRAFT (the default) or PUBLISHED.
     pub status: Option<ProductStatus>,
+    /// Product type, at most 100 characters.
+    pub product_type: Option<String>,
+    /// Tags, each 1 to 50 characters, at most 50; stored lower-case, each once.
+    pub tags: Option<Vec<String>>,
+    /// A JSON object of at most 16 KiB.
+    pub metadata: Option<Json<serde_json::Value>>,
+    /// The marketplace vendor selling it.
+    pub vendor_id: Option<ID>,
 }
 
 /// Changes to a product; omitted fields stay as they are.
@@ -599,8 +637,16 @@ pub struct ProductUpdateInput {
     pub handle: Option<String>,
     /// New description.
     pub description: Option<String>,
-    /// New status.
+    /// New status: DRAFT <-> PUBLISHED, either -> ARCHIVED, ARCHIVED -> DRAFT.
     pub status: Option<ProductStatus>,
+    /// New product type; null clears it.
+    pub product_type: MaybeUndefined<String>,
+    /// The whole new tag list.
+    pub tags: Option<Vec<String>>,
+    /// The whole new metadata object.
+    pub metadata: Option<Json<serde_json::Value>>,
+    /// New vendor; null makes it the tenant's own product.
+    pub vendor_id: MaybeUndefined<ID>,
 }
 
 /// The result of `productCreate` and `productUpdate`.
@@ -718,6 +764,10 @@ impl CatalogMutation {
             handle: input.handle,
             description: input.description,
             status: input.status,
+            product_type: input.product_type,
+            tags: input.tags.unwrap_or_default(),
+            metadata: input.metadata.map(|m| m.0),
+            vendor_id: input.vendor_id.as_ref().map(parse_id).transpose()?,
         };
         let (product, user_errors) =
             into_payload(products::create(db(ctx), request(ctx)?, new).await)?;
@@ -734,11 +784,20 @@ impl CatalogMutation {
         input: ProductUpdateInput,
     ) -> Result<ProductPayload> {
         let id = parse_id(&input.id)?;
+        let vendor_id = match input.vendor_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(id) => Some(Some(parse_id(&id)?)),
+        };
         let changes = ProductChanges {
             title: input.title,
             handle: input.handle,
             description: input.description,
             status: input.status,
+            product_type: input.product_type.as_opt_ref().map(|t| t.cloned()),
+            tags: input.tags,
+            metadata: input.metadata.map(|m| m.0),
+            vendor_id,
         };
         let (product, user_errors) =
             into_payload(products::update(db(ctx), request(ctx)?, id, changes).await)?;
@@ -819,6 +878,7 @@ pub struct Query(
     CatalogQuery,
     price_lists::PricingQuery,
     inventory::InventoryQuery,
+    media::VendorQuery,
 );
 
 /// The root mutation type.
@@ -828,4 +888,5 @@ pub struct Mutation(
     CatalogMutation,
     price_lists::PricingMutation,
     inventory::InventoryMutation,
+    media::MediaMutation,
 );

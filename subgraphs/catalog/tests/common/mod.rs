@@ -50,6 +50,7 @@ pub async fn product(t: &TestDb, admin: &RequestContext, handle: &str) -> Uuid {
         handle: handle.into(),
         description: None,
         status: Some(ProductStatus::Published),
+        ..NewProduct::default()
     };
     products::create(t.db(), admin, new)
         .await

@@ -1,0 +1,147 @@
+//! Product media in GraphQL, and the `Vendor` entity the catalog extends with its products.
+
+use super::{ProductConnection, db, page_cost, page_of_products, request};
+use crate::errors::CatalogUserError;
+use crate::media::{self, Media, NewMedia};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
+use cityos_core::ids::{parse_id, to_id};
+use cityos_core::outcome::into_payload;
+
+/// An image or video of a product.
+#[Object(name = "ProductMedia")]
+impl Media {
+    /// The media item's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// Where the file is (http or https).
+    async fn url(&self) -> &str {
+        &self.url
+    }
+    /// Text for screen readers and when the file cannot be shown.
+    async fn alt_text(&self) -> &str {
+        &self.alt_text
+    }
+    /// Its place in the product's media, from 0.
+    async fn position(&self) -> i32 {
+        self.position
+    }
+}
+
+// Owned by the vendors subgraph once it exists; until then the catalog holds the reference and
+// adds `products`.
+/// A marketplace vendor: a seller on the tenant's marketplace.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Vendor {
+    /// The vendor's id.
+    pub id: ID,
+}
+
+#[ComplexObject]
+impl Vendor {
+    /// The vendor's products that the caller may see (published ones for storefronts), oldest
+    /// first.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ProductConnection> {
+        let vendor = parse_id(&self.id)?;
+        page_of_products(ctx, Some(vendor), first, after, last, before).await
+    }
+}
+
+/// Resolves `Vendor` references.
+#[derive(Default)]
+pub struct VendorQuery;
+
+#[Object]
+impl VendorQuery {
+    /// Resolves `Vendor` references from other subgraphs, to add their products.
+    #[graphql(entity)]
+    async fn find_vendor_by_id(&self, id: ID) -> Vendor {
+        Vendor { id }
+    }
+}
+
+/// A media item to add to a product.
+#[derive(InputObject)]
+pub struct ProductMediaAddInput {
+    /// The product.
+    pub product_id: ID,
+    /// Where the file is: an http(s) URL of at most 2,048 characters.
+    pub url: String,
+    /// Text for screen readers, at most 500 characters.
+    pub alt_text: Option<String>,
+    /// Where to insert it (0 is first); at the end when omitted.
+    pub position: Option<i32>,
+}
+
+/// Changes to a media item; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct ProductMediaUpdateInput {
+    /// The media item.
+    pub id: ID,
+    /// New alt text.
+    pub alt_text: Option<String>,
+    /// New place among the product's media (0 is first; past the end means last).
+    pub position: Option<i32>,
+}
+
+/// The result of a media mutation: the product's media after it, in order.
+#[derive(SimpleObject)]
+pub struct ProductMediaPayload {
+    /// The product's media in display order; null when refused.
+    pub media: Option<Vec<Media>>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+fn payload(outcome: crate::errors::Outcome<Vec<Media>>) -> Result<ProductMediaPayload> {
+    let (media, user_errors) = into_payload(outcome)?;
+    Ok(ProductMediaPayload { media, user_errors })
+}
+
+/// Media mutations (staff).
+#[derive(Default)]
+pub struct MediaMutation;
+
+#[Object]
+impl MediaMutation {
+    /// Adds an image or video to a product (staff; at most 50 per product).
+    async fn product_media_add(
+        &self,
+        ctx: &Context<'_>,
+        input: ProductMediaAddInput,
+    ) -> Result<ProductMediaPayload> {
+        let new = NewMedia {
+            product_id: parse_id(&input.product_id)?,
+            url: input.url,
+            alt_text: input.alt_text,
+            position: input.position,
+        };
+        payload(media::add(db(ctx), request(ctx)?, new).await)
+    }
+
+    /// Changes a media item's alt text or place (staff).
+    async fn product_media_update(
+        &self,
+        ctx: &Context<'_>,
+        input: ProductMediaUpdateInput,
+    ) -> Result<ProductMediaPayload> {
+        let id = parse_id(&input.id)?;
+        let outcome =
+            media::update(db(ctx), request(ctx)?, id, input.alt_text, input.position).await;
+        payload(outcome)
+    }
+
+    /// Removes a media item from its product (staff).
+    async fn product_media_remove(&self, ctx: &Context<'_>, id: ID) -> Result<ProductMediaPayload> {
+        payload(media::remove(db(ctx), request(ctx)?, parse_id(&id)?).await)
+    }
+}
