@@ -250,7 +250,99 @@ pub async fn facts_of(
     Ok(facts)
 }
 
-/// A page of the products `scope` covers, oldest first, with their total count and their details
+/// The products in `scope` as alias `a` (with the collection's rows as `{a}_cp`): the FROM list
+/// and the conditions, on the binds of [`listing_sql`].
+fn scope_sql(scope: Scope, a: &str) -> (String, Vec<String>) {
+    let mut from = format!("catalog.products {a}");
+    let mut conditions = vec!["true".to_owned()];
+    if scope.visibility == Visibility::PublishedOnly {
+        conditions.push(format!("{a}.status = 'PUBLISHED'"));
+    }
+    if scope.vendor.is_some() {
+        conditions.push(format!("{a}.vendor_id = $5"));
+    }
+    if scope.collection.is_some() {
+        from.push_str(&format!(
+            " JOIN catalog.collection_products {a}_cp ON {a}_cp.tenant_id = {a}.tenant_id
+              AND {a}_cp.product_id = {a}.id AND {a}_cp.collection_id = $6"
+        ));
+    }
+    if scope.category.is_some() {
+        // The category and its descendants.
+        conditions.push(format!(
+            "{a}.id IN (SELECT pc.product_id FROM catalog.product_categories pc
+               JOIN catalog.categories cat ON cat.tenant_id = pc.tenant_id AND cat.id = pc.category_id
+               WHERE cat.path <@ (SELECT t.path FROM catalog.categories t WHERE t.id = $7))"
+        ));
+    }
+    (from, conditions)
+}
+
+/// The listing statement for `scope` and the page's cursors and direction. Binds: `$1` the fetch
+/// limit, `$2` the caller, `$3`/`$4` the after/before product, `$5` vendor, `$6` collection,
+/// `$7` category. One text per shape (a few dozen per connection at most), each prepared once.
+fn listing_sql(scope: Scope, page: &PageRequest) -> String {
+    let (counted_from, counted) = scope_sql(scope, "q");
+    let (listed_from, mut listed) = scope_sql(scope, "p");
+    // Collections list in their own order; everything else oldest first (ids are UUID v7).
+    let (key, after, before) = if scope.collection.is_some() {
+        let at = |cursor: &str| {
+            format!(
+                "(SELECT x.position FROM catalog.collection_products x
+                  WHERE x.collection_id = $6 AND x.product_id = {cursor})"
+            )
+        };
+        ("p_cp.position", at("$3"), at("$4"))
+    } else {
+        ("p.id", "$3".to_owned(), "$4".to_owned())
+    };
+    if page.after.is_some() {
+        listed.push(format!("{key} > {after}"));
+    }
+    if page.before.is_some() {
+        listed.push(format!("{key} < {before}"));
+    }
+    let order = if page.backward { "DESC" } else { "ASC" };
+    format!(
+        "SELECT p.*, (SELECT count(*) FROM {counted_from} WHERE {counted}) AS total, {columns}
+         FROM {listed_from}
+         JOIN catalog.product_cards c ON c.tenant_id = p.tenant_id AND c.product_id = p.id
+         WHERE {listed} ORDER BY {key} {order} LIMIT $1",
+        counted = counted.join(" AND "),
+        listed = listed.join(" AND "),
+        columns = card_columns!(),
+    )
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// How many products `scope` covers (the listing's count, for a page without rows).
+async fn count_in(conn: &mut AsyncPgConnection, scope: Scope) -> QueryResult<i64> {
+    let (from, conditions) = scope_sql(scope, "q");
+    let sql = format!(
+        "SELECT count(*) AS n FROM {from} WHERE {}",
+        conditions.join(" AND ")
+    );
+    let count: Count = Prepared(
+        diesel::sql_query(sql)
+            .bind::<BigInt, _>(0)
+            .bind::<Nullable<SqlUuid>, _>(None::<Uuid>)
+            .bind::<Nullable<SqlUuid>, _>(None::<Uuid>)
+            .bind::<Nullable<SqlUuid>, _>(None::<Uuid>)
+            .bind::<Nullable<SqlUuid>, _>(scope.vendor)
+            .bind::<Nullable<SqlUuid>, _>(scope.collection)
+            .bind::<Nullable<SqlUuid>, _>(scope.category),
+    )
+    .get_result(conn)
+    .await?;
+    Ok(count.n)
+}
+
+/// A page of the products `scope` covers (oldest first, or in the collection's order), with their total count and their details
 /// as `customer` sees them: one statement whatever the page size.
 pub async fn page_in(
     conn: &mut AsyncPgConnection,
@@ -259,55 +351,23 @@ pub async fn page_in(
     customer: Option<Uuid>,
     staff: bool,
 ) -> QueryResult<(Page<Product>, HashMap<Uuid, ProductDetails>)> {
-    // The same conditions for the count (on the bare table) and for the page (on `p`).
-    let mut conditions = Vec::new();
-    if scope.visibility == Visibility::PublishedOnly {
-        conditions.push("status = 'PUBLISHED'");
-    }
-    if scope.vendor.is_some() {
-        conditions.push("vendor_id = $5");
-    }
-    let counted = if conditions.is_empty() {
-        "true".to_owned()
-    } else {
-        conditions.join(" AND ")
-    };
-    let mut listed: Vec<String> = conditions.iter().map(|c| format!("p.{c}")).collect();
-    if page.after.is_some() {
-        listed.push("p.id > $3".into());
-    }
-    if page.before.is_some() {
-        listed.push("p.id < $4".into());
-    }
-    let listed = if listed.is_empty() {
-        "true".to_owned()
-    } else {
-        listed.join(" AND ")
-    };
-    let order = if page.backward { "DESC" } else { "ASC" };
-    // One text per (visibility, vendor, cursors, direction): a few dozen per connection at most.
-    let sql = format!(
-        "SELECT p.*, (SELECT count(*) FROM catalog.products WHERE {counted}) AS total, \
-         {columns}{from} WHERE {listed} ORDER BY p.id {order} LIMIT $1",
-        columns = card_columns!(),
-        from = with_cards!(),
-    );
+    let sql = listing_sql(scope, page);
     let rows: Vec<ListingRow> = Prepared(
         diesel::sql_query(sql)
             .bind::<BigInt, _>(page.fetch_limit())
             .bind::<Nullable<SqlUuid>, _>(customer)
             .bind::<Nullable<SqlUuid>, _>(page.after)
             .bind::<Nullable<SqlUuid>, _>(page.before)
-            .bind::<Nullable<SqlUuid>, _>(scope.vendor),
+            .bind::<Nullable<SqlUuid>, _>(scope.vendor)
+            .bind::<Nullable<SqlUuid>, _>(scope.collection)
+            .bind::<Nullable<SqlUuid>, _>(scope.category),
     )
     .load(conn)
     .await?;
     let total = match <[_]>::first(&rows) {
         Some(row) => row.total,
         // An empty page past a cursor has no row to carry the count.
-        None if page.after.is_some() || page.before.is_some() => {
-            crate::products::count_in(conn, scope).await?
-        }
+        None if page.after.is_some() || page.before.is_some() => count_in(conn, scope).await?,
         None => 0,
     };
     let mut details = HashMap::with_capacity(rows.len());

@@ -7,7 +7,7 @@ pub enum CatalogErrorCode {
     InvalidTitle,
     /// The handle is not lower-case letters and digits joined by single hyphens (at most 255).
     InvalidHandle,
-    /// Another product of this tenant already has this handle.
+    /// Another product, category or collection of this tenant already has this handle.
     HandleTaken,
     /// The description is longer than 100,000 characters.
     InvalidDescription,
@@ -69,6 +69,11 @@ pub enum CatalogErrorCode {
     /// A media item's URL is not an http(s) URL of at most 2,048 characters, its alt text is longer
     /// than 500 characters, or the product has the most media allowed (50).
     InvalidMedia,
+    /// The parent does not exist, is the category itself or one of its descendants, or the tree
+    /// would be deeper than 10 levels.
+    InvalidParent,
+    /// The category still has subcategories.
+    CategoryNotEmpty,
 }
 
 cityos_core::user_error_type!(CatalogUserError, CatalogErrorCode);

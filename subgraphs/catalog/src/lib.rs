@@ -1,6 +1,8 @@
 //! The catalog subgraph (first slice): products, and `Tenant.products` across the supergraph.
 
 pub mod cards;
+pub mod categories;
+pub mod collections;
 pub mod errors;
 pub mod graphql;
 pub mod inventory;
@@ -16,8 +18,8 @@ use cityos_core::RequestContext;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use graphql::{
-    Caller, DetailsLoader, LevelsLoader, LocationLoader, Mutation, ProductLoader, Query,
-    VariantLoader,
+    Caller, CategoryLoader, DetailsLoader, LevelsLoader, LocationLoader, Mutation, ProductLoader,
+    ProductTaxonomyLoader, Query, VariantLoader,
 };
 use products::Visibility;
 
@@ -73,6 +75,14 @@ impl Subgraph for Catalog {
                 caller,
             }))
             .data(cityos_server::request_loader(DetailsLoader {
+                db: db.clone(),
+                caller,
+            }))
+            .data(cityos_server::request_loader(CategoryLoader {
+                db: db.clone(),
+                tenant: tenant.id,
+            }))
+            .data(cityos_server::request_loader(ProductTaxonomyLoader {
                 db: db.clone(),
                 caller,
             }))

@@ -135,7 +135,7 @@ impl Visibility {
     }
 }
 
-fn check_title(title: &str) -> Result<String, UserError> {
+pub(crate) fn check_title(title: &str) -> Result<String, UserError> {
     let title = title.trim();
     if title.is_empty() || title.chars().count() > 255 {
         return Err(UserError::new(
@@ -147,7 +147,7 @@ fn check_title(title: &str) -> Result<String, UserError> {
     Ok(title.to_owned())
 }
 
-fn check_handle(handle: &str) -> Result<String, UserError> {
+pub(crate) fn check_handle(handle: &str) -> Result<String, UserError> {
     let ok = (1..=255).contains(&handle.len())
         && handle.split('-').all(|part| {
             !part.is_empty()
@@ -444,21 +444,33 @@ pub async fn list(
     .await
 }
 
-/// Which products a list covers: those the caller may see, optionally of one vendor.
+/// Which products a list covers: those the caller may see, optionally only one vendor's, one
+/// collection's (in its order) or one category's (with its descendants).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scope {
     pub visibility: Visibility,
     pub vendor: Option<Uuid>,
+    pub collection: Option<Uuid>,
+    pub category: Option<Uuid>,
 }
 
-/// How many products `scope` covers.
-pub async fn count_in(conn: &mut AsyncPgConnection, scope: Scope) -> QueryResult<i64> {
-    let mut query = products::table.count().into_boxed();
-    if scope.visibility == Visibility::PublishedOnly {
-        query = query.filter(products::status.eq("PUBLISHED"));
+impl Scope {
+    /// Every product the caller may see.
+    pub fn all(visibility: Visibility) -> Self {
+        Self {
+            visibility,
+            vendor: None,
+            collection: None,
+            category: None,
+        }
     }
-    if let Some(vendor) = scope.vendor {
-        query = query.filter(products::vendor_id.eq(vendor));
+}
+
+/// How many products `visibility` allows.
+pub async fn count_in(conn: &mut AsyncPgConnection, visibility: Visibility) -> QueryResult<i64> {
+    let mut query = products::table.count().into_boxed();
+    if visibility == Visibility::PublishedOnly {
+        query = query.filter(products::status.eq("PUBLISHED"));
     }
     query.get_result(conn).await
 }
@@ -488,13 +500,7 @@ pub async fn list_in(
     let total = match <[_]>::first(&rows) {
         Some((_, total)) => *total,
         // An empty page past a cursor has no row to carry the count.
-        None if page.after.is_some() || page.before.is_some() => {
-            let scope = Scope {
-                visibility,
-                vendor: None,
-            };
-            count_in(conn, scope).await?
-        }
+        None if page.after.is_some() || page.before.is_some() => count_in(conn, visibility).await?,
         None => 0,
     };
     let products = rows.into_iter().map(|(product, _)| product).collect();

@@ -219,6 +219,9 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(
     product_media,
+    product_categories,
+    collections,
+    collection_products,
     products,
     product_options,
     product_variants,
@@ -236,3 +239,32 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock_transfer_lines,
     outbox,
 );
+
+diesel::table! {
+    catalog.product_categories (tenant_id, product_id, category_id) {
+        tenant_id -> Uuid,
+        product_id -> Uuid,
+        category_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    catalog.collections (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        title -> Text,
+        handle -> Text,
+        description -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    catalog.collection_products (tenant_id, collection_id, product_id) {
+        tenant_id -> Uuid,
+        collection_id -> Uuid,
+        product_id -> Uuid,
+        position -> Integer,
+    }
+}

@@ -1,6 +1,6 @@
 //! Product media in GraphQL, and the `Vendor` entity the catalog extends with its products.
 
-use super::{ProductConnection, db, page_cost, page_of_products, request};
+use super::{ProductConnection, Within, db, page_cost, page_of_products, request};
 use crate::errors::CatalogUserError;
 use crate::media::{self, Media, NewMedia};
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
@@ -52,7 +52,11 @@ impl Vendor {
         before: Option<String>,
     ) -> Result<ProductConnection> {
         let vendor = parse_id(&self.id)?;
-        page_of_products(ctx, Some(vendor), first, after, last, before).await
+        let within = Within {
+            vendor: Some(vendor),
+            ..Within::default()
+        };
+        page_of_products(ctx, within, first, after, last, before).await
     }
 }
 

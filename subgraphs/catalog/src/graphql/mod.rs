@@ -3,9 +3,11 @@
 mod inventory;
 mod media;
 mod price_lists;
+mod taxonomy;
 
 pub use inventory::{LevelsLoader, LocationLoader};
 pub use media::Vendor;
+pub use taxonomy::{CategoryLoader, ProductTaxonomyLoader};
 
 use crate::cards;
 use crate::errors::CatalogUserError;
@@ -134,9 +136,17 @@ fn currency(code: &str) -> Result<Currency> {
     Currency::parse(code).map_err(|e| ApiError::bad_input(e.to_string()).into())
 }
 
+/// Narrows a product list to one vendor's, collection's or category's (with its descendants).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Within {
+    pub vendor: Option<Uuid>,
+    pub collection: Option<Uuid>,
+    pub category: Option<Uuid>,
+}
+
 async fn page_of_products(
     ctx: &Context<'_>,
-    vendor: Option<Uuid>,
+    within: Within,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
@@ -152,10 +162,15 @@ async fn page_of_products(
         .iter()
         .any(|f| node.field(f).exists());
     let visibility = Visibility::of(rc);
-    let scope = products::Scope { visibility, vendor };
+    let scope = products::Scope {
+        visibility,
+        vendor: within.vendor,
+        collection: within.collection,
+        category: within.category,
+    };
     let (page, details) = db(ctx)
         .tenant_tx(caller.tenant, async move |conn| {
-            let found = if with_details || vendor.is_some() {
+            let found = if with_details || within != Within::default() {
                 cards::page_in(conn, scope, &page, caller.customer, caller.staff).await?
             } else {
                 (
@@ -215,6 +230,14 @@ impl Product {
     /// The marketplace vendor selling it; null for the tenant's own products.
     async fn vendor(&self) -> Option<Vendor> {
         self.vendor_id.map(|id| Vendor { id: to_id(id) })
+    }
+    /// The categories it is in, by name.
+    async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<crate::categories::Category>> {
+        Ok(taxonomy::taxonomy(ctx, self).await?.categories)
+    }
+    /// The collections it is in, by title.
+    async fn collections(&self, ctx: &Context<'_>) -> Result<Vec<crate::collections::Collection>> {
+        Ok(taxonomy::taxonomy(ctx, self).await?.collections)
     }
     /// Images and videos, in display order.
     async fn media(&self, ctx: &Context<'_>) -> Result<Vec<Media>> {
@@ -532,7 +555,7 @@ impl Tenant {
         if parse_id(&self.id)? != selected {
             return Err(ApiError::forbidden("products of another tenant are not visible").into());
         }
-        page_of_products(ctx, None, first, after, last, before).await
+        page_of_products(ctx, Within::default(), first, after, last, before).await
     }
 }
 
@@ -573,7 +596,7 @@ impl CatalogQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<ProductConnection> {
-        page_of_products(ctx, None, first, after, last, before).await
+        page_of_products(ctx, Within::default(), first, after, last, before).await
     }
 
     /// Resolves `Product` references from other subgraphs (within the request's tenant and
@@ -879,6 +902,7 @@ pub struct Query(
     price_lists::PricingQuery,
     inventory::InventoryQuery,
     media::VendorQuery,
+    taxonomy::TaxonomyQuery,
 );
 
 /// The root mutation type.
@@ -889,4 +913,5 @@ pub struct Mutation(
     price_lists::PricingMutation,
     inventory::InventoryMutation,
     media::MediaMutation,
+    taxonomy::TaxonomyMutation,
 );

@@ -1,0 +1,4 @@
+DROP TABLE catalog.collection_products;
+DROP TABLE catalog.collections;
+DROP TABLE catalog.product_categories;
+DROP TABLE catalog.categories;

@@ -1,0 +1,548 @@
+//! Categories: a tree per tenant (at most 10 levels), and which categories a product is in.
+//!
+//! Each category stores its path (the ids of its ancestors and itself) as an `ltree`, so a subtree
+//! or the ancestors are one indexed condition. Changes to the tree's shape (create, move, delete)
+//! take the tenant's tree lock, so two concurrent moves cannot build a cycle between them.
+
+use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
+use crate::price_lists::check_name;
+use crate::products::check_handle;
+use crate::schema::{product_categories, products};
+use chrono::{DateTime, Utc};
+use cityos_core::outcome::{is_constraint_violation, is_unique_violation};
+use cityos_core::{Failure, RequestContext};
+use cityos_db::{Database, Prepared};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Integer, Nullable, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// The deepest a category may sit (a root is at depth 1).
+pub const MAX_DEPTH: i32 = 10;
+/// The most categories one product may be in.
+pub const MAX_PER_PRODUCT: usize = 20;
+
+/// A category as read.
+#[derive(QueryableByName, Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub parent_id: Option<Uuid>,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub handle: String,
+    #[diesel(sql_type = Text)]
+    pub description: String,
+    #[diesel(sql_type = Integer)]
+    pub position: i32,
+    /// 1 for a root, 2 for its children, ...
+    #[diesel(sql_type = Integer)]
+    pub depth: i32,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The columns of [`Category`] from `catalog.categories c`.
+macro_rules! category_columns {
+    () => {
+        "c.id, c.parent_id, c.name, c.handle, c.description, c.position,
+         public.nlevel(c.path) AS depth, c.created_at, c.updated_at"
+    };
+}
+
+/// Serialises changes to the shape of one tenant's tree until the transaction ends.
+async fn lock_tree(conn: &mut AsyncPgConnection, tenant: Uuid) -> QueryResult<()> {
+    Prepared(
+        diesel::sql_query(
+            "SELECT pg_advisory_xact_lock(hashtext('catalog.categories'), hashtext($1::text))",
+        )
+        .bind::<SqlUuid, _>(tenant),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn handle_taken(handle: &str) -> UserError {
+    UserError::new(
+        "handle",
+        Code::HandleTaken,
+        format!("another category already has the handle `{handle}`"),
+    )
+}
+
+fn bad_parent(message: &str) -> UserError {
+    UserError::new("parentId", Code::InvalidParent, message)
+}
+
+fn check_description(description: &str) -> Result<String, UserError> {
+    if description.chars().count() > 10_000 {
+        return Err(UserError::new(
+            "description",
+            Code::InvalidDescription,
+            "a category description has at most 10,000 characters",
+        ));
+    }
+    Ok(description.to_owned())
+}
+
+/// Maps the database's refusals of a category write to user errors.
+fn refusal(handle: &str, error: diesel::result::Error) -> Failure<Code> {
+    if is_unique_violation(&error, "categories_handle_key") {
+        handle_taken(handle).into()
+    } else if is_constraint_violation(&error, "categories_depth") {
+        bad_parent("the tree would be deeper than 10 levels").into()
+    } else if is_constraint_violation(&error, "categories_tenant_id_parent_id_fkey") {
+        bad_parent("no such parent category").into()
+    } else {
+        error.into()
+    }
+}
+
+async fn audit(
+    conn: &mut AsyncPgConnection,
+    ctx: &RequestContext,
+    action: &str,
+    id: Uuid,
+    details: serde_json::Value,
+) -> Outcome<()> {
+    cityos_db::audit::record(conn, ctx, action, "Category", Some(id), details).await?;
+    Ok(())
+}
+
+/// Finds categories by id on the caller's connection.
+pub async fn by_ids_in(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Category>> {
+    Prepared(
+        diesel::sql_query(concat!(
+            "SELECT ",
+            category_columns!(),
+            " FROM catalog.categories c WHERE c.id = ANY ($1)"
+        ))
+        .bind::<Array<SqlUuid>, _>(ids),
+    )
+    .load(conn)
+    .await
+}
+
+async fn one(conn: &mut AsyncPgConnection, id: Uuid, field: &str) -> Outcome<Category> {
+    by_ids_in(conn, &[id])
+        .await?
+        .pop()
+        .ok_or_else(|| UserError::new(field, Code::NotFound, "no such category").into())
+}
+
+/// A category to create.
+#[derive(Debug, Clone, Default)]
+pub struct NewCategory {
+    pub name: String,
+    pub handle: String,
+    pub description: Option<String>,
+    /// Its parent; a root when `None`.
+    pub parent_id: Option<Uuid>,
+}
+
+/// Creates a category, last among its siblings (staff).
+pub async fn create(db: &Database, ctx: &RequestContext, new: NewCategory) -> Outcome<Category> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    let name = check_name(&new.name)?;
+    let handle = check_handle(&new.handle)?;
+    let description = check_description(new.description.as_deref().unwrap_or_default())?;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        lock_tree(conn, tenant).await?;
+        if let Some(parent) = new.parent_id {
+            one(conn, parent, "parentId").await.map_err(|_| bad_parent("no such parent category"))?;
+        }
+        let id = cityos_core::ids::new_id();
+        Prepared(
+            diesel::sql_query(
+                "INSERT INTO catalog.categories (tenant_id, id, parent_id, path, name, handle, description, position)
+                 SELECT $1, $2, $3,
+                        coalesce((SELECT p.path FROM catalog.categories p WHERE p.id = $3), ''::public.ltree)
+                            || replace($2::text, '-', '')::public.ltree,
+                        $4, $5, $6,
+                        (SELECT coalesce(max(s.position) + 1, 0) FROM catalog.categories s
+                         WHERE s.parent_id IS NOT DISTINCT FROM $3)",
+            )
+            .bind::<SqlUuid, _>(tenant)
+            .bind::<SqlUuid, _>(id)
+            .bind::<Nullable<SqlUuid>, _>(new.parent_id)
+            .bind::<Text, _>(&name)
+            .bind::<Text, _>(&handle)
+            .bind::<Text, _>(&description),
+        )
+        .execute(conn)
+        .await
+        .map_err(|e| refusal(&handle, e))?;
+        let details = serde_json::json!({ "handle": handle, "parent": new.parent_id });
+        audit(conn, &ctx, "category.create", id, details).await?;
+        one(conn, id, "id").await
+    })
+    .await
+}
+
+/// Changes to a category's name, handle, description or place among its siblings.
+#[derive(Debug, Clone, Default)]
+pub struct CategoryChanges {
+    pub name: Option<String>,
+    pub handle: Option<String>,
+    pub description: Option<String>,
+    pub position: Option<i32>,
+}
+
+/// Changes a category (staff). Moving it elsewhere in the tree is [`move_to`].
+pub async fn update(
+    db: &Database,
+    ctx: &RequestContext,
+    id: Uuid,
+    changes: CategoryChanges,
+) -> Outcome<Category> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    let name = changes.name.as_deref().map(check_name).transpose()?;
+    let handle = changes.handle.as_deref().map(check_handle).transpose()?;
+    let description = changes
+        .description
+        .as_deref()
+        .map(check_description)
+        .transpose()?;
+    if changes.position.is_some_and(|p| p < 0) {
+        return Err(UserError::new(
+            "position",
+            Code::InvalidCount,
+            "position cannot be negative",
+        )
+        .into());
+    }
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let current = one(conn, id, "id").await?;
+        let handle = handle.unwrap_or(current.handle);
+        Prepared(
+            diesel::sql_query(
+                "UPDATE catalog.categories SET name = $2, handle = $3, description = $4, position = $5,
+                     updated_at = now()
+                 WHERE id = $1",
+            )
+            .bind::<SqlUuid, _>(id)
+            .bind::<Text, _>(name.unwrap_or(current.name))
+            .bind::<Text, _>(&handle)
+            .bind::<Text, _>(description.unwrap_or(current.description))
+            .bind::<Integer, _>(changes.position.unwrap_or(current.position)),
+        )
+        .execute(conn)
+        .await
+        .map_err(|e| refusal(&handle, e))?;
+        audit(conn, &ctx, "category.update", id, serde_json::json!({ "handle": handle })).await?;
+        one(conn, id, "id").await
+    })
+    .await
+}
+
+#[derive(QueryableByName)]
+struct PathRow {
+    #[diesel(sql_type = Text)]
+    path: String,
+}
+
+async fn path_of(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<String>> {
+    let rows: Vec<PathRow> = Prepared(
+        diesel::sql_query("SELECT path::text AS path FROM catalog.categories WHERE id = $1")
+            .bind::<SqlUuid, _>(id),
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().next().map(|r| r.path))
+}
+
+/// Moves a category and its whole subtree under `parent` (a root when `None`), last among its new
+/// siblings (staff). A category cannot move under itself or its descendants.
+pub async fn move_to(
+    db: &Database,
+    ctx: &RequestContext,
+    id: Uuid,
+    parent: Option<Uuid>,
+) -> Outcome<Category> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        lock_tree(conn, tenant).await?;
+        let old = path_of(conn, id)
+            .await?
+            .ok_or_else(|| UserError::new("id", Code::NotFound, "no such category"))?;
+        let prefix = match parent {
+            None => String::new(),
+            Some(parent) => {
+                let path = path_of(conn, parent)
+                    .await?
+                    .ok_or_else(|| bad_parent("no such parent category"))?;
+                // The subtree of `old` contains `old` itself: that rules out both cycles.
+                if path == old || path.starts_with(&format!("{old}.")) {
+                    return Err(bad_parent("a category cannot move under itself or its descendants").into());
+                }
+                path
+            }
+        };
+        let moved = Prepared(
+            diesel::sql_query(
+                "UPDATE catalog.categories c
+                 SET path = $3::public.ltree || public.subpath(c.path, public.nlevel($2::public.ltree) - 1),
+                     parent_id = CASE WHEN c.id = $1 THEN $4 ELSE c.parent_id END,
+                     position = CASE WHEN c.id = $1
+                         THEN (SELECT coalesce(max(s.position) + 1, 0) FROM catalog.categories s
+                               WHERE s.parent_id IS NOT DISTINCT FROM $4 AND s.id <> $1)
+                         ELSE c.position END,
+                     updated_at = now()
+                 WHERE c.path <@ $2::public.ltree",
+            )
+            .bind::<SqlUuid, _>(id)
+            .bind::<Text, _>(&old)
+            .bind::<Text, _>(&prefix)
+            .bind::<Nullable<SqlUuid>, _>(parent),
+        )
+        .execute(conn)
+        .await
+        .map_err(|e| refusal("", e))?;
+        let details = serde_json::json!({ "parent": parent, "moved": moved });
+        audit(conn, &ctx, "category.move", id, details).await?;
+        one(conn, id, "id").await
+    })
+    .await
+}
+
+/// Deletes a category without subcategories (staff); its products leave it.
+pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uuid> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        lock_tree(conn, tenant).await?;
+        let category = one(conn, id, "id").await?;
+        if !children(conn, Some(id)).await?.is_empty() {
+            return Err(UserError::new(
+                "id",
+                Code::CategoryNotEmpty,
+                "move or delete its subcategories first",
+            )
+            .into());
+        }
+        Prepared(
+            diesel::sql_query("DELETE FROM catalog.categories WHERE id = $1")
+                .bind::<SqlUuid, _>(id),
+        )
+        .execute(conn)
+        .await?;
+        audit(
+            conn,
+            &ctx,
+            "category.delete",
+            id,
+            serde_json::json!({ "handle": category.handle }),
+        )
+        .await?;
+        Ok(id)
+    })
+    .await
+}
+
+/// The children of `parent` (the roots when `None`), in position order.
+pub async fn children(
+    conn: &mut AsyncPgConnection,
+    parent: Option<Uuid>,
+) -> QueryResult<Vec<Category>> {
+    Prepared(
+        diesel::sql_query(concat!(
+            "SELECT ",
+            category_columns!(),
+            " FROM catalog.categories c WHERE c.parent_id IS NOT DISTINCT FROM $1
+              ORDER BY c.position, c.id"
+        ))
+        .bind::<Nullable<SqlUuid>, _>(parent),
+    )
+    .load(conn)
+    .await
+}
+
+/// The ancestors of a category, root first (without the category).
+pub async fn ancestors(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<Category>> {
+    Prepared(
+        diesel::sql_query(concat!(
+            "SELECT ",
+            category_columns!(),
+            " FROM catalog.categories c, catalog.categories me
+              WHERE me.id = $1 AND c.path @> me.path AND c.id <> me.id
+              ORDER BY public.nlevel(c.path)"
+        ))
+        .bind::<SqlUuid, _>(id),
+    )
+    .load(conn)
+    .await
+}
+
+/// The descendants of a category, depth first in position order (without the category).
+pub async fn descendants(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<Category>> {
+    let mut found: Vec<Category> = Prepared(
+        diesel::sql_query(concat!(
+            "SELECT ",
+            category_columns!(),
+            " FROM catalog.categories c, catalog.categories me
+              WHERE me.id = $1 AND c.path <@ me.path AND c.id <> me.id"
+        ))
+        .bind::<SqlUuid, _>(id),
+    )
+    .load(conn)
+    .await?;
+    // Depth first: each child right after its parent, siblings by position.
+    let mut by_parent: HashMap<Option<Uuid>, Vec<Category>> = HashMap::new();
+    for c in found.drain(..) {
+        by_parent.entry(c.parent_id).or_default().push(c);
+    }
+    for siblings in by_parent.values_mut() {
+        siblings.sort_by_key(|c| (c.position, c.id));
+    }
+    let mut ordered = Vec::new();
+    let mut stack: Vec<Category> = by_parent.remove(&Some(id)).unwrap_or_default();
+    stack.reverse();
+    while let Some(c) = stack.pop() {
+        let mut kids = by_parent.remove(&Some(c.id)).unwrap_or_default();
+        kids.reverse();
+        ordered.push(c);
+        stack.extend(kids);
+    }
+    Ok(ordered)
+}
+
+/// Finds a category by handle.
+pub async fn by_handle(
+    conn: &mut AsyncPgConnection,
+    handle: &str,
+) -> QueryResult<Option<Category>> {
+    let rows: Vec<Category> = Prepared(
+        diesel::sql_query(concat!(
+            "SELECT ",
+            category_columns!(),
+            " FROM catalog.categories c WHERE c.handle = $1"
+        ))
+        .bind::<Text, _>(handle),
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().next())
+}
+
+/// Puts a product in exactly `categories` (staff): the product leaves the others.
+pub async fn set_for_product(
+    db: &Database,
+    ctx: &RequestContext,
+    product: Uuid,
+    categories: Vec<Uuid>,
+) -> Outcome<Vec<Category>> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    let mut wanted: Vec<Uuid> = Vec::with_capacity(categories.len());
+    for c in categories {
+        if !wanted.contains(&c) {
+            wanted.push(c);
+        }
+    }
+    if wanted.len() > MAX_PER_PRODUCT {
+        return Err(UserError::new(
+            "categoryIds",
+            Code::InvalidCount,
+            format!("a product is in at most {MAX_PER_PRODUCT} categories"),
+        )
+        .into());
+    }
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let found: Option<Uuid> = products::table
+            .filter(products::id.eq(product))
+            .select(products::id)
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?;
+        if found.is_none() {
+            return Err(UserError::new("productId", Code::NotFound, "no such product").into());
+        }
+        if by_ids_in(conn, &wanted).await?.len() != wanted.len() {
+            return Err(UserError::new("categoryIds", Code::NotFound, "no such category").into());
+        }
+        diesel::delete(
+            product_categories::table.filter(product_categories::product_id.eq(product)),
+        )
+        .execute(conn)
+        .await?;
+        let rows: Vec<_> = wanted
+            .iter()
+            .map(|c| {
+                (
+                    product_categories::tenant_id.eq(tenant),
+                    product_categories::product_id.eq(product),
+                    product_categories::category_id.eq(*c),
+                )
+            })
+            .collect();
+        diesel::insert_into(product_categories::table)
+            .values(rows)
+            .execute(conn)
+            .await?;
+        let details = serde_json::json!({ "categories": wanted });
+        cityos_db::audit::record(
+            conn,
+            &ctx,
+            "product.categories.set",
+            "Product",
+            Some(product),
+            details,
+        )
+        .await?;
+        Ok(of_products(conn, &[product])
+            .await?
+            .remove(&product)
+            .unwrap_or_default())
+    })
+    .await
+}
+
+#[derive(QueryableByName)]
+struct Membership {
+    #[diesel(sql_type = SqlUuid)]
+    product_id: Uuid,
+    #[diesel(embed)]
+    category: Category,
+}
+
+/// The categories of products, by product (name order).
+pub async fn of_products(
+    conn: &mut AsyncPgConnection,
+    products: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<Category>>> {
+    let rows: Vec<Membership> = Prepared(
+        diesel::sql_query(concat!(
+            "SELECT pc.product_id, ",
+            category_columns!(),
+            " FROM catalog.product_categories pc
+              JOIN catalog.categories c ON c.tenant_id = pc.tenant_id AND c.id = pc.category_id
+              WHERE pc.product_id = ANY ($1) ORDER BY c.name, c.id"
+        ))
+        .bind::<Array<SqlUuid>, _>(products),
+    )
+    .load(conn)
+    .await?;
+    let mut by_product: HashMap<Uuid, Vec<Category>> = HashMap::new();
+    for row in rows {
+        by_product
+            .entry(row.product_id)
+            .or_default()
+            .push(row.category);
+    }
+    Ok(by_product)
+}

@@ -1,0 +1,589 @@
+//! Categories and collections in GraphQL.
+
+use super::{Caller, ProductConnection, Within, db, loader, page_cost, page_of_products, request};
+use crate::categories::{self, Category, CategoryChanges, NewCategory};
+use crate::collections::{self, Collection};
+use crate::errors::CatalogUserError;
+use crate::products::Product;
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use cityos_core::ApiError;
+use cityos_core::ids::{parse_id, to_id};
+use cityos_core::outcome::into_payload;
+use cityos_core::paging::PageRequest;
+use cityos_db::Database;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+cityos_core::connection!(
+    CollectionConnection,
+    CollectionEdge,
+    Collection,
+    "collection"
+);
+
+/// Loads categories by id (a category's parent, for instance).
+pub struct CategoryLoader {
+    pub db: Database,
+    pub tenant: Uuid,
+}
+
+impl Loader<Uuid> for CategoryLoader {
+    type Value = Category;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Category>, ApiError> {
+        let keys = keys.to_vec();
+        let found = self
+            .db
+            .tenant_tx(self.tenant, async move |conn| {
+                Ok::<_, ApiError>(categories::by_ids_in(conn, &keys).await?)
+            })
+            .await?;
+        Ok(found.into_iter().map(|c| (c.id, c)).collect())
+    }
+}
+
+/// Loads the categories and collections of products, by product.
+pub struct ProductTaxonomyLoader {
+    pub db: Database,
+    pub caller: Caller,
+}
+
+/// A product's categories and collections.
+#[derive(Debug, Clone, Default)]
+pub struct Taxonomy {
+    pub categories: Vec<Category>,
+    pub collections: Vec<Collection>,
+}
+
+impl Loader<Uuid> for ProductTaxonomyLoader {
+    type Value = Taxonomy;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Taxonomy>, ApiError> {
+        let keys = keys.to_vec();
+        self.db
+            .tenant_tx(self.caller.tenant, async move |conn| {
+                let mut categories = categories::of_products(conn, &keys).await?;
+                let mut collections = collections::of_products(conn, &keys).await?;
+                Ok::<_, ApiError>(
+                    keys.iter()
+                        .map(|id| {
+                            let taxonomy = Taxonomy {
+                                categories: categories.remove(id).unwrap_or_default(),
+                                collections: collections.remove(id).unwrap_or_default(),
+                            };
+                            (*id, taxonomy)
+                        })
+                        .collect(),
+                )
+            })
+            .await
+    }
+}
+
+pub(super) async fn taxonomy(ctx: &Context<'_>, product: &Product) -> Result<Taxonomy> {
+    Ok(loader::<ProductTaxonomyLoader>(ctx)?
+        .load_one(product.id)
+        .await?
+        .unwrap_or_default())
+}
+
+/// Runs one read on the request's tenant-scoped connection: `in_tenant!(ctx, |conn| f(conn, ..))`.
+/// (A macro: a generic async function over a borrowed connection loses `Send`.)
+macro_rules! in_tenant {
+    ($ctx:expr, |$conn:ident| $read:expr) => {{
+        let tenant = request($ctx)?.tenant()?.id;
+        let found: Result<_> = Ok(db($ctx)
+            .tenant_tx(tenant, async move |$conn| Ok::<_, ApiError>($read.await?))
+            .await?);
+        found
+    }};
+}
+
+/// A node of the tenant's category tree.
+#[Object]
+impl Category {
+    /// The category's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.name
+    }
+    /// URL-safe name, unique within the tenant.
+    async fn handle(&self) -> &str {
+        &self.handle
+    }
+    /// Long description.
+    async fn description(&self) -> &str {
+        &self.description
+    }
+    /// Its place among its siblings, from 0.
+    async fn position(&self) -> i32 {
+        self.position
+    }
+    /// 1 for a root category, 2 for its children, and so on (at most 10).
+    async fn depth(&self) -> i32 {
+        self.depth
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// Its parent; null for a root.
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Category>> {
+        match self.parent_id {
+            None => Ok(None),
+            Some(id) => Ok(loader::<CategoryLoader>(ctx)?.load_one(id).await?),
+        }
+    }
+    /// Its direct subcategories, in position order.
+    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
+        let id = self.id;
+        in_tenant!(ctx, |conn| { categories::children(conn, Some(id)) })
+    }
+    /// Its ancestors, root first (for breadcrumbs).
+    async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
+        let id = self.id;
+        in_tenant!(ctx, |conn| categories::ancestors(conn, id))
+    }
+    /// Its whole subtree below it, depth first in position order.
+    async fn descendants(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
+        let id = self.id;
+        in_tenant!(ctx, |conn| { categories::descendants(conn, id) })
+    }
+    /// The products in it or in any of its descendants that the caller may see, oldest first.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ProductConnection> {
+        let within = Within {
+            category: Some(self.id),
+            ..Within::default()
+        };
+        page_of_products(ctx, within, first, after, last, before).await
+    }
+}
+
+/// A curated, ordered set of products.
+#[Object]
+impl Collection {
+    /// The collection's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// Display title.
+    async fn title(&self) -> &str {
+        &self.title
+    }
+    /// URL-safe name, unique within the tenant.
+    async fn handle(&self) -> &str {
+        &self.handle
+    }
+    /// Long description.
+    async fn description(&self) -> &str {
+        &self.description
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// Its products that the caller may see, in the collection's order.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ProductConnection> {
+        let within = Within {
+            collection: Some(self.id),
+            ..Within::default()
+        };
+        page_of_products(ctx, within, first, after, last, before).await
+    }
+}
+
+/// Category and collection queries.
+#[derive(Default)]
+pub struct TaxonomyQuery;
+
+#[Object]
+impl TaxonomyQuery {
+    /// The subcategories of `parentId`, or the root categories when it is omitted, in position
+    /// order.
+    async fn categories(&self, ctx: &Context<'_>, parent_id: Option<ID>) -> Result<Vec<Category>> {
+        let parent = parent_id.as_ref().map(parse_id).transpose()?;
+        in_tenant!(ctx, |conn| { categories::children(conn, parent) })
+    }
+
+    /// A category by `id` or by `handle` (give exactly one).
+    async fn category(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        handle: Option<String>,
+    ) -> Result<Option<Category>> {
+        match (id, handle) {
+            (Some(id), None) => Ok(loader::<CategoryLoader>(ctx)?
+                .load_one(parse_id(&id)?)
+                .await?),
+            (None, Some(handle)) => {
+                in_tenant!(ctx, |conn| { categories::by_handle(conn, &handle) })
+            }
+            _ => Err(ApiError::bad_input("give exactly one of `id` and `handle`").into()),
+        }
+    }
+
+    /// The tenant's collections, oldest first.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn collections(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<CollectionConnection> {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        let found = in_tenant!(ctx, |conn| collections::page(conn, &page))?;
+        Ok(found.into())
+    }
+
+    /// A collection by `id` or by `handle` (give exactly one).
+    async fn collection(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        handle: Option<String>,
+    ) -> Result<Option<Collection>> {
+        match (id, handle) {
+            (Some(id), None) => {
+                let ids = [parse_id(&id)?];
+                let mut found = in_tenant!(ctx, |conn| { collections::by_ids_in(conn, &ids) })?;
+                Ok(found.pop())
+            }
+            (None, Some(handle)) => {
+                in_tenant!(ctx, |conn| { collections::by_handle(conn, &handle) })
+            }
+            _ => Err(ApiError::bad_input("give exactly one of `id` and `handle`").into()),
+        }
+    }
+}
+
+/// A new category.
+#[derive(InputObject)]
+pub struct CategoryCreateInput {
+    /// Display name, 1 to 100 characters.
+    pub name: String,
+    /// URL-safe name, unique within the tenant.
+    pub handle: String,
+    /// Long description, at most 10,000 characters.
+    pub description: Option<String>,
+    /// Its parent; a root category when omitted.
+    pub parent_id: Option<ID>,
+}
+
+/// Changes to a category; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct CategoryUpdateInput {
+    /// The category.
+    pub id: ID,
+    /// New name.
+    pub name: Option<String>,
+    /// New handle.
+    pub handle: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New place among its siblings (siblings are ordered by position, then id).
+    pub position: Option<i32>,
+}
+
+/// The result of a category mutation.
+#[derive(SimpleObject)]
+pub struct CategoryPayload {
+    /// The category as saved; null when refused.
+    pub category: Option<Category>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// The result of `categoryDelete`.
+#[derive(SimpleObject)]
+pub struct CategoryDeletePayload {
+    /// The deleted category's id; null when refused.
+    pub deleted_id: Option<ID>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// The result of `productCategoriesSet`.
+#[derive(SimpleObject)]
+pub struct ProductCategoriesPayload {
+    /// The product's categories now; null when refused.
+    pub categories: Option<Vec<Category>>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// A new collection.
+#[derive(InputObject)]
+pub struct CollectionCreateInput {
+    /// Display title, 1 to 255 characters.
+    pub title: String,
+    /// URL-safe name, unique within the tenant.
+    pub handle: String,
+    /// Long description, at most 10,000 characters.
+    pub description: Option<String>,
+}
+
+/// Changes to a collection; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct CollectionUpdateInput {
+    /// The collection.
+    pub id: ID,
+    /// New title.
+    pub title: Option<String>,
+    /// New handle.
+    pub handle: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+}
+
+/// Products to put into a collection.
+#[derive(InputObject)]
+pub struct CollectionProductsAddInput {
+    /// The collection.
+    pub collection_id: ID,
+    /// The products, in the order they should appear; products already in the collection move.
+    pub product_ids: Vec<ID>,
+    /// Where to put them (0 is first); at the end when omitted.
+    pub position: Option<i32>,
+}
+
+/// The result of a collection mutation.
+#[derive(SimpleObject)]
+pub struct CollectionPayload {
+    /// The collection as saved; null when refused.
+    pub collection: Option<Collection>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// The result of `collectionDelete`.
+#[derive(SimpleObject)]
+pub struct CollectionDeletePayload {
+    /// The deleted collection's id; null when refused.
+    pub deleted_id: Option<ID>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+fn ids(given: &[ID]) -> Result<Vec<Uuid>> {
+    given.iter().map(|id| Ok(parse_id(id)?)).collect()
+}
+
+/// Category and collection mutations (staff, audited).
+#[derive(Default)]
+pub struct TaxonomyMutation;
+
+#[Object]
+impl TaxonomyMutation {
+    /// Creates a category, last among its siblings.
+    async fn category_create(
+        &self,
+        ctx: &Context<'_>,
+        input: CategoryCreateInput,
+    ) -> Result<CategoryPayload> {
+        let new = NewCategory {
+            name: input.name,
+            handle: input.handle,
+            description: input.description,
+            parent_id: input.parent_id.as_ref().map(parse_id).transpose()?,
+        };
+        let (category, user_errors) =
+            into_payload(categories::create(db(ctx), request(ctx)?, new).await)?;
+        Ok(CategoryPayload {
+            category,
+            user_errors,
+        })
+    }
+
+    /// Renames a category, changes its handle or description, or reorders it among its siblings.
+    async fn category_update(
+        &self,
+        ctx: &Context<'_>,
+        input: CategoryUpdateInput,
+    ) -> Result<CategoryPayload> {
+        let changes = CategoryChanges {
+            name: input.name,
+            handle: input.handle,
+            description: input.description,
+            position: input.position,
+        };
+        let outcome =
+            categories::update(db(ctx), request(ctx)?, parse_id(&input.id)?, changes).await;
+        let (category, user_errors) = into_payload(outcome)?;
+        Ok(CategoryPayload {
+            category,
+            user_errors,
+        })
+    }
+
+    /// Moves a category with its whole subtree under `parentId` (to the roots when null).
+    async fn category_move(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        parent_id: Option<ID>,
+    ) -> Result<CategoryPayload> {
+        let parent = parent_id.as_ref().map(parse_id).transpose()?;
+        let outcome = categories::move_to(db(ctx), request(ctx)?, parse_id(&id)?, parent).await;
+        let (category, user_errors) = into_payload(outcome)?;
+        Ok(CategoryPayload {
+            category,
+            user_errors,
+        })
+    }
+
+    /// Deletes a category that has no subcategories; its products leave it.
+    async fn category_delete(&self, ctx: &Context<'_>, id: ID) -> Result<CategoryDeletePayload> {
+        let outcome = categories::delete(db(ctx), request(ctx)?, parse_id(&id)?).await;
+        let (deleted, user_errors) = into_payload(outcome)?;
+        Ok(CategoryDeletePayload {
+            deleted_id: deleted.map(to_id),
+            user_errors,
+        })
+    }
+
+    /// Puts a product in exactly these categories (at most 20); it leaves the others.
+    async fn product_categories_set(
+        &self,
+        ctx: &Context<'_>,
+        product_id: ID,
+        category_ids: Vec<ID>,
+    ) -> Result<ProductCategoriesPayload> {
+        let outcome = categories::set_for_product(
+            db(ctx),
+            request(ctx)?,
+            parse_id(&product_id)?,
+            ids(&category_ids)?,
+        )
+        .await;
+        let (categories, user_errors) = into_payload(outcome)?;
+        Ok(ProductCategoriesPayload {
+            categories,
+            user_errors,
+        })
+    }
+
+    /// Creates a collection.
+    async fn collection_create(
+        &self,
+        ctx: &Context<'_>,
+        input: CollectionCreateInput,
+    ) -> Result<CollectionPayload> {
+        let outcome = collections::create(
+            db(ctx),
+            request(ctx)?,
+            &input.title,
+            &input.handle,
+            input.description.as_deref(),
+        )
+        .await;
+        let (collection, user_errors) = into_payload(outcome)?;
+        Ok(CollectionPayload {
+            collection,
+            user_errors,
+        })
+    }
+
+    /// Changes a collection's title, handle or description.
+    async fn collection_update(
+        &self,
+        ctx: &Context<'_>,
+        input: CollectionUpdateInput,
+    ) -> Result<CollectionPayload> {
+        let outcome = collections::update(
+            db(ctx),
+            request(ctx)?,
+            parse_id(&input.id)?,
+            input.title,
+            input.handle,
+            input.description,
+        )
+        .await;
+        let (collection, user_errors) = into_payload(outcome)?;
+        Ok(CollectionPayload {
+            collection,
+            user_errors,
+        })
+    }
+
+    /// Deletes a collection; its products stay.
+    async fn collection_delete(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<CollectionDeletePayload> {
+        let outcome = collections::delete(db(ctx), request(ctx)?, parse_id(&id)?).await;
+        let (deleted, user_errors) = into_payload(outcome)?;
+        Ok(CollectionDeletePayload {
+            deleted_id: deleted.map(to_id),
+            user_errors,
+        })
+    }
+
+    /// Puts products into a collection at a position (or moves them there), at most 1,000 in all.
+    async fn collection_products_add(
+        &self,
+        ctx: &Context<'_>,
+        input: CollectionProductsAddInput,
+    ) -> Result<CollectionPayload> {
+        let outcome = collections::add_products(
+            db(ctx),
+            request(ctx)?,
+            parse_id(&input.collection_id)?,
+            ids(&input.product_ids)?,
+            input.position,
+        )
+        .await;
+        let (collection, user_errors) = into_payload(outcome)?;
+        Ok(CollectionPayload {
+            collection,
+            user_errors,
+        })
+    }
+
+    /// Takes products out of a collection.
+    async fn collection_products_remove(
+        &self,
+        ctx: &Context<'_>,
+        collection_id: ID,
+        product_ids: Vec<ID>,
+    ) -> Result<CollectionPayload> {
+        let outcome = collections::remove_products(
+            db(ctx),
+            request(ctx)?,
+            parse_id(&collection_id)?,
+            ids(&product_ids)?,
+        )
+        .await;
+        let (collection, user_errors) = into_payload(outcome)?;
+        Ok(CollectionPayload {
+            collection,
+            user_errors,
+        })
+    }
+}
