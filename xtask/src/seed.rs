@@ -124,6 +124,15 @@ struct Vertical {
     bulk: bool,
 }
 
+/// The category tree: departments and the verticals (product types) under each.
+const DEPARTMENTS: &[(&str, &[&str])] = &[
+    ("Food & Drink", &["Coffee", "Dates", "Grocery", "Meal kits"]),
+    ("Beauty & Fragrance", &["Perfume", "Beauty"]),
+    ("Fashion & Sports", &["Fashion", "Sports"]),
+    ("Home & Tech", &["Home", "Electronics"]),
+    ("Books & Toys", &["Books", "Toys"]),
+];
+
 const SIZES: &[(&str, i64)] = &[("S", 100), ("M", 100), ("L", 100)];
 
 const CATALOG: &[Vertical] = &[
@@ -633,7 +642,8 @@ pub fn seed(endpoint: &str, demo: &mut Demo) -> Result<()> {
 
 /// The demo catalog: 60 published products in 12 verticals, each with an option and
 /// its variants priced in SAR and USD; stock in two locations; a SALE list running for two weeks;
-/// volume tiers on bulk goods; a Wholesale group (with the demo customer) and its contract prices.
+/// volume tiers on bulk goods; a Wholesale group (with the demo customer) and its contract prices;
+/// a category per vertical under five departments; a gift collection.
 fn seed_catalog(endpoint: &str, staff: &[(&str, &str)], customer: &Value) -> Result<()> {
     let run = |query: &str, variables: Value| graphql(endpoint, staff, query, variables);
     let mut locations = Vec::new();
@@ -680,9 +690,36 @@ fn seed_catalog(endpoint: &str, staff: &[(&str, &str)], customer: &Value) -> Res
         None,
     )?;
 
+    // Five departments, one category per vertical under its department; a gift collection.
+    let mut categories: Vec<(&str, Value)> = Vec::new();
+    for (department, kinds) in DEPARTMENTS {
+        let handle = department
+            .to_lowercase()
+            .replace(" & ", "-")
+            .replace(' ', "-");
+        let parent = run(
+            "mutation($input: CategoryCreateInput!) { categoryCreate(input: $input) { category { id } userErrors { code message } } }",
+            json!({ "input": { "name": department, "handle": handle } }),
+        )?["categoryCreate"]["category"]["id"]
+            .clone();
+        for kind in *kinds {
+            let id = run(
+                "mutation($input: CategoryCreateInput!) { categoryCreate(input: $input) { category { id } userErrors { code message } } }",
+                json!({ "input": { "name": kind, "handle": kind.to_lowercase().replace(' ', "-"), "parentId": parent } }),
+            )?["categoryCreate"]["category"]["id"]
+                .clone();
+            categories.push((kind, id));
+        }
+    }
+    let gifts = run(
+        "mutation { collectionCreate(input: { title: \"Gift ideas\", handle: \"gift-ideas\", description: \"Hand-picked for Eid and birthdays\" }) { collection { id } userErrors { code message } } }",
+        json!({}),
+    )?["collectionCreate"]["collection"]["id"]
+        .clone();
+
     let mut n: i64 = 0;
     for vertical in CATALOG {
-        for (title, handle, description, base) in &vertical.products {
+        for (index, (title, handle, description, base)) in vertical.products.iter().enumerate() {
             n += 1;
             let product = run(
                 "mutation($input: ProductCreateInput!) { productCreate(input: $input) { product { id } userErrors { code message } } }",
@@ -697,6 +734,21 @@ fn seed_catalog(endpoint: &str, staff: &[(&str, &str)], customer: &Value) -> Res
                 json!({ "input": { "productId": product, "url": format!("https://cdn.cityos.example/demo/{handle}.jpg"),
                     "altText": title } }),
             )?;
+            let category = categories
+                .iter()
+                .find(|(kind, _)| *kind == vertical.kind)
+                .map(|(_, id)| id.clone())
+                .ok_or("a vertical without a category")?;
+            run(
+                "mutation($p: ID!, $c: [ID!]!) { productCategoriesSet(productId: $p, categoryIds: $c) { userErrors { code message } } }",
+                json!({ "p": product, "c": [category] }),
+            )?;
+            if !vertical.bulk && index == 0 {
+                run(
+                    "mutation($c: ID!, $p: ID!) { collectionProductsAdd(input: { collectionId: $c, productIds: [$p] }) { userErrors { code message } } }",
+                    json!({ "c": gifts, "p": product }),
+                )?;
+            }
             let (option, values) = vertical.option;
             run(
                 "mutation($input: ProductOptionCreateInput!) { productOptionCreate(input: $input) { userErrors { code message } } }",
@@ -803,5 +855,16 @@ mod tests {
             .collect();
         assert_eq!(handles.len(), 60);
         assert_eq!(usd(9_900), 2_699);
+    }
+
+    #[test]
+    fn every_vertical_has_one_department() {
+        for vertical in CATALOG {
+            let homes = DEPARTMENTS
+                .iter()
+                .filter(|(_, kinds)| kinds.contains(&vertical.kind))
+                .count();
+            assert_eq!(homes, 1, "{}", vertical.kind);
+        }
     }
 }

@@ -370,6 +370,30 @@ pub async fn children(
     .await
 }
 
+/// The children of several categories, by parent, each in position order.
+pub async fn children_of(
+    conn: &mut AsyncPgConnection,
+    parents: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<Category>>> {
+    let rows: Vec<Category> = Prepared(
+        diesel::sql_query(concat!(
+            "SELECT ",
+            category_columns!(),
+            " FROM catalog.categories c WHERE c.parent_id = ANY ($1) ORDER BY c.position, c.id"
+        ))
+        .bind::<Array<SqlUuid>, _>(parents),
+    )
+    .load(conn)
+    .await?;
+    let mut by_parent: HashMap<Uuid, Vec<Category>> = HashMap::new();
+    for c in rows {
+        if let Some(parent) = c.parent_id {
+            by_parent.entry(parent).or_default().push(c);
+        }
+    }
+    Ok(by_parent)
+}
+
 /// The ancestors of a category, root first (without the category).
 pub async fn ancestors(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<Category>> {
     Prepared(

@@ -18,8 +18,8 @@ use cityos_core::RequestContext;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use graphql::{
-    Caller, CategoryLoader, DetailsLoader, LevelsLoader, LocationLoader, Mutation, ProductLoader,
-    ProductTaxonomyLoader, Query, VariantLoader,
+    Caller, CategoryLoader, ChildrenLoader, DetailsLoader, LevelsLoader, LocationLoader, Mutation,
+    ProductLoader, ProductTaxonomyLoader, Query, VariantLoader,
 };
 use products::Visibility;
 
@@ -79,6 +79,10 @@ impl Subgraph for Catalog {
                 caller,
             }))
             .data(cityos_server::request_loader(CategoryLoader {
+                db: db.clone(),
+                tenant: tenant.id,
+            }))
+            .data(cityos_server::request_loader(ChildrenLoader {
                 db: db.clone(),
                 tenant: tenant.id,
             }))

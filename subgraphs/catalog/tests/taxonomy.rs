@@ -464,3 +464,30 @@ async fn categories_and_collections_are_isolated_by_tenant() {
         1
     );
 }
+
+#[tokio::test]
+async fn reading_the_tree_costs_per_level_not_per_category() {
+    let t = test_db().await;
+    let (_, admin) = tenant(&t, "wide").await;
+    let schema = build_schema(Some(&t.platform));
+    let q = "{ categories { handle children { handle children { handle } } } }";
+    let mut trips = Vec::new();
+    for width in [2, 4] {
+        // A tree `width` wide at each of three levels (under a fresh set of roots each time).
+        for r in 0..width {
+            let root = category(&t, &admin, &format!("w{width}-r{r}"), None).await;
+            for c in 0..width {
+                let child = category(&t, &admin, &format!("w{width}-r{r}-c{c}"), Some(&root)).await;
+                category(&t, &admin, &format!("w{width}-r{r}-c{c}-g"), Some(&child)).await;
+            }
+        }
+        let before = t.db().round_trips();
+        let r = t.graphql::<Catalog>(&schema, &admin, q, json!({})).await;
+        assert!(r.get("errors").is_none(), "{r}");
+        trips.push(t.db().round_trips() - before);
+    }
+    assert_eq!(
+        trips[0], trips[1],
+        "round trips for widths 2 and 4: {trips:?}"
+    );
+}

@@ -7,7 +7,7 @@ mod taxonomy;
 
 pub use inventory::{LevelsLoader, LocationLoader};
 pub use media::Vendor;
-pub use taxonomy::{CategoryLoader, ProductTaxonomyLoader};
+pub use taxonomy::{CategoryLoader, ChildrenLoader, ProductTaxonomyLoader};
 
 use crate::cards;
 use crate::errors::CatalogUserError;

@@ -45,6 +45,32 @@ impl Loader<Uuid> for CategoryLoader {
     }
 }
 
+/// Loads the subcategories of categories, by parent (a tree read level by level costs one
+/// statement per level, not one per category).
+pub struct ChildrenLoader {
+    pub db: Database,
+    pub tenant: Uuid,
+}
+
+impl Loader<Uuid> for ChildrenLoader {
+    type Value = Vec<Category>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Category>>, ApiError> {
+        let keys = keys.to_vec();
+        self.db
+            .tenant_tx(self.tenant, async move |conn| {
+                let mut found = categories::children_of(conn, &keys).await?;
+                Ok::<_, ApiError>(
+                    keys.iter()
+                        .map(|k| (*k, found.remove(k).unwrap_or_default()))
+                        .collect(),
+                )
+            })
+            .await
+    }
+}
+
 /// Loads the categories and collections of products, by product.
 pub struct ProductTaxonomyLoader {
     pub db: Database,
@@ -143,8 +169,10 @@ impl Category {
     }
     /// Its direct subcategories, in position order.
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
-        let id = self.id;
-        in_tenant!(ctx, |conn| { categories::children(conn, Some(id)) })
+        Ok(loader::<ChildrenLoader>(ctx)?
+            .load_one(self.id)
+            .await?
+            .unwrap_or_default())
     }
     /// Its ancestors, root first (for breadcrumbs).
     async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
