@@ -12,6 +12,7 @@
 use crate::media::Media;
 use crate::pricing::{ListPrice, VolumeTier};
 use crate::products::{Product, Scope, Visibility};
+use crate::translations::{self, Wanted};
 use crate::variants::{
     PricedVariant, ProductDetails, ProductOption, StockSummary, Variant, VariantPrice,
 };
@@ -100,6 +101,11 @@ struct ListingRow {
     product: Product,
     #[diesel(sql_type = BigInt)]
     total: i64,
+    /// The best translation wanted, if any.
+    #[diesel(sql_type = Nullable<Text>)]
+    tr_title: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    tr_description: Option<String>,
     #[diesel(embed)]
     card: CardRow,
 }
@@ -280,8 +286,9 @@ fn scope_sql(scope: Scope, a: &str) -> (String, Vec<String>) {
 
 /// The listing statement for `scope` and the page's cursors and direction. Binds: `$1` the fetch
 /// limit, `$2` the caller, `$3`/`$4` the after/before product, `$5` vendor, `$6` collection,
-/// `$7` category. One text per shape (a few dozen per connection at most), each prepared once.
-fn listing_sql(scope: Scope, page: &PageRequest) -> String {
+/// `$7` category, `$8`/`$9` the wanted locale and its language. One text per shape (a few dozen
+/// per connection at most), each prepared once.
+fn listing_sql(scope: Scope, page: &PageRequest, translated: bool) -> String {
     let (counted_from, counted) = scope_sql(scope, "q");
     let (listed_from, mut listed) = scope_sql(scope, "p");
     // Collections list in their own order; everything else oldest first (ids are UUID v7).
@@ -303,10 +310,23 @@ fn listing_sql(scope: Scope, page: &PageRequest) -> String {
         listed.push(format!("{key} < {before}"));
     }
     let order = if page.backward { "DESC" } else { "ASC" };
+    let (translation, translated_columns) = if translated {
+        (
+            " LEFT JOIN LATERAL (
+                SELECT t.title, t.description FROM catalog.product_translations t
+                WHERE t.tenant_id = p.tenant_id AND t.product_id = p.id AND t.locale IN ($8, $9)
+                ORDER BY t.locale = $8 DESC LIMIT 1) tr ON true",
+            "tr.title AS tr_title, tr.description AS tr_description",
+        )
+    } else {
+        ("", "NULL::text AS tr_title, NULL::text AS tr_description")
+    };
     format!(
-        "SELECT p.*, (SELECT count(*) FROM {counted_from} WHERE {counted}) AS total, {columns}
+        "SELECT p.*, (SELECT count(*) FROM {counted_from} WHERE {counted}) AS total,
+            {translated_columns}, {columns}
          FROM {listed_from}
          JOIN catalog.product_cards c ON c.tenant_id = p.tenant_id AND c.product_id = p.id
+         {translation}
          WHERE {listed} ORDER BY {key} {order} LIMIT $1",
         counted = counted.join(" AND "),
         listed = listed.join(" AND "),
@@ -350,8 +370,9 @@ pub async fn page_in(
     page: &PageRequest,
     customer: Option<Uuid>,
     staff: bool,
+    wanted: &Wanted,
 ) -> QueryResult<(Page<Product>, HashMap<Uuid, ProductDetails>)> {
-    let sql = listing_sql(scope, page);
+    let sql = listing_sql(scope, page, wanted.any());
     let rows: Vec<ListingRow> = Prepared(
         diesel::sql_query(sql)
             .bind::<BigInt, _>(page.fetch_limit())
@@ -360,7 +381,9 @@ pub async fn page_in(
             .bind::<Nullable<SqlUuid>, _>(page.before)
             .bind::<Nullable<SqlUuid>, _>(scope.vendor)
             .bind::<Nullable<SqlUuid>, _>(scope.collection)
-            .bind::<Nullable<SqlUuid>, _>(scope.category),
+            .bind::<Nullable<SqlUuid>, _>(scope.category)
+            .bind::<Nullable<Text>, _>(wanted.exact.as_deref())
+            .bind::<Nullable<Text>, _>(wanted.language.as_deref()),
     )
     .load(conn)
     .await?;
@@ -372,8 +395,15 @@ pub async fn page_in(
     };
     let mut details = HashMap::with_capacity(rows.len());
     let mut products = Vec::with_capacity(rows.len());
-    for row in rows {
+    for mut row in rows {
         details.insert(row.product.id, row.card.read(staff)?.details());
+        if let Some(title) = row.tr_title {
+            translations::apply(
+                &mut row.product,
+                title,
+                row.tr_description.unwrap_or_default(),
+            );
+        }
         products.push(row.product);
     }
     Ok((page.finish(products, |p| p.id, total), details))

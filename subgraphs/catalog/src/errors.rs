@@ -74,6 +74,9 @@ pub enum CatalogErrorCode {
     InvalidParent,
     /// The category still has subcategories.
     CategoryNotEmpty,
+    /// The locale is not a language tag like `en` or `en-GB`, or is the tenant's default locale
+    /// (whose text is the product's own title and description).
+    InvalidLocale,
 }
 
 cityos_core::user_error_type!(CatalogUserError, CatalogErrorCode);

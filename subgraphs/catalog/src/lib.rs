@@ -11,6 +11,7 @@ pub mod price_lists;
 pub mod pricing;
 pub mod products;
 pub mod schema;
+pub mod translations;
 pub mod variants;
 
 use async_graphql::{EmptySubscription, Schema};
@@ -19,7 +20,7 @@ use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use graphql::{
     Caller, CategoryLoader, ChildrenLoader, DetailsLoader, LevelsLoader, LocationLoader, Mutation,
-    ProductLoader, ProductTaxonomyLoader, Query, VariantLoader,
+    ProductLoader, ProductTaxonomyLoader, Query, TranslationsLoader, VariantLoader,
 };
 use products::Visibility;
 
@@ -69,6 +70,7 @@ impl Subgraph for Catalog {
                 db: db.clone(),
                 tenant: tenant.id,
                 visibility,
+                wanted: translations::Wanted::of(ctx),
             }))
             .data(cityos_server::request_loader(VariantLoader {
                 db: db.clone(),
@@ -81,6 +83,10 @@ impl Subgraph for Catalog {
             .data(cityos_server::request_loader(CategoryLoader {
                 db: db.clone(),
                 tenant: tenant.id,
+            }))
+            .data(cityos_server::request_loader(TranslationsLoader {
+                db: db.clone(),
+                caller,
             }))
             .data(cityos_server::request_loader(ChildrenLoader {
                 db: db.clone(),

@@ -3,6 +3,7 @@
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::schema::products;
+use crate::translations::{self, Wanted};
 use chrono::{DateTime, Utc};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, Failure, RequestContext};
@@ -391,12 +392,13 @@ pub async fn update(
     .await
 }
 
-/// Loads visible products of `tenant` by id (the DataLoader's query).
+/// Loads visible products of `tenant` by id (the DataLoader's query), in the wanted locale.
 pub async fn by_ids(
     db: &Database,
     tenant: Uuid,
     visibility: Visibility,
     ids: Vec<Uuid>,
+    wanted: Wanted,
 ) -> Result<Vec<Product>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
         let mut query = products::table
@@ -406,17 +408,21 @@ pub async fn by_ids(
         if visibility == Visibility::PublishedOnly {
             query = query.filter(products::status.eq("PUBLISHED"));
         }
-        query.load(conn).await.map_err(ApiError::from)
+        let mut found: Vec<Product> = query.load(conn).await?;
+        translations::localize(conn, &mut found, &wanted).await?;
+        Ok(found)
     })
     .await
 }
 
-/// Finds a visible product of `tenant` by handle.
+/// Finds a visible product of `tenant` by handle (its own handle, whatever the locale), in the
+/// wanted locale.
 pub async fn by_handle(
     db: &Database,
     tenant: Uuid,
     visibility: Visibility,
     handle: String,
+    wanted: Wanted,
 ) -> Result<Option<Product>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
         let mut query = products::table
@@ -426,7 +432,9 @@ pub async fn by_handle(
         if visibility == Visibility::PublishedOnly {
             query = query.filter(products::status.eq("PUBLISHED"));
         }
-        query.first(conn).await.optional().map_err(ApiError::from)
+        let mut found: Vec<Product> = query.first(conn).await.optional()?.into_iter().collect();
+        translations::localize(conn, &mut found, &wanted).await?;
+        Ok(found.pop())
     })
     .await
 }
@@ -439,7 +447,7 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<Product>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
-        Ok(list_in(conn, visibility, &page).await?)
+        Ok(list_in(conn, visibility, &page, &Wanted::default()).await?)
     })
     .await
 }
@@ -475,12 +483,14 @@ pub async fn count_in(conn: &mut AsyncPgConnection, visibility: Visibility) -> Q
     query.get_result(conn).await
 }
 
-/// A page of the products `visibility` allows, oldest first, with their total count: one
-/// statement on the caller's tenant-scoped connection.
+/// A page of the products `visibility` allows, oldest first, with their total count (one
+/// statement; one more for translations when a locale other than the default is wanted), on the
+/// caller's tenant-scoped connection.
 pub async fn list_in(
     conn: &mut AsyncPgConnection,
     visibility: Visibility,
     page: &PageRequest,
+    wanted: &Wanted,
 ) -> QueryResult<Page<Product>> {
     // The count is an uncorrelated subquery: evaluated once, in the same statement as the page.
     let (visible, count) = match visibility {
@@ -503,7 +513,8 @@ pub async fn list_in(
         None if page.after.is_some() || page.before.is_some() => count_in(conn, visibility).await?,
         None => 0,
     };
-    let products = rows.into_iter().map(|(product, _)| product).collect();
+    let mut products: Vec<Product> = rows.into_iter().map(|(product, _)| product).collect();
+    translations::localize(conn, &mut products, wanted).await?;
     Ok(page.finish(products, |p| p.id, total))
 }
 

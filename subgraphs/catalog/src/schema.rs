@@ -219,6 +219,7 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(
     product_media,
+    product_translations,
     product_categories,
     collections,
     collection_products,
@@ -266,5 +267,16 @@ diesel::table! {
         collection_id -> Uuid,
         product_id -> Uuid,
         position -> Integer,
+    }
+}
+
+diesel::table! {
+    catalog.product_translations (tenant_id, product_id, locale) {
+        tenant_id -> Uuid,
+        product_id -> Uuid,
+        locale -> Text,
+        title -> Text,
+        description -> Text,
+        updated_at -> Timestamptz,
     }
 }

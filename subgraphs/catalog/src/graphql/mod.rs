@@ -4,16 +4,19 @@ mod inventory;
 mod media;
 mod price_lists;
 mod taxonomy;
+mod translations;
 
 pub use inventory::{LevelsLoader, LocationLoader};
 pub use media::Vendor;
 pub use taxonomy::{CategoryLoader, ChildrenLoader, ProductTaxonomyLoader};
+pub use translations::TranslationsLoader;
 
 use crate::cards;
 use crate::errors::CatalogUserError;
 use crate::media::Media;
 use crate::pricing::{self, PriceRequest, PriceRule, Quote, VolumeTier};
 use crate::products::{self, NewProduct, Product, ProductChanges, ProductStatus, Visibility};
+use crate::translations::Wanted;
 use crate::variants::{self, NewVariant, PricedVariant, ProductDetails, ProductOption};
 use async_graphql::dataloader::Loader;
 use async_graphql::{
@@ -48,6 +51,7 @@ pub struct ProductLoader {
     pub db: Database,
     pub tenant: Uuid,
     pub visibility: Visibility,
+    pub wanted: Wanted,
 }
 
 impl Loader<Uuid> for ProductLoader {
@@ -55,7 +59,14 @@ impl Loader<Uuid> for ProductLoader {
     type Error = ApiError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Product>, ApiError> {
-        let rows = products::by_ids(&self.db, self.tenant, self.visibility, keys.to_vec()).await?;
+        let rows = products::by_ids(
+            &self.db,
+            self.tenant,
+            self.visibility,
+            keys.to_vec(),
+            self.wanted.clone(),
+        )
+        .await?;
         Ok(rows.into_iter().map(|p| (p.id, p)).collect())
     }
 }
@@ -168,13 +179,15 @@ async fn page_of_products(
         collection: within.collection,
         category: within.category,
     };
+    let wanted = Wanted::of(rc);
     let (page, details) = db(ctx)
         .tenant_tx(caller.tenant, async move |conn| {
             let found = if with_details || within != Within::default() {
-                cards::page_in(conn, scope, &page, caller.customer, caller.staff).await?
+                let (customer, staff) = (caller.customer, caller.staff);
+                cards::page_in(conn, scope, &page, customer, staff, &wanted).await?
             } else {
                 (
-                    products::list_in(conn, visibility, &page).await?,
+                    products::list_in(conn, visibility, &page, &wanted).await?,
                     HashMap::new(),
                 )
             };
@@ -195,7 +208,8 @@ impl Product {
     async fn id(&self) -> ID {
         to_id(self.id)
     }
-    /// Display title.
+    /// Display title, in the request's locale (`accept-language`) when the product has a
+    /// translation for it or its language, else in the tenant's default locale.
     async fn title(&self) -> &str {
         &self.title
     }
@@ -203,9 +217,16 @@ impl Product {
     async fn handle(&self) -> &str {
         &self.handle
     }
-    /// Long description (plain text or Markdown).
+    /// Long description (plain text or Markdown), in the same locale as `title`.
     async fn description(&self) -> &str {
         &self.description
+    }
+    /// Its title and description in each locale other than the tenant's default.
+    async fn translations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::translations::Translation>> {
+        translations::of(ctx, self).await
     }
     /// DRAFT and ARCHIVED (staff only), or PUBLISHED (on the storefront).
     async fn status(&self) -> ProductStatus {
@@ -580,7 +601,11 @@ impl CatalogQuery {
                 .load_one(parse_id(&id)?)
                 .await?),
             (None, Some(handle)) => {
-                Ok(products::by_handle(db(ctx), tenant, Visibility::of(rc), handle).await?)
+                let wanted = Wanted::of(rc);
+                Ok(
+                    products::by_handle(db(ctx), tenant, Visibility::of(rc), handle, wanted)
+                        .await?,
+                )
             }
             _ => Err(ApiError::bad_input("give exactly one of `id` and `handle`").into()),
         }
@@ -914,4 +939,5 @@ pub struct Mutation(
     inventory::InventoryMutation,
     media::MediaMutation,
     taxonomy::TaxonomyMutation,
+    translations::TranslationMutation,
 );

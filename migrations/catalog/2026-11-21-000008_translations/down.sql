@@ -1,0 +1,1 @@
+DROP TABLE catalog.product_translations;

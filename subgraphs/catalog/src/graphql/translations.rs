@@ -1,0 +1,144 @@
+//! Product translations in GraphQL.
+
+use super::{Caller, db, loader, request};
+use crate::errors::CatalogUserError;
+use crate::products::Product;
+use crate::translations::{self, Translation};
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use cityos_core::ApiError;
+use cityos_core::ids::parse_id;
+use cityos_core::outcome::into_payload;
+use cityos_db::Database;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Loads every translation of products, by product.
+pub struct TranslationsLoader {
+    pub db: Database,
+    pub caller: Caller,
+}
+
+impl Loader<Uuid> for TranslationsLoader {
+    type Value = Vec<Translation>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Translation>>, ApiError> {
+        let keys = keys.to_vec();
+        self.db
+            .tenant_tx(self.caller.tenant, async move |conn| {
+                let mut found = translations::of_products(conn, &keys).await?;
+                Ok::<_, ApiError>(
+                    keys.iter()
+                        .map(|k| (*k, found.remove(k).unwrap_or_default()))
+                        .collect(),
+                )
+            })
+            .await
+    }
+}
+
+pub(super) async fn of(ctx: &Context<'_>, product: &Product) -> Result<Vec<Translation>> {
+    Ok(loader::<TranslationsLoader>(ctx)?
+        .load_one(product.id)
+        .await?
+        .unwrap_or_default())
+}
+
+/// A product's title and description in one locale other than the tenant's default.
+#[Object(name = "ProductTranslation")]
+impl Translation {
+    /// The language tag (`en`, `en-GB`).
+    async fn locale(&self) -> &str {
+        &self.locale
+    }
+    /// The title in that locale.
+    async fn title(&self) -> &str {
+        &self.title
+    }
+    /// The description in that locale.
+    async fn description(&self) -> &str {
+        &self.description
+    }
+    /// When it was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+/// A translation to set.
+#[derive(InputObject)]
+pub struct ProductTranslationSetInput {
+    /// The product.
+    pub product_id: ID,
+    /// A language tag like `en` or `en-GB`, not the tenant's default locale.
+    pub locale: String,
+    /// The title in that locale, 1 to 255 characters.
+    pub title: String,
+    /// The description in that locale.
+    pub description: Option<String>,
+}
+
+/// The result of `productTranslationSet`.
+#[derive(SimpleObject)]
+pub struct ProductTranslationPayload {
+    /// The translation as saved; null when refused.
+    pub translation: Option<Translation>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// The result of `productTranslationRemove`.
+#[derive(SimpleObject)]
+pub struct ProductTranslationRemovePayload {
+    /// Whether there was a translation to remove; null when refused.
+    pub removed: Option<bool>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// Translation mutations (staff, audited).
+#[derive(Default)]
+pub struct TranslationMutation;
+
+#[Object]
+impl TranslationMutation {
+    /// Sets a product's title and description in a locale other than the tenant's default.
+    async fn product_translation_set(
+        &self,
+        ctx: &Context<'_>,
+        input: ProductTranslationSetInput,
+    ) -> Result<ProductTranslationPayload> {
+        let outcome = translations::set(
+            db(ctx),
+            request(ctx)?,
+            parse_id(&input.product_id)?,
+            &input.locale,
+            &input.title,
+            input.description.as_deref(),
+        )
+        .await;
+        let (translation, user_errors) = into_payload(outcome)?;
+        Ok(ProductTranslationPayload {
+            translation,
+            user_errors,
+        })
+    }
+
+    /// Removes a product's translation in a locale; requests in it then read the default text.
+    async fn product_translation_remove(
+        &self,
+        ctx: &Context<'_>,
+        product_id: ID,
+        locale: String,
+    ) -> Result<ProductTranslationRemovePayload> {
+        let outcome =
+            translations::remove(db(ctx), request(ctx)?, parse_id(&product_id)?, &locale).await;
+        let (removed, user_errors) = into_payload(outcome)?;
+        Ok(ProductTranslationRemovePayload {
+            removed,
+            user_errors,
+        })
+    }
+}
