@@ -636,6 +636,7 @@ pub fn seed(endpoint: &str, demo: &mut Demo) -> Result<()> {
     )?;
     let customer = customer["customerSignUp"]["user"]["id"].clone();
     seed_catalog(endpoint, &headers, &customer)?;
+    seed_reviews(endpoint, &headers, &key)?;
     demo.publishable_key = Some(key);
     Ok(())
 }
@@ -794,6 +795,73 @@ fn seed_catalog(endpoint: &str, staff: &[(&str, &str)], customer: &Value) -> Res
                             "maxQuantity": max, "percentOff": percent } }),
                     )?;
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Four reviewers (random passwords, not kept) each review a dozen products; staff approve them
+/// all and answer the critical ones.
+fn seed_reviews(endpoint: &str, staff: &[(&str, &str)], key: &str) -> Result<()> {
+    const REVIEWS: [(i32, &str, &str); 4] = [
+        (5, "Excellent", "Exactly as described, arrived quickly."),
+        (4, "Very good", "Good quality for the price."),
+        (5, "Will buy again", "My family loved it."),
+        (3, "Decent", "Fine, but the packaging could be better."),
+    ];
+    let products = graphql(
+        endpoint,
+        &[("x-publishable-key", key)],
+        "{ products(first: 60) { edges { node { id } } } }",
+        json!({}),
+    )?;
+    let products: Vec<Value> = products["products"]["edges"]
+        .as_array()
+        .ok_or("no products")?
+        .iter()
+        .map(|e| e["node"]["id"].clone())
+        .collect();
+    for (r, name) in ["Noura", "Faisal", "Layla", "Khalid"].iter().enumerate() {
+        let account = Account {
+            email: format!("{}@reviewers.dakkah.sa", name.to_lowercase()),
+            password: random_hex(9)?,
+        };
+        graphql(
+            endpoint,
+            &[("x-publishable-key", key)],
+            "mutation($input: CustomerSignUpInput!) { customerSignUp(input: $input) { user { id } userErrors { code message } } }",
+            json!({ "input": { "email": account.email, "password": account.password, "firstName": name } }),
+        )?;
+        let token = format!("Bearer {}", sign_in(endpoint, Some("dakkah"), &account)?);
+        let reviewer = [("authorization", token.as_str()), ("x-tenant", "dakkah")];
+        for (i, product) in products
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (i + r) % 5 != 0)
+            .take(12)
+        {
+            let (rating, title, body) = REVIEWS[(i + r) % REVIEWS.len()];
+            let review = graphql(
+                endpoint,
+                &reviewer,
+                "mutation($input: ReviewCreateInput!) { reviewCreate(input: $input) { review { id } userErrors { code message } } }",
+                json!({ "input": { "productId": product, "rating": rating, "title": title, "body": body } }),
+            )?["reviewCreate"]["review"]["id"]
+                .clone();
+            graphql(
+                endpoint,
+                staff,
+                "mutation($id: ID!) { reviewModerate(id: $id, status: APPROVED) { userErrors { code message } } }",
+                json!({ "id": review }),
+            )?;
+            if rating <= 3 {
+                graphql(
+                    endpoint,
+                    staff,
+                    "mutation($id: ID!) { reviewRespond(id: $id, body: \"Thank you, we are improving our packaging.\") { userErrors { code message } } }",
+                    json!({ "id": review }),
+                )?;
             }
         }
     }

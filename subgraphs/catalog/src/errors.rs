@@ -77,6 +77,13 @@ pub enum CatalogErrorCode {
     /// The locale is not a language tag like `en` or `en-GB`, or is the tenant's default locale
     /// (whose text is the product's own title and description).
     InvalidLocale,
+    /// A rating is not 1 to 5, or a review's title, body or response is too long (or a response
+    /// empty).
+    InvalidReview,
+    /// The customer has reviewed this product already.
+    AlreadyReviewed,
+    /// Customers cannot vote on their own review.
+    OwnReview,
 }
 
 cityos_core::user_error_type!(CatalogUserError, CatalogErrorCode);

@@ -10,6 +10,7 @@ pub mod media;
 pub mod price_lists;
 pub mod pricing;
 pub mod products;
+pub mod reviews;
 pub mod schema;
 pub mod translations;
 pub mod variants;
@@ -20,7 +21,7 @@ use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use graphql::{
     Caller, CategoryLoader, ChildrenLoader, DetailsLoader, LevelsLoader, LocationLoader, Mutation,
-    ProductLoader, ProductTaxonomyLoader, Query, TranslationsLoader, VariantLoader,
+    ProductLoader, ProductTaxonomyLoader, Query, ResponseLoader, TranslationsLoader, VariantLoader,
 };
 use products::Visibility;
 
@@ -83,6 +84,10 @@ impl Subgraph for Catalog {
             .data(cityos_server::request_loader(CategoryLoader {
                 db: db.clone(),
                 tenant: tenant.id,
+            }))
+            .data(cityos_server::request_loader(ResponseLoader {
+                db: db.clone(),
+                caller,
             }))
             .data(cityos_server::request_loader(TranslationsLoader {
                 db: db.clone(),

@@ -77,6 +77,8 @@ pub struct Product {
     pub tags: Vec<String>,
     pub metadata: serde_json::Value,
     pub vendor_id: Option<Uuid>,
+    /// How many approved reviews gave 1, 2, 3, 4 and 5 stars.
+    pub rating_counts: Vec<i32>,
 }
 
 impl Product {

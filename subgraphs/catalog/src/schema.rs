@@ -16,6 +16,7 @@ diesel::table! {
         tags -> Array<Text>,
         metadata -> Jsonb,
         vendor_id -> Nullable<Uuid>,
+        rating_counts -> Array<Integer>,
     }
 }
 
@@ -219,6 +220,9 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(
     product_media,
+    reviews,
+    review_responses,
+    review_votes,
     product_translations,
     product_categories,
     collections,
@@ -278,5 +282,43 @@ diesel::table! {
         title -> Text,
         description -> Text,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    catalog.reviews (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        product_id -> Uuid,
+        customer_id -> Uuid,
+        rating -> SmallInt,
+        title -> Text,
+        body -> Text,
+        status -> Text,
+        verified_purchase -> Bool,
+        helpful_count -> Integer,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        moderated_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    catalog.review_responses (tenant_id, review_id) {
+        tenant_id -> Uuid,
+        review_id -> Uuid,
+        responder_id -> Nullable<Uuid>,
+        body -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    catalog.review_votes (tenant_id, review_id, customer_id) {
+        tenant_id -> Uuid,
+        review_id -> Uuid,
+        customer_id -> Uuid,
+        created_at -> Timestamptz,
     }
 }

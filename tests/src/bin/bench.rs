@@ -380,11 +380,12 @@ async fn main() {
         .await
         .is_ok();
 
-    // The storefront listing: each product with its price range and each variant's price for the
-    // shopper (sale and tiers applied), compare-at price and stock.
+    // The storefront listing: each product with its price range and rating, and each variant's
+    // price for the shopper (sale and tiers applied), compare-at price and stock.
     let query = "query($first: Int!, $after: String) { products(first: $first, after: $after) { totalCount \
                  pageInfo { hasNextPage endCursor } edges { cursor node { id title handle \
                  priceRange(currency: \"SAR\") { min { amount currency } max { amount } } \
+                 rating { average count } \
                  variants { id sku title price(currency: \"SAR\") { unitPrice { amount } compareAtUnitPrice { amount } rule } \
                  availableQuantity inStock } } } } }";
     let listed = stack

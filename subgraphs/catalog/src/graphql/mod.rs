@@ -3,11 +3,13 @@
 mod inventory;
 mod media;
 mod price_lists;
+mod reviews;
 mod taxonomy;
 mod translations;
 
 pub use inventory::{LevelsLoader, LocationLoader};
 pub use media::Vendor;
+pub use reviews::ResponseLoader;
 pub use taxonomy::{CategoryLoader, ChildrenLoader, ProductTaxonomyLoader};
 pub use translations::TranslationsLoader;
 
@@ -259,6 +261,28 @@ impl Product {
     /// The collections it is in, by title.
     async fn collections(&self, ctx: &Context<'_>) -> Result<Vec<crate::collections::Collection>> {
         Ok(taxonomy::taxonomy(ctx, self).await?.collections)
+    }
+    /// Its rating from approved reviews (always equal to what they say; read with the product).
+    async fn rating(&self) -> crate::reviews::RatingSummary {
+        crate::reviews::RatingSummary::from_counts(&self.rating_counts)
+    }
+    /// Its reviews, newest first: approved ones (and the caller's own) for storefronts and
+    /// customers, every status for staff.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<reviews::ReviewConnection> {
+        let filter = crate::reviews::ReviewFilter {
+            product: Some(self.id),
+            status: None,
+        };
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        reviews::page_of_reviews(ctx, filter, page).await
     }
     /// Images and videos, in display order.
     async fn media(&self, ctx: &Context<'_>) -> Result<Vec<Media>> {
@@ -928,6 +952,7 @@ pub struct Query(
     inventory::InventoryQuery,
     media::VendorQuery,
     taxonomy::TaxonomyQuery,
+    reviews::ReviewQuery,
 );
 
 /// The root mutation type.
@@ -940,4 +965,5 @@ pub struct Mutation(
     media::MediaMutation,
     taxonomy::TaxonomyMutation,
     translations::TranslationMutation,
+    reviews::ReviewMutation,
 );

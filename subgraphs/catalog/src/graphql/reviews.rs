@@ -1,0 +1,334 @@
+//! Reviews and ratings in GraphQL.
+
+use super::price_lists::User;
+use super::{Caller, ProductLoader, db, loader, page_cost, request};
+use crate::errors::CatalogUserError;
+use crate::products::Product;
+use crate::reviews::{
+    self, NewReview, RatingSummary, Response, Review, ReviewFilter, ReviewStatus,
+};
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use cityos_core::ApiError;
+use cityos_core::ids::{parse_id, to_id};
+use cityos_core::outcome::into_payload;
+use cityos_core::paging::PageRequest;
+use cityos_db::Database;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+cityos_core::connection!(ReviewConnection, ReviewEdge, Review, "review");
+
+/// Loads the responses to reviews, by review.
+pub struct ResponseLoader {
+    pub db: Database,
+    pub caller: Caller,
+}
+
+impl Loader<Uuid> for ResponseLoader {
+    type Value = Response;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Response>, ApiError> {
+        let keys = keys.to_vec();
+        self.db
+            .tenant_tx(self.caller.tenant, async move |conn| {
+                Ok::<_, ApiError>(reviews::responses_of(conn, &keys).await?)
+            })
+            .await
+    }
+}
+
+/// A page of reviews for the caller (see [`reviews::page`]).
+pub(super) async fn page_of_reviews(
+    ctx: &Context<'_>,
+    filter: ReviewFilter,
+    page: PageRequest,
+) -> Result<ReviewConnection> {
+    let rc = request(ctx)?;
+    let tenant = rc.tenant()?.id;
+    let (staff, caller) = (rc.is_staff(), rc.user_id().ok());
+    let found = db(ctx)
+        .tenant_tx(tenant, async move |conn| {
+            Ok::<_, ApiError>(reviews::page(conn, filter, &page, staff, caller).await?)
+        })
+        .await?;
+    Ok(found.into())
+}
+
+/// A customer's review of a product.
+#[Object]
+impl Review {
+    /// The review's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// 1 to 5 stars.
+    async fn rating(&self) -> i32 {
+        i32::from(self.rating)
+    }
+    /// Headline, possibly empty.
+    async fn title(&self) -> &str {
+        &self.title
+    }
+    /// Text, possibly empty.
+    async fn body(&self) -> &str {
+        &self.body
+    }
+    /// Moderation status; storefronts see APPROVED reviews (and a customer their own).
+    async fn status(&self) -> ReviewStatus {
+        self.parsed_status()
+    }
+    /// Whether the reviewer bought the product (set by a trusted caller).
+    async fn verified_purchase(&self) -> bool {
+        self.verified_purchase
+    }
+    /// How many customers found it helpful.
+    async fn helpful_count(&self) -> i32 {
+        self.helpful_count
+    }
+    /// When it was written.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// When it was last edited.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+    /// Who wrote it.
+    async fn author(&self) -> User {
+        User {
+            id: to_id(self.customer_id),
+        }
+    }
+    /// The product reviewed (null if the caller may no longer see it).
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        Ok(loader::<ProductLoader>(ctx)?
+            .load_one(self.product_id)
+            .await?)
+    }
+    /// The shop's public answer, if any.
+    async fn response(&self, ctx: &Context<'_>) -> Result<Option<Response>> {
+        Ok(loader::<ResponseLoader>(ctx)?.load_one(self.id).await?)
+    }
+}
+
+/// The shop's public answer to a review.
+#[Object(name = "ReviewResponse")]
+impl Response {
+    /// The answer.
+    async fn body(&self) -> &str {
+        &self.body
+    }
+    /// When it was first given.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// When it was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+/// A product's rating from its approved reviews.
+#[Object]
+impl RatingSummary {
+    /// Approved reviews.
+    async fn count(&self) -> i64 {
+        self.total()
+    }
+    /// Their mean rating (two decimals); null without reviews.
+    async fn average(&self) -> Option<f64> {
+        self.mean()
+    }
+    /// How many gave 1, 2, 3, 4 and 5 stars, in that order.
+    async fn distribution(&self) -> Vec<i64> {
+        self.distribution.to_vec()
+    }
+}
+
+/// Review queries.
+#[derive(Default)]
+pub struct ReviewQuery;
+
+#[Object]
+impl ReviewQuery {
+    /// Reviews across the tenant, newest first (staff: the moderation queue, by status and product).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the connection arguments plus two filters"
+    )]
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<ReviewStatus>,
+        product_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ReviewConnection> {
+        request(ctx)?.require_staff()?;
+        let filter = ReviewFilter {
+            product: product_id.as_ref().map(parse_id).transpose()?,
+            status,
+        };
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        page_of_reviews(ctx, filter, page).await
+    }
+}
+
+/// A review to write.
+#[derive(InputObject)]
+pub struct ReviewCreateInput {
+    /// The product (published).
+    pub product_id: ID,
+    /// 1 to 5 stars.
+    pub rating: i32,
+    /// Headline, at most 200 characters.
+    pub title: Option<String>,
+    /// Text, at most 5,000 characters.
+    pub body: Option<String>,
+}
+
+/// Changes to one's review; omitted fields stay as they are. The review goes back to moderation.
+#[derive(InputObject)]
+pub struct ReviewUpdateInput {
+    /// The review.
+    pub id: ID,
+    /// New rating.
+    pub rating: Option<i32>,
+    /// New headline.
+    pub title: Option<String>,
+    /// New text.
+    pub body: Option<String>,
+}
+
+/// The result of a review mutation.
+#[derive(SimpleObject)]
+pub struct ReviewPayload {
+    /// The review as saved; null when refused.
+    pub review: Option<Review>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// The result of `reviewDelete`.
+#[derive(SimpleObject)]
+pub struct ReviewDeletePayload {
+    /// The deleted review's id; null when refused.
+    pub deleted_id: Option<ID>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// The result of `reviewRespond`.
+#[derive(SimpleObject)]
+pub struct ReviewResponsePayload {
+    /// The response as saved; null when refused.
+    pub response: Option<Response>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+fn payload(outcome: crate::errors::Outcome<Review>) -> Result<ReviewPayload> {
+    let (review, user_errors) = into_payload(outcome)?;
+    Ok(ReviewPayload {
+        review,
+        user_errors,
+    })
+}
+
+/// Review mutations.
+#[derive(Default)]
+pub struct ReviewMutation;
+
+#[Object]
+impl ReviewMutation {
+    /// A signed-in customer reviews a published product, once; it waits for moderation.
+    async fn review_create(
+        &self,
+        ctx: &Context<'_>,
+        input: ReviewCreateInput,
+    ) -> Result<ReviewPayload> {
+        let new = NewReview {
+            product_id: parse_id(&input.product_id)?,
+            rating: input.rating,
+            title: input.title,
+            body: input.body,
+        };
+        payload(reviews::create(db(ctx), request(ctx)?, new).await)
+    }
+
+    /// The author edits their review; it goes back to PENDING.
+    async fn review_update(
+        &self,
+        ctx: &Context<'_>,
+        input: ReviewUpdateInput,
+    ) -> Result<ReviewPayload> {
+        let outcome = reviews::update(
+            db(ctx),
+            request(ctx)?,
+            parse_id(&input.id)?,
+            input.rating,
+            input.title,
+            input.body,
+        )
+        .await;
+        payload(outcome)
+    }
+
+    /// The author or staff delete a review.
+    async fn review_delete(&self, ctx: &Context<'_>, id: ID) -> Result<ReviewDeletePayload> {
+        let (deleted, user_errors) =
+            into_payload(reviews::delete(db(ctx), request(ctx)?, parse_id(&id)?).await)?;
+        Ok(ReviewDeletePayload {
+            deleted_id: deleted.map(to_id),
+            user_errors,
+        })
+    }
+
+    /// Staff approve (APPROVED) or reject (REJECTED) a review.
+    async fn review_moderate(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        status: ReviewStatus,
+    ) -> Result<ReviewPayload> {
+        payload(reviews::moderate(db(ctx), request(ctx)?, parse_id(&id)?, status).await)
+    }
+
+    /// A trusted caller (staff, or a server with a secret key) marks whether the reviewer bought
+    /// the product.
+    async fn review_verified_purchase_set(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        verified: bool,
+    ) -> Result<ReviewPayload> {
+        payload(reviews::set_verified(db(ctx), request(ctx)?, parse_id(&id)?, verified).await)
+    }
+
+    /// Staff answer a review publicly (replacing an earlier answer).
+    async fn review_respond(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        body: String,
+    ) -> Result<ReviewResponsePayload> {
+        let outcome = reviews::respond(db(ctx), request(ctx)?, parse_id(&id)?, &body).await;
+        let (response, user_errors) = into_payload(outcome)?;
+        Ok(ReviewResponsePayload {
+            response,
+            user_errors,
+        })
+    }
+
+    /// A customer marks an approved review helpful (`helpful: true`) or takes the vote back; one
+    /// vote per customer, never on their own review.
+    async fn review_vote(&self, ctx: &Context<'_>, id: ID, helpful: bool) -> Result<ReviewPayload> {
+        payload(reviews::vote(db(ctx), request(ctx)?, parse_id(&id)?, helpful).await)
+    }
+}
