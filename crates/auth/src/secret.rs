@@ -1,4 +1,4 @@
-//! Opaque secrets: refresh tokens and API keys.
+//! Opaque secrets: refresh tokens, API keys and wishlist share links.
 //!
 //! A secret is `<prefix>_<tenant id, 32 hex>_<32 random bytes, base64url>`. The tenant id in the
 //! clear lets a server select the tenant (and its row-level security scope) before looking the
@@ -20,6 +20,8 @@ pub enum SecretKind {
     PublishableKey,
     /// A secret API key for servers (`sk`).
     SecretKey,
+    /// The link token of a shared wishlist (`wl`): whoever has it may read that list.
+    WishlistShare,
 }
 
 impl SecretKind {
@@ -28,6 +30,7 @@ impl SecretKind {
             Self::RefreshToken => "rt",
             Self::PublishableKey => "pk",
             Self::SecretKey => "sk",
+            Self::WishlistShare => "wl",
         }
     }
 }

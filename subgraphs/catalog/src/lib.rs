@@ -14,14 +14,16 @@ pub mod reviews;
 pub mod schema;
 pub mod translations;
 pub mod variants;
+pub mod wishlists;
 
 use async_graphql::{EmptySubscription, Schema};
 use cityos_core::RequestContext;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use graphql::{
-    Caller, CategoryLoader, ChildrenLoader, DetailsLoader, LevelsLoader, LocationLoader, Mutation,
-    ProductLoader, ProductTaxonomyLoader, Query, ResponseLoader, TranslationsLoader, VariantLoader,
+    Caller, CategoryLoader, ChildrenLoader, DetailsLoader, ItemsLoader, LevelsLoader,
+    LocationLoader, Mutation, ProductLoader, ProductTaxonomyLoader, Query, ResponseLoader,
+    TranslationsLoader, VariantLoader,
 };
 use products::Visibility;
 
@@ -84,6 +86,10 @@ impl Subgraph for Catalog {
             .data(cityos_server::request_loader(CategoryLoader {
                 db: db.clone(),
                 tenant: tenant.id,
+            }))
+            .data(cityos_server::request_loader(ItemsLoader {
+                db: db.clone(),
+                caller,
             }))
             .data(cityos_server::request_loader(ResponseLoader {
                 db: db.clone(),

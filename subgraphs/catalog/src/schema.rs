@@ -220,6 +220,8 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(
     product_media,
+    wishlists,
+    wishlist_items,
     reviews,
     review_responses,
     review_votes,
@@ -320,5 +322,28 @@ diesel::table! {
         review_id -> Uuid,
         customer_id -> Uuid,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    catalog.wishlists (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        customer_id -> Uuid,
+        name -> Text,
+        share_token -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    catalog.wishlist_items (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        wishlist_id -> Uuid,
+        product_id -> Uuid,
+        variant_id -> Nullable<Uuid>,
+        added_at -> Timestamptz,
     }
 }

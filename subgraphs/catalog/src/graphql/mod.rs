@@ -6,12 +6,14 @@ mod price_lists;
 mod reviews;
 mod taxonomy;
 mod translations;
+mod wishlists;
 
 pub use inventory::{LevelsLoader, LocationLoader};
 pub use media::Vendor;
 pub use reviews::ResponseLoader;
 pub use taxonomy::{CategoryLoader, ChildrenLoader, ProductTaxonomyLoader};
 pub use translations::TranslationsLoader;
+pub use wishlists::ItemsLoader;
 
 use crate::cards;
 use crate::errors::CatalogUserError;
@@ -953,6 +955,7 @@ pub struct Query(
     media::VendorQuery,
     taxonomy::TaxonomyQuery,
     reviews::ReviewQuery,
+    wishlists::WishlistQuery,
 );
 
 /// The root mutation type.
@@ -966,4 +969,5 @@ pub struct Mutation(
     taxonomy::TaxonomyMutation,
     translations::TranslationMutation,
     reviews::ReviewMutation,
+    wishlists::WishlistMutation,
 );

@@ -12,7 +12,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::outcome::into_payload;
+use cityos_core::outcome::{into_arguments_payload, into_payload};
 use cityos_core::paging::PageRequest;
 use cityos_db::Database;
 use std::collections::HashMap;
@@ -241,6 +241,15 @@ fn payload(outcome: crate::errors::Outcome<Review>) -> Result<ReviewPayload> {
     })
 }
 
+/// [`payload`] for a mutation that takes plain arguments.
+fn arguments_payload(outcome: crate::errors::Outcome<Review>) -> Result<ReviewPayload> {
+    let (review, user_errors) = into_arguments_payload(outcome)?;
+    Ok(ReviewPayload {
+        review,
+        user_errors,
+    })
+}
+
 /// Review mutations.
 #[derive(Default)]
 pub struct ReviewMutation;
@@ -283,7 +292,7 @@ impl ReviewMutation {
     /// The author or staff delete a review.
     async fn review_delete(&self, ctx: &Context<'_>, id: ID) -> Result<ReviewDeletePayload> {
         let (deleted, user_errors) =
-            into_payload(reviews::delete(db(ctx), request(ctx)?, parse_id(&id)?).await)?;
+            into_arguments_payload(reviews::delete(db(ctx), request(ctx)?, parse_id(&id)?).await)?;
         Ok(ReviewDeletePayload {
             deleted_id: deleted.map(to_id),
             user_errors,
@@ -297,7 +306,7 @@ impl ReviewMutation {
         id: ID,
         status: ReviewStatus,
     ) -> Result<ReviewPayload> {
-        payload(reviews::moderate(db(ctx), request(ctx)?, parse_id(&id)?, status).await)
+        arguments_payload(reviews::moderate(db(ctx), request(ctx)?, parse_id(&id)?, status).await)
     }
 
     /// A trusted caller (staff, or a server with a secret key) marks whether the reviewer bought
@@ -308,7 +317,9 @@ impl ReviewMutation {
         id: ID,
         verified: bool,
     ) -> Result<ReviewPayload> {
-        payload(reviews::set_verified(db(ctx), request(ctx)?, parse_id(&id)?, verified).await)
+        arguments_payload(
+            reviews::set_verified(db(ctx), request(ctx)?, parse_id(&id)?, verified).await,
+        )
     }
 
     /// Staff answer a review publicly (replacing an earlier answer).
@@ -319,7 +330,7 @@ impl ReviewMutation {
         body: String,
     ) -> Result<ReviewResponsePayload> {
         let outcome = reviews::respond(db(ctx), request(ctx)?, parse_id(&id)?, &body).await;
-        let (response, user_errors) = into_payload(outcome)?;
+        let (response, user_errors) = into_arguments_payload(outcome)?;
         Ok(ReviewResponsePayload {
             response,
             user_errors,
@@ -329,6 +340,6 @@ impl ReviewMutation {
     /// A customer marks an approved review helpful (`helpful: true`) or takes the vote back; one
     /// vote per customer, never on their own review.
     async fn review_vote(&self, ctx: &Context<'_>, id: ID, helpful: bool) -> Result<ReviewPayload> {
-        payload(reviews::vote(db(ctx), request(ctx)?, parse_id(&id)?, helpful).await)
+        arguments_payload(reviews::vote(db(ctx), request(ctx)?, parse_id(&id)?, helpful).await)
     }
 }

@@ -10,7 +10,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::outcome::into_payload;
+use cityos_core::outcome::{into_arguments_payload, into_payload};
 use cityos_core::paging::PageRequest;
 use cityos_db::Database;
 use std::collections::HashMap;
@@ -478,7 +478,7 @@ impl TaxonomyMutation {
     ) -> Result<CategoryPayload> {
         let parent = parent_id.as_ref().map(parse_id).transpose()?;
         let outcome = categories::move_to(db(ctx), request(ctx)?, parse_id(&id)?, parent).await;
-        let (category, user_errors) = into_payload(outcome)?;
+        let (category, user_errors) = into_arguments_payload(outcome)?;
         Ok(CategoryPayload {
             category,
             user_errors,
@@ -488,7 +488,7 @@ impl TaxonomyMutation {
     /// Deletes a category that has no subcategories; its products leave it.
     async fn category_delete(&self, ctx: &Context<'_>, id: ID) -> Result<CategoryDeletePayload> {
         let outcome = categories::delete(db(ctx), request(ctx)?, parse_id(&id)?).await;
-        let (deleted, user_errors) = into_payload(outcome)?;
+        let (deleted, user_errors) = into_arguments_payload(outcome)?;
         Ok(CategoryDeletePayload {
             deleted_id: deleted.map(to_id),
             user_errors,
@@ -509,7 +509,7 @@ impl TaxonomyMutation {
             ids(&category_ids)?,
         )
         .await;
-        let (categories, user_errors) = into_payload(outcome)?;
+        let (categories, user_errors) = into_arguments_payload(outcome)?;
         Ok(ProductCategoriesPayload {
             categories,
             user_errors,
@@ -566,7 +566,7 @@ impl TaxonomyMutation {
         id: ID,
     ) -> Result<CollectionDeletePayload> {
         let outcome = collections::delete(db(ctx), request(ctx)?, parse_id(&id)?).await;
-        let (deleted, user_errors) = into_payload(outcome)?;
+        let (deleted, user_errors) = into_arguments_payload(outcome)?;
         Ok(CollectionDeletePayload {
             deleted_id: deleted.map(to_id),
             user_errors,
@@ -608,7 +608,7 @@ impl TaxonomyMutation {
             ids(&product_ids)?,
         )
         .await;
-        let (collection, user_errors) = into_payload(outcome)?;
+        let (collection, user_errors) = into_arguments_payload(outcome)?;
         Ok(CollectionPayload {
             collection,
             user_errors,

@@ -9,7 +9,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::parse_id;
-use cityos_core::outcome::into_payload;
+use cityos_core::outcome::{into_arguments_payload, into_payload};
 use cityos_db::Database;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -135,7 +135,7 @@ impl TranslationMutation {
     ) -> Result<ProductTranslationRemovePayload> {
         let outcome =
             translations::remove(db(ctx), request(ctx)?, parse_id(&product_id)?, &locale).await;
-        let (removed, user_errors) = into_payload(outcome)?;
+        let (removed, user_errors) = into_arguments_payload(outcome)?;
         Ok(ProductTranslationRemovePayload {
             removed,
             user_errors,

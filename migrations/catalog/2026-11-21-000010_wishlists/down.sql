@@ -1,0 +1,2 @@
+DROP TABLE catalog.wishlist_items;
+DROP TABLE catalog.wishlists;

@@ -1,0 +1,278 @@
+//! Wishlists in GraphQL.
+
+use super::{Caller, ProductLoader, VariantLoader, db, loader, request};
+use crate::errors::CatalogUserError;
+use crate::products::Product;
+use crate::variants::PricedVariant;
+use crate::wishlists::{self, Item, Wishlist};
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use cityos_core::ApiError;
+use cityos_core::ids::{parse_id, to_id};
+use cityos_core::outcome::into_arguments_payload;
+use cityos_db::Database;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Loads the items of wishlists, by list.
+pub struct ItemsLoader {
+    pub db: Database,
+    pub caller: Caller,
+}
+
+impl Loader<Uuid> for ItemsLoader {
+    type Value = Vec<Item>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Item>>, ApiError> {
+        let keys = keys.to_vec();
+        self.db
+            .tenant_tx(self.caller.tenant, async move |conn| {
+                let mut found = wishlists::items_of(conn, &keys).await?;
+                Ok::<_, ApiError>(
+                    keys.iter()
+                        .map(|k| (*k, found.remove(k).unwrap_or_default()))
+                        .collect(),
+                )
+            })
+            .await
+    }
+}
+
+/// A customer's named list of products they want.
+#[Object]
+impl Wishlist {
+    /// The wishlist's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// Its name, unique among the customer's lists.
+    async fn name(&self) -> &str {
+        &self.name
+    }
+    /// Whether anyone with the link may read it.
+    async fn shared(&self) -> bool {
+        self.share_token.is_some()
+    }
+    /// The link token while shared (its owner only); `wishlistByToken` reads the list with it.
+    async fn share_token(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        let owner = request(ctx)?.user_id().ok() == Some(self.customer_id);
+        Ok(self.share_token.as_deref().filter(|_| owner))
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// Its items, oldest first (products withdrawn from sale drop out of view).
+    async fn items(&self, ctx: &Context<'_>) -> Result<Vec<Item>> {
+        Ok(loader::<ItemsLoader>(ctx)?
+            .load_one(self.id)
+            .await?
+            .unwrap_or_default())
+    }
+}
+
+/// A product on a wishlist, or one variant of it.
+#[Object(name = "WishlistItem")]
+impl Item {
+    /// The item's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// When it was added.
+    async fn added_at(&self) -> DateTime<Utc> {
+        self.added_at
+    }
+    /// The product.
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        Ok(loader::<ProductLoader>(ctx)?
+            .load_one(self.product_id)
+            .await?)
+    }
+    /// The variant wanted, when one was chosen.
+    async fn variant(&self, ctx: &Context<'_>) -> Result<Option<PricedVariant>> {
+        match self.variant_id {
+            None => Ok(None),
+            Some(id) => Ok(loader::<VariantLoader>(ctx)?.load_one(id).await?),
+        }
+    }
+}
+
+/// A product and how many wishlists hold it.
+#[derive(SimpleObject)]
+pub struct WishedProduct {
+    /// The product.
+    pub product: Option<Product>,
+    /// Wishlists holding it.
+    pub wishlists: i64,
+}
+
+/// Wishlist queries.
+#[derive(Default)]
+pub struct WishlistQuery;
+
+#[Object]
+impl WishlistQuery {
+    /// The signed-in customer's wishlists, oldest first.
+    async fn my_wishlists(&self, ctx: &Context<'_>) -> Result<Vec<Wishlist>> {
+        let rc = request(ctx)?;
+        let (tenant, customer) = (rc.tenant()?.id, rc.user_id()?);
+        Ok(db(ctx)
+            .tenant_tx(tenant, async move |conn| {
+                Ok::<_, ApiError>(wishlists::of_customer(conn, customer).await?)
+            })
+            .await?)
+    }
+
+    /// A shared wishlist, read with its link token; null when the token is unknown or the list
+    /// is no longer shared.
+    async fn wishlist_by_token(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+    ) -> Result<Option<Wishlist>> {
+        let tenant = request(ctx)?.tenant()?.id;
+        Ok(db(ctx)
+            .tenant_tx(tenant, async move |conn| {
+                Ok::<_, ApiError>(wishlists::by_token(conn, &token).await?)
+            })
+            .await?)
+    }
+
+    /// The products on the most wishlists, most first (staff; at most 100).
+    async fn most_wished_products(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: i32,
+    ) -> Result<Vec<WishedProduct>> {
+        let found = wishlists::most_wished(db(ctx), request(ctx)?, i64::from(first)).await?;
+        let products = loader::<ProductLoader>(ctx)?
+            .load_many(found.iter().map(|(id, _)| *id))
+            .await?;
+        Ok(found
+            .into_iter()
+            .map(|(id, wishlists)| WishedProduct {
+                product: products.get(&id).cloned(),
+                wishlists,
+            })
+            .collect())
+    }
+}
+
+/// The result of a wishlist mutation.
+#[derive(SimpleObject)]
+pub struct WishlistPayload {
+    /// The wishlist as it is now; null when refused.
+    pub wishlist: Option<Wishlist>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// The result of `wishlistDelete`.
+#[derive(SimpleObject)]
+pub struct WishlistDeletePayload {
+    /// The deleted wishlist's id; null when refused.
+    pub deleted_id: Option<ID>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<CatalogUserError>,
+}
+
+/// The payload of a wishlist mutation (they all take plain arguments).
+fn arguments_payload(outcome: crate::errors::Outcome<Wishlist>) -> Result<WishlistPayload> {
+    let (wishlist, user_errors) = into_arguments_payload(outcome)?;
+    Ok(WishlistPayload {
+        wishlist,
+        user_errors,
+    })
+}
+
+/// Wishlist mutations (the signed-in customer's own lists).
+#[derive(Default)]
+pub struct WishlistMutation;
+
+#[Object]
+impl WishlistMutation {
+    /// Creates a private wishlist (at most 20 per customer).
+    async fn wishlist_create(&self, ctx: &Context<'_>, name: String) -> Result<WishlistPayload> {
+        arguments_payload(wishlists::create(db(ctx), request(ctx)?, &name).await)
+    }
+
+    /// Renames a wishlist.
+    async fn wishlist_rename(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        name: String,
+    ) -> Result<WishlistPayload> {
+        arguments_payload(wishlists::rename(db(ctx), request(ctx)?, parse_id(&id)?, &name).await)
+    }
+
+    /// Shares a wishlist under a new link token (`shared: true`; an earlier link stops working) or
+    /// makes it private again (`shared: false`).
+    async fn wishlist_share(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        shared: bool,
+    ) -> Result<WishlistPayload> {
+        arguments_payload(wishlists::share(db(ctx), request(ctx)?, parse_id(&id)?, shared).await)
+    }
+
+    /// Deletes a wishlist and its items.
+    async fn wishlist_delete(&self, ctx: &Context<'_>, id: ID) -> Result<WishlistDeletePayload> {
+        let (deleted, user_errors) = into_arguments_payload(
+            wishlists::delete(db(ctx), request(ctx)?, parse_id(&id)?).await,
+        )?;
+        Ok(WishlistDeletePayload {
+            deleted_id: deleted.map(to_id),
+            user_errors,
+        })
+    }
+
+    /// Adds a published product, or one of its variants, to a wishlist (at most 500 items; adding
+    /// what is there already changes nothing).
+    async fn wishlist_item_add(
+        &self,
+        ctx: &Context<'_>,
+        wishlist_id: ID,
+        product_id: ID,
+        variant_id: Option<ID>,
+    ) -> Result<WishlistPayload> {
+        let outcome = wishlists::add_item(
+            db(ctx),
+            request(ctx)?,
+            parse_id(&wishlist_id)?,
+            parse_id(&product_id)?,
+            variant_id.as_ref().map(parse_id).transpose()?,
+        )
+        .await;
+        arguments_payload(outcome)
+    }
+
+    /// Removes an item from its wishlist.
+    async fn wishlist_item_remove(
+        &self,
+        ctx: &Context<'_>,
+        item_id: ID,
+    ) -> Result<WishlistPayload> {
+        arguments_payload(wishlists::remove_item(db(ctx), request(ctx)?, parse_id(&item_id)?).await)
+    }
+
+    /// Moves an item to another of the customer's wishlists.
+    async fn wishlist_item_move(
+        &self,
+        ctx: &Context<'_>,
+        item_id: ID,
+        to_wishlist_id: ID,
+    ) -> Result<WishlistPayload> {
+        let outcome = wishlists::move_item(
+            db(ctx),
+            request(ctx)?,
+            parse_id(&item_id)?,
+            parse_id(&to_wishlist_id)?,
+        )
+        .await;
+        arguments_payload(outcome)
+    }
+}
