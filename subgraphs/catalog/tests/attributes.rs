@@ -430,3 +430,89 @@ async fn media_are_ordered_checked_and_isolated() {
         .await;
     assert_eq!(denied["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
 }
+
+#[tokio::test]
+async fn products_compare_aligns_options_and_attributes() {
+    let t = test_db().await;
+    let (info, admin) = tenant(&t, "compare").await;
+    let mut ids = Vec::new();
+    for (handle, kind, metadata, status) in [
+        (
+            "oud",
+            "Perfume",
+            json!({ "origin": "Cambodia", "ml": 50 }),
+            "PUBLISHED",
+        ),
+        ("musk", "Perfume", json!({ "origin": "Oman" }), "PUBLISHED"),
+        ("draft", "Perfume", json!({ "secret": true }), "DRAFT"),
+    ] {
+        let created = run(
+            &t,
+            &admin,
+            CREATE,
+            json!({ "input": { "title": handle, "handle": handle, "status": status, "productType": kind,
+                "tags": [handle], "metadata": metadata } }),
+        )
+        .await;
+        ids.push(created["productCreate"]["product"]["id"].clone());
+    }
+    let option = "mutation($p: ID!, $n: String!, $v: [String!]!) { productOptionCreate(input: { productId: $p, name: $n, values: $v }) { userErrors { code } } }";
+    run(
+        &t,
+        &admin,
+        option,
+        json!({ "p": ids[0], "n": "Size", "v": ["50ml", "100ml"] }),
+    )
+    .await;
+    run(
+        &t,
+        &admin,
+        option,
+        json!({ "p": ids[1], "n": "Colour", "v": ["Amber"] }),
+    )
+    .await;
+
+    let q = "query($ids: [ID!]!) { productsCompare(ids: $ids) { products { handle } rows { label kind values } } }";
+    let compared = run(
+        &t,
+        &storefront(&info),
+        q,
+        json!({ "ids": [ids[1], ids[0], ids[2]] }),
+    )
+    .await;
+    let c = &compared["productsCompare"];
+    // The storefront does not see the draft: two products, in the order asked.
+    assert_eq!(
+        c["products"],
+        json!([{ "handle": "musk" }, { "handle": "oud" }])
+    );
+    let row = |label: &str| -> Value {
+        c["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["label"] == label)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(row("Product type")["values"], json!(["Perfume", "Perfume"]));
+    assert_eq!(
+        row("Size"),
+        json!({ "label": "Size", "kind": "OPTION", "values": [null, "50ml, 100ml"] })
+    );
+    assert_eq!(row("Colour")["values"], json!(["Amber", null]));
+    assert_eq!(
+        row("metadata.origin")["values"],
+        json!(["Oman", "Cambodia"])
+    );
+    assert_eq!(row("metadata.ml")["values"], json!([null, "50"]));
+    assert_eq!(row("metadata.secret"), Value::Null);
+    assert_eq!(row("Tags")["values"], json!(["musk", "oud"]));
+
+    // Two to ten products.
+    let schema = build_schema(Some(&t.platform));
+    let one = t
+        .graphql::<Catalog>(&schema, &admin, q, json!({ "ids": [ids[0]] }))
+        .await;
+    assert_eq!(one["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}

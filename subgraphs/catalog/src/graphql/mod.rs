@@ -1,5 +1,6 @@
 //! The catalog's GraphQL API: products, the `Tenant.products` extension, loaders.
 
+mod compare;
 mod inventory;
 mod media;
 mod price_lists;
@@ -956,6 +957,7 @@ pub struct Query(
     taxonomy::TaxonomyQuery,
     reviews::ReviewQuery,
     wishlists::WishlistQuery,
+    compare::CompareQuery,
 );
 
 /// The root mutation type.
