@@ -286,8 +286,9 @@ fn scope_sql(scope: Scope, a: &str) -> (String, Vec<String>) {
 
 /// The listing statement for `scope` and the page's cursors and direction. Binds: `$1` the fetch
 /// limit, `$2` the caller, `$3`/`$4` the after/before product, `$5` vendor, `$6` collection,
-/// `$7` category, `$8`/`$9` the wanted locale and its language. One text per shape (a few dozen
-/// per connection at most), each prepared once.
+/// `$7` category, `$8`/`$9` the wanted locale and its language. One text per shape (visibility,
+/// vendor, collection, category, cursors, direction, translation: 256 at most, a handful in
+/// practice), each prepared once per connection.
 fn listing_sql(scope: Scope, page: &PageRequest, translated: bool) -> String {
     let (counted_from, counted) = scope_sql(scope, "q");
     let (listed_from, mut listed) = scope_sql(scope, "p");

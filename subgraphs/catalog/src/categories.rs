@@ -7,7 +7,7 @@
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::price_lists::check_name;
 use crate::products::check_handle;
-use crate::schema::{product_categories, products};
+use crate::schema::product_categories;
 use chrono::{DateTime, Utc};
 use cityos_core::outcome::{is_constraint_violation, is_unique_violation};
 use cityos_core::{Failure, RequestContext};
@@ -104,17 +104,6 @@ fn refusal(handle: &str, error: diesel::result::Error) -> Failure<Code> {
     }
 }
 
-async fn audit(
-    conn: &mut AsyncPgConnection,
-    ctx: &RequestContext,
-    action: &str,
-    id: Uuid,
-    details: serde_json::Value,
-) -> Outcome<()> {
-    cityos_db::audit::record(conn, ctx, action, "Category", Some(id), details).await?;
-    Ok(())
-}
-
 /// Finds categories by id on the caller's connection.
 pub async fn by_ids_in(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Category>> {
     Prepared(
@@ -181,7 +170,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewCategory) -> Ou
         .await
         .map_err(|e| refusal(&handle, e))?;
         let details = serde_json::json!({ "handle": handle, "parent": new.parent_id });
-        audit(conn, &ctx, "category.create", id, details).await?;
+        cityos_db::audit::record(conn, &ctx, "category.create", "Category", Some(id), details).await?;
         one(conn, id, "id").await
     })
     .await
@@ -239,7 +228,7 @@ pub async fn update(
         .execute(conn)
         .await
         .map_err(|e| refusal(&handle, e))?;
-        audit(conn, &ctx, "category.update", id, serde_json::json!({ "handle": handle })).await?;
+        cityos_db::audit::record(conn, &ctx, "category.update", "Category", Some(id), serde_json::json!({ "handle": handle })).await?;
         one(conn, id, "id").await
     })
     .await
@@ -311,7 +300,7 @@ pub async fn move_to(
         .await
         .map_err(|e| refusal("", e))?;
         let details = serde_json::json!({ "parent": parent, "moved": moved });
-        audit(conn, &ctx, "category.move", id, details).await?;
+        cityos_db::audit::record(conn, &ctx, "category.move", "Category", Some(id), details).await?;
         one(conn, id, "id").await
     })
     .await
@@ -339,11 +328,12 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uu
         )
         .execute(conn)
         .await?;
-        audit(
+        cityos_db::audit::record(
             conn,
             &ctx,
             "category.delete",
-            id,
+            "Category",
+            Some(id),
             serde_json::json!({ "handle": category.handle }),
         )
         .await?;
@@ -486,16 +476,7 @@ pub async fn set_for_product(
     }
     let ctx = ctx.clone();
     db.tenant_tx(tenant, async move |conn| {
-        let found: Option<Uuid> = products::table
-            .filter(products::id.eq(product))
-            .select(products::id)
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?;
-        if found.is_none() {
-            return Err(UserError::new("productId", Code::NotFound, "no such product").into());
-        }
+        crate::products::lock_in(conn, product, "productId").await?;
         if by_ids_in(conn, &wanted).await?.len() != wanted.len() {
             return Err(UserError::new("categoryIds", Code::NotFound, "no such category").into());
         }

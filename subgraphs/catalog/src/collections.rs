@@ -48,17 +48,6 @@ fn check_description(description: &str) -> Result<String, UserError> {
     Ok(description.to_owned())
 }
 
-async fn audit(
-    conn: &mut AsyncPgConnection,
-    ctx: &RequestContext,
-    action: &str,
-    id: Uuid,
-    details: serde_json::Value,
-) -> Outcome<()> {
-    cityos_db::audit::record(conn, ctx, action, "Collection", Some(id), details).await?;
-    Ok(())
-}
-
 /// Creates a collection (staff).
 pub async fn create(
     db: &Database,
@@ -86,11 +75,12 @@ pub async fn create(
             .get_result(conn)
             .await
             .map_err(|e| Failure::on_unique("collections_handle_key", e, handle_taken(&handle)))?;
-        audit(
+        cityos_db::audit::record(
             conn,
             &ctx,
             "collection.create",
-            collection.id,
+            "Collection",
+            Some(collection.id),
             serde_json::json!({ "handle": handle }),
         )
         .await?;
@@ -131,11 +121,12 @@ pub async fn update(
                 .map_err(|e| {
                     Failure::on_unique("collections_handle_key", e, handle_taken(&handle))
                 })?;
-        audit(
+        cityos_db::audit::record(
             conn,
             &ctx,
             "collection.update",
-            id,
+            "Collection",
+            Some(id),
             serde_json::json!({ "handle": handle }),
         )
         .await?;
@@ -154,11 +145,12 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uu
         diesel::delete(collections::table.filter(collections::id.eq(id)))
             .execute(conn)
             .await?;
-        audit(
+        cityos_db::audit::record(
             conn,
             &ctx,
             "collection.delete",
-            id,
+            "Collection",
+            Some(id),
             serde_json::json!({ "handle": current.handle }),
         )
         .await?;
@@ -277,11 +269,12 @@ pub async fn add_products(
             .map_or(order.len(), |p| p.min(order.len()));
         order.splice(at..at, adding.iter().copied());
         write_order(conn, tenant, id, &order).await?;
-        audit(
+        cityos_db::audit::record(
             conn,
             &ctx,
             "collection.products.add",
-            id,
+            "Collection",
+            Some(id),
             serde_json::json!({ "products": adding, "position": at }),
         )
         .await?;
@@ -305,11 +298,12 @@ pub async fn remove_products(
         let mut order = members(conn, id).await?;
         order.retain(|p| !removing.contains(p));
         write_order(conn, tenant, id, &order).await?;
-        audit(
+        cityos_db::audit::record(
             conn,
             &ctx,
             "collection.products.remove",
-            id,
+            "Collection",
+            Some(id),
             serde_json::json!({ "products": removing }),
         )
         .await?;

@@ -2,7 +2,7 @@
 //! carries them, so listings show them without another statement.
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
-use crate::schema::{product_media, products};
+use crate::schema::product_media;
 use chrono::{DateTime, Utc};
 use cityos_core::{Failure, RequestContext};
 use cityos_db::Database;
@@ -58,16 +58,7 @@ fn check_alt(alt: &str) -> Result<String, UserError> {
 /// Locks the product (so media positions change one writer at a time) and returns its media ids
 /// in display order.
 async fn locked_order(conn: &mut AsyncPgConnection, product: Uuid) -> Outcome<Vec<Uuid>> {
-    let found: Option<Uuid> = products::table
-        .filter(products::id.eq(product))
-        .select(products::id)
-        .for_update()
-        .first(conn)
-        .await
-        .optional()?;
-    if found.is_none() {
-        return Err(UserError::new("productId", Code::NotFound, "no such product").into());
-    }
+    crate::products::lock_in(conn, product, "productId").await?;
     Ok(product_media::table
         .filter(product_media::product_id.eq(product))
         .order((product_media::position, product_media::id))
@@ -106,17 +97,6 @@ pub struct NewMedia {
     pub alt_text: Option<String>,
     /// Where to insert it (0 is first); at the end when not given or past the end.
     pub position: Option<i32>,
-}
-
-async fn audit(
-    conn: &mut AsyncPgConnection,
-    ctx: &RequestContext,
-    action: &str,
-    product: Uuid,
-    details: serde_json::Value,
-) -> Outcome<()> {
-    cityos_db::audit::record(conn, ctx, action, "Product", Some(product), details).await?;
-    Ok(())
 }
 
 /// Adds a media item to a product (staff); returns the product's media in order.
@@ -162,11 +142,12 @@ pub async fn add(db: &Database, ctx: &RequestContext, new: NewMedia) -> Outcome<
             .await?;
         order.insert(at, id);
         renumber(conn, &order).await?;
-        audit(
+        cityos_db::audit::record(
             conn,
             &ctx,
             "product.media.add",
-            new.product_id,
+            "Product",
+            Some(new.product_id),
             serde_json::json!({ "media": id, "url": url }),
         )
         .await?;
@@ -209,11 +190,12 @@ pub async fn update(
             order.insert(p.min(order.len()), id);
             renumber(conn, &order).await?;
         }
-        audit(
+        cityos_db::audit::record(
             conn,
             &ctx,
             "product.media.update",
-            product,
+            "Product",
+            Some(product),
             serde_json::json!({ "media": id, "position": position }),
         )
         .await?;
@@ -235,11 +217,12 @@ pub async fn remove(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Ve
             .await?;
         order.retain(|m| *m != id);
         renumber(conn, &order).await?;
-        audit(
+        cityos_db::audit::record(
             conn,
             &ctx,
             "product.media.remove",
-            product,
+            "Product",
+            Some(product),
             serde_json::json!({ "media": id }),
         )
         .await?;

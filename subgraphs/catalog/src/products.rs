@@ -394,6 +394,21 @@ pub async fn update(
     .await
 }
 
+/// Locks a product of the caller's tenant for the rest of the transaction (one writer of its
+/// media, categories or translations at a time); `NOT_FOUND` on `field` when there is none.
+pub(crate) async fn lock_in(conn: &mut AsyncPgConnection, id: Uuid, field: &str) -> Outcome<()> {
+    let found: Option<Uuid> = products::table
+        .filter(products::id.eq(id))
+        .select(products::id)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    found
+        .map(drop)
+        .ok_or_else(|| UserError::new(field, Code::NotFound, "no such product").into())
+}
+
 /// Loads visible products of `tenant` by id (the DataLoader's query), in the wanted locale.
 pub async fn by_ids(
     db: &Database,

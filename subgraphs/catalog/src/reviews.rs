@@ -141,17 +141,6 @@ fn check_content(rating: i32, title: &str, body: &str) -> Result<(i16, String, S
     Ok((rating, title.to_owned(), body.to_owned()))
 }
 
-async fn audit(
-    conn: &mut AsyncPgConnection,
-    ctx: &RequestContext,
-    action: &str,
-    id: Uuid,
-    details: serde_json::Value,
-) -> Outcome<()> {
-    cityos_db::audit::record(conn, ctx, action, "Review", Some(id), details).await?;
-    Ok(())
-}
-
 async fn locked(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<Review> {
     reviews::table
         .filter(reviews::id.eq(id))
@@ -207,7 +196,15 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewReview) -> Outc
                 })
             })?;
         let details = serde_json::json!({ "product": review.product_id, "rating": rating });
-        audit(conn, &ctx, "review.create", review.id, details).await?;
+        cityos_db::audit::record(
+            conn,
+            &ctx,
+            "review.create",
+            "Review",
+            Some(review.id),
+            details,
+        )
+        .await?;
         Ok(review)
     })
     .await
@@ -247,11 +244,12 @@ pub async fn update(
             .returning(Review::as_returning())
             .get_result(conn)
             .await?;
-        audit(
+        cityos_db::audit::record(
             conn,
             &ctx,
             "review.update",
-            id,
+            "Review",
+            Some(id),
             serde_json::json!({ "rating": rating }),
         )
         .await?;
@@ -278,7 +276,7 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uu
             .execute(conn)
             .await?;
         let details = serde_json::json!({ "product": current.product_id });
-        audit(conn, &ctx, "review.delete", id, details).await?;
+        cityos_db::audit::record(conn, &ctx, "review.delete", "Review", Some(id), details).await?;
         Ok(id)
     })
     .await
@@ -314,7 +312,8 @@ pub async fn moderate(
             .get_result(conn)
             .await?;
         let details = serde_json::json!({ "from": from.as_str(), "to": to.as_str() });
-        audit(conn, &ctx, "review.moderate", id, details).await?;
+        cityos_db::audit::record(conn, &ctx, "review.moderate", "Review", Some(id), details)
+            .await?;
         Ok(review)
     })
     .await
@@ -338,11 +337,12 @@ pub async fn set_verified(
             .returning(Review::as_returning())
             .get_result(conn)
             .await?;
-        audit(
+        cityos_db::audit::record(
             conn,
             &ctx,
             "review.verify",
-            id,
+            "Review",
+            Some(id),
             serde_json::json!({ "verified": verified }),
         )
         .await?;
@@ -390,7 +390,15 @@ pub async fn respond(
             .returning(Response::as_returning())
             .get_result(conn)
             .await?;
-        audit(conn, &ctx, "review.respond", id, serde_json::json!({})).await?;
+        cityos_db::audit::record(
+            conn,
+            &ctx,
+            "review.respond",
+            "Review",
+            Some(id),
+            serde_json::json!({}),
+        )
+        .await?;
         Ok(response)
     })
     .await

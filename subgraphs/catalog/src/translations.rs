@@ -4,7 +4,7 @@
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::products::{Product, check_title};
-use crate::schema::{product_translations, products};
+use crate::schema::product_translations;
 use chrono::{DateTime, Utc};
 use cityos_core::RequestContext;
 use cityos_db::Database;
@@ -147,19 +147,6 @@ fn check_locale(locale: &str, ctx: &RequestContext) -> Result<String, UserError>
     Ok(locale)
 }
 
-async fn locked_product(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<()> {
-    let found: Option<Uuid> = products::table
-        .filter(products::id.eq(id))
-        .select(products::id)
-        .for_update()
-        .first(conn)
-        .await
-        .optional()?;
-    found
-        .map(drop)
-        .ok_or_else(|| UserError::new("productId", Code::NotFound, "no such product").into())
-}
-
 /// Sets a product's title and description in `locale` (staff).
 pub async fn set(
     db: &Database,
@@ -184,7 +171,7 @@ pub async fn set(
     }
     let ctx = ctx.clone();
     db.tenant_tx(tenant, async move |conn| {
-        locked_product(conn, product).await?;
+        crate::products::lock_in(conn, product, "productId").await?;
         let saved: Translation = diesel::insert_into(product_translations::table)
             .values((
                 product_translations::tenant_id.eq(tenant),
@@ -234,7 +221,7 @@ pub async fn remove(
     let locale = check_locale(locale, ctx)?;
     let ctx = ctx.clone();
     db.tenant_tx(tenant, async move |conn| {
-        locked_product(conn, product).await?;
+        crate::products::lock_in(conn, product, "productId").await?;
         let removed = diesel::delete(
             product_translations::table
                 .filter(product_translations::product_id.eq(product))
