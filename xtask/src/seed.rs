@@ -741,7 +741,7 @@ fn seed_catalog(endpoint: &str, staff: &[(&str, &str)], customer: &Value) -> Res
                 .map(|(_, id)| id.clone())
                 .ok_or("a vertical without a category")?;
             run(
-                "mutation($p: ID!, $c: [ID!]!) { productCategoriesSet(productId: $p, categoryIds: $c) { userErrors { code message } } }",
+                "mutation($p: ID!, $c: [ID!]!) { productCategoriesSet(input: { productId: $p, categoryIds: $c }) { userErrors { code message } } }",
                 json!({ "p": product, "c": [category] }),
             )?;
             if !vertical.bulk && index == 0 {
@@ -852,14 +852,14 @@ fn seed_reviews(endpoint: &str, staff: &[(&str, &str)], key: &str) -> Result<()>
             graphql(
                 endpoint,
                 staff,
-                "mutation($id: ID!) { reviewModerate(id: $id, status: APPROVED) { userErrors { code message } } }",
+                "mutation($id: ID!) { reviewModerate(input: { id: $id, status: APPROVED }) { userErrors { code message } } }",
                 json!({ "id": review }),
             )?;
             if rating <= 3 {
                 graphql(
                     endpoint,
                     staff,
-                    "mutation($id: ID!) { reviewRespond(id: $id, body: \"Thank you, we are improving our packaging.\") { userErrors { code message } } }",
+                    "mutation($id: ID!) { reviewRespond(input: { id: $id, body: \"Thank you, we are improving our packaging.\" }) { userErrors { code message } } }",
                     json!({ "id": review }),
                 )?;
             }

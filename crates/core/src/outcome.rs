@@ -119,22 +119,6 @@ pub fn into_payload<T, C, E: From<UserError<C>>>(
     }
 }
 
-/// [`into_payload`] for a mutation that takes plain arguments rather than one `input` object: the
-/// user errors' paths name the argument (`["parentId"]`), not `["input", "parentId"]`.
-pub fn into_arguments_payload<T, C, E: From<UserError<C>>>(
-    outcome: Outcome<T, C>,
-) -> Result<(Option<T>, Vec<E>), ApiError> {
-    into_payload(outcome.map_err(|failure| match failure {
-        Failure::User(mut e) => {
-            if e.field.first().is_some_and(|f| f == "input") {
-                e.field.remove(0);
-            }
-            Failure::User(e)
-        }
-        api => api,
-    }))
-}
-
 /// Declares a subgraph's GraphQL `userErrors` entry type for its error-code enum.
 ///
 /// ```ignore
@@ -146,7 +130,7 @@ macro_rules! user_error_type {
         #[doc = "A business rule that refused the mutation; nothing was changed."]
         #[derive(async_graphql::SimpleObject, Debug, Clone)]
         pub struct $name {
-            #[doc = "Path to the argument or input field at fault, e.g. `[\"input\", \"email\"]` or `[\"id\"]`; empty when no single field is."]
+            #[doc = "Path to the input field at fault, e.g. `[\"input\", \"email\"]`; empty when no single field is."]
             pub field: Vec<String>,
             #[doc = "Stable code to switch on."]
             pub code: $code,

@@ -358,7 +358,7 @@ async fn media_are_ordered_checked_and_isolated() {
         ["2.jpg", "0.jpg", "1.jpg"]
     );
     assert_eq!(moved["productMediaUpdate"]["media"][0]["altText"], "Box");
-    let remove = "mutation($id: ID!) { productMediaRemove(id: $id) { media { url position } userErrors { code } } }";
+    let remove = "mutation($id: ID!) { productMediaRemove(input: { id: $id }) { media { url position } userErrors { code } } }";
     let removed = run(&t, &admin, remove, json!({ "id": ids[0] })).await;
     let media = &removed["productMediaRemove"]["media"];
     assert_eq!(urls(media), ["2.jpg", "1.jpg"]);

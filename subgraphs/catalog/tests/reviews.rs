@@ -26,7 +26,7 @@ async fn run(t: &TestDb, ctx: &RequestContext, query: &str, vars: Value) -> Valu
 const CREATE: &str = "mutation($input: ReviewCreateInput!) { reviewCreate(input: $input) {
     review { id status rating } userErrors { field code } } }";
 const MODERATE: &str =
-    "mutation($id: ID!, $s: ReviewStatus!) { reviewModerate(id: $id, status: $s) {
+    "mutation($id: ID!, $s: ReviewStatus!) { reviewModerate(input: { id: $id, status: $s }) {
     review { status } userErrors { code } } }";
 const RATING: &str =
     "{ products { edges { node { handle rating { count average distribution } } } } }";
@@ -187,12 +187,12 @@ async fn reviews_are_moderated_before_they_count() {
         assert_eq!(r["reviewCreate"]["userErrors"][0]["code"], code, "{input}");
     }
     // Staff answer and verify; customers and storefronts cannot.
-    let respond = "mutation($id: ID!) { reviewRespond(id: $id, body: \"Thank you!\") { response { body } userErrors { code } } }";
+    let respond = "mutation($id: ID!) { reviewRespond(input: { id: $id, body: \"Thank you!\" }) { response { body } userErrors { code } } }";
     assert_eq!(
         run(&t, &admin, respond, json!({ "id": omar_review })).await["reviewRespond"]["response"]["body"],
         "Thank you!"
     );
-    let verify = "mutation($id: ID!) { reviewVerifiedPurchaseSet(id: $id, verified: true) { review { verifiedPurchase } } }";
+    let verify = "mutation($id: ID!) { reviewVerifiedPurchaseSet(input: { id: $id, verified: true }) { review { verifiedPurchase } } }";
     assert_eq!(
         run(&t, &admin, verify, json!({ "id": omar_review })).await["reviewVerifiedPurchaseSet"]["review"]
             ["verifiedPurchase"],
@@ -337,14 +337,14 @@ async fn reviews_are_isolated_by_tenant() {
     run(
         &t,
         &a_admin,
-        "mutation($id: ID!) { reviewRespond(id: $id, body: \"Thanks\") { userErrors { code } } }",
+        "mutation($id: ID!) { reviewRespond(input: { id: $id, body: \"Thanks\" }) { userErrors { code } } }",
         json!({ "id": id }),
     )
     .await;
     run(
         &t,
         &customer(&a),
-        "mutation($id: ID!) { reviewVote(id: $id, helpful: true) { userErrors { code } } }",
+        "mutation($id: ID!) { reviewVote(input: { id: $id, helpful: true }) { userErrors { code } } }",
         json!({ "id": id }),
     )
     .await;
@@ -371,7 +371,7 @@ async fn reviews_are_isolated_by_tenant() {
     let r = run(
         &t,
         &customer(&b),
-        "mutation($id: ID!) { reviewVote(id: $id, helpful: true) { userErrors { code } } }",
+        "mutation($id: ID!) { reviewVote(input: { id: $id, helpful: true }) { userErrors { code } } }",
         json!({ "id": id }),
     )
     .await;
@@ -379,7 +379,7 @@ async fn reviews_are_isolated_by_tenant() {
     let r = run(
         &t,
         &b_admin,
-        "mutation($id: ID!) { reviewDelete(id: $id) { userErrors { code } } }",
+        "mutation($id: ID!) { reviewDelete(input: { id: $id }) { userErrors { code } } }",
         json!({ "id": id }),
     )
     .await;

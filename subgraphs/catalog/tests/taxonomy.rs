@@ -29,7 +29,8 @@ async fn run(t: &TestDb, ctx: &RequestContext, query: &str, vars: Value) -> Valu
 
 const CREATE: &str = "mutation($input: CategoryCreateInput!) { categoryCreate(input: $input) {
     category { id depth } userErrors { field code } } }";
-const MOVE: &str = "mutation($id: ID!, $parent: ID) { categoryMove(id: $id, parentId: $parent) {
+const MOVE: &str =
+    "mutation($id: ID!, $parent: ID) { categoryMove(input: { id: $id, parentId: $parent }) {
     category { id depth parent { handle } } userErrors { field code } } }";
 
 async fn category(
@@ -169,7 +170,7 @@ async fn the_category_tree_moves_subtrees_and_refuses_cycles() {
     )
     .await;
     assert_eq!(r["categoryCreate"]["userErrors"][0]["code"], "HANDLE_TAKEN");
-    let delete = "mutation($id: ID!) { categoryDelete(id: $id) { deletedId userErrors { code } } }";
+    let delete = "mutation($id: ID!) { categoryDelete(input: { id: $id }) { deletedId userErrors { code } } }";
     let r = run(&t, &admin, delete, json!({ "id": cookware })).await;
     assert_eq!(
         r["categoryDelete"]["userErrors"][0]["code"],
@@ -248,7 +249,7 @@ async fn category_and_collection_listings_follow_their_rules() {
     .await["productCreate"]["product"]["id"]
         .clone();
     let set =
-        "mutation($p: ID!, $c: [ID!]!) { productCategoriesSet(productId: $p, categoryIds: $c) {
+        "mutation($p: ID!, $c: [ID!]!) { productCategoriesSet(input: { productId: $p, categoryIds: $c }) {
         categories { handle } userErrors { code } } }";
     for (p, c) in [
         (&ids[0], &kitchen),
@@ -350,7 +351,7 @@ async fn category_and_collection_listings_follow_their_rules() {
     );
 
     // Removing keeps the order of the rest; bad input is refused.
-    let remove = "mutation($c: ID!, $p: [ID!]!) { collectionProductsRemove(collectionId: $c, productIds: $p) { userErrors { code } } }";
+    let remove = "mutation($c: ID!, $p: [ID!]!) { collectionProductsRemove(input: { collectionId: $c, productIds: $p }) { userErrors { code } } }";
     run(
         &t,
         &admin,
@@ -395,7 +396,7 @@ async fn categories_and_collections_are_isolated_by_tenant() {
     run(
         &t,
         &a_admin,
-        "mutation($p: ID!, $c: [ID!]!) { productCategoriesSet(productId: $p, categoryIds: $c) { userErrors { code } } }",
+        "mutation($p: ID!, $c: [ID!]!) { productCategoriesSet(input: { productId: $p, categoryIds: $c }) { userErrors { code } } }",
         json!({ "p": pan, "c": [home] }),
     )
     .await;

@@ -114,7 +114,7 @@ async fn titles_follow_the_locale_then_the_language_then_the_default() {
     assert_eq!(t.db().round_trips() - before, 3);
 
     // Removing a translation falls back to the language's.
-    let remove = "mutation($p: ID!, $l: String!) { productTranslationRemove(productId: $p, locale: $l) { removed userErrors { code } } }";
+    let remove = "mutation($p: ID!, $l: String!) { productTranslationRemove(input: { productId: $p, locale: $l }) { removed userErrors { code } } }";
     let r = run(&t, &admin, remove, json!({ "p": id, "l": "en-GB" })).await;
     assert_eq!(r["productTranslationRemove"]["removed"], true);
     assert_eq!(

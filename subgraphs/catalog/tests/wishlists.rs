@@ -23,8 +23,8 @@ async fn run(t: &TestDb, ctx: &RequestContext, query: &str, vars: Value) -> Valu
     r["data"].clone()
 }
 
-const CREATE: &str = "mutation($n: String!) { wishlistCreate(name: $n) { wishlist { id name shared } userErrors { field code } } }";
-const ADD: &str = "mutation($w: ID!, $p: ID!, $v: ID) { wishlistItemAdd(wishlistId: $w, productId: $p, variantId: $v) {
+const CREATE: &str = "mutation($n: String!) { wishlistCreate(input: { name: $n }) { wishlist { id name shared } userErrors { field code } } }";
+const ADD: &str = "mutation($w: ID!, $p: ID!, $v: ID) { wishlistItemAdd(input: { wishlistId: $w, productId: $p, variantId: $v }) {
     wishlist { items { id product { handle } } } userErrors { field code } } }";
 const MINE: &str = "{ myWishlists { name shared shareToken items { id product { handle } } } }";
 
@@ -72,14 +72,14 @@ async fn customers_keep_share_and_rearrange_their_lists() {
     .await;
     assert_eq!(
         r["wishlistItemAdd"]["userErrors"][0]["field"],
-        json!(["variantId"])
+        json!(["input", "variantId"])
     );
     let mine = run(&t, &sara, MINE, json!({})).await;
     assert_eq!(handles(&mine["myWishlists"][0]["items"]), ["oud", "rug"]);
 
     // Move the rug to Home, remove the oud.
     let rug_item = mine["myWishlists"][0]["items"][1]["id"].clone();
-    let moved = run(&t, &sara, "mutation($i: ID!, $to: ID!) { wishlistItemMove(itemId: $i, toWishlistId: $to) { wishlist { name items { product { handle } } } userErrors { code } } }", json!({ "i": rug_item, "to": home })).await;
+    let moved = run(&t, &sara, "mutation($i: ID!, $to: ID!) { wishlistItemMove(input: { itemId: $i, toWishlistId: $to }) { wishlist { name items { product { handle } } } userErrors { code } } }", json!({ "i": rug_item, "to": home })).await;
     assert_eq!(moved["wishlistItemMove"]["wishlist"]["name"], "Home");
     assert_eq!(
         handles(&moved["wishlistItemMove"]["wishlist"]["items"]),
@@ -89,7 +89,7 @@ async fn customers_keep_share_and_rearrange_their_lists() {
     run(
         &t,
         &sara,
-        "mutation($i: ID!) { wishlistItemRemove(itemId: $i) { userErrors { code } } }",
+        "mutation($i: ID!) { wishlistItemRemove(input: { itemId: $i }) { userErrors { code } } }",
         json!({ "i": oud_item }),
     )
     .await;
@@ -109,7 +109,7 @@ async fn customers_keep_share_and_rearrange_their_lists() {
     assert_eq!(r["wishlistItemAdd"]["userErrors"][0]["code"], "NOT_FOUND");
 
     // Shared by token: anyone with the link reads it; a new share or unsharing kills old links.
-    let share = "mutation($id: ID!, $s: Boolean!) { wishlistShare(id: $id, shared: $s) { wishlist { shared shareToken } } }";
+    let share = "mutation($id: ID!, $s: Boolean!) { wishlistShare(input: { id: $id, shared: $s }) { wishlist { shared shareToken } } }";
     let token =
         run(&t, &sara, share, json!({ "id": home, "s": true })).await["wishlistShare"]["wishlist"]
             ["shareToken"]

@@ -5,7 +5,7 @@ use crate::errors::CatalogUserError;
 use crate::media::{self, Media, NewMedia};
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::outcome::{into_arguments_payload, into_payload};
+use cityos_core::outcome::into_payload;
 
 /// An image or video of a product.
 #[Object(name = "ProductMedia")]
@@ -111,10 +111,11 @@ fn payload(outcome: crate::errors::Outcome<Vec<Media>>) -> Result<ProductMediaPa
     Ok(ProductMediaPayload { media, user_errors })
 }
 
-/// [`payload`] for a mutation that takes plain arguments.
-fn arguments_payload(outcome: crate::errors::Outcome<Vec<Media>>) -> Result<ProductMediaPayload> {
-    let (media, user_errors) = into_arguments_payload(outcome)?;
-    Ok(ProductMediaPayload { media, user_errors })
+/// A media item to remove.
+#[derive(InputObject)]
+pub struct ProductMediaRemoveInput {
+    /// The media item.
+    pub id: ID,
 }
 
 /// Media mutations (staff).
@@ -151,7 +152,11 @@ impl MediaMutation {
     }
 
     /// Removes a media item from its product (staff).
-    async fn product_media_remove(&self, ctx: &Context<'_>, id: ID) -> Result<ProductMediaPayload> {
-        arguments_payload(media::remove(db(ctx), request(ctx)?, parse_id(&id)?).await)
+    async fn product_media_remove(
+        &self,
+        ctx: &Context<'_>,
+        input: ProductMediaRemoveInput,
+    ) -> Result<ProductMediaPayload> {
+        payload(media::remove(db(ctx), request(ctx)?, parse_id(&input.id)?).await)
     }
 }

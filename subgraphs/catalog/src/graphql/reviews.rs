@@ -12,7 +12,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::outcome::{into_arguments_payload, into_payload};
+use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
 use cityos_db::Database;
 use std::collections::HashMap;
@@ -241,13 +241,47 @@ fn payload(outcome: crate::errors::Outcome<Review>) -> Result<ReviewPayload> {
     })
 }
 
-/// [`payload`] for a mutation that takes plain arguments.
-fn arguments_payload(outcome: crate::errors::Outcome<Review>) -> Result<ReviewPayload> {
-    let (review, user_errors) = into_arguments_payload(outcome)?;
-    Ok(ReviewPayload {
-        review,
-        user_errors,
-    })
+/// A review to delete.
+#[derive(InputObject)]
+pub struct ReviewDeleteInput {
+    /// The review.
+    pub id: ID,
+}
+
+/// A moderation decision.
+#[derive(InputObject)]
+pub struct ReviewModerateInput {
+    /// The review.
+    pub id: ID,
+    /// APPROVED or REJECTED.
+    pub status: ReviewStatus,
+}
+
+/// Whether a reviewer bought the product.
+#[derive(InputObject)]
+pub struct ReviewVerifiedPurchaseSetInput {
+    /// The review.
+    pub id: ID,
+    /// Whether the reviewer bought the product.
+    pub verified: bool,
+}
+
+/// The shop's answer to a review.
+#[derive(InputObject)]
+pub struct ReviewRespondInput {
+    /// The review.
+    pub id: ID,
+    /// The answer, 1 to 5,000 characters.
+    pub body: String,
+}
+
+/// A helpful vote.
+#[derive(InputObject)]
+pub struct ReviewVoteInput {
+    /// The review (approved, not your own).
+    pub id: ID,
+    /// true to vote, false to take the vote back.
+    pub helpful: bool,
 }
 
 /// Review mutations.
@@ -290,9 +324,13 @@ impl ReviewMutation {
     }
 
     /// The author or staff delete a review.
-    async fn review_delete(&self, ctx: &Context<'_>, id: ID) -> Result<ReviewDeletePayload> {
+    async fn review_delete(
+        &self,
+        ctx: &Context<'_>,
+        input: ReviewDeleteInput,
+    ) -> Result<ReviewDeletePayload> {
         let (deleted, user_errors) =
-            into_arguments_payload(reviews::delete(db(ctx), request(ctx)?, parse_id(&id)?).await)?;
+            into_payload(reviews::delete(db(ctx), request(ctx)?, parse_id(&input.id)?).await)?;
         Ok(ReviewDeletePayload {
             deleted_id: deleted.map(to_id),
             user_errors,
@@ -303,10 +341,9 @@ impl ReviewMutation {
     async fn review_moderate(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        status: ReviewStatus,
+        input: ReviewModerateInput,
     ) -> Result<ReviewPayload> {
-        arguments_payload(reviews::moderate(db(ctx), request(ctx)?, parse_id(&id)?, status).await)
+        payload(reviews::moderate(db(ctx), request(ctx)?, parse_id(&input.id)?, input.status).await)
     }
 
     /// A trusted caller (staff, or a server with a secret key) marks whether the reviewer bought
@@ -314,11 +351,11 @@ impl ReviewMutation {
     async fn review_verified_purchase_set(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        verified: bool,
+        input: ReviewVerifiedPurchaseSetInput,
     ) -> Result<ReviewPayload> {
-        arguments_payload(
-            reviews::set_verified(db(ctx), request(ctx)?, parse_id(&id)?, verified).await,
+        payload(
+            reviews::set_verified(db(ctx), request(ctx)?, parse_id(&input.id)?, input.verified)
+                .await,
         )
     }
 
@@ -326,11 +363,11 @@ impl ReviewMutation {
     async fn review_respond(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        body: String,
+        input: ReviewRespondInput,
     ) -> Result<ReviewResponsePayload> {
-        let outcome = reviews::respond(db(ctx), request(ctx)?, parse_id(&id)?, &body).await;
-        let (response, user_errors) = into_arguments_payload(outcome)?;
+        let outcome =
+            reviews::respond(db(ctx), request(ctx)?, parse_id(&input.id)?, &input.body).await;
+        let (response, user_errors) = into_payload(outcome)?;
         Ok(ReviewResponsePayload {
             response,
             user_errors,
@@ -339,7 +376,11 @@ impl ReviewMutation {
 
     /// A customer marks an approved review helpful (`helpful: true`) or takes the vote back; one
     /// vote per customer, never on their own review.
-    async fn review_vote(&self, ctx: &Context<'_>, id: ID, helpful: bool) -> Result<ReviewPayload> {
-        arguments_payload(reviews::vote(db(ctx), request(ctx)?, parse_id(&id)?, helpful).await)
+    async fn review_vote(
+        &self,
+        ctx: &Context<'_>,
+        input: ReviewVoteInput,
+    ) -> Result<ReviewPayload> {
+        payload(reviews::vote(db(ctx), request(ctx)?, parse_id(&input.id)?, input.helpful).await)
     }
 }

@@ -10,7 +10,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::outcome::{into_arguments_payload, into_payload};
+use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
 use cityos_db::Database;
 use std::collections::HashMap;
@@ -422,6 +422,47 @@ fn ids(given: &[ID]) -> Result<Vec<Uuid>> {
     given.iter().map(|id| Ok(parse_id(id)?)).collect()
 }
 
+/// Where to move a category.
+#[derive(InputObject)]
+pub struct CategoryMoveInput {
+    /// The category.
+    pub id: ID,
+    /// Its new parent; null or omitted makes it a root.
+    pub parent_id: Option<ID>,
+}
+
+/// A category to delete.
+#[derive(InputObject)]
+pub struct CategoryDeleteInput {
+    /// The category (without subcategories).
+    pub id: ID,
+}
+
+/// A product's categories.
+#[derive(InputObject)]
+pub struct ProductCategoriesSetInput {
+    /// The product.
+    pub product_id: ID,
+    /// Exactly the categories it is in from now on (at most 20).
+    pub category_ids: Vec<ID>,
+}
+
+/// A collection to delete.
+#[derive(InputObject)]
+pub struct CollectionDeleteInput {
+    /// The collection.
+    pub id: ID,
+}
+
+/// Products to take out of a collection.
+#[derive(InputObject)]
+pub struct CollectionProductsRemoveInput {
+    /// The collection.
+    pub collection_id: ID,
+    /// The products.
+    pub product_ids: Vec<ID>,
+}
+
 /// Category and collection mutations (staff, audited).
 #[derive(Default)]
 pub struct TaxonomyMutation;
@@ -473,12 +514,12 @@ impl TaxonomyMutation {
     async fn category_move(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        parent_id: Option<ID>,
+        input: CategoryMoveInput,
     ) -> Result<CategoryPayload> {
-        let parent = parent_id.as_ref().map(parse_id).transpose()?;
-        let outcome = categories::move_to(db(ctx), request(ctx)?, parse_id(&id)?, parent).await;
-        let (category, user_errors) = into_arguments_payload(outcome)?;
+        let parent = input.parent_id.as_ref().map(parse_id).transpose()?;
+        let outcome =
+            categories::move_to(db(ctx), request(ctx)?, parse_id(&input.id)?, parent).await;
+        let (category, user_errors) = into_payload(outcome)?;
         Ok(CategoryPayload {
             category,
             user_errors,
@@ -486,9 +527,13 @@ impl TaxonomyMutation {
     }
 
     /// Deletes a category that has no subcategories; its products leave it.
-    async fn category_delete(&self, ctx: &Context<'_>, id: ID) -> Result<CategoryDeletePayload> {
-        let outcome = categories::delete(db(ctx), request(ctx)?, parse_id(&id)?).await;
-        let (deleted, user_errors) = into_arguments_payload(outcome)?;
+    async fn category_delete(
+        &self,
+        ctx: &Context<'_>,
+        input: CategoryDeleteInput,
+    ) -> Result<CategoryDeletePayload> {
+        let outcome = categories::delete(db(ctx), request(ctx)?, parse_id(&input.id)?).await;
+        let (deleted, user_errors) = into_payload(outcome)?;
         Ok(CategoryDeletePayload {
             deleted_id: deleted.map(to_id),
             user_errors,
@@ -499,17 +544,16 @@ impl TaxonomyMutation {
     async fn product_categories_set(
         &self,
         ctx: &Context<'_>,
-        product_id: ID,
-        category_ids: Vec<ID>,
+        input: ProductCategoriesSetInput,
     ) -> Result<ProductCategoriesPayload> {
         let outcome = categories::set_for_product(
             db(ctx),
             request(ctx)?,
-            parse_id(&product_id)?,
-            ids(&category_ids)?,
+            parse_id(&input.product_id)?,
+            ids(&input.category_ids)?,
         )
         .await;
-        let (categories, user_errors) = into_arguments_payload(outcome)?;
+        let (categories, user_errors) = into_payload(outcome)?;
         Ok(ProductCategoriesPayload {
             categories,
             user_errors,
@@ -563,10 +607,10 @@ impl TaxonomyMutation {
     async fn collection_delete(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        input: CollectionDeleteInput,
     ) -> Result<CollectionDeletePayload> {
-        let outcome = collections::delete(db(ctx), request(ctx)?, parse_id(&id)?).await;
-        let (deleted, user_errors) = into_arguments_payload(outcome)?;
+        let outcome = collections::delete(db(ctx), request(ctx)?, parse_id(&input.id)?).await;
+        let (deleted, user_errors) = into_payload(outcome)?;
         Ok(CollectionDeletePayload {
             deleted_id: deleted.map(to_id),
             user_errors,
@@ -598,17 +642,16 @@ impl TaxonomyMutation {
     async fn collection_products_remove(
         &self,
         ctx: &Context<'_>,
-        collection_id: ID,
-        product_ids: Vec<ID>,
+        input: CollectionProductsRemoveInput,
     ) -> Result<CollectionPayload> {
         let outcome = collections::remove_products(
             db(ctx),
             request(ctx)?,
-            parse_id(&collection_id)?,
-            ids(&product_ids)?,
+            parse_id(&input.collection_id)?,
+            ids(&input.product_ids)?,
         )
         .await;
-        let (collection, user_errors) = into_arguments_payload(outcome)?;
+        let (collection, user_errors) = into_payload(outcome)?;
         Ok(CollectionPayload {
             collection,
             user_errors,

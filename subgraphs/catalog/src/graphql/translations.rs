@@ -9,7 +9,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::parse_id;
-use cityos_core::outcome::{into_arguments_payload, into_payload};
+use cityos_core::outcome::into_payload;
 use cityos_db::Database;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -98,6 +98,15 @@ pub struct ProductTranslationRemovePayload {
     pub user_errors: Vec<CatalogUserError>,
 }
 
+/// A translation to remove.
+#[derive(InputObject)]
+pub struct ProductTranslationRemoveInput {
+    /// The product.
+    pub product_id: ID,
+    /// The locale of the translation.
+    pub locale: String,
+}
+
 /// Translation mutations (staff, audited).
 #[derive(Default)]
 pub struct TranslationMutation;
@@ -130,12 +139,16 @@ impl TranslationMutation {
     async fn product_translation_remove(
         &self,
         ctx: &Context<'_>,
-        product_id: ID,
-        locale: String,
+        input: ProductTranslationRemoveInput,
     ) -> Result<ProductTranslationRemovePayload> {
-        let outcome =
-            translations::remove(db(ctx), request(ctx)?, parse_id(&product_id)?, &locale).await;
-        let (removed, user_errors) = into_arguments_payload(outcome)?;
+        let outcome = translations::remove(
+            db(ctx),
+            request(ctx)?,
+            parse_id(&input.product_id)?,
+            &input.locale,
+        )
+        .await;
+        let (removed, user_errors) = into_payload(outcome)?;
         Ok(ProductTranslationRemovePayload {
             removed,
             user_errors,

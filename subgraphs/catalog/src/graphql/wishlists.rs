@@ -6,11 +6,11 @@ use crate::products::Product;
 use crate::variants::PricedVariant;
 use crate::wishlists::{self, Item, Wishlist};
 use async_graphql::dataloader::Loader;
-use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::outcome::into_arguments_payload;
+use cityos_core::outcome::into_payload;
 use cityos_db::Database;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -178,13 +178,72 @@ pub struct WishlistDeletePayload {
     pub user_errors: Vec<CatalogUserError>,
 }
 
-/// The payload of a wishlist mutation (they all take plain arguments).
-fn arguments_payload(outcome: crate::errors::Outcome<Wishlist>) -> Result<WishlistPayload> {
-    let (wishlist, user_errors) = into_arguments_payload(outcome)?;
+/// The payload of a wishlist mutation.
+fn payload(outcome: crate::errors::Outcome<Wishlist>) -> Result<WishlistPayload> {
+    let (wishlist, user_errors) = into_payload(outcome)?;
     Ok(WishlistPayload {
         wishlist,
         user_errors,
     })
+}
+
+/// A new wishlist.
+#[derive(InputObject)]
+pub struct WishlistCreateInput {
+    /// Its name, 1 to 100 characters, unique among your lists.
+    pub name: String,
+}
+
+/// A new name for a wishlist.
+#[derive(InputObject)]
+pub struct WishlistRenameInput {
+    /// The wishlist.
+    pub id: ID,
+    /// The new name.
+    pub name: String,
+}
+
+/// Sharing a wishlist, or not.
+#[derive(InputObject)]
+pub struct WishlistShareInput {
+    /// The wishlist.
+    pub id: ID,
+    /// true: share under a new link token; false: make it private.
+    pub shared: bool,
+}
+
+/// A wishlist to delete.
+#[derive(InputObject)]
+pub struct WishlistDeleteInput {
+    /// The wishlist.
+    pub id: ID,
+}
+
+/// A product to put on a wishlist.
+#[derive(InputObject)]
+pub struct WishlistItemAddInput {
+    /// The wishlist.
+    pub wishlist_id: ID,
+    /// The product (published).
+    pub product_id: ID,
+    /// One of its variants, when a particular one is wanted.
+    pub variant_id: Option<ID>,
+}
+
+/// An item to take off its wishlist.
+#[derive(InputObject)]
+pub struct WishlistItemRemoveInput {
+    /// The item.
+    pub item_id: ID,
+}
+
+/// An item to move to another wishlist.
+#[derive(InputObject)]
+pub struct WishlistItemMoveInput {
+    /// The item.
+    pub item_id: ID,
+    /// The wishlist to move it to.
+    pub to_wishlist_id: ID,
 }
 
 /// Wishlist mutations (the signed-in customer's own lists).
@@ -194,18 +253,21 @@ pub struct WishlistMutation;
 #[Object]
 impl WishlistMutation {
     /// Creates a private wishlist (at most 20 per customer).
-    async fn wishlist_create(&self, ctx: &Context<'_>, name: String) -> Result<WishlistPayload> {
-        arguments_payload(wishlists::create(db(ctx), request(ctx)?, &name).await)
+    async fn wishlist_create(
+        &self,
+        ctx: &Context<'_>,
+        input: WishlistCreateInput,
+    ) -> Result<WishlistPayload> {
+        payload(wishlists::create(db(ctx), request(ctx)?, &input.name).await)
     }
 
     /// Renames a wishlist.
     async fn wishlist_rename(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        name: String,
+        input: WishlistRenameInput,
     ) -> Result<WishlistPayload> {
-        arguments_payload(wishlists::rename(db(ctx), request(ctx)?, parse_id(&id)?, &name).await)
+        payload(wishlists::rename(db(ctx), request(ctx)?, parse_id(&input.id)?, &input.name).await)
     }
 
     /// Shares a wishlist under a new link token (`shared: true`; an earlier link stops working) or
@@ -213,17 +275,19 @@ impl WishlistMutation {
     async fn wishlist_share(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        shared: bool,
+        input: WishlistShareInput,
     ) -> Result<WishlistPayload> {
-        arguments_payload(wishlists::share(db(ctx), request(ctx)?, parse_id(&id)?, shared).await)
+        payload(wishlists::share(db(ctx), request(ctx)?, parse_id(&input.id)?, input.shared).await)
     }
 
     /// Deletes a wishlist and its items.
-    async fn wishlist_delete(&self, ctx: &Context<'_>, id: ID) -> Result<WishlistDeletePayload> {
-        let (deleted, user_errors) = into_arguments_payload(
-            wishlists::delete(db(ctx), request(ctx)?, parse_id(&id)?).await,
-        )?;
+    async fn wishlist_delete(
+        &self,
+        ctx: &Context<'_>,
+        input: WishlistDeleteInput,
+    ) -> Result<WishlistDeletePayload> {
+        let (deleted, user_errors) =
+            into_payload(wishlists::delete(db(ctx), request(ctx)?, parse_id(&input.id)?).await)?;
         Ok(WishlistDeletePayload {
             deleted_id: deleted.map(to_id),
             user_errors,
@@ -235,44 +299,41 @@ impl WishlistMutation {
     async fn wishlist_item_add(
         &self,
         ctx: &Context<'_>,
-        wishlist_id: ID,
-        product_id: ID,
-        variant_id: Option<ID>,
+        input: WishlistItemAddInput,
     ) -> Result<WishlistPayload> {
         let outcome = wishlists::add_item(
             db(ctx),
             request(ctx)?,
-            parse_id(&wishlist_id)?,
-            parse_id(&product_id)?,
-            variant_id.as_ref().map(parse_id).transpose()?,
+            parse_id(&input.wishlist_id)?,
+            parse_id(&input.product_id)?,
+            input.variant_id.as_ref().map(parse_id).transpose()?,
         )
         .await;
-        arguments_payload(outcome)
+        payload(outcome)
     }
 
     /// Removes an item from its wishlist.
     async fn wishlist_item_remove(
         &self,
         ctx: &Context<'_>,
-        item_id: ID,
+        input: WishlistItemRemoveInput,
     ) -> Result<WishlistPayload> {
-        arguments_payload(wishlists::remove_item(db(ctx), request(ctx)?, parse_id(&item_id)?).await)
+        payload(wishlists::remove_item(db(ctx), request(ctx)?, parse_id(&input.item_id)?).await)
     }
 
     /// Moves an item to another of the customer's wishlists.
     async fn wishlist_item_move(
         &self,
         ctx: &Context<'_>,
-        item_id: ID,
-        to_wishlist_id: ID,
+        input: WishlistItemMoveInput,
     ) -> Result<WishlistPayload> {
         let outcome = wishlists::move_item(
             db(ctx),
             request(ctx)?,
-            parse_id(&item_id)?,
-            parse_id(&to_wishlist_id)?,
+            parse_id(&input.item_id)?,
+            parse_id(&input.to_wishlist_id)?,
         )
         .await;
-        arguments_payload(outcome)
+        payload(outcome)
     }
 }
