@@ -341,8 +341,8 @@ struct Count {
     n: i64,
 }
 
-/// How many products `scope` covers (the listing's count, for a page without rows).
-async fn count_in(conn: &mut AsyncPgConnection, scope: Scope) -> QueryResult<i64> {
+/// How many products `scope` covers: the listing's count, for a page without rows to carry it.
+pub(crate) async fn count_in(conn: &mut AsyncPgConnection, scope: Scope) -> QueryResult<i64> {
     let (from, conditions) = scope_sql(scope, "q");
     let sql = format!(
         "SELECT count(*) AS n FROM {from} WHERE {}",

@@ -491,15 +491,6 @@ impl Scope {
     }
 }
 
-/// How many products `visibility` allows.
-pub async fn count_in(conn: &mut AsyncPgConnection, visibility: Visibility) -> QueryResult<i64> {
-    let mut query = products::table.count().into_boxed();
-    if visibility == Visibility::PublishedOnly {
-        query = query.filter(products::status.eq("PUBLISHED"));
-    }
-    query.get_result(conn).await
-}
-
 /// A page of the products `visibility` allows, oldest first, with their total count (one
 /// statement; one more for translations when a locale other than the default is wanted), on the
 /// caller's tenant-scoped connection.
@@ -527,7 +518,9 @@ pub async fn list_in(
     let total = match <[_]>::first(&rows) {
         Some((_, total)) => *total,
         // An empty page past a cursor has no row to carry the count.
-        None if page.after.is_some() || page.before.is_some() => count_in(conn, visibility).await?,
+        None if page.after.is_some() || page.before.is_some() => {
+            crate::cards::count_in(conn, Scope::all(visibility)).await?
+        }
         None => 0,
     };
     let mut products: Vec<Product> = rows.into_iter().map(|(product, _)| product).collect();
