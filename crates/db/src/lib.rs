@@ -173,8 +173,27 @@ where
     }
 }
 
+/// Takes a transaction-scoped advisory lock on (`namespace`, `key`): concurrent transactions
+/// asking for the same pair wait until the holder commits or rolls back. For invariants no row or
+/// index can hold on its own (the shape of a tree, a count limit per owner).
+pub async fn lock_for_transaction(
+    conn: &mut AsyncPgConnection,
+    namespace: &str,
+    key: Uuid,
+) -> diesel::QueryResult<()> {
+    Prepared(
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2::text))")
+            .bind::<diesel::sql_types::Text, _>(namespace)
+            .bind::<diesel::sql_types::Uuid, _>(key),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Applies a [`PageRequest`](cityos_core::paging::PageRequest) to a boxed diesel query keyed by a
-/// UUID v7 column: the key range, the direction and the fetch limit.
+/// UUID v7 column: the key range, the direction and the fetch limit. Lists run oldest first; with
+/// `newest_first` they run the other way ("after" a cursor then means older).
 ///
 /// ```ignore
 /// let rows = keyset_page!(products::table.select(Product::as_select()).into_boxed(), products::id, page)

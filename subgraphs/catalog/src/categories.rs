@@ -57,15 +57,7 @@ macro_rules! category_columns {
 
 /// Serialises changes to the shape of one tenant's tree until the transaction ends.
 async fn lock_tree(conn: &mut AsyncPgConnection, tenant: Uuid) -> QueryResult<()> {
-    Prepared(
-        diesel::sql_query(
-            "SELECT pg_advisory_xact_lock(hashtext('catalog.categories'), hashtext($1::text))",
-        )
-        .bind::<SqlUuid, _>(tenant),
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
+    cityos_db::lock_for_transaction(conn, "catalog.categories", tenant).await
 }
 
 fn handle_taken(handle: &str) -> UserError {

@@ -84,12 +84,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, name: &str) -> Outcome<
     let name = check_name(name)?;
     db.tenant_tx(tenant, async move |conn| {
         // Serialise one customer's creations so the limit holds under racing requests.
-        diesel::sql_query(
-            "SELECT pg_advisory_xact_lock(hashtext('catalog.wishlists'), hashtext($1::text))",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(customer)
-        .execute(conn)
-        .await?;
+        cityos_db::lock_for_transaction(conn, "catalog.wishlists", customer).await?;
         let kept: i64 = wishlists::table
             .filter(wishlists::customer_id.eq(customer))
             .count()
