@@ -202,7 +202,10 @@ pub async fn lock_for_transaction(
 /// ```
 #[macro_export]
 macro_rules! keyset_page {
-    ($query:expr, $key:expr, $page:expr) => {{
+    ($query:expr, $key:expr, $page:expr) => {
+        $crate::keyset_page!($query, $key, $page, oldest_first)
+    };
+    ($query:expr, $key:expr, $page:expr, oldest_first) => {{
         let page: &cityos_core::paging::PageRequest = &$page;
         let mut query = $query;
         if let Some(after) = page.after {
@@ -215,6 +218,22 @@ macro_rules! keyset_page {
             query.order($key.desc())
         } else {
             query.order($key.asc())
+        };
+        query.limit(page.fetch_limit())
+    }};
+    ($query:expr, $key:expr, $page:expr, newest_first) => {{
+        let page: &cityos_core::paging::PageRequest = &$page;
+        let mut query = $query;
+        if let Some(after) = page.after {
+            query = query.filter($key.lt(after));
+        }
+        if let Some(before) = page.before {
+            query = query.filter($key.gt(before));
+        }
+        let query = if page.backward {
+            query.order($key.asc())
+        } else {
+            query.order($key.desc())
         };
         query.limit(page.fetch_limit())
     }};

@@ -496,20 +496,10 @@ pub async fn page(
         query
     };
     let total: i64 = base().count().get_result(conn).await?;
-    // Newest first: "after" a cursor means older, so the key runs downwards.
-    let mut query = base().select(Review::as_select());
-    if let Some(after) = page.after {
-        query = query.filter(reviews::id.lt(after));
-    }
-    if let Some(before) = page.before {
-        query = query.filter(reviews::id.gt(before));
-    }
-    let query = if page.backward {
-        query.order(reviews::id.asc())
-    } else {
-        query.order(reviews::id.desc())
-    };
-    let rows: Vec<Review> = query.limit(page.fetch_limit()).load(conn).await?;
+    let query = base().select(Review::as_select());
+    let rows: Vec<Review> = cityos_db::keyset_page!(query, reviews::id, *page, newest_first)
+        .load(conn)
+        .await?;
     Ok(page.finish(rows, |r| r.id, total))
 }
 

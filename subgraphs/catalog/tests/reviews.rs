@@ -388,3 +388,60 @@ async fn reviews_are_isolated_by_tenant() {
     let r = run(&t, &b_admin, "{ reviews { totalCount } }", json!({})).await;
     assert_eq!(r["reviews"]["totalCount"], 0);
 }
+
+#[tokio::test]
+async fn reviews_page_newest_first_in_both_directions() {
+    let t = test_db().await;
+    let (info, admin) = tenant(&t, "rev-pages").await;
+    let oud = product(&t, &admin, "oud").await;
+    for rating in [1, 2, 3] {
+        let new = NewReview {
+            product_id: oud,
+            rating,
+            ..NewReview::default()
+        };
+        let id = reviews::create(t.db(), &customer(&info), new)
+            .await
+            .expect("review")
+            .id;
+        reviews::moderate(t.db(), &admin, id, ReviewStatus::Approved)
+            .await
+            .expect("approve");
+    }
+    let shop = context(
+        Some(&info),
+        Actor::Storefront {
+            key_id: Uuid::now_v7(),
+        },
+    );
+    let q = "query($after: String, $before: String, $first: Int, $last: Int) { product(handle: \"oud\") {
+        reviews(first: $first, after: $after, last: $last, before: $before) {
+            pageInfo { hasNextPage hasPreviousPage endCursor startCursor } edges { node { rating } } } } }";
+    let ratings = |v: &Value| -> Vec<i64> {
+        v["product"]["reviews"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|e| e["node"]["rating"].as_i64().expect("rating"))
+            .collect()
+    };
+    let first = run(&t, &shop, q, json!({ "first": 2 })).await;
+    assert_eq!(ratings(&first), [3, 2]);
+    assert_eq!(first["product"]["reviews"]["pageInfo"]["hasNextPage"], true);
+    let next = run(
+        &t,
+        &shop,
+        q,
+        json!({ "first": 2, "after": first["product"]["reviews"]["pageInfo"]["endCursor"] }),
+    )
+    .await;
+    assert_eq!(ratings(&next), [1]);
+    let back = run(
+        &t,
+        &shop,
+        q,
+        json!({ "last": 1, "before": next["product"]["reviews"]["pageInfo"]["startCursor"] }),
+    )
+    .await;
+    assert_eq!(ratings(&back), [2]);
+}
