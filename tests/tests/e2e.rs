@@ -114,6 +114,27 @@ async fn storefront_journey_through_the_router() {
         page["edges"][0]["node"]["handle"]
     );
 
+    // Search through the router: full text (stemmed: "perfumes") with facet counts, and
+    // autocomplete that forgives a typo. Drafts stay hidden from both.
+    let found = stack
+        .gql(&key, "{ products(filter: { query: \"perfumes\" }) { totalCount edges { node { handle } } facets { inStock } }
+            productSuggestions(query: \"dats\") { product { handle } } }", json!({}))
+        .await;
+    assert_eq!(handles(&found.data()["products"]), ["oud-perfume"]);
+    assert_eq!(found.data()["products"]["facets"]["inStock"], 0);
+    assert_eq!(
+        found.data()["productSuggestions"],
+        json!([{ "product": { "handle": "dates-box" } }])
+    );
+    let hidden = stack
+        .gql(
+            &key,
+            "{ productSuggestions(query: \"lamp\") { product { handle } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(hidden.data()["productSuggestions"], json!([]));
+
     // Refresh tokens rotate: the new one works, the old one is refused afterwards.
     let refresh_q = "mutation($t: String!) { tokenRefresh(input: { refreshToken: $t }) { accessToken refreshToken userErrors { code } } }";
     let rotated = stack.gql(&[], refresh_q, json!({ "t": refresh })).await;

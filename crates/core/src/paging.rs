@@ -29,13 +29,33 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
+/// A list position a cursor encodes. Lists keyed by a UUID v7 use the id itself; lists in another
+/// order (search results by relevance or price) use that order's key with the id as tie-break.
+/// Cursors are these bytes, base64url-encoded.
+pub trait CursorKey: Sized {
+    /// The position as bytes.
+    fn to_bytes(&self) -> Vec<u8>;
+    /// The position that [`to_bytes`](Self::to_bytes) gave these bytes for; `None` for any other.
+    fn from_bytes(bytes: &[u8]) -> Option<Self>;
+}
+
+impl CursorKey for Uuid {
+    fn to_bytes(&self) -> Vec<u8> {
+        self.as_bytes().to_vec()
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        Uuid::from_slice(bytes).ok()
+    }
+}
+
 /// A validated page request: which key range to read and in which direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
+pub struct PageRequest<K = Uuid> {
     /// Only keys strictly greater than this.
-    pub after: Option<Uuid>,
+    pub after: Option<K>,
     /// Only keys strictly less than this.
-    pub before: Option<Uuid>,
+    pub before: Option<K>,
     /// How many items the page holds.
     pub size: i64,
     /// Read from the end (`last`) rather than from the start (`first`).
@@ -45,6 +65,18 @@ pub struct PageRequest {
 impl PageRequest {
     /// Validates Relay arguments: `first` and `last` are exclusive, between 1 and [`MAX_PAGE_SIZE`].
     pub fn new(
+        first: Option<i32>,
+        after: Option<&str>,
+        last: Option<i32>,
+        before: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        Self::keyed(first, after, last, before)
+    }
+}
+
+impl<K: CursorKey> PageRequest<K> {
+    /// [`PageRequest::new`] for a list whose cursors encode `K`.
+    pub fn keyed(
         first: Option<i32>,
         after: Option<&str>,
         last: Option<i32>,
@@ -68,8 +100,8 @@ impl PageRequest {
             (None, None) => (i64::from(DEFAULT_PAGE_SIZE), false),
         };
         Ok(Self {
-            after: after.map(decode_cursor).transpose()?,
-            before: before.map(decode_cursor).transpose()?,
+            after: after.map(decode_key).transpose()?,
+            before: before.map(decode_key).transpose()?,
             size,
             backward,
         })
@@ -82,12 +114,7 @@ impl PageRequest {
 
     /// Builds a page from rows fetched in the request's direction (ascending keys forward,
     /// descending backward) with [`fetch_limit`](Self::fetch_limit).
-    pub fn finish<N>(
-        &self,
-        mut rows: Vec<N>,
-        key: impl Fn(&N) -> Uuid,
-        total_count: i64,
-    ) -> Page<N> {
+    pub fn finish<N>(&self, mut rows: Vec<N>, key: impl Fn(&N) -> K, total_count: i64) -> Page<N> {
         let more = rows.len() as i64 > self.size;
         rows.truncate(usize::try_from(self.size).unwrap_or(usize::MAX));
         if self.backward {
@@ -95,7 +122,7 @@ impl PageRequest {
         }
         let items: Vec<(String, N)> = rows
             .into_iter()
-            .map(|n| (encode_cursor(key(&n)), n))
+            .map(|n| (encode_key(&key(&n)), n))
             .collect();
         let page_info = PageInfo {
             has_next_page: if self.backward {
@@ -143,15 +170,23 @@ impl<N> Page<N> {
 
 /// Encodes a key as an opaque cursor.
 pub fn encode_cursor(key: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(key.as_bytes())
+    encode_key(&key)
+}
+
+fn encode_key<K: CursorKey>(key: &K) -> String {
+    URL_SAFE_NO_PAD.encode(key.to_bytes())
 }
 
 /// Decodes a cursor made by [`encode_cursor`]; anything else is `BAD_USER_INPUT`.
 pub fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
+    decode_key(cursor)
+}
+
+fn decode_key<K: CursorKey>(cursor: &str) -> Result<K, ApiError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
-        .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+        .and_then(|bytes| K::from_bytes(&bytes))
         .ok_or_else(|| ApiError::bad_input("invalid cursor"))
 }
 

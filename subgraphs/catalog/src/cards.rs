@@ -74,6 +74,27 @@ macro_rules! card_columns {
          FROM catalog.stock_levels s WHERE s.product_id = p.id) AS stock"
     };
 }
+pub(crate) use card_columns;
+
+/// The best translation of product `p` that the request wants (the parameters of its locale and
+/// of that locale's language), as `tr`.
+macro_rules! translation_join {
+    ($locale:literal, $language:literal) => {
+        concat!(
+            " LEFT JOIN LATERAL (
+            SELECT t.title, t.description FROM catalog.product_translations t
+            WHERE t.tenant_id = p.tenant_id AND t.product_id = p.id AND t.locale IN (",
+            $locale,
+            ", ",
+            $language,
+            ")
+            ORDER BY t.locale = ",
+            $locale,
+            " DESC LIMIT 1) tr ON true"
+        )
+    };
+}
+pub(crate) use translation_join;
 
 /// Products joined to their cards.
 macro_rules! with_cards {
@@ -95,12 +116,13 @@ struct CardRow {
     stock: Option<Vec<(Uuid, i32, i32)>>,
 }
 
+/// A listed product with its list's total, its best wanted translation and its card.
 #[derive(QueryableByName)]
-struct ListingRow {
+pub(crate) struct ListingRow {
     #[diesel(embed)]
-    product: Product,
+    pub(crate) product: Product,
     #[diesel(sql_type = BigInt)]
-    total: i64,
+    pub(crate) total: i64,
     /// The best translation wanted, if any.
     #[diesel(sql_type = Nullable<Text>)]
     tr_title: Option<String>,
@@ -313,10 +335,7 @@ fn listing_sql(scope: Scope, page: &PageRequest, translated: bool) -> String {
     let order = if page.backward { "DESC" } else { "ASC" };
     let (translation, translated_columns) = if translated {
         (
-            " LEFT JOIN LATERAL (
-                SELECT t.title, t.description FROM catalog.product_translations t
-                WHERE t.tenant_id = p.tenant_id AND t.product_id = p.id AND t.locale IN ($8, $9)
-                ORDER BY t.locale = $8 DESC LIMIT 1) tr ON true",
+            translation_join!("$8", "$9"),
             "tr.title AS tr_title, tr.description AS tr_description",
         )
     } else {
@@ -394,6 +413,15 @@ pub async fn page_in(
         None if page.after.is_some() || page.before.is_some() => count_in(conn, scope).await?,
         None => 0,
     };
+    let (products, details) = read_listing(rows, staff)?;
+    Ok((page.finish(products, |p| p.id, total), details))
+}
+
+/// The products of listing rows, translated, and their details as the rows' caller sees them.
+pub(crate) fn read_listing(
+    rows: Vec<ListingRow>,
+    staff: bool,
+) -> QueryResult<(Vec<Product>, HashMap<Uuid, ProductDetails>)> {
     let mut details = HashMap::with_capacity(rows.len());
     let mut products = Vec::with_capacity(rows.len());
     for mut row in rows {
@@ -407,5 +435,5 @@ pub async fn page_in(
         }
         products.push(row.product);
     }
-    Ok((page.finish(products, |p| p.id, total), details))
+    Ok((products, details))
 }

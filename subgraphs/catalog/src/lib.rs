@@ -12,6 +12,7 @@ pub mod pricing;
 pub mod products;
 pub mod reviews;
 pub mod schema;
+pub mod search;
 pub mod translations;
 pub mod variants;
 pub mod wishlists;

@@ -2,7 +2,10 @@
 //! the catalog subgraph, on a real stack (release builds, embedded PostgreSQL).
 //!
 //! The listing is the storefront's: a page of products with price ranges and, per variant, the
-//! shopper's price (sale list and tiers applied), compare-at price and stock.
+//! shopper's price (sale list and tiers applied), compare-at price and stock. The search is a
+//! storefront search page: a full-text query with an in-stock filter, by relevance or by price,
+//! 20 results with price range and rating, and the facet counts (categories, tags, in stock,
+//! price ranges).
 //!
 //! For each scenario: a closed-loop load of `--concurrency` clients, or an open-loop load of
 //! `--rate` requests per second, for `--seconds` after a warm-up, reporting requests per second, p50 and p99 latency, SQL statements per request (from
@@ -345,6 +348,19 @@ async fn main() {
     )
     .await["priceList"]["id"]
         .clone();
+    // Titles, types and tags from a small vocabulary, so searches match a few to a few dozen.
+    let scents = [
+        "Oud", "Rose", "Musk", "Amber", "Saffron", "Cedar", "Jasmine",
+    ];
+    let kinds = ["Perfume", "Candle", "Soap", "Oil", "Incense"];
+    let category = staff_mutation(
+        &stack,
+        &shop,
+        "mutation { categoryCreate(input: { name: \"Fragrance\", handle: \"fragrance\" }) { category { id } userErrors { code } } }",
+        json!({}),
+    )
+    .await["category"]["id"]
+        .clone();
     for i in 0..args.products {
         let units = i32::try_from(i % 7).unwrap_or(0) * 5;
         let (product, variants) = create_stocked_product(
@@ -360,6 +376,23 @@ async fn main() {
             &shop,
             "mutation($p: ID!) { volumeTierCreate(input: { productId: $p, currency: \"SAR\", minQuantity: 10, percentOff: 10 }) { userErrors { code } } }",
             json!({ "p": product }),
+        )
+        .await;
+        let (scent, kind) = (scents[i % scents.len()], kinds[i % kinds.len()]);
+        staff_mutation(
+            &stack,
+            &shop,
+            "mutation($i: ProductUpdateInput!) { productUpdate(input: $i) { userErrors { code } } }",
+            json!({ "i": { "id": product, "title": format!("{scent} {kind} No. {i}"), "productType": kind,
+                "tags": [scent.to_lowercase(), "gift"],
+                "description": format!("A {} {} for everyday use.", scent.to_lowercase(), kind.to_lowercase()) } }),
+        )
+        .await;
+        staff_mutation(
+            &stack,
+            &shop,
+            "mutation($i: ProductCategoriesSetInput!) { productCategoriesSet(input: $i) { userErrors { code } } }",
+            json!({ "i": { "productId": product, "categoryIds": [category] } }),
         )
         .await;
         if i % 2 == 0 {
@@ -411,6 +444,26 @@ async fn main() {
         .cloned()
         .map(body)
         .collect();
+    // The search page: each request another query (one or two words), by relevance or by price.
+    let search = "query($q: String!, $sort: ProductSort) { products(first: 20, filter: { query: $q, currency: \"SAR\", inStock: true }, sort: $sort) { \
+                  totalCount edges { cursor node { id title handle priceRange(currency: \"SAR\") { min { amount } } \
+                  rating { average count } } } \
+                  facets { categories { category { name } count } tags { tag count } inStock \
+                  price { min { amount } max { amount } ranges { from { amount } to { amount } count } } } } }";
+    let mut searches = Vec::new();
+    for (i, scent) in scents.iter().enumerate() {
+        for q in [
+            scent.to_string(),
+            format!("{scent} {}", kinds[i % kinds.len()]),
+            format!("{} or {scent}", kinds[(i + 1) % kinds.len()]),
+        ] {
+            for sort in [serde_json::Value::Null, json!({ "key": "PRICE" })] {
+                searches.push(
+                    json!({ "query": search, "variables": { "q": q, "sort": sort } }).to_string(),
+                );
+            }
+        }
+    }
     let key = ("x-publishable-key".to_owned(), shop.key.clone());
     let secret = (
         "router-authorization".to_owned(),
@@ -422,52 +475,67 @@ async fn main() {
             "storefront listing, through the router",
             stack.url.clone(),
             vec![key.clone()],
+            &distinct,
             None,
         ),
         (
             "storefront listing, straight to catalog",
             stack.catalog_url.clone(),
-            vec![key.clone(), secret],
+            vec![key.clone(), secret.clone()],
+            &distinct,
             None,
         ),
         (
             "storefront listing, through the router, steady rate",
             stack.url.clone(),
-            vec![key],
+            vec![key.clone()],
+            &distinct,
             Some(args.rate),
+        ),
+        (
+            "storefront search, through the router",
+            stack.url.clone(),
+            vec![key.clone()],
+            &searches,
+            None,
+        ),
+        (
+            "storefront search, straight to catalog",
+            stack.catalog_url.clone(),
+            vec![key.clone(), secret],
+            &searches,
+            None,
         ),
     ];
 
     println!(
-        "\n{} published products (2 variants each), page of {}, {}s per scenario after a 2s warm-up; \
-         closed loop with {} clients, or open loop at a fixed rate\n",
-        args.products, args.page, args.seconds, args.concurrency
+        "\n{} published products (2 variants each), listing pages of {}, search pages of 20 with \
+         facets ({} distinct searches), {}s per scenario after a 2s warm-up; closed loop with {} \
+         clients, or open loop at a fixed rate\n",
+        args.products,
+        args.page,
+        searches.len(),
+        args.seconds,
+        args.concurrency
     );
     println!("| scenario | load | req/s | p50 ms | p99 ms | errors | SQL statements/request |");
     println!("|---|---|---:|---:|---:|---:|---:|");
     let mut heaviest = Vec::new();
     let mut cpu_rows = Vec::new();
-    for (name, url, headers, rate) in scenarios {
+    for (name, url, headers, bodies, rate) in scenarios {
         let run = async |seconds| match rate {
             None => {
                 load(
                     &url,
                     &headers,
-                    &distinct,
+                    bodies,
                     args.concurrency,
                     Duration::from_secs(seconds),
                 )
                 .await
             }
             Some(rate) => {
-                load_at_rate(
-                    &url,
-                    &headers,
-                    &distinct,
-                    rate,
-                    Duration::from_secs(seconds),
-                )
-                .await
+                load_at_rate(&url, &headers, bodies, rate, Duration::from_secs(seconds)).await
             }
         };
         run(2).await;

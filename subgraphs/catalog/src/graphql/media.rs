@@ -1,5 +1,6 @@
 //! Product media in GraphQL, and the `Vendor` entity the catalog extends with its products.
 
+use super::search::{Asked, ProductFilter, ProductSort};
 use super::{ProductConnection, Within, db, page_cost, page_of_products, request};
 use crate::errors::CatalogUserError;
 use crate::media::{self, Media, NewMedia};
@@ -41,8 +42,12 @@ pub struct Vendor {
 #[ComplexObject]
 impl Vendor {
     /// The vendor's products that the caller may see (published ones for storefronts), oldest
-    /// first.
+    /// first, or narrowed by `filter` and ordered by `sort` as in `Query.products`.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the connection arguments plus filter and sort"
+    )]
     async fn products(
         &self,
         ctx: &Context<'_>,
@@ -50,13 +55,16 @@ impl Vendor {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        filter: Option<ProductFilter>,
+        sort: Option<ProductSort>,
     ) -> Result<ProductConnection> {
         let vendor = parse_id(&self.id)?;
         let within = Within {
             vendor: Some(vendor),
             ..Within::default()
         };
-        page_of_products(ctx, within, first, after, last, before).await
+        let asked = Asked::new(ctx, within, filter, sort)?;
+        page_of_products(ctx, asked, first, after, last, before).await
     }
 }
 

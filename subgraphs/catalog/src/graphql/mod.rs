@@ -1,10 +1,23 @@
 //! The catalog's GraphQL API: products, the `Tenant.products` extension, loaders.
 
+/// Runs one read on the request's tenant-scoped connection: `in_tenant!(ctx, |conn| f(conn, ..))`.
+/// (A macro: a generic async function over a borrowed connection loses `Send`.)
+macro_rules! in_tenant {
+    ($ctx:expr, |$conn:ident| $read:expr) => {{
+        let tenant = request($ctx)?.tenant()?.id;
+        let found: Result<_> = Ok(db($ctx)
+            .tenant_tx(tenant, async move |$conn| Ok::<_, ApiError>($read.await?))
+            .await?);
+        found
+    }};
+}
+
 mod compare;
 mod inventory;
 mod media;
 mod price_lists;
 mod reviews;
+mod search;
 mod taxonomy;
 mod translations;
 mod wishlists;
@@ -32,7 +45,7 @@ use chrono::{DateTime, Utc};
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::{Currency, Money};
 use cityos_core::outcome::into_payload;
-use cityos_core::paging::PageRequest;
+use cityos_core::paging::{Page, PageInfo, PageRequest};
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
 use cityos_server::RequestLoader;
@@ -40,7 +53,54 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
-cityos_core::connection!(ProductConnection, ProductEdge, Product, "product");
+/// One product in a list, with its cursor.
+#[derive(SimpleObject)]
+pub struct ProductEdge {
+    /// Opaque cursor: pass it as `after` or `before` to page from here.
+    pub cursor: String,
+    /// The product.
+    pub node: Product,
+}
+
+/// A page of products (Relay connection), with facet counts on request.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ProductConnection {
+    /// The products on this page, in order.
+    pub edges: Vec<ProductEdge>,
+    /// Where this page sits in the whole list.
+    pub page_info: PageInfo,
+    /// How many products the whole list has, over all pages.
+    pub total_count: i64,
+    #[graphql(skip)]
+    facets: Option<search::ProductFacets>,
+}
+
+impl From<Page<Product>> for ProductConnection {
+    fn from(page: Page<Product>) -> Self {
+        Self {
+            edges: page
+                .items
+                .into_iter()
+                .map(|(cursor, node)| ProductEdge { cursor, node })
+                .collect(),
+            page_info: page.page_info,
+            total_count: page.total_count,
+            facets: None,
+        }
+    }
+}
+
+#[ComplexObject]
+impl ProductConnection {
+    /// How many of the listed products fall under each filter value (categories, collections,
+    /// vendors, tags, in stock, price ranges), over all pages.
+    async fn facets(&self) -> Result<&search::ProductFacets> {
+        self.facets
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("facets were not read with the page").into())
+    }
+}
 
 fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
     ctx.data::<RequestContext>()
@@ -162,7 +222,7 @@ pub struct Within {
 
 async fn page_of_products(
     ctx: &Context<'_>,
-    within: Within,
+    asked: search::Asked,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
@@ -170,13 +230,15 @@ async fn page_of_products(
 ) -> Result<ProductConnection> {
     let rc = request(ctx)?;
     let caller = Caller::of(rc, rc.tenant()?.id);
-    let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+    let (within, search) = (asked.within, asked.search);
+    let look = ctx.look_ahead();
     // When the query asks for details, read them with the page in one statement (BEGIN, the
     // listing, COMMIT whatever the page size), and hand them to the request's loader.
-    let node = ctx.look_ahead().field("edges").field("node");
+    let node = look.field("edges").field("node");
     let with_details = ["options", "variants", "priceRange", "media"]
         .iter()
         .any(|f| node.field(f).exists());
+    let with_facets = look.field("facets").exists();
     let visibility = Visibility::of(rc);
     let scope = products::Scope {
         visibility,
@@ -185,25 +247,53 @@ async fn page_of_products(
         category: within.category,
     };
     let wanted = Wanted::of(rc);
-    let (page, details) = db(ctx)
-        .tenant_tx(caller.tenant, async move |conn| {
-            let found = if with_details || within != Within::default() {
-                let (customer, staff) = (caller.customer, caller.staff);
-                cards::page_in(conn, scope, &page, customer, staff, &wanted).await?
-            } else {
-                (
-                    products::list_in(conn, visibility, &page, &wanted).await?,
-                    HashMap::new(),
+    let (customer, staff) = (caller.customer, caller.staff);
+    let currency = search.currency;
+    let (page, details, facets) = if search.is_plain() {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        db(ctx)
+            .tenant_tx(caller.tenant, async move |conn| {
+                let (page, details) = if with_details || within != Within::default() {
+                    cards::page_in(conn, scope, &page, customer, staff, &wanted).await?
+                } else {
+                    (
+                        products::list_in(conn, visibility, &page, &wanted).await?,
+                        HashMap::new(),
+                    )
+                };
+                let facets = if with_facets {
+                    Some(crate::search::facets(conn, scope, &search, customer, &wanted).await?)
+                } else {
+                    None
+                };
+                Ok::<_, ApiError>((page, details, facets))
+            })
+            .await?
+    } else {
+        let page = PageRequest::keyed(first, after.as_deref(), last, before.as_deref())?;
+        db(ctx)
+            .tenant_tx(caller.tenant, async move |conn| {
+                let found = crate::search::page(
+                    conn,
+                    scope,
+                    &search,
+                    &page,
+                    customer,
+                    staff,
+                    &wanted,
+                    with_facets,
                 )
-            };
-            Ok::<_, ApiError>(found)
-        })
-        .await?;
+                .await?;
+                Ok::<_, ApiError>((found.page, found.details, found.facets))
+            })
+            .await?
+    };
     if with_details {
         let shared = details.into_iter().map(|(id, d)| (id, Arc::new(d)));
         loader::<DetailsLoader>(ctx)?.feed_many(shared).await;
     }
-    Ok(page.into())
+    let facets = facets.map(|f| search::ProductFacets::new(f, currency));
+    Ok(ProductConnection::from(page).with_facets(facets))
 }
 
 /// Something a tenant sells.
@@ -603,7 +693,8 @@ impl Tenant {
         if parse_id(&self.id)? != selected {
             return Err(ApiError::forbidden("products of another tenant are not visible").into());
         }
-        page_of_products(ctx, Within::default(), first, after, last, before).await
+        let asked = search::Asked::new(ctx, Within::default(), None, None)?;
+        page_of_products(ctx, asked, first, after, last, before).await
     }
 }
 
@@ -638,8 +729,14 @@ impl CatalogQuery {
         }
     }
 
-    /// The selected tenant's products, oldest first. Storefronts see published products only.
+    /// The selected tenant's products: all of them oldest first, or those a `filter` (full-text
+    /// `query`, category, collection, vendor, tags, price range, in stock) matches, in the order
+    /// of `sort` (best match first for a query). Storefronts see published products only.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the connection arguments plus filter and sort"
+    )]
     async fn products(
         &self,
         ctx: &Context<'_>,
@@ -647,8 +744,11 @@ impl CatalogQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        filter: Option<search::ProductFilter>,
+        sort: Option<search::ProductSort>,
     ) -> Result<ProductConnection> {
-        page_of_products(ctx, Within::default(), first, after, last, before).await
+        let asked = search::Asked::new(ctx, Within::default(), filter, sort)?;
+        page_of_products(ctx, asked, first, after, last, before).await
     }
 
     /// Resolves `Product` references from other subgraphs (within the request's tenant and
@@ -958,6 +1058,7 @@ pub struct Query(
     reviews::ReviewQuery,
     wishlists::WishlistQuery,
     compare::CompareQuery,
+    search::SearchQuery,
 );
 
 /// The root mutation type.

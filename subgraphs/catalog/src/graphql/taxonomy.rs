@@ -1,5 +1,6 @@
 //! Categories and collections in GraphQL.
 
+use super::search::{Asked, ProductFilter, ProductSort};
 use super::{Caller, ProductConnection, Within, db, loader, page_cost, page_of_products, request};
 use crate::categories::{self, Category, CategoryChanges, NewCategory};
 use crate::collections::{self, Collection};
@@ -117,18 +118,6 @@ pub(super) async fn taxonomy(ctx: &Context<'_>, product: &Product) -> Result<Tax
         .unwrap_or_default())
 }
 
-/// Runs one read on the request's tenant-scoped connection: `in_tenant!(ctx, |conn| f(conn, ..))`.
-/// (A macro: a generic async function over a borrowed connection loses `Send`.)
-macro_rules! in_tenant {
-    ($ctx:expr, |$conn:ident| $read:expr) => {{
-        let tenant = request($ctx)?.tenant()?.id;
-        let found: Result<_> = Ok(db($ctx)
-            .tenant_tx(tenant, async move |$conn| Ok::<_, ApiError>($read.await?))
-            .await?);
-        found
-    }};
-}
-
 /// A node of the tenant's category tree.
 #[Object]
 impl Category {
@@ -184,8 +173,13 @@ impl Category {
         let id = self.id;
         in_tenant!(ctx, |conn| { categories::descendants(conn, id) })
     }
-    /// The products in it or in any of its descendants that the caller may see, oldest first.
+    /// The products in it or in any of its descendants that the caller may see, oldest first, or
+    /// narrowed by `filter` and ordered by `sort` as in `Query.products`.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the connection arguments plus filter and sort"
+    )]
     async fn products(
         &self,
         ctx: &Context<'_>,
@@ -193,12 +187,15 @@ impl Category {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        filter: Option<ProductFilter>,
+        sort: Option<ProductSort>,
     ) -> Result<ProductConnection> {
         let within = Within {
             category: Some(self.id),
             ..Within::default()
         };
-        page_of_products(ctx, within, first, after, last, before).await
+        let asked = Asked::new(ctx, within, filter, sort)?;
+        page_of_products(ctx, asked, first, after, last, before).await
     }
 }
 
@@ -225,8 +222,13 @@ impl Collection {
     async fn created_at(&self) -> DateTime<Utc> {
         self.created_at
     }
-    /// Its products that the caller may see, in the collection's order.
+    /// Its products that the caller may see, in the collection's order; with a `filter` or `sort`
+    /// (as in `Query.products`), the matching ones in that sort's order.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the connection arguments plus filter and sort"
+    )]
     async fn products(
         &self,
         ctx: &Context<'_>,
@@ -234,12 +236,15 @@ impl Collection {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        filter: Option<ProductFilter>,
+        sort: Option<ProductSort>,
     ) -> Result<ProductConnection> {
         let within = Within {
             collection: Some(self.id),
             ..Within::default()
         };
-        page_of_products(ctx, within, first, after, last, before).await
+        let asked = Asked::new(ctx, within, filter, sort)?;
+        page_of_products(ctx, asked, first, after, last, before).await
     }
 }
 

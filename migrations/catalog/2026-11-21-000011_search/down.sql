@@ -1,0 +1,18 @@
+DROP FUNCTION catalog.price_step(bigint, bigint);
+DROP FUNCTION catalog.from_price(uuid, text, uuid[], timestamptz);
+DROP FUNCTION catalog.unit_price(uuid, uuid, text, uuid[], timestamptz);
+DROP TRIGGER search_on_insert ON catalog.products;
+DROP TRIGGER search_on_update ON catalog.products;
+DROP TRIGGER search_on_insert ON catalog.product_variants;
+DROP TRIGGER search_on_update ON catalog.product_variants;
+DROP TRIGGER search_on_delete ON catalog.product_variants;
+DROP TRIGGER search_on_insert ON catalog.product_translations;
+DROP TRIGGER search_on_update ON catalog.product_translations;
+DROP TRIGGER search_on_delete ON catalog.product_translations;
+DROP FUNCTION catalog.search_touch();
+DROP FUNCTION catalog.refresh_search(uuid[]);
+DROP FUNCTION catalog.build_search(uuid[]);
+DROP FUNCTION catalog.search_text(regconfig, text, "char");
+DROP AGGREGATE catalog.tsvector_agg (tsvector);
+DROP FUNCTION catalog.search_config(text);
+DROP TABLE catalog.product_search;

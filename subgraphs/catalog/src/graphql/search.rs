@@ -1,0 +1,310 @@
+//! Search in the API: the `filter` and `sort` of `products`, facet counts on product connections,
+//! and `productSuggestions` for autocomplete.
+
+use super::{ProductConnection, Within, currency, db, request};
+use crate::categories::{self, Category};
+use crate::collections::{self, Collection};
+use crate::products::{Product, Visibility};
+use crate::search::{self, Facets, ProductSortKey, Search, Typed};
+use crate::translations::Wanted;
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use cityos_core::ApiError;
+use cityos_core::ids::{parse_id, to_id};
+use cityos_core::money::{Currency, Money};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Which products to list. Every condition given must hold.
+#[derive(InputObject, Default)]
+pub struct ProductFilter {
+    /// Words to find in titles, SKUs and barcodes, tags, product types and descriptions (and
+    /// their translations), in the request's language and as written: `oud perfume` (both words),
+    /// `"rose oud"` (the phrase), `oud or musk`, `oud -sample` (without). At most 200 characters.
+    /// Results come best match first unless another sort is asked for.
+    pub query: Option<String>,
+    /// Products in this category or any category below it.
+    pub category_id: Option<ID>,
+    /// Products in this collection.
+    pub collection_id: Option<ID>,
+    /// Products of this vendor.
+    pub vendor_id: Option<ID>,
+    /// Products carrying every one of these tags (case-insensitive; at most 20).
+    pub tags: Option<Vec<String>>,
+    /// ISO 4217 code of the currency for `minPrice`, `maxPrice`, the PRICE sort and the price
+    /// facet. A product's price is what the caller pays for one unit of its cheapest variant.
+    pub currency: Option<String>,
+    /// Lowest price, in minor units of `currency`, inclusive.
+    pub min_price: Option<i64>,
+    /// Highest price, in minor units of `currency`, inclusive.
+    pub max_price: Option<i64>,
+    /// Only products with at least one unit available (on hand less active reservations).
+    pub in_stock: Option<bool>,
+}
+
+/// The order of a product list.
+#[derive(InputObject)]
+pub struct ProductSort {
+    /// What to sort by.
+    pub key: ProductSortKey,
+    /// Runs the key's order the other way (highest price first, oldest first, ...).
+    #[graphql(default)]
+    pub reverse: bool,
+}
+
+/// A listing's filter and sort, read from the API's arguments.
+pub(super) struct Asked {
+    pub within: Within,
+    pub search: Search,
+}
+
+impl Asked {
+    /// Merges the list's own scope (a category's, vendor's or collection's products) with the
+    /// filter; a filter that contradicts the scope is refused.
+    pub fn new(
+        ctx: &Context<'_>,
+        within: Within,
+        filter: Option<ProductFilter>,
+        sort: Option<ProductSort>,
+    ) -> Result<Self> {
+        let filter = filter.unwrap_or_default();
+        let merge = |own: Option<Uuid>, asked: &Option<ID>, name: &str| -> Result<Option<Uuid>> {
+            let asked = asked.as_ref().map(parse_id).transpose()?;
+            match (own, asked) {
+                (Some(own), Some(asked)) if own != asked => {
+                    Err(ApiError::bad_input(format!("`{name}` differs from the list's own")).into())
+                }
+                (own, asked) => Ok(own.or(asked)),
+            }
+        };
+        let within = Within {
+            vendor: merge(within.vendor, &filter.vendor_id, "vendorId")?,
+            collection: merge(within.collection, &filter.collection_id, "collectionId")?,
+            category: merge(within.category, &filter.category_id, "categoryId")?,
+        };
+        let rc = request(ctx)?;
+        let locale = rc
+            .locale
+            .clone()
+            .or_else(|| rc.tenant.as_ref().map(|t| t.default_locale.clone()));
+        let search = Search {
+            text: filter.query,
+            tags: filter.tags.unwrap_or_default(),
+            currency: filter.currency.as_deref().map(currency).transpose()?,
+            min_price: filter.min_price,
+            max_price: filter.max_price,
+            in_stock: filter.in_stock.unwrap_or(false),
+            sort: sort.as_ref().map(|s| s.key),
+            reverse: sort.is_some_and(|s| s.reverse),
+            locale,
+        }
+        .checked()?;
+        Ok(Self { within, search })
+    }
+}
+
+/// How many of the listed products (all pages, every filter applied) fall under each value of
+/// each filter: the counts a storefront shows beside its filters. Counts narrow as filters are
+/// added: under a category filter, `categories` counts its subcategories.
+pub struct ProductFacets {
+    facets: Facets,
+    currency: Option<Currency>,
+}
+
+impl ProductFacets {
+    pub fn new(facets: Facets, currency: Option<Currency>) -> Self {
+        Self { facets, currency }
+    }
+}
+
+/// A category and how many listed products are in it or below it.
+#[derive(SimpleObject)]
+pub struct CategoryFacet {
+    /// The category.
+    pub category: Category,
+    /// Listed products in it or any category below it.
+    pub count: i64,
+}
+
+/// A collection and how many listed products it holds.
+#[derive(SimpleObject)]
+pub struct CollectionFacet {
+    /// The collection.
+    pub collection: Collection,
+    /// Listed products in it.
+    pub count: i64,
+}
+
+/// A vendor and how many listed products it sells.
+#[derive(SimpleObject)]
+pub struct VendorFacet {
+    /// The vendor.
+    pub vendor: super::Vendor,
+    /// Listed products of the vendor.
+    pub count: i64,
+}
+
+/// A tag and how many listed products carry it.
+#[derive(SimpleObject)]
+pub struct TagFacet {
+    /// The tag (lower case).
+    pub tag: String,
+    /// Listed products carrying it.
+    pub count: i64,
+}
+
+/// The spread of the listed products' prices in the filter's currency.
+#[derive(SimpleObject)]
+pub struct PriceFacet {
+    /// The lowest price.
+    pub min: Money,
+    /// The highest price.
+    pub max: Money,
+    /// Round ranges (1, 2 or 5 times a power of ten wide) with at least one product, lowest
+    /// first.
+    pub ranges: Vec<PriceRangeFacet>,
+}
+
+/// Products priced in one range.
+#[derive(SimpleObject)]
+pub struct PriceRangeFacet {
+    /// Start of the range, inclusive.
+    pub from: Money,
+    /// End of the range, exclusive.
+    pub to: Money,
+    /// Listed products priced in it.
+    pub count: i64,
+}
+
+/// Orders found values like their counts, dropping ids that no longer resolve.
+fn counted<T>(counts: &[search::IdCount], mut found: HashMap<Uuid, T>) -> Vec<(T, i64)> {
+    counts
+        .iter()
+        .filter_map(|c| Some((found.remove(&c.id)?, c.count)))
+        .collect()
+}
+
+#[Object]
+impl ProductFacets {
+    /// Categories with listed products in them or below them, most first (at most 100).
+    async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<CategoryFacet>> {
+        let ids: Vec<Uuid> = self.facets.categories.iter().map(|c| c.id).collect();
+        let found = in_tenant!(ctx, |conn| categories::by_ids_in(conn, &ids))?;
+        let found = found.into_iter().map(|c| (c.id, c)).collect();
+        Ok(counted(&self.facets.categories, found)
+            .into_iter()
+            .map(|(category, count)| CategoryFacet { category, count })
+            .collect())
+    }
+
+    /// Collections holding listed products, most first (at most 100).
+    async fn collections(&self, ctx: &Context<'_>) -> Result<Vec<CollectionFacet>> {
+        let ids: Vec<Uuid> = self.facets.collections.iter().map(|c| c.id).collect();
+        let found = in_tenant!(ctx, |conn| collections::by_ids_in(conn, &ids))?;
+        let found = found.into_iter().map(|c| (c.id, c)).collect();
+        Ok(counted(&self.facets.collections, found)
+            .into_iter()
+            .map(|(collection, count)| CollectionFacet { collection, count })
+            .collect())
+    }
+
+    /// Vendors of listed products, most first (at most 100).
+    async fn vendors(&self) -> Vec<VendorFacet> {
+        self.facets
+            .vendors
+            .iter()
+            .map(|v| VendorFacet {
+                vendor: super::Vendor { id: to_id(v.id) },
+                count: v.count,
+            })
+            .collect()
+    }
+
+    /// Tags of listed products, most common first (at most 100).
+    async fn tags(&self) -> Vec<TagFacet> {
+        self.facets
+            .tags
+            .iter()
+            .map(|t| TagFacet {
+                tag: t.tag.clone(),
+                count: t.count,
+            })
+            .collect()
+    }
+
+    /// How many listed products are in stock.
+    async fn in_stock(&self) -> i64 {
+        self.facets.in_stock
+    }
+
+    /// The spread of prices, in the filter's `currency`; null without one, or when no listed
+    /// product has a price in it.
+    async fn price(&self) -> Option<PriceFacet> {
+        let (spread, currency) = (self.facets.price.as_ref()?, self.currency?);
+        let money = |amount| Money::new(amount, currency);
+        Some(PriceFacet {
+            min: money(spread.min),
+            max: money(spread.max),
+            ranges: spread
+                .ranges
+                .iter()
+                .map(|r| PriceRangeFacet {
+                    from: money(r.from),
+                    to: money(r.from.saturating_add(spread.step)),
+                    count: r.count,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// A product suggested for what a shopper is typing.
+#[derive(SimpleObject)]
+pub struct ProductSuggestion {
+    /// The product (its title is in the request's locale).
+    pub product: Product,
+    /// How well it matches: above 1 when its words start with what was typed (higher for better
+    /// ranked matches), from 0.3 to 1 when its words are only close to it (a typo).
+    pub score: f64,
+}
+
+/// Autocomplete.
+#[derive(Default)]
+pub struct SearchQuery;
+
+#[Object]
+impl SearchQuery {
+    /// Products for a search box as the shopper types, best first: products with words starting
+    /// with the typed words (the last one may be unfinished), then products with words close to
+    /// them, forgiving typos ("parfume" finds "perfume"). Storefronts see published products.
+    async fn product_suggestions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What has been typed so far (at most 200 characters).")] query: String,
+        #[graphql(desc = "How many suggestions, 1 to 20; 8 when not given.")] first: Option<i32>,
+    ) -> Result<Vec<ProductSuggestion>> {
+        let rc = request(ctx)?;
+        let Some(typed) = Typed::parse(&query)? else {
+            return Ok(Vec::new());
+        };
+        let (visibility, wanted) = (Visibility::of(rc), Wanted::of(rc));
+        let found = in_tenant!(ctx, |conn| search::suggest(
+            conn,
+            visibility,
+            &typed,
+            first.unwrap_or(8),
+            &wanted
+        ))?;
+        Ok(found
+            .into_iter()
+            .map(|(product, score)| ProductSuggestion { product, score })
+            .collect())
+    }
+}
+
+impl ProductConnection {
+    /// The connection with its facets.
+    pub(super) fn with_facets(mut self, facets: Option<ProductFacets>) -> Self {
+        self.facets = facets;
+        self
+    }
+}
