@@ -1,6 +1,5 @@
 DROP FUNCTION catalog.price_step(bigint, bigint);
 DROP FUNCTION catalog.from_price(uuid, text, uuid[], timestamptz);
-DROP FUNCTION catalog.unit_price(uuid, uuid, text, uuid[], timestamptz);
 DROP TRIGGER search_on_insert ON catalog.products;
 DROP TRIGGER search_on_update ON catalog.products;
 DROP TRIGGER search_on_insert ON catalog.product_variants;

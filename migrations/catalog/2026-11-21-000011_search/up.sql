@@ -155,48 +155,47 @@ BEGIN
     END LOOP;
 END $$;
 
--- What a caller in `p_groups` pays for one unit of a variant in a currency at a time: the rule of
--- the catalog's pricing function (crate `catalog`, `pricing::resolve`) for quantity 1. An active
--- OVERRIDE list open to the caller sets the price (the lowest of them); otherwise the lowest of the
--- base price, active SALE lists and volume tiers covering one unit that are open to the caller.
--- Search filters, sorts and facets on it; a test holds it equal to the Rust rule.
-CREATE FUNCTION catalog.unit_price(p_variant uuid, p_product uuid, p_currency text,
-                                   p_groups uuid[], p_at timestamptz) RETURNS bigint
-LANGUAGE sql STABLE AS $$
-    WITH base AS (
-        SELECT x.amount FROM catalog.variant_prices x
-        WHERE x.variant_id = p_variant AND x.currency = p_currency
-    ), lists AS (
-        SELECT l.kind, x.amount
-        FROM catalog.price_list_prices x
-        JOIN catalog.price_lists l ON l.tenant_id = x.tenant_id AND l.id = x.price_list_id
-        WHERE x.variant_id = p_variant AND x.currency = p_currency
-          AND (l.customer_group_id IS NULL OR l.customer_group_id = ANY (p_groups))
-          AND (l.starts_at IS NULL OR l.starts_at <= p_at) AND (l.ends_at IS NULL OR p_at < l.ends_at)
-    ), tiers AS (
-        SELECT coalesce(t.unit_amount,
-                        (SELECT b.amount - div(b.amount::numeric * t.percent_off_bp + 5000, 10000)::bigint
-                         FROM base b))
-               AS amount
-        FROM catalog.volume_tiers t
-        WHERE t.product_id = p_product AND (t.variant_id IS NULL OR t.variant_id = p_variant)
-          AND t.currency = p_currency AND t.min_quantity <= 1
-          AND (t.customer_group_id IS NULL OR t.customer_group_id = ANY (p_groups))
-    )
-    SELECT coalesce(
-        (SELECT min(amount) FROM lists WHERE kind = 'OVERRIDE'),
-        (SELECT min(u.amount) FROM (
-            SELECT amount FROM base
-            UNION ALL SELECT amount FROM lists WHERE kind = 'SALE'
-            UNION ALL SELECT amount FROM tiers) u))
-$$;
-
--- The lowest unit price of a product's variants for a caller (its "from" price).
+-- The "from" price of a product for a caller in `p_groups`, in a currency, at a time: the lowest
+-- of its variants' prices for one unit, each by the rule of the catalog's pricing function (crate
+-- `catalog`, `pricing::resolve`): an active OVERRIDE list open to the caller sets the price (the
+-- lowest of them); otherwise the lowest of the base price, active SALE lists and volume tiers
+-- covering one unit that are open to the caller. No rows without a currency. Search filters,
+-- sorts and facets on it; a test holds it equal to the Rust rule.
+--
+-- A single-SELECT SQL set function, so PostgreSQL inlines it into the calling statement (a
+-- LATERAL join) instead of running it as a separate query per product; each price source is a
+-- scalar subquery, an index probe per variant whatever the plan.
 CREATE FUNCTION catalog.from_price(p_product uuid, p_currency text, p_groups uuid[], p_at timestamptz)
-RETURNS bigint
+RETURNS TABLE (amount bigint)
 LANGUAGE sql STABLE AS $$
-    SELECT min(catalog.unit_price(v.id, v.product_id, p_currency, p_groups, p_at))
-    FROM catalog.product_variants v WHERE v.product_id = p_product
+    SELECT min(coalesce(
+        (SELECT min(x.amount) FROM catalog.price_list_prices x
+         JOIN catalog.price_lists l ON l.tenant_id = x.tenant_id AND l.id = x.price_list_id
+         WHERE x.tenant_id = v.tenant_id AND x.variant_id = v.id AND x.currency = p_currency
+           AND l.kind = 'OVERRIDE'
+           AND (l.customer_group_id IS NULL OR l.customer_group_id = ANY (p_groups))
+           AND (l.starts_at IS NULL OR l.starts_at <= p_at) AND (l.ends_at IS NULL OR p_at < l.ends_at)),
+        least(
+            (SELECT b.amount FROM catalog.variant_prices b
+             WHERE b.tenant_id = v.tenant_id AND b.variant_id = v.id AND b.currency = p_currency),
+            (SELECT min(x.amount) FROM catalog.price_list_prices x
+             JOIN catalog.price_lists l ON l.tenant_id = x.tenant_id AND l.id = x.price_list_id
+             WHERE x.tenant_id = v.tenant_id AND x.variant_id = v.id AND x.currency = p_currency
+               AND l.kind = 'SALE'
+               AND (l.customer_group_id IS NULL OR l.customer_group_id = ANY (p_groups))
+               AND (l.starts_at IS NULL OR l.starts_at <= p_at)
+               AND (l.ends_at IS NULL OR p_at < l.ends_at)),
+            (SELECT min(coalesce(t.unit_amount,
+                                 b.amount - div(b.amount::numeric * t.percent_off_bp + 5000, 10000)::bigint))
+             FROM catalog.volume_tiers t
+             LEFT JOIN catalog.variant_prices b
+               ON b.tenant_id = v.tenant_id AND b.variant_id = v.id AND b.currency = p_currency
+             WHERE t.tenant_id = v.tenant_id AND t.product_id = v.product_id
+               AND (t.variant_id IS NULL OR t.variant_id = v.id)
+               AND t.currency = p_currency AND t.min_quantity <= 1
+               AND (t.customer_group_id IS NULL OR t.customer_group_id = ANY (p_groups))))))
+    FROM catalog.product_variants v
+    WHERE v.product_id = p_product AND p_currency IS NOT NULL
 $$;
 
 -- A round step for about five price ranges between lo and hi: 1, 2 or 5 times a power of ten.

@@ -23,8 +23,8 @@ pub const MAX_DEPTH: i32 = 10;
 /// The most categories one product may be in.
 pub const MAX_PER_PRODUCT: usize = 20;
 
-/// A category as read.
-#[derive(QueryableByName, Debug, Clone, PartialEq, Eq)]
+/// A category as read (from a row, or from JSON of the same columns).
+#[derive(QueryableByName, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Category {
     #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
@@ -54,6 +54,7 @@ macro_rules! category_columns {
          public.nlevel(c.path) AS depth, c.created_at, c.updated_at"
     };
 }
+pub(crate) use category_columns;
 
 /// Serialises changes to the shape of one tenant's tree until the transaction ends.
 async fn lock_tree(conn: &mut AsyncPgConnection, tenant: Uuid) -> QueryResult<()> {

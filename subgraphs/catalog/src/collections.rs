@@ -15,8 +15,8 @@ use uuid::Uuid;
 /// The most products one collection may hold.
 pub const MAX_PRODUCTS: usize = 1000;
 
-/// A collection as stored.
-#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+/// A collection as stored (read from a row, or from JSON of the row).
+#[derive(Queryable, Selectable, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = collections, check_for_backend(diesel::pg::Pg))]
 pub struct Collection {
     pub id: Uuid,

@@ -16,6 +16,8 @@
 //! connection prepares each once.
 
 use crate::cards::{ListingRow, card_columns, read_listing, translation_join};
+use crate::categories::{Category, category_columns};
+use crate::collections::Collection;
 use crate::products::{Product, Scope, Visibility};
 use crate::translations::{self, Wanted};
 use crate::variants::ProductDetails;
@@ -88,20 +90,20 @@ impl ProductSortKey {
         }
     }
 
-    /// The sort value of product `p` (search row `s`, query `tq`, price `x.price`), as float8.
+    /// The sort value of a matched product `x` (with its `rank` and `price`), as float8.
     fn sql(self, descending: bool) -> &'static str {
         match self {
             Self::Created => "0::float8",
-            Self::Relevance => "ts_rank_cd(s.document, tq.query, 1)::float8",
+            Self::Relevance => "x.rank",
             // Unpriced products last either way.
             Self::Price if descending => "coalesce(x.price::float8, '-Infinity')",
             Self::Price => "coalesce(x.price::float8, 'Infinity')",
-            Self::Newest => "extract(epoch FROM coalesce(p.published_at, p.created_at))::float8",
+            Self::Newest => "extract(epoch FROM coalesce(x.published_at, x.created_at))::float8",
             Self::Rating => {
-                "(p.rating_counts[1] + 2 * p.rating_counts[2] + 3 * p.rating_counts[3]
-                  + 4 * p.rating_counts[4] + 5 * p.rating_counts[5] + 6)::float8
-                 / (p.rating_counts[1] + p.rating_counts[2] + p.rating_counts[3]
-                  + p.rating_counts[4] + p.rating_counts[5] + 2)"
+                "(x.rating_counts[1] + 2 * x.rating_counts[2] + 3 * x.rating_counts[3]
+                  + 4 * x.rating_counts[4] + 5 * x.rating_counts[5] + 6)::float8
+                 / (x.rating_counts[1] + x.rating_counts[2] + x.rating_counts[3]
+                  + x.rating_counts[4] + x.rating_counts[5] + 2)"
             }
         }
     }
@@ -238,64 +240,71 @@ impl Search {
     }
 }
 
-/// The caller's customer groups (`me`), the parsed search text (`tq`) and the matching products
-/// (`matched`: id, vendor, tags, price, in stock, sort key). Binds: `$2` caller, `$5` vendor, `$6`
-/// collection, `$7` category, `$12` text, `$13` the locale whose language parses the text, `$14`
-/// tags, `$15` currency, `$16`/`$17` price range, `$18` in stock only.
+/// The caller's customer groups (`me`), the parsed search text (`tq`) and the matching products (`matched`: id, vendor, tags, price,
+/// in stock, sort key). Binds: `$2` caller, `$5` vendor, `$6` collection, `$7` category, `$12`
+/// text, `$13` the locale whose language parses the text, `$14` tags, `$15` currency, `$16`/`$17`
+/// price range, `$18` in stock only.
+///
+/// The inner query finds the products in scope that match the text and the cheap filters, and
+/// prices each once (`OFFSET 0` keeps the planner from copying the price expression into every
+/// condition that reads it); the outer one applies the price and stock filters.
 fn matched_sql(
     visibility: Visibility,
     text: bool,
     sort: ProductSortKey,
     descending: bool,
 ) -> String {
-    let (search_join, text_condition) = if text {
+    let (search_join, text_condition, rank) = if text {
         (
             "JOIN catalog.product_search s ON s.tenant_id = p.tenant_id AND s.product_id = p.id
              CROSS JOIN tq",
             "AND s.document @@ tq.query",
+            "ts_rank_cd(s.document, tq.query, 1)::float8",
         )
     } else {
-        ("", "")
+        ("", "", "0::float8")
     };
     let visible = match visibility {
         Visibility::All => "true",
         Visibility::PublishedOnly => "p.status = 'PUBLISHED'",
     };
     format!(
-        "WITH me AS (
+        "WITH me AS MATERIALIZED (
             SELECT coalesce(array_agg(m.group_id), '{{}}') AS groups
             FROM catalog.customer_group_members m WHERE m.user_id = $2
-        ), tq AS (
+        ), tq AS MATERIALIZED (
             SELECT websearch_to_tsquery(catalog.search_config($13), $12)
                    || websearch_to_tsquery('pg_catalog.english', $12)
                    || websearch_to_tsquery('pg_catalog.simple', $12) AS query
         ), matched AS MATERIALIZED (
-            SELECT p.id, p.vendor_id, p.tags, x.price, x.in_stock, {key} AS key
-            FROM catalog.products p
-            {search_join}
-            CROSS JOIN me
-            CROSS JOIN LATERAL (SELECT
-                CASE WHEN $15::text IS NOT NULL
-                     THEN catalog.from_price(p.id, $15, me.groups, now()) END AS price,
-                EXISTS (
-                    SELECT 1 FROM catalog.stock_levels l
-                    WHERE l.product_id = p.id AND l.on_hand > coalesce((
-                        SELECT sum(r.quantity) FROM catalog.stock_reservations r
-                        WHERE r.variant_id = l.variant_id AND r.location_id = l.location_id
-                          AND r.status = 'ACTIVE' AND r.expires_at > now()), 0)) AS in_stock
+            SELECT x.id, x.vendor_id, x.tags, x.price, x.in_stock, {key} AS key
+            FROM (
+                SELECT p.id, p.vendor_id, p.tags, p.published_at, p.created_at, p.rating_counts,
+                    {rank} AS rank, fp.amount AS price,
+                    EXISTS (
+                        SELECT 1 FROM catalog.stock_levels l
+                        WHERE l.product_id = p.id AND l.on_hand > coalesce((
+                            SELECT sum(r.quantity) FROM catalog.stock_reservations r
+                            WHERE r.variant_id = l.variant_id AND r.location_id = l.location_id
+                              AND r.status = 'ACTIVE' AND r.expires_at > now()), 0)) AS in_stock
+                FROM catalog.products p
+                {search_join}
+                CROSS JOIN me
+                LEFT JOIN LATERAL catalog.from_price(p.id, $15, me.groups, now()) fp ON true
+                WHERE {visible} {text_condition}
+                  AND ($5::uuid IS NULL OR p.vendor_id = $5)
+                  AND ($6::uuid IS NULL OR p.id IN (
+                        SELECT cp.product_id FROM catalog.collection_products cp
+                        WHERE cp.collection_id = $6))
+                  AND ($7::uuid IS NULL OR p.id IN (
+                        SELECT pc.product_id FROM catalog.product_categories pc
+                        JOIN catalog.categories cat
+                          ON cat.tenant_id = pc.tenant_id AND cat.id = pc.category_id
+                        WHERE cat.path <@ (SELECT t.path FROM catalog.categories t WHERE t.id = $7)))
+                  AND ($14::text[] IS NULL OR p.tags @> $14)
+                OFFSET 0
             ) x
-            WHERE {visible} {text_condition}
-              AND ($5::uuid IS NULL OR p.vendor_id = $5)
-              AND ($6::uuid IS NULL OR p.id IN (
-                    SELECT cp.product_id FROM catalog.collection_products cp
-                    WHERE cp.collection_id = $6))
-              AND ($7::uuid IS NULL OR p.id IN (
-                    SELECT pc.product_id FROM catalog.product_categories pc
-                    JOIN catalog.categories cat
-                      ON cat.tenant_id = pc.tenant_id AND cat.id = pc.category_id
-                    WHERE cat.path <@ (SELECT t.path FROM catalog.categories t WHERE t.id = $7)))
-              AND ($14::text[] IS NULL OR p.tags @> $14)
-              AND (NOT $18 OR x.in_stock)
+            WHERE (NOT $18 OR x.in_stock)
               AND ($16::bigint IS NULL OR x.price >= $16)
               AND ($17::bigint IS NULL OR x.price <= $17)
         )",
@@ -303,10 +312,15 @@ fn matched_sql(
     )
 }
 
-/// Facet counts over `matched`, as one JSON document (see [`Facets`]).
-const FACETS_SQL: &str = "json_build_object(
+/// Facet counts over `matched`, as one JSON document (see [`Facets`]), with the categories and
+/// collections counted (so showing their names costs no statement).
+const FACETS_SQL: &str = concat!(
+    "json_build_object(
     'categories', coalesce((
-        SELECT json_agg(json_build_object('id', f.id, 'count', f.n) ORDER BY f.n DESC, f.id)
+        SELECT json_agg(json_build_object('count', f.n, 'category', (
+                   SELECT to_json(k) FROM (SELECT ",
+    category_columns!(),
+    " FROM catalog.categories c WHERE c.id = f.id) k)) ORDER BY f.n DESC, f.id)
         FROM (SELECT anc.id, count(DISTINCT m.id) AS n
               FROM matched m
               JOIN catalog.product_categories pc ON pc.product_id = m.id
@@ -314,10 +328,12 @@ const FACETS_SQL: &str = "json_build_object(
               JOIN catalog.categories anc ON anc.tenant_id = cat.tenant_id AND anc.path @> cat.path
               GROUP BY anc.id ORDER BY n DESC, anc.id LIMIT 100) f), '[]'),
     'collections', coalesce((
-        SELECT json_agg(json_build_object('id', f.id, 'count', f.n) ORDER BY f.n DESC, f.id)
+        SELECT json_agg(json_build_object('count', f.n, 'collection', to_json(col))
+                        ORDER BY f.n DESC, f.id)
         FROM (SELECT cp.collection_id AS id, count(*) AS n
               FROM matched m JOIN catalog.collection_products cp ON cp.product_id = m.id
-              GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100) f), '[]'),
+              GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100) f
+        JOIN catalog.collections col ON col.id = f.id), '[]'),
     'vendors', coalesce((
         SELECT json_agg(json_build_object('id', f.id, 'count', f.n) ORDER BY f.n DESC, f.id)
         FROM (SELECT m.vendor_id AS id, count(*) AS n
@@ -337,7 +353,8 @@ const FACETS_SQL: &str = "json_build_object(
         FROM (SELECT min(m.price) AS lo, max(m.price) AS hi,
                      catalog.price_step(min(m.price), max(m.price)) AS step
               FROM matched m WHERE m.price IS NOT NULL) x
-        WHERE x.lo IS NOT NULL))::text";
+        WHERE x.lo IS NOT NULL))::text"
+);
 
 /// How the search statements of one request differ in text.
 #[derive(Debug, Clone, Copy)]
@@ -466,8 +483,8 @@ struct SummaryRow {
 #[derive(Deserialize, Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facets {
     /// Per category: the matching products in it or its descendants.
-    pub categories: Vec<IdCount>,
-    pub collections: Vec<IdCount>,
+    pub categories: Vec<CategoryCount>,
+    pub collections: Vec<CollectionCount>,
     pub vendors: Vec<IdCount>,
     /// The most common tags first.
     pub tags: Vec<TagCount>,
@@ -475,6 +492,20 @@ pub struct Facets {
     pub in_stock: i64,
     /// The spread of prices, when the search has a currency and some product a price in it.
     pub price: Option<PriceSpread>,
+}
+
+/// A category and how many matching products are in it or below it.
+#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct CategoryCount {
+    pub category: Category,
+    pub count: i64,
+}
+
+/// A collection and how many matching products it holds.
+#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct CollectionCount {
+    pub collection: Collection,
+    pub count: i64,
 }
 
 /// A facet value by id and how many matching products it has.

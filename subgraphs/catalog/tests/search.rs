@@ -849,7 +849,8 @@ async fn search_work_does_not_grow_with_the_page() {
     let guest = storefront(&shop.info);
     let q = "query($n: Int!) { products(first: $n, filter: { query: \"gift\", currency: \"SAR\", inStock: false }, sort: { key: PRICE }) {
         totalCount edges { node { handle priceRange(currency: \"SAR\") { min { amount } } variants { sku inStock } } }
-        facets { tags { tag count } inStock vendors { count } price { min { amount } } } } }";
+        facets { categories { category { name } count } collections { collection { title } count }
+            tags { tag count } inStock vendors { count } price { min { amount } } } } }";
     let mut trips = Vec::new();
     for n in [3, 30] {
         let before = t.db().round_trips();
@@ -858,6 +859,7 @@ async fn search_work_does_not_grow_with_the_page() {
         assert_eq!(r["products"]["totalCount"], 33);
         trips.push(t.db().round_trips() - before);
     }
-    // BEGIN with the tenant, the page with its count, cards, stock and facets, COMMIT.
+    // BEGIN with the tenant, the page with its count, cards, stock and facets (with the categories
+    // and collections counted), COMMIT.
     assert_eq!(trips, [3, 3]);
 }

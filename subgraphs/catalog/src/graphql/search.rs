@@ -2,8 +2,8 @@
 //! and `productSuggestions` for autocomplete.
 
 use super::{ProductConnection, Within, currency, db, request};
-use crate::categories::{self, Category};
-use crate::collections::{self, Collection};
+use crate::categories::Category;
+use crate::collections::Collection;
 use crate::products::{Product, Visibility};
 use crate::search::{self, Facets, ProductSortKey, Search, Typed};
 use crate::translations::Wanted;
@@ -11,7 +11,6 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::{Currency, Money};
-use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Which products to list. Every condition given must hold.
@@ -175,36 +174,30 @@ pub struct PriceRangeFacet {
     pub count: i64,
 }
 
-/// Orders found values like their counts, dropping ids that no longer resolve.
-fn counted<T>(counts: &[search::IdCount], mut found: HashMap<Uuid, T>) -> Vec<(T, i64)> {
-    counts
-        .iter()
-        .filter_map(|c| Some((found.remove(&c.id)?, c.count)))
-        .collect()
-}
-
 #[Object]
 impl ProductFacets {
     /// Categories with listed products in them or below them, most first (at most 100).
-    async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<CategoryFacet>> {
-        let ids: Vec<Uuid> = self.facets.categories.iter().map(|c| c.id).collect();
-        let found = in_tenant!(ctx, |conn| categories::by_ids_in(conn, &ids))?;
-        let found = found.into_iter().map(|c| (c.id, c)).collect();
-        Ok(counted(&self.facets.categories, found)
-            .into_iter()
-            .map(|(category, count)| CategoryFacet { category, count })
-            .collect())
+    async fn categories(&self) -> Vec<CategoryFacet> {
+        self.facets
+            .categories
+            .iter()
+            .map(|c| CategoryFacet {
+                category: c.category.clone(),
+                count: c.count,
+            })
+            .collect()
     }
 
     /// Collections holding listed products, most first (at most 100).
-    async fn collections(&self, ctx: &Context<'_>) -> Result<Vec<CollectionFacet>> {
-        let ids: Vec<Uuid> = self.facets.collections.iter().map(|c| c.id).collect();
-        let found = in_tenant!(ctx, |conn| collections::by_ids_in(conn, &ids))?;
-        let found = found.into_iter().map(|c| (c.id, c)).collect();
-        Ok(counted(&self.facets.collections, found)
-            .into_iter()
-            .map(|(collection, count)| CollectionFacet { collection, count })
-            .collect())
+    async fn collections(&self) -> Vec<CollectionFacet> {
+        self.facets
+            .collections
+            .iter()
+            .map(|c| CollectionFacet {
+                collection: c.collection.clone(),
+                count: c.count,
+            })
+            .collect()
     }
 
     /// Vendors of listed products, most first (at most 100).
