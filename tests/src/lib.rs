@@ -103,6 +103,8 @@ pub struct StackOptions {
     pub log_filter: String,
     /// Whether the router collapses identical in-flight subgraph requests (as in production).
     pub deduplicate_queries: bool,
+    /// Where the subgraphs deliver outbox events, and the signing secret: none by default.
+    pub events: Option<(String, String)>,
 }
 
 impl Default for StackOptions {
@@ -111,6 +113,7 @@ impl Default for StackOptions {
             auth_cache_ttl_ms: 0,
             log_filter: "info".into(),
             deduplicate_queries: true,
+            events: None,
         }
     }
 }
@@ -159,6 +162,12 @@ impl Stack {
                 .env("RUST_LOG", &options.log_filter)
                 .env("CITYOS_ADMIN_EMAIL", ADMIN_EMAIL)
                 .env("CITYOS_ADMIN_PASSWORD", ADMIN_PASSWORD);
+            if let Some((url, secret)) = &options.events {
+                command
+                    .env("CITYOS_EVENTS_URL", url)
+                    .env("CITYOS_EVENTS_SECRET", secret)
+                    .env("CITYOS_EVENTS_IDLE_MS", "50");
+            }
             children.push((
                 name,
                 spawn(&mut command, &log_dir.join(format!("{name}.log"))),

@@ -11,6 +11,7 @@
 
 pub mod audit;
 mod migrate;
+pub mod outbox;
 mod prepared;
 mod url;
 
@@ -160,7 +161,19 @@ where
 {
     // A formatted UUID is hex digits and dashes only, so it is safe inside the literal.
     let begin = format!("BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true)");
-    AnsiTransactionManager::begin_transaction_sql(conn, &begin).await?;
+    in_tx_begun_by(conn, &begin, f).await
+}
+
+/// Runs `f` in a transaction opened by `begin` (a fixed text: `BEGIN` and its settings), committing
+/// when `f` succeeds and rolling back when it fails.
+async fn in_tx_begun_by<T, E, F>(conn: &mut AsyncPgConnection, begin: &str, f: F) -> Result<T, E>
+where
+    F: for<'r> AsyncFnOnce(&'r mut AsyncPgConnection) -> Result<T, E>
+        + for<'r> TxFn<&'r mut AsyncPgConnection, Result<T, E>, Fut: Send>
+        + Send,
+    E: From<diesel::result::Error>,
+{
+    AnsiTransactionManager::begin_transaction_sql(conn, begin).await?;
     match f(conn).await {
         Ok(value) => {
             AnsiTransactionManager::commit_transaction(conn).await?;

@@ -1,6 +1,7 @@
 //! Schema set-up: the application role and each subgraph's migrations in its own schema.
 
 use crate::APP_ROLE;
+use crate::outbox::OUTBOX_ROLE;
 use anyhow::Context as _;
 use diesel::Connection as _;
 use diesel::connection::SimpleConnection as _;
@@ -10,8 +11,9 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _};
 
 type SyncConnection = AsyncConnectionWrapper<AsyncPgConnection>;
 
-/// Creates [`APP_ROLE`] if it is missing (and sets its password when one is given). Runs as the
-/// database owner, once per cluster; safe to repeat.
+/// Creates [`APP_ROLE`] if it is missing (and sets its password when one is given), and
+/// [`OUTBOX_ROLE`], which the application role may take to dispatch events. Runs as the database
+/// owner, once per cluster; safe to repeat.
 pub async fn bootstrap(owner_url: &str, app_password: Option<&str>) -> anyhow::Result<()> {
     let url = owner_url.to_owned();
     let password = app_password.map(|p| p.replace('\'', "''"));
@@ -25,7 +27,14 @@ pub async fn bootstrap(owner_url: &str, app_password: Option<&str>) -> anyhow::R
                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
                  CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
                END IF;
+               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OUTBOX_ROLE}') THEN
+                 CREATE ROLE {OUTBOX_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+               END IF;
              END $$;
+             GRANT {OUTBOX_ROLE} TO {APP_ROLE};
+             -- Members take the outbox role only by SET ROLE: its policies (every tenant's
+             -- events) never apply to the application role's own queries.
+             ALTER ROLE {APP_ROLE} NOINHERIT;
              SELECT pg_advisory_unlock(hashtext('cityos.bootstrap'));"
         ))
         .context("creating the application role")?;

@@ -11,6 +11,9 @@
 //! | `CITYOS_DB_POOL_SIZE` | connections in the pool | 16 |
 //! | `CITYOS_MAX_BODY_BYTES` | largest request body accepted | 1 MiB |
 //! | `CITYOS_AUTH_CACHE_TTL_MS` | how long tenant and API-key lookups are cached | 2000 |
+//! | `CITYOS_EVENTS_URL` | `http://` endpoint outbox events are delivered to ([`crate::events`]) | none: events wait in the outbox |
+//! | `CITYOS_EVENTS_SECRET` | signing secret of delivered events, at least 32 bytes | required with the URL |
+//! | `CITYOS_EVENTS_IDLE_MS` | how long a dispatcher rests when no event is due | 500 |
 
 use anyhow::Context as _;
 use cityos_auth::TokenKeys;
@@ -38,6 +41,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Cache lifetime of tenant and API-key lookups.
     pub auth_cache_ttl: Duration,
+    /// Where outbox events go, if anywhere yet.
+    pub events: Option<crate::events::EventsConfig>,
 }
 
 impl std::fmt::Debug for Config {
@@ -83,6 +88,14 @@ impl Config {
             db_pool_size: parsed("CITYOS_DB_POOL_SIZE", 16)?,
             max_body_bytes: parsed("CITYOS_MAX_BODY_BYTES", 1 << 20)?,
             auth_cache_ttl: Duration::from_millis(parsed("CITYOS_AUTH_CACHE_TTL_MS", 2000)?),
+            events: match var("CITYOS_EVENTS_URL") {
+                None => None,
+                Some(url) => Some(crate::events::EventsConfig::new(
+                    url,
+                    required("CITYOS_EVENTS_SECRET")?.into_bytes(),
+                    Duration::from_millis(parsed("CITYOS_EVENTS_IDLE_MS", 500)?),
+                )?),
+            },
         })
     }
 

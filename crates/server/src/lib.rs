@@ -8,10 +8,13 @@
 //! - builds one [`RequestContext`] per request ([`context`]) and hands it to async-graphql as request
 //!   data, together with the subgraph's per-request DataLoaders;
 //! - answers `GET /health` (alive) and `GET /ready` (database reachable);
+//! - delivers the subgraph's outbox events to `CITYOS_EVENTS_URL` when one is configured
+//!   ([`events`], [`cityos_db::outbox`]);
 //! - logs JSON with the request id, and drains in-flight requests on SIGINT/SIGTERM.
 
 pub mod config;
 pub mod context;
+pub mod events;
 mod http;
 pub mod telemetry;
 
@@ -110,6 +113,9 @@ pub trait Subgraph: Send + Sync + 'static {
         platform: &Platform,
     ) -> async_graphql::Request;
 
+    /// Its outbox table (schema-qualified), if it writes events for other domains.
+    const OUTBOX: Option<&'static str> = None;
+
     /// Runs once after migrations, before serving (for example to create a configured account).
     fn startup(platform: &Platform) -> impl Future<Output = anyhow::Result<()>> + Send {
         let _ = platform;
@@ -156,6 +162,7 @@ pub async fn serve<S: Subgraph>(config: &Config) -> anyhow::Result<()> {
     let router_secret = config.router_secret()?;
     let platform = platform(config)?;
     S::startup(&platform).await?;
+    dispatch_events::<S>(config, &platform)?;
     let schema = S::schema(&platform);
     let resolver = ContextResolver::new(platform.clone(), config.auth_cache_ttl);
     let endpoint = Arc::new(GraphqlEndpoint::<S>::new(
@@ -171,6 +178,27 @@ pub async fn serve<S: Subgraph>(config: &Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!(subgraph = S::NAME, "subgraph stopped");
+    Ok(())
+}
+
+/// Starts delivering the subgraph's outbox events, when it has an outbox and an endpoint is
+/// configured. Without an endpoint, events wait in the outbox until one is.
+fn dispatch_events<S: Subgraph>(config: &Config, platform: &Platform) -> anyhow::Result<()> {
+    let Some(table) = S::OUTBOX else {
+        return Ok(());
+    };
+    let Some(events) = &config.events else {
+        tracing::info!(table, "no CITYOS_EVENTS_URL: events wait in the outbox");
+        return Ok(());
+    };
+    let settings = cityos_db::outbox::Settings {
+        idle: events.idle,
+        ..cityos_db::outbox::Settings::default()
+    };
+    let sink = events::WebhookSink::new(events)?;
+    let dispatcher = cityos_db::outbox::Dispatcher::new(platform.db.clone(), table, sink, settings);
+    tracing::info!(table, url = %events.url, "delivering outbox events");
+    tokio::spawn(dispatcher.run());
     Ok(())
 }
 

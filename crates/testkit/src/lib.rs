@@ -103,6 +103,8 @@ impl TestDb {
             .execute(&mut admin)
             .await?;
         let built = async {
+            // Roles are the cluster's, not the template's: bring them up to date every time.
+            cityos_db::bootstrap(&server, None).await?;
             if !exists(&mut admin, &template).await? {
                 let building = format!("{template}_building");
                 diesel::sql_query(format!("DROP DATABASE IF EXISTS {building}"))
@@ -112,7 +114,6 @@ impl TestDb {
                     .execute(&mut admin)
                     .await?;
                 let url = with_database(&server, &building);
-                cityos_db::bootstrap(&url, None).await?;
                 for (schema, migrations) in schemas {
                     cityos_db::migrate(&url, schema, migrations).await?;
                 }

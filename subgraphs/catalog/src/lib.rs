@@ -50,6 +50,7 @@ pub struct Catalog;
 impl Subgraph for Catalog {
     const NAME: &'static str = "catalog";
     const DEFAULT_PORT: u16 = 4002;
+    const OUTBOX: Option<&'static str> = Some("catalog.outbox");
     fn migrations() -> Vec<(&'static str, EmbeddedMigrations)> {
         vec![("catalog", MIGRATIONS)]
     }

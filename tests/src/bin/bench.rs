@@ -333,6 +333,7 @@ async fn main() {
         auth_cache_ttl_ms: 2000,
         log_filter: "warn".into(),
         deduplicate_queries: false,
+        events: None,
     };
     let stack = Stack::start_with(options).await;
     let platform = platform_token(&stack).await;
