@@ -7,6 +7,7 @@ use cityos_e2e::fixtures::{
     create_location, create_stocked_product, create_tenant, platform_token, staff_mutation,
 };
 use cityos_e2e::{Stack, StackOptions};
+use cityos_server::events::verify;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -71,14 +72,17 @@ async fn stock_alerts_leave_the_outbox_for_the_configured_consumer() {
         headers["cityos-event-id"],
         event["id"].as_str().expect("id")
     );
+    // The signature is over the timestamp and the raw body, under the shared secret.
     let signed = headers["cityos-signature"].to_str().expect("signature");
-    let timestamp: i64 = signed
-        .strip_prefix("t=")
-        .and_then(|s| s.split(',').next())
-        .and_then(|s| s.parse().ok())
-        .expect("timestamp");
-    assert_eq!(
-        signed,
-        cityos_server::events::signature(secret.as_bytes(), timestamp, &body)
+    let minute = Duration::from_secs(60);
+    assert_eq!(verify(secret.as_bytes(), signed, &body, minute), Ok(()));
+    assert!(
+        verify(
+            b"another-secret-of-at-least-32-bytes",
+            signed,
+            &body,
+            minute
+        )
+        .is_err()
     );
 }

@@ -6,7 +6,7 @@
 //! - `cityos-event-id`: the event's id (the same on every redelivery; deduplicate by it);
 //! - `cityos-signature`: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>`.
 //!   Receivers recompute the HMAC over the raw body, compare in constant time, and refuse
-//!   timestamps too far from their clock.
+//!   timestamps too far from their clock ([`verify`] does all three).
 //!
 //! Any 2xx answer counts as delivered; anything else (or no answer within 10 seconds) is retried.
 //! The endpoint is an internal consumer (an event router or worker on the platform's network):
@@ -87,6 +87,42 @@ pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     format!("t={timestamp},v1={hex}")
 }
 
+/// What a receiver checks of a delivery: that `header` (`cityos-signature`) signs `body` under
+/// `secret` (the HMAC compared in constant time) at a time within `tolerance` of now, so a
+/// captured delivery cannot be replayed later.
+pub fn verify(
+    secret: &[u8],
+    header: &str,
+    body: &[u8],
+    tolerance: Duration,
+) -> Result<(), &'static str> {
+    let mut timestamp = None;
+    let mut mac_hex = None;
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
+            Some(("v1", v)) => mac_hex = Some(v),
+            _ => {}
+        }
+    }
+    let (timestamp, mac_hex) = timestamp.zip(mac_hex).ok_or("malformed signature")?;
+    let age = chrono::Utc::now().timestamp().abs_diff(timestamp);
+    if age > tolerance.as_secs() {
+        return Err("signature too old or from the future");
+    }
+    let given: Vec<u8> = (0..mac_hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(mac_hex.get(i..i + 2)?, 16).ok())
+        .collect::<Option<_>>()
+        .ok_or("malformed signature")?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac.verify_slice(&given)
+        .map_err(|_| "signature does not match")
+}
+
 impl Sink for WebhookSink {
     async fn deliver(&self, event: &Event) -> Result<(), String> {
         let body = serde_json::to_vec(event).map_err(|e| e.to_string())?;
@@ -123,6 +159,21 @@ mod tests {
         assert_ne!(a, signature(&secret, 1_700_000_001, b"{}"));
         assert_ne!(a, signature(&secret, 1_700_000_000, b"{ }"));
         assert_ne!(a, signature(&[8u8; 32], 1_700_000_000, b"{}"));
+    }
+
+    #[test]
+    fn receivers_verify_body_secret_and_age() {
+        let (secret, body) = ([7u8; 32], b"{\"id\":1}");
+        let minute = Duration::from_secs(60);
+        let now = chrono::Utc::now().timestamp();
+        let header = signature(&secret, now, body);
+        assert_eq!(verify(&secret, &header, body, minute), Ok(()));
+        assert!(verify(&secret, &header, b"{\"id\":2}", minute).is_err());
+        assert!(verify(&[8u8; 32], &header, body, minute).is_err());
+        let stale = signature(&secret, now - 600, body);
+        assert!(verify(&secret, &stale, body, minute).is_err());
+        assert!(verify(&secret, "t=1,v1=zz", body, minute).is_err());
+        assert!(verify(&secret, "garbage", body, minute).is_err());
     }
 
     #[test]

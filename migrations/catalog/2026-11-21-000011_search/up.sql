@@ -92,14 +92,33 @@ LANGUAGE sql STABLE AS $$
     WHERE p.id = ANY (p_products)
 $$;
 
--- Rebuilds the search rows of products under their card locks (taken in product order).
-CREATE FUNCTION catalog.refresh_search(p_products uuid[]) RETURNS void
+-- Locks the cards of products in product order: the point where writers of one product queue,
+-- for the card's rebuild and the search row's alike.
+CREATE FUNCTION catalog.lock_cards(p_products uuid[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM 1 FROM catalog.product_cards c
     WHERE c.product_id = ANY (p_products)
     ORDER BY c.tenant_id, c.product_id
     FOR UPDATE;
+END $$;
+
+-- Rebuilds the cards of products (as migration 000005 does) after the shared lock.
+CREATE OR REPLACE FUNCTION catalog.refresh_cards(p_products uuid[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM catalog.lock_cards(p_products);
+    UPDATE catalog.product_cards c
+    SET card = b.card::json, built_at = now()
+    FROM catalog.build_cards(p_products) b
+    WHERE c.tenant_id = b.tenant_id AND c.product_id = b.product_id;
+END $$;
+
+-- Rebuilds the search rows of products under their card locks.
+CREATE FUNCTION catalog.refresh_search(p_products uuid[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM catalog.lock_cards(p_products);
     UPDATE catalog.product_search s
     SET document = b.document, words = b.words
     FROM catalog.build_search(p_products) b

@@ -598,17 +598,8 @@ pub async fn page(
     let (total, facets) = match <[_]>::first(&rows) {
         Some(first) => (first.listing.total, read_facets(first.facets.clone())?),
         None if page.after.is_some() || page.before.is_some() => {
-            let summary: SummaryRow = Prepared(bind_search!(
-                diesel::sql_query(shape.summary_sql(list_descending)),
-                0,
-                customer,
-                page,
-                scope,
-                wanted,
-                search
-            ))
-            .get_result(conn)
-            .await?;
+            let sql = shape.summary_sql(list_descending);
+            let summary = summary(conn, sql, page, customer, scope, wanted, search).await?;
             (summary.total, read_facets(summary.facets)?)
         }
         // Nothing matched at all.
@@ -652,18 +643,32 @@ pub async fn facets(
         size: 0,
         backward: false,
     };
-    let summary: SummaryRow = Prepared(bind_search!(
-        diesel::sql_query(shape.summary_sql(list_descending)),
+    let sql = shape.summary_sql(list_descending);
+    let summary = summary(conn, sql, &unpaged, customer, scope, wanted, search).await?;
+    Ok(read_facets(summary.facets)?.unwrap_or_default())
+}
+
+/// Runs a summary statement ([`Shape::summary_sql`]).
+async fn summary(
+    conn: &mut AsyncPgConnection,
+    sql: String,
+    page: &PageRequest<Position>,
+    customer: Option<Uuid>,
+    scope: Scope,
+    wanted: &Wanted,
+    search: &Search,
+) -> QueryResult<SummaryRow> {
+    Prepared(bind_search!(
+        diesel::sql_query(sql),
         0,
         customer,
-        &unpaged,
+        page,
         scope,
         wanted,
         search
     ))
     .get_result(conn)
-    .await?;
-    Ok(read_facets(summary.facets)?.unwrap_or_default())
+    .await
 }
 
 /// What autocomplete looks for in a typed text: its words, the last one possibly unfinished.
