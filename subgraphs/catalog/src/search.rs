@@ -12,7 +12,7 @@
 //! Facet counts are over the products the search matches with every filter applied.
 //!
 //! Search statements take their varying values as bind parameters and vary their text only by
-//! visibility, text or not, sort and direction, and facets or not (80 texts at most), so each
+//! visibility, text or not, sort, direction and facets or not (240 texts at most), so each
 //! connection prepares each once.
 
 use crate::cards::{ListingRow, card_columns, read_listing, translation_join};
