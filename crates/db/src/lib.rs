@@ -204,6 +204,32 @@ pub async fn lock_for_transaction(
     Ok(())
 }
 
+/// One page of every row of a table the transaction sees (under row-level security, its
+/// tenant's), oldest first by its UUID v7 `id`, with the total: the staff lists of whole tables.
+/// Evaluates to a `QueryResult<Page<Model>>`.
+///
+/// ```ignore
+/// let page = table_page!(conn, users::table, users::id, User, page)?;
+/// ```
+#[macro_export]
+macro_rules! table_page {
+    ($conn:expr, $table:expr, $key:expr, $model:ty, $page:expr) => {{
+        let page: &cityos_core::paging::PageRequest = &$page;
+        let query = $table.select(<$model>::as_select()).into_boxed();
+        match $crate::keyset_page!(query, $key, *page)
+            .load::<$model>(&mut *$conn)
+            .await
+        {
+            Ok(rows) => $table
+                .count()
+                .get_result::<i64>(&mut *$conn)
+                .await
+                .map(|total| page.finish(rows, |row| row.id, total)),
+            Err(error) => Err(error),
+        }
+    }};
+}
+
 /// Applies a [`PageRequest`](cityos_core::paging::PageRequest) to a boxed diesel query keyed by a
 /// UUID v7 column: the key range, the direction and the fetch limit. Lists run oldest first; with
 /// `newest_first` they run the other way ("after" a cursor then means older).

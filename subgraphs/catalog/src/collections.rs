@@ -339,14 +339,7 @@ pub async fn page(
     conn: &mut AsyncPgConnection,
     page: &PageRequest,
 ) -> QueryResult<Page<Collection>> {
-    let total: i64 = collections::table.count().get_result(conn).await?;
-    let query = collections::table
-        .select(Collection::as_select())
-        .into_boxed();
-    let rows: Vec<Collection> = cityos_db::keyset_page!(query, collections::id, *page)
-        .load(conn)
-        .await?;
-    Ok(page.finish(rows, |c| c.id, total))
+    cityos_db::table_page!(conn, collections::table, collections::id, Collection, *page)
 }
 
 /// The collections of products, by product (title order).

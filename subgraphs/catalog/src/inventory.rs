@@ -849,14 +849,13 @@ pub async fn locations(
 ) -> Result<Page<Location>, ApiError> {
     ctx.require_staff()?;
     db.tenant_tx(ctx.tenant()?.id, async move |conn| {
-        let query = stock_locations::table
-            .select(Location::as_select())
-            .into_boxed();
-        let rows = cityos_db::keyset_page!(query, stock_locations::id, page)
-            .load(conn)
-            .await?;
-        let total: i64 = stock_locations::table.count().get_result(conn).await?;
-        Ok(page.finish(rows, |l| l.id, total))
+        Ok(cityos_db::table_page!(
+            conn,
+            stock_locations::table,
+            stock_locations::id,
+            Location,
+            page
+        )?)
     })
     .await
 }
@@ -1220,14 +1219,14 @@ pub async fn transfers(
 ) -> Result<Page<TransferView>, ApiError> {
     ctx.require_staff()?;
     db.tenant_tx(ctx.tenant()?.id, async move |conn| {
-        let query = stock_transfers::table
-            .select(Transfer::as_select())
-            .into_boxed();
-        let rows: Vec<Transfer> = cityos_db::keyset_page!(query, stock_transfers::id, page)
-            .load(conn)
-            .await?;
-        let total: i64 = stock_transfers::table.count().get_result(conn).await?;
-        let ids: Vec<Uuid> = rows.iter().map(|t| t.id).collect();
+        let transfers = cityos_db::table_page!(
+            conn,
+            stock_transfers::table,
+            stock_transfers::id,
+            Transfer,
+            page
+        )?;
+        let ids: Vec<Uuid> = transfers.items.iter().map(|(_, t)| t.id).collect();
         let lines: Vec<(Uuid, Uuid, i32)> = stock_transfer_lines::table
             .filter(stock_transfer_lines::transfer_id.eq_any(&ids))
             .order((
@@ -1245,14 +1244,10 @@ pub async fn transfers(
         for (t, v, q) in lines {
             by_transfer.entry(t).or_default().push((v, q));
         }
-        let views = rows
-            .into_iter()
-            .map(|transfer| TransferView {
-                lines: by_transfer.remove(&transfer.id).unwrap_or_default(),
-                transfer,
-            })
-            .collect();
-        Ok(page.finish(views, |t| t.transfer.id, total))
+        Ok(transfers.map(|transfer| TransferView {
+            lines: by_transfer.get(&transfer.id).cloned().unwrap_or_default(),
+            transfer,
+        }))
     })
     .await
 }

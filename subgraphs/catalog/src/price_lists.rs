@@ -289,14 +289,13 @@ pub async fn groups(
 ) -> Result<Page<CustomerGroup>, ApiError> {
     ctx.require_staff()?;
     db.tenant_tx(ctx.tenant()?.id, async move |conn| {
-        let query = customer_groups::table
-            .select(CustomerGroup::as_select())
-            .into_boxed();
-        let rows = cityos_db::keyset_page!(query, customer_groups::id, page)
-            .load(conn)
-            .await?;
-        let total: i64 = customer_groups::table.count().get_result(conn).await?;
-        Ok(page.finish(rows, |g| g.id, total))
+        Ok(cityos_db::table_page!(
+            conn,
+            customer_groups::table,
+            customer_groups::id,
+            CustomerGroup,
+            page
+        )?)
     })
     .await
 }
@@ -540,14 +539,13 @@ pub async fn lists(
 ) -> Result<Page<PriceList>, ApiError> {
     ctx.require_staff()?;
     db.tenant_tx(ctx.tenant()?.id, async move |conn| {
-        let query = price_lists::table
-            .select(PriceList::as_select())
-            .into_boxed();
-        let rows = cityos_db::keyset_page!(query, price_lists::id, page)
-            .load(conn)
-            .await?;
-        let total: i64 = price_lists::table.count().get_result(conn).await?;
-        Ok(page.finish(rows, |l| l.id, total))
+        Ok(cityos_db::table_page!(
+            conn,
+            price_lists::table,
+            price_lists::id,
+            PriceList,
+            page
+        )?)
     })
     .await
 }

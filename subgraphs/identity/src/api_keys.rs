@@ -171,12 +171,13 @@ pub async fn list(
     ctx.require_any(&[Role::TenantAdmin])?;
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
-        let query = api_keys::table.select(ApiKey::as_select()).into_boxed();
-        let rows = cityos_db::keyset_page!(query, api_keys::id, page)
-            .load(conn)
-            .await?;
-        let total: i64 = api_keys::table.count().get_result(conn).await?;
-        Ok(page.finish(rows, |k| k.id, total))
+        Ok(cityos_db::table_page!(
+            conn,
+            api_keys::table,
+            api_keys::id,
+            ApiKey,
+            page
+        )?)
     })
     .await
 }

@@ -33,14 +33,13 @@ pub async fn list(
     ctx.require_any(&[Role::TenantAdmin])?;
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
-        let query = audit_log::table
-            .select(AuditEvent::as_select())
-            .into_boxed();
-        let rows = cityos_db::keyset_page!(query, audit_log::id, page)
-            .load(conn)
-            .await?;
-        let total: i64 = audit_log::table.count().get_result(conn).await?;
-        Ok(page.finish(rows, |e| e.id, total))
+        Ok(cityos_db::table_page!(
+            conn,
+            audit_log::table,
+            audit_log::id,
+            AuditEvent,
+            page
+        )?)
     })
     .await
 }

@@ -327,12 +327,13 @@ pub async fn list(
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
-        let query = users::table.select(User::as_select()).into_boxed();
-        let rows = cityos_db::keyset_page!(query, users::id, page)
-            .load(conn)
-            .await?;
-        let total: i64 = users::table.count().get_result(conn).await?;
-        Ok(page.finish(rows, |u| u.id, total))
+        Ok(cityos_db::table_page!(
+            conn,
+            users::table,
+            users::id,
+            User,
+            page
+        )?)
     })
     .await
 }
