@@ -1,7 +1,8 @@
 //! The vocabulary every CityOS subgraph shares: who is asking ([`context`]), how a request fails
-//! ([`error`]), how entities are named ([`ids`]), how amounts are held ([`money`]) and how lists are
-//! paged ([`paging`]).
+//! ([`error`]), how entities are named ([`ids`]), how amounts are held ([`money`]), how lists are
+//! paged ([`paging`]) and how people are reached ([`contact`]).
 
+pub mod contact;
 pub mod context;
 pub mod error;
 pub mod ids;

@@ -57,6 +57,31 @@ pub struct Event {
     pub attempts: i32,
 }
 
+/// Writes an event to `table` (schema-qualified, e.g. `orders.outbox`) in the caller's
+/// transaction, so it is committed or rolled back with the change it describes.
+pub async fn write(
+    conn: &mut diesel_async::AsyncPgConnection,
+    table: &'static str,
+    tenant: Uuid,
+    topic: &str,
+    aggregate: Uuid,
+    payload: serde_json::Value,
+) -> diesel::QueryResult<()> {
+    Prepared(
+        diesel::sql_query(format!(
+            "INSERT INTO {table} (tenant_id, id, topic, aggregate_id, payload) VALUES ($1, $2, $3, $4, $5)"
+        ))
+        .bind::<diesel::sql_types::Uuid, _>(tenant)
+        .bind::<diesel::sql_types::Uuid, _>(cityos_core::ids::new_id())
+        .bind::<Text, _>(topic)
+        .bind::<diesel::sql_types::Uuid, _>(aggregate)
+        .bind::<Jsonb, _>(payload),
+    )
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
 /// Where events go. `Err` carries what went wrong; the event is retried later.
 pub trait Sink: Send + Sync + 'static {
     /// Delivers one event.

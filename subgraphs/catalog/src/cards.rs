@@ -437,3 +437,76 @@ pub(crate) fn read_listing(
     }
     Ok((products, details))
 }
+
+/// A variant as a cart or a checkout sees it: what its product is called, who sells it, the
+/// categories it is in (with their ancestors, for category-wide discounts and tax rates), and the
+/// facts that price it for one customer, stock included.
+#[derive(Debug, Clone)]
+pub struct Purchasable {
+    /// The product's id.
+    pub product_id: Uuid,
+    /// The product's title (its own text, not a translation: what the order records).
+    pub product_title: String,
+    /// The marketplace vendor selling it; `None` when the tenant sells it itself.
+    pub vendor_id: Option<Uuid>,
+    /// The product's categories and all their ancestors.
+    pub categories: Vec<Uuid>,
+    /// The variant with its prices, price lists, tiers and stock, as the customer sees them.
+    pub variant: PricedVariant,
+}
+
+#[derive(QueryableByName)]
+struct PurchasableRow {
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    vendor_id: Option<Uuid>,
+    #[diesel(sql_type = Array<SqlUuid>)]
+    categories: Vec<Uuid>,
+    #[diesel(embed)]
+    card: CardRow,
+}
+
+/// The variants `ids` that are on sale (their product is published), as `customer` (none for a
+/// guest) would buy them, on the caller's connection and inside its tenant-scoped transaction:
+/// one statement. Variants that do not exist or are not on sale are left out.
+pub async fn purchasables(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+    customer: Option<Uuid>,
+) -> QueryResult<Vec<Purchasable>> {
+    let rows: Vec<PurchasableRow> = Prepared(
+        diesel::sql_query(concat!(
+            "SELECT p.title, p.vendor_id,
+                (SELECT coalesce(array_agg(DISTINCT a.id), '{}')
+                 FROM catalog.product_categories pc
+                 JOIN catalog.categories c ON c.tenant_id = pc.tenant_id AND c.id = pc.category_id
+                 JOIN catalog.categories a ON a.tenant_id = c.tenant_id AND a.path @> c.path
+                 WHERE pc.tenant_id = p.tenant_id AND pc.product_id = p.id) AS categories, ",
+            card_columns!(),
+            with_cards!(),
+            " WHERE p.id IN (SELECT v.product_id FROM catalog.product_variants v WHERE v.id = ANY ($1))
+              AND p.status = 'PUBLISHED'"
+        ))
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Nullable<SqlUuid>, _>(customer),
+    )
+    .load(conn)
+    .await?;
+    let mut found = Vec::with_capacity(ids.len());
+    for row in rows {
+        let product_id = row.card.product_id;
+        for variant in row.card.read(false)?.variants {
+            if ids.contains(&variant.variant.id) {
+                found.push(Purchasable {
+                    product_id,
+                    product_title: row.title.clone(),
+                    vendor_id: row.vendor_id,
+                    categories: row.categories.clone(),
+                    variant,
+                });
+            }
+        }
+    }
+    Ok(found)
+}

@@ -13,7 +13,7 @@
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::schema::{
-    outbox, product_variants, stock_levels, stock_locations, stock_movements, stock_reservations,
+    product_variants, stock_levels, stock_locations, stock_movements, stock_reservations,
     stock_transfer_lines, stock_transfers,
 };
 use chrono::{DateTime, Duration, Utc};
@@ -224,17 +224,7 @@ pub async fn publish(
     aggregate: Uuid,
     payload: serde_json::Value,
 ) -> QueryResult<()> {
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::tenant_id.eq(tenant),
-            outbox::id.eq(new_id()),
-            outbox::topic.eq(topic),
-            outbox::aggregate_id.eq(aggregate),
-            outbox::payload.eq(payload),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
+    cityos_db::outbox::write(conn, "catalog.outbox", tenant, topic, aggregate, payload).await
 }
 
 async fn ensure_level(

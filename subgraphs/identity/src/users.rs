@@ -94,20 +94,7 @@ fn field(prefix: &str, name: &str) -> String {
     }
 }
 
-/// Trims and lower-cases an address and checks its shape (`local@domain.tld`, at most 254 chars).
-pub fn normalize_email(email: &str) -> Option<String> {
-    let email = email.trim().to_lowercase();
-    let (local, domain) = email.split_once('@')?;
-    let ok = !local.is_empty()
-        && local.len() <= 64
-        && email.len() <= 254
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    ok.then_some(email)
-}
+pub use cityos_core::contact::normalize_email;
 
 fn clean_name(name: Option<String>) -> Option<String> {
     name.map(|n| n.trim().chars().take(100).collect::<String>())
@@ -336,28 +323,4 @@ pub async fn list(
         )?)
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emails_are_normalized_and_checked() {
-        assert_eq!(
-            normalize_email("  Sara@Example.COM ").as_deref(),
-            Some("sara@example.com")
-        );
-        for bad in [
-            "",
-            "sara",
-            "@example.com",
-            "sara@",
-            "sara@example",
-            "sa ra@example.com",
-            "a@b@c.com",
-        ] {
-            assert_eq!(normalize_email(bad), None, "{bad}");
-        }
-    }
 }

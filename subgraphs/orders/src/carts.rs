@@ -1,0 +1,937 @@
+//! Carts: lines by variant, priced live by the catalog's pricing function, with gift wrap,
+//! delivery instructions, addresses and a guest's e-mail.
+//!
+//! A cart belongs to a tenant, a currency, and a customer or nobody (a guest's cart, reached by its
+//! random id). A customer keeps at most one open cart; after signing in, `cartMerge` moves a guest
+//! cart's lines into it (or makes the guest cart theirs). A cart nobody has touched for
+//! [`LIFETIME`] is expired and takes no more changes.
+//!
+//! Carts hold no stock: availability is checked when a line is added or raised and again, under
+//! lock, at checkout. Prices are never stored on a cart; every read prices it for its customer
+//! (their customer groups' price lists and tiers apply) in the currency of the cart.
+
+use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::schema::{cart_lines, carts};
+use catalog::cards::{Purchasable, purchasables};
+use catalog::pricing::{PriceRequest, Quote};
+use chrono::{DateTime, Duration, Utc};
+use cityos_core::money::{Currency, Money};
+use cityos_core::{ApiError, Failure, RequestContext, Role};
+use cityos_db::Database;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use uuid::Uuid;
+
+/// The most lines a cart holds.
+pub const MAX_LINES: usize = 100;
+/// The most units of one variant on a line.
+pub const MAX_QUANTITY: i32 = 10_000;
+/// How long an untouched cart lives.
+pub const LIFETIME: Duration = Duration::days(30);
+
+/// A cart as stored.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = carts, check_for_backend(diesel::pg::Pg))]
+pub struct Cart {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub customer_id: Option<Uuid>,
+    pub email: Option<String>,
+    pub currency: String,
+    pub status: String,
+    pub shipping_address: Option<serde_json::Value>,
+    pub billing_address: Option<serde_json::Value>,
+    pub delivery_instructions: String,
+    pub order_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Cart {
+    /// The cart's currency (checked when the cart was made).
+    pub fn currency(&self) -> Currency {
+        Currency::parse(&self.currency).unwrap_or_else(|_| unreachable_currency(&self.currency))
+    }
+
+    /// The shipping address, when one is set.
+    pub fn shipping(&self) -> Option<Address> {
+        self.shipping_address
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok())
+    }
+
+    /// The billing address, when one is set.
+    pub fn billing(&self) -> Option<Address> {
+        self.billing_address
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok())
+    }
+}
+
+#[cold]
+fn unreachable_currency(code: &str) -> Currency {
+    tracing::error!(code, "a stored currency is not supported");
+    Currency::parse("USD").unwrap_or_else(|_| panic!("USD is supported"))
+}
+
+/// A line of a cart as stored.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = cart_lines, check_for_backend(diesel::pg::Pg))]
+pub struct CartLine {
+    pub id: Uuid,
+    pub cart_id: Uuid,
+    pub variant_id: Uuid,
+    pub quantity: i32,
+    pub gift_wrap: bool,
+    pub gift_message: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A postal address for shipping or billing.
+#[derive(
+    async_graphql::SimpleObject,
+    async_graphql::InputObject,
+    Serialize,
+    Deserialize,
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+)]
+#[graphql(input_name = "AddressInput")]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    /// Given name, 1 to 100 characters.
+    pub first_name: String,
+    /// Family name, at most 100 characters.
+    pub last_name: String,
+    /// Company, at most 100 characters.
+    pub company: Option<String>,
+    /// Street and number, 1 to 200 characters.
+    pub line1: String,
+    /// Flat, floor or building, at most 200 characters.
+    pub line2: Option<String>,
+    /// City, 1 to 100 characters.
+    pub city: String,
+    /// Region, province or state, at most 100 characters.
+    pub region: Option<String>,
+    /// Postal code: 2 to 10 letters, digits, spaces or hyphens, starting with a letter or digit.
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2 country code, e.g. `SA`.
+    pub country_code: String,
+    /// Phone number: an optional `+` and 6 to 15 digits, spaces, hyphens and brackets allowed.
+    pub phone: Option<String>,
+}
+
+fn trimmed(s: &str, min: usize, max: usize) -> Option<String> {
+    let t = s.trim();
+    (min..=max)
+        .contains(&t.chars().count())
+        .then(|| t.to_owned())
+}
+
+fn optional(s: Option<String>, max: usize) -> Option<Option<String>> {
+    match s {
+        None => Some(None),
+        Some(s) => trimmed(&s, 0, max).map(|t| (!t.is_empty()).then_some(t)),
+    }
+}
+
+fn postal_code_ok(code: &str) -> bool {
+    let mut chars = code.chars();
+    (2..=10).contains(&code.len())
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+}
+
+fn phone_ok(phone: &str) -> bool {
+    let body = phone.strip_prefix('+').unwrap_or(phone);
+    let digits = body.chars().filter(char::is_ascii_digit).count();
+    (6..=15).contains(&digits)
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')'))
+}
+
+impl Address {
+    /// The address trimmed, with an upper-case country code, or why its shape is wrong.
+    pub fn checked(self) -> Result<Self, &'static str> {
+        let first_name = trimmed(&self.first_name, 1, 100).ok_or("firstName")?;
+        let last_name = trimmed(&self.last_name, 0, 100).ok_or("lastName")?;
+        let company = optional(self.company, 100).ok_or("company")?;
+        let line1 = trimmed(&self.line1, 1, 200).ok_or("line1")?;
+        let line2 = optional(self.line2, 200).ok_or("line2")?;
+        let city = trimmed(&self.city, 1, 100).ok_or("city")?;
+        let region = optional(self.region, 100).ok_or("region")?;
+        let postal_code = optional(self.postal_code, 10).ok_or("postalCode")?;
+        if postal_code.as_deref().is_some_and(|p| !postal_code_ok(p)) {
+            return Err("postalCode");
+        }
+        let country_code = self.country_code.trim().to_ascii_uppercase();
+        if !(country_code.len() == 2 && country_code.chars().all(|c| c.is_ascii_uppercase())) {
+            return Err("countryCode");
+        }
+        let phone = optional(self.phone, 30).ok_or("phone")?;
+        if phone.as_deref().is_some_and(|p| !phone_ok(p)) {
+            return Err("phone");
+        }
+        Ok(Self {
+            first_name,
+            last_name,
+            company,
+            line1,
+            line2,
+            city,
+            region,
+            postal_code,
+            country_code,
+            phone,
+        })
+    }
+}
+
+/// Why a line cannot be bought as it stands.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "CartLineProblem")]
+pub enum LineProblem {
+    /// The variant no longer exists or is not on sale.
+    Unavailable,
+    /// The variant has no price in the cart's currency.
+    NoPrice,
+    /// Fewer units are available than the line asks for.
+    InsufficientStock,
+}
+
+impl LineProblem {
+    /// The user error of this problem, at `field`.
+    pub fn refusal(self, field: &str) -> UserError {
+        match self {
+            Self::Unavailable => {
+                UserError::new(field, Code::VariantUnavailable, "this item is not on sale")
+            }
+            Self::NoPrice => UserError::new(
+                field,
+                Code::NoPrice,
+                "this item has no price in the cart's currency",
+            ),
+            Self::InsufficientStock => UserError::new(
+                field,
+                Code::InsufficientStock,
+                "fewer units are available than asked for",
+            ),
+        }
+    }
+}
+
+/// A cart line with what it costs now.
+#[derive(Debug, Clone)]
+pub struct PricedLine {
+    pub line: CartLine,
+    /// The variant, its product and its prices; `None` when it is not on sale.
+    pub item: Option<Purchasable>,
+    /// The price of the line's quantity; `None` when there is none.
+    pub quote: Option<Quote>,
+    /// Why the line cannot be bought as it stands.
+    pub problem: Option<LineProblem>,
+}
+
+impl PricedLine {
+    /// The marketplace vendor selling the line (`None`: the tenant itself).
+    pub fn vendor(&self) -> Option<Uuid> {
+        self.item.as_ref().and_then(|i| i.vendor_id)
+    }
+
+    /// Units available now across locations.
+    pub fn available(&self) -> i64 {
+        self.item.as_ref().map_or(0, |i| i.variant.stock.available)
+    }
+}
+
+/// A cart with every line priced for its customer at one moment.
+#[derive(Debug, Clone)]
+pub struct PricedCart {
+    pub cart: Cart,
+    /// Lines, oldest first.
+    pub lines: Vec<PricedLine>,
+}
+
+impl PricedCart {
+    /// The sum of the lines that have a price.
+    pub fn lines_total(&self) -> Money {
+        let amount = self
+            .lines
+            .iter()
+            .filter_map(|l| l.quote.map(|q| q.line_total.amount))
+            .sum();
+        Money::new(amount, self.cart.currency())
+    }
+
+    /// Units over all lines.
+    pub fn units(&self) -> i64 {
+        self.lines.iter().map(|l| i64::from(l.line.quantity)).sum()
+    }
+
+    /// The lines grouped by vendor, in the order each vendor first appears.
+    pub fn by_vendor(&self) -> Vec<(Option<Uuid>, Vec<&PricedLine>)> {
+        let mut groups: Vec<(Option<Uuid>, Vec<&PricedLine>)> = Vec::new();
+        for line in &self.lines {
+            let vendor = line.vendor();
+            match groups.iter_mut().find(|(v, _)| *v == vendor) {
+                Some((_, lines)) => lines.push(line),
+                None => groups.push((vendor, vec![line])),
+            }
+        }
+        groups
+    }
+}
+
+/// Prices `lines` of `cart` for the cart's customer now: one statement.
+pub async fn price(
+    conn: &mut AsyncPgConnection,
+    cart: Cart,
+    lines: Vec<CartLine>,
+) -> QueryResult<PricedCart> {
+    let ids: Vec<Uuid> = lines.iter().map(|l| l.variant_id).collect();
+    let items = if ids.is_empty() {
+        Vec::new()
+    } else {
+        purchasables(conn, &ids, cart.customer_id).await?
+    };
+    let (currency, at) = (cart.currency(), Utc::now());
+    let lines = lines
+        .into_iter()
+        .map(|line| {
+            let item = items
+                .iter()
+                .find(|i| i.variant.variant.id == line.variant_id)
+                .cloned();
+            let quote = item.as_ref().and_then(|i| {
+                i.variant.quote(&PriceRequest {
+                    variant_id: line.variant_id,
+                    currency,
+                    quantity: i64::from(line.quantity),
+                    at,
+                })
+            });
+            let problem = match (&item, &quote) {
+                (None, _) => Some(LineProblem::Unavailable),
+                (Some(_), None) => Some(LineProblem::NoPrice),
+                (Some(i), Some(_)) if i.variant.stock.available < i64::from(line.quantity) => {
+                    Some(LineProblem::InsufficientStock)
+                }
+                _ => None,
+            };
+            PricedLine {
+                line,
+                item,
+                quote,
+                problem,
+            }
+        })
+        .collect();
+    Ok(PricedCart { cart, lines })
+}
+
+/// The lines of a cart, oldest first.
+pub async fn lines_of(conn: &mut AsyncPgConnection, cart: Uuid) -> QueryResult<Vec<CartLine>> {
+    cart_lines::table
+        .filter(cart_lines::cart_id.eq(cart))
+        .order((cart_lines::created_at, cart_lines::id))
+        .select(CartLine::as_select())
+        .load(conn)
+        .await
+}
+
+/// Reads and prices a cart on the caller's connection.
+pub async fn priced(conn: &mut AsyncPgConnection, cart: Cart) -> QueryResult<PricedCart> {
+    let lines = lines_of(conn, cart.id).await?;
+    price(conn, cart, lines).await
+}
+
+/// Whether the caller may read and change `cart`: anyone holding a guest cart's id, and the
+/// customer whose cart it is.
+fn may_use(cart: &Cart, ctx: &RequestContext) -> bool {
+    match cart.customer_id {
+        None => true,
+        Some(owner) => ctx.user_id().ok() == Some(owner),
+    }
+}
+
+fn not_found(field: &str) -> UserError {
+    UserError::new(field, Code::NotFound, "no such cart")
+}
+
+/// The cart `id` if the caller may use it, locked for the transaction.
+pub async fn locked(
+    conn: &mut AsyncPgConnection,
+    ctx: &RequestContext,
+    id: Uuid,
+    field: &str,
+) -> Outcome<Cart> {
+    carts::table
+        .filter(carts::id.eq(id))
+        .select(Cart::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .filter(|c| may_use(c, ctx))
+        .ok_or_else(|| not_found(field).into())
+}
+
+/// The cart `id` if the caller may use it, locked for the transaction and open to changes.
+pub async fn open_cart(
+    conn: &mut AsyncPgConnection,
+    ctx: &RequestContext,
+    id: Uuid,
+    field: &str,
+) -> Outcome<Cart> {
+    let cart = locked(conn, ctx, id, field).await?;
+    check_open(&cart, field)?;
+    Ok(cart)
+}
+
+/// Refuses a cart that is closed or expired.
+pub fn check_open(cart: &Cart, field: &str) -> Outcome<()> {
+    if cart.status != "OPEN" {
+        return Err(UserError::new(
+            field,
+            Code::CartClosed,
+            "this cart was checked out or merged; start a new one",
+        )
+        .into());
+    }
+    if cart.expires_at <= Utc::now() {
+        return Err(UserError::new(
+            field,
+            Code::CartExpired,
+            "this cart has expired; start a new one",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Marks the cart touched (its life starts again) and returns it.
+async fn touch(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Cart> {
+    diesel::update(carts::table.filter(carts::id.eq(id)))
+        .set((
+            carts::updated_at.eq(diesel::dsl::now),
+            carts::expires_at.eq(Utc::now() + LIFETIME),
+        ))
+        .returning(Cart::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Reads a cart the caller may use (closed and expired ones too), priced; `None` when there is
+/// none.
+pub async fn get(
+    db: &Database,
+    ctx: &RequestContext,
+    id: Uuid,
+) -> Result<Option<PricedCart>, ApiError> {
+    let tenant = ctx.tenant()?.id;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let cart: Option<Cart> = carts::table
+            .filter(carts::id.eq(id))
+            .select(Cart::as_select())
+            .first(conn)
+            .await
+            .optional()?;
+        match cart.filter(|c| may_use(c, &ctx)) {
+            Some(cart) => Ok(Some(priced(conn, cart).await?)),
+            None => Ok(None),
+        }
+    })
+    .await
+}
+
+/// The signed-in customer's open cart, priced; `None` when they have none.
+pub async fn mine(db: &Database, ctx: &RequestContext) -> Result<Option<PricedCart>, ApiError> {
+    let (tenant, customer) = (ctx.tenant()?.id, ctx.user_id()?);
+    db.tenant_tx(tenant, async move |conn| {
+        match open_cart_of(conn, customer).await? {
+            Some(cart) => Ok(Some(priced(conn, cart).await?)),
+            None => Ok(None),
+        }
+    })
+    .await
+}
+
+/// A customer's open cart, locked.
+async fn open_cart_of(conn: &mut AsyncPgConnection, customer: Uuid) -> QueryResult<Option<Cart>> {
+    carts::table
+        .filter(carts::customer_id.eq(customer))
+        .filter(carts::status.eq("OPEN"))
+        .select(Cart::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+fn check_email(email: Option<String>) -> Outcome<Option<String>> {
+    match email {
+        None => Ok(None),
+        Some(e) => cityos_core::contact::normalize_email(&e)
+            .map(Some)
+            .ok_or_else(|| {
+                UserError::new("email", Code::InvalidEmail, "this is not an e-mail address").into()
+            }),
+    }
+}
+
+/// Starts a cart in `currency` (the tenant's default without one). A signed-in customer gets
+/// their open cart back when they have one in that currency.
+pub async fn create(
+    db: &Database,
+    ctx: &RequestContext,
+    currency: Option<String>,
+    email: Option<String>,
+) -> Outcome<PricedCart> {
+    let tenant = ctx.tenant()?;
+    let currency = currency.unwrap_or_else(|| tenant.default_currency.clone());
+    let currency = Currency::parse(&currency).map_err(|e| {
+        Failure::from(UserError::new(
+            "currency",
+            Code::UnknownCurrency,
+            e.to_string(),
+        ))
+    })?;
+    let email = check_email(email)?;
+    let customer = ctx
+        .has_role(Role::Customer)
+        .then(|| ctx.user_id().ok())
+        .flatten();
+    let tenant = tenant.id;
+    db.tenant_tx(tenant, async move |conn| {
+        if let Some(customer) = customer {
+            // One open cart per customer: racing creations queue here.
+            cityos_db::lock_for_transaction(conn, "orders.carts", customer).await?;
+            if let Some(cart) = open_cart_of(conn, customer).await? {
+                if cart.currency != currency.code() {
+                    return Err(UserError::new(
+                        "currency",
+                        Code::CartExists,
+                        format!("you already have an open cart in {}", cart.currency),
+                    )
+                    .into());
+                }
+                return Ok(priced(conn, cart).await?);
+            }
+        }
+        let cart: Cart = diesel::insert_into(carts::table)
+            .values((
+                carts::tenant_id.eq(tenant),
+                // Random, not time-ordered: a guest cart's id is all it takes to use it.
+                carts::id.eq(Uuid::new_v4()),
+                carts::customer_id.eq(customer),
+                carts::email.eq(email),
+                carts::currency.eq(currency.code()),
+                carts::expires_at.eq(Utc::now() + LIFETIME),
+            ))
+            .returning(Cart::as_returning())
+            .get_result(conn)
+            .await?;
+        Ok(price(conn, cart, Vec::new()).await?)
+    })
+    .await
+}
+
+/// A line to add or change.
+#[derive(Debug, Clone)]
+pub struct LineInput {
+    pub variant_id: Uuid,
+    /// Units; for an update, `None` keeps the quantity.
+    pub quantity: Option<i32>,
+    pub gift_wrap: Option<bool>,
+    /// `Some("")` removes the message.
+    pub gift_message: Option<String>,
+}
+
+fn check_lines(lines: &[LineInput]) -> Outcome<()> {
+    if lines.is_empty() || lines.len() > MAX_LINES {
+        return Err(UserError::new(
+            "lines",
+            Code::InvalidCount,
+            format!("give 1 to {MAX_LINES} lines"),
+        )
+        .into());
+    }
+    let mut seen = HashSet::new();
+    for (i, line) in lines.iter().enumerate() {
+        if !seen.insert(line.variant_id) {
+            return Err(UserError::new(
+                &format!("lines.{i}.variantId"),
+                Code::DuplicateVariant,
+                "this variant is given twice",
+            )
+            .into());
+        }
+        if line
+            .quantity
+            .is_some_and(|q| !(1..=MAX_QUANTITY).contains(&q))
+        {
+            return Err(UserError::new(
+                &format!("lines.{i}.quantity"),
+                Code::InvalidQuantity,
+                format!("a quantity is 1 to {MAX_QUANTITY}"),
+            )
+            .into());
+        }
+        if line
+            .gift_message
+            .as_ref()
+            .is_some_and(|m| m.chars().count() > 300)
+        {
+            return Err(UserError::new(
+                &format!("lines.{i}.giftMessage"),
+                Code::InvalidText,
+                "a gift message has at most 300 characters",
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn gift_message(message: Option<&String>) -> Option<Option<String>> {
+    message.map(|m| Some(m.trim().to_owned()).filter(|m| !m.is_empty()))
+}
+
+/// After a change to `changed` lines: the cart touched and priced, refused if it now holds too
+/// many lines or a changed line cannot be bought.
+async fn priced_after_change(
+    conn: &mut AsyncPgConnection,
+    cart: Uuid,
+    changed: &[LineInput],
+) -> Outcome<PricedCart> {
+    let cart = touch(conn, cart).await?;
+    let priced = priced(conn, cart).await?;
+    if priced.lines.len() > MAX_LINES {
+        return Err(UserError::new(
+            "lines",
+            Code::InvalidCount,
+            format!("a cart holds at most {MAX_LINES} lines"),
+        )
+        .into());
+    }
+    for (i, input) in changed.iter().enumerate() {
+        let problem = priced
+            .lines
+            .iter()
+            .find(|l| l.line.variant_id == input.variant_id)
+            .and_then(|l| l.problem);
+        if let Some(problem) = problem {
+            let field = match problem {
+                LineProblem::InsufficientStock => format!("lines.{i}.quantity"),
+                _ => format!("lines.{i}.variantId"),
+            };
+            return Err(problem.refusal(&field).into());
+        }
+    }
+    Ok(priced)
+}
+
+fn quantity_cap(i: usize) -> impl FnOnce() -> UserError {
+    move || {
+        UserError::new(
+            &format!("lines.{i}.quantity"),
+            Code::InvalidQuantity,
+            format!("a line holds at most {MAX_QUANTITY} units"),
+        )
+    }
+}
+
+/// Adds lines to a cart; a variant already on it gets the units added to its line. Each added
+/// line must be on sale, priced in the cart's currency and in stock for the line's new quantity.
+pub async fn add_lines(
+    db: &Database,
+    ctx: &RequestContext,
+    cart: Uuid,
+    lines: Vec<LineInput>,
+) -> Outcome<PricedCart> {
+    check_lines(&lines)?;
+    if let Some(i) = lines.iter().position(|l| l.quantity.is_none()) {
+        return Err(UserError::new(
+            &format!("lines.{i}.quantity"),
+            Code::InvalidQuantity,
+            "give a quantity",
+        )
+        .into());
+    }
+    let tenant = ctx.tenant()?.id;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        open_cart(conn, &ctx, cart, "cartId").await?;
+        for (i, line) in lines.iter().enumerate() {
+            let message = gift_message(line.gift_message.as_ref()).flatten();
+            diesel::insert_into(cart_lines::table)
+                .values((
+                    cart_lines::tenant_id.eq(tenant),
+                    cart_lines::id.eq(cityos_core::ids::new_id()),
+                    cart_lines::cart_id.eq(cart),
+                    cart_lines::variant_id.eq(line.variant_id),
+                    cart_lines::quantity.eq(line.quantity.unwrap_or(1)),
+                    cart_lines::gift_wrap.eq(line.gift_wrap.unwrap_or(false)),
+                    cart_lines::gift_message.eq(&message),
+                ))
+                .on_conflict((
+                    cart_lines::tenant_id,
+                    cart_lines::cart_id,
+                    cart_lines::variant_id,
+                ))
+                .do_update()
+                .set((
+                    cart_lines::quantity.eq(cart_lines::quantity + line.quantity.unwrap_or(1)),
+                    cart_lines::gift_wrap.eq(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "excluded.gift_wrap OR orders.cart_lines.gift_wrap",
+                    )),
+                    cart_lines::gift_message.eq(diesel::dsl::sql::<
+                        diesel::sql_types::Nullable<diesel::sql_types::Text>,
+                    >(
+                        "coalesce(excluded.gift_message, orders.cart_lines.gift_message)",
+                    )),
+                ))
+                .execute(conn)
+                .await
+                .map_err(|e| {
+                    Failure::on_constraint("cart_lines_quantity_check", e, quantity_cap(i))
+                })?;
+        }
+        priced_after_change(conn, cart, &lines).await
+    })
+    .await
+}
+
+/// Changes lines of a cart: quantity, gift wrap, gift message. Every variant named must be on
+/// the cart; a raised quantity must be in stock.
+pub async fn update_lines(
+    db: &Database,
+    ctx: &RequestContext,
+    cart: Uuid,
+    lines: Vec<LineInput>,
+) -> Outcome<PricedCart> {
+    check_lines(&lines)?;
+    let tenant = ctx.tenant()?.id;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        open_cart(conn, &ctx, cart, "cartId").await?;
+        for (i, line) in lines.iter().enumerate() {
+            let target = cart_lines::table
+                .filter(cart_lines::cart_id.eq(cart))
+                .filter(cart_lines::variant_id.eq(line.variant_id));
+            let changed = diesel::update(target)
+                .set((
+                    line.quantity.map(|q| cart_lines::quantity.eq(q)),
+                    line.gift_wrap.map(|w| cart_lines::gift_wrap.eq(w)),
+                    gift_message(line.gift_message.as_ref())
+                        .map(|m| cart_lines::gift_message.eq(m)),
+                    // Always set something, so an input that changes nothing is still valid SQL.
+                    cart_lines::cart_id.eq(cart),
+                ))
+                .execute(conn)
+                .await?;
+            if changed == 0 {
+                return Err(UserError::new(
+                    &format!("lines.{i}.variantId"),
+                    Code::NotFound,
+                    "this variant is not in the cart",
+                )
+                .into());
+            }
+        }
+        priced_after_change(conn, cart, &lines).await
+    })
+    .await
+}
+
+/// Removes the lines of `variants` from a cart (variants not on it are ignored).
+pub async fn remove_lines(
+    db: &Database,
+    ctx: &RequestContext,
+    cart: Uuid,
+    variants: Vec<Uuid>,
+) -> Outcome<PricedCart> {
+    if variants.is_empty() || variants.len() > MAX_LINES {
+        return Err(UserError::new(
+            "variantIds",
+            Code::InvalidCount,
+            format!("give 1 to {MAX_LINES} variants"),
+        )
+        .into());
+    }
+    let tenant = ctx.tenant()?.id;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        open_cart(conn, &ctx, cart, "cartId").await?;
+        diesel::delete(
+            cart_lines::table
+                .filter(cart_lines::cart_id.eq(cart))
+                .filter(cart_lines::variant_id.eq_any(&variants)),
+        )
+        .execute(conn)
+        .await?;
+        priced_after_change(conn, cart, &[]).await
+    })
+    .await
+}
+
+/// Changes to a cart's contact and delivery details; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct CartChanges {
+    pub email: Option<String>,
+    pub shipping_address: Option<Address>,
+    pub billing_address: Option<Address>,
+    pub delivery_instructions: Option<String>,
+}
+
+fn address_json(address: Option<Address>, field: &str) -> Outcome<Option<serde_json::Value>> {
+    let Some(address) = address else {
+        return Ok(None);
+    };
+    let checked = address.checked().map_err(|part| {
+        Failure::from(UserError::new(
+            &format!("{field}.{part}"),
+            Code::InvalidAddress,
+            format!("the address's {part} is missing or malformed"),
+        ))
+    })?;
+    serde_json::to_value(checked)
+        .map(Some)
+        .map_err(|e| ApiError::internal(e).into())
+}
+
+/// Sets a cart's e-mail, addresses and delivery instructions.
+pub async fn update(
+    db: &Database,
+    ctx: &RequestContext,
+    cart: Uuid,
+    changes: CartChanges,
+) -> Outcome<PricedCart> {
+    let email = check_email(changes.email)?;
+    let shipping = address_json(changes.shipping_address, "shippingAddress")?;
+    let billing = address_json(changes.billing_address, "billingAddress")?;
+    let instructions = match changes.delivery_instructions {
+        Some(text) => Some(trimmed(&text, 0, 500).ok_or_else(|| {
+            Failure::from(UserError::new(
+                "deliveryInstructions",
+                Code::InvalidText,
+                "delivery instructions have at most 500 characters",
+            ))
+        })?),
+        None => None,
+    };
+    let tenant = ctx.tenant()?.id;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        open_cart(conn, &ctx, cart, "cartId").await?;
+        diesel::update(carts::table.filter(carts::id.eq(cart)))
+            .set((
+                email.map(|e| carts::email.eq(Some(e))),
+                shipping.map(|a| carts::shipping_address.eq(Some(a))),
+                billing.map(|a| carts::billing_address.eq(Some(a))),
+                instructions.map(|t| carts::delivery_instructions.eq(t)),
+                carts::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        priced_after_change(conn, cart, &[]).await
+    })
+    .await
+}
+
+/// After sign-in: moves the lines of a guest cart into the signed-in customer's open cart (units
+/// of a variant on both are added, up to the line maximum) and closes the guest cart as MERGED.
+/// A customer without an open cart takes the guest cart over instead.
+pub async fn merge(db: &Database, ctx: &RequestContext, guest_cart: Uuid) -> Outcome<PricedCart> {
+    ctx.require_any(&[Role::Customer])?;
+    let (tenant, customer) = (ctx.tenant()?.id, ctx.user_id()?);
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        cityos_db::lock_for_transaction(conn, "orders.carts", customer).await?;
+        let guest = open_cart(conn, &ctx, guest_cart, "guestCartId").await?;
+        if guest.customer_id.is_some() {
+            return Err(not_found("guestCartId").into());
+        }
+        let Some(own) = open_cart_of(conn, customer).await? else {
+            let cart = diesel::update(carts::table.filter(carts::id.eq(guest.id)))
+                .set((
+                    carts::customer_id.eq(customer),
+                    carts::updated_at.eq(diesel::dsl::now),
+                    carts::expires_at.eq(Utc::now() + LIFETIME),
+                ))
+                .returning(Cart::as_returning())
+                .get_result(conn)
+                .await?;
+            return Ok(priced(conn, cart).await?);
+        };
+        diesel::sql_query(
+            "INSERT INTO orders.cart_lines (tenant_id, id, cart_id, variant_id, quantity, gift_wrap, gift_message)
+             SELECT g.tenant_id, gen_random_uuid(), $2, g.variant_id, g.quantity, g.gift_wrap, g.gift_message
+             FROM orders.cart_lines g WHERE g.cart_id = $1
+             ON CONFLICT (tenant_id, cart_id, variant_id) DO UPDATE
+             SET quantity = least(orders.cart_lines.quantity + excluded.quantity, 10000),
+                 gift_wrap = orders.cart_lines.gift_wrap OR excluded.gift_wrap,
+                 gift_message = coalesce(orders.cart_lines.gift_message, excluded.gift_message)",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(guest.id)
+        .bind::<diesel::sql_types::Uuid, _>(own.id)
+        .execute(conn)
+        .await?;
+        diesel::update(carts::table.filter(carts::id.eq(guest.id)))
+            .set((carts::status.eq("MERGED"), carts::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)
+            .await?;
+        let cart = touch(conn, own.id).await?;
+        Ok(priced(conn, cart).await?)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address() -> Address {
+        Address {
+            first_name: " Sara ".into(),
+            last_name: "Al-Harbi".into(),
+            company: None,
+            line1: "King Fahd Road 12".into(),
+            line2: Some("  ".into()),
+            city: "Riyadh".into(),
+            region: None,
+            postal_code: Some("12271".into()),
+            country_code: "sa".into(),
+            phone: Some("+966 50 123 4567".into()),
+        }
+    }
+
+    #[test]
+    fn addresses_are_trimmed_and_checked() {
+        let a = address().checked().expect("valid");
+        assert_eq!(
+            (a.first_name.as_str(), a.country_code.as_str(), a.line2),
+            ("Sara", "SA", None)
+        );
+        let bad: [(fn(&mut Address), &str); 6] = [
+            (|a| a.first_name = " ".into(), "firstName"),
+            (|a| a.line1 = String::new(), "line1"),
+            (|a| a.country_code = "SAU".into(), "countryCode"),
+            (|a| a.postal_code = Some("12#71".into()), "postalCode"),
+            (|a| a.phone = Some("+96".into()), "phone"),
+            (|a| a.phone = Some("call me".into()), "phone"),
+        ];
+        for (spoil, field) in bad {
+            let mut a = address();
+            spoil(&mut a);
+            assert_eq!(a.checked(), Err(field));
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! Checkout: a cart becomes an order in one database transaction.
+//!
+//! In order, under the cart's row lock: replay check by idempotency key; the cart re-priced for
+//! its customer now; stock reserved and committed through the catalog's inventory functions (level
+//! rows locked in variant order, so racing checkouts cannot sell a unit twice); the order number
+//! taken from the tenant's gap-free counter; the order, one vendor order per vendor (each with
+//! its own totals, summing exactly to the order's), the lines with their snapshot of title, SKU
+//! and price, the stock allocations and the payment written; an `order.placed` event; the cart
+//! closed. Any refusal rolls all of it back.
+//!
+//! The number of statements does not depend on how many vendors the cart spans: vendor orders,
+//! lines and allocations are each one insert of a JSON row set. Stock costs a constant per line.
+
+use crate::carts::{self, PricedCart, PricedLine};
+use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::orders::{self, Order, rule_str};
+use crate::payments::{Charge, Manual, PaymentMethod, PaymentProvider};
+use crate::schema::{carts as carts_table, counters};
+use catalog::inventory::{self, StockError};
+use chrono::Utc;
+use cityos_core::ids::new_id;
+use cityos_core::{ApiError, Failure, RequestContext};
+use cityos_db::{Database, Prepared};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+/// What checkout is asked.
+#[derive(Debug, Clone)]
+pub struct CheckoutRequest {
+    pub cart_id: Uuid,
+    /// The client's key for this attempt: a retry with the same key returns the same order.
+    pub idempotency_key: String,
+    pub payment_method: PaymentMethod,
+    /// The total the shopper was shown, in minor units: checkout refuses if the cart now costs
+    /// something else.
+    pub expected_total: Option<i64>,
+}
+
+/// How long checkout's own reservations may live (they are committed in the same transaction).
+const HOLD: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Places the order for a cart (see the module documentation).
+pub async fn complete(
+    db: &Database,
+    ctx: &RequestContext,
+    request: CheckoutRequest,
+) -> Outcome<Order> {
+    let key = request.idempotency_key.trim().to_owned();
+    if key.is_empty() || key.chars().count() > 100 {
+        return Err(UserError::new(
+            "idempotencyKey",
+            Code::InvalidIdempotencyKey,
+            "an idempotency key has 1 to 100 characters",
+        )
+        .into());
+    }
+    if request.payment_method == PaymentMethod::Card {
+        return Err(UserError::new(
+            "paymentMethod",
+            Code::InvalidPaymentMethod,
+            "card payments are not offered yet; pay cash on delivery or by bank transfer",
+        )
+        .into());
+    }
+    let tenant = ctx.tenant()?.id;
+    let actor = ctx.user_id().ok();
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        let cart = carts::locked(conn, &ctx, request.cart_id, "cartId").await?;
+        if let Some(order) = orders::by_idempotency_key(conn, &key).await? {
+            if order.cart_id == cart.id {
+                return Ok(order);
+            }
+            return Err(UserError::new(
+                "idempotencyKey",
+                Code::IdempotencyKeyReused,
+                "this idempotency key was used for another cart",
+            )
+            .into());
+        }
+        carts::check_open(&cart, "cartId")?;
+        let priced = carts::priced(conn, cart).await?;
+        check_ready(&priced, request.expected_total)?;
+        place(conn, tenant, &priced, &key, request.payment_method, actor).await
+    })
+    .await
+}
+
+/// Refuses a cart that cannot be bought as it stands.
+fn check_ready(priced: &PricedCart, expected_total: Option<i64>) -> Outcome<()> {
+    let cart = &priced.cart;
+    if priced.lines.is_empty() {
+        return Err(UserError::new("cartId", Code::CartEmpty, "the cart is empty").into());
+    }
+    if cart.customer_id.is_none() && cart.email.is_none() {
+        return Err(UserError::new(
+            "cartId",
+            Code::EmailRequired,
+            "a guest checkout needs an e-mail address on the cart",
+        )
+        .into());
+    }
+    if cart.shipping_address.is_none() {
+        return Err(UserError::new(
+            "cartId",
+            Code::AddressRequired,
+            "set a shipping address on the cart first",
+        )
+        .into());
+    }
+    if let Some(line) = priced.lines.iter().find(|l| l.problem.is_some()) {
+        let problem = line.problem.unwrap_or(carts::LineProblem::Unavailable);
+        let mut refusal = problem.refusal("cartId");
+        refusal.message = format!("{} (variant {})", refusal.message, line.line.variant_id);
+        return Err(refusal.into());
+    }
+    let total = priced.lines_total().amount;
+    if expected_total.is_some_and(|t| t != total) {
+        return Err(UserError::new(
+            "expectedTotal",
+            Code::PriceChanged,
+            format!(
+                "the cart now costs {}; review it and check out again",
+                priced.lines_total()
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The next value of a per-tenant gap-free counter, in the caller's transaction (the counter row
+/// stays locked until it ends).
+pub async fn next_number(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    name: &str,
+) -> QueryResult<i64> {
+    diesel::insert_into(counters::table)
+        .values((
+            counters::tenant_id.eq(tenant),
+            counters::name.eq(name),
+            counters::last_value.eq(1),
+        ))
+        .on_conflict((counters::tenant_id, counters::name))
+        .do_update()
+        .set(counters::last_value.eq(counters::last_value + 1))
+        .returning(counters::last_value)
+        .get_result(conn)
+        .await
+}
+
+#[derive(Serialize)]
+struct VendorOrderRow {
+    id: Uuid,
+    vendor_id: Option<Uuid>,
+    subtotal: i64,
+    total: i64,
+}
+
+#[derive(Serialize)]
+struct LineRow<'a> {
+    id: Uuid,
+    vendor_order_id: Uuid,
+    position: i32,
+    variant_id: Uuid,
+    product_id: Uuid,
+    product_title: &'a str,
+    variant_title: &'a str,
+    sku: &'a str,
+    quantity: i32,
+    unit_price: i64,
+    compare_at_unit_price: Option<i64>,
+    price_rule: &'static str,
+    subtotal: i64,
+    total: i64,
+    gift_wrap: bool,
+    gift_message: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct AllocationRow {
+    id: Uuid,
+    order_line_id: Uuid,
+    variant_id: Uuid,
+    location_id: Uuid,
+    quantity: i32,
+}
+
+fn stock_refusal(error: StockError) -> Failure<Code> {
+    match error {
+        StockError::Insufficient {
+            variant_id,
+            requested,
+            available,
+        } => UserError::new(
+            "cartId",
+            Code::InsufficientStock,
+            format!("only {available} of {requested} units of variant {variant_id} are available"),
+        )
+        .into(),
+        StockError::NotFound(what) => UserError::new(
+            "cartId",
+            Code::VariantUnavailable,
+            format!("no {what} to sell from"),
+        )
+        .into(),
+        StockError::Database(e) => e.into(),
+        other => ApiError::internal(other).into(),
+    }
+}
+
+/// Writes the order for a checked, priced cart.
+async fn place(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    priced: &PricedCart,
+    key: &str,
+    method: PaymentMethod,
+    actor: Option<Uuid>,
+) -> Outcome<Order> {
+    let cart = &priced.cart;
+    let order_id = new_id();
+    let owner = format!("order:{order_id}");
+
+    // Stock, in variant order (the catalog's lock order).
+    let mut by_variant: Vec<&PricedLine> = priced.lines.iter().collect();
+    by_variant.sort_by_key(|l| l.line.variant_id);
+    let expires = Utc::now() + HOLD;
+    for line in &by_variant {
+        inventory::reserve(
+            conn,
+            tenant,
+            &owner,
+            line.line.variant_id,
+            line.line.quantity,
+            None,
+            expires,
+        )
+        .await
+        .map_err(stock_refusal)?;
+    }
+    let number = next_number(conn, tenant, "order").await?;
+    let taken = inventory::commit(conn, tenant, &owner, &format!("order {number}"), actor)
+        .await
+        .map_err(stock_refusal)?;
+
+    // Vendor orders and lines.
+    let mut vendor_rows = Vec::new();
+    let mut line_rows = Vec::new();
+    let mut line_ids = Vec::new();
+    let mut position = 0;
+    for (vendor, lines) in priced.by_vendor() {
+        let vendor_order_id = new_id();
+        let mut subtotal = 0;
+        for line in lines {
+            let (Some(item), Some(quote)) = (&line.item, &line.quote) else {
+                return Err(ApiError::internal("an unpriced line reached checkout").into());
+            };
+            let id = new_id();
+            line_ids.push((line.line.variant_id, id));
+            subtotal += quote.line_total.amount;
+            line_rows.push(LineRow {
+                id,
+                vendor_order_id,
+                position,
+                variant_id: line.line.variant_id,
+                product_id: item.product_id,
+                product_title: &item.product_title,
+                variant_title: &item.variant.variant.title,
+                sku: &item.variant.variant.sku,
+                quantity: line.line.quantity,
+                unit_price: quote.unit_price.amount,
+                compare_at_unit_price: quote.compare_at.map(|m| m.amount),
+                price_rule: rule_str(quote.rule),
+                subtotal: quote.line_total.amount,
+                total: quote.line_total.amount,
+                gift_wrap: line.line.gift_wrap,
+                gift_message: line.line.gift_message.as_deref(),
+            });
+            position += 1;
+        }
+        vendor_rows.push(VendorOrderRow {
+            id: vendor_order_id,
+            vendor_id: vendor,
+            subtotal,
+            total: subtotal,
+        });
+    }
+    let allocation_rows: Vec<AllocationRow> = taken
+        .iter()
+        .filter_map(|r| {
+            let line = line_ids.iter().find(|(v, _)| *v == r.variant_id)?.1;
+            Some(AllocationRow {
+                id: new_id(),
+                order_line_id: line,
+                variant_id: r.variant_id,
+                location_id: r.location_id,
+                quantity: r.quantity,
+            })
+        })
+        .collect();
+    let subtotal: i64 = vendor_rows.iter().map(|v| v.subtotal).sum();
+    let total: i64 = vendor_rows.iter().map(|v| v.total).sum();
+
+    Prepared(
+        diesel::sql_query(
+            "INSERT INTO orders.orders (tenant_id, id, number, cart_id, idempotency_key, customer_id,
+                email, currency, subtotal, total, shipping_address, billing_address,
+                delivery_instructions)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)",
+        )
+        .bind::<SqlUuid, _>(tenant)
+        .bind::<SqlUuid, _>(order_id)
+        .bind::<BigInt, _>(number)
+        .bind::<SqlUuid, _>(cart.id)
+        .bind::<Text, _>(key)
+        .bind::<Nullable<SqlUuid>, _>(cart.customer_id)
+        .bind::<Nullable<Text>, _>(cart.email.as_deref())
+        .bind::<Text, _>(&cart.currency)
+        .bind::<BigInt, _>(total)
+        .bind::<Nullable<Jsonb>, _>(cart.shipping_address.as_ref())
+        .bind::<Nullable<Jsonb>, _>(cart.billing_address.as_ref())
+        .bind::<Text, _>(&cart.delivery_instructions),
+    )
+    .execute(conn)
+    .await
+    .map_err(|e| {
+        Failure::on_unique("orders_idempotency_key", e, || {
+            UserError::new(
+                "idempotencyKey",
+                Code::IdempotencyKeyReused,
+                "this idempotency key was used for another cart",
+            )
+        })
+    })?;
+    debug_assert_eq!(subtotal, total, "no discounts, shipping or tax yet");
+    insert_rows(
+        conn,
+        "INSERT INTO orders.vendor_orders (tenant_id, id, order_id, vendor_id, subtotal, total)
+         SELECT $1, r.id, $2, r.vendor_id, r.subtotal, r.total
+         FROM jsonb_to_recordset($3) AS r(id uuid, vendor_id uuid, subtotal bigint, total bigint)",
+        tenant,
+        order_id,
+        &vendor_rows,
+    )
+    .await?;
+    insert_rows(
+        conn,
+        "INSERT INTO orders.order_lines (tenant_id, id, order_id, vendor_order_id, position,
+            variant_id, product_id, product_title, variant_title, sku, quantity, unit_price,
+            compare_at_unit_price, price_rule, subtotal, total, gift_wrap, gift_message)
+         SELECT $1, r.id, $2, r.vendor_order_id, r.position, r.variant_id, r.product_id,
+            r.product_title, r.variant_title, r.sku, r.quantity, r.unit_price,
+            r.compare_at_unit_price, r.price_rule, r.subtotal, r.total, r.gift_wrap, r.gift_message
+         FROM jsonb_to_recordset($3) AS r(id uuid, vendor_order_id uuid, position int,
+            variant_id uuid, product_id uuid, product_title text, variant_title text, sku text,
+            quantity int, unit_price bigint, compare_at_unit_price bigint, price_rule text,
+            subtotal bigint, total bigint, gift_wrap boolean, gift_message text)",
+        tenant,
+        order_id,
+        &line_rows,
+    )
+    .await?;
+    insert_rows(
+        conn,
+        "INSERT INTO orders.allocations (tenant_id, id, order_id, order_line_id, variant_id,
+            location_id, quantity)
+         SELECT $1, r.id, $2, r.order_line_id, r.variant_id, r.location_id, r.quantity
+         FROM jsonb_to_recordset($3) AS r(id uuid, order_line_id uuid, variant_id uuid,
+            location_id uuid, quantity int)",
+        tenant,
+        order_id,
+        &allocation_rows,
+    )
+    .await?;
+
+    // The payment.
+    let provider = Manual;
+    let answer = provider
+        .authorize(&Charge {
+            order_id,
+            amount: total,
+            currency: &cart.currency,
+            method,
+            idempotency_key: key,
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    let payment_id = new_id();
+    Prepared(
+        diesel::sql_query(
+            "INSERT INTO orders.payments (tenant_id, id, order_id, provider, method, status,
+                currency, amount, provider_reference)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind::<SqlUuid, _>(tenant)
+        .bind::<SqlUuid, _>(payment_id)
+        .bind::<SqlUuid, _>(order_id)
+        .bind::<Text, _>(provider.name())
+        .bind::<Text, _>(method.as_str())
+        .bind::<Text, _>(answer.status.as_str())
+        .bind::<Text, _>(&cart.currency)
+        .bind::<BigInt, _>(total)
+        .bind::<Nullable<Text>, _>(answer.reference.as_deref()),
+    )
+    .execute(conn)
+    .await?;
+
+    let payload = json!({
+        "orderId": order_id,
+        "number": number,
+        "customerId": cart.customer_id,
+        "currency": cart.currency,
+        "total": total,
+        "paymentMethod": method.as_str(),
+        "vendorOrders": vendor_rows,
+        "lines": line_rows.iter().map(|l| json!({
+            "variantId": l.variant_id,
+            "productId": l.product_id,
+            "quantity": l.quantity,
+            "total": l.total,
+            "vendorOrderId": l.vendor_order_id,
+        })).collect::<Vec<_>>(),
+    });
+    orders::publish(conn, tenant, "order.placed", order_id, payload).await?;
+    diesel::update(carts_table::table.filter(carts_table::id.eq(cart.id)))
+        .set((
+            carts_table::status.eq("COMPLETED"),
+            carts_table::order_id.eq(order_id),
+            carts_table::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    orders::by_ids(conn, &[order_id])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("the order vanished in its own transaction").into())
+}
+
+/// Inserts a JSON row set with one statement; `$1` is the tenant, `$2` the order, `$3` the rows.
+async fn insert_rows<T: Serialize>(
+    conn: &mut AsyncPgConnection,
+    sql: &'static str,
+    tenant: Uuid,
+    order: Uuid,
+    rows: &[T],
+) -> Outcome<()> {
+    let rows = serde_json::to_value(rows).map_err(ApiError::internal)?;
+    Prepared(
+        diesel::sql_query(sql)
+            .bind::<SqlUuid, _>(tenant)
+            .bind::<SqlUuid, _>(order)
+            .bind::<Jsonb, _>(rows),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

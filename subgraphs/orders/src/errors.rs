@@ -1,0 +1,64 @@
+//! The codes of the orders subgraph's `userErrors`.
+
+/// Why an orders mutation was refused. Stable: clients switch on these.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrdersErrorCode {
+    /// The cart, order, payment or fulfilment does not exist (or is not the caller's).
+    NotFound,
+    /// The cart has been checked out or merged into another; it takes no more changes.
+    CartClosed,
+    /// Nobody touched the cart for 30 days; it can no longer be used.
+    CartExpired,
+    /// The customer already has an open cart in another currency.
+    CartExists,
+    /// The cart has no lines.
+    CartEmpty,
+    /// A quantity is below 1 or above 10,000.
+    InvalidQuantity,
+    /// The cart would hold more than 100 lines, or a list in the input is empty or too long.
+    InvalidCount,
+    /// The same variant is given twice.
+    DuplicateVariant,
+    /// The variant does not exist or is not on sale.
+    VariantUnavailable,
+    /// The variant has no price in the cart's currency.
+    NoPrice,
+    /// Fewer units are available than asked for.
+    InsufficientStock,
+    /// The cart's total is not the total the shopper was shown (`expectedTotal`): a price changed.
+    PriceChanged,
+    /// The currency is not a supported ISO 4217 code.
+    UnknownCurrency,
+    /// The e-mail address is malformed.
+    InvalidEmail,
+    /// A guest checkout needs an e-mail address on the cart.
+    EmailRequired,
+    /// An address is malformed: a missing name, street or city, a country that is not two
+    /// letters, a postal code or phone number of the wrong shape, or a field too long.
+    InvalidAddress,
+    /// Checkout needs a shipping address on the cart.
+    AddressRequired,
+    /// A gift message, delivery instruction, carrier, tracking number or reason is too long
+    /// (or empty where it is required).
+    InvalidText,
+    /// The idempotency key is empty or longer than 100 characters.
+    InvalidIdempotencyKey,
+    /// The idempotency key was already used to check out another cart.
+    IdempotencyKeyReused,
+    /// The order's lifecycle does not allow this change from its current status.
+    InvalidTransition,
+    /// The payment is already captured (or was cancelled or failed).
+    AlreadyPaid,
+    /// The payment method is not offered here, or cannot do this (a card is captured by its
+    /// provider, not by hand).
+    InvalidPaymentMethod,
+    /// The order has captured money: refund it before cancelling.
+    PaymentCaptured,
+}
+
+cityos_core::user_error_type!(OrdersUserError, OrdersErrorCode);
+
+/// The outcome of an orders mutation.
+pub type Outcome<T> = cityos_core::Outcome<T, OrdersErrorCode>;
+/// A refusal.
+pub type UserError = cityos_core::UserError<OrdersErrorCode>;

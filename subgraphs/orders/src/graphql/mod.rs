@@ -1,0 +1,766 @@
+//! The orders subgraph's GraphQL API: carts, orders, the `User.orders` extension, loaders.
+
+mod mutations;
+
+pub use mutations::Mutation;
+
+use crate::carts::{self, Address, LineProblem, PricedCart, PricedLine};
+use crate::orders::{
+    self, Fulfillment, Order, OrderLine, OrderPaymentStatus, OrderStatus, VendorOrder,
+    VendorOrderStatus, parse_rule,
+};
+use crate::payments::{Payment, PaymentMethod, PaymentStatus};
+use async_graphql::dataloader::Loader;
+use async_graphql::{ComplexObject, Context, Enum, ID, MergedObject, Object, Result, SimpleObject};
+use catalog::pricing::PriceRule;
+use chrono::{DateTime, Utc};
+use cityos_core::ids::{parse_id, to_id};
+use cityos_core::money::{Currency, Money};
+use cityos_core::paging::PageRequest;
+use cityos_core::{ApiError, RequestContext};
+use cityos_db::Database;
+use cityos_server::RequestLoader;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
+    ctx.data::<RequestContext>()
+}
+
+fn db<'a>(ctx: &Context<'a>) -> &'a Database {
+    ctx.data_unchecked::<Database>()
+}
+
+fn loader<'a, L: Loader<Uuid>>(ctx: &Context<'a>) -> Result<&'a RequestLoader<L>> {
+    ctx.data::<RequestLoader<L>>()
+        .map_err(|_| ApiError::tenant_required().into())
+}
+
+/// A list field costs its page size times what each item selects.
+fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first
+        .or(last)
+        .unwrap_or(cityos_core::paging::DEFAULT_PAGE_SIZE)
+        .clamp(1, cityos_core::paging::MAX_PAGE_SIZE);
+    usize::try_from(size).unwrap_or(1) * child_complexity + 1
+}
+
+fn money(amount: i64, currency: &str) -> Money {
+    Money::from_stored(amount, currency).unwrap_or_else(|| {
+        tracing::error!(currency, "a stored currency is not supported");
+        Money::new(
+            amount,
+            Currency::parse("USD").unwrap_or_else(|_| panic!("USD")),
+        )
+    })
+}
+
+// ----- references to other subgraphs' entities -----
+
+// Owned by the catalog; orders only point at it. Descriptions match the owner's.
+/// Something a tenant sells.
+#[derive(SimpleObject, Clone)]
+#[graphql(unresolvable = "id")]
+pub struct Product {
+    /// The product's id.
+    pub id: ID,
+}
+
+/// What is sold and stocked: one combination of a product's option values, with its own SKU.
+#[derive(SimpleObject, Clone)]
+#[graphql(unresolvable = "id")]
+pub struct ProductVariant {
+    /// The variant's id.
+    pub id: ID,
+}
+
+/// A marketplace vendor: a seller on the tenant's marketplace.
+#[derive(SimpleObject, Clone)]
+#[graphql(unresolvable = "id")]
+pub struct Vendor {
+    /// The vendor's id.
+    pub id: ID,
+}
+
+// Owned by the identity subgraph; orders add `orders`. The description matches the owner's.
+/// A person with an account: a customer, a staff member or a platform admin.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct User {
+    /// The user's id.
+    pub id: ID,
+}
+
+#[ComplexObject]
+impl User {
+    /// The user's orders, newest first (the user themself and staff), optionally in one status.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        status: Option<OrderStatus>,
+    ) -> Result<OrderConnection> {
+        let rc = request(ctx)?;
+        let user = parse_id(&self.id)?;
+        if !rc.is_staff() && rc.user_id()? != user {
+            return Err(ApiError::forbidden("these are another customer's orders").into());
+        }
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        Ok(
+            orders::page(db(ctx), rc.tenant()?.id, Some(user), status, page)
+                .await?
+                .into(),
+        )
+    }
+}
+
+cityos_core::connection!(OrderConnection, OrderEdge, Order, "order");
+
+// ----- loaders -----
+
+/// Loads orders by id within the request's tenant (callers check who may see them).
+pub struct OrderLoader {
+    pub db: Database,
+    pub tenant: Uuid,
+}
+
+impl Loader<Uuid> for OrderLoader {
+    type Value = Order;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Order>, ApiError> {
+        let keys = keys.to_vec();
+        self.db
+            .tenant_tx(self.tenant, async move |conn| {
+                let found = orders::by_ids(conn, &keys).await?;
+                Ok::<_, ApiError>(found.into_iter().map(|o| (o.id, o)).collect())
+            })
+            .await
+    }
+}
+
+/// Declares a loader of an order's children, by parent id, with one statement per batch.
+macro_rules! children_loader {
+    ($name:ident, $value:ty, $read:path, $what:literal) => {
+        #[doc = concat!("Loads the ", $what, ", by parent id: one statement per batch.")]
+        pub struct $name {
+            pub db: Database,
+            pub tenant: Uuid,
+        }
+
+        impl Loader<Uuid> for $name {
+            type Value = Vec<$value>;
+            type Error = ApiError;
+
+            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<$value>>, ApiError> {
+                let keys = keys.to_vec();
+                self.db
+                    .tenant_tx(self.tenant, async move |conn| {
+                        let mut found = $read(conn, &keys).await?;
+                        Ok::<_, ApiError>(
+                            keys.iter()
+                                .map(|k| (*k, found.remove(k).unwrap_or_default()))
+                                .collect(),
+                        )
+                    })
+                    .await
+            }
+        }
+    };
+}
+
+children_loader!(LinesLoader, OrderLine, orders::lines_of, "lines of orders");
+children_loader!(
+    VendorOrdersLoader,
+    VendorOrder,
+    orders::vendor_orders_of,
+    "vendor orders of orders"
+);
+children_loader!(
+    PaymentsLoader,
+    Payment,
+    orders::payments_of,
+    "payments of orders"
+);
+children_loader!(
+    FulfillmentsLoader,
+    Fulfillment,
+    orders::fulfillments_of,
+    "fulfilments of vendor orders"
+);
+
+async fn children<L, T>(ctx: &Context<'_>, parent: Uuid) -> Result<Vec<T>>
+where
+    L: Loader<Uuid, Value = Vec<T>, Error = ApiError>,
+    T: Clone + Send + Sync + 'static,
+{
+    Ok(loader::<L>(ctx)?
+        .load_one(parent)
+        .await?
+        .unwrap_or_default())
+}
+
+// ----- carts -----
+
+/// Where a cart stands.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CartStatus {
+    /// Taking changes.
+    Open,
+    /// Checked out: see `order`.
+    Completed,
+    /// Merged into its customer's cart after sign-in.
+    Merged,
+}
+
+/// A shopping cart: lines by variant, priced live for its customer in its currency.
+#[Object]
+impl PricedCart {
+    /// The cart's id. For a guest cart it is also the key to it: keep it private.
+    async fn id(&self) -> ID {
+        to_id(self.cart.id)
+    }
+    /// ISO 4217 currency the cart is priced in.
+    async fn currency(&self) -> &str {
+        &self.cart.currency
+    }
+    /// Where the cart stands.
+    async fn status(&self) -> CartStatus {
+        match self.cart.status.as_str() {
+            "COMPLETED" => CartStatus::Completed,
+            "MERGED" => CartStatus::Merged,
+            _ => CartStatus::Open,
+        }
+    }
+    /// The guest's e-mail address (a customer's cart may have none).
+    async fn email(&self) -> Option<&str> {
+        self.cart.email.as_deref()
+    }
+    /// The lines, oldest first.
+    async fn lines(&self) -> &[PricedLine] {
+        &self.lines
+    }
+    /// The lines grouped by the vendor that sells them: each group ships as one vendor order.
+    async fn vendor_groups(&self) -> Vec<CartVendorGroup<'_>> {
+        self.by_vendor()
+            .into_iter()
+            .map(|(vendor, lines)| CartVendorGroup {
+                vendor,
+                lines,
+                currency: &self.cart.currency,
+            })
+            .collect()
+    }
+    /// Units over all lines.
+    async fn item_count(&self) -> i64 {
+        self.units()
+    }
+    /// The sum of the line totals that have a price.
+    async fn subtotal(&self) -> Money {
+        self.lines_total()
+    }
+    /// What checking out would charge now. This release applies no discounts, shipping charges
+    /// or taxes, so it equals the subtotal.
+    async fn total(&self) -> Money {
+        self.lines_total()
+    }
+    /// Whether every line can be bought as it stands (on sale, priced, in stock).
+    async fn ready(&self) -> bool {
+        !self.lines.is_empty() && self.lines.iter().all(|l| l.problem.is_none())
+    }
+    /// Where to ship.
+    async fn shipping_address(&self) -> Option<Address> {
+        self.cart.shipping()
+    }
+    /// Where to bill.
+    async fn billing_address(&self) -> Option<Address> {
+        self.cart.billing()
+    }
+    /// Instructions for delivering the whole cart.
+    async fn delivery_instructions(&self) -> &str {
+        &self.cart.delivery_instructions
+    }
+    /// The order placed from the cart, once checked out.
+    async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
+        match self.cart.order_id {
+            None => Ok(None),
+            Some(id) => Ok(loader::<OrderLoader>(ctx)?.load_one(id).await?),
+        }
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.cart.created_at
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.cart.updated_at
+    }
+    /// When it expires unless changed again (30 days after the last change).
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.cart.expires_at
+    }
+}
+
+/// The lines of a cart one vendor sells.
+pub struct CartVendorGroup<'a> {
+    vendor: Option<Uuid>,
+    lines: Vec<&'a PricedLine>,
+    currency: &'a str,
+}
+
+/// The lines of a cart that one vendor sells (or the tenant itself), shipped as one vendor order.
+#[Object]
+impl CartVendorGroup<'_> {
+    /// The vendor; null for the tenant's own products.
+    async fn vendor(&self) -> Option<Vendor> {
+        self.vendor.map(|id| Vendor { id: to_id(id) })
+    }
+    /// Its lines.
+    async fn lines(&self) -> Vec<&PricedLine> {
+        self.lines.clone()
+    }
+    /// The sum of its priced lines.
+    async fn subtotal(&self) -> Money {
+        let amount = self
+            .lines
+            .iter()
+            .filter_map(|l| l.quote.map(|q| q.line_total.amount))
+            .sum();
+        money(amount, self.currency)
+    }
+}
+
+/// A line of a cart: a variant, how many, and what they cost now.
+#[Object(name = "CartLine")]
+impl PricedLine {
+    /// The line's id.
+    async fn id(&self) -> ID {
+        to_id(self.line.id)
+    }
+    /// The variant.
+    async fn variant(&self) -> ProductVariant {
+        ProductVariant {
+            id: to_id(self.line.variant_id),
+        }
+    }
+    /// Its product; null when the variant is no longer on sale.
+    async fn product(&self) -> Option<Product> {
+        self.item.as_ref().map(|i| Product {
+            id: to_id(i.product_id),
+        })
+    }
+    /// The product's title; null when not on sale.
+    async fn product_title(&self) -> Option<&str> {
+        self.item.as_ref().map(|i| i.product_title.as_str())
+    }
+    /// The variant's title; null when not on sale.
+    async fn variant_title(&self) -> Option<&str> {
+        self.item.as_ref().map(|i| i.variant.variant.title.as_str())
+    }
+    /// The variant's SKU; null when not on sale.
+    async fn sku(&self) -> Option<&str> {
+        self.item.as_ref().map(|i| i.variant.variant.sku.as_str())
+    }
+    /// Units.
+    async fn quantity(&self) -> i32 {
+        self.line.quantity
+    }
+    /// Price of one unit for this quantity, customer and moment; null when there is none.
+    async fn unit_price(&self) -> Option<Money> {
+        self.quote.map(|q| q.unit_price)
+    }
+    /// The base unit price when the customer pays less (for a struck-through price).
+    async fn compare_at_unit_price(&self) -> Option<Money> {
+        self.quote.and_then(|q| q.compare_at)
+    }
+    /// Which pricing rule gave the unit price.
+    async fn price_rule(&self) -> Option<PriceRule> {
+        self.quote.map(|q| q.rule)
+    }
+    /// Unit price times quantity.
+    async fn line_total(&self) -> Option<Money> {
+        self.quote.map(|q| q.line_total)
+    }
+    /// Units available now across locations.
+    async fn available_quantity(&self) -> i64 {
+        self.available()
+    }
+    /// Whether to gift-wrap the line.
+    async fn gift_wrap(&self) -> bool {
+        self.line.gift_wrap
+    }
+    /// A message for the gift card.
+    async fn gift_message(&self) -> Option<&str> {
+        self.line.gift_message.as_deref()
+    }
+    /// Why the line cannot be bought as it stands; null when it can.
+    async fn problem(&self) -> Option<LineProblem> {
+        self.problem
+    }
+}
+
+// ----- orders -----
+
+/// An order: a cart as bought, split into one vendor order per vendor.
+#[Object]
+impl Order {
+    /// The order's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// The tenant's sequential order number (no gaps).
+    async fn number(&self) -> i64 {
+        self.number
+    }
+    /// Where the order stands.
+    async fn status(&self) -> OrderStatus {
+        self.parsed_status()
+    }
+    /// Where its money stands.
+    async fn payment_status(&self) -> OrderPaymentStatus {
+        OrderPaymentStatus::parse(&self.payment_status).unwrap_or(OrderPaymentStatus::Unpaid)
+    }
+    /// The customer who placed it; null for a guest.
+    async fn customer(&self) -> Option<User> {
+        self.customer_id.map(|id| User { id: to_id(id) })
+    }
+    /// The guest's e-mail address.
+    async fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+    /// ISO 4217 currency of every amount.
+    async fn currency(&self) -> &str {
+        &self.currency
+    }
+    /// The sum of the lines at their prices.
+    async fn subtotal(&self) -> Money {
+        money(self.subtotal, &self.currency)
+    }
+    /// Discounts taken off.
+    async fn discount_total(&self) -> Money {
+        money(self.discount_total, &self.currency)
+    }
+    /// Shipping charged.
+    async fn shipping_total(&self) -> Money {
+        money(self.shipping_total, &self.currency)
+    }
+    /// Tax charged on top of prices.
+    async fn tax_total(&self) -> Money {
+        money(self.tax_total, &self.currency)
+    }
+    /// What the customer pays: subtotal less discounts plus shipping and tax; the sum of the
+    /// vendor orders' totals.
+    async fn total(&self) -> Money {
+        money(self.total, &self.currency)
+    }
+    /// Where it ships.
+    async fn shipping_address(&self) -> Option<Address> {
+        self.shipping_address
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok())
+    }
+    /// Where it is billed.
+    async fn billing_address(&self) -> Option<Address> {
+        self.billing_address
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok())
+    }
+    /// Instructions for delivery.
+    async fn delivery_instructions(&self) -> &str {
+        &self.delivery_instructions
+    }
+    /// Why it was cancelled, when it was and a reason was given.
+    async fn cancel_reason(&self) -> Option<&str> {
+        self.cancel_reason.as_deref()
+    }
+    /// When it was placed.
+    async fn placed_at(&self) -> DateTime<Utc> {
+        self.placed_at
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+    /// Its lines, in cart order.
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
+        children::<LinesLoader, _>(ctx, self.id).await
+    }
+    /// One part per vendor, each with its own totals and fulfilment.
+    async fn vendor_orders(&self, ctx: &Context<'_>) -> Result<Vec<VendorOrder>> {
+        children::<VendorOrdersLoader, _>(ctx, self.id).await
+    }
+    /// Its payments, oldest first.
+    async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<Payment>> {
+        children::<PaymentsLoader, _>(ctx, self.id).await
+    }
+}
+
+/// One vendor's part of an order, with its own totals and shipment.
+#[Object]
+impl VendorOrder {
+    /// The vendor order's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// The vendor; null for the tenant's own products.
+    async fn vendor(&self) -> Option<Vendor> {
+        self.vendor_id.map(|id| Vendor { id: to_id(id) })
+    }
+    /// Where its fulfilment stands.
+    async fn status(&self) -> VendorOrderStatus {
+        VendorOrderStatus::parse(&self.status).unwrap_or(VendorOrderStatus::Unfulfilled)
+    }
+    /// The sum of its lines.
+    async fn subtotal(&self, ctx: &Context<'_>) -> Result<Money> {
+        self.amount(ctx, self.subtotal).await
+    }
+    /// Discounts taken off its lines.
+    async fn discount_total(&self, ctx: &Context<'_>) -> Result<Money> {
+        self.amount(ctx, self.discount_total).await
+    }
+    /// Its shipping charge.
+    async fn shipping_total(&self, ctx: &Context<'_>) -> Result<Money> {
+        self.amount(ctx, self.shipping_total).await
+    }
+    /// Tax on its lines and shipping.
+    async fn tax_total(&self, ctx: &Context<'_>) -> Result<Money> {
+        self.amount(ctx, self.tax_total).await
+    }
+    /// What this vendor's part costs.
+    async fn total(&self, ctx: &Context<'_>) -> Result<Money> {
+        self.amount(ctx, self.total).await
+    }
+    /// Its lines.
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
+        let all = children::<LinesLoader, _>(ctx, self.order_id).await?;
+        Ok(all
+            .into_iter()
+            .filter(|l| l.vendor_order_id == self.id)
+            .collect())
+    }
+    /// Its shipments.
+    async fn fulfillments(&self, ctx: &Context<'_>) -> Result<Vec<Fulfillment>> {
+        children::<FulfillmentsLoader, _>(ctx, self.id).await
+    }
+}
+
+impl VendorOrder {
+    async fn amount(&self, ctx: &Context<'_>, amount: i64) -> Result<Money> {
+        let order = loader::<OrderLoader>(ctx)?
+            .load_one(self.order_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("a vendor order without its order"))?;
+        Ok(money(amount, &order.currency))
+    }
+}
+
+/// A line of an order: what was bought, with its title, SKU and price as they were then.
+#[Object]
+impl OrderLine {
+    /// The line's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// The variant bought.
+    async fn variant(&self) -> ProductVariant {
+        ProductVariant {
+            id: to_id(self.variant_id),
+        }
+    }
+    /// Its product.
+    async fn product(&self) -> Product {
+        Product {
+            id: to_id(self.product_id),
+        }
+    }
+    /// The product's title at purchase.
+    async fn product_title(&self) -> &str {
+        &self.product_title
+    }
+    /// The variant's title at purchase.
+    async fn variant_title(&self) -> &str {
+        &self.variant_title
+    }
+    /// The SKU at purchase.
+    async fn sku(&self) -> &str {
+        &self.sku
+    }
+    /// Units bought.
+    async fn quantity(&self) -> i32 {
+        self.quantity
+    }
+    /// The unit price paid.
+    async fn unit_price(&self, ctx: &Context<'_>) -> Result<Money> {
+        self.amount(ctx, self.unit_price).await
+    }
+    /// The base unit price at purchase, when the customer paid less.
+    async fn compare_at_unit_price(&self, ctx: &Context<'_>) -> Result<Option<Money>> {
+        match self.compare_at_unit_price {
+            Some(a) => Ok(Some(self.amount(ctx, a).await?)),
+            None => Ok(None),
+        }
+    }
+    /// The pricing rule that gave the unit price.
+    async fn price_rule(&self) -> PriceRule {
+        parse_rule(&self.price_rule)
+    }
+    /// Unit price times quantity.
+    async fn subtotal(&self, ctx: &Context<'_>) -> Result<Money> {
+        self.amount(ctx, self.subtotal).await
+    }
+    /// Discounts taken off the line.
+    async fn discount_total(&self, ctx: &Context<'_>) -> Result<Money> {
+        self.amount(ctx, self.discount_total).await
+    }
+    /// Tax on the line.
+    async fn tax_total(&self, ctx: &Context<'_>) -> Result<Money> {
+        self.amount(ctx, self.tax_total).await
+    }
+    /// What the line costs.
+    async fn total(&self, ctx: &Context<'_>) -> Result<Money> {
+        self.amount(ctx, self.total).await
+    }
+    /// Whether it is gift-wrapped.
+    async fn gift_wrap(&self) -> bool {
+        self.gift_wrap
+    }
+    /// The gift card's message.
+    async fn gift_message(&self) -> Option<&str> {
+        self.gift_message.as_deref()
+    }
+}
+
+impl OrderLine {
+    async fn amount(&self, ctx: &Context<'_>, amount: i64) -> Result<Money> {
+        let order = loader::<OrderLoader>(ctx)?
+            .load_one(self.order_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("a line without its order"))?;
+        Ok(money(amount, &order.currency))
+    }
+}
+
+/// A payment of an order through a provider.
+#[Object]
+impl Payment {
+    /// The payment's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// The provider: MANUAL (cash, transfer) or STRIPE.
+    async fn provider(&self) -> &str {
+        &self.provider
+    }
+    /// How the customer pays.
+    async fn method(&self) -> PaymentMethod {
+        self.parsed_method()
+    }
+    /// Where it stands with the provider.
+    async fn status(&self) -> PaymentStatus {
+        self.parsed_status()
+    }
+    /// The amount to pay.
+    async fn amount(&self) -> Money {
+        money(self.amount, &self.currency)
+    }
+    /// How much was taken.
+    async fn captured_amount(&self) -> Money {
+        money(self.captured_amount, &self.currency)
+    }
+    /// How much of it was paid back.
+    async fn refunded_amount(&self) -> Money {
+        money(self.refunded_amount, &self.currency)
+    }
+    /// When it was started.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// A shipment of a vendor order.
+#[Object]
+impl Fulfillment {
+    /// The fulfilment's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// The carrier, e.g. `Aramex`.
+    async fn carrier(&self) -> &str {
+        &self.carrier
+    }
+    /// The carrier's tracking number.
+    async fn tracking_number(&self) -> &str {
+        &self.tracking_number
+    }
+    /// When it was handed to the carrier.
+    async fn shipped_at(&self) -> DateTime<Utc> {
+        self.shipped_at
+    }
+    /// When it was delivered, once it was.
+    async fn delivered_at(&self) -> Option<DateTime<Utc>> {
+        self.delivered_at
+    }
+}
+
+// ----- queries -----
+
+/// The orders subgraph's queries.
+#[derive(Default)]
+pub struct OrdersQuery;
+
+#[Object]
+impl OrdersQuery {
+    /// A cart by id: a guest cart, or the signed-in customer's own. Null when there is none the
+    /// caller may use.
+    async fn cart(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PricedCart>> {
+        Ok(carts::get(db(ctx), request(ctx)?, parse_id(&id)?).await?)
+    }
+
+    /// The signed-in customer's open cart, if they have one.
+    async fn my_cart(&self, ctx: &Context<'_>) -> Result<Option<PricedCart>> {
+        Ok(carts::mine(db(ctx), request(ctx)?).await?)
+    }
+
+    /// An order by id: staff see any of the tenant's, customers their own. Guests reach theirs
+    /// through their cart's `order`.
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>> {
+        let rc = request(ctx)?;
+        let order = loader::<OrderLoader>(ctx)?.load_one(parse_id(&id)?).await?;
+        let caller = rc.user_id().ok();
+        Ok(order.filter(|o| rc.is_staff() || (caller.is_some() && o.customer_id == caller)))
+    }
+
+    /// The tenant's orders, newest first, optionally in one status (staff).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        status: Option<OrderStatus>,
+    ) -> Result<OrderConnection> {
+        let rc = request(ctx)?;
+        rc.require_staff()?;
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        Ok(orders::page(db(ctx), rc.tenant()?.id, None, status, page)
+            .await?
+            .into())
+    }
+
+    /// Resolves `User` references, to add their orders.
+    #[graphql(entity)]
+    async fn find_user_by_id(&self, id: ID) -> User {
+        User { id }
+    }
+}
+
+/// The orders subgraph's root query.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct Query(OrdersQuery);

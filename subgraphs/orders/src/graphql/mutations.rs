@@ -1,0 +1,381 @@
+//! The orders subgraph's mutations: cart changes, checkout, and the order's lifecycle.
+
+use super::{db, request};
+use crate::carts::{self, Address, CartChanges, LineInput, PricedCart};
+use crate::checkout::{self, CheckoutRequest};
+use crate::errors::{OrdersUserError, Outcome};
+use crate::orders::{self, Fulfillment, Order};
+use crate::payments::PaymentMethod;
+use async_graphql::{Context, ID, InputObject, MergedObject, Object, Result, SimpleObject};
+use cityos_core::ids::parse_id;
+use cityos_core::outcome::into_payload;
+use uuid::Uuid;
+
+/// The result of a cart mutation.
+#[derive(SimpleObject)]
+pub struct CartPayload {
+    /// The cart as it is now; null when refused.
+    pub cart: Option<PricedCart>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<OrdersUserError>,
+}
+
+fn cart_payload(outcome: Outcome<PricedCart>) -> Result<CartPayload> {
+    let (cart, user_errors) = into_payload(outcome)?;
+    Ok(CartPayload { cart, user_errors })
+}
+
+/// The result of an order mutation.
+#[derive(SimpleObject)]
+pub struct OrderPayload {
+    /// The order as it is now; null when refused.
+    pub order: Option<Order>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<OrdersUserError>,
+}
+
+fn order_payload(outcome: Outcome<Order>) -> Result<OrderPayload> {
+    let (order, user_errors) = into_payload(outcome)?;
+    Ok(OrderPayload { order, user_errors })
+}
+
+/// The result of a fulfilment mutation.
+#[derive(SimpleObject)]
+pub struct FulfillmentPayload {
+    /// The fulfilment as it is now; null when refused.
+    pub fulfillment: Option<Fulfillment>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<OrdersUserError>,
+}
+
+/// A new cart.
+#[derive(InputObject)]
+pub struct CartCreateInput {
+    /// ISO 4217 currency to price the cart in; the tenant's default when omitted.
+    pub currency: Option<String>,
+    /// A guest's e-mail address.
+    pub email: Option<String>,
+}
+
+/// A line to put in a cart.
+#[derive(InputObject)]
+pub struct CartLineInput {
+    /// The variant.
+    pub variant_id: ID,
+    /// Units, 1 to 10,000; added to the units already on the cart.
+    pub quantity: i32,
+    /// Gift-wrap the line.
+    pub gift_wrap: Option<bool>,
+    /// A message for the gift card, at most 300 characters.
+    pub gift_message: Option<String>,
+}
+
+/// Lines to add.
+#[derive(InputObject)]
+pub struct CartLinesAddInput {
+    /// The cart.
+    pub cart_id: ID,
+    /// 1 to 100 lines, each variant once.
+    pub lines: Vec<CartLineInput>,
+}
+
+/// A change to a line already in a cart; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct CartLineUpdateInput {
+    /// The variant whose line to change.
+    pub variant_id: ID,
+    /// The new number of units, 1 to 10,000 (remove a line with `cartLinesRemove`).
+    pub quantity: Option<i32>,
+    /// Gift-wrap the line or not.
+    pub gift_wrap: Option<bool>,
+    /// A new gift message; an empty one removes it.
+    pub gift_message: Option<String>,
+}
+
+/// Lines to change.
+#[derive(InputObject)]
+pub struct CartLinesUpdateInput {
+    /// The cart.
+    pub cart_id: ID,
+    /// 1 to 100 changes, each variant once.
+    pub lines: Vec<CartLineUpdateInput>,
+}
+
+/// Lines to remove.
+#[derive(InputObject)]
+pub struct CartLinesRemoveInput {
+    /// The cart.
+    pub cart_id: ID,
+    /// The variants whose lines to remove (1 to 100).
+    pub variant_ids: Vec<ID>,
+}
+
+/// Contact and delivery details of a cart; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct CartUpdateInput {
+    /// The cart.
+    pub cart_id: ID,
+    /// The buyer's e-mail address (required for a guest checkout).
+    pub email: Option<String>,
+    /// Where to ship (required for checkout).
+    pub shipping_address: Option<Address>,
+    /// Where to bill.
+    pub billing_address: Option<Address>,
+    /// Instructions for delivering the cart, at most 500 characters; empty clears them.
+    pub delivery_instructions: Option<String>,
+}
+
+/// A guest cart to merge after sign-in.
+#[derive(InputObject)]
+pub struct CartMergeInput {
+    /// The cart the shopper filled before signing in.
+    pub guest_cart_id: ID,
+}
+
+/// Checking out a cart.
+#[derive(InputObject)]
+pub struct CheckoutCompleteInput {
+    /// The cart.
+    pub cart_id: ID,
+    /// A key the client makes for this attempt (1 to 100 characters) and repeats on retry: the
+    /// same key returns the same order; used with another cart it is refused.
+    pub idempotency_key: String,
+    /// How the customer pays; cash on delivery when omitted.
+    pub payment_method: Option<PaymentMethod>,
+    /// The total the shopper was shown, in minor units: checkout refuses with PRICE_CHANGED if the
+    /// cart costs something else now.
+    pub expected_total_minor: Option<i64>,
+}
+
+/// An order to act on.
+#[derive(InputObject)]
+pub struct OrderInput {
+    /// The order.
+    pub order_id: ID,
+}
+
+/// An order to cancel.
+#[derive(InputObject)]
+pub struct OrderCancelInput {
+    /// The order.
+    pub order_id: ID,
+    /// Why, at most 500 characters.
+    pub reason: Option<String>,
+}
+
+/// A manual payment whose money arrived.
+#[derive(InputObject)]
+pub struct PaymentCaptureInput {
+    /// The payment.
+    pub payment_id: ID,
+}
+
+/// A vendor order handed to a carrier.
+#[derive(InputObject)]
+pub struct FulfillmentCreateInput {
+    /// The vendor order shipped.
+    pub vendor_order_id: ID,
+    /// The carrier, 1 to 100 characters.
+    pub carrier: String,
+    /// The carrier's tracking number, 1 to 100 characters.
+    pub tracking_number: String,
+}
+
+/// A shipment that arrived.
+#[derive(InputObject)]
+pub struct FulfillmentDeliverInput {
+    /// The fulfilment.
+    pub fulfillment_id: ID,
+}
+
+fn line_inputs(
+    lines: impl IntoIterator<Item = (ID, Option<i32>, Option<bool>, Option<String>)>,
+) -> Result<Vec<LineInput>> {
+    lines
+        .into_iter()
+        .map(|(id, quantity, gift_wrap, gift_message)| {
+            Ok(LineInput {
+                variant_id: parse_id(&id)?,
+                quantity,
+                gift_wrap,
+                gift_message,
+            })
+        })
+        .collect()
+}
+
+/// Cart and checkout mutations.
+#[derive(Default)]
+pub struct CartMutation;
+
+#[Object]
+impl CartMutation {
+    /// Starts a cart. Guests may (with the storefront key); a signed-in customer gets back their
+    /// open cart when they have one in that currency.
+    async fn cart_create(&self, ctx: &Context<'_>, input: CartCreateInput) -> Result<CartPayload> {
+        cart_payload(carts::create(db(ctx), request(ctx)?, input.currency, input.email).await)
+    }
+
+    /// Adds lines; a variant already in the cart gets the units added. Each must be on sale,
+    /// priced in the cart's currency and in stock for the line's new quantity.
+    async fn cart_lines_add(
+        &self,
+        ctx: &Context<'_>,
+        input: CartLinesAddInput,
+    ) -> Result<CartPayload> {
+        let lines = line_inputs(
+            input
+                .lines
+                .into_iter()
+                .map(|l| (l.variant_id, Some(l.quantity), l.gift_wrap, l.gift_message)),
+        )?;
+        let cart = parse_id(&input.cart_id)?;
+        cart_payload(carts::add_lines(db(ctx), request(ctx)?, cart, lines).await)
+    }
+
+    /// Changes lines' quantity, gift wrap or gift message.
+    async fn cart_lines_update(
+        &self,
+        ctx: &Context<'_>,
+        input: CartLinesUpdateInput,
+    ) -> Result<CartPayload> {
+        let lines = line_inputs(
+            input
+                .lines
+                .into_iter()
+                .map(|l| (l.variant_id, l.quantity, l.gift_wrap, l.gift_message)),
+        )?;
+        let cart = parse_id(&input.cart_id)?;
+        cart_payload(carts::update_lines(db(ctx), request(ctx)?, cart, lines).await)
+    }
+
+    /// Removes lines by variant.
+    async fn cart_lines_remove(
+        &self,
+        ctx: &Context<'_>,
+        input: CartLinesRemoveInput,
+    ) -> Result<CartPayload> {
+        let variants = input
+            .variant_ids
+            .iter()
+            .map(parse_id)
+            .collect::<Result<Vec<Uuid>, _>>()?;
+        let cart = parse_id(&input.cart_id)?;
+        cart_payload(carts::remove_lines(db(ctx), request(ctx)?, cart, variants).await)
+    }
+
+    /// Sets the cart's e-mail, addresses and delivery instructions.
+    async fn cart_update(&self, ctx: &Context<'_>, input: CartUpdateInput) -> Result<CartPayload> {
+        let cart = parse_id(&input.cart_id)?;
+        let changes = CartChanges {
+            email: input.email,
+            shipping_address: input.shipping_address,
+            billing_address: input.billing_address,
+            delivery_instructions: input.delivery_instructions,
+        };
+        cart_payload(carts::update(db(ctx), request(ctx)?, cart, changes).await)
+    }
+
+    /// After sign-in: moves a guest cart's lines into the customer's open cart (or makes the guest
+    /// cart theirs when they have none). The guest cart is closed as MERGED.
+    async fn cart_merge(&self, ctx: &Context<'_>, input: CartMergeInput) -> Result<CartPayload> {
+        let guest = parse_id(&input.guest_cart_id)?;
+        cart_payload(carts::merge(db(ctx), request(ctx)?, guest).await)
+    }
+
+    /// Places the order for a cart in one transaction: re-prices it, takes the stock, writes the
+    /// order split by vendor, starts the payment and closes the cart. Retrying with the same
+    /// idempotency key returns the same order.
+    async fn checkout_complete(
+        &self,
+        ctx: &Context<'_>,
+        input: CheckoutCompleteInput,
+    ) -> Result<OrderPayload> {
+        let request_ = CheckoutRequest {
+            cart_id: parse_id(&input.cart_id)?,
+            idempotency_key: input.idempotency_key,
+            payment_method: input
+                .payment_method
+                .unwrap_or(PaymentMethod::CashOnDelivery),
+            expected_total: input.expected_total_minor,
+        };
+        order_payload(checkout::complete(db(ctx), request(ctx)?, request_).await)
+    }
+}
+
+/// Order lifecycle mutations.
+#[derive(Default)]
+pub struct OrderMutation;
+
+#[Object]
+impl OrderMutation {
+    /// Confirms a PENDING order that is paid, authorized or paid cash on delivery (staff).
+    async fn order_confirm(&self, ctx: &Context<'_>, input: OrderInput) -> Result<OrderPayload> {
+        let id = parse_id(&input.order_id)?;
+        order_payload(orders::confirm(db(ctx), request(ctx)?, id).await)
+    }
+
+    /// Cancels an order that has not shipped (staff; a customer their own PENDING order): stock
+    /// goes back and an uncaptured payment is released.
+    async fn order_cancel(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderCancelInput,
+    ) -> Result<OrderPayload> {
+        let id = parse_id(&input.order_id)?;
+        order_payload(orders::cancel(db(ctx), request(ctx)?, id, input.reason).await)
+    }
+
+    /// Records that a cash or bank-transfer payment arrived (staff): the order is PAID, and
+    /// CONFIRMED if it was PENDING.
+    async fn payment_capture(
+        &self,
+        ctx: &Context<'_>,
+        input: PaymentCaptureInput,
+    ) -> Result<OrderPayload> {
+        let id = parse_id(&input.payment_id)?;
+        order_payload(orders::capture_payment(db(ctx), request(ctx)?, id).await)
+    }
+
+    /// Ships a vendor order with a carrier and tracking number (staff).
+    async fn fulfillment_create(
+        &self,
+        ctx: &Context<'_>,
+        input: FulfillmentCreateInput,
+    ) -> Result<FulfillmentPayload> {
+        let id = parse_id(&input.vendor_order_id)?;
+        let outcome = orders::ship(
+            db(ctx),
+            request(ctx)?,
+            id,
+            input.carrier,
+            input.tracking_number,
+        )
+        .await;
+        let (fulfillment, user_errors) = into_payload(outcome)?;
+        Ok(FulfillmentPayload {
+            fulfillment,
+            user_errors,
+        })
+    }
+
+    /// Records a delivery (staff); the order completes when every vendor order is delivered.
+    async fn fulfillment_deliver(
+        &self,
+        ctx: &Context<'_>,
+        input: FulfillmentDeliverInput,
+    ) -> Result<FulfillmentPayload> {
+        let id = parse_id(&input.fulfillment_id)?;
+        let (fulfillment, user_errors) =
+            into_payload(orders::deliver(db(ctx), request(ctx)?, id).await)?;
+        Ok(FulfillmentPayload {
+            fulfillment,
+            user_errors,
+        })
+    }
+}
+
+/// The orders subgraph's root mutation.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(CartMutation, OrderMutation);

@@ -1,0 +1,9 @@
+//! `orders [serve|migrate]`
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    cityos_server::run::<orders::Orders>().await
+}

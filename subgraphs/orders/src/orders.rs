@@ -1,0 +1,941 @@
+//! Orders, their vendor orders, lines, allocations and fulfilments: reads and the order's
+//! lifecycle.
+//!
+//! An order's status is a state machine ([`OrderStatus::can_become`]):
+//!
+//! ```text
+//! PENDING -> CONFIRMED -> PROCESSING -> COMPLETED
+//!    |           |
+//!    +-----------+--> CANCELLED
+//! ```
+//!
+//! PENDING: placed, awaiting payment or confirmation. CONFIRMED: paid, or cash on delivery
+//! accepted by staff. PROCESSING: the first vendor order has shipped. COMPLETED: every vendor
+//! order was delivered. CANCELLED: stopped before anything shipped; its stock goes back where it
+//! was taken and its uncaptured payment is released. Each vendor order moves UNFULFILLED ->
+//! SHIPPED -> DELIVERED (or CANCELLED with its order). Every transition writes an outbox event in
+//! its transaction.
+
+use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::payments::{Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus};
+use crate::schema::{allocations, fulfillments, orders, payments, vendor_orders};
+use catalog::pricing::PriceRule;
+use chrono::{DateTime, Utc};
+use cityos_core::paging::{Page, PageRequest};
+use cityos_core::{ApiError, RequestContext};
+use cityos_db::{Database, Prepared};
+use diesel::prelude::*;
+use diesel::sql_types::{
+    Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// The orders outbox.
+pub const OUTBOX: &str = "orders.outbox";
+
+/// Where an order stands.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    /// Placed; awaiting payment or confirmation.
+    Pending,
+    /// Paid, or accepted for cash on delivery.
+    Confirmed,
+    /// Being fulfilled: at least one vendor order has shipped.
+    Processing,
+    /// Every vendor order was delivered.
+    Completed,
+    /// Stopped before anything shipped; stock went back and the payment was released.
+    Cancelled,
+}
+
+impl OrderStatus {
+    const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Confirmed,
+        Self::Processing,
+        Self::Completed,
+        Self::Cancelled,
+    ];
+
+    /// The transitions allowed: (from, to).
+    const TRANSITIONS: [(Self, Self); 5] = [
+        (Self::Pending, Self::Confirmed),
+        (Self::Pending, Self::Cancelled),
+        (Self::Confirmed, Self::Processing),
+        (Self::Confirmed, Self::Cancelled),
+        (Self::Processing, Self::Completed),
+    ];
+
+    /// The database form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Confirmed => "CONFIRMED",
+            Self::Processing => "PROCESSING",
+            Self::Completed => "COMPLETED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// Parses the database form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// Whether an order may move from this status to `to`.
+    pub fn can_become(self, to: Self) -> bool {
+        Self::TRANSITIONS.contains(&(self, to))
+    }
+}
+
+/// Where an order's money stands.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderPaymentStatus {
+    /// Nothing is held or taken yet.
+    Unpaid,
+    /// The provider holds the total.
+    Authorized,
+    /// The total was taken.
+    Paid,
+    /// Part of what was taken was paid back.
+    PartiallyRefunded,
+    /// Everything taken was paid back.
+    Refunded,
+    /// The provider refused the payment.
+    Failed,
+    /// The payment was released when the order was cancelled.
+    Voided,
+}
+
+impl OrderPaymentStatus {
+    /// Parses the database form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "UNPAID" => Self::Unpaid,
+            "AUTHORIZED" => Self::Authorized,
+            "PAID" => Self::Paid,
+            "PARTIALLY_REFUNDED" => Self::PartiallyRefunded,
+            "REFUNDED" => Self::Refunded,
+            "FAILED" => Self::Failed,
+            "VOIDED" => Self::Voided,
+            _ => return None,
+        })
+    }
+}
+
+/// Where one vendor's part of an order stands.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VendorOrderStatus {
+    /// Not shipped yet.
+    Unfulfilled,
+    /// Handed to a carrier.
+    Shipped,
+    /// Received by the customer.
+    Delivered,
+    /// Cancelled with its order.
+    Cancelled,
+}
+
+impl VendorOrderStatus {
+    /// Parses the database form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "UNFULFILLED" => Self::Unfulfilled,
+            "SHIPPED" => Self::Shipped,
+            "DELIVERED" => Self::Delivered,
+            "CANCELLED" => Self::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+/// The database form of a pricing rule.
+pub fn rule_str(rule: PriceRule) -> &'static str {
+    match rule {
+        PriceRule::BasePrice => "BASE_PRICE",
+        PriceRule::SalePriceList => "SALE_PRICE_LIST",
+        PriceRule::OverridePriceList => "OVERRIDE_PRICE_LIST",
+        PriceRule::VolumeTier => "VOLUME_TIER",
+    }
+}
+
+/// Parses the database form of a pricing rule.
+pub fn parse_rule(s: &str) -> PriceRule {
+    match s {
+        "SALE_PRICE_LIST" => PriceRule::SalePriceList,
+        "OVERRIDE_PRICE_LIST" => PriceRule::OverridePriceList,
+        "VOLUME_TIER" => PriceRule::VolumeTier,
+        _ => PriceRule::BasePrice,
+    }
+}
+
+/// An order as stored.
+#[derive(QueryableByName, Debug, Clone)]
+pub struct Order {
+    #[diesel(sql_type = SqlUuid)]
+    pub tenant_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    pub number: i64,
+    #[diesel(sql_type = SqlUuid)]
+    pub cart_id: Uuid,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub customer_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub email: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Text)]
+    pub payment_status: String,
+    #[diesel(sql_type = BigInt)]
+    pub subtotal: i64,
+    #[diesel(sql_type = BigInt)]
+    pub discount_total: i64,
+    #[diesel(sql_type = BigInt)]
+    pub shipping_total: i64,
+    #[diesel(sql_type = BigInt)]
+    pub tax_total: i64,
+    #[diesel(sql_type = BigInt)]
+    pub total: i64,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    pub shipping_address: Option<serde_json::Value>,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    pub billing_address: Option<serde_json::Value>,
+    #[diesel(sql_type = Text)]
+    pub delivery_instructions: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub cancel_reason: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    pub placed_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Order {
+    /// The order's status.
+    pub fn parsed_status(&self) -> OrderStatus {
+        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Pending)
+    }
+}
+
+/// The columns of [`Order`], from `orders.orders o`.
+macro_rules! order_columns {
+    () => {
+        "o.tenant_id, o.id, o.number, o.cart_id, o.customer_id, o.email, o.currency, o.status,
+         o.payment_status, o.subtotal, o.discount_total, o.shipping_total, o.tax_total, o.total,
+         o.shipping_address, o.billing_address, o.delivery_instructions, o.cancel_reason,
+         o.placed_at, o.updated_at"
+    };
+}
+
+/// One vendor's part of an order.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = vendor_orders, check_for_backend(diesel::pg::Pg))]
+pub struct VendorOrder {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub vendor_id: Option<Uuid>,
+    pub status: String,
+    pub subtotal: i64,
+    pub discount_total: i64,
+    pub shipping_total: i64,
+    pub tax_total: i64,
+    pub total: i64,
+}
+
+/// A line as bought.
+#[derive(QueryableByName, Debug, Clone)]
+pub struct OrderLine {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub order_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub vendor_order_id: Uuid,
+    #[diesel(sql_type = Integer)]
+    pub position: i32,
+    #[diesel(sql_type = SqlUuid)]
+    pub variant_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub product_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub product_title: String,
+    #[diesel(sql_type = Text)]
+    pub variant_title: String,
+    #[diesel(sql_type = Text)]
+    pub sku: String,
+    #[diesel(sql_type = Integer)]
+    pub quantity: i32,
+    #[diesel(sql_type = BigInt)]
+    pub unit_price: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub compare_at_unit_price: Option<i64>,
+    #[diesel(sql_type = Text)]
+    pub price_rule: String,
+    #[diesel(sql_type = BigInt)]
+    pub subtotal: i64,
+    #[diesel(sql_type = BigInt)]
+    pub discount_total: i64,
+    #[diesel(sql_type = BigInt)]
+    pub tax_total: i64,
+    #[diesel(sql_type = BigInt)]
+    pub total: i64,
+    #[diesel(sql_type = Bool)]
+    pub gift_wrap: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub gift_message: Option<String>,
+}
+
+/// Units of a line taken from one stock location.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = allocations, check_for_backend(diesel::pg::Pg))]
+pub struct Allocation {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub order_line_id: Uuid,
+    pub variant_id: Uuid,
+    pub location_id: Uuid,
+    pub quantity: i32,
+    pub restocked: i32,
+}
+
+/// A shipment of one vendor order.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = fulfillments, check_for_backend(diesel::pg::Pg))]
+pub struct Fulfillment {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub vendor_order_id: Uuid,
+    pub carrier: String,
+    pub tracking_number: String,
+    pub shipped_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Orders by id (those of the transaction's tenant).
+pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Order>> {
+    Prepared(
+        diesel::sql_query(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders.orders o WHERE o.id = ANY ($1)"
+        ))
+        .bind::<Array<SqlUuid>, _>(ids),
+    )
+    .load(conn)
+    .await
+}
+
+/// The order checked out with `key`, if any.
+pub async fn by_idempotency_key(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+) -> QueryResult<Option<Order>> {
+    Prepared(
+        diesel::sql_query(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders.orders o WHERE o.idempotency_key = $1"
+        ))
+        .bind::<Text, _>(key),
+    )
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// The lines of orders, by order, in position order.
+pub async fn lines_of(
+    conn: &mut AsyncPgConnection,
+    orders: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<OrderLine>>> {
+    let rows: Vec<OrderLine> = Prepared(
+        diesel::sql_query(
+            "SELECT l.id, l.order_id, l.vendor_order_id, l.position, l.variant_id, l.product_id,
+                l.product_title, l.variant_title, l.sku, l.quantity, l.unit_price,
+                l.compare_at_unit_price, l.price_rule, l.subtotal, l.discount_total, l.tax_total,
+                l.total, l.gift_wrap, l.gift_message
+             FROM orders.order_lines l WHERE l.order_id = ANY ($1) ORDER BY l.order_id, l.position",
+        )
+        .bind::<Array<SqlUuid>, _>(orders),
+    )
+    .load(conn)
+    .await?;
+    Ok(group(rows, |l| l.order_id))
+}
+
+/// The vendor orders of orders, by order.
+pub async fn vendor_orders_of(
+    conn: &mut AsyncPgConnection,
+    orders: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<VendorOrder>>> {
+    let rows = vendor_orders::table
+        .filter(vendor_orders::order_id.eq_any(orders))
+        .order(vendor_orders::id)
+        .select(VendorOrder::as_select())
+        .load(conn)
+        .await?;
+    Ok(group(rows, |v| v.order_id))
+}
+
+/// The payments of orders, by order, oldest first.
+pub async fn payments_of(
+    conn: &mut AsyncPgConnection,
+    orders: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<Payment>>> {
+    let rows = payments::table
+        .filter(payments::order_id.eq_any(orders))
+        .order(payments::id)
+        .select(Payment::as_select())
+        .load(conn)
+        .await?;
+    Ok(group(rows, |p| p.order_id))
+}
+
+/// The fulfilments of vendor orders, by vendor order.
+pub async fn fulfillments_of(
+    conn: &mut AsyncPgConnection,
+    vendor_orders: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<Fulfillment>>> {
+    let rows = fulfillments::table
+        .filter(fulfillments::vendor_order_id.eq_any(vendor_orders))
+        .order(fulfillments::id)
+        .select(Fulfillment::as_select())
+        .load(conn)
+        .await?;
+    Ok(group(rows, |f| f.vendor_order_id))
+}
+
+fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut grouped: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        grouped.entry(key(&row)).or_default().push(row);
+    }
+    grouped
+}
+
+/// A page of orders, newest first: a customer's own, or (staff) the tenant's, optionally in one
+/// status.
+pub async fn page(
+    db: &Database,
+    tenant: Uuid,
+    customer: Option<Uuid>,
+    status: Option<OrderStatus>,
+    page: PageRequest,
+) -> Result<Page<Order>, ApiError> {
+    db.tenant_tx(tenant, async move |conn| {
+        let mut ids = orders::table.select(orders::id).into_boxed();
+        let mut count = orders::table.count().into_boxed();
+        if let Some(customer) = customer {
+            ids = ids.filter(orders::customer_id.eq(customer));
+            count = count.filter(orders::customer_id.eq(customer));
+        }
+        if let Some(status) = status {
+            ids = ids.filter(orders::status.eq(status.as_str()));
+            count = count.filter(orders::status.eq(status.as_str()));
+        }
+        let ids: Vec<Uuid> = cityos_db::keyset_page!(ids, orders::id, page, newest_first)
+            .load(conn)
+            .await?;
+        let total: i64 = count.get_result(conn).await?;
+        let mut found = by_ids(conn, &ids).await?;
+        found.sort_by_key(|o| std::cmp::Reverse(o.id));
+        if page.backward {
+            found.reverse();
+        }
+        Ok(page.finish(found, |o| o.id, total))
+    })
+    .await
+}
+
+/// Writes an orders event in the caller's transaction.
+pub async fn publish(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    topic: &str,
+    aggregate: Uuid,
+    payload: serde_json::Value,
+) -> QueryResult<()> {
+    cityos_db::outbox::write(conn, OUTBOX, tenant, topic, aggregate, payload).await
+}
+
+/// The order `id`, locked for the transaction.
+async fn locked(conn: &mut AsyncPgConnection, id: Uuid, field: &str) -> Outcome<Order> {
+    Prepared(
+        diesel::sql_query(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders.orders o WHERE o.id = $1 FOR UPDATE"
+        ))
+        .bind::<SqlUuid, _>(id),
+    )
+    .get_result(conn)
+    .await
+    .optional()?
+    .ok_or_else(|| UserError::new(field, Code::NotFound, "no such order").into())
+}
+
+fn transition_refused(from: OrderStatus, to: OrderStatus) -> UserError {
+    UserError::new(
+        "",
+        Code::InvalidTransition,
+        format!(
+            "an order that is {} cannot become {}",
+            from.as_str(),
+            to.as_str()
+        ),
+    )
+}
+
+/// Moves a locked order to `to` (checked against the transition table) and writes
+/// `order.<to>` to the outbox.
+async fn set_status(
+    conn: &mut AsyncPgConnection,
+    order: &Order,
+    to: OrderStatus,
+    cancel_reason: Option<&str>,
+) -> Outcome<()> {
+    let from = order.parsed_status();
+    if !from.can_become(to) {
+        return Err(transition_refused(from, to).into());
+    }
+    diesel::update(orders::table.filter(orders::id.eq(order.id)))
+        .set((
+            orders::status.eq(to.as_str()),
+            orders::cancel_reason.eq(cancel_reason),
+            orders::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    let topic = format!("order.{}", to.as_str().to_lowercase());
+    let payload = serde_json::json!({
+        "orderId": order.id,
+        "number": order.number,
+        "from": from.as_str(),
+        "to": to.as_str(),
+        "reason": cancel_reason,
+    });
+    publish(conn, order.tenant_id, &topic, order.id, payload).await?;
+    Ok(())
+}
+
+async fn reread(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<Order> {
+    by_ids(conn, &[id])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("an order vanished in its own transaction").into())
+}
+
+/// Confirms a PENDING order (staff): it must be paid or authorized, or be paid cash on delivery.
+pub async fn confirm(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Order> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    db.tenant_tx(tenant, async move |conn| {
+        let order = locked(conn, id, "orderId").await?;
+        let paid = matches!(order.payment_status.as_str(), "AUTHORIZED" | "PAID");
+        let cod = payments_of(conn, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default()
+            .iter()
+            .any(|p| p.parsed_method() == PaymentMethod::CashOnDelivery);
+        if order.parsed_status() == OrderStatus::Pending && !paid && !cod {
+            return Err(UserError::new(
+                "orderId",
+                Code::InvalidTransition,
+                "the order is not paid yet",
+            )
+            .into());
+        }
+        set_status(conn, &order, OrderStatus::Confirmed, None).await?;
+        reread(conn, id).await
+    })
+    .await
+}
+
+/// Cancels an order that has not shipped: staff any, a customer their own while PENDING. Its
+/// stock goes back to the locations it came from and an uncaptured payment is released; an order
+/// with captured money must be refunded first.
+pub async fn cancel(
+    db: &Database,
+    ctx: &RequestContext,
+    id: Uuid,
+    reason: Option<String>,
+) -> Outcome<Order> {
+    let tenant = ctx.tenant()?.id;
+    let staff = ctx.is_staff();
+    let caller = ctx.user_id().ok();
+    if !staff {
+        ctx.user_id()?;
+    }
+    let reason = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
+        return Err(UserError::new(
+            "reason",
+            Code::InvalidText,
+            "a reason has at most 500 characters",
+        )
+        .into());
+    }
+    let actor = caller;
+    db.tenant_tx(tenant, async move |conn| {
+        let order = locked(conn, id, "orderId").await?;
+        if !staff {
+            if order.customer_id != caller {
+                return Err(UserError::new("orderId", Code::NotFound, "no such order").into());
+            }
+            if order.parsed_status() != OrderStatus::Pending {
+                return Err(UserError::new(
+                    "orderId",
+                    Code::InvalidTransition,
+                    "only a pending order can be cancelled by its customer; ask the shop",
+                )
+                .into());
+            }
+        }
+        let payments = payments_of(conn, &[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        if payments.iter().any(|p| p.captured_amount > 0) {
+            return Err(UserError::new(
+                "orderId",
+                Code::PaymentCaptured,
+                "money was taken for this order: refund it before cancelling",
+            )
+            .into());
+        }
+        set_status(conn, &order, OrderStatus::Cancelled, reason.as_deref()).await?;
+        for payment in payments {
+            if matches!(
+                payment.parsed_status(),
+                PaymentStatus::Pending | PaymentStatus::Authorized
+            ) {
+                let answer = Manual.cancel(&payment).await.map_err(ApiError::internal)?;
+                diesel::update(payments::table.filter(payments::id.eq(payment.id)))
+                    .set((
+                        payments::status.eq(answer.status.as_str()),
+                        payments::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+        }
+        diesel::update(orders::table.filter(orders::id.eq(id)))
+            .set(orders::payment_status.eq("VOIDED"))
+            .execute(conn)
+            .await?;
+        diesel::update(vendor_orders::table.filter(vendor_orders::order_id.eq(id)))
+            .set(vendor_orders::status.eq("CANCELLED"))
+            .execute(conn)
+            .await?;
+        restock_all(conn, tenant, &order, actor).await?;
+        reread(conn, id).await
+    })
+    .await
+}
+
+/// Puts every unit of a cancelled order back where it was taken from.
+async fn restock_all(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    order: &Order,
+    actor: Option<Uuid>,
+) -> Outcome<()> {
+    let mut taken: Vec<Allocation> = allocations::table
+        .filter(allocations::order_id.eq(order.id))
+        .select(Allocation::as_select())
+        .for_update()
+        .load(conn)
+        .await?;
+    // The catalog's lock order: variant, then location.
+    taken.sort_by_key(|a| (a.variant_id, a.location_id));
+    let reference = format!("order {} cancelled", order.number);
+    for a in &taken {
+        let left = a.quantity - a.restocked;
+        if left > 0 {
+            catalog::inventory::restock(
+                conn,
+                tenant,
+                a.variant_id,
+                a.location_id,
+                left,
+                &reference,
+                actor,
+            )
+            .await
+            .map_err(|e| ApiError::internal(e))?;
+        }
+    }
+    diesel::update(allocations::table.filter(allocations::order_id.eq(order.id)))
+        .set(allocations::restocked.eq(allocations::quantity))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records that a manual payment's money arrived (staff): the payment is CAPTURED, the order
+/// PAID, and a PENDING order CONFIRMED.
+pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Order> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    db.tenant_tx(tenant, async move |conn| {
+        let order_id: Option<Uuid> = payments::table
+            .filter(payments::id.eq(id))
+            .select(payments::order_id)
+            .first(conn)
+            .await
+            .optional()?;
+        let not_found = || UserError::new("paymentId", Code::NotFound, "no such payment");
+        let order = locked(conn, order_id.ok_or_else(not_found)?, "paymentId").await?;
+        let payment: Payment = payments::table
+            .filter(payments::id.eq(id))
+            .select(Payment::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
+        if payment.provider != Manual.name() {
+            return Err(UserError::new(
+                "paymentId",
+                Code::InvalidPaymentMethod,
+                "card payments are captured by their provider",
+            )
+            .into());
+        }
+        if !matches!(
+            payment.parsed_status(),
+            PaymentStatus::Pending | PaymentStatus::Authorized
+        ) {
+            return Err(UserError::new(
+                "paymentId",
+                Code::AlreadyPaid,
+                format!("the payment is already {}", payment.status),
+            )
+            .into());
+        }
+        if order.parsed_status() == OrderStatus::Cancelled {
+            return Err(transition_refused(OrderStatus::Cancelled, OrderStatus::Confirmed).into());
+        }
+        let answer = Manual
+            .capture(&payment, payment.amount)
+            .await
+            .map_err(ApiError::internal)?;
+        diesel::update(payments::table.filter(payments::id.eq(id)))
+            .set((
+                payments::status.eq(answer.status.as_str()),
+                payments::captured_amount.eq(payment.amount),
+                payments::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        diesel::update(orders::table.filter(orders::id.eq(order.id)))
+            .set((
+                orders::payment_status.eq("PAID"),
+                orders::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        let payload = serde_json::json!({
+            "orderId": order.id,
+            "paymentId": id,
+            "amount": payment.amount,
+            "currency": payment.currency,
+        });
+        publish(conn, tenant, "payment.captured", id, payload).await?;
+        if order.parsed_status() == OrderStatus::Pending {
+            set_status(conn, &order, OrderStatus::Confirmed, None).await?;
+        }
+        reread(conn, order.id).await
+    })
+    .await
+}
+
+/// Ships a vendor order (staff): carrier and tracking number recorded, the vendor order SHIPPED,
+/// and a CONFIRMED order PROCESSING.
+pub async fn ship(
+    db: &Database,
+    ctx: &RequestContext,
+    vendor_order: Uuid,
+    carrier: String,
+    tracking_number: String,
+) -> Outcome<Fulfillment> {
+    ctx.require_staff()?;
+    let carrier = carrier.trim().to_owned();
+    let tracking_number = tracking_number.trim().to_owned();
+    for (field, text) in [("carrier", &carrier), ("trackingNumber", &tracking_number)] {
+        if text.is_empty() || text.chars().count() > 100 {
+            return Err(
+                UserError::new(field, Code::InvalidText, "give 1 to 100 characters").into(),
+            );
+        }
+    }
+    let tenant = ctx.tenant()?.id;
+    db.tenant_tx(tenant, async move |conn| {
+        let part = vendor_order_of(conn, vendor_order).await?;
+        let order = locked(conn, part.order_id, "vendorOrderId").await?;
+        let status = order.parsed_status();
+        if !matches!(status, OrderStatus::Confirmed | OrderStatus::Processing) {
+            return Err(UserError::new(
+                "vendorOrderId",
+                Code::InvalidTransition,
+                format!("an order that is {} cannot ship", status.as_str()),
+            )
+            .into());
+        }
+        if part.status != "UNFULFILLED" {
+            return Err(UserError::new(
+                "vendorOrderId",
+                Code::InvalidTransition,
+                format!("this vendor order is already {}", part.status),
+            )
+            .into());
+        }
+        diesel::update(vendor_orders::table.filter(vendor_orders::id.eq(part.id)))
+            .set(vendor_orders::status.eq("SHIPPED"))
+            .execute(conn)
+            .await?;
+        let shipped: Fulfillment = diesel::insert_into(fulfillments::table)
+            .values((
+                fulfillments::tenant_id.eq(tenant),
+                fulfillments::id.eq(cityos_core::ids::new_id()),
+                fulfillments::order_id.eq(order.id),
+                fulfillments::vendor_order_id.eq(part.id),
+                fulfillments::carrier.eq(&carrier),
+                fulfillments::tracking_number.eq(&tracking_number),
+            ))
+            .returning(Fulfillment::as_returning())
+            .get_result(conn)
+            .await?;
+        let payload = serde_json::json!({
+            "orderId": order.id,
+            "vendorOrderId": part.id,
+            "vendorId": part.vendor_id,
+            "fulfillmentId": shipped.id,
+            "carrier": carrier,
+            "trackingNumber": tracking_number,
+        });
+        publish(conn, tenant, "fulfillment.created", shipped.id, payload).await?;
+        if status == OrderStatus::Confirmed {
+            set_status(conn, &order, OrderStatus::Processing, None).await?;
+        }
+        Ok(shipped)
+    })
+    .await
+}
+
+/// Records a delivery (staff): the vendor order DELIVERED and, once every vendor order of the
+/// order is, the order COMPLETED.
+pub async fn deliver(
+    db: &Database,
+    ctx: &RequestContext,
+    fulfillment: Uuid,
+) -> Outcome<Fulfillment> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    db.tenant_tx(tenant, async move |conn| {
+        let found: Option<Fulfillment> = fulfillments::table
+            .filter(fulfillments::id.eq(fulfillment))
+            .select(Fulfillment::as_select())
+            .first(conn)
+            .await
+            .optional()?;
+        let found = found
+            .ok_or_else(|| UserError::new("fulfillmentId", Code::NotFound, "no such fulfilment"))?;
+        let order = locked(conn, found.order_id, "fulfillmentId").await?;
+        if found.delivered_at.is_some() {
+            return Err(UserError::new(
+                "fulfillmentId",
+                Code::InvalidTransition,
+                "this fulfilment was delivered already",
+            )
+            .into());
+        }
+        let delivered: Fulfillment =
+            diesel::update(fulfillments::table.filter(fulfillments::id.eq(fulfillment)))
+                .set(fulfillments::delivered_at.eq(diesel::dsl::now))
+                .returning(Fulfillment::as_returning())
+                .get_result(conn)
+                .await?;
+        diesel::update(vendor_orders::table.filter(vendor_orders::id.eq(found.vendor_order_id)))
+            .set(vendor_orders::status.eq("DELIVERED"))
+            .execute(conn)
+            .await?;
+        let payload = serde_json::json!({
+            "orderId": order.id,
+            "vendorOrderId": found.vendor_order_id,
+            "fulfillmentId": fulfillment,
+        });
+        publish(conn, tenant, "fulfillment.delivered", fulfillment, payload).await?;
+        let open: i64 = vendor_orders::table
+            .filter(vendor_orders::order_id.eq(order.id))
+            .filter(vendor_orders::status.ne_all(["DELIVERED", "CANCELLED"]))
+            .count()
+            .get_result(conn)
+            .await?;
+        if open == 0 && order.parsed_status() == OrderStatus::Processing {
+            set_status(conn, &order, OrderStatus::Completed, None).await?;
+        }
+        Ok(delivered)
+    })
+    .await
+}
+
+async fn vendor_order_of(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<VendorOrder> {
+    vendor_orders::table
+        .filter(vendor_orders::id.eq(id))
+        .select(VendorOrder::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| {
+            UserError::new("vendorOrderId", Code::NotFound, "no such vendor order").into()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_order_lifecycle_is_the_transition_table() {
+        use OrderStatus::*;
+        let allowed: Vec<(OrderStatus, OrderStatus)> = OrderStatus::ALL
+            .iter()
+            .flat_map(|a| OrderStatus::ALL.iter().map(move |b| (*a, *b)))
+            .filter(|(a, b)| a.can_become(*b))
+            .collect();
+        assert_eq!(
+            allowed,
+            vec![
+                (Pending, Confirmed),
+                (Pending, Cancelled),
+                (Confirmed, Processing),
+                (Confirmed, Cancelled),
+                (Processing, Completed)
+            ]
+        );
+        for s in OrderStatus::ALL {
+            assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn price_rules_round_trip() {
+        for rule in [
+            PriceRule::BasePrice,
+            PriceRule::SalePriceList,
+            PriceRule::OverridePriceList,
+            PriceRule::VolumeTier,
+        ] {
+            assert_eq!(parse_rule(rule_str(rule)), rule);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Diesel table definitions of the `orders` schema (see migrations/orders).
+//!
+//! Diesel's tables hold at most 16 columns here, so the wide tables (orders, order lines) list the
+//! columns the query builder filters and updates; they are read and written whole with SQL in
+//! `orders.rs` and `checkout.rs`.
+
+diesel::table! {
+    orders.carts (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        customer_id -> Nullable<Uuid>,
+        email -> Nullable<Text>,
+        currency -> Text,
+        status -> Text,
+        shipping_address -> Nullable<Jsonb>,
+        billing_address -> Nullable<Jsonb>,
+        delivery_instructions -> Text,
+        order_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    orders.cart_lines (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        cart_id -> Uuid,
+        variant_id -> Uuid,
+        quantity -> Integer,
+        gift_wrap -> Bool,
+        gift_message -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    orders.orders (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        number -> BigInt,
+        cart_id -> Uuid,
+        idempotency_key -> Text,
+        customer_id -> Nullable<Uuid>,
+        currency -> Text,
+        status -> Text,
+        payment_status -> Text,
+        total -> BigInt,
+        cancel_reason -> Nullable<Text>,
+        placed_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    orders.vendor_orders (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        order_id -> Uuid,
+        vendor_id -> Nullable<Uuid>,
+        status -> Text,
+        subtotal -> BigInt,
+        discount_total -> BigInt,
+        shipping_total -> BigInt,
+        tax_total -> BigInt,
+        total -> BigInt,
+    }
+}
+
+diesel::table! {
+    orders.allocations (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        order_id -> Uuid,
+        order_line_id -> Uuid,
+        variant_id -> Uuid,
+        location_id -> Uuid,
+        quantity -> Integer,
+        restocked -> Integer,
+    }
+}
+
+diesel::table! {
+    orders.payments (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        order_id -> Uuid,
+        provider -> Text,
+        method -> Text,
+        status -> Text,
+        currency -> Text,
+        amount -> BigInt,
+        captured_amount -> BigInt,
+        refunded_amount -> BigInt,
+        provider_reference -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    orders.fulfillments (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        order_id -> Uuid,
+        vendor_order_id -> Uuid,
+        carrier -> Text,
+        tracking_number -> Text,
+        shipped_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    orders.counters (tenant_id, name) {
+        tenant_id -> Uuid,
+        name -> Text,
+        last_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    orders.outbox (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        topic -> Text,
+        aggregate_id -> Nullable<Uuid>,
+        payload -> Jsonb,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    carts,
+    cart_lines,
+    orders,
+    vendor_orders,
+    allocations,
+    payments,
+    fulfillments,
+);

@@ -1,0 +1,236 @@
+//! Set-up shared by the orders subgraph's integration tests: a tenant with a stocked catalog.
+
+#![allow(dead_code, reason = "each test binary uses part of the set-up")]
+
+use catalog::inventory::{self, Adjustment, MovementReason};
+use catalog::products::{self, NewProduct, ProductStatus};
+use catalog::variants::{self, NewVariant};
+use cityos_core::{Actor, RequestContext, Role, TenantInfo};
+use cityos_testkit::{TestDb, context, platform_admin, tenant_info, user_context};
+use identity::tenants::{self, NewTenant};
+use identity::users::NewUser;
+use orders::carts::{self, Address, CartChanges, LineInput, PricedCart};
+use orders::checkout::{self, CheckoutRequest};
+use orders::orders::Order;
+use orders::payments::PaymentMethod;
+use uuid::Uuid;
+
+/// A fresh database with the identity, catalog and orders schemas.
+pub async fn test_db() -> TestDb {
+    TestDb::new(vec![
+        ("identity", identity::MIGRATIONS),
+        ("catalog", catalog::MIGRATIONS),
+        ("orders", orders::MIGRATIONS),
+    ])
+    .await
+}
+
+/// A tenant with a stock location, and the context of its admin.
+pub struct Shop {
+    pub info: TenantInfo,
+    pub admin: RequestContext,
+    pub location: Uuid,
+}
+
+impl Shop {
+    /// A signed-in customer of this shop.
+    pub fn customer(&self) -> RequestContext {
+        user_context(Some(&self.info), Uuid::now_v7(), &[Role::Customer])
+    }
+
+    /// A guest: no credentials, the tenant chosen by the storefront.
+    pub fn guest(&self) -> RequestContext {
+        context(Some(&self.info), Actor::Anonymous)
+    }
+}
+
+/// A tenant (currency SAR) with one stock location.
+pub async fn shop(t: &TestDb, slug: &str) -> Shop {
+    let new = NewTenant {
+        name: slug.to_owned(),
+        slug: slug.to_owned(),
+        default_currency: "SAR".into(),
+        default_locale: "ar".into(),
+        supported_locales: None,
+        timezone: "Asia/Riyadh".into(),
+        admin: NewUser {
+            email: format!("admin@{slug}.test"),
+            password: "admin-password".into(),
+            first_name: None,
+            last_name: None,
+        },
+    };
+    let (row, admin) = tenants::create(t.db(), &platform_admin(), new)
+        .await
+        .expect("tenant");
+    let info = tenant_info(row.id, &row.slug, "SAR", "ar");
+    let admin = user_context(Some(&info), admin.id, &[Role::TenantAdmin]);
+    let location = inventory::create_location(t.db(), &admin, "Main", None)
+        .await
+        .expect("location")
+        .id;
+    Shop {
+        info,
+        admin,
+        location,
+    }
+}
+
+/// A published product of `vendor` with one variant at `price` halalas (SAR) and `stock` units;
+/// returns the variant's id.
+pub async fn item(
+    t: &TestDb,
+    shop: &Shop,
+    sku: &str,
+    price: i64,
+    stock: i32,
+    vendor: Option<Uuid>,
+) -> Uuid {
+    item_of_product(t, shop, sku, price, stock, vendor).await.1
+}
+
+/// Like [`item`], returning (product id, variant id).
+pub async fn item_of_product(
+    t: &TestDb,
+    shop: &Shop,
+    sku: &str,
+    price: i64,
+    stock: i32,
+    vendor: Option<Uuid>,
+) -> (Uuid, Uuid) {
+    let product = products::create(
+        t.db(),
+        &shop.admin,
+        NewProduct {
+            title: format!("Product {sku}"),
+            handle: sku.to_lowercase(),
+            description: None,
+            status: Some(ProductStatus::Published),
+            vendor_id: vendor,
+            ..NewProduct::default()
+        },
+    )
+    .await
+    .expect("product")
+    .id;
+    let variant = variants::create_variant(
+        t.db(),
+        &shop.admin,
+        NewVariant {
+            product_id: product,
+            sku: sku.into(),
+            prices: vec![("SAR".into(), price)],
+            ..NewVariant::default()
+        },
+    )
+    .await
+    .expect("variant")
+    .variant
+    .id;
+    if stock > 0 {
+        restock(t, shop, variant, stock).await;
+    }
+    (product, variant)
+}
+
+/// Adds units of a variant at the shop's location.
+pub async fn restock(t: &TestDb, shop: &Shop, variant: Uuid, units: i32) {
+    inventory::adjust(
+        t.db(),
+        &shop.admin,
+        Adjustment {
+            variant_id: variant,
+            location_id: shop.location,
+            delta: Some(units),
+            on_hand: None,
+            reason: MovementReason::Received,
+            note: String::new(),
+        },
+    )
+    .await
+    .expect("stock");
+}
+
+/// Units on hand of a variant across locations.
+pub async fn on_hand(t: &TestDb, shop: &Shop, variant: Uuid) -> i64 {
+    let id = variant;
+    let levels = t
+        .db()
+        .tenant_tx(shop.info.id, async move |conn| {
+            inventory::levels_in(conn, &[id])
+                .await
+                .map_err(cityos_core::ApiError::from)
+        })
+        .await
+        .expect("levels");
+    levels
+        .get(&variant)
+        .map_or(0, |ls| ls.iter().map(|l| i64::from(l.level.on_hand)).sum())
+}
+
+/// A valid Saudi address.
+pub fn address() -> Address {
+    Address {
+        first_name: "Sara".into(),
+        last_name: "Al-Harbi".into(),
+        company: None,
+        line1: "King Fahd Road 12".into(),
+        line2: None,
+        city: "Riyadh".into(),
+        region: None,
+        postal_code: Some("12271".into()),
+        country_code: "SA".into(),
+        phone: Some("+966501234567".into()),
+    }
+}
+
+/// `units` of `variant` as a line to add.
+pub fn line(variant: Uuid, units: i32) -> LineInput {
+    LineInput {
+        variant_id: variant,
+        quantity: Some(units),
+        gift_wrap: None,
+        gift_message: None,
+    }
+}
+
+/// A cart of `who` holding `lines`, with an e-mail and a shipping address: ready to check out.
+pub async fn ready_cart(t: &TestDb, who: &RequestContext, lines: Vec<LineInput>) -> PricedCart {
+    let cart = carts::create(t.db(), who, None, None).await.expect("cart");
+    let id = cart.cart.id;
+    carts::add_lines(t.db(), who, id, lines)
+        .await
+        .expect("lines");
+    carts::update(
+        t.db(),
+        who,
+        id,
+        CartChanges {
+            email: Some("buyer@example.com".into()),
+            shipping_address: Some(address()),
+            ..CartChanges::default()
+        },
+    )
+    .await
+    .expect("details")
+}
+
+/// Checks a cart out with cash on delivery.
+pub async fn check_out(
+    t: &TestDb,
+    who: &RequestContext,
+    cart: Uuid,
+    key: &str,
+) -> orders::errors::Outcome<Order> {
+    checkout::complete(
+        t.db(),
+        who,
+        CheckoutRequest {
+            cart_id: cart,
+            idempotency_key: key.into(),
+            payment_method: PaymentMethod::CashOnDelivery,
+            expected_total: None,
+        },
+    )
+    .await
+}
