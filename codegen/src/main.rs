@@ -28,6 +28,11 @@ fn subgraphs() -> Vec<SubgraphSdl> {
             url: "http://127.0.0.1:4002/graphql",
             sdl: catalog::sdl(),
         },
+        SubgraphSdl {
+            name: "orders",
+            url: "http://127.0.0.1:4003/graphql",
+            sdl: orders::sdl(),
+        },
     ]
 }
 

@@ -1,7 +1,7 @@
 //! The end-to-end harness: a real stack per test.
 //!
-//! [`Stack::start`] creates an empty database, starts the identity and catalog binaries (which
-//! migrate it) and the pinned router in front of them, each on a free port, and stops them all when
+//! [`Stack::start`] creates an empty database, starts the identity, catalog and orders binaries
+//! (which migrate it) and the pinned router in front of them, each on a free port, and stops them all when
 //! dropped. Binaries come from `CITYOS_BIN_DIR` and `CITYOS_ROUTER_BIN`, which `cargo xtask test`
 //! sets after building them.
 
@@ -44,6 +44,8 @@ pub struct Stack {
     pub identity_url: String,
     /// The catalog subgraph's GraphQL endpoint (behind the router).
     pub catalog_url: String,
+    /// The orders subgraph's GraphQL endpoint (behind the router).
+    pub orders_url: String,
     /// The shared secret subgraphs require.
     pub router_secret: String,
     /// The access-token signing secret.
@@ -146,7 +148,8 @@ impl Stack {
 
         let mut children = Vec::new();
         let mut urls = Vec::new();
-        for name in ["identity", "catalog"] {
+        // In this order: orders runs the catalog's functions, so the catalog migrates first.
+        for name in ["identity", "catalog", "orders"] {
             let port = free_port();
             let mut command = Command::new(bin.join(name));
             command
@@ -204,7 +207,8 @@ impl Stack {
                 options.deduplicate_queries.to_string(),
             )
             .env("IDENTITY_URL", &urls[0])
-            .env("CATALOG_URL", &urls[1]);
+            .env("CATALOG_URL", &urls[1])
+            .env("ORDERS_URL", &urls[2]);
         children.push(("router", spawn(&mut command, &log_dir.join("router.log"))));
         wait_ready(
             &http,
@@ -218,6 +222,7 @@ impl Stack {
             url: format!("http://127.0.0.1:{router_port}/graphql"),
             identity_url: urls[0].clone(),
             catalog_url: urls[1].clone(),
+            orders_url: urls[2].clone(),
             router_secret,
             jwt_secret,
             database_url,

@@ -97,7 +97,7 @@ fn test() -> Result<()> {
     ]))?;
     step("build subgraphs");
     run(&mut cargo(&[
-        "build", "--locked", "--bins", "-p", "identity", "-p", "catalog",
+        "build", "--locked", "--bins", "-p", "identity", "-p", "catalog", "-p", "orders",
     ]))?;
     step("router");
     let router = router_binary()?;
@@ -151,6 +151,8 @@ fn bench(args: &[String]) -> Result<()> {
         "identity",
         "-p",
         "catalog",
+        "-p",
+        "orders",
         "-p",
         "cityos-e2e",
     ]))?;

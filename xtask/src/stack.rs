@@ -143,7 +143,7 @@ fn serve(
 ) -> Result<()> {
     eprintln!("building the subgraphs");
     run(&mut cargo(&[
-        "build", "--quiet", "--bins", "-p", "identity", "-p", "catalog",
+        "build", "--quiet", "--bins", "-p", "identity", "-p", "catalog", "-p", "orders",
     ]))?;
     let router = router_binary()?;
     let bin = target_dir().join("debug");
@@ -156,7 +156,8 @@ fn serve(
     let mut processes = Processes {
         children: Vec::new(),
     };
-    for (name, port) in [("identity", 4001), ("catalog", 4002)] {
+    // In this order: orders runs the catalog's functions, so the catalog migrates first.
+    for (name, port) in [("identity", 4001), ("catalog", 4002), ("orders", 4003)] {
         let mut command = Command::new(bin.join(name));
         command
             .env("DATABASE_URL", database_url)

@@ -920,7 +920,8 @@ mod tests {
             (a.first_name.as_str(), a.country_code.as_str(), a.line2),
             ("Sara", "SA", None)
         );
-        let bad: [(fn(&mut Address), &str); 6] = [
+        type Spoil = fn(&mut Address);
+        let bad: [(Spoil, &str); 6] = [
             (|a| a.first_name = " ".into(), "firstName"),
             (|a| a.line1 = String::new(), "line1"),
             (|a| a.country_code = "SAU".into(), "countryCode"),

@@ -672,7 +672,7 @@ async fn restock_all(
                 actor,
             )
             .await
-            .map_err(|e| ApiError::internal(e))?;
+            .map_err(ApiError::internal)?;
         }
     }
     diesel::update(allocations::table.filter(allocations::order_id.eq(order.id)))

@@ -760,7 +760,7 @@ impl OrdersQuery {
     }
 }
 
-/// The orders subgraph's root query.
+/// The root query type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct Query(OrdersQuery);

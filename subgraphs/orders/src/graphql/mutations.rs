@@ -375,7 +375,7 @@ impl OrderMutation {
     }
 }
 
-/// The orders subgraph's root mutation.
+/// The root mutation type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
 pub struct Mutation(CartMutation, OrderMutation);
