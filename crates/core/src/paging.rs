@@ -15,6 +15,16 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 /// The page size when the client gives neither `first` nor `last`.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
 
+/// The complexity of a list field: its page size (`first` or `last`, else the default, clamped to
+/// the maximum) times what each item selects, plus one.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first
+        .or(last)
+        .unwrap_or(DEFAULT_PAGE_SIZE)
+        .clamp(1, MAX_PAGE_SIZE);
+    usize::try_from(size).unwrap_or(1) * child_complexity + 1
+}
+
 /// Where a page sits in its list (Relay `PageInfo`).
 #[derive(async_graphql::SimpleObject, Debug, Clone, Default, PartialEq, Eq)]
 #[graphql(shareable)]

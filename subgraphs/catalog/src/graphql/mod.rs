@@ -45,7 +45,7 @@ use chrono::{DateTime, Utc};
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::{Currency, Money};
 use cityos_core::outcome::into_payload;
-use cityos_core::paging::{Page, PageInfo, PageRequest};
+use cityos_core::paging::{Page, PageInfo, PageRequest, page_cost};
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
 use cityos_server::RequestLoader;
@@ -134,15 +134,6 @@ impl Loader<Uuid> for ProductLoader {
         .await?;
         Ok(rows.into_iter().map(|p| (p.id, p)).collect())
     }
-}
-
-/// A list field costs its page size times what each item selects.
-fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
-    let size = first
-        .or(last)
-        .unwrap_or(cityos_core::paging::DEFAULT_PAGE_SIZE)
-        .clamp(1, cityos_core::paging::MAX_PAGE_SIZE);
-    usize::try_from(size).unwrap_or(1) * child_complexity + 1
 }
 
 /// Who is asking, as far as prices go: the signed-in user (for customer groups) and whether they

@@ -16,7 +16,7 @@ use catalog::pricing::PriceRule;
 use chrono::{DateTime, Utc};
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::{Currency, Money};
-use cityos_core::paging::PageRequest;
+use cityos_core::paging::{PageRequest, page_cost};
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
 use cityos_server::RequestLoader;
@@ -34,15 +34,6 @@ fn db<'a>(ctx: &Context<'a>) -> &'a Database {
 fn loader<'a, L: Loader<Uuid>>(ctx: &Context<'a>) -> Result<&'a RequestLoader<L>> {
     ctx.data::<RequestLoader<L>>()
         .map_err(|_| ApiError::tenant_required().into())
-}
-
-/// A list field costs its page size times what each item selects.
-fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
-    let size = first
-        .or(last)
-        .unwrap_or(cityos_core::paging::DEFAULT_PAGE_SIZE)
-        .clamp(1, cityos_core::paging::MAX_PAGE_SIZE);
-    usize::try_from(size).unwrap_or(1) * child_complexity + 1
 }
 
 fn money(amount: i64, currency: &str) -> Money {
@@ -499,6 +490,15 @@ impl Order {
     }
 }
 
+/// An amount of an order's vendor order or line, in the order's currency.
+async fn order_money(ctx: &Context<'_>, order: Uuid, amount: i64) -> Result<Money> {
+    let order = loader::<OrderLoader>(ctx)?
+        .load_one(order)
+        .await?
+        .ok_or_else(|| ApiError::internal("a part of an order without its order"))?;
+    Ok(money(amount, &order.currency))
+}
+
 /// One vendor's part of an order, with its own totals and shipment.
 #[Object]
 impl VendorOrder {
@@ -516,23 +516,23 @@ impl VendorOrder {
     }
     /// The sum of its lines.
     async fn subtotal(&self, ctx: &Context<'_>) -> Result<Money> {
-        self.amount(ctx, self.subtotal).await
+        order_money(ctx, self.order_id, self.subtotal).await
     }
     /// Discounts taken off its lines.
     async fn discount_total(&self, ctx: &Context<'_>) -> Result<Money> {
-        self.amount(ctx, self.discount_total).await
+        order_money(ctx, self.order_id, self.discount_total).await
     }
     /// Its shipping charge.
     async fn shipping_total(&self, ctx: &Context<'_>) -> Result<Money> {
-        self.amount(ctx, self.shipping_total).await
+        order_money(ctx, self.order_id, self.shipping_total).await
     }
     /// Tax on its lines and shipping.
     async fn tax_total(&self, ctx: &Context<'_>) -> Result<Money> {
-        self.amount(ctx, self.tax_total).await
+        order_money(ctx, self.order_id, self.tax_total).await
     }
     /// What this vendor's part costs.
     async fn total(&self, ctx: &Context<'_>) -> Result<Money> {
-        self.amount(ctx, self.total).await
+        order_money(ctx, self.order_id, self.total).await
     }
     /// Its lines.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
@@ -545,16 +545,6 @@ impl VendorOrder {
     /// Its shipments.
     async fn fulfillments(&self, ctx: &Context<'_>) -> Result<Vec<Fulfillment>> {
         children::<FulfillmentsLoader, _>(ctx, self.id).await
-    }
-}
-
-impl VendorOrder {
-    async fn amount(&self, ctx: &Context<'_>, amount: i64) -> Result<Money> {
-        let order = loader::<OrderLoader>(ctx)?
-            .load_one(self.order_id)
-            .await?
-            .ok_or_else(|| ApiError::internal("a vendor order without its order"))?;
-        Ok(money(amount, &order.currency))
     }
 }
 
@@ -595,12 +585,12 @@ impl OrderLine {
     }
     /// The unit price paid.
     async fn unit_price(&self, ctx: &Context<'_>) -> Result<Money> {
-        self.amount(ctx, self.unit_price).await
+        order_money(ctx, self.order_id, self.unit_price).await
     }
     /// The base unit price at purchase, when the customer paid less.
     async fn compare_at_unit_price(&self, ctx: &Context<'_>) -> Result<Option<Money>> {
         match self.compare_at_unit_price {
-            Some(a) => Ok(Some(self.amount(ctx, a).await?)),
+            Some(a) => Ok(Some(order_money(ctx, self.order_id, a).await?)),
             None => Ok(None),
         }
     }
@@ -610,19 +600,19 @@ impl OrderLine {
     }
     /// Unit price times quantity.
     async fn subtotal(&self, ctx: &Context<'_>) -> Result<Money> {
-        self.amount(ctx, self.subtotal).await
+        order_money(ctx, self.order_id, self.subtotal).await
     }
     /// Discounts taken off the line.
     async fn discount_total(&self, ctx: &Context<'_>) -> Result<Money> {
-        self.amount(ctx, self.discount_total).await
+        order_money(ctx, self.order_id, self.discount_total).await
     }
     /// Tax on the line.
     async fn tax_total(&self, ctx: &Context<'_>) -> Result<Money> {
-        self.amount(ctx, self.tax_total).await
+        order_money(ctx, self.order_id, self.tax_total).await
     }
     /// What the line costs.
     async fn total(&self, ctx: &Context<'_>) -> Result<Money> {
-        self.amount(ctx, self.total).await
+        order_money(ctx, self.order_id, self.total).await
     }
     /// Whether it is gift-wrapped.
     async fn gift_wrap(&self) -> bool {
@@ -631,16 +621,6 @@ impl OrderLine {
     /// The gift card's message.
     async fn gift_message(&self) -> Option<&str> {
         self.gift_message.as_deref()
-    }
-}
-
-impl OrderLine {
-    async fn amount(&self, ctx: &Context<'_>, amount: i64) -> Result<Money> {
-        let order = loader::<OrderLoader>(ctx)?
-            .load_one(self.order_id)
-            .await?
-            .ok_or_else(|| ApiError::internal("a line without its order"))?;
-        Ok(money(amount, &order.currency))
     }
 }
 
