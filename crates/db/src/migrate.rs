@@ -20,8 +20,11 @@ pub async fn bootstrap(owner_url: &str, app_password: Option<&str>) -> anyhow::R
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn =
             SyncConnection::establish(&url).context("connecting as the database owner")?;
-        // Roles are cluster-wide; a lock keeps two starting subgraphs from racing to create it.
-        conn.batch_execute(&format!(
+        // Roles are cluster-wide, but advisory locks are per database: subgraphs starting at once on
+        // different databases of one cluster are not serialised by the lock. So the statements
+        // change nothing that is already as wanted (no catalog row is rewritten on a repeat), and
+        // a collision between two first runs is retried.
+        let sql = format!(
             "SELECT pg_advisory_lock(hashtext('cityos.bootstrap'));
              DO $$ BEGIN
                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
@@ -30,14 +33,30 @@ pub async fn bootstrap(owner_url: &str, app_password: Option<&str>) -> anyhow::R
                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OUTBOX_ROLE}') THEN
                  CREATE ROLE {OUTBOX_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
                END IF;
+               IF NOT pg_has_role('{APP_ROLE}', '{OUTBOX_ROLE}', 'MEMBER') THEN
+                 GRANT {OUTBOX_ROLE} TO {APP_ROLE};
+               END IF;
+               -- Members take the outbox role only by SET ROLE: its policies (every tenant's
+               -- events) never apply to the application role's own queries.
+               IF (SELECT rolinherit FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                 ALTER ROLE {APP_ROLE} NOINHERIT;
+               END IF;
              END $$;
-             GRANT {OUTBOX_ROLE} TO {APP_ROLE};
-             -- Members take the outbox role only by SET ROLE: its policies (every tenant's
-             -- events) never apply to the application role's own queries.
-             ALTER ROLE {APP_ROLE} NOINHERIT;
              SELECT pg_advisory_unlock(hashtext('cityos.bootstrap'));"
-        ))
-        .context("creating the application role")?;
+        );
+        let mut attempt = 0;
+        loop {
+            match conn.batch_execute(&sql) {
+                Ok(()) => break,
+                Err(error) if attempt < 4 => {
+                    attempt += 1;
+                    tracing::warn!(%error, attempt, "creating the roles collided; retrying");
+                    let _ = conn.batch_execute("SELECT pg_advisory_unlock_all()");
+                    std::thread::sleep(std::time::Duration::from_millis(50 * attempt));
+                }
+                Err(error) => return Err(error).context("creating the application role"),
+            }
+        }
         if let Some(p) = password {
             conn.batch_execute(&format!("ALTER ROLE {APP_ROLE} PASSWORD '{p}'"))
                 .context("setting the application role's password")?;
