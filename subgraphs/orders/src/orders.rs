@@ -779,8 +779,16 @@ pub async fn ship(
     }
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
+        // The order's lock first (every transition's lock order), then the vendor order as it is
+        // under that lock: a racing shipment has either finished or not started.
+        let order_id: Option<Uuid> = vendor_orders::table
+            .filter(vendor_orders::id.eq(vendor_order))
+            .select(vendor_orders::order_id)
+            .first(conn)
+            .await
+            .optional()?;
+        let order = locked(conn, order_id.ok_or_else(no_vendor_order)?, "vendorOrderId").await?;
         let part = vendor_order_of(conn, vendor_order).await?;
-        let order = locked(conn, part.order_id, "vendorOrderId").await?;
         let status = order.parsed_status();
         if !matches!(status, OrderStatus::Confirmed | OrderStatus::Processing) {
             return Err(UserError::new(
@@ -841,15 +849,21 @@ pub async fn deliver(
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
-        let found: Option<Fulfillment> = fulfillments::table
+        // The order's lock first, then the fulfilment as it is under that lock: a racing
+        // delivery has either finished or not started.
+        let not_found = || UserError::new("fulfillmentId", Code::NotFound, "no such fulfilment");
+        let order_id: Option<Uuid> = fulfillments::table
             .filter(fulfillments::id.eq(fulfillment))
-            .select(Fulfillment::as_select())
+            .select(fulfillments::order_id)
             .first(conn)
             .await
             .optional()?;
-        let found = found
-            .ok_or_else(|| UserError::new("fulfillmentId", Code::NotFound, "no such fulfilment"))?;
-        let order = locked(conn, found.order_id, "fulfillmentId").await?;
+        let order = locked(conn, order_id.ok_or_else(not_found)?, "fulfillmentId").await?;
+        let found: Fulfillment = fulfillments::table
+            .filter(fulfillments::id.eq(fulfillment))
+            .select(Fulfillment::as_select())
+            .first(conn)
+            .await?;
         if found.delivered_at.is_some() {
             return Err(UserError::new(
                 "fulfillmentId",
@@ -888,6 +902,10 @@ pub async fn deliver(
     .await
 }
 
+fn no_vendor_order() -> UserError {
+    UserError::new("vendorOrderId", Code::NotFound, "no such vendor order")
+}
+
 async fn vendor_order_of(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<VendorOrder> {
     vendor_orders::table
         .filter(vendor_orders::id.eq(id))
@@ -895,9 +913,7 @@ async fn vendor_order_of(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<Vend
         .first(conn)
         .await
         .optional()?
-        .ok_or_else(|| {
-            UserError::new("vendorOrderId", Code::NotFound, "no such vendor order").into()
-        })
+        .ok_or_else(|| no_vendor_order().into())
 }
 
 #[cfg(test)]

@@ -369,3 +369,54 @@ async fn every_orders_table_is_isolated_by_tenant() {
     .await;
     assert_eq!(user_errors(&v, "orderCancel"), ["NOT_FOUND"]);
 }
+
+#[tokio::test]
+async fn racing_shipments_and_deliveries_of_one_vendor_order_happen_once() {
+    use futures_util::future::join_all;
+    let t = test_db().await;
+    let shop = shop(&t, "souq").await;
+    let tea = item(&t, &shop, "TEA-1", 300, 10, None).await;
+    let buyer = shop.customer();
+    let cart = ready_cart(&t, &buyer, vec![line(tea, 1)]).await;
+    let order = check_out(&t, &buyer, cart.cart.id, "race")
+        .await
+        .expect("order");
+    orders::orders::confirm(t.db(), &shop.admin, order.id)
+        .await
+        .expect("confirm");
+    let id = order.id;
+    let part = t
+        .db()
+        .tenant_tx(shop.info.id, async move |conn| {
+            orders::orders::vendor_orders_of(conn, &[id])
+                .await
+                .map_err(cityos_core::ApiError::from)
+        })
+        .await
+        .expect("parts")
+        .remove(&id)
+        .expect("part")[0]
+        .id;
+    let ships = (0..5)
+        .map(|_| orders::orders::ship(t.db(), &shop.admin, part, "SMSA".into(), "SM-9".into()));
+    let shipped: Vec<_> = join_all(ships).await;
+    let codes = |outcomes: &[orders::errors::Outcome<orders::orders::Fulfillment>]| {
+        let ok = outcomes.iter().filter(|o| o.is_ok()).count();
+        let refused = outcomes
+            .iter()
+            .filter(|o| matches!(o, Err(cityos_core::Failure::User(e)) if e.code == orders::errors::OrdersErrorCode::InvalidTransition))
+            .count();
+        (ok, refused)
+    };
+    assert_eq!(codes(&shipped), (1, 4));
+    let fulfillment = shipped
+        .into_iter()
+        .find_map(Result::ok)
+        .expect("shipped")
+        .id;
+    let delivers = (0..5).map(|_| orders::orders::deliver(t.db(), &shop.admin, fulfillment));
+    let delivered: Vec<_> = join_all(delivers).await;
+    assert_eq!(codes(&delivered), (1, 4));
+    // placed, confirmed, shipped, processing, delivered, completed: each once.
+    assert_eq!(t.visible_rows("orders.outbox", Some(shop.info.id)).await, 6);
+}
