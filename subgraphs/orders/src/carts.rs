@@ -53,28 +53,17 @@ pub struct Cart {
 impl Cart {
     /// The cart's currency (checked when the cart was made).
     pub fn currency(&self) -> Currency {
-        Currency::parse(&self.currency).unwrap_or_else(|_| unreachable_currency(&self.currency))
-    }
-
-    /// The shipping address, when one is set.
-    pub fn shipping(&self) -> Option<Address> {
-        self.shipping_address
-            .clone()
-            .and_then(|v| serde_json::from_value(v).ok())
-    }
-
-    /// The billing address, when one is set.
-    pub fn billing(&self) -> Option<Address> {
-        self.billing_address
-            .clone()
-            .and_then(|v| serde_json::from_value(v).ok())
+        stored_currency(&self.currency)
     }
 }
 
-#[cold]
-fn unreachable_currency(code: &str) -> Currency {
-    tracing::error!(code, "a stored currency is not supported");
-    Currency::parse("USD").unwrap_or_else(|_| panic!("USD is supported"))
+/// A currency code read back from storage. Codes are checked before they are stored; one that no
+/// longer parses is logged and read as USD rather than failing the whole read.
+pub fn stored_currency(code: &str) -> Currency {
+    Currency::parse(code).unwrap_or_else(|_| {
+        tracing::error!(code, "a stored currency is not supported");
+        Currency::parse("USD").unwrap_or_else(|_| panic!("USD is supported"))
+    })
 }
 
 /// A line of a cart as stored.
@@ -157,6 +146,11 @@ fn phone_ok(phone: &str) -> bool {
 }
 
 impl Address {
+    /// An address as stored (JSON), when there is one.
+    pub fn from_stored(stored: &Option<serde_json::Value>) -> Option<Self> {
+        stored.clone().and_then(|v| serde_json::from_value(v).ok())
+    }
+
     /// The address trimmed, with an upper-case country code, or why its shape is wrong.
     pub fn checked(self) -> Result<Self, &'static str> {
         let first_name = trimmed(&self.first_name, 1, 100).ok_or("firstName")?;

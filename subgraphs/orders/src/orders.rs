@@ -585,7 +585,6 @@ pub async fn cancel(
         )
         .into());
     }
-    let actor = caller;
     db.tenant_tx(tenant, async move |conn| {
         let order = locked(conn, id, "orderId").await?;
         if !staff {
@@ -637,7 +636,7 @@ pub async fn cancel(
             .set(vendor_orders::status.eq("CANCELLED"))
             .execute(conn)
             .await?;
-        restock_all(conn, tenant, &order, actor).await?;
+        restock_all(conn, tenant, &order, caller).await?;
         reread(conn, id).await
     })
     .await

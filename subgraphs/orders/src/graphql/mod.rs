@@ -4,7 +4,7 @@ mod mutations;
 
 pub use mutations::Mutation;
 
-use crate::carts::{self, Address, LineProblem, PricedCart, PricedLine};
+use crate::carts::{self, Address, LineProblem, PricedCart, PricedLine, stored_currency};
 use crate::orders::{
     self, Fulfillment, Order, OrderLine, OrderPaymentStatus, OrderStatus, VendorOrder,
     VendorOrderStatus, parse_rule,
@@ -15,7 +15,7 @@ use async_graphql::{ComplexObject, Context, Enum, ID, MergedObject, Object, Resu
 use catalog::pricing::PriceRule;
 use chrono::{DateTime, Utc};
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::money::{Currency, Money};
+use cityos_core::money::Money;
 use cityos_core::paging::{PageRequest, page_cost};
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
@@ -37,13 +37,7 @@ fn loader<'a, L: Loader<Uuid>>(ctx: &Context<'a>) -> Result<&'a RequestLoader<L>
 }
 
 fn money(amount: i64, currency: &str) -> Money {
-    Money::from_stored(amount, currency).unwrap_or_else(|| {
-        tracing::error!(currency, "a stored currency is not supported");
-        Money::new(
-            amount,
-            Currency::parse("USD").unwrap_or_else(|_| panic!("USD")),
-        )
-    })
+    Money::new(amount, stored_currency(currency))
 }
 
 // ----- references to other subgraphs' entities -----
@@ -265,11 +259,11 @@ impl PricedCart {
     }
     /// Where to ship.
     async fn shipping_address(&self) -> Option<Address> {
-        self.cart.shipping()
+        Address::from_stored(&self.cart.shipping_address)
     }
     /// Where to bill.
     async fn billing_address(&self) -> Option<Address> {
-        self.cart.billing()
+        Address::from_stored(&self.cart.billing_address)
     }
     /// Instructions for delivering the whole cart.
     async fn delivery_instructions(&self) -> &str {
@@ -450,15 +444,11 @@ impl Order {
     }
     /// Where it ships.
     async fn shipping_address(&self) -> Option<Address> {
-        self.shipping_address
-            .clone()
-            .and_then(|v| serde_json::from_value(v).ok())
+        Address::from_stored(&self.shipping_address)
     }
     /// Where it is billed.
     async fn billing_address(&self) -> Option<Address> {
-        self.billing_address
-            .clone()
-            .and_then(|v| serde_json::from_value(v).ok())
+        Address::from_stored(&self.billing_address)
     }
     /// Instructions for delivery.
     async fn delivery_instructions(&self) -> &str {

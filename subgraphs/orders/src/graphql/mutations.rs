@@ -291,7 +291,7 @@ impl CartMutation {
         ctx: &Context<'_>,
         input: CheckoutCompleteInput,
     ) -> Result<OrderPayload> {
-        let request_ = CheckoutRequest {
+        let asked = CheckoutRequest {
             cart_id: parse_id(&input.cart_id)?,
             idempotency_key: input.idempotency_key,
             payment_method: input
@@ -299,7 +299,7 @@ impl CartMutation {
                 .unwrap_or(PaymentMethod::CashOnDelivery),
             expected_total: input.expected_total_minor,
         };
-        order_payload(checkout::complete(db(ctx), request(ctx)?, request_).await)
+        order_payload(checkout::complete(db(ctx), request(ctx)?, asked).await)
     }
 }
 
