@@ -637,6 +637,7 @@ pub fn seed(endpoint: &str, demo: &mut Demo) -> Result<()> {
     let customer = customer["customerSignUp"]["user"]["id"].clone();
     seed_catalog(endpoint, &headers, &customer)?;
     seed_reviews(endpoint, &headers, &key)?;
+    seed_checkout_terms(endpoint, &headers)?;
     demo.publishable_key = Some(key);
     Ok(())
 }
@@ -865,6 +866,35 @@ fn seed_reviews(endpoint: &str, staff: &[(&str, &str)], key: &str) -> Result<()>
             }
         }
     }
+    Ok(())
+}
+
+/// Shipping, tax and a discount code for the demo: standard delivery in the Gulf (free from
+/// SAR 200 per vendor), express anywhere, pickup at the Jeddah store, and in USD a flat rate;
+/// Saudi VAT at 15% added to prices; WELCOME10 (10% off from SAR 100, once per customer).
+fn seed_checkout_terms(endpoint: &str, staff: &[(&str, &str)]) -> Result<()> {
+    let run = |query: &str, variables: Value| graphql(endpoint, staff, query, variables);
+    for method in [
+        json!({ "name": "Standard delivery", "kind": "FREE_ABOVE", "rateMinor": 2500,
+                "freeAboveMinor": 20000, "countries": ["SA", "AE", "BH", "KW", "OM", "QA"] }),
+        json!({ "name": "Express (next day)", "kind": "FLAT_RATE", "rateMinor": 4500, "position": 1 }),
+        json!({ "name": "Pickup at Jeddah Store", "kind": "PICKUP", "position": 2,
+                "pickupLocation": "Jeddah Store, Tahlia Street 40, Jeddah" }),
+        json!({ "name": "International", "kind": "FLAT_RATE", "currency": "USD", "rateMinor": 1500 }),
+    ] {
+        run(
+            "mutation($input: ShippingMethodCreateInput!) { shippingMethodCreate(input: $input) { shippingMethod { id } userErrors { code message } } }",
+            json!({ "input": method }),
+        )?;
+    }
+    run(
+        "mutation { taxRuleCreate(input: { name: \"VAT\", countryCode: \"SA\", rateBasisPoints: 1500, inclusive: false }) { taxRule { id } userErrors { code message } } }",
+        json!({}),
+    )?;
+    run(
+        "mutation { discountCodeCreate(input: { code: \"WELCOME10\", kind: PERCENTAGE, percent: 10, currency: \"SAR\", minSubtotalMinor: 10000, perCustomerLimit: 1 }) { discountCode { id } userErrors { code message } } }",
+        json!({}),
+    )?;
     Ok(())
 }
 

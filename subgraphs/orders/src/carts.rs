@@ -10,15 +10,18 @@
 //! lock, at checkout. Prices are never stored on a cart; every read prices it for its customer
 //! (their customer groups' price lists and tiers apply) in the currency of the cart.
 
+use crate::discounts;
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::schema::{cart_lines, carts};
+use crate::totals::{self, LineAmounts, Terms, Totals};
 use catalog::cards::{Purchasable, purchasables};
 use catalog::pricing::{PriceRequest, Quote};
 use chrono::{DateTime, Duration, Utc};
 use cityos_core::money::{Currency, Money};
 use cityos_core::{ApiError, Failure, RequestContext, Role};
-use cityos_db::Database;
+use cityos_db::{Database, Prepared};
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -48,6 +51,7 @@ pub struct Cart {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    pub discount_code: Option<String>,
 }
 
 impl Cart {
@@ -230,6 +234,8 @@ pub struct PricedLine {
     pub quote: Option<Quote>,
     /// Why the line cannot be bought as it stands.
     pub problem: Option<LineProblem>,
+    /// Its subtotal, discount, tax and total (see [`crate::totals`]).
+    pub amounts: LineAmounts,
 }
 
 impl PricedLine {
@@ -244,45 +250,32 @@ impl PricedLine {
     }
 }
 
-/// A cart with every line priced for its customer at one moment.
+/// A cart with every line priced for its customer at one moment, and its totals.
 #[derive(Debug, Clone)]
 pub struct PricedCart {
     pub cart: Cart,
     /// Lines, oldest first.
     pub lines: Vec<PricedLine>,
+    /// The shipping methods, tax rules and discount it was priced under.
+    pub terms: Terms,
+    /// Its amounts: per vendor group and in all.
+    pub totals: Totals,
 }
 
 impl PricedCart {
-    /// The sum of the lines that have a price.
-    pub fn lines_total(&self) -> Money {
-        let amount = self
-            .lines
-            .iter()
-            .filter_map(|l| l.quote.map(|q| q.line_total.amount))
-            .sum();
-        Money::new(amount, self.cart.currency())
-    }
-
     /// Units over all lines.
     pub fn units(&self) -> i64 {
         self.lines.iter().map(|l| i64::from(l.line.quantity)).sum()
     }
 
-    /// The lines grouped by vendor, in the order each vendor first appears.
-    pub fn by_vendor(&self) -> Vec<(Option<Uuid>, Vec<&PricedLine>)> {
-        let mut groups: Vec<(Option<Uuid>, Vec<&PricedLine>)> = Vec::new();
-        for line in &self.lines {
-            let vendor = line.vendor();
-            match groups.iter_mut().find(|(v, _)| *v == vendor) {
-                Some((_, lines)) => lines.push(line),
-                None => groups.push((vendor, vec![line])),
-            }
-        }
-        groups
+    /// An amount in the cart's currency.
+    pub fn money(&self, amount: i64) -> Money {
+        Money::new(amount, self.cart.currency())
     }
 }
 
-/// Prices `lines` of `cart` for the cart's customer now: one statement.
+/// Prices `lines` of `cart` for the cart's customer now, with its discount, shipping and taxes:
+/// two statements.
 pub async fn price(
     conn: &mut AsyncPgConnection,
     cart: Cart,
@@ -295,7 +288,7 @@ pub async fn price(
         purchasables(conn, &ids, cart.customer_id).await?
     };
     let (currency, at) = (cart.currency(), Utc::now());
-    let lines = lines
+    let mut lines = lines
         .into_iter()
         .map(|line| {
             let item = items
@@ -323,10 +316,18 @@ pub async fn price(
                 item,
                 quote,
                 problem,
+                amounts: LineAmounts::default(),
             }
         })
-        .collect();
-    Ok(PricedCart { cart, lines })
+        .collect::<Vec<_>>();
+    let terms = totals::load(conn, &cart).await?;
+    let totals = totals::compute(&cart, &mut lines, &terms, at);
+    Ok(PricedCart {
+        cart,
+        lines,
+        terms,
+        totals,
+    })
 }
 
 /// The lines of a cart, oldest first.
@@ -686,9 +687,7 @@ pub async fn add_lines(
                     cart_lines::gift_wrap.eq(diesel::dsl::sql::<diesel::sql_types::Bool>(
                         "excluded.gift_wrap OR orders.cart_lines.gift_wrap",
                     )),
-                    cart_lines::gift_message.eq(diesel::dsl::sql::<
-                        diesel::sql_types::Nullable<diesel::sql_types::Text>,
-                    >(
+                    cart_lines::gift_message.eq(diesel::dsl::sql::<Nullable<Text>>(
                         "coalesce(excluded.gift_message, orders.cart_lines.gift_message)",
                     )),
                 ))
@@ -776,6 +775,137 @@ pub async fn remove_lines(
     .await
 }
 
+/// Applies a discount code to a cart, replacing any it had. The code must apply now; when it
+/// does not, the refusal says why and the cart keeps what it had.
+pub async fn apply_discount(
+    db: &Database,
+    ctx: &RequestContext,
+    cart: Uuid,
+    code: String,
+) -> Outcome<PricedCart> {
+    let code = discounts::normalize(&code);
+    if !discounts::well_formed(&code) {
+        return Err(UserError::new(
+            "code",
+            Code::DiscountNotFound,
+            format!("there is no discount code {code}"),
+        )
+        .into());
+    }
+    let tenant = ctx.tenant()?.id;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        open_cart(conn, &ctx, cart, "cartId").await?;
+        diesel::update(carts::table.filter(carts::id.eq(cart)))
+            .set(carts::discount_code.eq(&code))
+            .execute(conn)
+            .await?;
+        let priced = priced_after_change(conn, cart, &[]).await?;
+        if let Some(Err(refusal)) = &priced.totals.discount {
+            return Err(refusal.clone().into());
+        }
+        Ok(priced)
+    })
+    .await
+}
+
+/// Takes the discount code off a cart.
+pub async fn remove_discount(
+    db: &Database,
+    ctx: &RequestContext,
+    cart: Uuid,
+) -> Outcome<PricedCart> {
+    let tenant = ctx.tenant()?.id;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        open_cart(conn, &ctx, cart, "cartId").await?;
+        diesel::update(carts::table.filter(carts::id.eq(cart)))
+            .set(carts::discount_code.eq(None::<String>))
+            .execute(conn)
+            .await?;
+        priced_after_change(conn, cart, &[]).await
+    })
+    .await
+}
+
+/// How one vendor's part of a cart ships.
+#[derive(Debug, Clone)]
+pub struct ShippingChoice {
+    /// The vendor; `None` for the tenant's own products.
+    pub vendor: Option<Uuid>,
+    pub method: Uuid,
+    /// Instructions for this shipment; `None` keeps them.
+    pub instructions: Option<String>,
+}
+
+/// Chooses the shipping method of one vendor's part of a cart. The method must be able to
+/// deliver that part now (active, in the cart's currency, serving the address's country).
+pub async fn choose_shipping(
+    db: &Database,
+    ctx: &RequestContext,
+    cart: Uuid,
+    choice: ShippingChoice,
+) -> Outcome<PricedCart> {
+    let instructions = match choice.instructions {
+        Some(text) => Some(trimmed(&text, 0, 500).ok_or_else(|| {
+            Failure::from(UserError::new(
+                "deliveryInstructions",
+                Code::InvalidText,
+                "delivery instructions have at most 500 characters",
+            ))
+        })?),
+        None => None,
+    };
+    let tenant = ctx.tenant()?.id;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |conn| {
+        open_cart(conn, &ctx, cart, "cartId").await?;
+        Prepared(
+            diesel::sql_query(
+                "INSERT INTO orders.cart_shipments
+                    (tenant_id, id, cart_id, vendor_id, method_id, delivery_instructions)
+                 SELECT $1, $2, $3, $4, m.id, coalesce($6, '')
+                 FROM orders.shipping_methods m WHERE m.id = $5
+                 ON CONFLICT (tenant_id, cart_id, vendor_id) DO UPDATE
+                 SET method_id = excluded.method_id,
+                     delivery_instructions = coalesce($6, orders.cart_shipments.delivery_instructions)",
+            )
+            .bind::<SqlUuid, _>(tenant)
+            .bind::<SqlUuid, _>(cityos_core::ids::new_id())
+            .bind::<SqlUuid, _>(cart)
+            .bind::<Nullable<SqlUuid>, _>(choice.vendor)
+            .bind::<SqlUuid, _>(choice.method)
+            .bind::<Nullable<Text>, _>(instructions.as_deref()),
+        )
+        .execute(conn)
+        .await?;
+        let priced = priced_after_change(conn, cart, &[]).await?;
+        let Some(shipment) = priced
+            .totals
+            .shipments
+            .iter()
+            .find(|s| s.vendor == choice.vendor)
+        else {
+            return Err(UserError::new(
+                "vendorId",
+                Code::NotFound,
+                "the cart has no lines of this vendor",
+            )
+            .into());
+        };
+        if shipment.method().is_none_or(|o| o.method.id != choice.method) {
+            return Err(UserError::new(
+                "methodId",
+                Code::ShippingMethodUnavailable,
+                "this shipping method cannot deliver this part of the cart",
+            )
+            .into());
+        }
+        Ok(priced)
+    })
+    .await
+}
+
 /// Changes to a cart's contact and delivery details; `None` keeps a field.
 #[derive(Debug, Clone, Default)]
 pub struct CartChanges {
@@ -841,7 +971,8 @@ pub async fn update(
 }
 
 /// After sign-in: moves the lines of a guest cart into the signed-in customer's open cart (units
-/// of a variant on both are added, up to the line maximum) and closes the guest cart as MERGED.
+/// of a variant on both are added, up to the line maximum; the guest's discount code comes along
+/// when the customer's cart has none) and closes the guest cart as MERGED.
 /// A customer without an open cart takes the guest cart over instead.
 pub async fn merge(db: &Database, ctx: &RequestContext, guest_cart: Uuid) -> Outcome<PricedCart> {
     ctx.require_any(&[Role::Customer])?;
@@ -874,14 +1005,20 @@ pub async fn merge(db: &Database, ctx: &RequestContext, guest_cart: Uuid) -> Out
                  gift_wrap = orders.cart_lines.gift_wrap OR excluded.gift_wrap,
                  gift_message = coalesce(orders.cart_lines.gift_message, excluded.gift_message)",
         )
-        .bind::<diesel::sql_types::Uuid, _>(guest.id)
-        .bind::<diesel::sql_types::Uuid, _>(own.id)
+        .bind::<SqlUuid, _>(guest.id)
+        .bind::<SqlUuid, _>(own.id)
         .execute(conn)
         .await?;
         diesel::update(carts::table.filter(carts::id.eq(guest.id)))
             .set((carts::status.eq("MERGED"), carts::updated_at.eq(diesel::dsl::now)))
             .execute(conn)
             .await?;
+        if own.discount_code.is_none() && guest.discount_code.is_some() {
+            diesel::update(carts::table.filter(carts::id.eq(own.id)))
+                .set(carts::discount_code.eq(&guest.discount_code))
+                .execute(conn)
+                .await?;
+        }
         let cart = touch(conn, own.id).await?;
         Ok(priced(conn, cart).await?)
     })

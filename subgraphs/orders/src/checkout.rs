@@ -1,17 +1,21 @@
 //! Checkout: a cart becomes an order in one database transaction.
 //!
-//! In order, under the cart's row lock: replay check by idempotency key; the cart re-priced for
-//! its customer now; stock reserved and committed through the catalog's inventory functions (level
-//! rows locked in variant order, so racing checkouts cannot sell a unit twice); the order number
-//! taken from the tenant's gap-free counter; the order, one vendor order per vendor (each with
-//! its own totals, summing exactly to the order's), the lines with their snapshot of title, SKU
-//! and price, the stock allocations and the payment written; an `order.placed` event; the cart
-//! closed. Any refusal rolls all of it back.
+//! In order, under the cart's row lock: replay check by idempotency key; the cart's discount
+//! code locked (racing checkouts with one code queue, so its limits hold); the cart re-priced for
+//! its customer now, with its discount, shipping per vendor group and taxes (see
+//! [`crate::totals`]); stock reserved and committed through the catalog's inventory functions
+//! (level rows locked in variant order, so racing checkouts cannot sell a unit twice); the order
+//! number taken from the tenant's gap-free counter; the order, one vendor order per vendor (each
+//! with its own subtotal, discount, shipping, tax and total, summing exactly to the order's), the
+//! lines with their snapshot of title, SKU, price and tax rate, the stock allocations, the
+//! discount's use and the payment written; an `order.placed` event; the cart closed. Any refusal
+//! rolls all of it back.
 //!
 //! The number of statements does not depend on how many vendors the cart spans: vendor orders,
 //! lines and allocations are each one insert of a JSON row set. Stock costs a constant per line.
 
 use crate::carts::{self, PricedCart, PricedLine};
+use crate::discounts;
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::orders::{self, Order, rule_str};
 use crate::payments::{Charge, Manual, PaymentMethod, PaymentProvider};
@@ -83,6 +87,10 @@ pub async fn complete(
             .into());
         }
         carts::check_open(&cart, "cartId")?;
+        if let Some(code) = &cart.discount_code {
+            // Racing checkouts with one code queue here, so its limits hold.
+            discounts::lock(conn, code).await?;
+        }
         let priced = carts::priced(conn, cart).await?;
         check_ready(&priced, request.expected_total)?;
         place(conn, tenant, &priced, &key, request.payment_method, actor).await
@@ -92,7 +100,7 @@ pub async fn complete(
 
 /// Refuses a cart that cannot be bought as it stands.
 fn check_ready(priced: &PricedCart, expected_total: Option<i64>) -> Outcome<()> {
-    let cart = &priced.cart;
+    let (cart, totals) = (&priced.cart, &priced.totals);
     if priced.lines.is_empty() {
         return Err(UserError::new("cartId", Code::CartEmpty, "the cart is empty").into());
     }
@@ -104,28 +112,45 @@ fn check_ready(priced: &PricedCart, expected_total: Option<i64>) -> Outcome<()> 
         )
         .into());
     }
-    if cart.shipping_address.is_none() {
-        return Err(UserError::new(
-            "cartId",
-            Code::AddressRequired,
-            "set a shipping address on the cart first",
-        )
-        .into());
-    }
     if let Some(line) = priced.lines.iter().find(|l| l.problem.is_some()) {
         let problem = line.problem.unwrap_or(carts::LineProblem::Unavailable);
         let mut refusal = problem.refusal("cartId");
         refusal.message = format!("{} (variant {})", refusal.message, line.line.variant_id);
         return Err(refusal.into());
     }
-    let total = priced.lines_total().amount;
-    if expected_total.is_some_and(|t| t != total) {
+    if totals.shipping_offered && totals.shipments.iter().any(|s| s.method().is_none()) {
+        return Err(UserError::new(
+            "cartId",
+            Code::ShippingUnavailable,
+            "no shipping method delivers part of this cart to its address",
+        )
+        .into());
+    }
+    let all_pickup = totals.shipping_offered
+        && totals
+            .shipments
+            .iter()
+            .all(|s| s.method().is_some_and(|o| o.method.is_pickup()));
+    if cart.shipping_address.is_none() && !(all_pickup && cart.billing_address.is_some()) {
+        let message = if all_pickup {
+            "set a billing address (or a shipping address) on the cart first"
+        } else {
+            "set a shipping address on the cart first"
+        };
+        return Err(UserError::new("cartId", Code::AddressRequired, message).into());
+    }
+    if let Some(Err(refusal)) = &totals.discount {
+        let mut refusal = refusal.clone();
+        refusal.field = UserError::new("cartId", refusal.code, "").field;
+        return Err(refusal.into());
+    }
+    if expected_total.is_some_and(|t| t != totals.total) {
         return Err(UserError::new(
             "expectedTotal",
             Code::PriceChanged,
             format!(
                 "the cart now costs {}; review it and check out again",
-                priced.lines_total()
+                priced.money(totals.total)
             ),
         )
         .into());
@@ -155,11 +180,19 @@ pub async fn next_number(
 }
 
 #[derive(Serialize)]
-struct VendorOrderRow {
+struct VendorOrderRow<'a> {
     id: Uuid,
     vendor_id: Option<Uuid>,
     subtotal: i64,
+    discount_total: i64,
+    shipping_total: i64,
+    tax_total: i64,
     total: i64,
+    shipping_method_id: Option<Uuid>,
+    shipping_method_name: Option<&'a str>,
+    shipping_kind: Option<&'a str>,
+    pickup_location: Option<&'a str>,
+    delivery_instructions: &'a str,
 }
 
 #[derive(Serialize)]
@@ -177,6 +210,10 @@ struct LineRow<'a> {
     compare_at_unit_price: Option<i64>,
     price_rule: &'static str,
     subtotal: i64,
+    discount_total: i64,
+    tax_total: i64,
+    tax_rate: i32,
+    tax_inclusive: bool,
     total: i64,
     gift_wrap: bool,
     gift_message: Option<&'a str>,
@@ -249,25 +286,25 @@ async fn place(
         .await
         .map_err(stock_refusal)?;
 
-    // Vendor orders and lines.
+    // Vendor orders and lines, as priced.
+    let totals = &priced.totals;
     let mut vendor_rows = Vec::new();
     let mut line_rows = Vec::new();
     let mut line_ids = Vec::new();
-    let mut position = 0;
-    for (vendor, lines) in priced.by_vendor() {
+    for shipment in &totals.shipments {
         let vendor_order_id = new_id();
-        let mut subtotal = 0;
-        for line in lines {
+        for &i in &shipment.lines {
+            let line = &priced.lines[i];
             let (Some(item), Some(quote)) = (&line.item, &line.quote) else {
                 return Err(ApiError::internal("an unpriced line reached checkout").into());
             };
             let id = new_id();
             line_ids.push((line.line.variant_id, id));
-            subtotal += quote.line_total.amount;
+            let amounts = &line.amounts;
             line_rows.push(LineRow {
                 id,
                 vendor_order_id,
-                position,
+                position: i32::try_from(line_rows.len()).unwrap_or(i32::MAX),
                 variant_id: line.line.variant_id,
                 product_id: item.product_id,
                 product_title: &item.product_title,
@@ -277,18 +314,30 @@ async fn place(
                 unit_price: quote.unit_price.amount,
                 compare_at_unit_price: quote.compare_at.map(|m| m.amount),
                 price_rule: rule_str(quote.rule),
-                subtotal: quote.line_total.amount,
-                total: quote.line_total.amount,
+                subtotal: amounts.subtotal,
+                discount_total: amounts.discount,
+                tax_total: amounts.tax.amount,
+                tax_rate: amounts.tax.rate,
+                tax_inclusive: amounts.tax.inclusive,
+                total: amounts.total,
                 gift_wrap: line.line.gift_wrap,
                 gift_message: line.line.gift_message.as_deref(),
             });
-            position += 1;
         }
+        let method = shipment.method().map(|o| &o.method);
         vendor_rows.push(VendorOrderRow {
             id: vendor_order_id,
-            vendor_id: vendor,
-            subtotal,
-            total: subtotal,
+            vendor_id: shipment.vendor,
+            subtotal: shipment.subtotal,
+            discount_total: shipment.discount,
+            shipping_total: shipment.shipping,
+            tax_total: shipment.tax,
+            total: shipment.total,
+            shipping_method_id: method.map(|m| m.id),
+            shipping_method_name: method.map(|m| m.name.as_str()),
+            shipping_kind: method.map(|m| m.kind.as_str()),
+            pickup_location: method.and_then(|m| m.pickup_location.as_deref()),
+            delivery_instructions: &shipment.instructions,
         });
     }
     let allocation_rows: Vec<AllocationRow> = taken
@@ -304,15 +353,14 @@ async fn place(
             })
         })
         .collect();
-    let subtotal: i64 = vendor_rows.iter().map(|v| v.subtotal).sum();
-    let total: i64 = vendor_rows.iter().map(|v| v.total).sum();
+    let total = totals.total;
 
     Prepared(
         diesel::sql_query(
             "INSERT INTO orders.orders (tenant_id, id, number, cart_id, idempotency_key, customer_id,
-                email, currency, subtotal, total, shipping_address, billing_address,
-                delivery_instructions)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)",
+                email, currency, subtotal, discount_total, shipping_total, tax_total, total,
+                shipping_address, billing_address, delivery_instructions, discount_code)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind::<SqlUuid, _>(tenant)
         .bind::<SqlUuid, _>(order_id)
@@ -322,10 +370,15 @@ async fn place(
         .bind::<Nullable<SqlUuid>, _>(cart.customer_id)
         .bind::<Nullable<Text>, _>(cart.email.as_deref())
         .bind::<Text, _>(&cart.currency)
+        .bind::<BigInt, _>(totals.subtotal)
+        .bind::<BigInt, _>(totals.discount_total)
+        .bind::<BigInt, _>(totals.shipping_total)
+        .bind::<BigInt, _>(totals.tax_total)
         .bind::<BigInt, _>(total)
         .bind::<Nullable<Jsonb>, _>(cart.shipping_address.as_ref())
         .bind::<Nullable<Jsonb>, _>(cart.billing_address.as_ref())
-        .bind::<Text, _>(&cart.delivery_instructions),
+        .bind::<Text, _>(&cart.delivery_instructions)
+        .bind::<Nullable<Text>, _>(cart.discount_code.as_deref()),
     )
     .execute(conn)
     .await
@@ -338,12 +391,18 @@ async fn place(
             )
         })
     })?;
-    debug_assert_eq!(subtotal, total, "no discounts, shipping or tax yet");
     insert_rows(
         conn,
-        "INSERT INTO orders.vendor_orders (tenant_id, id, order_id, vendor_id, subtotal, total)
-         SELECT $1, r.id, $2, r.vendor_id, r.subtotal, r.total
-         FROM jsonb_to_recordset($3) AS r(id uuid, vendor_id uuid, subtotal bigint, total bigint)",
+        "INSERT INTO orders.vendor_orders (tenant_id, id, order_id, vendor_id, subtotal,
+            discount_total, shipping_total, tax_total, total, shipping_method_id,
+            shipping_method_name, shipping_kind, pickup_location, delivery_instructions)
+         SELECT $1, r.id, $2, r.vendor_id, r.subtotal, r.discount_total, r.shipping_total,
+            r.tax_total, r.total, r.shipping_method_id, r.shipping_method_name, r.shipping_kind,
+            r.pickup_location, r.delivery_instructions
+         FROM jsonb_to_recordset($3) AS r(id uuid, vendor_id uuid, subtotal bigint,
+            discount_total bigint, shipping_total bigint, tax_total bigint, total bigint,
+            shipping_method_id uuid, shipping_method_name text, shipping_kind text,
+            pickup_location text, delivery_instructions text)",
         tenant,
         order_id,
         &vendor_rows,
@@ -353,14 +412,17 @@ async fn place(
         conn,
         "INSERT INTO orders.order_lines (tenant_id, id, order_id, vendor_order_id, position,
             variant_id, product_id, product_title, variant_title, sku, quantity, unit_price,
-            compare_at_unit_price, price_rule, subtotal, total, gift_wrap, gift_message)
+            compare_at_unit_price, price_rule, subtotal, discount_total, tax_total, tax_rate,
+            tax_inclusive, total, gift_wrap, gift_message)
          SELECT $1, r.id, $2, r.vendor_order_id, r.position, r.variant_id, r.product_id,
             r.product_title, r.variant_title, r.sku, r.quantity, r.unit_price,
-            r.compare_at_unit_price, r.price_rule, r.subtotal, r.total, r.gift_wrap, r.gift_message
+            r.compare_at_unit_price, r.price_rule, r.subtotal, r.discount_total, r.tax_total,
+            r.tax_rate, r.tax_inclusive, r.total, r.gift_wrap, r.gift_message
          FROM jsonb_to_recordset($3) AS r(id uuid, vendor_order_id uuid, position int,
             variant_id uuid, product_id uuid, product_title text, variant_title text, sku text,
             quantity int, unit_price bigint, compare_at_unit_price bigint, price_rule text,
-            subtotal bigint, total bigint, gift_wrap boolean, gift_message text)",
+            subtotal bigint, discount_total bigint, tax_total bigint, tax_rate int,
+            tax_inclusive boolean, total bigint, gift_wrap boolean, gift_message text)",
         tenant,
         order_id,
         &line_rows,
@@ -378,6 +440,20 @@ async fn place(
         &allocation_rows,
     )
     .await?;
+
+    // The discount code's use, counted under the lock taken before pricing.
+    if let (Some(Ok(amount)), Some(state)) = (&totals.discount, &priced.terms.discount) {
+        discounts::redeem(
+            conn,
+            tenant,
+            state.code.id,
+            order_id,
+            cart.customer_id,
+            cart.email.as_deref(),
+            *amount,
+        )
+        .await?;
+    }
 
     // The payment.
     let provider = Manual;
@@ -416,6 +492,11 @@ async fn place(
         "number": number,
         "customerId": cart.customer_id,
         "currency": cart.currency,
+        "subtotal": totals.subtotal,
+        "discountTotal": totals.discount_total,
+        "discountCode": cart.discount_code,
+        "shippingTotal": totals.shipping_total,
+        "taxTotal": totals.tax_total,
         "total": total,
         "paymentMethod": method.as_str(),
         "vendorOrders": vendor_rows,

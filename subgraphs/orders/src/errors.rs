@@ -54,6 +54,40 @@ pub enum OrdersErrorCode {
     InvalidPaymentMethod,
     /// The order has captured money: refund it before cancelling.
     PaymentCaptured,
+    /// No discount code by that name.
+    DiscountNotFound,
+    /// The discount code's window has not opened yet.
+    DiscountNotStarted,
+    /// The discount code's window has closed, or staff deactivated it.
+    DiscountExpired,
+    /// The discount code is for carts in another currency.
+    DiscountCurrency,
+    /// The discount code has no uses left.
+    DiscountUsedUp,
+    /// This customer (account or e-mail address) has used the code as often as it allows.
+    DiscountCustomerLimit,
+    /// No line of the cart is in the code's scope (its vendor or category).
+    DiscountNotEligible,
+    /// The lines in the code's scope cost less than its minimum.
+    DiscountMinimumNotMet,
+    /// The shipping method is inactive, priced in another currency, or does not deliver to the
+    /// cart's country.
+    ShippingMethodUnavailable,
+    /// No shipping method delivers this part of the cart to its address.
+    ShippingUnavailable,
+    /// An amount, rate or percentage is out of range (negative, zero where it must be positive,
+    /// a percent outside 1 to 100, a tax rate above 10,000 basis points).
+    InvalidAmount,
+    /// A country is not an ISO 3166-1 alpha-2 code.
+    InvalidCountry,
+    /// A discount code is not 3 to 32 letters, digits, hyphens or underscores.
+    InvalidCode,
+    /// A discount code by that name exists already.
+    CodeTaken,
+    /// A discount code would end before it starts.
+    InvalidWindow,
+    /// A tax rule for that country, region and category exists already.
+    RuleExists,
 }
 
 cityos_core::user_error_type!(OrdersUserError, OrdersErrorCode);

@@ -3,11 +3,15 @@
 
 pub mod carts;
 pub mod checkout;
+pub mod discounts;
 pub mod errors;
 pub mod graphql;
 pub mod orders;
 pub mod payments;
 pub mod schema;
+pub mod shipping;
+pub mod taxes;
+pub mod totals;
 
 use async_graphql::{EmptySubscription, Schema};
 use cityos_core::RequestContext;

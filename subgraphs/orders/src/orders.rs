@@ -214,6 +214,8 @@ pub struct Order {
     pub placed_at: DateTime<Utc>,
     #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub discount_code: Option<String>,
 }
 
 impl Order {
@@ -229,7 +231,7 @@ macro_rules! order_columns {
         "o.tenant_id, o.id, o.number, o.cart_id, o.customer_id, o.email, o.currency, o.status,
          o.payment_status, o.subtotal, o.discount_total, o.shipping_total, o.tax_total, o.total,
          o.shipping_address, o.billing_address, o.delivery_instructions, o.cancel_reason,
-         o.placed_at, o.updated_at"
+         o.placed_at, o.updated_at, o.discount_code"
     };
 }
 
@@ -247,6 +249,11 @@ pub struct VendorOrder {
     pub shipping_total: i64,
     pub tax_total: i64,
     pub total: i64,
+    pub shipping_method_id: Option<Uuid>,
+    pub shipping_method_name: Option<String>,
+    pub shipping_kind: Option<String>,
+    pub pickup_location: Option<String>,
+    pub delivery_instructions: String,
 }
 
 /// A line as bought.
@@ -284,6 +291,11 @@ pub struct OrderLine {
     pub discount_total: i64,
     #[diesel(sql_type = BigInt)]
     pub tax_total: i64,
+    /// Basis points.
+    #[diesel(sql_type = Integer)]
+    pub tax_rate: i32,
+    #[diesel(sql_type = Bool)]
+    pub tax_inclusive: bool,
     #[diesel(sql_type = BigInt)]
     pub total: i64,
     #[diesel(sql_type = Bool)]
@@ -360,7 +372,7 @@ pub async fn lines_of(
             "SELECT l.id, l.order_id, l.vendor_order_id, l.position, l.variant_id, l.product_id,
                 l.product_title, l.variant_title, l.sku, l.quantity, l.unit_price,
                 l.compare_at_unit_price, l.price_rule, l.subtotal, l.discount_total, l.tax_total,
-                l.total, l.gift_wrap, l.gift_message
+                l.tax_rate, l.tax_inclusive, l.total, l.gift_wrap, l.gift_message
              FROM orders.order_lines l WHERE l.order_id = ANY ($1) ORDER BY l.order_id, l.position",
         )
         .bind::<Array<SqlUuid>, _>(orders),
@@ -636,6 +648,8 @@ pub async fn cancel(
             .set(vendor_orders::status.eq("CANCELLED"))
             .execute(conn)
             .await?;
+        // The code's row before stock rows: checkout's lock order.
+        crate::discounts::release(conn, id).await?;
         restock_all(conn, tenant, &order, caller).await?;
         reread(conn, id).await
     })

@@ -19,6 +19,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         expires_at -> Timestamptz,
+        discount_code -> Nullable<Text>,
     }
 }
 
@@ -65,6 +66,11 @@ diesel::table! {
         shipping_total -> BigInt,
         tax_total -> BigInt,
         total -> BigInt,
+        shipping_method_id -> Nullable<Uuid>,
+        shipping_method_name -> Nullable<Text>,
+        shipping_kind -> Nullable<Text>,
+        pickup_location -> Nullable<Text>,
+        delivery_instructions -> Text,
     }
 }
 
@@ -127,6 +133,83 @@ diesel::table! {
         topic -> Text,
         aggregate_id -> Nullable<Uuid>,
         payload -> Jsonb,
+    }
+}
+
+diesel::table! {
+    orders.shipping_methods (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        kind -> Text,
+        currency -> Text,
+        rate -> BigInt,
+        free_above -> Nullable<BigInt>,
+        pickup_location -> Nullable<Text>,
+        countries -> Array<Text>,
+        active -> Bool,
+        position -> Integer,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    orders.cart_shipments (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        cart_id -> Uuid,
+        vendor_id -> Nullable<Uuid>,
+        method_id -> Uuid,
+        delivery_instructions -> Text,
+    }
+}
+
+diesel::table! {
+    orders.tax_rules (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        country_code -> Text,
+        region -> Nullable<Text>,
+        category_id -> Nullable<Uuid>,
+        rate -> Integer,
+        inclusive -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+// `created_at` left out: 16 columns at most.
+diesel::table! {
+    orders.discount_codes (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        code -> Text,
+        kind -> Text,
+        percent -> Nullable<Integer>,
+        amount -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+        min_subtotal -> Nullable<BigInt>,
+        starts_at -> Timestamptz,
+        ends_at -> Nullable<Timestamptz>,
+        usage_limit -> Nullable<Integer>,
+        per_customer_limit -> Nullable<Integer>,
+        times_used -> Integer,
+        vendor_id -> Nullable<Uuid>,
+        category_id -> Nullable<Uuid>,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    orders.discount_redemptions (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        discount_id -> Uuid,
+        order_id -> Uuid,
+        customer_id -> Nullable<Uuid>,
+        email -> Nullable<Text>,
+        amount -> BigInt,
+        created_at -> Timestamptz,
     }
 }
 

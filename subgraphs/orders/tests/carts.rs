@@ -75,7 +75,7 @@ async fn lines_are_priced_by_the_catalog_with_tiers_and_gift_wrap() {
         (5, 800, PriceRule::VolumeTier, 4000)
     );
     assert!(cart.lines[0].line.gift_wrap, "the wrap stays");
-    assert_eq!(cart.lines_total().amount, 4000);
+    assert_eq!(cart.totals.total, 4000);
 
     // Back below the tier, unwrapped, message removed.
     let cart = carts::update_lines(
@@ -104,7 +104,7 @@ async fn lines_are_priced_by_the_catalog_with_tiers_and_gift_wrap() {
         .await
         .expect("remove");
     assert!(cart.lines.is_empty());
-    assert_eq!(cart.lines_total().amount, 0);
+    assert_eq!(cart.totals.total, 0);
 }
 
 #[tokio::test]
@@ -248,7 +248,7 @@ async fn a_guest_cart_merges_into_the_customers_cart_on_sign_in() {
         units.contains(&(oud, 4)) && units.contains(&(rug, 2)),
         "{units:?}"
     );
-    assert_eq!(merged.lines_total().amount, 4 * 1000 + 2 * 5000);
+    assert_eq!(merged.totals.total, 4 * 1000 + 2 * 5000);
     // The guest cart is closed.
     assert_eq!(
         refusal(carts::add_lines(t.db(), &guest, guest_cart, vec![line(oud, 1)]).await),

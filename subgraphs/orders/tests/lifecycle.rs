@@ -3,30 +3,14 @@
 
 mod common;
 
-use cityos_testkit::TestDb;
 use common::*;
-use orders::Orders;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-async fn gql(t: &TestDb, who: &cityos_core::RequestContext, query: &str, vars: Value) -> Value {
-    let schema = orders::build_schema(Some(&t.platform));
-    t.graphql::<Orders>(&schema, who, query, vars).await
-}
 
 const ORDER: &str = "id number status paymentStatus total { amountMinor currency }
     vendorOrders { id status total { amountMinor } lines { sku } fulfillments { id carrier trackingNumber deliveredAt } }
     payments { id method status amount { amountMinor } capturedAmount { amountMinor } }
     lines { sku productTitle quantity unitPrice { amountMinor } priceRule total { amountMinor } variant { id } product { id } }";
-
-fn user_errors(v: &Value, field: &str) -> Vec<String> {
-    v["data"][field]["userErrors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no payload in {v}"))
-        .iter()
-        .map(|e| e["code"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
 
 #[tokio::test]
 async fn an_order_runs_from_cart_to_completed_through_graphql() {

@@ -1,6 +1,7 @@
 //! The orders subgraph's GraphQL API: carts, orders, the `User.orders` extension, loaders.
 
 mod mutations;
+mod terms;
 
 pub use mutations::Mutation;
 
@@ -10,6 +11,8 @@ use crate::orders::{
     VendorOrderStatus, parse_rule,
 };
 use crate::payments::{Payment, PaymentMethod, PaymentStatus};
+use crate::shipping::{ShippingKind, ShippingMethod};
+use crate::totals::{self, Shipment};
 use async_graphql::dataloader::Loader;
 use async_graphql::{ComplexObject, Context, Enum, ID, MergedObject, Object, Result, SimpleObject};
 use catalog::pricing::PriceRule;
@@ -202,8 +205,9 @@ pub enum CartStatus {
     Merged,
 }
 
-/// A shopping cart: lines by variant, priced live for its customer in its currency.
-#[Object]
+/// A shopping cart: lines by variant, priced live for its customer in its currency, with its
+/// discount, shipping per vendor group and taxes.
+#[Object(name = "Cart")]
 impl PricedCart {
     /// The cart's id. For a guest cart it is also the key to it: keep it private.
     async fn id(&self) -> ID {
@@ -229,14 +233,15 @@ impl PricedCart {
     async fn lines(&self) -> &[PricedLine] {
         &self.lines
     }
-    /// The lines grouped by the vendor that sells them: each group ships as one vendor order.
+    /// The lines grouped by the vendor that sells them: each group ships as one vendor order,
+    /// with its own shipping method and totals.
     async fn vendor_groups(&self) -> Vec<CartVendorGroup<'_>> {
-        self.by_vendor()
-            .into_iter()
-            .map(|(vendor, lines)| CartVendorGroup {
-                vendor,
-                lines,
-                currency: &self.cart.currency,
+        self.totals
+            .shipments
+            .iter()
+            .map(|shipment| CartVendorGroup {
+                shipment,
+                cart: self,
             })
             .collect()
     }
@@ -244,18 +249,55 @@ impl PricedCart {
     async fn item_count(&self) -> i64 {
         self.units()
     }
-    /// The sum of the line totals that have a price.
+    /// The sum of the line totals before discounts, shipping and tax (lines without a price
+    /// count 0).
     async fn subtotal(&self) -> Money {
-        self.lines_total()
+        self.money(self.totals.subtotal)
     }
-    /// What checking out would charge now. This release applies no discounts, shipping charges
-    /// or taxes, so it equals the subtotal.
+    /// What the discount code takes off.
+    async fn discount_total(&self) -> Money {
+        self.money(self.totals.discount_total)
+    }
+    /// Shipping over all vendor groups.
+    async fn shipping_total(&self) -> Money {
+        self.money(self.totals.shipping_total)
+    }
+    /// Tax on all lines, whether included in prices or added to them (see each line's
+    /// `taxIncluded`).
+    async fn tax_total(&self) -> Money {
+        self.money(self.totals.tax_total)
+    }
+    /// What checking out would charge now: subtotal less discount, plus shipping, plus tax that
+    /// prices do not include.
     async fn total(&self) -> Money {
-        self.lines_total()
+        self.money(self.totals.total)
     }
-    /// Whether every line can be bought as it stands (on sale, priced, in stock).
+    /// The discount code on the cart, with what it takes off or why it does not apply now.
+    async fn discount(&self) -> Option<CartDiscount> {
+        let code = self.cart.discount_code.clone()?;
+        Some(match &self.totals.discount {
+            Some(Err(refusal)) => CartDiscount {
+                code,
+                amount: self.money(0),
+                problem: Some(refusal.code),
+                message: Some(refusal.message.clone()),
+            },
+            outcome => CartDiscount {
+                code,
+                amount: self.money(outcome.as_ref().and_then(|o| o.clone().ok()).unwrap_or(0)),
+                problem: None,
+                message: None,
+            },
+        })
+    }
+    /// Whether every line can be bought as it stands (on sale, priced, in stock), every vendor
+    /// group has a shipping method, and the discount code (if any) applies.
     async fn ready(&self) -> bool {
-        !self.lines.is_empty() && self.lines.iter().all(|l| l.problem.is_none())
+        let totals = &self.totals;
+        !self.lines.is_empty()
+            && self.lines.iter().all(|l| l.problem.is_none())
+            && !matches!(totals.discount, Some(Err(_)))
+            && (!totals.shipping_offered || totals.shipments.iter().all(|s| s.method().is_some()))
     }
     /// Where to ship.
     async fn shipping_address(&self) -> Option<Address> {
@@ -290,11 +332,43 @@ impl PricedCart {
     }
 }
 
+/// A discount code on a cart.
+#[derive(SimpleObject)]
+pub struct CartDiscount {
+    /// The code, upper-cased.
+    pub code: String,
+    /// What it takes off now (zero when it does not apply).
+    pub amount: Money,
+    /// Why it does not apply now (e.g. DISCOUNT_MINIMUM_NOT_MET after lines were removed);
+    /// null when it does. Checkout refuses with this code.
+    pub problem: Option<crate::errors::OrdersErrorCode>,
+    /// The reason in words.
+    pub message: Option<String>,
+}
+
 /// The lines of a cart one vendor sells.
 pub struct CartVendorGroup<'a> {
-    vendor: Option<Uuid>,
-    lines: Vec<&'a PricedLine>,
-    currency: &'a str,
+    shipment: &'a Shipment,
+    cart: &'a PricedCart,
+}
+
+/// One of a vendor group's shipping options, read from the cart's totals.
+pub struct ShippingOption<'a> {
+    option: &'a totals::ShippingOption,
+    cart: &'a PricedCart,
+}
+
+/// A shipping method offered for a vendor group, with what it would cost the group.
+#[Object]
+impl ShippingOption<'_> {
+    /// The method.
+    async fn method(&self) -> &ShippingMethod {
+        &self.option.method
+    }
+    /// What it would cost this vendor group.
+    async fn cost(&self) -> Money {
+        self.cart.money(self.option.cost)
+    }
 }
 
 /// The lines of a cart that one vendor sells (or the tenant itself), shipped as one vendor order.
@@ -302,20 +376,56 @@ pub struct CartVendorGroup<'a> {
 impl CartVendorGroup<'_> {
     /// The vendor; null for the tenant's own products.
     async fn vendor(&self) -> Option<Vendor> {
-        self.vendor.map(|id| Vendor { id: to_id(id) })
+        self.shipment.vendor.map(|id| Vendor { id: to_id(id) })
     }
     /// Its lines.
     async fn lines(&self) -> Vec<&PricedLine> {
-        self.lines.clone()
-    }
-    /// The sum of its priced lines.
-    async fn subtotal(&self) -> Money {
-        let amount = self
+        self.shipment
             .lines
             .iter()
-            .filter_map(|l| l.quote.map(|q| q.line_total.amount))
-            .sum();
-        money(amount, self.currency)
+            .map(|&i| &self.cart.lines[i])
+            .collect()
+    }
+    /// The sum of its lines before discounts.
+    async fn subtotal(&self) -> Money {
+        self.cart.money(self.shipment.subtotal)
+    }
+    /// The discount taken off its lines.
+    async fn discount_total(&self) -> Money {
+        self.cart.money(self.shipment.discount)
+    }
+    /// The methods that can deliver it now, cheapest first (empty when the tenant ships nothing
+    /// in this currency, or nothing to the address's country).
+    async fn shipping_options(&self) -> Vec<ShippingOption<'_>> {
+        self.shipment
+            .options
+            .iter()
+            .map(|option| ShippingOption {
+                option,
+                cart: self.cart,
+            })
+            .collect()
+    }
+    /// The method it ships with: the one chosen with `cartShippingMethodSet` while it is
+    /// available, otherwise the cheapest option.
+    async fn shipping_method(&self) -> Option<&ShippingMethod> {
+        self.shipment.method().map(|o| &o.method)
+    }
+    /// What shipping it costs.
+    async fn shipping_total(&self) -> Money {
+        self.cart.money(self.shipment.shipping)
+    }
+    /// Tax on its lines (included or added).
+    async fn tax_total(&self) -> Money {
+        self.cart.money(self.shipment.tax)
+    }
+    /// What this vendor's part costs: its lines' totals plus shipping.
+    async fn total(&self) -> Money {
+        self.cart.money(self.shipment.total)
+    }
+    /// Instructions for delivering this part.
+    async fn delivery_instructions(&self) -> &str {
+        &self.shipment.instructions
     }
 }
 
@@ -369,6 +479,31 @@ impl PricedLine {
     /// Unit price times quantity.
     async fn line_total(&self) -> Option<Money> {
         self.quote.map(|q| q.line_total)
+    }
+    /// The line's part of the cart's discount.
+    async fn discount_total(&self) -> Option<Money> {
+        self.quote
+            .map(|q| Money::new(self.amounts.discount, q.line_total.currency))
+    }
+    /// The tax rate applied, in basis points (1500 is 15%); 0 when no rule applies or the cart
+    /// has no address yet.
+    async fn tax_rate_basis_points(&self) -> i32 {
+        self.amounts.tax.rate
+    }
+    /// Whether the tax is part of the price (true) or added to it (false).
+    async fn tax_included(&self) -> bool {
+        self.amounts.tax.inclusive
+    }
+    /// The tax in or on the line after its discount.
+    async fn tax_total(&self) -> Option<Money> {
+        self.quote
+            .map(|q| Money::new(self.amounts.tax.amount, q.line_total.currency))
+    }
+    /// What the line costs: line total less its discount plus tax that the price does not
+    /// include.
+    async fn total(&self) -> Option<Money> {
+        self.quote
+            .map(|q| Money::new(self.amounts.total, q.line_total.currency))
     }
     /// Units available now across locations.
     async fn available_quantity(&self) -> i64 {
@@ -433,12 +568,17 @@ impl Order {
     async fn shipping_total(&self) -> Money {
         money(self.shipping_total, &self.currency)
     }
-    /// Tax charged on top of prices.
+    /// Tax on the lines, whether included in prices or added to them (see each line's
+    /// `taxIncluded`).
     async fn tax_total(&self) -> Money {
         money(self.tax_total, &self.currency)
     }
-    /// What the customer pays: subtotal less discounts plus shipping and tax; the sum of the
-    /// vendor orders' totals.
+    /// The discount code used, if any.
+    async fn discount_code(&self) -> Option<&str> {
+        self.discount_code.as_deref()
+    }
+    /// What the customer pays: subtotal less discounts, plus shipping, plus tax that prices do
+    /// not include; the sum of the vendor orders' totals.
     async fn total(&self) -> Money {
         money(self.total, &self.currency)
     }
@@ -516,11 +656,27 @@ impl VendorOrder {
     async fn shipping_total(&self, ctx: &Context<'_>) -> Result<Money> {
         order_money(ctx, self.order_id, self.shipping_total).await
     }
-    /// Tax on its lines and shipping.
+    /// Tax on its lines (included or added).
     async fn tax_total(&self, ctx: &Context<'_>) -> Result<Money> {
         order_money(ctx, self.order_id, self.tax_total).await
     }
-    /// What this vendor's part costs.
+    /// The name of the shipping method it was bought with; null when the tenant had none.
+    async fn shipping_method_name(&self) -> Option<&str> {
+        self.shipping_method_name.as_deref()
+    }
+    /// How that method delivers.
+    async fn shipping_kind(&self) -> Option<ShippingKind> {
+        self.shipping_kind.as_deref().map(ShippingKind::parse)
+    }
+    /// Where the customer collects it, for a pickup.
+    async fn pickup_location(&self) -> Option<&str> {
+        self.pickup_location.as_deref()
+    }
+    /// Instructions for delivering this part.
+    async fn delivery_instructions(&self) -> &str {
+        &self.delivery_instructions
+    }
+    /// What this vendor's part costs: its lines' totals plus shipping.
     async fn total(&self, ctx: &Context<'_>) -> Result<Money> {
         order_money(ctx, self.order_id, self.total).await
     }
@@ -596,9 +752,17 @@ impl OrderLine {
     async fn discount_total(&self, ctx: &Context<'_>) -> Result<Money> {
         order_money(ctx, self.order_id, self.discount_total).await
     }
-    /// Tax on the line.
+    /// Tax on the line after its discount.
     async fn tax_total(&self, ctx: &Context<'_>) -> Result<Money> {
         order_money(ctx, self.order_id, self.tax_total).await
+    }
+    /// The tax rate applied, in basis points (1500 is 15%).
+    async fn tax_rate_basis_points(&self) -> i32 {
+        self.tax_rate
+    }
+    /// Whether the tax was part of the price (true) or added to it (false).
+    async fn tax_included(&self) -> bool {
+        self.tax_inclusive
     }
     /// What the line costs.
     async fn total(&self, ctx: &Context<'_>) -> Result<Money> {
@@ -733,4 +897,4 @@ impl OrdersQuery {
 /// The root query type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(OrdersQuery);
+pub struct Query(OrdersQuery, terms::TermsQuery);

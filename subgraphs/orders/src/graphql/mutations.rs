@@ -1,7 +1,7 @@
 //! The orders subgraph's mutations: cart changes, checkout, and the order's lifecycle.
 
 use super::{db, request};
-use crate::carts::{self, Address, CartChanges, LineInput, PricedCart};
+use crate::carts::{self, Address, CartChanges, LineInput, PricedCart, ShippingChoice};
 use crate::checkout::{self, CheckoutRequest};
 use crate::errors::{OrdersUserError, Outcome};
 use crate::orders::{self, Fulfillment, Order};
@@ -122,6 +122,36 @@ pub struct CartUpdateInput {
     /// Where to bill.
     pub billing_address: Option<Address>,
     /// Instructions for delivering the cart, at most 500 characters; empty clears them.
+    pub delivery_instructions: Option<String>,
+}
+
+/// A discount code to apply to a cart.
+#[derive(InputObject)]
+pub struct CartDiscountApplyInput {
+    /// The cart.
+    pub cart_id: ID,
+    /// The code as the shopper typed it (case and surrounding spaces do not matter).
+    pub code: String,
+}
+
+/// A cart to act on.
+#[derive(InputObject)]
+pub struct CartInput {
+    /// The cart.
+    pub cart_id: ID,
+}
+
+/// How one vendor's part of a cart ships.
+#[derive(InputObject)]
+pub struct CartShippingMethodSetInput {
+    /// The cart.
+    pub cart_id: ID,
+    /// The vendor whose part it is; omit it for the tenant's own products.
+    pub vendor_id: Option<ID>,
+    /// One of the group's `shippingOptions`.
+    pub method_id: ID,
+    /// Instructions for delivering this part, at most 500 characters; empty clears them,
+    /// omitted keeps them.
     pub delivery_instructions: Option<String>,
 }
 
@@ -276,6 +306,42 @@ impl CartMutation {
         cart_payload(carts::update(db(ctx), request(ctx)?, cart, changes).await)
     }
 
+    /// Applies a discount code, replacing the cart's code if it had one. Refused, with the reason
+    /// as its code, when the code does not apply to the cart now.
+    async fn cart_discount_apply(
+        &self,
+        ctx: &Context<'_>,
+        input: CartDiscountApplyInput,
+    ) -> Result<CartPayload> {
+        let cart = parse_id(&input.cart_id)?;
+        cart_payload(carts::apply_discount(db(ctx), request(ctx)?, cart, input.code).await)
+    }
+
+    /// Takes the discount code off the cart.
+    async fn cart_discount_remove(
+        &self,
+        ctx: &Context<'_>,
+        input: CartInput,
+    ) -> Result<CartPayload> {
+        let cart = parse_id(&input.cart_id)?;
+        cart_payload(carts::remove_discount(db(ctx), request(ctx)?, cart).await)
+    }
+
+    /// Chooses how one vendor's part of the cart ships, with instructions for that shipment.
+    async fn cart_shipping_method_set(
+        &self,
+        ctx: &Context<'_>,
+        input: CartShippingMethodSetInput,
+    ) -> Result<CartPayload> {
+        let cart = parse_id(&input.cart_id)?;
+        let choice = ShippingChoice {
+            vendor: input.vendor_id.as_ref().map(parse_id).transpose()?,
+            method: parse_id(&input.method_id)?,
+            instructions: input.delivery_instructions,
+        };
+        cart_payload(carts::choose_shipping(db(ctx), request(ctx)?, cart, choice).await)
+    }
+
     /// After sign-in: moves a guest cart's lines into the customer's open cart (or makes the guest
     /// cart theirs when they have none). The guest cart is closed as MERGED.
     async fn cart_merge(&self, ctx: &Context<'_>, input: CartMergeInput) -> Result<CartPayload> {
@@ -378,4 +444,4 @@ impl OrderMutation {
 /// The root mutation type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(CartMutation, OrderMutation);
+pub struct Mutation(CartMutation, OrderMutation, super::terms::TermsMutation);

@@ -234,3 +234,24 @@ pub async fn check_out(
     )
     .await
 }
+
+/// Runs a GraphQL request against the orders schema as `who`.
+pub async fn gql(
+    t: &TestDb,
+    who: &RequestContext,
+    query: &str,
+    vars: serde_json::Value,
+) -> serde_json::Value {
+    let schema = orders::build_schema(Some(&t.platform));
+    t.graphql::<orders::Orders>(&schema, who, query, vars).await
+}
+
+/// The codes of a mutation payload's `userErrors`.
+pub fn user_errors(v: &serde_json::Value, field: &str) -> Vec<String> {
+    v["data"][field]["userErrors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no payload in {v}"))
+        .iter()
+        .map(|e| e["code"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
