@@ -40,6 +40,11 @@ pub use diesel_async::AsyncPgConnection as Connection;
 /// The login role subgraphs connect as. It owns no table, is not a superuser and cannot bypass RLS.
 pub const APP_ROLE: &str = "cityos_app";
 
+/// A role without login that the application role takes (`SET LOCAL ROLE`) for one statement to
+/// find which tenant owns an external reference, such as a payment provider's id in a webhook that
+/// carries no tenant. Each schema grants it only the columns and rows such a lookup needs.
+pub const LOOKUP_ROLE: &str = "cityos_lookup";
+
 /// A pooled connection.
 pub type PooledConnection = Object<AsyncPgConnection>;
 
@@ -147,6 +152,24 @@ impl Database {
     {
         let mut conn = self.conn().await?;
         in_tenant_tx(&mut conn, tenant, f).await
+    }
+
+    /// Runs `f` in a transaction as [`LOOKUP_ROLE`], with no tenant: it sees only what schemas
+    /// grant that role for finding the tenant of an external reference.
+    pub async fn lookup_tx<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: for<'r> AsyncFnOnce(&'r mut AsyncPgConnection) -> Result<T, E>
+            + for<'r> TxFn<&'r mut AsyncPgConnection, Result<T, E>, Fut: Send>
+            + Send,
+        E: From<diesel::result::Error> + From<ApiError>,
+    {
+        let mut conn = self.conn().await?;
+        in_tx_begun_by(
+            &mut conn,
+            &format!("BEGIN; SET LOCAL ROLE {LOOKUP_ROLE}"),
+            f,
+        )
+        .await
     }
 }
 

@@ -47,6 +47,19 @@ where
     Q: ObjectType + 'static,
     M: ObjectType + 'static,
 {
+    schema_builder(query, mutation, platform).finish()
+}
+
+/// The schema builder [`build_schema`] finishes, for a subgraph that adds data of its own.
+pub fn schema_builder<Q, M>(
+    query: Q,
+    mutation: M,
+    platform: Option<&Platform>,
+) -> async_graphql::SchemaBuilder<Q, M, EmptySubscription>
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+{
     let mut builder = Schema::build(query, mutation, EmptySubscription)
         .enable_federation()
         .limit_depth(MAX_QUERY_DEPTH)
@@ -54,7 +67,7 @@ where
     if let Some(p) = platform {
         builder = builder.data(p.db.clone()).data(p.keys.clone());
     }
-    builder.finish()
+    builder
 }
 
 /// The federation SDL of a schema, as composition reads it.
@@ -116,6 +129,13 @@ pub trait Subgraph: Send + Sync + 'static {
     /// Its outbox table (schema-qualified), if it writes events for other domains.
     const OUTBOX: Option<&'static str> = None;
 
+    /// HTTP routes besides `/graphql`, `/health` and `/ready` (for example a provider's webhook),
+    /// served on the same port. They are not behind the router: each checks its own callers.
+    fn routes(platform: &Platform) -> axum::Router {
+        let _ = platform;
+        axum::Router::new()
+    }
+
     /// Runs once after migrations, before serving (for example to create a configured account).
     fn startup(platform: &Platform) -> impl Future<Output = anyhow::Result<()>> + Send {
         let _ = platform;
@@ -164,6 +184,7 @@ pub async fn serve<S: Subgraph>(config: &Config) -> anyhow::Result<()> {
     S::startup(&platform).await?;
     dispatch_events::<S>(config, &platform)?;
     let schema = S::schema(&platform);
+    let extra = S::routes(&platform);
     let resolver = ContextResolver::new(platform.clone(), config.auth_cache_ttl);
     let endpoint = Arc::new(GraphqlEndpoint::<S>::new(
         schema,
@@ -171,7 +192,7 @@ pub async fn serve<S: Subgraph>(config: &Config) -> anyhow::Result<()> {
         resolver,
         router_secret,
     ));
-    let router = app(endpoint, config.max_body_bytes);
+    let router = app(endpoint, config.max_body_bytes).merge(extra);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(subgraph = S::NAME, listen = %listener.local_addr()?, "subgraph listening");
     axum::serve(listener, router)

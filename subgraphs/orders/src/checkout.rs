@@ -18,8 +18,11 @@ use crate::carts::{self, PricedCart, PricedLine};
 use crate::discounts;
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::orders::{self, Order, rule_str};
-use crate::payments::{Charge, Manual, PaymentMethod, PaymentProvider};
-use crate::schema::{carts as carts_table, counters};
+use crate::payments::{
+    Answer, Charge, Gateway, Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus,
+};
+use crate::schema::{carts as carts_table, counters, payments};
+use crate::stripe::Stripe;
 use catalog::inventory::{self, StockError};
 use chrono::Utc;
 use cityos_core::ids::new_id;
@@ -47,11 +50,13 @@ pub struct CheckoutRequest {
 /// How long checkout's own reservations may live (they are committed in the same transaction).
 const HOLD: chrono::Duration = chrono::Duration::minutes(5);
 
-/// Places the order for a cart (see the module documentation).
+/// Places the order for a cart (see the module documentation). A card payment's Stripe
+/// PaymentIntent is created after the order commits (see [`start_card_payments`]).
 pub async fn complete(
     db: &Database,
     ctx: &RequestContext,
     request: CheckoutRequest,
+    gateway: &Gateway,
 ) -> Outcome<Order> {
     let key = request.idempotency_key.trim().to_owned();
     if key.is_empty() || key.chars().count() > 100 {
@@ -62,40 +67,107 @@ pub async fn complete(
         )
         .into());
     }
-    if request.payment_method == PaymentMethod::Card {
+    let card = request.payment_method == PaymentMethod::Card;
+    if card && gateway.stripe.is_none() {
         return Err(UserError::new(
             "paymentMethod",
             Code::InvalidPaymentMethod,
-            "card payments are not offered yet; pay cash on delivery or by bank transfer",
+            "card payments are not offered here; pay cash on delivery or by bank transfer",
         )
         .into());
     }
     let tenant = ctx.tenant()?.id;
     let actor = ctx.user_id().ok();
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let cart = carts::locked(conn, &ctx, request.cart_id, "cartId").await?;
-        if let Some(order) = orders::by_idempotency_key(conn, &key).await? {
-            if order.cart_id == cart.id {
-                return Ok(order);
+    let order = db
+        .tenant_tx(tenant, async move |conn| {
+            let cart = carts::locked(conn, &ctx, request.cart_id, "cartId").await?;
+            if let Some(order) = orders::by_idempotency_key(conn, &key).await? {
+                if order.cart_id == cart.id {
+                    return Ok(order);
+                }
+                return Err(UserError::new(
+                    "idempotencyKey",
+                    Code::IdempotencyKeyReused,
+                    "this idempotency key was used for another cart",
+                )
+                .into());
             }
-            return Err(UserError::new(
-                "idempotencyKey",
-                Code::IdempotencyKeyReused,
-                "this idempotency key was used for another cart",
+            carts::check_open(&cart, "cartId")?;
+            if let Some(code) = &cart.discount_code {
+                // Racing checkouts with one code queue here, so its limits hold.
+                discounts::lock(conn, code).await?;
+            }
+            let priced = carts::priced(conn, cart).await?;
+            check_ready(&priced, request.expected_total)?;
+            place(conn, tenant, &priced, &key, request.payment_method, actor).await
+        })
+        .await?;
+    if card && let Some(stripe) = &gateway.stripe {
+        start_card_payments(db, tenant, stripe, order.id).await?;
+    }
+    Ok(order)
+}
+
+/// Creates the Stripe PaymentIntent of each card payment of `order` that has none yet, outside
+/// any transaction, with the payment's id as idempotency key: a retried checkout, or two at once,
+/// get the same intent. When Stripe cannot be reached the order stands with its payment PENDING
+/// and no client secret; checking out again with the same idempotency key tries again.
+pub async fn start_card_payments(
+    db: &Database,
+    tenant: Uuid,
+    stripe: &Stripe,
+    order: Uuid,
+) -> Result<(), ApiError> {
+    let waiting: Vec<Payment> = db
+        .tenant_tx(tenant, async move |conn| {
+            Ok::<_, ApiError>(
+                payments::table
+                    .filter(payments::order_id.eq(order))
+                    .filter(payments::provider.eq("STRIPE"))
+                    .filter(payments::provider_reference.is_null())
+                    .select(Payment::as_select())
+                    .load(conn)
+                    .await?,
             )
-            .into());
-        }
-        carts::check_open(&cart, "cartId")?;
-        if let Some(code) = &cart.discount_code {
-            // Racing checkouts with one code queue here, so its limits hold.
-            discounts::lock(conn, code).await?;
-        }
-        let priced = carts::priced(conn, cart).await?;
-        check_ready(&priced, request.expected_total)?;
-        place(conn, tenant, &priced, &key, request.payment_method, actor).await
-    })
-    .await
+        })
+        .await?;
+    for payment in waiting {
+        let charge = Charge {
+            tenant_id: tenant,
+            order_id: order,
+            payment_id: payment.id,
+            amount: payment.amount,
+            currency: &payment.currency,
+            method: PaymentMethod::Card,
+            idempotency_key: &format!("payment-{}", payment.id),
+        };
+        let answer = match stripe.authorize(&charge).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                tracing::error!(%error, payment = %payment.id, "creating the PaymentIntent failed");
+                continue;
+            }
+        };
+        let id = payment.id;
+        db.tenant_tx(tenant, async move |conn| {
+            diesel::update(
+                payments::table
+                    .filter(payments::id.eq(id))
+                    .filter(payments::provider_reference.is_null()),
+            )
+            .set((
+                payments::provider_reference.eq(&answer.reference),
+                payments::client_secret.eq(&answer.client_secret),
+                payments::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await
+            .map_err(ApiError::from)
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 /// Refuses a cart that cannot be bought as it stands.
@@ -455,19 +527,31 @@ async fn place(
         .await?;
     }
 
-    // The payment.
-    let provider = Manual;
-    let answer = provider
-        .authorize(&Charge {
+    // The payment: a manual one is recorded as expected; a card's intent is created after commit.
+    let payment_id = new_id();
+    let (provider, answer) = if method == PaymentMethod::Card {
+        let pending = Answer {
+            status: PaymentStatus::Pending,
+            reference: None,
+            client_secret: None,
+        };
+        ("STRIPE", pending)
+    } else {
+        let charge = Charge {
+            tenant_id: tenant,
             order_id,
+            payment_id,
             amount: total,
             currency: &cart.currency,
             method,
             idempotency_key: key,
-        })
-        .await
-        .map_err(ApiError::internal)?;
-    let payment_id = new_id();
+        };
+        let answer = Manual
+            .authorize(&charge)
+            .await
+            .map_err(ApiError::internal)?;
+        (Manual.name(), answer)
+    };
     Prepared(
         diesel::sql_query(
             "INSERT INTO orders.payments (tenant_id, id, order_id, provider, method, status,
@@ -477,7 +561,7 @@ async fn place(
         .bind::<SqlUuid, _>(tenant)
         .bind::<SqlUuid, _>(payment_id)
         .bind::<SqlUuid, _>(order_id)
-        .bind::<Text, _>(provider.name())
+        .bind::<Text, _>(provider)
         .bind::<Text, _>(method.as_str())
         .bind::<Text, _>(answer.status.as_str())
         .bind::<Text, _>(&cart.currency)

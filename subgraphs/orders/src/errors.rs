@@ -88,6 +88,10 @@ pub enum OrdersErrorCode {
     InvalidWindow,
     /// A tax rule for that country, region and category exists already.
     RuleExists,
+    /// The refund is more than is left of the captured amount (or nothing was captured).
+    RefundExceedsCaptured,
+    /// The payment provider refused or could not be reached; nothing changed.
+    PaymentProviderError,
 }
 
 cityos_core::user_error_type!(OrdersUserError, OrdersErrorCode);

@@ -1,5 +1,5 @@
-//! The orders subgraph: carts, checkout, orders split by vendor, payments and fulfilments, and
-//! `User.orders` across the supergraph.
+//! The orders subgraph: carts, checkout, orders split by vendor, payments (manual and Stripe with
+//! its webhook), refunds and fulfilments, and `User.orders` across the supergraph.
 
 pub mod carts;
 pub mod checkout;
@@ -8,19 +8,23 @@ pub mod errors;
 pub mod graphql;
 pub mod orders;
 pub mod payments;
+pub mod refunds;
 pub mod schema;
 pub mod shipping;
+pub mod stripe;
 pub mod taxes;
 pub mod totals;
+pub mod webhooks;
 
 use async_graphql::{EmptySubscription, Schema};
 use cityos_core::RequestContext;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use graphql::{
-    FulfillmentsLoader, LinesLoader, Mutation, OrderLoader, PaymentsLoader, Query,
+    FulfillmentsLoader, LinesLoader, Mutation, OrderLoader, PaymentsLoader, Query, RefundsLoader,
     VendorOrdersLoader,
 };
+use payments::Gateway;
 
 /// The orders schema's migrations.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/orders");
@@ -28,9 +32,17 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/o
 /// The executable orders schema.
 pub type OrdersSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the orders schema; without `platform` it can only print its SDL.
+/// Builds the orders schema with the payment providers configured in the environment; without
+/// `platform` it can only print its SDL.
 pub fn build_schema(platform: Option<&Platform>) -> OrdersSchema {
-    cityos_server::build_schema(Query::default(), Mutation::default(), platform)
+    build_schema_with(platform, Gateway::from_env())
+}
+
+/// Builds the orders schema with the given payment providers (tests pass a local Stripe double).
+pub fn build_schema_with(platform: Option<&Platform>, gateway: Gateway) -> OrdersSchema {
+    cityos_server::schema_builder(Query::default(), Mutation::default(), platform)
+        .data(gateway)
+        .finish()
 }
 
 /// The federation SDL of the orders subgraph.
@@ -53,6 +65,10 @@ impl Subgraph for Orders {
 
     fn schema(platform: &Platform) -> OrdersSchema {
         build_schema(Some(platform))
+    }
+
+    fn routes(platform: &Platform) -> axum::Router {
+        webhooks::routes(platform.db.clone(), &Gateway::from_env())
     }
 
     fn request_data(
@@ -82,8 +98,9 @@ impl Subgraph for Orders {
                 tenant,
             }))
             .data(cityos_server::request_loader(FulfillmentsLoader {
-                db,
+                db: db.clone(),
                 tenant,
             }))
+            .data(cityos_server::request_loader(RefundsLoader { db, tenant }))
     }
 }

@@ -17,7 +17,7 @@
 //! its transaction.
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
-use crate::payments::{Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus};
+use crate::payments::{Gateway, Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus};
 use crate::schema::{allocations, fulfillments, orders, payments, vendor_orders};
 use catalog::pricing::PriceRule;
 use chrono::{DateTime, Utc};
@@ -110,6 +110,19 @@ pub enum OrderPaymentStatus {
 }
 
 impl OrderPaymentStatus {
+    /// The database form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unpaid => "UNPAID",
+            Self::Authorized => "AUTHORIZED",
+            Self::Paid => "PAID",
+            Self::PartiallyRefunded => "PARTIALLY_REFUNDED",
+            Self::Refunded => "REFUNDED",
+            Self::Failed => "FAILED",
+            Self::Voided => "VOIDED",
+        }
+    }
+
     /// Parses the database form.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
@@ -478,7 +491,7 @@ pub async fn publish(
 }
 
 /// The order `id`, locked for the transaction.
-async fn locked(conn: &mut AsyncPgConnection, id: Uuid, field: &str) -> Outcome<Order> {
+pub(crate) async fn locked(conn: &mut AsyncPgConnection, id: Uuid, field: &str) -> Outcome<Order> {
     Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -507,7 +520,7 @@ fn transition_refused(from: OrderStatus, to: OrderStatus) -> UserError {
 
 /// Moves a locked order to `to` (checked against the transition table) and writes
 /// `order.<to>` to the outbox.
-async fn set_status(
+pub(crate) async fn set_status(
     conn: &mut AsyncPgConnection,
     order: &Order,
     to: OrderStatus,
@@ -537,7 +550,7 @@ async fn set_status(
     Ok(())
 }
 
-async fn reread(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<Order> {
+pub(crate) async fn reread(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<Order> {
     by_ids(conn, &[id])
         .await?
         .pop()
@@ -579,6 +592,7 @@ pub async fn cancel(
     ctx: &RequestContext,
     id: Uuid,
     reason: Option<String>,
+    gateway: &Gateway,
 ) -> Outcome<Order> {
     let tenant = ctx.tenant()?.id;
     let staff = ctx.is_staff();
@@ -597,63 +611,80 @@ pub async fn cancel(
         )
         .into());
     }
-    db.tenant_tx(tenant, async move |conn| {
-        let order = locked(conn, id, "orderId").await?;
-        if !staff {
-            if order.customer_id != caller {
-                return Err(UserError::new("orderId", Code::NotFound, "no such order").into());
+    let (order, card_intents) = db
+        .tenant_tx(tenant, async move |conn| {
+            let order = locked(conn, id, "orderId").await?;
+            if !staff {
+                if order.customer_id != caller {
+                    return Err(UserError::new("orderId", Code::NotFound, "no such order").into());
+                }
+                if order.parsed_status() != OrderStatus::Pending {
+                    return Err(UserError::new(
+                        "orderId",
+                        Code::InvalidTransition,
+                        "only a pending order can be cancelled by its customer; ask the shop",
+                    )
+                    .into());
+                }
             }
-            if order.parsed_status() != OrderStatus::Pending {
+            let payments = payments_of(conn, &[id])
+                .await?
+                .remove(&id)
+                .unwrap_or_default();
+            if payments.iter().any(|p| p.captured_amount > 0) {
                 return Err(UserError::new(
                     "orderId",
-                    Code::InvalidTransition,
-                    "only a pending order can be cancelled by its customer; ask the shop",
+                    Code::PaymentCaptured,
+                    "money was taken for this order: refund it before cancelling",
                 )
                 .into());
             }
-        }
-        let payments = payments_of(conn, &[id])
-            .await?
-            .remove(&id)
-            .unwrap_or_default();
-        if payments.iter().any(|p| p.captured_amount > 0) {
-            return Err(UserError::new(
-                "orderId",
-                Code::PaymentCaptured,
-                "money was taken for this order: refund it before cancelling",
-            )
-            .into());
-        }
-        set_status(conn, &order, OrderStatus::Cancelled, reason.as_deref()).await?;
-        for payment in payments {
-            if matches!(
-                payment.parsed_status(),
-                PaymentStatus::Pending | PaymentStatus::Authorized
-            ) {
-                let answer = Manual.cancel(&payment).await.map_err(ApiError::internal)?;
-                diesel::update(payments::table.filter(payments::id.eq(payment.id)))
-                    .set((
-                        payments::status.eq(answer.status.as_str()),
-                        payments::updated_at.eq(diesel::dsl::now),
-                    ))
-                    .execute(conn)
-                    .await?;
+            set_status(conn, &order, OrderStatus::Cancelled, reason.as_deref()).await?;
+            let mut card_intents = Vec::new();
+            for payment in payments {
+                if matches!(
+                    payment.parsed_status(),
+                    PaymentStatus::Pending | PaymentStatus::Authorized
+                ) {
+                    if payment.provider == Manual.name() {
+                        Manual.cancel(&payment).await.map_err(ApiError::internal)?;
+                    } else {
+                        card_intents.push(payment.clone());
+                    }
+                    diesel::update(payments::table.filter(payments::id.eq(payment.id)))
+                        .set((
+                            payments::status.eq(PaymentStatus::Cancelled.as_str()),
+                            payments::updated_at.eq(diesel::dsl::now),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
+            }
+            diesel::update(orders::table.filter(orders::id.eq(id)))
+                .set(orders::payment_status.eq("VOIDED"))
+                .execute(conn)
+                .await?;
+            diesel::update(vendor_orders::table.filter(vendor_orders::order_id.eq(id)))
+                .set(vendor_orders::status.eq("CANCELLED"))
+                .execute(conn)
+                .await?;
+            // The code's row before stock rows: checkout's lock order.
+            crate::discounts::release(conn, id).await?;
+            restock_all(conn, tenant, &order, caller).await?;
+            Ok::<_, cityos_core::Failure<Code>>((reread(conn, id).await?, card_intents))
+        })
+        .await?;
+    // Card intents are released at Stripe after the commit. Should the customer have paid in the
+    // meantime, Stripe's `payment_intent.succeeded` still records the capture on the cancelled
+    // order, for staff to refund.
+    if let Some(stripe) = &gateway.stripe {
+        for payment in card_intents {
+            if let Err(error) = stripe.cancel(&payment).await {
+                tracing::warn!(%error, payment = %payment.id, "releasing a card payment at Stripe failed");
             }
         }
-        diesel::update(orders::table.filter(orders::id.eq(id)))
-            .set(orders::payment_status.eq("VOIDED"))
-            .execute(conn)
-            .await?;
-        diesel::update(vendor_orders::table.filter(vendor_orders::order_id.eq(id)))
-            .set(vendor_orders::status.eq("CANCELLED"))
-            .execute(conn)
-            .await?;
-        // The code's row before stock rows: checkout's lock order.
-        crate::discounts::release(conn, id).await?;
-        restock_all(conn, tenant, &order, caller).await?;
-        reread(conn, id).await
-    })
-    .await
+    }
+    Ok(order)
 }
 
 /// Puts every unit of a cancelled order back where it was taken from.

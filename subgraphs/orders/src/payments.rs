@@ -1,4 +1,4 @@
-//! Payments: the provider abstraction and the manual provider.
+//! Payments: the provider abstraction and the manual provider (Stripe is in [`crate::stripe`]).
 //!
 //! A provider authorizes an amount for an order, captures it, cancels an authorization and
 //! refunds captured money. The manual provider stands for money that moves outside the platform:
@@ -98,6 +98,7 @@ pub struct Payment {
     pub provider_reference: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub client_secret: Option<String>,
 }
 
 impl Payment {
@@ -115,7 +116,9 @@ impl Payment {
 /// An amount to authorize for an order.
 #[derive(Debug, Clone)]
 pub struct Charge<'a> {
+    pub tenant_id: Uuid,
     pub order_id: Uuid,
+    pub payment_id: Uuid,
     pub amount: i64,
     pub currency: &'a str,
     pub method: PaymentMethod,
@@ -129,6 +132,8 @@ pub struct Answer {
     pub status: PaymentStatus,
     /// The provider's id for the payment, when it has one.
     pub reference: Option<String>,
+    /// What the customer's browser needs to confirm the payment with the provider.
+    pub client_secret: Option<String>,
 }
 
 /// The provider refused or could not be reached.
@@ -156,12 +161,14 @@ pub trait PaymentProvider: Send + Sync {
         &self,
         payment: &Payment,
     ) -> impl Future<Output = Result<Answer, ProviderError>> + Send;
-    /// Pays `amount` of a captured payment back.
+    /// Pays `amount` of a captured payment back; `key` makes a repeated call refund once.
+    /// Returns the provider's id for the refund, when it has one.
     fn refund(
         &self,
         payment: &Payment,
         amount: i64,
-    ) -> impl Future<Output = Result<(), ProviderError>> + Send;
+        key: &str,
+    ) -> impl Future<Output = Result<Option<String>, ProviderError>> + Send;
 }
 
 /// Money that moves outside the platform: cash on delivery and bank transfer.
@@ -178,6 +185,7 @@ impl PaymentProvider for Manual {
             PaymentMethod::CashOnDelivery | PaymentMethod::BankTransfer => Ok(Answer {
                 status: PaymentStatus::Pending,
                 reference: None,
+                client_secret: None,
             }),
             PaymentMethod::Card => Err(ProviderError(
                 "cards are not paid through the manual provider".into(),
@@ -192,6 +200,7 @@ impl PaymentProvider for Manual {
         Ok(Answer {
             status: PaymentStatus::Captured,
             reference: payment.provider_reference.clone(),
+            client_secret: None,
         })
     }
 
@@ -199,10 +208,38 @@ impl PaymentProvider for Manual {
         Ok(Answer {
             status: PaymentStatus::Cancelled,
             reference: payment.provider_reference.clone(),
+            client_secret: None,
         })
     }
 
-    async fn refund(&self, _payment: &Payment, _amount: i64) -> Result<(), ProviderError> {
-        Ok(())
+    async fn refund(
+        &self,
+        _payment: &Payment,
+        _amount: i64,
+        _key: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        Ok(None)
+    }
+}
+
+/// The payment providers this process can reach, shared by every request.
+#[derive(Clone, Debug, Default)]
+pub struct Gateway {
+    /// Stripe, when `STRIPE_SECRET_KEY` is set; without it card payments are not offered.
+    pub stripe: Option<crate::stripe::Stripe>,
+    /// The secret Stripe signs webhook events with (`STRIPE_WEBHOOK_SECRET`); without it the
+    /// webhook endpoint refuses every event.
+    pub webhook_secret: Option<String>,
+}
+
+impl Gateway {
+    /// The providers configured in the environment.
+    pub fn from_env() -> Self {
+        Self {
+            stripe: crate::stripe::Stripe::from_env(),
+            webhook_secret: std::env::var("STRIPE_WEBHOOK_SECRET")
+                .ok()
+                .filter(|s| !s.is_empty()),
+        }
     }
 }

@@ -102,6 +102,23 @@ diesel::table! {
         provider_reference -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        client_secret -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    orders.refunds (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        order_id -> Uuid,
+        payment_id -> Uuid,
+        amount -> BigInt,
+        reason -> Text,
+        status -> Text,
+        provider_reference -> Nullable<Text>,
+        failure -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 

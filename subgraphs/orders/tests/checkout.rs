@@ -40,6 +40,7 @@ async fn checkout_places_one_order_split_by_vendor_and_takes_the_stock() {
             payment_method: PaymentMethod::BankTransfer,
             expected_total: Some(expected),
         },
+        &orders::payments::Gateway::default(),
     )
     .await
     .expect("order");
@@ -233,6 +234,7 @@ async fn a_refused_checkout_changes_nothing() {
             payment_method: PaymentMethod::CashOnDelivery,
             expected_total: Some(1),
         },
+        &orders::payments::Gateway::default(),
     )
     .await;
     assert_eq!(refusal(wrong_total), Code::PriceChanged);
@@ -245,6 +247,7 @@ async fn a_refused_checkout_changes_nothing() {
             payment_method: PaymentMethod::Card,
             expected_total: None,
         },
+        &orders::payments::Gateway::default(),
     )
     .await;
     assert_eq!(refusal(card), Code::InvalidPaymentMethod);

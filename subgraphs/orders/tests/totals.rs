@@ -268,6 +268,7 @@ async fn shipping_taxes_and_a_discount_come_to_exact_totals_from_cart_to_order()
             payment_method: orders::payments::PaymentMethod::CashOnDelivery,
             expected_total: Some(22998),
         },
+        &orders::payments::Gateway::default(),
     )
     .await;
     assert_eq!(refused(wrong), Code::PriceChanged);
@@ -280,6 +281,7 @@ async fn shipping_taxes_and_a_discount_come_to_exact_totals_from_cart_to_order()
             payment_method: orders::payments::PaymentMethod::CashOnDelivery,
             expected_total: Some(28068),
         },
+        &orders::payments::Gateway::default(),
     )
     .await
     .expect("order");
@@ -363,9 +365,15 @@ async fn shipping_taxes_and_a_discount_come_to_exact_totals_from_cart_to_order()
     let refusal =
         refused(carts::apply_discount(t.db(), &buyer, again.cart.id, "OUD10".into()).await);
     assert_eq!(refusal, Code::DiscountCustomerLimit);
-    orders::orders::cancel(t.db(), &souq.admin, order.id, None)
-        .await
-        .expect("cancelled");
+    orders::orders::cancel(
+        t.db(),
+        &souq.admin,
+        order.id,
+        None,
+        &orders::payments::Gateway::default(),
+    )
+    .await
+    .expect("cancelled");
     assert_eq!(code_uses(&t, &souq).await, (0, 0));
     carts::apply_discount(t.db(), &buyer, again.cart.id, "OUD10".into())
         .await

@@ -10,7 +10,8 @@ use crate::orders::{
     self, Fulfillment, Order, OrderLine, OrderPaymentStatus, OrderStatus, VendorOrder,
     VendorOrderStatus, parse_rule,
 };
-use crate::payments::{Payment, PaymentMethod, PaymentStatus};
+use crate::payments::{Gateway, Payment, PaymentMethod, PaymentStatus};
+use crate::refunds::{Refund, RefundStatus};
 use crate::shipping::{ShippingKind, ShippingMethod};
 use crate::totals::{self, Shipment};
 use async_graphql::dataloader::Loader;
@@ -32,6 +33,10 @@ fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
 
 fn db<'a>(ctx: &Context<'a>) -> &'a Database {
     ctx.data_unchecked::<Database>()
+}
+
+fn gateway<'a>(ctx: &Context<'a>) -> &'a Gateway {
+    ctx.data_unchecked::<Gateway>()
 }
 
 fn loader<'a, L: Loader<Uuid>>(ctx: &Context<'a>) -> Result<&'a RequestLoader<L>> {
@@ -173,6 +178,12 @@ children_loader!(
     Payment,
     orders::payments_of,
     "payments of orders"
+);
+children_loader!(
+    RefundsLoader,
+    Refund,
+    crate::refunds::of_orders,
+    "refunds of orders"
 );
 children_loader!(
     FulfillmentsLoader,
@@ -618,6 +629,10 @@ impl Order {
     async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<Payment>> {
         children::<PaymentsLoader, _>(ctx, self.id).await
     }
+    /// Money paid back, oldest first.
+    async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<Refund>> {
+        children::<RefundsLoader, _>(ctx, self.id).await
+    }
 }
 
 /// An amount of an order's vendor order or line, in the order's currency.
@@ -809,7 +824,46 @@ impl Payment {
     async fn refunded_amount(&self) -> Money {
         money(self.refunded_amount, &self.currency)
     }
+    /// For a card: the Stripe PaymentIntent's client secret, which the storefront passes to
+    /// Stripe.js to confirm the payment. Null for other methods, and for a card payment whose
+    /// intent could not be created yet (check out again with the same idempotency key).
+    async fn client_secret(&self) -> Option<&str> {
+        self.client_secret.as_deref()
+    }
     /// When it was started.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// Money paid back on a payment.
+#[Object]
+impl Refund {
+    /// The refund's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// The payment it pays back.
+    async fn payment_id(&self) -> ID {
+        to_id(self.payment_id)
+    }
+    /// How much.
+    async fn amount(&self, ctx: &Context<'_>) -> Result<Money> {
+        order_money(ctx, self.order_id, self.amount).await
+    }
+    /// Why, as staff recorded it.
+    async fn reason(&self) -> &str {
+        &self.reason
+    }
+    /// Where it stands.
+    async fn status(&self) -> RefundStatus {
+        self.parsed_status()
+    }
+    /// Why the provider refused it, when it did.
+    async fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
+    /// When it was asked for.
     async fn created_at(&self) -> DateTime<Utc> {
         self.created_at
     }

@@ -1,11 +1,12 @@
 //! The orders subgraph's mutations: cart changes, checkout, and the order's lifecycle.
 
-use super::{db, request};
+use super::{db, gateway, request};
 use crate::carts::{self, Address, CartChanges, LineInput, PricedCart, ShippingChoice};
 use crate::checkout::{self, CheckoutRequest};
 use crate::errors::{OrdersUserError, Outcome};
 use crate::orders::{self, Fulfillment, Order};
 use crate::payments::PaymentMethod;
+use crate::refunds::{self, Refund};
 use async_graphql::{Context, ID, InputObject, MergedObject, Object, Result, SimpleObject};
 use cityos_core::ids::parse_id;
 use cityos_core::outcome::into_payload;
@@ -200,6 +201,26 @@ pub struct PaymentCaptureInput {
     pub payment_id: ID,
 }
 
+/// Money to pay back on a captured payment.
+#[derive(InputObject)]
+pub struct PaymentRefundInput {
+    /// The payment.
+    pub payment_id: ID,
+    /// How much, in minor units: above zero and at most what is left of the captured amount.
+    pub amount_minor: i64,
+    /// Why, at most 500 characters.
+    pub reason: Option<String>,
+}
+
+/// The result of `paymentRefund`.
+#[derive(SimpleObject)]
+pub struct RefundPayload {
+    /// The refund; null when refused.
+    pub refund: Option<Refund>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<OrdersUserError>,
+}
+
 /// A vendor order handed to a carrier.
 #[derive(InputObject)]
 pub struct FulfillmentCreateInput {
@@ -365,7 +386,7 @@ impl CartMutation {
                 .unwrap_or(PaymentMethod::CashOnDelivery),
             expected_total: input.expected_total_minor,
         };
-        order_payload(checkout::complete(db(ctx), request(ctx)?, asked).await)
+        order_payload(checkout::complete(db(ctx), request(ctx)?, asked, gateway(ctx)).await)
     }
 }
 
@@ -389,7 +410,7 @@ impl OrderMutation {
         input: OrderCancelInput,
     ) -> Result<OrderPayload> {
         let id = parse_id(&input.order_id)?;
-        order_payload(orders::cancel(db(ctx), request(ctx)?, id, input.reason).await)
+        order_payload(orders::cancel(db(ctx), request(ctx)?, id, input.reason, gateway(ctx)).await)
     }
 
     /// Records that a cash or bank-transfer payment arrived (staff): the order is PAID, and
@@ -401,6 +422,30 @@ impl OrderMutation {
     ) -> Result<OrderPayload> {
         let id = parse_id(&input.payment_id)?;
         order_payload(orders::capture_payment(db(ctx), request(ctx)?, id).await)
+    }
+
+    /// Pays part or all of a captured payment back through its provider (staff). Refunds never
+    /// add up to more than was captured; a refund the provider refuses changes nothing.
+    async fn payment_refund(
+        &self,
+        ctx: &Context<'_>,
+        input: PaymentRefundInput,
+    ) -> Result<RefundPayload> {
+        let id = parse_id(&input.payment_id)?;
+        let outcome = refunds::refund(
+            db(ctx),
+            request(ctx)?,
+            gateway(ctx),
+            id,
+            input.amount_minor,
+            input.reason,
+        )
+        .await;
+        let (refund, user_errors) = into_payload(outcome)?;
+        Ok(RefundPayload {
+            refund,
+            user_errors,
+        })
     }
 
     /// Ships a vendor order with a carrier and tracking number (staff).

@@ -15,6 +15,8 @@ use orders::orders::Order;
 use orders::payments::PaymentMethod;
 use uuid::Uuid;
 
+pub mod stripe_double;
+
 /// A fresh database with the identity, catalog and orders schemas.
 pub async fn test_db() -> TestDb {
     TestDb::new(vec![
@@ -231,6 +233,7 @@ pub async fn check_out(
             payment_method: PaymentMethod::CashOnDelivery,
             expected_total: None,
         },
+        &orders::payments::Gateway::default(),
     )
     .await
 }

@@ -1,0 +1,262 @@
+//! Refunds: money paid back on a captured payment, never more than was captured in all.
+//!
+//! A refund runs in three steps. First, under the order's and the payment's locks, its amount is
+//! reserved on the payment (`refunded_amount`, which a table check keeps at most the captured
+//! amount, so racing refunds cannot together exceed it) and the refund is recorded PENDING. Then
+//! the provider is asked, outside any transaction, with the refund's id as idempotency key. Last,
+//! the refund becomes SUCCEEDED (the order PARTIALLY_REFUNDED or REFUNDED, a `payment.refunded`
+//! event written), or FAILED with its amount given back.
+
+use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::orders::{self, OrderPaymentStatus};
+use crate::payments::{Gateway, Manual, Payment, PaymentProvider, PaymentStatus};
+use crate::schema::{orders as orders_table, payments, refunds};
+use chrono::{DateTime, Utc};
+use cityos_core::ids::new_id;
+use cityos_core::{ApiError, RequestContext};
+use cityos_db::Database;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Where a refund stands.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundStatus {
+    /// Reserved and sent to the provider.
+    Pending,
+    /// Paid back.
+    Succeeded,
+    /// The provider refused it; its amount is free to refund again.
+    Failed,
+}
+
+/// A refund as stored.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = refunds, check_for_backend(diesel::pg::Pg))]
+pub struct Refund {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub payment_id: Uuid,
+    pub amount: i64,
+    pub reason: String,
+    pub status: String,
+    pub provider_reference: Option<String>,
+    pub failure: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Refund {
+    /// Its status.
+    pub fn parsed_status(&self) -> RefundStatus {
+        match self.status.as_str() {
+            "SUCCEEDED" => RefundStatus::Succeeded,
+            "FAILED" => RefundStatus::Failed,
+            _ => RefundStatus::Pending,
+        }
+    }
+}
+
+/// The refunds of orders, by order, oldest first.
+pub async fn of_orders(
+    conn: &mut AsyncPgConnection,
+    orders: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<Refund>>> {
+    let rows: Vec<Refund> = refunds::table
+        .filter(refunds::order_id.eq_any(orders))
+        .order(refunds::id)
+        .select(Refund::as_select())
+        .load(conn)
+        .await?;
+    let mut by_order: HashMap<Uuid, Vec<Refund>> = HashMap::new();
+    for row in rows {
+        by_order.entry(row.order_id).or_default().push(row);
+    }
+    Ok(by_order)
+}
+
+/// The order's money status once `payment` has `refunded` of its capture paid back.
+pub fn refunded_status(payment: &Payment, refunded: i64) -> OrderPaymentStatus {
+    if refunded == 0 {
+        OrderPaymentStatus::Paid
+    } else if refunded >= payment.captured_amount {
+        OrderPaymentStatus::Refunded
+    } else {
+        OrderPaymentStatus::PartiallyRefunded
+    }
+}
+
+/// Records that `payment` (locked, with its order) now has `refunded` paid back in all: the
+/// payment's and the order's status, and a `payment.refunded` event.
+pub async fn record_refunded(
+    conn: &mut AsyncPgConnection,
+    payment: &Payment,
+    refunded: i64,
+    refund: Option<Uuid>,
+) -> QueryResult<()> {
+    diesel::update(payments::table.filter(payments::id.eq(payment.id)))
+        .set((
+            payments::refunded_amount.eq(refunded),
+            payments::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::update(orders_table::table.filter(orders_table::id.eq(payment.order_id)))
+        .set((
+            orders_table::payment_status.eq(refunded_status(payment, refunded).as_str()),
+            orders_table::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    let payload = serde_json::json!({
+        "orderId": payment.order_id,
+        "paymentId": payment.id,
+        "refundId": refund,
+        "refundedTotal": refunded,
+        "capturedAmount": payment.captured_amount,
+        "currency": payment.currency,
+    });
+    orders::publish(
+        conn,
+        payment.tenant_id,
+        "payment.refunded",
+        payment.id,
+        payload,
+    )
+    .await
+}
+
+/// Pays `amount` of a captured payment back (staff), through the payment's provider.
+pub async fn refund(
+    db: &Database,
+    ctx: &RequestContext,
+    gateway: &Gateway,
+    payment_id: Uuid,
+    amount: i64,
+    reason: Option<String>,
+) -> Outcome<Refund> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    if amount <= 0 {
+        return Err(
+            UserError::new("amountMinor", Code::InvalidAmount, "a refund is above zero").into(),
+        );
+    }
+    let reason = reason.map(|r| r.trim().to_owned()).unwrap_or_default();
+    if reason.chars().count() > 500 {
+        return Err(UserError::new(
+            "reason",
+            Code::InvalidText,
+            "a reason has at most 500 characters",
+        )
+        .into());
+    }
+
+    // 1. Reserve the amount and record the refund.
+    let (payment, refund) = db
+        .tenant_tx(tenant, async move |conn| {
+            let payment = locked_payment(conn, payment_id).await?;
+            let left = payment.captured_amount - payment.refunded_amount;
+            if payment.parsed_status() != PaymentStatus::Captured || amount > left {
+                return Err(UserError::new(
+                    "amountMinor",
+                    Code::RefundExceedsCaptured,
+                    format!(
+                        "{left} of the {} captured is left to refund",
+                        payment.captured_amount
+                    ),
+                )
+                .into());
+            }
+            diesel::update(payments::table.filter(payments::id.eq(payment.id)))
+                .set(payments::refunded_amount.eq(payments::refunded_amount + amount))
+                .execute(conn)
+                .await?;
+            let refund: Refund = diesel::insert_into(refunds::table)
+                .values((
+                    refunds::tenant_id.eq(tenant),
+                    refunds::id.eq(new_id()),
+                    refunds::order_id.eq(payment.order_id),
+                    refunds::payment_id.eq(payment.id),
+                    refunds::amount.eq(amount),
+                    refunds::reason.eq(&reason),
+                ))
+                .returning(Refund::as_returning())
+                .get_result(conn)
+                .await?;
+            Ok::<_, cityos_core::Failure<Code>>((payment, refund))
+        })
+        .await?;
+
+    // 2. Ask the provider, outside any transaction.
+    let key = format!("refund-{}", refund.id);
+    let answer = match (payment.provider.as_str(), &gateway.stripe) {
+        ("MANUAL", _) => Manual.refund(&payment, amount, &key).await,
+        ("STRIPE", Some(stripe)) => stripe.refund(&payment, amount, &key).await,
+        _ => Err(crate::payments::ProviderError(
+            "card refunds need Stripe, which is not configured here".into(),
+        )),
+    };
+
+    // 3. Settle.
+    let refund_id = refund.id;
+    let settled = db
+        .tenant_tx(tenant, async move |conn| {
+            let payment = locked_payment(conn, payment_id).await?;
+            let (status, reference, failure) = match &answer {
+                Ok(reference) => ("SUCCEEDED", reference.clone(), None),
+                Err(e) => ("FAILED", None, Some(e.0.clone())),
+            };
+            let refund: Refund = diesel::update(refunds::table.filter(refunds::id.eq(refund_id)))
+                .set((
+                    refunds::status.eq(status),
+                    refunds::provider_reference.eq(reference),
+                    refunds::failure.eq(failure),
+                    refunds::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(Refund::as_returning())
+                .get_result(conn)
+                .await?;
+            match answer {
+                Ok(_) => {
+                    let total = payment.refunded_amount;
+                    record_refunded(conn, &payment, total, Some(refund_id)).await?;
+                    Ok::<_, cityos_core::Failure<Code>>(Ok(refund))
+                }
+                Err(e) => {
+                    diesel::update(payments::table.filter(payments::id.eq(payment.id)))
+                        .set(payments::refunded_amount.eq(payments::refunded_amount - amount))
+                        .execute(conn)
+                        .await?;
+                    Ok(Err(UserError::new(
+                        "paymentId",
+                        Code::PaymentProviderError,
+                        format!("the refund was not made: {}", e.0),
+                    )))
+                }
+            }
+        })
+        .await?;
+    Ok(settled?)
+}
+
+/// The payment `id` and its order, locked in that order (order first, as everywhere).
+async fn locked_payment(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<Payment> {
+    let order: Option<Uuid> = payments::table
+        .filter(payments::id.eq(id))
+        .select(payments::order_id)
+        .first(conn)
+        .await
+        .optional()?;
+    let not_found = || UserError::new("paymentId", Code::NotFound, "no such payment");
+    orders::locked(conn, order.ok_or_else(not_found)?, "paymentId").await?;
+    payments::table
+        .filter(payments::id.eq(id))
+        .select(Payment::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .map_err(|e| ApiError::from(e).into())
+}
