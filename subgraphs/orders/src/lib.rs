@@ -6,6 +6,7 @@ pub mod checkout;
 pub mod discounts;
 pub mod errors;
 pub mod graphql;
+pub mod invoices;
 pub mod orders;
 pub mod payments;
 pub mod refunds;
@@ -21,8 +22,8 @@ use cityos_core::RequestContext;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use graphql::{
-    FulfillmentsLoader, LinesLoader, Mutation, OrderLoader, PaymentsLoader, Query, RefundsLoader,
-    VendorOrdersLoader,
+    FulfillmentsLoader, InvoicesLoader, LinesLoader, Mutation, OrderLoader, PaymentsLoader, Query,
+    RefundsLoader, VendorOrdersLoader,
 };
 use payments::Gateway;
 
@@ -101,6 +102,10 @@ impl Subgraph for Orders {
                 db: db.clone(),
                 tenant,
             }))
-            .data(cityos_server::request_loader(RefundsLoader { db, tenant }))
+            .data(cityos_server::request_loader(RefundsLoader {
+                db: db.clone(),
+                tenant,
+            }))
+            .data(cityos_server::request_loader(InvoicesLoader { db, tenant }))
     }
 }

@@ -547,6 +547,9 @@ pub(crate) async fn set_status(
         "reason": cancel_reason,
     });
     publish(conn, order.tenant_id, &topic, order.id, payload).await?;
+    if to == OrderStatus::Confirmed {
+        crate::invoices::issue(conn, order).await?;
+    }
     Ok(())
 }
 
@@ -670,6 +673,7 @@ pub async fn cancel(
                 .await?;
             // The code's row before stock rows: checkout's lock order.
             crate::discounts::release(conn, id).await?;
+            crate::invoices::void(conn, tenant, id).await?;
             restock_all(conn, tenant, &order, caller).await?;
             Ok::<_, cityos_core::Failure<Code>>((reread(conn, id).await?, card_intents))
         })
@@ -797,6 +801,7 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: Uuid) -> O
         if order.parsed_status() == OrderStatus::Pending {
             set_status(conn, &order, OrderStatus::Confirmed, None).await?;
         }
+        crate::invoices::mark_paid(conn, tenant, order.id).await?;
         reread(conn, order.id).await
     })
     .await

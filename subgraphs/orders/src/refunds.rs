@@ -88,13 +88,16 @@ pub fn refunded_status(payment: &Payment, refunded: i64) -> OrderPaymentStatus {
     }
 }
 
-/// Records that `payment` (locked, with its order) now has `refunded` paid back in all: the
-/// payment's and the order's status, and a `payment.refunded` event.
+/// Records that `payment` (locked, with its order) now has `refunded` paid back in all, of which
+/// `credited` is new: the payment's and the order's status, a credit note for `credited`, and a
+/// `payment.refunded` event.
 pub async fn record_refunded(
     conn: &mut AsyncPgConnection,
     payment: &Payment,
     refunded: i64,
+    credited: i64,
     refund: Option<Uuid>,
+    reason: Option<String>,
 ) -> QueryResult<()> {
     diesel::update(payments::table.filter(payments::id.eq(payment.id)))
         .set((
@@ -110,10 +113,22 @@ pub async fn record_refunded(
         ))
         .execute(conn)
         .await?;
+    if credited > 0 {
+        crate::invoices::credit(
+            conn,
+            payment.tenant_id,
+            payment.order_id,
+            credited,
+            refund,
+            reason,
+        )
+        .await?;
+    }
     let payload = serde_json::json!({
         "orderId": payment.order_id,
         "paymentId": payment.id,
         "refundId": refund,
+        "amount": credited,
         "refundedTotal": refunded,
         "capturedAmount": payment.captured_amount,
         "currency": payment.currency,
@@ -221,8 +236,8 @@ pub async fn refund(
                 .await?;
             match answer {
                 Ok(_) => {
-                    let total = payment.refunded_amount;
-                    record_refunded(conn, &payment, total, Some(refund_id)).await?;
+                    let (total, why) = (payment.refunded_amount, Some(refund.reason.clone()));
+                    record_refunded(conn, &payment, total, amount, Some(refund_id), why).await?;
                     Ok::<_, cityos_core::Failure<Code>>(Ok(refund))
                 }
                 Err(e) => {

@@ -223,7 +223,9 @@ async fn apply(
             .await?;
             if order.parsed_status() == OrderStatus::Pending {
                 orders::set_status(conn, &order, OrderStatus::Confirmed, None).await?;
-            } else if order.parsed_status() == OrderStatus::Cancelled {
+            }
+            crate::invoices::mark_paid(conn, order.tenant_id, order.id).await?;
+            if order.parsed_status() == OrderStatus::Cancelled {
                 tracing::warn!(order = %order.id, "a cancelled order's card payment succeeded: refund it");
             }
         }
@@ -257,7 +259,9 @@ async fn apply(
             if refunded <= payment.refunded_amount {
                 return Ok(Handled::Ignored("the refunds are recorded already".into()));
             }
-            record_refunded(conn, &payment, refunded, None).await?;
+            let credited = refunded - payment.refunded_amount;
+            let reason = Some("refunded at Stripe".to_owned());
+            record_refunded(conn, &payment, refunded, credited, None, reason).await?;
         }
     }
     Ok(Handled::Applied)

@@ -161,8 +161,9 @@ async fn an_order_runs_from_cart_to_completed_through_graphql() {
     let cancel = "mutation($o: ID!) { orderCancel(input: {orderId: $o}) { order { status } userErrors { code } } }";
     let v = gql(&t, staff, cancel, json!({"o": order_id})).await;
     assert_eq!(user_errors(&v, "orderCancel"), ["PAYMENT_CAPTURED"]);
-    // Events: placed, confirmed, 2 shipped, processing, 2 delivered, completed, captured.
-    assert_eq!(t.visible_rows("orders.outbox", Some(shop.info.id)).await, 9);
+    // Events: placed, confirmed, invoice issued, 2 shipped, processing, 2 delivered, completed,
+    // captured, invoice paid.
+    assert_eq!(t.visible_rows("orders.outbox", Some(shop.info.id)).await, 11);
 }
 
 #[tokio::test]
@@ -382,6 +383,6 @@ async fn racing_shipments_and_deliveries_of_one_vendor_order_happen_once() {
     let delivers = (0..5).map(|_| orders::orders::deliver(t.db(), &shop.admin, fulfillment));
     let delivered: Vec<_> = join_all(delivers).await;
     assert_eq!(codes(&delivered), (1, 4));
-    // placed, confirmed, shipped, processing, delivered, completed: each once.
-    assert_eq!(t.visible_rows("orders.outbox", Some(shop.info.id)).await, 6);
+    // placed, confirmed, invoice issued, shipped, processing, delivered, completed: each once.
+    assert_eq!(t.visible_rows("orders.outbox", Some(shop.info.id)).await, 7);
 }

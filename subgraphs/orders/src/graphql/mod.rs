@@ -6,6 +6,7 @@ mod terms;
 pub use mutations::Mutation;
 
 use crate::carts::{self, Address, LineProblem, PricedCart, PricedLine, stored_currency};
+use crate::invoices::{Invoice, InvoiceKind, InvoiceStatus};
 use crate::orders::{
     self, Fulfillment, Order, OrderLine, OrderPaymentStatus, OrderStatus, VendorOrder,
     VendorOrderStatus, parse_rule,
@@ -178,6 +179,12 @@ children_loader!(
     Payment,
     orders::payments_of,
     "payments of orders"
+);
+children_loader!(
+    InvoicesLoader,
+    Invoice,
+    crate::invoices::of_orders,
+    "invoices and credit notes of orders"
 );
 children_loader!(
     RefundsLoader,
@@ -633,6 +640,10 @@ impl Order {
     async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<Refund>> {
         children::<RefundsLoader, _>(ctx, self.id).await
     }
+    /// Its invoice (issued when it was confirmed), then a credit note per refund.
+    async fn invoices(&self, ctx: &Context<'_>) -> Result<Vec<Invoice>> {
+        children::<InvoicesLoader, _>(ctx, self.id).await
+    }
 }
 
 /// An amount of an order's vendor order or line, in the order's currency.
@@ -833,6 +844,76 @@ impl Payment {
     /// When it was started.
     async fn created_at(&self) -> DateTime<Utc> {
         self.created_at
+    }
+}
+
+/// An invoice, or a credit note against one: a snapshot of what was sold, taxed and paid back.
+#[Object]
+impl Invoice {
+    /// The document's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// Invoice or credit note.
+    async fn kind(&self) -> InvoiceKind {
+        self.parsed_kind()
+    }
+    /// Its sequential number within its kind and tenant (no gaps).
+    async fn number(&self) -> i64 {
+        self.number
+    }
+    /// The printed number, e.g. `INV-000042` or `CN-000003`.
+    async fn display_number(&self) -> String {
+        self.printed_number()
+    }
+    /// Where it stands now (OVERDUE: unpaid past its due date).
+    async fn status(&self) -> InvoiceStatus {
+        self.status_at(Utc::now())
+    }
+    /// For a credit note: the invoice it credits.
+    async fn credited_invoice_id(&self) -> Option<ID> {
+        self.invoice_id.map(to_id)
+    }
+    /// For a credit note: the refund it documents (none for a refund made at the provider).
+    async fn refund_id(&self) -> Option<ID> {
+        self.refund_id.map(to_id)
+    }
+    /// Lines before discounts.
+    async fn subtotal(&self) -> Money {
+        money(self.subtotal, &self.currency)
+    }
+    /// Discounts.
+    async fn discount_total(&self) -> Money {
+        money(self.discount_total, &self.currency)
+    }
+    /// Shipping.
+    async fn shipping_total(&self) -> Money {
+        money(self.shipping_total, &self.currency)
+    }
+    /// Tax (included in prices or added).
+    async fn tax_total(&self) -> Money {
+        money(self.tax_total, &self.currency)
+    }
+    /// What it is for.
+    async fn total(&self) -> Money {
+        money(self.total, &self.currency)
+    }
+    /// When it was issued.
+    async fn issued_at(&self) -> DateTime<Utc> {
+        self.issued_at
+    }
+    /// When an unpaid invoice is due.
+    async fn due_at(&self) -> Option<DateTime<Utc>> {
+        self.due_at
+    }
+    /// When it was paid.
+    async fn paid_at(&self) -> Option<DateTime<Utc>> {
+        self.paid_at
+    }
+    /// The printable document: a self-contained HTML page (print it, or save it as PDF from a
+    /// browser).
+    async fn document_html(&self) -> String {
+        crate::invoices::render_html(self, Utc::now())
     }
 }
 
