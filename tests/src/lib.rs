@@ -107,6 +107,9 @@ pub struct StackOptions {
     pub deduplicate_queries: bool,
     /// Where the subgraphs deliver outbox events, and the signing secret: none by default.
     pub events: Option<(String, String)>,
+    /// The base URL of a Stripe double (`cityos_testkit::stripe`): orders then takes cards
+    /// through it and accepts webhook events signed with the double's secret. None by default.
+    pub stripe_api_base: Option<String>,
 }
 
 impl Default for StackOptions {
@@ -116,6 +119,7 @@ impl Default for StackOptions {
             log_filter: "info".into(),
             deduplicate_queries: true,
             events: None,
+            stripe_api_base: None,
         }
     }
 }
@@ -170,6 +174,15 @@ impl Stack {
                     .env("CITYOS_EVENTS_URL", url)
                     .env("CITYOS_EVENTS_SECRET", secret)
                     .env("CITYOS_EVENTS_IDLE_MS", "50");
+            }
+            if let Some(base) = &options.stripe_api_base {
+                command
+                    .env("STRIPE_API_BASE", base)
+                    .env("STRIPE_SECRET_KEY", cityos_testkit::stripe::SECRET_KEY)
+                    .env(
+                        "STRIPE_WEBHOOK_SECRET",
+                        cityos_testkit::stripe::WEBHOOK_SECRET,
+                    );
             }
             children.push((
                 name,

@@ -8,6 +8,8 @@
 //! The server to use comes from `DATABASE_URL` (an owner account on a maintenance database such as
 //! `postgres`); `cargo xtask test` starts an embedded server and sets it.
 
+pub mod stripe;
+
 use anyhow::Context as _;
 use cityos_auth::TokenKeys;
 use cityos_core::{Actor, RequestContext, Role, TenantInfo, TenantStatus};

@@ -163,7 +163,10 @@ async fn an_order_runs_from_cart_to_completed_through_graphql() {
     assert_eq!(user_errors(&v, "orderCancel"), ["PAYMENT_CAPTURED"]);
     // Events: placed, confirmed, invoice issued, 2 shipped, processing, 2 delivered, completed,
     // captured, invoice paid.
-    assert_eq!(t.visible_rows("orders.outbox", Some(shop.info.id)).await, 11);
+    assert_eq!(
+        t.visible_rows("orders.outbox", Some(shop.info.id)).await,
+        11
+    );
 }
 
 #[tokio::test]

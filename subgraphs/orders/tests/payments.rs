@@ -5,7 +5,7 @@ mod common;
 
 use cityos_core::Failure;
 use cityos_testkit::TestDb;
-use common::stripe_double::{StripeDouble, WEBHOOK_SECRET, event, signature};
+use cityos_testkit::stripe::{StripeDouble, WEBHOOK_SECRET, event, signature};
 use common::*;
 use futures_util::future::join_all;
 use orders::checkout::{self, CheckoutRequest};
@@ -104,7 +104,7 @@ async fn a_card_order_is_paid_through_stripe_and_its_signed_webhook() {
     let t = test_db().await;
     let souq = shop(&t, "souq").await;
     let stripe = StripeDouble::start().await;
-    let gateway = stripe.gateway();
+    let gateway = gateway_of(&stripe);
     let oud = item(&t, &souq, "OUD-1", 12500, 5, None).await;
     let buyer = souq.customer();
     let cart = ready_cart(&t, &buyer, vec![line(oud, 2)]).await;
@@ -213,7 +213,7 @@ async fn a_failed_card_can_be_retried_and_a_card_cancelled_before_payment_is_rel
     let t = test_db().await;
     let souq = shop(&t, "souq").await;
     let stripe = StripeDouble::start().await;
-    let gateway = stripe.gateway();
+    let gateway = gateway_of(&stripe);
     let tea = item(&t, &souq, "TEA-1", 1000, 5, None).await;
     let buyer = souq.customer();
     let cart = ready_cart(&t, &buyer, vec![line(tea, 1)]).await;
@@ -337,7 +337,7 @@ async fn card_refunds_go_through_stripe_and_its_refund_events_are_reconciled() {
     let t = test_db().await;
     let souq = shop(&t, "souq").await;
     let stripe = StripeDouble::start().await;
-    let gateway = stripe.gateway();
+    let gateway = gateway_of(&stripe);
     let rug = item(&t, &souq, "RUG-1", 40000, 5, None).await;
     let buyer = souq.customer();
     let cart = ready_cart(&t, &buyer, vec![line(rug, 1)]).await;

@@ -334,6 +334,7 @@ async fn main() {
         log_filter: "warn".into(),
         deduplicate_queries: false,
         events: None,
+        stripe_api_base: None,
     };
     let stack = Stack::start_with(options).await;
     let platform = platform_token(&stack).await;

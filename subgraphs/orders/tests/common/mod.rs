@@ -15,8 +15,6 @@ use orders::orders::Order;
 use orders::payments::PaymentMethod;
 use uuid::Uuid;
 
-pub mod stripe_double;
-
 /// A fresh database with the identity, catalog and orders schemas.
 pub async fn test_db() -> TestDb {
     TestDb::new(vec![
@@ -257,4 +255,15 @@ pub fn user_errors(v: &serde_json::Value, field: &str) -> Vec<String> {
         .iter()
         .map(|e| e["code"].as_str().unwrap_or_default().to_owned())
         .collect()
+}
+
+/// The platform's view of a Stripe double's account.
+pub fn gateway_of(double: &cityos_testkit::stripe::StripeDouble) -> orders::payments::Gateway {
+    orders::payments::Gateway {
+        stripe: Some(orders::stripe::Stripe::new(
+            &double.base,
+            cityos_testkit::stripe::SECRET_KEY,
+        )),
+        webhook_secret: Some(cityos_testkit::stripe::WEBHOOK_SECRET.into()),
+    }
 }

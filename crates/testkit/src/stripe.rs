@@ -19,6 +19,7 @@ pub const SECRET_KEY: &str = "sk_test_double";
 /// The secret webhook events are signed with.
 pub const WEBHOOK_SECRET: &str = "whsec_test_double";
 
+/// What the double has seen and holds.
 #[derive(Default)]
 pub struct Books {
     /// Answers by idempotency key.
@@ -224,14 +225,6 @@ impl StripeDouble {
         let base = format!("http://{}", listener.local_addr().expect("address"));
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self { base, books }
-    }
-
-    /// The platform's view of this account.
-    pub fn gateway(&self) -> orders::payments::Gateway {
-        orders::payments::Gateway {
-            stripe: Some(orders::stripe::Stripe::new(&self.base, SECRET_KEY)),
-            webhook_secret: Some(WEBHOOK_SECRET.into()),
-        }
     }
 
     /// The books, to look at or change.
