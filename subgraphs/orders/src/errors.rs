@@ -92,6 +92,10 @@ pub enum OrdersErrorCode {
     RefundExceedsCaptured,
     /// The payment provider refused or could not be reached; nothing changed.
     PaymentProviderError,
+    /// The order already has a dispute in progress.
+    DisputeInProgress,
+    /// The items have not been delivered yet, so they cannot be returned.
+    NotDelivered,
 }
 
 cityos_core::user_error_type!(OrdersUserError, OrdersErrorCode);

@@ -4,12 +4,14 @@
 pub mod carts;
 pub mod checkout;
 pub mod discounts;
+pub mod disputes;
 pub mod errors;
 pub mod graphql;
 pub mod invoices;
 pub mod orders;
 pub mod payments;
 pub mod refunds;
+pub mod returns;
 pub mod schema;
 pub mod shipping;
 pub mod stripe;
@@ -22,8 +24,8 @@ use cityos_core::RequestContext;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use graphql::{
-    FulfillmentsLoader, InvoicesLoader, LinesLoader, Mutation, OrderLoader, PaymentsLoader, Query,
-    RefundsLoader, VendorOrdersLoader,
+    DisputesLoader, FulfillmentsLoader, InvoicesLoader, LinesLoader, Mutation, OrderLoader,
+    PaymentsLoader, Query, RefundsLoader, ReturnsLoader, VendorOrdersLoader,
 };
 use payments::Gateway;
 
@@ -106,6 +108,14 @@ impl Subgraph for Orders {
                 db: db.clone(),
                 tenant,
             }))
-            .data(cityos_server::request_loader(InvoicesLoader { db, tenant }))
+            .data(cityos_server::request_loader(InvoicesLoader {
+                db: db.clone(),
+                tenant,
+            }))
+            .data(cityos_server::request_loader(ReturnsLoader {
+                db: db.clone(),
+                tenant,
+            }))
+            .data(cityos_server::request_loader(DisputesLoader { db, tenant }))
     }
 }

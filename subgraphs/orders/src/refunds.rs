@@ -154,11 +154,18 @@ pub async fn refund(
 ) -> Outcome<Refund> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    if amount <= 0 {
-        return Err(
-            UserError::new("amountMinor", Code::InvalidAmount, "a refund is above zero").into(),
-        );
-    }
+    let reason = checked_reason(reason)?;
+    let (payment, refund) = db
+        .tenant_tx(tenant, async move |conn| {
+            let payment = locked_payment(conn, payment_id).await?;
+            reserve(conn, payment, amount, &reason, "amountMinor").await
+        })
+        .await?;
+    execute(db, gateway, payment, refund).await
+}
+
+/// A refund's reason, trimmed, or a refusal when it is too long.
+pub fn checked_reason(reason: Option<String>) -> Outcome<String> {
     let reason = reason.map(|r| r.trim().to_owned()).unwrap_or_default();
     if reason.chars().count() > 500 {
         return Err(UserError::new(
@@ -168,45 +175,63 @@ pub async fn refund(
         )
         .into());
     }
+    Ok(reason)
+}
 
-    // 1. Reserve the amount and record the refund.
-    let (payment, refund) = db
-        .tenant_tx(tenant, async move |conn| {
-            let payment = locked_payment(conn, payment_id).await?;
-            let left = payment.captured_amount - payment.refunded_amount;
-            if payment.parsed_status() != PaymentStatus::Captured || amount > left {
-                return Err(UserError::new(
-                    "amountMinor",
-                    Code::RefundExceedsCaptured,
-                    format!(
-                        "{left} of the {} captured is left to refund",
-                        payment.captured_amount
-                    ),
-                )
-                .into());
-            }
-            diesel::update(payments::table.filter(payments::id.eq(payment.id)))
-                .set(payments::refunded_amount.eq(payments::refunded_amount + amount))
-                .execute(conn)
-                .await?;
-            let refund: Refund = diesel::insert_into(refunds::table)
-                .values((
-                    refunds::tenant_id.eq(tenant),
-                    refunds::id.eq(new_id()),
-                    refunds::order_id.eq(payment.order_id),
-                    refunds::payment_id.eq(payment.id),
-                    refunds::amount.eq(amount),
-                    refunds::reason.eq(&reason),
-                ))
-                .returning(Refund::as_returning())
-                .get_result(conn)
-                .await?;
-            Ok::<_, cityos_core::Failure<Code>>((payment, refund))
-        })
+/// Step 1, in the caller's transaction with the order and `payment` locked: reserves `amount` on
+/// the payment and records the refund PENDING. `field` names the amount's input field.
+pub async fn reserve(
+    conn: &mut AsyncPgConnection,
+    payment: Payment,
+    amount: i64,
+    reason: &str,
+    field: &str,
+) -> Outcome<(Payment, Refund)> {
+    if amount <= 0 {
+        return Err(UserError::new(field, Code::InvalidAmount, "a refund is above zero").into());
+    }
+    let left = payment.captured_amount - payment.refunded_amount;
+    if payment.parsed_status() != PaymentStatus::Captured || amount > left {
+        return Err(UserError::new(
+            field,
+            Code::RefundExceedsCaptured,
+            format!(
+                "{left} of the {} captured is left to refund",
+                payment.captured_amount
+            ),
+        )
+        .into());
+    }
+    diesel::update(payments::table.filter(payments::id.eq(payment.id)))
+        .set(payments::refunded_amount.eq(payments::refunded_amount + amount))
+        .execute(conn)
         .await?;
+    let refund: Refund = diesel::insert_into(refunds::table)
+        .values((
+            refunds::tenant_id.eq(payment.tenant_id),
+            refunds::id.eq(new_id()),
+            refunds::order_id.eq(payment.order_id),
+            refunds::payment_id.eq(payment.id),
+            refunds::amount.eq(amount),
+            refunds::reason.eq(reason),
+        ))
+        .returning(Refund::as_returning())
+        .get_result(conn)
+        .await?;
+    Ok((payment, refund))
+}
 
-    // 2. Ask the provider, outside any transaction.
+/// Steps 2 and 3, after the reservation committed: asks the provider, outside any transaction,
+/// then records the refund SUCCEEDED (with its credit note and event) or FAILED (its amount given
+/// back, and a return or dispute it was for put back where it was).
+pub async fn execute(
+    db: &Database,
+    gateway: &Gateway,
+    payment: Payment,
+    refund: Refund,
+) -> Outcome<Refund> {
     let key = format!("refund-{}", refund.id);
+    let amount = refund.amount;
     let answer = match (payment.provider.as_str(), &gateway.stripe) {
         ("MANUAL", _) => Manual.refund(&payment, amount, &key).await,
         ("STRIPE", Some(stripe)) => stripe.refund(&payment, amount, &key).await,
@@ -214,11 +239,9 @@ pub async fn refund(
             "card refunds need Stripe, which is not configured here".into(),
         )),
     };
-
-    // 3. Settle.
-    let refund_id = refund.id;
+    let (refund_id, payment_id) = (refund.id, payment.id);
     let settled = db
-        .tenant_tx(tenant, async move |conn| {
+        .tenant_tx(payment.tenant_id, async move |conn| {
             let payment = locked_payment(conn, payment_id).await?;
             let (status, reference, failure) = match &answer {
                 Ok(reference) => ("SUCCEEDED", reference.clone(), None),
@@ -245,6 +268,8 @@ pub async fn refund(
                         .set(payments::refunded_amount.eq(payments::refunded_amount - amount))
                         .execute(conn)
                         .await?;
+                    crate::returns::refund_failed(conn, refund_id).await?;
+                    crate::disputes::refund_failed(conn, refund_id).await?;
                     Ok(Err(UserError::new(
                         "paymentId",
                         Code::PaymentProviderError,
@@ -257,8 +282,25 @@ pub async fn refund(
     Ok(settled?)
 }
 
+/// The captured payment of an order with the most left to refund, locked (the order must be
+/// locked already).
+pub async fn refundable_payment(
+    conn: &mut AsyncPgConnection,
+    order: Uuid,
+) -> QueryResult<Option<Payment>> {
+    payments::table
+        .filter(payments::order_id.eq(order))
+        .filter(payments::status.eq(PaymentStatus::Captured.as_str()))
+        .order((payments::captured_amount - payments::refunded_amount).desc())
+        .select(Payment::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// The payment `id` and its order, locked in that order (order first, as everywhere).
-async fn locked_payment(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<Payment> {
+pub async fn locked_payment(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<Payment> {
     let order: Option<Uuid> = payments::table
         .filter(payments::id.eq(id))
         .select(payments::order_id)

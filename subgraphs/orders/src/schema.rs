@@ -239,3 +239,63 @@ diesel::allow_tables_to_appear_in_same_query!(
     payments,
     fulfillments,
 );
+
+diesel::table! {
+    orders.returns (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        order_id -> Uuid,
+        status -> Text,
+        reason -> Text,
+        staff_note -> Nullable<Text>,
+        requested_by -> Nullable<Uuid>,
+        amount -> BigInt,
+        refund_id -> Nullable<Uuid>,
+        restocked -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    orders.return_lines (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        return_id -> Uuid,
+        order_line_id -> Uuid,
+        quantity -> Integer,
+        amount -> BigInt,
+    }
+}
+
+diesel::table! {
+    orders.disputes (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        order_id -> Uuid,
+        reason -> Text,
+        status -> Text,
+        resolution -> Nullable<Text>,
+        resolution_note -> Nullable<Text>,
+        refund_id -> Nullable<Uuid>,
+        opened_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        resolved_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    orders.dispute_messages (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        dispute_id -> Uuid,
+        author_id -> Nullable<Uuid>,
+        side -> Text,
+        body -> Text,
+        evidence -> Array<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(returns, return_lines);

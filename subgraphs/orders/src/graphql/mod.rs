@@ -1,11 +1,13 @@
 //! The orders subgraph's GraphQL API: carts, orders, the `User.orders` extension, loaders.
 
+mod aftercare;
 mod mutations;
 mod terms;
 
 pub use mutations::Mutation;
 
 use crate::carts::{self, Address, LineProblem, PricedCart, PricedLine, stored_currency};
+use crate::disputes::DisputeThread;
 use crate::invoices::{Invoice, InvoiceKind, InvoiceStatus};
 use crate::orders::{
     self, Fulfillment, Order, OrderLine, OrderPaymentStatus, OrderStatus, VendorOrder,
@@ -13,6 +15,7 @@ use crate::orders::{
 };
 use crate::payments::{Gateway, Payment, PaymentMethod, PaymentStatus};
 use crate::refunds::{Refund, RefundStatus};
+use crate::returns::ReturnWithLines;
 use crate::shipping::{ShippingKind, ShippingMethod};
 use crate::totals::{self, Shipment};
 use async_graphql::dataloader::Loader;
@@ -179,6 +182,18 @@ children_loader!(
     Payment,
     orders::payments_of,
     "payments of orders"
+);
+children_loader!(
+    ReturnsLoader,
+    ReturnWithLines,
+    crate::returns::of_orders,
+    "returns of orders, with their lines"
+);
+children_loader!(
+    DisputesLoader,
+    DisputeThread,
+    crate::disputes::of_orders,
+    "disputes of orders, with their messages"
 );
 children_loader!(
     InvoicesLoader,
@@ -639,6 +654,14 @@ impl Order {
     /// Money paid back, oldest first.
     async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<Refund>> {
         children::<RefundsLoader, _>(ctx, self.id).await
+    }
+    /// Its returns, oldest first.
+    async fn returns(&self, ctx: &Context<'_>) -> Result<Vec<ReturnWithLines>> {
+        children::<ReturnsLoader, _>(ctx, self.id).await
+    }
+    /// Its disputes, oldest first, with their messages.
+    async fn disputes(&self, ctx: &Context<'_>) -> Result<Vec<DisputeThread>> {
+        children::<DisputesLoader, _>(ctx, self.id).await
     }
     /// Its invoice (issued when it was confirmed), then a credit note per refund.
     async fn invoices(&self, ctx: &Context<'_>) -> Result<Vec<Invoice>> {

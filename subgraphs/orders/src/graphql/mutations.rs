@@ -489,4 +489,9 @@ impl OrderMutation {
 /// The root mutation type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(CartMutation, OrderMutation, super::terms::TermsMutation);
+pub struct Mutation(
+    CartMutation,
+    OrderMutation,
+    super::terms::TermsMutation,
+    super::aftercare::AftercareMutation,
+);

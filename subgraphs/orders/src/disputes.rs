@@ -1,0 +1,636 @@
+//! Disputes: OPEN -> UNDER_REVIEW -> RESOLVED, or WITHDRAWN by the customer.
+//!
+//! A customer (or staff for them) opens a dispute on an order with a reason and a first message;
+//! an order has at most one dispute in progress. Both sides add messages with evidence (links to
+//! photos or documents) while it is in progress. Staff take it under review and resolve it: REFUND
+//! (an amount, paid back through the order's payment provider; should the provider refuse, the
+//! dispute is UNDER_REVIEW again), REPLACE (the shop sends the items again) or REJECT. Every step
+//! writes an outbox event.
+
+use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::orders;
+use crate::payments::Gateway;
+use crate::refunds::{self, Refund};
+use crate::schema::{dispute_messages, disputes};
+use chrono::{DateTime, Utc};
+use cityos_core::ids::new_id;
+use cityos_core::{ApiError, Failure, RequestContext};
+use cityos_db::Database;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Where a dispute stands.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisputeStatus {
+    /// Opened; waiting for staff.
+    Open,
+    /// Staff are looking into it.
+    UnderReview,
+    /// Staff decided (see `resolution`).
+    Resolved,
+    /// The customer took it back.
+    Withdrawn,
+}
+
+impl DisputeStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "OPEN",
+            Self::UnderReview => "UNDER_REVIEW",
+            Self::Resolved => "RESOLVED",
+            Self::Withdrawn => "WITHDRAWN",
+        }
+    }
+
+    /// A stored name read back.
+    pub fn parse(s: &str) -> Self {
+        [
+            Self::Open,
+            Self::UnderReview,
+            Self::Resolved,
+            Self::Withdrawn,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+        .unwrap_or(Self::Open)
+    }
+
+    /// Whether a dispute may go from `self` to `to`.
+    pub fn can_become(self, to: Self) -> bool {
+        use DisputeStatus::{Open, Resolved, UnderReview, Withdrawn};
+        matches!(
+            (self, to),
+            (Open, UnderReview) | (Open | UnderReview, Resolved | Withdrawn)
+        )
+    }
+
+    /// Whether messages may still be added.
+    pub fn in_progress(self) -> bool {
+        matches!(self, Self::Open | Self::UnderReview)
+    }
+}
+
+/// What the dispute is about.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisputeReason {
+    /// The order did not arrive.
+    NotReceived,
+    /// What arrived is not what was described.
+    NotAsDescribed,
+    /// It arrived damaged.
+    Damaged,
+    /// The customer did not place or pay for it.
+    Unauthorized,
+    /// Something else (say what in the message).
+    Other,
+}
+
+impl DisputeReason {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotReceived => "NOT_RECEIVED",
+            Self::NotAsDescribed => "NOT_AS_DESCRIBED",
+            Self::Damaged => "DAMAGED",
+            Self::Unauthorized => "UNAUTHORIZED",
+            Self::Other => "OTHER",
+        }
+    }
+
+    /// A stored name read back.
+    pub fn parse(s: &str) -> Self {
+        [
+            Self::NotReceived,
+            Self::NotAsDescribed,
+            Self::Damaged,
+            Self::Unauthorized,
+            Self::Other,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+        .unwrap_or(Self::Other)
+    }
+}
+
+/// How staff settled a dispute.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisputeResolution {
+    /// Money paid back (`refundAmountMinor`).
+    Refund,
+    /// The items are sent again.
+    Replace,
+    /// The claim is refused.
+    Reject,
+}
+
+impl DisputeResolution {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refund => "REFUND",
+            Self::Replace => "REPLACE",
+            Self::Reject => "REJECT",
+        }
+    }
+
+    /// A stored name read back.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "REFUND" => Self::Refund,
+            "REPLACE" => Self::Replace,
+            _ => Self::Reject,
+        }
+    }
+}
+
+/// Which side wrote a message.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisputeSide {
+    /// The customer.
+    Customer,
+    /// The shop's staff.
+    Staff,
+}
+
+/// A dispute as stored.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = disputes, check_for_backend(diesel::pg::Pg))]
+pub struct Dispute {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub reason: String,
+    pub status: String,
+    pub resolution: Option<String>,
+    pub resolution_note: Option<String>,
+    pub refund_id: Option<Uuid>,
+    pub opened_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// A message in a dispute.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = dispute_messages, check_for_backend(diesel::pg::Pg))]
+pub struct DisputeMessage {
+    pub id: Uuid,
+    pub dispute_id: Uuid,
+    pub author_id: Option<Uuid>,
+    pub side: String,
+    pub body: String,
+    pub evidence: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A dispute with its messages, oldest first.
+#[derive(Debug, Clone)]
+pub struct DisputeThread {
+    pub dispute: Dispute,
+    pub messages: Vec<DisputeMessage>,
+}
+
+/// The disputes of orders with their messages, by order: two statements.
+pub async fn of_orders(
+    conn: &mut AsyncPgConnection,
+    orders: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<DisputeThread>>> {
+    let found: Vec<Dispute> = disputes::table
+        .filter(disputes::order_id.eq_any(orders))
+        .order(disputes::id)
+        .select(Dispute::as_select())
+        .load(conn)
+        .await?;
+    let ids: Vec<Uuid> = found.iter().map(|d| d.id).collect();
+    let mut messages: Vec<DisputeMessage> = dispute_messages::table
+        .filter(dispute_messages::dispute_id.eq_any(&ids))
+        .order(dispute_messages::id)
+        .select(DisputeMessage::as_select())
+        .load(conn)
+        .await?;
+    let mut by_order: HashMap<Uuid, Vec<DisputeThread>> = HashMap::new();
+    for dispute in found {
+        let (mine, rest) = messages
+            .into_iter()
+            .partition(|m| m.dispute_id == dispute.id);
+        messages = rest;
+        by_order
+            .entry(dispute.order_id)
+            .or_default()
+            .push(DisputeThread {
+                dispute,
+                messages: mine,
+            });
+    }
+    Ok(by_order)
+}
+
+fn refusal(field: &str, code: Code, message: impl Into<String>) -> Failure<Code> {
+    UserError::new(field, code, message).into()
+}
+
+/// A message's body and evidence links, checked: 1 to 5,000 characters; at most 10 `https://`
+/// links of at most 500 characters.
+fn checked_message(body: String, evidence: Vec<String>) -> Outcome<(String, Vec<String>)> {
+    let body = body.trim().to_owned();
+    if !(1..=5000).contains(&body.chars().count()) {
+        return Err(refusal(
+            "message",
+            Code::InvalidText,
+            "a message has 1 to 5,000 characters",
+        ));
+    }
+    if evidence.len() > 10 {
+        return Err(refusal(
+            "evidence",
+            Code::InvalidCount,
+            "at most 10 pieces of evidence",
+        ));
+    }
+    let mut links = Vec::with_capacity(evidence.len());
+    for (i, link) in evidence.into_iter().enumerate() {
+        let link = link.trim().to_owned();
+        if !link.starts_with("https://") || link.len() > 500 || link.contains(char::is_whitespace) {
+            return Err(refusal(
+                &format!("evidence.{i}"),
+                Code::InvalidText,
+                "evidence is an https:// link of at most 500 characters",
+            ));
+        }
+        links.push(link);
+    }
+    Ok((body, links))
+}
+
+/// The dispute `id` with its order locked (order first); a customer only reaches their own.
+async fn locked(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    staff: bool,
+    caller: Option<Uuid>,
+) -> Outcome<Dispute> {
+    let not_found = || refusal("disputeId", Code::NotFound, "no such dispute");
+    let order: Uuid = disputes::table
+        .filter(disputes::id.eq(id))
+        .select(disputes::order_id)
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(not_found)?;
+    let order = orders::locked(conn, order, "disputeId").await?;
+    if !staff && order.customer_id != caller {
+        return Err(not_found());
+    }
+    Ok(disputes::table
+        .filter(disputes::id.eq(id))
+        .select(Dispute::as_select())
+        .for_update()
+        .first(conn)
+        .await?)
+}
+
+fn refuse_transition(from: DisputeStatus, to: DisputeStatus) -> Failure<Code> {
+    refusal(
+        "disputeId",
+        Code::InvalidTransition,
+        format!("a {} dispute cannot become {}", from.as_str(), to.as_str()),
+    )
+}
+
+async fn add_message(
+    conn: &mut AsyncPgConnection,
+    dispute: &Dispute,
+    author: Option<Uuid>,
+    side: DisputeSide,
+    body: &str,
+    evidence: &[String],
+) -> QueryResult<()> {
+    diesel::insert_into(dispute_messages::table)
+        .values((
+            dispute_messages::tenant_id.eq(dispute.tenant_id),
+            dispute_messages::id.eq(new_id()),
+            dispute_messages::dispute_id.eq(dispute.id),
+            dispute_messages::author_id.eq(author),
+            dispute_messages::side.eq(match side {
+                DisputeSide::Customer => "CUSTOMER",
+                DisputeSide::Staff => "STAFF",
+            }),
+            dispute_messages::body.eq(body),
+            dispute_messages::evidence.eq(evidence),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn publish(conn: &mut AsyncPgConnection, dispute: &Dispute, topic: &str) -> QueryResult<()> {
+    let payload = serde_json::json!({
+        "disputeId": dispute.id,
+        "orderId": dispute.order_id,
+        "status": dispute.status,
+        "reason": dispute.reason,
+        "resolution": dispute.resolution,
+        "refundId": dispute.refund_id,
+    });
+    orders::publish(conn, dispute.tenant_id, topic, dispute.id, payload).await
+}
+
+async fn reread(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<DisputeThread> {
+    let order: Uuid = disputes::table
+        .filter(disputes::id.eq(id))
+        .select(disputes::order_id)
+        .first(conn)
+        .await?;
+    of_orders(conn, &[order])
+        .await?
+        .remove(&order)
+        .and_then(|all| all.into_iter().find(|d| d.dispute.id == id))
+        .ok_or_else(|| ApiError::internal("a dispute vanished in its own transaction").into())
+}
+
+fn side_of(staff: bool) -> DisputeSide {
+    if staff {
+        DisputeSide::Staff
+    } else {
+        DisputeSide::Customer
+    }
+}
+
+/// Opens a dispute on an order: its customer, or staff for them.
+pub async fn open(
+    db: &Database,
+    ctx: &RequestContext,
+    order_id: Uuid,
+    reason: DisputeReason,
+    message: String,
+    evidence: Vec<String>,
+) -> Outcome<DisputeThread> {
+    let tenant = ctx.tenant()?.id;
+    let staff = ctx.is_staff();
+    let caller = ctx.user_id().ok();
+    if !staff {
+        ctx.user_id()?;
+    }
+    let (body, evidence) = checked_message(message, evidence)?;
+    db.tenant_tx(tenant, async move |conn| {
+        let order = orders::locked(conn, order_id, "orderId").await?;
+        if !staff && order.customer_id != caller {
+            return Err(refusal("orderId", Code::NotFound, "no such order"));
+        }
+        let dispute: Dispute = diesel::insert_into(disputes::table)
+            .values((
+                disputes::tenant_id.eq(tenant),
+                disputes::id.eq(new_id()),
+                disputes::order_id.eq(order_id),
+                disputes::reason.eq(reason.as_str()),
+                disputes::opened_by.eq(caller),
+            ))
+            .returning(Dispute::as_returning())
+            .get_result(conn)
+            .await
+            .map_err(|e| {
+                Failure::on_unique("disputes_open_per_order", e, || {
+                    UserError::new(
+                        "orderId",
+                        Code::DisputeInProgress,
+                        "this order already has a dispute in progress",
+                    )
+                })
+            })?;
+        add_message(conn, &dispute, caller, side_of(staff), &body, &evidence).await?;
+        publish(conn, &dispute, "dispute.opened").await?;
+        reread(conn, dispute.id).await
+    })
+    .await
+}
+
+/// Adds a message with evidence to a dispute in progress: the order's customer, or staff.
+pub async fn message(
+    db: &Database,
+    ctx: &RequestContext,
+    id: Uuid,
+    body: String,
+    evidence: Vec<String>,
+) -> Outcome<DisputeThread> {
+    let tenant = ctx.tenant()?.id;
+    let staff = ctx.is_staff();
+    let caller = ctx.user_id().ok();
+    if !staff {
+        ctx.user_id()?;
+    }
+    let (body, evidence) = checked_message(body, evidence)?;
+    db.tenant_tx(tenant, async move |conn| {
+        let dispute = locked(conn, id, staff, caller).await?;
+        let status = DisputeStatus::parse(&dispute.status);
+        if !status.in_progress() {
+            return Err(refusal(
+                "disputeId",
+                Code::InvalidTransition,
+                format!("a {} dispute takes no more messages", status.as_str()),
+            ));
+        }
+        add_message(conn, &dispute, caller, side_of(staff), &body, &evidence).await?;
+        diesel::update(disputes::table.filter(disputes::id.eq(id)))
+            .set(disputes::updated_at.eq(diesel::dsl::now))
+            .execute(conn)
+            .await?;
+        publish(conn, &dispute, "dispute.message").await?;
+        reread(conn, id).await
+    })
+    .await
+}
+
+async fn transition(
+    conn: &mut AsyncPgConnection,
+    dispute: &Dispute,
+    to: DisputeStatus,
+    resolution: Option<(DisputeResolution, Option<&str>, Option<Uuid>)>,
+) -> Outcome<()> {
+    let from = DisputeStatus::parse(&dispute.status);
+    if !from.can_become(to) {
+        return Err(refuse_transition(from, to));
+    }
+    let resolved = to == DisputeStatus::Resolved;
+    let updated: Dispute = diesel::update(disputes::table.filter(disputes::id.eq(dispute.id)))
+        .set((
+            disputes::status.eq(to.as_str()),
+            disputes::resolution.eq(resolution.map(|r| r.0.as_str())),
+            disputes::resolution_note.eq(resolution.and_then(|r| r.1)),
+            disputes::refund_id.eq(resolution.and_then(|r| r.2)),
+            disputes::resolved_at.eq(resolved.then(Utc::now)),
+            disputes::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Dispute::as_returning())
+        .get_result(conn)
+        .await?;
+    let topic = format!("dispute.{}", to.as_str().to_lowercase());
+    publish(conn, &updated, &topic).await?;
+    Ok(())
+}
+
+/// Takes an open dispute under review (staff).
+pub async fn review(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<DisputeThread> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    db.tenant_tx(tenant, async move |conn| {
+        let dispute = locked(conn, id, true, None).await?;
+        transition(conn, &dispute, DisputeStatus::UnderReview, None).await?;
+        reread(conn, id).await
+    })
+    .await
+}
+
+/// Withdraws a dispute in progress (its customer).
+pub async fn withdraw(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<DisputeThread> {
+    let tenant = ctx.tenant()?.id;
+    let caller = Some(ctx.user_id()?);
+    db.tenant_tx(tenant, async move |conn| {
+        let dispute = locked(conn, id, false, caller).await?;
+        transition(conn, &dispute, DisputeStatus::Withdrawn, None).await?;
+        reread(conn, id).await
+    })
+    .await
+}
+
+/// Resolves a dispute in progress (staff): a refund of `refund_amount` through the order's
+/// payment provider, a replacement, or a rejection, with a note for the customer.
+pub async fn resolve(
+    db: &Database,
+    ctx: &RequestContext,
+    gateway: &Gateway,
+    id: Uuid,
+    resolution: DisputeResolution,
+    note: Option<String>,
+    refund_amount: Option<i64>,
+) -> Outcome<DisputeThread> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
+        return Err(refusal(
+            "note",
+            Code::InvalidText,
+            "a note has at most 1,000 characters",
+        ));
+    }
+    let amount = match (resolution, refund_amount) {
+        (DisputeResolution::Refund, Some(a)) => Some(a),
+        (DisputeResolution::Refund, None) => {
+            return Err(refusal(
+                "refundAmountMinor",
+                Code::InvalidAmount,
+                "a REFUND resolution needs the amount to pay back",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(refusal(
+                "refundAmountMinor",
+                Code::InvalidAmount,
+                "only a REFUND resolution pays money back",
+            ));
+        }
+        (_, None) => None,
+    };
+    let reserved = db
+        .tenant_tx(tenant, async move |conn| {
+            let dispute = locked(conn, id, true, None).await?;
+            let from = DisputeStatus::parse(&dispute.status);
+            if !from.can_become(DisputeStatus::Resolved) {
+                return Err(refuse_transition(from, DisputeStatus::Resolved));
+            }
+            let reserved = match amount {
+                Some(amount) => {
+                    let payment = refunds::refundable_payment(conn, dispute.order_id)
+                        .await?
+                        .ok_or_else(|| {
+                            refusal(
+                                "refundAmountMinor",
+                                Code::RefundExceedsCaptured,
+                                "nothing was captured on this order",
+                            )
+                        })?;
+                    let reason = format!("dispute {}", dispute.id);
+                    Some(
+                        refunds::reserve(conn, payment, amount, &reason, "refundAmountMinor")
+                            .await?,
+                    )
+                }
+                None => None,
+            };
+            let refund = reserved.as_ref().map(|(_, r)| r.id);
+            let settled = (resolution, note.as_deref(), refund);
+            transition(conn, &dispute, DisputeStatus::Resolved, Some(settled)).await?;
+            Ok::<_, Failure<Code>>(reserved)
+        })
+        .await?;
+    if let Some((payment, refund)) = reserved {
+        let _: Refund = refunds::execute(db, gateway, payment, refund).await?;
+    }
+    db.tenant_tx(tenant, async move |conn| reread(conn, id).await)
+        .await
+}
+
+/// A refund resolving a dispute failed at the provider: the dispute is UNDER_REVIEW again.
+pub async fn refund_failed(conn: &mut AsyncPgConnection, refund: Uuid) -> QueryResult<()> {
+    diesel::update(disputes::table.filter(disputes::refund_id.eq(refund)))
+        .set((
+            disputes::status.eq(DisputeStatus::UnderReview.as_str()),
+            disputes::resolution.eq(None::<String>),
+            disputes::resolution_note.eq(None::<String>),
+            disputes::refund_id.eq(None::<Uuid>),
+            disputes::resolved_at.eq(None::<DateTime<Utc>>),
+            disputes::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DisputeStatus::{self, *};
+    use super::checked_message;
+
+    #[test]
+    fn the_dispute_lifecycle_is_its_transition_table() {
+        let all = [Open, UnderReview, Resolved, Withdrawn];
+        let allowed = [
+            (Open, UnderReview),
+            (Open, Resolved),
+            (Open, Withdrawn),
+            (UnderReview, Resolved),
+            (UnderReview, Withdrawn),
+        ];
+        for from in all {
+            for to in all {
+                assert_eq!(
+                    from.can_become(to),
+                    allowed.contains(&(from, to)),
+                    "{from:?} -> {to:?}"
+                );
+            }
+            assert_eq!(DisputeStatus::parse(from.as_str()), from);
+        }
+    }
+
+    #[test]
+    fn messages_and_evidence_are_checked() {
+        assert!(checked_message("  ".into(), vec![]).is_err());
+        assert!(checked_message("x".repeat(5001), vec![]).is_err());
+        assert!(checked_message("ok".into(), vec!["http://photo".into()]).is_err());
+        assert!(checked_message("ok".into(), vec!["https://a b".into()]).is_err());
+        assert!(checked_message("ok".into(), vec!["https://x".into(); 11]).is_err());
+        let (body, links) = checked_message(
+            " The box was crushed ".into(),
+            vec![" https://img.test/1.jpg ".into()],
+        )
+        .expect("valid");
+        assert_eq!(
+            (body.as_str(), links[0].as_str()),
+            ("The box was crushed", "https://img.test/1.jpg")
+        );
+    }
+}

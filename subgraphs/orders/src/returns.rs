@@ -1,0 +1,571 @@
+//! Returns: REQUESTED -> APPROVED -> RECEIVED -> REFUNDED, or REJECTED.
+//!
+//! The customer (or staff for them) asks to return delivered units of an order's lines, with a
+//! reason; never more units of a line than were bought less those in other returns that were not
+//! rejected. Each returned unit is worth its share of the line's total (after its discount, with
+//! its tax), so a full return refunds exactly what the line cost. Staff approve or reject, record
+//! the parcel's arrival (putting the units back on the shelves they came from, through the
+//! catalog's inventory), and refund: the refund is reserved in the transaction that marks the
+//! return REFUNDED and made after it; should the provider refuse, the return is RECEIVED again.
+//! Every step holds the order's lock and writes an outbox event.
+
+use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::orders::{self, Allocation};
+use crate::payments::Gateway;
+use crate::refunds::{self, Refund};
+use crate::schema::{allocations, return_lines, returns};
+use crate::taxes::ratio;
+use chrono::{DateTime, Utc};
+use cityos_core::ids::new_id;
+use cityos_core::{ApiError, Failure, RequestContext};
+use cityos_db::Database;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// Where a return stands.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnStatus {
+    /// Asked for; staff decide.
+    Requested,
+    /// Staff agreed; the customer sends the items.
+    Approved,
+    /// The items arrived (and were restocked, unless staff said otherwise).
+    Received,
+    /// Their value was paid back.
+    Refunded,
+    /// Staff refused it.
+    Rejected,
+}
+
+impl ReturnStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "REQUESTED",
+            Self::Approved => "APPROVED",
+            Self::Received => "RECEIVED",
+            Self::Refunded => "REFUNDED",
+            Self::Rejected => "REJECTED",
+        }
+    }
+
+    /// A stored name read back.
+    pub fn parse(s: &str) -> Self {
+        [
+            Self::Requested,
+            Self::Approved,
+            Self::Received,
+            Self::Refunded,
+            Self::Rejected,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+        .unwrap_or(Self::Requested)
+    }
+
+    /// Whether a return may go from `self` to `to`.
+    pub fn can_become(self, to: Self) -> bool {
+        use ReturnStatus::{Approved, Received, Refunded, Rejected, Requested};
+        matches!(
+            (self, to),
+            (Requested, Approved)
+                | (Approved, Received)
+                | (Received, Refunded)
+                | (Requested | Approved, Rejected)
+        )
+    }
+}
+
+/// A return as stored.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = returns, check_for_backend(diesel::pg::Pg))]
+pub struct Return {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub status: String,
+    pub reason: String,
+    pub staff_note: Option<String>,
+    pub requested_by: Option<Uuid>,
+    pub amount: i64,
+    pub refund_id: Option<Uuid>,
+    pub restocked: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A line of a return.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = return_lines, check_for_backend(diesel::pg::Pg))]
+pub struct ReturnLine {
+    pub id: Uuid,
+    pub return_id: Uuid,
+    pub order_line_id: Uuid,
+    pub quantity: i32,
+    pub amount: i64,
+}
+
+/// A return with its lines.
+#[derive(Debug, Clone)]
+pub struct ReturnWithLines {
+    pub ret: Return,
+    pub lines: Vec<ReturnLine>,
+}
+
+/// Units of an order line to return.
+#[derive(Debug, Clone, Copy)]
+pub struct ReturnLineInput {
+    pub order_line_id: Uuid,
+    pub quantity: i32,
+}
+
+/// The returns of orders with their lines, by order: two statements.
+pub async fn of_orders(
+    conn: &mut AsyncPgConnection,
+    orders: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<ReturnWithLines>>> {
+    let found: Vec<Return> = returns::table
+        .filter(returns::order_id.eq_any(orders))
+        .order(returns::id)
+        .select(Return::as_select())
+        .load(conn)
+        .await?;
+    let ids: Vec<Uuid> = found.iter().map(|r| r.id).collect();
+    let mut lines: Vec<ReturnLine> = return_lines::table
+        .filter(return_lines::return_id.eq_any(&ids))
+        .order(return_lines::id)
+        .select(ReturnLine::as_select())
+        .load(conn)
+        .await?;
+    let mut by_order: HashMap<Uuid, Vec<ReturnWithLines>> = HashMap::new();
+    for ret in found {
+        let (mine, rest) = lines.into_iter().partition(|l| l.return_id == ret.id);
+        lines = rest;
+        by_order
+            .entry(ret.order_id)
+            .or_default()
+            .push(ReturnWithLines { ret, lines: mine });
+    }
+    Ok(by_order)
+}
+
+fn refusal(field: &str, code: Code, message: impl Into<String>) -> Failure<Code> {
+    UserError::new(field, code, message).into()
+}
+
+/// Asks to return units of an order's delivered lines: the order's customer, or staff.
+pub async fn request(
+    db: &Database,
+    ctx: &RequestContext,
+    order_id: Uuid,
+    wanted: Vec<ReturnLineInput>,
+    reason: String,
+) -> Outcome<ReturnWithLines> {
+    let tenant = ctx.tenant()?.id;
+    let staff = ctx.is_staff();
+    let caller = ctx.user_id().ok();
+    if !staff {
+        ctx.user_id()?;
+    }
+    let reason = reason.trim().to_owned();
+    if !(1..=500).contains(&reason.chars().count()) {
+        return Err(refusal(
+            "reason",
+            Code::InvalidText,
+            "a reason has 1 to 500 characters",
+        ));
+    }
+    if wanted.is_empty() || wanted.len() > 100 {
+        return Err(refusal("lines", Code::InvalidCount, "give 1 to 100 lines"));
+    }
+    let mut seen = HashSet::new();
+    for (i, line) in wanted.iter().enumerate() {
+        if !seen.insert(line.order_line_id) {
+            return Err(refusal(
+                &format!("lines.{i}.orderLineId"),
+                Code::InvalidCount,
+                "this line is given twice",
+            ));
+        }
+        if line.quantity < 1 {
+            return Err(refusal(
+                &format!("lines.{i}.quantity"),
+                Code::InvalidQuantity,
+                "return at least one unit",
+            ));
+        }
+    }
+    db.tenant_tx(tenant, async move |conn| {
+        let order = orders::locked(conn, order_id, "orderId").await?;
+        if !staff && order.customer_id != caller {
+            return Err(refusal("orderId", Code::NotFound, "no such order"));
+        }
+        let bought = orders::lines_of(conn, &[order_id])
+            .await?
+            .remove(&order_id)
+            .unwrap_or_default();
+        let parts = orders::vendor_orders_of(conn, &[order_id])
+            .await?
+            .remove(&order_id)
+            .unwrap_or_default();
+        let earlier: Vec<(Uuid, i32)> = return_lines::table
+            .inner_join(
+                returns::table.on(returns::id
+                    .eq(return_lines::return_id)
+                    .and(returns::tenant_id.eq(return_lines::tenant_id))),
+            )
+            .filter(returns::order_id.eq(order_id))
+            .filter(returns::status.ne(ReturnStatus::Rejected.as_str()))
+            .select((return_lines::order_line_id, return_lines::quantity))
+            .load(conn)
+            .await?;
+        let mut rows = Vec::new();
+        for (i, want) in wanted.iter().enumerate() {
+            let Some(line) = bought.iter().find(|l| l.id == want.order_line_id) else {
+                return Err(refusal(
+                    &format!("lines.{i}.orderLineId"),
+                    Code::NotFound,
+                    "no such line on this order",
+                ));
+            };
+            let delivered = parts
+                .iter()
+                .any(|p| p.id == line.vendor_order_id && p.status == "DELIVERED");
+            if !delivered {
+                return Err(refusal(
+                    &format!("lines.{i}.orderLineId"),
+                    Code::NotDelivered,
+                    "this line has not been delivered yet",
+                ));
+            }
+            let returned: i32 = earlier
+                .iter()
+                .filter(|(l, _)| *l == line.id)
+                .map(|(_, q)| q)
+                .sum();
+            if want.quantity > line.quantity - returned {
+                return Err(refusal(
+                    &format!("lines.{i}.quantity"),
+                    Code::InvalidQuantity,
+                    format!(
+                        "{} of the {} units bought can still be returned",
+                        line.quantity - returned,
+                        line.quantity
+                    ),
+                ));
+            }
+            let amount = ratio(
+                line.total,
+                i64::from(want.quantity),
+                i64::from(line.quantity),
+            );
+            rows.push((line.id, want.quantity, amount));
+        }
+        let amount: i64 = rows.iter().map(|r| r.2).sum();
+        let ret: Return = diesel::insert_into(returns::table)
+            .values((
+                returns::tenant_id.eq(tenant),
+                returns::id.eq(new_id()),
+                returns::order_id.eq(order_id),
+                returns::reason.eq(&reason),
+                returns::requested_by.eq(caller),
+                returns::amount.eq(amount),
+            ))
+            .returning(Return::as_returning())
+            .get_result(conn)
+            .await?;
+        let lines: Vec<ReturnLine> = diesel::insert_into(return_lines::table)
+            .values(
+                rows.iter()
+                    .map(|(line, quantity, amount)| {
+                        (
+                            return_lines::tenant_id.eq(tenant),
+                            return_lines::id.eq(new_id()),
+                            return_lines::return_id.eq(ret.id),
+                            return_lines::order_line_id.eq(*line),
+                            return_lines::quantity.eq(*quantity),
+                            return_lines::amount.eq(*amount),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .returning(ReturnLine::as_returning())
+            .get_results(conn)
+            .await?;
+        publish(conn, &ret, "return.requested").await?;
+        Ok(ReturnWithLines { ret, lines })
+    })
+    .await
+}
+
+async fn publish(conn: &mut AsyncPgConnection, ret: &Return, topic: &str) -> QueryResult<()> {
+    let payload = serde_json::json!({
+        "returnId": ret.id,
+        "orderId": ret.order_id,
+        "status": ret.status,
+        "amount": ret.amount,
+        "refundId": ret.refund_id,
+    });
+    orders::publish(conn, ret.tenant_id, topic, ret.id, payload).await
+}
+
+/// The return `id` with its order locked (order first), refused unless it may become `to`.
+async fn locked(conn: &mut AsyncPgConnection, id: Uuid, to: ReturnStatus) -> Outcome<Return> {
+    let order: Option<Uuid> = returns::table
+        .filter(returns::id.eq(id))
+        .select(returns::order_id)
+        .first(conn)
+        .await
+        .optional()?;
+    let order = order.ok_or_else(|| refusal("returnId", Code::NotFound, "no such return"))?;
+    orders::locked(conn, order, "returnId").await?;
+    let ret: Return = returns::table
+        .filter(returns::id.eq(id))
+        .select(Return::as_select())
+        .for_update()
+        .first(conn)
+        .await?;
+    let from = ReturnStatus::parse(&ret.status);
+    if !from.can_become(to) {
+        return Err(refusal(
+            "returnId",
+            Code::InvalidTransition,
+            format!("a {} return cannot become {}", from.as_str(), to.as_str()),
+        ));
+    }
+    Ok(ret)
+}
+
+async fn set(
+    conn: &mut AsyncPgConnection,
+    ret: &Return,
+    to: ReturnStatus,
+    note: Option<&str>,
+) -> Outcome<ReturnWithLines> {
+    let ret: Return = diesel::update(returns::table.filter(returns::id.eq(ret.id)))
+        .set((
+            returns::status.eq(to.as_str()),
+            returns::staff_note.eq(note.or(ret.staff_note.as_deref())),
+            returns::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Return::as_returning())
+        .get_result(conn)
+        .await?;
+    publish(
+        conn,
+        &ret,
+        &format!("return.{}", to.as_str().to_lowercase()),
+    )
+    .await?;
+    reread(conn, ret.id).await
+}
+
+async fn reread(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<ReturnWithLines> {
+    let order: Uuid = returns::table
+        .filter(returns::id.eq(id))
+        .select(returns::order_id)
+        .first(conn)
+        .await?;
+    of_orders(conn, &[order])
+        .await?
+        .remove(&order)
+        .and_then(|all| all.into_iter().find(|r| r.ret.id == id))
+        .ok_or_else(|| ApiError::internal("a return vanished in its own transaction").into())
+}
+
+fn checked_note(note: Option<String>) -> Outcome<Option<String>> {
+    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+        return Err(refusal(
+            "note",
+            Code::InvalidText,
+            "a note has at most 500 characters",
+        ));
+    }
+    Ok(note)
+}
+
+/// Approves a requested return (staff).
+pub async fn approve(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<ReturnWithLines> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    db.tenant_tx(tenant, async move |conn| {
+        let ret = locked(conn, id, ReturnStatus::Approved).await?;
+        set(conn, &ret, ReturnStatus::Approved, None).await
+    })
+    .await
+}
+
+/// Rejects a requested or approved return (staff), with a note for the customer.
+pub async fn reject(
+    db: &Database,
+    ctx: &RequestContext,
+    id: Uuid,
+    note: Option<String>,
+) -> Outcome<ReturnWithLines> {
+    ctx.require_staff()?;
+    let note = checked_note(note)?;
+    let tenant = ctx.tenant()?.id;
+    db.tenant_tx(tenant, async move |conn| {
+        let ret = locked(conn, id, ReturnStatus::Rejected).await?;
+        set(conn, &ret, ReturnStatus::Rejected, note.as_deref()).await
+    })
+    .await
+}
+
+/// Records that an approved return's parcel arrived (staff); unless `restock` is false, its units
+/// go back to the locations they were sold from.
+pub async fn receive(
+    db: &Database,
+    ctx: &RequestContext,
+    id: Uuid,
+    restock: bool,
+) -> Outcome<ReturnWithLines> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    let actor = ctx.user_id().ok();
+    db.tenant_tx(tenant, async move |conn| {
+        let ret = locked(conn, id, ReturnStatus::Received).await?;
+        if restock {
+            let lines: Vec<ReturnLine> = return_lines::table
+                .filter(return_lines::return_id.eq(id))
+                .select(ReturnLine::as_select())
+                .load(conn)
+                .await?;
+            put_back(conn, tenant, &ret, &lines, actor).await?;
+            diesel::update(returns::table.filter(returns::id.eq(id)))
+                .set(returns::restocked.eq(true))
+                .execute(conn)
+                .await?;
+        }
+        set(conn, &ret, ReturnStatus::Received, None).await
+    })
+    .await
+}
+
+/// Puts returned units back where they were taken from, allocation by allocation.
+async fn put_back(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    ret: &Return,
+    lines: &[ReturnLine],
+    actor: Option<Uuid>,
+) -> Outcome<()> {
+    let line_ids: Vec<Uuid> = lines.iter().map(|l| l.order_line_id).collect();
+    let mut taken: Vec<Allocation> = allocations::table
+        .filter(allocations::order_line_id.eq_any(&line_ids))
+        .order(allocations::id)
+        .select(Allocation::as_select())
+        .for_update()
+        .load(conn)
+        .await?;
+    let mut moves: Vec<(Uuid, Uuid, Uuid, i32)> = Vec::new();
+    for line in lines {
+        let mut left = line.quantity;
+        for a in taken
+            .iter_mut()
+            .filter(|a| a.order_line_id == line.order_line_id)
+        {
+            let n = left.min(a.quantity - a.restocked);
+            if n > 0 {
+                moves.push((a.id, a.variant_id, a.location_id, n));
+                a.restocked += n;
+                left -= n;
+            }
+        }
+    }
+    // The catalog's lock order: variant, then location.
+    moves.sort_by_key(|m| (m.1, m.2));
+    let reference = format!("return {}", ret.id);
+    for (allocation, variant, location, n) in moves {
+        catalog::inventory::restock(conn, tenant, variant, location, n, &reference, actor)
+            .await
+            .map_err(ApiError::internal)?;
+        diesel::update(allocations::table.filter(allocations::id.eq(allocation)))
+            .set(allocations::restocked.eq(allocations::restocked + n))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Pays a received return's value back (staff), through the order's payment provider.
+pub async fn refund(
+    db: &Database,
+    ctx: &RequestContext,
+    gateway: &Gateway,
+    id: Uuid,
+) -> Outcome<(ReturnWithLines, Refund)> {
+    ctx.require_staff()?;
+    let tenant = ctx.tenant()?.id;
+    let (payment, refund) = db
+        .tenant_tx(tenant, async move |conn| {
+            let ret = locked(conn, id, ReturnStatus::Refunded).await?;
+            let payment = refunds::refundable_payment(conn, ret.order_id)
+                .await?
+                .ok_or_else(|| {
+                    refusal(
+                        "returnId",
+                        Code::RefundExceedsCaptured,
+                        "nothing was captured",
+                    )
+                })?;
+            let reason = format!("return {}: {}", ret.id, ret.reason);
+            let (payment, refund) =
+                refunds::reserve(conn, payment, ret.amount, &reason, "returnId").await?;
+            diesel::update(returns::table.filter(returns::id.eq(id)))
+                .set(returns::refund_id.eq(refund.id))
+                .execute(conn)
+                .await?;
+            set(conn, &ret, ReturnStatus::Refunded, None).await?;
+            Ok::<_, Failure<Code>>((payment, refund))
+        })
+        .await?;
+    let refund = refunds::execute(db, gateway, payment, refund).await?;
+    let ret = db
+        .tenant_tx(tenant, async move |conn| reread(conn, id).await)
+        .await?;
+    Ok((ret, refund))
+}
+
+/// A refund for a return failed at the provider: the return is RECEIVED again.
+pub async fn refund_failed(conn: &mut AsyncPgConnection, refund: Uuid) -> QueryResult<()> {
+    diesel::update(returns::table.filter(returns::refund_id.eq(refund)))
+        .set((
+            returns::status.eq(ReturnStatus::Received.as_str()),
+            returns::refund_id.eq(None::<Uuid>),
+            returns::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReturnStatus::{self, *};
+
+    #[test]
+    fn the_return_lifecycle_is_its_transition_table() {
+        let all = [Requested, Approved, Received, Refunded, Rejected];
+        let allowed = [
+            (Requested, Approved),
+            (Approved, Received),
+            (Received, Refunded),
+            (Requested, Rejected),
+            (Approved, Rejected),
+        ];
+        for from in all {
+            for to in all {
+                assert_eq!(
+                    from.can_become(to),
+                    allowed.contains(&(from, to)),
+                    "{from:?} -> {to:?}"
+                );
+            }
+            assert_eq!(ReturnStatus::parse(from.as_str()), from);
+        }
+    }
+}
