@@ -369,31 +369,16 @@ async fn level_view(
         .ok_or(StockError::NotFound("stock level"))
 }
 
-/// Holds `quantity` units of a variant for `owner` (a cart, an order) until `expires_at`, taking
-/// them from `location` or, without one, from the locations with the most available first (a
-/// reservation may span locations: one row per location). Racing callers cannot hold more than is
-/// on hand: the variant's level rows are locked, in location order, for the rest of the
-/// transaction.
-pub async fn reserve(
+/// Locks every level row of `variant` (in location order, even with a location given: one lock
+/// order for all) and returns the units free at each location (on hand less active reservations;
+/// only `location` when given), most available first, or `Insufficient` when fewer than
+/// `quantity` are free in all.
+async fn lock_free(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    owner: &str,
     variant: Uuid,
-    quantity: i32,
     location: Option<Uuid>,
-    expires_at: DateTime<Utc>,
-) -> Result<Vec<Reservation>, StockError> {
-    if quantity < 1 {
-        return Err(StockError::Invalid("a reservation is for at least 1 unit"));
-    }
-    if owner.is_empty() || owner.len() > 200 {
-        return Err(StockError::Invalid("an owner has 1 to 200 characters"));
-    }
-    let now = Utc::now();
-    if expires_at <= now || expires_at > now + MAX_HOLD {
-        return Err(StockError::Invalid("a reservation expires within 24 hours"));
-    }
-    // Every level of the variant is locked, even with a location given: one lock order for all.
+    quantity: i32,
+) -> Result<Vec<(Uuid, i64)>, StockError> {
     let levels: Vec<Level> = stock_levels::table
         .filter(stock_levels::variant_id.eq(variant))
         .select(Level::as_select())
@@ -425,6 +410,85 @@ pub async fn reserve(
     }
     // Most available first, then location id: as few rows as possible, deterministically.
     free.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(free)
+}
+
+/// Units a sale took from one location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Taken {
+    pub variant_id: Uuid,
+    pub location_id: Uuid,
+    pub quantity: i32,
+}
+
+/// Sells `quantity` units of a variant now, in the caller's transaction: what [`reserve`] then
+/// [`commit`] do, without writing reservation rows. The variant's level rows are locked (location
+/// order); the units come from the locations with the most free first (on hand less others'
+/// active reservations), each location's `on_hand` dropping with a SALE movement (`reference`,
+/// for example the order number). A caller selling several variants sells them in variant order,
+/// the lock order of every stock change.
+pub async fn sell(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    variant: Uuid,
+    quantity: i32,
+    reference: &str,
+    actor: Option<Uuid>,
+) -> Result<Vec<Taken>, StockError> {
+    if quantity < 1 {
+        return Err(StockError::Invalid("a sale is of at least 1 unit"));
+    }
+    let free = lock_free(conn, variant, None, quantity).await?;
+    let cause = Cause {
+        reason: MovementReason::Sale,
+        note: "",
+        reference: Some(reference),
+        actor,
+    };
+    let mut left = i64::from(quantity);
+    let mut taken = Vec::new();
+    for (location, n) in free {
+        if left == 0 {
+            break;
+        }
+        // At most `quantity`, an i32.
+        let take = i32::try_from(n.min(left)).unwrap_or(i32::MAX);
+        left -= i64::from(take);
+        apply_delta(conn, tenant, variant, location, -take, false, &cause).await?;
+        taken.push(Taken {
+            variant_id: variant,
+            location_id: location,
+            quantity: take,
+        });
+    }
+    Ok(taken)
+}
+
+/// Holds `quantity` units of a variant for `owner` (a cart, an order) until `expires_at`, taking
+/// them from `location` or, without one, from the locations with the most available first (a
+/// reservation may span locations: one row per location). Racing callers cannot hold more than is
+/// on hand: the variant's level rows are locked, in location order, for the rest of the
+/// transaction.
+pub async fn reserve(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    owner: &str,
+    variant: Uuid,
+    quantity: i32,
+    location: Option<Uuid>,
+    expires_at: DateTime<Utc>,
+) -> Result<Vec<Reservation>, StockError> {
+    if quantity < 1 {
+        return Err(StockError::Invalid("a reservation is for at least 1 unit"));
+    }
+    if owner.is_empty() || owner.len() > 200 {
+        return Err(StockError::Invalid("an owner has 1 to 200 characters"));
+    }
+    let now = Utc::now();
+    if expires_at <= now || expires_at > now + MAX_HOLD {
+        return Err(StockError::Invalid("a reservation expires within 24 hours"));
+    }
+    let free = lock_free(conn, variant, location, quantity).await?;
     let mut left = i64::from(quantity);
     let mut rows = Vec::new();
     for (location, n) in free {

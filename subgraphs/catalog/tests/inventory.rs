@@ -624,3 +624,33 @@ async fn stock_is_invisible_across_tenants() {
     );
     assert_eq!(totals(&t, a.info.id, a.variant).await, (10, 2, 8));
 }
+
+#[tokio::test]
+async fn a_sale_takes_free_units_most_available_location_first_and_never_reserved_ones() {
+    let t = test_db().await;
+    let s = store(&t, "sale").await;
+    let tenant = s.info.id;
+    // Another cart holds 3 of the warehouse's 6: 3 free there, 4 in the shop.
+    reserve(&t, tenant, "cart:a", s.variant, 3, Duration::minutes(5))
+        .await
+        .expect("held");
+    let sell = |quantity: i32| {
+        let (db, variant) = (t.db().clone(), s.variant);
+        async move {
+            db.tenant_tx(tenant, async move |conn| {
+                inventory::sell(conn, tenant, variant, quantity, "order 1", None).await
+            })
+            .await
+        }
+    };
+    assert!(matches!(
+        sell(8).await,
+        Err(StockError::Insufficient { available: 7, .. })
+    ));
+    assert!(matches!(sell(0).await, Err(StockError::Invalid(_))));
+    let taken = sell(5).await.expect("sold");
+    let split: Vec<(Uuid, i32)> = taken.iter().map(|t| (t.location_id, t.quantity)).collect();
+    assert_eq!(split, vec![(s.shop, 4), (s.warehouse, 1)]);
+    // On hand 10 - 5; the reservation still holds its 3; 2 left to sell.
+    assert_eq!(totals(&t, tenant, s.variant).await, (5, 3, 2));
+}

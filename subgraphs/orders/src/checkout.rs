@@ -3,8 +3,8 @@
 //! In order, under the cart's row lock: replay check by idempotency key; the cart's discount
 //! code locked (racing checkouts with one code queue, so its limits hold); the cart re-priced for
 //! its customer now, with its discount, shipping per vendor group and taxes (see
-//! [`crate::totals`]); stock reserved and committed through the catalog's inventory functions
-//! (level rows locked in variant order, so racing checkouts cannot sell a unit twice); the order
+//! [`crate::totals`]); stock sold through the catalog's inventory functions (level rows locked in
+//! variant order, so racing checkouts cannot sell a unit twice); the order
 //! number taken from the tenant's gap-free counter; the order, one vendor order per vendor (each
 //! with its own subtotal, discount, shipping, tax and total, summing exactly to the order's), the
 //! lines with their snapshot of title, SKU, price and tax rate, the stock allocations, the
@@ -24,7 +24,6 @@ use crate::payments::{
 use crate::schema::{carts as carts_table, counters, payments};
 use crate::stripe::Stripe;
 use catalog::inventory::{self, StockError};
-use chrono::Utc;
 use cityos_core::ids::new_id;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::{Database, Prepared};
@@ -46,9 +45,6 @@ pub struct CheckoutRequest {
     /// something else.
     pub expected_total: Option<i64>,
 }
-
-/// How long checkout's own reservations may live (they are committed in the same transaction).
-const HOLD: chrono::Duration = chrono::Duration::minutes(5);
 
 /// Places the order for a cart (see the module documentation). A card payment's Stripe
 /// PaymentIntent is created after the order commits (see [`start_card_payments`]).
@@ -334,29 +330,26 @@ async fn place(
 ) -> Outcome<Order> {
     let cart = &priced.cart;
     let order_id = new_id();
-    let owner = format!("order:{order_id}");
 
-    // Stock, in variant order (the catalog's lock order).
+    // Stock, in variant order (the catalog's lock order): sold outright, no reservation rows.
     let mut by_variant: Vec<&PricedLine> = priced.lines.iter().collect();
     by_variant.sort_by_key(|l| l.line.variant_id);
-    let expires = Utc::now() + HOLD;
+    let reference = format!("order {order_id}");
+    let mut taken = Vec::new();
     for line in &by_variant {
-        inventory::reserve(
+        let sold = inventory::sell(
             conn,
             tenant,
-            &owner,
             line.line.variant_id,
             line.line.quantity,
-            None,
-            expires,
+            &reference,
+            actor,
         )
         .await
         .map_err(stock_refusal)?;
+        taken.extend(sold);
     }
     let number = next_number(conn, tenant, "order").await?;
-    let taken = inventory::commit(conn, tenant, &owner, &format!("order {number}"), actor)
-        .await
-        .map_err(stock_refusal)?;
 
     // Vendor orders and lines, as priced.
     let totals = &priced.totals;

@@ -7,6 +7,11 @@
 //! 20 results with price range and rating, and the facet counts (categories, tags, in stock,
 //! price ranges).
 //!
+//! The commerce scenarios, at a steady `--commerce-rate` (50 requests per second by default): add
+//! to cart (one unit to a guest cart, the priced cart back), and checkout of ready guest carts of 4
+//! lines, once from one vendor and once from four (shipping and VAT on), each request a distinct
+//! cart; statements per checkout show whether the vendor count matters.
+//!
 //! For each scenario: a closed-loop load of `--concurrency` clients, or an open-loop load of
 //! `--rate` requests per second, for `--seconds` after a warm-up, reporting requests per second, p50 and p99 latency, SQL statements per request (from
 //! `pg_stat_statements`, counting every statement the application role ran, BEGIN and COMMIT
@@ -33,6 +38,8 @@ struct Args {
     products: usize,
     page: usize,
     rate: u32,
+    /// Requests per second of the add-to-cart and checkout scenarios.
+    commerce_rate: u32,
 }
 
 fn args() -> Args {
@@ -42,6 +49,7 @@ fn args() -> Args {
         products: 100,
         page: 50,
         rate: 300,
+        commerce_rate: 50,
     };
     let raw: Vec<String> = std::env::args().skip(1).collect();
     for pair in raw.chunks(2) {
@@ -55,9 +63,10 @@ fn args() -> Args {
             "--products" => args.products = usize::try_from(value).unwrap_or(100),
             "--page" => args.page = usize::try_from(value).unwrap_or(50),
             "--rate" => args.rate = u32::try_from(value).unwrap_or(300),
+            "--commerce-rate" => args.commerce_rate = u32::try_from(value).unwrap_or(50),
             other => {
                 panic!(
-                    "unknown argument {other}: use --seconds, --concurrency, --products, --page, --rate"
+                    "unknown argument {other}: use --seconds, --concurrency, --products, --page, --rate, --commerce-rate"
                 )
             }
         }
@@ -266,9 +275,9 @@ async fn send(
         request = request.header(k, v);
     }
     match request.send().await {
-        Ok(r) if r.status().is_success() => {
-            matches!(r.bytes().await, Ok(b) if !b.windows(9).any(|w| w == b"\"errors\":"))
-        }
+        Ok(r) if r.status().is_success() => matches!(r.bytes().await, Ok(b)
+            if !b.windows(9).any(|w| w == b"\"errors\":")
+                && !b.windows(15).any(|w| w == b"\"userErrors\":[{")),
         _ => false,
     }
 }
@@ -322,6 +331,169 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
     sorted[rank.min(sorted.len() - 1)] as f64 / 1000.0
+}
+
+/// A scenario: its name, URL, headers, warm-up and measured bodies, and its rate (`None`: closed
+/// loop).
+type Scenario<'a> = (
+    &'a str,
+    String,
+    Vec<(String, String)>,
+    &'a [String],
+    &'a [String],
+    Option<u32>,
+);
+
+/// Request bodies of the commerce scenarios.
+struct Commerce {
+    /// `cartLinesAdd` of one unit to open carts, cycling over carts and variants.
+    adds: Vec<String>,
+    /// `checkoutComplete` of distinct ready carts: 4 lines of one vendor.
+    one_vendor: Vec<String>,
+    /// The same with 4 lines of 4 vendors.
+    four_vendors: Vec<String>,
+    /// How many of each checkout list are for the warm-up.
+    warm: usize,
+}
+
+const ADDRESS: &str = "{ firstName: \"Bench\", lastName: \"Buyer\", line1: \"Olaya Street 1\", city: \"Riyadh\", postalCode: \"12211\", countryCode: \"SA\" }";
+
+/// Guest carts with `lines` (none for empty carts), an e-mail and an address; returns their ids.
+async fn carts(stack: &Stack, key: &str, n: usize, lines: &[String]) -> Vec<String> {
+    let storefront = [("x-publishable-key", key)];
+    let mut ids = Vec::with_capacity(n);
+    while ids.len() < n {
+        let batch = (n - ids.len()).min(25);
+        let document: String = (0..batch)
+            .map(|k| format!("c{k}: cartCreate(input: {{ email: \"bench@example.com\" }}) {{ cart {{ id }} }} "))
+            .collect();
+        let r = stack
+            .gql(
+                &storefront,
+                &format!("mutation {{ {document} }}"),
+                json!({}),
+            )
+            .await;
+        for k in 0..batch {
+            ids.push(
+                r.data()[format!("c{k}")]["cart"]["id"]
+                    .as_str()
+                    .expect("cart")
+                    .to_owned(),
+            );
+        }
+    }
+    let items: String = lines
+        .iter()
+        .map(|v| format!("{{ variantId: \"{v}\", quantity: 1 }}, "))
+        .collect();
+    for chunk in ids.chunks(10) {
+        let document: String = chunk
+            .iter()
+            .enumerate()
+            .map(|(k, cart)| {
+                let add = if lines.is_empty() {
+                    String::new()
+                } else {
+                    format!("l{k}: cartLinesAdd(input: {{ cartId: \"{cart}\", lines: [{items}] }}) {{ userErrors {{ code }} }} ")
+                };
+                format!("{add}u{k}: cartUpdate(input: {{ cartId: \"{cart}\", shippingAddress: {ADDRESS} }}) {{ userErrors {{ code }} }} ")
+            })
+            .collect();
+        let r = stack
+            .gql(
+                &storefront,
+                &format!("mutation {{ {document} }}"),
+                json!({}),
+            )
+            .await;
+        assert!(
+            !r.body.to_string().contains("\"code\""),
+            "preparing carts: {}",
+            r.body
+        );
+    }
+    ids
+}
+
+/// Seven products for sale (four of one vendor, one each of three others) with plenty of stock,
+/// a flat shipping rate and 15% VAT, and the carts the commerce scenarios use.
+async fn prepare_commerce(
+    stack: &Stack,
+    shop: &cityos_e2e::fixtures::Tenant,
+    location: &str,
+    args: &Args,
+) -> Commerce {
+    let vendors: Vec<String> = (0..4).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    let mut variants = Vec::new();
+    for (i, vendor) in [0, 0, 0, 0, 1, 2, 3].into_iter().enumerate() {
+        let (product, created) =
+            create_stocked_product(stack, shop, &format!("bench-shop-{i}"), location, 100_000)
+                .await;
+        staff_mutation(
+            stack,
+            shop,
+            "mutation($i: ProductUpdateInput!) { productUpdate(input: $i) { userErrors { code } } }",
+            json!({ "i": { "id": product, "vendorId": vendors[vendor] } }),
+        )
+        .await;
+        variants.push(created[0].clone());
+    }
+    staff_mutation(
+        stack,
+        shop,
+        "mutation { shippingMethodCreate(input: { name: \"Courier\", kind: FLAT_RATE, rateMinor: 1500 }) { userErrors { code } } }",
+        json!({}),
+    )
+    .await;
+    staff_mutation(
+        stack,
+        shop,
+        "mutation { taxRuleCreate(input: { name: \"VAT\", countryCode: \"SA\", rateBasisPoints: 1500, inclusive: false }) { userErrors { code } } }",
+        json!({}),
+    )
+    .await;
+    let rate = usize::try_from(args.commerce_rate).unwrap_or(50);
+    let warm = 2 * rate;
+    let needed = warm + rate * usize::try_from(args.seconds).unwrap_or(10);
+    let open = carts(stack, &shop.key, 300, &[]).await;
+    let adds = (0..open.len() * 2)
+        .map(|i| {
+            let (cart, variant) = (&open[i % open.len()], &variants[i % variants.len()]);
+            json!({ "query": "mutation($c: ID!, $v: ID!) { cartLinesAdd(input: { cartId: $c, lines: [{ variantId: $v, quantity: 1 }] }) { \
+                 cart { itemCount subtotal { amountMinor } total { amountMinor } lines { quantity unitPrice { amountMinor } } } userErrors { code } } }",
+                "variables": { "c": cart, "v": variant } }).to_string()
+        })
+        .collect();
+    let checkout = |ids: Vec<String>, tag: &str| -> Vec<String> {
+        ids.iter()
+            .enumerate()
+            .map(|(i, cart)| {
+                json!({ "query": "mutation($c: ID!, $k: String!) { checkoutComplete(input: { cartId: $c, idempotencyKey: $k }) { \
+                     order { id number total { amountMinor } vendorOrders { id } } userErrors { code } } }",
+                    "variables": { "c": cart, "k": format!("bench-{tag}-{i}") } }).to_string()
+            })
+            .collect()
+    };
+    let one = carts(stack, &shop.key, needed, &variants[..4]).await;
+    let four = carts(
+        stack,
+        &shop.key,
+        needed,
+        &[
+            variants[0].clone(),
+            variants[4].clone(),
+            variants[5].clone(),
+            variants[6].clone(),
+        ],
+    )
+    .await;
+    Commerce {
+        adds,
+        one_vendor: checkout(one, "one"),
+        four_vendors: checkout(four, "four"),
+        warm,
+    }
 }
 
 #[tokio::main]
@@ -471,12 +643,16 @@ async fn main() {
         "router-authorization".to_owned(),
         stack.router_secret.clone(),
     );
+    let commerce = prepare_commerce(&stack, &shop, &location, &args).await;
     // `None`: closed loop with `--concurrency` clients; `Some(rate)`: open loop at that rate.
-    let scenarios = [
+    // Each scenario warms up on its first bodies and is measured on the rest (the same ones for
+    // reads; fresh carts for checkout, which closes each cart it is given).
+    let scenarios: Vec<Scenario<'_>> = vec![
         (
             "storefront listing, through the router",
             stack.url.clone(),
             vec![key.clone()],
+            &distinct,
             &distinct,
             None,
         ),
@@ -485,12 +661,14 @@ async fn main() {
             stack.catalog_url.clone(),
             vec![key.clone(), secret.clone()],
             &distinct,
+            &distinct,
             None,
         ),
         (
             "storefront listing, through the router, steady rate",
             stack.url.clone(),
             vec![key.clone()],
+            &distinct,
             &distinct,
             Some(args.rate),
         ),
@@ -499,6 +677,7 @@ async fn main() {
             stack.url.clone(),
             vec![key.clone()],
             &searches,
+            &searches,
             None,
         ),
         (
@@ -506,7 +685,32 @@ async fn main() {
             stack.catalog_url.clone(),
             vec![key.clone(), secret],
             &searches,
+            &searches,
             None,
+        ),
+        (
+            "add to cart (priced cart back), through the router, steady rate",
+            stack.url.clone(),
+            vec![key.clone()],
+            &commerce.adds,
+            &commerce.adds,
+            Some(args.commerce_rate),
+        ),
+        (
+            "checkout, 4 lines of 1 vendor, through the router, steady rate",
+            stack.url.clone(),
+            vec![key.clone()],
+            &commerce.one_vendor[..commerce.warm],
+            &commerce.one_vendor[commerce.warm..],
+            Some(args.commerce_rate),
+        ),
+        (
+            "checkout, 4 lines of 4 vendors, through the router, steady rate",
+            stack.url.clone(),
+            vec![key.clone()],
+            &commerce.four_vendors[..commerce.warm],
+            &commerce.four_vendors[commerce.warm..],
+            Some(args.commerce_rate),
         ),
     ];
 
@@ -524,8 +728,8 @@ async fn main() {
     println!("|---|---|---:|---:|---:|---:|---:|");
     let mut heaviest = Vec::new();
     let mut cpu_rows = Vec::new();
-    for (name, url, headers, bodies, rate) in scenarios {
-        let run = async |seconds| match rate {
+    for (name, url, headers, warm, measured, rate) in scenarios {
+        let run = async |bodies: &[String], seconds| match rate {
             None => {
                 load(
                     &url,
@@ -540,12 +744,12 @@ async fn main() {
                 load_at_rate(&url, &headers, bodies, rate, Duration::from_secs(seconds)).await
             }
         };
-        run(2).await;
+        run(warm, 2).await;
         if stats {
             reset_statements(&mut db).await;
         }
         let cpu_before = CpuSnapshot::take(&stack, &mut db).await;
-        let outcome = run(args.seconds).await;
+        let outcome = run(measured, args.seconds).await;
         let cpu = CpuSnapshot::take(&stack, &mut db).await.since(&cpu_before);
         let statements = if stats {
             app_statements(&mut db).await
