@@ -270,6 +270,15 @@ pub async fn execute(
                         .await?;
                     crate::returns::refund_failed(conn, refund_id).await?;
                     crate::disputes::refund_failed(conn, refund_id).await?;
+                    let payload = serde_json::json!({
+                        "orderId": payment.order_id,
+                        "paymentId": payment.id,
+                        "refundId": refund_id,
+                        "amount": amount,
+                        "failure": e.0,
+                    });
+                    orders::publish(conn, payment.tenant_id, "refund.failed", refund_id, payload)
+                        .await?;
                     Ok(Err(UserError::new(
                         "paymentId",
                         Code::PaymentProviderError,

@@ -367,6 +367,7 @@ async fn card_refunds_go_through_stripe_and_its_refund_events_are_reconciled() {
     stripe.books().down = true;
     let outcome = refunds::refund(t.db(), staff, &gateway, payment.id, 5000, None).await;
     assert_eq!(refused_code(outcome), Code::PaymentProviderError);
+    assert_eq!(outbox_count(&t, &souq, "refund.failed").await, 1);
     stripe.books().down = false;
     assert_eq!(payment_of(&t, &souq, order.id).await.refunded_amount, 10000);
     let v = gql(&t, staff, "query($o: ID!) { order(id: $o) { paymentStatus refunds { amount { amountMinor } status failure } payments { refundedAmount { amountMinor } clientSecret } } }", json!({"o": order.id.to_string()})).await;
