@@ -828,6 +828,21 @@ pub async fn remove_discount(
     .await
 }
 
+/// Delivery instructions trimmed, or a refusal when longer than 500 characters.
+fn checked_instructions(text: Option<String>) -> Outcome<Option<String>> {
+    text.map(|t| {
+        trimmed(&t, 0, 500).ok_or_else(|| {
+            UserError::new(
+                "deliveryInstructions",
+                Code::InvalidText,
+                "delivery instructions have at most 500 characters",
+            )
+            .into()
+        })
+    })
+    .transpose()
+}
+
 /// How one vendor's part of a cart ships.
 #[derive(Debug, Clone)]
 pub struct ShippingChoice {
@@ -846,16 +861,7 @@ pub async fn choose_shipping(
     cart: Uuid,
     choice: ShippingChoice,
 ) -> Outcome<PricedCart> {
-    let instructions = match choice.instructions {
-        Some(text) => Some(trimmed(&text, 0, 500).ok_or_else(|| {
-            Failure::from(UserError::new(
-                "deliveryInstructions",
-                Code::InvalidText,
-                "delivery instructions have at most 500 characters",
-            ))
-        })?),
-        None => None,
-    };
+    let instructions = checked_instructions(choice.instructions)?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
     db.tenant_tx(tenant, async move |conn| {
@@ -941,16 +947,7 @@ pub async fn update(
     let email = check_email(changes.email)?;
     let shipping = address_json(changes.shipping_address, "shippingAddress")?;
     let billing = address_json(changes.billing_address, "billingAddress")?;
-    let instructions = match changes.delivery_instructions {
-        Some(text) => Some(trimmed(&text, 0, 500).ok_or_else(|| {
-            Failure::from(UserError::new(
-                "deliveryInstructions",
-                Code::InvalidText,
-                "delivery instructions have at most 500 characters",
-            ))
-        })?),
-        None => None,
-    };
+    let instructions = checked_instructions(changes.delivery_instructions)?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
     db.tenant_tx(tenant, async move |conn| {

@@ -205,27 +205,18 @@ pub async fn of_orders(
         .load(conn)
         .await?;
     let ids: Vec<Uuid> = found.iter().map(|d| d.id).collect();
-    let mut messages: Vec<DisputeMessage> = dispute_messages::table
+    let messages: Vec<DisputeMessage> = dispute_messages::table
         .filter(dispute_messages::dispute_id.eq_any(&ids))
         .order(dispute_messages::id)
         .select(DisputeMessage::as_select())
         .load(conn)
         .await?;
-    let mut by_order: HashMap<Uuid, Vec<DisputeThread>> = HashMap::new();
-    for dispute in found {
-        let (mine, rest) = messages
-            .into_iter()
-            .partition(|m| m.dispute_id == dispute.id);
-        messages = rest;
-        by_order
-            .entry(dispute.order_id)
-            .or_default()
-            .push(DisputeThread {
-                dispute,
-                messages: mine,
-            });
-    }
-    Ok(by_order)
+    let mut messages = orders::group(messages, |c| c.dispute_id);
+    let found = found.into_iter().map(|dispute| DisputeThread {
+        messages: messages.remove(&dispute.id).unwrap_or_default(),
+        dispute,
+    });
+    Ok(orders::group(found.collect(), |x| x.dispute.order_id))
 }
 
 fn refusal(field: &str, code: Code, message: impl Into<String>) -> Failure<Code> {

@@ -182,11 +182,7 @@ pub async fn of_orders(
     )
     .load(conn)
     .await?;
-    let mut by_order: HashMap<Uuid, Vec<Invoice>> = HashMap::new();
-    for row in rows {
-        by_order.entry(row.order_id).or_default().push(row);
-    }
-    Ok(by_order)
+    Ok(orders::group(rows, |i| i.order_id))
 }
 
 async fn invoice_of(conn: &mut AsyncPgConnection, order: Uuid) -> QueryResult<Option<Invoice>> {
@@ -348,50 +344,48 @@ pub async fn issue(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<(
     .await
 }
 
-/// Marks the invoice of `order` paid, if it is issued and unpaid.
-pub async fn mark_paid(conn: &mut AsyncPgConnection, tenant: Uuid, order: Uuid) -> QueryResult<()> {
-    let paid: Option<Uuid> = Prepared(
-        diesel::sql_query(
-            "UPDATE orders.invoices SET status = 'PAID', paid_at = now()
-             WHERE order_id = $1 AND kind = 'INVOICE' AND status = 'ISSUED' RETURNING id AS value",
-        )
-        .bind::<SqlUuid, _>(order),
-    )
-    .get_result::<IdRow>(conn)
-    .await
-    .optional()?
-    .map(|r| r.value);
-    if let Some(id) = paid {
-        let payload = serde_json::json!({ "invoiceId": id, "orderId": order });
-        orders::publish(conn, tenant, "invoice.paid", id, payload).await?;
-    }
-    Ok(())
-}
-
 #[derive(QueryableByName)]
 struct IdRow {
     #[diesel(sql_type = SqlUuid)]
     value: Uuid,
 }
 
-/// Voids the unpaid invoice of a cancelled order.
-pub async fn void(conn: &mut AsyncPgConnection, tenant: Uuid, order: Uuid) -> QueryResult<()> {
-    let voided: Option<Uuid> = Prepared(
+/// Moves the ISSUED invoice of `order` to `to` (with `paid_at` for PAID) and writes `topic`;
+/// nothing when it has none in ISSUED.
+async fn settle(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    order: Uuid,
+    to: &str,
+    topic: &str,
+) -> QueryResult<()> {
+    let moved: Option<IdRow> = Prepared(
         diesel::sql_query(
-            "UPDATE orders.invoices SET status = 'VOID'
+            "UPDATE orders.invoices
+             SET status = $2, paid_at = CASE WHEN $2 = 'PAID' THEN now() ELSE paid_at END
              WHERE order_id = $1 AND kind = 'INVOICE' AND status = 'ISSUED' RETURNING id AS value",
         )
-        .bind::<SqlUuid, _>(order),
+        .bind::<SqlUuid, _>(order)
+        .bind::<Text, _>(to),
     )
-    .get_result::<IdRow>(conn)
+    .get_result(conn)
     .await
-    .optional()?
-    .map(|r| r.value);
-    if let Some(id) = voided {
+    .optional()?;
+    if let Some(IdRow { value: id }) = moved {
         let payload = serde_json::json!({ "invoiceId": id, "orderId": order });
-        orders::publish(conn, tenant, "invoice.voided", id, payload).await?;
+        orders::publish(conn, tenant, topic, id, payload).await?;
     }
     Ok(())
+}
+
+/// Marks the invoice of `order` paid, if it is issued and unpaid.
+pub async fn mark_paid(conn: &mut AsyncPgConnection, tenant: Uuid, order: Uuid) -> QueryResult<()> {
+    settle(conn, tenant, order, "PAID", "invoice.paid").await
+}
+
+/// Voids the unpaid invoice of a cancelled order.
+pub async fn void(conn: &mut AsyncPgConnection, tenant: Uuid, order: Uuid) -> QueryResult<()> {
+    settle(conn, tenant, order, "VOID", "invoice.voided").await
 }
 
 /// Issues the credit note for `amount` paid back on `order` (`refund`, when the platform made

@@ -437,7 +437,8 @@ pub async fn fulfillments_of(
     Ok(group(rows, |f| f.vendor_order_id))
 }
 
-fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+/// Rows grouped by `key` (an order, a return, a dispute), each group in the rows' order.
+pub fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
     let mut grouped: HashMap<Uuid, Vec<T>> = HashMap::new();
     for row in rows {
         grouped.entry(key(&row)).or_default().push(row);
@@ -730,26 +731,32 @@ async fn restock_all(
     Ok(())
 }
 
+/// The payment `id` and its order, locked in that order (order first, as everywhere).
+pub async fn locked_payment(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<(Order, Payment)> {
+    let order: Option<Uuid> = payments::table
+        .filter(payments::id.eq(id))
+        .select(payments::order_id)
+        .first(conn)
+        .await
+        .optional()?;
+    let not_found = || UserError::new("paymentId", Code::NotFound, "no such payment");
+    let order = locked(conn, order.ok_or_else(not_found)?, "paymentId").await?;
+    let payment = payments::table
+        .filter(payments::id.eq(id))
+        .select(Payment::as_select())
+        .for_update()
+        .first(conn)
+        .await?;
+    Ok((order, payment))
+}
+
 /// Records that a manual payment's money arrived (staff): the payment is CAPTURED, the order
 /// PAID, and a PENDING order CONFIRMED.
 pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Order> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
-        let order_id: Option<Uuid> = payments::table
-            .filter(payments::id.eq(id))
-            .select(payments::order_id)
-            .first(conn)
-            .await
-            .optional()?;
-        let not_found = || UserError::new("paymentId", Code::NotFound, "no such payment");
-        let order = locked(conn, order_id.ok_or_else(not_found)?, "paymentId").await?;
-        let payment: Payment = payments::table
-            .filter(payments::id.eq(id))
-            .select(Payment::as_select())
-            .for_update()
-            .first(conn)
-            .await?;
+        let (order, payment) = locked_payment(conn, id).await?;
         if payment.provider != Manual.name() {
             return Err(UserError::new(
                 "paymentId",

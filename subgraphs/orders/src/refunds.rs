@@ -12,8 +12,8 @@ use crate::orders::{self, OrderPaymentStatus};
 use crate::payments::{Gateway, Manual, Payment, PaymentProvider, PaymentStatus};
 use crate::schema::{orders as orders_table, payments, refunds};
 use chrono::{DateTime, Utc};
+use cityos_core::RequestContext;
 use cityos_core::ids::new_id;
-use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -70,11 +70,7 @@ pub async fn of_orders(
         .select(Refund::as_select())
         .load(conn)
         .await?;
-    let mut by_order: HashMap<Uuid, Vec<Refund>> = HashMap::new();
-    for row in rows {
-        by_order.entry(row.order_id).or_default().push(row);
-    }
-    Ok(by_order)
+    Ok(orders::group(rows, |r| r.order_id))
 }
 
 /// The order's money status once `payment` has `refunded` of its capture paid back.
@@ -157,7 +153,7 @@ pub async fn refund(
     let reason = checked_reason(reason)?;
     let (payment, refund) = db
         .tenant_tx(tenant, async move |conn| {
-            let payment = locked_payment(conn, payment_id).await?;
+            let (_, payment) = orders::locked_payment(conn, payment_id).await?;
             reserve(conn, payment, amount, &reason, "amountMinor").await
         })
         .await?;
@@ -242,7 +238,7 @@ pub async fn execute(
     let (refund_id, payment_id) = (refund.id, payment.id);
     let settled = db
         .tenant_tx(payment.tenant_id, async move |conn| {
-            let payment = locked_payment(conn, payment_id).await?;
+            let (_, payment) = orders::locked_payment(conn, payment_id).await?;
             let (status, reference, failure) = match &answer {
                 Ok(reference) => ("SUCCEEDED", reference.clone(), None),
                 Err(e) => ("FAILED", None, Some(e.0.clone())),
@@ -306,23 +302,4 @@ pub async fn refundable_payment(
         .first(conn)
         .await
         .optional()
-}
-
-/// The payment `id` and its order, locked in that order (order first, as everywhere).
-pub async fn locked_payment(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<Payment> {
-    let order: Option<Uuid> = payments::table
-        .filter(payments::id.eq(id))
-        .select(payments::order_id)
-        .first(conn)
-        .await
-        .optional()?;
-    let not_found = || UserError::new("paymentId", Code::NotFound, "no such payment");
-    orders::locked(conn, order.ok_or_else(not_found)?, "paymentId").await?;
-    payments::table
-        .filter(payments::id.eq(id))
-        .select(Payment::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .map_err(|e| ApiError::from(e).into())
 }

@@ -133,22 +133,18 @@ pub async fn of_orders(
         .load(conn)
         .await?;
     let ids: Vec<Uuid> = found.iter().map(|r| r.id).collect();
-    let mut lines: Vec<ReturnLine> = return_lines::table
+    let lines: Vec<ReturnLine> = return_lines::table
         .filter(return_lines::return_id.eq_any(&ids))
         .order(return_lines::id)
         .select(ReturnLine::as_select())
         .load(conn)
         .await?;
-    let mut by_order: HashMap<Uuid, Vec<ReturnWithLines>> = HashMap::new();
-    for ret in found {
-        let (mine, rest) = lines.into_iter().partition(|l| l.return_id == ret.id);
-        lines = rest;
-        by_order
-            .entry(ret.order_id)
-            .or_default()
-            .push(ReturnWithLines { ret, lines: mine });
-    }
-    Ok(by_order)
+    let mut lines = orders::group(lines, |c| c.return_id);
+    let found = found.into_iter().map(|ret| ReturnWithLines {
+        lines: lines.remove(&ret.id).unwrap_or_default(),
+        ret,
+    });
+    Ok(orders::group(found.collect(), |x| x.ret.order_id))
 }
 
 fn refusal(field: &str, code: Code, message: impl Into<String>) -> Failure<Code> {

@@ -193,20 +193,13 @@ async fn a_return_is_approved_received_restocked_and_refunded_once() {
 
     // Isolation.
     let other = shop(&t, "other").await;
-    for table in ["returns", "return_lines"] {
-        let table = format!("orders.{table}");
-        assert!(t.visible_rows(&table, Some(souq.info.id)).await > 0);
-        assert_eq!(
-            t.visible_rows(&table, Some(other.info.id)).await,
-            0,
-            "{table} leaks"
-        );
-        assert_eq!(
-            t.visible_rows(&table, None).await,
-            0,
-            "{table} leaks without a tenant"
-        );
-    }
+    assert_isolated(
+        &t,
+        &["returns", "return_lines"],
+        souq.info.id,
+        other.info.id,
+    )
+    .await;
     assert_eq!(
         refused(returns::approve(t.db(), &other.admin, again.ret.id).await),
         Code::NotFound
@@ -433,20 +426,13 @@ async fn disputes_hold_both_sides_messages_and_end_in_a_resolution() {
 
     // Isolation.
     let other = shop(&t, "other").await;
-    for table in ["disputes", "dispute_messages"] {
-        let table = format!("orders.{table}");
-        assert!(t.visible_rows(&table, Some(souq.info.id)).await > 0);
-        assert_eq!(
-            t.visible_rows(&table, Some(other.info.id)).await,
-            0,
-            "{table} leaks"
-        );
-        assert_eq!(
-            t.visible_rows(&table, None).await,
-            0,
-            "{table} leaks without a tenant"
-        );
-    }
+    assert_isolated(
+        &t,
+        &["disputes", "dispute_messages"],
+        souq.info.id,
+        other.info.id,
+    )
+    .await;
     assert_eq!(
         refused(disputes::review(t.db(), &other.admin, j.dispute.id).await),
         Code::NotFound

@@ -29,18 +29,6 @@ async fn confirm(t: &TestDb, shop: &Shop, order: Uuid) {
         .expect("confirmed");
 }
 
-async fn payment_id(t: &TestDb, shop: &Shop, order: Uuid) -> Uuid {
-    t.db()
-        .tenant_tx(shop.info.id, async move |conn| {
-            orders::orders::payments_of(conn, &[order])
-                .await
-                .map_err(cityos_core::ApiError::from)
-        })
-        .await
-        .expect("payments")[&order][0]
-        .id
-}
-
 fn amount(doc: &Value, field: &str) -> i64 {
     doc[field]["amountMinor"].as_i64().unwrap_or(-1)
 }
@@ -88,7 +76,7 @@ async fn an_invoice_is_issued_on_confirmation_paid_voided_and_credited_per_refun
     assert!(html.contains("Sara") && html.contains("<table>"), "{html}");
 
     // The money arrives: PAID. Two refunds: two credit notes with their share of the tax.
-    let payment = payment_id(&t, &souq, order.id).await;
+    let payment = payment_of(&t, &souq, order.id).await.id;
     orders::orders::capture_payment(t.db(), &souq.admin, payment)
         .await
         .expect("captured");

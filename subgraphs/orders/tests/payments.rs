@@ -11,7 +11,7 @@ use futures_util::future::join_all;
 use orders::checkout::{self, CheckoutRequest};
 use orders::errors::OrdersErrorCode as Code;
 use orders::orders::Order;
-use orders::payments::{Gateway, Payment, PaymentMethod};
+use orders::payments::{Gateway, PaymentMethod};
 use orders::refunds::{self, RefundStatus};
 use orders::webhooks::{self, Handled, Refused};
 use serde_json::json;
@@ -36,33 +36,6 @@ async fn pay_by_card(
         gateway,
     )
     .await
-}
-
-async fn payment_of(t: &TestDb, shop: &Shop, order: Uuid) -> Payment {
-    t.db()
-        .tenant_tx(shop.info.id, async move |conn| {
-            orders::orders::payments_of(conn, &[order])
-                .await
-                .map_err(cityos_core::ApiError::from)
-        })
-        .await
-        .expect("payments")
-        .remove(&order)
-        .and_then(|mut p| p.pop())
-        .expect("a payment")
-}
-
-async fn order_of(t: &TestDb, shop: &Shop, order: Uuid) -> Order {
-    t.db()
-        .tenant_tx(shop.info.id, async move |conn| {
-            orders::orders::by_ids(conn, &[order])
-                .await
-                .map_err(cityos_core::ApiError::from)
-        })
-        .await
-        .expect("order")
-        .pop()
-        .expect("the order")
 }
 
 async fn deliver(t: &TestDb, body: &[u8], signed: Option<&str>) -> Result<Handled, Refused> {
@@ -414,23 +387,13 @@ async fn card_refunds_go_through_stripe_and_its_refund_events_are_reconciled() {
 
     // Refunds and processed events are isolated by tenant.
     let other = shop(&t, "other").await;
-    for table in ["refunds", "payment_events"] {
-        let table = format!("orders.{table}");
-        assert!(
-            t.visible_rows(&table, Some(souq.info.id)).await > 0,
-            "{table} has rows"
-        );
-        assert_eq!(
-            t.visible_rows(&table, Some(other.info.id)).await,
-            0,
-            "{table} leaks"
-        );
-        assert_eq!(
-            t.visible_rows(&table, None).await,
-            0,
-            "{table} leaks without a tenant"
-        );
-    }
+    assert_isolated(
+        &t,
+        &["refunds", "payment_events"],
+        souq.info.id,
+        other.info.id,
+    )
+    .await;
     let theirs = refunds::refund(t.db(), &other.admin, &gateway, payment.id, 1, None).await;
     assert_eq!(refused_code(theirs), Code::NotFound);
 }

@@ -267,3 +267,54 @@ pub fn gateway_of(double: &cityos_testkit::stripe::StripeDouble) -> orders::paym
         webhook_secret: Some(cityos_testkit::stripe::WEBHOOK_SECRET.into()),
     }
 }
+
+/// Asserts that each of `tables` (in the orders schema) has rows for `own`, and none that another
+/// tenant or no tenant can see (row-level security).
+pub async fn assert_isolated(t: &TestDb, tables: &[&str], own: Uuid, other: Uuid) {
+    for table in tables {
+        let table = format!("orders.{table}");
+        assert!(
+            t.visible_rows(&table, Some(own)).await > 0,
+            "{table} has rows"
+        );
+        assert_eq!(
+            t.visible_rows(&table, Some(other)).await,
+            0,
+            "{table} leaks to another tenant"
+        );
+        assert_eq!(
+            t.visible_rows(&table, None).await,
+            0,
+            "{table} leaks without a tenant"
+        );
+    }
+}
+
+/// The first payment of an order.
+pub async fn payment_of(t: &TestDb, shop: &Shop, order: Uuid) -> orders::payments::Payment {
+    t.db()
+        .tenant_tx(shop.info.id, async move |conn| {
+            orders::orders::payments_of(conn, &[order])
+                .await
+                .map_err(cityos_core::ApiError::from)
+        })
+        .await
+        .expect("payments")
+        .remove(&order)
+        .and_then(|mut p| (!p.is_empty()).then(|| p.remove(0)))
+        .expect("a payment")
+}
+
+/// An order as stored now.
+pub async fn order_of(t: &TestDb, shop: &Shop, order: Uuid) -> Order {
+    t.db()
+        .tenant_tx(shop.info.id, async move |conn| {
+            orders::orders::by_ids(conn, &[order])
+                .await
+                .map_err(cityos_core::ApiError::from)
+        })
+        .await
+        .expect("order")
+        .pop()
+        .expect("the order")
+}
