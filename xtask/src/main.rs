@@ -78,11 +78,20 @@ fn step(name: &str) {
     eprintln!("\n==> {name}");
 }
 
+/// A cargo command of `xtask test`: not incremental. Each clone of the repository would otherwise
+/// leave gigabytes of incremental state in the shared target directory, which CI reuses run after
+/// run; a one-off build gains nothing from it.
+fn ci_cargo(args: &[&str]) -> Command {
+    let mut c = cargo(args);
+    c.env("CARGO_INCREMENTAL", "0");
+    c
+}
+
 fn test() -> Result<()> {
     step("rustfmt");
-    run(&mut cargo(&["fmt", "--all", "--", "--check"]))?;
+    run(&mut ci_cargo(&["fmt", "--all", "--", "--check"]))?;
     step("clippy");
-    run(&mut cargo(&[
+    run(&mut ci_cargo(&[
         "clippy",
         "--workspace",
         "--all-targets",
@@ -92,11 +101,11 @@ fn test() -> Result<()> {
         "warnings",
     ]))?;
     step("codegen check");
-    run(&mut cargo(&[
+    run(&mut ci_cargo(&[
         "run", "--quiet", "--locked", "-p", "codegen", "--", "--check",
     ]))?;
     step("build subgraphs");
-    run(&mut cargo(&[
+    run(&mut ci_cargo(&[
         "build", "--locked", "--bins", "-p", "identity", "-p", "catalog", "-p", "orders",
     ]))?;
     step("router");
@@ -104,11 +113,11 @@ fn test() -> Result<()> {
     eprintln!("router: {}", router.display());
 
     step("tests");
-    let nextest = cargo(&["nextest", "--version"])
+    let nextest = ci_cargo(&["nextest", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
     let mut tests = if nextest {
-        cargo(&[
+        ci_cargo(&[
             "nextest",
             "run",
             "--workspace",
@@ -116,7 +125,7 @@ fn test() -> Result<()> {
             "--no-fail-fast",
         ])
     } else {
-        cargo(&["test", "--workspace", "--locked", "--no-fail-fast"])
+        ci_cargo(&["test", "--workspace", "--locked", "--no-fail-fast"])
     };
     tests
         .env("CITYOS_ROUTER_BIN", &router)
