@@ -207,10 +207,8 @@ fn check_ready(priced: &PricedCart, expected_total: Option<i64>) -> Outcome<()> 
         };
         return Err(UserError::new("cartId", Code::AddressRequired, message).into());
     }
-    if let Some(Err(refusal)) = &totals.discount {
-        let mut refusal = refusal.clone();
-        refusal.field = UserError::new("cartId", refusal.code, "").field;
-        return Err(refusal.into());
+    if let Some(Err(why)) = &totals.discount {
+        return Err(UserError::new("cartId", why.code, why.message.clone()).into());
     }
     if expected_total.is_some_and(|t| t != totals.total) {
         return Err(UserError::new(

@@ -11,7 +11,7 @@
 //! locks the code's row, checks it again, and counts the use in the same transaction; cancelling
 //! the order gives the use back.
 
-use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, refusal};
 use crate::schema::{discount_codes, discount_redemptions};
 use crate::taxes::ratio;
 use chrono::{DateTime, Utc};
@@ -330,10 +330,6 @@ pub struct CodeChanges {
     pub per_customer_limit: Option<i32>,
 }
 
-fn refusal(field: &str, code: Code, message: &str) -> Failure<Code> {
-    UserError::new(field, code, message).into()
-}
-
 fn check_limit(limit: Option<i32>, field: &str) -> Outcome<()> {
     if limit.is_some_and(|l| l < 1) {
         return Err(refusal(field, Code::InvalidCount, "a limit is at least 1"));
@@ -381,7 +377,7 @@ fn checked(input: &CodeInput, start: DateTime<Utc>) -> Outcome<(String, Option<S
     let currency = match &input.currency {
         Some(c) => Some(
             Currency::parse(c.trim())
-                .map_err(|e| refusal("currency", Code::UnknownCurrency, &e.to_string()))?
+                .map_err(|e| refusal("currency", Code::UnknownCurrency, e.to_string()))?
                 .code()
                 .to_owned(),
         ),
@@ -483,7 +479,7 @@ pub async fn update(
             return Err(refusal(
                 "usageLimit",
                 Code::InvalidCount,
-                &format!("the code was used {} times already", code.times_used),
+                format!("the code was used {} times already", code.times_used),
             ));
         }
         Ok(

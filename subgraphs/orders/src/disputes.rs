@@ -7,7 +7,7 @@
 //! dispute is UNDER_REVIEW again), REPLACE (the shop sends the items again) or REJECT. Every step
 //! writes an outbox event.
 
-use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, optional_text, refusal};
 use crate::orders;
 use crate::payments::Gateway;
 use crate::refunds::{self, Refund};
@@ -217,10 +217,6 @@ pub async fn of_orders(
         dispute,
     });
     Ok(orders::group(found.collect(), |x| x.dispute.order_id))
-}
-
-fn refusal(field: &str, code: Code, message: impl Into<String>) -> Failure<Code> {
-    UserError::new(field, code, message).into()
 }
 
 /// A message's body and evidence links, checked: 1 to 5,000 characters; at most 10 `https://`
@@ -499,14 +495,7 @@ pub async fn resolve(
 ) -> Outcome<DisputeThread> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-    if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
-        return Err(refusal(
-            "note",
-            Code::InvalidText,
-            "a note has at most 1,000 characters",
-        ));
-    }
+    let note = optional_text(note, 1000, "note", "a note has at most 1,000 characters")?;
     let amount = match (resolution, refund_amount) {
         (DisputeResolution::Refund, Some(a)) => Some(a),
         (DisputeResolution::Refund, None) => {

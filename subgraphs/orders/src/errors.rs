@@ -36,7 +36,8 @@ pub enum OrdersErrorCode {
     /// An address is malformed: a missing name, street or city, a country that is not two
     /// letters, a postal code or phone number of the wrong shape, or a field too long.
     InvalidAddress,
-    /// Checkout needs a shipping address on the cart.
+    /// Checkout needs a shipping address on the cart (a billing address when every vendor group
+    /// is picked up).
     AddressRequired,
     /// A gift message, delivery instruction, carrier, tracking number or reason is too long
     /// (or empty where it is required).
@@ -104,3 +105,25 @@ cityos_core::user_error_type!(OrdersUserError, OrdersErrorCode);
 pub type Outcome<T> = cityos_core::Outcome<T, OrdersErrorCode>;
 /// A refusal.
 pub type UserError = cityos_core::UserError<OrdersErrorCode>;
+/// Why an orders mutation did not happen.
+pub type Failure = cityos_core::Failure<OrdersErrorCode>;
+
+/// A refusal at `field` (a dotted input path) with `code`.
+pub fn refusal(field: &str, code: OrdersErrorCode, message: impl Into<String>) -> Failure {
+    UserError::new(field, code, message).into()
+}
+
+/// An optional free text (a reason, a note) trimmed, empty as none; refused with `message` as
+/// INVALID_TEXT at `field` when longer than `max` characters.
+pub fn optional_text(
+    text: Option<String>,
+    max: usize,
+    field: &str,
+    message: &str,
+) -> Outcome<Option<String>> {
+    let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    if text.as_ref().is_some_and(|t| t.chars().count() > max) {
+        return Err(refusal(field, OrdersErrorCode::InvalidText, message));
+    }
+    Ok(text)
+}

@@ -16,7 +16,7 @@
 //! SHIPPED -> DELIVERED (or CANCELLED with its order). Every transition writes an outbox event in
 //! its transaction.
 
-use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, optional_text};
 use crate::payments::{Gateway, Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus};
 use crate::schema::{allocations, fulfillments, orders, payments, vendor_orders};
 use catalog::pricing::PriceRule;
@@ -604,17 +604,7 @@ pub async fn cancel(
     if !staff {
         ctx.user_id()?;
     }
-    let reason = reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-        return Err(UserError::new(
-            "reason",
-            Code::InvalidText,
-            "a reason has at most 500 characters",
-        )
-        .into());
-    }
+    let reason = optional_text(reason, 500, "reason", "a reason has at most 500 characters")?;
     let (order, card_intents) = db
         .tenant_tx(tenant, async move |conn| {
             let order = locked(conn, id, "orderId").await?;

@@ -7,7 +7,7 @@
 //! the refund becomes SUCCEEDED (the order PARTIALLY_REFUNDED or REFUNDED, a `payment.refunded`
 //! event written), or FAILED with its amount given back.
 
-use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, optional_text};
 use crate::orders::{self, OrderPaymentStatus};
 use crate::payments::{Gateway, Manual, Payment, PaymentProvider, PaymentStatus};
 use crate::schema::{orders as orders_table, payments, refunds};
@@ -150,7 +150,8 @@ pub async fn refund(
 ) -> Outcome<Refund> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    let reason = checked_reason(reason)?;
+    let reason = optional_text(reason, 500, "reason", "a reason has at most 500 characters")?
+        .unwrap_or_default();
     let (payment, refund) = db
         .tenant_tx(tenant, async move |conn| {
             let (_, payment) = orders::locked_payment(conn, payment_id).await?;
@@ -158,20 +159,6 @@ pub async fn refund(
         })
         .await?;
     execute(db, gateway, payment, refund).await
-}
-
-/// A refund's reason, trimmed, or a refusal when it is too long.
-pub fn checked_reason(reason: Option<String>) -> Outcome<String> {
-    let reason = reason.map(|r| r.trim().to_owned()).unwrap_or_default();
-    if reason.chars().count() > 500 {
-        return Err(UserError::new(
-            "reason",
-            Code::InvalidText,
-            "a reason has at most 500 characters",
-        )
-        .into());
-    }
-    Ok(reason)
 }
 
 /// Step 1, in the caller's transaction with the order and `payment` locked: reserves `amount` on

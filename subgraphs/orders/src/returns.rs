@@ -9,7 +9,7 @@
 //! return REFUNDED and made after it; should the provider refuse, the return is RECEIVED again.
 //! Every step holds the order's lock and writes an outbox event.
 
-use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::errors::{OrdersErrorCode as Code, Outcome, optional_text, refusal};
 use crate::orders::{self, Allocation};
 use crate::payments::Gateway;
 use crate::refunds::{self, Refund};
@@ -145,10 +145,6 @@ pub async fn of_orders(
         ret,
     });
     Ok(orders::group(found.collect(), |x| x.ret.order_id))
-}
-
-fn refusal(field: &str, code: Code, message: impl Into<String>) -> Failure<Code> {
-    UserError::new(field, code, message).into()
 }
 
 /// Asks to return units of an order's delivered lines: the order's customer, or staff.
@@ -371,18 +367,6 @@ async fn reread(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<ReturnWithLin
         .ok_or_else(|| ApiError::internal("a return vanished in its own transaction").into())
 }
 
-fn checked_note(note: Option<String>) -> Outcome<Option<String>> {
-    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-    if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
-        return Err(refusal(
-            "note",
-            Code::InvalidText,
-            "a note has at most 500 characters",
-        ));
-    }
-    Ok(note)
-}
-
 /// Approves a requested return (staff).
 pub async fn approve(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<ReturnWithLines> {
     ctx.require_staff()?;
@@ -402,7 +386,7 @@ pub async fn reject(
     note: Option<String>,
 ) -> Outcome<ReturnWithLines> {
     ctx.require_staff()?;
-    let note = checked_note(note)?;
+    let note = optional_text(note, 500, "note", "a note has at most 500 characters")?;
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
         let ret = locked(conn, id, ReturnStatus::Rejected).await?;

@@ -6,12 +6,12 @@
 //! group of a cart ships with the method the shopper chose for it or, until they choose, the
 //! cheapest one available; a tenant without methods charges nothing for shipping.
 
-use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::errors::{OrdersErrorCode as Code, Outcome, refusal};
 use crate::schema::shipping_methods;
 use chrono::{DateTime, Utc};
 use cityos_core::ids::new_id;
 use cityos_core::money::Currency;
-use cityos_core::{ApiError, Failure, RequestContext};
+use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -111,10 +111,6 @@ pub struct MethodInput {
     pub position: Option<i32>,
 }
 
-fn refusal(field: &str, code: Code, message: &str) -> Failure<Code> {
-    UserError::new(field, code, message).into()
-}
-
 /// Country codes trimmed, upper-cased, sorted and without repeats, or a refusal.
 pub fn country_codes(codes: Vec<String>, field: &str) -> Outcome<Vec<String>> {
     let mut out = Vec::with_capacity(codes.len());
@@ -149,7 +145,7 @@ fn merged(base: ShippingMethod, input: MethodInput) -> Outcome<ShippingMethod> {
     }
     let currency = match input.currency {
         Some(c) => Currency::parse(c.trim())
-            .map_err(|e| refusal("currency", Code::UnknownCurrency, &e.to_string()))?
+            .map_err(|e| refusal("currency", Code::UnknownCurrency, e.to_string()))?
             .code()
             .to_owned(),
         None => base.currency,
@@ -266,7 +262,7 @@ pub async fn create(
             return Err(refusal(
                 "name",
                 Code::InvalidCount,
-                &format!("a tenant keeps at most {MAX_METHODS} shipping methods"),
+                format!("a tenant keeps at most {MAX_METHODS} shipping methods"),
             ));
         }
         Ok(diesel::insert_into(shipping_methods::table)

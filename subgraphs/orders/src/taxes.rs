@@ -6,7 +6,7 @@
 //! specific rule wins: a region rule over a country rule, then a deeper category over a shallower
 //! one (or none), then the higher rate. Amounts round half away from zero, per line.
 
-use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, refusal};
 use crate::schema::tax_rules;
 use crate::shipping::country_codes;
 use chrono::{DateTime, Utc};
@@ -124,10 +124,6 @@ pub struct RuleInput {
     pub inclusive: bool,
 }
 
-fn refusal(field: &str, code: Code, message: &str) -> Failure<Code> {
-    UserError::new(field, code, message).into()
-}
-
 /// The tenant's rules by country, region and category (staff).
 pub async fn list(db: &Database, ctx: &RequestContext) -> Result<Vec<TaxRule>, ApiError> {
     ctx.require_staff()?;
@@ -193,7 +189,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: RuleInput) -> Ou
             return Err(refusal(
                 "name",
                 Code::InvalidCount,
-                &format!("a tenant keeps at most {MAX_RULES} tax rules"),
+                format!("a tenant keeps at most {MAX_RULES} tax rules"),
             ));
         }
         diesel::insert_into(tax_rules::table)

@@ -5,6 +5,7 @@ mod common;
 
 use cityos_core::{Failure, RequestContext};
 use cityos_testkit::TestDb;
+use cityos_testkit::refusal;
 use cityos_testkit::stripe::{StripeDouble, WEBHOOK_SECRET, event, signature};
 use common::*;
 use futures_util::future::join_all;
@@ -15,13 +16,6 @@ use orders::payments::Gateway;
 use orders::returns::{self, ReturnLineInput};
 use serde_json::json;
 use uuid::Uuid;
-
-fn refused<T: std::fmt::Debug>(outcome: orders::errors::Outcome<T>) -> Code {
-    match outcome {
-        Err(Failure::User(e)) => e.code,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
 
 async fn order_view(t: &TestDb, who: &RequestContext, order: Uuid) -> serde_json::Value {
     let v = gql(
@@ -106,7 +100,7 @@ async fn a_return_is_approved_received_restocked_and_refunded_once() {
 
     // Not delivered yet: nothing to return.
     assert_eq!(
-        refused(returns::request(t.db(), &buyer, order.id, want(1), reason()).await),
+        refusal(returns::request(t.db(), &buyer, order.id, want(1), reason()).await),
         Code::NotDelivered
     );
     deliver_all(&t, &souq, &order, true).await;
@@ -118,25 +112,25 @@ async fn a_return_is_approved_received_restocked_and_refunded_once() {
         .expect("requested");
     assert_eq!(ret.ret.amount, 11_500);
     assert_eq!(
-        refused(returns::request(t.db(), &buyer, order.id, want(2), reason()).await),
+        refusal(returns::request(t.db(), &buyer, order.id, want(2), reason()).await),
         Code::InvalidQuantity
     );
     let stranger = souq.customer();
     assert_eq!(
-        refused(returns::request(t.db(), &stranger, order.id, want(1), reason()).await),
+        refusal(returns::request(t.db(), &stranger, order.id, want(1), reason()).await),
         Code::NotFound
     );
     assert_eq!(
-        refused(returns::request(t.db(), &buyer, order.id, want(0), reason()).await),
+        refusal(returns::request(t.db(), &buyer, order.id, want(0), reason()).await),
         Code::InvalidQuantity
     );
     assert_eq!(
-        refused(returns::request(t.db(), &buyer, order.id, want(1), " ".into()).await),
+        refusal(returns::request(t.db(), &buyer, order.id, want(1), " ".into()).await),
         Code::InvalidText
     );
     // Out of order: cannot receive or refund before approval; customers cannot approve.
     assert_eq!(
-        refused(returns::receive(t.db(), staff, ret.ret.id, true).await),
+        refusal(returns::receive(t.db(), staff, ret.ret.id, true).await),
         Code::InvalidTransition
     );
     assert!(matches!(
@@ -147,7 +141,7 @@ async fn a_return_is_approved_received_restocked_and_refunded_once() {
         .await
         .expect("approved");
     assert_eq!(
-        refused(returns::approve(t.db(), staff, ret.ret.id).await),
+        refusal(returns::approve(t.db(), staff, ret.ret.id).await),
         Code::InvalidTransition
     );
     let received = returns::receive(t.db(), staff, ret.ret.id, true)
@@ -201,7 +195,7 @@ async fn a_return_is_approved_received_restocked_and_refunded_once() {
     )
     .await;
     assert_eq!(
-        refused(returns::approve(t.db(), &other.admin, again.ret.id).await),
+        refusal(returns::approve(t.db(), &other.admin, again.ret.id).await),
         Code::NotFound
     );
 }
@@ -245,7 +239,7 @@ async fn disputes_hold_both_sides_messages_and_end_in_a_resolution() {
         vec![],
     )
     .await;
-    assert_eq!(refused(again), Code::DisputeInProgress);
+    assert_eq!(refusal(again), Code::DisputeInProgress);
     let bad = disputes::open(
         t.db(),
         &buyer,
@@ -255,7 +249,7 @@ async fn disputes_hold_both_sides_messages_and_end_in_a_resolution() {
         vec!["ftp://x".into()],
     )
     .await;
-    assert_eq!(refused(bad), Code::InvalidText);
+    assert_eq!(refusal(bad), Code::InvalidText);
     let stranger = disputes::open(
         t.db(),
         &souq.customer(),
@@ -265,7 +259,7 @@ async fn disputes_hold_both_sides_messages_and_end_in_a_resolution() {
         vec![],
     )
     .await;
-    assert_eq!(refused(stranger), Code::NotFound);
+    assert_eq!(refusal(stranger), Code::NotFound);
     let id = d.dispute.id;
     disputes::message(
         t.db(),
@@ -286,14 +280,14 @@ async fn disputes_hold_both_sides_messages_and_end_in_a_resolution() {
     .await
     .expect("customer");
     assert_eq!(
-        refused(disputes::withdraw(t.db(), &souq.customer(), id).await),
+        refusal(disputes::withdraw(t.db(), &souq.customer(), id).await),
         Code::NotFound
     );
     disputes::review(t.db(), staff, id)
         .await
         .expect("under review");
     assert_eq!(
-        refused(disputes::review(t.db(), staff, id).await),
+        refusal(disputes::review(t.db(), staff, id).await),
         Code::InvalidTransition
     );
     let over = disputes::resolve(
@@ -306,7 +300,7 @@ async fn disputes_hold_both_sides_messages_and_end_in_a_resolution() {
         Some(20_001),
     )
     .await;
-    assert_eq!(refused(over), Code::RefundExceedsCaptured);
+    assert_eq!(refusal(over), Code::RefundExceedsCaptured);
     let missing = disputes::resolve(
         t.db(),
         staff,
@@ -317,7 +311,7 @@ async fn disputes_hold_both_sides_messages_and_end_in_a_resolution() {
         None,
     )
     .await;
-    assert_eq!(refused(missing), Code::InvalidAmount);
+    assert_eq!(refusal(missing), Code::InvalidAmount);
     let resolved = disputes::resolve(
         t.db(),
         staff,
@@ -337,7 +331,7 @@ async fn disputes_hold_both_sides_messages_and_end_in_a_resolution() {
         ("RESOLVED", Some("REFUND"))
     );
     assert_eq!(
-        refused(disputes::message(t.db(), &buyer, id, "Thanks".into(), vec![]).await),
+        refusal(disputes::message(t.db(), &buyer, id, "Thanks".into(), vec![]).await),
         Code::InvalidTransition
     );
     let v = order_view(&t, &buyer, placed[0].id).await;
@@ -411,7 +405,7 @@ async fn disputes_hold_both_sides_messages_and_end_in_a_resolution() {
         Some(5),
     )
     .await;
-    assert_eq!(refused(with_money), Code::InvalidAmount);
+    assert_eq!(refusal(with_money), Code::InvalidAmount);
     disputes::resolve(
         t.db(),
         staff,
@@ -434,7 +428,7 @@ async fn disputes_hold_both_sides_messages_and_end_in_a_resolution() {
     )
     .await;
     assert_eq!(
-        refused(disputes::review(t.db(), &other.admin, j.dispute.id).await),
+        refusal(disputes::review(t.db(), &other.admin, j.dispute.id).await),
         Code::NotFound
     );
 }
@@ -503,7 +497,7 @@ async fn a_dispute_refund_the_provider_refuses_leaves_it_under_review() {
         Some(30_000),
     )
     .await;
-    assert_eq!(refused(outcome), Code::PaymentProviderError);
+    assert_eq!(refusal(outcome), Code::PaymentProviderError);
     let v = order_view(&t, &souq.admin, order.id).await;
     assert_eq!(v["disputes"][0]["status"], "UNDER_REVIEW", "{v}");
     assert_eq!(v["payments"][0]["refundedAmount"]["amountMinor"], 0);

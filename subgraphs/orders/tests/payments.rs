@@ -5,6 +5,7 @@ mod common;
 
 use cityos_core::Failure;
 use cityos_testkit::TestDb;
+use cityos_testkit::refusal;
 use cityos_testkit::stripe::{StripeDouble, WEBHOOK_SECRET, event, signature};
 use common::*;
 use futures_util::future::join_all;
@@ -63,13 +64,6 @@ async fn outbox_count(t: &TestDb, shop: &Shop, topic: &str) -> i64 {
         })
         .await
         .expect("count")
-}
-
-fn refused_code<T: std::fmt::Debug>(outcome: orders::errors::Outcome<T>) -> Code {
-    match outcome {
-        Err(Failure::User(e)) => e.code,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
 }
 
 #[tokio::test]
@@ -240,7 +234,7 @@ async fn refunds_add_up_never_exceed_the_capture_and_survive_races() {
     let staff = &souq.admin;
     // Nothing captured yet: nothing to refund.
     let early = refunds::refund(t.db(), staff, &none, payment.id, 100, None).await;
-    assert_eq!(refused_code(early), Code::RefundExceedsCaptured);
+    assert_eq!(refusal(early), Code::RefundExceedsCaptured);
     orders::orders::capture_payment(t.db(), staff, payment.id)
         .await
         .expect("captured");
@@ -264,10 +258,10 @@ async fn refunds_add_up_never_exceed_the_capture_and_survive_races() {
         .await
         .expect("second");
     let over = refunds::refund(t.db(), staff, &none, payment.id, 3001, None).await;
-    assert_eq!(refused_code(over), Code::RefundExceedsCaptured);
+    assert_eq!(refusal(over), Code::RefundExceedsCaptured);
     for bad in [0, -5] {
         let outcome = refunds::refund(t.db(), staff, &none, payment.id, bad, None).await;
-        assert_eq!(refused_code(outcome), Code::InvalidAmount);
+        assert_eq!(refusal(outcome), Code::InvalidAmount);
     }
     let customer = refunds::refund(t.db(), &buyer, &none, payment.id, 1, None).await;
     assert!(
@@ -339,7 +333,7 @@ async fn card_refunds_go_through_stripe_and_its_refund_events_are_reconciled() {
     // Stripe refuses (down): the refund is FAILED, its amount free again.
     stripe.books().down = true;
     let outcome = refunds::refund(t.db(), staff, &gateway, payment.id, 5000, None).await;
-    assert_eq!(refused_code(outcome), Code::PaymentProviderError);
+    assert_eq!(refusal(outcome), Code::PaymentProviderError);
     assert_eq!(outbox_count(&t, &souq, "refund.failed").await, 1);
     stripe.books().down = false;
     assert_eq!(payment_of(&t, &souq, order.id).await.refunded_amount, 10000);
@@ -383,7 +377,7 @@ async fn card_refunds_go_through_stripe_and_its_refund_events_are_reconciled() {
         "REFUNDED"
     );
     let more = refunds::refund(t.db(), staff, &gateway, payment.id, 1, None).await;
-    assert_eq!(refused_code(more), Code::RefundExceedsCaptured);
+    assert_eq!(refusal(more), Code::RefundExceedsCaptured);
 
     // Refunds and processed events are isolated by tenant.
     let other = shop(&t, "other").await;
@@ -395,5 +389,5 @@ async fn card_refunds_go_through_stripe_and_its_refund_events_are_reconciled() {
     )
     .await;
     let theirs = refunds::refund(t.db(), &other.admin, &gateway, payment.id, 1, None).await;
-    assert_eq!(refused_code(theirs), Code::NotFound);
+    assert_eq!(refusal(theirs), Code::NotFound);
 }

@@ -5,6 +5,7 @@ mod common;
 
 use catalog::categories::{self, NewCategory};
 use cityos_testkit::TestDb;
+use cityos_testkit::refusal;
 use common::*;
 use futures_util::future::join_all;
 use orders::carts::{self, Address, CartChanges, ShippingChoice};
@@ -124,13 +125,6 @@ async fn code_uses(t: &TestDb, shop: &Shop) -> (i32, i64) {
         })
         .await
         .expect("uses")
-}
-
-fn refused<T: std::fmt::Debug>(outcome: orders::errors::Outcome<T>) -> Code {
-    match outcome {
-        Err(cityos_core::Failure::User(e)) => e.code,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
 }
 
 #[tokio::test]
@@ -271,7 +265,7 @@ async fn shipping_taxes_and_a_discount_come_to_exact_totals_from_cart_to_order()
         &orders::payments::Gateway::default(),
     )
     .await;
-    assert_eq!(refused(wrong), Code::PriceChanged);
+    assert_eq!(refusal(wrong), Code::PriceChanged);
     let order = orders::checkout::complete(
         t.db(),
         &buyer,
@@ -362,9 +356,8 @@ async fn shipping_taxes_and_a_discount_come_to_exact_totals_from_cart_to_order()
     // The use is counted, the customer cannot use the code again, and cancelling gives it back.
     assert_eq!(code_uses(&t, &souq).await, (1, 1));
     let again = ready_cart(&t, &buyer, vec![line(perfume, 1)]).await;
-    let refusal =
-        refused(carts::apply_discount(t.db(), &buyer, again.cart.id, "OUD10".into()).await);
-    assert_eq!(refusal, Code::DiscountCustomerLimit);
+    let why = refusal(carts::apply_discount(t.db(), &buyer, again.cart.id, "OUD10".into()).await);
+    assert_eq!(why, Code::DiscountCustomerLimit);
     orders::orders::cancel(
         t.db(),
         &souq.admin,
@@ -436,7 +429,7 @@ async fn a_code_that_does_not_apply_says_why_and_changes_nothing() {
         ("a b", Code::DiscountNotFound),
     ] {
         let outcome = carts::apply_discount(t.db(), &buyer, id, code.into()).await;
-        assert_eq!(refused(outcome), why, "{code}");
+        assert_eq!(refusal(outcome), why, "{code}");
     }
     let after = carts::get(t.db(), &buyer, id)
         .await
@@ -474,7 +467,7 @@ async fn a_code_that_does_not_apply_says_why_and_changes_nothing() {
         "{v}"
     );
     assert_eq!(
-        refused(check_out(&t, &buyer, id, "try").await),
+        refusal(check_out(&t, &buyer, id, "try").await),
         Code::DiscountMinimumNotMet
     );
     assert_eq!(on_hand(&t, &souq, lamp).await, 10);
@@ -560,15 +553,15 @@ async fn shipping_follows_the_address_and_pickup_needs_no_shipping_address() {
     // Nothing delivers to Saudi Arabia: the group has no options and checkout refuses.
     assert!(cart.totals.shipments[0].options.is_empty());
     assert_eq!(
-        refused(choose(&t, &buyer, id, None, id_of(&gulf)).await),
+        refusal(choose(&t, &buyer, id, None, id_of(&gulf)).await),
         Code::ShippingMethodUnavailable
     );
     assert_eq!(
-        refused(check_out(&t, &buyer, id, "k").await),
+        refusal(check_out(&t, &buyer, id, "k").await),
         Code::ShippingUnavailable
     );
     assert_eq!(
-        refused(choose(&t, &buyer, id, Some(Uuid::now_v7()), id_of(&gulf)).await),
+        refusal(choose(&t, &buyer, id, Some(Uuid::now_v7()), id_of(&gulf)).await),
         Code::NotFound
     );
     // In the Emirates it ships, at its rate.
@@ -618,8 +611,8 @@ async fn shipping_follows_the_address_and_pickup_needs_no_shipping_address() {
     choose(&t, &guest, id, None, id_of(&pickup))
         .await
         .expect("pickup chosen");
-    let refusal = check_out(&t, &guest, id, "g").await;
-    assert_eq!(refused(refusal), Code::AddressRequired);
+    let outcome = check_out(&t, &guest, id, "g").await;
+    assert_eq!(refusal(outcome), Code::AddressRequired);
     carts::update(
         t.db(),
         &guest,
@@ -797,11 +790,11 @@ async fn shipping_tax_and_discount_tables_are_isolated_by_tenant() {
     let stranger = other.customer();
     let tea2 = item(&t, &other, "TEA-2", 1000, 10, None).await;
     let their_cart = ready_cart(&t, &stranger, vec![line(tea2, 1)]).await;
-    let refusal =
+    let outcome =
         carts::apply_discount(t.db(), &stranger, their_cart.cart.id, "TENOFF".into()).await;
-    assert_eq!(refused(refusal), Code::DiscountNotFound);
+    assert_eq!(refusal(outcome), Code::DiscountNotFound);
     assert_eq!(
-        refused(choose(&t, &stranger, their_cart.cart.id, None, id_of(&flat)).await),
+        refusal(choose(&t, &stranger, their_cart.cart.id, None, id_of(&flat)).await),
         Code::ShippingMethodUnavailable
     );
 }

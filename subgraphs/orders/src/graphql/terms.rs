@@ -361,10 +361,6 @@ fn code_payload(outcome: Outcome<DiscountCode>) -> Result<DiscountCodePayload> {
     })
 }
 
-fn optional_id(id: Option<&ID>) -> Result<Option<uuid::Uuid>> {
-    Ok(id.map(parse_id).transpose()?)
-}
-
 /// Staff set-up of shipping, taxes and discounts.
 #[derive(Default)]
 pub struct TermsMutation;
@@ -423,7 +419,7 @@ impl TermsMutation {
             name: input.name,
             country_code: input.country_code,
             region: input.region,
-            category_id: optional_id(input.category_id.as_ref())?,
+            category_id: input.category_id.as_ref().map(parse_id).transpose()?,
             rate: input.rate_basis_points,
             inclusive: input.inclusive,
         };
@@ -457,8 +453,8 @@ impl TermsMutation {
             ends_at: input.ends_at,
             usage_limit: input.usage_limit,
             per_customer_limit: input.per_customer_limit,
-            vendor_id: optional_id(input.vendor_id.as_ref())?,
-            category_id: optional_id(input.category_id.as_ref())?,
+            vendor_id: input.vendor_id.as_ref().map(parse_id).transpose()?,
+            category_id: input.category_id.as_ref().map(parse_id).transpose()?,
         };
         code_payload(discounts::create(db(ctx), request(ctx)?, code).await)
     }
