@@ -118,9 +118,10 @@ pub struct CartUpdateInput {
     pub cart_id: ID,
     /// The buyer's e-mail address (required for a guest checkout).
     pub email: Option<String>,
-    /// Where to ship (required for checkout).
+    /// Where to ship (required for checkout unless every vendor group is picked up); also where
+    /// taxes are reckoned.
     pub shipping_address: Option<Address>,
-    /// Where to bill.
+    /// Where to bill (required for a cart that is picked up entirely).
     pub billing_address: Option<Address>,
     /// Instructions for delivering the cart, at most 500 characters; empty clears them.
     pub delivery_instructions: Option<String>,
