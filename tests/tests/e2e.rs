@@ -601,3 +601,154 @@ async fn limits_hold_and_duplicates_change_nothing() {
         .await;
     assert_eq!(wrong.status, 403);
 }
+
+/// What a hostile client tries first: control characters in every kind of text argument, queries
+/// past the limits, and foreign or made-up ids as group members. Each is refused with a code, and
+/// nothing changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_input_is_refused_with_a_code_and_changes_nothing() {
+    let stack = Stack::start().await;
+    let platform = platform_token(&stack).await;
+    let shop = create_tenant(&stack, &platform, "hostile").await;
+    let other = create_tenant(&stack, &platform, "elsewhere").await;
+    create_product(&stack, &shop, "oud-perfume", "PUBLISHED").await;
+    let staff = shop.staff();
+    let staff = headers(&staff);
+    let key = [("x-publishable-key", shop.key.as_str())];
+    let cart = stack
+        .gql(
+            &key,
+            "mutation { cartCreate(input: {}) { cart { id } } }",
+            json!({}),
+        )
+        .await;
+    let cart = cart.data()["cartCreate"]["cart"]["id"].clone();
+
+    let nul = "Oud\u{0}";
+    type Try<'a> = (&'a [(&'a str, &'a str)], &'a str, Value);
+    let tries: Vec<Try> = vec![
+        (
+            &staff,
+            PRODUCT_CREATE,
+            json!({ "input": { "title": nul, "handle": "nul-title" } }),
+        ),
+        (
+            &staff,
+            PRODUCT_CREATE,
+            json!({ "input": { "title": "Tags", "handle": "nul-tag", "tags": ["ok", "ba\u{0}d"] } }),
+        ),
+        (
+            &staff,
+            PRODUCT_CREATE,
+            json!({ "input": { "title": "Bell\u{7}", "handle": "bell-title" } }),
+        ),
+        (
+            &staff,
+            "mutation { productCreate(input: { title: \"Oud\\u0000\", handle: \"literal-nul\" }) { product { id } } }",
+            json!({}),
+        ),
+        (
+            &key,
+            "query($q: String!) { products(first: 5, filter: { query: $q }) { totalCount } }",
+            json!({ "q": nul }),
+        ),
+        (
+            &key,
+            "query($h: String!) { product(handle: $h) { id } }",
+            json!({ "h": "oud-perfume\u{0}" }),
+        ),
+        (
+            &key,
+            "query($s: String!) { tenant(slug: $s) { id } }",
+            json!({ "s": "hostile\u{0}" }),
+        ),
+        (
+            &key,
+            "mutation($c: ID!) { cartUpdate(input: { cartId: $c, shippingAddress: { firstName: \"Sara\", lastName: \"Harbi\", line1: \"King Fahd Road\\u0000\", city: \"Riyadh\", countryCode: \"SA\" } }) { userErrors { code } } }",
+            json!({ "c": cart }),
+        ),
+    ];
+    for (headers, query, variables) in tries {
+        let r = stack.gql(headers, query, variables.clone()).await;
+        assert_eq!(
+            r.error_code(),
+            Some("BAD_USER_INPUT"),
+            "{query} {variables}: {}",
+            r.body
+        );
+    }
+    let r = stack
+        .gql(
+            &[("authorization", &bearer(&platform))],
+            "query($s: String!) { tenant(slug: $s) { id } }",
+            json!({ "s": "\u{0}" }),
+        )
+        .await;
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{}", r.body);
+    // Nothing was created, and the cart kept no address.
+    let listed = stack.gql(&staff, PRODUCTS, json!({})).await;
+    assert_eq!(handles(&listed.data()["products"]), ["oud-perfume"]);
+    let r = stack
+        .gql(
+            &key,
+            "query($c: ID!) { cart(id: $c) { shippingAddress { line1 } } }",
+            json!({ "c": cart }),
+        )
+        .await;
+    assert_eq!(r.data()["cart"]["shippingAddress"], Value::Null);
+
+    // Past the catalog's depth limit: refused before anything runs, with a code.
+    let deep = "{ categories { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { id } } } } } } } } } } } } } }";
+    let r = stack.gql(&key, deep, json!({})).await;
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{}", r.body);
+
+    // Group members are customers of the tenant: not another tenant's, not staff, not made up.
+    let group = stack
+        .gql(&staff, "mutation { customerGroupCreate(input: { name: \"Wholesale\" }) { customerGroup { id } } }", json!({}))
+        .await;
+    let group = group.data()["customerGroupCreate"]["customerGroup"]["id"].clone();
+    let sign_up = async |tenant: &cityos_e2e::fixtures::Tenant, email: &str| {
+        let r = stack
+            .gql(
+                &[("x-publishable-key", tenant.key.as_str())],
+                SIGN_UP,
+                json!({ "input": { "email": email, "password": "customer-pass" } }),
+            )
+            .await;
+        r.data()["customerSignUp"]["user"]["id"].clone()
+    };
+    let ours = sign_up(&shop, "sara@example.com").await;
+    let theirs = sign_up(&other, "omar@example.com").await;
+    let add = "mutation($g: ID!, $c: [ID!]!) { customerGroupMembersAdd(input: { groupId: $g, customerIds: $c }) {
+        customerGroup { members(first: 10) { totalCount edges { node { id email } } } } userErrors { field code } } }";
+    let admin = stack.gql(&staff, "{ me { id } }", json!({})).await.data()["me"]["id"].clone();
+    for stranger in [theirs, json!("0190f1a2-0000-7000-8000-000000000000"), admin] {
+        let r = stack
+            .gql(&staff, add, json!({ "g": group, "c": [ours, stranger] }))
+            .await;
+        assert_eq!(
+            r.data()["customerGroupMembersAdd"]["userErrors"],
+            json!([{ "field": ["input", "customerIds"], "code": "UNKNOWN_CUSTOMER" }]),
+            "{}",
+            r.body
+        );
+    }
+    let r = stack
+        .gql(&staff, add, json!({ "g": group, "c": [ours] }))
+        .await;
+    assert_eq!(
+        r.data()["customerGroupMembersAdd"]["customerGroup"]["members"],
+        json!({ "totalCount": 1, "edges": [{ "node": { "id": ours, "email": "sara@example.com" } }] })
+    );
+
+    // A user reference nobody can resolve is an error, never a silent null.
+    let r = stack
+        .gql_subgraph(
+            &stack.identity_url,
+            &staff,
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { email } } }",
+            json!({ "r": [{ "__typename": "User", "id": "0190f1a2-0000-7000-8000-000000000000" }] }),
+        )
+        .await;
+    assert_eq!(r.error_code(), Some("NOT_FOUND"), "{}", r.body);
+}

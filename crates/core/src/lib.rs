@@ -1,6 +1,6 @@
 //! The vocabulary every CityOS subgraph shares: who is asking ([`context`]), how a request fails
 //! ([`error`]), how entities are named ([`ids`]), how amounts are held ([`money`]), how lists are
-//! paged ([`paging`]) and how people are reached ([`contact`]).
+//! paged ([`paging`]), how people are reached ([`contact`]) and what text may hold ([`text`]).
 
 pub mod contact;
 pub mod context;
@@ -9,6 +9,7 @@ pub mod ids;
 pub mod money;
 pub mod outcome;
 pub mod paging;
+pub mod text;
 
 pub use context::{Actor, RequestContext, Role, TenantInfo, TenantStatus};
 pub use error::{ApiError, ApiResult, ErrorCode};

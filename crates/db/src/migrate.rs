@@ -73,8 +73,13 @@ pub async fn bootstrap(owner_url: &str, app_password: Option<&str>) -> anyhow::R
     .await?
 }
 
-/// Runs `migrations` in `schema` (created if missing) as the database owner. The migration history
-/// lives in `schema.__diesel_schema_migrations`, so subgraphs migrate independently.
+/// The platform functions migrations call (`platform.tenant_table`, `platform.app_schema`,
+/// `platform.create_outbox`): `migrations/platform.sql`, installed in every database first.
+const PLATFORM_SQL: &str = include_str!("../../../migrations/platform.sql");
+
+/// Installs [`PLATFORM_SQL`], then runs `migrations` in `schema` (created if missing) as the
+/// database owner. The migration history lives in `schema.__diesel_schema_migrations`, so
+/// subgraphs migrate independently.
 pub async fn migrate(
     owner_url: &str,
     schema: &'static str,
@@ -84,6 +89,13 @@ pub async fn migrate(
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn =
             SyncConnection::establish(&url).context("connecting as the database owner")?;
+        // Per database, like the functions: subgraphs migrating one database at once take turns.
+        conn.batch_execute(&format!(
+            "SELECT pg_advisory_lock(hashtext('cityos.platform'));
+             {PLATFORM_SQL}
+             SELECT pg_advisory_unlock(hashtext('cityos.platform'));"
+        ))
+        .context("installing the platform functions")?;
         conn.batch_execute(&format!(
             "SELECT pg_advisory_lock(hashtext('cityos.migrate.{schema}'));
              CREATE SCHEMA IF NOT EXISTS {schema};

@@ -1,7 +1,6 @@
 //! HTTP routes: `POST /graphql`, `GET /health`, `GET /ready`.
 
 use crate::{ContextResolver, Platform, Subgraph};
-use async_graphql::Executor as _;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -112,7 +111,7 @@ async fn graphql<S: Subgraph>(
         }
         let request = S::request_data(request, &ctx, &endpoint.platform).data(ctx);
         let started = std::time::Instant::now();
-        let response = endpoint.schema.execute(request).await;
+        let response = crate::execute(&endpoint.schema, request).await;
         tracing::debug!(
             elapsed_us = started.elapsed().as_micros(),
             errors = response.errors.len(),

@@ -7,6 +7,8 @@
 //!   (`router-authorization`), so nobody can skip the router's limits;
 //! - builds one [`RequestContext`] per request ([`context`]) and hands it to async-graphql as request
 //!   data, together with the subgraph's per-request DataLoaders;
+//! - refuses control characters in any text a request sends, and gives every error an
+//!   `extensions.code` ([`execute()`]);
 //! - answers `GET /health` (alive) and `GET /ready` (database reachable);
 //! - delivers the subgraph's outbox events to `CITYOS_EVENTS_URL` when one is configured
 //!   ([`events`], [`cityos_db::outbox`]);
@@ -15,11 +17,13 @@
 pub mod config;
 pub mod context;
 pub mod events;
+mod execute;
 mod http;
 pub mod telemetry;
 
 pub use config::Config;
 pub use context::ContextResolver;
+pub use execute::execute;
 pub use http::{GraphqlEndpoint, app};
 
 use async_graphql::{EmptySubscription, Executor, ObjectType, SDLExportOptions, Schema};

@@ -119,6 +119,11 @@ impl TestDb {
                 for (schema, migrations) in schemas {
                     cityos_db::migrate(&url, schema, migrations).await?;
                 }
+                let leaks = tenant_tables_not_isolated(&url).await?;
+                anyhow::ensure!(
+                    leaks.is_empty(),
+                    "tables with a tenant_id not held by platform.tenant_table: {leaks:?}"
+                );
                 diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {template}"))
                     .execute(&mut admin)
                     .await?;
@@ -198,9 +203,76 @@ impl TestDb {
         let request = async_graphql::Request::new(query)
             .variables(async_graphql::Variables::from_json(variables));
         let request = S::request_data(request, ctx, &self.platform).data(ctx.clone());
-        let response = async_graphql::Executor::execute(schema, request).await;
+        let response = cityos_server::execute(schema, request).await;
         serde_json::to_value(&response).unwrap_or_else(|e| panic!("response is not JSON: {e}"))
     }
+}
+
+/// Tables that have a `tenant_id` but are deliberately readable outside a tenant's scope, with the
+/// reason. They still have row-level security enabled and forced, with policies of their own.
+pub const DIRECTORY_TABLES: &[(&str, &str)] = &[(
+    "identity.tenant_domains",
+    "host names select the tenant, so they are read before one is known; writes are scoped",
+)];
+
+/// Every table of the database at `owner_url` with a `tenant_id` column that is not tenant-owned
+/// the one way (`platform.tenant_table`: row-level security enabled and forced, and the policy
+/// `tenant_isolation` for every command and role, with exactly the expressions that function
+/// writes), as `schema.table: what is wrong`. Tables in [`DIRECTORY_TABLES`] need only forced
+/// row-level security. Every test template is checked with it when it is built.
+pub async fn tenant_tables_not_isolated(owner_url: &str) -> anyhow::Result<Vec<String>> {
+    #[derive(diesel::QueryableByName)]
+    struct Leak {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Text)]
+        problem: String,
+    }
+    let mut conn = AsyncPgConnection::establish(owner_url).await?;
+    // The reference: what platform.tenant_table makes of a table, so no expression text is
+    // written twice.
+    diesel::sql_query("CREATE TEMPORARY TABLE isolation_reference (tenant_id uuid)")
+        .execute(&mut conn)
+        .await?;
+    diesel::sql_query("SELECT platform.tenant_table('pg_temp.isolation_reference')")
+        .execute(&mut conn)
+        .await?;
+    let leaks: Vec<Leak> = diesel::sql_query(
+        "WITH reference AS (
+             SELECT pg_get_expr(p.polqual, p.polrelid) AS qual,
+                    pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr
+             FROM pg_policy p WHERE p.polrelid = 'pg_temp.isolation_reference'::regclass
+         ),
+         tenant_tables AS (
+             SELECT c.oid, n.nspname || '.' || c.relname AS name, c.relrowsecurity, c.relforcerowsecurity
+             FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+             WHERE c.relkind IN ('r', 'p') AND n.nspname NOT LIKE 'pg_%' AND n.nspname <> 'information_schema'
+         )
+         SELECT t.name,
+                CASE WHEN NOT t.relrowsecurity THEN 'row-level security is not enabled'
+                     WHEN NOT t.relforcerowsecurity THEN 'row-level security is not forced'
+                     ELSE 'no tenant_isolation policy as platform.tenant_table writes it' END AS problem
+         FROM tenant_tables t
+         WHERE NOT (t.relrowsecurity AND t.relforcerowsecurity)
+            OR (t.name <> ALL ($1) AND NOT EXISTS (
+                 SELECT 1 FROM pg_policy p, reference r
+                 WHERE p.polrelid = t.oid AND p.polname = 'tenant_isolation' AND p.polcmd = '*'
+                   AND p.polpermissive AND p.polroles = '{0}'
+                   AND pg_get_expr(p.polqual, p.polrelid) = r.qual
+                   AND pg_get_expr(p.polwithcheck, p.polrelid) = r.check_expr))
+         ORDER BY t.name",
+    )
+    .bind::<diesel::sql_types::Array<Text>, _>(
+        DIRECTORY_TABLES.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+    )
+    .load(&mut conn)
+    .await?;
+    Ok(leaks
+        .into_iter()
+        .map(|l| format!("{}: {}", l.name, l.problem))
+        .collect())
 }
 
 /// The context of a request from `actor` in `tenant`.

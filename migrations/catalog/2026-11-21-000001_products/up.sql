@@ -1,8 +1,6 @@
 -- catalog, first slice: products.
 
-GRANT USAGE ON SCHEMA catalog TO cityos_app;
-ALTER DEFAULT PRIVILEGES IN SCHEMA catalog GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO cityos_app;
-ALTER DEFAULT PRIVILEGES IN SCHEMA catalog GRANT EXECUTE ON FUNCTIONS TO cityos_app;
+SELECT platform.app_schema('catalog');
 
 CREATE TABLE catalog.products (
     tenant_id uuid NOT NULL,
@@ -21,8 +19,4 @@ CREATE TABLE catalog.products (
 -- The storefront listing reads published products in key order.
 CREATE INDEX products_published ON catalog.products (tenant_id, id) WHERE status = 'PUBLISHED';
 
-ALTER TABLE catalog.products ENABLE ROW LEVEL SECURITY;
-ALTER TABLE catalog.products FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON catalog.products
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+SELECT platform.tenant_table('catalog.products');

@@ -86,15 +86,4 @@ CREATE TABLE catalog.volume_tiers (
     )
 );
 
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['customer_groups', 'customer_group_members', 'price_lists',
-                             'price_list_prices', 'volume_tiers'] LOOP
-        EXECUTE format('ALTER TABLE catalog.%I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE catalog.%I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format($p$CREATE POLICY tenant_isolation ON catalog.%I
-            USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-            WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
-    END LOOP;
-END $$;
+SELECT platform.tenant_table('catalog.customer_groups', 'catalog.customer_group_members', 'catalog.price_lists', 'catalog.price_list_prices', 'catalog.volume_tiers');

@@ -94,28 +94,7 @@ CREATE TABLE catalog.stock_transfer_lines (
 );
 
 -- Events for other domains, written in the transaction of the change they describe; a dispatcher
--- delivers them at least once and sets published_at.
-CREATE TABLE catalog.outbox (
-    tenant_id uuid NOT NULL,
-    id uuid NOT NULL,
-    topic text NOT NULL,
-    aggregate_id uuid,
-    payload jsonb NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    published_at timestamptz,
-    PRIMARY KEY (tenant_id, id)
-);
-CREATE INDEX outbox_unpublished ON catalog.outbox (id) WHERE published_at IS NULL;
+-- delivers them at least once (cityos_db::outbox).
+SELECT platform.create_outbox('catalog');
 
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['stock_locations', 'stock_levels', 'stock_reservations', 'stock_movements',
-                             'stock_transfers', 'stock_transfer_lines', 'outbox'] LOOP
-        EXECUTE format('ALTER TABLE catalog.%I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE catalog.%I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format($p$CREATE POLICY tenant_isolation ON catalog.%I
-            USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-            WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
-    END LOOP;
-END $$;
+SELECT platform.tenant_table('catalog.stock_locations', 'catalog.stock_levels', 'catalog.stock_reservations', 'catalog.stock_movements', 'catalog.stock_transfers', 'catalog.stock_transfer_lines');

@@ -21,11 +21,7 @@ CREATE TABLE catalog.product_cards (
     FOREIGN KEY (tenant_id, product_id) REFERENCES catalog.products (tenant_id, id) ON DELETE CASCADE
 ) WITH (toast_tuple_target = 8160); -- cards of a few variants stay inline and uncompressed
 
-ALTER TABLE catalog.product_cards ENABLE ROW LEVEL SECURITY;
-ALTER TABLE catalog.product_cards FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON catalog.product_cards
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+SELECT platform.tenant_table('catalog.product_cards');
 
 -- The cards of products, built from their source rows (every price list entry with its list's
 -- kind, group and window; every tier; the caller filters by customer group).

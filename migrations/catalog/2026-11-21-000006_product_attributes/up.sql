@@ -29,11 +29,7 @@ CREATE TABLE catalog.product_media (
 );
 CREATE INDEX product_media_product ON catalog.product_media (tenant_id, product_id, position);
 
-ALTER TABLE catalog.product_media ENABLE ROW LEVEL SECURITY;
-ALTER TABLE catalog.product_media FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON catalog.product_media
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+SELECT platform.tenant_table('catalog.product_media');
 
 -- Cards now carry the media.
 CREATE OR REPLACE FUNCTION catalog.build_cards(p_products uuid[])

@@ -57,14 +57,4 @@ CREATE TABLE catalog.collection_products (
 CREATE INDEX collection_products_order ON catalog.collection_products (tenant_id, collection_id, position, product_id);
 CREATE INDEX collection_products_product ON catalog.collection_products (tenant_id, product_id);
 
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['categories', 'product_categories', 'collections', 'collection_products'] LOOP
-        EXECUTE format('ALTER TABLE catalog.%I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE catalog.%I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format($p$CREATE POLICY tenant_isolation ON catalog.%I
-            USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-            WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
-    END LOOP;
-END $$;
+SELECT platform.tenant_table('catalog.categories', 'catalog.product_categories', 'catalog.collections', 'catalog.collection_products');

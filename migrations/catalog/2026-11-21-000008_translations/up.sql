@@ -12,8 +12,4 @@ CREATE TABLE catalog.product_translations (
     FOREIGN KEY (tenant_id, product_id) REFERENCES catalog.products (tenant_id, id) ON DELETE CASCADE
 );
 
-ALTER TABLE catalog.product_translations ENABLE ROW LEVEL SECURITY;
-ALTER TABLE catalog.product_translations FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON catalog.product_translations
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+SELECT platform.tenant_table('catalog.product_translations');

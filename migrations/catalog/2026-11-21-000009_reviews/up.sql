@@ -68,14 +68,4 @@ END $$;
 CREATE TRIGGER reviews_summary AFTER INSERT OR DELETE OR UPDATE OF status, rating ON catalog.reviews
     FOR EACH ROW EXECUTE FUNCTION catalog.reviews_summarise();
 
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['reviews', 'review_responses', 'review_votes'] LOOP
-        EXECUTE format('ALTER TABLE catalog.%I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE catalog.%I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format($p$CREATE POLICY tenant_isolation ON catalog.%I
-            USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-            WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
-    END LOOP;
-END $$;
+SELECT platform.tenant_table('catalog.reviews', 'catalog.review_responses', 'catalog.review_votes');

@@ -33,14 +33,4 @@ CREATE UNIQUE INDEX wishlist_items_once ON catalog.wishlist_items
 CREATE INDEX wishlist_items_list ON catalog.wishlist_items (tenant_id, wishlist_id, id);
 CREATE INDEX wishlist_items_product ON catalog.wishlist_items (tenant_id, product_id);
 
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['wishlists', 'wishlist_items'] LOOP
-        EXECUTE format('ALTER TABLE catalog.%I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE catalog.%I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format($p$CREATE POLICY tenant_isolation ON catalog.%I
-            USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-            WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
-    END LOOP;
-END $$;
+SELECT platform.tenant_table('catalog.wishlists', 'catalog.wishlist_items');

@@ -26,11 +26,7 @@ CREATE INDEX product_search_document ON catalog.product_search USING gin (docume
 -- Nearest words first (ORDER BY words <->> query) within one tenant.
 CREATE INDEX product_search_words ON catalog.product_search USING gist (tenant_id, words public.gist_trgm_ops);
 
-ALTER TABLE catalog.product_search ENABLE ROW LEVEL SECURITY;
-ALTER TABLE catalog.product_search FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON catalog.product_search
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+SELECT platform.tenant_table('catalog.product_search');
 
 -- The text search configuration for a locale's language (`ar-SA` -> arabic), or 'simple' when
 -- PostgreSQL has none for it.

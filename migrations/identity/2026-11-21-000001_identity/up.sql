@@ -2,9 +2,7 @@
 -- Tenant-owned tables lead with tenant_id (primary and foreign keys), so they can be distributed by
 -- tenant later, and FORCE ROW LEVEL SECURITY keeps every query inside `app.tenant_id`.
 
-GRANT USAGE ON SCHEMA identity TO cityos_app;
-ALTER DEFAULT PRIVILEGES IN SCHEMA identity GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO cityos_app;
-ALTER DEFAULT PRIVILEGES IN SCHEMA identity GRANT EXECUTE ON FUNCTIONS TO cityos_app;
+SELECT platform.app_schema('identity');
 
 -- The tenant directory. Readable before a tenant is known (resolution from slug, host or token);
 -- written only inside the tenant's own scope.
@@ -119,17 +117,7 @@ CREATE TABLE identity.audit_log (
     PRIMARY KEY (tenant_id, id)
 );
 
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['users', 'refresh_tokens', 'api_keys', 'audit_log'] LOOP
-        EXECUTE format('ALTER TABLE identity.%I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE identity.%I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format($p$CREATE POLICY tenant_isolation ON identity.%I
-            USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-            WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
-    END LOOP;
-END $$;
+SELECT platform.tenant_table('identity.users', 'identity.refresh_tokens', 'identity.api_keys', 'identity.audit_log');
 
 -- What identity publishes to the other subgraphs (they never touch its tables directly).
 

@@ -2,11 +2,9 @@
 -- fulfilments, gap-free numbering, and the orders outbox.
 --
 -- Money is bigint minor units with a currency code; every table leads with tenant_id and carries
--- the tenant-isolation policy at the end of this file.
+-- the tenant-isolation policy (platform.tenant_table) at the end of this file.
 
-GRANT USAGE ON SCHEMA orders TO cityos_app;
-ALTER DEFAULT PRIVILEGES IN SCHEMA orders GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO cityos_app;
-ALTER DEFAULT PRIVILEGES IN SCHEMA orders GRANT EXECUTE ON FUNCTIONS TO cityos_app;
+SELECT platform.app_schema('orders');
 
 -- A cart. Guests reach theirs by its id alone, so cart ids are random (UUID v4), not time-ordered.
 -- A customer has at most one OPEN cart. A cart expires when nobody has touched it for 30 days.
@@ -189,34 +187,6 @@ CREATE TABLE orders.fulfillments (
 );
 
 -- Events for other domains, written in the transaction of the change (see cityos_db::outbox).
-CREATE TABLE orders.outbox (
-    tenant_id uuid NOT NULL,
-    id uuid NOT NULL,
-    topic text NOT NULL,
-    aggregate_id uuid,
-    payload jsonb NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    published_at timestamptz,
-    attempts integer NOT NULL DEFAULT 0,
-    next_attempt_at timestamptz NOT NULL DEFAULT now(),
-    last_error text,
-    PRIMARY KEY (tenant_id, id)
-);
-CREATE INDEX outbox_due ON orders.outbox (next_attempt_at, id) WHERE published_at IS NULL;
+SELECT platform.create_outbox('orders');
 
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['carts', 'cart_lines', 'counters', 'orders', 'vendor_orders', 'order_lines',
-                             'allocations', 'payments', 'fulfillments', 'outbox'] LOOP
-        EXECUTE format('ALTER TABLE orders.%I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE orders.%I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format($p$CREATE POLICY tenant_isolation ON orders.%I
-            USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-            WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
-    END LOOP;
-END $$;
-
-GRANT USAGE ON SCHEMA orders TO cityos_outbox;
-GRANT SELECT, UPDATE (attempts, next_attempt_at, last_error, published_at) ON orders.outbox TO cityos_outbox;
-CREATE POLICY dispatcher ON orders.outbox TO cityos_outbox USING (true);
+SELECT platform.tenant_table('orders.carts', 'orders.cart_lines', 'orders.counters', 'orders.orders', 'orders.vendor_orders', 'orders.order_lines', 'orders.allocations', 'orders.payments', 'orders.fulfillments');

@@ -118,15 +118,4 @@ ALTER TABLE orders.order_lines
     ADD COLUMN tax_rate integer NOT NULL DEFAULT 0 CHECK (tax_rate BETWEEN 0 AND 10000),
     ADD COLUMN tax_inclusive boolean NOT NULL DEFAULT false;
 
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['shipping_methods', 'cart_shipments', 'tax_rules', 'discount_codes',
-                             'discount_redemptions'] LOOP
-        EXECUTE format('ALTER TABLE orders.%I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE orders.%I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format($p$CREATE POLICY tenant_isolation ON orders.%I
-            USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-            WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
-    END LOOP;
-END $$;
+SELECT platform.tenant_table('orders.shipping_methods', 'orders.cart_shipments', 'orders.tax_rules', 'orders.discount_codes', 'orders.discount_redemptions');

@@ -38,17 +38,7 @@ CREATE TABLE orders.payment_events (
     PRIMARY KEY (tenant_id, provider, id)
 );
 
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['refunds', 'payment_events'] LOOP
-        EXECUTE format('ALTER TABLE orders.%I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE orders.%I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format($p$CREATE POLICY tenant_isolation ON orders.%I
-            USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-            WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
-    END LOOP;
-END $$;
+SELECT platform.tenant_table('orders.refunds', 'orders.payment_events');
 
 -- A provider's webhook names its payment, not the tenant: the lookup role may read which tenant a
 -- provider reference belongs to, and nothing else.

@@ -32,8 +32,4 @@ CREATE TABLE orders.invoices (
 CREATE UNIQUE INDEX invoices_one_per_order ON orders.invoices (tenant_id, order_id) WHERE kind = 'INVOICE';
 CREATE INDEX invoices_order ON orders.invoices (tenant_id, order_id, kind, number);
 
-ALTER TABLE orders.invoices ENABLE ROW LEVEL SECURITY;
-ALTER TABLE orders.invoices FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON orders.invoices
-    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-    WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+SELECT platform.tenant_table('orders.invoices');

@@ -71,14 +71,4 @@ CREATE TABLE orders.dispute_messages (
 );
 CREATE INDEX dispute_messages_dispute ON orders.dispute_messages (tenant_id, dispute_id, id);
 
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['returns', 'return_lines', 'disputes', 'dispute_messages'] LOOP
-        EXECUTE format('ALTER TABLE orders.%I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE orders.%I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format($p$CREATE POLICY tenant_isolation ON orders.%I
-            USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-            WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
-    END LOOP;
-END $$;
+SELECT platform.tenant_table('orders.returns', 'orders.return_lines', 'orders.disputes', 'orders.dispute_messages');

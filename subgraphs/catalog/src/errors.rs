@@ -48,6 +48,9 @@ pub enum CatalogErrorCode {
     OverlappingTier,
     /// A list in the input is empty or longer than allowed.
     InvalidCount,
+    /// An id does not name a customer of this tenant (it is unknown, another tenant's, or a staff
+    /// account).
+    UnknownCustomer,
     /// The same variant is given twice.
     DuplicateVariant,
     /// Fewer units are available than asked for.

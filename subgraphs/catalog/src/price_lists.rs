@@ -220,7 +220,8 @@ pub async fn create_group(
     .await
 }
 
-/// Adds (`add = true`) or removes customers of a group (staff); idempotent per customer.
+/// Adds (`add = true`) or removes customers of a group (staff); idempotent per customer. Every id
+/// added must be a customer of the tenant (asked of identity in the same transaction).
 pub async fn change_members(
     db: &Database,
     ctx: &RequestContext,
@@ -245,6 +246,18 @@ pub async fn change_members(
             .optional()?
             .ok_or_else(|| UserError::new("groupId", Code::NotFound, "no such customer group"))?;
         if add {
+            let customers: HashSet<Uuid> = identity::api::customers_among(conn, &users)
+                .await?
+                .into_iter()
+                .collect();
+            if let Some(stranger) = users.iter().find(|u| !customers.contains(u)) {
+                return Err(UserError::new(
+                    "customerIds",
+                    Code::UnknownCustomer,
+                    format!("`{stranger}` is not a customer of this tenant"),
+                )
+                .into());
+            }
             let rows: Vec<_> = users
                 .iter()
                 .map(|user| {

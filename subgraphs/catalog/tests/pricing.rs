@@ -13,7 +13,7 @@ use cityos_core::money::Currency;
 use cityos_core::paging::PageRequest;
 use cityos_core::{Actor, ApiError, RequestContext, Role, TenantInfo};
 use cityos_testkit::{TestDb, context, refusal, user_context};
-use common::{product, tenant, test_db, variant};
+use common::{customer, product, tenant, test_db, variant};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -149,7 +149,7 @@ async fn precedence_through_graphql_for_guests_customers_and_members() {
             key_id: Uuid::now_v7(),
         },
     );
-    let member = Uuid::now_v7();
+    let member = customer(&t, &s.info, "member@shop.test").await;
     let customer = |id| user_context(Some(&s.info), id, &[Role::Customer]);
     price_lists::change_members(t.db(), &s.admin, s.wholesale, vec![member], true)
         .await
@@ -218,7 +218,7 @@ async fn precedence_through_graphql_for_guests_customers_and_members() {
 async fn the_pricing_function_answers_inside_the_callers_transaction() {
     let t = test_db().await;
     let s = shop(&t, "quote").await;
-    let member = Uuid::now_v7();
+    let member = customer(&t, &s.info, "member@shop.test").await;
     price_lists::change_members(t.db(), &s.admin, s.wholesale, vec![member], true)
         .await
         .expect("members");
@@ -460,7 +460,10 @@ async fn admin_flows_through_graphql_and_storefronts_cannot_use_them() {
         &s.admin,
         "mutation($g: ID!, $c: [ID!]!) { customerGroupMembersAdd(input: { groupId: $g, customerIds: $c }) {
             customerGroup { name members(first: 10) { totalCount edges { node { id } } } } userErrors { code } } }",
-        json!({ "g": s.wholesale, "c": [Uuid::now_v7(), Uuid::now_v7()] }),
+        json!({ "g": s.wholesale, "c": [
+            customer(&t, &s.info, "one@shop.test").await,
+            customer(&t, &s.info, "two@shop.test").await,
+        ] }),
     )
     .await;
     assert_eq!(
@@ -574,9 +577,28 @@ async fn groups_lists_and_tiers_are_invisible_across_tenants() {
     let t = test_db().await;
     let a = shop(&t, "tenant-a").await;
     let b = shop(&t, "tenant-b").await;
-    price_lists::change_members(t.db(), &a.admin, a.wholesale, vec![Uuid::now_v7()], true)
+    let member = customer(&t, &a.info, "member@a.test").await;
+    price_lists::change_members(t.db(), &a.admin, a.wholesale, vec![member], true)
         .await
         .expect("members");
+    // Only the tenant's own customers can be members: not B's, not a staff account, not made up.
+    let b_customer = customer(&t, &b.info, "member@b.test").await;
+    let a_staff = a.admin.user_id().expect("admin id");
+    for stranger in [b_customer, a_staff, Uuid::now_v7()] {
+        assert_eq!(
+            refusal(
+                price_lists::change_members(
+                    t.db(),
+                    &a.admin,
+                    a.wholesale,
+                    vec![member, stranger],
+                    true
+                )
+                .await
+            ),
+            Code::UnknownCustomer
+        );
+    }
     for table in [
         "catalog.customer_groups",
         "catalog.customer_group_members",
@@ -601,8 +623,7 @@ async fn groups_lists_and_tiers_are_invisible_across_tenants() {
     // B's admin cannot touch A's group, lists or product by id.
     assert_eq!(
         refusal(
-            price_lists::change_members(t.db(), &b.admin, a.wholesale, vec![Uuid::now_v7()], true)
-                .await
+            price_lists::change_members(t.db(), &b.admin, a.wholesale, vec![member], true).await
         ),
         Code::NotFound
     );

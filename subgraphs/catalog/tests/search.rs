@@ -656,7 +656,7 @@ async fn the_sql_price_is_the_pricing_functions_price() {
     let shop = shop(&t, "search-price").await;
     // A wholesale customer: a contract price on the rug (OVERRIDE, above base), 10% off the oud
     // from one unit, and a group sale that undercuts the rose.
-    let buyer = Uuid::now_v7();
+    let buyer = common::customer(&t, &shop.info, "buyer@search.test").await;
     let admin = &shop.admin;
     let group = run(
         &t,

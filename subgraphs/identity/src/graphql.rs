@@ -356,18 +356,23 @@ impl IdentityQuery {
     }
 
     /// Resolves `User` references from other subgraphs (within the request's tenant): for staff,
-    /// or for the user themself.
+    /// or for the user themself. A reference that resolves to no visible user is a `NOT_FOUND`
+    /// error, not a silent null: the router would otherwise null the referring object (a
+    /// non-null `User` of a list, and so the whole response) without saying why.
     #[graphql(entity)]
-    async fn find_user_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
+    async fn find_user_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
         let id = parse_id(&id)?;
         let rc = request(ctx)?;
-        if !rc.is_staff() && rc.user_id().ok() != Some(id) {
-            return Ok(None);
-        }
-        let Ok(loader) = ctx.data::<RequestLoader<UserLoader>>() else {
-            return Ok(None);
+        let visible = rc.is_staff() || rc.user_id().ok() == Some(id);
+        let loader = ctx
+            .data::<RequestLoader<UserLoader>>()
+            .map_err(|_| ApiError::internal("identity's user loader is not registered"))?;
+        let user = if visible {
+            loader.load_one(id).await?
+        } else {
+            None
         };
-        Ok(loader.load_one(id).await?)
+        Ok(user.ok_or_else(|| ApiError::not_found(format!("no user `{id}` in this tenant")))?)
     }
 }
 

@@ -2,8 +2,10 @@
 //! sessions (access and refresh tokens), API keys and the audit log.
 //!
 //! It also publishes, as SQL functions in its schema, what the other subgraphs need from it without
-//! touching its tables: tenant resolution, API-key authentication and audit recording.
+//! touching its tables: tenant resolution, API-key authentication, audit recording and which users
+//! are customers ([`api`] wraps the last for Rust callers).
 
+pub mod api;
 pub mod api_keys;
 pub mod audit;
 pub mod errors;

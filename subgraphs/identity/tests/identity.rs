@@ -344,3 +344,46 @@ async fn row_level_security_isolates_every_identity_table() {
         "another tenant's row is invisible to UPDATE"
     );
 }
+
+/// The catalogue scan every test template passes: it names each table with a `tenant_id` that is
+/// not held by `platform.tenant_table`, and what is wrong with it.
+#[tokio::test]
+async fn the_isolation_scan_names_every_table_that_is_not_tenant_owned() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    let t = test_db().await;
+    assert_eq!(
+        cityos_testkit::tenant_tables_not_isolated(&t.owner_url)
+            .await
+            .expect("scan"),
+        Vec::<String>::new()
+    );
+    let mut owner = AsyncPgConnection::establish(&t.owner_url)
+        .await
+        .expect("owner");
+    for sql in [
+        "CREATE TABLE identity.open_table (tenant_id uuid, id uuid)",
+        "CREATE TABLE identity.unforced (tenant_id uuid, id uuid)",
+        "ALTER TABLE identity.unforced ENABLE ROW LEVEL SECURITY",
+        "CREATE TABLE identity.loose_policy (tenant_id uuid, id uuid)",
+        "ALTER TABLE identity.loose_policy ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE identity.loose_policy FORCE ROW LEVEL SECURITY",
+        "CREATE POLICY tenant_isolation ON identity.loose_policy USING (true)",
+        "CREATE TABLE identity.held (tenant_id uuid, id uuid)",
+        "SELECT platform.tenant_table('identity.held')",
+    ] {
+        diesel::sql_query(sql)
+            .execute(&mut owner)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    assert_eq!(
+        cityos_testkit::tenant_tables_not_isolated(&t.owner_url)
+            .await
+            .expect("scan"),
+        [
+            "identity.loose_policy: no tenant_isolation policy as platform.tenant_table writes it",
+            "identity.open_table: row-level security is not enabled",
+            "identity.unforced: row-level security is not forced",
+        ]
+    );
+}

@@ -369,7 +369,8 @@ impl PricingMutation {
         })
     }
 
-    /// Adds customers to a group (staff); customers already in it stay.
+    /// Adds customers to a group (staff); customers already in it stay. Every id must be a customer
+    /// of the tenant (`UNKNOWN_CUSTOMER` otherwise, and nobody is added).
     async fn customer_group_members_add(
         &self,
         ctx: &Context<'_>,

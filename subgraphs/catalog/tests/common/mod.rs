@@ -67,3 +67,19 @@ pub fn variant(product_id: Uuid, sku: &str, prices: &[(&str, i64)]) -> NewVarian
         ..NewVariant::default()
     }
 }
+
+/// A customer signed up with the tenant; returns their user id.
+pub async fn customer(t: &TestDb, info: &TenantInfo, email: &str) -> Uuid {
+    let guest = cityos_testkit::context(Some(info), cityos_core::Actor::Anonymous);
+    let new = NewUser {
+        email: email.to_owned(),
+        password: "customer-password".into(),
+        first_name: None,
+        last_name: None,
+    };
+    identity::users::sign_up_customer(t.db(), &t.platform.keys, &guest, new)
+        .await
+        .expect("customer")
+        .user
+        .id
+}

@@ -1,0 +1,1 @@
+DROP FUNCTION identity.customers_among(uuid[]);

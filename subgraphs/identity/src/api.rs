@@ -1,0 +1,27 @@
+//! What identity offers the other subgraphs in Rust: functions on the caller's open tenant
+//! transaction, each a thin call of a function identity publishes in its schema, so no other
+//! subgraph reads identity's tables.
+
+use diesel::sql_types::{Array, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+/// Which of `ids` are customers of the transaction's tenant (`identity.customers_among`); staff,
+/// other tenants' users and unknown ids are left out.
+pub async fn customers_among(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> diesel::QueryResult<Vec<Uuid>> {
+    #[derive(diesel::QueryableByName)]
+    struct Customer {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let rows: Vec<Customer> = cityos_db::Prepared(
+        diesel::sql_query("SELECT identity.customers_among($1) AS id")
+            .bind::<Array<SqlUuid>, _>(ids),
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|c| c.id).collect())
+}
