@@ -4,31 +4,17 @@
 use crate::{ApiError, ErrorCode};
 use uuid::Uuid;
 
-/// Whether a tenant may be served.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TenantStatus {
-    /// Serving requests.
-    Active,
-    /// Every request for this tenant is refused with `TENANT_SUSPENDED`.
-    Suspended,
-}
-
-impl TenantStatus {
-    /// The database form.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "ACTIVE",
-            Self::Suspended => "SUSPENDED",
-        }
+crate::states! {
+    /// Whether a tenant may be served.
+    pub enum TenantStatus {
+        /// Serving requests.
+        Active = "ACTIVE",
+        /// Every request for this tenant is refused with `TENANT_SUSPENDED`.
+        Suspended = "SUSPENDED",
     }
-
-    /// Parses the database form.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "ACTIVE" => Some(Self::Active),
-            "SUSPENDED" => Some(Self::Suspended),
-            _ => None,
-        }
+    transitions {
+        Active -> Suspended,
+        Suspended -> Active,
     }
 }
 

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod money;
 pub mod outcome;
 pub mod paging;
+pub mod states;
 pub mod text;
 
 pub use context::{Actor, RequestContext, Role, TenantInfo, TenantStatus};

@@ -39,8 +39,10 @@ const CURRENCIES: &[(&str, u8)] = &[
     ("ZAR", 2),
 ];
 
-/// A validated ISO 4217 currency code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A validated ISO 4217 currency code. Stored as its code in `text` columns; a stored code that is
+/// not a supported currency fails the read (an error, logged as `INTERNAL`), never another currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct Currency {
     code: &'static str,
     minor_digits: u8,
@@ -52,6 +54,27 @@ pub struct Currency {
 pub struct UnknownCurrency(pub String);
 
 impl Currency {
+    /// Saudi riyal.
+    pub const SAR: Self = Self {
+        code: "SAR",
+        minor_digits: 2,
+    };
+    /// US dollar.
+    pub const USD: Self = Self {
+        code: "USD",
+        minor_digits: 2,
+    };
+    /// Euro.
+    pub const EUR: Self = Self {
+        code: "EUR",
+        minor_digits: 2,
+    };
+    /// UAE dirham.
+    pub const AED: Self = Self {
+        code: "AED",
+        minor_digits: 2,
+    };
+
     /// Parses a code such as `SAR`; case-insensitive, surrounding spaces ignored.
     pub fn parse(code: &str) -> Result<Self, UnknownCurrency> {
         let upper = code.trim().to_ascii_uppercase();
@@ -79,6 +102,37 @@ impl fmt::Display for Currency {
     }
 }
 
+impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for Currency {
+    fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        let code = std::str::from_utf8(value.as_bytes())?;
+        Ok(Self::parse(code)?)
+    }
+}
+
+impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for Currency {
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+    ) -> diesel::serialize::Result {
+        <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
+            self.code, out,
+        )
+    }
+}
+
+impl serde::Serialize for Currency {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+        Self::parse(&code).map_err(serde::de::Error::custom)
+    }
+}
+
 /// An amount of money in minor units (halalas, cents).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Money {
@@ -89,10 +143,13 @@ pub struct Money {
 }
 
 impl Money {
-    /// An amount read back from storage with its currency code; `None` if the code is not a
-    /// supported currency (the database checks only its shape).
-    pub fn from_stored(amount: i64, code: &str) -> Option<Self> {
-        Currency::parse(code).ok().map(|c| Self::new(amount, c))
+    /// An amount read back from storage with its currency code. A code that is not a supported
+    /// currency (the database checks only its shape) is a fault of ours: `INTERNAL`, logged, never
+    /// left out or read as another currency.
+    pub fn from_stored(amount: i64, code: &str) -> Result<Self, crate::ApiError> {
+        Currency::parse(code)
+            .map(|c| Self::new(amount, c))
+            .map_err(|e| crate::ApiError::internal(format_args!("stored amount: {e}")))
     }
 
     /// `amount` minor units of `currency`.
@@ -156,6 +213,13 @@ impl Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn named_currencies_are_the_table_s() {
+        for c in [Currency::SAR, Currency::USD, Currency::EUR, Currency::AED] {
+            assert_eq!(Currency::parse(c.code()), Ok(c));
+        }
+    }
 
     #[test]
     fn parses_known_codes_case_insensitively() {

@@ -90,7 +90,7 @@ struct TenantRow {
     #[diesel(sql_type = Text)]
     slug: String,
     #[diesel(sql_type = Text)]
-    status: String,
+    status: TenantStatus,
     #[diesel(sql_type = Text)]
     default_currency: String,
     #[diesel(sql_type = Text)]
@@ -303,7 +303,7 @@ impl ContextResolver {
         let info = row.map(|r| TenantInfo {
             id: r.id,
             slug: r.slug,
-            status: TenantStatus::parse(&r.status).unwrap_or(TenantStatus::Suspended),
+            status: r.status,
             default_currency: r.default_currency,
             default_locale: r.default_locale,
         });

@@ -80,58 +80,29 @@ impl From<StockError> for Failure<Code> {
     }
 }
 
-/// Why stock moved.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MovementReason {
-    /// Goods arrived from a supplier.
-    Received,
-    /// A count found a different number.
-    Recount,
-    /// Units were damaged or lost.
-    Damaged,
-    /// An earlier entry was wrong.
-    Correction,
-    /// Units were sold (a reservation was committed).
-    Sale,
-    /// Units came back from a customer.
-    Return,
-    /// Units left on a transfer.
-    TransferOut,
-    /// Units arrived on a transfer.
-    TransferIn,
+cityos_core::states! {
+    /// Why stock moved.
+    pub enum MovementReason {
+        /// Goods arrived from a supplier.
+        Received = "RECEIVED",
+        /// A count found a different number.
+        Recount = "RECOUNT",
+        /// Units were damaged or lost.
+        Damaged = "DAMAGED",
+        /// An earlier entry was wrong.
+        Correction = "CORRECTION",
+        /// Units were sold (a reservation was committed).
+        Sale = "SALE",
+        /// Units came back from a customer.
+        Return = "RETURN",
+        /// Units left on a transfer.
+        TransferOut = "TRANSFER_OUT",
+        /// Units arrived on a transfer.
+        TransferIn = "TRANSFER_IN",
+    }
 }
 
 impl MovementReason {
-    /// The database form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Received => "RECEIVED",
-            Self::Recount => "RECOUNT",
-            Self::Damaged => "DAMAGED",
-            Self::Correction => "CORRECTION",
-            Self::Sale => "SALE",
-            Self::Return => "RETURN",
-            Self::TransferOut => "TRANSFER_OUT",
-            Self::TransferIn => "TRANSFER_IN",
-        }
-    }
-
-    /// Parses the database form.
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Received,
-            Self::Recount,
-            Self::Damaged,
-            Self::Correction,
-            Self::Sale,
-            Self::Return,
-            Self::TransferOut,
-            Self::TransferIn,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-    }
-
     /// Whether staff may record it by hand (the rest come from sales, returns and transfers).
     pub fn is_manual(self) -> bool {
         matches!(
@@ -200,7 +171,7 @@ pub struct Movement {
     pub location_id: Uuid,
     pub delta: i32,
     pub on_hand_after: i32,
-    pub reason: String,
+    pub reason: MovementReason,
     pub note: String,
     pub reference: Option<String>,
     pub actor_id: Option<Uuid>,
@@ -330,7 +301,7 @@ pub async fn apply_delta(
             stock_movements::location_id.eq(location),
             stock_movements::delta.eq(delta),
             stock_movements::on_hand_after.eq(on_hand),
-            stock_movements::reason.eq(cause.reason.as_str()),
+            stock_movements::reason.eq(cause.reason),
             stock_movements::note.eq(cause.note),
             stock_movements::reference.eq(cause.reference),
             stock_movements::actor_id.eq(cause.actor),
@@ -956,52 +927,21 @@ pub async fn movements(
     .await
 }
 
-/// Where a transfer is.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransferStatus {
-    /// Asked for; nothing has moved.
-    Requested,
-    /// Left the source: its units are off the source's stock.
-    Shipped,
-    /// Arrived: its units are on the destination's stock.
-    Received,
-    /// Called off before shipping.
-    Cancelled,
-}
-
-impl TransferStatus {
-    /// The transfer lifecycle: every allowed (from, to).
-    pub const TRANSITIONS: [(Self, Self); 3] = [
-        (Self::Requested, Self::Shipped),
-        (Self::Shipped, Self::Received),
-        (Self::Requested, Self::Cancelled),
-    ];
-
-    /// The database form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Requested => "REQUESTED",
-            Self::Shipped => "SHIPPED",
-            Self::Received => "RECEIVED",
-            Self::Cancelled => "CANCELLED",
-        }
+cityos_core::states! {
+    /// Where a transfer is.
+    pub enum TransferStatus {
+        /// Asked for; nothing has moved.
+        Requested = "REQUESTED",
+        /// Left the source: its units are off the source's stock.
+        Shipped = "SHIPPED",
+        /// Arrived: its units are on the destination's stock.
+        Received = "RECEIVED",
+        /// Called off before shipping.
+        Cancelled = "CANCELLED",
     }
-
-    /// Parses the database form.
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Requested,
-            Self::Shipped,
-            Self::Received,
-            Self::Cancelled,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == s)
-    }
-
-    /// Whether the lifecycle allows going from `self` to `to`.
-    pub fn can_become(self, to: Self) -> bool {
-        Self::TRANSITIONS.contains(&(self, to))
+    transitions {
+        Requested -> Shipped | Cancelled,
+        Shipped -> Received,
     }
 }
 
@@ -1012,18 +952,11 @@ pub struct Transfer {
     pub id: Uuid,
     pub from_location_id: Uuid,
     pub to_location_id: Uuid,
-    pub status: String,
+    pub status: TransferStatus,
     pub note: String,
     pub created_at: DateTime<Utc>,
     pub shipped_at: Option<DateTime<Utc>>,
     pub received_at: Option<DateTime<Utc>>,
-}
-
-impl Transfer {
-    /// The lifecycle status.
-    pub fn parsed_status(&self) -> TransferStatus {
-        TransferStatus::parse(&self.status).unwrap_or(TransferStatus::Requested)
-    }
 }
 
 /// A transfer with its lines (variant, units).
@@ -1180,7 +1113,7 @@ pub async fn advance_transfer(
             .await
             .optional()?
             .ok_or_else(|| UserError::new("id", Code::NotFound, "no such transfer"))?;
-        let from = transfer.parsed_status();
+        let from = transfer.status;
         if !from.can_become(to) {
             return Err(UserError::new(
                 "id",
@@ -1224,7 +1157,7 @@ pub async fn advance_transfer(
         let transfer: Transfer =
             diesel::update(stock_transfers::table.filter(stock_transfers::id.eq(id)))
                 .set((
-                    stock_transfers::status.eq(to.as_str()),
+                    stock_transfers::status.eq(to),
                     stock_transfers::shipped_at.eq(if to == TransferStatus::Shipped {
                         Some(Utc::now())
                     } else {
@@ -1335,7 +1268,7 @@ mod tests {
             MovementReason::Sale,
             MovementReason::TransferIn,
         ] {
-            assert_eq!(MovementReason::parse(r.as_str()), Some(r));
+            assert_eq!(MovementReason::parse(r.as_str()), Ok(r));
         }
         assert!(MovementReason::Damaged.is_manual());
         assert!(!MovementReason::Sale.is_manual());

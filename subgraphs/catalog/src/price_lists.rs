@@ -36,23 +36,12 @@ pub struct PriceList {
     pub tenant_id: Uuid,
     pub id: Uuid,
     pub name: String,
-    pub kind: String,
+    pub kind: PriceListKind,
     pub customer_group_id: Option<Uuid>,
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-impl PriceList {
-    /// SALE or OVERRIDE.
-    pub fn parsed_kind(&self) -> PriceListKind {
-        if self.kind == "OVERRIDE" {
-            PriceListKind::Override
-        } else {
-            PriceListKind::Sale
-        }
-    }
 }
 
 /// One price of a variant on a price list.
@@ -333,7 +322,7 @@ pub async fn create_list(
                 price_lists::tenant_id.eq(tenant),
                 price_lists::id.eq(new_id()),
                 price_lists::name.eq(&name),
-                price_lists::kind.eq(new.kind.as_str()),
+                price_lists::kind.eq(new.kind),
                 price_lists::customer_group_id.eq(new.customer_group_id),
                 price_lists::starts_at.eq(new.starts_at),
                 price_lists::ends_at.eq(new.ends_at),
@@ -350,7 +339,7 @@ pub async fn create_list(
                     )
                 })
             })?;
-        let details = serde_json::json!({ "name": list.name, "kind": list.kind });
+        let details = serde_json::json!({ "name": list.name, "kind": list.kind.as_str() });
         audit(
             conn,
             &ctx,

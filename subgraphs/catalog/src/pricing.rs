@@ -31,36 +31,27 @@ use uuid::Uuid;
 /// The largest quantity priced in one request.
 pub const MAX_QUANTITY: i64 = 1_000_000;
 
-/// Which rule produced a price.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PriceRule {
-    /// The variant's base price in the currency.
-    BasePrice,
-    /// A SALE price list, below the base price.
-    SalePriceList,
-    /// An OVERRIDE price list (for example a customer group's contract price).
-    OverridePriceList,
-    /// A volume tier for the quantity.
-    VolumeTier,
+cityos_core::states! {
+    /// Which rule produced a price.
+    pub enum PriceRule {
+        /// The variant's base price in the currency.
+        BasePrice = "BASE_PRICE",
+        /// A SALE price list, below the base price.
+        SalePriceList = "SALE_PRICE_LIST",
+        /// An OVERRIDE price list (for example a customer group's contract price).
+        OverridePriceList = "OVERRIDE_PRICE_LIST",
+        /// A volume tier for the quantity.
+        VolumeTier = "VOLUME_TIER",
+    }
 }
 
-/// Whether a price list replaces prices or only undercuts them.
-#[derive(async_graphql::Enum, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PriceListKind {
-    /// Applies only where it is below every other price the customer could get.
-    Sale,
-    /// Sets the price outright, above or below the base price.
-    Override,
-}
-
-impl PriceListKind {
-    /// The database form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Sale => "SALE",
-            Self::Override => "OVERRIDE",
-        }
+cityos_core::states! {
+    /// Whether a price list replaces prices or only undercuts them.
+    pub enum PriceListKind {
+        /// Applies only where it is below every other price the customer could get.
+        Sale = "SALE",
+        /// Sets the price outright, above or below the base price.
+        Override = "OVERRIDE",
     }
 }
 
@@ -265,7 +256,7 @@ mod tests {
     const WHOLESALE: Uuid = Uuid::from_u128(2);
 
     fn sar() -> Currency {
-        Currency::parse("SAR").unwrap()
+        Currency::SAR
     }
 
     fn request(quantity: i64) -> PriceRequest {

@@ -14,48 +14,22 @@ use diesel::sql_types::{BigInt, Bool};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-/// Where a product is in its lifecycle: DRAFT -> PUBLISHED -> ARCHIVED, with unpublishing and
-/// restoring from the archive to a draft.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProductStatus {
-    /// Being prepared; visible to staff only.
-    Draft,
-    /// On sale; visible to storefronts.
-    Published,
-    /// Withdrawn from sale and kept for records (orders, reports); visible to staff only. It goes
-    /// back to DRAFT before it can be published again.
-    Archived,
-}
-
-impl ProductStatus {
-    /// The lifecycle: every allowed (from, to). Keeping a status is always allowed.
-    pub const TRANSITIONS: [(Self, Self); 5] = [
-        (Self::Draft, Self::Published),
-        (Self::Published, Self::Draft),
-        (Self::Draft, Self::Archived),
-        (Self::Published, Self::Archived),
-        (Self::Archived, Self::Draft),
-    ];
-
-    /// The database form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "DRAFT",
-            Self::Published => "PUBLISHED",
-            Self::Archived => "ARCHIVED",
-        }
+cityos_core::states! {
+    /// Where a product is in its lifecycle: DRAFT -> PUBLISHED -> ARCHIVED, with unpublishing and
+    /// restoring from the archive to a draft.
+    pub enum ProductStatus {
+        /// Being prepared; visible to staff only.
+        Draft = "DRAFT",
+        /// On sale; visible to storefronts.
+        Published = "PUBLISHED",
+        /// Withdrawn from sale and kept for records (orders, reports); visible to staff only. It goes
+        /// back to DRAFT before it can be published again.
+        Archived = "ARCHIVED",
     }
-
-    /// Parses the database form.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Draft, Self::Published, Self::Archived]
-            .into_iter()
-            .find(|t| t.as_str() == s)
-    }
-
-    /// Whether the lifecycle allows going from `self` to `to`.
-    pub fn can_become(self, to: Self) -> bool {
-        self == to || Self::TRANSITIONS.contains(&(self, to))
+    transitions {
+        Draft -> Published | Archived,
+        Published -> Draft | Archived,
+        Archived -> Draft,
     }
 }
 
@@ -68,7 +42,7 @@ pub struct Product {
     pub title: String,
     pub handle: String,
     pub description: String,
-    pub status: String,
+    pub status: ProductStatus,
     pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -79,13 +53,6 @@ pub struct Product {
     pub vendor_id: Option<Uuid>,
     /// How many approved reviews gave 1, 2, 3, 4 and 5 stars.
     pub rating_counts: Vec<i32>,
-}
-
-impl Product {
-    /// The lifecycle status.
-    pub fn parsed_status(&self) -> ProductStatus {
-        ProductStatus::parse(&self.status).unwrap_or(ProductStatus::Draft)
-    }
 }
 
 /// A product to create.
@@ -295,7 +262,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
                 products::title.eq(&title),
                 products::handle.eq(&handle),
                 products::description.eq(&description),
-                products::status.eq(status.as_str()),
+                products::status.eq(status),
                 products::published_at.eq(published_at),
                 products::product_type.eq(&product_type),
                 products::tags.eq(&tags),
@@ -306,7 +273,8 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
             .get_result(conn)
             .await
             .map_err(|e| Failure::on_unique("products_handle_key", e, handle_taken(&handle)))?;
-        let details = serde_json::json!({ "handle": product.handle, "status": product.status });
+        let details =
+            serde_json::json!({ "handle": product.handle, "status": product.status.as_str() });
         cityos_db::audit::record(
             conn,
             &ctx,
@@ -350,9 +318,10 @@ pub async fn update(
             .await
             .optional()?
             .ok_or_else(|| UserError::new("id", Code::NotFound, "no such product"))?;
-        let from = current.parsed_status();
+        let from = current.status;
         let status = changes.status.unwrap_or(from);
-        if !from.can_become(status) {
+        // Keeping the status is not a change, so it is always allowed.
+        if from != status && !from.can_become(status) {
             return Err(invalid_transition(from, status).into());
         }
         let published_at = match status {
@@ -369,7 +338,7 @@ pub async fn update(
                 products::title.eq(title.unwrap_or(current.title)),
                 products::handle.eq(&handle),
                 products::description.eq(description.unwrap_or(current.description)),
-                products::status.eq(status.as_str()),
+                products::status.eq(status),
                 products::published_at.eq(published_at),
                 products::archived_at.eq(archived_at),
                 products::product_type.eq(product_type.unwrap_or(current.product_type)),
@@ -384,7 +353,7 @@ pub async fn update(
             .map_err(|e| Failure::on_unique("products_handle_key", e, handle_taken(&handle)))?;
         let details = serde_json::json!({
             "handle": product.handle,
-            "status": product.status,
+            "status": product.status.as_str(),
             "from": from.as_str(),
         });
         cityos_db::audit::record(conn, &ctx, "product.update", "Product", Some(id), details)
@@ -423,7 +392,7 @@ pub async fn by_ids(
             .select(Product::as_select())
             .into_boxed();
         if visibility == Visibility::PublishedOnly {
-            query = query.filter(products::status.eq("PUBLISHED"));
+            query = query.filter(products::status.eq(ProductStatus::Published));
         }
         let mut found: Vec<Product> = query.load(conn).await?;
         translations::localize(conn, &mut found, &wanted).await?;
@@ -447,7 +416,7 @@ pub async fn by_handle(
             .select(Product::as_select())
             .into_boxed();
         if visibility == Visibility::PublishedOnly {
-            query = query.filter(products::status.eq("PUBLISHED"));
+            query = query.filter(products::status.eq(ProductStatus::Published));
         }
         let mut found: Vec<Product> = query.first(conn).await.optional()?.into_iter().collect();
         translations::localize(conn, &mut found, &wanted).await?;

@@ -3,6 +3,7 @@
 //! is kept by a trigger (migration catalog 000009) in the transaction of every change.
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
+use crate::products::ProductStatus;
 use crate::schema::{products, review_responses, review_votes, reviews};
 use chrono::{DateTime, Utc};
 use cityos_core::paging::{Page, PageRequest};
@@ -13,40 +14,21 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// Where a review is in moderation.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReviewStatus {
-    /// Waiting for a moderator; only its author and staff see it.
-    Pending,
-    /// Shown on the storefront and counted in the product's rating.
-    Approved,
-    /// Not shown; its author and staff still see it.
-    Rejected,
-}
-
-impl ReviewStatus {
-    /// Moderation: every allowed (from, to). An author's edit sends a review back to PENDING.
-    pub const TRANSITIONS: [(Self, Self); 4] = [
-        (Self::Pending, Self::Approved),
-        (Self::Pending, Self::Rejected),
-        (Self::Approved, Self::Rejected),
-        (Self::Rejected, Self::Approved),
-    ];
-
-    /// The database form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::Approved => "APPROVED",
-            Self::Rejected => "REJECTED",
-        }
+// Moderation: an author's edit sends a review back to PENDING.
+cityos_core::states! {
+    /// Where a review is in moderation.
+    pub enum ReviewStatus {
+        /// Waiting for a moderator; only its author and staff see it.
+        Pending = "PENDING",
+        /// Shown on the storefront and counted in the product's rating.
+        Approved = "APPROVED",
+        /// Not shown; its author and staff still see it.
+        Rejected = "REJECTED",
     }
-
-    /// Parses the database form.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Approved, Self::Rejected]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+    transitions {
+        Pending -> Approved | Rejected,
+        Approved -> Rejected,
+        Rejected -> Approved,
     }
 }
 
@@ -60,19 +42,12 @@ pub struct Review {
     pub rating: i16,
     pub title: String,
     pub body: String,
-    pub status: String,
+    pub status: ReviewStatus,
     pub verified_purchase: bool,
     pub helpful_count: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub moderated_at: Option<DateTime<Utc>>,
-}
-
-impl Review {
-    /// The moderation status.
-    pub fn parsed_status(&self) -> ReviewStatus {
-        ReviewStatus::parse(&self.status).unwrap_or(ReviewStatus::Pending)
-    }
 }
 
 /// A staff response to a review.
@@ -166,7 +141,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewReview) -> Outc
     db.tenant_tx(tenant, async move |conn| {
         let published: i64 = products::table
             .filter(products::id.eq(new.product_id))
-            .filter(products::status.eq("PUBLISHED"))
+            .filter(products::status.eq(ProductStatus::Published))
             .count()
             .get_result(conn)
             .await?;
@@ -294,8 +269,8 @@ pub async fn moderate(
     let ctx = ctx.clone();
     db.tenant_tx(tenant, async move |conn| {
         let current = locked(conn, id).await?;
-        let from = current.parsed_status();
-        if !ReviewStatus::TRANSITIONS.contains(&(from, to)) {
+        let from = current.status;
+        if !from.can_become(to) {
             return Err(UserError::new(
                 "status",
                 Code::InvalidTransition,
@@ -305,7 +280,7 @@ pub async fn moderate(
         }
         let review: Review = diesel::update(reviews::table.filter(reviews::id.eq(id)))
             .set((
-                reviews::status.eq(to.as_str()),
+                reviews::status.eq(to),
                 reviews::moderated_at.eq(diesel::dsl::now),
             ))
             .returning(Review::as_returning())
@@ -483,7 +458,7 @@ pub async fn page(
         }
         if staff {
             if let Some(status) = filter.status {
-                query = query.filter(reviews::status.eq(status.as_str()));
+                query = query.filter(reviews::status.eq(status));
             }
         } else {
             let own = caller.unwrap_or_else(Uuid::nil);

@@ -3,6 +3,7 @@
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::price_lists::check_name;
+use crate::products::ProductStatus;
 use crate::schema::{product_variants, products, wishlist_items, wishlists};
 use chrono::{DateTime, Utc};
 use cityos_auth::secret::{self, SecretKind};
@@ -184,7 +185,7 @@ async fn check_item(
 ) -> Outcome<()> {
     let published: i64 = products::table
         .filter(products::id.eq(product))
-        .filter(products::status.eq("PUBLISHED"))
+        .filter(products::status.eq(ProductStatus::Published))
         .count()
         .get_result(conn)
         .await?;
@@ -346,7 +347,7 @@ pub async fn items_of(
                 .and(products::id.eq(wishlist_items::product_id))),
         )
         .filter(wishlist_items::wishlist_id.eq_any(lists))
-        .filter(products::status.eq("PUBLISHED"))
+        .filter(products::status.eq(ProductStatus::Published))
         .order(wishlist_items::id)
         .select(Item::as_select())
         .load(conn)

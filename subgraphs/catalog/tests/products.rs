@@ -150,3 +150,47 @@ async fn graphql_validates_input_and_hides_drafts_from_storefronts() {
         .await;
     assert_eq!(denied["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
 }
+
+/// A stored status the code does not know is a fault, reported as INTERNAL, never read as some
+/// default status (it used to come back as DRAFT).
+#[tokio::test]
+async fn an_unknown_stored_status_is_an_error_not_a_default() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection};
+    let t = test_db().await;
+    let (_, admin) = tenant(&t, "corrupt").await;
+    let created = products::create(t.db(), &admin, product("odd", ProductStatus::Draft))
+        .await
+        .expect("product");
+    let mut owner = AsyncPgConnection::establish(&t.owner_url)
+        .await
+        .expect("owner");
+    // As the owner, past the check constraint, as a bad migration or a hand edit would.
+    diesel::sql_query(
+        "DO $$ DECLARE c text; BEGIN
+           FOR c IN SELECT conname FROM pg_constraint
+                    WHERE conrelid = 'catalog.products'::regclass AND contype = 'c'
+                      AND pg_get_constraintdef(oid) LIKE '%status%' LOOP
+             EXECUTE format('ALTER TABLE catalog.products DROP CONSTRAINT %I', c);
+           END LOOP;
+         END $$",
+    )
+    .execute(&mut owner)
+    .await
+    .expect("drop check");
+    diesel::sql_query("UPDATE catalog.products SET status = 'PUBLISHD' WHERE id = $1")
+        .bind::<diesel::sql_types::Uuid, _>(created.id)
+        .execute(&mut owner)
+        .await
+        .expect("corrupt");
+    let schema = build_schema(Some(&t.platform));
+    let r = t
+        .graphql::<Catalog>(
+            &schema,
+            &admin,
+            "query($id: ID!) { product(id: $id) { status } }",
+            json!({ "id": created.id }),
+        )
+        .await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], "INTERNAL", "{r}");
+    assert_eq!(r["errors"][0]["message"], "internal error", "{r}");
+}

@@ -12,24 +12,18 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-/// What an API key may do.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiKeyKind {
-    /// For storefronts and apps: anonymous, read-only access to the tenant's public data. Safe to
-    /// ship in a browser. Sent as `x-publishable-key`.
-    Publishable,
-    /// For servers: acts as tenant staff. Never ship it to a browser. Sent as `authorization: Bearer`.
-    Secret,
+cityos_core::states! {
+    /// What an API key may do.
+    pub enum ApiKeyKind {
+        /// For storefronts and apps: anonymous, read-only access to the tenant's public data. Safe to
+        /// ship in a browser. Sent as `x-publishable-key`.
+        Publishable = "PUBLISHABLE",
+        /// For servers: acts as tenant staff. Never ship it to a browser. Sent as `authorization: Bearer`.
+        Secret = "SECRET",
+    }
 }
 
 impl ApiKeyKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Publishable => "PUBLISHABLE",
-            Self::Secret => "SECRET",
-        }
-    }
-
     fn secret_kind(self) -> SecretKind {
         match self {
             Self::Publishable => SecretKind::PublishableKey,
@@ -45,23 +39,14 @@ pub struct ApiKey {
     pub tenant_id: Uuid,
     pub id: Uuid,
     pub name: String,
-    pub kind: String,
+    pub kind: ApiKeyKind,
     pub token_hint: String,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-impl ApiKey {
-    /// The key's kind.
-    pub fn parsed_kind(&self) -> ApiKeyKind {
-        if self.kind == "SECRET" {
-            ApiKeyKind::Secret
-        } else {
-            ApiKeyKind::Publishable
-        }
-    }
-}
+impl ApiKey {}
 
 /// Creates a key in the current tenant (tenant admins). Returns the key row and the key itself.
 pub async fn create(
@@ -98,7 +83,7 @@ pub async fn create(
                 api_keys::tenant_id.eq(tenant),
                 api_keys::id.eq(cityos_core::ids::new_id()),
                 api_keys::name.eq(&name),
-                api_keys::kind.eq(kind.as_str()),
+                api_keys::kind.eq(kind),
                 api_keys::key_hash.eq(&generated.digest),
                 api_keys::token_hint.eq(&hint),
                 api_keys::created_by.eq(ctx.user_id().ok()),

@@ -98,7 +98,7 @@ impl Tenant {
     }
     /// ACTIVE, or SUSPENDED (every request for it is refused).
     async fn status(&self) -> TenantStatus {
-        self.parsed_status()
+        self.status
     }
     /// ISO 4217 code of the default currency.
     async fn default_currency(&self) -> &str {
@@ -157,7 +157,7 @@ impl User {
     }
     /// Customer, staff or platform admin.
     async fn kind(&self) -> UserKind {
-        self.parsed_kind()
+        self.kind
     }
     /// Given name.
     async fn first_name(&self) -> Option<&str> {
@@ -195,7 +195,7 @@ impl ApiKey {
     }
     /// PUBLISHABLE or SECRET.
     async fn kind(&self) -> ApiKeyKind {
-        self.parsed_kind()
+        self.kind
     }
     /// The key's first and last characters, to tell keys apart.
     async fn token_hint(&self) -> &str {

@@ -12,28 +12,31 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+cityos_core::states! {
+    /// What a row of the tenant directory is.
+    pub enum TenantKind {
+        /// The pseudo-tenant platform admins belong to; never selectable.
+        Platform = "PLATFORM",
+        /// A tenant: a city or a brand.
+        Tenant = "TENANT",
+    }
+}
+
 /// A tenant as stored.
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = tenants, check_for_backend(diesel::pg::Pg))]
 pub struct Tenant {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: TenantKind,
     pub name: String,
     pub slug: String,
-    pub status: String,
+    pub status: TenantStatus,
     pub default_currency: String,
     pub default_locale: String,
     pub supported_locales: Vec<String>,
     pub timezone: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-impl Tenant {
-    /// The lifecycle status.
-    pub fn parsed_status(&self) -> TenantStatus {
-        TenantStatus::parse(&self.status).unwrap_or(TenantStatus::Suspended)
-    }
 }
 
 /// A host name that selects a tenant.
@@ -232,7 +235,7 @@ pub async fn update(
     db.tenant_tx(id, async move |conn| {
         let current: Tenant = tenants::table
             .find(id)
-            .filter(tenants::kind.eq("TENANT"))
+            .filter(tenants::kind.eq(TenantKind::Tenant))
             .select(Tenant::as_select())
             .first(conn)
             .await
@@ -251,13 +254,11 @@ pub async fn update(
             Some(tz) => check_timezone(conn, tz).await?,
             None => current.timezone.clone(),
         };
-        let status = changes
-            .status
-            .map_or(current.status.clone(), |s| s.as_str().to_owned());
+        let status = changes.status.unwrap_or(current.status);
         let updated: Tenant = diesel::update(tenants::table.find(id))
             .set((
                 tenants::name.eq(name.unwrap_or(current.name)),
-                tenants::status.eq(&status),
+                tenants::status.eq(status),
                 tenants::default_locale.eq(default_locale),
                 tenants::supported_locales.eq(supported_locales),
                 tenants::timezone.eq(timezone),
@@ -290,7 +291,7 @@ pub async fn by_slug(db: &Database, slug: &str) -> Result<Option<Tenant>, ApiErr
     let mut conn = db.conn().await?;
     Ok(tenants::table
         .filter(tenants::slug.eq(slug.to_ascii_lowercase()))
-        .filter(tenants::kind.eq("TENANT"))
+        .filter(tenants::kind.eq(TenantKind::Tenant))
         .select(Tenant::as_select())
         .first(&mut conn)
         .await
@@ -302,7 +303,7 @@ pub async fn by_ids(db: &Database, ids: &[Uuid]) -> Result<Vec<Tenant>, ApiError
     let mut conn = db.conn().await?;
     Ok(tenants::table
         .filter(tenants::id.eq_any(ids))
-        .filter(tenants::kind.eq("TENANT"))
+        .filter(tenants::kind.eq(TenantKind::Tenant))
         .select(Tenant::as_select())
         .load(&mut conn)
         .await?)
@@ -317,14 +318,14 @@ pub async fn list(
     ctx.require_any(&[Role::PlatformAdmin])?;
     let mut conn = db.conn().await?;
     let query = tenants::table
-        .filter(tenants::kind.eq("TENANT"))
+        .filter(tenants::kind.eq(TenantKind::Tenant))
         .select(Tenant::as_select())
         .into_boxed();
     let rows = cityos_db::keyset_page!(query, tenants::id, page)
         .load(&mut conn)
         .await?;
     let total: i64 = tenants::table
-        .filter(tenants::kind.eq("TENANT"))
+        .filter(tenants::kind.eq(TenantKind::Tenant))
         .count()
         .get_result(&mut conn)
         .await?;

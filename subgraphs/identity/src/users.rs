@@ -14,24 +14,29 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-/// What kind of account a user has.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserKind {
-    /// Buys from the tenant's storefronts.
-    Customer,
-    /// Works in the tenant's back office.
-    Staff,
-    /// Operates the platform.
-    PlatformAdmin,
+cityos_core::states! {
+    /// Whether an account may sign in.
+    pub enum UserStatus {
+        /// Signs in and acts.
+        Active = "ACTIVE",
+        /// Refused at sign-in.
+        Disabled = "DISABLED",
+    }
+    transitions {
+        Active -> Disabled,
+        Disabled -> Active,
+    }
 }
 
-impl UserKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Customer => "CUSTOMER",
-            Self::Staff => "STAFF",
-            Self::PlatformAdmin => "PLATFORM_ADMIN",
-        }
+cityos_core::states! {
+    /// What kind of account a user has.
+    pub enum UserKind {
+        /// Buys from the tenant's storefronts.
+        Customer = "CUSTOMER",
+        /// Works in the tenant's back office.
+        Staff = "STAFF",
+        /// Operates the platform.
+        PlatformAdmin = "PLATFORM_ADMIN",
     }
 }
 
@@ -41,27 +46,18 @@ impl UserKind {
 pub struct User {
     pub tenant_id: Uuid,
     pub id: Uuid,
-    pub kind: String,
+    pub kind: UserKind,
     pub email: String,
     pub password_hash: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub roles: Vec<String>,
-    pub status: String,
+    pub status: UserStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl User {
-    /// The account kind.
-    pub fn parsed_kind(&self) -> UserKind {
-        match self.kind.as_str() {
-            "STAFF" => UserKind::Staff,
-            "PLATFORM_ADMIN" => UserKind::PlatformAdmin,
-            _ => UserKind::Customer,
-        }
-    }
-
     /// The roles this platform knows.
     pub fn parsed_roles(&self) -> Vec<Role> {
         self.roles.iter().filter_map(|r| Role::parse(r)).collect()
@@ -140,7 +136,7 @@ pub async fn insert(
         .values((
             users::tenant_id.eq(tenant),
             users::id.eq(cityos_core::ids::new_id()),
-            users::kind.eq(kind.as_str()),
+            users::kind.eq(kind),
             users::email.eq(&user.email),
             users::password_hash.eq(&user.password_hash),
             users::first_name.eq(&user.first_name),
@@ -219,7 +215,9 @@ pub async fn sign_in(
     if !password::verify(stored, password).await {
         return Err(refused());
     }
-    let user = found.filter(|u| u.status == "ACTIVE").ok_or_else(refused)?;
+    let user = found
+        .filter(|u| u.status == UserStatus::Active)
+        .ok_or_else(refused)?;
     let keys = keys.clone();
     db.tenant_tx(tenant, async move |conn| {
         Ok(sessions::start(conn, &keys, user, None).await?)

@@ -34,6 +34,18 @@ pub const MAX_QUANTITY: i32 = 10_000;
 /// How long an untouched cart lives.
 pub const LIFETIME: Duration = Duration::days(30);
 
+cityos_core::states! {
+    /// Where a cart stands.
+    pub enum CartStatus {
+        /// Taking changes.
+        Open = "OPEN",
+        /// Checked out: see `order`.
+        Completed = "COMPLETED",
+        /// Merged into its customer's cart after sign-in.
+        Merged = "MERGED",
+    }
+}
+
 /// A cart as stored.
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = carts, check_for_backend(diesel::pg::Pg))]
@@ -42,8 +54,8 @@ pub struct Cart {
     pub id: Uuid,
     pub customer_id: Option<Uuid>,
     pub email: Option<String>,
-    pub currency: String,
-    pub status: String,
+    pub currency: Currency,
+    pub status: CartStatus,
     pub shipping_address: Option<serde_json::Value>,
     pub billing_address: Option<serde_json::Value>,
     pub delivery_instructions: String,
@@ -57,17 +69,8 @@ pub struct Cart {
 impl Cart {
     /// The cart's currency (checked when the cart was made).
     pub fn currency(&self) -> Currency {
-        stored_currency(&self.currency)
+        self.currency
     }
-}
-
-/// A currency code read back from storage. Codes are checked before they are stored; one that no
-/// longer parses is logged and read as USD rather than failing the whole read.
-pub fn stored_currency(code: &str) -> Currency {
-    Currency::parse(code).unwrap_or_else(|_| {
-        tracing::error!(code, "a stored currency is not supported");
-        Currency::parse("USD").unwrap_or_else(|_| panic!("USD is supported"))
-    })
 }
 
 /// A line of a cart as stored.
@@ -391,7 +394,7 @@ pub async fn open_cart(
 
 /// Refuses a cart that is closed or expired.
 pub fn check_open(cart: &Cart, field: &str) -> Outcome<()> {
-    if cart.status != "OPEN" {
+    if cart.status != CartStatus::Open {
         return Err(UserError::new(
             field,
             Code::CartClosed,
@@ -462,7 +465,7 @@ pub async fn mine(db: &Database, ctx: &RequestContext) -> Result<Option<PricedCa
 async fn open_cart_of(conn: &mut AsyncPgConnection, customer: Uuid) -> QueryResult<Option<Cart>> {
     carts::table
         .filter(carts::customer_id.eq(customer))
-        .filter(carts::status.eq("OPEN"))
+        .filter(carts::status.eq(CartStatus::Open))
         .select(Cart::as_select())
         .for_update()
         .first(conn)
@@ -509,7 +512,7 @@ pub async fn create(
             // One open cart per customer: racing creations queue here.
             cityos_db::lock_for_transaction(conn, "orders.carts", customer).await?;
             if let Some(cart) = open_cart_of(conn, customer).await? {
-                if cart.currency != currency.code() {
+                if cart.currency != currency {
                     return Err(UserError::new(
                         "currency",
                         Code::CartExists,
@@ -1007,7 +1010,7 @@ pub async fn merge(db: &Database, ctx: &RequestContext, guest_cart: Uuid) -> Out
         .execute(conn)
         .await?;
         diesel::update(carts::table.filter(carts::id.eq(guest.id)))
-            .set((carts::status.eq("MERGED"), carts::updated_at.eq(diesel::dsl::now)))
+            .set((carts::status.eq(CartStatus::Merged), carts::updated_at.eq(diesel::dsl::now)))
             .execute(conn)
             .await?;
         if own.discount_code.is_none() && guest.discount_code.is_some() {

@@ -14,12 +14,13 @@
 //! The number of statements does not depend on how many vendors the cart spans: vendor orders,
 //! lines and allocations are each one insert of a JSON row set. Stock costs a constant per line.
 
-use crate::carts::{self, PricedCart, PricedLine};
+use crate::carts::{self, CartStatus, PricedCart, PricedLine};
 use crate::discounts;
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
-use crate::orders::{self, Order, rule_str};
+use crate::orders::{self, Order};
 use crate::payments::{
     Answer, Charge, Gateway, Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus,
+    ProviderKind,
 };
 use crate::schema::{carts as carts_table, counters, payments};
 use crate::stripe::Stripe;
@@ -120,7 +121,7 @@ pub async fn start_card_payments(
             Ok::<_, ApiError>(
                 payments::table
                     .filter(payments::order_id.eq(order))
-                    .filter(payments::provider.eq("STRIPE"))
+                    .filter(payments::provider.eq(ProviderKind::Stripe))
                     .filter(payments::provider_reference.is_null())
                     .select(Payment::as_select())
                     .load(conn)
@@ -134,7 +135,7 @@ pub async fn start_card_payments(
             order_id: order,
             payment_id: payment.id,
             amount: payment.amount,
-            currency: &payment.currency,
+            currency: payment.currency.code(),
             method: PaymentMethod::Card,
             idempotency_key: &format!("payment-{}", payment.id),
         };
@@ -274,7 +275,7 @@ struct LineRow<'a> {
     quantity: i32,
     unit_price: i64,
     compare_at_unit_price: Option<i64>,
-    price_rule: &'static str,
+    price_rule: catalog::pricing::PriceRule,
     subtotal: i64,
     discount_total: i64,
     tax_total: i64,
@@ -376,7 +377,7 @@ async fn place(
                 quantity: line.line.quantity,
                 unit_price: quote.unit_price.amount,
                 compare_at_unit_price: quote.compare_at.map(|m| m.amount),
-                price_rule: rule_str(quote.rule),
+                price_rule: quote.rule,
                 subtotal: amounts.subtotal,
                 discount_total: amounts.discount,
                 tax_total: amounts.tax.amount,
@@ -526,14 +527,14 @@ async fn place(
             reference: None,
             client_secret: None,
         };
-        ("STRIPE", pending)
+        (ProviderKind::Stripe, pending)
     } else {
         let charge = Charge {
             tenant_id: tenant,
             order_id,
             payment_id,
             amount: total,
-            currency: &cart.currency,
+            currency: cart.currency.code(),
             method,
             idempotency_key: key,
         };
@@ -541,7 +542,7 @@ async fn place(
             .authorize(&charge)
             .await
             .map_err(ApiError::internal)?;
-        (Manual.name(), answer)
+        (Manual.kind(), answer)
     };
     Prepared(
         diesel::sql_query(
@@ -553,8 +554,8 @@ async fn place(
         .bind::<SqlUuid, _>(payment_id)
         .bind::<SqlUuid, _>(order_id)
         .bind::<Text, _>(provider)
-        .bind::<Text, _>(method.as_str())
-        .bind::<Text, _>(answer.status.as_str())
+        .bind::<Text, _>(method)
+        .bind::<Text, _>(answer.status)
         .bind::<Text, _>(&cart.currency)
         .bind::<BigInt, _>(total)
         .bind::<Nullable<Text>, _>(answer.reference.as_deref()),
@@ -586,7 +587,7 @@ async fn place(
     orders::publish(conn, tenant, "order.placed", order_id, payload).await?;
     diesel::update(carts_table::table.filter(carts_table::id.eq(cart.id)))
         .set((
-            carts_table::status.eq("COMPLETED"),
+            carts_table::status.eq(CartStatus::Completed),
             carts_table::order_id.eq(order_id),
             carts_table::updated_at.eq(diesel::dsl::now),
         ))

@@ -25,22 +25,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
 use uuid::Uuid;
 
-/// How a code takes money off.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiscountKind {
-    /// A percentage of the lines in scope.
-    Percentage,
-    /// A fixed amount off the lines in scope (never more than they cost).
-    FixedAmount,
-}
-
-impl DiscountKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Percentage => "PERCENTAGE",
-            Self::FixedAmount => "FIXED_AMOUNT",
-        }
+cityos_core::states! {
+    /// How a code takes money off.
+    pub enum DiscountKind {
+        /// A percentage of the lines in scope.
+        Percentage = "PERCENTAGE",
+        /// A fixed amount off the lines in scope (never more than they cost).
+        FixedAmount = "FIXED_AMOUNT",
     }
 }
 
@@ -50,10 +41,10 @@ impl DiscountKind {
 pub struct DiscountCode {
     pub id: Uuid,
     pub code: String,
-    pub kind: String,
+    pub kind: DiscountKind,
     pub percent: Option<i32>,
     pub amount: Option<i64>,
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     pub min_subtotal: Option<i64>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: Option<DateTime<Utc>>,
@@ -63,17 +54,6 @@ pub struct DiscountCode {
     pub vendor_id: Option<Uuid>,
     pub category_id: Option<Uuid>,
     pub active: bool,
-}
-
-impl DiscountCode {
-    /// Its kind.
-    pub fn parsed_kind(&self) -> DiscountKind {
-        if self.kind == "FIXED_AMOUNT" {
-            DiscountKind::FixedAmount
-        } else {
-            DiscountKind::Percentage
-        }
-    }
 }
 
 /// A code with how often the cart's customer has used it.
@@ -135,7 +115,7 @@ pub fn evaluate(
             format!("this code expired at {}", end.to_rfc3339()),
         ));
     }
-    if let Some(own) = d.currency.as_deref().filter(|c| *c != currency.code()) {
+    if let Some(own) = d.currency.filter(|c| *c != currency) {
         return Err(no(
             Code::DiscountCurrency,
             format!("this code applies to carts in {own}"),
@@ -421,7 +401,7 @@ pub async fn create(
                 discount_codes::tenant_id.eq(tenant),
                 discount_codes::id.eq(new_id()),
                 discount_codes::code.eq(&code),
-                discount_codes::kind.eq(input.kind.as_str()),
+                discount_codes::kind.eq(input.kind),
                 discount_codes::percent.eq(input.percent),
                 discount_codes::amount.eq(input.amount),
                 discount_codes::currency.eq(&currency),
@@ -539,10 +519,10 @@ mod tests {
             code: DiscountCode {
                 id: Uuid::nil(),
                 code: "WELCOME10".into(),
-                kind: kind.as_str().into(),
+                kind,
                 percent: (kind == DiscountKind::Percentage).then_some(10),
                 amount: (kind == DiscountKind::FixedAmount).then_some(5000),
-                currency: Some("SAR".into()),
+                currency: Some(Currency::SAR),
                 min_subtotal: Some(10_000),
                 starts_at: Utc::now() - Duration::days(1),
                 ends_at: Some(Utc::now() + Duration::days(1)),
@@ -558,7 +538,7 @@ mod tests {
     }
 
     fn sar() -> Currency {
-        Currency::parse("SAR").expect("SAR")
+        Currency::SAR
     }
 
     #[test]

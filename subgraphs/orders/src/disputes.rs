@@ -21,138 +21,67 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// Where a dispute stands.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisputeStatus {
-    /// Opened; waiting for staff.
-    Open,
-    /// Staff are looking into it.
-    UnderReview,
-    /// Staff decided (see `resolution`).
-    Resolved,
-    /// The customer took it back.
-    Withdrawn,
+cityos_core::states! {
+    /// Where a dispute stands.
+    pub enum DisputeStatus {
+        /// Opened; waiting for staff.
+        Open = "OPEN",
+        /// Staff are looking into it.
+        UnderReview = "UNDER_REVIEW",
+        /// Staff decided (see `resolution`).
+        Resolved = "RESOLVED",
+        /// The customer took it back.
+        Withdrawn = "WITHDRAWN",
+    }
+    transitions {
+        Open -> UnderReview | Resolved | Withdrawn,
+        UnderReview -> Resolved | Withdrawn,
+    }
 }
 
 impl DisputeStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "OPEN",
-            Self::UnderReview => "UNDER_REVIEW",
-            Self::Resolved => "RESOLVED",
-            Self::Withdrawn => "WITHDRAWN",
-        }
-    }
-
-    /// A stored name read back.
-    pub fn parse(s: &str) -> Self {
-        [
-            Self::Open,
-            Self::UnderReview,
-            Self::Resolved,
-            Self::Withdrawn,
-        ]
-        .into_iter()
-        .find(|d| d.as_str() == s)
-        .unwrap_or(Self::Open)
-    }
-
-    /// Whether a dispute may go from `self` to `to`.
-    pub fn can_become(self, to: Self) -> bool {
-        use DisputeStatus::{Open, Resolved, UnderReview, Withdrawn};
-        matches!(
-            (self, to),
-            (Open, UnderReview) | (Open | UnderReview, Resolved | Withdrawn)
-        )
-    }
-
     /// Whether messages may still be added.
     pub fn in_progress(self) -> bool {
         matches!(self, Self::Open | Self::UnderReview)
     }
 }
 
-/// What the dispute is about.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisputeReason {
-    /// The order did not arrive.
-    NotReceived,
-    /// What arrived is not what was described.
-    NotAsDescribed,
-    /// It arrived damaged.
-    Damaged,
-    /// The customer did not place or pay for it.
-    Unauthorized,
-    /// Something else (say what in the message).
-    Other,
-}
-
-impl DisputeReason {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NotReceived => "NOT_RECEIVED",
-            Self::NotAsDescribed => "NOT_AS_DESCRIBED",
-            Self::Damaged => "DAMAGED",
-            Self::Unauthorized => "UNAUTHORIZED",
-            Self::Other => "OTHER",
-        }
-    }
-
-    /// A stored name read back.
-    pub fn parse(s: &str) -> Self {
-        [
-            Self::NotReceived,
-            Self::NotAsDescribed,
-            Self::Damaged,
-            Self::Unauthorized,
-            Self::Other,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-        .unwrap_or(Self::Other)
+cityos_core::states! {
+    /// What the dispute is about.
+    pub enum DisputeReason {
+        /// The order did not arrive.
+        NotReceived = "NOT_RECEIVED",
+        /// What arrived is not what was described.
+        NotAsDescribed = "NOT_AS_DESCRIBED",
+        /// It arrived damaged.
+        Damaged = "DAMAGED",
+        /// The customer did not place or pay for it.
+        Unauthorized = "UNAUTHORIZED",
+        /// Something else (say what in the message).
+        Other = "OTHER",
     }
 }
 
-/// How staff settled a dispute.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisputeResolution {
-    /// Money paid back (`refundAmountMinor`).
-    Refund,
-    /// The items are sent again.
-    Replace,
-    /// The claim is refused.
-    Reject,
-}
-
-impl DisputeResolution {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Refund => "REFUND",
-            Self::Replace => "REPLACE",
-            Self::Reject => "REJECT",
-        }
-    }
-
-    /// A stored name read back.
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "REFUND" => Self::Refund,
-            "REPLACE" => Self::Replace,
-            _ => Self::Reject,
-        }
+cityos_core::states! {
+    /// How staff settled a dispute.
+    pub enum DisputeResolution {
+        /// Money paid back (`refundAmountMinor`).
+        Refund = "REFUND",
+        /// The items are sent again.
+        Replace = "REPLACE",
+        /// The claim is refused.
+        Reject = "REJECT",
     }
 }
 
-/// Which side wrote a message.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisputeSide {
-    /// The customer.
-    Customer,
-    /// The shop's staff.
-    Staff,
+cityos_core::states! {
+    /// Which side wrote a message.
+    pub enum DisputeSide {
+        /// The customer.
+        Customer = "CUSTOMER",
+        /// The shop's staff.
+        Staff = "STAFF",
+    }
 }
 
 /// A dispute as stored.
@@ -162,9 +91,9 @@ pub struct Dispute {
     pub tenant_id: Uuid,
     pub id: Uuid,
     pub order_id: Uuid,
-    pub reason: String,
-    pub status: String,
-    pub resolution: Option<String>,
+    pub reason: DisputeReason,
+    pub status: DisputeStatus,
+    pub resolution: Option<DisputeResolution>,
     pub resolution_note: Option<String>,
     pub refund_id: Option<Uuid>,
     pub opened_by: Option<Uuid>,
@@ -180,7 +109,7 @@ pub struct DisputeMessage {
     pub id: Uuid,
     pub dispute_id: Uuid,
     pub author_id: Option<Uuid>,
-    pub side: String,
+    pub side: DisputeSide,
     pub body: String,
     pub evidence: Vec<String>,
     pub created_at: DateTime<Utc>,
@@ -372,7 +301,7 @@ pub async fn open(
                 disputes::tenant_id.eq(tenant),
                 disputes::id.eq(new_id()),
                 disputes::order_id.eq(order_id),
-                disputes::reason.eq(reason.as_str()),
+                disputes::reason.eq(reason),
                 disputes::opened_by.eq(caller),
             ))
             .returning(Dispute::as_returning())
@@ -411,7 +340,7 @@ pub async fn message(
     let (body, evidence) = checked_message(body, evidence)?;
     db.tenant_tx(tenant, async move |conn| {
         let dispute = locked(conn, id, staff, caller).await?;
-        let status = DisputeStatus::parse(&dispute.status);
+        let status = dispute.status;
         if !status.in_progress() {
             return Err(refusal(
                 "disputeId",
@@ -436,14 +365,14 @@ async fn transition(
     to: DisputeStatus,
     resolution: Option<(DisputeResolution, Option<&str>, Option<Uuid>)>,
 ) -> Outcome<()> {
-    let from = DisputeStatus::parse(&dispute.status);
+    let from = dispute.status;
     if !from.can_become(to) {
         return Err(refuse_transition(from, to));
     }
     let resolved = to == DisputeStatus::Resolved;
     let updated: Dispute = diesel::update(disputes::table.filter(disputes::id.eq(dispute.id)))
         .set((
-            disputes::status.eq(to.as_str()),
+            disputes::status.eq(to),
             disputes::resolution.eq(resolution.map(|r| r.0.as_str())),
             disputes::resolution_note.eq(resolution.and_then(|r| r.1)),
             disputes::refund_id.eq(resolution.and_then(|r| r.2)),
@@ -517,7 +446,7 @@ pub async fn resolve(
     let reserved = db
         .tenant_tx(tenant, async move |conn| {
             let dispute = locked(conn, id, true, None).await?;
-            let from = DisputeStatus::parse(&dispute.status);
+            let from = dispute.status;
             if !from.can_become(DisputeStatus::Resolved) {
                 return Err(refuse_transition(from, DisputeStatus::Resolved));
             }
@@ -592,7 +521,7 @@ mod tests {
                     "{from:?} -> {to:?}"
                 );
             }
-            assert_eq!(DisputeStatus::parse(from.as_str()), from);
+            assert_eq!(DisputeStatus::parse(from.as_str()), Ok(from));
         }
     }
 

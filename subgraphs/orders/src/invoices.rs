@@ -8,12 +8,13 @@
 //! `credit_note` counter, crediting the refunded amount and its proportional share of the tax.
 //! Both render as a printable HTML document.
 
-use crate::carts::{Address, stored_currency};
+use crate::carts::Address;
 use crate::checkout::next_number;
-use crate::orders::{self, Order};
+use crate::orders::{self, Order, OrderPaymentStatus};
 use crate::taxes::ratio;
 use chrono::{DateTime, Duration, Utc};
 use cityos_core::ids::new_id;
+use cityos_core::money::Currency;
 use cityos_core::money::Money;
 use cityos_db::Prepared;
 use diesel::prelude::*;
@@ -27,26 +28,28 @@ use uuid::Uuid;
 /// How long an unpaid invoice may stay unpaid.
 pub const PAYMENT_TERM: Duration = Duration::days(14);
 
-/// Which document.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvoiceKind {
-    /// What the customer owes for an order.
-    Invoice,
-    /// Money given back against an invoice.
-    CreditNote,
+cityos_core::states! {
+    /// Which document.
+    pub enum InvoiceKind {
+        /// What the customer owes for an order.
+        Invoice = "INVOICE",
+        /// Money given back against an invoice.
+        CreditNote = "CREDIT_NOTE",
+    }
 }
 
-/// Where an invoice stands.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvoiceStatus {
-    /// Issued and not paid yet, within its term.
-    Issued,
-    /// Paid (a credit note is paid when its refund is made).
-    Paid,
-    /// Unpaid past its due date.
-    Overdue,
-    /// Cancelled with its order.
-    Void,
+cityos_core::states! {
+    /// Where an invoice stands.
+    pub enum InvoiceStatus {
+        /// Issued and not paid yet, within its term.
+        Issued = "ISSUED",
+        /// Paid (a credit note is paid when its refund is made).
+        Paid = "PAID",
+        /// Unpaid past its due date.
+        Overdue = "OVERDUE",
+        /// Cancelled with its order.
+        Void = "VOID",
+    }
 }
 
 /// A line of a document.
@@ -96,7 +99,7 @@ pub struct Invoice {
     #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
     #[diesel(sql_type = Text)]
-    pub kind: String,
+    pub kind: InvoiceKind,
     #[diesel(sql_type = BigInt)]
     pub number: i64,
     #[diesel(sql_type = SqlUuid)]
@@ -106,9 +109,9 @@ pub struct Invoice {
     #[diesel(sql_type = Nullable<SqlUuid>)]
     pub refund_id: Option<Uuid>,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: InvoiceStatus,
     #[diesel(sql_type = Text)]
-    pub currency: String,
+    pub currency: Currency,
     #[diesel(sql_type = BigInt)]
     pub subtotal: i64,
     #[diesel(sql_type = BigInt)]
@@ -134,15 +137,6 @@ const COLUMNS: &str = "tenant_id, id, kind, number, order_id, invoice_id, refund
     due_at, paid_at";
 
 impl Invoice {
-    /// Its kind.
-    pub fn parsed_kind(&self) -> InvoiceKind {
-        if self.kind == "CREDIT_NOTE" {
-            InvoiceKind::CreditNote
-        } else {
-            InvoiceKind::Invoice
-        }
-    }
-
     /// Its status at `now` (an unpaid invoice past its due date is OVERDUE).
     pub fn status_at(&self, now: DateTime<Utc>) -> InvoiceStatus {
         match self.status.as_str() {
@@ -155,7 +149,7 @@ impl Invoice {
 
     /// Its printed number, e.g. `INV-000042` or `CN-000003`.
     pub fn printed_number(&self) -> String {
-        let prefix = match self.parsed_kind() {
+        let prefix = match self.kind {
             InvoiceKind::Invoice => "INV",
             InvoiceKind::CreditNote => "CN",
         };
@@ -314,7 +308,7 @@ pub async fn issue(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<(
         credits: None,
         note: None,
     };
-    let paid = order.payment_status == "PAID";
+    let paid = order.payment_status == OrderPaymentStatus::Paid;
     let number = next_number(conn, order.tenant_id, "invoice").await?;
     let invoice = insert(
         conn,
@@ -467,10 +461,10 @@ fn percent(basis_points: i32) -> String {
 
 /// The document as a printable HTML page.
 pub fn render_html(invoice: &Invoice, now: DateTime<Utc>) -> String {
-    let currency = stored_currency(&invoice.currency);
+    let currency = invoice.currency;
     let m = |amount: i64| escape(&Money::new(amount, currency).to_string());
     let doc = invoice.parsed_document();
-    let title = match invoice.parsed_kind() {
+    let title = match invoice.kind {
         InvoiceKind::Invoice => "Invoice",
         InvoiceKind::CreditNote => "Credit note",
     };

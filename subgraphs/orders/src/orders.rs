@@ -17,10 +17,14 @@
 //! its transaction.
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, optional_text};
-use crate::payments::{Gateway, Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus};
+use crate::payments::{
+    Gateway, Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus, ProviderKind,
+};
 use crate::schema::{allocations, fulfillments, orders, payments, vendor_orders};
+use crate::shipping::ShippingKind;
 use catalog::pricing::PriceRule;
 use chrono::{DateTime, Utc};
+use cityos_core::money::Currency;
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::{Database, Prepared};
@@ -35,152 +39,58 @@ use uuid::Uuid;
 /// The orders outbox.
 pub const OUTBOX: &str = "orders.outbox";
 
-/// Where an order stands.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderStatus {
-    /// Placed; awaiting payment or confirmation.
-    Pending,
-    /// Paid, or accepted for cash on delivery.
-    Confirmed,
-    /// Being fulfilled: at least one vendor order has shipped.
-    Processing,
-    /// Every vendor order was delivered.
-    Completed,
-    /// Stopped before anything shipped; stock went back and the payment was released.
-    Cancelled,
-}
-
-impl OrderStatus {
-    const ALL: [Self; 5] = [
-        Self::Pending,
-        Self::Confirmed,
-        Self::Processing,
-        Self::Completed,
-        Self::Cancelled,
-    ];
-
-    /// The transitions allowed: (from, to).
-    const TRANSITIONS: [(Self, Self); 5] = [
-        (Self::Pending, Self::Confirmed),
-        (Self::Pending, Self::Cancelled),
-        (Self::Confirmed, Self::Processing),
-        (Self::Confirmed, Self::Cancelled),
-        (Self::Processing, Self::Completed),
-    ];
-
-    /// The database form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::Confirmed => "CONFIRMED",
-            Self::Processing => "PROCESSING",
-            Self::Completed => "COMPLETED",
-            Self::Cancelled => "CANCELLED",
-        }
+cityos_core::states! {
+    /// Where an order stands.
+    pub enum OrderStatus {
+        /// Placed; awaiting payment or confirmation.
+        Pending = "PENDING",
+        /// Paid, or accepted for cash on delivery.
+        Confirmed = "CONFIRMED",
+        /// Being fulfilled: at least one vendor order has shipped.
+        Processing = "PROCESSING",
+        /// Every vendor order was delivered.
+        Completed = "COMPLETED",
+        /// Stopped before anything shipped; stock went back and the payment was released.
+        Cancelled = "CANCELLED",
     }
-
-    /// Parses the database form.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-
-    /// Whether an order may move from this status to `to`.
-    pub fn can_become(self, to: Self) -> bool {
-        Self::TRANSITIONS.contains(&(self, to))
+    transitions {
+        Pending -> Confirmed | Cancelled,
+        Confirmed -> Processing | Cancelled,
+        Processing -> Completed,
     }
 }
 
-/// Where an order's money stands.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderPaymentStatus {
-    /// Nothing is held or taken yet.
-    Unpaid,
-    /// The provider holds the total.
-    Authorized,
-    /// The total was taken.
-    Paid,
-    /// Part of what was taken was paid back.
-    PartiallyRefunded,
-    /// Everything taken was paid back.
-    Refunded,
-    /// The provider refused the payment.
-    Failed,
-    /// The payment was released when the order was cancelled.
-    Voided,
-}
-
-impl OrderPaymentStatus {
-    /// The database form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Unpaid => "UNPAID",
-            Self::Authorized => "AUTHORIZED",
-            Self::Paid => "PAID",
-            Self::PartiallyRefunded => "PARTIALLY_REFUNDED",
-            Self::Refunded => "REFUNDED",
-            Self::Failed => "FAILED",
-            Self::Voided => "VOIDED",
-        }
-    }
-
-    /// Parses the database form.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "UNPAID" => Self::Unpaid,
-            "AUTHORIZED" => Self::Authorized,
-            "PAID" => Self::Paid,
-            "PARTIALLY_REFUNDED" => Self::PartiallyRefunded,
-            "REFUNDED" => Self::Refunded,
-            "FAILED" => Self::Failed,
-            "VOIDED" => Self::Voided,
-            _ => return None,
-        })
+cityos_core::states! {
+    /// Where an order's money stands.
+    pub enum OrderPaymentStatus {
+        /// Nothing is held or taken yet.
+        Unpaid = "UNPAID",
+        /// The provider holds the total.
+        Authorized = "AUTHORIZED",
+        /// The total was taken.
+        Paid = "PAID",
+        /// Part of what was taken was paid back.
+        PartiallyRefunded = "PARTIALLY_REFUNDED",
+        /// Everything taken was paid back.
+        Refunded = "REFUNDED",
+        /// The provider refused the payment.
+        Failed = "FAILED",
+        /// The payment was released when the order was cancelled.
+        Voided = "VOIDED",
     }
 }
 
-/// Where one vendor's part of an order stands.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VendorOrderStatus {
-    /// Not shipped yet.
-    Unfulfilled,
-    /// Handed to a carrier.
-    Shipped,
-    /// Received by the customer.
-    Delivered,
-    /// Cancelled with its order.
-    Cancelled,
-}
-
-impl VendorOrderStatus {
-    /// Parses the database form.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "UNFULFILLED" => Self::Unfulfilled,
-            "SHIPPED" => Self::Shipped,
-            "DELIVERED" => Self::Delivered,
-            "CANCELLED" => Self::Cancelled,
-            _ => return None,
-        })
-    }
-}
-
-/// The database form of a pricing rule.
-pub fn rule_str(rule: PriceRule) -> &'static str {
-    match rule {
-        PriceRule::BasePrice => "BASE_PRICE",
-        PriceRule::SalePriceList => "SALE_PRICE_LIST",
-        PriceRule::OverridePriceList => "OVERRIDE_PRICE_LIST",
-        PriceRule::VolumeTier => "VOLUME_TIER",
-    }
-}
-
-/// Parses the database form of a pricing rule.
-pub fn parse_rule(s: &str) -> PriceRule {
-    match s {
-        "SALE_PRICE_LIST" => PriceRule::SalePriceList,
-        "OVERRIDE_PRICE_LIST" => PriceRule::OverridePriceList,
-        "VOLUME_TIER" => PriceRule::VolumeTier,
-        _ => PriceRule::BasePrice,
+cityos_core::states! {
+    /// Where one vendor's part of an order stands.
+    pub enum VendorOrderStatus {
+        /// Not shipped yet.
+        Unfulfilled = "UNFULFILLED",
+        /// Handed to a carrier.
+        Shipped = "SHIPPED",
+        /// Received by the customer.
+        Delivered = "DELIVERED",
+        /// Cancelled with its order.
+        Cancelled = "CANCELLED",
     }
 }
 
@@ -200,11 +110,11 @@ pub struct Order {
     #[diesel(sql_type = Nullable<Text>)]
     pub email: Option<String>,
     #[diesel(sql_type = Text)]
-    pub currency: String,
+    pub currency: Currency,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: OrderStatus,
     #[diesel(sql_type = Text)]
-    pub payment_status: String,
+    pub payment_status: OrderPaymentStatus,
     #[diesel(sql_type = BigInt)]
     pub subtotal: i64,
     #[diesel(sql_type = BigInt)]
@@ -231,13 +141,6 @@ pub struct Order {
     pub discount_code: Option<String>,
 }
 
-impl Order {
-    /// The order's status.
-    pub fn parsed_status(&self) -> OrderStatus {
-        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Pending)
-    }
-}
-
 /// The columns of [`Order`], from `orders.orders o`.
 macro_rules! order_columns {
     () => {
@@ -256,7 +159,7 @@ pub struct VendorOrder {
     pub id: Uuid,
     pub order_id: Uuid,
     pub vendor_id: Option<Uuid>,
-    pub status: String,
+    pub status: VendorOrderStatus,
     pub subtotal: i64,
     pub discount_total: i64,
     pub shipping_total: i64,
@@ -264,7 +167,7 @@ pub struct VendorOrder {
     pub total: i64,
     pub shipping_method_id: Option<Uuid>,
     pub shipping_method_name: Option<String>,
-    pub shipping_kind: Option<String>,
+    pub shipping_kind: Option<ShippingKind>,
     pub pickup_location: Option<String>,
     pub delivery_instructions: String,
 }
@@ -297,7 +200,7 @@ pub struct OrderLine {
     #[diesel(sql_type = Nullable<BigInt>)]
     pub compare_at_unit_price: Option<i64>,
     #[diesel(sql_type = Text)]
-    pub price_rule: String,
+    pub price_rule: PriceRule,
     #[diesel(sql_type = BigInt)]
     pub subtotal: i64,
     #[diesel(sql_type = BigInt)]
@@ -463,8 +366,8 @@ pub async fn page(
             count = count.filter(orders::customer_id.eq(customer));
         }
         if let Some(status) = status {
-            ids = ids.filter(orders::status.eq(status.as_str()));
-            count = count.filter(orders::status.eq(status.as_str()));
+            ids = ids.filter(orders::status.eq(status));
+            count = count.filter(orders::status.eq(status));
         }
         let ids: Vec<Uuid> = cityos_db::keyset_page!(ids, orders::id, page, newest_first)
             .load(conn)
@@ -527,13 +430,13 @@ pub(crate) async fn set_status(
     to: OrderStatus,
     cancel_reason: Option<&str>,
 ) -> Outcome<()> {
-    let from = order.parsed_status();
+    let from = order.status;
     if !from.can_become(to) {
         return Err(transition_refused(from, to).into());
     }
     diesel::update(orders::table.filter(orders::id.eq(order.id)))
         .set((
-            orders::status.eq(to.as_str()),
+            orders::status.eq(to),
             orders::cancel_reason.eq(cancel_reason),
             orders::updated_at.eq(diesel::dsl::now),
         ))
@@ -573,8 +476,8 @@ pub async fn confirm(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<O
             .remove(&id)
             .unwrap_or_default()
             .iter()
-            .any(|p| p.parsed_method() == PaymentMethod::CashOnDelivery);
-        if order.parsed_status() == OrderStatus::Pending && !paid && !cod {
+            .any(|p| p.method == PaymentMethod::CashOnDelivery);
+        if order.status == OrderStatus::Pending && !paid && !cod {
             return Err(UserError::new(
                 "orderId",
                 Code::InvalidTransition,
@@ -612,7 +515,7 @@ pub async fn cancel(
                 if order.customer_id != caller {
                     return Err(UserError::new("orderId", Code::NotFound, "no such order").into());
                 }
-                if order.parsed_status() != OrderStatus::Pending {
+                if order.status != OrderStatus::Pending {
                     return Err(UserError::new(
                         "orderId",
                         Code::InvalidTransition,
@@ -637,10 +540,10 @@ pub async fn cancel(
             let mut card_intents = Vec::new();
             for payment in payments {
                 if matches!(
-                    payment.parsed_status(),
+                    payment.status,
                     PaymentStatus::Pending | PaymentStatus::Authorized
                 ) {
-                    if payment.provider == Manual.name() {
+                    if payment.provider == ProviderKind::Manual {
                         Manual.cancel(&payment).await.map_err(ApiError::internal)?;
                     } else {
                         card_intents.push(payment.clone());
@@ -655,11 +558,11 @@ pub async fn cancel(
                 }
             }
             diesel::update(orders::table.filter(orders::id.eq(id)))
-                .set(orders::payment_status.eq("VOIDED"))
+                .set(orders::payment_status.eq(OrderPaymentStatus::Voided))
                 .execute(conn)
                 .await?;
             diesel::update(vendor_orders::table.filter(vendor_orders::order_id.eq(id)))
-                .set(vendor_orders::status.eq("CANCELLED"))
+                .set(vendor_orders::status.eq(VendorOrderStatus::Cancelled))
                 .execute(conn)
                 .await?;
             // The code's row before stock rows: checkout's lock order.
@@ -747,7 +650,7 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: Uuid) -> O
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
         let (order, payment) = locked_payment(conn, id).await?;
-        if payment.provider != Manual.name() {
+        if payment.provider != ProviderKind::Manual {
             return Err(UserError::new(
                 "paymentId",
                 Code::InvalidPaymentMethod,
@@ -756,7 +659,7 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: Uuid) -> O
             .into());
         }
         if !matches!(
-            payment.parsed_status(),
+            payment.status,
             PaymentStatus::Pending | PaymentStatus::Authorized
         ) {
             return Err(UserError::new(
@@ -766,7 +669,7 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: Uuid) -> O
             )
             .into());
         }
-        if order.parsed_status() == OrderStatus::Cancelled {
+        if order.status == OrderStatus::Cancelled {
             return Err(transition_refused(OrderStatus::Cancelled, OrderStatus::Confirmed).into());
         }
         let answer = Manual
@@ -775,7 +678,7 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: Uuid) -> O
             .map_err(ApiError::internal)?;
         diesel::update(payments::table.filter(payments::id.eq(id)))
             .set((
-                payments::status.eq(answer.status.as_str()),
+                payments::status.eq(answer.status),
                 payments::captured_amount.eq(payment.amount),
                 payments::updated_at.eq(diesel::dsl::now),
             ))
@@ -783,7 +686,7 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: Uuid) -> O
             .await?;
         diesel::update(orders::table.filter(orders::id.eq(order.id)))
             .set((
-                orders::payment_status.eq("PAID"),
+                orders::payment_status.eq(OrderPaymentStatus::Paid),
                 orders::updated_at.eq(diesel::dsl::now),
             ))
             .execute(conn)
@@ -795,7 +698,7 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: Uuid) -> O
             "currency": payment.currency,
         });
         publish(conn, tenant, "payment.captured", id, payload).await?;
-        if order.parsed_status() == OrderStatus::Pending {
+        if order.status == OrderStatus::Pending {
             set_status(conn, &order, OrderStatus::Confirmed, None).await?;
         }
         crate::invoices::mark_paid(conn, tenant, order.id).await?;
@@ -835,7 +738,7 @@ pub async fn ship(
             .optional()?;
         let order = locked(conn, order_id.ok_or_else(no_vendor_order)?, "vendorOrderId").await?;
         let part = vendor_order_of(conn, vendor_order).await?;
-        let status = order.parsed_status();
+        let status = order.status;
         if !matches!(status, OrderStatus::Confirmed | OrderStatus::Processing) {
             return Err(UserError::new(
                 "vendorOrderId",
@@ -844,7 +747,7 @@ pub async fn ship(
             )
             .into());
         }
-        if part.status != "UNFULFILLED" {
+        if part.status != VendorOrderStatus::Unfulfilled {
             return Err(UserError::new(
                 "vendorOrderId",
                 Code::InvalidTransition,
@@ -853,7 +756,7 @@ pub async fn ship(
             .into());
         }
         diesel::update(vendor_orders::table.filter(vendor_orders::id.eq(part.id)))
-            .set(vendor_orders::status.eq("SHIPPED"))
+            .set(vendor_orders::status.eq(VendorOrderStatus::Shipped))
             .execute(conn)
             .await?;
         let shipped: Fulfillment = diesel::insert_into(fulfillments::table)
@@ -925,7 +828,7 @@ pub async fn deliver(
                 .get_result(conn)
                 .await?;
         diesel::update(vendor_orders::table.filter(vendor_orders::id.eq(found.vendor_order_id)))
-            .set(vendor_orders::status.eq("DELIVERED"))
+            .set(vendor_orders::status.eq(VendorOrderStatus::Delivered))
             .execute(conn)
             .await?;
         let payload = serde_json::json!({
@@ -940,7 +843,7 @@ pub async fn deliver(
             .count()
             .get_result(conn)
             .await?;
-        if open == 0 && order.parsed_status() == OrderStatus::Processing {
+        if open == 0 && order.status == OrderStatus::Processing {
             set_status(conn, &order, OrderStatus::Completed, None).await?;
         }
         Ok(delivered)
@@ -985,19 +888,7 @@ mod tests {
             ]
         );
         for s in OrderStatus::ALL {
-            assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
-        }
-    }
-
-    #[test]
-    fn price_rules_round_trip() {
-        for rule in [
-            PriceRule::BasePrice,
-            PriceRule::SalePriceList,
-            PriceRule::OverridePriceList,
-            PriceRule::VolumeTier,
-        ] {
-            assert_eq!(parse_rule(rule_str(rule)), rule);
+            assert_eq!(OrderStatus::parse(s.as_str()), Ok(*s));
         }
     }
 }

@@ -7,77 +7,46 @@
 
 use crate::schema::payments;
 use chrono::{DateTime, Utc};
+use cityos_core::money::Currency;
 use diesel::prelude::*;
 use std::future::Future;
 use uuid::Uuid;
 
-/// How the customer pays.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaymentMethod {
-    /// Cash to the courier on delivery (manual provider).
-    CashOnDelivery,
-    /// A bank transfer, confirmed by staff when it arrives (manual provider).
-    BankTransfer,
-    /// A card, through Stripe.
-    Card,
-}
-
-impl PaymentMethod {
-    /// The database form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::CashOnDelivery => "CASH_ON_DELIVERY",
-            Self::BankTransfer => "BANK_TRANSFER",
-            Self::Card => "CARD",
-        }
-    }
-
-    /// Parses the database form.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::CashOnDelivery, Self::BankTransfer, Self::Card]
-            .into_iter()
-            .find(|m| m.as_str() == s)
+cityos_core::states! {
+    /// Who moves a payment's money.
+    pub enum ProviderKind {
+        /// Money moves outside the platform (cash on delivery, bank transfer); staff record it.
+        Manual = "MANUAL",
+        /// Stripe, by card.
+        Stripe = "STRIPE",
     }
 }
 
-/// Where a payment stands with its provider.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaymentStatus {
-    /// Started; no money is held yet (cash or transfer expected, or a card not yet confirmed).
-    Pending,
-    /// The provider holds the amount; it can be captured or released.
-    Authorized,
-    /// The money was taken.
-    Captured,
-    /// Released before capture; nothing was or will be taken.
-    Cancelled,
-    /// The provider refused it.
-    Failed,
+cityos_core::states! {
+    /// How the customer pays.
+    pub enum PaymentMethod {
+        /// Cash to the courier on delivery (manual provider).
+        CashOnDelivery = "CASH_ON_DELIVERY",
+        /// A bank transfer, confirmed by staff when it arrives (manual provider).
+        BankTransfer = "BANK_TRANSFER",
+        /// A card, through Stripe.
+        Card = "CARD",
+    }
 }
 
-impl PaymentStatus {
-    /// The database form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::Authorized => "AUTHORIZED",
-            Self::Captured => "CAPTURED",
-            Self::Cancelled => "CANCELLED",
-            Self::Failed => "FAILED",
-        }
-    }
-
-    /// Parses the database form.
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Pending,
-            Self::Authorized,
-            Self::Captured,
-            Self::Cancelled,
-            Self::Failed,
-        ]
-        .into_iter()
-        .find(|m| m.as_str() == s)
+cityos_core::states! {
+    /// Where a payment stands with its provider.
+    pub enum PaymentStatus {
+        /// Started; no money is held yet (cash or transfer expected, or a card not yet confirmed).
+        Pending = "PENDING",
+        /// The provider holds the amount; it can be captured or released.
+        Authorized = "AUTHORIZED",
+        /// The money was taken.
+        Captured = "CAPTURED",
+        /// Released before capture; nothing was or will be taken.
+        Cancelled = "CANCELLED",
+        /// The provider refused it.
+        Failed = "FAILED",
     }
 }
 
@@ -88,10 +57,10 @@ pub struct Payment {
     pub tenant_id: Uuid,
     pub id: Uuid,
     pub order_id: Uuid,
-    pub provider: String,
-    pub method: String,
-    pub status: String,
-    pub currency: String,
+    pub provider: ProviderKind,
+    pub method: PaymentMethod,
+    pub status: PaymentStatus,
+    pub currency: Currency,
     pub amount: i64,
     pub captured_amount: i64,
     pub refunded_amount: i64,
@@ -99,18 +68,6 @@ pub struct Payment {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub client_secret: Option<String>,
-}
-
-impl Payment {
-    /// The payment's status.
-    pub fn parsed_status(&self) -> PaymentStatus {
-        PaymentStatus::parse(&self.status).unwrap_or(PaymentStatus::Failed)
-    }
-
-    /// The payment's method.
-    pub fn parsed_method(&self) -> PaymentMethod {
-        PaymentMethod::parse(&self.method).unwrap_or(PaymentMethod::BankTransfer)
-    }
 }
 
 /// An amount to authorize for an order.
@@ -143,8 +100,8 @@ pub struct ProviderError(pub String);
 
 /// A payment provider.
 pub trait PaymentProvider: Send + Sync {
-    /// The database form of the provider's name.
-    fn name(&self) -> &'static str;
+    /// Which provider it is, as stored with its payments.
+    fn kind(&self) -> ProviderKind;
     /// Starts a payment of `charge`.
     fn authorize(
         &self,
@@ -176,8 +133,8 @@ pub trait PaymentProvider: Send + Sync {
 pub struct Manual;
 
 impl PaymentProvider for Manual {
-    fn name(&self) -> &'static str {
-        "MANUAL"
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Manual
     }
 
     async fn authorize(&self, charge: &Charge<'_>) -> Result<Answer, ProviderError> {

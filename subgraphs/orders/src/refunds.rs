@@ -9,7 +9,7 @@
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, optional_text};
 use crate::orders::{self, OrderPaymentStatus};
-use crate::payments::{Gateway, Manual, Payment, PaymentProvider, PaymentStatus};
+use crate::payments::{Gateway, Manual, Payment, PaymentProvider, PaymentStatus, ProviderKind};
 use crate::schema::{orders as orders_table, payments, refunds};
 use chrono::{DateTime, Utc};
 use cityos_core::RequestContext;
@@ -20,15 +20,16 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// Where a refund stands.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefundStatus {
-    /// Reserved and sent to the provider.
-    Pending,
-    /// Paid back.
-    Succeeded,
-    /// The provider refused it; its amount is free to refund again.
-    Failed,
+cityos_core::states! {
+    /// Where a refund stands.
+    pub enum RefundStatus {
+        /// Reserved and sent to the provider.
+        Pending = "PENDING",
+        /// Paid back.
+        Succeeded = "SUCCEEDED",
+        /// The provider refused it; its amount is free to refund again.
+        Failed = "FAILED",
+    }
 }
 
 /// A refund as stored.
@@ -41,22 +42,11 @@ pub struct Refund {
     pub payment_id: Uuid,
     pub amount: i64,
     pub reason: String,
-    pub status: String,
+    pub status: RefundStatus,
     pub provider_reference: Option<String>,
     pub failure: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-impl Refund {
-    /// Its status.
-    pub fn parsed_status(&self) -> RefundStatus {
-        match self.status.as_str() {
-            "SUCCEEDED" => RefundStatus::Succeeded,
-            "FAILED" => RefundStatus::Failed,
-            _ => RefundStatus::Pending,
-        }
-    }
 }
 
 /// The refunds of orders, by order, oldest first.
@@ -174,7 +164,7 @@ pub async fn reserve(
         return Err(UserError::new(field, Code::InvalidAmount, "a refund is above zero").into());
     }
     let left = payment.captured_amount - payment.refunded_amount;
-    if payment.parsed_status() != PaymentStatus::Captured || amount > left {
+    if payment.status != PaymentStatus::Captured || amount > left {
         return Err(UserError::new(
             field,
             Code::RefundExceedsCaptured,
@@ -215,10 +205,10 @@ pub async fn execute(
 ) -> Outcome<Refund> {
     let key = format!("refund-{}", refund.id);
     let amount = refund.amount;
-    let answer = match (payment.provider.as_str(), &gateway.stripe) {
-        ("MANUAL", _) => Manual.refund(&payment, amount, &key).await,
-        ("STRIPE", Some(stripe)) => stripe.refund(&payment, amount, &key).await,
-        _ => Err(crate::payments::ProviderError(
+    let answer = match (payment.provider, &gateway.stripe) {
+        (ProviderKind::Manual, _) => Manual.refund(&payment, amount, &key).await,
+        (ProviderKind::Stripe, Some(stripe)) => stripe.refund(&payment, amount, &key).await,
+        (ProviderKind::Stripe, None) => Err(crate::payments::ProviderError(
             "card refunds need Stripe, which is not configured here".into(),
         )),
     };
@@ -227,8 +217,8 @@ pub async fn execute(
         .tenant_tx(payment.tenant_id, async move |conn| {
             let (_, payment) = orders::locked_payment(conn, payment_id).await?;
             let (status, reference, failure) = match &answer {
-                Ok(reference) => ("SUCCEEDED", reference.clone(), None),
-                Err(e) => ("FAILED", None, Some(e.0.clone())),
+                Ok(reference) => (RefundStatus::Succeeded, reference.clone(), None),
+                Err(e) => (RefundStatus::Failed, None, Some(e.0.clone())),
             };
             let refund: Refund = diesel::update(refunds::table.filter(refunds::id.eq(refund_id)))
                 .set((

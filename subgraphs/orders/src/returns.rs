@@ -10,7 +10,7 @@
 //! Every step holds the order's lock and writes an outbox event.
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, optional_text, refusal};
-use crate::orders::{self, Allocation};
+use crate::orders::{self, Allocation, VendorOrderStatus};
 use crate::payments::Gateway;
 use crate::refunds::{self, Refund};
 use crate::schema::{allocations, return_lines, returns};
@@ -24,57 +24,24 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
-/// Where a return stands.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReturnStatus {
-    /// Asked for; staff decide.
-    Requested,
-    /// Staff agreed; the customer sends the items.
-    Approved,
-    /// The items arrived (and were restocked, unless staff said otherwise).
-    Received,
-    /// Their value was paid back.
-    Refunded,
-    /// Staff refused it.
-    Rejected,
-}
-
-impl ReturnStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Requested => "REQUESTED",
-            Self::Approved => "APPROVED",
-            Self::Received => "RECEIVED",
-            Self::Refunded => "REFUNDED",
-            Self::Rejected => "REJECTED",
-        }
+cityos_core::states! {
+    /// Where a return stands.
+    pub enum ReturnStatus {
+        /// Asked for; staff decide.
+        Requested = "REQUESTED",
+        /// Staff agreed; the customer sends the items.
+        Approved = "APPROVED",
+        /// The items arrived (and were restocked, unless staff said otherwise).
+        Received = "RECEIVED",
+        /// Their value was paid back.
+        Refunded = "REFUNDED",
+        /// Staff refused it.
+        Rejected = "REJECTED",
     }
-
-    /// A stored name read back.
-    pub fn parse(s: &str) -> Self {
-        [
-            Self::Requested,
-            Self::Approved,
-            Self::Received,
-            Self::Refunded,
-            Self::Rejected,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-        .unwrap_or(Self::Requested)
-    }
-
-    /// Whether a return may go from `self` to `to`.
-    pub fn can_become(self, to: Self) -> bool {
-        use ReturnStatus::{Approved, Received, Refunded, Rejected, Requested};
-        matches!(
-            (self, to),
-            (Requested, Approved)
-                | (Approved, Received)
-                | (Received, Refunded)
-                | (Requested | Approved, Rejected)
-        )
+    transitions {
+        Requested -> Approved | Rejected,
+        Approved -> Received | Rejected,
+        Received -> Refunded,
     }
 }
 
@@ -85,7 +52,7 @@ pub struct Return {
     pub tenant_id: Uuid,
     pub id: Uuid,
     pub order_id: Uuid,
-    pub status: String,
+    pub status: ReturnStatus,
     pub reason: String,
     pub staff_note: Option<String>,
     pub requested_by: Option<Uuid>,
@@ -224,7 +191,7 @@ pub async fn request(
             };
             let delivered = parts
                 .iter()
-                .any(|p| p.id == line.vendor_order_id && p.status == "DELIVERED");
+                .any(|p| p.id == line.vendor_order_id && p.status == VendorOrderStatus::Delivered);
             if !delivered {
                 return Err(refusal(
                     &format!("lines.{i}.orderLineId"),
@@ -319,7 +286,7 @@ async fn locked(conn: &mut AsyncPgConnection, id: Uuid, to: ReturnStatus) -> Out
         .for_update()
         .first(conn)
         .await?;
-    let from = ReturnStatus::parse(&ret.status);
+    let from = ret.status;
     if !from.can_become(to) {
         return Err(refusal(
             "returnId",
@@ -338,7 +305,7 @@ async fn set(
 ) -> Outcome<ReturnWithLines> {
     let ret: Return = diesel::update(returns::table.filter(returns::id.eq(ret.id)))
         .set((
-            returns::status.eq(to.as_str()),
+            returns::status.eq(to),
             returns::staff_note.eq(note.or(ret.staff_note.as_deref())),
             returns::updated_at.eq(diesel::dsl::now),
         ))
@@ -545,7 +512,7 @@ mod tests {
                     "{from:?} -> {to:?}"
                 );
             }
-            assert_eq!(ReturnStatus::parse(from.as_str()), from);
+            assert_eq!(ReturnStatus::parse(from.as_str()), Ok(from));
         }
     }
 }

@@ -21,35 +21,15 @@ use uuid::Uuid;
 /// The most methods a tenant keeps.
 pub const MAX_METHODS: i64 = 50;
 
-/// How a method prices a shipment.
-#[derive(async_graphql::Enum, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ShippingKind {
-    /// Always the rate.
-    FlatRate,
-    /// The rate, or nothing once the vendor group's subtotal after discounts reaches `freeAbove`.
-    FreeAbove,
-    /// Collected by the customer at the pickup location; needs no shipping address.
-    Pickup,
-}
-
-impl ShippingKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::FlatRate => "FLAT_RATE",
-            Self::FreeAbove => "FREE_ABOVE",
-            Self::Pickup => "PICKUP",
-        }
-    }
-
-    /// A stored name read back (checked by the table).
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "FREE_ABOVE" => Self::FreeAbove,
-            "PICKUP" => Self::Pickup,
-            _ => Self::FlatRate,
-        }
+cityos_core::states! {
+    /// How a method prices a shipment.
+    pub enum ShippingKind {
+        /// Always the rate.
+        FlatRate = "FLAT_RATE",
+        /// The rate, or nothing once the vendor group's subtotal after discounts reaches `freeAbove`.
+        FreeAbove = "FREE_ABOVE",
+        /// Collected by the customer at the pickup location; needs no shipping address.
+        Pickup = "PICKUP",
     }
 }
 
@@ -59,8 +39,8 @@ impl ShippingKind {
 pub struct ShippingMethod {
     pub id: Uuid,
     pub name: String,
-    pub kind: String,
-    pub currency: String,
+    pub kind: ShippingKind,
+    pub currency: Currency,
     pub rate: i64,
     pub free_above: Option<i64>,
     pub pickup_location: Option<String>,
@@ -71,14 +51,9 @@ pub struct ShippingMethod {
 }
 
 impl ShippingMethod {
-    /// Its kind.
-    pub fn parsed_kind(&self) -> ShippingKind {
-        ShippingKind::parse(&self.kind)
-    }
-
     /// Whether it is collected rather than shipped.
     pub fn is_pickup(&self) -> bool {
-        self.parsed_kind() == ShippingKind::Pickup
+        self.kind == ShippingKind::Pickup
     }
 
     /// What it charges for a vendor group whose lines come to `net` after discounts.
@@ -145,12 +120,10 @@ fn merged(base: ShippingMethod, input: MethodInput) -> Outcome<ShippingMethod> {
     }
     let currency = match input.currency {
         Some(c) => Currency::parse(c.trim())
-            .map_err(|e| refusal("currency", Code::UnknownCurrency, e.to_string()))?
-            .code()
-            .to_owned(),
+            .map_err(|e| refusal("currency", Code::UnknownCurrency, e.to_string()))?,
         None => base.currency,
     };
-    let kind = input.kind.unwrap_or(ShippingKind::parse(&base.kind));
+    let kind = input.kind.unwrap_or(base.kind);
     let rate = input.rate.unwrap_or(base.rate);
     if rate < 0 {
         return Err(refusal(
@@ -197,7 +170,7 @@ fn merged(base: ShippingMethod, input: MethodInput) -> Outcome<ShippingMethod> {
     };
     Ok(ShippingMethod {
         name,
-        kind: kind.as_str().to_owned(),
+        kind,
         currency,
         rate,
         free_above,
@@ -241,8 +214,8 @@ pub async fn create(
     let blank = ShippingMethod {
         id: new_id(),
         name: String::new(),
-        kind: ShippingKind::FlatRate.as_str().to_owned(),
-        currency: tenant.default_currency.clone(),
+        kind: ShippingKind::FlatRate,
+        currency: Currency::parse(&tenant.default_currency).map_err(ApiError::internal)?,
         rate: 0,
         free_above: None,
         pickup_location: None,
@@ -335,8 +308,8 @@ mod tests {
         ShippingMethod {
             id: Uuid::nil(),
             name: "Standard".into(),
-            kind: kind.as_str().into(),
-            currency: "SAR".into(),
+            kind,
+            currency: Currency::SAR,
             rate: 2500,
             free_above: (kind == ShippingKind::FreeAbove).then_some(20000),
             pickup_location: (kind == ShippingKind::Pickup).then(|| "Olaya store".into()),

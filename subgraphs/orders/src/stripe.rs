@@ -7,7 +7,9 @@
 //! Stripe.js using the payment's `clientSecret`; Stripe tells us the outcome through the signed
 //! webhook (see [`crate::webhooks`]). Intents capture automatically.
 
-use crate::payments::{Answer, Charge, Payment, PaymentProvider, PaymentStatus, ProviderError};
+use crate::payments::{
+    Answer, Charge, Payment, PaymentProvider, PaymentStatus, ProviderError, ProviderKind,
+};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -129,8 +131,8 @@ pub fn intent_status(status: &str) -> PaymentStatus {
 }
 
 impl PaymentProvider for Stripe {
-    fn name(&self) -> &'static str {
-        "STRIPE"
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Stripe
     }
 
     async fn authorize(&self, charge: &Charge<'_>) -> Result<Answer, ProviderError> {

@@ -20,8 +20,8 @@
 //! Other event types are acknowledged and ignored.
 
 use crate::errors::OrdersErrorCode as Code;
-use crate::orders::{self, OrderStatus};
-use crate::payments::{Gateway, Payment, PaymentStatus};
+use crate::orders::{self, OrderPaymentStatus, OrderStatus};
+use crate::payments::{Gateway, Payment, PaymentStatus, ProviderKind};
 use crate::refunds::record_refunded;
 use crate::schema::{orders as orders_table, payments};
 use axum::Router;
@@ -158,14 +158,14 @@ async fn apply(
     object: &Value,
 ) -> Result<Handled, Refused> {
     let order_id: Uuid = payments::table
-        .filter(payments::provider.eq("STRIPE"))
+        .filter(payments::provider.eq(ProviderKind::Stripe))
         .filter(payments::provider_reference.eq(intent))
         .select(payments::order_id)
         .first(conn)
         .await?;
     let order = orders::locked(conn, order_id, "").await?;
     let payment: Payment = payments::table
-        .filter(payments::provider.eq("STRIPE"))
+        .filter(payments::provider.eq(ProviderKind::Stripe))
         .filter(payments::provider_reference.eq(intent))
         .select(Payment::as_select())
         .for_update()
@@ -186,7 +186,7 @@ async fn apply(
     if first == 0 {
         return Ok(Handled::Duplicate);
     }
-    let status = payment.parsed_status();
+    let status = payment.status;
     match kind {
         "payment_intent.succeeded" => {
             if status == PaymentStatus::Captured {
@@ -204,14 +204,14 @@ async fn apply(
                 ))
                 .execute(conn)
                 .await?;
-            set_payment_status(conn, order.id, "PAID").await?;
+            set_payment_status(conn, order.id, OrderPaymentStatus::Paid).await?;
             let payload = serde_json::json!({
                 "orderId": order.id,
                 "paymentId": payment.id,
                 "amount": received,
                 "currency": payment.currency,
                 "provider": "STRIPE",
-                "orderCancelled": order.parsed_status() == OrderStatus::Cancelled,
+                "orderCancelled": order.status == OrderStatus::Cancelled,
             });
             orders::publish(
                 conn,
@@ -221,11 +221,11 @@ async fn apply(
                 payload,
             )
             .await?;
-            if order.parsed_status() == OrderStatus::Pending {
+            if order.status == OrderStatus::Pending {
                 orders::set_status(conn, &order, OrderStatus::Confirmed, None).await?;
             }
             crate::invoices::mark_paid(conn, order.tenant_id, order.id).await?;
-            if order.parsed_status() == OrderStatus::Cancelled {
+            if order.status == OrderStatus::Cancelled {
                 tracing::warn!(order = %order.id, "a cancelled order's card payment succeeded: refund it");
             }
         }
@@ -238,12 +238,12 @@ async fn apply(
             }
             diesel::update(payments::table.filter(payments::id.eq(payment.id)))
                 .set((
-                    payments::status.eq(PaymentStatus::Failed.as_str()),
+                    payments::status.eq(PaymentStatus::Failed),
                     payments::updated_at.eq(diesel::dsl::now),
                 ))
                 .execute(conn)
                 .await?;
-            set_payment_status(conn, order.id, "FAILED").await?;
+            set_payment_status(conn, order.id, OrderPaymentStatus::Failed).await?;
             let payload = serde_json::json!({
                 "orderId": order.id,
                 "paymentId": payment.id,
@@ -270,7 +270,7 @@ async fn apply(
 async fn set_payment_status(
     conn: &mut AsyncPgConnection,
     order: Uuid,
-    status: &str,
+    status: OrderPaymentStatus,
 ) -> QueryResult<usize> {
     diesel::update(orders_table::table.filter(orders_table::id.eq(order)))
         .set((

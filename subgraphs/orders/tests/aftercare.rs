@@ -160,7 +160,7 @@ async fn a_return_is_approved_received_restocked_and_refunded_once() {
     let outcomes = join_all(racing).await;
     assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1);
     assert!(outcomes.iter().all(|o| match o {
-        Ok((r, refund)) => r.ret.status == "REFUNDED" && refund.amount == 11_500,
+        Ok((r, refund)) => r.ret.status.as_str() == "REFUNDED" && refund.amount == 11_500,
         Err(Failure::User(e)) => e.code == Code::InvalidTransition,
         Err(_) => false,
     }));
@@ -326,7 +326,7 @@ async fn disputes_hold_both_sides_messages_and_end_in_a_resolution() {
     assert_eq!(
         (
             resolved.dispute.status.as_str(),
-            resolved.dispute.resolution.as_deref()
+            resolved.dispute.resolution.map(|r| r.as_str())
         ),
         ("RESOLVED", Some("REFUND"))
     );
@@ -362,7 +362,7 @@ async fn disputes_hold_both_sides_messages_and_end_in_a_resolution() {
     let w = disputes::withdraw(t.db(), &buyer, w.dispute.id)
         .await
         .expect("withdrawn");
-    assert_eq!(w.dispute.status, "WITHDRAWN");
+    assert_eq!(w.dispute.status.as_str(), "WITHDRAWN");
     let r = disputes::open(
         t.db(),
         &buyer,
@@ -384,7 +384,7 @@ async fn disputes_hold_both_sides_messages_and_end_in_a_resolution() {
     )
     .await
     .expect("replace");
-    assert_eq!(r.dispute.resolution.as_deref(), Some("REPLACE"));
+    assert_eq!(r.dispute.resolution.map(|r| r.as_str()), Some("REPLACE"));
     let j = disputes::open(
         t.db(),
         &buyer,

@@ -35,7 +35,7 @@ async fn lines_are_priced_by_the_catalog_with_tiers_and_gift_wrap() {
     let cart = carts::create(t.db(), &buyer, None, None)
         .await
         .expect("cart");
-    assert_eq!(cart.cart.currency, "SAR");
+    assert_eq!(cart.cart.currency.code(), "SAR");
     let id = cart.cart.id;
 
     let cart = carts::add_lines(

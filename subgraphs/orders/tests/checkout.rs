@@ -268,7 +268,7 @@ async fn a_refused_checkout_changes_nothing() {
         .await
         .expect("read")
         .expect("cart");
-    assert_eq!(still.cart.status, "OPEN");
+    assert_eq!(still.cart.status.as_str(), "OPEN");
 }
 
 /// The context that owns a cart (its customer).

@@ -138,7 +138,10 @@ async fn a_card_order_is_paid_through_stripe_and_its_signed_webhook() {
         deliver(&t, &tampered, Some(&signed)).await,
         Err(Refused::Signature(_))
     ));
-    assert_eq!(order_of(&t, &souq, order.id).await.payment_status, "UNPAID");
+    assert_eq!(
+        order_of(&t, &souq, order.id).await.payment_status.as_str(),
+        "UNPAID"
+    );
 
     assert_eq!(deliver_signed(&t, &body).await, Handled::Applied);
     let after = order_of(&t, &souq, order.id).await;
@@ -197,10 +200,16 @@ async fn a_failed_card_can_be_retried_and_a_card_cancelled_before_payment_is_rel
         json!({"id": intent, "last_payment_error": {"message": "Your card was declined."}}),
     );
     assert_eq!(deliver_signed(&t, &declined).await, Handled::Applied);
-    assert_eq!(order_of(&t, &souq, order.id).await.payment_status, "FAILED");
+    assert_eq!(
+        order_of(&t, &souq, order.id).await.payment_status.as_str(),
+        "FAILED"
+    );
     let paid = event("evt_s", "payment_intent.succeeded", stripe.succeed(&intent));
     assert_eq!(deliver_signed(&t, &paid).await, Handled::Applied);
-    assert_eq!(order_of(&t, &souq, order.id).await.payment_status, "PAID");
+    assert_eq!(
+        order_of(&t, &souq, order.id).await.payment_status.as_str(),
+        "PAID"
+    );
 
     // Cancelled before paying: the intent is released at Stripe.
     let cart = ready_cart(&t, &buyer, vec![line(tea, 1)]).await;
@@ -215,7 +224,10 @@ async fn a_failed_card_can_be_retried_and_a_card_cancelled_before_payment_is_rel
         .await
         .expect("cancelled");
     assert_eq!(stripe.books().intents[&intent]["status"], "canceled");
-    assert_eq!(payment_of(&t, &souq, order.id).await.status, "CANCELLED");
+    assert_eq!(
+        payment_of(&t, &souq, order.id).await.status.as_str(),
+        "CANCELLED"
+    );
     assert_eq!(on_hand(&t, &souq, tea).await, 4);
 }
 
@@ -249,9 +261,9 @@ async fn refunds_add_up_never_exceed_the_capture_and_survive_races() {
     )
     .await
     .expect("refunded");
-    assert_eq!(first.parsed_status(), RefundStatus::Succeeded);
+    assert_eq!(first.status, RefundStatus::Succeeded);
     assert_eq!(
-        order_of(&t, &souq, order.id).await.payment_status,
+        order_of(&t, &souq, order.id).await.payment_status.as_str(),
         "PARTIALLY_REFUNDED"
     );
     refunds::refund(t.db(), staff, &none, payment.id, 4000, None)
@@ -274,7 +286,7 @@ async fn refunds_add_up_never_exceed_the_capture_and_survive_races() {
     let done = payment_of(&t, &souq, order.id).await;
     assert_eq!(done.refunded_amount, 10000);
     assert_eq!(
-        order_of(&t, &souq, order.id).await.payment_status,
+        order_of(&t, &souq, order.id).await.payment_status.as_str(),
         "REFUNDED"
     );
     assert_eq!(outbox_count(&t, &souq, "payment.refunded").await, 3);
@@ -373,7 +385,7 @@ async fn card_refunds_go_through_stripe_and_its_refund_events_are_reconciled() {
     assert_eq!(deliver_signed(&t, &theirs).await, Handled::Applied);
     assert_eq!(payment_of(&t, &souq, order.id).await.refunded_amount, 40000);
     assert_eq!(
-        order_of(&t, &souq, order.id).await.payment_status,
+        order_of(&t, &souq, order.id).await.payment_status.as_str(),
         "REFUNDED"
     );
     let more = refunds::refund(t.db(), staff, &gateway, payment.id, 1, None).await;

@@ -155,7 +155,7 @@ impl Movement {
     }
     /// Why.
     async fn reason(&self) -> Option<MovementReason> {
-        MovementReason::parse(&self.reason)
+        Some(self.reason)
     }
     /// Staff's note.
     async fn note(&self) -> &str {
@@ -202,7 +202,7 @@ impl TransferView {
     }
     /// Where it is in its lifecycle.
     async fn status(&self) -> TransferStatus {
-        self.transfer.parsed_status()
+        self.transfer.status
     }
     /// Staff's note.
     async fn note(&self) -> &str {

@@ -316,7 +316,7 @@ impl Product {
     }
     /// DRAFT and ARCHIVED (staff only), or PUBLISHED (on the storefront).
     async fn status(&self) -> ProductStatus {
-        self.parsed_status()
+        self.status
     }
     /// When it was archived; null unless ARCHIVED.
     async fn archived_at(&self) -> Option<DateTime<Utc>> {
@@ -526,11 +526,12 @@ impl PricedVariant {
             .await?)
     }
     /// Its base price in each currency it is sold in.
-    async fn base_prices(&self) -> Vec<Money> {
-        self.prices
+    async fn base_prices(&self) -> Result<Vec<Money>> {
+        Ok(self
+            .prices
             .iter()
-            .filter_map(|p| Money::from_stored(p.amount, &p.currency))
-            .collect()
+            .map(|p| Money::from_stored(p.amount, &p.currency))
+            .collect::<Result<_, _>>()?)
     }
     /// What the caller pays for `quantity` units on one line in `currency` now, and which rule
     /// applied. An active OVERRIDE price list open to the caller (no customer group, or one of

@@ -95,7 +95,7 @@ impl PriceList {
     }
     /// SALE or OVERRIDE.
     async fn kind(&self) -> PriceListKind {
-        self.parsed_kind()
+        self.kind
     }
     /// The customer group it is limited to; null for every customer.
     async fn customer_group_id(&self) -> Option<ID> {
@@ -139,11 +139,12 @@ impl ListedVariant {
         to_id(self.variant_id)
     }
     /// Its prices on the list, one per currency.
-    async fn prices(&self) -> Vec<Money> {
-        self.prices
+    async fn prices(&self) -> Result<Vec<Money>> {
+        Ok(self
+            .prices
             .iter()
-            .filter_map(|p| Money::from_stored(p.amount, &p.currency))
-            .collect()
+            .map(|p| Money::from_stored(p.amount, &p.currency))
+            .collect::<Result<_, _>>()?)
     }
 }
 
@@ -314,13 +315,15 @@ pub struct VolumeTierPayload {
 #[ComplexObject]
 impl VolumeTierPayload {
     /// The new tier (its unit price shown for fixed-price tiers); null when refused.
-    async fn volume_tier(&self) -> Option<super::TierView> {
-        self.tier.clone().map(|tier| {
-            let unit_price = tier
-                .unit_amount
-                .and_then(|a| Money::from_stored(a, &tier.currency));
-            super::TierView { tier, unit_price }
-        })
+    async fn volume_tier(&self) -> Result<Option<super::TierView>> {
+        let Some(tier) = self.tier.clone() else {
+            return Ok(None);
+        };
+        let unit_price = tier
+            .unit_amount
+            .map(|a| Money::from_stored(a, &tier.currency))
+            .transpose()?;
+        Ok(Some(super::TierView { tier, unit_price }))
     }
 }
 

@@ -78,7 +78,7 @@ impl Review {
     }
     /// Moderation status; storefronts see APPROVED reviews (and a customer their own).
     async fn status(&self) -> ReviewStatus {
-        self.parsed_status()
+        self.status
     }
     /// Whether the reviewer bought the product (set by a trusted caller).
     async fn verified_purchase(&self) -> bool {

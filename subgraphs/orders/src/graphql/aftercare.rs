@@ -23,7 +23,7 @@ impl ReturnWithLines {
     }
     /// Where it stands.
     async fn status(&self) -> ReturnStatus {
-        ReturnStatus::parse(&self.ret.status)
+        self.ret.status
     }
     /// Why the customer returns them.
     async fn reason(&self) -> &str {
@@ -82,18 +82,15 @@ impl DisputeThread {
     }
     /// What it is about.
     async fn reason(&self) -> DisputeReason {
-        DisputeReason::parse(&self.dispute.reason)
+        self.dispute.reason
     }
     /// Where it stands.
     async fn status(&self) -> DisputeStatus {
-        DisputeStatus::parse(&self.dispute.status)
+        self.dispute.status
     }
     /// How staff settled it, once RESOLVED.
     async fn resolution(&self) -> Option<DisputeResolution> {
-        self.dispute
-            .resolution
-            .as_deref()
-            .map(DisputeResolution::parse)
+        self.dispute.resolution
     }
     /// Staff's note with the resolution.
     async fn resolution_note(&self) -> Option<&str> {
@@ -122,7 +119,7 @@ impl DisputeThread {
 impl DisputeMessage {
     /// Which side wrote it.
     async fn side(&self) -> DisputeSide {
-        if self.side == "STAFF" {
+        if self.side == DisputeSide::Staff {
             DisputeSide::Staff
         } else {
             DisputeSide::Customer

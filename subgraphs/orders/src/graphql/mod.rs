@@ -6,12 +6,12 @@ mod terms;
 
 pub use mutations::Mutation;
 
-use crate::carts::{self, Address, LineProblem, PricedCart, PricedLine, stored_currency};
+use crate::carts::{self, Address, CartStatus, LineProblem, PricedCart, PricedLine};
 use crate::disputes::DisputeThread;
 use crate::invoices::{Invoice, InvoiceKind, InvoiceStatus};
 use crate::orders::{
     self, Fulfillment, Order, OrderLine, OrderPaymentStatus, OrderStatus, VendorOrder,
-    VendorOrderStatus, parse_rule,
+    VendorOrderStatus,
 };
 use crate::payments::{Gateway, Payment, PaymentMethod, PaymentStatus};
 use crate::refunds::{Refund, RefundStatus};
@@ -19,11 +19,11 @@ use crate::returns::ReturnWithLines;
 use crate::shipping::{ShippingKind, ShippingMethod};
 use crate::totals::{self, Shipment};
 use async_graphql::dataloader::Loader;
-use async_graphql::{ComplexObject, Context, Enum, ID, MergedObject, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, MergedObject, Object, Result, SimpleObject};
 use catalog::pricing::PriceRule;
 use chrono::{DateTime, Utc};
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::money::Money;
+use cityos_core::money::{Currency, Money};
 use cityos_core::paging::{PageRequest, page_cost};
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
@@ -48,8 +48,8 @@ fn loader<'a, L: Loader<Uuid>>(ctx: &Context<'a>) -> Result<&'a RequestLoader<L>
         .map_err(|_| ApiError::tenant_required().into())
 }
 
-fn money(amount: i64, currency: &str) -> Money {
-    Money::new(amount, stored_currency(currency))
+fn money(amount: i64, currency: Currency) -> Money {
+    Money::new(amount, currency)
 }
 
 // ----- references to other subgraphs' entities -----
@@ -227,17 +227,6 @@ where
 
 // ----- carts -----
 
-/// Where a cart stands.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CartStatus {
-    /// Taking changes.
-    Open,
-    /// Checked out: see `order`.
-    Completed,
-    /// Merged into its customer's cart after sign-in.
-    Merged,
-}
-
 /// A shopping cart: lines by variant, priced live for its customer in its currency, with its
 /// discount, shipping per vendor group and taxes.
 #[Object(name = "Cart")]
@@ -248,15 +237,11 @@ impl PricedCart {
     }
     /// ISO 4217 currency the cart is priced in.
     async fn currency(&self) -> &str {
-        &self.cart.currency
+        self.cart.currency.code()
     }
     /// Where the cart stands.
     async fn status(&self) -> CartStatus {
-        match self.cart.status.as_str() {
-            "COMPLETED" => CartStatus::Completed,
-            "MERGED" => CartStatus::Merged,
-            _ => CartStatus::Open,
-        }
+        self.cart.status
     }
     /// The guest's e-mail address (a customer's cart may have none).
     async fn email(&self) -> Option<&str> {
@@ -571,11 +556,11 @@ impl Order {
     }
     /// Where the order stands.
     async fn status(&self) -> OrderStatus {
-        self.parsed_status()
+        self.status
     }
     /// Where its money stands.
     async fn payment_status(&self) -> OrderPaymentStatus {
-        OrderPaymentStatus::parse(&self.payment_status).unwrap_or(OrderPaymentStatus::Unpaid)
+        self.payment_status
     }
     /// The customer who placed it; null for a guest.
     async fn customer(&self) -> Option<User> {
@@ -587,24 +572,24 @@ impl Order {
     }
     /// ISO 4217 currency of every amount.
     async fn currency(&self) -> &str {
-        &self.currency
+        self.currency.code()
     }
     /// The sum of the lines at their prices.
     async fn subtotal(&self) -> Money {
-        money(self.subtotal, &self.currency)
+        money(self.subtotal, self.currency)
     }
     /// Discounts taken off.
     async fn discount_total(&self) -> Money {
-        money(self.discount_total, &self.currency)
+        money(self.discount_total, self.currency)
     }
     /// Shipping charged.
     async fn shipping_total(&self) -> Money {
-        money(self.shipping_total, &self.currency)
+        money(self.shipping_total, self.currency)
     }
     /// Tax on the lines, whether included in prices or added to them (see each line's
     /// `taxIncluded`).
     async fn tax_total(&self) -> Money {
-        money(self.tax_total, &self.currency)
+        money(self.tax_total, self.currency)
     }
     /// The discount code used, if any.
     async fn discount_code(&self) -> Option<&str> {
@@ -613,7 +598,7 @@ impl Order {
     /// What the customer pays: subtotal less discounts, plus shipping, plus tax that prices do
     /// not include; the sum of the vendor orders' totals.
     async fn total(&self) -> Money {
-        money(self.total, &self.currency)
+        money(self.total, self.currency)
     }
     /// Where it ships.
     async fn shipping_address(&self) -> Option<Address> {
@@ -675,7 +660,7 @@ async fn order_money(ctx: &Context<'_>, order: Uuid, amount: i64) -> Result<Mone
         .load_one(order)
         .await?
         .ok_or_else(|| ApiError::internal("a part of an order without its order"))?;
-    Ok(money(amount, &order.currency))
+    Ok(money(amount, order.currency))
 }
 
 /// One vendor's part of an order, with its own totals and shipment.
@@ -691,7 +676,7 @@ impl VendorOrder {
     }
     /// Where its fulfilment stands.
     async fn status(&self) -> VendorOrderStatus {
-        VendorOrderStatus::parse(&self.status).unwrap_or(VendorOrderStatus::Unfulfilled)
+        self.status
     }
     /// The sum of its lines.
     async fn subtotal(&self, ctx: &Context<'_>) -> Result<Money> {
@@ -715,7 +700,7 @@ impl VendorOrder {
     }
     /// How that method delivers.
     async fn shipping_kind(&self) -> Option<ShippingKind> {
-        self.shipping_kind.as_deref().map(ShippingKind::parse)
+        self.shipping_kind
     }
     /// Where the customer collects it, for a pickup.
     async fn pickup_location(&self) -> Option<&str> {
@@ -791,7 +776,7 @@ impl OrderLine {
     }
     /// The pricing rule that gave the unit price.
     async fn price_rule(&self) -> PriceRule {
-        parse_rule(&self.price_rule)
+        self.price_rule
     }
     /// Unit price times quantity.
     async fn subtotal(&self, ctx: &Context<'_>) -> Result<Money> {
@@ -836,27 +821,27 @@ impl Payment {
     }
     /// The provider: MANUAL (cash, transfer) or STRIPE.
     async fn provider(&self) -> &str {
-        &self.provider
+        self.provider.as_str()
     }
     /// How the customer pays.
     async fn method(&self) -> PaymentMethod {
-        self.parsed_method()
+        self.method
     }
     /// Where it stands with the provider.
     async fn status(&self) -> PaymentStatus {
-        self.parsed_status()
+        self.status
     }
     /// The amount to pay.
     async fn amount(&self) -> Money {
-        money(self.amount, &self.currency)
+        money(self.amount, self.currency)
     }
     /// How much was taken.
     async fn captured_amount(&self) -> Money {
-        money(self.captured_amount, &self.currency)
+        money(self.captured_amount, self.currency)
     }
     /// How much of it was paid back.
     async fn refunded_amount(&self) -> Money {
-        money(self.refunded_amount, &self.currency)
+        money(self.refunded_amount, self.currency)
     }
     /// For a card: the Stripe PaymentIntent's client secret, which the storefront passes to
     /// Stripe.js to confirm the payment. Null for other methods, and for a card payment whose
@@ -879,7 +864,7 @@ impl Invoice {
     }
     /// Invoice or credit note.
     async fn kind(&self) -> InvoiceKind {
-        self.parsed_kind()
+        self.kind
     }
     /// Its sequential number within its kind and tenant (no gaps).
     async fn number(&self) -> i64 {
@@ -903,23 +888,23 @@ impl Invoice {
     }
     /// Lines before discounts.
     async fn subtotal(&self) -> Money {
-        money(self.subtotal, &self.currency)
+        money(self.subtotal, self.currency)
     }
     /// Discounts.
     async fn discount_total(&self) -> Money {
-        money(self.discount_total, &self.currency)
+        money(self.discount_total, self.currency)
     }
     /// Shipping.
     async fn shipping_total(&self) -> Money {
-        money(self.shipping_total, &self.currency)
+        money(self.shipping_total, self.currency)
     }
     /// Tax (included in prices or added).
     async fn tax_total(&self) -> Money {
-        money(self.tax_total, &self.currency)
+        money(self.tax_total, self.currency)
     }
     /// What it is for.
     async fn total(&self) -> Money {
-        money(self.total, &self.currency)
+        money(self.total, self.currency)
     }
     /// When it was issued.
     async fn issued_at(&self) -> DateTime<Utc> {
@@ -961,7 +946,7 @@ impl Refund {
     }
     /// Where it stands.
     async fn status(&self) -> RefundStatus {
-        self.parsed_status()
+        self.status
     }
     /// Why the provider refused it, when it did.
     async fn failure(&self) -> Option<&str> {

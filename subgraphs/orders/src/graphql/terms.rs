@@ -8,7 +8,7 @@ use crate::taxes::{self, RuleInput, TaxRule};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::money::Money;
+use cityos_core::money::{Currency, Money};
 use cityos_core::outcome::into_payload;
 use cityos_core::paging::{PageRequest, page_cost};
 
@@ -25,15 +25,15 @@ impl ShippingMethod {
     }
     /// How it prices a shipment.
     async fn kind(&self) -> ShippingKind {
-        self.parsed_kind()
+        self.kind
     }
     /// What it charges per vendor group (below the threshold, for FREE_ABOVE).
     async fn rate(&self) -> Money {
-        money(self.rate, &self.currency)
+        money(self.rate, self.currency)
     }
     /// For FREE_ABOVE: the vendor group subtotal, after discounts, from which it is free.
     async fn free_above(&self) -> Option<Money> {
-        self.free_above.map(|a| money(a, &self.currency))
+        self.free_above.map(|a| money(a, self.currency))
     }
     /// For PICKUP: where the customer collects the order.
     async fn pickup_location(&self) -> Option<&str> {
@@ -103,7 +103,7 @@ impl DiscountCode {
     }
     /// How it takes money off.
     async fn kind(&self) -> DiscountKind {
-        self.parsed_kind()
+        self.kind
     }
     /// For PERCENTAGE: the percent off the lines in scope.
     async fn percent(&self) -> Option<i32> {
@@ -111,16 +111,16 @@ impl DiscountCode {
     }
     /// For FIXED_AMOUNT: the amount off the lines in scope.
     async fn amount(&self) -> Option<Money> {
-        let currency = self.currency.as_deref()?;
+        let currency = self.currency?;
         self.amount.map(|a| money(a, currency))
     }
     /// The only cart currency it applies to; null: any.
     async fn currency(&self) -> Option<&str> {
-        self.currency.as_deref()
+        self.currency.map(Currency::code)
     }
     /// What the lines in scope must cost at least.
     async fn min_subtotal(&self) -> Option<Money> {
-        let currency = self.currency.as_deref()?;
+        let currency = self.currency?;
         self.min_subtotal.map(|a| money(a, currency))
     }
     /// When it starts to apply.
