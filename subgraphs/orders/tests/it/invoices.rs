@@ -1,10 +1,8 @@
 //! Invoices on confirmation (gap-free numbers, snapshot lines and taxes, PAID, OVERDUE, VOID),
 //! credit notes per refund, the printable document, and tenant isolation.
 
-mod common;
-
+use crate::common::*;
 use cityos_testkit::TestDb;
-use common::*;
 use futures_util::future::join_all;
 use orders::payments::Gateway;
 use serde_json::{Value, json};

@@ -1,13 +1,11 @@
 //! Wishlists: named lists per customer, private or shared by token, items added, moved and
 //! removed; staff see the most wished-for products.
 
-mod common;
-
+use crate::common::{product, tenant, test_db};
 use catalog::wishlists;
 use catalog::{Catalog, build_schema};
 use cityos_core::{Actor, RequestContext, Role, TenantInfo};
 use cityos_testkit::{TestDb, context, user_context};
-use common::{product, tenant, test_db};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use uuid::Uuid;

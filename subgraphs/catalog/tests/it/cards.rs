@@ -1,15 +1,13 @@
 //! Product cards: the stored listing document always equals a fresh build from its source rows,
 //! whatever writes, in whatever interleaving.
 
-mod common;
-
+use crate::common::{product, tenant, test_db, variant};
 use catalog::price_lists::{self, ListEntry, NewPriceList, NewTier, PriceListChanges};
 use catalog::pricing::PriceListKind;
 use catalog::variants::{self, NewVariant};
 use chrono::{Duration, Utc};
 use cityos_core::TenantInfo;
 use cityos_testkit::TestDb;
-use common::{product, tenant, test_db, variant};
 use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
 use std::sync::Arc;

@@ -1,9 +1,7 @@
 //! Checkout: one transaction from cart to order, idempotent, exact under races and refusals.
 
-mod common;
-
+use crate::common::*;
 use cityos_testkit::refusal;
-use common::*;
 use futures_util::future::join_all;
 use orders::carts::{self, CartChanges};
 use orders::checkout::{self, CheckoutRequest};

@@ -2,15 +2,13 @@
 //! racing dispatchers never delivering one event twice, a dead dispatcher's claims taken over after
 //! their lease, and the signed HTTP delivery of a real stock alert.
 
-mod common;
-
+use crate::common::{product, tenant, test_db, variant};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use catalog::inventory;
 use cityos_db::outbox::{Dispatcher, Event, Settings, Sink};
 use cityos_server::events::{EventsConfig, WebhookSink, verify};
 use cityos_testkit::TestDb;
-use common::{product, tenant, test_db, variant};
 use serde_json::json;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

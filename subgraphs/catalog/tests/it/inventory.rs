@@ -1,8 +1,7 @@
 //! Stock: the reservation race, expiry, commit and release, low-stock alerts, transfers that move
 //! stock once, staff adjustments, the storefront's view, and tenant isolation.
 
-mod common;
-
+use crate::common::{product, tenant, test_db, variant};
 use catalog::errors::CatalogErrorCode as Code;
 use catalog::inventory::{self, Adjustment, MovementReason, StockError, TransferStatus};
 use catalog::variants;
@@ -10,7 +9,6 @@ use catalog::{Catalog, build_schema};
 use chrono::{Duration, Utc};
 use cityos_core::{Actor, ApiError, RequestContext, TenantInfo};
 use cityos_testkit::{TestDb, context, refusal};
-use common::{product, tenant, test_db, variant};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde_json::json;

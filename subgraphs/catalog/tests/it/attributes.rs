@@ -1,11 +1,9 @@
 //! Product lifecycle, attributes (type, tags, metadata, vendor) and media, through GraphQL.
 
-mod common;
-
+use crate::common::{tenant, test_db};
 use catalog::{Catalog, build_schema};
 use cityos_core::{Actor, RequestContext, TenantInfo};
 use cityos_testkit::{TestDb, context};
-use common::{tenant, test_db};
 use serde_json::{Value, json};
 use uuid::Uuid;
 

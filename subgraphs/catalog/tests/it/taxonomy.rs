@@ -1,12 +1,10 @@
 //! Categories (a tree) and collections (ordered sets), through GraphQL.
 
-mod common;
-
+use crate::common::{product, tenant, test_db};
 use catalog::categories::{self, NewCategory};
 use catalog::{Catalog, build_schema};
 use cityos_core::{Actor, RequestContext, TenantInfo};
 use cityos_testkit::{TestDb, context};
-use common::{product, tenant, test_db};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use uuid::Uuid;

@@ -1,14 +1,12 @@
 //! Variants, options and prices: rules, races, isolation, and the storefront listing's database
 //! work, which must not grow with the page size.
 
-mod common;
-
+use crate::common::{product, tenant, test_db, variant};
 use catalog::errors::CatalogErrorCode as Code;
 use catalog::variants::{self, NewVariant};
 use catalog::{Catalog, build_schema};
 use cityos_core::Actor;
 use cityos_testkit::{context, refusal};
-use common::{product, tenant, test_db, variant};
 use serde_json::json;
 use uuid::Uuid;
 

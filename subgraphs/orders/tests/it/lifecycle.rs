@@ -1,9 +1,7 @@
 //! The order lifecycle through GraphQL: confirm, ship per vendor, deliver, capture, cancel with
 //! restock; who sees which orders; tenant isolation of every orders table.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 

@@ -1,11 +1,9 @@
 //! Carts: live pricing by the catalog, line changes, details, merging, privacy and expiry.
 
-mod common;
-
+use crate::common::*;
 use catalog::price_lists::{self, NewTier};
 use catalog::pricing::PriceRule;
 use cityos_testkit::refusal;
-use common::*;
 use orders::carts::{self, Address, CartChanges, LineInput};
 use orders::errors::OrdersErrorCode as Code;
 use uuid::Uuid;

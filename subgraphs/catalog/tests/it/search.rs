@@ -2,14 +2,12 @@
 //! filters, sorts and cursors; facet counts; autocomplete with typos; the SQL price rule equal to
 //! the pricing function; search rows kept in step with their sources; tenant isolation.
 
-mod common;
-
+use crate::common::{tenant, test_db};
 use catalog::inventory;
 use catalog::{Catalog, build_schema};
 use chrono::{Duration, Utc};
 use cityos_core::{Actor, RequestContext, Role, TenantInfo};
 use cityos_testkit::{TestDb, context, user_context};
-use common::{tenant, test_db};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -656,7 +654,7 @@ async fn the_sql_price_is_the_pricing_functions_price() {
     let shop = shop(&t, "search-price").await;
     // A wholesale customer: a contract price on the rug (OVERRIDE, above base), 10% off the oud
     // from one unit, and a group sale that undercuts the rose.
-    let buyer = common::customer(&t, &shop.info, "buyer@search.test").await;
+    let buyer = crate::common::customer(&t, &shop.info, "buyer@search.test").await;
     let admin = &shop.admin;
     let group = run(
         &t,

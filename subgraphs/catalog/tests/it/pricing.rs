@@ -1,8 +1,7 @@
 //! Customer groups, price lists and volume tiers: the precedence through GraphQL and through the
 //! Rust function orders will call, the rules, a race for overlapping tiers, and tenant isolation.
 
-mod common;
-
+use crate::common::{customer, product, tenant, test_db, variant};
 use catalog::errors::CatalogErrorCode as Code;
 use catalog::price_lists::{self, NewPriceList, NewTier};
 use catalog::pricing::{self, PriceListKind, PriceRequest, PriceRule};
@@ -13,7 +12,6 @@ use cityos_core::money::Currency;
 use cityos_core::paging::PageRequest;
 use cityos_core::{Actor, ApiError, RequestContext, Role, TenantInfo};
 use cityos_testkit::{TestDb, context, refusal, user_context};
-use common::{customer, product, tenant, test_db, variant};
 use serde_json::{Value, json};
 use uuid::Uuid;
 

@@ -1,13 +1,11 @@
 //! Reviews: moderation, one per customer, responses, helpful votes, and a rating summary that
 //! always equals what the approved reviews say.
 
-mod common;
-
+use crate::common::{product, tenant, test_db};
 use catalog::reviews::{self, NewReview, ReviewStatus};
 use catalog::{Catalog, build_schema};
 use cityos_core::{Actor, RequestContext, Role, TenantInfo};
 use cityos_testkit::{TestDb, context, user_context};
-use common::{product, tenant, test_db};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use uuid::Uuid;

@@ -1,13 +1,11 @@
 //! Card payments through Stripe (a local double speaking its protocol), the signed webhook, and
 //! refunds: bounded by the capture, adding up, racing, failing at the provider.
 
-mod common;
-
+use crate::common::*;
 use cityos_core::Failure;
 use cityos_testkit::TestDb;
 use cityos_testkit::refusal;
 use cityos_testkit::stripe::{StripeDouble, WEBHOOK_SECRET, event, signature};
-use common::*;
 use futures_util::future::join_all;
 use orders::checkout::{self, CheckoutRequest};
 use orders::errors::OrdersErrorCode as Code;

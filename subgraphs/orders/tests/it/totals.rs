@@ -1,12 +1,10 @@
 //! Shipping per vendor group, taxes per line and discount codes: exact totals from cart to order,
 //! refusals that say why, usage limits under racing checkouts, and tenant isolation.
 
-mod common;
-
+use crate::common::*;
 use catalog::categories::{self, NewCategory};
 use cityos_testkit::TestDb;
 use cityos_testkit::refusal;
-use common::*;
 use futures_util::future::join_all;
 use orders::carts::{self, Address, CartChanges, ShippingChoice};
 use orders::errors::OrdersErrorCode as Code;

@@ -1,7 +1,5 @@
 //! Set-up shared by the catalog's integration tests.
 
-#![allow(dead_code, reason = "each test binary uses part of the set-up")]
-
 use catalog::products::{self, NewProduct, ProductStatus};
 use catalog::variants::NewVariant;
 use cityos_core::{RequestContext, Role, TenantInfo};

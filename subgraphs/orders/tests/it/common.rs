@@ -1,7 +1,5 @@
 //! Set-up shared by the orders subgraph's integration tests: a tenant with a stocked catalog.
 
-#![allow(dead_code, reason = "each test binary uses part of the set-up")]
-
 use catalog::inventory::{self, Adjustment, MovementReason};
 use catalog::products::{self, NewProduct, ProductStatus};
 use catalog::variants::{self, NewVariant};

@@ -1,13 +1,11 @@
 //! Catalog integration tests: real PostgreSQL (a fresh database per test), the schema executed in
 //! process.
 
-mod common;
-
+use crate::common::{tenant, test_db};
 use catalog::products::{self, NewProduct, ProductStatus};
 use catalog::{Catalog, build_schema};
 use cityos_core::{Actor, Failure};
 use cityos_testkit::context;
-use common::{tenant, test_db};
 use diesel_async::RunQueryDsl;
 use serde_json::json;
 use uuid::Uuid;

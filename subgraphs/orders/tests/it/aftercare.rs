@@ -1,13 +1,11 @@
 //! Returns (with restocking and refunds) and disputes (messages, evidence, resolutions) as state
 //! machines, racing and isolated by tenant.
 
-mod common;
-
+use crate::common::*;
 use cityos_core::{Failure, RequestContext};
 use cityos_testkit::TestDb;
 use cityos_testkit::refusal;
 use cityos_testkit::stripe::{StripeDouble, WEBHOOK_SECRET, event, signature};
-use common::*;
 use futures_util::future::join_all;
 use orders::disputes::{self, DisputeReason, DisputeResolution};
 use orders::errors::OrdersErrorCode as Code;

@@ -1,0 +1,13 @@
+//! The orders subgraph's integration tests, one binary (link time grows with every binary): real
+//! PostgreSQL, a fresh database per test, the identity and catalog schemas beside orders'. One
+//! module per domain.
+
+mod common;
+
+mod aftercare;
+mod carts;
+mod checkout;
+mod invoices;
+mod lifecycle;
+mod payments;
+mod totals;
