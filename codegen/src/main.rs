@@ -1,9 +1,11 @@
 //! `codegen [--check]`: writes each subgraph's federation SDL to `subgraphs/<name>/schema.graphql`
 //! (straight from the schema code, no server started) and composes `supergraph.graphql` offline with
 //! `@apollo/composition` (codegen/compose.mjs). With `--check` it writes nothing and fails when
-//! either is stale.
+//! either is stale. Either way it fails when `router-config/router.yaml` or `compose.yaml` does not
+//! route the subgraphs `subgraphs.toml` lists, on their ports.
 
 use anyhow::{Context as _, bail};
+use cityos_stack::Manifest;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -11,29 +13,39 @@ use std::process::{Command, Stdio};
 /// A subgraph as composed: its name, the routing URL baked into the supergraph (the router config
 /// overrides it per environment) and its SDL.
 struct SubgraphSdl {
-    name: &'static str,
-    url: &'static str,
+    name: String,
+    url: String,
     sdl: String,
 }
 
-fn subgraphs() -> Vec<SubgraphSdl> {
-    vec![
-        SubgraphSdl {
-            name: "identity",
-            url: "http://127.0.0.1:4001/graphql",
-            sdl: identity::sdl(),
-        },
-        SubgraphSdl {
-            name: "catalog",
-            url: "http://127.0.0.1:4002/graphql",
-            sdl: catalog::sdl(),
-        },
-        SubgraphSdl {
-            name: "orders",
-            url: "http://127.0.0.1:4003/graphql",
-            sdl: orders::sdl(),
-        },
-    ]
+/// Each subgraph crate's SDL, by name. The list of subgraphs is `subgraphs.toml`; this table only
+/// says where each one's schema code is, and must name exactly the manifest's subgraphs.
+type SdlOf = fn() -> String;
+
+const SDL: &[(&str, SdlOf)] = &[
+    ("identity", identity::sdl),
+    ("catalog", catalog::sdl),
+    ("orders", orders::sdl),
+];
+
+fn subgraphs(manifest: &Manifest) -> anyhow::Result<Vec<SubgraphSdl>> {
+    let known: Vec<&str> = SDL.iter().map(|(name, _)| *name).collect();
+    if known != manifest.names() {
+        bail!(
+            "codegen knows the SDL of {known:?}; subgraphs.toml lists {:?}",
+            manifest.names()
+        );
+    }
+    Ok(manifest
+        .subgraphs
+        .iter()
+        .zip(SDL)
+        .map(|(s, (_, sdl))| SubgraphSdl {
+            name: s.name.clone(),
+            url: s.default_url(),
+            sdl: sdl(),
+        })
+        .collect())
 }
 
 fn json_string(s: &str) -> String {
@@ -72,8 +84,8 @@ fn compose(root: &Path, subgraphs: &[SubgraphSdl]) -> anyhow::Result<String> {
             .iter()
             .map(|s| format!(
                 r#"{{"name":{},"url":{},"sdl":{}}}"#,
-                json_string(s.name),
-                json_string(s.url),
+                json_string(&s.name),
+                json_string(&s.url),
                 json_string(&s.sdl)
             ))
             .collect::<Vec<_>>()
@@ -101,12 +113,17 @@ fn compose(root: &Path, subgraphs: &[SubgraphSdl]) -> anyhow::Result<String> {
 fn main() -> anyhow::Result<()> {
     let check = std::env::args().any(|a| a == "--check");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let subgraphs = subgraphs();
+    let manifest = Manifest::load()?;
+    manifest.check_router_config(&std::fs::read_to_string(
+        root.join("router-config/router.yaml"),
+    )?)?;
+    manifest.check_compose(&std::fs::read_to_string(root.join("compose.yaml"))?)?;
+    let subgraphs = subgraphs(&manifest)?;
     let mut outputs: Vec<(PathBuf, String)> = subgraphs
         .iter()
         .map(|s| {
             (
-                root.join("subgraphs").join(s.name).join("schema.graphql"),
+                root.join("subgraphs").join(&s.name).join("schema.graphql"),
                 s.sdl.clone(),
             )
         })

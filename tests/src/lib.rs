@@ -1,18 +1,18 @@
 //! The end-to-end harness: a real stack per test.
 //!
-//! [`Stack::start`] creates an empty database, starts the identity, catalog and orders binaries
-//! (which migrate it) and the pinned router in front of them, each on a free port, and stops them all when
-//! dropped. Binaries come from `CITYOS_BIN_DIR` and `CITYOS_ROUTER_BIN`, which `cargo xtask test`
+//! [`Stack::start`] creates an empty database, starts every subgraph binary of `subgraphs.toml` in
+//! its order (each migrates its schema) and the pinned router in front of them, each on a free
+//! port, under one [`Supervisor`] (the one `cargo xtask up` uses), and stops them all when dropped. Binaries come from `CITYOS_BIN_DIR` and `CITYOS_ROUTER_BIN`, which `cargo xtask test`
 //! sets after building them.
 
 pub mod fixtures;
 
+use cityos_stack::{Manifest, Supervisor};
 use serde_json::{Value, json};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-use tokio::process::{Child, Command};
+use std::process::Command;
+use std::time::Duration;
 
 /// The platform admin every stack starts with.
 pub const ADMIN_EMAIL: &str = "root@cityos.test";
@@ -36,16 +36,13 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// A running stack: two subgraphs and the router, on one fresh database.
+/// A running stack: every subgraph of `subgraphs.toml` and the router, on one fresh database.
+/// Dropping it stops them all.
 pub struct Stack {
     /// The router's GraphQL endpoint.
     pub url: String,
-    /// The identity subgraph's GraphQL endpoint (behind the router).
-    pub identity_url: String,
-    /// The catalog subgraph's GraphQL endpoint (behind the router).
-    pub catalog_url: String,
-    /// The orders subgraph's GraphQL endpoint (behind the router).
-    pub orders_url: String,
+    /// Each subgraph's name and GraphQL endpoint (behind the router), in start order.
+    pub subgraph_urls: Vec<(String, String)>,
     /// The shared secret subgraphs require.
     pub router_secret: String,
     /// The access-token signing secret.
@@ -55,7 +52,7 @@ pub struct Stack {
     /// Where the processes' logs are.
     pub log_dir: PathBuf,
     http: reqwest::Client,
-    children: Vec<(&'static str, Child)>,
+    supervisor: Supervisor,
 }
 
 /// The processor time (user and system) process `pid` has used so far, from /proc; `None` when it
@@ -130,10 +127,12 @@ impl Stack {
         Self::start_with(StackOptions::default()).await
     }
 
-    /// Starts a stack with `options` and waits until the router is ready.
+    /// Starts a stack with `options` and waits until the router is ready: every subgraph of
+    /// `subgraphs.toml` in its order, then the router in front of them.
     pub async fn start_with(options: StackOptions) -> Self {
         let bin = required_path("CITYOS_BIN_DIR");
         let router = required_path("CITYOS_ROUTER_BIN");
+        let manifest = Manifest::load().unwrap_or_else(|e| panic!("{e}"));
         let database_url = cityos_testkit::empty_database().await;
         let router_secret = uuid::Uuid::now_v7().simple().to_string();
         let jwt_secret = format!(
@@ -143,115 +142,133 @@ impl Stack {
         );
         let log_dir =
             std::env::temp_dir().join(format!("cityos-e2e-{}", uuid::Uuid::now_v7().simple()));
-        std::fs::create_dir_all(&log_dir).unwrap_or_else(|e| panic!("log dir: {e}"));
         eprintln!("stack logs: {}", log_dir.display());
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap_or_else(|e| panic!("{e}"));
 
-        let mut children = Vec::new();
-        let mut urls = Vec::new();
-        // In this order: orders runs the catalog's functions, so the catalog migrates first.
-        for name in ["identity", "catalog", "orders"] {
-            let port = free_port();
-            let mut command = Command::new(bin.join(name));
-            command
-                .env("DATABASE_URL", &database_url)
-                .env("ROUTER_SECRET", &router_secret)
-                .env("CITYOS_JWT_SECRET", &jwt_secret)
-                .env("CITYOS_LISTEN", format!("127.0.0.1:{port}"))
-                .env("CITYOS_DB_POOL_SIZE", "8")
-                .env(
-                    "CITYOS_AUTH_CACHE_TTL_MS",
-                    options.auth_cache_ttl_ms.to_string(),
-                )
-                .env("RUST_LOG", &options.log_filter)
-                .env("CITYOS_ADMIN_EMAIL", ADMIN_EMAIL)
-                .env("CITYOS_ADMIN_PASSWORD", ADMIN_PASSWORD);
-            if let Some((url, secret)) = &options.events {
+        let settings = (
+            database_url.clone(),
+            router_secret.clone(),
+            jwt_secret.clone(),
+        );
+        // Starting and waiting block (the supervisor is plain processes and sockets), so they run
+        // off the test's runtime.
+        let started = tokio::task::spawn_blocking(move || {
+            let (database_url, router_secret, jwt_secret) = settings;
+            let mut supervisor = Supervisor::new(&log_dir).unwrap_or_else(|e| panic!("{e}"));
+            let mut urls = Vec::new();
+            for subgraph in &manifest.subgraphs {
+                let (name, port) = (subgraph.name.as_str(), free_port());
+                let mut command = Command::new(bin.join(name));
                 command
-                    .env("CITYOS_EVENTS_URL", url)
-                    .env("CITYOS_EVENTS_SECRET", secret)
-                    .env("CITYOS_EVENTS_IDLE_MS", "50");
-            }
-            if let Some(base) = &options.stripe_api_base {
-                command
-                    .env("STRIPE_API_BASE", base)
-                    .env("STRIPE_SECRET_KEY", cityos_testkit::stripe::SECRET_KEY)
+                    .env("DATABASE_URL", &database_url)
+                    .env("ROUTER_SECRET", &router_secret)
+                    .env("CITYOS_JWT_SECRET", &jwt_secret)
+                    .env("CITYOS_LISTEN", format!("127.0.0.1:{port}"))
+                    .env("CITYOS_DB_POOL_SIZE", "8")
                     .env(
-                        "STRIPE_WEBHOOK_SECRET",
-                        cityos_testkit::stripe::WEBHOOK_SECRET,
-                    );
+                        "CITYOS_AUTH_CACHE_TTL_MS",
+                        options.auth_cache_ttl_ms.to_string(),
+                    )
+                    .env("RUST_LOG", &options.log_filter)
+                    .env("CITYOS_ADMIN_EMAIL", ADMIN_EMAIL)
+                    .env("CITYOS_ADMIN_PASSWORD", ADMIN_PASSWORD);
+                if let Some((url, secret)) = &options.events {
+                    command
+                        .env("CITYOS_EVENTS_URL", url)
+                        .env("CITYOS_EVENTS_SECRET", secret)
+                        .env("CITYOS_EVENTS_IDLE_MS", "50");
+                }
+                if let Some(base) = &options.stripe_api_base {
+                    command
+                        .env("STRIPE_API_BASE", base)
+                        .env("STRIPE_SECRET_KEY", cityos_testkit::stripe::SECRET_KEY)
+                        .env(
+                            "STRIPE_WEBHOOK_SECRET",
+                            cityos_testkit::stripe::WEBHOOK_SECRET,
+                        );
+                }
+                supervisor
+                    .spawn(name, &mut command)
+                    .unwrap_or_else(|e| panic!("starting {name}: {e}"));
+                supervisor
+                    .wait_ready(name, port, "/ready", Duration::from_secs(60))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                urls.push((subgraph.clone(), format!("http://127.0.0.1:{port}/graphql")));
             }
-            children.push((
-                name,
-                spawn(&mut command, &log_dir.join(format!("{name}.log"))),
-            ));
-            wait_ready(
-                &http,
-                &format!("http://127.0.0.1:{port}/ready"),
-                &log_dir,
-                name,
-            )
-            .await;
-            urls.push(format!("http://127.0.0.1:{port}/graphql"));
-        }
-        let (router_port, health_port) = (free_port(), free_port());
-        let mut command = Command::new(router);
-        command
-            .current_dir(workspace_root())
-            .args([
-                "--supergraph",
-                "supergraph.graphql",
-                "--config",
-                "router-config/router.yaml",
-            ])
-            .env("APOLLO_TELEMETRY_DISABLED", "true")
-            .env("ROUTER_SECRET", &router_secret)
-            .env("ROUTER_LISTEN", format!("127.0.0.1:{router_port}"))
-            .env("ROUTER_HEALTH_LISTEN", format!("127.0.0.1:{health_port}"))
-            .env(
-                "ROUTER_METRICS_LISTEN",
-                format!("127.0.0.1:{}", free_port()),
-            )
-            .env(
-                "ROUTER_DEDUPLICATE_QUERY",
-                options.deduplicate_queries.to_string(),
-            )
-            .env("IDENTITY_URL", &urls[0])
-            .env("CATALOG_URL", &urls[1])
-            .env("ORDERS_URL", &urls[2]);
-        children.push(("router", spawn(&mut command, &log_dir.join("router.log"))));
-        wait_ready(
-            &http,
-            &format!("http://127.0.0.1:{health_port}/health?ready"),
-            &log_dir,
-            "router",
-        )
-        .await;
+            let (router_port, health_port) = (free_port(), free_port());
+            let mut command = Command::new(router);
+            command
+                .current_dir(workspace_root())
+                .args([
+                    "--supergraph",
+                    "supergraph.graphql",
+                    "--config",
+                    "router-config/router.yaml",
+                ])
+                .env("APOLLO_TELEMETRY_DISABLED", "true")
+                .env("ROUTER_SECRET", &router_secret)
+                .env("ROUTER_LISTEN", format!("127.0.0.1:{router_port}"))
+                .env("ROUTER_HEALTH_LISTEN", format!("127.0.0.1:{health_port}"))
+                .env(
+                    "ROUTER_METRICS_LISTEN",
+                    format!("127.0.0.1:{}", free_port()),
+                )
+                .env(
+                    "ROUTER_DEDUPLICATE_QUERY",
+                    options.deduplicate_queries.to_string(),
+                );
+            for (subgraph, url) in &urls {
+                command.env(&subgraph.url_env, url);
+            }
+            supervisor
+                .spawn("router", &mut command)
+                .unwrap_or_else(|e| panic!("starting the router: {e}"));
+            supervisor
+                .wait_ready(
+                    "router",
+                    health_port,
+                    "/health?ready",
+                    Duration::from_secs(60),
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+            let urls = urls.into_iter().map(|(s, url)| (s.name, url)).collect();
+            (supervisor, urls, router_port)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("starting the stack: {e}"));
+        let (supervisor, subgraph_urls, router_port) = started;
 
         Self {
             url: format!("http://127.0.0.1:{router_port}/graphql"),
-            identity_url: urls[0].clone(),
-            catalog_url: urls[1].clone(),
-            orders_url: urls[2].clone(),
+            subgraph_urls,
             router_secret,
             jwt_secret,
             database_url,
-            log_dir,
+            log_dir: supervisor.log_dir().to_owned(),
             http,
-            children,
+            supervisor,
         }
     }
 
-    /// The resident memory of each process (from /proc), in KiB.
-    pub fn resident_kib(&self) -> Vec<(&'static str, u64)> {
-        self.children
+    /// The GraphQL endpoint of the subgraph `name` (behind the router).
+    pub fn subgraph_url(&self, name: &str) -> &str {
+        self.subgraph_urls
             .iter()
-            .filter_map(|(name, child)| {
-                let status =
-                    std::fs::read_to_string(format!("/proc/{}/status", child.id()?)).ok()?;
+            .find(|(n, _)| n == name)
+            .map(|(_, url)| url.as_str())
+            .unwrap_or_else(|| panic!("no subgraph `{name}` in subgraphs.toml"))
+    }
+
+    /// The resident memory of each process (from /proc), in KiB.
+    pub fn resident_kib(&self) -> Vec<(&str, u64)> {
+        self.supervisor
+            .pids()
+            .into_iter()
+            .filter_map(|(name, pid)| {
+                let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
                 let kib = status
                     .lines()
                     .find_map(|l| l.strip_prefix("VmRSS:"))?
@@ -259,16 +276,17 @@ impl Stack {
                     .trim_end_matches(" kB")
                     .parse()
                     .ok()?;
-                Some((*name, kib))
+                Some((name, kib))
             })
             .collect()
     }
 
     /// The processor time each process has used so far (user and system, from /proc).
-    pub fn cpu_time(&self) -> Vec<(&'static str, Duration)> {
-        self.children
-            .iter()
-            .filter_map(|(name, child)| Some((*name, process_cpu_time(child.id()?)?)))
+    pub fn cpu_time(&self) -> Vec<(&str, Duration)> {
+        self.supervisor
+            .pids()
+            .into_iter()
+            .filter_map(|(name, pid)| Some((name, process_cpu_time(pid)?)))
             .collect()
     }
 
@@ -319,42 +337,5 @@ impl Stack {
             json!({ "query": query, "variables": variables }).to_string(),
         )
         .await
-    }
-}
-
-fn spawn(command: &mut Command, log: &Path) -> Child {
-    let file = std::fs::File::create(log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
-    let err = file.try_clone().unwrap_or_else(|e| panic!("{e}"));
-    command
-        .stdout(Stdio::from(file))
-        .stderr(Stdio::from(err))
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {command:?}: {e}"))
-}
-
-async fn wait_ready(http: &reqwest::Client, url: &str, log_dir: &Path, name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = http.get(url).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        if Instant::now() > deadline {
-            let log =
-                std::fs::read_to_string(log_dir.join(format!("{name}.log"))).unwrap_or_default();
-            let tail: String = log
-                .lines()
-                .rev()
-                .take(30)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<Vec<_>>()
-                .join("\n");
-            panic!("{name} was not ready at {url} within 60s; log tail:\n{tail}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

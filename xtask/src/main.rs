@@ -9,6 +9,10 @@
 //! - `bench [--seconds N] [--concurrency N] [--products N] [--page N]`: the storefront benchmark on
 //!   release builds (see tests/src/bin/bench.rs).
 //!
+//! The subgraphs come from `subgraphs.toml` (crate `cityos-stack`). Ctrl-C stops everything a
+//! command started: the child processes get the signal with the terminal's process group, and xtask
+//! itself only notes it and then stops what it owns (the stack of `up`, an embedded PostgreSQL).
+//!
 //! Heavy builds go to a target directory outside the clone (`CARGO_TARGET_DIR`, default
 //! `~/.cache/cityos/target`) so repeated runs, and CI runs on the same machine, stay warm.
 
@@ -74,6 +78,25 @@ pub fn router_binary() -> Result<PathBuf> {
     Ok(PathBuf::from(String::from_utf8(out.stdout)?.trim()))
 }
 
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether Ctrl-C (or SIGTERM) has been received.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `cargo <args> -p <each subgraph of the manifest>`.
+pub fn build_subgraphs_args<'a>(
+    manifest: &'a cityos_stack::Manifest,
+    args: &[&'a str],
+) -> Vec<&'a str> {
+    let mut all = args.to_vec();
+    for name in manifest.names() {
+        all.extend(["-p", name]);
+    }
+    all
+}
+
 fn step(name: &str) {
     eprintln!("\n==> {name}");
 }
@@ -105,9 +128,11 @@ fn test() -> Result<()> {
         "run", "--quiet", "--locked", "-p", "codegen", "--", "--check",
     ]))?;
     step("build subgraphs");
-    run(&mut ci_cargo(&[
-        "build", "--locked", "--bins", "-p", "identity", "-p", "catalog", "-p", "orders",
-    ]))?;
+    let manifest = cityos_stack::Manifest::load()?;
+    run(&mut ci_cargo(&build_subgraphs_args(
+        &manifest,
+        &["build", "--locked", "--bins"],
+    )))?;
     step("router");
     let router = router_binary()?;
     eprintln!("router: {}", router.display());
@@ -151,20 +176,10 @@ fn with_scratch_database(command: &mut Command) -> Result<()> {
 
 fn bench(args: &[String]) -> Result<()> {
     step("release build");
-    run(&mut cargo(&[
-        "build",
-        "--release",
-        "--locked",
-        "--bins",
-        "-p",
-        "identity",
-        "-p",
-        "catalog",
-        "-p",
-        "orders",
-        "-p",
-        "cityos-e2e",
-    ]))?;
+    let manifest = cityos_stack::Manifest::load()?;
+    let mut build = build_subgraphs_args(&manifest, &["build", "--release", "--locked", "--bins"]);
+    build.extend(["-p", "cityos-e2e"]);
+    run(&mut cargo(&build))?;
     let router = router_binary()?;
     let release = target_dir().join("release");
     let mut bench = Command::new(release.join("bench"));
@@ -178,6 +193,12 @@ fn bench(args: &[String]) -> Result<()> {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // Noted, not fatal: what xtask started is stopped on the way out (see the module docs).
+    if let Err(e) = ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }) {
+        eprintln!("xtask: cannot watch for Ctrl-C: {e}");
+    }
     let result = match args.first().map(String::as_str) {
         Some("up") => stack::up(),
         Some("test") => test(),

@@ -1,11 +1,11 @@
 //! `cargo xtask up`: the whole stack on this machine, with demo data.
 
 use crate::{Result, cargo, pg, root, router_binary, run, seed, target_dir};
+use cityos_stack::{Manifest, Supervisor};
 use std::io::Read as _;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 /// `n` random bytes from the kernel, hex-encoded.
 pub fn random_hex(n: usize) -> Result<String> {
@@ -22,75 +22,6 @@ fn kept_secret(path: &Path, bytes: usize) -> Result<String> {
     let secret = random_hex(bytes)?;
     std::fs::write(path, &secret)?;
     Ok(secret)
-}
-
-/// Child processes that are stopped (SIGTERM, then SIGKILL) when dropped.
-struct Processes {
-    children: Vec<(String, Child)>,
-}
-
-impl Processes {
-    fn spawn(&mut self, name: &str, command: &mut Command, log: &Path) -> Result<()> {
-        let file = std::fs::File::create(log)?;
-        let child = command
-            .stdout(Stdio::from(file.try_clone()?))
-            .stderr(Stdio::from(file))
-            .spawn()?;
-        self.children.push((name.to_owned(), child));
-        Ok(())
-    }
-
-    /// The name of a process that has exited, if any.
-    fn exited(&mut self) -> Option<String> {
-        self.children
-            .iter_mut()
-            .find_map(|(name, child)| child.try_wait().ok().flatten().map(|_| name.clone()))
-    }
-}
-
-impl Drop for Processes {
-    fn drop(&mut self) {
-        for (_, child) in self.children.iter().rev() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
-                .status();
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        for (name, child) in self.children.iter_mut().rev() {
-            while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            if child.try_wait().ok().flatten().is_none() {
-                eprintln!("{name} did not stop in time; killing it");
-                let _ = child.kill();
-            }
-            let _ = child.wait();
-        }
-    }
-}
-
-/// Waits until `url` answers 200, or fails after `timeout`.
-fn wait_ready(url: &str, timeout: Duration, processes: &mut Processes) -> Result<()> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if ureq::get(url)
-            .timeout(Duration::from_secs(2))
-            .call()
-            .is_ok()
-        {
-            return Ok(());
-        }
-        if let Some(name) = processes.exited() {
-            return Err(
-                format!("{name} exited while starting; see its log under .data/logs").into(),
-            );
-        }
-        if Instant::now() > deadline {
-            return Err(format!("{url} was not ready after {timeout:?}").into());
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 pub fn up() -> Result<()> {
@@ -141,23 +72,19 @@ fn serve(
     router_secret: &str,
     demo: &mut seed::Demo,
 ) -> Result<()> {
+    let manifest = Manifest::load()?;
     eprintln!("building the subgraphs");
-    run(&mut cargo(&[
-        "build", "--quiet", "--bins", "-p", "identity", "-p", "catalog", "-p", "orders",
-    ]))?;
+    run(&mut cargo(&crate::build_subgraphs_args(
+        &manifest,
+        &["build", "--quiet", "--bins"],
+    )))?;
     let router = router_binary()?;
     let bin = target_dir().join("debug");
 
-    let (tx, rx) = mpsc::channel();
-    ctrlc::set_handler(move || {
-        let _ = tx.send(());
-    })?;
-
-    let mut processes = Processes {
-        children: Vec::new(),
-    };
-    // In this order: orders runs the catalog's functions, so the catalog migrates first.
-    for (name, port) in [("identity", 4001), ("catalog", 4002), ("orders", 4003)] {
+    let mut processes = Supervisor::new(logs)?;
+    // In the manifest's order: a subgraph starts (and migrates) after those it depends on.
+    for subgraph in &manifest.subgraphs {
+        let (name, port) = (subgraph.name.as_str(), subgraph.port);
         let mut command = Command::new(bin.join(name));
         command
             .env("DATABASE_URL", database_url)
@@ -166,12 +93,8 @@ fn serve(
             .env("CITYOS_LISTEN", format!("127.0.0.1:{port}"))
             .env("CITYOS_ADMIN_EMAIL", &demo.platform_admin.email)
             .env("CITYOS_ADMIN_PASSWORD", &demo.platform_admin.password);
-        processes.spawn(name, &mut command, &logs.join(format!("{name}.log")))?;
-        wait_ready(
-            &format!("http://127.0.0.1:{port}/ready"),
-            Duration::from_secs(60),
-            &mut processes,
-        )?;
+        processes.spawn(name, &mut command)?;
+        processes.wait_ready(name, port, "/ready", Duration::from_secs(60))?;
     }
     let mut command = Command::new(&router);
     command
@@ -184,12 +107,8 @@ fn serve(
         ])
         .env("ROUTER_SECRET", router_secret)
         .env("APOLLO_TELEMETRY_DISABLED", "true");
-    processes.spawn("router", &mut command, &logs.join("router.log"))?;
-    wait_ready(
-        "http://127.0.0.1:8088/health?ready",
-        Duration::from_secs(60),
-        &mut processes,
-    )?;
+    processes.spawn("router", &mut command)?;
+    processes.wait_ready("router", 8088, "/health?ready", Duration::from_secs(60))?;
 
     let endpoint = "http://127.0.0.1:4000/graphql";
     seed::seed(endpoint, demo)?;
@@ -197,13 +116,14 @@ fn serve(
     print_banner(endpoint, demo, logs);
 
     loop {
-        if rx.recv_timeout(Duration::from_millis(500)).is_ok() {
+        if crate::interrupted() {
             eprintln!("\nstopping");
             return Ok(());
         }
         if let Some(name) = processes.exited() {
             return Err(format!("{name} exited; see .data/logs/{name}.log").into());
         }
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 

@@ -132,7 +132,7 @@ struct Backend {
 /// Processor time used so far by each process of the stack, by each server process of the
 /// benchmark's database (keyed by pid: pooled connections come and go) and by this program.
 struct CpuSnapshot {
-    processes: Vec<(&'static str, Duration)>,
+    processes: Vec<(String, Duration)>,
     postgres: HashMap<i32, Duration>,
     load_generator: Duration,
 }
@@ -153,15 +153,19 @@ impl CpuSnapshot {
             })
             .collect();
         Self {
-            processes: stack.cpu_time(),
+            processes: stack
+                .cpu_time()
+                .into_iter()
+                .map(|(name, time)| (name.to_owned(), time))
+                .collect(),
             postgres,
             load_generator: process_cpu_time(std::process::id()).unwrap_or_default(),
         }
     }
 
     /// Processor time used since `before`, per process name.
-    fn since(&self, before: &Self) -> Vec<(&'static str, Duration)> {
-        let mut used: Vec<(&'static str, Duration)> = self
+    fn since(&self, before: &Self) -> Vec<(String, Duration)> {
+        let mut used: Vec<(String, Duration)> = self
             .processes
             .iter()
             .map(|(name, now)| {
@@ -170,7 +174,7 @@ impl CpuSnapshot {
                     .iter()
                     .find(|(n, _)| n == name)
                     .map_or(Duration::ZERO, |(_, t)| *t);
-                (*name, now.saturating_sub(then))
+                (name.clone(), now.saturating_sub(then))
             })
             .collect();
         let postgres = self
@@ -180,9 +184,9 @@ impl CpuSnapshot {
                 now.saturating_sub(before.postgres.get(pid).copied().unwrap_or_default())
             })
             .sum();
-        used.push(("postgres", postgres));
+        used.push(("postgres".to_owned(), postgres));
         used.push((
-            "load generator",
+            "load generator".to_owned(),
             self.load_generator.saturating_sub(before.load_generator),
         ));
         used
@@ -658,7 +662,7 @@ async fn main() {
         ),
         (
             "storefront listing, straight to catalog",
-            stack.catalog_url.clone(),
+            stack.subgraph_url("catalog").to_owned(),
             vec![key.clone(), secret.clone()],
             &distinct,
             &distinct,
@@ -682,7 +686,7 @@ async fn main() {
         ),
         (
             "storefront search, straight to catalog",
-            stack.catalog_url.clone(),
+            stack.subgraph_url("catalog").to_owned(),
             vec![key.clone(), secret],
             &searches,
             &searches,

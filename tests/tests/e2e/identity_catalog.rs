@@ -323,7 +323,7 @@ async fn tenants_cannot_reach_each_other() {
     let reps = json!({ "r": [{ "__typename": "Product", "id": a_product }] });
     let r = stack
         .gql_subgraph(
-            &stack.catalog_url,
+            stack.subgraph_url("catalog"),
             &[("x-publishable-key", &b.key)],
             entities,
             reps.clone(),
@@ -332,7 +332,7 @@ async fn tenants_cannot_reach_each_other() {
     assert_eq!(r.data()["_entities"], json!([null]));
     let r = stack
         .gql_subgraph(
-            &stack.catalog_url,
+            stack.subgraph_url("catalog"),
             &[("x-publishable-key", &a.key)],
             entities,
             reps,
@@ -342,7 +342,7 @@ async fn tenants_cannot_reach_each_other() {
     let tenant_products = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Tenant { products { totalCount } } } }";
     let r = stack
         .gql_subgraph(
-            &stack.catalog_url,
+            stack.subgraph_url("catalog"),
             &[("x-publishable-key", &b.key)],
             tenant_products,
             json!({ "r": [{ "__typename": "Tenant", "id": a.id }] }),
@@ -555,7 +555,7 @@ async fn limits_hold_and_duplicates_change_nothing() {
     }
     let r = stack
         .gql_subgraph(
-            &stack.catalog_url,
+            stack.subgraph_url("catalog"),
             &[],
             &format!("{{ __schema {{ types {{ fields {{ type {{ {deep} }} }} }} }} }}"),
             json!({}),
@@ -585,7 +585,7 @@ async fn limits_hold_and_duplicates_change_nothing() {
     // Subgraphs refuse anyone who skips the router.
     let direct = stack
         .post(
-            &stack.catalog_url,
+            stack.subgraph_url("catalog"),
             &[("x-publishable-key", &shop.key)],
             json!({ "query": PRODUCTS }).to_string(),
         )
@@ -594,7 +594,7 @@ async fn limits_hold_and_duplicates_change_nothing() {
     assert_eq!(direct.error_code(), Some("FORBIDDEN"));
     let wrong = stack
         .post(
-            &stack.identity_url,
+            stack.subgraph_url("identity"),
             &[("router-authorization", "guess")],
             json!({ "query": "{ me { id } }" }).to_string(),
         )
@@ -744,7 +744,7 @@ async fn hostile_input_is_refused_with_a_code_and_changes_nothing() {
     // A user reference nobody can resolve is an error, never a silent null.
     let r = stack
         .gql_subgraph(
-            &stack.identity_url,
+            stack.subgraph_url("identity"),
             &staff,
             "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { email } } }",
             json!({ "r": [{ "__typename": "User", "id": "0190f1a2-0000-7000-8000-000000000000" }] }),

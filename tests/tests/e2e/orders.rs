@@ -241,7 +241,9 @@ async fn a_discounted_card_order_is_paid_by_webhook_shipped_refunded_and_invoice
     assert_eq!(stripe.books().intents[&intent]["amount"], 21_993);
 
     // The customer pays; Stripe calls the orders process directly (not through the router).
-    let hook = stack.orders_url.replace("/graphql", "/webhooks/stripe");
+    let hook = stack
+        .subgraph_url("orders")
+        .replace("/graphql", "/webhooks/stripe");
     let body = event(
         "evt_e2e_1",
         "payment_intent.succeeded",
