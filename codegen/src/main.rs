@@ -5,6 +5,7 @@
 //! route the subgraphs `subgraphs.toml` lists, on their ports.
 
 use anyhow::{Context as _, bail};
+use cityos_server::Subgraph;
 use cityos_stack::Manifest;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -18,32 +19,52 @@ struct SubgraphSdl {
     sdl: String,
 }
 
-/// Each subgraph crate's SDL, by name. The list of subgraphs is `subgraphs.toml`; this table only
-/// says where each one's schema code is, and must name exactly the manifest's subgraphs.
-type SdlOf = fn() -> String;
+/// Each subgraph crate's name, default port and SDL. The list of subgraphs is `subgraphs.toml`;
+/// this table only says where each one's schema code is, and must agree with the manifest.
+struct Code {
+    name: &'static str,
+    port: u16,
+    sdl: fn() -> String,
+}
 
-const SDL: &[(&str, SdlOf)] = &[
-    ("identity", identity::sdl),
-    ("catalog", catalog::sdl),
-    ("orders", orders::sdl),
+const SUBGRAPH_CODE: &[Code] = &[
+    Code {
+        name: <identity::Identity as Subgraph>::NAME,
+        port: <identity::Identity as Subgraph>::DEFAULT_PORT,
+        sdl: identity::sdl,
+    },
+    Code {
+        name: <catalog::Catalog as Subgraph>::NAME,
+        port: <catalog::Catalog as Subgraph>::DEFAULT_PORT,
+        sdl: catalog::sdl,
+    },
+    Code {
+        name: <orders::Orders as Subgraph>::NAME,
+        port: <orders::Orders as Subgraph>::DEFAULT_PORT,
+        sdl: orders::sdl,
+    },
 ];
 
 fn subgraphs(manifest: &Manifest) -> anyhow::Result<Vec<SubgraphSdl>> {
-    let known: Vec<&str> = SDL.iter().map(|(name, _)| *name).collect();
-    if known != manifest.names() {
+    let code: Vec<(&str, u16)> = SUBGRAPH_CODE.iter().map(|c| (c.name, c.port)).collect();
+    let listed: Vec<(&str, u16)> = manifest
+        .subgraphs
+        .iter()
+        .map(|s| (s.name.as_str(), s.port))
+        .collect();
+    if code != listed {
         bail!(
-            "codegen knows the SDL of {known:?}; subgraphs.toml lists {:?}",
-            manifest.names()
+            "the subgraph crates are {code:?} (name, default port); subgraphs.toml lists {listed:?}"
         );
     }
     Ok(manifest
         .subgraphs
         .iter()
-        .zip(SDL)
-        .map(|(s, (_, sdl))| SubgraphSdl {
+        .zip(SUBGRAPH_CODE)
+        .map(|(s, code)| SubgraphSdl {
             name: s.name.clone(),
             url: s.default_url(),
-            sdl: sdl(),
+            sdl: (code.sdl)(),
         })
         .collect())
 }
