@@ -10,6 +10,7 @@ use crate::variants::check_prices;
 use chrono::{DateTime, Utc};
 use cityos_core::ids::new_id;
 use cityos_core::paging::{Page, PageRequest};
+use cityos_core::text::Line;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use diesel::prelude::*;
@@ -94,15 +95,9 @@ pub struct NewTier {
 
 /// A trimmed name of 1 to 100 characters (groups, price lists, stock locations).
 pub(crate) fn check_name(name: &str) -> Result<String, UserError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(UserError::new(
-            "name",
-            Code::InvalidName,
-            "a name has 1 to 100 characters",
-        ));
-    }
-    Ok(name.to_owned())
+    Line::<100>::parse(name)
+        .map(Line::into_inner)
+        .map_err(|e| UserError::new("name", Code::InvalidName, e.message("a name", 1, 100)))
 }
 
 fn check_window(

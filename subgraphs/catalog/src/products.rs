@@ -6,6 +6,7 @@ use crate::schema::products;
 use crate::translations::{self, Wanted};
 use chrono::{DateTime, Utc};
 use cityos_core::paging::{Page, PageRequest};
+use cityos_core::text::Line;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use diesel::dsl::sql;
@@ -106,15 +107,9 @@ impl Visibility {
 }
 
 pub(crate) fn check_title(title: &str) -> Result<String, UserError> {
-    let title = title.trim();
-    if title.is_empty() || title.chars().count() > 255 {
-        return Err(UserError::new(
-            "title",
-            Code::InvalidTitle,
-            "title must have 1 to 255 characters",
-        ));
-    }
-    Ok(title.to_owned())
+    Line::<255>::parse(title)
+        .map(Line::into_inner)
+        .map_err(|e| UserError::new("title", Code::InvalidTitle, e.message("a title", 1, 255)))
 }
 
 pub(crate) fn check_handle(handle: &str) -> Result<String, UserError> {

@@ -6,6 +6,7 @@ use crate::users::{self, NewUser, UserKind};
 use chrono::{DateTime, Utc};
 use cityos_core::money::Currency;
 use cityos_core::paging::{Page, PageRequest};
+use cityos_core::text::Line;
 use cityos_core::{ApiError, Failure, RequestContext, Role, TenantStatus};
 use cityos_db::Database;
 use diesel::prelude::*;
@@ -72,15 +73,9 @@ pub struct TenantChanges {
 }
 
 pub(crate) fn check_name(name: &str) -> Result<String, UserError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(UserError::new(
-            "name",
-            Code::InvalidName,
-            "name must have 1 to 200 characters",
-        ));
-    }
-    Ok(name.to_owned())
+    Line::<200>::parse(name)
+        .map(Line::into_inner)
+        .map_err(|e| UserError::new("name", Code::InvalidName, e.message("a name", 1, 200)))
 }
 
 fn check_slug(slug: &str) -> Result<String, UserError> {

@@ -26,6 +26,7 @@ use crate::schema::{carts as carts_table, counters, payments};
 use crate::stripe::Stripe;
 use catalog::inventory::{self, StockError};
 use cityos_core::ids::new_id;
+use cityos_core::text::IdempotencyKey;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::{Database, Prepared};
 use diesel::prelude::*;
@@ -55,15 +56,16 @@ pub async fn complete(
     request: CheckoutRequest,
     gateway: &Gateway,
 ) -> Outcome<Order> {
-    let key = request.idempotency_key.trim().to_owned();
-    if key.is_empty() || key.chars().count() > 100 {
-        return Err(UserError::new(
-            "idempotencyKey",
-            Code::InvalidIdempotencyKey,
-            "an idempotency key has 1 to 100 characters",
-        )
-        .into());
-    }
+    let key = IdempotencyKey::parse(&request.idempotency_key)
+        .map_err(|e| {
+            UserError::new(
+                "idempotencyKey",
+                Code::InvalidIdempotencyKey,
+                e.message("an idempotency key", 1, IdempotencyKey::MAX),
+            )
+        })?
+        .as_str()
+        .to_owned();
     let card = request.payment_method == PaymentMethod::Card;
     if card && gateway.stripe.is_none() {
         return Err(UserError::new(

@@ -424,7 +424,7 @@ pub async fn resolve(
 ) -> Outcome<DisputeThread> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    let note = optional_text(note, 1000, "note", "a note has at most 1,000 characters")?;
+    let note = optional_text::<1000>(note, "note", "a note has at most 1,000 characters")?;
     let amount = match (resolution, refund_amount) {
         (DisputeResolution::Refund, Some(a)) => Some(a),
         (DisputeResolution::Refund, None) => {

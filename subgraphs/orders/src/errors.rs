@@ -113,17 +113,22 @@ pub fn refusal(field: &str, code: OrdersErrorCode, message: impl Into<String>) -
     UserError::new(field, code, message).into()
 }
 
-/// An optional free text (a reason, a note) trimmed, empty as none; refused with `message` as
-/// INVALID_TEXT at `field` when longer than `max` characters.
-pub fn optional_text(
+/// An optional free text (a reason, a note) of at most `MAX` characters, parsed as
+/// [`Text`](cityos_core::text::Text): trimmed, empty as none; refused as INVALID_TEXT at `field`,
+/// with `message` when too long.
+pub fn optional_text<const MAX: usize>(
     text: Option<String>,
-    max: usize,
     field: &str,
     message: &str,
 ) -> Outcome<Option<String>> {
-    let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
-    if text.as_ref().is_some_and(|t| t.chars().count() > max) {
-        return Err(refusal(field, OrdersErrorCode::InvalidText, message));
+    use cityos_core::text::{Text, TextError, describe};
+    match Text::<MAX>::parse_optional(text.as_deref()) {
+        Ok(text) => Ok(text.map(Text::into_inner)),
+        Err(TextError::Character(c)) => Err(refusal(
+            field,
+            OrdersErrorCode::InvalidText,
+            format!("{field} may not contain {}", describe(c)),
+        )),
+        Err(_) => Err(refusal(field, OrdersErrorCode::InvalidText, message)),
     }
-    Ok(text)
 }

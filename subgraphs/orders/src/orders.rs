@@ -507,7 +507,7 @@ pub async fn cancel(
     if !staff {
         ctx.user_id()?;
     }
-    let reason = optional_text(reason, 500, "reason", "a reason has at most 500 characters")?;
+    let reason = optional_text::<500>(reason, "reason", "a reason has at most 500 characters")?;
     let (order, card_intents) = db
         .tenant_tx(tenant, async move |conn| {
             let order = locked(conn, id, "orderId").await?;

@@ -140,7 +140,7 @@ pub async fn refund(
 ) -> Outcome<Refund> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    let reason = optional_text(reason, 500, "reason", "a reason has at most 500 characters")?
+    let reason = optional_text::<500>(reason, "reason", "a reason has at most 500 characters")?
         .unwrap_or_default();
     let (payment, refund) = db
         .tenant_tx(tenant, async move |conn| {

@@ -353,7 +353,7 @@ pub async fn reject(
     note: Option<String>,
 ) -> Outcome<ReturnWithLines> {
     ctx.require_staff()?;
-    let note = optional_text(note, 500, "note", "a note has at most 500 characters")?;
+    let note = optional_text::<500>(note, "note", "a note has at most 500 characters")?;
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
         let ret = locked(conn, id, ReturnStatus::Rejected).await?;
