@@ -18,12 +18,14 @@ pub mod config;
 pub mod context;
 pub mod events;
 mod execute;
+pub mod gql;
 mod http;
 pub mod telemetry;
 
 pub use config::Config;
 pub use context::ContextResolver;
 pub use execute::execute;
+pub use gql::CtxExt;
 pub use http::{GraphqlEndpoint, app};
 
 use async_graphql::{EmptySubscription, Executor, ObjectType, SDLExportOptions, Schema};

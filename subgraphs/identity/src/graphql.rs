@@ -15,7 +15,7 @@ use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
 use cityos_core::{ApiError, Outcome, RequestContext, Role, TenantStatus};
 use cityos_db::Database;
-use cityos_server::RequestLoader;
+use cityos_server::CtxExt as _;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -28,14 +28,6 @@ cityos_core::connection!(
     AuditEvent,
     "audit event"
 );
-
-fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
-    ctx.data::<RequestContext>()
-}
-
-fn db<'a>(ctx: &Context<'a>) -> &'a Database {
-    ctx.data_unchecked::<Database>()
-}
 
 fn keys<'a>(ctx: &Context<'a>) -> &'a TokenKeys {
     ctx.data_unchecked::<TokenKeys>()
@@ -118,8 +110,8 @@ impl Tenant {
     }
     /// Host names that select this tenant (staff of the tenant only).
     async fn domains(&self, ctx: &Context<'_>) -> Result<Vec<TenantDomain>> {
-        request(ctx)?.require_staff()?;
-        Ok(tenants::domains(db(ctx), self.id).await?)
+        ctx.request()?.require_staff()?;
+        Ok(tenants::domains(ctx.db(), self.id).await?)
     }
     /// When the tenant was created.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -173,7 +165,7 @@ impl User {
     }
     /// The tenant the account belongs to; null for platform admins.
     async fn tenant(&self, ctx: &Context<'_>) -> Result<Option<Tenant>> {
-        let loader = ctx.data_unchecked::<RequestLoader<TenantLoader>>();
+        let loader = ctx.loader::<TenantLoader>()?;
         Ok(loader.load_one(self.tenant_id).await?)
     }
     /// When the account was created.
@@ -261,7 +253,7 @@ impl IdentityQuery {
     /// Who is calling: the signed-in user (customer, staff or platform admin), or null for
     /// anonymous callers and API keys.
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let rc = request(ctx)?;
+        let rc = ctx.request()?;
         let Ok(user_id) = rc.user_id() else {
             return Ok(None);
         };
@@ -269,25 +261,22 @@ impl IdentityQuery {
             .tenant
             .as_ref()
             .map_or(cityos_server::context::PLATFORM_TENANT_ID, |t| t.id);
-        let found = users::by_ids(db(ctx), tenant, vec![user_id]).await?;
+        let found = users::by_ids(ctx.db(), tenant, vec![user_id]).await?;
         Ok(found.into_iter().next())
     }
 
     /// A tenant by slug: the selected tenant itself, or any tenant for platform admins.
     async fn tenant(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Tenant>> {
-        let rc = request(ctx)?;
-        Ok(tenants::by_slug(db(ctx), &slug)
+        let rc = ctx.request()?;
+        Ok(tenants::by_slug(ctx.db(), &slug)
             .await?
             .filter(|t| may_see(rc, t.id)))
     }
 
     /// The tenant this request selected (by host, `x-tenant`, publishable key or token).
     async fn current_tenant(&self, ctx: &Context<'_>) -> Result<Option<Tenant>> {
-        let id = request(ctx)?.tenant()?.id;
-        Ok(ctx
-            .data_unchecked::<RequestLoader<TenantLoader>>()
-            .load_one(id)
-            .await?)
+        let id = ctx.request()?.tenant()?.id;
+        Ok(ctx.loader::<TenantLoader>()?.load_one(id).await?)
     }
 
     /// All tenants (platform admins).
@@ -300,7 +289,7 @@ impl IdentityQuery {
         before: Option<String>,
     ) -> Result<TenantConnection> {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-        Ok(tenants::list(db(ctx), request(ctx)?, page).await?.into())
+        Ok(tenants::list(ctx.db(), ctx.request()?, page).await?.into())
     }
 
     /// The current tenant's users (tenant staff).
@@ -313,7 +302,7 @@ impl IdentityQuery {
         before: Option<String>,
     ) -> Result<UserConnection> {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-        Ok(users::list(db(ctx), request(ctx)?, page).await?.into())
+        Ok(users::list(ctx.db(), ctx.request()?, page).await?.into())
     }
 
     /// The current tenant's API keys (tenant admins).
@@ -326,7 +315,7 @@ impl IdentityQuery {
         before: Option<String>,
     ) -> Result<ApiKeyConnection> {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-        Ok(api_keys::list(db(ctx), request(ctx)?, page).await?.into())
+        Ok(api_keys::list(ctx.db(), ctx.request()?, page).await?.into())
     }
 
     /// The current tenant's audit log, oldest first (tenant admins).
@@ -339,20 +328,17 @@ impl IdentityQuery {
         before: Option<String>,
     ) -> Result<AuditEventConnection> {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-        Ok(audit::list(db(ctx), request(ctx)?, page).await?.into())
+        Ok(audit::list(ctx.db(), ctx.request()?, page).await?.into())
     }
 
     /// Resolves `Tenant` references from other subgraphs.
     #[graphql(entity)]
     async fn find_tenant_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Tenant>> {
         let id = parse_id(&id)?;
-        if !may_see(request(ctx)?, id) {
+        if !may_see(ctx.request()?, id) {
             return Ok(None);
         }
-        Ok(ctx
-            .data_unchecked::<RequestLoader<TenantLoader>>()
-            .load_one(id)
-            .await?)
+        Ok(ctx.loader::<TenantLoader>()?.load_one(id).await?)
     }
 
     /// Resolves `User` references from other subgraphs (within the request's tenant): for staff,
@@ -362,11 +348,9 @@ impl IdentityQuery {
     #[graphql(entity)]
     async fn find_user_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
         let id = parse_id(&id)?;
-        let rc = request(ctx)?;
+        let rc = ctx.request()?;
         let visible = rc.is_staff() || rc.user_id().ok() == Some(id);
-        let loader = ctx
-            .data::<RequestLoader<UserLoader>>()
-            .map_err(|_| ApiError::internal("identity's user loader is not registered"))?;
+        let loader = ctx.loader::<UserLoader>()?;
         let user = if visible {
             loader.load_one(id).await?
         } else {
@@ -637,7 +621,7 @@ impl IdentityMutation {
             },
         };
         let (created, user_errors) =
-            into_payload(tenants::create(db(ctx), request(ctx)?, new).await)?;
+            into_payload(tenants::create(ctx.db(), ctx.request()?, new).await)?;
         let (tenant, admin) = created.map_or((None, None), |(t, a)| (Some(t), Some(a)));
         Ok(TenantCreatePayload {
             tenant,
@@ -662,7 +646,7 @@ impl IdentityMutation {
             timezone: input.timezone,
         };
         let (tenant, user_errors) =
-            into_payload(tenants::update(db(ctx), request(ctx)?, id, changes).await)?;
+            into_payload(tenants::update(ctx.db(), ctx.request()?, id, changes).await)?;
         Ok(TenantUpdatePayload {
             tenant,
             user_errors,
@@ -676,7 +660,7 @@ impl IdentityMutation {
         input: TenantDomainAddInput,
     ) -> Result<TenantDomainPayload> {
         let (domain, user_errors) =
-            into_payload(tenants::add_domain(db(ctx), request(ctx)?, &input.host).await)?;
+            into_payload(tenants::add_domain(ctx.db(), ctx.request()?, &input.host).await)?;
         Ok(TenantDomainPayload {
             domain,
             user_errors,
@@ -691,7 +675,7 @@ impl IdentityMutation {
     ) -> Result<TenantDomainPayload> {
         let id = parse_id(&input.id)?;
         let (domain, user_errors) =
-            into_payload(tenants::remove_domain(db(ctx), request(ctx)?, id).await)?;
+            into_payload(tenants::remove_domain(ctx.db(), ctx.request()?, id).await)?;
         Ok(TenantDomainPayload {
             domain,
             user_errors,
@@ -711,16 +695,16 @@ impl IdentityMutation {
             last_name: input.last_name,
         };
         Ok(AuthPayload::from_outcome(
-            users::sign_up_customer(db(ctx), keys(ctx), request(ctx)?, new).await,
+            users::sign_up_customer(ctx.db(), keys(ctx), ctx.request()?, new).await,
         )?)
     }
 
     /// Signs in to the selected tenant, or as a platform admin when no tenant is selected.
     async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> Result<AuthPayload> {
         let outcome = users::sign_in(
-            db(ctx),
+            ctx.db(),
             keys(ctx),
-            request(ctx)?,
+            ctx.request()?,
             &input.email,
             input.password,
         )
@@ -736,14 +720,14 @@ impl IdentityMutation {
         input: TokenRefreshInput,
     ) -> Result<AuthPayload> {
         let outcome =
-            sessions::refresh(db(ctx), keys(ctx), request(ctx)?, &input.refresh_token).await;
+            sessions::refresh(ctx.db(), keys(ctx), ctx.request()?, &input.refresh_token).await;
         Ok(AuthPayload::from_outcome(outcome)?)
     }
 
     /// Ends the session a refresh token belongs to.
     async fn sign_out(&self, ctx: &Context<'_>, input: SignOutInput) -> Result<SignOutPayload> {
         let (done, user_errors) =
-            into_payload(sessions::sign_out(db(ctx), request(ctx)?, &input.refresh_token).await)?;
+            into_payload(sessions::sign_out(ctx.db(), ctx.request()?, &input.refresh_token).await)?;
         Ok(SignOutPayload {
             signed_out: done.is_some(),
             user_errors,
@@ -763,7 +747,7 @@ impl IdentityMutation {
             last_name: input.last_name,
         };
         let (user, user_errors) =
-            into_payload(users::create_staff(db(ctx), request(ctx)?, new, input.role).await)?;
+            into_payload(users::create_staff(ctx.db(), ctx.request()?, new, input.role).await)?;
         Ok(StaffCreatePayload { user, user_errors })
     }
 
@@ -773,7 +757,7 @@ impl IdentityMutation {
         ctx: &Context<'_>,
         input: ApiKeyCreateInput,
     ) -> Result<ApiKeyCreatePayload> {
-        let outcome = api_keys::create(db(ctx), request(ctx)?, &input.name, input.kind).await;
+        let outcome = api_keys::create(ctx.db(), ctx.request()?, &input.name, input.kind).await;
         let (created, user_errors) = into_payload(outcome)?;
         let (api_key, token) = created.map_or((None, None), |(k, t)| (Some(k), Some(t)));
         Ok(ApiKeyCreatePayload {
@@ -791,7 +775,7 @@ impl IdentityMutation {
     ) -> Result<ApiKeyRevokePayload> {
         let id = parse_id(&input.id)?;
         let (api_key, user_errors) =
-            into_payload(api_keys::revoke(db(ctx), request(ctx)?, id).await)?;
+            into_payload(api_keys::revoke(ctx.db(), ctx.request()?, id).await)?;
         Ok(ApiKeyRevokePayload {
             api_key,
             user_errors,

@@ -1,12 +1,13 @@
 //! `productsCompare`: products side by side, with their options and attributes aligned in rows.
 
-use super::{DetailsLoader, ProductLoader, loader};
+use super::{DetailsLoader, ProductLoader};
 use crate::products::Product;
 use crate::reviews::RatingSummary;
 use crate::variants::ProductDetails;
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use cityos_core::ApiError;
 use cityos_core::ids::parse_id;
+use cityos_server::CtxExt as _;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -144,11 +145,13 @@ impl CompareQuery {
             return Err(ApiError::bad_input("compare 2 to 10 products").into());
         }
         let ids: Vec<uuid::Uuid> = ids.iter().map(parse_id).collect::<Result<_, _>>()?;
-        let found = loader::<ProductLoader>(ctx)?
+        let found = ctx
+            .loader::<ProductLoader>()?
             .load_many(ids.iter().copied())
             .await?;
         let products: Vec<Product> = ids.iter().filter_map(|id| found.get(id).cloned()).collect();
-        let details = loader::<DetailsLoader>(ctx)?
+        let details = ctx
+            .loader::<DetailsLoader>()?
             .load_many(products.iter().map(|p| p.id))
             .await?;
         let details: Vec<Arc<ProductDetails>> = products

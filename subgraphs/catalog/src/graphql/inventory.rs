@@ -1,6 +1,6 @@
 //! Stock in GraphQL: locations, levels, movements and transfers (staff).
 
-use super::{Caller, db, loader, request};
+use super::Caller;
 use crate::errors::CatalogUserError;
 use crate::inventory::{
     self, Adjustment, LevelView, Location, Movement, MovementReason, TransferStatus, TransferView,
@@ -13,6 +13,7 @@ use cityos_core::ids::{parse_id, to_id};
 use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
 use cityos_db::Database;
+use cityos_server::CtxExt as _;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -71,8 +72,9 @@ impl Loader<Uuid> for LevelsLoader {
 
 /// A variant's stock levels, for `ProductVariant.stockLevels`.
 pub async fn levels_of(ctx: &Context<'_>, variant: Uuid) -> Result<Vec<LevelView>> {
-    request(ctx)?.require_staff()?;
-    Ok(loader::<LevelsLoader>(ctx)?
+    ctx.request()?.require_staff()?;
+    Ok(ctx
+        .loader::<LevelsLoader>()?
         .load_one(variant)
         .await?
         .unwrap_or_default())
@@ -104,7 +106,8 @@ impl Location {
 impl LevelView {
     /// The location.
     async fn location(&self, ctx: &Context<'_>) -> Result<Option<Location>> {
-        Ok(loader::<LocationLoader>(ctx)?
+        Ok(ctx
+            .loader::<LocationLoader>()?
             .load_one(self.level.location_id)
             .await?)
     }
@@ -248,7 +251,7 @@ impl InventoryQuery {
         before: Option<String>,
     ) -> Result<StockLocationConnection> {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-        Ok(inventory::locations(db(ctx), request(ctx)?, page)
+        Ok(inventory::locations(ctx.db(), ctx.request()?, page)
             .await?
             .into())
     }
@@ -265,9 +268,11 @@ impl InventoryQuery {
     ) -> Result<StockMovementConnection> {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
         let variant = parse_id(&variant_id)?;
-        Ok(inventory::movements(db(ctx), request(ctx)?, variant, page)
-            .await?
-            .into())
+        Ok(
+            inventory::movements(ctx.db(), ctx.request()?, variant, page)
+                .await?
+                .into(),
+        )
     }
 
     /// The tenant's stock transfers, oldest first (staff).
@@ -280,7 +285,7 @@ impl InventoryQuery {
         before: Option<String>,
     ) -> Result<StockTransferConnection> {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-        Ok(inventory::transfers(db(ctx), request(ctx)?, page)
+        Ok(inventory::transfers(ctx.db(), ctx.request()?, page)
             .await?
             .into())
     }
@@ -392,7 +397,7 @@ impl InventoryMutation {
         input: StockLocationCreateInput,
     ) -> Result<StockLocationPayload> {
         let outcome =
-            inventory::create_location(db(ctx), request(ctx)?, &input.name, input.address).await;
+            inventory::create_location(ctx.db(), ctx.request()?, &input.name, input.address).await;
         let (stock_location, user_errors) = into_payload(outcome)?;
         Ok(StockLocationPayload {
             stock_location,
@@ -415,7 +420,7 @@ impl InventoryMutation {
             note: input.note.unwrap_or_default(),
         };
         let (stock_level, user_errors) =
-            into_payload(inventory::adjust(db(ctx), request(ctx)?, adjustment).await)?;
+            into_payload(inventory::adjust(ctx.db(), ctx.request()?, adjustment).await)?;
         Ok(StockLevelPayload {
             stock_level,
             user_errors,
@@ -430,7 +435,7 @@ impl InventoryMutation {
     ) -> Result<StockLevelPayload> {
         let (variant, location) = (parse_id(&input.variant_id)?, parse_id(&input.location_id)?);
         let outcome =
-            inventory::set_threshold(db(ctx), request(ctx)?, variant, location, input.threshold)
+            inventory::set_threshold(ctx.db(), ctx.request()?, variant, location, input.threshold)
                 .await;
         let (stock_level, user_errors) = into_payload(outcome)?;
         Ok(StockLevelPayload {
@@ -455,7 +460,8 @@ impl InventoryMutation {
             parse_id(&input.to_location_id)?,
         );
         let outcome =
-            inventory::request_transfer(db(ctx), request(ctx)?, from, to, lines, input.note).await;
+            inventory::request_transfer(ctx.db(), ctx.request()?, from, to, lines, input.note)
+                .await;
         let (stock_transfer, user_errors) = into_payload(outcome)?;
         Ok(StockTransferPayload {
             stock_transfer,
@@ -497,7 +503,7 @@ async fn advance(
     to: TransferStatus,
 ) -> Result<StockTransferPayload> {
     let id = parse_id(&input.id)?;
-    let outcome = inventory::advance_transfer(db(ctx), request(ctx)?, id, to).await;
+    let outcome = inventory::advance_transfer(ctx.db(), ctx.request()?, id, to).await;
     let (stock_transfer, user_errors) = into_payload(outcome)?;
     Ok(StockTransferPayload {
         stock_transfer,

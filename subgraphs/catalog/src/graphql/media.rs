@@ -1,12 +1,13 @@
 //! Product media in GraphQL, and the `Vendor` entity the catalog extends with its products.
 
 use super::search::{Asked, ProductFilter, ProductSort};
-use super::{ProductConnection, Within, db, page_cost, page_of_products, request};
+use super::{ProductConnection, Within, page_cost, page_of_products};
 use crate::errors::CatalogUserError;
 use crate::media::{self, Media, NewMedia};
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::outcome::into_payload;
+use cityos_server::CtxExt as _;
 
 /// An image or video of a product.
 #[Object(name = "ProductMedia")]
@@ -144,7 +145,7 @@ impl MediaMutation {
             alt_text: input.alt_text,
             position: input.position,
         };
-        payload(media::add(db(ctx), request(ctx)?, new).await)
+        payload(media::add(ctx.db(), ctx.request()?, new).await)
     }
 
     /// Changes a media item's alt text or place (staff).
@@ -155,7 +156,7 @@ impl MediaMutation {
     ) -> Result<ProductMediaPayload> {
         let id = parse_id(&input.id)?;
         let outcome =
-            media::update(db(ctx), request(ctx)?, id, input.alt_text, input.position).await;
+            media::update(ctx.db(), ctx.request()?, id, input.alt_text, input.position).await;
         payload(outcome)
     }
 
@@ -165,6 +166,6 @@ impl MediaMutation {
         ctx: &Context<'_>,
         input: ProductMediaRemoveInput,
     ) -> Result<ProductMediaPayload> {
-        payload(media::remove(db(ctx), request(ctx)?, parse_id(&input.id)?).await)
+        payload(media::remove(ctx.db(), ctx.request()?, parse_id(&input.id)?).await)
     }
 }

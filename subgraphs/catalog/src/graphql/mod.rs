@@ -4,8 +4,9 @@
 /// (A macro: a generic async function over a borrowed connection loses `Send`.)
 macro_rules! in_tenant {
     ($ctx:expr, |$conn:ident| $read:expr) => {{
-        let tenant = request($ctx)?.tenant()?.id;
-        let found: Result<_> = Ok(db($ctx)
+        let tenant = $ctx.request()?.tenant()?.id;
+        let found: Result<_> = Ok($ctx
+            .db()
             .tenant_tx(tenant, async move |$conn| Ok::<_, ApiError>($read.await?))
             .await?);
         found
@@ -48,7 +49,7 @@ use cityos_core::outcome::into_payload;
 use cityos_core::paging::{Page, PageInfo, PageRequest, page_cost};
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
-use cityos_server::RequestLoader;
+use cityos_server::CtxExt as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -100,14 +101,6 @@ impl ProductConnection {
             .as_ref()
             .ok_or_else(|| ApiError::internal("facets were not read with the page").into())
     }
-}
-
-fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
-    ctx.data::<RequestContext>()
-}
-
-fn db<'a>(ctx: &Context<'a>) -> &'a Database {
-    ctx.data_unchecked::<Database>()
 }
 
 /// Loads the products one request may see, by id. Built per request: it carries that request's
@@ -193,12 +186,6 @@ impl Loader<Uuid> for VariantLoader {
     }
 }
 
-/// A per-request loader; present whenever a tenant is selected.
-fn loader<'a, L: Loader<Uuid>>(ctx: &Context<'a>) -> Result<&'a RequestLoader<L>> {
-    ctx.data::<RequestLoader<L>>()
-        .map_err(|_| ApiError::tenant_required().into())
-}
-
 fn currency(code: &str) -> Result<Currency> {
     Currency::parse(code).map_err(|e| ApiError::bad_input(e.to_string()).into())
 }
@@ -219,7 +206,7 @@ async fn page_of_products(
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<ProductConnection> {
-    let rc = request(ctx)?;
+    let rc = ctx.request()?;
     let caller = Caller::of(rc, rc.tenant()?.id);
     let (within, search) = (asked.within, asked.search);
     let look = ctx.look_ahead();
@@ -242,7 +229,7 @@ async fn page_of_products(
     let currency = search.currency;
     let (page, details, facets) = if search.is_plain() {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-        db(ctx)
+        ctx.db()
             .tenant_tx(caller.tenant, async move |conn| {
                 let (page, details) = if with_details || within != Within::default() {
                     cards::page_in(conn, scope, &page, customer, staff, &wanted).await?
@@ -262,7 +249,7 @@ async fn page_of_products(
             .await?
     } else {
         let page = PageRequest::keyed(first, after.as_deref(), last, before.as_deref())?;
-        db(ctx)
+        ctx.db()
             .tenant_tx(caller.tenant, async move |conn| {
                 let found = crate::search::page(
                     conn,
@@ -281,7 +268,7 @@ async fn page_of_products(
     };
     if with_details {
         let shared = details.into_iter().map(|(id, d)| (id, Arc::new(d)));
-        loader::<DetailsLoader>(ctx)?.feed_many(shared).await;
+        ctx.loader::<DetailsLoader>()?.feed_many(shared).await;
     }
     let facets = facets.map(|f| search::ProductFacets::new(f, currency));
     Ok(ProductConnection::from(page).with_facets(facets))
@@ -419,7 +406,8 @@ impl Product {
 }
 
 async fn details(ctx: &Context<'_>, product: Uuid) -> Result<Arc<ProductDetails>> {
-    Ok(loader::<DetailsLoader>(ctx)?
+    Ok(ctx
+        .loader::<DetailsLoader>()?
         .load_one(product)
         .await?
         .unwrap_or_default())
@@ -521,7 +509,8 @@ impl PricedVariant {
     }
     /// The product it belongs to.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
-        Ok(loader::<ProductLoader>(ctx)?
+        Ok(ctx
+            .loader::<ProductLoader>()?
             .load_one(self.variant.product_id)
             .await?)
     }
@@ -681,7 +670,7 @@ impl Tenant {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<ProductConnection> {
-        let selected = request(ctx)?.tenant()?.id;
+        let selected = ctx.request()?.tenant()?.id;
         if parse_id(&self.id)? != selected {
             return Err(ApiError::forbidden("products of another tenant are not visible").into());
         }
@@ -704,16 +693,17 @@ impl CatalogQuery {
         id: Option<ID>,
         handle: Option<String>,
     ) -> Result<Option<Product>> {
-        let rc = request(ctx)?;
+        let rc = ctx.request()?;
         let tenant = rc.tenant()?.id;
         match (id, handle) {
-            (Some(id), None) => Ok(loader::<ProductLoader>(ctx)?
+            (Some(id), None) => Ok(ctx
+                .loader::<ProductLoader>()?
                 .load_one(parse_id(&id)?)
                 .await?),
             (None, Some(handle)) => {
                 let wanted = Wanted::of(rc);
                 Ok(
-                    products::by_handle(db(ctx), tenant, Visibility::of(rc), handle, wanted)
+                    products::by_handle(ctx.db(), tenant, Visibility::of(rc), handle, wanted)
                         .await?,
                 )
             }
@@ -747,7 +737,8 @@ impl CatalogQuery {
     /// visibility).
     #[graphql(entity)]
     async fn find_product_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
-        Ok(loader::<ProductLoader>(ctx)?
+        Ok(ctx
+            .loader::<ProductLoader>()?
             .load_one(parse_id(&id)?)
             .await?)
     }
@@ -760,7 +751,8 @@ impl CatalogQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Option<PricedVariant>> {
-        Ok(loader::<VariantLoader>(ctx)?
+        Ok(ctx
+            .loader::<VariantLoader>()?
             .load_one(parse_id(&id)?)
             .await?)
     }
@@ -937,7 +929,7 @@ impl CatalogMutation {
             vendor_id: input.vendor_id.as_ref().map(parse_id).transpose()?,
         };
         let (product, user_errors) =
-            into_payload(products::create(db(ctx), request(ctx)?, new).await)?;
+            into_payload(products::create(ctx.db(), ctx.request()?, new).await)?;
         Ok(ProductPayload {
             product,
             user_errors,
@@ -967,7 +959,7 @@ impl CatalogMutation {
             vendor_id,
         };
         let (product, user_errors) =
-            into_payload(products::update(db(ctx), request(ctx)?, id, changes).await)?;
+            into_payload(products::update(ctx.db(), ctx.request()?, id, changes).await)?;
         Ok(ProductPayload {
             product,
             user_errors,
@@ -981,7 +973,7 @@ impl CatalogMutation {
     ) -> Result<ProductOptionPayload> {
         let product = parse_id(&input.product_id)?;
         let outcome =
-            variants::create_option(db(ctx), request(ctx)?, product, &input.name, input.values)
+            variants::create_option(ctx.db(), ctx.request()?, product, &input.name, input.values)
                 .await;
         let (option, user_errors) = into_payload(outcome)?;
         Ok(ProductOptionPayload {
@@ -1014,7 +1006,7 @@ impl CatalogMutation {
             prices: prices(input.prices),
         };
         let (variant, user_errors) =
-            into_payload(variants::create_variant(db(ctx), request(ctx)?, new).await)?;
+            into_payload(variants::create_variant(ctx.db(), ctx.request()?, new).await)?;
         Ok(ProductVariantPayload {
             variant,
             user_errors,
@@ -1029,7 +1021,7 @@ impl CatalogMutation {
     ) -> Result<ProductVariantPayload> {
         let id = parse_id(&input.variant_id)?;
         let outcome =
-            variants::set_prices(db(ctx), request(ctx)?, id, prices(Some(input.prices))).await;
+            variants::set_prices(ctx.db(), ctx.request()?, id, prices(Some(input.prices))).await;
         let (variant, user_errors) = into_payload(outcome)?;
         Ok(ProductVariantPayload {
             variant,

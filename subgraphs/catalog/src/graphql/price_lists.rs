@@ -1,6 +1,5 @@
 //! Customer groups, price lists and volume tiers in GraphQL: staff queries and mutations.
 
-use super::{db, request};
 use crate::errors::CatalogUserError;
 use crate::price_lists::{
     self, CustomerGroup, ListEntry, ListedVariant, NewPriceList, NewTier, PriceList,
@@ -15,6 +14,7 @@ use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::Money;
 use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
+use cityos_server::CtxExt as _;
 use uuid::Uuid;
 
 cityos_core::connection!(
@@ -76,7 +76,7 @@ impl CustomerGroup {
         before: Option<String>,
     ) -> Result<CustomerGroupMemberConnection> {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-        let page = price_lists::members(db(ctx), request(ctx)?, self.id, page).await?;
+        let page = price_lists::members(ctx.db(), ctx.request()?, self.id, page).await?;
         Ok(page.map(|id| User { id: to_id(id) }).into())
     }
 }
@@ -124,7 +124,7 @@ impl PriceList {
     ) -> Result<PriceListEntryConnection> {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
         Ok(
-            price_lists::list_entries(db(ctx), request(ctx)?, self.id, page)
+            price_lists::list_entries(ctx.db(), ctx.request()?, self.id, page)
                 .await?
                 .into(),
         )
@@ -164,7 +164,7 @@ impl PricingQuery {
         before: Option<String>,
     ) -> Result<CustomerGroupConnection> {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-        Ok(price_lists::groups(db(ctx), request(ctx)?, page)
+        Ok(price_lists::groups(ctx.db(), ctx.request()?, page)
             .await?
             .into())
     }
@@ -179,14 +179,14 @@ impl PricingQuery {
         before: Option<String>,
     ) -> Result<PriceListConnection> {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-        Ok(price_lists::lists(db(ctx), request(ctx)?, page)
+        Ok(price_lists::lists(ctx.db(), ctx.request()?, page)
             .await?
             .into())
     }
 
     /// A price list by id (staff).
     async fn price_list(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PriceList>> {
-        Ok(price_lists::list_by_id(db(ctx), request(ctx)?, parse_id(&id)?).await?)
+        Ok(price_lists::list_by_id(ctx.db(), ctx.request()?, parse_id(&id)?).await?)
     }
 }
 
@@ -364,7 +364,8 @@ impl PricingMutation {
         input: CustomerGroupCreateInput,
     ) -> Result<CustomerGroupPayload> {
         let outcome =
-            price_lists::create_group(db(ctx), request(ctx)?, &input.name, input.description).await;
+            price_lists::create_group(ctx.db(), ctx.request()?, &input.name, input.description)
+                .await;
         let (customer_group, user_errors) = into_payload(outcome)?;
         Ok(CustomerGroupPayload {
             customer_group,
@@ -405,7 +406,7 @@ impl PricingMutation {
             ends_at: input.ends_at,
         };
         let (price_list, user_errors) =
-            into_payload(price_lists::create_list(db(ctx), request(ctx)?, new).await)?;
+            into_payload(price_lists::create_list(ctx.db(), ctx.request()?, new).await)?;
         Ok(PriceListPayload {
             price_list,
             user_errors,
@@ -425,7 +426,7 @@ impl PricingMutation {
             ends_at: input.ends_at.into(),
         };
         let (price_list, user_errors) =
-            into_payload(price_lists::update_list(db(ctx), request(ctx)?, id, changes).await)?;
+            into_payload(price_lists::update_list(ctx.db(), ctx.request()?, id, changes).await)?;
         Ok(PriceListPayload {
             price_list,
             user_errors,
@@ -438,7 +439,8 @@ impl PricingMutation {
         ctx: &Context<'_>,
         input: DeleteInput,
     ) -> Result<DeletePayload> {
-        let outcome = price_lists::delete_list(db(ctx), request(ctx)?, parse_id(&input.id)?).await;
+        let outcome =
+            price_lists::delete_list(ctx.db(), ctx.request()?, parse_id(&input.id)?).await;
         let (deleted, user_errors) = into_payload(outcome)?;
         Ok(DeletePayload {
             deleted_id: deleted.map(to_id),
@@ -463,7 +465,7 @@ impl PricingMutation {
             })
             .collect::<Result<Vec<_>>>()?;
         let list = parse_id(&input.price_list_id)?;
-        let outcome = price_lists::set_list_prices(db(ctx), request(ctx)?, list, entries).await;
+        let outcome = price_lists::set_list_prices(ctx.db(), ctx.request()?, list, entries).await;
         let (price_list, user_errors) = into_payload(outcome)?;
         Ok(PriceListPayload {
             price_list,
@@ -479,7 +481,8 @@ impl PricingMutation {
     ) -> Result<PriceListPayload> {
         let list = parse_id(&input.price_list_id)?;
         let variants = ids(&input.variant_ids)?;
-        let outcome = price_lists::remove_list_prices(db(ctx), request(ctx)?, list, variants).await;
+        let outcome =
+            price_lists::remove_list_prices(ctx.db(), ctx.request()?, list, variants).await;
         let (price_list, user_errors) = into_payload(outcome)?;
         Ok(PriceListPayload {
             price_list,
@@ -505,7 +508,7 @@ impl PricingMutation {
             percent_off: input.percent_off,
         };
         let (tier, user_errors) =
-            into_payload(price_lists::create_tier(db(ctx), request(ctx)?, new).await)?;
+            into_payload(price_lists::create_tier(ctx.db(), ctx.request()?, new).await)?;
         Ok(VolumeTierPayload { tier, user_errors })
     }
 
@@ -515,7 +518,8 @@ impl PricingMutation {
         ctx: &Context<'_>,
         input: DeleteInput,
     ) -> Result<DeletePayload> {
-        let outcome = price_lists::delete_tier(db(ctx), request(ctx)?, parse_id(&input.id)?).await;
+        let outcome =
+            price_lists::delete_tier(ctx.db(), ctx.request()?, parse_id(&input.id)?).await;
         let (deleted, user_errors) = into_payload(outcome)?;
         Ok(DeletePayload {
             deleted_id: deleted.map(to_id),
@@ -533,7 +537,8 @@ impl PricingMutation {
     ) -> Result<CustomerGroupPayload> {
         let group = parse_id(&input.group_id)?;
         let users = ids(&input.customer_ids)?;
-        let outcome = price_lists::change_members(db(ctx), request(ctx)?, group, users, add).await;
+        let outcome =
+            price_lists::change_members(ctx.db(), ctx.request()?, group, users, add).await;
         let (customer_group, user_errors) = into_payload(outcome)?;
         Ok(CustomerGroupPayload {
             customer_group,

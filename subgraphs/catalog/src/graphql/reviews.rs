@@ -1,7 +1,7 @@
 //! Reviews and ratings in GraphQL.
 
 use super::price_lists::User;
-use super::{Caller, ProductLoader, db, loader, page_cost, request};
+use super::{Caller, ProductLoader, page_cost};
 use crate::errors::CatalogUserError;
 use crate::products::Product;
 use crate::reviews::{
@@ -15,6 +15,7 @@ use cityos_core::ids::{parse_id, to_id};
 use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
 use cityos_db::Database;
+use cityos_server::CtxExt as _;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -46,10 +47,11 @@ pub(super) async fn page_of_reviews(
     filter: ReviewFilter,
     page: PageRequest,
 ) -> Result<ReviewConnection> {
-    let rc = request(ctx)?;
+    let rc = ctx.request()?;
     let tenant = rc.tenant()?.id;
     let (staff, caller) = (rc.is_staff(), rc.user_id().ok());
-    let found = db(ctx)
+    let found = ctx
+        .db()
         .tenant_tx(tenant, async move |conn| {
             Ok::<_, ApiError>(reviews::page(conn, filter, &page, staff, caller).await?)
         })
@@ -104,13 +106,14 @@ impl Review {
     }
     /// The product reviewed (null if the caller may no longer see it).
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
-        Ok(loader::<ProductLoader>(ctx)?
+        Ok(ctx
+            .loader::<ProductLoader>()?
             .load_one(self.product_id)
             .await?)
     }
     /// The shop's public answer, if any.
     async fn response(&self, ctx: &Context<'_>) -> Result<Option<Response>> {
-        Ok(loader::<ResponseLoader>(ctx)?.load_one(self.id).await?)
+        Ok(ctx.loader::<ResponseLoader>()?.load_one(self.id).await?)
     }
 }
 
@@ -170,7 +173,7 @@ impl ReviewQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<ReviewConnection> {
-        request(ctx)?.require_staff()?;
+        ctx.request()?.require_staff()?;
         let filter = ReviewFilter {
             product: product_id.as_ref().map(parse_id).transpose()?,
             status,
@@ -302,7 +305,7 @@ impl ReviewMutation {
             title: input.title,
             body: input.body,
         };
-        payload(reviews::create(db(ctx), request(ctx)?, new).await)
+        payload(reviews::create(ctx.db(), ctx.request()?, new).await)
     }
 
     /// The author edits their review; it goes back to PENDING.
@@ -312,8 +315,8 @@ impl ReviewMutation {
         input: ReviewUpdateInput,
     ) -> Result<ReviewPayload> {
         let outcome = reviews::update(
-            db(ctx),
-            request(ctx)?,
+            ctx.db(),
+            ctx.request()?,
             parse_id(&input.id)?,
             input.rating,
             input.title,
@@ -330,7 +333,7 @@ impl ReviewMutation {
         input: ReviewDeleteInput,
     ) -> Result<ReviewDeletePayload> {
         let (deleted, user_errors) =
-            into_payload(reviews::delete(db(ctx), request(ctx)?, parse_id(&input.id)?).await)?;
+            into_payload(reviews::delete(ctx.db(), ctx.request()?, parse_id(&input.id)?).await)?;
         Ok(ReviewDeletePayload {
             deleted_id: deleted.map(to_id),
             user_errors,
@@ -343,7 +346,9 @@ impl ReviewMutation {
         ctx: &Context<'_>,
         input: ReviewModerateInput,
     ) -> Result<ReviewPayload> {
-        payload(reviews::moderate(db(ctx), request(ctx)?, parse_id(&input.id)?, input.status).await)
+        payload(
+            reviews::moderate(ctx.db(), ctx.request()?, parse_id(&input.id)?, input.status).await,
+        )
     }
 
     /// A trusted caller (staff, or a server with a secret key) marks whether the reviewer bought
@@ -354,8 +359,13 @@ impl ReviewMutation {
         input: ReviewVerifiedPurchaseSetInput,
     ) -> Result<ReviewPayload> {
         payload(
-            reviews::set_verified(db(ctx), request(ctx)?, parse_id(&input.id)?, input.verified)
-                .await,
+            reviews::set_verified(
+                ctx.db(),
+                ctx.request()?,
+                parse_id(&input.id)?,
+                input.verified,
+            )
+            .await,
         )
     }
 
@@ -366,7 +376,7 @@ impl ReviewMutation {
         input: ReviewRespondInput,
     ) -> Result<ReviewResponsePayload> {
         let outcome =
-            reviews::respond(db(ctx), request(ctx)?, parse_id(&input.id)?, &input.body).await;
+            reviews::respond(ctx.db(), ctx.request()?, parse_id(&input.id)?, &input.body).await;
         let (response, user_errors) = into_payload(outcome)?;
         Ok(ReviewResponsePayload {
             response,
@@ -381,6 +391,14 @@ impl ReviewMutation {
         ctx: &Context<'_>,
         input: ReviewVoteInput,
     ) -> Result<ReviewPayload> {
-        payload(reviews::vote(db(ctx), request(ctx)?, parse_id(&input.id)?, input.helpful).await)
+        payload(
+            reviews::vote(
+                ctx.db(),
+                ctx.request()?,
+                parse_id(&input.id)?,
+                input.helpful,
+            )
+            .await,
+        )
     }
 }

@@ -1,7 +1,7 @@
 //! Search in the API: the `filter` and `sort` of `products`, facet counts on product connections,
 //! and `productSuggestions` for autocomplete.
 
-use super::{ProductConnection, Within, currency, db, request};
+use super::{ProductConnection, Within, currency};
 use crate::categories::Category;
 use crate::collections::Collection;
 use crate::products::{Product, Visibility};
@@ -11,6 +11,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::{Currency, Money};
+use cityos_server::CtxExt as _;
 use uuid::Uuid;
 
 /// Which products to list. Every condition given must hold.
@@ -80,7 +81,7 @@ impl Asked {
             collection: merge(within.collection, &filter.collection_id, "collectionId")?,
             category: merge(within.category, &filter.category_id, "categoryId")?,
         };
-        let rc = request(ctx)?;
+        let rc = ctx.request()?;
         let locale = rc
             .locale
             .clone()
@@ -275,7 +276,7 @@ impl SearchQuery {
         #[graphql(desc = "What has been typed so far (at most 200 characters).")] query: String,
         #[graphql(desc = "How many suggestions, 1 to 20; 8 when not given.")] first: Option<i32>,
     ) -> Result<Vec<ProductSuggestion>> {
-        let rc = request(ctx)?;
+        let rc = ctx.request()?;
         let Some(typed) = Typed::parse(&query)? else {
             return Ok(Vec::new());
         };

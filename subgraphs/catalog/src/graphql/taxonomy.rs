@@ -1,7 +1,7 @@
 //! Categories and collections in GraphQL.
 
 use super::search::{Asked, ProductFilter, ProductSort};
-use super::{Caller, ProductConnection, Within, db, loader, page_cost, page_of_products, request};
+use super::{Caller, ProductConnection, Within, page_cost, page_of_products};
 use crate::categories::{self, Category, CategoryChanges, NewCategory};
 use crate::collections::{self, Collection};
 use crate::errors::CatalogUserError;
@@ -14,6 +14,7 @@ use cityos_core::ids::{parse_id, to_id};
 use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
 use cityos_db::Database;
+use cityos_server::CtxExt as _;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -112,7 +113,8 @@ impl Loader<Uuid> for ProductTaxonomyLoader {
 }
 
 pub(super) async fn taxonomy(ctx: &Context<'_>, product: &Product) -> Result<Taxonomy> {
-    Ok(loader::<ProductTaxonomyLoader>(ctx)?
+    Ok(ctx
+        .loader::<ProductTaxonomyLoader>()?
         .load_one(product.id)
         .await?
         .unwrap_or_default())
@@ -153,12 +155,13 @@ impl Category {
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Category>> {
         match self.parent_id {
             None => Ok(None),
-            Some(id) => Ok(loader::<CategoryLoader>(ctx)?.load_one(id).await?),
+            Some(id) => Ok(ctx.loader::<CategoryLoader>()?.load_one(id).await?),
         }
     }
     /// Its direct subcategories, in position order.
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
-        Ok(loader::<ChildrenLoader>(ctx)?
+        Ok(ctx
+            .loader::<ChildrenLoader>()?
             .load_one(self.id)
             .await?
             .unwrap_or_default())
@@ -269,7 +272,8 @@ impl TaxonomyQuery {
         handle: Option<String>,
     ) -> Result<Option<Category>> {
         match (id, handle) {
-            (Some(id), None) => Ok(loader::<CategoryLoader>(ctx)?
+            (Some(id), None) => Ok(ctx
+                .loader::<CategoryLoader>()?
                 .load_one(parse_id(&id)?)
                 .await?),
             (None, Some(handle)) => {
@@ -487,7 +491,7 @@ impl TaxonomyMutation {
             parent_id: input.parent_id.as_ref().map(parse_id).transpose()?,
         };
         let (category, user_errors) =
-            into_payload(categories::create(db(ctx), request(ctx)?, new).await)?;
+            into_payload(categories::create(ctx.db(), ctx.request()?, new).await)?;
         Ok(CategoryPayload {
             category,
             user_errors,
@@ -507,7 +511,7 @@ impl TaxonomyMutation {
             position: input.position,
         };
         let outcome =
-            categories::update(db(ctx), request(ctx)?, parse_id(&input.id)?, changes).await;
+            categories::update(ctx.db(), ctx.request()?, parse_id(&input.id)?, changes).await;
         let (category, user_errors) = into_payload(outcome)?;
         Ok(CategoryPayload {
             category,
@@ -523,7 +527,7 @@ impl TaxonomyMutation {
     ) -> Result<CategoryPayload> {
         let parent = input.parent_id.as_ref().map(parse_id).transpose()?;
         let outcome =
-            categories::move_to(db(ctx), request(ctx)?, parse_id(&input.id)?, parent).await;
+            categories::move_to(ctx.db(), ctx.request()?, parse_id(&input.id)?, parent).await;
         let (category, user_errors) = into_payload(outcome)?;
         Ok(CategoryPayload {
             category,
@@ -537,7 +541,7 @@ impl TaxonomyMutation {
         ctx: &Context<'_>,
         input: CategoryDeleteInput,
     ) -> Result<CategoryDeletePayload> {
-        let outcome = categories::delete(db(ctx), request(ctx)?, parse_id(&input.id)?).await;
+        let outcome = categories::delete(ctx.db(), ctx.request()?, parse_id(&input.id)?).await;
         let (deleted, user_errors) = into_payload(outcome)?;
         Ok(CategoryDeletePayload {
             deleted_id: deleted.map(to_id),
@@ -552,8 +556,8 @@ impl TaxonomyMutation {
         input: ProductCategoriesSetInput,
     ) -> Result<ProductCategoriesPayload> {
         let outcome = categories::set_for_product(
-            db(ctx),
-            request(ctx)?,
+            ctx.db(),
+            ctx.request()?,
             parse_id(&input.product_id)?,
             ids(&input.category_ids)?,
         )
@@ -572,8 +576,8 @@ impl TaxonomyMutation {
         input: CollectionCreateInput,
     ) -> Result<CollectionPayload> {
         let outcome = collections::create(
-            db(ctx),
-            request(ctx)?,
+            ctx.db(),
+            ctx.request()?,
             &input.title,
             &input.handle,
             input.description.as_deref(),
@@ -593,8 +597,8 @@ impl TaxonomyMutation {
         input: CollectionUpdateInput,
     ) -> Result<CollectionPayload> {
         let outcome = collections::update(
-            db(ctx),
-            request(ctx)?,
+            ctx.db(),
+            ctx.request()?,
             parse_id(&input.id)?,
             input.title,
             input.handle,
@@ -614,7 +618,7 @@ impl TaxonomyMutation {
         ctx: &Context<'_>,
         input: CollectionDeleteInput,
     ) -> Result<CollectionDeletePayload> {
-        let outcome = collections::delete(db(ctx), request(ctx)?, parse_id(&input.id)?).await;
+        let outcome = collections::delete(ctx.db(), ctx.request()?, parse_id(&input.id)?).await;
         let (deleted, user_errors) = into_payload(outcome)?;
         Ok(CollectionDeletePayload {
             deleted_id: deleted.map(to_id),
@@ -629,8 +633,8 @@ impl TaxonomyMutation {
         input: CollectionProductsAddInput,
     ) -> Result<CollectionPayload> {
         let outcome = collections::add_products(
-            db(ctx),
-            request(ctx)?,
+            ctx.db(),
+            ctx.request()?,
             parse_id(&input.collection_id)?,
             ids(&input.product_ids)?,
             input.position,
@@ -650,8 +654,8 @@ impl TaxonomyMutation {
         input: CollectionProductsRemoveInput,
     ) -> Result<CollectionPayload> {
         let outcome = collections::remove_products(
-            db(ctx),
-            request(ctx)?,
+            ctx.db(),
+            ctx.request()?,
             parse_id(&input.collection_id)?,
             ids(&input.product_ids)?,
         )

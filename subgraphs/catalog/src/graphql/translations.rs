@@ -1,6 +1,6 @@
 //! Product translations in GraphQL.
 
-use super::{Caller, db, loader, request};
+use super::Caller;
 use crate::errors::CatalogUserError;
 use crate::products::Product;
 use crate::translations::{self, Translation};
@@ -11,6 +11,7 @@ use cityos_core::ApiError;
 use cityos_core::ids::parse_id;
 use cityos_core::outcome::into_payload;
 use cityos_db::Database;
+use cityos_server::CtxExt as _;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -40,7 +41,8 @@ impl Loader<Uuid> for TranslationsLoader {
 }
 
 pub(super) async fn of(ctx: &Context<'_>, product: &Product) -> Result<Vec<Translation>> {
-    Ok(loader::<TranslationsLoader>(ctx)?
+    Ok(ctx
+        .loader::<TranslationsLoader>()?
         .load_one(product.id)
         .await?
         .unwrap_or_default())
@@ -120,8 +122,8 @@ impl TranslationMutation {
         input: ProductTranslationSetInput,
     ) -> Result<ProductTranslationPayload> {
         let outcome = translations::set(
-            db(ctx),
-            request(ctx)?,
+            ctx.db(),
+            ctx.request()?,
             parse_id(&input.product_id)?,
             &input.locale,
             &input.title,
@@ -142,8 +144,8 @@ impl TranslationMutation {
         input: ProductTranslationRemoveInput,
     ) -> Result<ProductTranslationRemovePayload> {
         let outcome = translations::remove(
-            db(ctx),
-            request(ctx)?,
+            ctx.db(),
+            ctx.request()?,
             parse_id(&input.product_id)?,
             &input.locale,
         )

@@ -1,6 +1,6 @@
 //! Wishlists in GraphQL.
 
-use super::{Caller, ProductLoader, VariantLoader, db, loader, request};
+use super::{Caller, ProductLoader, VariantLoader};
 use crate::errors::CatalogUserError;
 use crate::products::Product;
 use crate::variants::PricedVariant;
@@ -12,6 +12,7 @@ use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::outcome::into_payload;
 use cityos_db::Database;
+use cityos_server::CtxExt as _;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -57,7 +58,7 @@ impl Wishlist {
     }
     /// The link token while shared (its owner only); `wishlistByToken` reads the list with it.
     async fn share_token(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        let owner = request(ctx)?.user_id().ok() == Some(self.customer_id);
+        let owner = ctx.request()?.user_id().ok() == Some(self.customer_id);
         Ok(self.share_token.as_deref().filter(|_| owner))
     }
     /// When it was created.
@@ -66,7 +67,8 @@ impl Wishlist {
     }
     /// Its items, oldest first (products withdrawn from sale drop out of view).
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<Item>> {
-        Ok(loader::<ItemsLoader>(ctx)?
+        Ok(ctx
+            .loader::<ItemsLoader>()?
             .load_one(self.id)
             .await?
             .unwrap_or_default())
@@ -86,7 +88,8 @@ impl Item {
     }
     /// The product.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
-        Ok(loader::<ProductLoader>(ctx)?
+        Ok(ctx
+            .loader::<ProductLoader>()?
             .load_one(self.product_id)
             .await?)
     }
@@ -94,7 +97,7 @@ impl Item {
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<PricedVariant>> {
         match self.variant_id {
             None => Ok(None),
-            Some(id) => Ok(loader::<VariantLoader>(ctx)?.load_one(id).await?),
+            Some(id) => Ok(ctx.loader::<VariantLoader>()?.load_one(id).await?),
         }
     }
 }
@@ -116,9 +119,10 @@ pub struct WishlistQuery;
 impl WishlistQuery {
     /// The signed-in customer's wishlists, oldest first.
     async fn my_wishlists(&self, ctx: &Context<'_>) -> Result<Vec<Wishlist>> {
-        let rc = request(ctx)?;
+        let rc = ctx.request()?;
         let (tenant, customer) = (rc.tenant()?.id, rc.user_id()?);
-        Ok(db(ctx)
+        Ok(ctx
+            .db()
             .tenant_tx(tenant, async move |conn| {
                 Ok::<_, ApiError>(wishlists::of_customer(conn, customer).await?)
             })
@@ -132,8 +136,9 @@ impl WishlistQuery {
         ctx: &Context<'_>,
         token: String,
     ) -> Result<Option<Wishlist>> {
-        let tenant = request(ctx)?.tenant()?.id;
-        Ok(db(ctx)
+        let tenant = ctx.request()?.tenant()?.id;
+        Ok(ctx
+            .db()
             .tenant_tx(tenant, async move |conn| {
                 Ok::<_, ApiError>(wishlists::by_token(conn, &token).await?)
             })
@@ -146,8 +151,9 @@ impl WishlistQuery {
         ctx: &Context<'_>,
         #[graphql(default = 10)] first: i32,
     ) -> Result<Vec<WishedProduct>> {
-        let found = wishlists::most_wished(db(ctx), request(ctx)?, i64::from(first)).await?;
-        let products = loader::<ProductLoader>(ctx)?
+        let found = wishlists::most_wished(ctx.db(), ctx.request()?, i64::from(first)).await?;
+        let products = ctx
+            .loader::<ProductLoader>()?
             .load_many(found.iter().map(|(id, _)| *id))
             .await?;
         Ok(found
@@ -258,7 +264,7 @@ impl WishlistMutation {
         ctx: &Context<'_>,
         input: WishlistCreateInput,
     ) -> Result<WishlistPayload> {
-        payload(wishlists::create(db(ctx), request(ctx)?, &input.name).await)
+        payload(wishlists::create(ctx.db(), ctx.request()?, &input.name).await)
     }
 
     /// Renames a wishlist.
@@ -267,7 +273,9 @@ impl WishlistMutation {
         ctx: &Context<'_>,
         input: WishlistRenameInput,
     ) -> Result<WishlistPayload> {
-        payload(wishlists::rename(db(ctx), request(ctx)?, parse_id(&input.id)?, &input.name).await)
+        payload(
+            wishlists::rename(ctx.db(), ctx.request()?, parse_id(&input.id)?, &input.name).await,
+        )
     }
 
     /// Shares a wishlist under a new link token (`shared: true`; an earlier link stops working) or
@@ -277,7 +285,9 @@ impl WishlistMutation {
         ctx: &Context<'_>,
         input: WishlistShareInput,
     ) -> Result<WishlistPayload> {
-        payload(wishlists::share(db(ctx), request(ctx)?, parse_id(&input.id)?, input.shared).await)
+        payload(
+            wishlists::share(ctx.db(), ctx.request()?, parse_id(&input.id)?, input.shared).await,
+        )
     }
 
     /// Deletes a wishlist and its items.
@@ -287,7 +297,7 @@ impl WishlistMutation {
         input: WishlistDeleteInput,
     ) -> Result<WishlistDeletePayload> {
         let (deleted, user_errors) =
-            into_payload(wishlists::delete(db(ctx), request(ctx)?, parse_id(&input.id)?).await)?;
+            into_payload(wishlists::delete(ctx.db(), ctx.request()?, parse_id(&input.id)?).await)?;
         Ok(WishlistDeletePayload {
             deleted_id: deleted.map(to_id),
             user_errors,
@@ -302,8 +312,8 @@ impl WishlistMutation {
         input: WishlistItemAddInput,
     ) -> Result<WishlistPayload> {
         let outcome = wishlists::add_item(
-            db(ctx),
-            request(ctx)?,
+            ctx.db(),
+            ctx.request()?,
             parse_id(&input.wishlist_id)?,
             parse_id(&input.product_id)?,
             input.variant_id.as_ref().map(parse_id).transpose()?,
@@ -318,7 +328,7 @@ impl WishlistMutation {
         ctx: &Context<'_>,
         input: WishlistItemRemoveInput,
     ) -> Result<WishlistPayload> {
-        payload(wishlists::remove_item(db(ctx), request(ctx)?, parse_id(&input.item_id)?).await)
+        payload(wishlists::remove_item(ctx.db(), ctx.request()?, parse_id(&input.item_id)?).await)
     }
 
     /// Moves an item to another of the customer's wishlists.
@@ -328,8 +338,8 @@ impl WishlistMutation {
         input: WishlistItemMoveInput,
     ) -> Result<WishlistPayload> {
         let outcome = wishlists::move_item(
-            db(ctx),
-            request(ctx)?,
+            ctx.db(),
+            ctx.request()?,
             parse_id(&input.item_id)?,
             parse_id(&input.to_wishlist_id)?,
         )

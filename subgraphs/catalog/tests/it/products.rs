@@ -192,3 +192,21 @@ async fn an_unknown_stored_status_is_an_error_not_a_default() {
     assert_eq!(r["errors"][0]["extensions"]["code"], "INTERNAL", "{r}");
     assert_eq!(r["errors"][0]["message"], "internal error", "{r}");
 }
+
+/// A request with a tenant whose loaders were not registered is a fault of ours (INTERNAL), not a
+/// client's missing tenant: the loader helper tells the two apart.
+#[tokio::test]
+async fn a_missing_loader_is_internal_not_tenant_required() {
+    let t = test_db().await;
+    let (_, admin) = tenant(&t, "no-loaders").await;
+    let schema = build_schema(Some(&t.platform));
+    let request = async_graphql::Request::new(
+        "{ products(first: 1) { edges { node { variants { id } } } } }",
+    )
+    .data(admin.clone());
+    products::create(t.db(), &admin, product("lonely", ProductStatus::Published))
+        .await
+        .expect("product");
+    let r = serde_json::to_value(cityos_server::execute(&schema, request).await).expect("json");
+    assert_eq!(r["errors"][0]["extensions"]["code"], "INTERNAL", "{r}");
+}

@@ -1,6 +1,6 @@
 //! After delivery: returns and disputes, how they read and the mutations that move them.
 
-use super::{db, gateway, order_money, request};
+use super::{gateway, order_money};
 use crate::disputes::{
     self, DisputeMessage, DisputeReason, DisputeResolution, DisputeSide, DisputeStatus,
     DisputeThread,
@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::Money;
 use cityos_core::outcome::into_payload;
+use cityos_server::CtxExt as _;
 
 /// A request to send back units of an order's delivered lines, and what became of it.
 #[Object(name = "Return")]
@@ -290,13 +291,13 @@ impl AftercareMutation {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        return_payload(returns::request(db(ctx), request(ctx)?, order, lines, input.reason).await)
+        return_payload(returns::request(ctx.db(), ctx.request()?, order, lines, input.reason).await)
     }
 
     /// Approves a requested return (staff).
     async fn return_approve(&self, ctx: &Context<'_>, input: ReturnInput) -> Result<ReturnPayload> {
         let id = parse_id(&input.return_id)?;
-        return_payload(returns::approve(db(ctx), request(ctx)?, id).await)
+        return_payload(returns::approve(ctx.db(), ctx.request()?, id).await)
     }
 
     /// Rejects a requested or approved return (staff).
@@ -306,7 +307,7 @@ impl AftercareMutation {
         input: ReturnRejectInput,
     ) -> Result<ReturnPayload> {
         let id = parse_id(&input.return_id)?;
-        return_payload(returns::reject(db(ctx), request(ctx)?, id, input.note).await)
+        return_payload(returns::reject(ctx.db(), ctx.request()?, id, input.note).await)
     }
 
     /// Records that an approved return arrived (staff), restocking its units unless told not to.
@@ -317,14 +318,14 @@ impl AftercareMutation {
     ) -> Result<ReturnPayload> {
         let id = parse_id(&input.return_id)?;
         let restock = input.restock.unwrap_or(true);
-        return_payload(returns::receive(db(ctx), request(ctx)?, id, restock).await)
+        return_payload(returns::receive(ctx.db(), ctx.request()?, id, restock).await)
     }
 
     /// Pays a received return's value back through the order's payment provider (staff); a
     /// credit note is issued.
     async fn return_refund(&self, ctx: &Context<'_>, input: ReturnInput) -> Result<ReturnPayload> {
         let id = parse_id(&input.return_id)?;
-        let outcome = returns::refund(db(ctx), request(ctx)?, gateway(ctx), id).await;
+        let outcome = returns::refund(ctx.db(), ctx.request()?, gateway(ctx), id).await;
         let (done, user_errors) = into_payload(outcome)?;
         let (ret, refund) = done.map_or((None, None), |(r, f)| (Some(r), Some(f)));
         Ok(ReturnPayload {
@@ -344,8 +345,8 @@ impl AftercareMutation {
         let evidence = input.evidence.unwrap_or_default();
         dispute_payload(
             disputes::open(
-                db(ctx),
-                request(ctx)?,
+                ctx.db(),
+                ctx.request()?,
                 order,
                 input.reason,
                 input.message,
@@ -364,7 +365,7 @@ impl AftercareMutation {
         let id = parse_id(&input.dispute_id)?;
         let evidence = input.evidence.unwrap_or_default();
         dispute_payload(
-            disputes::message(db(ctx), request(ctx)?, id, input.message, evidence).await,
+            disputes::message(ctx.db(), ctx.request()?, id, input.message, evidence).await,
         )
     }
 
@@ -375,7 +376,7 @@ impl AftercareMutation {
         input: DisputeInput,
     ) -> Result<DisputePayload> {
         let id = parse_id(&input.dispute_id)?;
-        dispute_payload(disputes::review(db(ctx), request(ctx)?, id).await)
+        dispute_payload(disputes::review(ctx.db(), ctx.request()?, id).await)
     }
 
     /// Resolves a dispute (staff): refund an amount, replace, or reject.
@@ -386,8 +387,8 @@ impl AftercareMutation {
     ) -> Result<DisputePayload> {
         let id = parse_id(&input.dispute_id)?;
         let outcome = disputes::resolve(
-            db(ctx),
-            request(ctx)?,
+            ctx.db(),
+            ctx.request()?,
             gateway(ctx),
             id,
             input.resolution,
@@ -405,6 +406,6 @@ impl AftercareMutation {
         input: DisputeInput,
     ) -> Result<DisputePayload> {
         let id = parse_id(&input.dispute_id)?;
-        dispute_payload(disputes::withdraw(db(ctx), request(ctx)?, id).await)
+        dispute_payload(disputes::withdraw(ctx.db(), ctx.request()?, id).await)
     }
 }

@@ -22,30 +22,17 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{ComplexObject, Context, ID, MergedObject, Object, Result, SimpleObject};
 use catalog::pricing::PriceRule;
 use chrono::{DateTime, Utc};
+use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::{Currency, Money};
 use cityos_core::paging::{PageRequest, page_cost};
-use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
-use cityos_server::RequestLoader;
+use cityos_server::CtxExt as _;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
-    ctx.data::<RequestContext>()
-}
-
-fn db<'a>(ctx: &Context<'a>) -> &'a Database {
-    ctx.data_unchecked::<Database>()
-}
-
 fn gateway<'a>(ctx: &Context<'a>) -> &'a Gateway {
     ctx.data_unchecked::<Gateway>()
-}
-
-fn loader<'a, L: Loader<Uuid>>(ctx: &Context<'a>) -> Result<&'a RequestLoader<L>> {
-    ctx.data::<RequestLoader<L>>()
-        .map_err(|_| ApiError::tenant_required().into())
 }
 
 fn money(amount: i64, currency: Currency) -> Money {
@@ -101,14 +88,14 @@ impl User {
         before: Option<String>,
         status: Option<OrderStatus>,
     ) -> Result<OrderConnection> {
-        let rc = request(ctx)?;
+        let rc = ctx.request()?;
         let user = parse_id(&self.id)?;
         if !rc.is_staff() && rc.user_id()? != user {
             return Err(ApiError::forbidden("these are another customer's orders").into());
         }
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
         Ok(
-            orders::page(db(ctx), rc.tenant()?.id, Some(user), status, page)
+            orders::page(ctx.db(), rc.tenant()?.id, Some(user), status, page)
                 .await?
                 .into(),
         )
@@ -219,7 +206,8 @@ where
     L: Loader<Uuid, Value = Vec<T>, Error = ApiError>,
     T: Clone + Send + Sync + 'static,
 {
-    Ok(loader::<L>(ctx)?
+    Ok(ctx
+        .loader::<L>()?
         .load_one(parent)
         .await?
         .unwrap_or_default())
@@ -333,7 +321,7 @@ impl PricedCart {
     async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
         match self.cart.order_id {
             None => Ok(None),
-            Some(id) => Ok(loader::<OrderLoader>(ctx)?.load_one(id).await?),
+            Some(id) => Ok(ctx.loader::<OrderLoader>()?.load_one(id).await?),
         }
     }
     /// When it was created.
@@ -656,7 +644,8 @@ impl Order {
 
 /// An amount of an order's vendor order or line, in the order's currency.
 async fn order_money(ctx: &Context<'_>, order: Uuid, amount: i64) -> Result<Money> {
-    let order = loader::<OrderLoader>(ctx)?
+    let order = ctx
+        .loader::<OrderLoader>()?
         .load_one(order)
         .await?
         .ok_or_else(|| ApiError::internal("a part of an order without its order"))?;
@@ -994,19 +983,22 @@ impl OrdersQuery {
     /// A cart by id: a guest cart, or the signed-in customer's own. Null when there is none the
     /// caller may use.
     async fn cart(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PricedCart>> {
-        Ok(carts::get(db(ctx), request(ctx)?, parse_id(&id)?).await?)
+        Ok(carts::get(ctx.db(), ctx.request()?, parse_id(&id)?).await?)
     }
 
     /// The signed-in customer's open cart, if they have one.
     async fn my_cart(&self, ctx: &Context<'_>) -> Result<Option<PricedCart>> {
-        Ok(carts::mine(db(ctx), request(ctx)?).await?)
+        Ok(carts::mine(ctx.db(), ctx.request()?).await?)
     }
 
     /// An order by id: staff see any of the tenant's, customers their own. Guests reach theirs
     /// through their cart's `order`.
     async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>> {
-        let rc = request(ctx)?;
-        let order = loader::<OrderLoader>(ctx)?.load_one(parse_id(&id)?).await?;
+        let rc = ctx.request()?;
+        let order = ctx
+            .loader::<OrderLoader>()?
+            .load_one(parse_id(&id)?)
+            .await?;
         let caller = rc.user_id().ok();
         Ok(order.filter(|o| rc.is_staff() || (caller.is_some() && o.customer_id == caller)))
     }
@@ -1022,10 +1014,10 @@ impl OrdersQuery {
         before: Option<String>,
         status: Option<OrderStatus>,
     ) -> Result<OrderConnection> {
-        let rc = request(ctx)?;
+        let rc = ctx.request()?;
         rc.require_staff()?;
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-        Ok(orders::page(db(ctx), rc.tenant()?.id, None, status, page)
+        Ok(orders::page(ctx.db(), rc.tenant()?.id, None, status, page)
             .await?
             .into())
     }

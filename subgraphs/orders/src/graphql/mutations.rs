@@ -1,6 +1,6 @@
 //! The orders subgraph's mutations: cart changes, checkout, and the order's lifecycle.
 
-use super::{db, gateway, request};
+use super::gateway;
 use crate::carts::{self, Address, CartChanges, LineInput, PricedCart, ShippingChoice};
 use crate::checkout::{self, CheckoutRequest};
 use crate::errors::{OrdersUserError, Outcome};
@@ -10,6 +10,7 @@ use crate::refunds::{self, Refund};
 use async_graphql::{Context, ID, InputObject, MergedObject, Object, Result, SimpleObject};
 use cityos_core::ids::parse_id;
 use cityos_core::outcome::into_payload;
+use cityos_server::CtxExt as _;
 use uuid::Uuid;
 
 /// The result of a cart mutation.
@@ -265,7 +266,7 @@ impl CartMutation {
     /// Starts a cart. Guests may (with the storefront key); a signed-in customer gets back their
     /// open cart when they have one in that currency.
     async fn cart_create(&self, ctx: &Context<'_>, input: CartCreateInput) -> Result<CartPayload> {
-        cart_payload(carts::create(db(ctx), request(ctx)?, input.currency, input.email).await)
+        cart_payload(carts::create(ctx.db(), ctx.request()?, input.currency, input.email).await)
     }
 
     /// Adds lines; a variant already in the cart gets the units added. Each must be on sale,
@@ -282,7 +283,7 @@ impl CartMutation {
                 .map(|l| (l.variant_id, Some(l.quantity), l.gift_wrap, l.gift_message)),
         )?;
         let cart = parse_id(&input.cart_id)?;
-        cart_payload(carts::add_lines(db(ctx), request(ctx)?, cart, lines).await)
+        cart_payload(carts::add_lines(ctx.db(), ctx.request()?, cart, lines).await)
     }
 
     /// Changes lines' quantity, gift wrap or gift message.
@@ -298,7 +299,7 @@ impl CartMutation {
                 .map(|l| (l.variant_id, l.quantity, l.gift_wrap, l.gift_message)),
         )?;
         let cart = parse_id(&input.cart_id)?;
-        cart_payload(carts::update_lines(db(ctx), request(ctx)?, cart, lines).await)
+        cart_payload(carts::update_lines(ctx.db(), ctx.request()?, cart, lines).await)
     }
 
     /// Removes lines by variant.
@@ -313,7 +314,7 @@ impl CartMutation {
             .map(parse_id)
             .collect::<Result<Vec<Uuid>, _>>()?;
         let cart = parse_id(&input.cart_id)?;
-        cart_payload(carts::remove_lines(db(ctx), request(ctx)?, cart, variants).await)
+        cart_payload(carts::remove_lines(ctx.db(), ctx.request()?, cart, variants).await)
     }
 
     /// Sets the cart's e-mail, addresses and delivery instructions.
@@ -325,7 +326,7 @@ impl CartMutation {
             billing_address: input.billing_address,
             delivery_instructions: input.delivery_instructions,
         };
-        cart_payload(carts::update(db(ctx), request(ctx)?, cart, changes).await)
+        cart_payload(carts::update(ctx.db(), ctx.request()?, cart, changes).await)
     }
 
     /// Applies a discount code, replacing the cart's code if it had one. Refused, with the reason
@@ -336,7 +337,7 @@ impl CartMutation {
         input: CartDiscountApplyInput,
     ) -> Result<CartPayload> {
         let cart = parse_id(&input.cart_id)?;
-        cart_payload(carts::apply_discount(db(ctx), request(ctx)?, cart, input.code).await)
+        cart_payload(carts::apply_discount(ctx.db(), ctx.request()?, cart, input.code).await)
     }
 
     /// Takes the discount code off the cart.
@@ -346,7 +347,7 @@ impl CartMutation {
         input: CartInput,
     ) -> Result<CartPayload> {
         let cart = parse_id(&input.cart_id)?;
-        cart_payload(carts::remove_discount(db(ctx), request(ctx)?, cart).await)
+        cart_payload(carts::remove_discount(ctx.db(), ctx.request()?, cart).await)
     }
 
     /// Chooses how one vendor's part of the cart ships, with instructions for that shipment.
@@ -361,14 +362,14 @@ impl CartMutation {
             method: parse_id(&input.method_id)?,
             instructions: input.delivery_instructions,
         };
-        cart_payload(carts::choose_shipping(db(ctx), request(ctx)?, cart, choice).await)
+        cart_payload(carts::choose_shipping(ctx.db(), ctx.request()?, cart, choice).await)
     }
 
     /// After sign-in: moves a guest cart's lines into the customer's open cart (or makes the guest
     /// cart theirs when they have none). The guest cart is closed as MERGED.
     async fn cart_merge(&self, ctx: &Context<'_>, input: CartMergeInput) -> Result<CartPayload> {
         let guest = parse_id(&input.guest_cart_id)?;
-        cart_payload(carts::merge(db(ctx), request(ctx)?, guest).await)
+        cart_payload(carts::merge(ctx.db(), ctx.request()?, guest).await)
     }
 
     /// Places the order for a cart in one transaction: re-prices it, takes the stock, writes the
@@ -387,7 +388,7 @@ impl CartMutation {
                 .unwrap_or(PaymentMethod::CashOnDelivery),
             expected_total: input.expected_total_minor,
         };
-        order_payload(checkout::complete(db(ctx), request(ctx)?, asked, gateway(ctx)).await)
+        order_payload(checkout::complete(ctx.db(), ctx.request()?, asked, gateway(ctx)).await)
     }
 }
 
@@ -400,7 +401,7 @@ impl OrderMutation {
     /// Confirms a PENDING order that is paid, authorized or paid cash on delivery (staff).
     async fn order_confirm(&self, ctx: &Context<'_>, input: OrderInput) -> Result<OrderPayload> {
         let id = parse_id(&input.order_id)?;
-        order_payload(orders::confirm(db(ctx), request(ctx)?, id).await)
+        order_payload(orders::confirm(ctx.db(), ctx.request()?, id).await)
     }
 
     /// Cancels an order that has not shipped (staff; a customer their own PENDING order): stock
@@ -411,7 +412,9 @@ impl OrderMutation {
         input: OrderCancelInput,
     ) -> Result<OrderPayload> {
         let id = parse_id(&input.order_id)?;
-        order_payload(orders::cancel(db(ctx), request(ctx)?, id, input.reason, gateway(ctx)).await)
+        order_payload(
+            orders::cancel(ctx.db(), ctx.request()?, id, input.reason, gateway(ctx)).await,
+        )
     }
 
     /// Records that a cash or bank-transfer payment arrived (staff): the order is PAID, and
@@ -422,7 +425,7 @@ impl OrderMutation {
         input: PaymentCaptureInput,
     ) -> Result<OrderPayload> {
         let id = parse_id(&input.payment_id)?;
-        order_payload(orders::capture_payment(db(ctx), request(ctx)?, id).await)
+        order_payload(orders::capture_payment(ctx.db(), ctx.request()?, id).await)
     }
 
     /// Pays part or all of a captured payment back through its provider (staff). Refunds never
@@ -434,8 +437,8 @@ impl OrderMutation {
     ) -> Result<RefundPayload> {
         let id = parse_id(&input.payment_id)?;
         let outcome = refunds::refund(
-            db(ctx),
-            request(ctx)?,
+            ctx.db(),
+            ctx.request()?,
             gateway(ctx),
             id,
             input.amount_minor,
@@ -457,8 +460,8 @@ impl OrderMutation {
     ) -> Result<FulfillmentPayload> {
         let id = parse_id(&input.vendor_order_id)?;
         let outcome = orders::ship(
-            db(ctx),
-            request(ctx)?,
+            ctx.db(),
+            ctx.request()?,
             id,
             input.carrier,
             input.tracking_number,
@@ -479,7 +482,7 @@ impl OrderMutation {
     ) -> Result<FulfillmentPayload> {
         let id = parse_id(&input.fulfillment_id)?;
         let (fulfillment, user_errors) =
-            into_payload(orders::deliver(db(ctx), request(ctx)?, id).await)?;
+            into_payload(orders::deliver(ctx.db(), ctx.request()?, id).await)?;
         Ok(FulfillmentPayload {
             fulfillment,
             user_errors,

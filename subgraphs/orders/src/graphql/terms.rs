@@ -1,6 +1,6 @@
 //! Shipping methods, tax rules and discount codes: how staff set them up, and how they read.
 
-use super::{Vendor, db, money, request};
+use super::{Vendor, money};
 use crate::discounts::{self, CodeChanges, CodeInput, DiscountCode, DiscountKind};
 use crate::errors::{OrdersUserError, Outcome};
 use crate::shipping::{self, MethodInput, ShippingKind, ShippingMethod};
@@ -11,6 +11,7 @@ use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::{Currency, Money};
 use cityos_core::outcome::into_payload;
 use cityos_core::paging::{PageRequest, page_cost};
+use cityos_server::CtxExt as _;
 
 /// A way the tenant delivers: a flat rate, a rate that is free above a threshold, or pickup.
 #[Object]
@@ -173,12 +174,12 @@ impl TermsQuery {
     /// The tenant's shipping methods in list order. Staff also see inactive ones, after the
     /// active ones.
     async fn shipping_methods(&self, ctx: &Context<'_>) -> Result<Vec<ShippingMethod>> {
-        Ok(shipping::list(db(ctx), request(ctx)?).await?)
+        Ok(shipping::list(ctx.db(), ctx.request()?).await?)
     }
 
     /// The tenant's tax rules by country and region (staff).
     async fn tax_rules(&self, ctx: &Context<'_>) -> Result<Vec<TaxRule>> {
-        Ok(taxes::list(db(ctx), request(ctx)?).await?)
+        Ok(taxes::list(ctx.db(), ctx.request()?).await?)
     }
 
     /// The tenant's discount codes, newest first (staff).
@@ -192,7 +193,9 @@ impl TermsQuery {
         before: Option<String>,
     ) -> Result<DiscountCodeConnection> {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-        Ok(discounts::page(db(ctx), request(ctx)?, page).await?.into())
+        Ok(discounts::page(ctx.db(), ctx.request()?, page)
+            .await?
+            .into())
     }
 }
 
@@ -384,7 +387,7 @@ impl TermsMutation {
             active: None,
             position: input.position,
         };
-        method_payload(shipping::create(db(ctx), request(ctx)?, method).await)
+        method_payload(shipping::create(ctx.db(), ctx.request()?, method).await)
     }
 
     /// Changes a shipping method (staff). Carts that chose a method that no longer serves them
@@ -406,7 +409,7 @@ impl TermsMutation {
             active: input.active,
             position: input.position,
         };
-        method_payload(shipping::update(db(ctx), request(ctx)?, id, method).await)
+        method_payload(shipping::update(ctx.db(), ctx.request()?, id, method).await)
     }
 
     /// Creates a tax rule (staff); one per country, region and category.
@@ -423,7 +426,7 @@ impl TermsMutation {
             rate: input.rate_basis_points,
             inclusive: input.inclusive,
         };
-        rule_payload(taxes::create(db(ctx), request(ctx)?, rule).await)
+        rule_payload(taxes::create(ctx.db(), ctx.request()?, rule).await)
     }
 
     /// Deletes a tax rule (staff); placed orders keep the tax they were charged.
@@ -433,7 +436,7 @@ impl TermsMutation {
         input: TaxRuleDeleteInput,
     ) -> Result<TaxRulePayload> {
         let id = parse_id(&input.id)?;
-        rule_payload(taxes::delete(db(ctx), request(ctx)?, id).await)
+        rule_payload(taxes::delete(ctx.db(), ctx.request()?, id).await)
     }
 
     /// Creates a discount code (staff).
@@ -456,7 +459,7 @@ impl TermsMutation {
             vendor_id: input.vendor_id.as_ref().map(parse_id).transpose()?,
             category_id: input.category_id.as_ref().map(parse_id).transpose()?,
         };
-        code_payload(discounts::create(db(ctx), request(ctx)?, code).await)
+        code_payload(discounts::create(ctx.db(), ctx.request()?, code).await)
     }
 
     /// Changes a discount code (staff): deactivate it, move its end, change its limits.
@@ -472,6 +475,6 @@ impl TermsMutation {
             usage_limit: input.usage_limit,
             per_customer_limit: input.per_customer_limit,
         };
-        code_payload(discounts::update(db(ctx), request(ctx)?, id, changes).await)
+        code_payload(discounts::update(ctx.db(), ctx.request()?, id, changes).await)
     }
 }

@@ -1,0 +1,49 @@
+//! What resolvers take from their context, written once for every subgraph: `ctx.request()`,
+//! `ctx.db()`, `ctx.loader::<L>()`.
+
+use crate::RequestLoader;
+use async_graphql::Context;
+use async_graphql::dataloader::Loader;
+use cityos_core::{ApiError, RequestContext};
+use cityos_db::Database;
+use uuid::Uuid;
+
+/// The request's data as resolvers use it.
+pub trait CtxExt<'a> {
+    /// The request's context (tenant, actor, locale). The server always puts it in; a request
+    /// without one is a fault of ours (`INTERNAL`).
+    fn request(&self) -> Result<&'a RequestContext, ApiError>;
+
+    /// The application-role pool, which every executable schema carries (only an SDL-printing
+    /// schema has none, and it never resolves a field).
+    fn db(&self) -> &'a Database;
+
+    /// The request's loader of type `L`. The subgraph registers its loaders for requests with a
+    /// tenant, so without one this is `TENANT_REQUIRED`; with a tenant, a missing loader is a
+    /// fault of ours: `INTERNAL`, logged, never "tenant required".
+    fn loader<L: Loader<Uuid>>(&self) -> Result<&'a RequestLoader<L>, ApiError>;
+}
+
+impl<'a> CtxExt<'a> for Context<'a> {
+    fn request(&self) -> Result<&'a RequestContext, ApiError> {
+        self.data::<RequestContext>()
+            .map_err(|_| ApiError::internal("the request has no RequestContext"))
+    }
+
+    fn db(&self) -> &'a Database {
+        self.data_unchecked::<Database>()
+    }
+
+    fn loader<L: Loader<Uuid>>(&self) -> Result<&'a RequestLoader<L>, ApiError> {
+        if let Some(loader) = self.data_opt::<RequestLoader<L>>() {
+            return Ok(loader);
+        }
+        match self.request()?.tenant {
+            None => Err(ApiError::tenant_required()),
+            Some(_) => Err(ApiError::internal(format_args!(
+                "loader {} is not registered",
+                std::any::type_name::<L>()
+            ))),
+        }
+    }
+}
