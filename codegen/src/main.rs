@@ -24,37 +24,53 @@ struct SubgraphSdl {
 struct Code {
     name: &'static str,
     port: u16,
+    depends_on: fn() -> Vec<&'static str>,
     sdl: fn() -> String,
+}
+
+/// The names a subgraph crate says it depends on.
+fn depends_on<S: Subgraph>() -> Vec<&'static str> {
+    S::depends_on().into_iter().map(|(name, _)| name).collect()
 }
 
 const SUBGRAPH_CODE: &[Code] = &[
     Code {
         name: <identity::Identity as Subgraph>::NAME,
         port: <identity::Identity as Subgraph>::DEFAULT_PORT,
+        depends_on: depends_on::<identity::Identity>,
         sdl: identity::sdl,
     },
     Code {
         name: <catalog::Catalog as Subgraph>::NAME,
         port: <catalog::Catalog as Subgraph>::DEFAULT_PORT,
+        depends_on: depends_on::<catalog::Catalog>,
         sdl: catalog::sdl,
     },
     Code {
         name: <orders::Orders as Subgraph>::NAME,
         port: <orders::Orders as Subgraph>::DEFAULT_PORT,
+        depends_on: depends_on::<orders::Orders>,
         sdl: orders::sdl,
     },
 ];
 
 fn subgraphs(manifest: &Manifest) -> anyhow::Result<Vec<SubgraphSdl>> {
-    let code: Vec<(&str, u16)> = SUBGRAPH_CODE.iter().map(|c| (c.name, c.port)).collect();
-    let listed: Vec<(&str, u16)> = manifest
+    let code: Vec<(&str, u16, Vec<&str>)> = SUBGRAPH_CODE
+        .iter()
+        .map(|c| (c.name, c.port, (c.depends_on)()))
+        .collect();
+    let listed: Vec<(&str, u16, Vec<&str>)> = manifest
         .subgraphs
         .iter()
-        .map(|s| (s.name.as_str(), s.port))
+        .map(|s| {
+            let deps = s.depends_on.iter().map(String::as_str).collect();
+            (s.name.as_str(), s.port, deps)
+        })
         .collect();
     if code != listed {
         bail!(
-            "the subgraph crates are {code:?} (name, default port); subgraphs.toml lists {listed:?}"
+            "the subgraph crates are {code:?} (name, default port, dependencies); \
+             subgraphs.toml lists {listed:?}"
         );
     }
     Ok(manifest

@@ -119,17 +119,17 @@ pub struct Round {
 /// Delivers one outbox table's events to a sink.
 pub struct Dispatcher<S> {
     db: Database,
-    table: &'static str,
+    table: String,
     sink: S,
     settings: Settings,
 }
 
 impl<S: Sink> Dispatcher<S> {
     /// A dispatcher of `table` (schema-qualified, e.g. `catalog.outbox`).
-    pub fn new(db: Database, table: &'static str, sink: S, settings: Settings) -> Self {
+    pub fn new(db: Database, table: impl Into<String>, sink: S, settings: Settings) -> Self {
         Self {
             db,
-            table,
+            table: table.into(),
             sink,
             settings,
         }
@@ -145,7 +145,7 @@ impl<S: Sink> Dispatcher<S> {
                 Ok(()) => delivered.push((event.tenant_id, event.id)),
                 Err(error) => {
                     tracing::warn!(
-                        table = self.table,
+                        table = %self.table,
                         event = %event.id,
                         topic = %event.topic,
                         attempt = event.attempts,
@@ -170,7 +170,7 @@ impl<S: Sink> Dispatcher<S> {
                 Ok(round) if round.delivered + round.failed > 0 => continue,
                 Ok(_) => {}
                 Err(error) => {
-                    tracing::error!(table = self.table, error = ?error, "outbox round failed");
+                    tracing::error!(table = %self.table, error = ?error, "outbox round failed");
                 }
             }
             tokio::time::sleep(self.settings.idle).await;

@@ -113,12 +113,20 @@ pub struct Platform {
 
 /// A domain subgraph, as the server needs to know it.
 pub trait Subgraph: Send + Sync + 'static {
-    /// The subgraph's name, as composed into the supergraph.
+    /// The subgraph's name, as composed into the supergraph: also the Postgres schema it owns (and
+    /// migrates), its crate and its entry in `subgraphs.toml`.
     const NAME: &'static str;
-    /// The port it listens on by default.
+    /// The port it listens on by default (the manifest's; codegen checks they agree).
     const DEFAULT_PORT: u16;
-    /// Its Postgres schemas and their migrations, in the order they are applied.
-    fn migrations() -> Vec<(&'static str, EmbeddedMigrations)>;
+    /// Its migrations, run in the schema [`Self::NAME`].
+    const MIGRATIONS: EmbeddedMigrations;
+    /// The subgraphs whose published api it calls inside its own transactions, with their
+    /// migrations, each after its own dependencies: their schemas must exist before it runs
+    /// (their processes migrate them first; tests migrate them with `TestDb::for_subgraph`). A
+    /// function, not a constant: migrations are not `Clone`, and each call makes them anew.
+    fn depends_on() -> Vec<(&'static str, EmbeddedMigrations)> {
+        Vec::new()
+    }
     /// The executable schema.
     type Schema: Executor;
 
@@ -132,8 +140,8 @@ pub trait Subgraph: Send + Sync + 'static {
         platform: &Platform,
     ) -> async_graphql::Request;
 
-    /// Its outbox table (schema-qualified), if it writes events for other domains.
-    const OUTBOX: Option<&'static str> = None;
+    /// Whether it writes events for other domains to its outbox, `<NAME>.outbox`.
+    const HAS_OUTBOX: bool = false;
 
     /// HTTP routes besides `/graphql`, `/health` and `/ready` (for example a provider's webhook),
     /// served on the same port. They are not behind the router: each checks its own callers.
@@ -149,13 +157,10 @@ pub trait Subgraph: Send + Sync + 'static {
     }
 }
 
-/// Migrates every schema of `S` as the database owner (and creates the application role).
+/// Migrates the schema of `S` as the database owner (and creates the application role).
 pub async fn migrate<S: Subgraph>(config: &Config) -> anyhow::Result<()> {
     cityos_db::bootstrap(&config.database_url, config.app_db_password.as_deref()).await?;
-    for (schema, migrations) in S::migrations() {
-        cityos_db::migrate(&config.database_url, schema, migrations).await?;
-    }
-    Ok(())
+    cityos_db::migrate(&config.database_url, S::NAME, S::MIGRATIONS).await
 }
 
 /// Connects the platform services from configuration.
@@ -211,11 +216,12 @@ pub async fn serve<S: Subgraph>(config: &Config) -> anyhow::Result<()> {
 /// Starts delivering the subgraph's outbox events, when it has an outbox and an endpoint is
 /// configured. Without an endpoint, events wait in the outbox until one is.
 fn dispatch_events<S: Subgraph>(config: &Config, platform: &Platform) -> anyhow::Result<()> {
-    let Some(table) = S::OUTBOX else {
+    if !S::HAS_OUTBOX {
         return Ok(());
-    };
+    }
+    let table = format!("{}.outbox", S::NAME);
     let Some(events) = &config.events else {
-        tracing::info!(table, "no CITYOS_EVENTS_URL: events wait in the outbox");
+        tracing::info!(%table, "no CITYOS_EVENTS_URL: events wait in the outbox");
         return Ok(());
     };
     let settings = cityos_db::outbox::Settings {
@@ -223,8 +229,8 @@ fn dispatch_events<S: Subgraph>(config: &Config, platform: &Platform) -> anyhow:
         ..cityos_db::outbox::Settings::default()
     };
     let sink = events::WebhookSink::new(events)?;
+    tracing::info!(%table, url = %events.url, "delivering outbox events");
     let dispatcher = cityos_db::outbox::Dispatcher::new(platform.db.clone(), table, sink, settings);
-    tracing::info!(table, url = %events.url, "delivering outbox events");
     tokio::spawn(dispatcher.run());
     Ok(())
 }

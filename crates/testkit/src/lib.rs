@@ -88,6 +88,14 @@ async fn exists(conn: &mut AsyncPgConnection, name: &str) -> anyhow::Result<bool
 }
 
 impl TestDb {
+    /// A new database with the schemas of `S` and of every subgraph it depends on migrated, in
+    /// dependency order.
+    pub async fn for_subgraph<S: Subgraph>() -> Self {
+        let mut schemas = S::depends_on();
+        schemas.push((S::NAME, S::MIGRATIONS));
+        Self::new(schemas).await
+    }
+
     /// A new database with `schemas` migrated.
     pub async fn new(schemas: Vec<(&'static str, EmbeddedMigrations)>) -> Self {
         Self::try_new(schemas)

@@ -50,10 +50,11 @@ pub struct Catalog;
 impl Subgraph for Catalog {
     const NAME: &'static str = "catalog";
     const DEFAULT_PORT: u16 = 4002;
-    const OUTBOX: Option<&'static str> = Some("catalog.outbox");
-    fn migrations() -> Vec<(&'static str, EmbeddedMigrations)> {
-        vec![("catalog", MIGRATIONS)]
+    const MIGRATIONS: EmbeddedMigrations = MIGRATIONS;
+    fn depends_on() -> Vec<(&'static str, EmbeddedMigrations)> {
+        vec![(identity::Identity::NAME, identity::MIGRATIONS)]
     }
+    const HAS_OUTBOX: bool = true;
     type Schema = CatalogSchema;
 
     fn schema(platform: &Platform) -> CatalogSchema {

@@ -44,9 +44,7 @@ pub struct Identity;
 impl Subgraph for Identity {
     const NAME: &'static str = "identity";
     const DEFAULT_PORT: u16 = 4001;
-    fn migrations() -> Vec<(&'static str, EmbeddedMigrations)> {
-        vec![("identity", MIGRATIONS)]
-    }
+    const MIGRATIONS: EmbeddedMigrations = MIGRATIONS;
     type Schema = IdentitySchema;
 
     fn schema(platform: &Platform) -> IdentitySchema {

@@ -11,7 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 async fn test_db() -> TestDb {
-    TestDb::new(vec![("identity", identity::MIGRATIONS)]).await
+    TestDb::for_subgraph::<Identity>().await
 }
 
 fn new_tenant(slug: &str) -> NewTenant {

@@ -54,16 +54,21 @@ pub fn sdl() -> String {
 }
 
 /// The orders subgraph. Checkout runs the catalog's pricing and stock functions in its own
-/// transaction, so the catalog's schema must be migrated first (the catalog process does that).
+/// transaction, so the catalog's schema must be migrated first (the catalog process does that;
+/// `depends_on` says so).
 pub struct Orders;
 
 impl Subgraph for Orders {
     const NAME: &'static str = "orders";
     const DEFAULT_PORT: u16 = 4003;
-    const OUTBOX: Option<&'static str> = Some(orders::OUTBOX);
-    fn migrations() -> Vec<(&'static str, EmbeddedMigrations)> {
-        vec![("orders", MIGRATIONS)]
+    const MIGRATIONS: EmbeddedMigrations = MIGRATIONS;
+    fn depends_on() -> Vec<(&'static str, EmbeddedMigrations)> {
+        vec![
+            (identity::Identity::NAME, identity::MIGRATIONS),
+            (catalog::Catalog::NAME, catalog::MIGRATIONS),
+        ]
     }
+    const HAS_OUTBOX: bool = true;
     type Schema = OrdersSchema;
 
     fn schema(platform: &Platform) -> OrdersSchema {

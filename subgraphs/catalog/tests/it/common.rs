@@ -8,13 +8,9 @@ use identity::tenants::{self, NewTenant};
 use identity::users::NewUser;
 use uuid::Uuid;
 
-/// A fresh database with the identity and catalog schemas.
+/// A fresh database with the catalog's schema and those it depends on (identity).
 pub async fn test_db() -> TestDb {
-    TestDb::new(vec![
-        ("identity", identity::MIGRATIONS),
-        ("catalog", catalog::MIGRATIONS),
-    ])
-    .await
+    TestDb::for_subgraph::<catalog::Catalog>().await
 }
 
 /// A tenant and a context of its admin.

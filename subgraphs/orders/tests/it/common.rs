@@ -13,14 +13,9 @@ use orders::orders::Order;
 use orders::payments::PaymentMethod;
 use uuid::Uuid;
 
-/// A fresh database with the identity, catalog and orders schemas.
+/// A fresh database with the orders schema and those it depends on (identity, catalog).
 pub async fn test_db() -> TestDb {
-    TestDb::new(vec![
-        ("identity", identity::MIGRATIONS),
-        ("catalog", catalog::MIGRATIONS),
-        ("orders", orders::MIGRATIONS),
-    ])
-    .await
+    TestDb::for_subgraph::<orders::Orders>().await
 }
 
 /// A tenant with a stock location, and the context of its admin.
