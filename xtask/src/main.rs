@@ -6,6 +6,8 @@
 //!   tests (embedded PostgreSQL unless `DATABASE_URL` is set; the router is installed if missing).
 //! - `codegen [--check]`: subgraph SDL files and supergraph.graphql.
 //! - `router`: installs the pinned router if missing and prints its path.
+//! - `structure`: prints the module cycles and cross-subgraph paths `test` checks against
+//!   `xtask/structure.allow` (see `lint.rs`).
 //! - `bench [--seconds N] [--concurrency N] [--products N] [--page N]`: the storefront benchmark on
 //!   release builds (see tests/src/bin/bench.rs).
 //!
@@ -16,6 +18,7 @@
 //! Heavy builds go to a target directory outside the clone (`CARGO_TARGET_DIR`, default
 //! `~/.cache/cityos/target`) so repeated runs, and CI runs on the same machine, stay warm.
 
+mod lint;
 mod pg;
 mod seed;
 mod stack;
@@ -113,6 +116,8 @@ fn ci_cargo(args: &[&str]) -> Command {
 fn test() -> Result<()> {
     step("rustfmt");
     run(&mut ci_cargo(&["fmt", "--all", "--", "--check"]))?;
+    step("module cycles and cross-subgraph paths");
+    lint::check()?;
     step("clippy");
     run(&mut ci_cargo(&[
         "clippy",
@@ -209,7 +214,15 @@ fn main() {
         }
         Some("router") => router_binary().map(|p| eprintln!("{}", p.display())),
         Some("bench") => bench(&args[1..]),
-        _ => Err("usage: cargo xtask <up | test | codegen [--check] | router | bench>".into()),
+        Some("structure") => lint::findings().map(|found| {
+            for line in found {
+                eprintln!("{line}");
+            }
+        }),
+        _ => Err(
+            "usage: cargo xtask <up | test | codegen [--check] | router | bench | structure>"
+                .into(),
+        ),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e}");

@@ -1,0 +1,276 @@
+//! `cargo xtask test`'s structure checks, before anything is compiled:
+//!
+//! - **Module cycles.** Within each subgraph crate, the top-level modules (`src/<m>.rs` or
+//!   `src/<m>/`) and the `crate::<m>` paths between them form a graph; every cycle in it (a
+//!   strongly connected component of two or more modules) must be listed in
+//!   `xtask/structure.allow`.
+//! - **Cross-subgraph paths.** A subgraph's code may name another subgraph's crate only as
+//!   `<other>::api` (and its `Subgraph` type and `MIGRATIONS`, which `depends_on` names); every
+//!   other path (`catalog::inventory`) must be listed there too. Tests are not checked: fixtures
+//!   may set up another subgraph's data through its services.
+//!
+//! The allow-list may only shrink: a listed cycle or path that no longer exists fails the check
+//! as well, so whoever removes one removes its line.
+
+use crate::{Result, root};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Source text with `//` comments removed (doc comments name paths without using them).
+fn code_of(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.find("//") {
+            Some(i) if !line[..i].contains('"') => &line[..i],
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The identifiers that follow `prefix` in `code`, including the top level of a `prefix{a, b::c}`
+/// group.
+fn names_after(code: &str, prefix: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = code;
+    while let Some(i) = rest.find(prefix) {
+        let boundary = rest[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == ':'));
+        rest = &rest[i + prefix.len()..];
+        if !boundary {
+            continue;
+        }
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            let mut depth = 0;
+            let mut item = String::new();
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        names.push(std::mem::take(&mut item));
+                        continue;
+                    }
+                    _ => {}
+                }
+                if depth == 0 {
+                    item.push(c);
+                }
+            }
+            names.push(item);
+            rest = &group[end.min(group.len())..];
+        } else {
+            names.push(rest.to_owned());
+        }
+    }
+    names
+        .into_iter()
+        .map(|n| {
+            n.trim()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|n| !n.is_empty() && n != "self")
+        .collect()
+}
+
+/// Every `.rs` file under `dir`, with the top-level module it belongs to.
+fn sources(src: &Path) -> Result<Vec<(String, String)>> {
+    fn walk(dir: &Path, module: Option<&str>, out: &mut Vec<(String, String)>) -> Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let module = module.map_or(stem.clone(), str::to_owned);
+            if path.is_dir() {
+                walk(&path, Some(&module), out)?;
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push((module, std::fs::read_to_string(&path)?));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(src, None, &mut out)?;
+    Ok(out)
+}
+
+/// `catalog` -> `Catalog`.
+fn capitalized(name: &str) -> String {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The strongly connected components of two or more nodes (Tarjan), each sorted.
+fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    struct State<'g> {
+        graph: &'g BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<&'g str, usize>,
+        low: BTreeMap<&'g str, usize>,
+        stack: Vec<&'g str>,
+        on_stack: BTreeSet<&'g str>,
+        found: Vec<Vec<String>>,
+    }
+    fn visit<'g>(s: &mut State<'g>, v: &'g str) {
+        let i = s.index.len();
+        s.index.insert(v, i);
+        s.low.insert(v, i);
+        s.stack.push(v);
+        s.on_stack.insert(v);
+        for w in s.graph.get(v).into_iter().flatten() {
+            let w = w.as_str();
+            if !s.graph.contains_key(w) {
+                continue;
+            }
+            if !s.index.contains_key(w) {
+                visit(s, w);
+                let low = s.low[v].min(s.low[w]);
+                s.low.insert(v, low);
+            } else if s.on_stack.contains(w) {
+                let low = s.low[v].min(s.index[w]);
+                s.low.insert(v, low);
+            }
+        }
+        if s.low[v] == s.index[v] {
+            let mut component = Vec::new();
+            while let Some(w) = s.stack.pop() {
+                s.on_stack.remove(w);
+                component.push(w.to_owned());
+                if w == v {
+                    break;
+                }
+            }
+            if component.len() > 1 {
+                component.sort();
+                s.found.push(component);
+            }
+        }
+    }
+    let mut state = State {
+        graph,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on_stack: BTreeSet::new(),
+        found: Vec::new(),
+    };
+    for v in graph.keys() {
+        if !state.index.contains_key(v.as_str()) {
+            visit(&mut state, v);
+        }
+    }
+    state.found.sort();
+    state.found
+}
+
+/// What the code has now, as the allow-list's lines: `cycle <crate>: a b c` and
+/// `path <crate> -> <other>::<module>`.
+pub fn findings() -> Result<BTreeSet<String>> {
+    let manifest = cityos_stack::Manifest::load()?;
+    let names = manifest.names();
+    let mut found = BTreeSet::new();
+    for name in &names {
+        let files = sources(&root().join("subgraphs").join(name).join("src"))?;
+        let modules: BTreeSet<&str> = files.iter().map(|(m, _)| m.as_str()).collect();
+        let mut graph: BTreeMap<String, BTreeSet<String>> = modules
+            .iter()
+            .filter(|m| !matches!(**m, "lib" | "main"))
+            .map(|m| ((*m).to_owned(), BTreeSet::new()))
+            .collect();
+        for (module, text) in &files {
+            let code = code_of(text);
+            if let Some(edges) = graph.get_mut(module) {
+                for target in names_after(&code, "crate::") {
+                    if target != *module && modules.contains(target.as_str()) {
+                        edges.insert(target);
+                    }
+                }
+            }
+            for other in names.iter().filter(|o| *o != name) {
+                // Besides its api, a subgraph's face is its `Subgraph` type and its migrations
+                // (what `depends_on` names).
+                let face = [
+                    "api".to_owned(),
+                    "MIGRATIONS".to_owned(),
+                    capitalized(other),
+                ];
+                for path in names_after(&code, &format!("{other}::")) {
+                    if !face.contains(&path) {
+                        found.insert(format!("path {name} -> {other}::{path}"));
+                    }
+                }
+            }
+        }
+        for component in cycles(&graph) {
+            found.insert(format!("cycle {name}: {}", component.join(" ")));
+        }
+    }
+    Ok(found)
+}
+
+/// Fails on any finding that is not allowed, and on any allowed line that is no longer found.
+pub fn check() -> Result<()> {
+    let path = root().join("xtask/structure.allow");
+    let allowed: BTreeSet<String> = std::fs::read_to_string(&path)?
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    let found = findings()?;
+    let new: Vec<&String> = found.difference(&allowed).collect();
+    let gone: Vec<&String> = allowed.difference(&found).collect();
+    for line in &new {
+        eprintln!("structure: not allowed: {line}");
+    }
+    for line in &gone {
+        eprintln!("structure: fixed, remove it from xtask/structure.allow: {line}");
+    }
+    if new.is_empty() && gone.is_empty() {
+        eprintln!("structure: {} known exceptions, no new ones", allowed.len());
+        Ok(())
+    } else {
+        Err("the module and crate structure check failed (see above)".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_read_from_uses_and_groups() {
+        let code = code_of(
+            "use crate::{carts::{self, Cart}, orders};\nlet x = crate::taxes::ratio(1);\n// crate::ignored\nuse catalog::inventory;",
+        );
+        assert_eq!(names_after(&code, "crate::"), ["carts", "orders", "taxes"]);
+        assert_eq!(names_after(&code, "catalog::"), ["inventory"]);
+        assert_eq!(
+            names_after("mycatalog::x", "catalog::"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn cycles_are_the_components_of_two_or_more() {
+        let graph: BTreeMap<String, BTreeSet<String>> = [
+            ("a", vec!["b"]),
+            ("b", vec!["a", "c"]),
+            ("c", vec![]),
+            ("d", vec!["d"]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into_iter().map(str::to_owned).collect()))
+        .collect();
+        assert_eq!(cycles(&graph), [vec!["a".to_owned(), "b".to_owned()]]);
+    }
+}
