@@ -4,6 +4,8 @@
 //!   `src/<m>/`) and the `crate::<m>` paths between them form a graph; every cycle in it (a
 //!   strongly connected component of two or more modules) must be listed in
 //!   `xtask/structure.allow`.
+//! - **Other schemas' tables.** A subgraph's SQL may call another schema's published functions
+//!   (`catalog.category_depth(..)`) but not name its tables (`catalog.categories`).
 //! - **Cross-subgraph paths.** A subgraph's code may name another subgraph's crate only as
 //!   `<other>::api` (and its `Subgraph` type and `MIGRATIONS`, which `depends_on` names); every
 //!   other path (`catalog::inventory`) must be listed there too. Tests are not checked: fixtures
@@ -99,6 +101,30 @@ fn sources(src: &Path) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     walk(src, None, &mut out)?;
     Ok(out)
+}
+
+/// The names `code` uses in `schema.name` form that are not function calls: another schema's
+/// tables, which no subgraph's SQL may read (published functions, `schema.f(..)`, are its api).
+fn sql_tables(code: &str, schema: &str) -> BTreeSet<String> {
+    let prefix = format!("{schema}.");
+    let mut tables = BTreeSet::new();
+    let mut rest = code;
+    while let Some(i) = rest.find(&prefix) {
+        let boundary = rest[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '.'));
+        rest = &rest[i + prefix.len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let call = rest[name.len()..].trim_start().starts_with('(');
+        if boundary && !name.is_empty() && !call {
+            tables.insert(name);
+        }
+    }
+    tables
 }
 
 /// `catalog` -> `Catalog`.
@@ -208,6 +234,9 @@ pub fn findings() -> Result<BTreeSet<String>> {
                         found.insert(format!("path {name} -> {other}::{path}"));
                     }
                 }
+                for table in sql_tables(&code, other) {
+                    found.insert(format!("sql {name} -> {other}.{table}"));
+                }
             }
         }
         for component in cycles(&graph) {
@@ -257,6 +286,16 @@ mod tests {
         assert_eq!(
             names_after("mycatalog::x", "catalog::"),
             Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn other_schemas_tables_are_found_and_their_functions_are_not() {
+        let code =
+            "SELECT catalog.category_depth(r.id) FROM orders.tax_rules r JOIN catalog.categories c";
+        assert_eq!(
+            sql_tables(code, "catalog").into_iter().collect::<Vec<_>>(),
+            ["categories"]
         );
     }
 

@@ -1,5 +1,8 @@
-//! The catalog subgraph (first slice): products, and `Tenant.products` across the supergraph.
+//! The catalog subgraph: products, variants and prices, categories and collections, price lists and
+//! volume tiers, stock, reviews, wishlists and search; `Tenant.products` and `Vendor.products`
+//! across the supergraph. Other subgraphs use [`api`] only.
 
+pub mod api;
 pub mod cards;
 pub mod categories;
 pub mod collections;

@@ -3,8 +3,8 @@
 //! In order, under the cart's row lock: replay check by idempotency key; the cart's discount
 //! code locked (racing checkouts with one code queue, so its limits hold); the cart re-priced for
 //! its customer now, with its discount, shipping per vendor group and taxes (see
-//! [`crate::totals`]); stock sold through the catalog's inventory functions (level rows locked in
-//! variant order, so racing checkouts cannot sell a unit twice); the order
+//! [`crate::totals`]); stock sold through the catalog's api (`catalog::api::sell`: level rows
+//! locked in variant order, so racing checkouts cannot sell a unit twice); the order
 //! number taken from the tenant's gap-free counter; the order, one vendor order per vendor (each
 //! with its own subtotal, discount, shipping, tax and total, summing exactly to the order's), the
 //! lines with their snapshot of title, SKU, price and tax rate, the stock allocations, the
@@ -24,7 +24,7 @@ use crate::payments::{
 };
 use crate::schema::{carts as carts_table, counters, payments};
 use crate::stripe::Stripe;
-use catalog::inventory::{self, StockError};
+use catalog::api::StockError;
 use cityos_core::ids::new_id;
 use cityos_core::text::IdempotencyKey;
 use cityos_core::{ApiError, Failure, RequestContext};
@@ -277,7 +277,7 @@ struct LineRow<'a> {
     quantity: i32,
     unit_price: i64,
     compare_at_unit_price: Option<i64>,
-    price_rule: catalog::pricing::PriceRule,
+    price_rule: catalog::api::PriceRule,
     subtotal: i64,
     discount_total: i64,
     tax_total: i64,
@@ -338,7 +338,7 @@ async fn place(
     let reference = format!("order {order_id}");
     let mut taken = Vec::new();
     for line in &by_variant {
-        let sold = inventory::sell(
+        let sold = catalog::api::sell(
             conn,
             tenant,
             line.line.variant_id,

@@ -18,9 +18,8 @@ use chrono::{DateTime, Utc};
 use cityos_core::ids::new_id;
 use cityos_core::money::{Currency, Money};
 use cityos_core::{Failure, RequestContext};
-use cityos_db::{Database, Prepared};
+use cityos_db::Database;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -198,22 +197,9 @@ pub fn allocate(total: i64, weights: &[i64]) -> Vec<i64> {
     parts
 }
 
-/// Refuses a category id that is not one of the tenant's categories.
+/// Refuses a category id that is not one of the tenant's categories (asked of the catalog).
 pub async fn check_category(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<()> {
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = Bool)]
-        found: bool,
-    }
-    let found: Found = Prepared(
-        diesel::sql_query(
-            "SELECT EXISTS (SELECT 1 FROM catalog.categories WHERE id = $1) AS found",
-        )
-        .bind::<SqlUuid, _>(id),
-    )
-    .get_result(conn)
-    .await?;
-    if found.found {
+    if catalog::api::category_exists(conn, id).await? {
         Ok(())
     } else {
         Err(UserError::new("categoryId", Code::NotFound, "no such category").into())

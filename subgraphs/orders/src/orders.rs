@@ -22,7 +22,7 @@ use crate::payments::{
 };
 use crate::schema::{allocations, fulfillments, orders, payments, vendor_orders};
 use crate::shipping::ShippingKind;
-use catalog::pricing::PriceRule;
+use catalog::api::PriceRule;
 use chrono::{DateTime, Utc};
 use cityos_core::money::Currency;
 use cityos_core::paging::{Page, PageRequest};
@@ -604,7 +604,7 @@ async fn restock_all(
     for a in &taken {
         let left = a.quantity - a.restocked;
         if left > 0 {
-            catalog::inventory::restock(
+            catalog::api::restock(
                 conn,
                 tenant,
                 a.variant_id,

@@ -427,7 +427,7 @@ async fn put_back(
     moves.sort_by_key(|m| (m.1, m.2));
     let reference = format!("return {}", ret.id);
     for (allocation, variant, location, n) in moves {
-        catalog::inventory::restock(conn, tenant, variant, location, n, &reference, actor)
+        catalog::api::restock(conn, tenant, variant, location, n, &reference, actor)
             .await
             .map_err(ApiError::internal)?;
         diesel::update(allocations::table.filter(allocations::id.eq(allocation)))

@@ -70,10 +70,8 @@ pub async fn load(conn: &mut AsyncPgConnection, cart: &Cart) -> QueryResult<Term
                 'choices', coalesce((SELECT jsonb_agg(s)
                     FROM orders.cart_shipments s WHERE s.cart_id = $1), '[]'),
                 'taxes', coalesce((SELECT jsonb_agg(to_jsonb(r)
-                        || jsonb_build_object('depth', coalesce(public.nlevel(c.path), 0)))
+                        || jsonb_build_object('depth', catalog.category_depth(r.category_id)))
                     FROM orders.tax_rules r
-                    LEFT JOIN catalog.categories c
-                        ON c.tenant_id = r.tenant_id AND c.id = r.category_id
                     WHERE r.country_code = $3), '[]'),
                 'discount', (SELECT to_jsonb(d) || jsonb_build_object('customer_uses',
                         (SELECT count(*) FROM orders.discount_redemptions x

@@ -20,7 +20,7 @@ use crate::shipping::{ShippingKind, ShippingMethod};
 use crate::totals::{self, Shipment};
 use async_graphql::dataloader::Loader;
 use async_graphql::{ComplexObject, Context, ID, MergedObject, Object, Result, SimpleObject};
-use catalog::pricing::PriceRule;
+use catalog::api::PriceRule;
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};

@@ -1,0 +1,37 @@
+//! What the catalog offers the other subgraphs: the only module they may use (`cargo xtask test`
+//! checks it). Every function runs on the caller's open tenant transaction, so the caller's
+//! writes and the catalog's commit or roll back together.
+//!
+//! - Selling and restocking: [`sell`] takes units now under the level locks, most free location
+//!   first; [`restock`] puts returned units back; both log stock movements.
+//! - Pricing: [`purchasables`] reads what a cart needs of its variants (product, vendor, category,
+//!   the price facts) in one statement, and [`Purchasable`]'s variant quotes a line with the one
+//!   pricing rule the storefront shows ([`PriceRequest`] in, [`Quote`] and its [`PriceRule`] out).
+//! - Categories: [`category_exists`]; in SQL, `catalog.category_depth(id)` (how deep a category
+//!   sits; 0 for none), which orders' terms statement calls instead of reading the tree.
+//!
+//! A narrower pricing contract (prices of lines rather than the variant's price facts) is the
+//! next step for this module.
+
+pub use crate::cards::{Purchasable, purchasables};
+pub use crate::inventory::{StockError, Taken, restock, sell};
+pub use crate::pricing::{PriceRequest, PriceRule, Quote};
+
+use diesel::sql_types::{Bool, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+/// Whether `id` is one of the transaction's tenant's categories (`catalog.category_exists`).
+pub async fn category_exists(conn: &mut AsyncPgConnection, id: Uuid) -> diesel::QueryResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = Bool)]
+        found: bool,
+    }
+    let found: Found = cityos_db::Prepared(
+        diesel::sql_query("SELECT catalog.category_exists($1) AS found").bind::<SqlUuid, _>(id),
+    )
+    .get_result(conn)
+    .await?;
+    Ok(found.found)
+}
