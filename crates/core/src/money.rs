@@ -133,6 +133,18 @@ impl<'de> serde::Deserialize<'de> for Currency {
     }
 }
 
+/// `value * numerator / denominator` in exact integers, rounded half away from zero, for the
+/// non-negative amounts of shares, percentages and tax (`ratio(1_000, 15, 100) == 150`). Saturates
+/// at `i64::MAX`; `denominator` is positive.
+pub fn ratio(value: i64, numerator: i64, denominator: i64) -> i64 {
+    let (v, n, d) = (
+        i128::from(value),
+        i128::from(numerator),
+        i128::from(denominator),
+    );
+    i64::try_from((2 * v * n + d) / (2 * d)).unwrap_or(i64::MAX)
+}
+
 /// An amount of money in minor units (halalas, cents).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Money {

@@ -15,6 +15,7 @@
 //! lines and allocations are each one insert of a JSON row set. Stock costs a constant per line.
 
 use crate::carts::{self, CartStatus, PricedCart, PricedLine};
+use crate::counters;
 use crate::discounts;
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::orders::{self, Order};
@@ -22,7 +23,7 @@ use crate::payments::{
     Answer, Charge, Gateway, Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus,
     ProviderKind,
 };
-use crate::schema::{carts as carts_table, counters, payments};
+use crate::schema::{carts as carts_table, payments};
 use crate::stripe::Stripe;
 use catalog::api::StockError;
 use cityos_core::ids::new_id;
@@ -227,27 +228,6 @@ fn check_ready(priced: &PricedCart, expected_total: Option<i64>) -> Outcome<()> 
     Ok(())
 }
 
-/// The next value of a per-tenant gap-free counter, in the caller's transaction (the counter row
-/// stays locked until it ends).
-pub async fn next_number(
-    conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    name: &str,
-) -> QueryResult<i64> {
-    diesel::insert_into(counters::table)
-        .values((
-            counters::tenant_id.eq(tenant),
-            counters::name.eq(name),
-            counters::last_value.eq(1),
-        ))
-        .on_conflict((counters::tenant_id, counters::name))
-        .do_update()
-        .set(counters::last_value.eq(counters::last_value + 1))
-        .returning(counters::last_value)
-        .get_result(conn)
-        .await
-}
-
 #[derive(Serialize)]
 struct VendorOrderRow<'a> {
     id: Uuid,
@@ -350,7 +330,7 @@ async fn place(
         .map_err(stock_refusal)?;
         taken.extend(sold);
     }
-    let number = next_number(conn, tenant, "order").await?;
+    let number = counters::next(conn, tenant, "order").await?;
 
     // Vendor orders and lines, as priced.
     let totals = &priced.totals;

@@ -13,9 +13,9 @@
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, refusal};
 use crate::schema::{discount_codes, discount_redemptions};
-use crate::taxes::ratio;
 use chrono::{DateTime, Utc};
 use cityos_core::ids::new_id;
+use cityos_core::money::ratio;
 use cityos_core::money::{Currency, Money};
 use cityos_core::{Failure, RequestContext};
 use cityos_db::Database;
@@ -197,15 +197,6 @@ pub fn allocate(total: i64, weights: &[i64]) -> Vec<i64> {
     parts
 }
 
-/// Refuses a category id that is not one of the tenant's categories (asked of the catalog).
-pub async fn check_category(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<()> {
-    if catalog::api::category_exists(conn, id).await? {
-        Ok(())
-    } else {
-        Err(UserError::new("categoryId", Code::NotFound, "no such category").into())
-    }
-}
-
 /// Counts a use of `state`'s code by an order, in the checkout's transaction (the code's row is
 /// locked by then).
 pub async fn redeem(
@@ -380,7 +371,7 @@ pub async fn create(
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
         if let Some(category) = input.category_id {
-            check_category(conn, category).await?;
+            crate::errors::check_category(conn, category).await?;
         }
         diesel::insert_into(discount_codes::table)
             .values((

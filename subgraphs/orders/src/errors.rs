@@ -132,3 +132,15 @@ pub fn optional_text<const MAX: usize>(
         Err(_) => Err(refusal(field, OrdersErrorCode::InvalidText, message)),
     }
 }
+
+/// Refuses a category id that is not one of the tenant's categories (asked of the catalog).
+pub async fn check_category(
+    conn: &mut diesel_async::AsyncPgConnection,
+    id: uuid::Uuid,
+) -> Outcome<()> {
+    if catalog::api::category_exists(conn, id).await? {
+        Ok(())
+    } else {
+        Err(UserError::new("categoryId", OrdersErrorCode::NotFound, "no such category").into())
+    }
+}

@@ -9,13 +9,13 @@
 //! Both render as a printable HTML document.
 
 use crate::carts::Address;
-use crate::checkout::next_number;
+use crate::counters;
 use crate::orders::{self, Order, OrderPaymentStatus};
-use crate::taxes::ratio;
 use chrono::{DateTime, Duration, Utc};
 use cityos_core::ids::new_id;
 use cityos_core::money::Currency;
 use cityos_core::money::Money;
+use cityos_core::money::ratio;
 use cityos_db::Prepared;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
@@ -309,7 +309,7 @@ pub async fn issue(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<(
         note: None,
     };
     let paid = order.payment_status == OrderPaymentStatus::Paid;
-    let number = next_number(conn, order.tenant_id, "invoice").await?;
+    let number = counters::next(conn, order.tenant_id, "invoice").await?;
     let invoice = insert(
         conn,
         &order,
@@ -423,7 +423,7 @@ pub async fn credit(
         credits: Some(invoice.number),
         note: reason.filter(|r| !r.is_empty()),
     };
-    let number = next_number(conn, tenant, "credit_note").await?;
+    let number = counters::next(conn, tenant, "credit_note").await?;
     let note = insert(
         conn,
         &order,

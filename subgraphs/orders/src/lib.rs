@@ -3,6 +3,7 @@
 
 pub mod carts;
 pub mod checkout;
+pub mod counters;
 pub mod discounts;
 pub mod disputes;
 pub mod errors;

@@ -11,6 +11,7 @@ use crate::schema::tax_rules;
 use crate::shipping::country_codes;
 use chrono::{DateTime, Utc};
 use cityos_core::ids::new_id;
+use cityos_core::money::ratio;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use diesel::prelude::*;
@@ -54,16 +55,6 @@ pub struct LineTax {
     pub inclusive: bool,
     /// The tax in the line's amount (inclusive) or on top of it (exclusive).
     pub amount: i64,
-}
-
-/// `value * numerator / denominator`, rounded half away from zero (all non-negative here).
-pub fn ratio(value: i64, numerator: i64, denominator: i64) -> i64 {
-    let (v, n, d) = (
-        i128::from(value),
-        i128::from(numerator),
-        i128::from(denominator),
-    );
-    i64::try_from((2 * v * n + d) / (2 * d)).unwrap_or(i64::MAX)
 }
 
 impl LineTax {
@@ -182,7 +173,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: RuleInput) -> Ou
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
         if let Some(category) = input.category_id {
-            crate::discounts::check_category(conn, category).await?;
+            crate::errors::check_category(conn, category).await?;
         }
         let count: i64 = tax_rules::table.count().get_result(conn).await?;
         if count >= MAX_RULES {
