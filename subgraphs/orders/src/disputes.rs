@@ -476,14 +476,21 @@ pub async fn resolve(
         })
         .await?;
     if let Some((payment, refund)) = reserved {
-        let _: Refund = refunds::execute(db, gateway, payment, refund).await?;
+        let _: Refund = refunds::execute(
+            db,
+            gateway,
+            payment,
+            refund,
+            Some(|conn, refund| Box::pin(refund_failed(conn, refund))),
+        )
+        .await?;
     }
     db.tenant_tx(tenant, async move |conn| reread(conn, id).await)
         .await
 }
 
 /// A refund resolving a dispute failed at the provider: the dispute is UNDER_REVIEW again.
-pub async fn refund_failed(conn: &mut AsyncPgConnection, refund: Uuid) -> QueryResult<()> {
+async fn refund_failed(conn: &mut AsyncPgConnection, refund: Uuid) -> QueryResult<()> {
     diesel::update(disputes::table.filter(disputes::refund_id.eq(refund)))
         .set((
             disputes::status.eq(DisputeStatus::UnderReview.as_str()),

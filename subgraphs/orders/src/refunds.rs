@@ -18,6 +18,8 @@ use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use uuid::Uuid;
 
 cityos_core::states! {
@@ -148,7 +150,7 @@ pub async fn refund(
             reserve(conn, payment, amount, &reason, "amountMinor").await
         })
         .await?;
-    execute(db, gateway, payment, refund).await
+    execute(db, gateway, payment, refund, None).await
 }
 
 /// Step 1, in the caller's transaction with the order and `payment` locked: reserves `amount` on
@@ -194,14 +196,23 @@ pub async fn reserve(
     Ok((payment, refund))
 }
 
+/// What the originator of a refund (a return, a dispute; later a commission clawback, a booking
+/// cancellation) does to its own state when the provider refuses the refund: it runs in the same
+/// transaction that records the failure, given the refund's id. Refunds know no originator.
+pub type OnFailure = for<'c> fn(
+    &'c mut AsyncPgConnection,
+    Uuid,
+) -> Pin<Box<dyn Future<Output = QueryResult<()>> + Send + 'c>>;
+
 /// Steps 2 and 3, after the reservation committed: asks the provider, outside any transaction,
 /// then records the refund SUCCEEDED (with its credit note and event) or FAILED (its amount given
-/// back, and a return or dispute it was for put back where it was).
+/// back, the originator's `on_failure` run, `refund.failed` written), all in one transaction.
 pub async fn execute(
     db: &Database,
     gateway: &Gateway,
     payment: Payment,
     refund: Refund,
+    on_failure: Option<OnFailure>,
 ) -> Outcome<Refund> {
     let key = format!("refund-{}", refund.id);
     let amount = refund.amount;
@@ -241,8 +252,9 @@ pub async fn execute(
                         .set(payments::refunded_amount.eq(payments::refunded_amount - amount))
                         .execute(conn)
                         .await?;
-                    crate::returns::refund_failed(conn, refund_id).await?;
-                    crate::disputes::refund_failed(conn, refund_id).await?;
+                    if let Some(revert) = on_failure {
+                        revert(conn, refund_id).await?;
+                    }
                     let payload = serde_json::json!({
                         "orderId": payment.order_id,
                         "paymentId": payment.id,

@@ -470,15 +470,23 @@ pub async fn refund(
             Ok::<_, Failure<Code>>((payment, refund))
         })
         .await?;
-    let refund = refunds::execute(db, gateway, payment, refund).await?;
+    let refund = refunds::execute(
+        db,
+        gateway,
+        payment,
+        refund,
+        Some(|conn, refund| Box::pin(refund_failed(conn, refund))),
+    )
+    .await?;
     let ret = db
         .tenant_tx(tenant, async move |conn| reread(conn, id).await)
         .await?;
     Ok((ret, refund))
 }
 
-/// A refund for a return failed at the provider: the return is RECEIVED again.
-pub async fn refund_failed(conn: &mut AsyncPgConnection, refund: Uuid) -> QueryResult<()> {
+/// A refund for a return failed at the provider: the return is RECEIVED again (the return's
+/// [`refunds::OnFailure`]).
+async fn refund_failed(conn: &mut AsyncPgConnection, refund: Uuid) -> QueryResult<()> {
     diesel::update(returns::table.filter(returns::refund_id.eq(refund)))
         .set((
             returns::status.eq(ReturnStatus::Received.as_str()),
