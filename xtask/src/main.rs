@@ -2,8 +2,9 @@
 //!
 //! - `up`: the whole stack with demo data: embedded PostgreSQL (unless `DATABASE_URL` is set), every
 //!   subgraph, the router on :4000; prints the endpoint and demo credentials; Ctrl-C stops it all.
-//! - `test`: everything CI runs: fmt check, clippy, codegen check, unit, integration and end-to-end
-//!   tests (embedded PostgreSQL unless `DATABASE_URL` is set; the router is installed if missing).
+//! - `test`: everything CI runs: fmt check, the structure check, clippy, codegen check, unit,
+//!   integration and end-to-end tests (embedded PostgreSQL unless `DATABASE_URL` is set; the
+//!   router is installed if missing).
 //! - `codegen [--check]`: subgraph SDL files and supergraph.graphql.
 //! - `router`: installs the pinned router if missing and prints its path.
 //! - `structure`: prints the module cycles and cross-subgraph paths `test` checks against
