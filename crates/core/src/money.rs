@@ -128,8 +128,17 @@ impl serde::Serialize for Currency {
 
 impl<'de> serde::Deserialize<'de> for Currency {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let code = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
-        Self::parse(&code).map_err(serde::de::Error::custom)
+        struct Code;
+        impl serde::de::Visitor<'_> for Code {
+            type Value = Currency;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an ISO 4217 currency code")
+            }
+            fn visit_str<E: serde::de::Error>(self, code: &str) -> Result<Currency, E> {
+                Currency::parse(code).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Code)
     }
 }
 

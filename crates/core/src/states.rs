@@ -154,8 +154,18 @@ macro_rules! states {
 
         impl<'de> $crate::states::serde::Deserialize<'de> for $name {
             fn deserialize<D: $crate::states::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                let stored = <::std::borrow::Cow<'de, str> as $crate::states::serde::Deserialize>::deserialize(deserializer)?;
-                Self::parse(&stored).map_err($crate::states::serde::de::Error::custom)
+                // A visitor, so a stored text read from JSON is parsed where it lies, unallocated.
+                struct Stored;
+                impl $crate::states::serde::de::Visitor<'_> for Stored {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(concat!("a stored ", stringify!($name)))
+                    }
+                    fn visit_str<E: $crate::states::serde::de::Error>(self, text: &str) -> ::std::result::Result<$name, E> {
+                        $name::parse(text).map_err(E::custom)
+                    }
+                }
+                deserializer.deserialize_str(Stored)
             }
         }
 
@@ -237,6 +247,12 @@ mod tests {
         assert_eq!(refused.field, ["input", "status"]);
         assert_eq!(refused.message, "a Light cannot go from GREEN to RED");
         assert!(Flavour::TRANSITIONS.is_empty());
+        assert_eq!(serde_json::to_string(&Light::Amber).unwrap(), "\"AMBER\"");
+        assert_eq!(
+            serde_json::from_str::<Light>("\"GREEN\"").unwrap(),
+            Light::Green
+        );
+        assert!(serde_json::from_str::<Light>("\"BLUE\"").is_err());
         assert_eq!(Flavour::Sweet.as_str(), "SWEET");
     }
 }

@@ -148,9 +148,17 @@ fn give_code(error: &mut ServerError) {
     if extensions.get("code").is_some() {
         return;
     }
-    // Errors before execution have no path; a scalar or enum argument that does not parse is
-    // reported at its field with async-graphql's "Failed to parse" message.
-    let about_the_request = error.path.is_empty() || error.message.starts_with("Failed to parse");
+    // Errors before execution have no path; an argument that does not parse is reported at its
+    // field with one of async-graphql's input-value messages.
+    let input_value = [
+        "Failed to parse",
+        "Expected input type",
+        "Invalid value for argument",
+    ]
+    .iter()
+    .any(|start| error.message.starts_with(start))
+        || error.message.contains("(occurred while parsing");
+    let about_the_request = error.path.is_empty() || input_value;
     let code = if about_the_request {
         ErrorCode::BadUserInput
     } else {
