@@ -89,6 +89,11 @@ pub enum CatalogErrorCode {
     OwnReview,
 }
 
+/// What the kit refuses on this subgraph's behalf (`states!`'s `require`).
+impl cityos_core::states::CommonCode for CatalogErrorCode {
+    const INVALID_TRANSITION: Self = Self::InvalidTransition;
+}
+
 cityos_core::user_error_type!(CatalogUserError, CatalogErrorCode);
 
 /// The outcome of a catalog mutation.

@@ -99,6 +99,11 @@ pub enum OrdersErrorCode {
     NotDelivered,
 }
 
+/// What the kit refuses on this subgraph's behalf (`states!`'s `require`).
+impl cityos_core::states::CommonCode for OrdersErrorCode {
+    const INVALID_TRANSITION: Self = Self::InvalidTransition;
+}
+
 cityos_core::user_error_type!(OrdersUserError, OrdersErrorCode);
 
 /// The outcome of an orders mutation.
