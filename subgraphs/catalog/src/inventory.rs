@@ -6,10 +6,12 @@
 //! refuses to go below zero, writes the movement log and, when the level falls to its low-stock
 //! threshold, writes one `stock.low` outbox event per dip.
 //!
-//! [`reserve`], [`release`] and [`commit`] are for the orders domain: they run on the caller's
-//! connection inside its tenant-scoped transaction, so a checkout's stock and its order commit or
-//! roll back together. Level rows are locked in (variant, location) order; callers that touch
-//! several variants in one transaction should do so in variant id order to avoid deadlocks.
+//! [`sell`] and [`restock`] are what other subgraphs use (through `crate::api`): they run on the
+//! caller's connection inside its tenant-scoped transaction, so a checkout's stock and its order
+//! commit or roll back together. [`reserve`], [`release`] and [`commit`] hold units for an owner;
+//! nothing outside the tests calls them today (checkout sells outright). Level rows are locked in
+//! (variant, location) order; callers that touch several variants in one transaction should do so
+//! in variant id order to avoid deadlocks.
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::schema::{
