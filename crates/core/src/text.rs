@@ -30,13 +30,19 @@ pub fn describe(c: char) -> String {
     format!("U+{:04X}", u32::from(c))
 }
 
-/// Why a text was refused. [`TextError::message`] says it in a sentence about the field.
+/// Why a text was refused, with the field's bounds, so [`TextError::message`] says it in a
+/// sentence about the field without being told them again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextError {
-    /// Nothing but spaces, where something is needed.
-    Empty,
+    /// Nothing but spaces, where one line of 1 to `max` characters is needed.
+    Empty {
+        /// The most it takes.
+        max: usize,
+    },
     /// More characters than the field takes.
     TooLong {
+        /// The fewest it takes (0 for free text).
+        min: usize,
         /// The most it takes.
         max: usize,
     },
@@ -47,9 +53,11 @@ pub enum TextError {
 
 impl TextError {
     /// The refusal as a sentence about `what` ("a name", "the title").
-    pub fn message(self, what: &str, min: usize, max: usize) -> String {
+    pub fn message(self, what: &str) -> String {
         match self {
-            Self::Empty | Self::TooLong { .. } => format!("{what} has {min} to {max} characters"),
+            Self::Empty { max } => format!("{what} has 1 to {max} characters"),
+            Self::TooLong { min: 0, max } => format!("{what} has at most {max} characters"),
+            Self::TooLong { min, max } => format!("{what} has {min} to {max} characters"),
             Self::Character(c) => format!("{what} may not contain {}", describe(c)),
         }
     }
@@ -66,10 +74,10 @@ fn check(text: &str, min: usize, max: usize, one_line: bool) -> Result<(), TextE
     }
     let count = text.chars().count();
     if count < min {
-        return Err(TextError::Empty);
+        return Err(TextError::Empty { max });
     }
     if count > max {
-        return Err(TextError::TooLong { max });
+        return Err(TextError::TooLong { min, max });
     }
     Ok(())
 }
@@ -161,10 +169,10 @@ mod tests {
             Line::<5>::parse("  Oud ").map(Line::into_inner),
             Ok("Oud".to_owned())
         );
-        assert_eq!(Line::<5>::parse("   "), Err(TextError::Empty));
+        assert_eq!(Line::<5>::parse("   "), Err(TextError::Empty { max: 5 }));
         assert_eq!(
             Line::<5>::parse("perfume"),
-            Err(TextError::TooLong { max: 5 })
+            Err(TextError::TooLong { min: 1, max: 5 })
         );
         assert_eq!(Line::<5>::parse("a\nb"), Err(TextError::Character('\n')));
         assert_eq!(
@@ -182,7 +190,7 @@ mod tests {
         assert_eq!(Text::<20>::parse_optional(Some("  ")), Ok(None));
         assert_eq!(
             Text::<3>::parse_optional(Some("long")),
-            Err(TextError::TooLong { max: 3 })
+            Err(TextError::TooLong { min: 0, max: 3 })
         );
         assert_eq!(
             IdempotencyKey::parse(" order-1 ").map(|k| k.as_str().to_owned()),
@@ -190,14 +198,18 @@ mod tests {
         );
         assert_eq!(
             IdempotencyKey::parse(&"k".repeat(101)),
-            Err(TextError::TooLong { max: 100 })
+            Err(TextError::TooLong { min: 1, max: 100 })
         );
         assert_eq!(
-            TextError::TooLong { max: 100 }.message("a name", 1, 100),
+            TextError::TooLong { min: 1, max: 100 }.message("a name"),
             "a name has 1 to 100 characters"
         );
         assert_eq!(
-            TextError::Character('\u{7}').message("a name", 1, 100),
+            TextError::TooLong { min: 0, max: 500 }.message("a note"),
+            "a note has at most 500 characters"
+        );
+        assert_eq!(
+            TextError::Character('\u{7}').message("a name"),
             "a name may not contain U+0007"
         );
     }

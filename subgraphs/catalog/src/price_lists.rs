@@ -97,7 +97,7 @@ pub struct NewTier {
 pub(crate) fn check_name(name: &str) -> Result<String, UserError> {
     Line::<100>::parse(name)
         .map(Line::into_inner)
-        .map_err(|e| UserError::new("name", Code::InvalidName, e.message("a name", 1, 100)))
+        .map_err(|e| UserError::new("name", Code::InvalidName, e.message("a name")))
 }
 
 fn check_window(

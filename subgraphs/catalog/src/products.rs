@@ -109,7 +109,7 @@ impl Visibility {
 pub(crate) fn check_title(title: &str) -> Result<String, UserError> {
     Line::<255>::parse(title)
         .map(Line::into_inner)
-        .map_err(|e| UserError::new("title", Code::InvalidTitle, e.message("a title", 1, 255)))
+        .map_err(|e| UserError::new("title", Code::InvalidTitle, e.message("a title")))
 }
 
 pub(crate) fn check_handle(handle: &str) -> Result<String, UserError> {

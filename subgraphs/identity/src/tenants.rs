@@ -75,7 +75,7 @@ pub struct TenantChanges {
 pub(crate) fn check_name(name: &str) -> Result<String, UserError> {
     Line::<200>::parse(name)
         .map(Line::into_inner)
-        .map_err(|e| UserError::new("name", Code::InvalidName, e.message("a name", 1, 200)))
+        .map_err(|e| UserError::new("name", Code::InvalidName, e.message("a name")))
 }
 
 fn check_slug(slug: &str) -> Result<String, UserError> {

@@ -62,7 +62,7 @@ pub async fn complete(
             UserError::new(
                 "idempotencyKey",
                 Code::InvalidIdempotencyKey,
-                e.message("an idempotency key", 1, IdempotencyKey::MAX),
+                e.message("an idempotency key"),
             )
         })?
         .as_str()

@@ -126,13 +126,13 @@ pub fn optional_text<const MAX: usize>(
     field: &str,
     message: &str,
 ) -> Outcome<Option<String>> {
-    use cityos_core::text::{Text, TextError, describe};
+    use cityos_core::text::{Text, TextError};
     match Text::<MAX>::parse_optional(text.as_deref()) {
         Ok(text) => Ok(text.map(Text::into_inner)),
-        Err(TextError::Character(c)) => Err(refusal(
+        Err(e @ TextError::Character(_)) => Err(refusal(
             field,
             OrdersErrorCode::InvalidText,
-            format!("{field} may not contain {}", describe(c)),
+            e.message(field),
         )),
         Err(_) => Err(refusal(field, OrdersErrorCode::InvalidText, message)),
     }
