@@ -9,8 +9,7 @@ pub mod fixtures;
 
 use cityos_stack::{Manifest, Supervisor};
 use serde_json::{Value, json};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -20,20 +19,13 @@ pub const ADMIN_EMAIL: &str = "root@cityos.test";
 pub const ADMIN_PASSWORD: &str = "e2e-platform-admin-password";
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
+    cityos_stack::free_port().unwrap_or_else(|e| panic!("no free port: {e}"))
 }
 
 fn required_path(var: &str) -> PathBuf {
     std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
         panic!("{var} is not set: run the end-to-end tests with `cargo xtask test`")
     })
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// A running stack: every subgraph of `subgraphs.toml` and the router, on one fresh database.
@@ -201,7 +193,7 @@ impl Stack {
             let (router_port, health_port) = (free_port(), free_port());
             let mut command = Command::new(router);
             command
-                .current_dir(workspace_root())
+                .current_dir(cityos_stack::workspace_root())
                 .args([
                     "--supergraph",
                     "supergraph.graphql",

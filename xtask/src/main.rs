@@ -24,7 +24,7 @@ mod pg;
 mod seed;
 mod stack;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// Errors are reported as text; xtask is a tool for people.
@@ -32,10 +32,7 @@ pub type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .unwrap_or_else(|_| PathBuf::from(".."))
+    cityos_stack::workspace_root()
 }
 
 fn home() -> PathBuf {
@@ -173,7 +170,7 @@ fn with_scratch_database(command: &mut Command) -> Result<()> {
     step("embedded PostgreSQL (throwaway)");
     let data = target_dir().join("cityos-scratch-pg");
     let _ = std::fs::remove_dir_all(&data);
-    let server = pg::Postgres::new(data, pg::free_port()?);
+    let server = pg::Postgres::new(data, cityos_stack::free_port()?);
     server.start(true)?;
     let result = run(command.env("DATABASE_URL", server.url("postgres")));
     server.stop();

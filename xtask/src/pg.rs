@@ -4,7 +4,6 @@
 //! system user (through `runuser`), and its data directory is handed to that user.
 
 use crate::{Result, run};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -15,11 +14,6 @@ pub struct Postgres {
     pub port: u16,
     bin_dir: Option<PathBuf>,
     as_postgres_user: bool,
-}
-
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 fn is_root() -> bool {

@@ -65,9 +65,17 @@ fn error(message: impl Into<String>) -> ManifestError {
     ManifestError(message.into())
 }
 
-/// The workspace root (this crate sits at `crates/stack`).
+/// The workspace root (this crate sits at `crates/stack`), canonical when it can be.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
+}
+
+/// A free TCP port on 127.0.0.1 (the kernel's choice, released at once for a child to take).
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 impl Manifest {
