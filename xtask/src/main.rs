@@ -111,7 +111,13 @@ fn ci_cargo(args: &[&str]) -> Command {
     c
 }
 
-fn test() -> Result<()> {
+/// `cargo xtask test`: every check and every test, as CI runs them. With arguments (`cargo xtask
+/// test -p catalog -E 'test(/search/)'`), only the tests those arguments select, passed to
+/// nextest (or `cargo test`), against the same throwaway PostgreSQL and router: the edit loop.
+fn test(selection: &[String]) -> Result<()> {
+    if !selection.is_empty() {
+        return run_tests(selection);
+    }
     step("rustfmt");
     run(&mut ci_cargo(&["fmt", "--all", "--", "--check"]))?;
     step("module cycles and cross-subgraph paths");
@@ -136,6 +142,12 @@ fn test() -> Result<()> {
         &manifest,
         &["build", "--locked", "--bins"],
     )))?;
+    run_tests(&["--workspace".to_owned()])
+}
+
+/// Runs the tests `selection` picks (cargo's package and filter arguments), with the router and
+/// the subgraph binaries the end-to-end tests start, against a throwaway PostgreSQL.
+fn run_tests(selection: &[String]) -> Result<()> {
     step("router");
     let router = router_binary()?;
     eprintln!("router: {}", router.display());
@@ -145,17 +157,12 @@ fn test() -> Result<()> {
         .output()
         .is_ok_and(|o| o.status.success());
     let mut tests = if nextest {
-        ci_cargo(&[
-            "nextest",
-            "run",
-            "--workspace",
-            "--locked",
-            "--no-fail-fast",
-        ])
+        ci_cargo(&["nextest", "run", "--locked", "--no-fail-fast"])
     } else {
-        ci_cargo(&["test", "--workspace", "--locked", "--no-fail-fast"])
+        ci_cargo(&["test", "--locked", "--no-fail-fast"])
     };
     tests
+        .args(selection)
         .env("CITYOS_ROUTER_BIN", &router)
         .env("CITYOS_BIN_DIR", target_dir().join("debug"));
     with_scratch_database(&mut tests)
@@ -204,7 +211,7 @@ fn main() {
     }
     let result = match args.first().map(String::as_str) {
         Some("up") => stack::up(),
-        Some("test") => test(),
+        Some("test") => test(&args[1..]),
         Some("codegen") => {
             let mut c = cargo(&["run", "--quiet", "-p", "codegen", "--"]);
             c.args(&args[1..]);
@@ -218,7 +225,8 @@ fn main() {
             }
         }),
         _ => Err(
-            "usage: cargo xtask <up | test | codegen [--check] | router | bench | structure>"
+            "usage: cargo xtask <up | test [nextest args] | codegen [--check] | router | bench | structure>"
+
                 .into(),
         ),
     };

@@ -7,6 +7,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cityos_core::ids::TenantId;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -45,13 +46,13 @@ pub struct NewSecret {
 }
 
 /// Generates a secret of `kind` for `tenant`.
-pub fn generate(kind: SecretKind, tenant: Uuid) -> NewSecret {
+pub fn generate(kind: SecretKind, tenant: TenantId) -> NewSecret {
     let mut random = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut random);
     let token = format!(
         "{}_{}_{}",
         kind.prefix(),
-        tenant.simple(),
+        tenant.uuid().simple(),
         URL_SAFE_NO_PAD.encode(random)
     );
     let digest = digest(&token);
@@ -64,13 +65,13 @@ pub fn digest(token: &str) -> Vec<u8> {
 }
 
 /// The tenant named by a well-formed secret of `kind`, or `None` for anything else.
-pub fn tenant_of(kind: SecretKind, token: &str) -> Option<Uuid> {
+pub fn tenant_of(kind: SecretKind, token: &str) -> Option<TenantId> {
     let rest = token.strip_prefix(kind.prefix())?.strip_prefix('_')?;
     let (tenant, random) = rest.split_once('_')?;
     if tenant.len() != 32 || random.len() != 43 {
         return None;
     }
-    Uuid::try_parse(tenant).ok()
+    Uuid::try_parse(tenant).ok().map(TenantId::from_uuid)
 }
 
 #[cfg(test)]
@@ -79,7 +80,7 @@ mod tests {
 
     #[test]
     fn secrets_name_their_tenant_and_kind() {
-        let tenant = Uuid::now_v7();
+        let tenant = TenantId::new();
         let s = generate(SecretKind::PublishableKey, tenant);
         assert!(s.token.starts_with("pk_"));
         assert_eq!(

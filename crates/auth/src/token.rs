@@ -6,10 +6,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cityos_core::Role;
+use cityos_core::ids::{TenantId, UserId};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use uuid::Uuid;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -23,9 +23,9 @@ pub const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
     /// The user's id.
-    pub sub: Uuid,
+    pub sub: UserId,
     /// The tenant the token was issued in (the platform tenant for platform admins).
-    pub tid: Uuid,
+    pub tid: TenantId,
     /// Roles in that tenant, in their wire form.
     pub roles: Vec<String>,
     /// Issued at, seconds since the epoch.
@@ -141,8 +141,8 @@ mod tests {
 
     fn claims(exp: i64) -> AccessClaims {
         AccessClaims {
-            sub: Uuid::now_v7(),
-            tid: Uuid::now_v7(),
+            sub: UserId::new(),
+            tid: TenantId::new(),
             roles: vec!["CUSTOMER".into()],
             iat: 0,
             exp,

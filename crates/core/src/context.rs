@@ -1,8 +1,8 @@
 //! Who is asking, for which tenant, in which locale: built once per request by the subgraph server
 //! and handed to resolvers as async-graphql request data.
 
+use crate::ids::{ApiKeyId, TenantId, UserId};
 use crate::{ApiError, ErrorCode};
-use uuid::Uuid;
 
 crate::states! {
     /// Whether a tenant may be served.
@@ -22,7 +22,7 @@ crate::states! {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantInfo {
     /// The tenant's id; every tenant-owned row carries it.
-    pub id: Uuid,
+    pub id: TenantId,
     /// The tenant's slug (what `x-tenant` names).
     pub slug: String,
     /// ACTIVE or SUSPENDED (a suspended tenant never reaches a resolver).
@@ -82,19 +82,19 @@ pub enum Actor {
     /// A storefront presenting a publishable API key: anonymous, read-only, one tenant.
     Storefront {
         /// The publishable key's id.
-        key_id: Uuid,
+        key_id: ApiKeyId,
     },
     /// A signed-in user (customer, staff or platform admin), from a verified access token.
     User {
         /// The user's id.
-        user_id: Uuid,
+        user_id: UserId,
         /// The user's roles in the token's tenant.
         roles: Vec<Role>,
     },
     /// A server presenting a secret API key: acts as tenant staff of its tenant.
     Service {
         /// The secret key's id.
-        key_id: Uuid,
+        key_id: ApiKeyId,
     },
 }
 
@@ -142,7 +142,7 @@ impl RequestContext {
     }
 
     /// The signed-in user's id, or `UNAUTHENTICATED`.
-    pub fn user_id(&self) -> Result<Uuid, ApiError> {
+    pub fn user_id(&self) -> Result<UserId, ApiError> {
         match &self.actor {
             Actor::User { user_id, .. } => Ok(*user_id),
             _ => Err(ApiError::unauthenticated("sign in first")),
@@ -184,7 +184,7 @@ mod tests {
     fn user(roles: &[Role]) -> RequestContext {
         RequestContext {
             actor: Actor::User {
-                user_id: Uuid::nil(),
+                user_id: UserId::new(),
                 roles: roles.to_vec(),
             },
             ..RequestContext::anonymous("t")
@@ -210,7 +210,7 @@ mod tests {
         );
         let service = RequestContext {
             actor: Actor::Service {
-                key_id: Uuid::nil(),
+                key_id: ApiKeyId::new(),
             },
             ..anon
         };

@@ -61,7 +61,7 @@ impl CursorKey for Uuid {
 
 /// A validated page request: which key range to read and in which direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest<K = Uuid> {
+pub struct PageRequest<K> {
     /// Only keys strictly greater than this.
     pub after: Option<K>,
     /// Only keys strictly less than this.
@@ -72,21 +72,10 @@ pub struct PageRequest<K = Uuid> {
     pub backward: bool,
 }
 
-impl PageRequest {
-    /// Validates Relay arguments: `first` and `last` are exclusive, between 1 and [`MAX_PAGE_SIZE`].
-    pub fn new(
-        first: Option<i32>,
-        after: Option<&str>,
-        last: Option<i32>,
-        before: Option<&str>,
-    ) -> Result<Self, ApiError> {
-        Self::keyed(first, after, last, before)
-    }
-}
-
 impl<K: CursorKey> PageRequest<K> {
-    /// [`PageRequest::new`] for a list whose cursors encode `K`.
-    pub fn keyed(
+    /// Validates Relay arguments for a list whose cursors encode `K` (an entity's id, or the
+    /// list's order key): `first` and `last` are exclusive, between 1 and [`MAX_PAGE_SIZE`].
+    pub fn new(
         first: Option<i32>,
         after: Option<&str>,
         last: Option<i32>,
@@ -110,8 +99,8 @@ impl<K: CursorKey> PageRequest<K> {
             (None, None) => (i64::from(DEFAULT_PAGE_SIZE), false),
         };
         Ok(Self {
-            after: after.map(decode_key).transpose()?,
-            before: before.map(decode_key).transpose()?,
+            after: after.map(decode_cursor).transpose()?,
+            before: before.map(decode_cursor).transpose()?,
             size,
             backward,
         })
@@ -132,7 +121,7 @@ impl<K: CursorKey> PageRequest<K> {
         }
         let items: Vec<(String, N)> = rows
             .into_iter()
-            .map(|n| (encode_key(&key(&n)), n))
+            .map(|n| (encode_cursor(&key(&n)), n))
             .collect();
         let page_info = PageInfo {
             has_next_page: if self.backward {
@@ -179,20 +168,12 @@ impl<N> Page<N> {
 }
 
 /// Encodes a key as an opaque cursor.
-pub fn encode_cursor(key: Uuid) -> String {
-    encode_key(&key)
-}
-
-fn encode_key<K: CursorKey>(key: &K) -> String {
+pub fn encode_cursor<K: CursorKey>(key: &K) -> String {
     URL_SAFE_NO_PAD.encode(key.to_bytes())
 }
 
 /// Decodes a cursor made by [`encode_cursor`]; anything else is `BAD_USER_INPUT`.
-pub fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
-    decode_key(cursor)
-}
-
-fn decode_key<K: CursorKey>(cursor: &str) -> Result<K, ApiError> {
+pub fn decode_cursor<K: CursorKey>(cursor: &str) -> Result<K, ApiError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
@@ -255,19 +236,24 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
         let id = Uuid::now_v7();
-        assert_eq!(decode_cursor(&encode_cursor(id)).unwrap(), id);
+        assert_eq!(decode_cursor::<Uuid>(&encode_cursor(&id)).unwrap(), id);
         assert_eq!(
-            decode_cursor("not a cursor").unwrap_err().code,
+            decode_cursor::<Uuid>("not a cursor").unwrap_err().code,
             crate::ErrorCode::BadUserInput
         );
     }
 
     #[test]
     fn arguments_are_bounded() {
-        assert!(PageRequest::new(Some(0), None, None, None).is_err());
-        assert!(PageRequest::new(Some(101), None, None, None).is_err());
-        assert!(PageRequest::new(Some(1), None, Some(1), None).is_err());
-        assert_eq!(PageRequest::new(None, None, None, None).unwrap().size, 20);
+        assert!(PageRequest::<Uuid>::new(Some(0), None, None, None).is_err());
+        assert!(PageRequest::<Uuid>::new(Some(101), None, None, None).is_err());
+        assert!(PageRequest::<Uuid>::new(Some(1), None, Some(1), None).is_err());
+        assert_eq!(
+            PageRequest::<Uuid>::new(None, None, None, None)
+                .unwrap()
+                .size,
+            20
+        );
     }
 
     #[test]
@@ -278,7 +264,7 @@ mod tests {
         assert_eq!(page.items.len(), 3);
         assert!(page.page_info.has_next_page);
         assert!(!page.page_info.has_previous_page);
-        assert_eq!(page.page_info.end_cursor, Some(encode_cursor(all[2])));
+        assert_eq!(page.page_info.end_cursor, Some(encode_cursor(&all[2])));
     }
 
     #[test]

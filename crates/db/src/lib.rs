@@ -22,6 +22,7 @@ pub use url::{app_url, with_database};
 pub use cityos_core::outcome::is_unique_violation;
 
 use cityos_core::ApiError;
+use cityos_core::ids::{EntityId, TenantId};
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
@@ -143,7 +144,7 @@ impl Database {
 
     /// Runs `f` in a transaction scoped to `tenant`: row-level security shows and accepts only
     /// that tenant's rows. Commits when `f` succeeds, rolls back when it fails.
-    pub async fn tenant_tx<T, E, F>(&self, tenant: Uuid, f: F) -> Result<T, E>
+    pub async fn tenant_tx<T, E, F>(&self, tenant: TenantId, f: F) -> Result<T, E>
     where
         F: for<'r> AsyncFnOnce(&'r mut AsyncPgConnection) -> Result<T, E>
             + for<'r> TxFn<&'r mut AsyncPgConnection, Result<T, E>, Fut: Send>
@@ -175,7 +176,11 @@ impl Database {
 
 /// Runs `f` in a transaction on `conn` with `app.tenant_id` set to `tenant` for that transaction
 /// only. `BEGIN` and the setting travel in one round trip.
-pub async fn in_tenant_tx<T, E, F>(conn: &mut AsyncPgConnection, tenant: Uuid, f: F) -> Result<T, E>
+pub async fn in_tenant_tx<T, E, F>(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    f: F,
+) -> Result<T, E>
 where
     F: for<'r> AsyncFnOnce(&'r mut AsyncPgConnection) -> Result<T, E>
         + for<'r> TxFn<&'r mut AsyncPgConnection, Result<T, E>, Fut: Send>
@@ -215,8 +220,9 @@ where
 pub async fn lock_for_transaction(
     conn: &mut AsyncPgConnection,
     namespace: &str,
-    key: Uuid,
+    key: impl EntityId,
 ) -> diesel::QueryResult<()> {
+    let key: Uuid = key.into();
     Prepared(
         diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2::text))")
             .bind::<diesel::sql_types::Text, _>(namespace)
@@ -237,7 +243,7 @@ pub async fn lock_for_transaction(
 #[macro_export]
 macro_rules! table_page {
     ($conn:expr, $table:expr, $key:expr, $model:ty, $page:expr) => {{
-        let page: &cityos_core::paging::PageRequest = &$page;
+        let page = &$page;
         let query = $table.select(<$model>::as_select()).into_boxed();
         match $crate::keyset_page!(query, $key, *page)
             .load::<$model>(&mut *$conn)
@@ -268,7 +274,7 @@ macro_rules! keyset_page {
         $crate::keyset_page!($query, $key, $page, oldest_first)
     };
     ($query:expr, $key:expr, $page:expr, oldest_first) => {{
-        let page: &cityos_core::paging::PageRequest = &$page;
+        let page = &$page;
         let mut query = $query;
         if let Some(after) = page.after {
             query = query.filter($key.gt(after));
@@ -284,7 +290,7 @@ macro_rules! keyset_page {
         query.limit(page.fetch_limit())
     }};
     ($query:expr, $key:expr, $page:expr, newest_first) => {{
-        let page: &cityos_core::paging::PageRequest = &$page;
+        let page = &$page;
         let mut query = $query;
         if let Some(after) = page.after {
             query = query.filter($key.lt(after));

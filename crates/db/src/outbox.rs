@@ -20,6 +20,7 @@
 use crate::{Database, Prepared, in_tx_begun_by};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
+use cityos_core::ids::{EntityId, EventId, TenantId};
 use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Double, Integer, Jsonb, Nullable, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
@@ -38,9 +39,10 @@ pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
 pub struct Event {
     /// Unique and stable across redeliveries: consumers deduplicate by it.
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    pub id: Uuid,
+    pub id: EventId,
+    /// The tenant it happened in.
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     /// What happened, e.g. `stock.low`.
     #[diesel(sql_type = Text)]
     pub topic: String,
@@ -62,17 +64,18 @@ pub struct Event {
 pub async fn write(
     conn: &mut diesel_async::AsyncPgConnection,
     table: &'static str,
-    tenant: Uuid,
+    tenant: TenantId,
     topic: &str,
-    aggregate: Uuid,
+    aggregate: impl EntityId,
     payload: serde_json::Value,
 ) -> diesel::QueryResult<()> {
+    let aggregate: Uuid = aggregate.into();
     Prepared(
         diesel::sql_query(format!(
             "INSERT INTO {table} (tenant_id, id, topic, aggregate_id, payload) VALUES ($1, $2, $3, $4, $5)"
         ))
         .bind::<diesel::sql_types::Uuid, _>(tenant)
-        .bind::<diesel::sql_types::Uuid, _>(cityos_core::ids::new_id())
+        .bind::<diesel::sql_types::Uuid, _>(EventId::new())
         .bind::<Text, _>(topic)
         .bind::<diesel::sql_types::Uuid, _>(aggregate)
         .bind::<Jsonb, _>(payload),
@@ -208,7 +211,7 @@ impl<S: Sink> Dispatcher<S> {
 
     async fn record(
         &self,
-        delivered: &[(Uuid, Uuid)],
+        delivered: &[(TenantId, EventId)],
         failed: &[(&Event, String)],
     ) -> Result<(), ApiError> {
         if delivered.is_empty() && failed.is_empty() {
@@ -224,8 +227,8 @@ impl<S: Sink> Dispatcher<S> {
              WHERE tenant_id = $1 AND id = $2",
             self.table
         );
-        let (tenants, ids): (Vec<Uuid>, Vec<Uuid>) = delivered.iter().copied().unzip();
-        let retries: Vec<(Uuid, Uuid, f64, String)> = failed
+        let (tenants, ids): (Vec<TenantId>, Vec<EventId>) = delivered.iter().copied().unzip();
+        let retries: Vec<(TenantId, EventId, f64, String)> = failed
             .iter()
             .map(|(e, error)| {
                 let delay = retry_delay(e.attempts).as_secs_f64();

@@ -20,6 +20,7 @@ use crate::Platform;
 use axum::http::HeaderMap;
 use cityos_auth::TokenError;
 use cityos_auth::secret::{self, SecretKind};
+use cityos_core::ids::{ApiKeyId, TenantId};
 use cityos_core::{Actor, ApiError, ErrorCode, RequestContext, TenantInfo, TenantStatus};
 use diesel::QueryableByName;
 use diesel::sql_types::{Bytea, Nullable, Text, Uuid as SqlUuid};
@@ -31,7 +32,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// The id of the platform pseudo-tenant that platform admins belong to. It is never selectable.
-pub const PLATFORM_TENANT_ID: Uuid = Uuid::nil();
+pub const PLATFORM_TENANT_ID: TenantId = TenantId::from_uuid(Uuid::nil());
 
 /// A small map whose entries expire.
 struct TtlCache<K, V> {
@@ -78,7 +79,7 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum TenantKey {
-    Id(Uuid),
+    Id(TenantId),
     Slug(String),
     Host(String),
 }
@@ -86,7 +87,7 @@ enum TenantKey {
 #[derive(QueryableByName)]
 struct TenantRow {
     #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
+    id: TenantId,
     #[diesel(sql_type = Text)]
     slug: String,
     #[diesel(sql_type = Text)]
@@ -100,7 +101,7 @@ struct TenantRow {
 #[derive(QueryableByName)]
 struct ApiKeyRow {
     #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
+    id: ApiKeyId,
     #[diesel(sql_type = Text)]
     kind: String,
 }
@@ -108,8 +109,8 @@ struct ApiKeyRow {
 /// An authenticated API key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ApiKeyPrincipal {
-    id: Uuid,
-    tenant: Uuid,
+    id: ApiKeyId,
+    tenant: TenantId,
     publishable: bool,
 }
 
@@ -155,7 +156,7 @@ pub fn request_id(headers: &HeaderMap) -> String {
 }
 
 /// Adds a tenant named by one source to what the others named; they must agree.
-fn agree(chosen: &mut Option<Uuid>, named: Uuid, source: &str) -> Result<(), ApiError> {
+fn agree(chosen: &mut Option<TenantId>, named: TenantId, source: &str) -> Result<(), ApiError> {
     match chosen {
         Some(existing) if *existing != named => Err(ApiError::forbidden(format!(
             "the {source} belongs to another tenant than the one selected"
@@ -186,7 +187,7 @@ impl ContextResolver {
     ) -> Result<RequestContext, ApiError> {
         let mut actor = Actor::Anonymous;
         // The tenant named by credentials (token, keys) and by selectors must be one.
-        let mut tenant_id: Option<Uuid> = None;
+        let mut tenant_id: Option<TenantId> = None;
 
         if let Some(value) = header(headers, "authorization") {
             let credential = value
@@ -378,7 +379,7 @@ mod tests {
 
     #[test]
     fn sources_must_name_one_tenant() {
-        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let (a, b) = (TenantId::new(), TenantId::new());
         let mut chosen = None;
         agree(&mut chosen, a, "access token").unwrap();
         agree(&mut chosen, a, "credential").unwrap();

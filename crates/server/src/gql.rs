@@ -3,10 +3,8 @@
 
 use crate::RequestLoader;
 use async_graphql::Context;
-use async_graphql::dataloader::Loader;
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
-use uuid::Uuid;
 
 /// The request's data as resolvers use it.
 pub trait CtxExt<'a> {
@@ -21,7 +19,7 @@ pub trait CtxExt<'a> {
     /// The request's loader of type `L`. The subgraph registers its loaders for requests with a
     /// tenant, so without one this is `TENANT_REQUIRED`; with a tenant, a missing loader is a
     /// fault of ours: `INTERNAL`, logged, never "tenant required".
-    fn loader<L: Loader<Uuid>>(&self) -> Result<&'a RequestLoader<L>, ApiError>;
+    fn loader<L: Send + Sync + 'static>(&self) -> Result<&'a RequestLoader<L>, ApiError>;
 }
 
 impl<'a> CtxExt<'a> for Context<'a> {
@@ -34,7 +32,7 @@ impl<'a> CtxExt<'a> for Context<'a> {
         self.data_unchecked::<Database>()
     }
 
-    fn loader<L: Loader<Uuid>>(&self) -> Result<&'a RequestLoader<L>, ApiError> {
+    fn loader<L: Send + Sync + 'static>(&self) -> Result<&'a RequestLoader<L>, ApiError> {
         if let Some(loader) = self.data_opt::<RequestLoader<L>>() {
             return Ok(loader);
         }

@@ -109,7 +109,7 @@ async fn graphql<S: Subgraph>(
         if let Some(tenant) = &ctx.tenant {
             tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
         }
-        let request = S::request_data(request, &ctx, &endpoint.platform).data(ctx);
+        let request = crate::request_data::<S>(request, ctx, &endpoint.platform);
         let started = std::time::Instant::now();
         let response = crate::execute(&endpoint.schema, request).await;
         tracing::debug!(

@@ -92,14 +92,26 @@ pub type RequestLoader<L> =
     async_graphql::dataloader::DataLoader<L, async_graphql::dataloader::HashMapCache>;
 
 /// A [`RequestLoader`] for one request.
-pub fn request_loader<L: async_graphql::dataloader::Loader<uuid::Uuid>>(
-    loader: L,
-) -> RequestLoader<L> {
+pub fn request_loader<L: Send + Sync + 'static>(loader: L) -> RequestLoader<L> {
     async_graphql::dataloader::DataLoader::with_cache(
         loader,
         tokio::spawn,
         async_graphql::dataloader::HashMapCache::default(),
     )
+}
+
+/// Adds what a request of subgraph `S` carries besides its query: the request's context and, when
+/// the subgraph builds one for it, its loader.
+pub fn request_data<S: Subgraph>(
+    request: async_graphql::Request,
+    ctx: RequestContext,
+    platform: &Platform,
+) -> async_graphql::Request {
+    let request = match S::loader(&ctx, platform) {
+        Some(loader) => request.data(request_loader(loader)),
+        None => request,
+    };
+    request.data(ctx)
 }
 
 /// What every subgraph shares at run time.
@@ -133,12 +145,14 @@ pub trait Subgraph: Send + Sync + 'static {
     /// Builds the schema with its shared data.
     fn schema(platform: &Platform) -> Self::Schema;
 
-    /// Adds per-request data (DataLoaders bound to this request's tenant) to a request.
-    fn request_data(
-        request: async_graphql::Request,
-        ctx: &RequestContext,
-        platform: &Platform,
-    ) -> async_graphql::Request;
+    /// The subgraph's one DataLoader: built per request from the request's scope (tenant, caller,
+    /// locale), so a batch never mixes tenants, and serving every key type its resolvers look up
+    /// (one `Loader<K>` impl per key). Resolvers reach it with `ctx.loader::<Self::Loader>()`.
+    type Loader: Send + Sync + 'static;
+
+    /// The loader of one request; `None` for a request the subgraph serves without one (no
+    /// tenant selected), where `ctx.loader` answers `TENANT_REQUIRED`.
+    fn loader(ctx: &RequestContext, platform: &Platform) -> Option<Self::Loader>;
 
     /// Whether it writes events for other domains to its outbox, `<NAME>.outbox`.
     const HAS_OUTBOX: bool = false;

@@ -65,8 +65,20 @@ fn error(message: impl Into<String>) -> ManifestError {
     ManifestError(message.into())
 }
 
-/// The workspace root (this crate sits at `crates/stack`), canonical when it can be.
+/// The workspace root: the nearest directory holding `subgraphs.toml` at or above the current
+/// one (every tool and test runs inside the checkout), else the checkout this crate was built in
+/// (it sits at `crates/stack`). Not the build path first: cargo shares artefacts of workspace
+/// members between checkouts that use one target directory, so a binary may have been built
+/// from another clone.
 pub fn workspace_root() -> PathBuf {
+    let here = std::env::current_dir().ok();
+    if let Some(found) = here
+        .iter()
+        .flat_map(|dir| dir.ancestors())
+        .find(|dir| dir.join("subgraphs.toml").is_file())
+    {
+        return found.to_path_buf();
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     root.canonicalize().unwrap_or(root)
 }

@@ -12,6 +12,7 @@ pub mod stripe;
 
 use anyhow::Context as _;
 use cityos_auth::TokenKeys;
+use cityos_core::ids::{TenantId, UserId};
 use cityos_core::{Actor, RequestContext, Role, TenantInfo, TenantStatus};
 use cityos_db::{Database, with_database};
 use cityos_server::{Platform, Subgraph};
@@ -168,7 +169,7 @@ impl TestDb {
 
     /// How many rows of `table` (schema-qualified) the application role sees: with no tenant set,
     /// or inside `tenant`'s scope. Row-level security decides, not a filter.
-    pub async fn visible_rows(&self, table: &str, tenant: Option<Uuid>) -> i64 {
+    pub async fn visible_rows(&self, table: &str, tenant: Option<TenantId>) -> i64 {
         #[derive(diesel::QueryableByName)]
         struct Count {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -210,7 +211,7 @@ impl TestDb {
     ) -> serde_json::Value {
         let request = async_graphql::Request::new(query)
             .variables(async_graphql::Variables::from_json(variables));
-        let request = S::request_data(request, ctx, &self.platform).data(ctx.clone());
+        let request = cityos_server::request_data::<S>(request, ctx.clone(), &self.platform);
         let response = cityos_server::execute(schema, request).await;
         serde_json::to_value(&response).unwrap_or_else(|e| panic!("response is not JSON: {e}"))
     }
@@ -294,7 +295,11 @@ pub fn context(tenant: Option<&TenantInfo>, actor: Actor) -> RequestContext {
 }
 
 /// The context of a signed-in user with `roles` in `tenant`.
-pub fn user_context(tenant: Option<&TenantInfo>, user_id: Uuid, roles: &[Role]) -> RequestContext {
+pub fn user_context(
+    tenant: Option<&TenantInfo>,
+    user_id: UserId,
+    roles: &[Role],
+) -> RequestContext {
     context(
         tenant,
         Actor::User {
@@ -306,11 +311,11 @@ pub fn user_context(tenant: Option<&TenantInfo>, user_id: Uuid, roles: &[Role]) 
 
 /// A platform admin with no tenant selected.
 pub fn platform_admin() -> RequestContext {
-    user_context(None, Uuid::now_v7(), &[Role::PlatformAdmin])
+    user_context(None, UserId::new(), &[Role::PlatformAdmin])
 }
 
 /// The request-context view of a tenant row's essentials.
-pub fn tenant_info(id: Uuid, slug: &str, currency: &str, locale: &str) -> TenantInfo {
+pub fn tenant_info(id: TenantId, slug: &str, currency: &str, locale: &str) -> TenantInfo {
     TenantInfo {
         id,
         slug: slug.to_owned(),

@@ -7,6 +7,8 @@
 //! - Pricing: [`purchasables`] reads what a cart needs of its variants (product, vendor, category,
 //!   the price facts) in one statement, and [`Purchasable`]'s variant quotes a line with the one
 //!   pricing rule the storefront shows ([`PriceRequest`] in, [`Quote`] and its [`PriceRule`] out).
+//! - Ids: the typed ids of what other subgraphs refer to (products, variants, categories,
+//!   stock locations).
 //! - Categories: [`category_exists`]; in SQL, `catalog.category_depth(id)` (how deep a category
 //!   sits; 0 for none), which orders' terms statement calls instead of reading the tree.
 //!
@@ -14,15 +16,18 @@
 //! next step for this module.
 
 pub use crate::cards::{Purchasable, purchasables};
+pub use crate::ids::{CategoryId, LocationId, ProductId, VariantId};
 pub use crate::inventory::{StockError, Taken, restock, sell};
-pub use crate::pricing::{PriceRequest, PriceRule, Quote};
+pub use crate::pricing::{PriceRequest, PriceRule, PriceSource, Quote};
 
 use diesel::sql_types::{Bool, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 /// Whether `id` is one of the transaction's tenant's categories (`catalog.category_exists`).
-pub async fn category_exists(conn: &mut AsyncPgConnection, id: Uuid) -> diesel::QueryResult<bool> {
+pub async fn category_exists(
+    conn: &mut AsyncPgConnection,
+    id: CategoryId,
+) -> diesel::QueryResult<bool> {
     #[derive(diesel::QueryableByName)]
     struct Found {
         #[diesel(sql_type = Bool)]

@@ -9,6 +9,7 @@
 //! Every statement here is [`Prepared`]: its text is fixed (values are bind parameters), so each
 //! connection plans it once.
 
+use crate::ids::{CategoryId, CustomerGroupId, ProductId, UserId, VariantId, VendorId};
 use crate::media::Media;
 use crate::pricing::{ListPrice, VolumeTier};
 use crate::products::{Product, Scope, Visibility};
@@ -24,7 +25,6 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
-use uuid::Uuid;
 
 /// A card as stored.
 #[derive(Deserialize)]
@@ -47,12 +47,12 @@ struct CardVariant {
 /// Who reads a card: staff get every price list and tier; others those without a customer group
 /// and those of their own groups.
 struct Viewer {
-    groups: Vec<Uuid>,
+    groups: Vec<CustomerGroupId>,
     staff: bool,
 }
 
 impl Viewer {
-    fn may_get(&self, group: Option<Uuid>) -> bool {
+    fn may_get(&self, group: Option<CustomerGroupId>) -> bool {
         self.staff || group.is_none_or(|g| self.groups.contains(&g))
     }
 }
@@ -107,13 +107,13 @@ macro_rules! with_cards {
 #[derive(QueryableByName)]
 struct CardRow {
     #[diesel(sql_type = SqlUuid)]
-    product_id: Uuid,
+    product_id: ProductId,
     #[diesel(sql_type = Array<SqlUuid>)]
-    groups: Vec<Uuid>,
+    groups: Vec<CustomerGroupId>,
     #[diesel(sql_type = Text)]
     card: String,
     #[diesel(sql_type = Nullable<Array<Record<(SqlUuid, Integer, Integer)>>>)]
-    stock: Option<Vec<(Uuid, i32, i32)>>,
+    stock: Option<Vec<(VariantId, i32, i32)>>,
 }
 
 /// A listed product with its list's total, its best wanted translation and its card.
@@ -142,7 +142,7 @@ impl CardRow {
             staff,
         };
         let levels = self.stock.unwrap_or_default();
-        let stock_of = |variant: Uuid| {
+        let stock_of = |variant: VariantId| {
             levels.iter().filter(|(v, _, _)| *v == variant).fold(
                 StockSummary::default(),
                 |sum, (_, on_hand, available)| StockSummary {
@@ -187,7 +187,7 @@ impl CardRow {
 
 /// One card, read for one caller.
 struct Read {
-    groups: Vec<Uuid>,
+    groups: Vec<CustomerGroupId>,
     options: Vec<ProductOption>,
     variants: Vec<PricedVariant>,
     media: Vec<Media>,
@@ -208,10 +208,10 @@ impl Read {
 /// (drafts, for anyone but staff) are left out.
 pub async fn details_of(
     conn: &mut AsyncPgConnection,
-    products: &[Uuid],
-    customer: Option<Uuid>,
+    products: &[ProductId],
+    customer: Option<UserId>,
     staff: bool,
-) -> QueryResult<HashMap<Uuid, ProductDetails>> {
+) -> QueryResult<HashMap<ProductId, ProductDetails>> {
     let rows: Vec<CardRow> = Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -236,7 +236,7 @@ pub async fn details_of(
 /// Variants by id with their facts, as one caller sees them.
 pub struct Facts {
     /// The caller's customer groups.
-    pub groups: Vec<Uuid>,
+    pub groups: Vec<CustomerGroupId>,
     /// The variants found (those of products the caller may see), in no particular order.
     pub variants: Vec<PricedVariant>,
 }
@@ -244,8 +244,8 @@ pub struct Facts {
 /// Loads [`Facts`] for variant ids on the caller's connection: one statement.
 pub async fn facts_of(
     conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-    customer: Option<Uuid>,
+    ids: &[VariantId],
+    customer: Option<UserId>,
     staff: bool,
 ) -> QueryResult<Facts> {
     let rows: Vec<CardRow> = Prepared(
@@ -311,7 +311,7 @@ fn scope_sql(scope: Scope, a: &str) -> (String, Vec<String>) {
 /// `$7` category, `$8`/`$9` the wanted locale and its language. One text per shape (visibility,
 /// vendor, collection, category, cursors, direction, translation: 256 at most, a handful in
 /// practice), each prepared once per connection.
-fn listing_sql(scope: Scope, page: &PageRequest, translated: bool) -> String {
+fn listing_sql(scope: Scope, page: &PageRequest<ProductId>, translated: bool) -> String {
     let (counted_from, counted) = scope_sql(scope, "q");
     let (listed_from, mut listed) = scope_sql(scope, "p");
     // Collections list in their own order; everything else oldest first (ids are UUID v7).
@@ -370,9 +370,9 @@ pub(crate) async fn count_in(conn: &mut AsyncPgConnection, scope: Scope) -> Quer
     let count: Count = Prepared(
         diesel::sql_query(sql)
             .bind::<BigInt, _>(0)
-            .bind::<Nullable<SqlUuid>, _>(None::<Uuid>)
-            .bind::<Nullable<SqlUuid>, _>(None::<Uuid>)
-            .bind::<Nullable<SqlUuid>, _>(None::<Uuid>)
+            .bind::<Nullable<SqlUuid>, _>(None::<ProductId>)
+            .bind::<Nullable<SqlUuid>, _>(None::<ProductId>)
+            .bind::<Nullable<SqlUuid>, _>(None::<ProductId>)
             .bind::<Nullable<SqlUuid>, _>(scope.vendor)
             .bind::<Nullable<SqlUuid>, _>(scope.collection)
             .bind::<Nullable<SqlUuid>, _>(scope.category),
@@ -387,11 +387,11 @@ pub(crate) async fn count_in(conn: &mut AsyncPgConnection, scope: Scope) -> Quer
 pub async fn page_in(
     conn: &mut AsyncPgConnection,
     scope: Scope,
-    page: &PageRequest,
-    customer: Option<Uuid>,
+    page: &PageRequest<ProductId>,
+    customer: Option<UserId>,
     staff: bool,
     wanted: &Wanted,
-) -> QueryResult<(Page<Product>, HashMap<Uuid, ProductDetails>)> {
+) -> QueryResult<(Page<Product>, HashMap<ProductId, ProductDetails>)> {
     let sql = listing_sql(scope, page, wanted.any());
     let rows: Vec<ListingRow> = Prepared(
         diesel::sql_query(sql)
@@ -421,7 +421,7 @@ pub async fn page_in(
 pub(crate) fn read_listing(
     rows: Vec<ListingRow>,
     staff: bool,
-) -> QueryResult<(Vec<Product>, HashMap<Uuid, ProductDetails>)> {
+) -> QueryResult<(Vec<Product>, HashMap<ProductId, ProductDetails>)> {
     let mut details = HashMap::with_capacity(rows.len());
     let mut products = Vec::with_capacity(rows.len());
     for mut row in rows {
@@ -444,13 +444,13 @@ pub(crate) fn read_listing(
 #[derive(Debug, Clone)]
 pub struct Purchasable {
     /// The product's id.
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     /// The product's title (its own text, not a translation: what the order records).
     pub product_title: String,
     /// The marketplace vendor selling it; `None` when the tenant sells it itself.
-    pub vendor_id: Option<Uuid>,
+    pub vendor_id: Option<VendorId>,
     /// The product's categories and all their ancestors.
-    pub categories: Vec<Uuid>,
+    pub categories: Vec<CategoryId>,
     /// The variant with its prices, price lists, tiers and stock, as the customer sees them.
     pub variant: PricedVariant,
 }
@@ -460,9 +460,9 @@ struct PurchasableRow {
     #[diesel(sql_type = Text)]
     title: String,
     #[diesel(sql_type = Nullable<SqlUuid>)]
-    vendor_id: Option<Uuid>,
+    vendor_id: Option<VendorId>,
     #[diesel(sql_type = Array<SqlUuid>)]
-    categories: Vec<Uuid>,
+    categories: Vec<CategoryId>,
     #[diesel(embed)]
     card: CardRow,
 }
@@ -472,8 +472,8 @@ struct PurchasableRow {
 /// one statement. Variants that do not exist or are not on sale are left out.
 pub async fn purchasables(
     conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-    customer: Option<Uuid>,
+    ids: &[VariantId],
+    customer: Option<UserId>,
 ) -> QueryResult<Vec<Purchasable>> {
     let rows: Vec<PurchasableRow> = Prepared(
         diesel::sql_query(concat!(

@@ -5,6 +5,7 @@
 //! take the tenant's tree lock, so two concurrent moves cannot build a cycle between them.
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
+use crate::ids::{CategoryId, ProductId, TenantId};
 use crate::price_lists::check_name;
 use crate::products::check_handle;
 use crate::schema::product_categories;
@@ -16,7 +17,6 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Integer, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// The deepest a category may sit (a root is at depth 1).
 pub const MAX_DEPTH: i32 = 10;
@@ -27,9 +27,9 @@ pub const MAX_PER_PRODUCT: usize = 20;
 #[derive(QueryableByName, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Category {
     #[diesel(sql_type = SqlUuid)]
-    pub id: Uuid,
+    pub id: CategoryId,
     #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<CategoryId>,
     #[diesel(sql_type = Text)]
     pub name: String,
     #[diesel(sql_type = Text)]
@@ -57,7 +57,7 @@ macro_rules! category_columns {
 pub(crate) use category_columns;
 
 /// Serialises changes to the shape of one tenant's tree until the transaction ends.
-async fn lock_tree(conn: &mut AsyncPgConnection, tenant: Uuid) -> QueryResult<()> {
+async fn lock_tree(conn: &mut AsyncPgConnection, tenant: TenantId) -> QueryResult<()> {
     cityos_db::lock_for_transaction(conn, "catalog.categories", tenant).await
 }
 
@@ -98,7 +98,10 @@ fn refusal(handle: &str, error: diesel::result::Error) -> Failure<Code> {
 }
 
 /// Finds categories by id on the caller's connection.
-pub async fn by_ids_in(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Category>> {
+pub async fn by_ids_in(
+    conn: &mut AsyncPgConnection,
+    ids: &[CategoryId],
+) -> QueryResult<Vec<Category>> {
     Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -111,7 +114,7 @@ pub async fn by_ids_in(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResul
     .await
 }
 
-async fn one(conn: &mut AsyncPgConnection, id: Uuid, field: &str) -> Outcome<Category> {
+async fn one(conn: &mut AsyncPgConnection, id: CategoryId, field: &str) -> Outcome<Category> {
     by_ids_in(conn, &[id])
         .await?
         .pop()
@@ -125,7 +128,7 @@ pub struct NewCategory {
     pub handle: String,
     pub description: Option<String>,
     /// Its parent; a root when `None`.
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<CategoryId>,
 }
 
 /// Creates a category, last among its siblings (staff).
@@ -141,7 +144,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewCategory) -> Ou
         if let Some(parent) = new.parent_id {
             one(conn, parent, "parentId").await.map_err(|_| bad_parent("no such parent category"))?;
         }
-        let id = cityos_core::ids::new_id();
+        let id = CategoryId::new();
         Prepared(
             diesel::sql_query(
                 "INSERT INTO catalog.categories (tenant_id, id, parent_id, path, name, handle, description, position)
@@ -163,7 +166,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewCategory) -> Ou
         .await
         .map_err(|e| refusal(&handle, e))?;
         let details = serde_json::json!({ "handle": handle, "parent": new.parent_id });
-        cityos_db::audit::record(conn, &ctx, "category.create", "Category", Some(id), details).await?;
+        cityos_db::audit::record(conn, &ctx, "category.create", id, details).await?;
         one(conn, id, "id").await
     })
     .await
@@ -182,7 +185,7 @@ pub struct CategoryChanges {
 pub async fn update(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: CategoryId,
     changes: CategoryChanges,
 ) -> Outcome<Category> {
     ctx.require_staff()?;
@@ -221,7 +224,7 @@ pub async fn update(
         .execute(conn)
         .await
         .map_err(|e| refusal(&handle, e))?;
-        cityos_db::audit::record(conn, &ctx, "category.update", "Category", Some(id), serde_json::json!({ "handle": handle })).await?;
+        cityos_db::audit::record(conn, &ctx, "category.update", id, serde_json::json!({ "handle": handle })).await?;
         one(conn, id, "id").await
     })
     .await
@@ -233,7 +236,7 @@ struct PathRow {
     path: String,
 }
 
-async fn path_of(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<String>> {
+async fn path_of(conn: &mut AsyncPgConnection, id: CategoryId) -> QueryResult<Option<String>> {
     let rows: Vec<PathRow> = Prepared(
         diesel::sql_query("SELECT path::text AS path FROM catalog.categories WHERE id = $1")
             .bind::<SqlUuid, _>(id),
@@ -248,8 +251,8 @@ async fn path_of(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<S
 pub async fn move_to(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
-    parent: Option<Uuid>,
+    id: CategoryId,
+    parent: Option<CategoryId>,
 ) -> Outcome<Category> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
@@ -293,14 +296,14 @@ pub async fn move_to(
         .await
         .map_err(|e| refusal("", e))?;
         let details = serde_json::json!({ "parent": parent, "moved": moved });
-        cityos_db::audit::record(conn, &ctx, "category.move", "Category", Some(id), details).await?;
+        cityos_db::audit::record(conn, &ctx, "category.move", id, details).await?;
         one(conn, id, "id").await
     })
     .await
 }
 
 /// Deletes a category without subcategories (staff); its products leave it.
-pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uuid> {
+pub async fn delete(db: &Database, ctx: &RequestContext, id: CategoryId) -> Outcome<CategoryId> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
@@ -325,8 +328,7 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uu
             conn,
             &ctx,
             "category.delete",
-            "Category",
-            Some(id),
+            id,
             serde_json::json!({ "handle": category.handle }),
         )
         .await?;
@@ -338,7 +340,7 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uu
 /// The children of `parent` (the roots when `None`), in position order.
 pub async fn children(
     conn: &mut AsyncPgConnection,
-    parent: Option<Uuid>,
+    parent: Option<CategoryId>,
 ) -> QueryResult<Vec<Category>> {
     Prepared(
         diesel::sql_query(concat!(
@@ -356,8 +358,8 @@ pub async fn children(
 /// The children of several categories, by parent, each in position order.
 pub async fn children_of(
     conn: &mut AsyncPgConnection,
-    parents: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Vec<Category>>> {
+    parents: &[CategoryId],
+) -> QueryResult<HashMap<CategoryId, Vec<Category>>> {
     let rows: Vec<Category> = Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -368,7 +370,7 @@ pub async fn children_of(
     )
     .load(conn)
     .await?;
-    let mut by_parent: HashMap<Uuid, Vec<Category>> = HashMap::new();
+    let mut by_parent: HashMap<CategoryId, Vec<Category>> = HashMap::new();
     for c in rows {
         if let Some(parent) = c.parent_id {
             by_parent.entry(parent).or_default().push(c);
@@ -378,7 +380,7 @@ pub async fn children_of(
 }
 
 /// The ancestors of a category, root first (without the category).
-pub async fn ancestors(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<Category>> {
+pub async fn ancestors(conn: &mut AsyncPgConnection, id: CategoryId) -> QueryResult<Vec<Category>> {
     Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -394,7 +396,10 @@ pub async fn ancestors(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Ve
 }
 
 /// The descendants of a category, depth first in position order (without the category).
-pub async fn descendants(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<Category>> {
+pub async fn descendants(
+    conn: &mut AsyncPgConnection,
+    id: CategoryId,
+) -> QueryResult<Vec<Category>> {
     let mut found: Vec<Category> = Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -407,7 +412,7 @@ pub async fn descendants(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<
     .load(conn)
     .await?;
     // Depth first: each child right after its parent, siblings by position.
-    let mut by_parent: HashMap<Option<Uuid>, Vec<Category>> = HashMap::new();
+    let mut by_parent: HashMap<Option<CategoryId>, Vec<Category>> = HashMap::new();
     for c in found.drain(..) {
         by_parent.entry(c.parent_id).or_default().push(c);
     }
@@ -448,12 +453,12 @@ pub async fn by_handle(
 pub async fn set_for_product(
     db: &Database,
     ctx: &RequestContext,
-    product: Uuid,
-    categories: Vec<Uuid>,
+    product: ProductId,
+    categories: Vec<CategoryId>,
 ) -> Outcome<Vec<Category>> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    let mut wanted: Vec<Uuid> = Vec::with_capacity(categories.len());
+    let mut wanted: Vec<CategoryId> = Vec::with_capacity(categories.len());
     for c in categories {
         if !wanted.contains(&c) {
             wanted.push(c);
@@ -493,15 +498,7 @@ pub async fn set_for_product(
             .execute(conn)
             .await?;
         let details = serde_json::json!({ "categories": wanted });
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "product.categories.set",
-            "Product",
-            Some(product),
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "product.categories.set", product, details).await?;
         Ok(of_products(conn, &[product])
             .await?
             .remove(&product)
@@ -513,7 +510,7 @@ pub async fn set_for_product(
 #[derive(QueryableByName)]
 struct Membership {
     #[diesel(sql_type = SqlUuid)]
-    product_id: Uuid,
+    product_id: ProductId,
     #[diesel(embed)]
     category: Category,
 }
@@ -521,8 +518,8 @@ struct Membership {
 /// The categories of products, by product (name order).
 pub async fn of_products(
     conn: &mut AsyncPgConnection,
-    products: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Vec<Category>>> {
+    products: &[ProductId],
+) -> QueryResult<HashMap<ProductId, Vec<Category>>> {
     let rows: Vec<Membership> = Prepared(
         diesel::sql_query(concat!(
             "SELECT pc.product_id, ",
@@ -535,7 +532,7 @@ pub async fn of_products(
     )
     .load(conn)
     .await?;
-    let mut by_product: HashMap<Uuid, Vec<Category>> = HashMap::new();
+    let mut by_product: HashMap<ProductId, Vec<Category>> = HashMap::new();
     for row in rows {
         by_product
             .entry(row.product_id)

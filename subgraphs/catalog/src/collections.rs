@@ -1,6 +1,7 @@
 //! Collections: curated, ordered sets of products ("Ramadan gifts", "New arrivals").
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
+use crate::ids::{CollectionId, ProductId, TenantId};
 use crate::products::{check_handle, check_title};
 use crate::schema::{collection_products, collections, products};
 use chrono::{DateTime, Utc};
@@ -10,7 +11,6 @@ use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// The most products one collection may hold.
 pub const MAX_PRODUCTS: usize = 1000;
@@ -19,7 +19,7 @@ pub const MAX_PRODUCTS: usize = 1000;
 #[derive(Queryable, Selectable, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = collections, check_for_backend(diesel::pg::Pg))]
 pub struct Collection {
-    pub id: Uuid,
+    pub id: CollectionId,
     pub title: String,
     pub handle: String,
     pub description: String,
@@ -66,7 +66,7 @@ pub async fn create(
         let collection: Collection = diesel::insert_into(collections::table)
             .values((
                 collections::tenant_id.eq(tenant),
-                collections::id.eq(cityos_core::ids::new_id()),
+                collections::id.eq(CollectionId::new()),
                 collections::title.eq(&title),
                 collections::handle.eq(&handle),
                 collections::description.eq(&description),
@@ -79,8 +79,7 @@ pub async fn create(
             conn,
             &ctx,
             "collection.create",
-            "Collection",
-            Some(collection.id),
+            collection.id,
             serde_json::json!({ "handle": handle }),
         )
         .await?;
@@ -93,7 +92,7 @@ pub async fn create(
 pub async fn update(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: CollectionId,
     title: Option<String>,
     handle: Option<String>,
     description: Option<String>,
@@ -125,8 +124,7 @@ pub async fn update(
             conn,
             &ctx,
             "collection.update",
-            "Collection",
-            Some(id),
+            id,
             serde_json::json!({ "handle": handle }),
         )
         .await?;
@@ -136,7 +134,11 @@ pub async fn update(
 }
 
 /// Deletes a collection (staff); its products stay.
-pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uuid> {
+pub async fn delete(
+    db: &Database,
+    ctx: &RequestContext,
+    id: CollectionId,
+) -> Outcome<CollectionId> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
@@ -149,8 +151,7 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uu
             conn,
             &ctx,
             "collection.delete",
-            "Collection",
-            Some(id),
+            id,
             serde_json::json!({ "handle": current.handle }),
         )
         .await?;
@@ -159,7 +160,7 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uu
     .await
 }
 
-async fn locked(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<Collection> {
+async fn locked(conn: &mut AsyncPgConnection, id: CollectionId) -> Outcome<Collection> {
     collections::table
         .filter(collections::id.eq(id))
         .select(Collection::as_select())
@@ -170,7 +171,7 @@ async fn locked(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<Collection> {
         .ok_or_else(|| UserError::new("collectionId", Code::NotFound, "no such collection").into())
 }
 
-async fn members(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<Uuid>> {
+async fn members(conn: &mut AsyncPgConnection, id: CollectionId) -> QueryResult<Vec<ProductId>> {
     collection_products::table
         .filter(collection_products::collection_id.eq(id))
         .order((
@@ -185,9 +186,9 @@ async fn members(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<Uuid
 /// Writes the collection's order (positions 0, 1, 2, ...).
 async fn write_order(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    id: Uuid,
-    order: &[Uuid],
+    tenant: TenantId,
+    id: CollectionId,
+    order: &[ProductId],
 ) -> QueryResult<()> {
     diesel::delete(collection_products::table.filter(collection_products::collection_id.eq(id)))
         .execute(conn)
@@ -218,8 +219,8 @@ async fn write_order(
 pub async fn add_products(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
-    products_to_add: Vec<Uuid>,
+    id: CollectionId,
+    products_to_add: Vec<ProductId>,
     position: Option<i32>,
 ) -> Outcome<Collection> {
     ctx.require_staff()?;
@@ -240,7 +241,7 @@ pub async fn add_products(
     let ctx = ctx.clone();
     db.tenant_tx(tenant, async move |conn| {
         let collection = locked(conn, id).await?;
-        let mut adding: Vec<Uuid> = Vec::with_capacity(products_to_add.len());
+        let mut adding: Vec<ProductId> = Vec::with_capacity(products_to_add.len());
         for p in &products_to_add {
             if !adding.contains(p) {
                 adding.push(*p);
@@ -273,8 +274,7 @@ pub async fn add_products(
             conn,
             &ctx,
             "collection.products.add",
-            "Collection",
-            Some(id),
+            id,
             serde_json::json!({ "products": adding, "position": at }),
         )
         .await?;
@@ -287,8 +287,8 @@ pub async fn add_products(
 pub async fn remove_products(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
-    removing: Vec<Uuid>,
+    id: CollectionId,
+    removing: Vec<ProductId>,
 ) -> Outcome<Collection> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
@@ -302,8 +302,7 @@ pub async fn remove_products(
             conn,
             &ctx,
             "collection.products.remove",
-            "Collection",
-            Some(id),
+            id,
             serde_json::json!({ "products": removing }),
         )
         .await?;
@@ -313,7 +312,10 @@ pub async fn remove_products(
 }
 
 /// Collections by id.
-pub async fn by_ids_in(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Collection>> {
+pub async fn by_ids_in(
+    conn: &mut AsyncPgConnection,
+    ids: &[CollectionId],
+) -> QueryResult<Vec<Collection>> {
     collections::table
         .filter(collections::id.eq_any(ids))
         .select(Collection::as_select())
@@ -337,7 +339,7 @@ pub async fn by_handle(
 /// A page of the tenant's collections, oldest first.
 pub async fn page(
     conn: &mut AsyncPgConnection,
-    page: &PageRequest,
+    page: &PageRequest<CollectionId>,
 ) -> QueryResult<Page<Collection>> {
     cityos_db::table_page!(conn, collections::table, collections::id, Collection, *page)
 }
@@ -345,9 +347,9 @@ pub async fn page(
 /// The collections of products, by product (title order).
 pub async fn of_products(
     conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Vec<Collection>>> {
-    let rows: Vec<(Uuid, Collection)> = collection_products::table
+    ids: &[ProductId],
+) -> QueryResult<HashMap<ProductId, Vec<Collection>>> {
+    let rows: Vec<(ProductId, Collection)> = collection_products::table
         .inner_join(
             collections::table.on(collections::tenant_id
                 .eq(collection_products::tenant_id)
@@ -358,7 +360,7 @@ pub async fn of_products(
         .select((collection_products::product_id, Collection::as_select()))
         .load(conn)
         .await?;
-    let mut by_product: HashMap<Uuid, Vec<Collection>> = HashMap::new();
+    let mut by_product: HashMap<ProductId, Vec<Collection>> = HashMap::new();
     for (product, collection) in rows {
         by_product.entry(product).or_default().push(collection);
     }

@@ -14,19 +14,18 @@
 //! in variant id order to avoid deadlocks.
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
+use crate::ids::{LocationId, MovementId, ReservationId, TenantId, TransferId, UserId, VariantId};
 use crate::schema::{
     product_variants, stock_levels, stock_locations, stock_movements, stock_reservations,
     stock_transfer_lines, stock_transfers,
 };
 use chrono::{DateTime, Duration, Utc};
-use cityos_core::ids::new_id;
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use uuid::Uuid;
 
 /// The longest a reservation may be held.
 pub const MAX_HOLD: Duration = Duration::hours(24);
@@ -37,7 +36,7 @@ pub enum StockError {
     /// Fewer units are available than asked for.
     #[error("only {available} of {requested} units are available")]
     Insufficient {
-        variant_id: Uuid,
+        variant_id: VariantId,
         requested: i64,
         available: i64,
     },
@@ -118,8 +117,8 @@ impl MovementReason {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = stock_locations, check_for_backend(diesel::pg::Pg))]
 pub struct Location {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub id: LocationId,
     pub name: String,
     pub address: String,
     pub created_at: DateTime<Utc>,
@@ -129,8 +128,8 @@ pub struct Location {
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = stock_levels, check_for_backend(diesel::pg::Pg))]
 pub struct Level {
-    pub variant_id: Uuid,
-    pub location_id: Uuid,
+    pub variant_id: VariantId,
+    pub location_id: LocationId,
     pub on_hand: i32,
     pub low_stock_threshold: Option<i32>,
     pub low_stock_alerted: bool,
@@ -155,9 +154,9 @@ impl LevelView {
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = stock_reservations, check_for_backend(diesel::pg::Pg))]
 pub struct Reservation {
-    pub id: Uuid,
-    pub variant_id: Uuid,
-    pub location_id: Uuid,
+    pub id: ReservationId,
+    pub variant_id: VariantId,
+    pub location_id: LocationId,
     pub owner: String,
     pub quantity: i32,
     pub status: String,
@@ -168,15 +167,15 @@ pub struct Reservation {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = stock_movements, check_for_backend(diesel::pg::Pg))]
 pub struct Movement {
-    pub id: Uuid,
-    pub variant_id: Uuid,
-    pub location_id: Uuid,
+    pub id: MovementId,
+    pub variant_id: VariantId,
+    pub location_id: LocationId,
     pub delta: i32,
     pub on_hand_after: i32,
     pub reason: MovementReason,
     pub note: String,
     pub reference: Option<String>,
-    pub actor_id: Option<Uuid>,
+    pub actor_id: Option<UserId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -186,15 +185,15 @@ pub struct Cause<'a> {
     pub reason: MovementReason,
     pub note: &'a str,
     pub reference: Option<&'a str>,
-    pub actor: Option<Uuid>,
+    pub actor: Option<UserId>,
 }
 
 /// Writes an event to the catalog's outbox in the caller's transaction.
 pub async fn publish(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     topic: &str,
-    aggregate: Uuid,
+    aggregate: impl cityos_core::ids::EntityId,
     payload: serde_json::Value,
 ) -> QueryResult<()> {
     cityos_db::outbox::write(conn, "catalog.outbox", tenant, topic, aggregate, payload).await
@@ -202,9 +201,9 @@ pub async fn publish(
 
 async fn ensure_level(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    variant: Uuid,
-    location: Uuid,
+    tenant: TenantId,
+    variant: VariantId,
+    location: LocationId,
 ) -> QueryResult<()> {
     diesel::insert_into(stock_levels::table)
         .values((
@@ -220,10 +219,10 @@ async fn ensure_level(
 
 async fn reserved_at(
     conn: &mut AsyncPgConnection,
-    variant: Uuid,
-    locations: &[Uuid],
-) -> QueryResult<HashMap<Uuid, i64>> {
-    let rows: Vec<(Uuid, Option<i64>)> = stock_reservations::table
+    variant: VariantId,
+    locations: &[LocationId],
+) -> QueryResult<HashMap<LocationId, i64>> {
+    let rows: Vec<(LocationId, Option<i64>)> = stock_reservations::table
         .filter(stock_reservations::variant_id.eq(variant))
         .filter(stock_reservations::location_id.eq_any(locations))
         .filter(stock_reservations::status.eq("ACTIVE"))
@@ -246,9 +245,9 @@ async fn reserved_at(
 /// eat into reserved units. The level must exist (see `ensure_level`).
 pub async fn apply_delta(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    variant: Uuid,
-    location: Uuid,
+    tenant: TenantId,
+    variant: VariantId,
+    location: LocationId,
     delta: i32,
     keep_reserved: bool,
     cause: &Cause<'_>,
@@ -298,7 +297,7 @@ pub async fn apply_delta(
     diesel::insert_into(stock_movements::table)
         .values((
             stock_movements::tenant_id.eq(tenant),
-            stock_movements::id.eq(new_id()),
+            stock_movements::id.eq(MovementId::new()),
             stock_movements::variant_id.eq(variant),
             stock_movements::location_id.eq(location),
             stock_movements::delta.eq(delta),
@@ -317,7 +316,11 @@ pub async fn apply_delta(
 }
 
 /// Writes the `stock.low` event for a level that has just fallen to its threshold.
-async fn alert_low(conn: &mut AsyncPgConnection, tenant: Uuid, level: &Level) -> QueryResult<()> {
+async fn alert_low(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    level: &Level,
+) -> QueryResult<()> {
     let payload = serde_json::json!({
         "variantId": level.variant_id,
         "locationId": level.location_id,
@@ -330,8 +333,8 @@ async fn alert_low(conn: &mut AsyncPgConnection, tenant: Uuid, level: &Level) ->
 /// One level with its reserved units, read on the caller's connection.
 async fn level_view(
     conn: &mut AsyncPgConnection,
-    variant: Uuid,
-    location: Uuid,
+    variant: VariantId,
+    location: LocationId,
 ) -> Result<LevelView, StockError> {
     levels_in(conn, &[variant])
         .await?
@@ -348,10 +351,10 @@ async fn level_view(
 /// `quantity` are free in all.
 async fn lock_free(
     conn: &mut AsyncPgConnection,
-    variant: Uuid,
-    location: Option<Uuid>,
+    variant: VariantId,
+    location: Option<LocationId>,
     quantity: i32,
-) -> Result<Vec<(Uuid, i64)>, StockError> {
+) -> Result<Vec<(LocationId, i64)>, StockError> {
     let levels: Vec<Level> = stock_levels::table
         .filter(stock_levels::variant_id.eq(variant))
         .select(Level::as_select())
@@ -363,9 +366,9 @@ async fn lock_free(
         .into_iter()
         .filter(|l| location.is_none_or(|at| at == l.location_id))
         .collect();
-    let locations: Vec<Uuid> = levels.iter().map(|l| l.location_id).collect();
+    let locations: Vec<LocationId> = levels.iter().map(|l| l.location_id).collect();
     let reserved = reserved_at(conn, variant, &locations).await?;
-    let mut free: Vec<(Uuid, i64)> = levels
+    let mut free: Vec<(LocationId, i64)> = levels
         .iter()
         .map(|l| {
             let held = reserved.get(&l.location_id).copied().unwrap_or(0);
@@ -389,8 +392,8 @@ async fn lock_free(
 /// Units a sale took from one location.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Taken {
-    pub variant_id: Uuid,
-    pub location_id: Uuid,
+    pub variant_id: VariantId,
+    pub location_id: LocationId,
     pub quantity: i32,
 }
 
@@ -402,11 +405,11 @@ pub struct Taken {
 /// the lock order of every stock change.
 pub async fn sell(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    variant: Uuid,
+    tenant: TenantId,
+    variant: VariantId,
     quantity: i32,
     reference: &str,
-    actor: Option<Uuid>,
+    actor: Option<UserId>,
 ) -> Result<Vec<Taken>, StockError> {
     if quantity < 1 {
         return Err(StockError::Invalid("a sale is of at least 1 unit"));
@@ -444,11 +447,11 @@ pub async fn sell(
 /// transaction.
 pub async fn reserve(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     owner: &str,
-    variant: Uuid,
+    variant: VariantId,
     quantity: i32,
-    location: Option<Uuid>,
+    location: Option<LocationId>,
     expires_at: DateTime<Utc>,
 ) -> Result<Vec<Reservation>, StockError> {
     if quantity < 1 {
@@ -472,7 +475,7 @@ pub async fn reserve(
         left -= take;
         rows.push((
             stock_reservations::tenant_id.eq(tenant),
-            stock_reservations::id.eq(new_id()),
+            stock_reservations::id.eq(ReservationId::new()),
             stock_reservations::variant_id.eq(variant),
             stock_reservations::location_id.eq(location),
             stock_reservations::owner.eq(owner),
@@ -492,7 +495,7 @@ pub async fn reserve(
 pub async fn release(
     conn: &mut AsyncPgConnection,
     owner: &str,
-    variant: Option<Uuid>,
+    variant: Option<VariantId>,
 ) -> QueryResult<i64> {
     let mut update = diesel::update(stock_reservations::table)
         .filter(stock_reservations::owner.eq(owner))
@@ -515,10 +518,10 @@ pub async fn release(
 /// holds nothing.
 pub async fn commit(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     owner: &str,
     reference: &str,
-    actor: Option<Uuid>,
+    actor: Option<UserId>,
 ) -> Result<Vec<Reservation>, StockError> {
     let held: Vec<Reservation> = stock_reservations::table
         .filter(stock_reservations::owner.eq(owner))
@@ -558,7 +561,7 @@ pub async fn commit(
         )
         .await?;
     }
-    let ids: Vec<Uuid> = held.iter().map(|r| r.id).collect();
+    let ids: Vec<ReservationId> = held.iter().map(|r| r.id).collect();
     Ok(
         diesel::update(stock_reservations::table.filter(stock_reservations::id.eq_any(&ids)))
             .set(stock_reservations::status.eq("COMMITTED"))
@@ -571,12 +574,12 @@ pub async fn commit(
 /// Puts returned units back on the shelf at a location (for the orders domain's returns).
 pub async fn restock(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    variant: Uuid,
-    location: Uuid,
+    tenant: TenantId,
+    variant: VariantId,
+    location: LocationId,
     quantity: i32,
     reference: &str,
-    actor: Option<Uuid>,
+    actor: Option<UserId>,
 ) -> Result<Level, StockError> {
     if quantity < 1 {
         return Err(StockError::Invalid("restock at least 1 unit"));
@@ -604,7 +607,7 @@ fn not_found_on_fk(error: diesel::result::Error) -> StockError {
     }
 }
 
-fn actor_of(ctx: &RequestContext) -> Option<Uuid> {
+fn actor_of(ctx: &RequestContext) -> Option<UserId> {
     ctx.user_id().ok()
 }
 
@@ -632,7 +635,7 @@ pub async fn create_location(
         let location: Location = diesel::insert_into(stock_locations::table)
             .values((
                 stock_locations::tenant_id.eq(tenant),
-                stock_locations::id.eq(new_id()),
+                stock_locations::id.eq(LocationId::new()),
                 stock_locations::name.eq(&name),
                 stock_locations::address.eq(&address),
             ))
@@ -649,15 +652,7 @@ pub async fn create_location(
                 })
             })?;
         let details = serde_json::json!({ "name": location.name });
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "stock_location.create",
-            "StockLocation",
-            Some(location.id),
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "stock_location.create", location.id, details).await?;
         Ok(location)
     })
     .await
@@ -666,8 +661,8 @@ pub async fn create_location(
 /// A staff stock adjustment: by `delta`, or to an absolute `on_hand` (a recount).
 #[derive(Debug, Clone)]
 pub struct Adjustment {
-    pub variant_id: Uuid,
-    pub location_id: Uuid,
+    pub variant_id: VariantId,
+    pub location_id: LocationId,
     pub delta: Option<i32>,
     pub on_hand: Option<i32>,
     pub reason: MovementReason,
@@ -743,7 +738,7 @@ pub async fn adjust(db: &Database, ctx: &RequestContext, a: Adjustment) -> Outco
             apply_delta(conn, tenant, a.variant_id, a.location_id, delta, false, &cause).await?;
         }
         let details = serde_json::json!({ "variant": a.variant_id, "location": a.location_id, "delta": delta, "reason": a.reason.as_str() });
-        cityos_db::audit::record(conn, &ctx, "stock.adjust", "ProductVariant", Some(a.variant_id), details).await?;
+        cityos_db::audit::record(conn, &ctx, "stock.adjust", a.variant_id, details).await?;
         Ok(level_view(conn, a.variant_id, a.location_id).await?)
     })
     .await
@@ -754,8 +749,8 @@ pub async fn adjust(db: &Database, ctx: &RequestContext, a: Adjustment) -> Outco
 pub async fn set_threshold(
     db: &Database,
     ctx: &RequestContext,
-    variant: Uuid,
-    location: Uuid,
+    variant: VariantId,
+    location: LocationId,
     threshold: Option<i32>,
 ) -> Outcome<LevelView> {
     ctx.require_staff()?;
@@ -798,15 +793,7 @@ pub async fn set_threshold(
         }
         let details =
             serde_json::json!({ "variant": variant, "location": location, "threshold": threshold });
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "stock.threshold.set",
-            "ProductVariant",
-            Some(variant),
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "stock.threshold.set", variant, details).await?;
         Ok(level_view(conn, variant, location).await?)
     })
     .await
@@ -815,15 +802,15 @@ pub async fn set_threshold(
 /// Levels of variants with their reserved units, by variant, in location order.
 pub async fn levels_in(
     conn: &mut AsyncPgConnection,
-    variants: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Vec<LevelView>>> {
+    variants: &[VariantId],
+) -> QueryResult<HashMap<VariantId, Vec<LevelView>>> {
     let levels: Vec<Level> = stock_levels::table
         .filter(stock_levels::variant_id.eq_any(variants))
         .order((stock_levels::variant_id, stock_levels::location_id))
         .select(Level::as_select())
         .load(conn)
         .await?;
-    let reserved: Vec<(Uuid, Uuid, Option<i64>)> = stock_reservations::table
+    let reserved: Vec<(VariantId, LocationId, Option<i64>)> = stock_reservations::table
         .filter(stock_reservations::variant_id.eq_any(variants))
         .filter(stock_reservations::status.eq("ACTIVE"))
         .filter(stock_reservations::expires_at.gt(diesel::dsl::now))
@@ -838,11 +825,11 @@ pub async fn levels_in(
         ))
         .load(conn)
         .await?;
-    let reserved: HashMap<(Uuid, Uuid), i64> = reserved
+    let reserved: HashMap<(VariantId, LocationId), i64> = reserved
         .into_iter()
         .map(|(v, l, n)| ((v, l), n.unwrap_or(0)))
         .collect();
-    let mut out: HashMap<Uuid, Vec<LevelView>> = HashMap::new();
+    let mut out: HashMap<VariantId, Vec<LevelView>> = HashMap::new();
     for level in levels {
         let held = reserved
             .get(&(level.variant_id, level.location_id))
@@ -859,9 +846,9 @@ pub async fn levels_in(
 /// Levels of variants in one transaction (for the staff `stockLevels` loader).
 pub async fn levels_by_variants(
     db: &Database,
-    tenant: Uuid,
-    variants: Vec<Uuid>,
-) -> Result<HashMap<Uuid, Vec<LevelView>>, ApiError> {
+    tenant: TenantId,
+    variants: Vec<VariantId>,
+) -> Result<HashMap<VariantId, Vec<LevelView>>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
         Ok(levels_in(conn, &variants).await?)
     })
@@ -872,7 +859,7 @@ pub async fn levels_by_variants(
 pub async fn locations(
     db: &Database,
     ctx: &RequestContext,
-    page: PageRequest,
+    page: PageRequest<LocationId>,
 ) -> Result<Page<Location>, ApiError> {
     ctx.require_staff()?;
     db.tenant_tx(ctx.tenant()?.id, async move |conn| {
@@ -890,8 +877,8 @@ pub async fn locations(
 /// Locations by id.
 pub async fn locations_by_ids(
     db: &Database,
-    tenant: Uuid,
-    ids: Vec<Uuid>,
+    tenant: TenantId,
+    ids: Vec<LocationId>,
 ) -> Result<Vec<Location>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
         Ok(stock_locations::table
@@ -907,8 +894,8 @@ pub async fn locations_by_ids(
 pub async fn movements(
     db: &Database,
     ctx: &RequestContext,
-    variant: Uuid,
-    page: PageRequest,
+    variant: VariantId,
+    page: PageRequest<MovementId>,
 ) -> Result<Page<Movement>, ApiError> {
     ctx.require_staff()?;
     db.tenant_tx(ctx.tenant()?.id, async move |conn| {
@@ -951,9 +938,9 @@ cityos_core::states! {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = stock_transfers, check_for_backend(diesel::pg::Pg))]
 pub struct Transfer {
-    pub id: Uuid,
-    pub from_location_id: Uuid,
-    pub to_location_id: Uuid,
+    pub id: TransferId,
+    pub from_location_id: LocationId,
+    pub to_location_id: LocationId,
     pub status: TransferStatus,
     pub note: String,
     pub created_at: DateTime<Utc>,
@@ -965,7 +952,7 @@ pub struct Transfer {
 #[derive(Debug, Clone)]
 pub struct TransferView {
     pub transfer: Transfer,
-    pub lines: Vec<(Uuid, i32)>,
+    pub lines: Vec<(VariantId, i32)>,
 }
 
 async fn transfer_view(
@@ -988,9 +975,9 @@ async fn transfer_view(
 pub async fn request_transfer(
     db: &Database,
     ctx: &RequestContext,
-    from: Uuid,
-    to: Uuid,
-    lines: Vec<(Uuid, i32)>,
+    from: LocationId,
+    to: LocationId,
+    lines: Vec<(VariantId, i32)>,
     note: Option<String>,
 ) -> Outcome<TransferView> {
     ctx.require_staff()?;
@@ -1016,7 +1003,7 @@ pub async fn request_transfer(
         )
         .into());
     }
-    let variants: HashSet<Uuid> = lines.iter().map(|(v, _)| *v).collect();
+    let variants: HashSet<VariantId> = lines.iter().map(|(v, _)| *v).collect();
     if variants.len() != lines.len() {
         return Err(
             UserError::new("lines", Code::DuplicateVariant, "a variant is given twice").into(),
@@ -1043,7 +1030,7 @@ pub async fn request_transfer(
                 UserError::new("fromLocationId", Code::NotFound, "no such location").into(),
             );
         }
-        let ids: Vec<Uuid> = variants.into_iter().collect();
+        let ids: Vec<VariantId> = variants.into_iter().collect();
         let found: i64 = product_variants::table
             .filter(product_variants::id.eq_any(&ids))
             .count()
@@ -1052,7 +1039,7 @@ pub async fn request_transfer(
         if usize::try_from(found).ok() != Some(ids.len()) {
             return Err(UserError::new("lines", Code::NotFound, "no such variant").into());
         }
-        let id = new_id();
+        let id = TransferId::new();
         let transfer: Transfer = diesel::insert_into(stock_transfers::table)
             .values((
                 stock_transfers::tenant_id.eq(tenant),
@@ -1080,15 +1067,7 @@ pub async fn request_transfer(
             .execute(conn)
             .await?;
         let details = serde_json::json!({ "from": from, "to": to, "lines": lines.len() });
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "stock_transfer.request",
-            "StockTransfer",
-            Some(id),
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "stock_transfer.request", id, details).await?;
         Ok(transfer_view(conn, transfer).await?)
     })
     .await
@@ -1100,7 +1079,7 @@ pub async fn request_transfer(
 pub async fn advance_transfer(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: TransferId,
     to: TransferStatus,
 ) -> Outcome<TransferView> {
     ctx.require_staff()?;
@@ -1183,15 +1162,7 @@ pub async fn advance_transfer(
         )
         .await?;
         let details = serde_json::json!({ "from": from.as_str(), "to": to.as_str() });
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "stock_transfer.advance",
-            "StockTransfer",
-            Some(id),
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "stock_transfer.advance", id, details).await?;
         Ok(TransferView {
             transfer,
             lines: view.lines,
@@ -1204,7 +1175,7 @@ pub async fn advance_transfer(
 pub async fn transfers(
     db: &Database,
     ctx: &RequestContext,
-    page: PageRequest,
+    page: PageRequest<TransferId>,
 ) -> Result<Page<TransferView>, ApiError> {
     ctx.require_staff()?;
     db.tenant_tx(ctx.tenant()?.id, async move |conn| {
@@ -1215,8 +1186,8 @@ pub async fn transfers(
             Transfer,
             page
         )?;
-        let ids: Vec<Uuid> = transfers.items.iter().map(|(_, t)| t.id).collect();
-        let lines: Vec<(Uuid, Uuid, i32)> = stock_transfer_lines::table
+        let ids: Vec<TransferId> = transfers.items.iter().map(|(_, t)| t.id).collect();
+        let lines: Vec<(TransferId, VariantId, i32)> = stock_transfer_lines::table
             .filter(stock_transfer_lines::transfer_id.eq_any(&ids))
             .order((
                 stock_transfer_lines::transfer_id,
@@ -1229,7 +1200,7 @@ pub async fn transfers(
             ))
             .load(conn)
             .await?;
-        let mut by_transfer: BTreeMap<Uuid, Vec<(Uuid, i32)>> = BTreeMap::new();
+        let mut by_transfer: BTreeMap<TransferId, Vec<(VariantId, i32)>> = BTreeMap::new();
         for (t, v, q) in lines {
             by_transfer.entry(t).or_default().push((v, q));
         }

@@ -8,6 +8,8 @@ pub mod categories;
 pub mod collections;
 pub mod errors;
 pub mod graphql;
+pub mod ids;
+
 pub mod inventory;
 pub mod media;
 pub mod price_lists;
@@ -24,12 +26,7 @@ use async_graphql::{EmptySubscription, Schema};
 use cityos_core::RequestContext;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use graphql::{
-    Caller, CategoryLoader, ChildrenLoader, DetailsLoader, ItemsLoader, LevelsLoader,
-    LocationLoader, Mutation, ProductLoader, ProductTaxonomyLoader, Query, ResponseLoader,
-    TranslationsLoader, VariantLoader,
-};
-use products::Visibility;
+use graphql::{CatalogLoader, Mutation, Query};
 
 /// The catalog schema's migrations.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/catalog");
@@ -64,62 +61,9 @@ impl Subgraph for Catalog {
         build_schema(Some(platform))
     }
 
-    fn request_data(
-        request: async_graphql::Request,
-        ctx: &RequestContext,
-        platform: &Platform,
-    ) -> async_graphql::Request {
-        let Some(tenant) = &ctx.tenant else {
-            return request;
-        };
-        let (db, visibility) = (platform.db.clone(), Visibility::of(ctx));
-        let caller = Caller::of(ctx, tenant.id);
-        request
-            .data(cityos_server::request_loader(ProductLoader {
-                db: db.clone(),
-                tenant: tenant.id,
-                visibility,
-                wanted: translations::Wanted::of(ctx),
-            }))
-            .data(cityos_server::request_loader(VariantLoader {
-                db: db.clone(),
-                caller,
-            }))
-            .data(cityos_server::request_loader(DetailsLoader {
-                db: db.clone(),
-                caller,
-            }))
-            .data(cityos_server::request_loader(CategoryLoader {
-                db: db.clone(),
-                tenant: tenant.id,
-            }))
-            .data(cityos_server::request_loader(ItemsLoader {
-                db: db.clone(),
-                caller,
-            }))
-            .data(cityos_server::request_loader(ResponseLoader {
-                db: db.clone(),
-                caller,
-            }))
-            .data(cityos_server::request_loader(TranslationsLoader {
-                db: db.clone(),
-                caller,
-            }))
-            .data(cityos_server::request_loader(ChildrenLoader {
-                db: db.clone(),
-                tenant: tenant.id,
-            }))
-            .data(cityos_server::request_loader(ProductTaxonomyLoader {
-                db: db.clone(),
-                caller,
-            }))
-            .data(cityos_server::request_loader(LevelsLoader {
-                db: db.clone(),
-                caller,
-            }))
-            .data(cityos_server::request_loader(LocationLoader {
-                db,
-                tenant: tenant.id,
-            }))
+    type Loader = CatalogLoader;
+
+    fn loader(ctx: &RequestContext, platform: &Platform) -> Option<CatalogLoader> {
+        CatalogLoader::of(&platform.db, ctx)
     }
 }

@@ -2,6 +2,7 @@
 //! carries them, so listings show them without another statement.
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
+use crate::ids::{MediaId, ProductId};
 use crate::schema::product_media;
 use chrono::{DateTime, Utc};
 use cityos_core::{Failure, RequestContext};
@@ -9,7 +10,6 @@ use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
-use uuid::Uuid;
 
 /// The most media items one product may have.
 pub const MAX_MEDIA: i64 = 50;
@@ -18,8 +18,8 @@ pub const MAX_MEDIA: i64 = 50;
 #[derive(Queryable, Selectable, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = product_media, check_for_backend(diesel::pg::Pg))]
 pub struct Media {
-    pub id: Uuid,
-    pub product_id: Uuid,
+    pub id: MediaId,
+    pub product_id: ProductId,
     pub url: String,
     pub alt_text: String,
     pub position: i32,
@@ -57,7 +57,7 @@ fn check_alt(alt: &str) -> Result<String, UserError> {
 
 /// Locks the product (so media positions change one writer at a time) and returns its media ids
 /// in display order.
-async fn locked_order(conn: &mut AsyncPgConnection, product: Uuid) -> Outcome<Vec<Uuid>> {
+async fn locked_order(conn: &mut AsyncPgConnection, product: ProductId) -> Outcome<Vec<MediaId>> {
     crate::products::lock_in(conn, product, "productId").await?;
     Ok(product_media::table
         .filter(product_media::product_id.eq(product))
@@ -68,7 +68,7 @@ async fn locked_order(conn: &mut AsyncPgConnection, product: Uuid) -> Outcome<Ve
 }
 
 /// Writes `order` as positions 0, 1, 2, ... (one statement: one card rebuild).
-async fn renumber(conn: &mut AsyncPgConnection, order: &[Uuid]) -> QueryResult<()> {
+async fn renumber(conn: &mut AsyncPgConnection, order: &[MediaId]) -> QueryResult<()> {
     diesel::sql_query(
         "UPDATE catalog.product_media m SET position = o.n - 1
          FROM unnest($1::uuid[]) WITH ORDINALITY AS o(id, n)
@@ -80,7 +80,7 @@ async fn renumber(conn: &mut AsyncPgConnection, order: &[Uuid]) -> QueryResult<(
     Ok(())
 }
 
-async fn media_of(conn: &mut AsyncPgConnection, product: Uuid) -> QueryResult<Vec<Media>> {
+async fn media_of(conn: &mut AsyncPgConnection, product: ProductId) -> QueryResult<Vec<Media>> {
     product_media::table
         .filter(product_media::product_id.eq(product))
         .order((product_media::position, product_media::id))
@@ -92,7 +92,7 @@ async fn media_of(conn: &mut AsyncPgConnection, product: Uuid) -> QueryResult<Ve
 /// A media item to add.
 #[derive(Debug, Clone)]
 pub struct NewMedia {
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     pub url: String,
     pub alt_text: Option<String>,
     /// Where to insert it (0 is first); at the end when not given or past the end.
@@ -124,7 +124,7 @@ pub async fn add(db: &Database, ctx: &RequestContext, new: NewMedia) -> Outcome<
             )
             .into());
         }
-        let id = cityos_core::ids::new_id();
+        let id = MediaId::new();
         let at = new
             .position
             .and_then(|p| usize::try_from(p).ok())
@@ -146,8 +146,7 @@ pub async fn add(db: &Database, ctx: &RequestContext, new: NewMedia) -> Outcome<
             conn,
             &ctx,
             "product.media.add",
-            "Product",
-            Some(new.product_id),
+            new.product_id,
             serde_json::json!({ "media": id, "url": url }),
         )
         .await?;
@@ -160,7 +159,7 @@ pub async fn add(db: &Database, ctx: &RequestContext, new: NewMedia) -> Outcome<
 pub async fn update(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: MediaId,
     alt_text: Option<String>,
     position: Option<i32>,
 ) -> Outcome<Vec<Media>> {
@@ -194,8 +193,7 @@ pub async fn update(
             conn,
             &ctx,
             "product.media.update",
-            "Product",
-            Some(product),
+            product,
             serde_json::json!({ "media": id, "position": position }),
         )
         .await?;
@@ -205,7 +203,7 @@ pub async fn update(
 }
 
 /// Removes a media item (staff); returns the product's remaining media in order.
-pub async fn remove(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Vec<Media>> {
+pub async fn remove(db: &Database, ctx: &RequestContext, id: MediaId) -> Outcome<Vec<Media>> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
@@ -221,8 +219,7 @@ pub async fn remove(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Ve
             conn,
             &ctx,
             "product.media.remove",
-            "Product",
-            Some(product),
+            product,
             serde_json::json!({ "media": id }),
         )
         .await?;
@@ -231,7 +228,7 @@ pub async fn remove(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Ve
     .await
 }
 
-async fn product_of(conn: &mut AsyncPgConnection, media: Uuid) -> Outcome<Uuid> {
+async fn product_of(conn: &mut AsyncPgConnection, media: MediaId) -> Outcome<ProductId> {
     product_media::table
         .filter(product_media::id.eq(media))
         .select(product_media::product_id)

@@ -1,6 +1,9 @@
 //! Customer groups, price lists and volume tiers: the facts [`crate::pricing`] reads. Staff only.
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
+use crate::ids::{
+    CustomerGroupId, PriceListId, ProductId, TenantId, UserId, VariantId, VolumeTierId,
+};
 use crate::pricing::{PriceListKind, VolumeTier};
 use crate::schema::{
     customer_group_members, customer_groups, price_list_prices, price_lists, product_variants,
@@ -8,7 +11,6 @@ use crate::schema::{
 };
 use crate::variants::check_prices;
 use chrono::{DateTime, Utc};
-use cityos_core::ids::new_id;
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::text::Line;
 use cityos_core::{ApiError, Failure, RequestContext};
@@ -17,14 +19,13 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashSet;
-use uuid::Uuid;
 
 /// A named set of customers.
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = customer_groups, check_for_backend(diesel::pg::Pg))]
 pub struct CustomerGroup {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub id: CustomerGroupId,
     pub name: String,
     pub description: String,
     pub created_at: DateTime<Utc>,
@@ -34,11 +35,11 @@ pub struct CustomerGroup {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = price_lists, check_for_backend(diesel::pg::Pg))]
 pub struct PriceList {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub id: PriceListId,
     pub name: String,
     pub kind: PriceListKind,
-    pub customer_group_id: Option<Uuid>,
+    pub customer_group_id: Option<CustomerGroupId>,
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -49,7 +50,7 @@ pub struct PriceList {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = price_list_prices, check_for_backend(diesel::pg::Pg))]
 pub struct PriceListPrice {
-    pub variant_id: Uuid,
+    pub variant_id: VariantId,
     pub currency: String,
     pub amount: i64,
 }
@@ -59,7 +60,7 @@ pub struct PriceListPrice {
 pub struct NewPriceList {
     pub name: String,
     pub kind: PriceListKind,
-    pub customer_group_id: Option<Uuid>,
+    pub customer_group_id: Option<CustomerGroupId>,
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
 }
@@ -75,17 +76,17 @@ pub struct PriceListChanges {
 /// A variant's prices to put on a price list.
 #[derive(Debug, Clone)]
 pub struct ListEntry {
-    pub variant_id: Uuid,
+    pub variant_id: VariantId,
     pub prices: Vec<(String, i64)>,
 }
 
 /// A volume tier to create.
 #[derive(Debug, Clone)]
 pub struct NewTier {
-    pub product_id: Uuid,
-    pub variant_id: Option<Uuid>,
+    pub product_id: ProductId,
+    pub variant_id: Option<VariantId>,
     pub currency: String,
-    pub customer_group_id: Option<Uuid>,
+    pub customer_group_id: Option<CustomerGroupId>,
     pub min_quantity: i32,
     pub max_quantity: Option<i32>,
     pub unit_amount: Option<i64>,
@@ -130,7 +131,11 @@ fn basis_points(percent: f64) -> Result<i32, UserError> {
     Ok(bp as i32)
 }
 
-async fn group_exists(conn: &mut AsyncPgConnection, id: Uuid, field: &str) -> Outcome<()> {
+async fn group_exists(
+    conn: &mut AsyncPgConnection,
+    id: CustomerGroupId,
+    field: &str,
+) -> Outcome<()> {
     let found: i64 = customer_groups::table
         .filter(customer_groups::id.eq(id))
         .count()
@@ -140,17 +145,6 @@ async fn group_exists(conn: &mut AsyncPgConnection, id: Uuid, field: &str) -> Ou
         return Err(UserError::new(field, Code::NotFound, "no such customer group").into());
     }
     Ok(())
-}
-
-async fn audit(
-    conn: &mut AsyncPgConnection,
-    ctx: &RequestContext,
-    action: &str,
-    entity: &str,
-    id: Uuid,
-    details: serde_json::Value,
-) -> QueryResult<()> {
-    cityos_db::audit::record(conn, ctx, action, entity, Some(id), details).await
 }
 
 /// Creates a customer group (staff).
@@ -177,7 +171,7 @@ pub async fn create_group(
         let group: CustomerGroup = diesel::insert_into(customer_groups::table)
             .values((
                 customer_groups::tenant_id.eq(tenant),
-                customer_groups::id.eq(new_id()),
+                customer_groups::id.eq(CustomerGroupId::new()),
                 customer_groups::name.eq(&name),
                 customer_groups::description.eq(&description),
             ))
@@ -190,15 +184,7 @@ pub async fn create_group(
                 })
             })?;
         let details = serde_json::json!({ "name": group.name });
-        audit(
-            conn,
-            &ctx,
-            "customer_group.create",
-            "CustomerGroup",
-            group.id,
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "customer_group.create", group.id, details).await?;
         Ok(group)
     })
     .await
@@ -209,8 +195,8 @@ pub async fn create_group(
 pub async fn change_members(
     db: &Database,
     ctx: &RequestContext,
-    group_id: Uuid,
-    users: Vec<Uuid>,
+    group_id: CustomerGroupId,
+    users: Vec<UserId>,
     add: bool,
 ) -> Outcome<CustomerGroup> {
     ctx.require_staff()?;
@@ -230,7 +216,7 @@ pub async fn change_members(
             .optional()?
             .ok_or_else(|| UserError::new("groupId", Code::NotFound, "no such customer group"))?;
         if add {
-            let customers: HashSet<Uuid> = identity::api::customers_among(conn, &users)
+            let customers: HashSet<UserId> = identity::api::customers_among(conn, &users)
                 .await?
                 .into_iter()
                 .collect();
@@ -272,7 +258,7 @@ pub async fn change_members(
             "customer_group.members.remove"
         };
         let details = serde_json::json!({ "customers": users });
-        audit(conn, &ctx, action, "CustomerGroup", group_id, details).await?;
+        cityos_db::audit::record(conn, &ctx, action, group_id, details).await?;
         Ok(group)
     })
     .await
@@ -282,7 +268,7 @@ pub async fn change_members(
 pub async fn groups(
     db: &Database,
     ctx: &RequestContext,
-    page: PageRequest,
+    page: PageRequest<CustomerGroupId>,
 ) -> Result<Page<CustomerGroup>, ApiError> {
     ctx.require_staff()?;
     db.tenant_tx(ctx.tenant()?.id, async move |conn| {
@@ -315,7 +301,7 @@ pub async fn create_list(
         let list: PriceList = diesel::insert_into(price_lists::table)
             .values((
                 price_lists::tenant_id.eq(tenant),
-                price_lists::id.eq(new_id()),
+                price_lists::id.eq(PriceListId::new()),
                 price_lists::name.eq(&name),
                 price_lists::kind.eq(new.kind),
                 price_lists::customer_group_id.eq(new.customer_group_id),
@@ -335,21 +321,13 @@ pub async fn create_list(
                 })
             })?;
         let details = serde_json::json!({ "name": list.name, "kind": list.kind.as_str() });
-        audit(
-            conn,
-            &ctx,
-            "price_list.create",
-            "PriceList",
-            list.id,
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "price_list.create", list.id, details).await?;
         Ok(list)
     })
     .await
 }
 
-async fn locked_list(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<PriceList> {
+async fn locked_list(conn: &mut AsyncPgConnection, id: PriceListId) -> Outcome<PriceList> {
     Ok(price_lists::table
         .filter(price_lists::id.eq(id))
         .select(PriceList::as_select())
@@ -364,7 +342,7 @@ async fn locked_list(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<PriceLis
 pub async fn update_list(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: PriceListId,
     changes: PriceListChanges,
 ) -> Outcome<PriceList> {
     ctx.require_staff()?;
@@ -394,14 +372,18 @@ pub async fn update_list(
                 })
             })?;
         let details = serde_json::json!({ "name": list.name, "startsAt": list.starts_at, "endsAt": list.ends_at });
-        audit(conn, &ctx, "price_list.update", "PriceList", id, details).await?;
+        cityos_db::audit::record(conn, &ctx, "price_list.update", id, details).await?;
         Ok(list)
     })
     .await
 }
 
 /// Deletes a price list and its prices (staff).
-pub async fn delete_list(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uuid> {
+pub async fn delete_list(
+    db: &Database,
+    ctx: &RequestContext,
+    id: PriceListId,
+) -> Outcome<PriceListId> {
     ctx.require_staff()?;
     let ctx = ctx.clone();
     db.tenant_tx(ctx.tenant()?.id, async move |conn| {
@@ -410,7 +392,7 @@ pub async fn delete_list(db: &Database, ctx: &RequestContext, id: Uuid) -> Outco
             .execute(conn)
             .await?;
         let details = serde_json::json!({ "name": list.name });
-        audit(conn, &ctx, "price_list.delete", "PriceList", id, details).await?;
+        cityos_db::audit::record(conn, &ctx, "price_list.delete", id, details).await?;
         Ok(id)
     })
     .await
@@ -420,7 +402,7 @@ pub async fn delete_list(db: &Database, ctx: &RequestContext, id: Uuid) -> Outco
 pub async fn set_list_prices(
     db: &Database,
     ctx: &RequestContext,
-    list_id: Uuid,
+    list_id: PriceListId,
     entries: Vec<ListEntry>,
 ) -> Outcome<PriceList> {
     ctx.require_staff()?;
@@ -446,7 +428,7 @@ pub async fn set_list_prices(
     let ctx = ctx.clone();
     db.tenant_tx(tenant, async move |conn| {
         let list = locked_list(conn, list_id).await?;
-        let variants: Vec<Uuid> = seen.into_iter().collect();
+        let variants: Vec<VariantId> = seen.into_iter().collect();
         let known: i64 = product_variants::table
             .filter(product_variants::id.eq_any(&variants))
             .count()
@@ -481,15 +463,7 @@ pub async fn set_list_prices(
             .execute(conn)
             .await?;
         let details = serde_json::json!({ "variants": variants, "prices": rows.len() });
-        audit(
-            conn,
-            &ctx,
-            "price_list.prices.set",
-            "PriceList",
-            list_id,
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "price_list.prices.set", list_id, details).await?;
         Ok(list)
     })
     .await
@@ -499,8 +473,8 @@ pub async fn set_list_prices(
 pub async fn remove_list_prices(
     db: &Database,
     ctx: &RequestContext,
-    list_id: Uuid,
-    variants: Vec<Uuid>,
+    list_id: PriceListId,
+    variants: Vec<VariantId>,
 ) -> Outcome<PriceList> {
     ctx.require_staff()?;
     let ctx = ctx.clone();
@@ -514,15 +488,7 @@ pub async fn remove_list_prices(
         .execute(conn)
         .await?;
         let details = serde_json::json!({ "variants": variants });
-        audit(
-            conn,
-            &ctx,
-            "price_list.prices.remove",
-            "PriceList",
-            list_id,
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "price_list.prices.remove", list_id, details).await?;
         Ok(list)
     })
     .await
@@ -532,7 +498,7 @@ pub async fn remove_list_prices(
 pub async fn lists(
     db: &Database,
     ctx: &RequestContext,
-    page: PageRequest,
+    page: PageRequest<PriceListId>,
 ) -> Result<Page<PriceList>, ApiError> {
     ctx.require_staff()?;
     db.tenant_tx(ctx.tenant()?.id, async move |conn| {
@@ -550,7 +516,7 @@ pub async fn lists(
 /// A variant's prices on one price list.
 #[derive(Debug, Clone)]
 pub struct ListedVariant {
-    pub variant_id: Uuid,
+    pub variant_id: VariantId,
     pub prices: Vec<PriceListPrice>,
 }
 
@@ -558,8 +524,8 @@ pub struct ListedVariant {
 pub async fn list_entries(
     db: &Database,
     ctx: &RequestContext,
-    list_id: Uuid,
-    page: PageRequest,
+    list_id: PriceListId,
+    page: PageRequest<VariantId>,
 ) -> Result<Page<ListedVariant>, ApiError> {
     ctx.require_staff()?;
     db.tenant_tx(ctx.tenant()?.id, async move |conn| {
@@ -568,9 +534,10 @@ pub async fn list_entries(
             .select(price_list_prices::variant_id)
             .distinct()
             .into_boxed();
-        let ids: Vec<Uuid> = cityos_db::keyset_page!(on_list, price_list_prices::variant_id, page)
-            .load(conn)
-            .await?;
+        let ids: Vec<VariantId> =
+            cityos_db::keyset_page!(on_list, price_list_prices::variant_id, page)
+                .load(conn)
+                .await?;
         let total: i64 = price_list_prices::table
             .filter(price_list_prices::price_list_id.eq(list_id))
             .select(diesel::dsl::count(price_list_prices::variant_id).aggregate_distinct())
@@ -603,18 +570,19 @@ pub async fn list_entries(
 pub async fn members(
     db: &Database,
     ctx: &RequestContext,
-    group: Uuid,
-    page: PageRequest,
-) -> Result<Page<Uuid>, ApiError> {
+    group: CustomerGroupId,
+    page: PageRequest<UserId>,
+) -> Result<Page<UserId>, ApiError> {
     ctx.require_staff()?;
     db.tenant_tx(ctx.tenant()?.id, async move |conn| {
         let query = customer_group_members::table
             .filter(customer_group_members::group_id.eq(group))
             .select(customer_group_members::user_id)
             .into_boxed();
-        let ids: Vec<Uuid> = cityos_db::keyset_page!(query, customer_group_members::user_id, page)
-            .load(conn)
-            .await?;
+        let ids: Vec<UserId> =
+            cityos_db::keyset_page!(query, customer_group_members::user_id, page)
+                .load(conn)
+                .await?;
         let total: i64 = customer_group_members::table
             .filter(customer_group_members::group_id.eq(group))
             .count()
@@ -629,7 +597,7 @@ pub async fn members(
 pub async fn list_by_id(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: PriceListId,
 ) -> Result<Option<PriceList>, ApiError> {
     ctx.require_staff()?;
     db.tenant_tx(ctx.tenant()?.id, async move |conn| {
@@ -703,7 +671,7 @@ pub async fn create_tier(db: &Database, ctx: &RequestContext, new: NewTier) -> O
         let tier: VolumeTier = diesel::insert_into(volume_tiers::table)
             .values((
                 volume_tiers::tenant_id.eq(tenant),
-                volume_tiers::id.eq(new_id()),
+                volume_tiers::id.eq(VolumeTierId::new()),
                 volume_tiers::product_id.eq(new.product_id),
                 volume_tiers::variant_id.eq(new.variant_id),
                 volume_tiers::currency.eq(currency.code()),
@@ -729,14 +697,18 @@ pub async fn create_tier(db: &Database, ctx: &RequestContext, new: NewTier) -> O
             "product": tier.product_id, "variant": tier.variant_id, "currency": tier.currency,
             "min": tier.min_quantity, "max": tier.max_quantity,
         });
-        audit(conn, &ctx, "volume_tier.create", "VolumeTier", tier.id, details).await?;
+        cityos_db::audit::record(conn, &ctx, "volume_tier.create", tier.id, details).await?;
         Ok(tier)
     })
     .await
 }
 
 /// Deletes a volume tier (staff).
-pub async fn delete_tier(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uuid> {
+pub async fn delete_tier(
+    db: &Database,
+    ctx: &RequestContext,
+    id: VolumeTierId,
+) -> Outcome<VolumeTierId> {
     ctx.require_staff()?;
     let ctx = ctx.clone();
     db.tenant_tx(ctx.tenant()?.id, async move |conn| {
@@ -746,15 +718,8 @@ pub async fn delete_tier(db: &Database, ctx: &RequestContext, id: Uuid) -> Outco
         if deleted == 0 {
             return Err(UserError::new("id", Code::NotFound, "no such volume tier").into());
         }
-        audit(
-            conn,
-            &ctx,
-            "volume_tier.delete",
-            "VolumeTier",
-            id,
-            serde_json::json!({}),
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "volume_tier.delete", id, serde_json::json!({}))
+            .await?;
         Ok(id)
     })
     .await

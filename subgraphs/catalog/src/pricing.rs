@@ -20,13 +20,13 @@
 //! The orders domain calls [`quote`] inside its own transaction at checkout, so the price it
 //! records is the price the catalog holds at that moment.
 
+use crate::ids::{CustomerGroupId, PriceListId, ProductId, UserId, VariantId, VolumeTierId};
 use crate::variants::{self, PricedVariant};
 use chrono::{DateTime, Utc};
 use cityos_core::money::{Currency, Money};
 use diesel::{QueryResult, Queryable, Selectable};
 use diesel_async::AsyncPgConnection;
 use serde::Deserialize;
-use uuid::Uuid;
 
 /// The largest quantity priced in one request.
 pub const MAX_QUANTITY: i64 = 1_000_000;
@@ -58,9 +58,9 @@ cityos_core::states! {
 /// A variant's price on a price list, with the list's limits.
 #[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct ListPrice {
-    pub list_id: Uuid,
+    pub list_id: PriceListId,
     pub kind: PriceListKind,
-    pub customer_group_id: Option<Uuid>,
+    pub customer_group_id: Option<CustomerGroupId>,
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
     pub currency: String,
@@ -81,11 +81,11 @@ pub fn in_window(
 #[derive(Deserialize, Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = crate::schema::volume_tiers, check_for_backend(diesel::pg::Pg))]
 pub struct VolumeTier {
-    pub id: Uuid,
-    pub product_id: Uuid,
-    pub variant_id: Option<Uuid>,
+    pub id: VolumeTierId,
+    pub product_id: ProductId,
+    pub variant_id: Option<VariantId>,
     pub currency: String,
-    pub customer_group_id: Option<Uuid>,
+    pub customer_group_id: Option<CustomerGroupId>,
     pub min_quantity: i32,
     pub max_quantity: Option<i32>,
     pub unit_amount: Option<i64>,
@@ -118,7 +118,7 @@ impl VolumeTier {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PriceRequest {
     /// The variant.
-    pub variant_id: Uuid,
+    pub variant_id: VariantId,
     /// The currency to price in.
     pub currency: Currency,
     /// How many units, 1 to [`MAX_QUANTITY`].
@@ -134,7 +134,7 @@ pub struct PricingFacts<'a> {
     pub base: &'a [variants::VariantPrice],
     pub lists: &'a [ListPrice],
     pub tiers: &'a [VolumeTier],
-    pub groups: &'a [Uuid],
+    pub groups: &'a [CustomerGroupId],
 }
 
 /// The answer: unit price, line total, the rule that applied and the base price it undercuts.
@@ -149,12 +149,30 @@ pub struct Quote {
     /// The rule that produced `unit_price`.
     pub rule: PriceRule,
     /// The price list or volume tier that applied, if one did.
-    pub source_id: Option<Uuid>,
+    pub source: Option<PriceSource>,
     /// The base unit price, when the customer pays less than it.
     pub compare_at: Option<Money>,
 }
 
-fn open_to(group: Option<Uuid>, groups: &[Uuid]) -> bool {
+/// The price list or volume tier a price came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceSource {
+    /// An override or sale price list.
+    List(PriceListId),
+    /// A volume tier.
+    Tier(VolumeTierId),
+}
+
+impl std::fmt::Display for PriceSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::List(id) => id.fmt(f),
+            Self::Tier(id) => id.fmt(f),
+        }
+    }
+}
+
+fn open_to(group: Option<CustomerGroupId>, groups: &[CustomerGroupId]) -> bool {
     group.is_none_or(|g| groups.contains(&g))
 }
 
@@ -179,16 +197,20 @@ pub fn resolve(request: &PriceRequest, facts: PricingFacts<'_>) -> Option<Quote>
         .clone()
         .filter(|l| l.kind == PriceListKind::Override)
         .min_by_key(|l| (l.amount, l.list_id));
-    let (unit, rule, source_id) = match overriding {
+    let (unit, rule, source) = match overriding {
         Some(list) => (
             list.amount,
             PriceRule::OverridePriceList,
-            Some(list.list_id),
+            Some(PriceSource::List(list.list_id)),
         ),
         None => {
-            let sales = lists
-                .filter(|l| l.kind == PriceListKind::Sale)
-                .map(|l| (l.amount, PriceRule::SalePriceList, Some(l.list_id)));
+            let sales = lists.filter(|l| l.kind == PriceListKind::Sale).map(|l| {
+                (
+                    l.amount,
+                    PriceRule::SalePriceList,
+                    Some(PriceSource::List(l.list_id)),
+                )
+            });
             let tiers = facts
                 .tiers
                 .iter()
@@ -198,7 +220,10 @@ pub fn resolve(request: &PriceRequest, facts: PricingFacts<'_>) -> Option<Quote>
                         && open_to(t.customer_group_id, facts.groups)
                         && t.covers(request.quantity)
                 })
-                .filter_map(|t| Some((t.unit_amount(base)?, PriceRule::VolumeTier, Some(t.id))));
+                .filter_map(|t| {
+                    let source = Some(PriceSource::Tier(t.id));
+                    Some((t.unit_amount(base)?, PriceRule::VolumeTier, source))
+                });
             // `min_by_key` keeps the first of equal keys: base, then sales, then tiers.
             base.map(|b| (b, PriceRule::BasePrice, None))
                 .into_iter()
@@ -213,7 +238,8 @@ pub fn resolve(request: &PriceRequest, facts: PricingFacts<'_>) -> Option<Quote>
         quantity: request.quantity,
         line_total: Money::new(total, request.currency),
         rule,
-        source_id,
+        source,
+
         compare_at: base
             .filter(|b| *b > unit)
             .map(|b| Money::new(b, request.currency)),
@@ -240,7 +266,7 @@ impl PricedVariant {
 pub async fn quote(
     conn: &mut AsyncPgConnection,
     request: &PriceRequest,
-    customer: Option<Uuid>,
+    customer: Option<UserId>,
 ) -> QueryResult<Option<Quote>> {
     let facts = crate::cards::facts_of(conn, &[request.variant_id], customer, false).await?;
     Ok(facts.variants.first().and_then(|v| v.quote(request)))
@@ -249,11 +275,13 @@ pub async fn quote(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
+
     use chrono::Duration;
     use variants::VariantPrice;
 
-    const VARIANT: Uuid = Uuid::from_u128(1);
-    const WHOLESALE: Uuid = Uuid::from_u128(2);
+    const VARIANT: VariantId = VariantId::from_uuid(Uuid::from_u128(1));
+    const WHOLESALE: CustomerGroupId = CustomerGroupId::from_uuid(Uuid::from_u128(2));
 
     fn sar() -> Currency {
         Currency::SAR
@@ -278,7 +306,7 @@ mod tests {
 
     fn list(id: u128, kind: PriceListKind, amount: i64) -> ListPrice {
         ListPrice {
-            list_id: Uuid::from_u128(id),
+            list_id: PriceListId::from_uuid(Uuid::from_u128(id)),
             kind,
             customer_group_id: None,
             starts_at: None,
@@ -296,8 +324,8 @@ mod tests {
         bp: Option<i32>,
     ) -> VolumeTier {
         VolumeTier {
-            id: Uuid::from_u128(id),
-            product_id: Uuid::nil(),
+            id: VolumeTierId::from_uuid(Uuid::from_u128(id)),
+            product_id: ProductId::from_uuid(Uuid::nil()),
             variant_id: None,
             currency: "SAR".into(),
             customer_group_id: None,
@@ -313,7 +341,7 @@ mod tests {
         base: &[VariantPrice],
         lists: &[ListPrice],
         tiers: &[VolumeTier],
-        groups: &[Uuid],
+        groups: &[CustomerGroupId],
     ) -> Option<(i64, PriceRule)> {
         let facts = PricingFacts {
             base,
@@ -390,7 +418,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(q.compare_at.map(|m| m.amount), Some(1000));
-        assert_eq!(q.source_id, Some(Uuid::from_u128(10)));
+        assert_eq!(
+            q.source,
+            Some(PriceSource::List(PriceListId::from_uuid(Uuid::from_u128(
+                10
+            ))))
+        );
         assert_eq!(q.line_total.amount, 1800);
     }
 
@@ -482,7 +515,8 @@ mod tests {
         );
         // A tier of another variant does not apply.
         let mut other = tier(22, 1, None, Some(1), None);
-        other.variant_id = Some(Uuid::from_u128(99));
+        other.variant_id = Some(VariantId::from_uuid(Uuid::from_u128(99)));
+
         assert_eq!(
             price(1, &b, &[], &[other], &[]),
             Some((1000, PriceRule::BasePrice))

@@ -2,6 +2,7 @@
 //! published ones.
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
+use crate::ids::{CategoryId, CollectionId, ProductId, TenantId, VendorId};
 use crate::schema::products;
 use crate::translations::{self, Wanted};
 use chrono::{DateTime, Utc};
@@ -13,7 +14,6 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 cityos_core::states! {
     /// Where a product is in its lifecycle: DRAFT -> PUBLISHED -> ARCHIVED, with unpublishing and
@@ -38,8 +38,8 @@ cityos_core::states! {
 #[derive(Queryable, QueryableByName, Selectable, Debug, Clone)]
 #[diesel(table_name = products, check_for_backend(diesel::pg::Pg))]
 pub struct Product {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub id: ProductId,
     pub title: String,
     pub handle: String,
     pub description: String,
@@ -51,7 +51,7 @@ pub struct Product {
     pub product_type: Option<String>,
     pub tags: Vec<String>,
     pub metadata: serde_json::Value,
-    pub vendor_id: Option<Uuid>,
+    pub vendor_id: Option<VendorId>,
     /// How many approved reviews gave 1, 2, 3, 4 and 5 stars.
     pub rating_counts: Vec<i32>,
 }
@@ -68,7 +68,7 @@ pub struct NewProduct {
     pub tags: Vec<String>,
     /// A JSON object; `{}` when not given.
     pub metadata: Option<serde_json::Value>,
-    pub vendor_id: Option<Uuid>,
+    pub vendor_id: Option<VendorId>,
 }
 
 /// Changes to a product; `None` leaves a field as it is, `Some(None)` clears a clearable one.
@@ -83,7 +83,7 @@ pub struct ProductChanges {
     pub tags: Option<Vec<String>>,
     /// The whole new metadata object.
     pub metadata: Option<serde_json::Value>,
-    pub vendor_id: Option<Option<Uuid>>,
+    pub vendor_id: Option<Option<VendorId>>,
 }
 
 /// Which products a caller may see.
@@ -253,7 +253,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
         let product: Product = diesel::insert_into(products::table)
             .values((
                 products::tenant_id.eq(tenant),
-                products::id.eq(cityos_core::ids::new_id()),
+                products::id.eq(ProductId::new()),
                 products::title.eq(&title),
                 products::handle.eq(&handle),
                 products::description.eq(&description),
@@ -270,15 +270,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
             .map_err(|e| Failure::on_unique("products_handle_key", e, handle_taken(&handle)))?;
         let details =
             serde_json::json!({ "handle": product.handle, "status": product.status.as_str() });
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "product.create",
-            "Product",
-            Some(product.id),
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "product.create", product.id, details).await?;
         Ok(product)
     })
     .await
@@ -288,7 +280,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
 pub async fn update(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: ProductId,
     changes: ProductChanges,
 ) -> Outcome<Product> {
     ctx.require_staff()?;
@@ -351,8 +343,7 @@ pub async fn update(
             "status": product.status.as_str(),
             "from": from.as_str(),
         });
-        cityos_db::audit::record(conn, &ctx, "product.update", "Product", Some(id), details)
-            .await?;
+        cityos_db::audit::record(conn, &ctx, "product.update", id, details).await?;
         Ok(product)
     })
     .await
@@ -360,8 +351,12 @@ pub async fn update(
 
 /// Locks a product of the caller's tenant for the rest of the transaction (one writer of its
 /// media, categories or translations at a time); `NOT_FOUND` on `field` when there is none.
-pub(crate) async fn lock_in(conn: &mut AsyncPgConnection, id: Uuid, field: &str) -> Outcome<()> {
-    let found: Option<Uuid> = products::table
+pub(crate) async fn lock_in(
+    conn: &mut AsyncPgConnection,
+    id: ProductId,
+    field: &str,
+) -> Outcome<()> {
+    let found: Option<ProductId> = products::table
         .filter(products::id.eq(id))
         .select(products::id)
         .for_update()
@@ -376,9 +371,9 @@ pub(crate) async fn lock_in(conn: &mut AsyncPgConnection, id: Uuid, field: &str)
 /// Loads visible products of `tenant` by id (the DataLoader's query), in the wanted locale.
 pub async fn by_ids(
     db: &Database,
-    tenant: Uuid,
+    tenant: TenantId,
     visibility: Visibility,
-    ids: Vec<Uuid>,
+    ids: Vec<ProductId>,
     wanted: Wanted,
 ) -> Result<Vec<Product>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
@@ -400,7 +395,7 @@ pub async fn by_ids(
 /// wanted locale.
 pub async fn by_handle(
     db: &Database,
-    tenant: Uuid,
+    tenant: TenantId,
     visibility: Visibility,
     handle: String,
     wanted: Wanted,
@@ -423,9 +418,9 @@ pub async fn by_handle(
 /// A page of the visible products of `tenant`, in creation order.
 pub async fn list(
     db: &Database,
-    tenant: Uuid,
+    tenant: TenantId,
     visibility: Visibility,
-    page: PageRequest,
+    page: PageRequest<ProductId>,
 ) -> Result<Page<Product>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
         Ok(list_in(conn, visibility, &page, &Wanted::default()).await?)
@@ -438,9 +433,9 @@ pub async fn list(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scope {
     pub visibility: Visibility,
-    pub vendor: Option<Uuid>,
-    pub collection: Option<Uuid>,
-    pub category: Option<Uuid>,
+    pub vendor: Option<VendorId>,
+    pub collection: Option<CollectionId>,
+    pub category: Option<CategoryId>,
 }
 
 impl Scope {
@@ -461,7 +456,7 @@ impl Scope {
 pub async fn list_in(
     conn: &mut AsyncPgConnection,
     visibility: Visibility,
-    page: &PageRequest,
+    page: &PageRequest<ProductId>,
     wanted: &Wanted,
 ) -> QueryResult<Page<Product>> {
     // The count is an uncorrelated subquery: evaluated once, in the same statement as the page.

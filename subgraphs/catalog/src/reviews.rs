@@ -3,6 +3,7 @@
 //! is kept by a trigger (migration catalog 000009) in the transaction of every change.
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
+use crate::ids::{ProductId, ReviewId, UserId};
 use crate::products::ProductStatus;
 use crate::schema::{products, review_responses, review_votes, reviews};
 use chrono::{DateTime, Utc};
@@ -36,9 +37,9 @@ cityos_core::states! {
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = reviews, check_for_backend(diesel::pg::Pg))]
 pub struct Review {
-    pub id: Uuid,
-    pub product_id: Uuid,
-    pub customer_id: Uuid,
+    pub id: ReviewId,
+    pub product_id: ProductId,
+    pub customer_id: UserId,
     pub rating: i16,
     pub title: String,
     pub body: String,
@@ -54,8 +55,8 @@ pub struct Review {
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = review_responses, check_for_backend(diesel::pg::Pg))]
 pub struct Response {
-    pub review_id: Uuid,
-    pub responder_id: Option<Uuid>,
+    pub review_id: ReviewId,
+    pub responder_id: Option<UserId>,
     pub body: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -92,9 +93,9 @@ impl RatingSummary {
 }
 
 /// A review to write.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewReview {
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     pub rating: i32,
     pub title: Option<String>,
     pub body: Option<String>,
@@ -116,7 +117,7 @@ fn check_content(rating: i32, title: &str, body: &str) -> Result<(i16, String, S
     Ok((rating, title.to_owned(), body.to_owned()))
 }
 
-async fn locked(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<Review> {
+async fn locked(conn: &mut AsyncPgConnection, id: ReviewId) -> Outcome<Review> {
     reviews::table
         .filter(reviews::id.eq(id))
         .select(Review::as_select())
@@ -151,7 +152,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewReview) -> Outc
         let review: Review = diesel::insert_into(reviews::table)
             .values((
                 reviews::tenant_id.eq(tenant),
-                reviews::id.eq(cityos_core::ids::new_id()),
+                reviews::id.eq(ReviewId::new()),
                 reviews::product_id.eq(new.product_id),
                 reviews::customer_id.eq(customer),
                 reviews::rating.eq(rating),
@@ -171,15 +172,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewReview) -> Outc
                 })
             })?;
         let details = serde_json::json!({ "product": review.product_id, "rating": rating });
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "review.create",
-            "Review",
-            Some(review.id),
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "review.create", review.id, details).await?;
         Ok(review)
     })
     .await
@@ -189,7 +182,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewReview) -> Outc
 pub async fn update(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: ReviewId,
     rating: Option<i32>,
     title: Option<String>,
     body: Option<String>,
@@ -223,8 +216,7 @@ pub async fn update(
             conn,
             &ctx,
             "review.update",
-            "Review",
-            Some(id),
+            id,
             serde_json::json!({ "rating": rating }),
         )
         .await?;
@@ -234,7 +226,7 @@ pub async fn update(
 }
 
 /// The author or staff delete a review.
-pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uuid> {
+pub async fn delete(db: &Database, ctx: &RequestContext, id: ReviewId) -> Outcome<ReviewId> {
     let tenant = ctx.tenant()?.id;
     let staff = ctx.is_staff();
     let caller = ctx.user_id().ok();
@@ -251,7 +243,7 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uu
             .execute(conn)
             .await?;
         let details = serde_json::json!({ "product": current.product_id });
-        cityos_db::audit::record(conn, &ctx, "review.delete", "Review", Some(id), details).await?;
+        cityos_db::audit::record(conn, &ctx, "review.delete", id, details).await?;
         Ok(id)
     })
     .await
@@ -261,7 +253,7 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uu
 pub async fn moderate(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: ReviewId,
     to: ReviewStatus,
 ) -> Outcome<Review> {
     ctx.require_staff()?;
@@ -287,8 +279,7 @@ pub async fn moderate(
             .get_result(conn)
             .await?;
         let details = serde_json::json!({ "from": from.as_str(), "to": to.as_str() });
-        cityos_db::audit::record(conn, &ctx, "review.moderate", "Review", Some(id), details)
-            .await?;
+        cityos_db::audit::record(conn, &ctx, "review.moderate", id, details).await?;
         Ok(review)
     })
     .await
@@ -299,7 +290,7 @@ pub async fn moderate(
 pub async fn set_verified(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: ReviewId,
     verified: bool,
 ) -> Outcome<Review> {
     ctx.require_staff()?;
@@ -316,8 +307,7 @@ pub async fn set_verified(
             conn,
             &ctx,
             "review.verify",
-            "Review",
-            Some(id),
+            id,
             serde_json::json!({ "verified": verified }),
         )
         .await?;
@@ -330,7 +320,7 @@ pub async fn set_verified(
 pub async fn respond(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: ReviewId,
     body: &str,
 ) -> Outcome<Response> {
     ctx.require_staff()?;
@@ -365,15 +355,7 @@ pub async fn respond(
             .returning(Response::as_returning())
             .get_result(conn)
             .await?;
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "review.respond",
-            "Review",
-            Some(id),
-            serde_json::json!({}),
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "review.respond", id, serde_json::json!({})).await?;
         Ok(response)
     })
     .await
@@ -381,7 +363,12 @@ pub async fn respond(
 
 /// A customer marks an approved review (not their own) helpful, or takes the vote back. One vote
 /// per customer; the count moves only when a vote is added or removed.
-pub async fn vote(db: &Database, ctx: &RequestContext, id: Uuid, helpful: bool) -> Outcome<Review> {
+pub async fn vote(
+    db: &Database,
+    ctx: &RequestContext,
+    id: ReviewId,
+    helpful: bool,
+) -> Outcome<Review> {
     ctx.require_any(&[Role::Customer])?;
     let tenant = ctx.tenant()?.id;
     let customer = ctx.user_id()?;
@@ -438,7 +425,7 @@ pub async fn vote(db: &Database, ctx: &RequestContext, id: Uuid, helpful: bool) 
 /// Which reviews a list shows.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReviewFilter {
-    pub product: Option<Uuid>,
+    pub product: Option<ProductId>,
     pub status: Option<ReviewStatus>,
 }
 
@@ -447,9 +434,9 @@ pub struct ReviewFilter {
 pub async fn page(
     conn: &mut AsyncPgConnection,
     filter: ReviewFilter,
-    page: &PageRequest,
+    page: &PageRequest<ReviewId>,
     staff: bool,
-    caller: Option<Uuid>,
+    caller: Option<UserId>,
 ) -> QueryResult<Page<Review>> {
     let base = || {
         let mut query = reviews::table.into_boxed();
@@ -461,7 +448,7 @@ pub async fn page(
                 query = query.filter(reviews::status.eq(status));
             }
         } else {
-            let own = caller.unwrap_or_else(Uuid::nil);
+            let own = caller.map_or(Uuid::nil(), UserId::uuid);
             query = query.filter(
                 reviews::status
                     .eq(ReviewStatus::Approved.as_str())
@@ -481,8 +468,8 @@ pub async fn page(
 /// The responses to reviews, by review.
 pub async fn responses_of(
     conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Response>> {
+    ids: &[ReviewId],
+) -> QueryResult<HashMap<ReviewId, Response>> {
     let rows: Vec<Response> = review_responses::table
         .filter(review_responses::review_id.eq_any(ids))
         .select(Response::as_select())

@@ -18,6 +18,7 @@
 use crate::cards::{ListingRow, card_columns, read_listing, translation_join};
 use crate::categories::{Category, category_columns};
 use crate::collections::Collection;
+use crate::ids::{ProductId, UserId};
 use crate::products::{Product, Scope, Visibility};
 use crate::translations::{self, Wanted};
 use crate::variants::ProductDetails;
@@ -30,7 +31,6 @@ use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Uuid as Sql
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// The longest search text, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -115,7 +115,7 @@ impl ProductSortKey {
 pub struct Position {
     pub sort: ProductSortKey,
     pub value: f64,
-    pub id: Uuid,
+    pub id: ProductId,
 }
 
 impl CursorKey for Position {
@@ -123,7 +123,7 @@ impl CursorKey for Position {
         let mut bytes = Vec::with_capacity(25);
         bytes.push(self.sort.tag());
         bytes.extend_from_slice(&self.value.to_be_bytes());
-        bytes.extend_from_slice(self.id.as_bytes());
+        bytes.extend_from_slice(self.id.uuid().as_bytes());
         bytes
     }
 
@@ -136,7 +136,7 @@ impl CursorKey for Position {
         Some(Self {
             sort,
             value,
-            id: Uuid::from_slice(id).ok()?,
+            id: ProductId::from_uuid(uuid::Uuid::from_slice(id).ok()?),
         })
     }
 }
@@ -511,7 +511,7 @@ pub struct CollectionCount {
 /// A facet value by id and how many matching products it has.
 #[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct IdCount {
-    pub id: Uuid,
+    pub id: ProductId,
     pub count: i64,
 }
 
@@ -550,7 +550,7 @@ fn read_facets(json: Option<String>) -> QueryResult<Option<Facets>> {
 pub struct Found {
     pub page: Page<Product>,
     /// The listed products' options and variants as the caller sees them.
-    pub details: HashMap<Uuid, ProductDetails>,
+    pub details: HashMap<ProductId, ProductDetails>,
     /// When asked for.
     pub facets: Option<Facets>,
 }
@@ -567,7 +567,7 @@ pub async fn page(
     scope: Scope,
     search: &Search,
     page: &PageRequest<Position>,
-    customer: Option<Uuid>,
+    customer: Option<UserId>,
     staff: bool,
     wanted: &Wanted,
     facets: bool,
@@ -605,7 +605,7 @@ pub async fn page(
         // Nothing matched at all.
         None => (0, facets.then(Facets::default)),
     };
-    let positions: HashMap<Uuid, f64> = rows
+    let positions: HashMap<ProductId, f64> = rows
         .iter()
         .map(|r| (r.listing.product.id, r.sort_value))
         .collect();
@@ -632,7 +632,7 @@ pub async fn facets(
     conn: &mut AsyncPgConnection,
     scope: Scope,
     search: &Search,
-    customer: Option<Uuid>,
+    customer: Option<UserId>,
     wanted: &Wanted,
 ) -> Result<Facets, ApiError> {
     let shape = Shape::of(scope.visibility, search, false, true);
@@ -653,7 +653,7 @@ async fn summary(
     conn: &mut AsyncPgConnection,
     sql: String,
     page: &PageRequest<Position>,
-    customer: Option<Uuid>,
+    customer: Option<UserId>,
     scope: Scope,
     wanted: &Wanted,
     search: &Search,
@@ -807,7 +807,7 @@ mod tests {
         let at = Position {
             sort: ProductSortKey::Price,
             value: f64::INFINITY,
-            id: Uuid::now_v7(),
+            id: ProductId::new(),
         };
         let bytes = at.to_bytes();
         assert_eq!(Position::from_bytes(&bytes), Some(at));

@@ -3,6 +3,7 @@
 //! translation for that locale, else for its language (`ar` for `ar-SA`), else the product's own.
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
+use crate::ids::ProductId;
 use crate::products::{Product, check_title};
 use crate::schema::product_translations;
 use chrono::{DateTime, Utc};
@@ -12,13 +13,12 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// A translation as stored.
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = product_translations, check_for_backend(diesel::pg::Pg))]
 pub struct Translation {
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     pub locale: String,
     pub title: String,
     pub description: String,
@@ -84,7 +84,7 @@ pub async fn localize(
     if !wanted.any() || products.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
+    let ids: Vec<ProductId> = products.iter().map(|p| p.id).collect();
     let locales: Vec<&String> = wanted.exact.iter().chain(wanted.language.iter()).collect();
     let found: Vec<Translation> = product_translations::table
         .filter(product_translations::product_id.eq_any(&ids))
@@ -113,8 +113,8 @@ pub fn apply(product: &mut Product, title: String, description: String) {
 /// Every translation of products, by product (locale order).
 pub async fn of_products(
     conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Vec<Translation>>> {
+    ids: &[ProductId],
+) -> QueryResult<HashMap<ProductId, Vec<Translation>>> {
     let rows: Vec<Translation> = product_translations::table
         .filter(product_translations::product_id.eq_any(ids))
         .order((
@@ -124,7 +124,7 @@ pub async fn of_products(
         .select(Translation::as_select())
         .load(conn)
         .await?;
-    let mut by_product: HashMap<Uuid, Vec<Translation>> = HashMap::new();
+    let mut by_product: HashMap<ProductId, Vec<Translation>> = HashMap::new();
     for t in rows {
         by_product.entry(t.product_id).or_default().push(t);
     }
@@ -151,7 +151,7 @@ fn check_locale(locale: &str, ctx: &RequestContext) -> Result<String, UserError>
 pub async fn set(
     db: &Database,
     ctx: &RequestContext,
-    product: Uuid,
+    product: ProductId,
     locale: &str,
     title: &str,
     description: Option<&str>,
@@ -195,15 +195,7 @@ pub async fn set(
             .get_result(conn)
             .await?;
         let details = serde_json::json!({ "locale": locale });
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "product.translation.set",
-            "Product",
-            Some(product),
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "product.translation.set", product, details).await?;
         Ok(saved)
     })
     .await
@@ -213,7 +205,7 @@ pub async fn set(
 pub async fn remove(
     db: &Database,
     ctx: &RequestContext,
-    product: Uuid,
+    product: ProductId,
     locale: &str,
 ) -> Outcome<bool> {
     ctx.require_staff()?;
@@ -230,15 +222,8 @@ pub async fn remove(
         .execute(conn)
         .await?;
         let details = serde_json::json!({ "locale": locale });
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "product.translation.remove",
-            "Product",
-            Some(product),
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "product.translation.remove", product, details)
+            .await?;
         Ok(removed > 0)
     })
     .await
@@ -264,7 +249,7 @@ mod tests {
         ctx.actor = Actor::Anonymous;
         ctx.locale = locale.map(str::to_owned);
         ctx.tenant = Some(TenantInfo {
-            id: Uuid::nil(),
+            id: crate::ids::TenantId::from_uuid(uuid::Uuid::nil()),
             slug: "t".into(),
             status: TenantStatus::Active,
             default_currency: "SAR".into(),

@@ -5,6 +5,7 @@
 
 use crate::cards;
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
+use crate::ids::{CustomerGroupId, OptionId, ProductId, TenantId, UserId, VariantId};
 use crate::pricing::{ListPrice, VolumeTier};
 use crate::products::Product;
 use crate::schema::{product_options, product_variants, products, variant_prices};
@@ -19,7 +20,6 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use uuid::Uuid;
 
 /// The most variants one product may have.
 pub const MAX_VARIANTS: i64 = 100;
@@ -28,9 +28,9 @@ pub const MAX_VARIANTS: i64 = 100;
 #[derive(Queryable, Selectable, Deserialize, Debug, Clone)]
 #[diesel(table_name = product_options, check_for_backend(diesel::pg::Pg))]
 pub struct ProductOption {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
-    pub product_id: Uuid,
+    pub tenant_id: TenantId,
+    pub id: OptionId,
+    pub product_id: ProductId,
     pub name: String,
     pub position: i32,
     pub option_values: Vec<String>,
@@ -40,9 +40,9 @@ pub struct ProductOption {
 #[derive(Queryable, Selectable, Deserialize, Debug, Clone)]
 #[diesel(table_name = product_variants, check_for_backend(diesel::pg::Pg))]
 pub struct Variant {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
-    pub product_id: Uuid,
+    pub tenant_id: TenantId,
+    pub id: VariantId,
+    pub product_id: ProductId,
     pub sku: String,
     pub title: String,
     pub barcode: Option<String>,
@@ -74,15 +74,15 @@ impl Variant {
 #[derive(Queryable, Selectable, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = variant_prices, check_for_backend(diesel::pg::Pg))]
 pub struct VariantPrice {
-    pub variant_id: Uuid,
+    pub variant_id: VariantId,
     pub currency: String,
     pub amount: i64,
 }
 
 /// A variant to create.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewVariant {
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     pub sku: String,
     pub title: Option<String>,
     pub barcode: Option<String>,
@@ -92,6 +92,24 @@ pub struct NewVariant {
     pub width_mm: Option<i32>,
     pub height_mm: Option<i32>,
     pub prices: Vec<(String, i64)>,
+}
+
+impl NewVariant {
+    /// A variant of `product_id` with only its SKU: no title, options, measures or prices.
+    pub fn new(product_id: ProductId, sku: impl Into<String>) -> Self {
+        Self {
+            product_id,
+            sku: sku.into(),
+            title: None,
+            barcode: None,
+            options: Vec::new(),
+            weight_grams: None,
+            length_mm: None,
+            width_mm: None,
+            height_mm: None,
+            prices: Vec::new(),
+        }
+    }
 }
 
 fn check_sku(sku: &str) -> Result<String, UserError> {
@@ -200,7 +218,7 @@ fn match_options(
     Ok(serde_json::Value::Object(chosen.into_iter().collect()))
 }
 
-async fn product_exists(conn: &mut AsyncPgConnection, product_id: Uuid) -> Outcome<Product> {
+async fn product_exists(conn: &mut AsyncPgConnection, product_id: ProductId) -> Outcome<Product> {
     products::table
         .filter(products::id.eq(product_id))
         .select(Product::as_select())
@@ -215,7 +233,7 @@ async fn product_exists(conn: &mut AsyncPgConnection, product_id: Uuid) -> Outco
 pub async fn create_option(
     db: &Database,
     ctx: &RequestContext,
-    product_id: Uuid,
+    product_id: ProductId,
     name: &str,
     values: Vec<String>,
 ) -> Outcome<ProductOption> {
@@ -265,7 +283,7 @@ pub async fn create_option(
         let option: ProductOption = diesel::insert_into(product_options::table)
             .values((
                 product_options::tenant_id.eq(tenant),
-                product_options::id.eq(cityos_core::ids::new_id()),
+                product_options::id.eq(OptionId::new()),
                 product_options::product_id.eq(product_id),
                 product_options::name.eq(&name),
                 product_options::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
@@ -284,15 +302,7 @@ pub async fn create_option(
                 })
             })?;
         let details = serde_json::json!({ "product": product_id, "name": option.name });
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "product.option.create",
-            "ProductOption",
-            Some(option.id),
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "product.option.create", option.id, details).await?;
         Ok(option)
     })
     .await
@@ -301,8 +311,8 @@ pub async fn create_option(
 /// Writes base prices of one variant in one statement (one card rebuild).
 async fn upsert_prices(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    variant: Uuid,
+    tenant: TenantId,
+    variant: VariantId,
     prices: &[(Currency, i64)],
 ) -> QueryResult<()> {
     if prices.is_empty() {
@@ -389,7 +399,7 @@ pub async fn create_variant(
         let variant: Variant = diesel::insert_into(product_variants::table)
             .values((
                 product_variants::tenant_id.eq(tenant),
-                product_variants::id.eq(cityos_core::ids::new_id()),
+                product_variants::id.eq(VariantId::new()),
                 product_variants::product_id.eq(product.id),
                 product_variants::sku.eq(&sku),
                 product_variants::title.eq(title.chars().take(255).collect::<String>()),
@@ -424,15 +434,7 @@ pub async fn create_variant(
             })?;
         upsert_prices(conn, tenant, variant.id, &prices).await?;
         let details = serde_json::json!({ "product": product.id, "sku": variant.sku });
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "product.variant.create",
-            "ProductVariant",
-            Some(variant.id),
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "product.variant.create", variant.id, details).await?;
         staff_view(conn, variant.id).await
     })
     .await
@@ -442,7 +444,7 @@ pub async fn create_variant(
 pub async fn set_prices(
     db: &Database,
     ctx: &RequestContext,
-    variant_id: Uuid,
+    variant_id: VariantId,
     prices: Vec<(String, i64)>,
 ) -> Outcome<PricedVariant> {
     ctx.require_staff()?;
@@ -462,7 +464,7 @@ pub async fn set_prices(
         }
         upsert_prices(conn, tenant, variant_id, &prices).await?;
         let details = serde_json::json!({ "prices": prices.iter().map(|(c, a)| (c.code(), a)).collect::<BTreeMap<_, _>>() });
-        cityos_db::audit::record(conn, &ctx, "product.variant.prices.set", "ProductVariant", Some(variant_id), details).await?;
+        cityos_db::audit::record(conn, &ctx, "product.variant.prices.set", variant_id, details).await?;
         staff_view(conn, variant_id).await
     })
     .await
@@ -491,7 +493,7 @@ pub struct PricedVariant {
     pub stock: StockSummary,
     /// The caller's customer groups (filled after loading).
     #[serde(skip)]
-    pub groups: Vec<Uuid>,
+    pub groups: Vec<CustomerGroupId>,
 }
 
 impl PricedVariant {
@@ -515,7 +517,7 @@ pub struct ProductDetails {
 }
 
 /// A variant as staff see it, after a change in the same transaction.
-async fn staff_view(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<PricedVariant> {
+async fn staff_view(conn: &mut AsyncPgConnection, id: VariantId) -> Outcome<PricedVariant> {
     cards::facts_of(conn, &[id], None, true)
         .await?
         .variants
@@ -526,11 +528,11 @@ async fn staff_view(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<PricedVar
 /// Loads the details of products in one transaction (see [`cards::details_of`]).
 pub async fn details_by_products(
     db: &Database,
-    tenant: Uuid,
-    products: Vec<Uuid>,
-    customer: Option<Uuid>,
+    tenant: TenantId,
+    products: Vec<ProductId>,
+    customer: Option<UserId>,
     staff: bool,
-) -> Result<HashMap<Uuid, ProductDetails>, ApiError> {
+) -> Result<HashMap<ProductId, ProductDetails>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
         Ok(cards::details_of(conn, &products, customer, staff).await?)
     })
@@ -540,9 +542,9 @@ pub async fn details_by_products(
 /// Variants by id in one transaction (see [`cards::facts_of`]).
 pub async fn by_ids(
     db: &Database,
-    tenant: Uuid,
-    ids: Vec<Uuid>,
-    customer: Option<Uuid>,
+    tenant: TenantId,
+    ids: Vec<VariantId>,
+    customer: Option<UserId>,
     staff: bool,
 ) -> Result<Vec<PricedVariant>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
@@ -557,9 +559,9 @@ mod tests {
 
     fn option(name: &str, values: &[&str]) -> ProductOption {
         ProductOption {
-            tenant_id: Uuid::nil(),
-            id: Uuid::nil(),
-            product_id: Uuid::nil(),
+            tenant_id: TenantId::from_uuid(uuid::Uuid::nil()),
+            id: OptionId::from_uuid(uuid::Uuid::nil()),
+            product_id: ProductId::from_uuid(uuid::Uuid::nil()),
             name: name.into(),
             position: 0,
             option_values: values.iter().map(|v| (*v).to_owned()).collect(),

@@ -2,6 +2,7 @@
 //! (`wl_<tenant>_<256 random bits>`); staff see which products are wished for most.
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
+use crate::ids::{ProductId, TenantId, UserId, VariantId, WishlistId, WishlistItemId};
 use crate::price_lists::check_name;
 use crate::products::ProductStatus;
 use crate::schema::{product_variants, products, wishlist_items, wishlists};
@@ -12,7 +13,6 @@ use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// The most wishlists one customer may keep.
 pub const MAX_LISTS: i64 = 20;
@@ -23,8 +23,8 @@ pub const MAX_ITEMS: i64 = 500;
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = wishlists, check_for_backend(diesel::pg::Pg))]
 pub struct Wishlist {
-    pub id: Uuid,
-    pub customer_id: Uuid,
+    pub id: WishlistId,
+    pub customer_id: UserId,
     pub name: String,
     pub share_token: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -35,14 +35,14 @@ pub struct Wishlist {
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = wishlist_items, check_for_backend(diesel::pg::Pg))]
 pub struct Item {
-    pub id: Uuid,
-    pub wishlist_id: Uuid,
-    pub product_id: Uuid,
-    pub variant_id: Option<Uuid>,
+    pub id: WishlistItemId,
+    pub wishlist_id: WishlistId,
+    pub product_id: ProductId,
+    pub variant_id: Option<VariantId>,
     pub added_at: DateTime<Utc>,
 }
 
-fn owner(ctx: &RequestContext) -> Result<(Uuid, Uuid), Failure<Code>> {
+fn owner(ctx: &RequestContext) -> Result<(TenantId, UserId), Failure<Code>> {
     ctx.require_any(&[Role::Customer])?;
     Ok((ctx.tenant()?.id, ctx.user_id()?))
 }
@@ -54,8 +54,8 @@ fn not_found(field: &str) -> UserError {
 /// The caller's wishlist `id`, locked (another customer's is "not found").
 async fn own_list(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
-    customer: Uuid,
+    id: WishlistId,
+    customer: UserId,
     field: &str,
 ) -> Outcome<Wishlist> {
     wishlists::table
@@ -102,7 +102,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, name: &str) -> Outcome<
         diesel::insert_into(wishlists::table)
             .values((
                 wishlists::tenant_id.eq(tenant),
-                wishlists::id.eq(cityos_core::ids::new_id()),
+                wishlists::id.eq(WishlistId::new()),
                 wishlists::customer_id.eq(customer),
                 wishlists::name.eq(&name),
             ))
@@ -118,7 +118,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, name: &str) -> Outcome<
 pub async fn rename(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: WishlistId,
     name: &str,
 ) -> Outcome<Wishlist> {
     let (tenant, customer) = owner(ctx)?;
@@ -143,7 +143,7 @@ pub async fn rename(
 pub async fn share(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: WishlistId,
     shared: bool,
 ) -> Outcome<Wishlist> {
     let (tenant, customer) = owner(ctx)?;
@@ -165,7 +165,7 @@ pub async fn share(
 }
 
 /// Deletes one of the caller's wishlists with its items.
-pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uuid> {
+pub async fn delete(db: &Database, ctx: &RequestContext, id: WishlistId) -> Outcome<WishlistId> {
     let (tenant, customer) = owner(ctx)?;
     db.tenant_tx(tenant, async move |conn| {
         own_list(conn, id, customer, "id").await?;
@@ -180,8 +180,8 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Uu
 /// Checks that the product is published and, when given, that the variant belongs to it.
 async fn check_item(
     conn: &mut AsyncPgConnection,
-    product: Uuid,
-    variant: Option<Uuid>,
+    product: ProductId,
+    variant: Option<VariantId>,
 ) -> Outcome<()> {
     let published: i64 = products::table
         .filter(products::id.eq(product))
@@ -213,10 +213,10 @@ async fn check_item(
 
 async fn insert_item(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    list: Uuid,
-    product: Uuid,
-    variant: Option<Uuid>,
+    tenant: TenantId,
+    list: WishlistId,
+    product: ProductId,
+    variant: Option<VariantId>,
 ) -> Outcome<()> {
     let held: i64 = wishlist_items::table
         .filter(wishlist_items::wishlist_id.eq(list))
@@ -235,7 +235,7 @@ async fn insert_item(
     diesel::insert_into(wishlist_items::table)
         .values((
             wishlist_items::tenant_id.eq(tenant),
-            wishlist_items::id.eq(cityos_core::ids::new_id()),
+            wishlist_items::id.eq(WishlistItemId::new()),
             wishlist_items::wishlist_id.eq(list),
             wishlist_items::product_id.eq(product),
             wishlist_items::variant_id.eq(variant),
@@ -250,9 +250,9 @@ async fn insert_item(
 pub async fn add_item(
     db: &Database,
     ctx: &RequestContext,
-    list: Uuid,
-    product: Uuid,
-    variant: Option<Uuid>,
+    list: WishlistId,
+    product: ProductId,
+    variant: Option<VariantId>,
 ) -> Outcome<Wishlist> {
     let (tenant, customer) = owner(ctx)?;
     db.tenant_tx(tenant, async move |conn| {
@@ -265,7 +265,11 @@ pub async fn add_item(
 }
 
 /// Removes an item from the caller's wishlist.
-pub async fn remove_item(db: &Database, ctx: &RequestContext, item: Uuid) -> Outcome<Wishlist> {
+pub async fn remove_item(
+    db: &Database,
+    ctx: &RequestContext,
+    item: WishlistItemId,
+) -> Outcome<Wishlist> {
     let (tenant, customer) = owner(ctx)?;
     db.tenant_tx(tenant, async move |conn| {
         let found = item_of(conn, item).await?;
@@ -282,8 +286,8 @@ pub async fn remove_item(db: &Database, ctx: &RequestContext, item: Uuid) -> Out
 pub async fn move_item(
     db: &Database,
     ctx: &RequestContext,
-    item: Uuid,
-    to: Uuid,
+    item: WishlistItemId,
+    to: WishlistId,
 ) -> Outcome<Wishlist> {
     let (tenant, customer) = owner(ctx)?;
     db.tenant_tx(tenant, async move |conn| {
@@ -301,7 +305,7 @@ pub async fn move_item(
     .await
 }
 
-async fn item_of(conn: &mut AsyncPgConnection, item: Uuid) -> Outcome<Item> {
+async fn item_of(conn: &mut AsyncPgConnection, item: WishlistItemId) -> Outcome<Item> {
     wishlist_items::table
         .filter(wishlist_items::id.eq(item))
         .select(Item::as_select())
@@ -314,7 +318,7 @@ async fn item_of(conn: &mut AsyncPgConnection, item: Uuid) -> Outcome<Item> {
 /// The caller's wishlists, oldest first.
 pub async fn of_customer(
     conn: &mut AsyncPgConnection,
-    customer: Uuid,
+    customer: UserId,
 ) -> QueryResult<Vec<Wishlist>> {
     wishlists::table
         .filter(wishlists::customer_id.eq(customer))
@@ -338,8 +342,8 @@ pub async fn by_token(conn: &mut AsyncPgConnection, token: &str) -> QueryResult<
 /// since drops out of view without being removed).
 pub async fn items_of(
     conn: &mut AsyncPgConnection,
-    lists: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Vec<Item>>> {
+    lists: &[WishlistId],
+) -> QueryResult<HashMap<WishlistId, Vec<Item>>> {
     let rows: Vec<Item> = wishlist_items::table
         .inner_join(
             products::table.on(products::tenant_id
@@ -352,7 +356,7 @@ pub async fn items_of(
         .select(Item::as_select())
         .load(conn)
         .await?;
-    let mut by_list: HashMap<Uuid, Vec<Item>> = HashMap::new();
+    let mut by_list: HashMap<WishlistId, Vec<Item>> = HashMap::new();
     for item in rows {
         by_list.entry(item.wishlist_id).or_default().push(item);
     }
@@ -364,7 +368,7 @@ pub async fn most_wished(
     db: &Database,
     ctx: &RequestContext,
     limit: i64,
-) -> Result<Vec<(Uuid, i64)>, ApiError> {
+) -> Result<Vec<(ProductId, i64)>, ApiError> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let limit = limit.clamp(1, 100);

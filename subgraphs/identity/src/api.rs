@@ -2,20 +2,20 @@
 //! transaction, each a thin call of a function identity publishes in its schema, so no other
 //! subgraph reads identity's tables.
 
+use cityos_core::ids::UserId;
 use diesel::sql_types::{Array, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 /// Which of `ids` are customers of the transaction's tenant (`identity.customers_among`); staff,
 /// other tenants' users and unknown ids are left out.
 pub async fn customers_among(
     conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> diesel::QueryResult<Vec<Uuid>> {
+    ids: &[UserId],
+) -> diesel::QueryResult<Vec<UserId>> {
     #[derive(diesel::QueryableByName)]
     struct Customer {
         #[diesel(sql_type = SqlUuid)]
-        id: Uuid,
+        id: UserId,
     }
     let rows: Vec<Customer> = cityos_db::Prepared(
         diesel::sql_query("SELECT identity.customers_among($1) AS id")

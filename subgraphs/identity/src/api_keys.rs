@@ -2,6 +2,7 @@
 //! keys let a server act as tenant staff. A key is shown once and stored as its SHA-256 digest.
 
 use crate::errors::{IdentityErrorCode as Code, Outcome, UserError};
+use crate::ids::{ApiKeyId, TenantId, UserId};
 use crate::schema::api_keys;
 use chrono::{DateTime, Utc};
 use cityos_auth::secret::{self, SecretKind};
@@ -10,7 +11,6 @@ use cityos_core::{ApiError, RequestContext, Role};
 use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use uuid::Uuid;
 
 cityos_core::states! {
     /// What an API key may do.
@@ -36,12 +36,12 @@ impl ApiKeyKind {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = api_keys, check_for_backend(diesel::pg::Pg))]
 pub struct ApiKey {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub id: ApiKeyId,
     pub name: String,
     pub kind: ApiKeyKind,
     pub token_hint: String,
-    pub created_by: Option<Uuid>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
@@ -81,7 +81,7 @@ pub async fn create(
         let key: ApiKey = diesel::insert_into(api_keys::table)
             .values((
                 api_keys::tenant_id.eq(tenant),
-                api_keys::id.eq(cityos_core::ids::new_id()),
+                api_keys::id.eq(ApiKeyId::new()),
                 api_keys::name.eq(&name),
                 api_keys::kind.eq(kind),
                 api_keys::key_hash.eq(&generated.digest),
@@ -92,22 +92,14 @@ pub async fn create(
             .get_result(conn)
             .await?;
         let details = serde_json::json!({ "name": key.name, "kind": key.kind });
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "api_key.create",
-            "ApiKey",
-            Some(key.id),
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "api_key.create", key.id, details).await?;
         Ok((key, generated.token))
     })
     .await
 }
 
 /// Revokes a key of the current tenant (tenant admins). Servers honour it within the auth cache time.
-pub async fn revoke(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<ApiKey> {
+pub async fn revoke(db: &Database, ctx: &RequestContext, id: ApiKeyId) -> Outcome<ApiKey> {
     ctx.require_any(&[Role::TenantAdmin])?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
@@ -133,15 +125,7 @@ pub async fn revoke(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Ap
             .returning(ApiKey::as_returning())
             .get_result(conn)
             .await?;
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "api_key.revoke",
-            "ApiKey",
-            Some(id),
-            serde_json::json!({}),
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "api_key.revoke", id, serde_json::json!({})).await?;
         Ok(key)
     })
     .await
@@ -151,7 +135,7 @@ pub async fn revoke(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Ap
 pub async fn list(
     db: &Database,
     ctx: &RequestContext,
-    page: PageRequest,
+    page: PageRequest<ApiKeyId>,
 ) -> Result<Page<ApiKey>, ApiError> {
     ctx.require_any(&[Role::TenantAdmin])?;
     let tenant = ctx.tenant()?.id;

@@ -1,5 +1,6 @@
 //! Reading the audit log (rows are written through `cityos_db::audit::record`).
 
+use crate::ids::AuditEntryId;
 use crate::schema::audit_log;
 use chrono::{DateTime, Utc};
 use cityos_core::paging::{Page, PageRequest};
@@ -9,11 +10,12 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-/// One audited admin action.
+/// One audited admin action. Its actor is a user or an API key (`actor_kind` says which) and its
+/// entity any entity (`entity_type` names it), so those two ids stay untyped UUIDs.
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg))]
 pub struct AuditEvent {
-    pub id: Uuid,
+    pub id: AuditEntryId,
     pub actor_id: Option<Uuid>,
     pub actor_kind: String,
     pub action: String,
@@ -28,7 +30,7 @@ pub struct AuditEvent {
 pub async fn list(
     db: &Database,
     ctx: &RequestContext,
-    page: PageRequest,
+    page: PageRequest<AuditEntryId>,
 ) -> Result<Page<AuditEvent>, ApiError> {
     ctx.require_any(&[Role::TenantAdmin])?;
     let tenant = ctx.tenant()?.id;

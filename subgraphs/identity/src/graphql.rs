@@ -3,6 +3,7 @@
 use crate::api_keys::{self, ApiKey, ApiKeyKind};
 use crate::audit::{self, AuditEvent};
 use crate::errors::{IdentityErrorCode, IdentityUserError};
+use crate::ids::{TenantId, UserId};
 use crate::sessions::{self, Session};
 use crate::tenants::{self, NewTenant, Tenant, TenantChanges, TenantDomain};
 use crate::users::{self, NewUser, User, UserKind};
@@ -17,7 +18,6 @@ use cityos_core::{ApiError, Outcome, RequestContext, Role, TenantStatus};
 use cityos_db::Database;
 use cityos_server::CtxExt as _;
 use std::collections::HashMap;
-use uuid::Uuid;
 
 cityos_core::connection!(TenantConnection, TenantEdge, Tenant, "tenant");
 cityos_core::connection!(UserConnection, UserEdge, User, "user");
@@ -33,15 +33,19 @@ fn keys<'a>(ctx: &Context<'a>) -> &'a TokenKeys {
     ctx.data_unchecked::<TokenKeys>()
 }
 
-/// Loads tenants of the directory by id.
-pub struct TenantLoader(pub Database);
+/// Identity's one DataLoader, built per request: tenants of the directory by id, and users of the
+/// request's tenant (the platform tenant when none is selected) by id.
+pub struct IdentityLoader {
+    pub db: Database,
+    pub tenant: TenantId,
+}
 
-impl Loader<Uuid> for TenantLoader {
+impl Loader<TenantId> for IdentityLoader {
     type Value = Tenant;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Tenant>, ApiError> {
-        Ok(tenants::by_ids(&self.0, keys)
+    async fn load(&self, keys: &[TenantId]) -> Result<HashMap<TenantId, Tenant>, ApiError> {
+        Ok(tenants::by_ids(&self.db, keys)
             .await?
             .into_iter()
             .map(|t| (t.id, t))
@@ -49,17 +53,11 @@ impl Loader<Uuid> for TenantLoader {
     }
 }
 
-/// Loads users of one tenant by id (one loader per request, bound to the request's tenant).
-pub struct UserLoader {
-    pub db: Database,
-    pub tenant: Uuid,
-}
-
-impl Loader<Uuid> for UserLoader {
+impl Loader<UserId> for IdentityLoader {
     type Value = User;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, User>, ApiError> {
+    async fn load(&self, keys: &[UserId]) -> Result<HashMap<UserId, User>, ApiError> {
         Ok(users::by_ids(&self.db, self.tenant, keys.to_vec())
             .await?
             .into_iter()
@@ -69,7 +67,7 @@ impl Loader<Uuid> for UserLoader {
 }
 
 /// Whether the caller may see `tenant`: its own tenant, or any for a platform admin.
-fn may_see(ctx: &RequestContext, tenant: Uuid) -> bool {
+fn may_see(ctx: &RequestContext, tenant: TenantId) -> bool {
     ctx.has_role(Role::PlatformAdmin) || ctx.tenant.as_ref().is_some_and(|t| t.id == tenant)
 }
 
@@ -165,7 +163,7 @@ impl User {
     }
     /// The tenant the account belongs to; null for platform admins.
     async fn tenant(&self, ctx: &Context<'_>) -> Result<Option<Tenant>> {
-        let loader = ctx.loader::<TenantLoader>()?;
+        let loader = ctx.loader::<IdentityLoader>()?;
         Ok(loader.load_one(self.tenant_id).await?)
     }
     /// When the account was created.
@@ -212,7 +210,7 @@ impl AuditEvent {
     }
     /// Who acted: a user or API key id (null when anonymous).
     async fn actor_id(&self) -> Option<ID> {
-        self.actor_id.map(to_id)
+        self.actor_id.map(ID::from)
     }
     /// USER, SECRET_KEY, PUBLISHABLE_KEY or ANONYMOUS.
     async fn actor_kind(&self) -> &str {
@@ -228,7 +226,7 @@ impl AuditEvent {
     }
     /// The id of the entity acted on.
     async fn entity_id(&self) -> Option<ID> {
-        self.entity_id.map(to_id)
+        self.entity_id.map(ID::from)
     }
     /// Action-specific details.
     async fn details(&self) -> Json<serde_json::Value> {
@@ -276,7 +274,7 @@ impl IdentityQuery {
     /// The tenant this request selected (by host, `x-tenant`, publishable key or token).
     async fn current_tenant(&self, ctx: &Context<'_>) -> Result<Option<Tenant>> {
         let id = ctx.request()?.tenant()?.id;
-        Ok(ctx.loader::<TenantLoader>()?.load_one(id).await?)
+        Ok(ctx.loader::<IdentityLoader>()?.load_one(id).await?)
     }
 
     /// All tenants (platform admins).
@@ -333,12 +331,11 @@ impl IdentityQuery {
 
     /// Resolves `Tenant` references from other subgraphs.
     #[graphql(entity)]
-    async fn find_tenant_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Tenant>> {
-        let id = parse_id(&id)?;
+    async fn find_tenant_by_id(&self, ctx: &Context<'_>, id: TenantId) -> Result<Option<Tenant>> {
         if !may_see(ctx.request()?, id) {
             return Ok(None);
         }
-        Ok(ctx.loader::<TenantLoader>()?.load_one(id).await?)
+        Ok(ctx.loader::<IdentityLoader>()?.load_one(id).await?)
     }
 
     /// Resolves `User` references from other subgraphs (within the request's tenant): for staff,
@@ -346,11 +343,10 @@ impl IdentityQuery {
     /// error, not a silent null: the router would otherwise null the referring object (a
     /// non-null `User` of a list, and so the whole response) without saying why.
     #[graphql(entity)]
-    async fn find_user_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
-        let id = parse_id(&id)?;
+    async fn find_user_by_id(&self, ctx: &Context<'_>, id: UserId) -> Result<User> {
         let rc = ctx.request()?;
         let visible = rc.is_staff() || rc.user_id().ok() == Some(id);
-        let loader = ctx.loader::<UserLoader>()?;
+        let loader = ctx.loader::<IdentityLoader>()?;
         let user = if visible {
             loader.load_one(id).await?
         } else {

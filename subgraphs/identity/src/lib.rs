@@ -10,6 +10,8 @@ pub mod api_keys;
 pub mod audit;
 pub mod errors;
 pub mod graphql;
+pub mod ids;
+
 pub mod schema;
 pub mod sessions;
 pub mod tenants;
@@ -20,7 +22,7 @@ use cityos_core::RequestContext;
 use cityos_server::context::PLATFORM_TENANT_ID;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use graphql::{Mutation, Query, TenantLoader, UserLoader};
+use graphql::{IdentityLoader, Mutation, Query};
 
 /// The identity schema's migrations.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/identity");
@@ -51,20 +53,13 @@ impl Subgraph for Identity {
         build_schema(Some(platform))
     }
 
-    fn request_data(
-        request: async_graphql::Request,
-        ctx: &RequestContext,
-        platform: &Platform,
-    ) -> async_graphql::Request {
-        let tenant = ctx.tenant.as_ref().map_or(PLATFORM_TENANT_ID, |t| t.id);
-        request
-            .data(cityos_server::request_loader(TenantLoader(
-                platform.db.clone(),
-            )))
-            .data(cityos_server::request_loader(UserLoader {
-                db: platform.db.clone(),
-                tenant,
-            }))
+    type Loader = IdentityLoader;
+
+    fn loader(ctx: &RequestContext, platform: &Platform) -> Option<IdentityLoader> {
+        Some(IdentityLoader {
+            db: platform.db.clone(),
+            tenant: ctx.tenant.as_ref().map_or(PLATFORM_TENANT_ID, |t| t.id),
+        })
     }
 
     async fn startup(platform: &Platform) -> anyhow::Result<()> {

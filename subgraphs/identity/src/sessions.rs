@@ -5,6 +5,7 @@
 //! whole family is revoked, so both the thief and the owner must sign in again.
 
 use crate::errors::{IdentityErrorCode as Code, Outcome, UserError};
+use crate::ids::{RefreshTokenId, SessionFamilyId, TenantId, UserId};
 use crate::schema::{refresh_tokens, users};
 use crate::users::User;
 use chrono::{DateTime, Duration, Utc};
@@ -15,7 +16,6 @@ use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 /// How long a refresh token can be used.
 pub const REFRESH_TOKEN_DAYS: i64 = 30;
@@ -35,16 +35,16 @@ pub async fn start(
     conn: &mut AsyncPgConnection,
     keys: &TokenKeys,
     user: User,
-    family: Option<Uuid>,
+    family: Option<SessionFamilyId>,
 ) -> QueryResult<Session> {
     let now = Utc::now();
     let refresh = secret::generate(SecretKind::RefreshToken, user.tenant_id);
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::tenant_id.eq(user.tenant_id),
-            refresh_tokens::id.eq(cityos_core::ids::new_id()),
+            refresh_tokens::id.eq(RefreshTokenId::new()),
             refresh_tokens::user_id.eq(user.id),
-            refresh_tokens::family_id.eq(family.unwrap_or_else(cityos_core::ids::new_id)),
+            refresh_tokens::family_id.eq(family.unwrap_or_else(SessionFamilyId::new)),
             refresh_tokens::token_hash.eq(&refresh.digest),
             refresh_tokens::expires_at.eq(now + Duration::days(REFRESH_TOKEN_DAYS)),
         ))
@@ -75,7 +75,7 @@ fn invalid() -> UserError {
 }
 
 /// The tenant a refresh token belongs to, which must agree with any selected tenant.
-fn token_tenant(ctx: &RequestContext, token: &str) -> Result<Uuid, UserError> {
+fn token_tenant(ctx: &RequestContext, token: &str) -> Result<TenantId, UserError> {
     let tenant = secret::tenant_of(SecretKind::RefreshToken, token).ok_or_else(invalid)?;
     match &ctx.tenant {
         Some(selected) if selected.id != tenant => Err(invalid()),
@@ -102,7 +102,7 @@ pub async fn refresh(
     let rotation = db
         .tenant_tx(tenant, async move |conn| {
             // Row-locking UPDATE: of two racing refreshes with one token, exactly one wins.
-            let used: Option<(Uuid, Uuid)> = diesel::update(
+            let used: Option<(UserId, SessionFamilyId)> = diesel::update(
                 refresh_tokens::table
                     .filter(refresh_tokens::token_hash.eq(&digest))
                     .filter(refresh_tokens::used_at.is_null())
@@ -116,7 +116,7 @@ pub async fn refresh(
             .optional()?;
             let Some((user_id, family)) = used else {
                 // Used before? Then it leaked: revoke its family.
-                let family: Option<Uuid> = refresh_tokens::table
+                let family: Option<SessionFamilyId> = refresh_tokens::table
                     .filter(refresh_tokens::token_hash.eq(&digest))
                     .filter(refresh_tokens::used_at.is_not_null())
                     .select(refresh_tokens::family_id)
@@ -154,7 +154,10 @@ pub async fn refresh(
     }
 }
 
-async fn revoke_family(conn: &mut AsyncPgConnection, family: Uuid) -> QueryResult<usize> {
+async fn revoke_family(
+    conn: &mut AsyncPgConnection,
+    family: SessionFamilyId,
+) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family))
@@ -172,7 +175,7 @@ pub async fn sign_out(db: &Database, ctx: &RequestContext, token: &str) -> Outco
     let digest = secret::digest(token);
     let revoked = db
         .tenant_tx(tenant, async move |conn| {
-            let family: Option<Uuid> = refresh_tokens::table
+            let family: Option<SessionFamilyId> = refresh_tokens::table
                 .filter(refresh_tokens::token_hash.eq(&digest))
                 .filter(refresh_tokens::revoked_at.is_null())
                 .select(refresh_tokens::family_id)

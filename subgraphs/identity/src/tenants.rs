@@ -1,6 +1,7 @@
 //! Tenants: the cities and brands the platform serves, and the host names that select them.
 
 use crate::errors::{IdentityErrorCode as Code, Outcome, UserError};
+use crate::ids::{TenantDomainId, TenantId};
 use crate::schema::{tenant_domains, tenants};
 use crate::users::{self, NewUser, UserKind};
 use chrono::{DateTime, Utc};
@@ -11,7 +12,6 @@ use cityos_core::{ApiError, Failure, RequestContext, Role, TenantStatus};
 use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 cityos_core::states! {
     /// What a row of the tenant directory is.
@@ -27,7 +27,7 @@ cityos_core::states! {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = tenants, check_for_backend(diesel::pg::Pg))]
 pub struct Tenant {
-    pub id: Uuid,
+    pub id: TenantId,
     pub kind: TenantKind,
     pub name: String,
     pub slug: String,
@@ -44,8 +44,8 @@ pub struct Tenant {
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
 #[diesel(table_name = tenant_domains, check_for_backend(diesel::pg::Pg))]
 pub struct TenantDomain {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub id: TenantDomainId,
     pub host: String,
     pub created_at: DateTime<Utc>,
 }
@@ -167,7 +167,7 @@ pub async fn create(
     let (default_locale, supported_locales) =
         check_locales(&input.default_locale, input.supported_locales)?;
     let admin = users::prepare(input.admin, "admin").await?;
-    let id = cityos_core::ids::new_id();
+    let id = TenantId::new();
     let ctx = ctx.clone();
     db.tenant_tx(id, async move |conn| {
         let timezone = check_timezone(conn, &input.timezone).await?;
@@ -203,7 +203,7 @@ pub async fn create(
         )
         .await?;
         let details = serde_json::json!({ "slug": tenant.slug, "admin": admin.id });
-        cityos_db::audit::record(conn, &ctx, "tenant.create", "Tenant", Some(id), details).await?;
+        cityos_db::audit::record(conn, &ctx, "tenant.create", id, details).await?;
         Ok((tenant, admin))
     })
     .await
@@ -214,7 +214,7 @@ pub async fn create(
 pub async fn update(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: TenantId,
     changes: TenantChanges,
 ) -> Outcome<Tenant> {
     if changes.status.is_some() {
@@ -271,8 +271,7 @@ pub async fn update(
             conn,
             &ctx,
             action,
-            "Tenant",
-            Some(id),
+            id,
             serde_json::json!({ "status": status }),
         )
         .await?;
@@ -294,7 +293,7 @@ pub async fn by_slug(db: &Database, slug: &str) -> Result<Option<Tenant>, ApiErr
 }
 
 /// Loads tenants by id (the DataLoader's query).
-pub async fn by_ids(db: &Database, ids: &[Uuid]) -> Result<Vec<Tenant>, ApiError> {
+pub async fn by_ids(db: &Database, ids: &[TenantId]) -> Result<Vec<Tenant>, ApiError> {
     let mut conn = db.conn().await?;
     Ok(tenants::table
         .filter(tenants::id.eq_any(ids))
@@ -308,7 +307,7 @@ pub async fn by_ids(db: &Database, ids: &[Uuid]) -> Result<Vec<Tenant>, ApiError
 pub async fn list(
     db: &Database,
     ctx: &RequestContext,
-    page: PageRequest,
+    page: PageRequest<TenantId>,
 ) -> Result<Page<Tenant>, ApiError> {
     ctx.require_any(&[Role::PlatformAdmin])?;
     let mut conn = db.conn().await?;
@@ -328,7 +327,7 @@ pub async fn list(
 }
 
 /// The host names of a tenant.
-pub async fn domains(db: &Database, tenant: Uuid) -> Result<Vec<TenantDomain>, ApiError> {
+pub async fn domains(db: &Database, tenant: TenantId) -> Result<Vec<TenantDomain>, ApiError> {
     let mut conn = db.conn().await?;
     Ok(tenant_domains::table
         .filter(tenant_domains::tenant_id.eq(tenant))
@@ -366,7 +365,7 @@ pub async fn add_domain(db: &Database, ctx: &RequestContext, host: &str) -> Outc
         let domain: TenantDomain = diesel::insert_into(tenant_domains::table)
             .values((
                 tenant_domains::tenant_id.eq(tenant),
-                tenant_domains::id.eq(cityos_core::ids::new_id()),
+                tenant_domains::id.eq(TenantDomainId::new()),
                 tenant_domains::host.eq(&host),
             ))
             .returning(TenantDomain::as_returning())
@@ -382,22 +381,18 @@ pub async fn add_domain(db: &Database, ctx: &RequestContext, host: &str) -> Outc
                 })
             })?;
         let details = serde_json::json!({ "host": domain.host });
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "tenant.domain.add",
-            "TenantDomain",
-            Some(domain.id),
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "tenant.domain.add", domain.id, details).await?;
         Ok(domain)
     })
     .await
 }
 
 /// Removes a host name from the current tenant (tenant admins).
-pub async fn remove_domain(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<TenantDomain> {
+pub async fn remove_domain(
+    db: &Database,
+    ctx: &RequestContext,
+    id: TenantDomainId,
+) -> Outcome<TenantDomain> {
     ctx.require_any(&[Role::TenantAdmin])?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
@@ -410,15 +405,7 @@ pub async fn remove_domain(db: &Database, ctx: &RequestContext, id: Uuid) -> Out
                 .optional()?
                 .ok_or_else(|| UserError::new("id", Code::NotFound, "no such domain"))?;
         let details = serde_json::json!({ "host": removed.host });
-        cityos_db::audit::record(
-            conn,
-            &ctx,
-            "tenant.domain.remove",
-            "TenantDomain",
-            Some(id),
-            details,
-        )
-        .await?;
+        cityos_db::audit::record(conn, &ctx, "tenant.domain.remove", id, details).await?;
         Ok(removed)
     })
     .await

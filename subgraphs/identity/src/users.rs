@@ -2,6 +2,7 @@
 //! admins (members of the platform pseudo-tenant, created from the command line).
 
 use crate::errors::{IdentityErrorCode as Code, Outcome, UserError};
+use crate::ids::{TenantId, UserId};
 use crate::schema::users;
 use crate::sessions::{self, Session};
 use chrono::{DateTime, Utc};
@@ -12,7 +13,6 @@ use cityos_db::Database;
 use cityos_server::context::PLATFORM_TENANT_ID;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 cityos_core::states! {
     /// Whether an account may sign in.
@@ -44,8 +44,8 @@ cityos_core::states! {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub struct User {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub id: UserId,
     pub kind: UserKind,
     pub email: String,
     pub password_hash: String,
@@ -125,7 +125,7 @@ pub async fn prepare(input: NewUser, prefix: &str) -> Result<PreparedUser, UserE
 /// Inserts a prepared user into `tenant` (inside the caller's tenant transaction).
 pub async fn insert(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     kind: UserKind,
     roles: &[Role],
     user: PreparedUser,
@@ -135,7 +135,7 @@ pub async fn insert(
     diesel::insert_into(users::table)
         .values((
             users::tenant_id.eq(tenant),
-            users::id.eq(cityos_core::ids::new_id()),
+            users::id.eq(UserId::new()),
             users::kind.eq(kind),
             users::email.eq(&user.email),
             users::password_hash.eq(&user.password_hash),
@@ -247,8 +247,7 @@ pub async fn create_staff(
     db.tenant_tx(tenant, async move |conn| {
         let user = insert(conn, tenant, UserKind::Staff, &[role], prepared, "").await?;
         let details = serde_json::json!({ "email": user.email, "role": role.as_str() });
-        cityos_db::audit::record(conn, &ctx, "staff.create", "User", Some(user.id), details)
-            .await?;
+        cityos_db::audit::record(conn, &ctx, "staff.create", user.id, details).await?;
         Ok(user)
     })
     .await
@@ -291,7 +290,11 @@ pub async fn ensure_platform_admin(
 }
 
 /// Loads users of `tenant` by id (the DataLoader's query).
-pub async fn by_ids(db: &Database, tenant: Uuid, ids: Vec<Uuid>) -> Result<Vec<User>, ApiError> {
+pub async fn by_ids(
+    db: &Database,
+    tenant: TenantId,
+    ids: Vec<UserId>,
+) -> Result<Vec<User>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
         users::table
             .filter(users::id.eq_any(ids))
@@ -307,7 +310,7 @@ pub async fn by_ids(db: &Database, tenant: Uuid, ids: Vec<Uuid>) -> Result<Vec<U
 pub async fn list(
     db: &Database,
     ctx: &RequestContext,
-    page: PageRequest,
+    page: PageRequest<UserId>,
 ) -> Result<Page<User>, ApiError> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;

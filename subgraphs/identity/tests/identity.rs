@@ -99,7 +99,7 @@ async fn tenant_create_refuses_bad_input_and_changes_nothing() {
     let customer = context(
         None,
         Actor::User {
-            user_id: Uuid::now_v7(),
+            user_id: identity::ids::UserId::new(),
             roles: vec![Role::Customer],
         },
     );
@@ -119,7 +119,7 @@ async fn racing_sign_ups_with_one_email_make_one_account() {
     let storefront = context(
         Some(&info),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: identity::ids::ApiKeyId::new(),
         },
     );
     let attempts = (0..10).map(|i| {

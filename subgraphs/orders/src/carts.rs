@@ -12,6 +12,10 @@
 
 use crate::discounts;
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::ids::{
+    CartId, CartLineId, CartShipmentId, OrderId, ShippingMethodId, TenantId, UserId, VariantId,
+    VendorId,
+};
 use crate::schema::{cart_lines, carts};
 use crate::totals::{self, LineAmounts, Terms, Totals};
 use catalog::api::{PriceRequest, Purchasable, Quote, purchasables};
@@ -24,7 +28,6 @@ use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use uuid::Uuid;
 
 /// The most lines a cart holds.
 pub const MAX_LINES: usize = 100;
@@ -49,16 +52,16 @@ cityos_core::states! {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = carts, check_for_backend(diesel::pg::Pg))]
 pub struct Cart {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
-    pub customer_id: Option<Uuid>,
+    pub tenant_id: TenantId,
+    pub id: CartId,
+    pub customer_id: Option<UserId>,
     pub email: Option<String>,
     pub currency: Currency,
     pub status: CartStatus,
     pub shipping_address: Option<serde_json::Value>,
     pub billing_address: Option<serde_json::Value>,
     pub delivery_instructions: String,
-    pub order_id: Option<Uuid>,
+    pub order_id: Option<OrderId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -76,9 +79,9 @@ impl Cart {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = cart_lines, check_for_backend(diesel::pg::Pg))]
 pub struct CartLine {
-    pub id: Uuid,
-    pub cart_id: Uuid,
-    pub variant_id: Uuid,
+    pub id: CartLineId,
+    pub cart_id: CartId,
+    pub variant_id: VariantId,
     pub quantity: i32,
     pub gift_wrap: bool,
     pub gift_message: Option<String>,
@@ -242,7 +245,7 @@ pub struct PricedLine {
 
 impl PricedLine {
     /// The marketplace vendor selling the line (`None`: the tenant itself).
-    pub fn vendor(&self) -> Option<Uuid> {
+    pub fn vendor(&self) -> Option<VendorId> {
         self.item.as_ref().and_then(|i| i.vendor_id)
     }
 
@@ -283,7 +286,7 @@ pub async fn price(
     cart: Cart,
     lines: Vec<CartLine>,
 ) -> QueryResult<PricedCart> {
-    let ids: Vec<Uuid> = lines.iter().map(|l| l.variant_id).collect();
+    let ids: Vec<VariantId> = lines.iter().map(|l| l.variant_id).collect();
     let items = if ids.is_empty() {
         Vec::new()
     } else {
@@ -333,7 +336,7 @@ pub async fn price(
 }
 
 /// The lines of a cart, oldest first.
-pub async fn lines_of(conn: &mut AsyncPgConnection, cart: Uuid) -> QueryResult<Vec<CartLine>> {
+pub async fn lines_of(conn: &mut AsyncPgConnection, cart: CartId) -> QueryResult<Vec<CartLine>> {
     cart_lines::table
         .filter(cart_lines::cart_id.eq(cart))
         .order((cart_lines::created_at, cart_lines::id))
@@ -365,7 +368,7 @@ fn not_found(field: &str) -> UserError {
 pub async fn locked(
     conn: &mut AsyncPgConnection,
     ctx: &RequestContext,
-    id: Uuid,
+    id: CartId,
     field: &str,
 ) -> Outcome<Cart> {
     carts::table
@@ -383,7 +386,7 @@ pub async fn locked(
 pub async fn open_cart(
     conn: &mut AsyncPgConnection,
     ctx: &RequestContext,
-    id: Uuid,
+    id: CartId,
     field: &str,
 ) -> Outcome<Cart> {
     let cart = locked(conn, ctx, id, field).await?;
@@ -413,7 +416,7 @@ pub fn check_open(cart: &Cart, field: &str) -> Outcome<()> {
 }
 
 /// Marks the cart touched (its life starts again) and returns it.
-async fn touch(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Cart> {
+async fn touch(conn: &mut AsyncPgConnection, id: CartId) -> QueryResult<Cart> {
     diesel::update(carts::table.filter(carts::id.eq(id)))
         .set((
             carts::updated_at.eq(diesel::dsl::now),
@@ -429,7 +432,7 @@ async fn touch(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Cart> {
 pub async fn get(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: CartId,
 ) -> Result<Option<PricedCart>, ApiError> {
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
@@ -461,7 +464,7 @@ pub async fn mine(db: &Database, ctx: &RequestContext) -> Result<Option<PricedCa
 }
 
 /// A customer's open cart, locked.
-async fn open_cart_of(conn: &mut AsyncPgConnection, customer: Uuid) -> QueryResult<Option<Cart>> {
+async fn open_cart_of(conn: &mut AsyncPgConnection, customer: UserId) -> QueryResult<Option<Cart>> {
     carts::table
         .filter(carts::customer_id.eq(customer))
         .filter(carts::status.eq(CartStatus::Open))
@@ -526,7 +529,7 @@ pub async fn create(
             .values((
                 carts::tenant_id.eq(tenant),
                 // Random, not time-ordered: a guest cart's id is all it takes to use it.
-                carts::id.eq(Uuid::new_v4()),
+                carts::id.eq(CartId::from_uuid(uuid::Uuid::new_v4())),
                 carts::customer_id.eq(customer),
                 carts::email.eq(email),
                 carts::currency.eq(currency.code()),
@@ -543,7 +546,7 @@ pub async fn create(
 /// A line to add or change.
 #[derive(Debug, Clone)]
 pub struct LineInput {
-    pub variant_id: Uuid,
+    pub variant_id: VariantId,
     /// Units; for an update, `None` keeps the quantity.
     pub quantity: Option<i32>,
     pub gift_wrap: Option<bool>,
@@ -605,7 +608,7 @@ fn gift_message(message: Option<&String>) -> Option<Option<String>> {
 /// many lines or a changed line cannot be bought.
 async fn priced_after_change(
     conn: &mut AsyncPgConnection,
-    cart: Uuid,
+    cart: CartId,
     changed: &[LineInput],
 ) -> Outcome<PricedCart> {
     let cart = touch(conn, cart).await?;
@@ -650,7 +653,7 @@ fn quantity_cap(i: usize) -> impl FnOnce() -> UserError {
 pub async fn add_lines(
     db: &Database,
     ctx: &RequestContext,
-    cart: Uuid,
+    cart: CartId,
     lines: Vec<LineInput>,
 ) -> Outcome<PricedCart> {
     check_lines(&lines)?;
@@ -671,7 +674,7 @@ pub async fn add_lines(
             diesel::insert_into(cart_lines::table)
                 .values((
                     cart_lines::tenant_id.eq(tenant),
-                    cart_lines::id.eq(cityos_core::ids::new_id()),
+                    cart_lines::id.eq(CartLineId::new()),
                     cart_lines::cart_id.eq(cart),
                     cart_lines::variant_id.eq(line.variant_id),
                     cart_lines::quantity.eq(line.quantity.unwrap_or(1)),
@@ -709,7 +712,7 @@ pub async fn add_lines(
 pub async fn update_lines(
     db: &Database,
     ctx: &RequestContext,
-    cart: Uuid,
+    cart: CartId,
     lines: Vec<LineInput>,
 ) -> Outcome<PricedCart> {
     check_lines(&lines)?;
@@ -750,8 +753,8 @@ pub async fn update_lines(
 pub async fn remove_lines(
     db: &Database,
     ctx: &RequestContext,
-    cart: Uuid,
-    variants: Vec<Uuid>,
+    cart: CartId,
+    variants: Vec<VariantId>,
 ) -> Outcome<PricedCart> {
     if variants.is_empty() || variants.len() > MAX_LINES {
         return Err(UserError::new(
@@ -782,7 +785,7 @@ pub async fn remove_lines(
 pub async fn apply_discount(
     db: &Database,
     ctx: &RequestContext,
-    cart: Uuid,
+    cart: CartId,
     code: String,
 ) -> Outcome<PricedCart> {
     let code = discounts::normalize(&code);
@@ -815,7 +818,7 @@ pub async fn apply_discount(
 pub async fn remove_discount(
     db: &Database,
     ctx: &RequestContext,
-    cart: Uuid,
+    cart: CartId,
 ) -> Outcome<PricedCart> {
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
@@ -849,8 +852,8 @@ fn checked_instructions(text: Option<String>) -> Outcome<Option<String>> {
 #[derive(Debug, Clone)]
 pub struct ShippingChoice {
     /// The vendor; `None` for the tenant's own products.
-    pub vendor: Option<Uuid>,
-    pub method: Uuid,
+    pub vendor: Option<VendorId>,
+    pub method: ShippingMethodId,
     /// Instructions for this shipment; `None` keeps them.
     pub instructions: Option<String>,
 }
@@ -860,7 +863,7 @@ pub struct ShippingChoice {
 pub async fn choose_shipping(
     db: &Database,
     ctx: &RequestContext,
-    cart: Uuid,
+    cart: CartId,
     choice: ShippingChoice,
 ) -> Outcome<PricedCart> {
     let instructions = checked_instructions(choice.instructions)?;
@@ -879,7 +882,7 @@ pub async fn choose_shipping(
                      delivery_instructions = coalesce($6, orders.cart_shipments.delivery_instructions)",
             )
             .bind::<SqlUuid, _>(tenant)
-            .bind::<SqlUuid, _>(cityos_core::ids::new_id())
+            .bind::<SqlUuid, _>(CartShipmentId::new())
             .bind::<SqlUuid, _>(cart)
             .bind::<Nullable<SqlUuid>, _>(choice.vendor)
             .bind::<SqlUuid, _>(choice.method)
@@ -943,7 +946,7 @@ fn address_json(address: Option<Address>, field: &str) -> Outcome<Option<serde_j
 pub async fn update(
     db: &Database,
     ctx: &RequestContext,
-    cart: Uuid,
+    cart: CartId,
     changes: CartChanges,
 ) -> Outcome<PricedCart> {
     let email = check_email(changes.email)?;
@@ -973,7 +976,7 @@ pub async fn update(
 /// of a variant on both are added, up to the line maximum; the guest's discount code comes along
 /// when the customer's cart has none) and closes the guest cart as MERGED.
 /// A customer without an open cart takes the guest cart over instead.
-pub async fn merge(db: &Database, ctx: &RequestContext, guest_cart: Uuid) -> Outcome<PricedCart> {
+pub async fn merge(db: &Database, ctx: &RequestContext, guest_cart: CartId) -> Outcome<PricedCart> {
     ctx.require_any(&[Role::Customer])?;
     let (tenant, customer) = (ctx.tenant()?.id, ctx.user_id()?);
     let ctx = ctx.clone();

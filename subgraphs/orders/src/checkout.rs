@@ -18,6 +18,10 @@ use crate::carts::{self, CartStatus, PricedCart, PricedLine};
 use crate::counters;
 use crate::discounts;
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
+use crate::ids::{
+    AllocationId, CartId, LocationId, OrderId, OrderLineId, PaymentId, ProductId, ShippingMethodId,
+    TenantId, UserId, VariantId, VendorId, VendorOrderId,
+};
 use crate::orders::{self, Order};
 use crate::payments::{
     Answer, Charge, Gateway, Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus,
@@ -26,7 +30,6 @@ use crate::payments::{
 use crate::schema::{carts as carts_table, payments};
 use crate::stripe::Stripe;
 use catalog::api::StockError;
-use cityos_core::ids::new_id;
 use cityos_core::text::IdempotencyKey;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::{Database, Prepared};
@@ -35,12 +38,11 @@ use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use serde_json::json;
-use uuid::Uuid;
 
 /// What checkout is asked.
 #[derive(Debug, Clone)]
 pub struct CheckoutRequest {
-    pub cart_id: Uuid,
+    pub cart_id: CartId,
     /// The client's key for this attempt: a retry with the same key returns the same order.
     pub idempotency_key: String,
     pub payment_method: PaymentMethod,
@@ -115,9 +117,9 @@ pub async fn complete(
 /// and no client secret; checking out again with the same idempotency key tries again.
 pub async fn start_card_payments(
     db: &Database,
-    tenant: Uuid,
+    tenant: TenantId,
     stripe: &Stripe,
-    order: Uuid,
+    order: OrderId,
 ) -> Result<(), ApiError> {
     let waiting: Vec<Payment> = db
         .tenant_tx(tenant, async move |conn| {
@@ -230,14 +232,14 @@ fn check_ready(priced: &PricedCart, expected_total: Option<i64>) -> Outcome<()> 
 
 #[derive(Serialize)]
 struct VendorOrderRow<'a> {
-    id: Uuid,
-    vendor_id: Option<Uuid>,
+    id: VendorOrderId,
+    vendor_id: Option<VendorId>,
     subtotal: i64,
     discount_total: i64,
     shipping_total: i64,
     tax_total: i64,
     total: i64,
-    shipping_method_id: Option<Uuid>,
+    shipping_method_id: Option<ShippingMethodId>,
     shipping_method_name: Option<&'a str>,
     shipping_kind: Option<&'a str>,
     pickup_location: Option<&'a str>,
@@ -246,11 +248,11 @@ struct VendorOrderRow<'a> {
 
 #[derive(Serialize)]
 struct LineRow<'a> {
-    id: Uuid,
-    vendor_order_id: Uuid,
+    id: OrderLineId,
+    vendor_order_id: VendorOrderId,
     position: i32,
-    variant_id: Uuid,
-    product_id: Uuid,
+    variant_id: VariantId,
+    product_id: ProductId,
     product_title: &'a str,
     variant_title: &'a str,
     sku: &'a str,
@@ -270,10 +272,10 @@ struct LineRow<'a> {
 
 #[derive(Serialize)]
 struct AllocationRow {
-    id: Uuid,
-    order_line_id: Uuid,
-    variant_id: Uuid,
-    location_id: Uuid,
+    id: AllocationId,
+    order_line_id: OrderLineId,
+    variant_id: VariantId,
+    location_id: LocationId,
     quantity: i32,
 }
 
@@ -303,14 +305,14 @@ fn stock_refusal(error: StockError) -> Failure<Code> {
 /// Writes the order for a checked, priced cart.
 async fn place(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     priced: &PricedCart,
     key: &str,
     method: PaymentMethod,
-    actor: Option<Uuid>,
+    actor: Option<UserId>,
 ) -> Outcome<Order> {
     let cart = &priced.cart;
-    let order_id = new_id();
+    let order_id = OrderId::new();
 
     // Stock, in variant order (the catalog's lock order): sold outright, no reservation rows.
     let mut by_variant: Vec<&PricedLine> = priced.lines.iter().collect();
@@ -338,13 +340,13 @@ async fn place(
     let mut line_rows = Vec::new();
     let mut line_ids = Vec::new();
     for shipment in &totals.shipments {
-        let vendor_order_id = new_id();
+        let vendor_order_id = VendorOrderId::new();
         for &i in &shipment.lines {
             let line = &priced.lines[i];
             let (Some(item), Some(quote)) = (&line.item, &line.quote) else {
                 return Err(ApiError::internal("an unpriced line reached checkout").into());
             };
-            let id = new_id();
+            let id = OrderLineId::new();
             line_ids.push((line.line.variant_id, id));
             let amounts = &line.amounts;
             line_rows.push(LineRow {
@@ -391,7 +393,7 @@ async fn place(
         .filter_map(|r| {
             let line = line_ids.iter().find(|(v, _)| *v == r.variant_id)?.1;
             Some(AllocationRow {
-                id: new_id(),
+                id: AllocationId::new(),
                 order_line_id: line,
                 variant_id: r.variant_id,
                 location_id: r.location_id,
@@ -502,7 +504,7 @@ async fn place(
     }
 
     // The payment: a manual one is recorded as expected; a card's intent is created after commit.
-    let payment_id = new_id();
+    let payment_id = PaymentId::new();
     let (provider, answer) = if method == PaymentMethod::Card {
         let pending = Answer {
             status: PaymentStatus::Pending,
@@ -585,8 +587,8 @@ async fn place(
 async fn insert_rows<T: Serialize>(
     conn: &mut AsyncPgConnection,
     sql: &'static str,
-    tenant: Uuid,
-    order: Uuid,
+    tenant: TenantId,
+    order: OrderId,
     rows: &[T],
 ) -> Outcome<()> {
     let rows = serde_json::to_value(rows).map_err(ApiError::internal)?;

@@ -2,14 +2,14 @@
 //! with an upsert that keeps the row locked until the caller's transaction ends, so numbers are
 //! consecutive and a rolled-back transaction gives its number back.
 
+use crate::ids::TenantId;
 use crate::schema::counters;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 /// The next value of a per-tenant gap-free counter, in the caller's transaction (the counter row
 /// stays locked until it ends).
-pub async fn next(conn: &mut AsyncPgConnection, tenant: Uuid, name: &str) -> QueryResult<i64> {
+pub async fn next(conn: &mut AsyncPgConnection, tenant: TenantId, name: &str) -> QueryResult<i64> {
     diesel::insert_into(counters::table)
         .values((
             counters::tenant_id.eq(tenant),

@@ -12,9 +12,9 @@
 //! the order gives the use back.
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, refusal};
+use crate::ids::{CategoryId, DiscountCodeId, OrderId, RedemptionId, TenantId, UserId, VendorId};
 use crate::schema::{discount_codes, discount_redemptions};
 use chrono::{DateTime, Utc};
-use cityos_core::ids::new_id;
 use cityos_core::money::ratio;
 use cityos_core::money::{Currency, Money};
 use cityos_core::{Failure, RequestContext};
@@ -22,7 +22,6 @@ use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
-use uuid::Uuid;
 
 cityos_core::states! {
     /// How a code takes money off.
@@ -38,7 +37,7 @@ cityos_core::states! {
 #[derive(Queryable, Selectable, Deserialize, Debug, Clone)]
 #[diesel(table_name = discount_codes, check_for_backend(diesel::pg::Pg))]
 pub struct DiscountCode {
-    pub id: Uuid,
+    pub id: DiscountCodeId,
     pub code: String,
     pub kind: DiscountKind,
     pub percent: Option<i32>,
@@ -50,8 +49,8 @@ pub struct DiscountCode {
     pub usage_limit: Option<i32>,
     pub per_customer_limit: Option<i32>,
     pub times_used: i32,
-    pub vendor_id: Option<Uuid>,
-    pub category_id: Option<Uuid>,
+    pub vendor_id: Option<VendorId>,
+    pub category_id: Option<CategoryId>,
     pub active: bool,
 }
 
@@ -67,8 +66,8 @@ pub struct DiscountState {
 #[derive(Debug, Clone, Copy)]
 pub struct Eligible<'a> {
     pub subtotal: i64,
-    pub vendor: Option<Uuid>,
-    pub categories: &'a [Uuid],
+    pub vendor: Option<VendorId>,
+    pub categories: &'a [CategoryId],
 }
 
 /// A code as the shopper types it: trimmed and upper-cased.
@@ -201,10 +200,10 @@ pub fn allocate(total: i64, weights: &[i64]) -> Vec<i64> {
 /// locked by then).
 pub async fn redeem(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    code: Uuid,
-    order: Uuid,
-    customer: Option<Uuid>,
+    tenant: TenantId,
+    code: DiscountCodeId,
+    order: OrderId,
+    customer: Option<UserId>,
     email: Option<&str>,
     amount: i64,
 ) -> Outcome<()> {
@@ -220,7 +219,7 @@ pub async fn redeem(
     diesel::insert_into(discount_redemptions::table)
         .values((
             discount_redemptions::tenant_id.eq(tenant),
-            discount_redemptions::id.eq(new_id()),
+            discount_redemptions::id.eq(RedemptionId::new()),
             discount_redemptions::discount_id.eq(code),
             discount_redemptions::order_id.eq(order),
             discount_redemptions::customer_id.eq(customer),
@@ -233,8 +232,8 @@ pub async fn redeem(
 }
 
 /// Gives back the use an order made of a code, if it made one (its cancellation).
-pub async fn release(conn: &mut AsyncPgConnection, order: Uuid) -> QueryResult<()> {
-    let used: Option<Uuid> = diesel::delete(
+pub async fn release(conn: &mut AsyncPgConnection, order: OrderId) -> QueryResult<()> {
+    let used: Option<DiscountCodeId> = diesel::delete(
         discount_redemptions::table.filter(discount_redemptions::order_id.eq(order)),
     )
     .returning(discount_redemptions::discount_id)
@@ -251,7 +250,7 @@ pub async fn release(conn: &mut AsyncPgConnection, order: Uuid) -> QueryResult<(
 }
 
 /// Locks the tenant's code `code` for the transaction, when it exists.
-pub async fn lock(conn: &mut AsyncPgConnection, code: &str) -> QueryResult<Option<Uuid>> {
+pub async fn lock(conn: &mut AsyncPgConnection, code: &str) -> QueryResult<Option<DiscountCodeId>> {
     discount_codes::table
         .filter(discount_codes::code.eq(code))
         .select(discount_codes::id)
@@ -274,8 +273,8 @@ pub struct CodeInput {
     pub ends_at: Option<DateTime<Utc>>,
     pub usage_limit: Option<i32>,
     pub per_customer_limit: Option<i32>,
-    pub vendor_id: Option<Uuid>,
-    pub category_id: Option<Uuid>,
+    pub vendor_id: Option<VendorId>,
+    pub category_id: Option<CategoryId>,
 }
 
 /// A change to a code; `None` keeps a field.
@@ -376,7 +375,7 @@ pub async fn create(
         diesel::insert_into(discount_codes::table)
             .values((
                 discount_codes::tenant_id.eq(tenant),
-                discount_codes::id.eq(new_id()),
+                discount_codes::id.eq(DiscountCodeId::new()),
                 discount_codes::code.eq(&code),
                 discount_codes::kind.eq(input.kind),
                 discount_codes::percent.eq(input.percent),
@@ -406,7 +405,7 @@ pub async fn create(
 pub async fn update(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: DiscountCodeId,
     changes: CodeChanges,
 ) -> Outcome<DiscountCode> {
     ctx.require_staff()?;
@@ -460,7 +459,7 @@ pub async fn update(
 pub async fn page(
     db: &Database,
     ctx: &RequestContext,
-    page: cityos_core::paging::PageRequest,
+    page: cityos_core::paging::PageRequest<DiscountCodeId>,
 ) -> Result<cityos_core::paging::Page<DiscountCode>, cityos_core::ApiError> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
@@ -468,9 +467,10 @@ pub async fn page(
         let ids = discount_codes::table
             .select(discount_codes::id)
             .into_boxed();
-        let ids: Vec<Uuid> = cityos_db::keyset_page!(ids, discount_codes::id, page, newest_first)
-            .load(conn)
-            .await?;
+        let ids: Vec<DiscountCodeId> =
+            cityos_db::keyset_page!(ids, discount_codes::id, page, newest_first)
+                .load(conn)
+                .await?;
         let total: i64 = discount_codes::table.count().get_result(conn).await?;
         let mut found: Vec<DiscountCode> = discount_codes::table
             .filter(discount_codes::id.eq_any(&ids))
@@ -489,12 +489,14 @@ pub async fn page(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
+
     use chrono::Duration;
 
     fn state(kind: DiscountKind) -> DiscountState {
         DiscountState {
             code: DiscountCode {
-                id: Uuid::nil(),
+                id: DiscountCodeId::from_uuid(Uuid::nil()),
                 code: "WELCOME10".into(),
                 kind,
                 percent: (kind == DiscountKind::Percentage).then_some(10),
@@ -506,7 +508,7 @@ mod tests {
                 usage_limit: Some(100),
                 per_customer_limit: Some(1),
                 times_used: 0,
-                vendor_id: Some(Uuid::from_u128(7)),
+                vendor_id: Some(VendorId::from_uuid(Uuid::from_u128(7))),
                 category_id: None,
                 active: true,
             },
@@ -535,7 +537,7 @@ mod tests {
 
     #[test]
     fn a_code_applies_to_its_scope_or_says_why_not() {
-        let vendor = Some(Uuid::from_u128(7));
+        let vendor = Some(VendorId::from_uuid(Uuid::from_u128(7)));
         let lines = [
             Eligible {
                 subtotal: 8_000,

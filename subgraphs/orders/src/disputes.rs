@@ -8,18 +8,17 @@
 //! writes an outbox event.
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, optional_text, refusal};
+use crate::ids::{DisputeId, DisputeMessageId, OrderId, RefundId, TenantId, UserId};
 use crate::orders;
 use crate::payments::Gateway;
 use crate::refunds::{self, Refund};
 use crate::schema::{dispute_messages, disputes};
 use chrono::{DateTime, Utc};
-use cityos_core::ids::new_id;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
-use uuid::Uuid;
 
 cityos_core::states! {
     /// Where a dispute stands.
@@ -88,15 +87,15 @@ cityos_core::states! {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = disputes, check_for_backend(diesel::pg::Pg))]
 pub struct Dispute {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
-    pub order_id: Uuid,
+    pub tenant_id: TenantId,
+    pub id: DisputeId,
+    pub order_id: OrderId,
     pub reason: DisputeReason,
     pub status: DisputeStatus,
     pub resolution: Option<DisputeResolution>,
     pub resolution_note: Option<String>,
-    pub refund_id: Option<Uuid>,
-    pub opened_by: Option<Uuid>,
+    pub refund_id: Option<RefundId>,
+    pub opened_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
@@ -106,9 +105,9 @@ pub struct Dispute {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = dispute_messages, check_for_backend(diesel::pg::Pg))]
 pub struct DisputeMessage {
-    pub id: Uuid,
-    pub dispute_id: Uuid,
-    pub author_id: Option<Uuid>,
+    pub id: DisputeMessageId,
+    pub dispute_id: DisputeId,
+    pub author_id: Option<UserId>,
     pub side: DisputeSide,
     pub body: String,
     pub evidence: Vec<String>,
@@ -125,15 +124,15 @@ pub struct DisputeThread {
 /// The disputes of orders with their messages, by order: two statements.
 pub async fn of_orders(
     conn: &mut AsyncPgConnection,
-    orders: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Vec<DisputeThread>>> {
+    orders: &[OrderId],
+) -> QueryResult<HashMap<OrderId, Vec<DisputeThread>>> {
     let found: Vec<Dispute> = disputes::table
         .filter(disputes::order_id.eq_any(orders))
         .order(disputes::id)
         .select(Dispute::as_select())
         .load(conn)
         .await?;
-    let ids: Vec<Uuid> = found.iter().map(|d| d.id).collect();
+    let ids: Vec<DisputeId> = found.iter().map(|d| d.id).collect();
     let messages: Vec<DisputeMessage> = dispute_messages::table
         .filter(dispute_messages::dispute_id.eq_any(&ids))
         .order(dispute_messages::id)
@@ -184,12 +183,12 @@ fn checked_message(body: String, evidence: Vec<String>) -> Outcome<(String, Vec<
 /// The dispute `id` with its order locked (order first); a customer only reaches their own.
 async fn locked(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: DisputeId,
     staff: bool,
-    caller: Option<Uuid>,
+    caller: Option<UserId>,
 ) -> Outcome<Dispute> {
     let not_found = || refusal("disputeId", Code::NotFound, "no such dispute");
-    let order: Uuid = disputes::table
+    let order: OrderId = disputes::table
         .filter(disputes::id.eq(id))
         .select(disputes::order_id)
         .first(conn)
@@ -219,7 +218,7 @@ fn refuse_transition(from: DisputeStatus, to: DisputeStatus) -> Failure<Code> {
 async fn add_message(
     conn: &mut AsyncPgConnection,
     dispute: &Dispute,
-    author: Option<Uuid>,
+    author: Option<UserId>,
     side: DisputeSide,
     body: &str,
     evidence: &[String],
@@ -227,7 +226,7 @@ async fn add_message(
     diesel::insert_into(dispute_messages::table)
         .values((
             dispute_messages::tenant_id.eq(dispute.tenant_id),
-            dispute_messages::id.eq(new_id()),
+            dispute_messages::id.eq(DisputeMessageId::new()),
             dispute_messages::dispute_id.eq(dispute.id),
             dispute_messages::author_id.eq(author),
             dispute_messages::side.eq(match side {
@@ -254,8 +253,8 @@ async fn publish(conn: &mut AsyncPgConnection, dispute: &Dispute, topic: &str) -
     orders::publish(conn, dispute.tenant_id, topic, dispute.id, payload).await
 }
 
-async fn reread(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<DisputeThread> {
-    let order: Uuid = disputes::table
+async fn reread(conn: &mut AsyncPgConnection, id: DisputeId) -> Outcome<DisputeThread> {
+    let order: OrderId = disputes::table
         .filter(disputes::id.eq(id))
         .select(disputes::order_id)
         .first(conn)
@@ -279,7 +278,7 @@ fn side_of(staff: bool) -> DisputeSide {
 pub async fn open(
     db: &Database,
     ctx: &RequestContext,
-    order_id: Uuid,
+    order_id: OrderId,
     reason: DisputeReason,
     message: String,
     evidence: Vec<String>,
@@ -299,7 +298,7 @@ pub async fn open(
         let dispute: Dispute = diesel::insert_into(disputes::table)
             .values((
                 disputes::tenant_id.eq(tenant),
-                disputes::id.eq(new_id()),
+                disputes::id.eq(DisputeId::new()),
                 disputes::order_id.eq(order_id),
                 disputes::reason.eq(reason),
                 disputes::opened_by.eq(caller),
@@ -327,7 +326,7 @@ pub async fn open(
 pub async fn message(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: DisputeId,
     body: String,
     evidence: Vec<String>,
 ) -> Outcome<DisputeThread> {
@@ -363,7 +362,7 @@ async fn transition(
     conn: &mut AsyncPgConnection,
     dispute: &Dispute,
     to: DisputeStatus,
-    resolution: Option<(DisputeResolution, Option<&str>, Option<Uuid>)>,
+    resolution: Option<(DisputeResolution, Option<&str>, Option<RefundId>)>,
 ) -> Outcome<()> {
     let from = dispute.status;
     if !from.can_become(to) {
@@ -388,7 +387,7 @@ async fn transition(
 }
 
 /// Takes an open dispute under review (staff).
-pub async fn review(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<DisputeThread> {
+pub async fn review(db: &Database, ctx: &RequestContext, id: DisputeId) -> Outcome<DisputeThread> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
@@ -400,7 +399,11 @@ pub async fn review(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Di
 }
 
 /// Withdraws a dispute in progress (its customer).
-pub async fn withdraw(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<DisputeThread> {
+pub async fn withdraw(
+    db: &Database,
+    ctx: &RequestContext,
+    id: DisputeId,
+) -> Outcome<DisputeThread> {
     let tenant = ctx.tenant()?.id;
     let caller = Some(ctx.user_id()?);
     db.tenant_tx(tenant, async move |conn| {
@@ -417,7 +420,7 @@ pub async fn resolve(
     db: &Database,
     ctx: &RequestContext,
     gateway: &Gateway,
-    id: Uuid,
+    id: DisputeId,
     resolution: DisputeResolution,
     note: Option<String>,
     refund_amount: Option<i64>,
@@ -490,13 +493,13 @@ pub async fn resolve(
 }
 
 /// A refund resolving a dispute failed at the provider: the dispute is UNDER_REVIEW again.
-async fn refund_failed(conn: &mut AsyncPgConnection, refund: Uuid) -> QueryResult<()> {
+async fn refund_failed(conn: &mut AsyncPgConnection, refund: RefundId) -> QueryResult<()> {
     diesel::update(disputes::table.filter(disputes::refund_id.eq(refund)))
         .set((
             disputes::status.eq(DisputeStatus::UnderReview.as_str()),
             disputes::resolution.eq(None::<String>),
             disputes::resolution_note.eq(None::<String>),
-            disputes::refund_id.eq(None::<Uuid>),
+            disputes::refund_id.eq(None::<RefundId>),
             disputes::resolved_at.eq(None::<DateTime<Utc>>),
             disputes::updated_at.eq(diesel::dsl::now),
         ))

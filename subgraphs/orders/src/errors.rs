@@ -141,7 +141,7 @@ pub fn optional_text<const MAX: usize>(
 /// Refuses a category id that is not one of the tenant's categories (asked of the catalog).
 pub async fn check_category(
     conn: &mut diesel_async::AsyncPgConnection,
-    id: uuid::Uuid,
+    id: crate::ids::CategoryId,
 ) -> Outcome<()> {
     if catalog::api::category_exists(conn, id).await? {
         Ok(())

@@ -10,9 +10,9 @@
 
 use crate::carts::Address;
 use crate::counters;
+use crate::ids::{InvoiceId, OrderId, RefundId, TenantId};
 use crate::orders::{self, Order, OrderPaymentStatus};
 use chrono::{DateTime, Duration, Utc};
-use cityos_core::ids::new_id;
 use cityos_core::money::Currency;
 use cityos_core::money::Money;
 use cityos_core::money::ratio;
@@ -23,7 +23,6 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use uuid::Uuid;
 
 /// How long an unpaid invoice may stay unpaid.
 pub const PAYMENT_TERM: Duration = Duration::days(14);
@@ -95,19 +94,19 @@ pub struct Document {
 #[derive(QueryableByName, Debug, Clone)]
 pub struct Invoice {
     #[diesel(sql_type = SqlUuid)]
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     #[diesel(sql_type = SqlUuid)]
-    pub id: Uuid,
+    pub id: InvoiceId,
     #[diesel(sql_type = Text)]
     pub kind: InvoiceKind,
     #[diesel(sql_type = BigInt)]
     pub number: i64,
     #[diesel(sql_type = SqlUuid)]
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub invoice_id: Option<Uuid>,
+    pub invoice_id: Option<InvoiceId>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub refund_id: Option<Uuid>,
+    pub refund_id: Option<RefundId>,
     #[diesel(sql_type = Text)]
     pub status: InvoiceStatus,
     #[diesel(sql_type = Text)]
@@ -165,8 +164,8 @@ impl Invoice {
 /// The documents of orders, by order: invoice first, then credit notes by number.
 pub async fn of_orders(
     conn: &mut AsyncPgConnection,
-    orders: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Vec<Invoice>>> {
+    orders: &[OrderId],
+) -> QueryResult<HashMap<OrderId, Vec<Invoice>>> {
     let rows: Vec<Invoice> = Prepared(
         diesel::sql_query(format!(
             "SELECT {COLUMNS} FROM orders.invoices WHERE order_id = ANY ($1)
@@ -179,7 +178,7 @@ pub async fn of_orders(
     Ok(orders::group(rows, |i| i.order_id))
 }
 
-async fn invoice_of(conn: &mut AsyncPgConnection, order: Uuid) -> QueryResult<Option<Invoice>> {
+async fn invoice_of(conn: &mut AsyncPgConnection, order: OrderId) -> QueryResult<Option<Invoice>> {
     Prepared(
         diesel::sql_query(format!(
             "SELECT {COLUMNS} FROM orders.invoices WHERE order_id = $1 AND kind = 'INVOICE'"
@@ -197,7 +196,7 @@ async fn insert(
     order: &Order,
     kind: &str,
     number: i64,
-    credits: Option<(Uuid, Option<Uuid>)>,
+    credits: Option<(InvoiceId, Option<RefundId>)>,
     status: &str,
     amounts: [i64; 5],
     document: &Document,
@@ -216,7 +215,7 @@ async fn insert(
              RETURNING {COLUMNS}"
         ))
         .bind::<SqlUuid, _>(order.tenant_id)
-        .bind::<SqlUuid, _>(new_id())
+        .bind::<SqlUuid, _>(InvoiceId::new())
         .bind::<Text, _>(kind)
         .bind::<BigInt, _>(number)
         .bind::<SqlUuid, _>(order.id)
@@ -341,15 +340,15 @@ pub async fn issue(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<(
 #[derive(QueryableByName)]
 struct IdRow {
     #[diesel(sql_type = SqlUuid)]
-    value: Uuid,
+    value: InvoiceId,
 }
 
 /// Moves the ISSUED invoice of `order` to `to` (with `paid_at` for PAID) and writes `topic`;
 /// nothing when it has none in ISSUED.
 async fn settle(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    order: Uuid,
+    tenant: TenantId,
+    order: OrderId,
     to: &str,
     topic: &str,
 ) -> QueryResult<()> {
@@ -373,12 +372,20 @@ async fn settle(
 }
 
 /// Marks the invoice of `order` paid, if it is issued and unpaid.
-pub async fn mark_paid(conn: &mut AsyncPgConnection, tenant: Uuid, order: Uuid) -> QueryResult<()> {
+pub async fn mark_paid(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    order: OrderId,
+) -> QueryResult<()> {
     settle(conn, tenant, order, "PAID", "invoice.paid").await
 }
 
 /// Voids the unpaid invoice of a cancelled order.
-pub async fn void(conn: &mut AsyncPgConnection, tenant: Uuid, order: Uuid) -> QueryResult<()> {
+pub async fn void(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    order: OrderId,
+) -> QueryResult<()> {
     settle(conn, tenant, order, "VOID", "invoice.voided").await
 }
 
@@ -386,10 +393,10 @@ pub async fn void(conn: &mut AsyncPgConnection, tenant: Uuid, order: Uuid) -> Qu
 /// it). Without an invoice (an order never confirmed) there is nothing to credit.
 pub async fn credit(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
-    order: Uuid,
+    tenant: TenantId,
+    order: OrderId,
     amount: i64,
-    refund: Option<Uuid>,
+    refund: Option<RefundId>,
     reason: Option<String>,
 ) -> QueryResult<()> {
     let Some(invoice) = invoice_of(conn, order).await? else {

@@ -8,6 +8,8 @@ pub mod discounts;
 pub mod disputes;
 pub mod errors;
 pub mod graphql;
+pub mod ids;
+
 pub mod invoices;
 pub mod orders;
 pub mod payments;
@@ -24,10 +26,8 @@ use async_graphql::{EmptySubscription, Schema};
 use cityos_core::RequestContext;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use graphql::{
-    DisputesLoader, FulfillmentsLoader, InvoicesLoader, LinesLoader, Mutation, OrderLoader,
-    PaymentsLoader, Query, RefundsLoader, ReturnsLoader, VendorOrdersLoader,
-};
+use graphql::{Mutation, OrdersLoader, Query};
+
 use payments::Gateway;
 
 /// The orders schema's migrations.
@@ -80,48 +80,12 @@ impl Subgraph for Orders {
         webhooks::routes(platform.db.clone(), &Gateway::from_env())
     }
 
-    fn request_data(
-        request: async_graphql::Request,
-        ctx: &RequestContext,
-        platform: &Platform,
-    ) -> async_graphql::Request {
-        let Some(tenant) = &ctx.tenant else {
-            return request;
-        };
-        let (db, tenant) = (platform.db.clone(), tenant.id);
-        request
-            .data(cityos_server::request_loader(OrderLoader {
-                db: db.clone(),
-                tenant,
-            }))
-            .data(cityos_server::request_loader(LinesLoader {
-                db: db.clone(),
-                tenant,
-            }))
-            .data(cityos_server::request_loader(VendorOrdersLoader {
-                db: db.clone(),
-                tenant,
-            }))
-            .data(cityos_server::request_loader(PaymentsLoader {
-                db: db.clone(),
-                tenant,
-            }))
-            .data(cityos_server::request_loader(FulfillmentsLoader {
-                db: db.clone(),
-                tenant,
-            }))
-            .data(cityos_server::request_loader(RefundsLoader {
-                db: db.clone(),
-                tenant,
-            }))
-            .data(cityos_server::request_loader(InvoicesLoader {
-                db: db.clone(),
-                tenant,
-            }))
-            .data(cityos_server::request_loader(ReturnsLoader {
-                db: db.clone(),
-                tenant,
-            }))
-            .data(cityos_server::request_loader(DisputesLoader { db, tenant }))
+    type Loader = OrdersLoader;
+
+    fn loader(ctx: &RequestContext, platform: &Platform) -> Option<OrdersLoader> {
+        Some(OrdersLoader {
+            db: platform.db.clone(),
+            tenant: ctx.tenant.as_ref()?.id,
+        })
     }
 }

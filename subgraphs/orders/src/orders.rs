@@ -17,6 +17,10 @@
 //! its transaction.
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, optional_text};
+use crate::ids::{
+    AllocationId, CartId, FulfillmentId, LocationId, OrderId, OrderLineId, PaymentId, ProductId,
+    ShippingMethodId, TenantId, UserId, VariantId, VendorId, VendorOrderId,
+};
 use crate::payments::{
     Gateway, Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus, ProviderKind,
 };
@@ -34,7 +38,6 @@ use diesel::sql_types::{
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// The orders outbox.
 pub const OUTBOX: &str = "orders.outbox";
@@ -98,15 +101,15 @@ cityos_core::states! {
 #[derive(QueryableByName, Debug, Clone)]
 pub struct Order {
     #[diesel(sql_type = SqlUuid)]
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     #[diesel(sql_type = SqlUuid)]
-    pub id: Uuid,
+    pub id: OrderId,
     #[diesel(sql_type = BigInt)]
     pub number: i64,
     #[diesel(sql_type = SqlUuid)]
-    pub cart_id: Uuid,
+    pub cart_id: CartId,
     #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub customer_id: Option<Uuid>,
+    pub customer_id: Option<UserId>,
     #[diesel(sql_type = Nullable<Text>)]
     pub email: Option<String>,
     #[diesel(sql_type = Text)]
@@ -155,17 +158,17 @@ macro_rules! order_columns {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = vendor_orders, check_for_backend(diesel::pg::Pg))]
 pub struct VendorOrder {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
-    pub order_id: Uuid,
-    pub vendor_id: Option<Uuid>,
+    pub tenant_id: TenantId,
+    pub id: VendorOrderId,
+    pub order_id: OrderId,
+    pub vendor_id: Option<VendorId>,
     pub status: VendorOrderStatus,
     pub subtotal: i64,
     pub discount_total: i64,
     pub shipping_total: i64,
     pub tax_total: i64,
     pub total: i64,
-    pub shipping_method_id: Option<Uuid>,
+    pub shipping_method_id: Option<ShippingMethodId>,
     pub shipping_method_name: Option<String>,
     pub shipping_kind: Option<ShippingKind>,
     pub pickup_location: Option<String>,
@@ -176,17 +179,17 @@ pub struct VendorOrder {
 #[derive(QueryableByName, Debug, Clone)]
 pub struct OrderLine {
     #[diesel(sql_type = SqlUuid)]
-    pub id: Uuid,
+    pub id: OrderLineId,
     #[diesel(sql_type = SqlUuid)]
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     #[diesel(sql_type = SqlUuid)]
-    pub vendor_order_id: Uuid,
+    pub vendor_order_id: VendorOrderId,
     #[diesel(sql_type = Integer)]
     pub position: i32,
     #[diesel(sql_type = SqlUuid)]
-    pub variant_id: Uuid,
+    pub variant_id: VariantId,
     #[diesel(sql_type = SqlUuid)]
-    pub product_id: Uuid,
+    pub product_id: ProductId,
     #[diesel(sql_type = Text)]
     pub product_title: String,
     #[diesel(sql_type = Text)]
@@ -224,11 +227,11 @@ pub struct OrderLine {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = allocations, check_for_backend(diesel::pg::Pg))]
 pub struct Allocation {
-    pub id: Uuid,
-    pub order_id: Uuid,
-    pub order_line_id: Uuid,
-    pub variant_id: Uuid,
-    pub location_id: Uuid,
+    pub id: AllocationId,
+    pub order_id: OrderId,
+    pub order_line_id: OrderLineId,
+    pub variant_id: VariantId,
+    pub location_id: LocationId,
     pub quantity: i32,
     pub restocked: i32,
 }
@@ -237,9 +240,9 @@ pub struct Allocation {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = fulfillments, check_for_backend(diesel::pg::Pg))]
 pub struct Fulfillment {
-    pub id: Uuid,
-    pub order_id: Uuid,
-    pub vendor_order_id: Uuid,
+    pub id: FulfillmentId,
+    pub order_id: OrderId,
+    pub vendor_order_id: VendorOrderId,
     pub carrier: String,
     pub tracking_number: String,
     pub shipped_at: DateTime<Utc>,
@@ -247,7 +250,7 @@ pub struct Fulfillment {
 }
 
 /// Orders by id (those of the transaction's tenant).
-pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Order>> {
+pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[OrderId]) -> QueryResult<Vec<Order>> {
     Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -281,8 +284,8 @@ pub async fn by_idempotency_key(
 /// The lines of orders, by order, in position order.
 pub async fn lines_of(
     conn: &mut AsyncPgConnection,
-    orders: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Vec<OrderLine>>> {
+    orders: &[OrderId],
+) -> QueryResult<HashMap<OrderId, Vec<OrderLine>>> {
     let rows: Vec<OrderLine> = Prepared(
         diesel::sql_query(
             "SELECT l.id, l.order_id, l.vendor_order_id, l.position, l.variant_id, l.product_id,
@@ -301,8 +304,8 @@ pub async fn lines_of(
 /// The vendor orders of orders, by order.
 pub async fn vendor_orders_of(
     conn: &mut AsyncPgConnection,
-    orders: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Vec<VendorOrder>>> {
+    orders: &[OrderId],
+) -> QueryResult<HashMap<OrderId, Vec<VendorOrder>>> {
     let rows = vendor_orders::table
         .filter(vendor_orders::order_id.eq_any(orders))
         .order(vendor_orders::id)
@@ -315,8 +318,8 @@ pub async fn vendor_orders_of(
 /// The payments of orders, by order, oldest first.
 pub async fn payments_of(
     conn: &mut AsyncPgConnection,
-    orders: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Vec<Payment>>> {
+    orders: &[OrderId],
+) -> QueryResult<HashMap<OrderId, Vec<Payment>>> {
     let rows = payments::table
         .filter(payments::order_id.eq_any(orders))
         .order(payments::id)
@@ -329,8 +332,8 @@ pub async fn payments_of(
 /// The fulfilments of vendor orders, by vendor order.
 pub async fn fulfillments_of(
     conn: &mut AsyncPgConnection,
-    vendor_orders: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Vec<Fulfillment>>> {
+    vendor_orders: &[VendorOrderId],
+) -> QueryResult<HashMap<VendorOrderId, Vec<Fulfillment>>> {
     let rows = fulfillments::table
         .filter(fulfillments::vendor_order_id.eq_any(vendor_orders))
         .order(fulfillments::id)
@@ -341,8 +344,11 @@ pub async fn fulfillments_of(
 }
 
 /// Rows grouped by `key` (an order, a return, a dispute), each group in the rows' order.
-pub fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
-    let mut grouped: HashMap<Uuid, Vec<T>> = HashMap::new();
+pub fn group<K: Eq + std::hash::Hash, T>(
+    rows: Vec<T>,
+    key: impl Fn(&T) -> K,
+) -> HashMap<K, Vec<T>> {
+    let mut grouped: HashMap<K, Vec<T>> = HashMap::new();
     for row in rows {
         grouped.entry(key(&row)).or_default().push(row);
     }
@@ -353,10 +359,10 @@ pub fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>>
 /// status.
 pub async fn page(
     db: &Database,
-    tenant: Uuid,
-    customer: Option<Uuid>,
+    tenant: TenantId,
+    customer: Option<UserId>,
     status: Option<OrderStatus>,
-    page: PageRequest,
+    page: PageRequest<OrderId>,
 ) -> Result<Page<Order>, ApiError> {
     db.tenant_tx(tenant, async move |conn| {
         let mut ids = orders::table.select(orders::id).into_boxed();
@@ -369,7 +375,7 @@ pub async fn page(
             ids = ids.filter(orders::status.eq(status));
             count = count.filter(orders::status.eq(status));
         }
-        let ids: Vec<Uuid> = cityos_db::keyset_page!(ids, orders::id, page, newest_first)
+        let ids: Vec<OrderId> = cityos_db::keyset_page!(ids, orders::id, page, newest_first)
             .load(conn)
             .await?;
         let total: i64 = count.get_result(conn).await?;
@@ -386,16 +392,20 @@ pub async fn page(
 /// Writes an orders event in the caller's transaction.
 pub async fn publish(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     topic: &str,
-    aggregate: Uuid,
+    aggregate: impl cityos_core::ids::EntityId,
     payload: serde_json::Value,
 ) -> QueryResult<()> {
     cityos_db::outbox::write(conn, OUTBOX, tenant, topic, aggregate, payload).await
 }
 
 /// The order `id`, locked for the transaction.
-pub(crate) async fn locked(conn: &mut AsyncPgConnection, id: Uuid, field: &str) -> Outcome<Order> {
+pub(crate) async fn locked(
+    conn: &mut AsyncPgConnection,
+    id: OrderId,
+    field: &str,
+) -> Outcome<Order> {
     Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -457,7 +467,7 @@ pub(crate) async fn set_status(
     Ok(())
 }
 
-pub(crate) async fn reread(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<Order> {
+pub(crate) async fn reread(conn: &mut AsyncPgConnection, id: OrderId) -> Outcome<Order> {
     by_ids(conn, &[id])
         .await?
         .pop()
@@ -465,7 +475,7 @@ pub(crate) async fn reread(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<Or
 }
 
 /// Confirms a PENDING order (staff): it must be paid or authorized, or be paid cash on delivery.
-pub async fn confirm(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Order> {
+pub async fn confirm(db: &Database, ctx: &RequestContext, id: OrderId) -> Outcome<Order> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
@@ -497,7 +507,7 @@ pub async fn confirm(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<O
 pub async fn cancel(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: OrderId,
     reason: Option<String>,
     gateway: &Gateway,
 ) -> Outcome<Order> {
@@ -588,9 +598,9 @@ pub async fn cancel(
 /// Puts every unit of a cancelled order back where it was taken from.
 async fn restock_all(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     order: &Order,
-    actor: Option<Uuid>,
+    actor: Option<UserId>,
 ) -> Outcome<()> {
     let mut taken: Vec<Allocation> = allocations::table
         .filter(allocations::order_id.eq(order.id))
@@ -625,8 +635,11 @@ async fn restock_all(
 }
 
 /// The payment `id` and its order, locked in that order (order first, as everywhere).
-pub async fn locked_payment(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<(Order, Payment)> {
-    let order: Option<Uuid> = payments::table
+pub async fn locked_payment(
+    conn: &mut AsyncPgConnection,
+    id: PaymentId,
+) -> Outcome<(Order, Payment)> {
+    let order: Option<OrderId> = payments::table
         .filter(payments::id.eq(id))
         .select(payments::order_id)
         .first(conn)
@@ -645,7 +658,7 @@ pub async fn locked_payment(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<(
 
 /// Records that a manual payment's money arrived (staff): the payment is CAPTURED, the order
 /// PAID, and a PENDING order CONFIRMED.
-pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Order> {
+pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: PaymentId) -> Outcome<Order> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
@@ -712,7 +725,7 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: Uuid) -> O
 pub async fn ship(
     db: &Database,
     ctx: &RequestContext,
-    vendor_order: Uuid,
+    vendor_order: VendorOrderId,
     carrier: String,
     tracking_number: String,
 ) -> Outcome<Fulfillment> {
@@ -730,7 +743,7 @@ pub async fn ship(
     db.tenant_tx(tenant, async move |conn| {
         // The order's lock first (every transition's lock order), then the vendor order as it is
         // under that lock: a racing shipment has either finished or not started.
-        let order_id: Option<Uuid> = vendor_orders::table
+        let order_id: Option<OrderId> = vendor_orders::table
             .filter(vendor_orders::id.eq(vendor_order))
             .select(vendor_orders::order_id)
             .first(conn)
@@ -762,7 +775,7 @@ pub async fn ship(
         let shipped: Fulfillment = diesel::insert_into(fulfillments::table)
             .values((
                 fulfillments::tenant_id.eq(tenant),
-                fulfillments::id.eq(cityos_core::ids::new_id()),
+                fulfillments::id.eq(FulfillmentId::new()),
                 fulfillments::order_id.eq(order.id),
                 fulfillments::vendor_order_id.eq(part.id),
                 fulfillments::carrier.eq(&carrier),
@@ -793,7 +806,7 @@ pub async fn ship(
 pub async fn deliver(
     db: &Database,
     ctx: &RequestContext,
-    fulfillment: Uuid,
+    fulfillment: FulfillmentId,
 ) -> Outcome<Fulfillment> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
@@ -801,7 +814,7 @@ pub async fn deliver(
         // The order's lock first, then the fulfilment as it is under that lock: a racing
         // delivery has either finished or not started.
         let not_found = || UserError::new("fulfillmentId", Code::NotFound, "no such fulfilment");
-        let order_id: Option<Uuid> = fulfillments::table
+        let order_id: Option<OrderId> = fulfillments::table
             .filter(fulfillments::id.eq(fulfillment))
             .select(fulfillments::order_id)
             .first(conn)
@@ -855,7 +868,7 @@ fn no_vendor_order() -> UserError {
     UserError::new("vendorOrderId", Code::NotFound, "no such vendor order")
 }
 
-async fn vendor_order_of(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<VendorOrder> {
+async fn vendor_order_of(conn: &mut AsyncPgConnection, id: VendorOrderId) -> Outcome<VendorOrder> {
     vendor_orders::table
         .filter(vendor_orders::id.eq(id))
         .select(VendorOrder::as_select())

@@ -5,12 +5,12 @@
 //! cash on delivery and bank transfer. Authorizing records the expectation; staff capture when
 //! the cash or transfer arrives; cancelling forgets it; a refund is paid back by hand.
 
+use crate::ids::{OrderId, PaymentId, TenantId};
 use crate::schema::payments;
 use chrono::{DateTime, Utc};
 use cityos_core::money::Currency;
 use diesel::prelude::*;
 use std::future::Future;
-use uuid::Uuid;
 
 cityos_core::states! {
     /// Who moves a payment's money.
@@ -54,9 +54,9 @@ cityos_core::states! {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = payments, check_for_backend(diesel::pg::Pg))]
 pub struct Payment {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
-    pub order_id: Uuid,
+    pub tenant_id: TenantId,
+    pub id: PaymentId,
+    pub order_id: OrderId,
     pub provider: ProviderKind,
     pub method: PaymentMethod,
     pub status: PaymentStatus,
@@ -73,9 +73,9 @@ pub struct Payment {
 /// An amount to authorize for an order.
 #[derive(Debug, Clone)]
 pub struct Charge<'a> {
-    pub tenant_id: Uuid,
-    pub order_id: Uuid,
-    pub payment_id: Uuid,
+    pub tenant_id: TenantId,
+    pub order_id: OrderId,
+    pub payment_id: PaymentId,
     pub amount: i64,
     pub currency: &'a str,
     pub method: PaymentMethod,

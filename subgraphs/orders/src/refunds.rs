@@ -8,19 +8,18 @@
 //! event written), or FAILED with its amount given back.
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, optional_text};
+use crate::ids::{OrderId, PaymentId, RefundId, TenantId};
 use crate::orders::{self, OrderPaymentStatus};
 use crate::payments::{Gateway, Manual, Payment, PaymentProvider, PaymentStatus, ProviderKind};
 use crate::schema::{orders as orders_table, payments, refunds};
 use chrono::{DateTime, Utc};
 use cityos_core::RequestContext;
-use cityos_core::ids::new_id;
 use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use uuid::Uuid;
 
 cityos_core::states! {
     /// Where a refund stands.
@@ -38,10 +37,10 @@ cityos_core::states! {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = refunds, check_for_backend(diesel::pg::Pg))]
 pub struct Refund {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
-    pub order_id: Uuid,
-    pub payment_id: Uuid,
+    pub tenant_id: TenantId,
+    pub id: RefundId,
+    pub order_id: OrderId,
+    pub payment_id: PaymentId,
     pub amount: i64,
     pub reason: String,
     pub status: RefundStatus,
@@ -54,8 +53,8 @@ pub struct Refund {
 /// The refunds of orders, by order, oldest first.
 pub async fn of_orders(
     conn: &mut AsyncPgConnection,
-    orders: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Vec<Refund>>> {
+    orders: &[OrderId],
+) -> QueryResult<HashMap<OrderId, Vec<Refund>>> {
     let rows: Vec<Refund> = refunds::table
         .filter(refunds::order_id.eq_any(orders))
         .order(refunds::id)
@@ -84,7 +83,7 @@ pub async fn record_refunded(
     payment: &Payment,
     refunded: i64,
     credited: i64,
-    refund: Option<Uuid>,
+    refund: Option<RefundId>,
     reason: Option<String>,
 ) -> QueryResult<()> {
     diesel::update(payments::table.filter(payments::id.eq(payment.id)))
@@ -136,7 +135,7 @@ pub async fn refund(
     db: &Database,
     ctx: &RequestContext,
     gateway: &Gateway,
-    payment_id: Uuid,
+    payment_id: PaymentId,
     amount: i64,
     reason: Option<String>,
 ) -> Outcome<Refund> {
@@ -184,7 +183,7 @@ pub async fn reserve(
     let refund: Refund = diesel::insert_into(refunds::table)
         .values((
             refunds::tenant_id.eq(payment.tenant_id),
-            refunds::id.eq(new_id()),
+            refunds::id.eq(RefundId::new()),
             refunds::order_id.eq(payment.order_id),
             refunds::payment_id.eq(payment.id),
             refunds::amount.eq(amount),
@@ -201,7 +200,7 @@ pub async fn reserve(
 /// transaction that records the failure, given the refund's id. Refunds know no originator.
 pub type OnFailure = for<'c> fn(
     &'c mut AsyncPgConnection,
-    Uuid,
+    RefundId,
 ) -> Pin<Box<dyn Future<Output = QueryResult<()>> + Send + 'c>>;
 
 /// Steps 2 and 3, after the reservation committed: asks the provider, outside any transaction,
@@ -280,7 +279,7 @@ pub async fn execute(
 /// locked already).
 pub async fn refundable_payment(
     conn: &mut AsyncPgConnection,
-    order: Uuid,
+    order: OrderId,
 ) -> QueryResult<Option<Payment>> {
     payments::table
         .filter(payments::order_id.eq(order))

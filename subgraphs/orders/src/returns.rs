@@ -10,19 +10,21 @@
 //! Every step holds the order's lock and writes an outbox event.
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, optional_text, refusal};
+use crate::ids::{
+    AllocationId, LocationId, OrderId, OrderLineId, RefundId, ReturnId, ReturnLineId, TenantId,
+    UserId, VariantId,
+};
 use crate::orders::{self, Allocation, VendorOrderStatus};
 use crate::payments::Gateway;
 use crate::refunds::{self, Refund};
 use crate::schema::{allocations, return_lines, returns};
 use chrono::{DateTime, Utc};
-use cityos_core::ids::new_id;
 use cityos_core::money::ratio;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::{HashMap, HashSet};
-use uuid::Uuid;
 
 cityos_core::states! {
     /// Where a return stands.
@@ -49,15 +51,15 @@ cityos_core::states! {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = returns, check_for_backend(diesel::pg::Pg))]
 pub struct Return {
-    pub tenant_id: Uuid,
-    pub id: Uuid,
-    pub order_id: Uuid,
+    pub tenant_id: TenantId,
+    pub id: ReturnId,
+    pub order_id: OrderId,
     pub status: ReturnStatus,
     pub reason: String,
     pub staff_note: Option<String>,
-    pub requested_by: Option<Uuid>,
+    pub requested_by: Option<UserId>,
     pub amount: i64,
-    pub refund_id: Option<Uuid>,
+    pub refund_id: Option<RefundId>,
     pub restocked: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -67,9 +69,9 @@ pub struct Return {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = return_lines, check_for_backend(diesel::pg::Pg))]
 pub struct ReturnLine {
-    pub id: Uuid,
-    pub return_id: Uuid,
-    pub order_line_id: Uuid,
+    pub id: ReturnLineId,
+    pub return_id: ReturnId,
+    pub order_line_id: OrderLineId,
     pub quantity: i32,
     pub amount: i64,
 }
@@ -84,22 +86,22 @@ pub struct ReturnWithLines {
 /// Units of an order line to return.
 #[derive(Debug, Clone, Copy)]
 pub struct ReturnLineInput {
-    pub order_line_id: Uuid,
+    pub order_line_id: OrderLineId,
     pub quantity: i32,
 }
 
 /// The returns of orders with their lines, by order: two statements.
 pub async fn of_orders(
     conn: &mut AsyncPgConnection,
-    orders: &[Uuid],
-) -> QueryResult<HashMap<Uuid, Vec<ReturnWithLines>>> {
+    orders: &[OrderId],
+) -> QueryResult<HashMap<OrderId, Vec<ReturnWithLines>>> {
     let found: Vec<Return> = returns::table
         .filter(returns::order_id.eq_any(orders))
         .order(returns::id)
         .select(Return::as_select())
         .load(conn)
         .await?;
-    let ids: Vec<Uuid> = found.iter().map(|r| r.id).collect();
+    let ids: Vec<ReturnId> = found.iter().map(|r| r.id).collect();
     let lines: Vec<ReturnLine> = return_lines::table
         .filter(return_lines::return_id.eq_any(&ids))
         .order(return_lines::id)
@@ -118,7 +120,7 @@ pub async fn of_orders(
 pub async fn request(
     db: &Database,
     ctx: &RequestContext,
-    order_id: Uuid,
+    order_id: OrderId,
     wanted: Vec<ReturnLineInput>,
     reason: String,
 ) -> Outcome<ReturnWithLines> {
@@ -169,7 +171,7 @@ pub async fn request(
             .await?
             .remove(&order_id)
             .unwrap_or_default();
-        let earlier: Vec<(Uuid, i32)> = return_lines::table
+        let earlier: Vec<(OrderLineId, i32)> = return_lines::table
             .inner_join(
                 returns::table.on(returns::id
                     .eq(return_lines::return_id)
@@ -226,7 +228,7 @@ pub async fn request(
         let ret: Return = diesel::insert_into(returns::table)
             .values((
                 returns::tenant_id.eq(tenant),
-                returns::id.eq(new_id()),
+                returns::id.eq(ReturnId::new()),
                 returns::order_id.eq(order_id),
                 returns::reason.eq(&reason),
                 returns::requested_by.eq(caller),
@@ -241,7 +243,7 @@ pub async fn request(
                     .map(|(line, quantity, amount)| {
                         (
                             return_lines::tenant_id.eq(tenant),
-                            return_lines::id.eq(new_id()),
+                            return_lines::id.eq(ReturnLineId::new()),
                             return_lines::return_id.eq(ret.id),
                             return_lines::order_line_id.eq(*line),
                             return_lines::quantity.eq(*quantity),
@@ -271,8 +273,8 @@ async fn publish(conn: &mut AsyncPgConnection, ret: &Return, topic: &str) -> Que
 }
 
 /// The return `id` with its order locked (order first), refused unless it may become `to`.
-async fn locked(conn: &mut AsyncPgConnection, id: Uuid, to: ReturnStatus) -> Outcome<Return> {
-    let order: Option<Uuid> = returns::table
+async fn locked(conn: &mut AsyncPgConnection, id: ReturnId, to: ReturnStatus) -> Outcome<Return> {
+    let order: Option<OrderId> = returns::table
         .filter(returns::id.eq(id))
         .select(returns::order_id)
         .first(conn)
@@ -321,8 +323,8 @@ async fn set(
     reread(conn, ret.id).await
 }
 
-async fn reread(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<ReturnWithLines> {
-    let order: Uuid = returns::table
+async fn reread(conn: &mut AsyncPgConnection, id: ReturnId) -> Outcome<ReturnWithLines> {
+    let order: OrderId = returns::table
         .filter(returns::id.eq(id))
         .select(returns::order_id)
         .first(conn)
@@ -335,7 +337,11 @@ async fn reread(conn: &mut AsyncPgConnection, id: Uuid) -> Outcome<ReturnWithLin
 }
 
 /// Approves a requested return (staff).
-pub async fn approve(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<ReturnWithLines> {
+pub async fn approve(
+    db: &Database,
+    ctx: &RequestContext,
+    id: ReturnId,
+) -> Outcome<ReturnWithLines> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
@@ -349,7 +355,7 @@ pub async fn approve(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<R
 pub async fn reject(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: ReturnId,
     note: Option<String>,
 ) -> Outcome<ReturnWithLines> {
     ctx.require_staff()?;
@@ -367,7 +373,7 @@ pub async fn reject(
 pub async fn receive(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: ReturnId,
     restock: bool,
 ) -> Outcome<ReturnWithLines> {
     ctx.require_staff()?;
@@ -395,12 +401,12 @@ pub async fn receive(
 /// Puts returned units back where they were taken from, allocation by allocation.
 async fn put_back(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    tenant: TenantId,
     ret: &Return,
     lines: &[ReturnLine],
-    actor: Option<Uuid>,
+    actor: Option<UserId>,
 ) -> Outcome<()> {
-    let line_ids: Vec<Uuid> = lines.iter().map(|l| l.order_line_id).collect();
+    let line_ids: Vec<OrderLineId> = lines.iter().map(|l| l.order_line_id).collect();
     let mut taken: Vec<Allocation> = allocations::table
         .filter(allocations::order_line_id.eq_any(&line_ids))
         .order(allocations::id)
@@ -408,7 +414,7 @@ async fn put_back(
         .for_update()
         .load(conn)
         .await?;
-    let mut moves: Vec<(Uuid, Uuid, Uuid, i32)> = Vec::new();
+    let mut moves: Vec<(AllocationId, VariantId, LocationId, i32)> = Vec::new();
     for line in lines {
         let mut left = line.quantity;
         for a in taken
@@ -443,7 +449,7 @@ pub async fn refund(
     db: &Database,
     ctx: &RequestContext,
     gateway: &Gateway,
-    id: Uuid,
+    id: ReturnId,
 ) -> Outcome<(ReturnWithLines, Refund)> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
@@ -486,11 +492,11 @@ pub async fn refund(
 
 /// A refund for a return failed at the provider: the return is RECEIVED again (the return's
 /// [`refunds::OnFailure`]).
-async fn refund_failed(conn: &mut AsyncPgConnection, refund: Uuid) -> QueryResult<()> {
+async fn refund_failed(conn: &mut AsyncPgConnection, refund: RefundId) -> QueryResult<()> {
     diesel::update(returns::table.filter(returns::refund_id.eq(refund)))
         .set((
             returns::status.eq(ReturnStatus::Received.as_str()),
-            returns::refund_id.eq(None::<Uuid>),
+            returns::refund_id.eq(None::<RefundId>),
             returns::updated_at.eq(diesel::dsl::now),
         ))
         .execute(conn)

@@ -7,16 +7,15 @@
 //! cheapest one available; a tenant without methods charges nothing for shipping.
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, refusal};
+use crate::ids::ShippingMethodId;
 use crate::schema::shipping_methods;
 use chrono::{DateTime, Utc};
-use cityos_core::ids::new_id;
 use cityos_core::money::Currency;
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
-use uuid::Uuid;
 
 /// The most methods a tenant keeps.
 pub const MAX_METHODS: i64 = 50;
@@ -37,7 +36,7 @@ cityos_core::states! {
 #[derive(Queryable, Selectable, Deserialize, Debug, Clone)]
 #[diesel(table_name = shipping_methods, check_for_backend(diesel::pg::Pg))]
 pub struct ShippingMethod {
-    pub id: Uuid,
+    pub id: ShippingMethodId,
     pub name: String,
     pub kind: ShippingKind,
     pub currency: Currency,
@@ -212,7 +211,7 @@ pub async fn create(
     ctx.require_staff()?;
     let tenant = ctx.tenant()?;
     let blank = ShippingMethod {
-        id: new_id(),
+        id: ShippingMethodId::new(),
         name: String::new(),
         kind: ShippingKind::FlatRate,
         currency: Currency::parse(&tenant.default_currency).map_err(ApiError::internal)?,
@@ -264,7 +263,7 @@ pub async fn create(
 pub async fn update(
     db: &Database,
     ctx: &RequestContext,
-    id: Uuid,
+    id: ShippingMethodId,
     input: MethodInput,
 ) -> Outcome<ShippingMethod> {
     ctx.require_staff()?;
@@ -306,7 +305,7 @@ mod tests {
 
     fn method(kind: ShippingKind) -> ShippingMethod {
         ShippingMethod {
-            id: Uuid::nil(),
+            id: ShippingMethodId::from_uuid(uuid::Uuid::nil()),
             name: "Standard".into(),
             kind,
             currency: Currency::SAR,

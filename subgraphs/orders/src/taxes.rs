@@ -7,17 +7,16 @@
 //! one (or none), then the higher rate. Amounts round half away from zero, per line.
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, refusal};
+use crate::ids::{CategoryId, TaxRuleId};
 use crate::schema::tax_rules;
 use crate::shipping::country_codes;
 use chrono::{DateTime, Utc};
-use cityos_core::ids::new_id;
 use cityos_core::money::ratio;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
-use uuid::Uuid;
 
 /// The most rules a tenant keeps.
 pub const MAX_RULES: i64 = 1000;
@@ -28,11 +27,11 @@ pub const FULL: i64 = 10_000;
 #[derive(Queryable, Selectable, Deserialize, Debug, Clone)]
 #[diesel(table_name = tax_rules, check_for_backend(diesel::pg::Pg))]
 pub struct TaxRule {
-    pub id: Uuid,
+    pub id: TaxRuleId,
     pub name: String,
     pub country_code: String,
     pub region: Option<String>,
-    pub category_id: Option<Uuid>,
+    pub category_id: Option<CategoryId>,
     /// Basis points: 1500 is 15%.
     pub rate: i32,
     pub inclusive: bool,
@@ -84,7 +83,7 @@ impl LineTax {
 pub fn resolve<'a>(
     rules: &'a [ScopedRule],
     region: Option<&str>,
-    categories: &[Uuid],
+    categories: &[CategoryId],
 ) -> Option<&'a TaxRule> {
     rules
         .iter()
@@ -110,7 +109,7 @@ pub struct RuleInput {
     pub name: String,
     pub country_code: String,
     pub region: Option<String>,
-    pub category_id: Option<Uuid>,
+    pub category_id: Option<CategoryId>,
     pub rate: i32,
     pub inclusive: bool,
 }
@@ -186,7 +185,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: RuleInput) -> Ou
         diesel::insert_into(tax_rules::table)
             .values((
                 tax_rules::tenant_id.eq(tenant),
-                tax_rules::id.eq(new_id()),
+                tax_rules::id.eq(TaxRuleId::new()),
                 tax_rules::name.eq(&name),
                 tax_rules::country_code.eq(&country),
                 tax_rules::region.eq(&region),
@@ -211,7 +210,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: RuleInput) -> Ou
 }
 
 /// Deletes a rule (staff); orders keep the rate they were placed with.
-pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<TaxRule> {
+pub async fn delete(db: &Database, ctx: &RequestContext, id: TaxRuleId) -> Outcome<TaxRule> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |conn| {
@@ -228,15 +227,16 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: Uuid) -> Outcome<Ta
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
 
     fn rule(region: Option<&str>, category: Option<u128>, depth: i32, rate: i32) -> ScopedRule {
         ScopedRule {
             rule: TaxRule {
-                id: Uuid::from_u128(u128::from(rate.unsigned_abs())),
+                id: TaxRuleId::from_uuid(Uuid::from_u128(u128::from(rate.unsigned_abs()))),
                 name: "VAT".into(),
                 country_code: "SA".into(),
                 region: region.map(Into::into),
-                category_id: category.map(Uuid::from_u128),
+                category_id: category.map(|c| CategoryId::from_uuid(Uuid::from_u128(c))),
                 rate,
                 inclusive: false,
                 created_at: Utc::now(),
@@ -254,7 +254,10 @@ mod tests {
             rule(Some("Riyadh"), None, 0, 1600),
         ];
         let rate = |region, cats: &[u128]| {
-            let cats: Vec<Uuid> = cats.iter().copied().map(Uuid::from_u128).collect();
+            let cats: Vec<CategoryId> = cats
+                .iter()
+                .map(|c| CategoryId::from_uuid(Uuid::from_u128(*c)))
+                .collect();
             resolve(&rules, region, &cats).map(|r| r.rate)
         };
         assert_eq!(rate(None, &[]), Some(1500));

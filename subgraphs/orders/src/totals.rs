@@ -16,6 +16,7 @@
 use crate::carts::{Address, Cart, PricedLine};
 use crate::discounts::{self, DiscountState, Eligible};
 use crate::errors::{OrdersErrorCode as Code, UserError};
+use crate::ids::{ShippingMethodId, VendorId};
 use crate::shipping::ShippingMethod;
 use crate::taxes::{self, LineTax, ScopedRule};
 use chrono::{DateTime, Utc};
@@ -25,13 +26,12 @@ use diesel::prelude::*;
 use diesel::sql_types::{Jsonb, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
-use uuid::Uuid;
 
 /// The shipping method a shopper chose for one vendor group.
 #[derive(Deserialize, Debug, Clone)]
 pub struct ShipmentChoice {
-    pub vendor_id: Option<Uuid>,
-    pub method_id: Uuid,
+    pub vendor_id: Option<VendorId>,
+    pub method_id: ShippingMethodId,
     pub delivery_instructions: String,
 }
 
@@ -115,7 +115,7 @@ pub struct ShippingOption {
 #[derive(Debug, Clone)]
 pub struct Shipment {
     /// `None`: the tenant's own products.
-    pub vendor: Option<Uuid>,
+    pub vendor: Option<VendorId>,
     /// Indexes of its lines in the cart.
     pub lines: Vec<usize>,
     /// Methods that can deliver it, cheapest first.

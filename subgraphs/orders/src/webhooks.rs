@@ -20,6 +20,7 @@
 //! Other event types are acknowledged and ignored.
 
 use crate::errors::OrdersErrorCode as Code;
+use crate::ids::{OrderId, TenantId};
 use crate::orders::{self, OrderPaymentStatus, OrderStatus};
 use crate::payments::{Gateway, Payment, PaymentStatus, ProviderKind};
 use crate::refunds::record_refunded;
@@ -38,7 +39,6 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
-use uuid::Uuid;
 
 /// How old a signed delivery may be.
 pub const TOLERANCE: Duration = Duration::from_secs(300);
@@ -128,11 +128,11 @@ pub async fn stripe_event(
 #[derive(QueryableByName)]
 struct TenantRow {
     #[diesel(sql_type = SqlUuid)]
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 }
 
 /// The tenant whose payment has the PaymentIntent `intent`.
-async fn tenant_of(db: &Database, intent: &str) -> Result<Option<Uuid>, ApiError> {
+async fn tenant_of(db: &Database, intent: &str) -> Result<Option<TenantId>, ApiError> {
     let intent = intent.to_owned();
     db.lookup_tx(async move |conn| {
         let row: Option<TenantRow> = Prepared(
@@ -157,7 +157,7 @@ async fn apply(
     intent: &str,
     object: &Value,
 ) -> Result<Handled, Refused> {
-    let order_id: Uuid = payments::table
+    let order_id: OrderId = payments::table
         .filter(payments::provider.eq(ProviderKind::Stripe))
         .filter(payments::provider_reference.eq(intent))
         .select(payments::order_id)
@@ -269,7 +269,7 @@ async fn apply(
 
 async fn set_payment_status(
     conn: &mut AsyncPgConnection,
-    order: Uuid,
+    order: OrderId,
     status: OrderPaymentStatus,
 ) -> QueryResult<usize> {
     diesel::update(orders_table::table.filter(orders_table::id.eq(order)))

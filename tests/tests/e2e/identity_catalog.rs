@@ -363,8 +363,8 @@ async fn bad_credentials_and_tenants_are_refused() {
         .expect("clock")
         .as_secs() as i64;
     let claims = |exp| AccessClaims {
-        sub: uuid::Uuid::now_v7(),
-        tid: uuid::Uuid::nil(),
+        sub: cityos_core::ids::UserId::new(),
+        tid: cityos_server::context::PLATFORM_TENANT_ID,
         roles: vec!["PLATFORM_ADMIN".into()],
         iat: now - 3600,
         exp,

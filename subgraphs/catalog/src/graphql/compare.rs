@@ -1,12 +1,12 @@
 //! `productsCompare`: products side by side, with their options and attributes aligned in rows.
 
-use super::{DetailsLoader, ProductLoader};
+use super::loader::{CatalogLoader, DetailsOf};
+use crate::ids::ProductId;
 use crate::products::Product;
 use crate::reviews::RatingSummary;
 use crate::variants::ProductDetails;
-use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use cityos_core::ApiError;
-use cityos_core::ids::parse_id;
 use cityos_server::CtxExt as _;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -140,23 +140,26 @@ pub struct CompareQuery;
 #[Object]
 impl CompareQuery {
     /// Two to ten products side by side, with their options and attributes aligned in rows.
-    async fn products_compare(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<ProductComparison> {
+    async fn products_compare(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ProductId>,
+    ) -> Result<ProductComparison> {
         if !COMPARE_SIZE.contains(&ids.len()) {
             return Err(ApiError::bad_input("compare 2 to 10 products").into());
         }
-        let ids: Vec<uuid::Uuid> = ids.iter().map(parse_id).collect::<Result<_, _>>()?;
         let found = ctx
-            .loader::<ProductLoader>()?
+            .loader::<CatalogLoader>()?
             .load_many(ids.iter().copied())
             .await?;
         let products: Vec<Product> = ids.iter().filter_map(|id| found.get(id).cloned()).collect();
         let details = ctx
-            .loader::<DetailsLoader>()?
-            .load_many(products.iter().map(|p| p.id))
+            .loader::<CatalogLoader>()?
+            .load_many(products.iter().map(|p| DetailsOf(p.id)))
             .await?;
         let details: Vec<Arc<ProductDetails>> = products
             .iter()
-            .map(|p| details.get(&p.id).cloned().unwrap_or_default())
+            .map(|p| details.get(&DetailsOf(p.id)).cloned().unwrap_or_default())
             .collect();
         Ok(ProductComparison {
             rows: rows(&products, &details),

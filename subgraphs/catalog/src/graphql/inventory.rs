@@ -1,21 +1,18 @@
 //! Stock in GraphQL: locations, levels, movements and transfers (staff).
 
-use super::Caller;
+use super::loader::{CatalogLoader, LevelsOf};
 use crate::errors::CatalogUserError;
+use crate::ids::VariantId;
 use crate::inventory::{
     self, Adjustment, LevelView, Location, Movement, MovementReason, TransferStatus, TransferView,
 };
-use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
-use cityos_db::Database;
 use cityos_server::CtxExt as _;
-use std::collections::HashMap;
-use uuid::Uuid;
 
 cityos_core::connection!(
     StockLocationConnection,
@@ -36,46 +33,12 @@ cityos_core::connection!(
     "stock transfer"
 );
 
-/// Loads stock locations by id.
-pub struct LocationLoader {
-    pub db: Database,
-    pub tenant: Uuid,
-}
-
-impl Loader<Uuid> for LocationLoader {
-    type Value = Location;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Location>, ApiError> {
-        let rows = inventory::locations_by_ids(&self.db, self.tenant, keys.to_vec()).await?;
-        Ok(rows.into_iter().map(|l| (l.id, l)).collect())
-    }
-}
-
-/// Loads a variant's stock per location, by variant id (staff only).
-pub struct LevelsLoader {
-    pub db: Database,
-    pub caller: Caller,
-}
-
-impl Loader<Uuid> for LevelsLoader {
-    type Value = Vec<LevelView>;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<LevelView>>, ApiError> {
-        if !self.caller.staff {
-            return Err(ApiError::forbidden("stock levels are for staff"));
-        }
-        inventory::levels_by_variants(&self.db, self.caller.tenant, keys.to_vec()).await
-    }
-}
-
 /// A variant's stock levels, for `ProductVariant.stockLevels`.
-pub async fn levels_of(ctx: &Context<'_>, variant: Uuid) -> Result<Vec<LevelView>> {
+pub async fn levels_of(ctx: &Context<'_>, variant: VariantId) -> Result<Vec<LevelView>> {
     ctx.request()?.require_staff()?;
     Ok(ctx
-        .loader::<LevelsLoader>()?
-        .load_one(variant)
+        .loader::<CatalogLoader>()?
+        .load_one(LevelsOf(variant))
         .await?
         .unwrap_or_default())
 }
@@ -107,7 +70,7 @@ impl LevelView {
     /// The location.
     async fn location(&self, ctx: &Context<'_>) -> Result<Option<Location>> {
         Ok(ctx
-            .loader::<LocationLoader>()?
+            .loader::<CatalogLoader>()?
             .load_one(self.level.location_id)
             .await?)
     }

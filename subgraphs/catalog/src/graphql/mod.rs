@@ -15,6 +15,8 @@ macro_rules! in_tenant {
 
 mod compare;
 mod inventory;
+mod loader;
+
 mod media;
 mod price_lists;
 mod reviews;
@@ -23,21 +25,20 @@ mod taxonomy;
 mod translations;
 mod wishlists;
 
-pub use inventory::{LevelsLoader, LocationLoader};
+pub use loader::{
+    CatalogLoader, ChildrenOf, DetailsOf, ItemsOf, LevelsOf, ResponseTo, TaxonomyOf, TranslationsOf,
+};
+
 pub use media::Vendor;
-pub use reviews::ResponseLoader;
-pub use taxonomy::{CategoryLoader, ChildrenLoader, ProductTaxonomyLoader};
-pub use translations::TranslationsLoader;
-pub use wishlists::ItemsLoader;
 
 use crate::cards;
 use crate::errors::CatalogUserError;
+use crate::ids::{CategoryId, CollectionId, ProductId, TenantId, UserId, VariantId, VendorId};
 use crate::media::Media;
 use crate::pricing::{self, PriceRequest, PriceRule, Quote, VolumeTier};
 use crate::products::{self, NewProduct, Product, ProductChanges, ProductStatus, Visibility};
 use crate::translations::Wanted;
 use crate::variants::{self, NewVariant, PricedVariant, ProductDetails, ProductOption};
-use async_graphql::dataloader::Loader;
 use async_graphql::{
     ComplexObject, Context, ID, InputObject, Json, MaybeUndefined, MergedObject, Object, Result,
     SimpleObject,
@@ -48,11 +49,9 @@ use cityos_core::money::{Currency, Money};
 use cityos_core::outcome::into_payload;
 use cityos_core::paging::{Page, PageInfo, PageRequest, page_cost};
 use cityos_core::{ApiError, RequestContext};
-use cityos_db::Database;
 use cityos_server::CtxExt as _;
 use std::collections::HashMap;
 use std::sync::Arc;
-use uuid::Uuid;
 
 /// One product in a list, with its cursor.
 #[derive(SimpleObject)]
@@ -103,86 +102,23 @@ impl ProductConnection {
     }
 }
 
-/// Loads the products one request may see, by id. Built per request: it carries that request's
-/// tenant and visibility, so a batch never mixes tenants.
-pub struct ProductLoader {
-    pub db: Database,
-    pub tenant: Uuid,
-    pub visibility: Visibility,
-    pub wanted: Wanted,
-}
-
-impl Loader<Uuid> for ProductLoader {
-    type Value = Product;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Product>, ApiError> {
-        let rows = products::by_ids(
-            &self.db,
-            self.tenant,
-            self.visibility,
-            keys.to_vec(),
-            self.wanted.clone(),
-        )
-        .await?;
-        Ok(rows.into_iter().map(|p| (p.id, p)).collect())
-    }
-}
-
 /// Who is asking, as far as prices go: the signed-in user (for customer groups) and whether they
 /// are staff (who see every price list and tier, and every product).
 #[derive(Debug, Clone, Copy)]
 pub struct Caller {
-    pub tenant: Uuid,
-    pub customer: Option<Uuid>,
+    pub tenant: TenantId,
+    pub customer: Option<UserId>,
     pub staff: bool,
 }
 
 impl Caller {
     /// The caller of a request with a selected tenant.
-    pub fn of(ctx: &RequestContext, tenant: Uuid) -> Self {
+    pub fn of(ctx: &RequestContext, tenant: TenantId) -> Self {
         Self {
             tenant,
             customer: ctx.user_id().ok(),
             staff: ctx.is_staff(),
         }
-    }
-}
-
-/// Loads what a product page shows besides the product (options, variants with prices, tiers
-/// and stock), by product id: one statement per batch, bound to the request's caller.
-pub struct DetailsLoader {
-    pub db: Database,
-    pub caller: Caller,
-}
-
-impl Loader<Uuid> for DetailsLoader {
-    type Value = Arc<ProductDetails>;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<ProductDetails>>, ApiError> {
-        let c = self.caller;
-        let found =
-            variants::details_by_products(&self.db, c.tenant, keys.to_vec(), c.customer, c.staff)
-                .await?;
-        Ok(found.into_iter().map(|(id, d)| (id, Arc::new(d))).collect())
-    }
-}
-
-/// Loads variants by id with their prices and stock, only those of products the caller may see.
-pub struct VariantLoader {
-    pub db: Database,
-    pub caller: Caller,
-}
-
-impl Loader<Uuid> for VariantLoader {
-    type Value = PricedVariant;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, PricedVariant>, ApiError> {
-        let c = self.caller;
-        let rows = variants::by_ids(&self.db, c.tenant, keys.to_vec(), c.customer, c.staff).await?;
-        Ok(rows.into_iter().map(|v| (v.variant.id, v)).collect())
     }
 }
 
@@ -193,9 +129,9 @@ fn currency(code: &str) -> Result<Currency> {
 /// Narrows a product list to one vendor's, collection's or category's (with its descendants).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Within {
-    pub vendor: Option<Uuid>,
-    pub collection: Option<Uuid>,
-    pub category: Option<Uuid>,
+    pub vendor: Option<VendorId>,
+    pub collection: Option<CollectionId>,
+    pub category: Option<CategoryId>,
 }
 
 async fn page_of_products(
@@ -248,7 +184,7 @@ async fn page_of_products(
             })
             .await?
     } else {
-        let page = PageRequest::keyed(first, after.as_deref(), last, before.as_deref())?;
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
         ctx.db()
             .tenant_tx(caller.tenant, async move |conn| {
                 let found = crate::search::page(
@@ -267,8 +203,10 @@ async fn page_of_products(
             .await?
     };
     if with_details {
-        let shared = details.into_iter().map(|(id, d)| (id, Arc::new(d)));
-        ctx.loader::<DetailsLoader>()?.feed_many(shared).await;
+        let shared = details
+            .into_iter()
+            .map(|(id, d)| (DetailsOf(id), Arc::new(d)));
+        ctx.loader::<CatalogLoader>()?.feed_many(shared).await;
     }
     let facets = facets.map(|f| search::ProductFacets::new(f, currency));
     Ok(ProductConnection::from(page).with_facets(facets))
@@ -405,10 +343,10 @@ impl Product {
     }
 }
 
-async fn details(ctx: &Context<'_>, product: Uuid) -> Result<Arc<ProductDetails>> {
+async fn details(ctx: &Context<'_>, product: ProductId) -> Result<Arc<ProductDetails>> {
     Ok(ctx
-        .loader::<DetailsLoader>()?
-        .load_one(product)
+        .loader::<CatalogLoader>()?
+        .load_one(DetailsOf(product))
         .await?
         .unwrap_or_default())
 }
@@ -510,7 +448,7 @@ impl PricedVariant {
     /// The product it belongs to.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         Ok(ctx
-            .loader::<ProductLoader>()?
+            .loader::<CatalogLoader>()?
             .load_one(self.variant.product_id)
             .await?)
     }
@@ -644,7 +582,7 @@ impl Quote {
     }
     /// The price list or volume tier that produced the price; null for the base price.
     async fn rule_source_id(&self) -> Option<ID> {
-        self.source_id.map(to_id)
+        self.source.map(ID::from)
     }
 }
 
@@ -671,7 +609,7 @@ impl Tenant {
         before: Option<String>,
     ) -> Result<ProductConnection> {
         let selected = ctx.request()?.tenant()?.id;
-        if parse_id(&self.id)? != selected {
+        if parse_id::<TenantId>(&self.id)? != selected {
             return Err(ApiError::forbidden("products of another tenant are not visible").into());
         }
         let asked = search::Asked::new(ctx, Within::default(), None, None)?;
@@ -690,16 +628,13 @@ impl CatalogQuery {
     async fn product(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
+        id: Option<ProductId>,
         handle: Option<String>,
     ) -> Result<Option<Product>> {
         let rc = ctx.request()?;
         let tenant = rc.tenant()?.id;
         match (id, handle) {
-            (Some(id), None) => Ok(ctx
-                .loader::<ProductLoader>()?
-                .load_one(parse_id(&id)?)
-                .await?),
+            (Some(id), None) => Ok(ctx.loader::<CatalogLoader>()?.load_one(id).await?),
             (None, Some(handle)) => {
                 let wanted = Wanted::of(rc);
                 Ok(
@@ -736,11 +671,12 @@ impl CatalogQuery {
     /// Resolves `Product` references from other subgraphs (within the request's tenant and
     /// visibility).
     #[graphql(entity)]
-    async fn find_product_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
-        Ok(ctx
-            .loader::<ProductLoader>()?
-            .load_one(parse_id(&id)?)
-            .await?)
+    async fn find_product_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ProductId,
+    ) -> Result<Option<Product>> {
+        Ok(ctx.loader::<CatalogLoader>()?.load_one(id).await?)
     }
 
     /// Resolves `ProductVariant` references from other subgraphs (within the request's tenant and
@@ -749,12 +685,9 @@ impl CatalogQuery {
     async fn find_product_variant_by_id(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        id: VariantId,
     ) -> Result<Option<PricedVariant>> {
-        Ok(ctx
-            .loader::<VariantLoader>()?
-            .load_one(parse_id(&id)?)
-            .await?)
+        Ok(ctx.loader::<CatalogLoader>()?.load_one(id).await?)
     }
 
     /// Resolves `Tenant` references, to add their products.
@@ -782,7 +715,7 @@ pub struct ProductCreateInput {
     /// A JSON object of at most 16 KiB.
     pub metadata: Option<Json<serde_json::Value>>,
     /// The marketplace vendor selling it.
-    pub vendor_id: Option<ID>,
+    pub vendor_id: Option<VendorId>,
 }
 
 /// Changes to a product; omitted fields stay as they are.
@@ -926,7 +859,7 @@ impl CatalogMutation {
             product_type: input.product_type,
             tags: input.tags.unwrap_or_default(),
             metadata: input.metadata.map(|m| m.0),
-            vendor_id: input.vendor_id.as_ref().map(parse_id).transpose()?,
+            vendor_id: input.vendor_id,
         };
         let (product, user_errors) =
             into_payload(products::create(ctx.db(), ctx.request()?, new).await)?;

@@ -10,12 +10,13 @@ use async_graphql::{
     ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
 };
 use chrono::{DateTime, Utc};
+use cityos_core::ids::InvalidId;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::Money;
 use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
 use cityos_server::CtxExt as _;
-use uuid::Uuid;
+use std::str::FromStr;
 
 cityos_core::connection!(
     CustomerGroupConnection,
@@ -343,11 +344,11 @@ pub struct DeletePayload {
     pub user_errors: Vec<CatalogUserError>,
 }
 
-fn ids(ids: &[ID]) -> Result<Vec<Uuid>> {
+fn ids<I: FromStr<Err = InvalidId>>(ids: &[ID]) -> Result<Vec<I>> {
     Ok(ids.iter().map(parse_id).collect::<Result<_, _>>()?)
 }
 
-fn optional_id(id: Option<&ID>) -> Result<Option<Uuid>> {
+fn optional_id<I: FromStr<Err = InvalidId>>(id: Option<&ID>) -> Result<Option<I>> {
     Ok(id.map(parse_id).transpose()?)
 }
 

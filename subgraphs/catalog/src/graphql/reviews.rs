@@ -1,51 +1,29 @@
 //! Reviews and ratings in GraphQL.
 
+use super::loader::{CatalogLoader, ResponseTo};
+use super::page_cost;
 use super::price_lists::User;
-use super::{Caller, ProductLoader, page_cost};
 use crate::errors::CatalogUserError;
+use crate::ids::ReviewId;
 use crate::products::Product;
 use crate::reviews::{
     self, NewReview, RatingSummary, Response, Review, ReviewFilter, ReviewStatus,
 };
-use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
-use cityos_db::Database;
 use cityos_server::CtxExt as _;
-use std::collections::HashMap;
-use uuid::Uuid;
 
 cityos_core::connection!(ReviewConnection, ReviewEdge, Review, "review");
-
-/// Loads the responses to reviews, by review.
-pub struct ResponseLoader {
-    pub db: Database,
-    pub caller: Caller,
-}
-
-impl Loader<Uuid> for ResponseLoader {
-    type Value = Response;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Response>, ApiError> {
-        let keys = keys.to_vec();
-        self.db
-            .tenant_tx(self.caller.tenant, async move |conn| {
-                Ok::<_, ApiError>(reviews::responses_of(conn, &keys).await?)
-            })
-            .await
-    }
-}
 
 /// A page of reviews for the caller (see [`reviews::page`]).
 pub(super) async fn page_of_reviews(
     ctx: &Context<'_>,
     filter: ReviewFilter,
-    page: PageRequest,
+    page: PageRequest<ReviewId>,
 ) -> Result<ReviewConnection> {
     let rc = ctx.request()?;
     let tenant = rc.tenant()?.id;
@@ -107,13 +85,16 @@ impl Review {
     /// The product reviewed (null if the caller may no longer see it).
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         Ok(ctx
-            .loader::<ProductLoader>()?
+            .loader::<CatalogLoader>()?
             .load_one(self.product_id)
             .await?)
     }
     /// The shop's public answer, if any.
     async fn response(&self, ctx: &Context<'_>) -> Result<Option<Response>> {
-        Ok(ctx.loader::<ResponseLoader>()?.load_one(self.id).await?)
+        Ok(ctx
+            .loader::<CatalogLoader>()?
+            .load_one(ResponseTo(self.id))
+            .await?)
     }
 }
 

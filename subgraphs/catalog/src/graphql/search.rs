@@ -4,15 +4,15 @@
 use super::{ProductConnection, Within, currency};
 use crate::categories::Category;
 use crate::collections::Collection;
+use crate::ids::{CategoryId, CollectionId, VendorId};
 use crate::products::{Product, Visibility};
 use crate::search::{self, Facets, ProductSortKey, Search, Typed};
 use crate::translations::Wanted;
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use cityos_core::ApiError;
-use cityos_core::ids::{parse_id, to_id};
+use cityos_core::ids::to_id;
 use cityos_core::money::{Currency, Money};
 use cityos_server::CtxExt as _;
-use uuid::Uuid;
 
 /// Which products to list. Every condition given must hold.
 #[derive(InputObject, Default)]
@@ -23,11 +23,11 @@ pub struct ProductFilter {
     /// Results come best match first unless another sort is asked for.
     pub query: Option<String>,
     /// Products in this category or any category below it.
-    pub category_id: Option<ID>,
+    pub category_id: Option<CategoryId>,
     /// Products in this collection.
-    pub collection_id: Option<ID>,
+    pub collection_id: Option<CollectionId>,
     /// Products of this vendor.
-    pub vendor_id: Option<ID>,
+    pub vendor_id: Option<VendorId>,
     /// Products carrying every one of these tags (case-insensitive; at most 20).
     pub tags: Option<Vec<String>>,
     /// ISO 4217 code of the currency for `minPrice`, `maxPrice`, the PRICE sort and the price
@@ -57,6 +57,16 @@ pub(super) struct Asked {
     pub search: Search,
 }
 
+/// The list's own scope narrowed by what the filter asks; a filter that contradicts it is refused.
+fn merge<I: PartialEq>(own: Option<I>, asked: Option<I>, name: &str) -> Result<Option<I>> {
+    match (own, asked) {
+        (Some(own), Some(asked)) if own != asked => {
+            Err(ApiError::bad_input(format!("`{name}` differs from the list's own")).into())
+        }
+        (own, asked) => Ok(own.or(asked)),
+    }
+}
+
 impl Asked {
     /// Merges the list's own scope (a category's, vendor's or collection's products) with the
     /// filter; a filter that contradicts the scope is refused.
@@ -67,19 +77,10 @@ impl Asked {
         sort: Option<ProductSort>,
     ) -> Result<Self> {
         let filter = filter.unwrap_or_default();
-        let merge = |own: Option<Uuid>, asked: &Option<ID>, name: &str| -> Result<Option<Uuid>> {
-            let asked = asked.as_ref().map(parse_id).transpose()?;
-            match (own, asked) {
-                (Some(own), Some(asked)) if own != asked => {
-                    Err(ApiError::bad_input(format!("`{name}` differs from the list's own")).into())
-                }
-                (own, asked) => Ok(own.or(asked)),
-            }
-        };
         let within = Within {
-            vendor: merge(within.vendor, &filter.vendor_id, "vendorId")?,
-            collection: merge(within.collection, &filter.collection_id, "collectionId")?,
-            category: merge(within.category, &filter.category_id, "categoryId")?,
+            vendor: merge(within.vendor, filter.vendor_id, "vendorId")?,
+            collection: merge(within.collection, filter.collection_id, "collectionId")?,
+            category: merge(within.category, filter.category_id, "categoryId")?,
         };
         let rc = ctx.request()?;
         let locale = rc

@@ -1,22 +1,22 @@
 //! Categories and collections in GraphQL.
 
+use super::loader::{CatalogLoader, ChildrenOf, TaxonomyOf};
 use super::search::{Asked, ProductFilter, ProductSort};
-use super::{Caller, ProductConnection, Within, page_cost, page_of_products};
+use super::{ProductConnection, Within, page_cost, page_of_products};
 use crate::categories::{self, Category, CategoryChanges, NewCategory};
 use crate::collections::{self, Collection};
 use crate::errors::CatalogUserError;
+use crate::ids::CategoryId;
 use crate::products::Product;
-use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
+use cityos_core::ids::InvalidId;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
-use cityos_db::Database;
 use cityos_server::CtxExt as _;
-use std::collections::HashMap;
-use uuid::Uuid;
+use std::str::FromStr;
 
 cityos_core::connection!(
     CollectionConnection,
@@ -25,60 +25,6 @@ cityos_core::connection!(
     "collection"
 );
 
-/// Loads categories by id (a category's parent, for instance).
-pub struct CategoryLoader {
-    pub db: Database,
-    pub tenant: Uuid,
-}
-
-impl Loader<Uuid> for CategoryLoader {
-    type Value = Category;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Category>, ApiError> {
-        let keys = keys.to_vec();
-        let found = self
-            .db
-            .tenant_tx(self.tenant, async move |conn| {
-                Ok::<_, ApiError>(categories::by_ids_in(conn, &keys).await?)
-            })
-            .await?;
-        Ok(found.into_iter().map(|c| (c.id, c)).collect())
-    }
-}
-
-/// Loads the subcategories of categories, by parent (a tree read level by level costs one
-/// statement per level, not one per category).
-pub struct ChildrenLoader {
-    pub db: Database,
-    pub tenant: Uuid,
-}
-
-impl Loader<Uuid> for ChildrenLoader {
-    type Value = Vec<Category>;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Category>>, ApiError> {
-        let keys = keys.to_vec();
-        self.db
-            .tenant_tx(self.tenant, async move |conn| {
-                let mut found = categories::children_of(conn, &keys).await?;
-                Ok::<_, ApiError>(
-                    keys.iter()
-                        .map(|k| (*k, found.remove(k).unwrap_or_default()))
-                        .collect(),
-                )
-            })
-            .await
-    }
-}
-
-/// Loads the categories and collections of products, by product.
-pub struct ProductTaxonomyLoader {
-    pub db: Database,
-    pub caller: Caller,
-}
-
 /// A product's categories and collections.
 #[derive(Debug, Clone, Default)]
 pub struct Taxonomy {
@@ -86,36 +32,10 @@ pub struct Taxonomy {
     pub collections: Vec<Collection>,
 }
 
-impl Loader<Uuid> for ProductTaxonomyLoader {
-    type Value = Taxonomy;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Taxonomy>, ApiError> {
-        let keys = keys.to_vec();
-        self.db
-            .tenant_tx(self.caller.tenant, async move |conn| {
-                let mut categories = categories::of_products(conn, &keys).await?;
-                let mut collections = collections::of_products(conn, &keys).await?;
-                Ok::<_, ApiError>(
-                    keys.iter()
-                        .map(|id| {
-                            let taxonomy = Taxonomy {
-                                categories: categories.remove(id).unwrap_or_default(),
-                                collections: collections.remove(id).unwrap_or_default(),
-                            };
-                            (*id, taxonomy)
-                        })
-                        .collect(),
-                )
-            })
-            .await
-    }
-}
-
 pub(super) async fn taxonomy(ctx: &Context<'_>, product: &Product) -> Result<Taxonomy> {
     Ok(ctx
-        .loader::<ProductTaxonomyLoader>()?
-        .load_one(product.id)
+        .loader::<CatalogLoader>()?
+        .load_one(TaxonomyOf(product.id))
         .await?
         .unwrap_or_default())
 }
@@ -155,14 +75,14 @@ impl Category {
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Category>> {
         match self.parent_id {
             None => Ok(None),
-            Some(id) => Ok(ctx.loader::<CategoryLoader>()?.load_one(id).await?),
+            Some(id) => Ok(ctx.loader::<CatalogLoader>()?.load_one(id).await?),
         }
     }
     /// Its direct subcategories, in position order.
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
         Ok(ctx
-            .loader::<ChildrenLoader>()?
-            .load_one(self.id)
+            .loader::<CatalogLoader>()?
+            .load_one(ChildrenOf(self.id))
             .await?
             .unwrap_or_default())
     }
@@ -259,23 +179,24 @@ pub struct TaxonomyQuery;
 impl TaxonomyQuery {
     /// The subcategories of `parentId`, or the root categories when it is omitted, in position
     /// order.
-    async fn categories(&self, ctx: &Context<'_>, parent_id: Option<ID>) -> Result<Vec<Category>> {
-        let parent = parent_id.as_ref().map(parse_id).transpose()?;
-        in_tenant!(ctx, |conn| { categories::children(conn, parent) })
+    async fn categories(
+        &self,
+        ctx: &Context<'_>,
+        parent_id: Option<CategoryId>,
+    ) -> Result<Vec<Category>> {
+        in_tenant!(ctx, |conn| { categories::children(conn, parent_id) })
     }
 
     /// A category by `id` or by `handle` (give exactly one).
     async fn category(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
+        id: Option<CategoryId>,
         handle: Option<String>,
     ) -> Result<Option<Category>> {
         match (id, handle) {
-            (Some(id), None) => Ok(ctx
-                .loader::<CategoryLoader>()?
-                .load_one(parse_id(&id)?)
-                .await?),
+            (Some(id), None) => Ok(ctx.loader::<CatalogLoader>()?.load_one(id).await?),
+
             (None, Some(handle)) => {
                 in_tenant!(ctx, |conn| { categories::by_handle(conn, &handle) })
             }
@@ -427,7 +348,7 @@ pub struct CollectionDeletePayload {
     pub user_errors: Vec<CatalogUserError>,
 }
 
-fn ids(given: &[ID]) -> Result<Vec<Uuid>> {
+fn ids<I: FromStr<Err = InvalidId>>(given: &[ID]) -> Result<Vec<I>> {
     given.iter().map(|id| Ok(parse_id(id)?)).collect()
 }
 

@@ -1,49 +1,19 @@
 //! Product translations in GraphQL.
 
-use super::Caller;
+use super::loader::{CatalogLoader, TranslationsOf};
 use crate::errors::CatalogUserError;
 use crate::products::Product;
 use crate::translations::{self, Translation};
-use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use cityos_core::ApiError;
 use cityos_core::ids::parse_id;
 use cityos_core::outcome::into_payload;
-use cityos_db::Database;
 use cityos_server::CtxExt as _;
-use std::collections::HashMap;
-use uuid::Uuid;
-
-/// Loads every translation of products, by product.
-pub struct TranslationsLoader {
-    pub db: Database,
-    pub caller: Caller,
-}
-
-impl Loader<Uuid> for TranslationsLoader {
-    type Value = Vec<Translation>;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Translation>>, ApiError> {
-        let keys = keys.to_vec();
-        self.db
-            .tenant_tx(self.caller.tenant, async move |conn| {
-                let mut found = translations::of_products(conn, &keys).await?;
-                Ok::<_, ApiError>(
-                    keys.iter()
-                        .map(|k| (*k, found.remove(k).unwrap_or_default()))
-                        .collect(),
-                )
-            })
-            .await
-    }
-}
 
 pub(super) async fn of(ctx: &Context<'_>, product: &Product) -> Result<Vec<Translation>> {
     Ok(ctx
-        .loader::<TranslationsLoader>()?
-        .load_one(product.id)
+        .loader::<CatalogLoader>()?
+        .load_one(TranslationsOf(product.id))
         .await?
         .unwrap_or_default())
 }

@@ -1,45 +1,16 @@
 //! Wishlists in GraphQL.
 
-use super::{Caller, ProductLoader, VariantLoader};
+use super::loader::{CatalogLoader, ItemsOf};
 use crate::errors::CatalogUserError;
 use crate::products::Product;
 use crate::variants::PricedVariant;
 use crate::wishlists::{self, Item, Wishlist};
-use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::outcome::into_payload;
-use cityos_db::Database;
 use cityos_server::CtxExt as _;
-use std::collections::HashMap;
-use uuid::Uuid;
-
-/// Loads the items of wishlists, by list.
-pub struct ItemsLoader {
-    pub db: Database,
-    pub caller: Caller,
-}
-
-impl Loader<Uuid> for ItemsLoader {
-    type Value = Vec<Item>;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Item>>, ApiError> {
-        let keys = keys.to_vec();
-        self.db
-            .tenant_tx(self.caller.tenant, async move |conn| {
-                let mut found = wishlists::items_of(conn, &keys).await?;
-                Ok::<_, ApiError>(
-                    keys.iter()
-                        .map(|k| (*k, found.remove(k).unwrap_or_default()))
-                        .collect(),
-                )
-            })
-            .await
-    }
-}
 
 /// A customer's named list of products they want.
 #[Object]
@@ -68,8 +39,8 @@ impl Wishlist {
     /// Its items, oldest first (products withdrawn from sale drop out of view).
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<Item>> {
         Ok(ctx
-            .loader::<ItemsLoader>()?
-            .load_one(self.id)
+            .loader::<CatalogLoader>()?
+            .load_one(ItemsOf(self.id))
             .await?
             .unwrap_or_default())
     }
@@ -89,7 +60,7 @@ impl Item {
     /// The product.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         Ok(ctx
-            .loader::<ProductLoader>()?
+            .loader::<CatalogLoader>()?
             .load_one(self.product_id)
             .await?)
     }
@@ -97,7 +68,7 @@ impl Item {
     async fn variant(&self, ctx: &Context<'_>) -> Result<Option<PricedVariant>> {
         match self.variant_id {
             None => Ok(None),
-            Some(id) => Ok(ctx.loader::<VariantLoader>()?.load_one(id).await?),
+            Some(id) => Ok(ctx.loader::<CatalogLoader>()?.load_one(id).await?),
         }
     }
 }
@@ -153,7 +124,7 @@ impl WishlistQuery {
     ) -> Result<Vec<WishedProduct>> {
         let found = wishlists::most_wished(ctx.db(), ctx.request()?, i64::from(first)).await?;
         let products = ctx
-            .loader::<ProductLoader>()?
+            .loader::<CatalogLoader>()?
             .load_many(found.iter().map(|(id, _)| *id))
             .await?;
         Ok(found

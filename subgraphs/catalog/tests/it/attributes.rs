@@ -1,6 +1,7 @@
 //! Product lifecycle, attributes (type, tags, metadata, vendor) and media, through GraphQL.
 
 use crate::common::{tenant, test_db};
+use catalog::ids::TenantId;
 use catalog::{Catalog, build_schema};
 use cityos_core::{Actor, RequestContext, TenantInfo};
 use cityos_testkit::{TestDb, context};
@@ -11,7 +12,7 @@ fn storefront(info: &TenantInfo) -> RequestContext {
     context(
         Some(info),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     )
 }
@@ -30,7 +31,7 @@ async fn run(t: &TestDb, ctx: &RequestContext, query: &str, vars: Value) -> Valu
     r["data"].clone()
 }
 
-async fn audit_count(t: &TestDb, tenant: Uuid) -> i64 {
+async fn audit_count(t: &TestDb, tenant: TenantId) -> i64 {
     t.visible_rows("identity.audit_log", Some(tenant)).await
 }
 
@@ -513,4 +514,28 @@ async fn products_compare_aligns_options_and_attributes() {
         .graphql::<Catalog>(&schema, &admin, q, json!({ "ids": [ids[0]] }))
         .await;
     assert_eq!(one["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+
+    // Typed ids are parsed before a resolver runs: in a list, a variable or a literal, a string
+    // that is not an id is refused, and says which.
+    for (query, vars) in [
+        (q, json!({ "ids": [ids[0], "nope"] })),
+        (
+            "query($id: ID!) { product(id: $id) { id } }",
+            json!({ "id": "nope" }),
+        ),
+        (
+            "{ product(id: \"nope\") { id } category(id: \"1\") { id } }",
+            json!({}),
+        ),
+    ] {
+        let r = t.graphql::<Catalog>(&schema, &admin, query, vars).await;
+        let error = &r["errors"][0];
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{r}");
+        assert!(
+            error["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("is not a valid id")),
+            "{r}"
+        );
+    }
 }

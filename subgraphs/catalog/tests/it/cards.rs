@@ -2,6 +2,7 @@
 //! whatever writes, in whatever interleaving.
 
 use crate::common::{product, tenant, test_db, variant};
+use catalog::ids::VariantId;
 use catalog::price_lists::{self, ListEntry, NewPriceList, NewTier, PriceListChanges};
 use catalog::pricing::PriceListKind;
 use catalog::variants::{self, NewVariant};
@@ -11,7 +12,6 @@ use cityos_testkit::TestDb;
 use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
 use std::sync::Arc;
-use uuid::Uuid;
 
 #[derive(diesel::QueryableByName)]
 struct Count {
@@ -45,7 +45,7 @@ async fn stale_cards(t: &TestDb, tenant: &TenantInfo) -> (i64, i64) {
 }
 
 /// Sets a variant's SAR base price with a plain UPDATE on the caller's connection.
-async fn set_sar(conn: &mut diesel_async::AsyncPgConnection, variant: Uuid, amount: i64) {
+async fn set_sar(conn: &mut diesel_async::AsyncPgConnection, variant: VariantId, amount: i64) {
     diesel::sql_query(
         "UPDATE catalog.variant_prices SET amount = $2 WHERE variant_id = $1 AND currency = 'SAR'",
     )

@@ -1,12 +1,12 @@
 //! Set-up shared by the catalog's integration tests.
 
+use catalog::ids::{ProductId, UserId};
 use catalog::products::{self, NewProduct, ProductStatus};
 use catalog::variants::NewVariant;
 use cityos_core::{RequestContext, Role, TenantInfo};
 use cityos_testkit::{TestDb, platform_admin, tenant_info, user_context};
 use identity::tenants::{self, NewTenant};
 use identity::users::NewUser;
-use uuid::Uuid;
 
 /// A fresh database with the catalog's schema and those it depends on (identity).
 pub async fn test_db() -> TestDb {
@@ -38,7 +38,7 @@ pub async fn tenant(t: &TestDb, slug: &str) -> (TenantInfo, RequestContext) {
 }
 
 /// A published product with `handle` as its title and handle.
-pub async fn product(t: &TestDb, admin: &RequestContext, handle: &str) -> Uuid {
+pub async fn product(t: &TestDb, admin: &RequestContext, handle: &str) -> ProductId {
     let new = NewProduct {
         title: handle.into(),
         handle: handle.into(),
@@ -53,17 +53,15 @@ pub async fn product(t: &TestDb, admin: &RequestContext, handle: &str) -> Uuid {
 }
 
 /// A variant of a product with base prices.
-pub fn variant(product_id: Uuid, sku: &str, prices: &[(&str, i64)]) -> NewVariant {
+pub fn variant(product_id: ProductId, sku: &str, prices: &[(&str, i64)]) -> NewVariant {
     NewVariant {
-        product_id,
-        sku: sku.into(),
         prices: prices.iter().map(|(c, a)| ((*c).to_owned(), *a)).collect(),
-        ..NewVariant::default()
+        ..NewVariant::new(product_id, sku)
     }
 }
 
 /// A customer signed up with the tenant; returns their user id.
-pub async fn customer(t: &TestDb, info: &TenantInfo, email: &str) -> Uuid {
+pub async fn customer(t: &TestDb, info: &TenantInfo, email: &str) -> UserId {
     let guest = cityos_testkit::context(Some(info), cityos_core::Actor::Anonymous);
     let new = NewUser {
         email: email.to_owned(),

@@ -3,6 +3,7 @@
 
 use crate::common::{product, tenant, test_db, variant};
 use catalog::errors::CatalogErrorCode as Code;
+use catalog::ids::{LocationId, TenantId, VariantId};
 use catalog::inventory::{self, Adjustment, MovementReason, StockError, TransferStatus};
 use catalog::variants;
 use catalog::{Catalog, build_schema};
@@ -12,14 +13,13 @@ use cityos_testkit::{TestDb, context, refusal};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde_json::json;
-use uuid::Uuid;
 
 struct Store {
     info: TenantInfo,
     admin: RequestContext,
-    variant: Uuid,
-    warehouse: Uuid,
-    shop: Uuid,
+    variant: VariantId,
+    warehouse: LocationId,
+    shop: LocationId,
 }
 
 /// A variant with 6 units in the warehouse and 4 in the shop.
@@ -52,8 +52,8 @@ async fn store(t: &TestDb, slug: &str) -> Store {
 async fn adjust(
     t: &TestDb,
     admin: &RequestContext,
-    variant_id: Uuid,
-    location_id: Uuid,
+    variant_id: VariantId,
+    location_id: LocationId,
     delta: i32,
 ) -> catalog::errors::Outcome<inventory::LevelView> {
     let a = Adjustment {
@@ -73,9 +73,9 @@ async fn adjust(
 
 async fn reserve(
     t: &TestDb,
-    tenant: Uuid,
+    tenant: TenantId,
     owner: &str,
-    variant: Uuid,
+    variant: VariantId,
     quantity: i32,
     hold: Duration,
 ) -> Result<Vec<inventory::Reservation>, StockError> {
@@ -96,7 +96,7 @@ async fn reserve(
         .await
 }
 
-async fn commit(t: &TestDb, tenant: Uuid, owner: &str) -> Result<usize, StockError> {
+async fn commit(t: &TestDb, tenant: TenantId, owner: &str) -> Result<usize, StockError> {
     let owner = owner.to_owned();
     t.db()
         .tenant_tx(tenant, async move |conn| {
@@ -108,7 +108,7 @@ async fn commit(t: &TestDb, tenant: Uuid, owner: &str) -> Result<usize, StockErr
 }
 
 /// (on hand, reserved, available) summed over locations.
-async fn totals(t: &TestDb, tenant: Uuid, variant: Uuid) -> (i64, i64, i64) {
+async fn totals(t: &TestDb, tenant: TenantId, variant: VariantId) -> (i64, i64, i64) {
     let levels = inventory::levels_by_variants(t.db(), tenant, vec![variant])
         .await
         .expect("levels")
@@ -123,7 +123,7 @@ async fn totals(t: &TestDb, tenant: Uuid, variant: Uuid) -> (i64, i64, i64) {
     })
 }
 
-async fn outbox(t: &TestDb, tenant: Uuid, topic: &str) -> i64 {
+async fn outbox(t: &TestDb, tenant: TenantId, topic: &str) -> i64 {
     use catalog::schema::outbox;
     let topic = topic.to_owned();
     t.db()
@@ -187,7 +187,8 @@ async fn reservations_expire_release_and_commit_once() {
     let rows = reserve(&t, tenant, "cart:a", s.variant, 8, Duration::minutes(5))
         .await
         .expect("reserve");
-    let mut split: Vec<(Uuid, i32)> = rows.iter().map(|r| (r.location_id, r.quantity)).collect();
+    let mut split: Vec<(LocationId, i32)> =
+        rows.iter().map(|r| (r.location_id, r.quantity)).collect();
     split.sort_by_key(|(_, q)| -q);
     assert_eq!(split, vec![(s.warehouse, 6), (s.shop, 2)]);
     assert!(matches!(
@@ -374,11 +375,11 @@ async fn transfers_move_stock_exactly_once() {
             vec![(v, 1), (v, 2)],
             Code::DuplicateVariant,
         ),
-        (s.shop, Uuid::now_v7(), vec![(v, 1)], Code::NotFound),
+        (s.shop, LocationId::new(), vec![(v, 1)], Code::NotFound),
         (
             s.shop,
             s.warehouse,
-            vec![(Uuid::now_v7(), 1)],
+            vec![(VariantId::new(), 1)],
             Code::NotFound,
         ),
     ] {
@@ -444,14 +445,14 @@ async fn adjustments_are_checked_logged_and_visible_to_staff_only() {
         ),
         (
             Adjustment {
-                variant_id: Uuid::now_v7(),
+                variant_id: VariantId::new(),
                 ..base.clone()
             },
             Code::NotFound,
         ),
         (
             Adjustment {
-                location_id: Uuid::now_v7(),
+                location_id: LocationId::new(),
                 ..base.clone()
             },
             Code::NotFound,
@@ -489,7 +490,7 @@ async fn adjustments_are_checked_logged_and_visible_to_staff_only() {
     let storefront = context(
         Some(&s.info),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     );
     let q = "{ product(handle: \"oud\") { variants { availableQuantity inStock } } }";
@@ -647,7 +648,7 @@ async fn a_sale_takes_free_units_most_available_location_first_and_never_reserve
     ));
     assert!(matches!(sell(0).await, Err(StockError::Invalid(_))));
     let taken = sell(5).await.expect("sold");
-    let split: Vec<(Uuid, i32)> = taken.iter().map(|t| (t.location_id, t.quantity)).collect();
+    let split: Vec<(LocationId, i32)> = taken.iter().map(|t| (t.location_id, t.quantity)).collect();
     assert_eq!(split, vec![(s.shop, 4), (s.warehouse, 1)]);
     // On hand 10 - 5; the reservation still holds its 3; 2 left to sell.
     assert_eq!(totals(&t, tenant, s.variant).await, (5, 3, 2));

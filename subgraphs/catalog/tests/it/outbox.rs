@@ -5,6 +5,7 @@
 use crate::common::{product, tenant, test_db, variant};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use catalog::ids::{EventId, ProductId, TenantId};
 use catalog::inventory;
 use cityos_db::outbox::{Dispatcher, Event, Settings, Sink};
 use cityos_server::events::{EventsConfig, WebhookSink, verify};
@@ -13,17 +14,16 @@ use serde_json::json;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use uuid::Uuid;
 
 /// A sink that keeps what it is given and fails the events it is told to fail once.
 #[derive(Clone, Default)]
 struct Keeper {
     got: Arc<Mutex<Vec<Event>>>,
-    fail_once: Arc<Mutex<HashSet<Uuid>>>,
+    fail_once: Arc<Mutex<HashSet<EventId>>>,
 }
 
 impl Keeper {
-    fn ids(&self) -> Vec<Uuid> {
+    fn ids(&self) -> Vec<EventId> {
         self.got
             .lock()
             .expect("lock")
@@ -52,8 +52,8 @@ fn settings(lease_ms: u64) -> Settings {
 }
 
 /// Writes `n` events for `tenant` the way domains do: in a tenant transaction.
-async fn write_events(t: &TestDb, tenant: Uuid, n: usize) -> Vec<Uuid> {
-    let aggregates: Vec<Uuid> = (0..n).map(|_| Uuid::now_v7()).collect();
+async fn write_events(t: &TestDb, tenant: TenantId, n: usize) -> Vec<ProductId> {
+    let aggregates: Vec<ProductId> = (0..n).map(|_| ProductId::new()).collect();
     let written = aggregates.clone();
     t.db()
         .tenant_tx(tenant, async move |conn| {
@@ -76,7 +76,7 @@ struct Counts {
 }
 
 /// Published and waiting events of a tenant, as the tenant's own transactions see them.
-async fn state(t: &TestDb, tenant: Uuid) -> (i64, i64) {
+async fn state(t: &TestDb, tenant: TenantId) -> (i64, i64) {
     use diesel_async::RunQueryDsl;
     let s: Counts = t
         .db()
@@ -117,7 +117,7 @@ async fn every_tenants_events_are_delivered_once_and_retried_after_a_failure() {
     assert_eq!((round.delivered, round.failed), (5, 0));
     let ids = keeper.ids();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "oldest first");
-    let tenants: HashSet<Uuid> = keeper
+    let tenants: HashSet<TenantId> = keeper
         .got
         .lock()
         .unwrap()
@@ -138,7 +138,7 @@ async fn every_tenants_events_are_delivered_once_and_retried_after_a_failure() {
         #[derive(diesel::QueryableByName)]
         struct Id {
             #[diesel(sql_type = diesel::sql_types::Uuid)]
-            id: Uuid,
+            id: EventId,
         }
         let found: Id = t
             .db()

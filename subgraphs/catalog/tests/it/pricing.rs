@@ -3,6 +3,7 @@
 
 use crate::common::{customer, product, tenant, test_db, variant};
 use catalog::errors::CatalogErrorCode as Code;
+use catalog::ids::{CustomerGroupId, PriceListId, ProductId, UserId, VariantId};
 use catalog::price_lists::{self, NewPriceList, NewTier};
 use catalog::pricing::{self, PriceListKind, PriceRequest, PriceRule};
 use catalog::variants;
@@ -13,14 +14,13 @@ use cityos_core::paging::PageRequest;
 use cityos_core::{Actor, ApiError, RequestContext, Role, TenantInfo};
 use cityos_testkit::{TestDb, context, refusal, user_context};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 struct Shop {
     info: TenantInfo,
     admin: RequestContext,
-    product: Uuid,
-    variant: Uuid,
-    wholesale: Uuid,
+    product: ProductId,
+    variant: VariantId,
+    wholesale: CustomerGroupId,
 }
 
 /// A product with one variant at 100.00 SAR / 30.00 USD, a Wholesale group, a SALE list at 90.00
@@ -91,17 +91,17 @@ async fn shop(t: &TestDb, slug: &str) -> Shop {
     }
 }
 
-fn first_page() -> PageRequest {
+fn first_page<K: cityos_core::paging::CursorKey>() -> PageRequest<K> {
     PageRequest::new(Some(1), None, None, None).expect("page")
 }
 
 fn tier(
-    product_id: Uuid,
+    product_id: ProductId,
     min: i32,
     max: Option<i32>,
     unit: Option<i64>,
     percent: Option<f64>,
-    group: Option<Uuid>,
+    group: Option<CustomerGroupId>,
 ) -> NewTier {
     NewTier {
         product_id,
@@ -144,7 +144,7 @@ async fn precedence_through_graphql_for_guests_customers_and_members() {
     let storefront = context(
         Some(&s.info),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     );
     let member = customer(&t, &s.info, "member@shop.test").await;
@@ -153,7 +153,7 @@ async fn precedence_through_graphql_for_guests_customers_and_members() {
         .await
         .expect("members");
 
-    for ctx in [&storefront, &customer(Uuid::now_v7())] {
+    for ctx in [&storefront, &customer(UserId::new())] {
         let one = price_at(&t, ctx, 1).await;
         assert_eq!(rule(&one), (9_000, "SALE_PRICE_LIST".into()));
         assert_eq!(
@@ -264,7 +264,7 @@ async fn the_pricing_function_answers_inside_the_callers_transaction() {
     );
     // No price in a currency, and an unknown variant, give no quote.
     let usd_less = PriceRequest {
-        variant_id: Uuid::now_v7(),
+        variant_id: VariantId::new(),
         currency: sar,
         quantity: 1,
         at: now,
@@ -316,11 +316,11 @@ async fn rules_refuse_bad_input_and_change_nothing() {
             Code::NegativePrice,
         ),
         (
-            tier(Uuid::now_v7(), 1, Some(4), Some(1), None, None),
+            tier(ProductId::new(), 1, Some(4), Some(1), None, None),
             Code::NotFound,
         ),
         (
-            tier(p, 1, Some(4), Some(1), None, Some(Uuid::now_v7())),
+            tier(p, 1, Some(4), Some(1), None, Some(CustomerGroupId::new())),
             Code::NotFound,
         ),
         (
@@ -332,7 +332,7 @@ async fn rules_refuse_bad_input_and_change_nothing() {
         ),
         (
             NewTier {
-                variant_id: Some(Uuid::now_v7()),
+                variant_id: Some(VariantId::new()),
                 ..tier(p, 1, Some(4), Some(1), None, None)
             },
             Code::NotFound,
@@ -384,7 +384,7 @@ async fn rules_refuse_bad_input_and_change_nothing() {
             Code::InvalidWindow,
         ),
         (
-            new_list("Ghost group", None, None, Some(Uuid::now_v7())),
+            new_list("Ghost group", None, None, Some(CustomerGroupId::new())),
             Code::NotFound,
         ),
     ] {
@@ -408,7 +408,7 @@ async fn rules_refuse_bad_input_and_change_nothing() {
     for (entries, code) in [
         (vec![entry(s.variant, &[("SAR", -5)])], Code::NegativePrice),
         (vec![entry(s.variant, &[("ZZZ", 5)])], Code::UnknownCurrency),
-        (vec![entry(Uuid::now_v7(), &[("SAR", 5)])], Code::NotFound),
+        (vec![entry(VariantId::new(), &[("SAR", 5)])], Code::NotFound),
         (
             vec![
                 entry(s.variant, &[("SAR", 5)]),
@@ -428,7 +428,7 @@ async fn rules_refuse_bad_input_and_change_nothing() {
             price_lists::set_list_prices(
                 db,
                 admin,
-                Uuid::now_v7(),
+                PriceListId::new(),
                 vec![entry(s.variant, &[("SAR", 5)])]
             )
             .await
@@ -503,7 +503,7 @@ async fn admin_flows_through_graphql_and_storefronts_cannot_use_them() {
     let storefront = context(
         Some(&s.info),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     );
     assert_eq!(
@@ -523,7 +523,7 @@ async fn admin_flows_through_graphql_and_storefronts_cannot_use_them() {
         json!({ "volumeTier": null, "userErrors": [{ "field": ["input", "minQuantity"], "code": "OVERLAPPING_TIER" }] })
     );
     // Storefronts and customers get none of it.
-    let customer = user_context(Some(&s.info), Uuid::now_v7(), &[Role::Customer]);
+    let customer = user_context(Some(&s.info), UserId::new(), &[Role::Customer]);
     for ctx in [&storefront, &customer] {
         for q in [
             "{ customerGroups(first: 5) { totalCount } }",
@@ -582,7 +582,7 @@ async fn groups_lists_and_tiers_are_invisible_across_tenants() {
     // Only the tenant's own customers can be members: not B's, not a staff account, not made up.
     let b_customer = customer(&t, &b.info, "member@b.test").await;
     let a_staff = a.admin.user_id().expect("admin id");
-    for stranger in [b_customer, a_staff, Uuid::now_v7()] {
+    for stranger in [b_customer, a_staff, UserId::new()] {
         assert_eq!(
             refusal(
                 price_lists::change_members(

@@ -121,7 +121,7 @@ async fn graphql_validates_input_and_hides_drafts_from_storefronts() {
     let storefront = context(
         Some(&info),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     );
     let listed = t

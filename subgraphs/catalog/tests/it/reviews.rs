@@ -2,6 +2,7 @@
 //! always equals what the approved reviews say.
 
 use crate::common::{product, tenant, test_db};
+use catalog::ids::{TenantId, UserId};
 use catalog::reviews::{self, NewReview, ReviewStatus};
 use catalog::{Catalog, build_schema};
 use cityos_core::{Actor, RequestContext, Role, TenantInfo};
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 fn customer(info: &TenantInfo) -> RequestContext {
-    user_context(Some(info), Uuid::now_v7(), &[Role::Customer])
+    user_context(Some(info), UserId::new(), &[Role::Customer])
 }
 
 async fn run(t: &TestDb, ctx: &RequestContext, query: &str, vars: Value) -> Value {
@@ -30,7 +31,7 @@ const RATING: &str =
     "{ products { edges { node { handle rating { count average distribution } } } } }";
 
 /// Products whose stored rating differs from a count of their approved reviews.
-async fn wrong_summaries(t: &TestDb, tenant: Uuid) -> i64 {
+async fn wrong_summaries(t: &TestDb, tenant: TenantId) -> i64 {
     #[derive(diesel::QueryableByName)]
     struct N {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -67,7 +68,7 @@ async fn reviews_are_moderated_before_they_count() {
     let shop = context(
         Some(&info),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     );
 
@@ -234,7 +235,8 @@ async fn racing_reviews_votes_and_moderation_keep_every_count_true() {
             let new = NewReview {
                 product_id: oud,
                 rating: rating % 5 + 1,
-                ..NewReview::default()
+                title: None,
+                body: None,
             };
             reviews::create(t.db(), &sara, new).await
         }));
@@ -284,7 +286,8 @@ async fn racing_reviews_votes_and_moderation_keep_every_count_true() {
         let new = NewReview {
             product_id: oud,
             rating: i % 5 + 1,
-            ..NewReview::default()
+            title: None,
+            body: None,
         };
         ids.push(
             reviews::create(t.db(), &customer(&info), new)
@@ -396,7 +399,8 @@ async fn reviews_page_newest_first_in_both_directions() {
         let new = NewReview {
             product_id: oud,
             rating,
-            ..NewReview::default()
+            title: None,
+            body: None,
         };
         let id = reviews::create(t.db(), &customer(&info), new)
             .await
@@ -409,7 +413,7 @@ async fn reviews_page_newest_first_in_both_directions() {
     let shop = context(
         Some(&info),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     );
     let q = "query($after: String, $before: String, $first: Int, $last: Int) { product(handle: \"oud\") {

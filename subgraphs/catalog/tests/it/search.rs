@@ -3,6 +3,7 @@
 //! the pricing function; search rows kept in step with their sources; tenant isolation.
 
 use crate::common::{tenant, test_db};
+use catalog::ids::{ProductId, UserId, VariantId};
 use catalog::inventory;
 use catalog::{Catalog, build_schema};
 use chrono::{Duration, Utc};
@@ -30,7 +31,7 @@ fn storefront(info: &TenantInfo) -> RequestContext {
     context(
         Some(info),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     )
 }
@@ -230,7 +231,7 @@ async fn shop(t: &TestDb, slug: &str) -> Shop {
         run(t, &admin, "mutation($i: StockAdjustInput!) { stockAdjust(input: $i) { userErrors { code } } }",
             json!({ "i": { "variantId": variants[handle], "locationId": location, "onHand": units, "reason": "RECEIVED" } })).await;
     }
-    let rug: Uuid = variants["rug"].parse().expect("uuid");
+    let rug: VariantId = variants["rug"].parse().expect("uuid");
     t.db()
         .tenant_tx(info.id, async move |conn| {
             inventory::reserve(
@@ -249,7 +250,7 @@ async fn shop(t: &TestDb, slug: &str) -> Shop {
         .expect("reservation");
     // Reviews: the oud has 5 and 4 stars, the candle 5.
     for (handle, rating) in [("oud", 5), ("oud", 4), ("candle", 5)] {
-        let customer = user_context(Some(&info), Uuid::now_v7(), &[Role::Customer]);
+        let customer = user_context(Some(&info), UserId::new(), &[Role::Customer]);
         let review = run(
             t,
             &customer,
@@ -759,7 +760,7 @@ async fn search_rows_follow_their_sources_and_stay_in_their_tenant() {
 
     // Two writers of one product at once: a rename held open while a SKU is added; the search
     // row ends with both.
-    let lamp_id: Uuid = lamp.parse().expect("uuid");
+    let lamp_id: ProductId = lamp.parse().expect("uuid");
     let (wrote, written) = tokio::sync::oneshot::channel();
     let first = {
         let (t, tenant) = (t.clone(), shop.info.id);

@@ -2,6 +2,7 @@
 
 use crate::common::{product, tenant, test_db};
 use catalog::categories::{self, NewCategory};
+use catalog::ids::TenantId;
 use catalog::{Catalog, build_schema};
 use cityos_core::{Actor, RequestContext, TenantInfo};
 use cityos_testkit::{TestDb, context};
@@ -13,7 +14,7 @@ fn storefront(info: &TenantInfo) -> RequestContext {
     context(
         Some(info),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     )
 }
@@ -55,7 +56,7 @@ fn handles(list: &Value) -> Vec<String> {
 }
 
 /// Every category's stored path agrees with its parent chain (no cycle, no stale subtree).
-async fn tree_is_consistent(t: &TestDb, tenant: Uuid) -> bool {
+async fn tree_is_consistent(t: &TestDb, tenant: TenantId) -> bool {
     #[derive(diesel::QueryableByName)]
     struct Bad {
         #[diesel(sql_type = diesel::sql_types::BigInt)]

@@ -11,7 +11,7 @@ fn shopper(info: &TenantInfo, locale: Option<&str>) -> RequestContext {
     let mut ctx = context(
         Some(info),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     );
     ctx.locale = locale.map(str::to_owned);

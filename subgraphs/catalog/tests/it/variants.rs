@@ -3,12 +3,12 @@
 
 use crate::common::{product, tenant, test_db, variant};
 use catalog::errors::CatalogErrorCode as Code;
+use catalog::ids::ProductId;
 use catalog::variants::{self, NewVariant};
 use catalog::{Catalog, build_schema};
 use cityos_core::Actor;
 use cityos_testkit::{context, refusal};
 use serde_json::json;
-use uuid::Uuid;
 
 #[tokio::test]
 async fn variant_rules_refuse_bad_input_and_change_nothing() {
@@ -68,7 +68,7 @@ async fn variant_rules_refuse_bad_input_and_change_nothing() {
             },
             Code::InvalidAttribute,
         ),
-        (variant(Uuid::now_v7(), "GHOST", &[]), Code::NotFound),
+        (variant(ProductId::new(), "GHOST", &[]), Code::NotFound),
     ];
     for (input, expected) in cases {
         assert_eq!(
@@ -174,7 +174,7 @@ async fn variants_and_prices_are_invisible_across_tenants() {
     let storefront_b = context(
         Some(&b),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     );
     let q =
@@ -191,7 +191,7 @@ async fn variants_and_prices_are_invisible_across_tenants() {
     let storefront_a = context(
         Some(&a),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     );
     let r = t
@@ -246,7 +246,7 @@ async fn storefront_prices_variants_through_graphql() {
     let storefront = context(
         Some(&info),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     );
     let q = "{ product(handle: \"oud\") {
@@ -329,7 +329,7 @@ async fn listing_work_does_not_grow_with_the_page() {
     let storefront = context(
         Some(&info),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     );
     let q = "query($n: Int!) { products(first: $n) { totalCount edges { node { id title handle

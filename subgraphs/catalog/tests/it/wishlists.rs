@@ -2,6 +2,7 @@
 //! removed; staff see the most wished-for products.
 
 use crate::common::{product, tenant, test_db};
+use catalog::ids::UserId;
 use catalog::wishlists;
 use catalog::{Catalog, build_schema};
 use cityos_core::{Actor, RequestContext, Role, TenantInfo};
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 fn customer(info: &TenantInfo) -> RequestContext {
-    user_context(Some(info), Uuid::now_v7(), &[Role::Customer])
+    user_context(Some(info), UserId::new(), &[Role::Customer])
 }
 
 async fn run(t: &TestDb, ctx: &RequestContext, query: &str, vars: Value) -> Value {
@@ -121,7 +122,7 @@ async fn customers_keep_share_and_rearrange_their_lists() {
     let shop = context(
         Some(&info),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     );
     let seen = run(&t, &shop, by_token, json!({ "t": token })).await;
@@ -234,7 +235,7 @@ async fn wishlists_are_isolated_by_tenant() {
     let shop_b = context(
         Some(&b),
         Actor::Storefront {
-            key_id: Uuid::now_v7(),
+            key_id: cityos_core::ids::ApiKeyId::new(),
         },
     );
     let r = run(

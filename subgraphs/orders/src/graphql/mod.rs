@@ -8,6 +8,7 @@ pub use mutations::Mutation;
 
 use crate::carts::{self, Address, CartStatus, LineProblem, PricedCart, PricedLine};
 use crate::disputes::DisputeThread;
+use crate::ids::{OrderId, TenantId, VendorOrderId};
 use crate::invoices::{Invoice, InvoiceKind, InvoiceStatus};
 use crate::orders::{
     self, Fulfillment, Order, OrderLine, OrderPaymentStatus, OrderStatus, VendorOrder,
@@ -29,7 +30,6 @@ use cityos_core::paging::{PageRequest, page_cost};
 use cityos_db::Database;
 use cityos_server::CtxExt as _;
 use std::collections::HashMap;
-use uuid::Uuid;
 
 fn gateway<'a>(ctx: &Context<'a>) -> &'a Gateway {
     ctx.data_unchecked::<Gateway>()
@@ -104,19 +104,21 @@ impl User {
 
 cityos_core::connection!(OrderConnection, OrderEdge, Order, "order");
 
-// ----- loaders -----
+// ----- the loader -----
 
-/// Loads orders by id within the request's tenant (callers check who may see them).
-pub struct OrderLoader {
+/// The orders subgraph's one DataLoader, built per request for the request's tenant (callers check
+/// who may see what it loads): orders by id, and each kind of an order's children by a key naming
+/// the parent (`LinesOf(order)`), one statement per batch.
+pub struct OrdersLoader {
     pub db: Database,
-    pub tenant: Uuid,
+    pub tenant: TenantId,
 }
 
-impl Loader<Uuid> for OrderLoader {
+impl Loader<OrderId> for OrdersLoader {
     type Value = Order;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Order>, ApiError> {
+    async fn load(&self, keys: &[OrderId]) -> Result<HashMap<OrderId, Order>, ApiError> {
         let keys = keys.to_vec();
         self.db
             .tenant_tx(self.tenant, async move |conn| {
@@ -127,88 +129,72 @@ impl Loader<Uuid> for OrderLoader {
     }
 }
 
-/// Declares a loader of an order's children, by parent id, with one statement per batch.
-macro_rules! children_loader {
-    ($name:ident, $value:ty, $read:path, $what:literal) => {
-        #[doc = concat!("Loads the ", $what, ", by parent id: one statement per batch.")]
-        pub struct $name {
-            pub db: Database,
-            pub tenant: Uuid,
-        }
+/// Declares a key naming a parent's children and the loader's batch read of them.
+macro_rules! children {
+    ($key:ident($parent:ty) => $value:ty, $read:path, $what:literal) => {
+        #[doc = concat!("The ", $what, ".")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $key(pub $parent);
 
-        impl Loader<Uuid> for $name {
+        impl Loader<$key> for OrdersLoader {
             type Value = Vec<$value>;
             type Error = ApiError;
 
-            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<$value>>, ApiError> {
-                let keys = keys.to_vec();
-                self.db
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Vec<$value>>, ApiError> {
+                let parents: Vec<$parent> = keys.iter().map(|k| k.0).collect();
+                let mut found = self
+                    .db
                     .tenant_tx(self.tenant, async move |conn| {
-                        let mut found = $read(conn, &keys).await?;
-                        Ok::<_, ApiError>(
-                            keys.iter()
-                                .map(|k| (*k, found.remove(k).unwrap_or_default()))
-                                .collect(),
-                        )
+                        Ok::<_, ApiError>($read(conn, &parents).await?)
                     })
-                    .await
+                    .await?;
+                Ok(keys
+                    .iter()
+                    .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+                    .collect())
             }
         }
     };
 }
 
-children_loader!(LinesLoader, OrderLine, orders::lines_of, "lines of orders");
-children_loader!(
-    VendorOrdersLoader,
-    VendorOrder,
+children!(LinesOf(OrderId) => OrderLine, orders::lines_of, "lines of an order");
+children!(
+    VendorOrdersOf(OrderId) => VendorOrder,
     orders::vendor_orders_of,
-    "vendor orders of orders"
+    "vendor orders of an order"
 );
-children_loader!(
-    PaymentsLoader,
-    Payment,
-    orders::payments_of,
-    "payments of orders"
-);
-children_loader!(
-    ReturnsLoader,
-    ReturnWithLines,
+children!(PaymentsOf(OrderId) => Payment, orders::payments_of, "payments of an order");
+children!(
+    ReturnsOf(OrderId) => ReturnWithLines,
     crate::returns::of_orders,
-    "returns of orders, with their lines"
+    "returns of an order, with their lines"
 );
-children_loader!(
-    DisputesLoader,
-    DisputeThread,
+children!(
+    DisputesOf(OrderId) => DisputeThread,
     crate::disputes::of_orders,
-    "disputes of orders, with their messages"
+    "disputes of an order, with their messages"
 );
-children_loader!(
-    InvoicesLoader,
-    Invoice,
+children!(
+    InvoicesOf(OrderId) => Invoice,
     crate::invoices::of_orders,
-    "invoices and credit notes of orders"
+    "invoice and credit notes of an order"
 );
-children_loader!(
-    RefundsLoader,
-    Refund,
-    crate::refunds::of_orders,
-    "refunds of orders"
-);
-children_loader!(
-    FulfillmentsLoader,
-    Fulfillment,
+children!(RefundsOf(OrderId) => Refund, crate::refunds::of_orders, "refunds of an order");
+children!(
+    FulfillmentsOf(VendorOrderId) => Fulfillment,
     orders::fulfillments_of,
-    "fulfilments of vendor orders"
+    "fulfilments of a vendor order"
 );
 
-async fn children<L, T>(ctx: &Context<'_>, parent: Uuid) -> Result<Vec<T>>
+async fn children<K, T>(ctx: &Context<'_>, key: K) -> Result<Vec<T>>
 where
-    L: Loader<Uuid, Value = Vec<T>, Error = ApiError>,
+    OrdersLoader: Loader<K, Value = Vec<T>, Error = ApiError>,
+    K: Copy + Eq + std::hash::Hash + Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {
     Ok(ctx
-        .loader::<L>()?
-        .load_one(parent)
+        .loader::<OrdersLoader>()?
+        .load_one(key)
         .await?
         .unwrap_or_default())
 }
@@ -321,7 +307,7 @@ impl PricedCart {
     async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
         match self.cart.order_id {
             None => Ok(None),
-            Some(id) => Ok(ctx.loader::<OrderLoader>()?.load_one(id).await?),
+            Some(id) => Ok(ctx.loader::<OrdersLoader>()?.load_one(id).await?),
         }
     }
     /// When it was created.
@@ -614,38 +600,38 @@ impl Order {
     }
     /// Its lines, in cart order.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
-        children::<LinesLoader, _>(ctx, self.id).await
+        children(ctx, LinesOf(self.id)).await
     }
     /// One part per vendor, each with its own totals and fulfilment.
     async fn vendor_orders(&self, ctx: &Context<'_>) -> Result<Vec<VendorOrder>> {
-        children::<VendorOrdersLoader, _>(ctx, self.id).await
+        children(ctx, VendorOrdersOf(self.id)).await
     }
     /// Its payments, oldest first.
     async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<Payment>> {
-        children::<PaymentsLoader, _>(ctx, self.id).await
+        children(ctx, PaymentsOf(self.id)).await
     }
     /// Money paid back, oldest first.
     async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<Refund>> {
-        children::<RefundsLoader, _>(ctx, self.id).await
+        children(ctx, RefundsOf(self.id)).await
     }
     /// Its returns, oldest first.
     async fn returns(&self, ctx: &Context<'_>) -> Result<Vec<ReturnWithLines>> {
-        children::<ReturnsLoader, _>(ctx, self.id).await
+        children(ctx, ReturnsOf(self.id)).await
     }
     /// Its disputes, oldest first, with their messages.
     async fn disputes(&self, ctx: &Context<'_>) -> Result<Vec<DisputeThread>> {
-        children::<DisputesLoader, _>(ctx, self.id).await
+        children(ctx, DisputesOf(self.id)).await
     }
     /// Its invoice (issued when it was confirmed), then a credit note per refund.
     async fn invoices(&self, ctx: &Context<'_>) -> Result<Vec<Invoice>> {
-        children::<InvoicesLoader, _>(ctx, self.id).await
+        children(ctx, InvoicesOf(self.id)).await
     }
 }
 
 /// An amount of an order's vendor order or line, in the order's currency.
-async fn order_money(ctx: &Context<'_>, order: Uuid, amount: i64) -> Result<Money> {
+async fn order_money(ctx: &Context<'_>, order: OrderId, amount: i64) -> Result<Money> {
     let order = ctx
-        .loader::<OrderLoader>()?
+        .loader::<OrdersLoader>()?
         .load_one(order)
         .await?
         .ok_or_else(|| ApiError::internal("a part of an order without its order"))?;
@@ -705,7 +691,7 @@ impl VendorOrder {
     }
     /// Its lines.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
-        let all = children::<LinesLoader, _>(ctx, self.order_id).await?;
+        let all = children(ctx, LinesOf(self.order_id)).await?;
         Ok(all
             .into_iter()
             .filter(|l| l.vendor_order_id == self.id)
@@ -713,7 +699,7 @@ impl VendorOrder {
     }
     /// Its shipments.
     async fn fulfillments(&self, ctx: &Context<'_>) -> Result<Vec<Fulfillment>> {
-        children::<FulfillmentsLoader, _>(ctx, self.id).await
+        children(ctx, FulfillmentsOf(self.id)).await
     }
 }
 
@@ -993,12 +979,10 @@ impl OrdersQuery {
 
     /// An order by id: staff see any of the tenant's, customers their own. Guests reach theirs
     /// through their cart's `order`.
-    async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>> {
+    async fn order(&self, ctx: &Context<'_>, id: OrderId) -> Result<Option<Order>> {
         let rc = ctx.request()?;
-        let order = ctx
-            .loader::<OrderLoader>()?
-            .load_one(parse_id(&id)?)
-            .await?;
+        let order = ctx.loader::<OrdersLoader>()?.load_one(id).await?;
+
         let caller = rc.user_id().ok();
         Ok(order.filter(|o| rc.is_staff() || (caller.is_some() && o.customer_id == caller)))
     }

@@ -4,6 +4,7 @@ use super::gateway;
 use crate::carts::{self, Address, CartChanges, LineInput, PricedCart, ShippingChoice};
 use crate::checkout::{self, CheckoutRequest};
 use crate::errors::{OrdersUserError, Outcome};
+use crate::ids::VariantId;
 use crate::orders::{self, Fulfillment, Order};
 use crate::payments::PaymentMethod;
 use crate::refunds::{self, Refund};
@@ -11,7 +12,6 @@ use async_graphql::{Context, ID, InputObject, MergedObject, Object, Result, Simp
 use cityos_core::ids::parse_id;
 use cityos_core::outcome::into_payload;
 use cityos_server::CtxExt as _;
-use uuid::Uuid;
 
 /// The result of a cart mutation.
 #[derive(SimpleObject)]
@@ -312,7 +312,7 @@ impl CartMutation {
             .variant_ids
             .iter()
             .map(parse_id)
-            .collect::<Result<Vec<Uuid>, _>>()?;
+            .collect::<Result<Vec<VariantId>, _>>()?;
         let cart = parse_id(&input.cart_id)?;
         cart_payload(carts::remove_lines(ctx.db(), ctx.request()?, cart, variants).await)
     }

@@ -9,13 +9,13 @@ use cityos_testkit::stripe::{StripeDouble, WEBHOOK_SECRET, event, signature};
 use futures_util::future::join_all;
 use orders::disputes::{self, DisputeReason, DisputeResolution};
 use orders::errors::OrdersErrorCode as Code;
+use orders::ids::{OrderId, OrderLineId, PaymentId};
 use orders::orders::Order;
 use orders::payments::Gateway;
 use orders::returns::{self, ReturnLineInput};
 use serde_json::json;
-use uuid::Uuid;
 
-async fn order_view(t: &TestDb, who: &RequestContext, order: Uuid) -> serde_json::Value {
+async fn order_view(t: &TestDb, who: &RequestContext, order: OrderId) -> serde_json::Value {
     let v = gql(
         t,
         who,
@@ -36,7 +36,7 @@ async fn deliver_all(t: &TestDb, shop: &Shop, order: &Order, capture: bool) {
     let staff = &shop.admin;
     if capture {
         let v = order_view(t, staff, order.id).await;
-        let payment: Uuid = v["payments"][0]["id"]
+        let payment: PaymentId = v["payments"][0]["id"]
             .as_str()
             .and_then(|s| s.parse().ok())
             .expect("payment");
@@ -83,7 +83,7 @@ async fn a_return_is_approved_received_restocked_and_refunded_once() {
     let order = check_out(&t, &buyer, cart.cart.id, "k")
         .await
         .expect("order");
-    let line_id: Uuid = order_view(&t, &buyer, order.id).await["lines"][0]["id"]
+    let line_id: OrderLineId = order_view(&t, &buyer, order.id).await["lines"][0]["id"]
         .as_str()
         .and_then(|s| s.parse().ok())
         .expect("line");

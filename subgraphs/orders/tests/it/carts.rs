@@ -6,7 +6,7 @@ use catalog::pricing::PriceRule;
 use cityos_testkit::refusal;
 use orders::carts::{self, Address, CartChanges, LineInput};
 use orders::errors::OrdersErrorCode as Code;
-use uuid::Uuid;
+use orders::ids::VariantId;
 
 #[tokio::test]
 async fn lines_are_priced_by_the_catalog_with_tiers_and_gift_wrap() {
@@ -134,7 +134,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
         (vec![line(oud, 0)], Code::InvalidQuantity),
         (vec![line(oud, 10_001)], Code::InvalidQuantity),
         (vec![line(oud, 1), line(oud, 1)], Code::DuplicateVariant),
-        (vec![line(Uuid::now_v7(), 1)], Code::VariantUnavailable),
+        (vec![line(VariantId::new(), 1)], Code::VariantUnavailable),
         (vec![line(oud, 4)], Code::InsufficientStock),
         (vec![], Code::InvalidCount),
         (
@@ -237,7 +237,7 @@ async fn a_guest_cart_merges_into_the_customers_cart_on_sign_in() {
         .await
         .expect("merge");
     assert_eq!(merged.cart.id, own);
-    let units: Vec<(Uuid, i32)> = merged
+    let units: Vec<(VariantId, i32)> = merged
         .lines
         .iter()
         .map(|l| (l.line.variant_id, l.line.quantity))

@@ -6,15 +6,15 @@ use futures_util::future::join_all;
 use orders::carts::{self, CartChanges};
 use orders::checkout::{self, CheckoutRequest};
 use orders::errors::OrdersErrorCode as Code;
+use orders::ids::VendorId;
 use orders::orders as order_reads;
 use orders::payments::PaymentMethod;
-use uuid::Uuid;
 
 #[tokio::test]
 async fn checkout_places_one_order_split_by_vendor_and_takes_the_stock() {
     let t = test_db().await;
     let shop = shop(&t, "souq").await;
-    let (atelier, weaver) = (Uuid::now_v7(), Uuid::now_v7());
+    let (atelier, weaver) = (VendorId::new(), VendorId::new());
     let oud = item(&t, &shop, "OUD-1", 1250, 10, Some(atelier)).await;
     let musk = item(&t, &shop, "MUSK-1", 700, 10, Some(atelier)).await;
     let rug = item(&t, &shop, "RUG-1", 9900, 3, Some(weaver)).await;
@@ -75,7 +75,7 @@ async fn checkout_places_one_order_split_by_vendor_and_takes_the_stock() {
         .expect("read");
     // One vendor order per vendor and one for the tenant's own tea; they sum to the order.
     assert_eq!(parts.len(), 3);
-    let total_of = |vendor: Option<Uuid>| {
+    let total_of = |vendor: Option<VendorId>| {
         parts
             .iter()
             .find(|p| p.vendor_id == vendor)
@@ -186,7 +186,7 @@ async fn a_refused_checkout_changes_nothing() {
     let t = test_db().await;
     let shop = shop(&t, "souq").await;
     let tea = item(&t, &shop, "TEA-1", 300, 5, None).await;
-    let rug = item(&t, &shop, "RUG-1", 9900, 1, Some(Uuid::now_v7())).await;
+    let rug = item(&t, &shop, "RUG-1", 9900, 1, Some(VendorId::new())).await;
     let guest = shop.guest();
 
     let empty = carts::create(t.db(), &guest, None, None)
@@ -286,7 +286,7 @@ async fn rival_ctx(
 async fn a_hundred_racing_checkouts_for_ten_units_make_exactly_ten_orders() {
     let t = test_db().await;
     let shop = shop(&t, "souq").await;
-    let lamp = item(&t, &shop, "LAMP-1", 4500, 10, Some(Uuid::now_v7())).await;
+    let lamp = item(&t, &shop, "LAMP-1", 4500, 10, Some(VendorId::new())).await;
     let mut buyers = Vec::new();
     for _ in 0..100 {
         let guest = shop.guest();

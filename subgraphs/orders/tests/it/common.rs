@@ -9,9 +9,9 @@ use identity::tenants::{self, NewTenant};
 use identity::users::NewUser;
 use orders::carts::{self, Address, CartChanges, LineInput, PricedCart};
 use orders::checkout::{self, CheckoutRequest};
+use orders::ids::{CartId, LocationId, OrderId, ProductId, TenantId, UserId, VariantId, VendorId};
 use orders::orders::Order;
 use orders::payments::PaymentMethod;
-use uuid::Uuid;
 
 /// A fresh database with the orders schema and those it depends on (identity, catalog).
 pub async fn test_db() -> TestDb {
@@ -22,13 +22,13 @@ pub async fn test_db() -> TestDb {
 pub struct Shop {
     pub info: TenantInfo,
     pub admin: RequestContext,
-    pub location: Uuid,
+    pub location: LocationId,
 }
 
 impl Shop {
     /// A signed-in customer of this shop.
     pub fn customer(&self) -> RequestContext {
-        user_context(Some(&self.info), Uuid::now_v7(), &[Role::Customer])
+        user_context(Some(&self.info), UserId::new(), &[Role::Customer])
     }
 
     /// A guest: no credentials, the tenant chosen by the storefront.
@@ -77,8 +77,8 @@ pub async fn item(
     sku: &str,
     price: i64,
     stock: i32,
-    vendor: Option<Uuid>,
-) -> Uuid {
+    vendor: Option<VendorId>,
+) -> VariantId {
     item_of_product(t, shop, sku, price, stock, vendor).await.1
 }
 
@@ -89,8 +89,8 @@ pub async fn item_of_product(
     sku: &str,
     price: i64,
     stock: i32,
-    vendor: Option<Uuid>,
-) -> (Uuid, Uuid) {
+    vendor: Option<VendorId>,
+) -> (ProductId, VariantId) {
     let product = products::create(
         t.db(),
         &shop.admin,
@@ -110,10 +110,8 @@ pub async fn item_of_product(
         t.db(),
         &shop.admin,
         NewVariant {
-            product_id: product,
-            sku: sku.into(),
             prices: vec![("SAR".into(), price)],
-            ..NewVariant::default()
+            ..NewVariant::new(product, sku)
         },
     )
     .await
@@ -127,7 +125,7 @@ pub async fn item_of_product(
 }
 
 /// Adds units of a variant at the shop's location.
-pub async fn restock(t: &TestDb, shop: &Shop, variant: Uuid, units: i32) {
+pub async fn restock(t: &TestDb, shop: &Shop, variant: VariantId, units: i32) {
     inventory::adjust(
         t.db(),
         &shop.admin,
@@ -145,7 +143,7 @@ pub async fn restock(t: &TestDb, shop: &Shop, variant: Uuid, units: i32) {
 }
 
 /// Units on hand of a variant across locations.
-pub async fn on_hand(t: &TestDb, shop: &Shop, variant: Uuid) -> i64 {
+pub async fn on_hand(t: &TestDb, shop: &Shop, variant: VariantId) -> i64 {
     let id = variant;
     let levels = t
         .db()
@@ -178,7 +176,7 @@ pub fn address() -> Address {
 }
 
 /// `units` of `variant` as a line to add.
-pub fn line(variant: Uuid, units: i32) -> LineInput {
+pub fn line(variant: VariantId, units: i32) -> LineInput {
     LineInput {
         variant_id: variant,
         quantity: Some(units),
@@ -212,7 +210,7 @@ pub async fn ready_cart(t: &TestDb, who: &RequestContext, lines: Vec<LineInput>)
 pub async fn check_out(
     t: &TestDb,
     who: &RequestContext,
-    cart: Uuid,
+    cart: CartId,
     key: &str,
 ) -> orders::errors::Outcome<Order> {
     checkout::complete(
@@ -263,7 +261,7 @@ pub fn gateway_of(double: &cityos_testkit::stripe::StripeDouble) -> orders::paym
 
 /// Asserts that each of `tables` (in the orders schema) has rows for `own`, and none that another
 /// tenant or no tenant can see (row-level security).
-pub async fn assert_isolated(t: &TestDb, tables: &[&str], own: Uuid, other: Uuid) {
+pub async fn assert_isolated(t: &TestDb, tables: &[&str], own: TenantId, other: TenantId) {
     for table in tables {
         let table = format!("orders.{table}");
         assert!(
@@ -284,7 +282,7 @@ pub async fn assert_isolated(t: &TestDb, tables: &[&str], own: Uuid, other: Uuid
 }
 
 /// The first payment of an order.
-pub async fn payment_of(t: &TestDb, shop: &Shop, order: Uuid) -> orders::payments::Payment {
+pub async fn payment_of(t: &TestDb, shop: &Shop, order: OrderId) -> orders::payments::Payment {
     t.db()
         .tenant_tx(shop.info.id, async move |conn| {
             orders::orders::payments_of(conn, &[order])
@@ -299,7 +297,7 @@ pub async fn payment_of(t: &TestDb, shop: &Shop, order: Uuid) -> orders::payment
 }
 
 /// An order as stored now.
-pub async fn order_of(t: &TestDb, shop: &Shop, order: Uuid) -> Order {
+pub async fn order_of(t: &TestDb, shop: &Shop, order: OrderId) -> Order {
     t.db()
         .tenant_tx(shop.info.id, async move |conn| {
             orders::orders::by_ids(conn, &[order])

@@ -4,16 +4,16 @@
 use crate::common::*;
 use cityos_testkit::TestDb;
 use futures_util::future::join_all;
+use orders::ids::OrderId;
 use orders::payments::Gateway;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 const DOCUMENTS: &str = "query($o: ID!) { order(id: $o) { paymentStatus invoices {
     kind number displayNumber status creditedInvoiceId refundId subtotal { amountMinor }
     discountTotal { amountMinor } shippingTotal { amountMinor } taxTotal { amountMinor }
     total { amountMinor } dueAt paidAt documentHtml } } }";
 
-async fn documents(t: &TestDb, shop: &Shop, order: Uuid) -> Vec<Value> {
+async fn documents(t: &TestDb, shop: &Shop, order: OrderId) -> Vec<Value> {
     let v = gql(t, &shop.admin, DOCUMENTS, json!({"o": order.to_string()})).await;
     v["data"]["order"]["invoices"]
         .as_array()
@@ -21,7 +21,7 @@ async fn documents(t: &TestDb, shop: &Shop, order: Uuid) -> Vec<Value> {
         .clone()
 }
 
-async fn confirm(t: &TestDb, shop: &Shop, order: Uuid) {
+async fn confirm(t: &TestDb, shop: &Shop, order: OrderId) {
     orders::orders::confirm(t.db(), &shop.admin, order)
         .await
         .expect("confirmed");

@@ -2,8 +2,8 @@
 //! restock; who sees which orders; tenant isolation of every orders table.
 
 use crate::common::*;
+use orders::ids::VendorId;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 const ORDER: &str = "id number status paymentStatus total { amountMinor currency }
     vendorOrders { id status total { amountMinor } lines { sku } fulfillments { id carrier trackingNumber deliveredAt } }
@@ -14,7 +14,7 @@ const ORDER: &str = "id number status paymentStatus total { amountMinor currency
 async fn an_order_runs_from_cart_to_completed_through_graphql() {
     let t = test_db().await;
     let shop = shop(&t, "souq").await;
-    let oud = item(&t, &shop, "OUD-1", 1250, 10, Some(Uuid::now_v7())).await;
+    let oud = item(&t, &shop, "OUD-1", 1250, 10, Some(VendorId::new())).await;
     let tea = item(&t, &shop, "TEA-1", 300, 10, None).await;
     let guest = shop.guest();
 
@@ -240,7 +240,7 @@ async fn every_orders_table_is_isolated_by_tenant() {
     let t = test_db().await;
     let souq = shop(&t, "souq").await;
     let other = shop(&t, "other").await;
-    let tea = item(&t, &souq, "TEA-1", 300, 10, Some(Uuid::now_v7())).await;
+    let tea = item(&t, &souq, "TEA-1", 300, 10, Some(VendorId::new())).await;
     let buyer = souq.customer();
     let cart = ready_cart(&t, &buyer, vec![line(tea, 1)]).await;
     let order = check_out(&t, &buyer, cart.cart.id, "iso")

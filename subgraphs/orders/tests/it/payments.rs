@@ -9,17 +9,17 @@ use cityos_testkit::stripe::{StripeDouble, WEBHOOK_SECRET, event, signature};
 use futures_util::future::join_all;
 use orders::checkout::{self, CheckoutRequest};
 use orders::errors::OrdersErrorCode as Code;
+use orders::ids::CartId;
 use orders::orders::Order;
 use orders::payments::{Gateway, PaymentMethod};
 use orders::refunds::{self, RefundStatus};
 use orders::webhooks::{self, Handled, Refused};
 use serde_json::json;
-use uuid::Uuid;
 
 async fn pay_by_card(
     t: &TestDb,
     who: &cityos_core::RequestContext,
-    cart: Uuid,
+    cart: CartId,
     key: &str,
     gateway: &Gateway,
 ) -> orders::errors::Outcome<Order> {

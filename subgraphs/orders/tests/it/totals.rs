@@ -8,6 +8,7 @@ use cityos_testkit::refusal;
 use futures_util::future::join_all;
 use orders::carts::{self, Address, CartChanges, ShippingChoice};
 use orders::errors::OrdersErrorCode as Code;
+use orders::ids::{CartId, ShippingMethodId, VendorId};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -44,7 +45,7 @@ fn payload_field(mutation: &str) -> &'static str {
     }
 }
 
-fn id_of(v: &Value) -> Uuid {
+fn id_of(v: &Value) -> ShippingMethodId {
     v["id"]
         .as_str()
         .and_then(|s| s.parse().ok())
@@ -52,7 +53,10 @@ fn id_of(v: &Value) -> Uuid {
 }
 
 /// Standard (15.00, free from 200.00, SA only), Express (30.00) and pickup; returns their ids.
-async fn methods(t: &TestDb, shop: &Shop) -> (Uuid, Uuid, Uuid) {
+async fn methods(
+    t: &TestDb,
+    shop: &Shop,
+) -> (ShippingMethodId, ShippingMethodId, ShippingMethodId) {
     let standard = setup(
         t,
         shop,
@@ -90,9 +94,9 @@ async fn methods(t: &TestDb, shop: &Shop) -> (Uuid, Uuid, Uuid) {
 async fn choose(
     t: &TestDb,
     who: &cityos_core::RequestContext,
-    cart: Uuid,
-    vendor: Option<Uuid>,
-    method: Uuid,
+    cart: CartId,
+    vendor: Option<VendorId>,
+    method: ShippingMethodId,
 ) -> orders::errors::Outcome<carts::PricedCart> {
     carts::choose_shipping(
         t.db(),
@@ -129,7 +133,7 @@ async fn code_uses(t: &TestDb, shop: &Shop) -> (i32, i64) {
 async fn shipping_taxes_and_a_discount_come_to_exact_totals_from_cart_to_order() {
     let t = test_db().await;
     let souq = shop(&t, "souq").await;
-    let (vendor_a, vendor_b) = (Uuid::now_v7(), Uuid::now_v7());
+    let (vendor_a, vendor_b) = (VendorId::new(), VendorId::new());
     let (_, perfume) = item_of_product(&t, &souq, "OUD-1", 12000, 5, Some(vendor_a)).await;
     let (dates_product, dates) = item_of_product(&t, &souq, "DATES-1", 3333, 9, None).await;
     let soap = item(&t, &souq, "SOAP-1", 999, 5, Some(vendor_b)).await;
@@ -375,7 +379,7 @@ async fn shipping_taxes_and_a_discount_come_to_exact_totals_from_cart_to_order()
 async fn a_code_that_does_not_apply_says_why_and_changes_nothing() {
     let t = test_db().await;
     let souq = shop(&t, "souq").await;
-    let vendor = Uuid::now_v7();
+    let vendor = VendorId::new();
     let rug = item(&t, &souq, "RUG-1", 4000, 10, Some(vendor)).await;
     let lamp = item(&t, &souq, "LAMP-1", 2000, 10, None).await;
     let empty = categories::create(
@@ -559,7 +563,7 @@ async fn shipping_follows_the_address_and_pickup_needs_no_shipping_address() {
         Code::ShippingUnavailable
     );
     assert_eq!(
-        refusal(choose(&t, &buyer, id, Some(Uuid::now_v7()), id_of(&gulf)).await),
+        refusal(choose(&t, &buyer, id, Some(VendorId::new()), id_of(&gulf)).await),
         Code::NotFound
     );
     // In the Emirates it ships, at its rate.
