@@ -119,7 +119,141 @@ pub fn into_payload<T, C, E: From<UserError<C>>>(
     }
 }
 
-/// Declares a subgraph's GraphQL `userErrors` entry type for its error-code enum.
+/// The codes every subgraph's error-code enum has (declared by [`error_codes!`](crate::error_codes)),
+/// so the kit can refuse on any domain's behalf: a lifecycle's refused change (`states!`'s
+/// `require`), a text that does not parse, an unknown currency, a missing object.
+pub trait CommonCode: Sized {
+    /// The object named does not exist in this tenant, or the caller may not see it.
+    const NOT_FOUND: Self;
+    /// A text is empty, too long or holds a character it may not.
+    const INVALID_TEXT: Self;
+    /// The object's lifecycle does not allow the change from its current status.
+    const INVALID_TRANSITION: Self;
+    /// A currency is not a supported ISO 4217 code.
+    const UNKNOWN_CURRENCY: Self;
+}
+
+impl<C: CommonCode> UserError<C> {
+    /// `NOT_FOUND` about `input.<field>`: `what` names the missing object ("no such category").
+    pub fn not_found(field: &str, what: impl Into<String>) -> Self {
+        Self::new(field, C::NOT_FOUND, what)
+    }
+
+    /// `INVALID_TEXT` about `input.<field>`, with the text type's own message.
+    pub fn invalid_text(field: &str, error: &crate::text::TextError, what: &str) -> Self {
+        Self::new(field, C::INVALID_TEXT, error.message(what))
+    }
+
+    /// `UNKNOWN_CURRENCY` about `input.<field>`.
+    pub fn unknown_currency(field: &str, error: &crate::money::UnknownCurrency) -> Self {
+        Self::new(field, C::UNKNOWN_CURRENCY, error.to_string())
+    }
+}
+
+/// Declares a subgraph's error-code enum and its `userErrors` entry type: the common codes every
+/// subgraph has ([`CommonCode`], listed first, documented once here) and the subgraph's own, each
+/// with its description. Clients switch on the codes, so they are stable once published.
+///
+/// ```ignore
+/// cityos_core::error_codes! {
+///     /// Why a catalog mutation was refused. Stable: clients switch on these.
+///     pub enum CatalogErrorCode => CatalogUserError {
+///         /// The title is empty or longer than 255 characters.
+///         InvalidTitle,
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! error_codes {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident => $user:ident {
+            $( $(#[$vmeta:meta])* $variant:ident ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            /// The object named does not exist in this tenant, or the caller may not see it.
+            NotFound,
+            /// A text is empty, too long or holds a character it may not (a control character).
+            InvalidText,
+            /// The object's lifecycle does not allow this change from its current status.
+            InvalidTransition,
+            /// A currency is not a supported ISO 4217 code.
+            UnknownCurrency,
+            $( $(#[$vmeta])* $variant ),*
+        }
+
+        impl $crate::outcome::CommonCode for $name {
+            const NOT_FOUND: Self = Self::NotFound;
+            const INVALID_TEXT: Self = Self::InvalidText;
+            const INVALID_TRANSITION: Self = Self::InvalidTransition;
+            const UNKNOWN_CURRENCY: Self = Self::UnknownCurrency;
+        }
+
+        $crate::user_error_type!($user, $name);
+    };
+}
+
+/// Declares a mutation's payload: its objects (each null when the mutation was refused) and its
+/// `userErrors`, with [`of`](#method.of) turning the service's outcome into it. A payload of one
+/// object takes an `Outcome<T>`, of several an `Outcome<(A, B)>` in field order.
+///
+/// ```ignore
+/// cityos_core::payload! {
+///     /// The result of `productCreate` and `productUpdate`.
+///     ProductPayload<CatalogUserError> {
+///         /// The product as saved; null when refused.
+///         product: Product,
+///     }
+/// }
+/// Ok(ProductPayload::of(products::create(db, rc, new).await)?)
+/// ```
+#[macro_export]
+macro_rules! payload {
+    (
+        $(#[$meta:meta])*
+        $name:ident<$user:ty> {
+            $( $(#[$fmeta:meta])* $field:ident : $ty:ty ),+ $(,)?
+        }
+    ) => {
+        #[derive(async_graphql::SimpleObject)]
+        $(#[$meta])*
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: Option<$ty>, )+
+
+            #[doc = "Why it was refused; empty on success."]
+            pub user_errors: Vec<$user>,
+        }
+
+        impl $name {
+            /// The payload of a service's outcome: its objects, or the user error that refused
+            /// it; a request-level failure is returned as the GraphQL error.
+            pub fn of<C>(
+                outcome: $crate::Outcome<( $($ty),+ ), C>,
+            ) -> ::std::result::Result<Self, $crate::ApiError>
+            where
+                $user: From<$crate::UserError<C>>,
+            {
+                match outcome {
+                    Ok(( $($field),+ )) => Ok(Self {
+                        $( $field: Some($field), )+
+                        user_errors: Vec::new(),
+                    }),
+                    Err($crate::Failure::User(e)) => Ok(Self {
+                        $( $field: None, )+
+                        user_errors: vec![e.into()],
+                    }),
+                    Err($crate::Failure::Api(e)) => Err(e),
+                }
+            }
+        }
+    };
+}
+
+/// Declares a subgraph's GraphQL `userErrors` entry type for its error-code enum (`error_codes!`
+/// calls it).
 ///
 /// ```ignore
 /// cityos_core::user_error_type!(IdentityUserError, IdentityErrorCode);

@@ -48,11 +48,7 @@ pub struct UnknownValue {
     pub value: String,
 }
 
-/// The codes every domain's error-code enum has, so the kit can refuse on a domain's behalf.
-pub trait CommonCode: Sized {
-    /// The object's lifecycle does not allow the change from its current status.
-    const INVALID_TRANSITION: Self;
-}
+pub use crate::outcome::CommonCode;
 
 /// The refusal of a change a lifecycle does not allow, about `input.<field>`.
 pub fn invalid_transition<C: CommonCode>(
@@ -223,7 +219,10 @@ mod tests {
     }
 
     impl super::CommonCode for Code {
+        const NOT_FOUND: Self = Self::Transition;
+        const INVALID_TEXT: Self = Self::Transition;
         const INVALID_TRANSITION: Self = Self::Transition;
+        const UNKNOWN_CURRENCY: Self = Self::Transition;
     }
 
     #[test]

@@ -388,15 +388,14 @@ pub struct TenantCreateInput {
     pub admin: TenantAdminInput,
 }
 
-/// The result of `tenantCreate`.
-#[derive(SimpleObject)]
-pub struct TenantCreatePayload {
-    /// The new tenant; null when refused.
-    pub tenant: Option<Tenant>,
-    /// The tenant's first admin; null when refused.
-    pub admin: Option<User>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<IdentityUserError>,
+cityos_core::payload! {
+    /// The result of `tenantCreate`.
+    TenantCreatePayload<IdentityUserError> {
+        /// The new tenant; null when refused.
+        tenant: Tenant,
+        /// The tenant's first admin; null when refused.
+        admin: User,
+    }
 }
 
 /// Changes to a tenant; omitted fields stay as they are.
@@ -416,13 +415,12 @@ pub struct TenantUpdateInput {
     pub timezone: Option<String>,
 }
 
-/// The result of `tenantUpdate`.
-#[derive(SimpleObject)]
-pub struct TenantUpdatePayload {
-    /// The tenant as changed; null when refused.
-    pub tenant: Option<Tenant>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<IdentityUserError>,
+cityos_core::payload! {
+    /// The result of `tenantUpdate`.
+    TenantUpdatePayload<IdentityUserError> {
+        /// The tenant as changed; null when refused.
+        tenant: Tenant,
+    }
 }
 
 /// A host name to add to the current tenant.
@@ -439,13 +437,12 @@ pub struct TenantDomainRemoveInput {
     pub id: ID,
 }
 
-/// The result of `tenantDomainAdd` and `tenantDomainRemove`.
-#[derive(SimpleObject)]
-pub struct TenantDomainPayload {
-    /// The domain added or removed; null when refused.
-    pub domain: Option<TenantDomain>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<IdentityUserError>,
+cityos_core::payload! {
+    /// The result of `tenantDomainAdd` and `tenantDomainRemove`.
+    TenantDomainPayload<IdentityUserError> {
+        /// The domain added or removed; null when refused.
+        domain: TenantDomain,
+    }
 }
 
 /// A customer signing up on the selected tenant's storefront.
@@ -484,45 +481,38 @@ pub struct SignOutInput {
     pub refresh_token: String,
 }
 
-/// A session: what sign-up, sign-in and refresh return.
-#[derive(SimpleObject)]
-pub struct AuthPayload {
-    /// Bearer token for `authorization`, valid for 15 minutes; null when refused.
-    pub access_token: Option<String>,
-    /// When the access token expires.
-    pub access_token_expires_at: Option<DateTime<Utc>>,
-    /// Single-use token for `tokenRefresh`, valid for 30 days; null when refused.
-    pub refresh_token: Option<String>,
-    /// The signed-in user; null when refused.
-    pub user: Option<User>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<IdentityUserError>,
+cityos_core::payload! {
+    /// A session: what sign-up, sign-in and refresh return.
+    AuthPayload<IdentityUserError> {
+        /// Bearer token for `authorization`, valid for 15 minutes; null when refused.
+        access_token: String,
+        /// When the access token expires.
+        access_token_expires_at: DateTime<Utc>,
+        /// Single-use token for `tokenRefresh`, valid for 30 days; null when refused.
+        refresh_token: String,
+        /// The signed-in user; null when refused.
+        user: User,
+    }
 }
 
 impl AuthPayload {
     fn from_outcome(outcome: Outcome<Session, IdentityErrorCode>) -> Result<Self, ApiError> {
-        let (session, user_errors) = into_payload(outcome)?;
-        Ok(match session {
-            Some(s) => Self {
-                access_token: Some(s.access_token),
-                access_token_expires_at: Some(s.access_token_expires_at),
-                refresh_token: Some(s.refresh_token),
-                user: Some(s.user),
-                user_errors,
-            },
-            None => Self {
-                access_token: None,
-                access_token_expires_at: None,
-                refresh_token: None,
-                user: None,
-                user_errors,
-            },
-        })
+        Self::of(outcome.map(|s| {
+            (
+                s.access_token,
+                s.access_token_expires_at,
+                s.refresh_token,
+                s.user,
+            )
+        }))
     }
 }
 
+// Written out rather than declared with `cityos_core::payload!`: its field is a non-null
+// `Boolean!` (whether a session ended), not an object that is null on refusal.
 /// The result of `signOut`.
 #[derive(SimpleObject)]
+
 pub struct SignOutPayload {
     /// Whether the session was ended.
     pub signed_out: bool,
@@ -545,13 +535,12 @@ pub struct StaffCreateInput {
     pub last_name: Option<String>,
 }
 
-/// The result of `staffCreate`.
-#[derive(SimpleObject)]
-pub struct StaffCreatePayload {
-    /// The new staff user; null when refused.
-    pub user: Option<User>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<IdentityUserError>,
+cityos_core::payload! {
+    /// The result of `staffCreate`.
+    StaffCreatePayload<IdentityUserError> {
+        /// The new staff user; null when refused.
+        user: User,
+    }
 }
 
 /// A new API key for the current tenant.
@@ -563,15 +552,14 @@ pub struct ApiKeyCreateInput {
     pub kind: ApiKeyKind,
 }
 
-/// The result of `apiKeyCreate`.
-#[derive(SimpleObject)]
-pub struct ApiKeyCreatePayload {
-    /// The key's record; null when refused.
-    pub api_key: Option<ApiKey>,
-    /// The key itself. Shown this once: only its digest is stored.
-    pub token: Option<String>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<IdentityUserError>,
+cityos_core::payload! {
+    /// The result of `apiKeyCreate`.
+    ApiKeyCreatePayload<IdentityUserError> {
+        /// The key's record; null when refused.
+        api_key: ApiKey,
+        /// The key itself. Shown this once: only its digest is stored.
+        token: String,
+    }
 }
 
 /// The API key to revoke.
@@ -581,13 +569,12 @@ pub struct ApiKeyRevokeInput {
     pub id: ID,
 }
 
-/// The result of `apiKeyRevoke`.
-#[derive(SimpleObject)]
-pub struct ApiKeyRevokePayload {
-    /// The revoked key; null when refused.
-    pub api_key: Option<ApiKey>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<IdentityUserError>,
+cityos_core::payload! {
+    /// The result of `apiKeyRevoke`.
+    ApiKeyRevokePayload<IdentityUserError> {
+        /// The revoked key; null when refused.
+        api_key: ApiKey,
+    }
 }
 
 /// Identity's mutations.
@@ -616,14 +603,9 @@ impl IdentityMutation {
                 last_name: input.admin.last_name,
             },
         };
-        let (created, user_errors) =
-            into_payload(tenants::create(ctx.db(), ctx.request()?, new).await)?;
-        let (tenant, admin) = created.map_or((None, None), |(t, a)| (Some(t), Some(a)));
-        Ok(TenantCreatePayload {
-            tenant,
-            admin,
-            user_errors,
-        })
+        Ok(TenantCreatePayload::of(
+            tenants::create(ctx.db(), ctx.request()?, new).await,
+        )?)
     }
 
     /// Changes a tenant. Suspending or reactivating is for platform admins; the rest is also for
@@ -641,12 +623,9 @@ impl IdentityMutation {
             supported_locales: input.supported_locales,
             timezone: input.timezone,
         };
-        let (tenant, user_errors) =
-            into_payload(tenants::update(ctx.db(), ctx.request()?, id, changes).await)?;
-        Ok(TenantUpdatePayload {
-            tenant,
-            user_errors,
-        })
+        Ok(TenantUpdatePayload::of(
+            tenants::update(ctx.db(), ctx.request()?, id, changes).await,
+        )?)
     }
 
     /// Adds a host name that selects the current tenant (tenant admins).
@@ -655,12 +634,9 @@ impl IdentityMutation {
         ctx: &Context<'_>,
         input: TenantDomainAddInput,
     ) -> Result<TenantDomainPayload> {
-        let (domain, user_errors) =
-            into_payload(tenants::add_domain(ctx.db(), ctx.request()?, &input.host).await)?;
-        Ok(TenantDomainPayload {
-            domain,
-            user_errors,
-        })
+        Ok(TenantDomainPayload::of(
+            tenants::add_domain(ctx.db(), ctx.request()?, &input.host).await,
+        )?)
     }
 
     /// Removes a host name from the current tenant (tenant admins).
@@ -670,12 +646,9 @@ impl IdentityMutation {
         input: TenantDomainRemoveInput,
     ) -> Result<TenantDomainPayload> {
         let id = parse_id(&input.id)?;
-        let (domain, user_errors) =
-            into_payload(tenants::remove_domain(ctx.db(), ctx.request()?, id).await)?;
-        Ok(TenantDomainPayload {
-            domain,
-            user_errors,
-        })
+        Ok(TenantDomainPayload::of(
+            tenants::remove_domain(ctx.db(), ctx.request()?, id).await,
+        )?)
     }
 
     /// Signs a customer up with the selected tenant and signs them in.
@@ -742,9 +715,8 @@ impl IdentityMutation {
             first_name: input.first_name,
             last_name: input.last_name,
         };
-        let (user, user_errors) =
-            into_payload(users::create_staff(ctx.db(), ctx.request()?, new, input.role).await)?;
-        Ok(StaffCreatePayload { user, user_errors })
+        let outcome = users::create_staff(ctx.db(), ctx.request()?, new, input.role).await;
+        Ok(StaffCreatePayload::of(outcome)?)
     }
 
     /// Creates an API key for the current tenant (tenant admins). The key is returned once.
@@ -754,13 +726,7 @@ impl IdentityMutation {
         input: ApiKeyCreateInput,
     ) -> Result<ApiKeyCreatePayload> {
         let outcome = api_keys::create(ctx.db(), ctx.request()?, &input.name, input.kind).await;
-        let (created, user_errors) = into_payload(outcome)?;
-        let (api_key, token) = created.map_or((None, None), |(k, t)| (Some(k), Some(t)));
-        Ok(ApiKeyCreatePayload {
-            api_key,
-            token,
-            user_errors,
-        })
+        Ok(ApiKeyCreatePayload::of(outcome)?)
     }
 
     /// Revokes an API key of the current tenant (tenant admins).
@@ -770,12 +736,9 @@ impl IdentityMutation {
         input: ApiKeyRevokeInput,
     ) -> Result<ApiKeyRevokePayload> {
         let id = parse_id(&input.id)?;
-        let (api_key, user_errors) =
-            into_payload(api_keys::revoke(ctx.db(), ctx.request()?, id).await)?;
-        Ok(ApiKeyRevokePayload {
-            api_key,
-            user_errors,
-        })
+        Ok(ApiKeyRevokePayload::of(
+            api_keys::revoke(ctx.db(), ctx.request()?, id).await,
+        )?)
     }
 }
 

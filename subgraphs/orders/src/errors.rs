@@ -1,110 +1,95 @@
 //! The codes of the orders subgraph's `userErrors`.
 
-/// Why an orders mutation was refused. Stable: clients switch on these.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrdersErrorCode {
-    /// The cart, order, payment or fulfilment does not exist (or is not the caller's).
-    NotFound,
-    /// The cart has been checked out or merged into another; it takes no more changes.
-    CartClosed,
-    /// Nobody touched the cart for 30 days; it can no longer be used.
-    CartExpired,
-    /// The customer already has an open cart in another currency.
-    CartExists,
-    /// The cart has no lines.
-    CartEmpty,
-    /// A quantity is below 1 or above 10,000.
-    InvalidQuantity,
-    /// The cart would hold more than 100 lines, or a list in the input is empty or too long.
-    InvalidCount,
-    /// The same variant is given twice.
-    DuplicateVariant,
-    /// The variant does not exist or is not on sale.
-    VariantUnavailable,
-    /// The variant has no price in the cart's currency.
-    NoPrice,
-    /// Fewer units are available than asked for.
-    InsufficientStock,
-    /// The cart's total is not the total the shopper was shown (`expectedTotal`): a price changed.
-    PriceChanged,
-    /// The currency is not a supported ISO 4217 code.
-    UnknownCurrency,
-    /// The e-mail address is malformed.
-    InvalidEmail,
-    /// A guest checkout needs an e-mail address on the cart.
-    EmailRequired,
-    /// An address is malformed: a missing name, street or city, a country that is not two
-    /// letters, a postal code or phone number of the wrong shape, or a field too long.
-    InvalidAddress,
-    /// Checkout needs a shipping address on the cart (a billing address when every vendor group
-    /// is picked up).
-    AddressRequired,
-    /// A gift message, delivery instruction, carrier, tracking number or reason is too long
-    /// (or empty where it is required).
-    InvalidText,
-    /// The idempotency key is empty or longer than 100 characters.
-    InvalidIdempotencyKey,
-    /// The idempotency key was already used to check out another cart.
-    IdempotencyKeyReused,
-    /// The order's lifecycle does not allow this change from its current status.
-    InvalidTransition,
-    /// The payment is already captured (or was cancelled or failed).
-    AlreadyPaid,
-    /// The payment method is not offered here, or cannot do this (a card is captured by its
-    /// provider, not by hand).
-    InvalidPaymentMethod,
-    /// The order has captured money: refund it before cancelling.
-    PaymentCaptured,
-    /// No discount code by that name.
-    DiscountNotFound,
-    /// The discount code's window has not opened yet.
-    DiscountNotStarted,
-    /// The discount code's window has closed, or staff deactivated it.
-    DiscountExpired,
-    /// The discount code is for carts in another currency.
-    DiscountCurrency,
-    /// The discount code has no uses left.
-    DiscountUsedUp,
-    /// This customer (account or e-mail address) has used the code as often as it allows.
-    DiscountCustomerLimit,
-    /// No line of the cart is in the code's scope (its vendor or category).
-    DiscountNotEligible,
-    /// The lines in the code's scope cost less than its minimum.
-    DiscountMinimumNotMet,
-    /// The shipping method is inactive, priced in another currency, or does not deliver to the
-    /// cart's country.
-    ShippingMethodUnavailable,
-    /// No shipping method delivers this part of the cart to its address.
-    ShippingUnavailable,
-    /// An amount, rate or percentage is out of range (negative, zero where it must be positive,
-    /// a percent outside 1 to 100, a tax rate above 10,000 basis points).
-    InvalidAmount,
-    /// A country is not an ISO 3166-1 alpha-2 code.
-    InvalidCountry,
-    /// A discount code is not 3 to 32 letters, digits, hyphens or underscores.
-    InvalidCode,
-    /// A discount code by that name exists already.
-    CodeTaken,
-    /// A discount code would end before it starts.
-    InvalidWindow,
-    /// A tax rule for that country, region and category exists already.
-    RuleExists,
-    /// The refund is more than is left of the captured amount (or nothing was captured).
-    RefundExceedsCaptured,
-    /// The payment provider refused or could not be reached; nothing changed.
-    PaymentProviderError,
-    /// The order already has a dispute in progress.
-    DisputeInProgress,
-    /// The items have not been delivered yet, so they cannot be returned.
-    NotDelivered,
+cityos_core::error_codes! {
+    /// Why an orders mutation was refused. Stable: clients switch on these.
+    pub enum OrdersErrorCode => OrdersUserError {
+        /// The cart has been checked out or merged into another; it takes no more changes.
+        CartClosed,
+        /// Nobody touched the cart for 30 days; it can no longer be used.
+        CartExpired,
+        /// The customer already has an open cart in another currency.
+        CartExists,
+        /// The cart has no lines.
+        CartEmpty,
+        /// A quantity is below 1 or above 10,000.
+        InvalidQuantity,
+        /// The cart would hold more than 100 lines, or a list in the input is empty or too long.
+        InvalidCount,
+        /// The same variant is given twice.
+        DuplicateVariant,
+        /// The variant does not exist or is not on sale.
+        VariantUnavailable,
+        /// The variant has no price in the cart's currency.
+        NoPrice,
+        /// Fewer units are available than asked for.
+        InsufficientStock,
+        /// The cart's total is not the total the shopper was shown (`expectedTotal`): a price changed.
+        PriceChanged,
+        /// The e-mail address is malformed.
+        InvalidEmail,
+        /// A guest checkout needs an e-mail address on the cart.
+        EmailRequired,
+        /// An address is malformed: a missing name, street or city, a country that is not two
+        /// letters, a postal code or phone number of the wrong shape, or a field too long.
+        InvalidAddress,
+        /// Checkout needs a shipping address on the cart (a billing address when every vendor group
+        /// is picked up).
+        AddressRequired,
+        /// The idempotency key is empty or longer than 100 characters.
+        InvalidIdempotencyKey,
+        /// The idempotency key was already used to check out another cart.
+        IdempotencyKeyReused,
+        /// The payment is already captured (or was cancelled or failed).
+        AlreadyPaid,
+        /// The payment method is not offered here, or cannot do this (a card is captured by its
+        /// provider, not by hand).
+        InvalidPaymentMethod,
+        /// The order has captured money: refund it before cancelling.
+        PaymentCaptured,
+        /// No discount code by that name.
+        DiscountNotFound,
+        /// The discount code's window has not opened yet.
+        DiscountNotStarted,
+        /// The discount code's window has closed, or staff deactivated it.
+        DiscountExpired,
+        /// The discount code is for carts in another currency.
+        DiscountCurrency,
+        /// The discount code has no uses left.
+        DiscountUsedUp,
+        /// This customer (account or e-mail address) has used the code as often as it allows.
+        DiscountCustomerLimit,
+        /// No line of the cart is in the code's scope (its vendor or category).
+        DiscountNotEligible,
+        /// The lines in the code's scope cost less than its minimum.
+        DiscountMinimumNotMet,
+        /// The shipping method is inactive, priced in another currency, or does not deliver to the
+        /// cart's country.
+        ShippingMethodUnavailable,
+        /// No shipping method delivers this part of the cart to its address.
+        ShippingUnavailable,
+        /// An amount, rate or percentage is out of range (negative, zero where it must be positive,
+        /// a percent outside 1 to 100, a tax rate above 10,000 basis points).
+        InvalidAmount,
+        /// A country is not an ISO 3166-1 alpha-2 code.
+        InvalidCountry,
+        /// A discount code is not 3 to 32 letters, digits, hyphens or underscores.
+        InvalidCode,
+        /// A discount code by that name exists already.
+        CodeTaken,
+        /// A discount code would end before it starts.
+        InvalidWindow,
+        /// A tax rule for that country, region and category exists already.
+        RuleExists,
+        /// The refund is more than is left of the captured amount (or nothing was captured).
+        RefundExceedsCaptured,
+        /// The payment provider refused or could not be reached; nothing changed.
+        PaymentProviderError,
+        /// The order already has a dispute in progress.
+        DisputeInProgress,
+        /// The items have not been delivered yet, so they cannot be returned.
+        NotDelivered,
+    }
 }
-
-/// What the kit refuses on this subgraph's behalf (`states!`'s `require`).
-impl cityos_core::states::CommonCode for OrdersErrorCode {
-    const INVALID_TRANSITION: Self = Self::InvalidTransition;
-}
-
-cityos_core::user_error_type!(OrdersUserError, OrdersErrorCode);
 
 /// The outcome of an orders mutation.
 pub type Outcome<T> = cityos_core::Outcome<T, OrdersErrorCode>;

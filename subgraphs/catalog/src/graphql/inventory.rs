@@ -10,7 +10,6 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
 use cityos_server::CtxExt as _;
 
@@ -263,13 +262,12 @@ pub struct StockLocationCreateInput {
     pub address: Option<String>,
 }
 
-/// The result of `stockLocationCreate`.
-#[derive(SimpleObject)]
-pub struct StockLocationPayload {
-    /// The location; null when refused.
-    pub stock_location: Option<Location>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of `stockLocationCreate`.
+    StockLocationPayload<CatalogUserError> {
+        /// The location; null when refused.
+        stock_location: Location,
+    }
 }
 
 /// A stock adjustment by staff: give `delta` or `onHand`.
@@ -300,13 +298,12 @@ pub struct StockThresholdSetInput {
     pub threshold: Option<i32>,
 }
 
-/// The result of stock level mutations.
-#[derive(SimpleObject)]
-pub struct StockLevelPayload {
-    /// The level afterwards; null when refused.
-    pub stock_level: Option<LevelView>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of stock level mutations.
+    StockLevelPayload<CatalogUserError> {
+        /// The level afterwards; null when refused.
+        stock_level: LevelView,
+    }
 }
 
 /// Units of one variant to move.
@@ -338,13 +335,12 @@ pub struct StockTransferInput {
     pub id: ID,
 }
 
-/// The result of transfer mutations.
-#[derive(SimpleObject)]
-pub struct StockTransferPayload {
-    /// The transfer afterwards; null when refused.
-    pub stock_transfer: Option<TransferView>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of transfer mutations.
+    StockTransferPayload<CatalogUserError> {
+        /// The transfer afterwards; null when refused.
+        stock_transfer: TransferView,
+    }
 }
 
 /// Staff mutations of stock.
@@ -361,11 +357,7 @@ impl InventoryMutation {
     ) -> Result<StockLocationPayload> {
         let outcome =
             inventory::create_location(ctx.db(), ctx.request()?, &input.name, input.address).await;
-        let (stock_location, user_errors) = into_payload(outcome)?;
-        Ok(StockLocationPayload {
-            stock_location,
-            user_errors,
-        })
+        Ok(StockLocationPayload::of(outcome)?)
     }
 
     /// Adjusts a variant's stock at a location, logged with a reason (staff).
@@ -382,12 +374,9 @@ impl InventoryMutation {
             reason: input.reason,
             note: input.note.unwrap_or_default(),
         };
-        let (stock_level, user_errors) =
-            into_payload(inventory::adjust(ctx.db(), ctx.request()?, adjustment).await)?;
-        Ok(StockLevelPayload {
-            stock_level,
-            user_errors,
-        })
+        Ok(StockLevelPayload::of(
+            inventory::adjust(ctx.db(), ctx.request()?, adjustment).await,
+        )?)
     }
 
     /// Sets or clears a low-stock threshold (staff).
@@ -400,11 +389,7 @@ impl InventoryMutation {
         let outcome =
             inventory::set_threshold(ctx.db(), ctx.request()?, variant, location, input.threshold)
                 .await;
-        let (stock_level, user_errors) = into_payload(outcome)?;
-        Ok(StockLevelPayload {
-            stock_level,
-            user_errors,
-        })
+        Ok(StockLevelPayload::of(outcome)?)
     }
 
     /// Requests a transfer between two locations (staff).
@@ -425,11 +410,7 @@ impl InventoryMutation {
         let outcome =
             inventory::request_transfer(ctx.db(), ctx.request()?, from, to, lines, input.note)
                 .await;
-        let (stock_transfer, user_errors) = into_payload(outcome)?;
-        Ok(StockTransferPayload {
-            stock_transfer,
-            user_errors,
-        })
+        Ok(StockTransferPayload::of(outcome)?)
     }
 
     /// Ships a requested transfer: its units leave the source (staff).
@@ -467,9 +448,5 @@ async fn advance(
 ) -> Result<StockTransferPayload> {
     let id = parse_id(&input.id)?;
     let outcome = inventory::advance_transfer(ctx.db(), ctx.request()?, id, to).await;
-    let (stock_transfer, user_errors) = into_payload(outcome)?;
-    Ok(StockTransferPayload {
-        stock_transfer,
-        user_errors,
-    })
+    Ok(StockTransferPayload::of(outcome)?)
 }

@@ -6,7 +6,6 @@ use crate::errors::CatalogUserError;
 use crate::media::{self, Media, NewMedia};
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::outcome::into_payload;
 use cityos_server::CtxExt as _;
 
 /// An image or video of a product.
@@ -106,18 +105,16 @@ pub struct ProductMediaUpdateInput {
     pub position: Option<i32>,
 }
 
-/// The result of a media mutation: the product's media after it, in order.
-#[derive(SimpleObject)]
-pub struct ProductMediaPayload {
-    /// The product's media in display order; null when refused.
-    pub media: Option<Vec<Media>>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of a media mutation: the product's media after it, in order.
+    ProductMediaPayload<CatalogUserError> {
+        /// The product's media in display order; null when refused.
+        media: Vec<Media>,
+    }
 }
 
 fn payload(outcome: crate::errors::Outcome<Vec<Media>>) -> Result<ProductMediaPayload> {
-    let (media, user_errors) = into_payload(outcome)?;
-    Ok(ProductMediaPayload { media, user_errors })
+    Ok(ProductMediaPayload::of(outcome)?)
 }
 
 /// A media item to remove.

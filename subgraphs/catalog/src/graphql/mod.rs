@@ -46,7 +46,6 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::{Currency, Money};
-use cityos_core::outcome::into_payload;
 use cityos_core::paging::{Page, PageInfo, PageRequest, page_cost};
 use cityos_core::{ApiError, RequestContext};
 use cityos_server::CtxExt as _;
@@ -741,13 +740,12 @@ pub struct ProductUpdateInput {
     pub vendor_id: MaybeUndefined<ID>,
 }
 
-/// The result of `productCreate` and `productUpdate`.
-#[derive(SimpleObject)]
-pub struct ProductPayload {
-    /// The product as saved; null when refused.
-    pub product: Option<Product>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of `productCreate` and `productUpdate`.
+    ProductPayload<CatalogUserError> {
+        /// The product as saved; null when refused.
+        product: Product,
+    }
 }
 
 /// A new option of a product.
@@ -761,13 +759,12 @@ pub struct ProductOptionCreateInput {
     pub values: Vec<String>,
 }
 
-/// The result of `productOptionCreate`.
-#[derive(SimpleObject)]
-pub struct ProductOptionPayload {
-    /// The new option; null when refused.
-    pub option: Option<ProductOption>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of `productOptionCreate`.
+    ProductOptionPayload<CatalogUserError> {
+        /// The new option; null when refused.
+        option: ProductOption,
+    }
 }
 
 /// One option value of a new variant.
@@ -822,13 +819,12 @@ pub struct ProductVariantPricesSetInput {
     pub prices: Vec<PriceInput>,
 }
 
-/// The result of `productVariantCreate` and `productVariantPricesSet`.
-#[derive(SimpleObject)]
-pub struct ProductVariantPayload {
-    /// The variant as saved; null when refused.
-    pub variant: Option<PricedVariant>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of `productVariantCreate` and `productVariantPricesSet`.
+    ProductVariantPayload<CatalogUserError> {
+        /// The variant as saved; null when refused.
+        variant: PricedVariant,
+    }
 }
 
 fn prices(input: Option<Vec<PriceInput>>) -> Vec<(String, i64)> {
@@ -861,12 +857,9 @@ impl CatalogMutation {
             metadata: input.metadata.map(|m| m.0),
             vendor_id: input.vendor_id,
         };
-        let (product, user_errors) =
-            into_payload(products::create(ctx.db(), ctx.request()?, new).await)?;
-        Ok(ProductPayload {
-            product,
-            user_errors,
-        })
+        Ok(ProductPayload::of(
+            products::create(ctx.db(), ctx.request()?, new).await,
+        )?)
     }
 
     /// Changes a product of the current tenant (staff).
@@ -891,12 +884,9 @@ impl CatalogMutation {
             metadata: input.metadata.map(|m| m.0),
             vendor_id,
         };
-        let (product, user_errors) =
-            into_payload(products::update(ctx.db(), ctx.request()?, id, changes).await)?;
-        Ok(ProductPayload {
-            product,
-            user_errors,
-        })
+        Ok(ProductPayload::of(
+            products::update(ctx.db(), ctx.request()?, id, changes).await,
+        )?)
     }
     /// Adds an option to a product that has no variants yet (staff).
     async fn product_option_create(
@@ -908,11 +898,7 @@ impl CatalogMutation {
         let outcome =
             variants::create_option(ctx.db(), ctx.request()?, product, &input.name, input.values)
                 .await;
-        let (option, user_errors) = into_payload(outcome)?;
-        Ok(ProductOptionPayload {
-            option,
-            user_errors,
-        })
+        Ok(ProductOptionPayload::of(outcome)?)
     }
 
     /// Creates a variant of a product with its base prices (staff).
@@ -938,12 +924,9 @@ impl CatalogMutation {
             height_mm: input.height_mm,
             prices: prices(input.prices),
         };
-        let (variant, user_errors) =
-            into_payload(variants::create_variant(ctx.db(), ctx.request()?, new).await)?;
-        Ok(ProductVariantPayload {
-            variant,
-            user_errors,
-        })
+        Ok(ProductVariantPayload::of(
+            variants::create_variant(ctx.db(), ctx.request()?, new).await,
+        )?)
     }
 
     /// Sets base prices of a variant (staff).
@@ -955,11 +938,7 @@ impl CatalogMutation {
         let id = parse_id(&input.variant_id)?;
         let outcome =
             variants::set_prices(ctx.db(), ctx.request()?, id, prices(Some(input.prices))).await;
-        let (variant, user_errors) = into_payload(outcome)?;
-        Ok(ProductVariantPayload {
-            variant,
-            user_errors,
-        })
+        Ok(ProductVariantPayload::of(outcome)?)
     }
 }
 

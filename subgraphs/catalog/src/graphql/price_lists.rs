@@ -13,7 +13,6 @@ use chrono::{DateTime, Utc};
 use cityos_core::ids::InvalidId;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::Money;
-use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
 use cityos_server::CtxExt as _;
 use std::str::FromStr;
@@ -200,13 +199,12 @@ pub struct CustomerGroupCreateInput {
     pub description: Option<String>,
 }
 
-/// The result of customer group mutations.
-#[derive(SimpleObject)]
-pub struct CustomerGroupPayload {
-    /// The group; null when refused.
-    pub customer_group: Option<CustomerGroup>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of customer group mutations.
+    CustomerGroupPayload<CatalogUserError> {
+        /// The group; null when refused.
+        customer_group: CustomerGroup,
+    }
 }
 
 /// Customers to add to or remove from a group.
@@ -246,13 +244,12 @@ pub struct PriceListUpdateInput {
     pub ends_at: MaybeUndefined<DateTime<Utc>>,
 }
 
-/// The result of price list mutations.
-#[derive(SimpleObject)]
-pub struct PriceListPayload {
-    /// The list; null when refused.
-    pub price_list: Option<PriceList>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of price list mutations.
+    PriceListPayload<CatalogUserError> {
+        /// The list; null when refused.
+        price_list: PriceList,
+    }
 }
 
 /// A variant's prices on a price list.
@@ -303,14 +300,13 @@ pub struct VolumeTierCreateInput {
     pub percent_off: Option<f64>,
 }
 
-/// The result of `volumeTierCreate`.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct VolumeTierPayload {
-    #[graphql(skip)]
-    pub tier: Option<VolumeTier>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of `volumeTierCreate`.
+    #[graphql(complex)]
+    VolumeTierPayload<CatalogUserError> {
+        #[graphql(skip)]
+        tier: VolumeTier,
+    }
 }
 
 #[ComplexObject]
@@ -335,13 +331,12 @@ pub struct DeleteInput {
     pub id: ID,
 }
 
-/// The result of a deletion.
-#[derive(SimpleObject)]
-pub struct DeletePayload {
-    /// The id of what was deleted; null when refused.
-    pub deleted_id: Option<ID>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of a deletion.
+    DeletePayload<CatalogUserError> {
+        /// The id of what was deleted; null when refused.
+        deleted_id: ID,
+    }
 }
 
 fn ids<I: FromStr<Err = InvalidId>>(ids: &[ID]) -> Result<Vec<I>> {
@@ -367,11 +362,7 @@ impl PricingMutation {
         let outcome =
             price_lists::create_group(ctx.db(), ctx.request()?, &input.name, input.description)
                 .await;
-        let (customer_group, user_errors) = into_payload(outcome)?;
-        Ok(CustomerGroupPayload {
-            customer_group,
-            user_errors,
-        })
+        Ok(CustomerGroupPayload::of(outcome)?)
     }
 
     /// Adds customers to a group (staff); customers already in it stay. Every id must be a customer
@@ -406,12 +397,9 @@ impl PricingMutation {
             starts_at: input.starts_at,
             ends_at: input.ends_at,
         };
-        let (price_list, user_errors) =
-            into_payload(price_lists::create_list(ctx.db(), ctx.request()?, new).await)?;
-        Ok(PriceListPayload {
-            price_list,
-            user_errors,
-        })
+        Ok(PriceListPayload::of(
+            price_lists::create_list(ctx.db(), ctx.request()?, new).await,
+        )?)
     }
 
     /// Renames a price list or moves its window (staff).
@@ -426,12 +414,9 @@ impl PricingMutation {
             starts_at: input.starts_at.into(),
             ends_at: input.ends_at.into(),
         };
-        let (price_list, user_errors) =
-            into_payload(price_lists::update_list(ctx.db(), ctx.request()?, id, changes).await)?;
-        Ok(PriceListPayload {
-            price_list,
-            user_errors,
-        })
+        Ok(PriceListPayload::of(
+            price_lists::update_list(ctx.db(), ctx.request()?, id, changes).await,
+        )?)
     }
 
     /// Deletes a price list and its prices (staff).
@@ -442,11 +427,7 @@ impl PricingMutation {
     ) -> Result<DeletePayload> {
         let outcome =
             price_lists::delete_list(ctx.db(), ctx.request()?, parse_id(&input.id)?).await;
-        let (deleted, user_errors) = into_payload(outcome)?;
-        Ok(DeletePayload {
-            deleted_id: deleted.map(to_id),
-            user_errors,
-        })
+        Ok(DeletePayload::of(outcome.map(to_id))?)
     }
 
     /// Puts variants' prices on a price list (staff).
@@ -467,11 +448,7 @@ impl PricingMutation {
             .collect::<Result<Vec<_>>>()?;
         let list = parse_id(&input.price_list_id)?;
         let outcome = price_lists::set_list_prices(ctx.db(), ctx.request()?, list, entries).await;
-        let (price_list, user_errors) = into_payload(outcome)?;
-        Ok(PriceListPayload {
-            price_list,
-            user_errors,
-        })
+        Ok(PriceListPayload::of(outcome)?)
     }
 
     /// Takes variants off a price list (staff).
@@ -484,11 +461,7 @@ impl PricingMutation {
         let variants = ids(&input.variant_ids)?;
         let outcome =
             price_lists::remove_list_prices(ctx.db(), ctx.request()?, list, variants).await;
-        let (price_list, user_errors) = into_payload(outcome)?;
-        Ok(PriceListPayload {
-            price_list,
-            user_errors,
-        })
+        Ok(PriceListPayload::of(outcome)?)
     }
 
     /// Creates a volume tier for a product or one of its variants (staff). Tiers of the same
@@ -508,9 +481,9 @@ impl PricingMutation {
             unit_amount: input.unit_amount_minor,
             percent_off: input.percent_off,
         };
-        let (tier, user_errors) =
-            into_payload(price_lists::create_tier(ctx.db(), ctx.request()?, new).await)?;
-        Ok(VolumeTierPayload { tier, user_errors })
+        Ok(VolumeTierPayload::of(
+            price_lists::create_tier(ctx.db(), ctx.request()?, new).await,
+        )?)
     }
 
     /// Deletes a volume tier (staff).
@@ -521,11 +494,7 @@ impl PricingMutation {
     ) -> Result<DeletePayload> {
         let outcome =
             price_lists::delete_tier(ctx.db(), ctx.request()?, parse_id(&input.id)?).await;
-        let (deleted, user_errors) = into_payload(outcome)?;
-        Ok(DeletePayload {
-            deleted_id: deleted.map(to_id),
-            user_errors,
-        })
+        Ok(DeletePayload::of(outcome.map(to_id))?)
     }
 }
 
@@ -540,10 +509,6 @@ impl PricingMutation {
         let users = ids(&input.customer_ids)?;
         let outcome =
             price_lists::change_members(ctx.db(), ctx.request()?, group, users, add).await;
-        let (customer_group, user_errors) = into_payload(outcome)?;
-        Ok(CustomerGroupPayload {
-            customer_group,
-            user_errors,
-        })
+        Ok(CustomerGroupPayload::of(outcome)?)
     }
 }

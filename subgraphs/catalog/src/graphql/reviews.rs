@@ -9,11 +9,10 @@ use crate::products::Product;
 use crate::reviews::{
     self, NewReview, RatingSummary, Response, Review, ReviewFilter, ReviewStatus,
 };
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
 use cityos_server::CtxExt as _;
 
@@ -190,39 +189,32 @@ pub struct ReviewUpdateInput {
     pub body: Option<String>,
 }
 
-/// The result of a review mutation.
-#[derive(SimpleObject)]
-pub struct ReviewPayload {
-    /// The review as saved; null when refused.
-    pub review: Option<Review>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of a review mutation.
+    ReviewPayload<CatalogUserError> {
+        /// The review as saved; null when refused.
+        review: Review,
+    }
 }
 
-/// The result of `reviewDelete`.
-#[derive(SimpleObject)]
-pub struct ReviewDeletePayload {
-    /// The deleted review's id; null when refused.
-    pub deleted_id: Option<ID>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of `reviewDelete`.
+    ReviewDeletePayload<CatalogUserError> {
+        /// The deleted review's id; null when refused.
+        deleted_id: ID,
+    }
 }
 
-/// The result of `reviewRespond`.
-#[derive(SimpleObject)]
-pub struct ReviewResponsePayload {
-    /// The response as saved; null when refused.
-    pub response: Option<Response>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of `reviewRespond`.
+    ReviewResponsePayload<CatalogUserError> {
+        /// The response as saved; null when refused.
+        response: Response,
+    }
 }
 
 fn payload(outcome: crate::errors::Outcome<Review>) -> Result<ReviewPayload> {
-    let (review, user_errors) = into_payload(outcome)?;
-    Ok(ReviewPayload {
-        review,
-        user_errors,
-    })
+    Ok(ReviewPayload::of(outcome)?)
 }
 
 /// A review to delete.
@@ -313,12 +305,11 @@ impl ReviewMutation {
         ctx: &Context<'_>,
         input: ReviewDeleteInput,
     ) -> Result<ReviewDeletePayload> {
-        let (deleted, user_errors) =
-            into_payload(reviews::delete(ctx.db(), ctx.request()?, parse_id(&input.id)?).await)?;
-        Ok(ReviewDeletePayload {
-            deleted_id: deleted.map(to_id),
-            user_errors,
-        })
+        Ok(ReviewDeletePayload::of(
+            reviews::delete(ctx.db(), ctx.request()?, parse_id(&input.id)?)
+                .await
+                .map(to_id),
+        )?)
     }
 
     /// Staff approve (APPROVED) or reject (REJECTED) a review.
@@ -358,11 +349,7 @@ impl ReviewMutation {
     ) -> Result<ReviewResponsePayload> {
         let outcome =
             reviews::respond(ctx.db(), ctx.request()?, parse_id(&input.id)?, &input.body).await;
-        let (response, user_errors) = into_payload(outcome)?;
-        Ok(ReviewResponsePayload {
-            response,
-            user_errors,
-        })
+        Ok(ReviewResponsePayload::of(outcome)?)
     }
 
     /// A customer marks an approved review helpful (`helpful: true`) or takes the vote back; one

@@ -8,12 +8,11 @@ use crate::collections::{self, Collection};
 use crate::errors::CatalogUserError;
 use crate::ids::CategoryId;
 use crate::products::Product;
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::InvalidId;
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::outcome::into_payload;
 use cityos_core::paging::PageRequest;
 use cityos_server::CtxExt as _;
 use std::str::FromStr;
@@ -268,31 +267,28 @@ pub struct CategoryUpdateInput {
     pub position: Option<i32>,
 }
 
-/// The result of a category mutation.
-#[derive(SimpleObject)]
-pub struct CategoryPayload {
-    /// The category as saved; null when refused.
-    pub category: Option<Category>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of a category mutation.
+    CategoryPayload<CatalogUserError> {
+        /// The category as saved; null when refused.
+        category: Category,
+    }
 }
 
-/// The result of `categoryDelete`.
-#[derive(SimpleObject)]
-pub struct CategoryDeletePayload {
-    /// The deleted category's id; null when refused.
-    pub deleted_id: Option<ID>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of `categoryDelete`.
+    CategoryDeletePayload<CatalogUserError> {
+        /// The deleted category's id; null when refused.
+        deleted_id: ID,
+    }
 }
 
-/// The result of `productCategoriesSet`.
-#[derive(SimpleObject)]
-pub struct ProductCategoriesPayload {
-    /// The product's categories now; null when refused.
-    pub categories: Option<Vec<Category>>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of `productCategoriesSet`.
+    ProductCategoriesPayload<CatalogUserError> {
+        /// The product's categories now; null when refused.
+        categories: Vec<Category>,
+    }
 }
 
 /// A new collection.
@@ -330,22 +326,20 @@ pub struct CollectionProductsAddInput {
     pub position: Option<i32>,
 }
 
-/// The result of a collection mutation.
-#[derive(SimpleObject)]
-pub struct CollectionPayload {
-    /// The collection as saved; null when refused.
-    pub collection: Option<Collection>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of a collection mutation.
+    CollectionPayload<CatalogUserError> {
+        /// The collection as saved; null when refused.
+        collection: Collection,
+    }
 }
 
-/// The result of `collectionDelete`.
-#[derive(SimpleObject)]
-pub struct CollectionDeletePayload {
-    /// The deleted collection's id; null when refused.
-    pub deleted_id: Option<ID>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of `collectionDelete`.
+    CollectionDeletePayload<CatalogUserError> {
+        /// The deleted collection's id; null when refused.
+        deleted_id: ID,
+    }
 }
 
 fn ids<I: FromStr<Err = InvalidId>>(given: &[ID]) -> Result<Vec<I>> {
@@ -411,12 +405,9 @@ impl TaxonomyMutation {
             description: input.description,
             parent_id: input.parent_id.as_ref().map(parse_id).transpose()?,
         };
-        let (category, user_errors) =
-            into_payload(categories::create(ctx.db(), ctx.request()?, new).await)?;
-        Ok(CategoryPayload {
-            category,
-            user_errors,
-        })
+        Ok(CategoryPayload::of(
+            categories::create(ctx.db(), ctx.request()?, new).await,
+        )?)
     }
 
     /// Renames a category, changes its handle or description, or reorders it among its siblings.
@@ -433,11 +424,7 @@ impl TaxonomyMutation {
         };
         let outcome =
             categories::update(ctx.db(), ctx.request()?, parse_id(&input.id)?, changes).await;
-        let (category, user_errors) = into_payload(outcome)?;
-        Ok(CategoryPayload {
-            category,
-            user_errors,
-        })
+        Ok(CategoryPayload::of(outcome)?)
     }
 
     /// Moves a category with its whole subtree under `parentId` (to the roots when null).
@@ -449,11 +436,7 @@ impl TaxonomyMutation {
         let parent = input.parent_id.as_ref().map(parse_id).transpose()?;
         let outcome =
             categories::move_to(ctx.db(), ctx.request()?, parse_id(&input.id)?, parent).await;
-        let (category, user_errors) = into_payload(outcome)?;
-        Ok(CategoryPayload {
-            category,
-            user_errors,
-        })
+        Ok(CategoryPayload::of(outcome)?)
     }
 
     /// Deletes a category that has no subcategories; its products leave it.
@@ -463,11 +446,7 @@ impl TaxonomyMutation {
         input: CategoryDeleteInput,
     ) -> Result<CategoryDeletePayload> {
         let outcome = categories::delete(ctx.db(), ctx.request()?, parse_id(&input.id)?).await;
-        let (deleted, user_errors) = into_payload(outcome)?;
-        Ok(CategoryDeletePayload {
-            deleted_id: deleted.map(to_id),
-            user_errors,
-        })
+        Ok(CategoryDeletePayload::of(outcome.map(to_id))?)
     }
 
     /// Puts a product in exactly these categories (at most 20); it leaves the others.
@@ -483,11 +462,7 @@ impl TaxonomyMutation {
             ids(&input.category_ids)?,
         )
         .await;
-        let (categories, user_errors) = into_payload(outcome)?;
-        Ok(ProductCategoriesPayload {
-            categories,
-            user_errors,
-        })
+        Ok(ProductCategoriesPayload::of(outcome)?)
     }
 
     /// Creates a collection.
@@ -504,11 +479,7 @@ impl TaxonomyMutation {
             input.description.as_deref(),
         )
         .await;
-        let (collection, user_errors) = into_payload(outcome)?;
-        Ok(CollectionPayload {
-            collection,
-            user_errors,
-        })
+        Ok(CollectionPayload::of(outcome)?)
     }
 
     /// Changes a collection's title, handle or description.
@@ -526,11 +497,7 @@ impl TaxonomyMutation {
             input.description,
         )
         .await;
-        let (collection, user_errors) = into_payload(outcome)?;
-        Ok(CollectionPayload {
-            collection,
-            user_errors,
-        })
+        Ok(CollectionPayload::of(outcome)?)
     }
 
     /// Deletes a collection; its products stay.
@@ -540,11 +507,7 @@ impl TaxonomyMutation {
         input: CollectionDeleteInput,
     ) -> Result<CollectionDeletePayload> {
         let outcome = collections::delete(ctx.db(), ctx.request()?, parse_id(&input.id)?).await;
-        let (deleted, user_errors) = into_payload(outcome)?;
-        Ok(CollectionDeletePayload {
-            deleted_id: deleted.map(to_id),
-            user_errors,
-        })
+        Ok(CollectionDeletePayload::of(outcome.map(to_id))?)
     }
 
     /// Puts products into a collection at a position (or moves them there), at most 1,000 in all.
@@ -561,11 +524,7 @@ impl TaxonomyMutation {
             input.position,
         )
         .await;
-        let (collection, user_errors) = into_payload(outcome)?;
-        Ok(CollectionPayload {
-            collection,
-            user_errors,
-        })
+        Ok(CollectionPayload::of(outcome)?)
     }
 
     /// Takes products out of a collection.
@@ -581,10 +540,6 @@ impl TaxonomyMutation {
             ids(&input.product_ids)?,
         )
         .await;
-        let (collection, user_errors) = into_payload(outcome)?;
-        Ok(CollectionPayload {
-            collection,
-            user_errors,
-        })
+        Ok(CollectionPayload::of(outcome)?)
     }
 }

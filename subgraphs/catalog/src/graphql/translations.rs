@@ -4,10 +4,9 @@ use super::loader::{CatalogLoader, TranslationsOf};
 use crate::errors::CatalogUserError;
 use crate::products::Product;
 use crate::translations::{self, Translation};
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use cityos_core::ids::parse_id;
-use cityos_core::outcome::into_payload;
 use cityos_server::CtxExt as _;
 
 pub(super) async fn of(ctx: &Context<'_>, product: &Product) -> Result<Vec<Translation>> {
@@ -52,22 +51,20 @@ pub struct ProductTranslationSetInput {
     pub description: Option<String>,
 }
 
-/// The result of `productTranslationSet`.
-#[derive(SimpleObject)]
-pub struct ProductTranslationPayload {
-    /// The translation as saved; null when refused.
-    pub translation: Option<Translation>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of `productTranslationSet`.
+    ProductTranslationPayload<CatalogUserError> {
+        /// The translation as saved; null when refused.
+        translation: Translation,
+    }
 }
 
-/// The result of `productTranslationRemove`.
-#[derive(SimpleObject)]
-pub struct ProductTranslationRemovePayload {
-    /// Whether there was a translation to remove; null when refused.
-    pub removed: Option<bool>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of `productTranslationRemove`.
+    ProductTranslationRemovePayload<CatalogUserError> {
+        /// Whether there was a translation to remove; null when refused.
+        removed: bool,
+    }
 }
 
 /// A translation to remove.
@@ -100,11 +97,7 @@ impl TranslationMutation {
             input.description.as_deref(),
         )
         .await;
-        let (translation, user_errors) = into_payload(outcome)?;
-        Ok(ProductTranslationPayload {
-            translation,
-            user_errors,
-        })
+        Ok(ProductTranslationPayload::of(outcome)?)
     }
 
     /// Removes a product's translation in a locale; requests in it then read the default text.
@@ -120,10 +113,6 @@ impl TranslationMutation {
             &input.locale,
         )
         .await;
-        let (removed, user_errors) = into_payload(outcome)?;
-        Ok(ProductTranslationRemovePayload {
-            removed,
-            user_errors,
-        })
+        Ok(ProductTranslationRemovePayload::of(outcome)?)
     }
 }

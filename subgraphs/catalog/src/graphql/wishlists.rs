@@ -9,7 +9,6 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::outcome::into_payload;
 use cityos_server::CtxExt as _;
 
 /// A customer's named list of products they want.
@@ -137,31 +136,25 @@ impl WishlistQuery {
     }
 }
 
-/// The result of a wishlist mutation.
-#[derive(SimpleObject)]
-pub struct WishlistPayload {
-    /// The wishlist as it is now; null when refused.
-    pub wishlist: Option<Wishlist>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of a wishlist mutation.
+    WishlistPayload<CatalogUserError> {
+        /// The wishlist as it is now; null when refused.
+        wishlist: Wishlist,
+    }
 }
 
-/// The result of `wishlistDelete`.
-#[derive(SimpleObject)]
-pub struct WishlistDeletePayload {
-    /// The deleted wishlist's id; null when refused.
-    pub deleted_id: Option<ID>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<CatalogUserError>,
+cityos_core::payload! {
+    /// The result of `wishlistDelete`.
+    WishlistDeletePayload<CatalogUserError> {
+        /// The deleted wishlist's id; null when refused.
+        deleted_id: ID,
+    }
 }
 
 /// The payload of a wishlist mutation.
 fn payload(outcome: crate::errors::Outcome<Wishlist>) -> Result<WishlistPayload> {
-    let (wishlist, user_errors) = into_payload(outcome)?;
-    Ok(WishlistPayload {
-        wishlist,
-        user_errors,
-    })
+    Ok(WishlistPayload::of(outcome)?)
 }
 
 /// A new wishlist.
@@ -267,12 +260,11 @@ impl WishlistMutation {
         ctx: &Context<'_>,
         input: WishlistDeleteInput,
     ) -> Result<WishlistDeletePayload> {
-        let (deleted, user_errors) =
-            into_payload(wishlists::delete(ctx.db(), ctx.request()?, parse_id(&input.id)?).await)?;
-        Ok(WishlistDeletePayload {
-            deleted_id: deleted.map(to_id),
-            user_errors,
-        })
+        Ok(WishlistDeletePayload::of(
+            wishlists::delete(ctx.db(), ctx.request()?, parse_id(&input.id)?)
+                .await
+                .map(to_id),
+        )?)
     }
 
     /// Adds a published product, or one of its variants, to a wishlist (at most 500 items; adding

@@ -186,8 +186,11 @@ pub struct ReturnReceiveInput {
     pub restock: Option<bool>,
 }
 
+// Written out rather than declared with `cityos_core::payload!`: its refund is null on success
+// too (every mutation but `returnRefund`).
 /// The result of a return mutation.
 #[derive(SimpleObject)]
+
 pub struct ReturnPayload {
     /// The return as it is now; null when refused.
     #[graphql(name = "return")]
@@ -251,21 +254,16 @@ pub struct DisputeResolveInput {
     pub note: Option<String>,
 }
 
-/// The result of a dispute mutation.
-#[derive(SimpleObject)]
-pub struct DisputePayload {
-    /// The dispute as it is now; null when refused.
-    pub dispute: Option<DisputeThread>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<OrdersUserError>,
+cityos_core::payload! {
+    /// The result of a dispute mutation.
+    DisputePayload<OrdersUserError> {
+        /// The dispute as it is now; null when refused.
+        dispute: DisputeThread,
+    }
 }
 
 fn dispute_payload(outcome: Outcome<DisputeThread>) -> Result<DisputePayload> {
-    let (dispute, user_errors) = into_payload(outcome)?;
-    Ok(DisputePayload {
-        dispute,
-        user_errors,
-    })
+    Ok(DisputePayload::of(outcome)?)
 }
 
 /// Returns and disputes.

@@ -8,46 +8,40 @@ use crate::ids::VariantId;
 use crate::orders::{self, Fulfillment, Order};
 use crate::payments::PaymentMethod;
 use crate::refunds::{self, Refund};
-use async_graphql::{Context, ID, InputObject, MergedObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MergedObject, Object, Result};
 use cityos_core::ids::parse_id;
-use cityos_core::outcome::into_payload;
 use cityos_server::CtxExt as _;
 
-/// The result of a cart mutation.
-#[derive(SimpleObject)]
-pub struct CartPayload {
-    /// The cart as it is now; null when refused.
-    pub cart: Option<PricedCart>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<OrdersUserError>,
+cityos_core::payload! {
+    /// The result of a cart mutation.
+    CartPayload<OrdersUserError> {
+        /// The cart as it is now; null when refused.
+        cart: PricedCart,
+    }
 }
 
 fn cart_payload(outcome: Outcome<PricedCart>) -> Result<CartPayload> {
-    let (cart, user_errors) = into_payload(outcome)?;
-    Ok(CartPayload { cart, user_errors })
+    Ok(CartPayload::of(outcome)?)
 }
 
-/// The result of an order mutation.
-#[derive(SimpleObject)]
-pub struct OrderPayload {
-    /// The order as it is now; null when refused.
-    pub order: Option<Order>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<OrdersUserError>,
+cityos_core::payload! {
+    /// The result of an order mutation.
+    OrderPayload<OrdersUserError> {
+        /// The order as it is now; null when refused.
+        order: Order,
+    }
 }
 
 fn order_payload(outcome: Outcome<Order>) -> Result<OrderPayload> {
-    let (order, user_errors) = into_payload(outcome)?;
-    Ok(OrderPayload { order, user_errors })
+    Ok(OrderPayload::of(outcome)?)
 }
 
-/// The result of a fulfilment mutation.
-#[derive(SimpleObject)]
-pub struct FulfillmentPayload {
-    /// The fulfilment as it is now; null when refused.
-    pub fulfillment: Option<Fulfillment>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<OrdersUserError>,
+cityos_core::payload! {
+    /// The result of a fulfilment mutation.
+    FulfillmentPayload<OrdersUserError> {
+        /// The fulfilment as it is now; null when refused.
+        fulfillment: Fulfillment,
+    }
 }
 
 /// A new cart.
@@ -214,13 +208,12 @@ pub struct PaymentRefundInput {
     pub reason: Option<String>,
 }
 
-/// The result of `paymentRefund`.
-#[derive(SimpleObject)]
-pub struct RefundPayload {
-    /// The refund; null when refused.
-    pub refund: Option<Refund>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<OrdersUserError>,
+cityos_core::payload! {
+    /// The result of `paymentRefund`.
+    RefundPayload<OrdersUserError> {
+        /// The refund; null when refused.
+        refund: Refund,
+    }
 }
 
 /// A vendor order handed to a carrier.
@@ -445,11 +438,7 @@ impl OrderMutation {
             input.reason,
         )
         .await;
-        let (refund, user_errors) = into_payload(outcome)?;
-        Ok(RefundPayload {
-            refund,
-            user_errors,
-        })
+        Ok(RefundPayload::of(outcome)?)
     }
 
     /// Ships a vendor order with a carrier and tracking number (staff).
@@ -467,11 +456,7 @@ impl OrderMutation {
             input.tracking_number,
         )
         .await;
-        let (fulfillment, user_errors) = into_payload(outcome)?;
-        Ok(FulfillmentPayload {
-            fulfillment,
-            user_errors,
-        })
+        Ok(FulfillmentPayload::of(outcome)?)
     }
 
     /// Records a delivery (staff); the order completes when every vendor order is delivered.
@@ -481,12 +466,9 @@ impl OrderMutation {
         input: FulfillmentDeliverInput,
     ) -> Result<FulfillmentPayload> {
         let id = parse_id(&input.fulfillment_id)?;
-        let (fulfillment, user_errors) =
-            into_payload(orders::deliver(ctx.db(), ctx.request()?, id).await)?;
-        Ok(FulfillmentPayload {
-            fulfillment,
-            user_errors,
-        })
+        Ok(FulfillmentPayload::of(
+            orders::deliver(ctx.db(), ctx.request()?, id).await,
+        )?)
     }
 }
 

@@ -5,11 +5,10 @@ use crate::discounts::{self, CodeChanges, CodeInput, DiscountCode, DiscountKind}
 use crate::errors::{OrdersUserError, Outcome};
 use crate::shipping::{self, MethodInput, ShippingKind, ShippingMethod};
 use crate::taxes::{self, RuleInput, TaxRule};
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::{Currency, Money};
-use cityos_core::outcome::into_payload;
 use cityos_core::paging::{PageRequest, page_cost};
 use cityos_server::CtxExt as _;
 
@@ -245,21 +244,16 @@ pub struct ShippingMethodUpdateInput {
     pub position: Option<i32>,
 }
 
-/// The result of a shipping method mutation.
-#[derive(SimpleObject)]
-pub struct ShippingMethodPayload {
-    /// The method as it is now; null when refused.
-    pub shipping_method: Option<ShippingMethod>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<OrdersUserError>,
+cityos_core::payload! {
+    /// The result of a shipping method mutation.
+    ShippingMethodPayload<OrdersUserError> {
+        /// The method as it is now; null when refused.
+        shipping_method: ShippingMethod,
+    }
 }
 
 fn method_payload(outcome: Outcome<ShippingMethod>) -> Result<ShippingMethodPayload> {
-    let (shipping_method, user_errors) = into_payload(outcome)?;
-    Ok(ShippingMethodPayload {
-        shipping_method,
-        user_errors,
-    })
+    Ok(ShippingMethodPayload::of(outcome)?)
 }
 
 /// A new tax rule.
@@ -286,21 +280,16 @@ pub struct TaxRuleDeleteInput {
     pub id: ID,
 }
 
-/// The result of a tax rule mutation.
-#[derive(SimpleObject)]
-pub struct TaxRulePayload {
-    /// The rule (as it was, for a deletion); null when refused.
-    pub tax_rule: Option<TaxRule>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<OrdersUserError>,
+cityos_core::payload! {
+    /// The result of a tax rule mutation.
+    TaxRulePayload<OrdersUserError> {
+        /// The rule (as it was, for a deletion); null when refused.
+        tax_rule: TaxRule,
+    }
 }
 
 fn rule_payload(outcome: Outcome<TaxRule>) -> Result<TaxRulePayload> {
-    let (tax_rule, user_errors) = into_payload(outcome)?;
-    Ok(TaxRulePayload {
-        tax_rule,
-        user_errors,
-    })
+    Ok(TaxRulePayload::of(outcome)?)
 }
 
 /// A new discount code.
@@ -347,21 +336,16 @@ pub struct DiscountCodeUpdateInput {
     pub per_customer_limit: Option<i32>,
 }
 
-/// The result of a discount code mutation.
-#[derive(SimpleObject)]
-pub struct DiscountCodePayload {
-    /// The code as it is now; null when refused.
-    pub discount_code: Option<DiscountCode>,
-    /// Why it was refused; empty on success.
-    pub user_errors: Vec<OrdersUserError>,
+cityos_core::payload! {
+    /// The result of a discount code mutation.
+    DiscountCodePayload<OrdersUserError> {
+        /// The code as it is now; null when refused.
+        discount_code: DiscountCode,
+    }
 }
 
 fn code_payload(outcome: Outcome<DiscountCode>) -> Result<DiscountCodePayload> {
-    let (discount_code, user_errors) = into_payload(outcome)?;
-    Ok(DiscountCodePayload {
-        discount_code,
-        user_errors,
-    })
+    Ok(DiscountCodePayload::of(outcome)?)
 }
 
 /// Staff set-up of shipping, taxes and discounts.
