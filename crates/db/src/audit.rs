@@ -2,17 +2,18 @@
 //! the function the identity subgraph publishes (`identity.audit_record`), so a change and its
 //! audit row commit or roll back together.
 
+use crate::TenantTx;
 use cityos_core::ids::EntityId;
 use cityos_core::{Actor, RequestContext};
 use diesel::sql_types::{Jsonb, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 /// Records that the request's actor did `action` (`"product.create"`) to an entity, named by its
-/// typed id (the id's type names the entity), with details. Must run inside a tenant-scoped
-/// transaction: the row lands in that tenant's log.
+/// typed id (the id's type names the entity), with details, in the transaction `tx`: the row lands
+/// in its tenant's log and commits or rolls back with the change.
 pub async fn record<I: EntityId>(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     ctx: &RequestContext,
     action: &str,
     entity: I,
@@ -34,7 +35,7 @@ pub async fn record<I: EntityId>(
         .bind::<Nullable<SqlUuid>, _>(Some(entity_id))
         .bind::<Jsonb, _>(details)
         .bind::<Text, _>(&ctx.request_id)
-        .execute(conn)
+        .execute(tx.conn())
         .await
         .map(drop)
 }

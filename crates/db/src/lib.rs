@@ -143,16 +143,29 @@ impl Database {
     }
 
     /// Runs `f` in a transaction scoped to `tenant`: row-level security shows and accepts only
-    /// that tenant's rows. Commits when `f` succeeds, rolls back when it fails.
+    /// that tenant's rows. `f` gets the transaction as a [`TenantTx`], which every repository and
+    /// api function takes, so two domains' writes in one service commit or roll back together.
+    /// Commits when `f` succeeds, rolls back when it fails. `BEGIN` and the tenant setting travel
+    /// in one round trip.
     pub async fn tenant_tx<T, E, F>(&self, tenant: TenantId, f: F) -> Result<T, E>
     where
-        F: for<'r> AsyncFnOnce(&'r mut AsyncPgConnection) -> Result<T, E>
-            + for<'r> TxFn<&'r mut AsyncPgConnection, Result<T, E>, Fut: Send>
+        F: for<'r, 'c> AsyncFnOnce(&'r mut TenantTx<'c>) -> Result<T, E>
+            + for<'r, 'c> TxFn<&'r mut TenantTx<'c>, Result<T, E>, Fut: Send>
             + Send,
         E: From<diesel::result::Error> + From<ApiError>,
     {
         let mut conn = self.conn().await?;
-        in_tenant_tx(&mut conn, tenant, f).await
+        // A formatted UUID is hex digits and dashes only, so it is safe inside the literal.
+        let begin = format!("BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true)");
+        AnsiTransactionManager::begin_transaction_sql(&mut *conn, &begin).await?;
+        let outcome = {
+            let mut tx = TenantTx {
+                conn: &mut conn,
+                tenant,
+            };
+            f(&mut tx).await
+        };
+        finish(&mut conn, outcome).await
     }
 
     /// Runs `f` in a transaction as [`LOOKUP_ROLE`], with no tenant: it sees only what schemas
@@ -174,22 +187,50 @@ impl Database {
     }
 }
 
-/// Runs `f` in a transaction on `conn` with `app.tenant_id` set to `tenant` for that transaction
-/// only. `BEGIN` and the setting travel in one round trip.
-pub async fn in_tenant_tx<T, E, F>(
-    conn: &mut AsyncPgConnection,
+/// A connection inside a transaction scoped to one tenant (made only by
+/// [`Database::tenant_tx`]): what repository and api functions take, so they run only where
+/// row-level security shows that one tenant, and a service composes several domains' writes into
+/// one transaction by passing its handle on.
+pub struct TenantTx<'c> {
+    conn: &'c mut AsyncPgConnection,
     tenant: TenantId,
-    f: F,
-) -> Result<T, E>
-where
-    F: for<'r> AsyncFnOnce(&'r mut AsyncPgConnection) -> Result<T, E>
-        + for<'r> TxFn<&'r mut AsyncPgConnection, Result<T, E>, Fut: Send>
-        + Send,
-    E: From<diesel::result::Error>,
-{
-    // A formatted UUID is hex digits and dashes only, so it is safe inside the literal.
-    let begin = format!("BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true)");
-    in_tx_begun_by(conn, &begin, f).await
+}
+
+impl TenantTx<'_> {
+    /// The tenant the transaction is scoped to.
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    /// The connection, to run a statement on.
+    pub fn conn(&mut self) -> &mut AsyncPgConnection {
+        self.conn
+    }
+}
+
+impl std::fmt::Debug for TenantTx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantTx")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Commits when `outcome` is a success, rolls back when it is a failure.
+async fn finish<T, E: From<diesel::result::Error>>(
+    conn: &mut AsyncPgConnection,
+    outcome: Result<T, E>,
+) -> Result<T, E> {
+    match outcome {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn).await?;
+            Ok(value)
+        }
+        Err(error) => {
+            AnsiTransactionManager::rollback_transaction(conn).await?;
+            Err(error)
+        }
+    }
 }
 
 /// Runs `f` in a transaction opened by `begin` (a fixed text: `BEGIN` and its settings), committing
@@ -202,23 +243,15 @@ where
     E: From<diesel::result::Error>,
 {
     AnsiTransactionManager::begin_transaction_sql(conn, begin).await?;
-    match f(conn).await {
-        Ok(value) => {
-            AnsiTransactionManager::commit_transaction(conn).await?;
-            Ok(value)
-        }
-        Err(error) => {
-            AnsiTransactionManager::rollback_transaction(conn).await?;
-            Err(error)
-        }
-    }
+    let outcome = f(conn).await;
+    finish(conn, outcome).await
 }
 
 /// Takes a transaction-scoped advisory lock on (`namespace`, `key`): concurrent transactions
 /// asking for the same pair wait until the holder commits or rolls back. For invariants no row or
 /// index can hold on its own (the shape of a tree, a count limit per owner).
 pub async fn lock_for_transaction(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     namespace: &str,
     key: impl EntityId,
 ) -> diesel::QueryResult<()> {
@@ -228,7 +261,7 @@ pub async fn lock_for_transaction(
             .bind::<diesel::sql_types::Text, _>(namespace)
             .bind::<diesel::sql_types::Uuid, _>(key),
     )
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -238,7 +271,7 @@ pub async fn lock_for_transaction(
 /// Evaluates to a `QueryResult<Page<Model>>`.
 ///
 /// ```ignore
-/// let page = table_page!(conn, users::table, users::id, User, page)?;
+/// let page = table_page!(tx, users::table, users::id, User, page)?;
 /// ```
 #[macro_export]
 macro_rules! table_page {
@@ -246,12 +279,12 @@ macro_rules! table_page {
         let page = &$page;
         let query = $table.select(<$model>::as_select()).into_boxed();
         match $crate::keyset_page!(query, $key, *page)
-            .load::<$model>(&mut *$conn)
+            .load::<$model>($conn.conn())
             .await
         {
             Ok(rows) => $table
                 .count()
-                .get_result::<i64>(&mut *$conn)
+                .get_result::<i64>($conn.conn())
                 .await
                 .map(|total| page.finish(rows, |row| row.id, total)),
             Err(error) => Err(error),

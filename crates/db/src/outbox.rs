@@ -62,9 +62,8 @@ pub struct Event {
 /// Writes an event to `table` (schema-qualified, e.g. `orders.outbox`) in the caller's
 /// transaction, so it is committed or rolled back with the change it describes.
 pub async fn write(
-    conn: &mut diesel_async::AsyncPgConnection,
+    tx: &mut crate::TenantTx<'_>,
     table: &'static str,
-    tenant: TenantId,
     topic: &str,
     aggregate: impl EntityId,
     payload: serde_json::Value,
@@ -74,13 +73,13 @@ pub async fn write(
         diesel::sql_query(format!(
             "INSERT INTO {table} (tenant_id, id, topic, aggregate_id, payload) VALUES ($1, $2, $3, $4, $5)"
         ))
-        .bind::<diesel::sql_types::Uuid, _>(tenant)
+        .bind::<diesel::sql_types::Uuid, _>(tx.tenant())
         .bind::<diesel::sql_types::Uuid, _>(EventId::new())
         .bind::<Text, _>(topic)
         .bind::<diesel::sql_types::Uuid, _>(aggregate)
         .bind::<Jsonb, _>(payload),
     )
-    .execute(conn)
+    .execute(tx.conn())
     .await
     .map(drop)
 }

@@ -323,10 +323,10 @@ impl ContextResolver {
                 let row: Option<ApiKeyRow> = self
                     .platform
                     .db
-                    .tenant_tx(tenant, async move |conn| {
+                    .tenant_tx(tenant, async move |tx| {
                         diesel::sql_query("SELECT id, kind FROM identity.api_key_authenticate($1)")
                             .bind::<Bytea, _>(lookup)
-                            .load::<ApiKeyRow>(conn)
+                            .load::<ApiKeyRow>(tx.conn())
                             .await
                             .map(|rows| rows.into_iter().next())
                             .map_err(ApiError::from)

@@ -186,9 +186,9 @@ impl TestDb {
             }
             Some(id) => {
                 self.db()
-                    .tenant_tx(id, async move |conn| {
+                    .tenant_tx(id, async move |tx| {
                         diesel::sql_query(sql)
-                            .get_result::<Count>(conn)
+                            .get_result::<Count>(tx.conn())
                             .await
                             .map_err(cityos_core::ApiError::from)
                     })

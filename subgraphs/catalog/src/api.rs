@@ -20,14 +20,12 @@ pub use crate::ids::{CategoryId, LocationId, ProductId, VariantId};
 pub use crate::inventory::{StockError, Taken, restock, sell};
 pub use crate::pricing::{PriceRequest, PriceRule, PriceSource, Quote};
 
+use cityos_db::TenantTx;
 use diesel::sql_types::{Bool, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
 /// Whether `id` is one of the transaction's tenant's categories (`catalog.category_exists`).
-pub async fn category_exists(
-    conn: &mut AsyncPgConnection,
-    id: CategoryId,
-) -> diesel::QueryResult<bool> {
+pub async fn category_exists(tx: &mut TenantTx<'_>, id: CategoryId) -> diesel::QueryResult<bool> {
     #[derive(diesel::QueryableByName)]
     struct Found {
         #[diesel(sql_type = Bool)]
@@ -36,7 +34,7 @@ pub async fn category_exists(
     let found: Found = cityos_db::Prepared(
         diesel::sql_query("SELECT catalog.category_exists($1) AS found").bind::<SqlUuid, _>(id),
     )
-    .get_result(conn)
+    .get_result(tx.conn())
     .await?;
     Ok(found.found)
 }

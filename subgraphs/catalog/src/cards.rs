@@ -19,9 +19,10 @@ use crate::variants::{
 };
 use cityos_core::paging::{Page, PageRequest};
 use cityos_db::Prepared;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Record, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -207,7 +208,7 @@ impl Read {
 /// sees them: one statement whatever the number of products. Products the caller may not see
 /// (drafts, for anyone but staff) are left out.
 pub async fn details_of(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     products: &[ProductId],
     customer: Option<UserId>,
     staff: bool,
@@ -223,7 +224,7 @@ pub async fn details_of(
         .bind::<Nullable<SqlUuid>, _>(customer)
         .bind::<Bool, _>(staff),
     )
-    .load(conn)
+    .load(tx.conn())
     .await?;
     rows.into_iter()
         .map(|row| {
@@ -243,7 +244,7 @@ pub struct Facts {
 
 /// Loads [`Facts`] for variant ids on the caller's connection: one statement.
 pub async fn facts_of(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     ids: &[VariantId],
     customer: Option<UserId>,
     staff: bool,
@@ -260,7 +261,7 @@ pub async fn facts_of(
         .bind::<Nullable<SqlUuid>, _>(customer)
         .bind::<Bool, _>(staff),
     )
-    .load(conn)
+    .load(tx.conn())
     .await?;
     let mut facts = Facts {
         groups: Vec::new(),
@@ -361,7 +362,7 @@ struct Count {
 }
 
 /// How many products `scope` covers: the listing's count, for a page without rows to carry it.
-pub(crate) async fn count_in(conn: &mut AsyncPgConnection, scope: Scope) -> QueryResult<i64> {
+pub(crate) async fn count_in(tx: &mut TenantTx<'_>, scope: Scope) -> QueryResult<i64> {
     let (from, conditions) = scope_sql(scope, "q");
     let sql = format!(
         "SELECT count(*) AS n FROM {from} WHERE {}",
@@ -377,7 +378,7 @@ pub(crate) async fn count_in(conn: &mut AsyncPgConnection, scope: Scope) -> Quer
             .bind::<Nullable<SqlUuid>, _>(scope.collection)
             .bind::<Nullable<SqlUuid>, _>(scope.category),
     )
-    .get_result(conn)
+    .get_result(tx.conn())
     .await?;
     Ok(count.n)
 }
@@ -385,7 +386,7 @@ pub(crate) async fn count_in(conn: &mut AsyncPgConnection, scope: Scope) -> Quer
 /// A page of the products `scope` covers (oldest first, or in the collection's order), with their total count and their details
 /// as `customer` sees them: one statement whatever the page size.
 pub async fn page_in(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     scope: Scope,
     page: &PageRequest<ProductId>,
     customer: Option<UserId>,
@@ -405,12 +406,12 @@ pub async fn page_in(
             .bind::<Nullable<Text>, _>(wanted.exact.as_deref())
             .bind::<Nullable<Text>, _>(wanted.language.as_deref()),
     )
-    .load(conn)
+    .load(tx.conn())
     .await?;
     let total = match <[_]>::first(&rows) {
         Some(row) => row.total,
         // An empty page past a cursor has no row to carry the count.
-        None if page.after.is_some() || page.before.is_some() => count_in(conn, scope).await?,
+        None if page.after.is_some() || page.before.is_some() => count_in(tx, scope).await?,
         None => 0,
     };
     let (products, details) = read_listing(rows, staff)?;
@@ -471,7 +472,7 @@ struct PurchasableRow {
 /// guest) would buy them, on the caller's connection and inside its tenant-scoped transaction:
 /// one statement. Variants that do not exist or are not on sale are left out.
 pub async fn purchasables(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     ids: &[VariantId],
     customer: Option<UserId>,
 ) -> QueryResult<Vec<Purchasable>> {
@@ -491,7 +492,7 @@ pub async fn purchasables(
         .bind::<Array<SqlUuid>, _>(ids)
         .bind::<Nullable<SqlUuid>, _>(customer),
     )
-    .load(conn)
+    .load(tx.conn())
     .await?;
     let mut found = Vec::with_capacity(ids.len());
     for row in rows {

@@ -12,10 +12,11 @@ use crate::schema::product_categories;
 use chrono::{DateTime, Utc};
 use cityos_core::outcome::{is_constraint_violation, is_unique_violation};
 use cityos_core::{Failure, RequestContext};
+use cityos_db::TenantTx;
 use cityos_db::{Database, Prepared};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Integer, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
 
 /// The deepest a category may sit (a root is at depth 1).
@@ -57,8 +58,8 @@ macro_rules! category_columns {
 pub(crate) use category_columns;
 
 /// Serialises changes to the shape of one tenant's tree until the transaction ends.
-async fn lock_tree(conn: &mut AsyncPgConnection, tenant: TenantId) -> QueryResult<()> {
-    cityos_db::lock_for_transaction(conn, "catalog.categories", tenant).await
+async fn lock_tree(tx: &mut TenantTx<'_>, tenant: TenantId) -> QueryResult<()> {
+    cityos_db::lock_for_transaction(tx, "catalog.categories", tenant).await
 }
 
 fn handle_taken(handle: &str) -> UserError {
@@ -98,10 +99,7 @@ fn refusal(handle: &str, error: diesel::result::Error) -> Failure<Code> {
 }
 
 /// Finds categories by id on the caller's connection.
-pub async fn by_ids_in(
-    conn: &mut AsyncPgConnection,
-    ids: &[CategoryId],
-) -> QueryResult<Vec<Category>> {
+pub async fn by_ids_in(tx: &mut TenantTx<'_>, ids: &[CategoryId]) -> QueryResult<Vec<Category>> {
     Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -110,12 +108,12 @@ pub async fn by_ids_in(
         ))
         .bind::<Array<SqlUuid>, _>(ids),
     )
-    .load(conn)
+    .load(tx.conn())
     .await
 }
 
-async fn one(conn: &mut AsyncPgConnection, id: CategoryId, field: &str) -> Outcome<Category> {
-    by_ids_in(conn, &[id])
+async fn one(tx: &mut TenantTx<'_>, id: CategoryId, field: &str) -> Outcome<Category> {
+    by_ids_in(tx, &[id])
         .await?
         .pop()
         .ok_or_else(|| UserError::new(field, Code::NotFound, "no such category").into())
@@ -139,10 +137,10 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewCategory) -> Ou
     let handle = check_handle(&new.handle)?;
     let description = check_description(new.description.as_deref().unwrap_or_default())?;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        lock_tree(conn, tenant).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        lock_tree(tx, tenant).await?;
         if let Some(parent) = new.parent_id {
-            one(conn, parent, "parentId").await.map_err(|_| bad_parent("no such parent category"))?;
+            one(tx, parent, "parentId").await.map_err(|_| bad_parent("no such parent category"))?;
         }
         let id = CategoryId::new();
         Prepared(
@@ -162,12 +160,12 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewCategory) -> Ou
             .bind::<Text, _>(&handle)
             .bind::<Text, _>(&description),
         )
-        .execute(conn)
+        .execute(tx.conn())
         .await
         .map_err(|e| refusal(&handle, e))?;
         let details = serde_json::json!({ "handle": handle, "parent": new.parent_id });
-        cityos_db::audit::record(conn, &ctx, "category.create", id, details).await?;
-        one(conn, id, "id").await
+        cityos_db::audit::record(tx, &ctx, "category.create", id, details).await?;
+        one(tx, id, "id").await
     })
     .await
 }
@@ -206,8 +204,8 @@ pub async fn update(
         .into());
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let current = one(conn, id, "id").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let current = one(tx, id, "id").await?;
         let handle = handle.unwrap_or(current.handle);
         Prepared(
             diesel::sql_query(
@@ -221,11 +219,11 @@ pub async fn update(
             .bind::<Text, _>(description.unwrap_or(current.description))
             .bind::<Integer, _>(changes.position.unwrap_or(current.position)),
         )
-        .execute(conn)
+        .execute(tx.conn())
         .await
         .map_err(|e| refusal(&handle, e))?;
-        cityos_db::audit::record(conn, &ctx, "category.update", id, serde_json::json!({ "handle": handle })).await?;
-        one(conn, id, "id").await
+        cityos_db::audit::record(tx, &ctx, "category.update", id, serde_json::json!({ "handle": handle })).await?;
+        one(tx, id, "id").await
     })
     .await
 }
@@ -236,12 +234,12 @@ struct PathRow {
     path: String,
 }
 
-async fn path_of(conn: &mut AsyncPgConnection, id: CategoryId) -> QueryResult<Option<String>> {
+async fn path_of(tx: &mut TenantTx<'_>, id: CategoryId) -> QueryResult<Option<String>> {
     let rows: Vec<PathRow> = Prepared(
         diesel::sql_query("SELECT path::text AS path FROM catalog.categories WHERE id = $1")
             .bind::<SqlUuid, _>(id),
     )
-    .load(conn)
+    .load(tx.conn())
     .await?;
     Ok(rows.into_iter().next().map(|r| r.path))
 }
@@ -257,15 +255,15 @@ pub async fn move_to(
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        lock_tree(conn, tenant).await?;
-        let old = path_of(conn, id)
+    db.tenant_tx(tenant, async move |tx| {
+        lock_tree(tx, tenant).await?;
+        let old = path_of(tx, id)
             .await?
             .ok_or_else(|| UserError::new("id", Code::NotFound, "no such category"))?;
         let prefix = match parent {
             None => String::new(),
             Some(parent) => {
-                let path = path_of(conn, parent)
+                let path = path_of(tx, parent)
                     .await?
                     .ok_or_else(|| bad_parent("no such parent category"))?;
                 // The subtree of `old` contains `old` itself: that rules out both cycles.
@@ -292,12 +290,12 @@ pub async fn move_to(
             .bind::<Text, _>(&prefix)
             .bind::<Nullable<SqlUuid>, _>(parent),
         )
-        .execute(conn)
+        .execute(tx.conn())
         .await
         .map_err(|e| refusal("", e))?;
         let details = serde_json::json!({ "parent": parent, "moved": moved });
-        cityos_db::audit::record(conn, &ctx, "category.move", id, details).await?;
-        one(conn, id, "id").await
+        cityos_db::audit::record(tx, &ctx, "category.move", id, details).await?;
+        one(tx, id, "id").await
     })
     .await
 }
@@ -307,10 +305,10 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: CategoryId) -> Outc
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        lock_tree(conn, tenant).await?;
-        let category = one(conn, id, "id").await?;
-        if !children(conn, Some(id)).await?.is_empty() {
+    db.tenant_tx(tenant, async move |tx| {
+        lock_tree(tx, tenant).await?;
+        let category = one(tx, id, "id").await?;
+        if !children(tx, Some(id)).await?.is_empty() {
             return Err(UserError::new(
                 "id",
                 Code::CategoryNotEmpty,
@@ -322,10 +320,10 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: CategoryId) -> Outc
             diesel::sql_query("DELETE FROM catalog.categories WHERE id = $1")
                 .bind::<SqlUuid, _>(id),
         )
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
         cityos_db::audit::record(
-            conn,
+            tx,
             &ctx,
             "category.delete",
             id,
@@ -339,7 +337,7 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: CategoryId) -> Outc
 
 /// The children of `parent` (the roots when `None`), in position order.
 pub async fn children(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     parent: Option<CategoryId>,
 ) -> QueryResult<Vec<Category>> {
     Prepared(
@@ -351,13 +349,13 @@ pub async fn children(
         ))
         .bind::<Nullable<SqlUuid>, _>(parent),
     )
-    .load(conn)
+    .load(tx.conn())
     .await
 }
 
 /// The children of several categories, by parent, each in position order.
 pub async fn children_of(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     parents: &[CategoryId],
 ) -> QueryResult<HashMap<CategoryId, Vec<Category>>> {
     let rows: Vec<Category> = Prepared(
@@ -368,7 +366,7 @@ pub async fn children_of(
         ))
         .bind::<Array<SqlUuid>, _>(parents),
     )
-    .load(conn)
+    .load(tx.conn())
     .await?;
     let mut by_parent: HashMap<CategoryId, Vec<Category>> = HashMap::new();
     for c in rows {
@@ -380,7 +378,7 @@ pub async fn children_of(
 }
 
 /// The ancestors of a category, root first (without the category).
-pub async fn ancestors(conn: &mut AsyncPgConnection, id: CategoryId) -> QueryResult<Vec<Category>> {
+pub async fn ancestors(tx: &mut TenantTx<'_>, id: CategoryId) -> QueryResult<Vec<Category>> {
     Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -391,15 +389,12 @@ pub async fn ancestors(conn: &mut AsyncPgConnection, id: CategoryId) -> QueryRes
         ))
         .bind::<SqlUuid, _>(id),
     )
-    .load(conn)
+    .load(tx.conn())
     .await
 }
 
 /// The descendants of a category, depth first in position order (without the category).
-pub async fn descendants(
-    conn: &mut AsyncPgConnection,
-    id: CategoryId,
-) -> QueryResult<Vec<Category>> {
+pub async fn descendants(tx: &mut TenantTx<'_>, id: CategoryId) -> QueryResult<Vec<Category>> {
     let mut found: Vec<Category> = Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -409,7 +404,7 @@ pub async fn descendants(
         ))
         .bind::<SqlUuid, _>(id),
     )
-    .load(conn)
+    .load(tx.conn())
     .await?;
     // Depth first: each child right after its parent, siblings by position.
     let mut by_parent: HashMap<Option<CategoryId>, Vec<Category>> = HashMap::new();
@@ -432,10 +427,7 @@ pub async fn descendants(
 }
 
 /// Finds a category by handle.
-pub async fn by_handle(
-    conn: &mut AsyncPgConnection,
-    handle: &str,
-) -> QueryResult<Option<Category>> {
+pub async fn by_handle(tx: &mut TenantTx<'_>, handle: &str) -> QueryResult<Option<Category>> {
     let rows: Vec<Category> = Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -444,7 +436,7 @@ pub async fn by_handle(
         ))
         .bind::<Text, _>(handle),
     )
-    .load(conn)
+    .load(tx.conn())
     .await?;
     Ok(rows.into_iter().next())
 }
@@ -473,15 +465,15 @@ pub async fn set_for_product(
         .into());
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        crate::products::lock_in(conn, product, "productId").await?;
-        if by_ids_in(conn, &wanted).await?.len() != wanted.len() {
+    db.tenant_tx(tenant, async move |tx| {
+        crate::products::lock_in(tx, product, "productId").await?;
+        if by_ids_in(tx, &wanted).await?.len() != wanted.len() {
             return Err(UserError::new("categoryIds", Code::NotFound, "no such category").into());
         }
         diesel::delete(
             product_categories::table.filter(product_categories::product_id.eq(product)),
         )
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
         let rows: Vec<_> = wanted
             .iter()
@@ -495,11 +487,11 @@ pub async fn set_for_product(
             .collect();
         diesel::insert_into(product_categories::table)
             .values(rows)
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         let details = serde_json::json!({ "categories": wanted });
-        cityos_db::audit::record(conn, &ctx, "product.categories.set", product, details).await?;
-        Ok(of_products(conn, &[product])
+        cityos_db::audit::record(tx, &ctx, "product.categories.set", product, details).await?;
+        Ok(of_products(tx, &[product])
             .await?
             .remove(&product)
             .unwrap_or_default())
@@ -517,7 +509,7 @@ struct Membership {
 
 /// The categories of products, by product (name order).
 pub async fn of_products(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     products: &[ProductId],
 ) -> QueryResult<HashMap<ProductId, Vec<Category>>> {
     let rows: Vec<Membership> = Prepared(
@@ -530,7 +522,7 @@ pub async fn of_products(
         ))
         .bind::<Array<SqlUuid>, _>(products),
     )
-    .load(conn)
+    .load(tx.conn())
     .await?;
     let mut by_product: HashMap<ProductId, Vec<Category>> = HashMap::new();
     for row in rows {

@@ -1,15 +1,16 @@
 //! Collections: curated, ordered sets of products ("Ramadan gifts", "New arrivals").
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
-use crate::ids::{CollectionId, ProductId, TenantId};
+use crate::ids::{CollectionId, ProductId};
 use crate::products::{check_handle, check_title};
 use crate::schema::{collection_products, collections, products};
 use chrono::{DateTime, Utc};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{Failure, RequestContext};
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
 
 /// The most products one collection may hold.
@@ -62,7 +63,7 @@ pub async fn create(
     let handle = check_handle(handle)?;
     let description = check_description(description.unwrap_or_default())?;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let collection: Collection = diesel::insert_into(collections::table)
             .values((
                 collections::tenant_id.eq(tenant),
@@ -72,11 +73,11 @@ pub async fn create(
                 collections::description.eq(&description),
             ))
             .returning(Collection::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| Failure::on_unique("collections_handle_key", e, handle_taken(&handle)))?;
         cityos_db::audit::record(
-            conn,
+            tx,
             &ctx,
             "collection.create",
             collection.id,
@@ -103,8 +104,8 @@ pub async fn update(
     let handle = handle.as_deref().map(check_handle).transpose()?;
     let description = description.as_deref().map(check_description).transpose()?;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let current = locked(conn, id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let current = locked(tx, id).await?;
         let handle = handle.unwrap_or(current.handle);
         let collection: Collection =
             diesel::update(collections::table.filter(collections::id.eq(id)))
@@ -115,13 +116,13 @@ pub async fn update(
                     collections::updated_at.eq(diesel::dsl::now),
                 ))
                 .returning(Collection::as_returning())
-                .get_result(conn)
+                .get_result(tx.conn())
                 .await
                 .map_err(|e| {
                     Failure::on_unique("collections_handle_key", e, handle_taken(&handle))
                 })?;
         cityos_db::audit::record(
-            conn,
+            tx,
             &ctx,
             "collection.update",
             id,
@@ -142,13 +143,13 @@ pub async fn delete(
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let current = locked(conn, id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let current = locked(tx, id).await?;
         diesel::delete(collections::table.filter(collections::id.eq(id)))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         cityos_db::audit::record(
-            conn,
+            tx,
             &ctx,
             "collection.delete",
             id,
@@ -160,18 +161,18 @@ pub async fn delete(
     .await
 }
 
-async fn locked(conn: &mut AsyncPgConnection, id: CollectionId) -> Outcome<Collection> {
+async fn locked(tx: &mut TenantTx<'_>, id: CollectionId) -> Outcome<Collection> {
     collections::table
         .filter(collections::id.eq(id))
         .select(Collection::as_select())
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?
         .ok_or_else(|| UserError::new("collectionId", Code::NotFound, "no such collection").into())
 }
 
-async fn members(conn: &mut AsyncPgConnection, id: CollectionId) -> QueryResult<Vec<ProductId>> {
+async fn members(tx: &mut TenantTx<'_>, id: CollectionId) -> QueryResult<Vec<ProductId>> {
     collection_products::table
         .filter(collection_products::collection_id.eq(id))
         .order((
@@ -179,19 +180,19 @@ async fn members(conn: &mut AsyncPgConnection, id: CollectionId) -> QueryResult<
             collection_products::product_id,
         ))
         .select(collection_products::product_id)
-        .load(conn)
+        .load(tx.conn())
         .await
 }
 
 /// Writes the collection's order (positions 0, 1, 2, ...).
 async fn write_order(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     id: CollectionId,
     order: &[ProductId],
 ) -> QueryResult<()> {
+    let tenant = tx.tenant();
     diesel::delete(collection_products::table.filter(collection_products::collection_id.eq(id)))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     let rows: Vec<_> = order
         .iter()
@@ -208,7 +209,7 @@ async fn write_order(
     if !rows.is_empty() {
         diesel::insert_into(collection_products::table)
             .values(rows)
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
     }
     Ok(())
@@ -239,8 +240,8 @@ pub async fn add_products(
         .into());
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let collection = locked(conn, id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let collection = locked(tx, id).await?;
         let mut adding: Vec<ProductId> = Vec::with_capacity(products_to_add.len());
         for p in &products_to_add {
             if !adding.contains(p) {
@@ -250,12 +251,12 @@ pub async fn add_products(
         let known: i64 = products::table
             .filter(products::id.eq_any(&adding))
             .count()
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         if usize::try_from(known).ok() != Some(adding.len()) {
             return Err(UserError::new("productIds", Code::NotFound, "no such product").into());
         }
-        let mut order = members(conn, id).await?;
+        let mut order = members(tx, id).await?;
         order.retain(|p| !adding.contains(p));
         if order.len() + adding.len() > MAX_PRODUCTS {
             return Err(UserError::new(
@@ -269,9 +270,9 @@ pub async fn add_products(
             .and_then(|p| usize::try_from(p).ok())
             .map_or(order.len(), |p| p.min(order.len()));
         order.splice(at..at, adding.iter().copied());
-        write_order(conn, tenant, id, &order).await?;
+        write_order(tx, id, &order).await?;
         cityos_db::audit::record(
-            conn,
+            tx,
             &ctx,
             "collection.products.add",
             id,
@@ -293,13 +294,13 @@ pub async fn remove_products(
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let collection = locked(conn, id).await?;
-        let mut order = members(conn, id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let collection = locked(tx, id).await?;
+        let mut order = members(tx, id).await?;
         order.retain(|p| !removing.contains(p));
-        write_order(conn, tenant, id, &order).await?;
+        write_order(tx, id, &order).await?;
         cityos_db::audit::record(
-            conn,
+            tx,
             &ctx,
             "collection.products.remove",
             id,
@@ -313,40 +314,37 @@ pub async fn remove_products(
 
 /// Collections by id.
 pub async fn by_ids_in(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     ids: &[CollectionId],
 ) -> QueryResult<Vec<Collection>> {
     collections::table
         .filter(collections::id.eq_any(ids))
         .select(Collection::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await
 }
 
 /// A collection by handle.
-pub async fn by_handle(
-    conn: &mut AsyncPgConnection,
-    handle: &str,
-) -> QueryResult<Option<Collection>> {
+pub async fn by_handle(tx: &mut TenantTx<'_>, handle: &str) -> QueryResult<Option<Collection>> {
     collections::table
         .filter(collections::handle.eq(handle))
         .select(Collection::as_select())
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()
 }
 
 /// A page of the tenant's collections, oldest first.
 pub async fn page(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     page: &PageRequest<CollectionId>,
 ) -> QueryResult<Page<Collection>> {
-    cityos_db::table_page!(conn, collections::table, collections::id, Collection, *page)
+    cityos_db::table_page!(tx, collections::table, collections::id, Collection, *page)
 }
 
 /// The collections of products, by product (title order).
 pub async fn of_products(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     ids: &[ProductId],
 ) -> QueryResult<HashMap<ProductId, Vec<Collection>>> {
     let rows: Vec<(ProductId, Collection)> = collection_products::table
@@ -358,7 +356,7 @@ pub async fn of_products(
         .filter(collection_products::product_id.eq_any(ids))
         .order((collections::title, collections::id))
         .select((collection_products::product_id, Collection::as_select()))
-        .load(conn)
+        .load(tx.conn())
         .await?;
     let mut by_product: HashMap<ProductId, Vec<Collection>> = HashMap::new();
     for (product, collection) in rows {

@@ -23,8 +23,9 @@ use chrono::{DateTime, Duration, Utc};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The longest a reservation may be held.
@@ -190,21 +191,20 @@ pub struct Cause<'a> {
 
 /// Writes an event to the catalog's outbox in the caller's transaction.
 pub async fn publish(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     topic: &str,
     aggregate: impl cityos_core::ids::EntityId,
     payload: serde_json::Value,
 ) -> QueryResult<()> {
-    cityos_db::outbox::write(conn, "catalog.outbox", tenant, topic, aggregate, payload).await
+    cityos_db::outbox::write(tx, "catalog.outbox", topic, aggregate, payload).await
 }
 
 async fn ensure_level(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     variant: VariantId,
     location: LocationId,
 ) -> QueryResult<()> {
+    let tenant = tx.tenant();
     diesel::insert_into(stock_levels::table)
         .values((
             stock_levels::tenant_id.eq(tenant),
@@ -212,13 +212,13 @@ async fn ensure_level(
             stock_levels::location_id.eq(location),
         ))
         .on_conflict_do_nothing()
-        .execute(conn)
+        .execute(tx.conn())
         .await
         .map(drop)
 }
 
 async fn reserved_at(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     variant: VariantId,
     locations: &[LocationId],
 ) -> QueryResult<HashMap<LocationId, i64>> {
@@ -232,7 +232,7 @@ async fn reserved_at(
             stock_reservations::location_id,
             diesel::dsl::sum(stock_reservations::quantity),
         ))
-        .load(conn)
+        .load(tx.conn())
         .await?;
     Ok(rows
         .into_iter()
@@ -244,26 +244,26 @@ async fn reserved_at(
 /// low-stock alert when the level falls to its threshold. With `keep_reserved`, a decrease may not
 /// eat into reserved units. The level must exist (see `ensure_level`).
 pub async fn apply_delta(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     variant: VariantId,
     location: LocationId,
     delta: i32,
     keep_reserved: bool,
     cause: &Cause<'_>,
 ) -> Result<Level, StockError> {
+    let tenant = tx.tenant();
     let level: Level = stock_levels::table
         .filter(stock_levels::variant_id.eq(variant))
         .filter(stock_levels::location_id.eq(location))
         .select(Level::as_select())
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?
         .ok_or(StockError::NotFound("stock level"))?;
     let on_hand = i64::from(level.on_hand) + i64::from(delta);
     let reserved = if keep_reserved && delta < 0 {
-        reserved_at(conn, variant, &[location])
+        reserved_at(tx, variant, &[location])
             .await?
             .get(&location)
             .copied()
@@ -292,7 +292,7 @@ pub async fn apply_delta(
         stock_levels::updated_at.eq(diesel::dsl::now),
     ))
     .returning(Level::as_returning())
-    .get_result(conn)
+    .get_result(tx.conn())
     .await?;
     diesel::insert_into(stock_movements::table)
         .values((
@@ -307,36 +307,32 @@ pub async fn apply_delta(
             stock_movements::reference.eq(cause.reference),
             stock_movements::actor_id.eq(cause.actor),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     if low && !was_alerted {
-        alert_low(conn, tenant, &level).await?;
+        alert_low(tx, &level).await?;
     }
     Ok(level)
 }
 
 /// Writes the `stock.low` event for a level that has just fallen to its threshold.
-async fn alert_low(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    level: &Level,
-) -> QueryResult<()> {
+async fn alert_low(tx: &mut TenantTx<'_>, level: &Level) -> QueryResult<()> {
     let payload = serde_json::json!({
         "variantId": level.variant_id,
         "locationId": level.location_id,
         "onHand": level.on_hand,
         "threshold": level.low_stock_threshold,
     });
-    publish(conn, tenant, "stock.low", level.variant_id, payload).await
+    publish(tx, "stock.low", level.variant_id, payload).await
 }
 
 /// One level with its reserved units, read on the caller's connection.
 async fn level_view(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     variant: VariantId,
     location: LocationId,
 ) -> Result<LevelView, StockError> {
-    levels_in(conn, &[variant])
+    levels_in(tx, &[variant])
         .await?
         .remove(&variant)
         .unwrap_or_default()
@@ -350,7 +346,7 @@ async fn level_view(
 /// only `location` when given), most available first, or `Insufficient` when fewer than
 /// `quantity` are free in all.
 async fn lock_free(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     variant: VariantId,
     location: Option<LocationId>,
     quantity: i32,
@@ -360,14 +356,14 @@ async fn lock_free(
         .select(Level::as_select())
         .order(stock_levels::location_id)
         .for_update()
-        .load(conn)
+        .load(tx.conn())
         .await?;
     let levels: Vec<Level> = levels
         .into_iter()
         .filter(|l| location.is_none_or(|at| at == l.location_id))
         .collect();
     let locations: Vec<LocationId> = levels.iter().map(|l| l.location_id).collect();
-    let reserved = reserved_at(conn, variant, &locations).await?;
+    let reserved = reserved_at(tx, variant, &locations).await?;
     let mut free: Vec<(LocationId, i64)> = levels
         .iter()
         .map(|l| {
@@ -404,8 +400,7 @@ pub struct Taken {
 /// for example the order number). A caller selling several variants sells them in variant order,
 /// the lock order of every stock change.
 pub async fn sell(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     variant: VariantId,
     quantity: i32,
     reference: &str,
@@ -414,7 +409,7 @@ pub async fn sell(
     if quantity < 1 {
         return Err(StockError::Invalid("a sale is of at least 1 unit"));
     }
-    let free = lock_free(conn, variant, None, quantity).await?;
+    let free = lock_free(tx, variant, None, quantity).await?;
     let cause = Cause {
         reason: MovementReason::Sale,
         note: "",
@@ -430,7 +425,7 @@ pub async fn sell(
         // At most `quantity`, an i32.
         let take = i32::try_from(n.min(left)).unwrap_or(i32::MAX);
         left -= i64::from(take);
-        apply_delta(conn, tenant, variant, location, -take, false, &cause).await?;
+        apply_delta(tx, variant, location, -take, false, &cause).await?;
         taken.push(Taken {
             variant_id: variant,
             location_id: location,
@@ -446,14 +441,14 @@ pub async fn sell(
 /// on hand: the variant's level rows are locked, in location order, for the rest of the
 /// transaction.
 pub async fn reserve(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     owner: &str,
     variant: VariantId,
     quantity: i32,
     location: Option<LocationId>,
     expires_at: DateTime<Utc>,
 ) -> Result<Vec<Reservation>, StockError> {
+    let tenant = tx.tenant();
     if quantity < 1 {
         return Err(StockError::Invalid("a reservation is for at least 1 unit"));
     }
@@ -464,7 +459,7 @@ pub async fn reserve(
     if expires_at <= now || expires_at > now + MAX_HOLD {
         return Err(StockError::Invalid("a reservation expires within 24 hours"));
     }
-    let free = lock_free(conn, variant, location, quantity).await?;
+    let free = lock_free(tx, variant, location, quantity).await?;
     let mut left = i64::from(quantity);
     let mut rows = Vec::new();
     for (location, n) in free {
@@ -487,13 +482,13 @@ pub async fn reserve(
     Ok(diesel::insert_into(stock_reservations::table)
         .values(rows)
         .returning(Reservation::as_returning())
-        .get_results(conn)
+        .get_results(tx.conn())
         .await?)
 }
 
 /// Releases `owner`'s active reservations (of one variant, or all); returns the units released.
 pub async fn release(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     owner: &str,
     variant: Option<VariantId>,
 ) -> QueryResult<i64> {
@@ -507,7 +502,7 @@ pub async fn release(
     }
     let released: Vec<i32> = update
         .returning(stock_reservations::quantity)
-        .get_results(conn)
+        .get_results(tx.conn())
         .await?;
     Ok(released.into_iter().map(i64::from).sum())
 }
@@ -517,8 +512,7 @@ pub async fn release(
 /// COMMITTED. Fails, changing nothing the caller cannot roll back, if one has expired or the owner
 /// holds nothing.
 pub async fn commit(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     owner: &str,
     reference: &str,
     actor: Option<UserId>,
@@ -532,7 +526,7 @@ pub async fn commit(
         ))
         .select(Reservation::as_select())
         .for_update()
-        .load(conn)
+        .load(tx.conn())
         .await?;
     if held.is_empty() {
         return Err(StockError::NotFound("reservation"));
@@ -550,31 +544,21 @@ pub async fn commit(
         actor,
     };
     for r in &held {
-        apply_delta(
-            conn,
-            tenant,
-            r.variant_id,
-            r.location_id,
-            -r.quantity,
-            false,
-            &cause,
-        )
-        .await?;
+        apply_delta(tx, r.variant_id, r.location_id, -r.quantity, false, &cause).await?;
     }
     let ids: Vec<ReservationId> = held.iter().map(|r| r.id).collect();
     Ok(
         diesel::update(stock_reservations::table.filter(stock_reservations::id.eq_any(&ids)))
             .set(stock_reservations::status.eq("COMMITTED"))
             .returning(Reservation::as_returning())
-            .get_results(conn)
+            .get_results(tx.conn())
             .await?,
     )
 }
 
 /// Puts returned units back on the shelf at a location (for the orders domain's returns).
 pub async fn restock(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     variant: VariantId,
     location: LocationId,
     quantity: i32,
@@ -584,7 +568,7 @@ pub async fn restock(
     if quantity < 1 {
         return Err(StockError::Invalid("restock at least 1 unit"));
     }
-    ensure_level(conn, tenant, variant, location)
+    ensure_level(tx, variant, location)
         .await
         .map_err(not_found_on_fk)?;
     let cause = Cause {
@@ -593,7 +577,7 @@ pub async fn restock(
         reference: Some(reference),
         actor,
     };
-    apply_delta(conn, tenant, variant, location, quantity, false, &cause).await
+    apply_delta(tx, variant, location, quantity, false, &cause).await
 }
 
 /// A foreign-key violation means the variant or location named does not exist.
@@ -631,7 +615,7 @@ pub async fn create_location(
         .into());
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let location: Location = diesel::insert_into(stock_locations::table)
             .values((
                 stock_locations::tenant_id.eq(tenant),
@@ -640,7 +624,7 @@ pub async fn create_location(
                 stock_locations::address.eq(&address),
             ))
             .returning(Location::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| {
                 Failure::on_unique("stock_locations_name_key", e, || {
@@ -652,7 +636,7 @@ pub async fn create_location(
                 })
             })?;
         let details = serde_json::json!({ "name": location.name });
-        cityos_db::audit::record(conn, &ctx, "stock_location.create", location.id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "stock_location.create", location.id, details).await?;
         Ok(location)
     })
     .await
@@ -712,8 +696,8 @@ pub async fn adjust(db: &Database, ctx: &RequestContext, a: Adjustment) -> Outco
         }
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        ensure_level(conn, tenant, a.variant_id, a.location_id)
+    db.tenant_tx(tenant, async move |tx| {
+        ensure_level(tx, a.variant_id, a.location_id)
             .await
             .map_err(not_found_on_fk)?;
         let current: i32 = stock_levels::table
@@ -721,7 +705,7 @@ pub async fn adjust(db: &Database, ctx: &RequestContext, a: Adjustment) -> Outco
             .filter(stock_levels::location_id.eq(a.location_id))
             .select(stock_levels::on_hand)
             .for_update()
-            .first(conn)
+            .first(tx.conn())
             .await?;
         let delta = match (a.delta, a.on_hand) {
             (Some(d), _) => d,
@@ -735,11 +719,11 @@ pub async fn adjust(db: &Database, ctx: &RequestContext, a: Adjustment) -> Outco
                 reference: None,
                 actor: actor_of(&ctx),
             };
-            apply_delta(conn, tenant, a.variant_id, a.location_id, delta, false, &cause).await?;
+            apply_delta(tx, a.variant_id, a.location_id, delta, false, &cause).await?;
         }
         let details = serde_json::json!({ "variant": a.variant_id, "location": a.location_id, "delta": delta, "reason": a.reason.as_str() });
-        cityos_db::audit::record(conn, &ctx, "stock.adjust", a.variant_id, details).await?;
-        Ok(level_view(conn, a.variant_id, a.location_id).await?)
+        cityos_db::audit::record(tx, &ctx, "stock.adjust", a.variant_id, details).await?;
+        Ok(level_view(tx, a.variant_id, a.location_id).await?)
     })
     .await
 }
@@ -764,8 +748,8 @@ pub async fn set_threshold(
         .into());
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        ensure_level(conn, tenant, variant, location)
+    db.tenant_tx(tenant, async move |tx| {
+        ensure_level(tx, variant, location)
             .await
             .map_err(not_found_on_fk)?;
         let level: Level = stock_levels::table
@@ -773,7 +757,7 @@ pub async fn set_threshold(
             .filter(stock_levels::location_id.eq(location))
             .select(Level::as_select())
             .for_update()
-            .first(conn)
+            .first(tx.conn())
             .await?;
         let low = threshold.is_some_and(|t| level.on_hand <= t);
         let updated: Level = diesel::update(
@@ -786,29 +770,29 @@ pub async fn set_threshold(
             stock_levels::low_stock_alerted.eq(low),
         ))
         .returning(Level::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?;
         if low && !level.low_stock_alerted {
-            alert_low(conn, tenant, &updated).await?;
+            alert_low(tx, &updated).await?;
         }
         let details =
             serde_json::json!({ "variant": variant, "location": location, "threshold": threshold });
-        cityos_db::audit::record(conn, &ctx, "stock.threshold.set", variant, details).await?;
-        Ok(level_view(conn, variant, location).await?)
+        cityos_db::audit::record(tx, &ctx, "stock.threshold.set", variant, details).await?;
+        Ok(level_view(tx, variant, location).await?)
     })
     .await
 }
 
 /// Levels of variants with their reserved units, by variant, in location order.
 pub async fn levels_in(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     variants: &[VariantId],
 ) -> QueryResult<HashMap<VariantId, Vec<LevelView>>> {
     let levels: Vec<Level> = stock_levels::table
         .filter(stock_levels::variant_id.eq_any(variants))
         .order((stock_levels::variant_id, stock_levels::location_id))
         .select(Level::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await?;
     let reserved: Vec<(VariantId, LocationId, Option<i64>)> = stock_reservations::table
         .filter(stock_reservations::variant_id.eq_any(variants))
@@ -823,7 +807,7 @@ pub async fn levels_in(
             stock_reservations::location_id,
             diesel::dsl::sum(stock_reservations::quantity),
         ))
-        .load(conn)
+        .load(tx.conn())
         .await?;
     let reserved: HashMap<(VariantId, LocationId), i64> = reserved
         .into_iter()
@@ -849,10 +833,8 @@ pub async fn levels_by_variants(
     tenant: TenantId,
     variants: Vec<VariantId>,
 ) -> Result<HashMap<VariantId, Vec<LevelView>>, ApiError> {
-    db.tenant_tx(tenant, async move |conn| {
-        Ok(levels_in(conn, &variants).await?)
-    })
-    .await
+    db.tenant_tx(tenant, async move |tx| Ok(levels_in(tx, &variants).await?))
+        .await
 }
 
 /// A page of the tenant's stock locations (staff).
@@ -862,9 +844,9 @@ pub async fn locations(
     page: PageRequest<LocationId>,
 ) -> Result<Page<Location>, ApiError> {
     ctx.require_staff()?;
-    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
         Ok(cityos_db::table_page!(
-            conn,
+            tx,
             stock_locations::table,
             stock_locations::id,
             Location,
@@ -880,11 +862,11 @@ pub async fn locations_by_ids(
     tenant: TenantId,
     ids: Vec<LocationId>,
 ) -> Result<Vec<Location>, ApiError> {
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         Ok(stock_locations::table
             .filter(stock_locations::id.eq_any(&ids))
             .select(Location::as_select())
-            .load(conn)
+            .load(tx.conn())
             .await?)
     })
     .await
@@ -898,18 +880,18 @@ pub async fn movements(
     page: PageRequest<MovementId>,
 ) -> Result<Page<Movement>, ApiError> {
     ctx.require_staff()?;
-    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
         let query = stock_movements::table
             .filter(stock_movements::variant_id.eq(variant))
             .select(Movement::as_select())
             .into_boxed();
         let rows = cityos_db::keyset_page!(query, stock_movements::id, page)
-            .load(conn)
+            .load(tx.conn())
             .await?;
         let total: i64 = stock_movements::table
             .filter(stock_movements::variant_id.eq(variant))
             .count()
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         Ok(page.finish(rows, |m| m.id, total))
     })
@@ -955,10 +937,7 @@ pub struct TransferView {
     pub lines: Vec<(VariantId, i32)>,
 }
 
-async fn transfer_view(
-    conn: &mut AsyncPgConnection,
-    transfer: Transfer,
-) -> QueryResult<TransferView> {
+async fn transfer_view(tx: &mut TenantTx<'_>, transfer: Transfer) -> QueryResult<TransferView> {
     let lines = stock_transfer_lines::table
         .filter(stock_transfer_lines::transfer_id.eq(transfer.id))
         .order(stock_transfer_lines::variant_id)
@@ -966,7 +945,7 @@ async fn transfer_view(
             stock_transfer_lines::variant_id,
             stock_transfer_lines::quantity,
         ))
-        .load(conn)
+        .load(tx.conn())
         .await?;
     Ok(TransferView { transfer, lines })
 }
@@ -1019,11 +998,11 @@ pub async fn request_transfer(
         .into());
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let known: i64 = stock_locations::table
             .filter(stock_locations::id.eq_any([from, to]))
             .count()
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         if known != 2 {
             return Err(
@@ -1034,7 +1013,7 @@ pub async fn request_transfer(
         let found: i64 = product_variants::table
             .filter(product_variants::id.eq_any(&ids))
             .count()
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         if usize::try_from(found).ok() != Some(ids.len()) {
             return Err(UserError::new("lines", Code::NotFound, "no such variant").into());
@@ -1049,7 +1028,7 @@ pub async fn request_transfer(
                 stock_transfers::note.eq(&note),
             ))
             .returning(Transfer::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         let rows: Vec<_> = lines
             .iter()
@@ -1064,11 +1043,11 @@ pub async fn request_transfer(
             .collect();
         diesel::insert_into(stock_transfer_lines::table)
             .values(rows)
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         let details = serde_json::json!({ "from": from, "to": to, "lines": lines.len() });
-        cityos_db::audit::record(conn, &ctx, "stock_transfer.request", id, details).await?;
-        Ok(transfer_view(conn, transfer).await?)
+        cityos_db::audit::record(tx, &ctx, "stock_transfer.request", id, details).await?;
+        Ok(transfer_view(tx, transfer).await?)
     })
     .await
 }
@@ -1085,12 +1064,12 @@ pub async fn advance_transfer(
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let transfer: Transfer = stock_transfers::table
             .filter(stock_transfers::id.eq(id))
             .select(Transfer::as_select())
             .for_update()
-            .first(conn)
+            .first(tx.conn())
             .await
             .optional()?
             .ok_or_else(|| UserError::new("id", Code::NotFound, "no such transfer"))?;
@@ -1103,7 +1082,7 @@ pub async fn advance_transfer(
             )
             .into());
         }
-        let view = transfer_view(conn, transfer).await?;
+        let view = transfer_view(tx, transfer).await?;
         let reference = id.to_string();
         let actor = actor_of(&ctx);
         match to {
@@ -1116,8 +1095,8 @@ pub async fn advance_transfer(
                 };
                 for (variant, quantity) in &view.lines {
                     let source = view.transfer.from_location_id;
-                    ensure_level(conn, tenant, *variant, source).await?;
-                    apply_delta(conn, tenant, *variant, source, -quantity, true, &cause).await?;
+                    ensure_level(tx, *variant, source).await?;
+                    apply_delta(tx, *variant, source, -quantity, true, &cause).await?;
                 }
             }
             TransferStatus::Received => {
@@ -1129,8 +1108,8 @@ pub async fn advance_transfer(
                 };
                 for (variant, quantity) in &view.lines {
                     let target = view.transfer.to_location_id;
-                    ensure_level(conn, tenant, *variant, target).await?;
-                    apply_delta(conn, tenant, *variant, target, *quantity, false, &cause).await?;
+                    ensure_level(tx, *variant, target).await?;
+                    apply_delta(tx, *variant, target, *quantity, false, &cause).await?;
                 }
             }
             TransferStatus::Requested | TransferStatus::Cancelled => {}
@@ -1151,18 +1130,17 @@ pub async fn advance_transfer(
                     }),
                 ))
                 .returning(Transfer::as_returning())
-                .get_result(conn)
+                .get_result(tx.conn())
                 .await?;
         publish(
-            conn,
-            tenant,
+            tx,
             &format!("stock.transfer.{}", to.as_str().to_lowercase()),
             id,
             serde_json::json!({ "transferId": id }),
         )
         .await?;
         let details = serde_json::json!({ "from": from.as_str(), "to": to.as_str() });
-        cityos_db::audit::record(conn, &ctx, "stock_transfer.advance", id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "stock_transfer.advance", id, details).await?;
         Ok(TransferView {
             transfer,
             lines: view.lines,
@@ -1178,9 +1156,9 @@ pub async fn transfers(
     page: PageRequest<TransferId>,
 ) -> Result<Page<TransferView>, ApiError> {
     ctx.require_staff()?;
-    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
         let transfers = cityos_db::table_page!(
-            conn,
+            tx,
             stock_transfers::table,
             stock_transfers::id,
             Transfer,
@@ -1198,7 +1176,7 @@ pub async fn transfers(
                 stock_transfer_lines::variant_id,
                 stock_transfer_lines::quantity,
             ))
-            .load(conn)
+            .load(tx.conn())
             .await?;
         let mut by_transfer: BTreeMap<TransferId, Vec<(VariantId, i32)>> = BTreeMap::new();
         for (t, v, q) in lines {

@@ -7,8 +7,9 @@ use crate::schema::product_media;
 use chrono::{DateTime, Utc};
 use cityos_core::{Failure, RequestContext};
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 
 /// The most media items one product may have.
@@ -57,35 +58,35 @@ fn check_alt(alt: &str) -> Result<String, UserError> {
 
 /// Locks the product (so media positions change one writer at a time) and returns its media ids
 /// in display order.
-async fn locked_order(conn: &mut AsyncPgConnection, product: ProductId) -> Outcome<Vec<MediaId>> {
-    crate::products::lock_in(conn, product, "productId").await?;
+async fn locked_order(tx: &mut TenantTx<'_>, product: ProductId) -> Outcome<Vec<MediaId>> {
+    crate::products::lock_in(tx, product, "productId").await?;
     Ok(product_media::table
         .filter(product_media::product_id.eq(product))
         .order((product_media::position, product_media::id))
         .select(product_media::id)
-        .load(conn)
+        .load(tx.conn())
         .await?)
 }
 
 /// Writes `order` as positions 0, 1, 2, ... (one statement: one card rebuild).
-async fn renumber(conn: &mut AsyncPgConnection, order: &[MediaId]) -> QueryResult<()> {
+async fn renumber(tx: &mut TenantTx<'_>, order: &[MediaId]) -> QueryResult<()> {
     diesel::sql_query(
         "UPDATE catalog.product_media m SET position = o.n - 1
          FROM unnest($1::uuid[]) WITH ORDINALITY AS o(id, n)
          WHERE m.id = o.id AND m.position <> o.n - 1",
     )
     .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(order)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
 
-async fn media_of(conn: &mut AsyncPgConnection, product: ProductId) -> QueryResult<Vec<Media>> {
+async fn media_of(tx: &mut TenantTx<'_>, product: ProductId) -> QueryResult<Vec<Media>> {
     product_media::table
         .filter(product_media::product_id.eq(product))
         .order((product_media::position, product_media::id))
         .select(Media::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await
 }
 
@@ -114,8 +115,8 @@ pub async fn add(db: &Database, ctx: &RequestContext, new: NewMedia) -> Outcome<
         .into());
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let mut order = locked_order(conn, new.product_id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let mut order = locked_order(tx, new.product_id).await?;
         if i64::try_from(order.len()).unwrap_or(i64::MAX) >= MAX_MEDIA {
             return Err(UserError::new(
                 "productId",
@@ -138,19 +139,19 @@ pub async fn add(db: &Database, ctx: &RequestContext, new: NewMedia) -> Outcome<
                 product_media::alt_text.eq(&alt),
                 product_media::position.eq(i32::try_from(order.len()).unwrap_or(i32::MAX)),
             ))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         order.insert(at, id);
-        renumber(conn, &order).await?;
+        renumber(tx, &order).await?;
         cityos_db::audit::record(
-            conn,
+            tx,
             &ctx,
             "product.media.add",
             new.product_id,
             serde_json::json!({ "media": id, "url": url }),
         )
         .await?;
-        Ok(media_of(conn, new.product_id).await?)
+        Ok(media_of(tx, new.product_id).await?)
     })
     .await
 }
@@ -175,29 +176,29 @@ pub async fn update(
         .into());
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let product = product_of(conn, id).await?;
-        let mut order = locked_order(conn, product).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let product = product_of(tx, id).await?;
+        let mut order = locked_order(tx, product).await?;
         if let Some(alt) = &alt {
             diesel::update(product_media::table.filter(product_media::id.eq(id)))
                 .set(product_media::alt_text.eq(alt))
-                .execute(conn)
+                .execute(tx.conn())
                 .await?;
         }
         if let Some(p) = position.and_then(|p| usize::try_from(p).ok()) {
             order.retain(|m| *m != id);
             order.insert(p.min(order.len()), id);
-            renumber(conn, &order).await?;
+            renumber(tx, &order).await?;
         }
         cityos_db::audit::record(
-            conn,
+            tx,
             &ctx,
             "product.media.update",
             product,
             serde_json::json!({ "media": id, "position": position }),
         )
         .await?;
-        Ok(media_of(conn, product).await?)
+        Ok(media_of(tx, product).await?)
     })
     .await
 }
@@ -207,32 +208,32 @@ pub async fn remove(db: &Database, ctx: &RequestContext, id: MediaId) -> Outcome
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let product = product_of(conn, id).await?;
-        let mut order = locked_order(conn, product).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let product = product_of(tx, id).await?;
+        let mut order = locked_order(tx, product).await?;
         diesel::delete(product_media::table.filter(product_media::id.eq(id)))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         order.retain(|m| *m != id);
-        renumber(conn, &order).await?;
+        renumber(tx, &order).await?;
         cityos_db::audit::record(
-            conn,
+            tx,
             &ctx,
             "product.media.remove",
             product,
             serde_json::json!({ "media": id }),
         )
         .await?;
-        Ok(media_of(conn, product).await?)
+        Ok(media_of(tx, product).await?)
     })
     .await
 }
 
-async fn product_of(conn: &mut AsyncPgConnection, media: MediaId) -> Outcome<ProductId> {
+async fn product_of(tx: &mut TenantTx<'_>, media: MediaId) -> Outcome<ProductId> {
     product_media::table
         .filter(product_media::id.eq(media))
         .select(product_media::product_id)
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?
         .ok_or_else(|| Failure::User(UserError::new("id", Code::NotFound, "no such media item")))

@@ -15,9 +15,10 @@ use cityos_core::paging::{Page, PageRequest};
 use cityos_core::text::Line;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use std::collections::HashSet;
 
 /// A named set of customers.
@@ -131,15 +132,11 @@ fn basis_points(percent: f64) -> Result<i32, UserError> {
     Ok(bp as i32)
 }
 
-async fn group_exists(
-    conn: &mut AsyncPgConnection,
-    id: CustomerGroupId,
-    field: &str,
-) -> Outcome<()> {
+async fn group_exists(tx: &mut TenantTx<'_>, id: CustomerGroupId, field: &str) -> Outcome<()> {
     let found: i64 = customer_groups::table
         .filter(customer_groups::id.eq(id))
         .count()
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?;
     if found == 0 {
         return Err(UserError::new(field, Code::NotFound, "no such customer group").into());
@@ -167,7 +164,7 @@ pub async fn create_group(
         .into());
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let group: CustomerGroup = diesel::insert_into(customer_groups::table)
             .values((
                 customer_groups::tenant_id.eq(tenant),
@@ -176,7 +173,7 @@ pub async fn create_group(
                 customer_groups::description.eq(&description),
             ))
             .returning(CustomerGroup::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| {
                 Failure::on_unique("customer_groups_name_key", e, || {
@@ -184,7 +181,7 @@ pub async fn create_group(
                 })
             })?;
         let details = serde_json::json!({ "name": group.name });
-        cityos_db::audit::record(conn, &ctx, "customer_group.create", group.id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "customer_group.create", group.id, details).await?;
         Ok(group)
     })
     .await
@@ -207,16 +204,16 @@ pub async fn change_members(
         );
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let group: CustomerGroup = customer_groups::table
             .filter(customer_groups::id.eq(group_id))
             .select(CustomerGroup::as_select())
-            .first(conn)
+            .first(tx.conn())
             .await
             .optional()?
             .ok_or_else(|| UserError::new("groupId", Code::NotFound, "no such customer group"))?;
         if add {
-            let customers: HashSet<UserId> = identity::api::customers_among(conn, &users)
+            let customers: HashSet<UserId> = identity::api::customers_among(tx, &users)
                 .await?
                 .into_iter()
                 .collect();
@@ -241,7 +238,7 @@ pub async fn change_members(
             diesel::insert_into(customer_group_members::table)
                 .values(rows)
                 .on_conflict_do_nothing()
-                .execute(conn)
+                .execute(tx.conn())
                 .await?;
         } else {
             diesel::delete(
@@ -249,7 +246,7 @@ pub async fn change_members(
                     .filter(customer_group_members::group_id.eq(group_id))
                     .filter(customer_group_members::user_id.eq_any(&users)),
             )
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         }
         let action = if add {
@@ -258,7 +255,7 @@ pub async fn change_members(
             "customer_group.members.remove"
         };
         let details = serde_json::json!({ "customers": users });
-        cityos_db::audit::record(conn, &ctx, action, group_id, details).await?;
+        cityos_db::audit::record(tx, &ctx, action, group_id, details).await?;
         Ok(group)
     })
     .await
@@ -271,9 +268,9 @@ pub async fn groups(
     page: PageRequest<CustomerGroupId>,
 ) -> Result<Page<CustomerGroup>, ApiError> {
     ctx.require_staff()?;
-    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
         Ok(cityos_db::table_page!(
-            conn,
+            tx,
             customer_groups::table,
             customer_groups::id,
             CustomerGroup,
@@ -294,9 +291,9 @@ pub async fn create_list(
     let name = check_name(&new.name)?;
     check_window(new.starts_at, new.ends_at)?;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         if let Some(group) = new.customer_group_id {
-            group_exists(conn, group, "customerGroupId").await?;
+            group_exists(tx, group, "customerGroupId").await?;
         }
         let list: PriceList = diesel::insert_into(price_lists::table)
             .values((
@@ -309,7 +306,7 @@ pub async fn create_list(
                 price_lists::ends_at.eq(new.ends_at),
             ))
             .returning(PriceList::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| {
                 Failure::on_unique("price_lists_name_key", e, || {
@@ -321,18 +318,18 @@ pub async fn create_list(
                 })
             })?;
         let details = serde_json::json!({ "name": list.name, "kind": list.kind.as_str() });
-        cityos_db::audit::record(conn, &ctx, "price_list.create", list.id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "price_list.create", list.id, details).await?;
         Ok(list)
     })
     .await
 }
 
-async fn locked_list(conn: &mut AsyncPgConnection, id: PriceListId) -> Outcome<PriceList> {
+async fn locked_list(tx: &mut TenantTx<'_>, id: PriceListId) -> Outcome<PriceList> {
     Ok(price_lists::table
         .filter(price_lists::id.eq(id))
         .select(PriceList::as_select())
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?
         .ok_or_else(|| UserError::new("priceListId", Code::NotFound, "no such price list"))?)
@@ -349,8 +346,8 @@ pub async fn update_list(
     let tenant = ctx.tenant()?.id;
     let name = changes.name.as_deref().map(check_name).transpose()?;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let list = locked_list(conn, id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let list = locked_list(tx, id).await?;
         // The window is merged with the stored one under the row lock, then checked whole.
         let starts_at = changes.starts_at.unwrap_or(list.starts_at);
         let ends_at = changes.ends_at.unwrap_or(list.ends_at);
@@ -364,7 +361,7 @@ pub async fn update_list(
                 price_lists::updated_at.eq(diesel::dsl::now),
             ))
             .returning(PriceList::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| {
                 Failure::on_unique("price_lists_name_key", e, || {
@@ -372,7 +369,7 @@ pub async fn update_list(
                 })
             })?;
         let details = serde_json::json!({ "name": list.name, "startsAt": list.starts_at, "endsAt": list.ends_at });
-        cityos_db::audit::record(conn, &ctx, "price_list.update", id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "price_list.update", id, details).await?;
         Ok(list)
     })
     .await
@@ -386,13 +383,13 @@ pub async fn delete_list(
 ) -> Outcome<PriceListId> {
     ctx.require_staff()?;
     let ctx = ctx.clone();
-    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
-        let list = locked_list(conn, id).await?;
+    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
+        let list = locked_list(tx, id).await?;
         diesel::delete(price_lists::table.filter(price_lists::id.eq(id)))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         let details = serde_json::json!({ "name": list.name });
-        cityos_db::audit::record(conn, &ctx, "price_list.delete", id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "price_list.delete", id, details).await?;
         Ok(id)
     })
     .await
@@ -426,13 +423,13 @@ pub async fn set_list_prices(
         }
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let list = locked_list(conn, list_id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let list = locked_list(tx, list_id).await?;
         let variants: Vec<VariantId> = seen.into_iter().collect();
         let known: i64 = product_variants::table
             .filter(product_variants::id.eq_any(&variants))
             .count()
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         if usize::try_from(known).ok() != Some(variants.len()) {
             return Err(UserError::new("prices", Code::NotFound, "no such variant").into());
@@ -460,10 +457,10 @@ pub async fn set_list_prices(
             ))
             .do_update()
             .set(price_list_prices::amount.eq(excluded(price_list_prices::amount)))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         let details = serde_json::json!({ "variants": variants, "prices": rows.len() });
-        cityos_db::audit::record(conn, &ctx, "price_list.prices.set", list_id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "price_list.prices.set", list_id, details).await?;
         Ok(list)
     })
     .await
@@ -478,17 +475,17 @@ pub async fn remove_list_prices(
 ) -> Outcome<PriceList> {
     ctx.require_staff()?;
     let ctx = ctx.clone();
-    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
-        let list = locked_list(conn, list_id).await?;
+    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
+        let list = locked_list(tx, list_id).await?;
         diesel::delete(
             price_list_prices::table
                 .filter(price_list_prices::price_list_id.eq(list_id))
                 .filter(price_list_prices::variant_id.eq_any(&variants)),
         )
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
         let details = serde_json::json!({ "variants": variants });
-        cityos_db::audit::record(conn, &ctx, "price_list.prices.remove", list_id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "price_list.prices.remove", list_id, details).await?;
         Ok(list)
     })
     .await
@@ -501,9 +498,9 @@ pub async fn lists(
     page: PageRequest<PriceListId>,
 ) -> Result<Page<PriceList>, ApiError> {
     ctx.require_staff()?;
-    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
         Ok(cityos_db::table_page!(
-            conn,
+            tx,
             price_lists::table,
             price_lists::id,
             PriceList,
@@ -528,7 +525,7 @@ pub async fn list_entries(
     page: PageRequest<VariantId>,
 ) -> Result<Page<ListedVariant>, ApiError> {
     ctx.require_staff()?;
-    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
         let on_list = price_list_prices::table
             .filter(price_list_prices::price_list_id.eq(list_id))
             .select(price_list_prices::variant_id)
@@ -536,19 +533,19 @@ pub async fn list_entries(
             .into_boxed();
         let ids: Vec<VariantId> =
             cityos_db::keyset_page!(on_list, price_list_prices::variant_id, page)
-                .load(conn)
+                .load(tx.conn())
                 .await?;
         let total: i64 = price_list_prices::table
             .filter(price_list_prices::price_list_id.eq(list_id))
             .select(diesel::dsl::count(price_list_prices::variant_id).aggregate_distinct())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         let prices: Vec<PriceListPrice> = price_list_prices::table
             .filter(price_list_prices::price_list_id.eq(list_id))
             .filter(price_list_prices::variant_id.eq_any(&ids))
             .order((price_list_prices::variant_id, price_list_prices::currency))
             .select(PriceListPrice::as_select())
-            .load(conn)
+            .load(tx.conn())
             .await?;
         let entries = ids
             .into_iter()
@@ -574,19 +571,19 @@ pub async fn members(
     page: PageRequest<UserId>,
 ) -> Result<Page<UserId>, ApiError> {
     ctx.require_staff()?;
-    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
         let query = customer_group_members::table
             .filter(customer_group_members::group_id.eq(group))
             .select(customer_group_members::user_id)
             .into_boxed();
         let ids: Vec<UserId> =
             cityos_db::keyset_page!(query, customer_group_members::user_id, page)
-                .load(conn)
+                .load(tx.conn())
                 .await?;
         let total: i64 = customer_group_members::table
             .filter(customer_group_members::group_id.eq(group))
             .count()
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         Ok(page.finish(ids, |id| *id, total))
     })
@@ -600,11 +597,11 @@ pub async fn list_by_id(
     id: PriceListId,
 ) -> Result<Option<PriceList>, ApiError> {
     ctx.require_staff()?;
-    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
         Ok(price_lists::table
             .filter(price_lists::id.eq(id))
             .select(PriceList::as_select())
-            .first(conn)
+            .first(tx.conn())
             .await
             .optional()?)
     })
@@ -640,11 +637,11 @@ pub async fn create_tier(db: &Database, ctx: &RequestContext, new: NewTier) -> O
         }
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let product_found: i64 = products::table
             .filter(products::id.eq(new.product_id))
             .count()
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         if product_found == 0 {
             return Err(UserError::new("productId", Code::NotFound, "no such product").into());
@@ -654,7 +651,7 @@ pub async fn create_tier(db: &Database, ctx: &RequestContext, new: NewTier) -> O
                 .filter(product_variants::id.eq(variant))
                 .filter(product_variants::product_id.eq(new.product_id))
                 .count()
-                .get_result(conn)
+                .get_result(tx.conn())
                 .await?;
             if of_product == 0 {
                 return Err(UserError::new(
@@ -666,7 +663,7 @@ pub async fn create_tier(db: &Database, ctx: &RequestContext, new: NewTier) -> O
             }
         }
         if let Some(group) = new.customer_group_id {
-            group_exists(conn, group, "customerGroupId").await?;
+            group_exists(tx, group, "customerGroupId").await?;
         }
         let tier: VolumeTier = diesel::insert_into(volume_tiers::table)
             .values((
@@ -682,7 +679,7 @@ pub async fn create_tier(db: &Database, ctx: &RequestContext, new: NewTier) -> O
                 volume_tiers::percent_off_bp.eq(percent_off_bp),
             ))
             .returning(VolumeTier::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| {
                 Failure::on_constraint("volume_tiers_no_overlap", e, || {
@@ -697,7 +694,7 @@ pub async fn create_tier(db: &Database, ctx: &RequestContext, new: NewTier) -> O
             "product": tier.product_id, "variant": tier.variant_id, "currency": tier.currency,
             "min": tier.min_quantity, "max": tier.max_quantity,
         });
-        cityos_db::audit::record(conn, &ctx, "volume_tier.create", tier.id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "volume_tier.create", tier.id, details).await?;
         Ok(tier)
     })
     .await
@@ -711,15 +708,14 @@ pub async fn delete_tier(
 ) -> Outcome<VolumeTierId> {
     ctx.require_staff()?;
     let ctx = ctx.clone();
-    db.tenant_tx(ctx.tenant()?.id, async move |conn| {
+    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
         let deleted = diesel::delete(volume_tiers::table.filter(volume_tiers::id.eq(id)))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         if deleted == 0 {
             return Err(UserError::new("id", Code::NotFound, "no such volume tier").into());
         }
-        cityos_db::audit::record(conn, &ctx, "volume_tier.delete", id, serde_json::json!({}))
-            .await?;
+        cityos_db::audit::record(tx, &ctx, "volume_tier.delete", id, serde_json::json!({})).await?;
         Ok(id)
     })
     .await

@@ -24,8 +24,8 @@ use crate::ids::{CustomerGroupId, PriceListId, ProductId, UserId, VariantId, Vol
 use crate::variants::{self, PricedVariant};
 use chrono::{DateTime, Utc};
 use cityos_core::money::{Currency, Money};
+use cityos_db::TenantTx;
 use diesel::{QueryResult, Queryable, Selectable};
-use diesel_async::AsyncPgConnection;
 use serde::Deserialize;
 
 /// The largest quantity priced in one request.
@@ -264,11 +264,11 @@ impl PricedVariant {
 /// Prices a request for `customer` (none for a guest) on the caller's connection, inside the
 /// caller's tenant-scoped transaction. `None` when the variant does not exist or has no price.
 pub async fn quote(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     request: &PriceRequest,
     customer: Option<UserId>,
 ) -> QueryResult<Option<Quote>> {
-    let facts = crate::cards::facts_of(conn, &[request.variant_id], customer, false).await?;
+    let facts = crate::cards::facts_of(tx, &[request.variant_id], customer, false).await?;
     Ok(facts.variants.first().and_then(|v| v.quote(request)))
 }
 

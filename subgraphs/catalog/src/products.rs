@@ -10,10 +10,11 @@ use cityos_core::paging::{Page, PageRequest};
 use cityos_core::text::Line;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
 cityos_core::states! {
     /// Where a product is in its lifecycle: DRAFT -> PUBLISHED -> ARCHIVED, with unpublishing and
@@ -248,7 +249,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
     let tags = check_tags(&input.tags)?;
     let metadata = check_metadata(input.metadata.unwrap_or_else(|| serde_json::json!({})))?;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let published_at = (status == ProductStatus::Published).then(Utc::now);
         let product: Product = diesel::insert_into(products::table)
             .values((
@@ -265,12 +266,12 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
                 products::vendor_id.eq(input.vendor_id),
             ))
             .returning(Product::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| Failure::on_unique("products_handle_key", e, handle_taken(&handle)))?;
         let details =
             serde_json::json!({ "handle": product.handle, "status": product.status.as_str() });
-        cityos_db::audit::record(conn, &ctx, "product.create", product.id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "product.create", product.id, details).await?;
         Ok(product)
     })
     .await
@@ -296,12 +297,12 @@ pub async fn update(
     let tags = changes.tags.as_deref().map(check_tags).transpose()?;
     let metadata = changes.metadata.map(check_metadata).transpose()?;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let current: Product = products::table
             .filter(products::id.eq(id))
             .select(Product::as_select())
             .for_update()
-            .first(conn)
+            .first(tx.conn())
             .await
             .optional()?
             .ok_or_else(|| UserError::new("id", Code::NotFound, "no such product"))?;
@@ -335,7 +336,7 @@ pub async fn update(
                 products::updated_at.eq(diesel::dsl::now),
             ))
             .returning(Product::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| Failure::on_unique("products_handle_key", e, handle_taken(&handle)))?;
         let details = serde_json::json!({
@@ -343,7 +344,7 @@ pub async fn update(
             "status": product.status.as_str(),
             "from": from.as_str(),
         });
-        cityos_db::audit::record(conn, &ctx, "product.update", id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "product.update", id, details).await?;
         Ok(product)
     })
     .await
@@ -351,16 +352,12 @@ pub async fn update(
 
 /// Locks a product of the caller's tenant for the rest of the transaction (one writer of its
 /// media, categories or translations at a time); `NOT_FOUND` on `field` when there is none.
-pub(crate) async fn lock_in(
-    conn: &mut AsyncPgConnection,
-    id: ProductId,
-    field: &str,
-) -> Outcome<()> {
+pub(crate) async fn lock_in(tx: &mut TenantTx<'_>, id: ProductId, field: &str) -> Outcome<()> {
     let found: Option<ProductId> = products::table
         .filter(products::id.eq(id))
         .select(products::id)
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?;
     found
@@ -376,7 +373,7 @@ pub async fn by_ids(
     ids: Vec<ProductId>,
     wanted: Wanted,
 ) -> Result<Vec<Product>, ApiError> {
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let mut query = products::table
             .filter(products::id.eq_any(ids))
             .select(Product::as_select())
@@ -384,8 +381,8 @@ pub async fn by_ids(
         if visibility == Visibility::PublishedOnly {
             query = query.filter(products::status.eq(ProductStatus::Published));
         }
-        let mut found: Vec<Product> = query.load(conn).await?;
-        translations::localize(conn, &mut found, &wanted).await?;
+        let mut found: Vec<Product> = query.load(tx.conn()).await?;
+        translations::localize(tx, &mut found, &wanted).await?;
         Ok(found)
     })
     .await
@@ -400,7 +397,7 @@ pub async fn by_handle(
     handle: String,
     wanted: Wanted,
 ) -> Result<Option<Product>, ApiError> {
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let mut query = products::table
             .filter(products::handle.eq(handle))
             .select(Product::as_select())
@@ -408,8 +405,13 @@ pub async fn by_handle(
         if visibility == Visibility::PublishedOnly {
             query = query.filter(products::status.eq(ProductStatus::Published));
         }
-        let mut found: Vec<Product> = query.first(conn).await.optional()?.into_iter().collect();
-        translations::localize(conn, &mut found, &wanted).await?;
+        let mut found: Vec<Product> = query
+            .first(tx.conn())
+            .await
+            .optional()?
+            .into_iter()
+            .collect();
+        translations::localize(tx, &mut found, &wanted).await?;
         Ok(found.pop())
     })
     .await
@@ -422,8 +424,8 @@ pub async fn list(
     visibility: Visibility,
     page: PageRequest<ProductId>,
 ) -> Result<Page<Product>, ApiError> {
-    db.tenant_tx(tenant, async move |conn| {
-        Ok(list_in(conn, visibility, &page, &Wanted::default()).await?)
+    db.tenant_tx(tenant, async move |tx| {
+        Ok(list_in(tx, visibility, &page, &Wanted::default()).await?)
     })
     .await
 }
@@ -454,7 +456,7 @@ impl Scope {
 /// statement; one more for translations when a locale other than the default is wanted), on the
 /// caller's tenant-scoped connection.
 pub async fn list_in(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     visibility: Visibility,
     page: &PageRequest<ProductId>,
     wanted: &Wanted,
@@ -472,18 +474,18 @@ pub async fn list_in(
         .filter(sql::<Bool>(visible))
         .into_boxed();
     let rows: Vec<(Product, i64)> = cityos_db::keyset_page!(query, products::id, *page)
-        .load(conn)
+        .load(tx.conn())
         .await?;
     let total = match <[_]>::first(&rows) {
         Some((_, total)) => *total,
         // An empty page past a cursor has no row to carry the count.
         None if page.after.is_some() || page.before.is_some() => {
-            crate::cards::count_in(conn, Scope::all(visibility)).await?
+            crate::cards::count_in(tx, Scope::all(visibility)).await?
         }
         None => 0,
     };
     let mut products: Vec<Product> = rows.into_iter().map(|(product, _)| product).collect();
-    translations::localize(conn, &mut products, wanted).await?;
+    translations::localize(tx, &mut products, wanted).await?;
     Ok(page.finish(products, |p| p.id, total))
 }
 

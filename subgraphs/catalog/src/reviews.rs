@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, Failure, RequestContext, Role};
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -117,12 +118,12 @@ fn check_content(rating: i32, title: &str, body: &str) -> Result<(i16, String, S
     Ok((rating, title.to_owned(), body.to_owned()))
 }
 
-async fn locked(conn: &mut AsyncPgConnection, id: ReviewId) -> Outcome<Review> {
+async fn locked(tx: &mut TenantTx<'_>, id: ReviewId) -> Outcome<Review> {
     reviews::table
         .filter(reviews::id.eq(id))
         .select(Review::as_select())
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?
         .ok_or_else(|| UserError::new("id", Code::NotFound, "no such review").into())
@@ -139,12 +140,12 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewReview) -> Outc
         new.body.as_deref().unwrap_or_default(),
     )?;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let published: i64 = products::table
             .filter(products::id.eq(new.product_id))
             .filter(products::status.eq(ProductStatus::Published))
             .count()
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         if published == 0 {
             return Err(UserError::new("productId", Code::NotFound, "no such product").into());
@@ -160,7 +161,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewReview) -> Outc
                 reviews::body.eq(&body),
             ))
             .returning(Review::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| {
                 Failure::on_unique("reviews_once_per_customer", e, || {
@@ -172,7 +173,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewReview) -> Outc
                 })
             })?;
         let details = serde_json::json!({ "product": review.product_id, "rating": rating });
-        cityos_db::audit::record(conn, &ctx, "review.create", review.id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "review.create", review.id, details).await?;
         Ok(review)
     })
     .await
@@ -190,8 +191,8 @@ pub async fn update(
     let tenant = ctx.tenant()?.id;
     let author = ctx.user_id()?;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let current = locked(conn, id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let current = locked(tx, id).await?;
         if current.customer_id != author {
             return Err(UserError::new("id", Code::NotFound, "no such review").into());
         }
@@ -210,10 +211,10 @@ pub async fn update(
                 reviews::updated_at.eq(diesel::dsl::now),
             ))
             .returning(Review::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         cityos_db::audit::record(
-            conn,
+            tx,
             &ctx,
             "review.update",
             id,
@@ -234,16 +235,16 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: ReviewId) -> Outcom
         return Err(ApiError::unauthenticated("sign in first").into());
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let current = locked(conn, id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let current = locked(tx, id).await?;
         if !staff && Some(current.customer_id) != caller {
             return Err(UserError::new("id", Code::NotFound, "no such review").into());
         }
         diesel::delete(reviews::table.filter(reviews::id.eq(id)))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         let details = serde_json::json!({ "product": current.product_id });
-        cityos_db::audit::record(conn, &ctx, "review.delete", id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "review.delete", id, details).await?;
         Ok(id)
     })
     .await
@@ -259,8 +260,8 @@ pub async fn moderate(
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let current = locked(conn, id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let current = locked(tx, id).await?;
         let from = current.status;
         if !from.can_become(to) {
             return Err(UserError::new(
@@ -276,10 +277,10 @@ pub async fn moderate(
                 reviews::moderated_at.eq(diesel::dsl::now),
             ))
             .returning(Review::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         let details = serde_json::json!({ "from": from.as_str(), "to": to.as_str() });
-        cityos_db::audit::record(conn, &ctx, "review.moderate", id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "review.moderate", id, details).await?;
         Ok(review)
     })
     .await
@@ -296,15 +297,15 @@ pub async fn set_verified(
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        locked(conn, id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        locked(tx, id).await?;
         let review: Review = diesel::update(reviews::table.filter(reviews::id.eq(id)))
             .set(reviews::verified_purchase.eq(verified))
             .returning(Review::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         cityos_db::audit::record(
-            conn,
+            tx,
             &ctx,
             "review.verify",
             id,
@@ -336,8 +337,8 @@ pub async fn respond(
     }
     let responder = ctx.user_id().ok();
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        locked(conn, id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        locked(tx, id).await?;
         let response: Response = diesel::insert_into(review_responses::table)
             .values((
                 review_responses::tenant_id.eq(tenant),
@@ -353,9 +354,9 @@ pub async fn respond(
                 review_responses::updated_at.eq(diesel::dsl::now),
             ))
             .returning(Response::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
-        cityos_db::audit::record(conn, &ctx, "review.respond", id, serde_json::json!({})).await?;
+        cityos_db::audit::record(tx, &ctx, "review.respond", id, serde_json::json!({})).await?;
         Ok(response)
     })
     .await
@@ -372,12 +373,12 @@ pub async fn vote(
     ctx.require_any(&[Role::Customer])?;
     let tenant = ctx.tenant()?.id;
     let customer = ctx.user_id()?;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let review: Review = reviews::table
             .filter(reviews::id.eq(id))
             .filter(reviews::status.eq(ReviewStatus::Approved.as_str()))
             .select(Review::as_select())
-            .first(conn)
+            .first(tx.conn())
             .await
             .optional()?
             .ok_or_else(|| UserError::new("id", Code::NotFound, "no such review"))?;
@@ -397,7 +398,7 @@ pub async fn vote(
                     review_votes::customer_id.eq(customer),
                 ))
                 .on_conflict_do_nothing()
-                .execute(conn)
+                .execute(tx.conn())
                 .await?
         } else {
             diesel::delete(
@@ -405,7 +406,7 @@ pub async fn vote(
                     .filter(review_votes::review_id.eq(id))
                     .filter(review_votes::customer_id.eq(customer)),
             )
-            .execute(conn)
+            .execute(tx.conn())
             .await?
         };
         let delta = match (changed, helpful) {
@@ -416,7 +417,7 @@ pub async fn vote(
         Ok(diesel::update(reviews::table.filter(reviews::id.eq(id)))
             .set(reviews::helpful_count.eq(reviews::helpful_count + delta))
             .returning(Review::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?)
     })
     .await
@@ -432,7 +433,7 @@ pub struct ReviewFilter {
 /// A page of reviews, newest first: APPROVED ones for storefronts and customers (plus a customer's
 /// own), any status for staff (optionally one).
 pub async fn page(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     filter: ReviewFilter,
     page: &PageRequest<ReviewId>,
     staff: bool,
@@ -457,23 +458,23 @@ pub async fn page(
         }
         query
     };
-    let total: i64 = base().count().get_result(conn).await?;
+    let total: i64 = base().count().get_result(tx.conn()).await?;
     let query = base().select(Review::as_select());
     let rows: Vec<Review> = cityos_db::keyset_page!(query, reviews::id, *page, newest_first)
-        .load(conn)
+        .load(tx.conn())
         .await?;
     Ok(page.finish(rows, |r| r.id, total))
 }
 
 /// The responses to reviews, by review.
 pub async fn responses_of(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     ids: &[ReviewId],
 ) -> QueryResult<HashMap<ReviewId, Response>> {
     let rows: Vec<Response> = review_responses::table
         .filter(review_responses::review_id.eq_any(ids))
         .select(Response::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await?;
     Ok(rows.into_iter().map(|r| (r.review_id, r)).collect())
 }

@@ -26,9 +26,10 @@ use cityos_core::ApiError;
 use cityos_core::money::Currency;
 use cityos_core::paging::{CursorKey, Page, PageRequest};
 use cityos_db::Prepared;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -563,7 +564,7 @@ pub struct Found {
     reason = "the listing's arguments plus the search"
 )]
 pub async fn page(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     scope: Scope,
     search: &Search,
     page: &PageRequest<Position>,
@@ -593,13 +594,13 @@ pub async fn page(
         wanted,
         search
     ))
-    .load(conn)
+    .load(tx.conn())
     .await?;
     let (total, facets) = match <[_]>::first(&rows) {
         Some(first) => (first.listing.total, read_facets(first.facets.clone())?),
         None if page.after.is_some() || page.before.is_some() => {
             let sql = shape.summary_sql(list_descending);
-            let summary = summary(conn, sql, page, customer, scope, wanted, search).await?;
+            let summary = summary(tx, sql, page, customer, scope, wanted, search).await?;
             (summary.total, read_facets(summary.facets)?)
         }
         // Nothing matched at all.
@@ -629,7 +630,7 @@ pub async fn page(
 /// The total and facet counts of a search without reading a page (for a list read in its own
 /// order, such as a collection's): one statement.
 pub async fn facets(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     scope: Scope,
     search: &Search,
     customer: Option<UserId>,
@@ -644,13 +645,13 @@ pub async fn facets(
         backward: false,
     };
     let sql = shape.summary_sql(list_descending);
-    let summary = summary(conn, sql, &unpaged, customer, scope, wanted, search).await?;
+    let summary = summary(tx, sql, &unpaged, customer, scope, wanted, search).await?;
     Ok(read_facets(summary.facets)?.unwrap_or_default())
 }
 
 /// Runs a summary statement ([`Shape::summary_sql`]).
 async fn summary(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     sql: String,
     page: &PageRequest<Position>,
     customer: Option<UserId>,
@@ -667,7 +668,7 @@ async fn summary(
         wanted,
         search
     ))
-    .get_result(conn)
+    .get_result(tx.conn())
     .await
 }
 
@@ -723,7 +724,7 @@ struct SuggestionRow {
 /// what is typed (score above 1), then those whose words are close to it (score 0.3 to 1, the
 /// trigram word similarity), which forgives typos. One statement.
 pub async fn suggest(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     visibility: Visibility,
     typed: &Typed,
     first: i32,
@@ -781,7 +782,7 @@ pub async fn suggest(
             .bind::<Nullable<Text>, _>(wanted.exact.as_deref())
             .bind::<Nullable<Text>, _>(wanted.language.as_deref()),
     )
-    .load(conn)
+    .load(tx.conn())
     .await?;
     Ok(rows
         .into_iter()

@@ -9,9 +9,10 @@ use crate::schema::product_translations;
 use chrono::{DateTime, Utc};
 use cityos_core::RequestContext;
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
 
 /// A translation as stored.
@@ -77,7 +78,7 @@ impl Wanted {
 
 /// Puts the best translation wanted into `products`' titles and descriptions (one statement).
 pub async fn localize(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     products: &mut [Product],
     wanted: &Wanted,
 ) -> QueryResult<()> {
@@ -90,7 +91,7 @@ pub async fn localize(
         .filter(product_translations::product_id.eq_any(&ids))
         .filter(product_translations::locale.eq_any(locales))
         .select(Translation::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await?;
     for product in products.iter_mut() {
         let best = found
@@ -112,7 +113,7 @@ pub fn apply(product: &mut Product, title: String, description: String) {
 
 /// Every translation of products, by product (locale order).
 pub async fn of_products(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     ids: &[ProductId],
 ) -> QueryResult<HashMap<ProductId, Vec<Translation>>> {
     let rows: Vec<Translation> = product_translations::table
@@ -122,7 +123,7 @@ pub async fn of_products(
             product_translations::locale,
         ))
         .select(Translation::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await?;
     let mut by_product: HashMap<ProductId, Vec<Translation>> = HashMap::new();
     for t in rows {
@@ -170,8 +171,8 @@ pub async fn set(
         .into());
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        crate::products::lock_in(conn, product, "productId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        crate::products::lock_in(tx, product, "productId").await?;
         let saved: Translation = diesel::insert_into(product_translations::table)
             .values((
                 product_translations::tenant_id.eq(tenant),
@@ -192,10 +193,10 @@ pub async fn set(
                 product_translations::updated_at.eq(diesel::dsl::now),
             ))
             .returning(Translation::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         let details = serde_json::json!({ "locale": locale });
-        cityos_db::audit::record(conn, &ctx, "product.translation.set", product, details).await?;
+        cityos_db::audit::record(tx, &ctx, "product.translation.set", product, details).await?;
         Ok(saved)
     })
     .await
@@ -212,18 +213,17 @@ pub async fn remove(
     let tenant = ctx.tenant()?.id;
     let locale = check_locale(locale, ctx)?;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        crate::products::lock_in(conn, product, "productId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        crate::products::lock_in(tx, product, "productId").await?;
         let removed = diesel::delete(
             product_translations::table
                 .filter(product_translations::product_id.eq(product))
                 .filter(product_translations::locale.eq(&locale)),
         )
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
         let details = serde_json::json!({ "locale": locale });
-        cityos_db::audit::record(conn, &ctx, "product.translation.remove", product, details)
-            .await?;
+        cityos_db::audit::record(tx, &ctx, "product.translation.remove", product, details).await?;
         Ok(removed > 0)
     })
     .await

@@ -14,9 +14,10 @@ use cityos_core::money::Currency;
 use cityos_core::outcome::is_unique_violation;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -218,12 +219,12 @@ fn match_options(
     Ok(serde_json::Value::Object(chosen.into_iter().collect()))
 }
 
-async fn product_exists(conn: &mut AsyncPgConnection, product_id: ProductId) -> Outcome<Product> {
+async fn product_exists(tx: &mut TenantTx<'_>, product_id: ProductId) -> Outcome<Product> {
     products::table
         .filter(products::id.eq(product_id))
         .select(Product::as_select())
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?
         .ok_or_else(|| UserError::new("productId", Code::NotFound, "no such product").into())
@@ -259,12 +260,12 @@ pub async fn create_option(
         .into());
     }
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        product_exists(conn, product_id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        product_exists(tx, product_id).await?;
         let has_variants: i64 = product_variants::table
             .filter(product_variants::product_id.eq(product_id))
             .count()
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         if has_variants > 0 {
             // New options would leave existing variants without a value for them.
@@ -278,7 +279,7 @@ pub async fn create_option(
         let position: i64 = product_options::table
             .filter(product_options::product_id.eq(product_id))
             .count()
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         let option: ProductOption = diesel::insert_into(product_options::table)
             .values((
@@ -290,7 +291,7 @@ pub async fn create_option(
                 product_options::option_values.eq(&values),
             ))
             .returning(ProductOption::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| {
                 Failure::on_unique("product_options_name_key", e, || {
@@ -302,7 +303,7 @@ pub async fn create_option(
                 })
             })?;
         let details = serde_json::json!({ "product": product_id, "name": option.name });
-        cityos_db::audit::record(conn, &ctx, "product.option.create", option.id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "product.option.create", option.id, details).await?;
         Ok(option)
     })
     .await
@@ -310,11 +311,11 @@ pub async fn create_option(
 
 /// Writes base prices of one variant in one statement (one card rebuild).
 async fn upsert_prices(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     variant: VariantId,
     prices: &[(Currency, i64)],
 ) -> QueryResult<()> {
+    let tenant = tx.tenant();
     if prices.is_empty() {
         return Ok(());
     }
@@ -341,7 +342,7 @@ async fn upsert_prices(
             variant_prices::amount.eq(excluded(variant_prices::amount)),
             variant_prices::updated_at.eq(diesel::dsl::now),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
@@ -358,19 +359,19 @@ pub async fn create_variant(
     check_attributes(&input)?;
     let prices = check_prices(&input.prices, "prices")?;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let product = product_exists(conn, input.product_id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let product = product_exists(tx, input.product_id).await?;
         let options: Vec<ProductOption> = product_options::table
             .filter(product_options::product_id.eq(product.id))
             .order(product_options::position)
             .select(ProductOption::as_select())
-            .load(conn)
+            .load(tx.conn())
             .await?;
         let option_values = match_options(&options, &input.options)?;
         let count: i64 = product_variants::table
             .filter(product_variants::product_id.eq(product.id))
             .count()
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         if count >= MAX_VARIANTS {
             return Err(UserError::new(
@@ -412,7 +413,7 @@ pub async fn create_variant(
                 product_variants::position.eq(i32::try_from(count).unwrap_or(i32::MAX)),
             ))
             .returning(Variant::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| {
                 if is_unique_violation(&e, "product_variants_options_key") {
@@ -432,10 +433,10 @@ pub async fn create_variant(
                     })
                 }
             })?;
-        upsert_prices(conn, tenant, variant.id, &prices).await?;
+        upsert_prices(tx, variant.id, &prices).await?;
         let details = serde_json::json!({ "product": product.id, "sku": variant.sku });
-        cityos_db::audit::record(conn, &ctx, "product.variant.create", variant.id, details).await?;
-        staff_view(conn, variant.id).await
+        cityos_db::audit::record(tx, &ctx, "product.variant.create", variant.id, details).await?;
+        staff_view(tx, variant.id).await
     })
     .await
 }
@@ -451,21 +452,21 @@ pub async fn set_prices(
     let tenant = ctx.tenant()?.id;
     let prices = check_prices(&prices, "prices")?;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let found: Option<Variant> = product_variants::table
             .filter(product_variants::id.eq(variant_id))
             .select(Variant::as_select())
             .for_update()
-            .first(conn)
+            .first(tx.conn())
             .await
             .optional()?;
         if found.is_none() {
             return Err(UserError::new("variantId", Code::NotFound, "no such variant").into());
         }
-        upsert_prices(conn, tenant, variant_id, &prices).await?;
+        upsert_prices(tx, variant_id, &prices).await?;
         let details = serde_json::json!({ "prices": prices.iter().map(|(c, a)| (c.code(), a)).collect::<BTreeMap<_, _>>() });
-        cityos_db::audit::record(conn, &ctx, "product.variant.prices.set", variant_id, details).await?;
-        staff_view(conn, variant_id).await
+        cityos_db::audit::record(tx, &ctx, "product.variant.prices.set", variant_id, details).await?;
+        staff_view(tx, variant_id).await
     })
     .await
 }
@@ -517,8 +518,8 @@ pub struct ProductDetails {
 }
 
 /// A variant as staff see it, after a change in the same transaction.
-async fn staff_view(conn: &mut AsyncPgConnection, id: VariantId) -> Outcome<PricedVariant> {
-    cards::facts_of(conn, &[id], None, true)
+async fn staff_view(tx: &mut TenantTx<'_>, id: VariantId) -> Outcome<PricedVariant> {
+    cards::facts_of(tx, &[id], None, true)
         .await?
         .variants
         .pop()
@@ -533,8 +534,8 @@ pub async fn details_by_products(
     customer: Option<UserId>,
     staff: bool,
 ) -> Result<HashMap<ProductId, ProductDetails>, ApiError> {
-    db.tenant_tx(tenant, async move |conn| {
-        Ok(cards::details_of(conn, &products, customer, staff).await?)
+    db.tenant_tx(tenant, async move |tx| {
+        Ok(cards::details_of(tx, &products, customer, staff).await?)
     })
     .await
 }
@@ -547,8 +548,8 @@ pub async fn by_ids(
     customer: Option<UserId>,
     staff: bool,
 ) -> Result<Vec<PricedVariant>, ApiError> {
-    db.tenant_tx(tenant, async move |conn| {
-        Ok(cards::facts_of(conn, &ids, customer, staff).await?.variants)
+    db.tenant_tx(tenant, async move |tx| {
+        Ok(cards::facts_of(tx, &ids, customer, staff).await?.variants)
     })
     .await
 }

@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use cityos_auth::secret::{self, SecretKind};
 use cityos_core::{ApiError, Failure, RequestContext, Role};
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
 
 /// The most wishlists one customer may keep.
@@ -53,7 +54,7 @@ fn not_found(field: &str) -> UserError {
 
 /// The caller's wishlist `id`, locked (another customer's is "not found").
 async fn own_list(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     id: WishlistId,
     customer: UserId,
     field: &str,
@@ -63,7 +64,7 @@ async fn own_list(
         .filter(wishlists::customer_id.eq(customer))
         .select(Wishlist::as_select())
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?
         .ok_or_else(|| not_found(field).into())
@@ -83,13 +84,13 @@ fn name_taken(name: &str) -> impl FnOnce() -> UserError + '_ {
 pub async fn create(db: &Database, ctx: &RequestContext, name: &str) -> Outcome<Wishlist> {
     let (tenant, customer) = owner(ctx)?;
     let name = check_name(name)?;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         // Serialise one customer's creations so the limit holds under racing requests.
-        cityos_db::lock_for_transaction(conn, "catalog.wishlists", customer).await?;
+        cityos_db::lock_for_transaction(tx, "catalog.wishlists", customer).await?;
         let kept: i64 = wishlists::table
             .filter(wishlists::customer_id.eq(customer))
             .count()
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         if kept >= MAX_LISTS {
             return Err(UserError::new(
@@ -107,7 +108,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, name: &str) -> Outcome<
                 wishlists::name.eq(&name),
             ))
             .returning(Wishlist::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| Failure::on_unique("wishlists_name_key", e, name_taken(&name)))
     })
@@ -123,15 +124,15 @@ pub async fn rename(
 ) -> Outcome<Wishlist> {
     let (tenant, customer) = owner(ctx)?;
     let name = check_name(name)?;
-    db.tenant_tx(tenant, async move |conn| {
-        own_list(conn, id, customer, "id").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        own_list(tx, id, customer, "id").await?;
         diesel::update(wishlists::table.filter(wishlists::id.eq(id)))
             .set((
                 wishlists::name.eq(&name),
                 wishlists::updated_at.eq(diesel::dsl::now),
             ))
             .returning(Wishlist::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| Failure::on_unique("wishlists_name_key", e, name_taken(&name)))
     })
@@ -147,8 +148,8 @@ pub async fn share(
     shared: bool,
 ) -> Outcome<Wishlist> {
     let (tenant, customer) = owner(ctx)?;
-    db.tenant_tx(tenant, async move |conn| {
-        own_list(conn, id, customer, "id").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        own_list(tx, id, customer, "id").await?;
         let token = shared.then(|| secret::generate(SecretKind::WishlistShare, tenant).token);
         Ok(
             diesel::update(wishlists::table.filter(wishlists::id.eq(id)))
@@ -157,7 +158,7 @@ pub async fn share(
                     wishlists::updated_at.eq(diesel::dsl::now),
                 ))
                 .returning(Wishlist::as_returning())
-                .get_result(conn)
+                .get_result(tx.conn())
                 .await?,
         )
     })
@@ -167,10 +168,10 @@ pub async fn share(
 /// Deletes one of the caller's wishlists with its items.
 pub async fn delete(db: &Database, ctx: &RequestContext, id: WishlistId) -> Outcome<WishlistId> {
     let (tenant, customer) = owner(ctx)?;
-    db.tenant_tx(tenant, async move |conn| {
-        own_list(conn, id, customer, "id").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        own_list(tx, id, customer, "id").await?;
         diesel::delete(wishlists::table.filter(wishlists::id.eq(id)))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         Ok(id)
     })
@@ -179,7 +180,7 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: WishlistId) -> Outc
 
 /// Checks that the product is published and, when given, that the variant belongs to it.
 async fn check_item(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     product: ProductId,
     variant: Option<VariantId>,
 ) -> Outcome<()> {
@@ -187,7 +188,7 @@ async fn check_item(
         .filter(products::id.eq(product))
         .filter(products::status.eq(ProductStatus::Published))
         .count()
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?;
     if published == 0 {
         return Err(UserError::new("productId", Code::NotFound, "no such product").into());
@@ -197,7 +198,7 @@ async fn check_item(
             .filter(product_variants::id.eq(variant))
             .filter(product_variants::product_id.eq(product))
             .count()
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         if of_product == 0 {
             return Err(UserError::new(
@@ -212,16 +213,16 @@ async fn check_item(
 }
 
 async fn insert_item(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     list: WishlistId,
     product: ProductId,
     variant: Option<VariantId>,
 ) -> Outcome<()> {
+    let tenant = tx.tenant();
     let held: i64 = wishlist_items::table
         .filter(wishlist_items::wishlist_id.eq(list))
         .count()
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?;
     if held >= MAX_ITEMS {
         return Err(UserError::new(
@@ -241,7 +242,7 @@ async fn insert_item(
             wishlist_items::variant_id.eq(variant),
         ))
         .on_conflict_do_nothing()
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
@@ -255,10 +256,10 @@ pub async fn add_item(
     variant: Option<VariantId>,
 ) -> Outcome<Wishlist> {
     let (tenant, customer) = owner(ctx)?;
-    db.tenant_tx(tenant, async move |conn| {
-        let wishlist = own_list(conn, list, customer, "wishlistId").await?;
-        check_item(conn, product, variant).await?;
-        insert_item(conn, tenant, list, product, variant).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let wishlist = own_list(tx, list, customer, "wishlistId").await?;
+        check_item(tx, product, variant).await?;
+        insert_item(tx, list, product, variant).await?;
         Ok(wishlist)
     })
     .await
@@ -271,11 +272,11 @@ pub async fn remove_item(
     item: WishlistItemId,
 ) -> Outcome<Wishlist> {
     let (tenant, customer) = owner(ctx)?;
-    db.tenant_tx(tenant, async move |conn| {
-        let found = item_of(conn, item).await?;
-        let wishlist = own_list(conn, found.wishlist_id, customer, "itemId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let found = item_of(tx, item).await?;
+        let wishlist = own_list(tx, found.wishlist_id, customer, "itemId").await?;
         diesel::delete(wishlist_items::table.filter(wishlist_items::id.eq(item)))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         Ok(wishlist)
     })
@@ -290,50 +291,47 @@ pub async fn move_item(
     to: WishlistId,
 ) -> Outcome<Wishlist> {
     let (tenant, customer) = owner(ctx)?;
-    db.tenant_tx(tenant, async move |conn| {
-        let found = item_of(conn, item).await?;
-        own_list(conn, found.wishlist_id, customer, "itemId").await?;
-        let target = own_list(conn, to, customer, "toWishlistId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let found = item_of(tx, item).await?;
+        own_list(tx, found.wishlist_id, customer, "itemId").await?;
+        let target = own_list(tx, to, customer, "toWishlistId").await?;
         if found.wishlist_id != to {
             diesel::delete(wishlist_items::table.filter(wishlist_items::id.eq(item)))
-                .execute(conn)
+                .execute(tx.conn())
                 .await?;
-            insert_item(conn, tenant, to, found.product_id, found.variant_id).await?;
+            insert_item(tx, to, found.product_id, found.variant_id).await?;
         }
         Ok(target)
     })
     .await
 }
 
-async fn item_of(conn: &mut AsyncPgConnection, item: WishlistItemId) -> Outcome<Item> {
+async fn item_of(tx: &mut TenantTx<'_>, item: WishlistItemId) -> Outcome<Item> {
     wishlist_items::table
         .filter(wishlist_items::id.eq(item))
         .select(Item::as_select())
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?
         .ok_or_else(|| UserError::new("itemId", Code::NotFound, "no such wishlist item").into())
 }
 
 /// The caller's wishlists, oldest first.
-pub async fn of_customer(
-    conn: &mut AsyncPgConnection,
-    customer: UserId,
-) -> QueryResult<Vec<Wishlist>> {
+pub async fn of_customer(tx: &mut TenantTx<'_>, customer: UserId) -> QueryResult<Vec<Wishlist>> {
     wishlists::table
         .filter(wishlists::customer_id.eq(customer))
         .order(wishlists::id)
         .select(Wishlist::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await
 }
 
 /// A shared wishlist by its link token (within the request's tenant).
-pub async fn by_token(conn: &mut AsyncPgConnection, token: &str) -> QueryResult<Option<Wishlist>> {
+pub async fn by_token(tx: &mut TenantTx<'_>, token: &str) -> QueryResult<Option<Wishlist>> {
     wishlists::table
         .filter(wishlists::share_token.eq(token))
         .select(Wishlist::as_select())
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()
 }
@@ -341,7 +339,7 @@ pub async fn by_token(conn: &mut AsyncPgConnection, token: &str) -> QueryResult<
 /// The items of wishlists, by list, oldest first; only published products (a product withdrawn
 /// since drops out of view without being removed).
 pub async fn items_of(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     lists: &[WishlistId],
 ) -> QueryResult<HashMap<WishlistId, Vec<Item>>> {
     let rows: Vec<Item> = wishlist_items::table
@@ -354,7 +352,7 @@ pub async fn items_of(
         .filter(products::status.eq(ProductStatus::Published))
         .order(wishlist_items::id)
         .select(Item::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await?;
     let mut by_list: HashMap<WishlistId, Vec<Item>> = HashMap::new();
     for item in rows {
@@ -372,7 +370,7 @@ pub async fn most_wished(
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let limit = limit.clamp(1, 100);
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         Ok(wishlist_items::table
             .group_by(wishlist_items::product_id)
             .select((
@@ -386,7 +384,7 @@ pub async fn most_wished(
                 wishlist_items::product_id,
             ))
             .limit(limit)
-            .load(conn)
+            .load(tx.conn())
             .await?)
     })
     .await

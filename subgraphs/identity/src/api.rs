@@ -3,13 +3,14 @@
 //! subgraph reads identity's tables.
 
 use cityos_core::ids::UserId;
+use cityos_db::TenantTx;
 use diesel::sql_types::{Array, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
 /// Which of `ids` are customers of the transaction's tenant (`identity.customers_among`); staff,
 /// other tenants' users and unknown ids are left out.
 pub async fn customers_among(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     ids: &[UserId],
 ) -> diesel::QueryResult<Vec<UserId>> {
     #[derive(diesel::QueryableByName)]
@@ -21,7 +22,7 @@ pub async fn customers_among(
         diesel::sql_query("SELECT identity.customers_among($1) AS id")
             .bind::<Array<SqlUuid>, _>(ids),
     )
-    .load(conn)
+    .load(tx.conn())
     .await?;
     Ok(rows.into_iter().map(|c| c.id).collect())
 }

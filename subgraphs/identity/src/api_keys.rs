@@ -77,7 +77,7 @@ pub async fn create(
         &generated.token[generated.token.len() - 4..]
     );
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let key: ApiKey = diesel::insert_into(api_keys::table)
             .values((
                 api_keys::tenant_id.eq(tenant),
@@ -89,10 +89,10 @@ pub async fn create(
                 api_keys::created_by.eq(ctx.user_id().ok()),
             ))
             .returning(ApiKey::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         let details = serde_json::json!({ "name": key.name, "kind": key.kind });
-        cityos_db::audit::record(conn, &ctx, "api_key.create", key.id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "api_key.create", key.id, details).await?;
         Ok((key, generated.token))
     })
     .await
@@ -103,12 +103,12 @@ pub async fn revoke(db: &Database, ctx: &RequestContext, id: ApiKeyId) -> Outcom
     ctx.require_any(&[Role::TenantAdmin])?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let key: ApiKey = api_keys::table
             .filter(api_keys::id.eq(id))
             .select(ApiKey::as_select())
             .for_update()
-            .first(conn)
+            .first(tx.conn())
             .await
             .optional()?
             .ok_or_else(|| UserError::new("id", Code::NotFound, "no such API key"))?;
@@ -123,9 +123,9 @@ pub async fn revoke(db: &Database, ctx: &RequestContext, id: ApiKeyId) -> Outcom
         let key: ApiKey = diesel::update(api_keys::table.filter(api_keys::id.eq(id)))
             .set(api_keys::revoked_at.eq(diesel::dsl::now))
             .returning(ApiKey::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
-        cityos_db::audit::record(conn, &ctx, "api_key.revoke", id, serde_json::json!({})).await?;
+        cityos_db::audit::record(tx, &ctx, "api_key.revoke", id, serde_json::json!({})).await?;
         Ok(key)
     })
     .await
@@ -139,9 +139,9 @@ pub async fn list(
 ) -> Result<Page<ApiKey>, ApiError> {
     ctx.require_any(&[Role::TenantAdmin])?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         Ok(cityos_db::table_page!(
-            conn,
+            tx,
             api_keys::table,
             api_keys::id,
             ApiKey,

@@ -34,9 +34,9 @@ pub async fn list(
 ) -> Result<Page<AuditEvent>, ApiError> {
     ctx.require_any(&[Role::TenantAdmin])?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         Ok(cityos_db::table_page!(
-            conn,
+            tx,
             audit_log::table,
             audit_log::id,
             AuditEvent,

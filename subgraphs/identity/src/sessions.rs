@@ -14,8 +14,9 @@ use cityos_auth::token::ACCESS_TOKEN_SECONDS;
 use cityos_auth::{AccessClaims, TokenKeys};
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
 /// How long a refresh token can be used.
 pub const REFRESH_TOKEN_DAYS: i64 = 30;
@@ -32,7 +33,7 @@ pub struct Session {
 /// Issues an access token and a new refresh token (in `family`, or a new family) for `user`,
 /// inside the caller's tenant transaction.
 pub async fn start(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     keys: &TokenKeys,
     user: User,
     family: Option<SessionFamilyId>,
@@ -48,7 +49,7 @@ pub async fn start(
             refresh_tokens::token_hash.eq(&refresh.digest),
             refresh_tokens::expires_at.eq(now + Duration::days(REFRESH_TOKEN_DAYS)),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     let expires_at = now + Duration::seconds(ACCESS_TOKEN_SECONDS);
     let claims = AccessClaims {
@@ -100,7 +101,7 @@ pub async fn refresh(
     let digest = secret::digest(token);
     let keys = keys.clone();
     let rotation = db
-        .tenant_tx(tenant, async move |conn| {
+        .tenant_tx(tenant, async move |tx| {
             // Row-locking UPDATE: of two racing refreshes with one token, exactly one wins.
             let used: Option<(UserId, SessionFamilyId)> = diesel::update(
                 refresh_tokens::table
@@ -111,7 +112,7 @@ pub async fn refresh(
             )
             .set(refresh_tokens::used_at.eq(diesel::dsl::now))
             .returning((refresh_tokens::user_id, refresh_tokens::family_id))
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .optional()?;
             let Some((user_id, family)) = used else {
@@ -120,11 +121,11 @@ pub async fn refresh(
                     .filter(refresh_tokens::token_hash.eq(&digest))
                     .filter(refresh_tokens::used_at.is_not_null())
                     .select(refresh_tokens::family_id)
-                    .first(conn)
+                    .first(tx.conn())
                     .await
                     .optional()?;
                 if let Some(family) = family {
-                    revoke_family(conn, family).await?;
+                    revoke_family(tx, family).await?;
                     return Ok::<_, ApiError>(Rotation::Reused);
                 }
                 return Ok(Rotation::Invalid);
@@ -133,12 +134,12 @@ pub async fn refresh(
                 .filter(users::id.eq(user_id))
                 .filter(users::status.eq("ACTIVE"))
                 .select(User::as_select())
-                .first(conn)
+                .first(tx.conn())
                 .await
                 .optional()?;
             match user {
                 Some(user) => Ok(Rotation::Rotated(Box::new(
-                    start(conn, &keys, user, Some(family)).await?,
+                    start(tx, &keys, user, Some(family)).await?,
                 ))),
                 None => Ok(Rotation::Invalid),
             }
@@ -154,17 +155,14 @@ pub async fn refresh(
     }
 }
 
-async fn revoke_family(
-    conn: &mut AsyncPgConnection,
-    family: SessionFamilyId,
-) -> QueryResult<usize> {
+async fn revoke_family(tx: &mut TenantTx<'_>, family: SessionFamilyId) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
-    .execute(conn)
+    .execute(tx.conn())
     .await
 }
 
@@ -174,16 +172,16 @@ pub async fn sign_out(db: &Database, ctx: &RequestContext, token: &str) -> Outco
     let tenant = token_tenant(ctx, token)?;
     let digest = secret::digest(token);
     let revoked = db
-        .tenant_tx(tenant, async move |conn| {
+        .tenant_tx(tenant, async move |tx| {
             let family: Option<SessionFamilyId> = refresh_tokens::table
                 .filter(refresh_tokens::token_hash.eq(&digest))
                 .filter(refresh_tokens::revoked_at.is_null())
                 .select(refresh_tokens::family_id)
-                .first(conn)
+                .first(tx.conn())
                 .await
                 .optional()?;
             match family {
-                Some(family) => revoke_family(conn, family)
+                Some(family) => revoke_family(tx, family)
                     .await
                     .map(|n| n > 0)
                     .map_err(ApiError::from),

@@ -10,8 +10,9 @@ use cityos_core::paging::{Page, PageRequest};
 use cityos_core::text::Line;
 use cityos_core::{ApiError, Failure, RequestContext, Role, TenantStatus};
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
 cityos_core::states! {
     /// What a row of the tenant directory is.
@@ -129,7 +130,7 @@ fn check_locales(
     Ok((default.to_owned(), supported))
 }
 
-async fn check_timezone(conn: &mut AsyncPgConnection, tz: &str) -> Outcome<String> {
+async fn check_timezone(tx: &mut TenantTx<'_>, tz: &str) -> Outcome<String> {
     // PostgreSQL's own zone table is the authority (and the one timestamps are converted with).
     #[derive(QueryableByName)]
     struct Known {
@@ -140,7 +141,7 @@ async fn check_timezone(conn: &mut AsyncPgConnection, tz: &str) -> Outcome<Strin
         "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS known",
     )
     .bind::<diesel::sql_types::Text, _>(tz)
-    .get_result(conn)
+    .get_result(tx.conn())
     .await?;
     if !found.known {
         return Err(UserError::new(
@@ -169,8 +170,8 @@ pub async fn create(
     let admin = users::prepare(input.admin, "admin").await?;
     let id = TenantId::new();
     let ctx = ctx.clone();
-    db.tenant_tx(id, async move |conn| {
-        let timezone = check_timezone(conn, &input.timezone).await?;
+    db.tenant_tx(id, async move |tx| {
+        let timezone = check_timezone(tx, &input.timezone).await?;
         let tenant: Tenant = diesel::insert_into(tenants::table)
             .values((
                 tenants::id.eq(id),
@@ -182,7 +183,7 @@ pub async fn create(
                 tenants::timezone.eq(&timezone),
             ))
             .returning(Tenant::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| {
                 Failure::on_unique("tenants_slug_key", e, || {
@@ -193,17 +194,10 @@ pub async fn create(
                     )
                 })
             })?;
-        let admin = users::insert(
-            conn,
-            id,
-            UserKind::Staff,
-            &[Role::TenantAdmin],
-            admin,
-            "admin",
-        )
-        .await?;
+        let admin =
+            users::insert(tx, UserKind::Staff, &[Role::TenantAdmin], admin, "admin").await?;
         let details = serde_json::json!({ "slug": tenant.slug, "admin": admin.id });
-        cityos_db::audit::record(conn, &ctx, "tenant.create", id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "tenant.create", id, details).await?;
         Ok((tenant, admin))
     })
     .await
@@ -227,12 +221,12 @@ pub async fn update(
     }
     let name = changes.name.as_deref().map(check_name).transpose()?;
     let ctx = ctx.clone();
-    db.tenant_tx(id, async move |conn| {
+    db.tenant_tx(id, async move |tx| {
         let current: Tenant = tenants::table
             .find(id)
             .filter(tenants::kind.eq(TenantKind::Tenant))
             .select(Tenant::as_select())
-            .first(conn)
+            .first(tx.conn())
             .await
             .optional()?
             .ok_or_else(|| UserError::new("id", Code::NotFound, "no such tenant"))?;
@@ -246,7 +240,7 @@ pub async fn update(
             .or_else(|| Some(current.supported_locales.clone()));
         let (default_locale, supported_locales) = check_locales(&default, supported)?;
         let timezone = match &changes.timezone {
-            Some(tz) => check_timezone(conn, tz).await?,
+            Some(tz) => check_timezone(tx, tz).await?,
             None => current.timezone.clone(),
         };
         let status = changes.status.unwrap_or(current.status);
@@ -260,7 +254,7 @@ pub async fn update(
                 tenants::updated_at.eq(diesel::dsl::now),
             ))
             .returning(Tenant::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         let action = match changes.status {
             Some(TenantStatus::Suspended) if current.status != status => "tenant.suspend",
@@ -268,7 +262,7 @@ pub async fn update(
             _ => "tenant.update",
         };
         cityos_db::audit::record(
-            conn,
+            tx,
             &ctx,
             action,
             id,
@@ -361,7 +355,7 @@ pub async fn add_domain(db: &Database, ctx: &RequestContext, host: &str) -> Outc
     let tenant = ctx.tenant()?.id;
     let host = check_host(host)?;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let domain: TenantDomain = diesel::insert_into(tenant_domains::table)
             .values((
                 tenant_domains::tenant_id.eq(tenant),
@@ -369,7 +363,7 @@ pub async fn add_domain(db: &Database, ctx: &RequestContext, host: &str) -> Outc
                 tenant_domains::host.eq(&host),
             ))
             .returning(TenantDomain::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| {
                 Failure::on_unique("tenant_domains_host_key", e, || {
@@ -381,7 +375,7 @@ pub async fn add_domain(db: &Database, ctx: &RequestContext, host: &str) -> Outc
                 })
             })?;
         let details = serde_json::json!({ "host": domain.host });
-        cityos_db::audit::record(conn, &ctx, "tenant.domain.add", domain.id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "tenant.domain.add", domain.id, details).await?;
         Ok(domain)
     })
     .await
@@ -396,16 +390,16 @@ pub async fn remove_domain(
     ctx.require_any(&[Role::TenantAdmin])?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let removed: TenantDomain =
             diesel::delete(tenant_domains::table.filter(tenant_domains::id.eq(id)))
                 .returning(TenantDomain::as_returning())
-                .get_result(conn)
+                .get_result(tx.conn())
                 .await
                 .optional()?
                 .ok_or_else(|| UserError::new("id", Code::NotFound, "no such domain"))?;
         let details = serde_json::json!({ "host": removed.host });
-        cityos_db::audit::record(conn, &ctx, "tenant.domain.remove", id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "tenant.domain.remove", id, details).await?;
         Ok(removed)
     })
     .await

@@ -10,9 +10,10 @@ use cityos_auth::{TokenKeys, password};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, Failure, RequestContext, Role};
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use cityos_server::context::PLATFORM_TENANT_ID;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
 cityos_core::states! {
     /// Whether an account may sign in.
@@ -124,13 +125,13 @@ pub async fn prepare(input: NewUser, prefix: &str) -> Result<PreparedUser, UserE
 
 /// Inserts a prepared user into `tenant` (inside the caller's tenant transaction).
 pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     kind: UserKind,
     roles: &[Role],
     user: PreparedUser,
     prefix: &str,
 ) -> Outcome<User> {
+    let tenant = tx.tenant();
     let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     diesel::insert_into(users::table)
         .values((
@@ -144,7 +145,7 @@ pub async fn insert(
             users::roles.eq(roles),
         ))
         .returning(User::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await
         .map_err(|e| {
             Failure::on_unique("users_email_key", e, || {
@@ -167,17 +168,9 @@ pub async fn sign_up_customer(
     let tenant = ctx.tenant()?.id;
     let prepared = prepare(input, "").await?;
     let keys = keys.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let user = insert(
-            conn,
-            tenant,
-            UserKind::Customer,
-            &[Role::Customer],
-            prepared,
-            "",
-        )
-        .await?;
-        Ok(sessions::start(conn, &keys, user, None).await?)
+    db.tenant_tx(tenant, async move |tx| {
+        let user = insert(tx, UserKind::Customer, &[Role::Customer], prepared, "").await?;
+        Ok(sessions::start(tx, &keys, user, None).await?)
     })
     .await
 }
@@ -201,11 +194,11 @@ pub async fn sign_in(
     };
     let email = normalize_email(email).unwrap_or_default();
     let found: Option<User> = db
-        .tenant_tx(tenant, async move |conn| {
+        .tenant_tx(tenant, async move |tx| {
             users::table
                 .filter(users::email.eq(email))
                 .select(User::as_select())
-                .first(conn)
+                .first(tx.conn())
                 .await
                 .optional()
                 .map_err(ApiError::from)
@@ -219,8 +212,8 @@ pub async fn sign_in(
         .filter(|u| u.status == UserStatus::Active)
         .ok_or_else(refused)?;
     let keys = keys.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        Ok(sessions::start(conn, &keys, user, None).await?)
+    db.tenant_tx(tenant, async move |tx| {
+        Ok(sessions::start(tx, &keys, user, None).await?)
     })
     .await
 }
@@ -244,10 +237,10 @@ pub async fn create_staff(
     }
     let prepared = prepare(input, "").await?;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        let user = insert(conn, tenant, UserKind::Staff, &[role], prepared, "").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let user = insert(tx, UserKind::Staff, &[role], prepared, "").await?;
         let details = serde_json::json!({ "email": user.email, "role": role.as_str() });
-        cityos_db::audit::record(conn, &ctx, "staff.create", user.id, details).await?;
+        cityos_db::audit::record(tx, &ctx, "staff.create", user.id, details).await?;
         Ok(user)
     })
     .await
@@ -269,10 +262,9 @@ pub async fn ensure_platform_admin(
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let outcome = db
-        .tenant_tx(PLATFORM_TENANT_ID, async move |conn| {
+        .tenant_tx(PLATFORM_TENANT_ID, async move |tx| {
             insert(
-                conn,
-                PLATFORM_TENANT_ID,
+                tx,
                 UserKind::PlatformAdmin,
                 &[Role::PlatformAdmin],
                 prepared,
@@ -295,11 +287,11 @@ pub async fn by_ids(
     tenant: TenantId,
     ids: Vec<UserId>,
 ) -> Result<Vec<User>, ApiError> {
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         users::table
             .filter(users::id.eq_any(ids))
             .select(User::as_select())
-            .load(conn)
+            .load(tx.conn())
             .await
             .map_err(ApiError::from)
     })
@@ -314,9 +306,9 @@ pub async fn list(
 ) -> Result<Page<User>, ApiError> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         Ok(cityos_db::table_page!(
-            conn,
+            tx,
             users::table,
             users::id,
             User,

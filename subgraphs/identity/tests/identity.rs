@@ -318,11 +318,11 @@ async fn row_level_security_isolates_every_identity_table() {
     let (a, b) = (ids[0], ids[1]);
     let forged = t
         .db()
-        .tenant_tx(b, async move |conn| {
+        .tenant_tx(b, async move |tx| {
             diesel::sql_query("INSERT INTO identity.tenant_domains (tenant_id, id, host) VALUES ($1, $2, 'forged.example.com')")
                 .bind::<diesel::sql_types::Uuid, _>(a)
                 .bind::<diesel::sql_types::Uuid, _>(Uuid::now_v7())
-                .execute(conn)
+                .execute(tx.conn())
                 .await
                 .map_err(cityos_core::ApiError::from)
         })
@@ -330,10 +330,10 @@ async fn row_level_security_isolates_every_identity_table() {
     assert!(forged.is_err());
     let renamed = t
         .db()
-        .tenant_tx(b, async move |conn| {
+        .tenant_tx(b, async move |tx| {
             diesel::sql_query("UPDATE identity.tenants SET name = 'pwned' WHERE id = $1")
                 .bind::<diesel::sql_types::Uuid, _>(a)
-                .execute(conn)
+                .execute(tx.conn())
                 .await
                 .map_err(cityos_core::ApiError::from)
         })

@@ -22,10 +22,11 @@ use catalog::api::{PriceRequest, Purchasable, Quote, purchasables};
 use chrono::{DateTime, Duration, Utc};
 use cityos_core::money::{Currency, Money};
 use cityos_core::{ApiError, Failure, RequestContext, Role};
+use cityos_db::TenantTx;
 use cityos_db::{Database, Prepared};
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -282,7 +283,7 @@ impl PricedCart {
 /// Prices `lines` of `cart` for the cart's customer now, with its discount, shipping and taxes:
 /// two statements.
 pub async fn price(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     cart: Cart,
     lines: Vec<CartLine>,
 ) -> QueryResult<PricedCart> {
@@ -290,7 +291,7 @@ pub async fn price(
     let items = if ids.is_empty() {
         Vec::new()
     } else {
-        purchasables(conn, &ids, cart.customer_id).await?
+        purchasables(tx, &ids, cart.customer_id).await?
     };
     let (currency, at) = (cart.currency(), Utc::now());
     let mut lines = lines
@@ -325,7 +326,7 @@ pub async fn price(
             }
         })
         .collect::<Vec<_>>();
-    let terms = totals::load(conn, &cart).await?;
+    let terms = totals::load(tx, &cart).await?;
     let totals = totals::compute(&cart, &mut lines, &terms, at);
     Ok(PricedCart {
         cart,
@@ -336,19 +337,19 @@ pub async fn price(
 }
 
 /// The lines of a cart, oldest first.
-pub async fn lines_of(conn: &mut AsyncPgConnection, cart: CartId) -> QueryResult<Vec<CartLine>> {
+pub async fn lines_of(tx: &mut TenantTx<'_>, cart: CartId) -> QueryResult<Vec<CartLine>> {
     cart_lines::table
         .filter(cart_lines::cart_id.eq(cart))
         .order((cart_lines::created_at, cart_lines::id))
         .select(CartLine::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await
 }
 
 /// Reads and prices a cart on the caller's connection.
-pub async fn priced(conn: &mut AsyncPgConnection, cart: Cart) -> QueryResult<PricedCart> {
-    let lines = lines_of(conn, cart.id).await?;
-    price(conn, cart, lines).await
+pub async fn priced(tx: &mut TenantTx<'_>, cart: Cart) -> QueryResult<PricedCart> {
+    let lines = lines_of(tx, cart.id).await?;
+    price(tx, cart, lines).await
 }
 
 /// Whether the caller may read and change `cart`: anyone holding a guest cart's id, and the
@@ -366,7 +367,7 @@ fn not_found(field: &str) -> UserError {
 
 /// The cart `id` if the caller may use it, locked for the transaction.
 pub async fn locked(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     ctx: &RequestContext,
     id: CartId,
     field: &str,
@@ -375,7 +376,7 @@ pub async fn locked(
         .filter(carts::id.eq(id))
         .select(Cart::as_select())
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?
         .filter(|c| may_use(c, ctx))
@@ -384,12 +385,12 @@ pub async fn locked(
 
 /// The cart `id` if the caller may use it, locked for the transaction and open to changes.
 pub async fn open_cart(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     ctx: &RequestContext,
     id: CartId,
     field: &str,
 ) -> Outcome<Cart> {
-    let cart = locked(conn, ctx, id, field).await?;
+    let cart = locked(tx, ctx, id, field).await?;
     check_open(&cart, field)?;
     Ok(cart)
 }
@@ -416,14 +417,14 @@ pub fn check_open(cart: &Cart, field: &str) -> Outcome<()> {
 }
 
 /// Marks the cart touched (its life starts again) and returns it.
-async fn touch(conn: &mut AsyncPgConnection, id: CartId) -> QueryResult<Cart> {
+async fn touch(tx: &mut TenantTx<'_>, id: CartId) -> QueryResult<Cart> {
     diesel::update(carts::table.filter(carts::id.eq(id)))
         .set((
             carts::updated_at.eq(diesel::dsl::now),
             carts::expires_at.eq(Utc::now() + LIFETIME),
         ))
         .returning(Cart::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await
 }
 
@@ -436,15 +437,15 @@ pub async fn get(
 ) -> Result<Option<PricedCart>, ApiError> {
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let cart: Option<Cart> = carts::table
             .filter(carts::id.eq(id))
             .select(Cart::as_select())
-            .first(conn)
+            .first(tx.conn())
             .await
             .optional()?;
         match cart.filter(|c| may_use(c, &ctx)) {
-            Some(cart) => Ok(Some(priced(conn, cart).await?)),
+            Some(cart) => Ok(Some(priced(tx, cart).await?)),
             None => Ok(None),
         }
     })
@@ -454,9 +455,9 @@ pub async fn get(
 /// The signed-in customer's open cart, priced; `None` when they have none.
 pub async fn mine(db: &Database, ctx: &RequestContext) -> Result<Option<PricedCart>, ApiError> {
     let (tenant, customer) = (ctx.tenant()?.id, ctx.user_id()?);
-    db.tenant_tx(tenant, async move |conn| {
-        match open_cart_of(conn, customer).await? {
-            Some(cart) => Ok(Some(priced(conn, cart).await?)),
+    db.tenant_tx(tenant, async move |tx| {
+        match open_cart_of(tx, customer).await? {
+            Some(cart) => Ok(Some(priced(tx, cart).await?)),
             None => Ok(None),
         }
     })
@@ -464,13 +465,13 @@ pub async fn mine(db: &Database, ctx: &RequestContext) -> Result<Option<PricedCa
 }
 
 /// A customer's open cart, locked.
-async fn open_cart_of(conn: &mut AsyncPgConnection, customer: UserId) -> QueryResult<Option<Cart>> {
+async fn open_cart_of(tx: &mut TenantTx<'_>, customer: UserId) -> QueryResult<Option<Cart>> {
     carts::table
         .filter(carts::customer_id.eq(customer))
         .filter(carts::status.eq(CartStatus::Open))
         .select(Cart::as_select())
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()
 }
@@ -509,11 +510,11 @@ pub async fn create(
         .then(|| ctx.user_id().ok())
         .flatten();
     let tenant = tenant.id;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         if let Some(customer) = customer {
             // One open cart per customer: racing creations queue here.
-            cityos_db::lock_for_transaction(conn, "orders.carts", customer).await?;
-            if let Some(cart) = open_cart_of(conn, customer).await? {
+            cityos_db::lock_for_transaction(tx, "orders.carts", customer).await?;
+            if let Some(cart) = open_cart_of(tx, customer).await? {
                 if cart.currency != currency {
                     return Err(UserError::new(
                         "currency",
@@ -522,7 +523,7 @@ pub async fn create(
                     )
                     .into());
                 }
-                return Ok(priced(conn, cart).await?);
+                return Ok(priced(tx, cart).await?);
             }
         }
         let cart: Cart = diesel::insert_into(carts::table)
@@ -536,9 +537,9 @@ pub async fn create(
                 carts::expires_at.eq(Utc::now() + LIFETIME),
             ))
             .returning(Cart::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
-        Ok(price(conn, cart, Vec::new()).await?)
+        Ok(price(tx, cart, Vec::new()).await?)
     })
     .await
 }
@@ -607,12 +608,12 @@ fn gift_message(message: Option<&String>) -> Option<Option<String>> {
 /// After a change to `changed` lines: the cart touched and priced, refused if it now holds too
 /// many lines or a changed line cannot be bought.
 async fn priced_after_change(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     cart: CartId,
     changed: &[LineInput],
 ) -> Outcome<PricedCart> {
-    let cart = touch(conn, cart).await?;
-    let priced = priced(conn, cart).await?;
+    let cart = touch(tx, cart).await?;
+    let priced = priced(tx, cart).await?;
     if priced.lines.len() > MAX_LINES {
         return Err(UserError::new(
             "lines",
@@ -667,8 +668,8 @@ pub async fn add_lines(
     }
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        open_cart(conn, &ctx, cart, "cartId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        open_cart(tx, &ctx, cart, "cartId").await?;
         for (i, line) in lines.iter().enumerate() {
             let message = gift_message(line.gift_message.as_ref()).flatten();
             diesel::insert_into(cart_lines::table)
@@ -696,13 +697,13 @@ pub async fn add_lines(
                         "coalesce(excluded.gift_message, orders.cart_lines.gift_message)",
                     )),
                 ))
-                .execute(conn)
+                .execute(tx.conn())
                 .await
                 .map_err(|e| {
                     Failure::on_constraint("cart_lines_quantity_check", e, quantity_cap(i))
                 })?;
         }
-        priced_after_change(conn, cart, &lines).await
+        priced_after_change(tx, cart, &lines).await
     })
     .await
 }
@@ -718,8 +719,8 @@ pub async fn update_lines(
     check_lines(&lines)?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        open_cart(conn, &ctx, cart, "cartId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        open_cart(tx, &ctx, cart, "cartId").await?;
         for (i, line) in lines.iter().enumerate() {
             let target = cart_lines::table
                 .filter(cart_lines::cart_id.eq(cart))
@@ -733,7 +734,7 @@ pub async fn update_lines(
                     // Always set something, so an input that changes nothing is still valid SQL.
                     cart_lines::cart_id.eq(cart),
                 ))
-                .execute(conn)
+                .execute(tx.conn())
                 .await?;
             if changed == 0 {
                 return Err(UserError::new(
@@ -744,7 +745,7 @@ pub async fn update_lines(
                 .into());
             }
         }
-        priced_after_change(conn, cart, &lines).await
+        priced_after_change(tx, cart, &lines).await
     })
     .await
 }
@@ -766,16 +767,16 @@ pub async fn remove_lines(
     }
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        open_cart(conn, &ctx, cart, "cartId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        open_cart(tx, &ctx, cart, "cartId").await?;
         diesel::delete(
             cart_lines::table
                 .filter(cart_lines::cart_id.eq(cart))
                 .filter(cart_lines::variant_id.eq_any(&variants)),
         )
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
-        priced_after_change(conn, cart, &[]).await
+        priced_after_change(tx, cart, &[]).await
     })
     .await
 }
@@ -799,13 +800,13 @@ pub async fn apply_discount(
     }
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        open_cart(conn, &ctx, cart, "cartId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        open_cart(tx, &ctx, cart, "cartId").await?;
         diesel::update(carts::table.filter(carts::id.eq(cart)))
             .set(carts::discount_code.eq(&code))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
-        let priced = priced_after_change(conn, cart, &[]).await?;
+        let priced = priced_after_change(tx, cart, &[]).await?;
         if let Some(Err(refusal)) = &priced.totals.discount {
             return Err(refusal.clone().into());
         }
@@ -822,13 +823,13 @@ pub async fn remove_discount(
 ) -> Outcome<PricedCart> {
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        open_cart(conn, &ctx, cart, "cartId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        open_cart(tx, &ctx, cart, "cartId").await?;
         diesel::update(carts::table.filter(carts::id.eq(cart)))
             .set(carts::discount_code.eq(None::<String>))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
-        priced_after_change(conn, cart, &[]).await
+        priced_after_change(tx, cart, &[]).await
     })
     .await
 }
@@ -869,8 +870,8 @@ pub async fn choose_shipping(
     let instructions = checked_instructions(choice.instructions)?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        open_cart(conn, &ctx, cart, "cartId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        open_cart(tx, &ctx, cart, "cartId").await?;
         Prepared(
             diesel::sql_query(
                 "INSERT INTO orders.cart_shipments
@@ -888,9 +889,9 @@ pub async fn choose_shipping(
             .bind::<SqlUuid, _>(choice.method)
             .bind::<Nullable<Text>, _>(instructions.as_deref()),
         )
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
-        let priced = priced_after_change(conn, cart, &[]).await?;
+        let priced = priced_after_change(tx, cart, &[]).await?;
         let Some(shipment) = priced
             .totals
             .shipments
@@ -955,8 +956,8 @@ pub async fn update(
     let instructions = checked_instructions(changes.delivery_instructions)?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        open_cart(conn, &ctx, cart, "cartId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        open_cart(tx, &ctx, cart, "cartId").await?;
         diesel::update(carts::table.filter(carts::id.eq(cart)))
             .set((
                 email.map(|e| carts::email.eq(Some(e))),
@@ -965,9 +966,9 @@ pub async fn update(
                 instructions.map(|t| carts::delivery_instructions.eq(t)),
                 carts::updated_at.eq(diesel::dsl::now),
             ))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
-        priced_after_change(conn, cart, &[]).await
+        priced_after_change(tx, cart, &[]).await
     })
     .await
 }
@@ -980,13 +981,13 @@ pub async fn merge(db: &Database, ctx: &RequestContext, guest_cart: CartId) -> O
     ctx.require_any(&[Role::Customer])?;
     let (tenant, customer) = (ctx.tenant()?.id, ctx.user_id()?);
     let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |conn| {
-        cityos_db::lock_for_transaction(conn, "orders.carts", customer).await?;
-        let guest = open_cart(conn, &ctx, guest_cart, "guestCartId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        cityos_db::lock_for_transaction(tx, "orders.carts", customer).await?;
+        let guest = open_cart(tx, &ctx, guest_cart, "guestCartId").await?;
         if guest.customer_id.is_some() {
             return Err(not_found("guestCartId").into());
         }
-        let Some(own) = open_cart_of(conn, customer).await? else {
+        let Some(own) = open_cart_of(tx, customer).await? else {
             let cart = diesel::update(carts::table.filter(carts::id.eq(guest.id)))
                 .set((
                     carts::customer_id.eq(customer),
@@ -994,9 +995,9 @@ pub async fn merge(db: &Database, ctx: &RequestContext, guest_cart: CartId) -> O
                     carts::expires_at.eq(Utc::now() + LIFETIME),
                 ))
                 .returning(Cart::as_returning())
-                .get_result(conn)
+                .get_result(tx.conn())
                 .await?;
-            return Ok(priced(conn, cart).await?);
+            return Ok(priced(tx, cart).await?);
         };
         diesel::sql_query(
             "INSERT INTO orders.cart_lines (tenant_id, id, cart_id, variant_id, quantity, gift_wrap, gift_message)
@@ -1009,20 +1010,20 @@ pub async fn merge(db: &Database, ctx: &RequestContext, guest_cart: CartId) -> O
         )
         .bind::<SqlUuid, _>(guest.id)
         .bind::<SqlUuid, _>(own.id)
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
         diesel::update(carts::table.filter(carts::id.eq(guest.id)))
             .set((carts::status.eq(CartStatus::Merged), carts::updated_at.eq(diesel::dsl::now)))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         if own.discount_code.is_none() && guest.discount_code.is_some() {
             diesel::update(carts::table.filter(carts::id.eq(own.id)))
                 .set(carts::discount_code.eq(&guest.discount_code))
-                .execute(conn)
+                .execute(tx.conn())
                 .await?;
         }
-        let cart = touch(conn, own.id).await?;
-        Ok(priced(conn, cart).await?)
+        let cart = touch(tx, own.id).await?;
+        Ok(priced(tx, cart).await?)
     })
     .await
 }

@@ -32,10 +32,11 @@ use crate::stripe::Stripe;
 use catalog::api::StockError;
 use cityos_core::text::IdempotencyKey;
 use cityos_core::{ApiError, Failure, RequestContext};
+use cityos_db::TenantTx;
 use cityos_db::{Database, Prepared};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use serde_json::json;
 
@@ -82,9 +83,9 @@ pub async fn complete(
     let actor = ctx.user_id().ok();
     let ctx = ctx.clone();
     let order = db
-        .tenant_tx(tenant, async move |conn| {
-            let cart = carts::locked(conn, &ctx, request.cart_id, "cartId").await?;
-            if let Some(order) = orders::by_idempotency_key(conn, &key).await? {
+        .tenant_tx(tenant, async move |tx| {
+            let cart = carts::locked(tx, &ctx, request.cart_id, "cartId").await?;
+            if let Some(order) = orders::by_idempotency_key(tx, &key).await? {
                 if order.cart_id == cart.id {
                     return Ok(order);
                 }
@@ -98,11 +99,11 @@ pub async fn complete(
             carts::check_open(&cart, "cartId")?;
             if let Some(code) = &cart.discount_code {
                 // Racing checkouts with one code queue here, so its limits hold.
-                discounts::lock(conn, code).await?;
+                discounts::lock(tx, code).await?;
             }
-            let priced = carts::priced(conn, cart).await?;
+            let priced = carts::priced(tx, cart).await?;
             check_ready(&priced, request.expected_total)?;
-            place(conn, tenant, &priced, &key, request.payment_method, actor).await
+            place(tx, &priced, &key, request.payment_method, actor).await
         })
         .await?;
     if card && let Some(stripe) = &gateway.stripe {
@@ -122,14 +123,14 @@ pub async fn start_card_payments(
     order: OrderId,
 ) -> Result<(), ApiError> {
     let waiting: Vec<Payment> = db
-        .tenant_tx(tenant, async move |conn| {
+        .tenant_tx(tenant, async move |tx| {
             Ok::<_, ApiError>(
                 payments::table
                     .filter(payments::order_id.eq(order))
                     .filter(payments::provider.eq(ProviderKind::Stripe))
                     .filter(payments::provider_reference.is_null())
                     .select(Payment::as_select())
-                    .load(conn)
+                    .load(tx.conn())
                     .await?,
             )
         })
@@ -152,7 +153,7 @@ pub async fn start_card_payments(
             }
         };
         let id = payment.id;
-        db.tenant_tx(tenant, async move |conn| {
+        db.tenant_tx(tenant, async move |tx| {
             diesel::update(
                 payments::table
                     .filter(payments::id.eq(id))
@@ -163,7 +164,7 @@ pub async fn start_card_payments(
                 payments::client_secret.eq(&answer.client_secret),
                 payments::updated_at.eq(diesel::dsl::now),
             ))
-            .execute(conn)
+            .execute(tx.conn())
             .await
             .map_err(ApiError::from)
         })
@@ -304,13 +305,13 @@ fn stock_refusal(error: StockError) -> Failure<Code> {
 
 /// Writes the order for a checked, priced cart.
 async fn place(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     priced: &PricedCart,
     key: &str,
     method: PaymentMethod,
     actor: Option<UserId>,
 ) -> Outcome<Order> {
+    let tenant = tx.tenant();
     let cart = &priced.cart;
     let order_id = OrderId::new();
 
@@ -321,8 +322,7 @@ async fn place(
     let mut taken = Vec::new();
     for line in &by_variant {
         let sold = catalog::api::sell(
-            conn,
-            tenant,
+            tx,
             line.line.variant_id,
             line.line.quantity,
             &reference,
@@ -332,7 +332,7 @@ async fn place(
         .map_err(stock_refusal)?;
         taken.extend(sold);
     }
-    let number = counters::next(conn, tenant, "order").await?;
+    let number = counters::next(tx, "order").await?;
 
     // Vendor orders and lines, as priced.
     let totals = &priced.totals;
@@ -428,7 +428,7 @@ async fn place(
         .bind::<Text, _>(&cart.delivery_instructions)
         .bind::<Nullable<Text>, _>(cart.discount_code.as_deref()),
     )
-    .execute(conn)
+    .execute(tx.conn())
     .await
     .map_err(|e| {
         Failure::on_unique("orders_idempotency_key", e, || {
@@ -440,7 +440,7 @@ async fn place(
         })
     })?;
     insert_rows(
-        conn,
+        tx,
         "INSERT INTO orders.vendor_orders (tenant_id, id, order_id, vendor_id, subtotal,
             discount_total, shipping_total, tax_total, total, shipping_method_id,
             shipping_method_name, shipping_kind, pickup_location, delivery_instructions)
@@ -457,7 +457,7 @@ async fn place(
     )
     .await?;
     insert_rows(
-        conn,
+        tx,
         "INSERT INTO orders.order_lines (tenant_id, id, order_id, vendor_order_id, position,
             variant_id, product_id, product_title, variant_title, sku, quantity, unit_price,
             compare_at_unit_price, price_rule, subtotal, discount_total, tax_total, tax_rate,
@@ -477,7 +477,7 @@ async fn place(
     )
     .await?;
     insert_rows(
-        conn,
+        tx,
         "INSERT INTO orders.allocations (tenant_id, id, order_id, order_line_id, variant_id,
             location_id, quantity)
          SELECT $1, r.id, $2, r.order_line_id, r.variant_id, r.location_id, r.quantity
@@ -492,8 +492,7 @@ async fn place(
     // The discount code's use, counted under the lock taken before pricing.
     if let (Some(Ok(amount)), Some(state)) = (&totals.discount, &priced.terms.discount) {
         discounts::redeem(
-            conn,
-            tenant,
+            tx,
             state.code.id,
             order_id,
             cart.customer_id,
@@ -544,7 +543,7 @@ async fn place(
         .bind::<BigInt, _>(total)
         .bind::<Nullable<Text>, _>(answer.reference.as_deref()),
     )
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
 
     let payload = json!({
@@ -568,16 +567,16 @@ async fn place(
             "vendorOrderId": l.vendor_order_id,
         })).collect::<Vec<_>>(),
     });
-    orders::publish(conn, tenant, "order.placed", order_id, payload).await?;
+    orders::publish(tx, "order.placed", order_id, payload).await?;
     diesel::update(carts_table::table.filter(carts_table::id.eq(cart.id)))
         .set((
             carts_table::status.eq(CartStatus::Completed),
             carts_table::order_id.eq(order_id),
             carts_table::updated_at.eq(diesel::dsl::now),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
-    orders::by_ids(conn, &[order_id])
+    orders::by_ids(tx, &[order_id])
         .await?
         .pop()
         .ok_or_else(|| ApiError::internal("the order vanished in its own transaction").into())
@@ -585,7 +584,7 @@ async fn place(
 
 /// Inserts a JSON row set with one statement; `$1` is the tenant, `$2` the order, `$3` the rows.
 async fn insert_rows<T: Serialize>(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     sql: &'static str,
     tenant: TenantId,
     order: OrderId,
@@ -598,7 +597,7 @@ async fn insert_rows<T: Serialize>(
             .bind::<SqlUuid, _>(order)
             .bind::<Jsonb, _>(rows),
     )
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }

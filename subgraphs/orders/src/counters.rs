@@ -2,14 +2,15 @@
 //! with an upsert that keeps the row locked until the caller's transaction ends, so numbers are
 //! consecutive and a rolled-back transaction gives its number back.
 
-use crate::ids::TenantId;
 use crate::schema::counters;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
 /// The next value of a per-tenant gap-free counter, in the caller's transaction (the counter row
 /// stays locked until it ends).
-pub async fn next(conn: &mut AsyncPgConnection, tenant: TenantId, name: &str) -> QueryResult<i64> {
+pub async fn next(tx: &mut TenantTx<'_>, name: &str) -> QueryResult<i64> {
+    let tenant = tx.tenant();
     diesel::insert_into(counters::table)
         .values((
             counters::tenant_id.eq(tenant),
@@ -20,6 +21,6 @@ pub async fn next(conn: &mut AsyncPgConnection, tenant: TenantId, name: &str) ->
         .do_update()
         .set(counters::last_value.eq(counters::last_value + 1))
         .returning(counters::last_value)
-        .get_result(conn)
+        .get_result(tx.conn())
         .await
 }

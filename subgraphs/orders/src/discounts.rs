@@ -12,15 +12,16 @@
 //! the order gives the use back.
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, refusal};
-use crate::ids::{CategoryId, DiscountCodeId, OrderId, RedemptionId, TenantId, UserId, VendorId};
+use crate::ids::{CategoryId, DiscountCodeId, OrderId, RedemptionId, UserId, VendorId};
 use crate::schema::{discount_codes, discount_redemptions};
 use chrono::{DateTime, Utc};
 use cityos_core::money::ratio;
 use cityos_core::money::{Currency, Money};
 use cityos_core::{Failure, RequestContext};
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 
 cityos_core::states! {
@@ -199,17 +200,17 @@ pub fn allocate(total: i64, weights: &[i64]) -> Vec<i64> {
 /// Counts a use of `state`'s code by an order, in the checkout's transaction (the code's row is
 /// locked by then).
 pub async fn redeem(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     code: DiscountCodeId,
     order: OrderId,
     customer: Option<UserId>,
     email: Option<&str>,
     amount: i64,
 ) -> Outcome<()> {
+    let tenant = tx.tenant();
     diesel::update(discount_codes::table.filter(discount_codes::id.eq(code)))
         .set(discount_codes::times_used.eq(discount_codes::times_used + 1))
-        .execute(conn)
+        .execute(tx.conn())
         .await
         .map_err(|e| {
             Failure::on_constraint("discount_codes_usage", e, || {
@@ -226,36 +227,36 @@ pub async fn redeem(
             discount_redemptions::email.eq(email),
             discount_redemptions::amount.eq(amount),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
 
 /// Gives back the use an order made of a code, if it made one (its cancellation).
-pub async fn release(conn: &mut AsyncPgConnection, order: OrderId) -> QueryResult<()> {
+pub async fn release(tx: &mut TenantTx<'_>, order: OrderId) -> QueryResult<()> {
     let used: Option<DiscountCodeId> = diesel::delete(
         discount_redemptions::table.filter(discount_redemptions::order_id.eq(order)),
     )
     .returning(discount_redemptions::discount_id)
-    .get_result(conn)
+    .get_result(tx.conn())
     .await
     .optional()?;
     if let Some(code) = used {
         diesel::update(discount_codes::table.filter(discount_codes::id.eq(code)))
             .set(discount_codes::times_used.eq(discount_codes::times_used - 1))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
     }
     Ok(())
 }
 
 /// Locks the tenant's code `code` for the transaction, when it exists.
-pub async fn lock(conn: &mut AsyncPgConnection, code: &str) -> QueryResult<Option<DiscountCodeId>> {
+pub async fn lock(tx: &mut TenantTx<'_>, code: &str) -> QueryResult<Option<DiscountCodeId>> {
     discount_codes::table
         .filter(discount_codes::code.eq(code))
         .select(discount_codes::id)
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()
 }
@@ -368,9 +369,9 @@ pub async fn create(
     let start = input.starts_at.unwrap_or_else(Utc::now);
     let (code, currency) = checked(&input, start)?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         if let Some(category) = input.category_id {
-            crate::errors::check_category(conn, category).await?;
+            crate::errors::check_category(tx, category).await?;
         }
         diesel::insert_into(discount_codes::table)
             .values((
@@ -390,7 +391,7 @@ pub async fn create(
                 discount_codes::category_id.eq(input.category_id),
             ))
             .returning(DiscountCode::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| {
                 Failure::on_unique("discount_codes_code_key", e, || {
@@ -412,12 +413,12 @@ pub async fn update(
     check_limit(changes.usage_limit, "usageLimit")?;
     check_limit(changes.per_customer_limit, "perCustomerLimit")?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let code = discount_codes::table
             .filter(discount_codes::id.eq(id))
             .select(DiscountCode::as_select())
             .for_update()
-            .first(conn)
+            .first(tx.conn())
             .await
             .optional()?
             .ok_or_else(|| refusal("id", Code::NotFound, "no such discount code"))?;
@@ -448,7 +449,7 @@ pub async fn update(
                         .eq(changes.per_customer_limit.or(code.per_customer_limit)),
                 ))
                 .returning(DiscountCode::as_returning())
-                .get_result(conn)
+                .get_result(tx.conn())
                 .await?,
         )
     })
@@ -463,19 +464,19 @@ pub async fn page(
 ) -> Result<cityos_core::paging::Page<DiscountCode>, cityos_core::ApiError> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let ids = discount_codes::table
             .select(discount_codes::id)
             .into_boxed();
         let ids: Vec<DiscountCodeId> =
             cityos_db::keyset_page!(ids, discount_codes::id, page, newest_first)
-                .load(conn)
+                .load(tx.conn())
                 .await?;
-        let total: i64 = discount_codes::table.count().get_result(conn).await?;
+        let total: i64 = discount_codes::table.count().get_result(tx.conn()).await?;
         let mut found: Vec<DiscountCode> = discount_codes::table
             .filter(discount_codes::id.eq_any(&ids))
             .select(DiscountCode::as_select())
-            .load(conn)
+            .load(tx.conn())
             .await?;
         found.sort_by_key(|d| std::cmp::Reverse(d.id));
         if page.backward {

@@ -16,8 +16,9 @@ use crate::schema::{dispute_messages, disputes};
 use chrono::{DateTime, Utc};
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
 
 cityos_core::states! {
@@ -123,21 +124,21 @@ pub struct DisputeThread {
 
 /// The disputes of orders with their messages, by order: two statements.
 pub async fn of_orders(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     orders: &[OrderId],
 ) -> QueryResult<HashMap<OrderId, Vec<DisputeThread>>> {
     let found: Vec<Dispute> = disputes::table
         .filter(disputes::order_id.eq_any(orders))
         .order(disputes::id)
         .select(Dispute::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await?;
     let ids: Vec<DisputeId> = found.iter().map(|d| d.id).collect();
     let messages: Vec<DisputeMessage> = dispute_messages::table
         .filter(dispute_messages::dispute_id.eq_any(&ids))
         .order(dispute_messages::id)
         .select(DisputeMessage::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await?;
     let mut messages = orders::group(messages, |c| c.dispute_id);
     let found = found.into_iter().map(|dispute| DisputeThread {
@@ -182,7 +183,7 @@ fn checked_message(body: String, evidence: Vec<String>) -> Outcome<(String, Vec<
 
 /// The dispute `id` with its order locked (order first); a customer only reaches their own.
 async fn locked(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     id: DisputeId,
     staff: bool,
     caller: Option<UserId>,
@@ -191,11 +192,11 @@ async fn locked(
     let order: OrderId = disputes::table
         .filter(disputes::id.eq(id))
         .select(disputes::order_id)
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?
         .ok_or_else(not_found)?;
-    let order = orders::locked(conn, order, "disputeId").await?;
+    let order = orders::locked(tx, order, "disputeId").await?;
     if !staff && order.customer_id != caller {
         return Err(not_found());
     }
@@ -203,7 +204,7 @@ async fn locked(
         .filter(disputes::id.eq(id))
         .select(Dispute::as_select())
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await?)
 }
 
@@ -216,7 +217,7 @@ fn refuse_transition(from: DisputeStatus, to: DisputeStatus) -> Failure<Code> {
 }
 
 async fn add_message(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     dispute: &Dispute,
     author: Option<UserId>,
     side: DisputeSide,
@@ -236,12 +237,12 @@ async fn add_message(
             dispute_messages::body.eq(body),
             dispute_messages::evidence.eq(evidence),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
 
-async fn publish(conn: &mut AsyncPgConnection, dispute: &Dispute, topic: &str) -> QueryResult<()> {
+async fn publish(tx: &mut TenantTx<'_>, dispute: &Dispute, topic: &str) -> QueryResult<()> {
     let payload = serde_json::json!({
         "disputeId": dispute.id,
         "orderId": dispute.order_id,
@@ -250,16 +251,16 @@ async fn publish(conn: &mut AsyncPgConnection, dispute: &Dispute, topic: &str) -
         "resolution": dispute.resolution,
         "refundId": dispute.refund_id,
     });
-    orders::publish(conn, dispute.tenant_id, topic, dispute.id, payload).await
+    orders::publish(tx, topic, dispute.id, payload).await
 }
 
-async fn reread(conn: &mut AsyncPgConnection, id: DisputeId) -> Outcome<DisputeThread> {
+async fn reread(tx: &mut TenantTx<'_>, id: DisputeId) -> Outcome<DisputeThread> {
     let order: OrderId = disputes::table
         .filter(disputes::id.eq(id))
         .select(disputes::order_id)
-        .first(conn)
+        .first(tx.conn())
         .await?;
-    of_orders(conn, &[order])
+    of_orders(tx, &[order])
         .await?
         .remove(&order)
         .and_then(|all| all.into_iter().find(|d| d.dispute.id == id))
@@ -290,8 +291,8 @@ pub async fn open(
         ctx.user_id()?;
     }
     let (body, evidence) = checked_message(message, evidence)?;
-    db.tenant_tx(tenant, async move |conn| {
-        let order = orders::locked(conn, order_id, "orderId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let order = orders::locked(tx, order_id, "orderId").await?;
         if !staff && order.customer_id != caller {
             return Err(refusal("orderId", Code::NotFound, "no such order"));
         }
@@ -304,7 +305,7 @@ pub async fn open(
                 disputes::opened_by.eq(caller),
             ))
             .returning(Dispute::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| {
                 Failure::on_unique("disputes_open_per_order", e, || {
@@ -315,9 +316,9 @@ pub async fn open(
                     )
                 })
             })?;
-        add_message(conn, &dispute, caller, side_of(staff), &body, &evidence).await?;
-        publish(conn, &dispute, "dispute.opened").await?;
-        reread(conn, dispute.id).await
+        add_message(tx, &dispute, caller, side_of(staff), &body, &evidence).await?;
+        publish(tx, &dispute, "dispute.opened").await?;
+        reread(tx, dispute.id).await
     })
     .await
 }
@@ -337,8 +338,8 @@ pub async fn message(
         ctx.user_id()?;
     }
     let (body, evidence) = checked_message(body, evidence)?;
-    db.tenant_tx(tenant, async move |conn| {
-        let dispute = locked(conn, id, staff, caller).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let dispute = locked(tx, id, staff, caller).await?;
         let status = dispute.status;
         if !status.in_progress() {
             return Err(refusal(
@@ -347,19 +348,19 @@ pub async fn message(
                 format!("a {} dispute takes no more messages", status.as_str()),
             ));
         }
-        add_message(conn, &dispute, caller, side_of(staff), &body, &evidence).await?;
+        add_message(tx, &dispute, caller, side_of(staff), &body, &evidence).await?;
         diesel::update(disputes::table.filter(disputes::id.eq(id)))
             .set(disputes::updated_at.eq(diesel::dsl::now))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
-        publish(conn, &dispute, "dispute.message").await?;
-        reread(conn, id).await
+        publish(tx, &dispute, "dispute.message").await?;
+        reread(tx, id).await
     })
     .await
 }
 
 async fn transition(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     dispute: &Dispute,
     to: DisputeStatus,
     resolution: Option<(DisputeResolution, Option<&str>, Option<RefundId>)>,
@@ -379,10 +380,10 @@ async fn transition(
             disputes::updated_at.eq(diesel::dsl::now),
         ))
         .returning(Dispute::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?;
     let topic = format!("dispute.{}", to.as_str().to_lowercase());
-    publish(conn, &updated, &topic).await?;
+    publish(tx, &updated, &topic).await?;
     Ok(())
 }
 
@@ -390,10 +391,10 @@ async fn transition(
 pub async fn review(db: &Database, ctx: &RequestContext, id: DisputeId) -> Outcome<DisputeThread> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
-        let dispute = locked(conn, id, true, None).await?;
-        transition(conn, &dispute, DisputeStatus::UnderReview, None).await?;
-        reread(conn, id).await
+    db.tenant_tx(tenant, async move |tx| {
+        let dispute = locked(tx, id, true, None).await?;
+        transition(tx, &dispute, DisputeStatus::UnderReview, None).await?;
+        reread(tx, id).await
     })
     .await
 }
@@ -406,10 +407,10 @@ pub async fn withdraw(
 ) -> Outcome<DisputeThread> {
     let tenant = ctx.tenant()?.id;
     let caller = Some(ctx.user_id()?);
-    db.tenant_tx(tenant, async move |conn| {
-        let dispute = locked(conn, id, false, caller).await?;
-        transition(conn, &dispute, DisputeStatus::Withdrawn, None).await?;
-        reread(conn, id).await
+    db.tenant_tx(tenant, async move |tx| {
+        let dispute = locked(tx, id, false, caller).await?;
+        transition(tx, &dispute, DisputeStatus::Withdrawn, None).await?;
+        reread(tx, id).await
     })
     .await
 }
@@ -447,15 +448,15 @@ pub async fn resolve(
         (_, None) => None,
     };
     let reserved = db
-        .tenant_tx(tenant, async move |conn| {
-            let dispute = locked(conn, id, true, None).await?;
+        .tenant_tx(tenant, async move |tx| {
+            let dispute = locked(tx, id, true, None).await?;
             let from = dispute.status;
             if !from.can_become(DisputeStatus::Resolved) {
                 return Err(refuse_transition(from, DisputeStatus::Resolved));
             }
             let reserved = match amount {
                 Some(amount) => {
-                    let payment = refunds::refundable_payment(conn, dispute.order_id)
+                    let payment = refunds::refundable_payment(tx, dispute.order_id)
                         .await?
                         .ok_or_else(|| {
                             refusal(
@@ -465,16 +466,13 @@ pub async fn resolve(
                             )
                         })?;
                     let reason = format!("dispute {}", dispute.id);
-                    Some(
-                        refunds::reserve(conn, payment, amount, &reason, "refundAmountMinor")
-                            .await?,
-                    )
+                    Some(refunds::reserve(tx, payment, amount, &reason, "refundAmountMinor").await?)
                 }
                 None => None,
             };
             let refund = reserved.as_ref().map(|(_, r)| r.id);
             let settled = (resolution, note.as_deref(), refund);
-            transition(conn, &dispute, DisputeStatus::Resolved, Some(settled)).await?;
+            transition(tx, &dispute, DisputeStatus::Resolved, Some(settled)).await?;
             Ok::<_, Failure<Code>>(reserved)
         })
         .await?;
@@ -484,16 +482,16 @@ pub async fn resolve(
             gateway,
             payment,
             refund,
-            Some(|conn, refund| Box::pin(refund_failed(conn, refund))),
+            Some(|tx, refund| Box::pin(refund_failed(tx, refund))),
         )
         .await?;
     }
-    db.tenant_tx(tenant, async move |conn| reread(conn, id).await)
+    db.tenant_tx(tenant, async move |tx| reread(tx, id).await)
         .await
 }
 
 /// A refund resolving a dispute failed at the provider: the dispute is UNDER_REVIEW again.
-async fn refund_failed(conn: &mut AsyncPgConnection, refund: RefundId) -> QueryResult<()> {
+async fn refund_failed(tx: &mut TenantTx<'_>, refund: RefundId) -> QueryResult<()> {
     diesel::update(disputes::table.filter(disputes::refund_id.eq(refund)))
         .set((
             disputes::status.eq(DisputeStatus::UnderReview.as_str()),
@@ -503,7 +501,7 @@ async fn refund_failed(conn: &mut AsyncPgConnection, refund: RefundId) -> QueryR
             disputes::resolved_at.eq(None::<DateTime<Utc>>),
             disputes::updated_at.eq(diesel::dsl::now),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }

@@ -125,10 +125,10 @@ pub fn optional_text<const MAX: usize>(
 
 /// Refuses a category id that is not one of the tenant's categories (asked of the catalog).
 pub async fn check_category(
-    conn: &mut diesel_async::AsyncPgConnection,
+    tx: &mut cityos_db::TenantTx<'_>,
     id: crate::ids::CategoryId,
 ) -> Outcome<()> {
-    if catalog::api::category_exists(conn, id).await? {
+    if catalog::api::category_exists(tx, id).await? {
         Ok(())
     } else {
         Err(UserError::new("categoryId", OrdersErrorCode::NotFound, "no such category").into())

@@ -17,9 +17,10 @@ use cityos_core::money::Currency;
 use cityos_core::money::Money;
 use cityos_core::money::ratio;
 use cityos_db::Prepared;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -163,7 +164,7 @@ impl Invoice {
 
 /// The documents of orders, by order: invoice first, then credit notes by number.
 pub async fn of_orders(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     orders: &[OrderId],
 ) -> QueryResult<HashMap<OrderId, Vec<Invoice>>> {
     let rows: Vec<Invoice> = Prepared(
@@ -173,26 +174,26 @@ pub async fn of_orders(
         ))
         .bind::<Array<SqlUuid>, _>(orders),
     )
-    .load(conn)
+    .load(tx.conn())
     .await?;
     Ok(orders::group(rows, |i| i.order_id))
 }
 
-async fn invoice_of(conn: &mut AsyncPgConnection, order: OrderId) -> QueryResult<Option<Invoice>> {
+async fn invoice_of(tx: &mut TenantTx<'_>, order: OrderId) -> QueryResult<Option<Invoice>> {
     Prepared(
         diesel::sql_query(format!(
             "SELECT {COLUMNS} FROM orders.invoices WHERE order_id = $1 AND kind = 'INVOICE'"
         ))
         .bind::<SqlUuid, _>(order),
     )
-    .get_result(conn)
+    .get_result(tx.conn())
     .await
     .optional()
 }
 
 #[allow(clippy::too_many_arguments, reason = "one row's columns")]
 async fn insert(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     order: &Order,
     kind: &str,
     number: i64,
@@ -232,7 +233,7 @@ async fn insert(
         .bind::<Nullable<Timestamptz>, _>(due_at)
         .bind::<Nullable<Timestamptz>, _>(paid),
     )
-    .get_result(conn)
+    .get_result(tx.conn())
     .await
 }
 
@@ -248,15 +249,15 @@ fn event(invoice: &Invoice) -> serde_json::Value {
 }
 
 /// Issues the invoice of `order` (in the transaction confirming it); nothing when it has one.
-pub async fn issue(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<()> {
-    if invoice_of(conn, order.id).await?.is_some() {
+pub async fn issue(tx: &mut TenantTx<'_>, order: &Order) -> QueryResult<()> {
+    if invoice_of(tx, order.id).await?.is_some() {
         return Ok(());
     }
     // Read again: the caller's copy may predate a payment recorded in this transaction.
-    let Some(order) = orders::by_ids(conn, &[order.id]).await?.pop() else {
+    let Some(order) = orders::by_ids(tx, &[order.id]).await?.pop() else {
         return Ok(());
     };
-    let lines = orders::lines_of(conn, &[order.id])
+    let lines = orders::lines_of(tx, &[order.id])
         .await?
         .remove(&order.id)
         .unwrap_or_default();
@@ -308,9 +309,9 @@ pub async fn issue(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<(
         note: None,
     };
     let paid = order.payment_status == OrderPaymentStatus::Paid;
-    let number = counters::next(conn, order.tenant_id, "invoice").await?;
+    let number = counters::next(tx, "invoice").await?;
     let invoice = insert(
-        conn,
+        tx,
         &order,
         "INVOICE",
         number,
@@ -327,14 +328,7 @@ pub async fn issue(conn: &mut AsyncPgConnection, order: &Order) -> QueryResult<(
         (!paid).then(|| Utc::now() + PAYMENT_TERM),
     )
     .await?;
-    orders::publish(
-        conn,
-        order.tenant_id,
-        "invoice.issued",
-        invoice.id,
-        event(&invoice),
-    )
-    .await
+    orders::publish(tx, "invoice.issued", invoice.id, event(&invoice)).await
 }
 
 #[derive(QueryableByName)]
@@ -345,13 +339,7 @@ struct IdRow {
 
 /// Moves the ISSUED invoice of `order` to `to` (with `paid_at` for PAID) and writes `topic`;
 /// nothing when it has none in ISSUED.
-async fn settle(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    order: OrderId,
-    to: &str,
-    topic: &str,
-) -> QueryResult<()> {
+async fn settle(tx: &mut TenantTx<'_>, order: OrderId, to: &str, topic: &str) -> QueryResult<()> {
     let moved: Option<IdRow> = Prepared(
         diesel::sql_query(
             "UPDATE orders.invoices
@@ -361,49 +349,40 @@ async fn settle(
         .bind::<SqlUuid, _>(order)
         .bind::<Text, _>(to),
     )
-    .get_result(conn)
+    .get_result(tx.conn())
     .await
     .optional()?;
     if let Some(IdRow { value: id }) = moved {
         let payload = serde_json::json!({ "invoiceId": id, "orderId": order });
-        orders::publish(conn, tenant, topic, id, payload).await?;
+        orders::publish(tx, topic, id, payload).await?;
     }
     Ok(())
 }
 
 /// Marks the invoice of `order` paid, if it is issued and unpaid.
-pub async fn mark_paid(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    order: OrderId,
-) -> QueryResult<()> {
-    settle(conn, tenant, order, "PAID", "invoice.paid").await
+pub async fn mark_paid(tx: &mut TenantTx<'_>, order: OrderId) -> QueryResult<()> {
+    settle(tx, order, "PAID", "invoice.paid").await
 }
 
 /// Voids the unpaid invoice of a cancelled order.
-pub async fn void(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    order: OrderId,
-) -> QueryResult<()> {
-    settle(conn, tenant, order, "VOID", "invoice.voided").await
+pub async fn void(tx: &mut TenantTx<'_>, order: OrderId) -> QueryResult<()> {
+    settle(tx, order, "VOID", "invoice.voided").await
 }
 
 /// Issues the credit note for `amount` paid back on `order` (`refund`, when the platform made
 /// it). Without an invoice (an order never confirmed) there is nothing to credit.
 pub async fn credit(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     order: OrderId,
     amount: i64,
     refund: Option<RefundId>,
     reason: Option<String>,
 ) -> QueryResult<()> {
-    let Some(invoice) = invoice_of(conn, order).await? else {
+    let Some(invoice) = invoice_of(tx, order).await? else {
         tracing::warn!(%order, amount, "money refunded on an order without an invoice");
         return Ok(());
     };
-    let Some(order) = orders::by_ids(conn, &[order]).await?.pop() else {
+    let Some(order) = orders::by_ids(tx, &[order]).await?.pop() else {
         return Ok(());
     };
     let tax = if invoice.total > 0 {
@@ -430,9 +409,9 @@ pub async fn credit(
         credits: Some(invoice.number),
         note: reason.filter(|r| !r.is_empty()),
     };
-    let number = counters::next(conn, tenant, "credit_note").await?;
+    let number = counters::next(tx, "credit_note").await?;
     let note = insert(
-        conn,
+        tx,
         &order,
         "CREDIT_NOTE",
         number,
@@ -443,7 +422,7 @@ pub async fn credit(
         None,
     )
     .await?;
-    orders::publish(conn, tenant, "credit_note.issued", note.id, event(&note)).await
+    orders::publish(tx, "credit_note.issued", note.id, event(&note)).await
 }
 
 /// Escapes text for HTML.

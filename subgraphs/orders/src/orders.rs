@@ -31,12 +31,13 @@ use chrono::{DateTime, Utc};
 use cityos_core::money::Currency;
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, RequestContext};
+use cityos_db::TenantTx;
 use cityos_db::{Database, Prepared};
 use diesel::prelude::*;
 use diesel::sql_types::{
     Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
 
 /// The orders outbox.
@@ -250,7 +251,7 @@ pub struct Fulfillment {
 }
 
 /// Orders by id (those of the transaction's tenant).
-pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[OrderId]) -> QueryResult<Vec<Order>> {
+pub async fn by_ids(tx: &mut TenantTx<'_>, ids: &[OrderId]) -> QueryResult<Vec<Order>> {
     Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -259,15 +260,12 @@ pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[OrderId]) -> QueryResul
         ))
         .bind::<Array<SqlUuid>, _>(ids),
     )
-    .load(conn)
+    .load(tx.conn())
     .await
 }
 
 /// The order checked out with `key`, if any.
-pub async fn by_idempotency_key(
-    conn: &mut AsyncPgConnection,
-    key: &str,
-) -> QueryResult<Option<Order>> {
+pub async fn by_idempotency_key(tx: &mut TenantTx<'_>, key: &str) -> QueryResult<Option<Order>> {
     Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -276,14 +274,14 @@ pub async fn by_idempotency_key(
         ))
         .bind::<Text, _>(key),
     )
-    .get_result(conn)
+    .get_result(tx.conn())
     .await
     .optional()
 }
 
 /// The lines of orders, by order, in position order.
 pub async fn lines_of(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     orders: &[OrderId],
 ) -> QueryResult<HashMap<OrderId, Vec<OrderLine>>> {
     let rows: Vec<OrderLine> = Prepared(
@@ -296,49 +294,49 @@ pub async fn lines_of(
         )
         .bind::<Array<SqlUuid>, _>(orders),
     )
-    .load(conn)
+    .load(tx.conn())
     .await?;
     Ok(group(rows, |l| l.order_id))
 }
 
 /// The vendor orders of orders, by order.
 pub async fn vendor_orders_of(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     orders: &[OrderId],
 ) -> QueryResult<HashMap<OrderId, Vec<VendorOrder>>> {
     let rows = vendor_orders::table
         .filter(vendor_orders::order_id.eq_any(orders))
         .order(vendor_orders::id)
         .select(VendorOrder::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await?;
     Ok(group(rows, |v| v.order_id))
 }
 
 /// The payments of orders, by order, oldest first.
 pub async fn payments_of(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     orders: &[OrderId],
 ) -> QueryResult<HashMap<OrderId, Vec<Payment>>> {
     let rows = payments::table
         .filter(payments::order_id.eq_any(orders))
         .order(payments::id)
         .select(Payment::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await?;
     Ok(group(rows, |p| p.order_id))
 }
 
 /// The fulfilments of vendor orders, by vendor order.
 pub async fn fulfillments_of(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     vendor_orders: &[VendorOrderId],
 ) -> QueryResult<HashMap<VendorOrderId, Vec<Fulfillment>>> {
     let rows = fulfillments::table
         .filter(fulfillments::vendor_order_id.eq_any(vendor_orders))
         .order(fulfillments::id)
         .select(Fulfillment::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await?;
     Ok(group(rows, |f| f.vendor_order_id))
 }
@@ -364,7 +362,7 @@ pub async fn page(
     status: Option<OrderStatus>,
     page: PageRequest<OrderId>,
 ) -> Result<Page<Order>, ApiError> {
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let mut ids = orders::table.select(orders::id).into_boxed();
         let mut count = orders::table.count().into_boxed();
         if let Some(customer) = customer {
@@ -376,10 +374,10 @@ pub async fn page(
             count = count.filter(orders::status.eq(status));
         }
         let ids: Vec<OrderId> = cityos_db::keyset_page!(ids, orders::id, page, newest_first)
-            .load(conn)
+            .load(tx.conn())
             .await?;
-        let total: i64 = count.get_result(conn).await?;
-        let mut found = by_ids(conn, &ids).await?;
+        let total: i64 = count.get_result(tx.conn()).await?;
+        let mut found = by_ids(tx, &ids).await?;
         found.sort_by_key(|o| std::cmp::Reverse(o.id));
         if page.backward {
             found.reverse();
@@ -391,21 +389,16 @@ pub async fn page(
 
 /// Writes an orders event in the caller's transaction.
 pub async fn publish(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     topic: &str,
     aggregate: impl cityos_core::ids::EntityId,
     payload: serde_json::Value,
 ) -> QueryResult<()> {
-    cityos_db::outbox::write(conn, OUTBOX, tenant, topic, aggregate, payload).await
+    cityos_db::outbox::write(tx, OUTBOX, topic, aggregate, payload).await
 }
 
 /// The order `id`, locked for the transaction.
-pub(crate) async fn locked(
-    conn: &mut AsyncPgConnection,
-    id: OrderId,
-    field: &str,
-) -> Outcome<Order> {
+pub(crate) async fn locked(tx: &mut TenantTx<'_>, id: OrderId, field: &str) -> Outcome<Order> {
     Prepared(
         diesel::sql_query(concat!(
             "SELECT ",
@@ -414,7 +407,7 @@ pub(crate) async fn locked(
         ))
         .bind::<SqlUuid, _>(id),
     )
-    .get_result(conn)
+    .get_result(tx.conn())
     .await
     .optional()?
     .ok_or_else(|| UserError::new(field, Code::NotFound, "no such order").into())
@@ -435,7 +428,7 @@ fn transition_refused(from: OrderStatus, to: OrderStatus) -> UserError {
 /// Moves a locked order to `to` (checked against the transition table) and writes
 /// `order.<to>` to the outbox.
 pub(crate) async fn set_status(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     order: &Order,
     to: OrderStatus,
     cancel_reason: Option<&str>,
@@ -450,7 +443,7 @@ pub(crate) async fn set_status(
             orders::cancel_reason.eq(cancel_reason),
             orders::updated_at.eq(diesel::dsl::now),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     let topic = format!("order.{}", to.as_str().to_lowercase());
     let payload = serde_json::json!({
@@ -460,15 +453,15 @@ pub(crate) async fn set_status(
         "to": to.as_str(),
         "reason": cancel_reason,
     });
-    publish(conn, order.tenant_id, &topic, order.id, payload).await?;
+    publish(tx, &topic, order.id, payload).await?;
     if to == OrderStatus::Confirmed {
-        crate::invoices::issue(conn, order).await?;
+        crate::invoices::issue(tx, order).await?;
     }
     Ok(())
 }
 
-pub(crate) async fn reread(conn: &mut AsyncPgConnection, id: OrderId) -> Outcome<Order> {
-    by_ids(conn, &[id])
+pub(crate) async fn reread(tx: &mut TenantTx<'_>, id: OrderId) -> Outcome<Order> {
+    by_ids(tx, &[id])
         .await?
         .pop()
         .ok_or_else(|| ApiError::internal("an order vanished in its own transaction").into())
@@ -478,10 +471,10 @@ pub(crate) async fn reread(conn: &mut AsyncPgConnection, id: OrderId) -> Outcome
 pub async fn confirm(db: &Database, ctx: &RequestContext, id: OrderId) -> Outcome<Order> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
-        let order = locked(conn, id, "orderId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let order = locked(tx, id, "orderId").await?;
         let paid = matches!(order.payment_status.as_str(), "AUTHORIZED" | "PAID");
-        let cod = payments_of(conn, &[id])
+        let cod = payments_of(tx, &[id])
             .await?
             .remove(&id)
             .unwrap_or_default()
@@ -495,8 +488,8 @@ pub async fn confirm(db: &Database, ctx: &RequestContext, id: OrderId) -> Outcom
             )
             .into());
         }
-        set_status(conn, &order, OrderStatus::Confirmed, None).await?;
-        reread(conn, id).await
+        set_status(tx, &order, OrderStatus::Confirmed, None).await?;
+        reread(tx, id).await
     })
     .await
 }
@@ -519,8 +512,8 @@ pub async fn cancel(
     }
     let reason = optional_text::<500>(reason, "reason", "a reason has at most 500 characters")?;
     let (order, card_intents) = db
-        .tenant_tx(tenant, async move |conn| {
-            let order = locked(conn, id, "orderId").await?;
+        .tenant_tx(tenant, async move |tx| {
+            let order = locked(tx, id, "orderId").await?;
             if !staff {
                 if order.customer_id != caller {
                     return Err(UserError::new("orderId", Code::NotFound, "no such order").into());
@@ -534,7 +527,7 @@ pub async fn cancel(
                     .into());
                 }
             }
-            let payments = payments_of(conn, &[id])
+            let payments = payments_of(tx, &[id])
                 .await?
                 .remove(&id)
                 .unwrap_or_default();
@@ -546,7 +539,7 @@ pub async fn cancel(
                 )
                 .into());
             }
-            set_status(conn, &order, OrderStatus::Cancelled, reason.as_deref()).await?;
+            set_status(tx, &order, OrderStatus::Cancelled, reason.as_deref()).await?;
             let mut card_intents = Vec::new();
             for payment in payments {
                 if matches!(
@@ -563,23 +556,23 @@ pub async fn cancel(
                             payments::status.eq(PaymentStatus::Cancelled.as_str()),
                             payments::updated_at.eq(diesel::dsl::now),
                         ))
-                        .execute(conn)
+                        .execute(tx.conn())
                         .await?;
                 }
             }
             diesel::update(orders::table.filter(orders::id.eq(id)))
                 .set(orders::payment_status.eq(OrderPaymentStatus::Voided))
-                .execute(conn)
+                .execute(tx.conn())
                 .await?;
             diesel::update(vendor_orders::table.filter(vendor_orders::order_id.eq(id)))
                 .set(vendor_orders::status.eq(VendorOrderStatus::Cancelled))
-                .execute(conn)
+                .execute(tx.conn())
                 .await?;
             // The code's row before stock rows: checkout's lock order.
-            crate::discounts::release(conn, id).await?;
-            crate::invoices::void(conn, tenant, id).await?;
-            restock_all(conn, tenant, &order, caller).await?;
-            Ok::<_, cityos_core::Failure<Code>>((reread(conn, id).await?, card_intents))
+            crate::discounts::release(tx, id).await?;
+            crate::invoices::void(tx, id).await?;
+            restock_all(tx, &order, caller).await?;
+            Ok::<_, cityos_core::Failure<Code>>((reread(tx, id).await?, card_intents))
         })
         .await?;
     // Card intents are released at Stripe after the commit. Should the customer have paid in the
@@ -596,17 +589,12 @@ pub async fn cancel(
 }
 
 /// Puts every unit of a cancelled order back where it was taken from.
-async fn restock_all(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
-    order: &Order,
-    actor: Option<UserId>,
-) -> Outcome<()> {
+async fn restock_all(tx: &mut TenantTx<'_>, order: &Order, actor: Option<UserId>) -> Outcome<()> {
     let mut taken: Vec<Allocation> = allocations::table
         .filter(allocations::order_id.eq(order.id))
         .select(Allocation::as_select())
         .for_update()
-        .load(conn)
+        .load(tx.conn())
         .await?;
     // The catalog's lock order: variant, then location.
     taken.sort_by_key(|a| (a.variant_id, a.location_id));
@@ -614,44 +602,33 @@ async fn restock_all(
     for a in &taken {
         let left = a.quantity - a.restocked;
         if left > 0 {
-            catalog::api::restock(
-                conn,
-                tenant,
-                a.variant_id,
-                a.location_id,
-                left,
-                &reference,
-                actor,
-            )
-            .await
-            .map_err(ApiError::internal)?;
+            catalog::api::restock(tx, a.variant_id, a.location_id, left, &reference, actor)
+                .await
+                .map_err(ApiError::internal)?;
         }
     }
     diesel::update(allocations::table.filter(allocations::order_id.eq(order.id)))
         .set(allocations::restocked.eq(allocations::quantity))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
 
 /// The payment `id` and its order, locked in that order (order first, as everywhere).
-pub async fn locked_payment(
-    conn: &mut AsyncPgConnection,
-    id: PaymentId,
-) -> Outcome<(Order, Payment)> {
+pub async fn locked_payment(tx: &mut TenantTx<'_>, id: PaymentId) -> Outcome<(Order, Payment)> {
     let order: Option<OrderId> = payments::table
         .filter(payments::id.eq(id))
         .select(payments::order_id)
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?;
     let not_found = || UserError::new("paymentId", Code::NotFound, "no such payment");
-    let order = locked(conn, order.ok_or_else(not_found)?, "paymentId").await?;
+    let order = locked(tx, order.ok_or_else(not_found)?, "paymentId").await?;
     let payment = payments::table
         .filter(payments::id.eq(id))
         .select(Payment::as_select())
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await?;
     Ok((order, payment))
 }
@@ -661,8 +638,8 @@ pub async fn locked_payment(
 pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: PaymentId) -> Outcome<Order> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
-        let (order, payment) = locked_payment(conn, id).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let (order, payment) = locked_payment(tx, id).await?;
         if payment.provider != ProviderKind::Manual {
             return Err(UserError::new(
                 "paymentId",
@@ -695,14 +672,14 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: PaymentId)
                 payments::captured_amount.eq(payment.amount),
                 payments::updated_at.eq(diesel::dsl::now),
             ))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         diesel::update(orders::table.filter(orders::id.eq(order.id)))
             .set((
                 orders::payment_status.eq(OrderPaymentStatus::Paid),
                 orders::updated_at.eq(diesel::dsl::now),
             ))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         let payload = serde_json::json!({
             "orderId": order.id,
@@ -710,12 +687,12 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: PaymentId)
             "amount": payment.amount,
             "currency": payment.currency,
         });
-        publish(conn, tenant, "payment.captured", id, payload).await?;
+        publish(tx, "payment.captured", id, payload).await?;
         if order.status == OrderStatus::Pending {
-            set_status(conn, &order, OrderStatus::Confirmed, None).await?;
+            set_status(tx, &order, OrderStatus::Confirmed, None).await?;
         }
-        crate::invoices::mark_paid(conn, tenant, order.id).await?;
-        reread(conn, order.id).await
+        crate::invoices::mark_paid(tx, order.id).await?;
+        reread(tx, order.id).await
     })
     .await
 }
@@ -740,17 +717,17 @@ pub async fn ship(
         }
     }
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         // The order's lock first (every transition's lock order), then the vendor order as it is
         // under that lock: a racing shipment has either finished or not started.
         let order_id: Option<OrderId> = vendor_orders::table
             .filter(vendor_orders::id.eq(vendor_order))
             .select(vendor_orders::order_id)
-            .first(conn)
+            .first(tx.conn())
             .await
             .optional()?;
-        let order = locked(conn, order_id.ok_or_else(no_vendor_order)?, "vendorOrderId").await?;
-        let part = vendor_order_of(conn, vendor_order).await?;
+        let order = locked(tx, order_id.ok_or_else(no_vendor_order)?, "vendorOrderId").await?;
+        let part = vendor_order_of(tx, vendor_order).await?;
         let status = order.status;
         if !matches!(status, OrderStatus::Confirmed | OrderStatus::Processing) {
             return Err(UserError::new(
@@ -770,7 +747,7 @@ pub async fn ship(
         }
         diesel::update(vendor_orders::table.filter(vendor_orders::id.eq(part.id)))
             .set(vendor_orders::status.eq(VendorOrderStatus::Shipped))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         let shipped: Fulfillment = diesel::insert_into(fulfillments::table)
             .values((
@@ -782,7 +759,7 @@ pub async fn ship(
                 fulfillments::tracking_number.eq(&tracking_number),
             ))
             .returning(Fulfillment::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         let payload = serde_json::json!({
             "orderId": order.id,
@@ -792,9 +769,9 @@ pub async fn ship(
             "carrier": carrier,
             "trackingNumber": tracking_number,
         });
-        publish(conn, tenant, "fulfillment.created", shipped.id, payload).await?;
+        publish(tx, "fulfillment.created", shipped.id, payload).await?;
         if status == OrderStatus::Confirmed {
-            set_status(conn, &order, OrderStatus::Processing, None).await?;
+            set_status(tx, &order, OrderStatus::Processing, None).await?;
         }
         Ok(shipped)
     })
@@ -810,21 +787,21 @@ pub async fn deliver(
 ) -> Outcome<Fulfillment> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         // The order's lock first, then the fulfilment as it is under that lock: a racing
         // delivery has either finished or not started.
         let not_found = || UserError::new("fulfillmentId", Code::NotFound, "no such fulfilment");
         let order_id: Option<OrderId> = fulfillments::table
             .filter(fulfillments::id.eq(fulfillment))
             .select(fulfillments::order_id)
-            .first(conn)
+            .first(tx.conn())
             .await
             .optional()?;
-        let order = locked(conn, order_id.ok_or_else(not_found)?, "fulfillmentId").await?;
+        let order = locked(tx, order_id.ok_or_else(not_found)?, "fulfillmentId").await?;
         let found: Fulfillment = fulfillments::table
             .filter(fulfillments::id.eq(fulfillment))
             .select(Fulfillment::as_select())
-            .first(conn)
+            .first(tx.conn())
             .await?;
         if found.delivered_at.is_some() {
             return Err(UserError::new(
@@ -838,26 +815,26 @@ pub async fn deliver(
             diesel::update(fulfillments::table.filter(fulfillments::id.eq(fulfillment)))
                 .set(fulfillments::delivered_at.eq(diesel::dsl::now))
                 .returning(Fulfillment::as_returning())
-                .get_result(conn)
+                .get_result(tx.conn())
                 .await?;
         diesel::update(vendor_orders::table.filter(vendor_orders::id.eq(found.vendor_order_id)))
             .set(vendor_orders::status.eq(VendorOrderStatus::Delivered))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         let payload = serde_json::json!({
             "orderId": order.id,
             "vendorOrderId": found.vendor_order_id,
             "fulfillmentId": fulfillment,
         });
-        publish(conn, tenant, "fulfillment.delivered", fulfillment, payload).await?;
+        publish(tx, "fulfillment.delivered", fulfillment, payload).await?;
         let open: i64 = vendor_orders::table
             .filter(vendor_orders::order_id.eq(order.id))
             .filter(vendor_orders::status.ne_all(["DELIVERED", "CANCELLED"]))
             .count()
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         if open == 0 && order.status == OrderStatus::Processing {
-            set_status(conn, &order, OrderStatus::Completed, None).await?;
+            set_status(tx, &order, OrderStatus::Completed, None).await?;
         }
         Ok(delivered)
     })
@@ -868,11 +845,11 @@ fn no_vendor_order() -> UserError {
     UserError::new("vendorOrderId", Code::NotFound, "no such vendor order")
 }
 
-async fn vendor_order_of(conn: &mut AsyncPgConnection, id: VendorOrderId) -> Outcome<VendorOrder> {
+async fn vendor_order_of(tx: &mut TenantTx<'_>, id: VendorOrderId) -> Outcome<VendorOrder> {
     vendor_orders::table
         .filter(vendor_orders::id.eq(id))
         .select(VendorOrder::as_select())
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?
         .ok_or_else(|| no_vendor_order().into())

@@ -15,8 +15,9 @@ use crate::schema::{orders as orders_table, payments, refunds};
 use chrono::{DateTime, Utc};
 use cityos_core::RequestContext;
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -52,14 +53,14 @@ pub struct Refund {
 
 /// The refunds of orders, by order, oldest first.
 pub async fn of_orders(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     orders: &[OrderId],
 ) -> QueryResult<HashMap<OrderId, Vec<Refund>>> {
     let rows: Vec<Refund> = refunds::table
         .filter(refunds::order_id.eq_any(orders))
         .order(refunds::id)
         .select(Refund::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await?;
     Ok(orders::group(rows, |r| r.order_id))
 }
@@ -79,7 +80,7 @@ pub fn refunded_status(payment: &Payment, refunded: i64) -> OrderPaymentStatus {
 /// `credited` is new: the payment's and the order's status, a credit note for `credited`, and a
 /// `payment.refunded` event.
 pub async fn record_refunded(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     payment: &Payment,
     refunded: i64,
     credited: i64,
@@ -91,25 +92,17 @@ pub async fn record_refunded(
             payments::refunded_amount.eq(refunded),
             payments::updated_at.eq(diesel::dsl::now),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     diesel::update(orders_table::table.filter(orders_table::id.eq(payment.order_id)))
         .set((
             orders_table::payment_status.eq(refunded_status(payment, refunded).as_str()),
             orders_table::updated_at.eq(diesel::dsl::now),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     if credited > 0 {
-        crate::invoices::credit(
-            conn,
-            payment.tenant_id,
-            payment.order_id,
-            credited,
-            refund,
-            reason,
-        )
-        .await?;
+        crate::invoices::credit(tx, payment.order_id, credited, refund, reason).await?;
     }
     let payload = serde_json::json!({
         "orderId": payment.order_id,
@@ -120,14 +113,7 @@ pub async fn record_refunded(
         "capturedAmount": payment.captured_amount,
         "currency": payment.currency,
     });
-    orders::publish(
-        conn,
-        payment.tenant_id,
-        "payment.refunded",
-        payment.id,
-        payload,
-    )
-    .await
+    orders::publish(tx, "payment.refunded", payment.id, payload).await
 }
 
 /// Pays `amount` of a captured payment back (staff), through the payment's provider.
@@ -144,9 +130,9 @@ pub async fn refund(
     let reason = optional_text::<500>(reason, "reason", "a reason has at most 500 characters")?
         .unwrap_or_default();
     let (payment, refund) = db
-        .tenant_tx(tenant, async move |conn| {
-            let (_, payment) = orders::locked_payment(conn, payment_id).await?;
-            reserve(conn, payment, amount, &reason, "amountMinor").await
+        .tenant_tx(tenant, async move |tx| {
+            let (_, payment) = orders::locked_payment(tx, payment_id).await?;
+            reserve(tx, payment, amount, &reason, "amountMinor").await
         })
         .await?;
     execute(db, gateway, payment, refund, None).await
@@ -155,7 +141,7 @@ pub async fn refund(
 /// Step 1, in the caller's transaction with the order and `payment` locked: reserves `amount` on
 /// the payment and records the refund PENDING. `field` names the amount's input field.
 pub async fn reserve(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     payment: Payment,
     amount: i64,
     reason: &str,
@@ -178,7 +164,7 @@ pub async fn reserve(
     }
     diesel::update(payments::table.filter(payments::id.eq(payment.id)))
         .set(payments::refunded_amount.eq(payments::refunded_amount + amount))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     let refund: Refund = diesel::insert_into(refunds::table)
         .values((
@@ -190,7 +176,7 @@ pub async fn reserve(
             refunds::reason.eq(reason),
         ))
         .returning(Refund::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?;
     Ok((payment, refund))
 }
@@ -198,10 +184,10 @@ pub async fn reserve(
 /// What the originator of a refund (a return, a dispute; later a commission clawback, a booking
 /// cancellation) does to its own state when the provider refuses the refund: it runs in the same
 /// transaction that records the failure, given the refund's id. Refunds know no originator.
-pub type OnFailure = for<'c> fn(
-    &'c mut AsyncPgConnection,
+pub type OnFailure = for<'t, 'c> fn(
+    &'t mut TenantTx<'c>,
     RefundId,
-) -> Pin<Box<dyn Future<Output = QueryResult<()>> + Send + 'c>>;
+) -> Pin<Box<dyn Future<Output = QueryResult<()>> + Send + 't>>;
 
 /// Steps 2 and 3, after the reservation committed: asks the provider, outside any transaction,
 /// then records the refund SUCCEEDED (with its credit note and event) or FAILED (its amount given
@@ -224,8 +210,8 @@ pub async fn execute(
     };
     let (refund_id, payment_id) = (refund.id, payment.id);
     let settled = db
-        .tenant_tx(payment.tenant_id, async move |conn| {
-            let (_, payment) = orders::locked_payment(conn, payment_id).await?;
+        .tenant_tx(payment.tenant_id, async move |tx| {
+            let (_, payment) = orders::locked_payment(tx, payment_id).await?;
             let (status, reference, failure) = match &answer {
                 Ok(reference) => (RefundStatus::Succeeded, reference.clone(), None),
                 Err(e) => (RefundStatus::Failed, None, Some(e.0.clone())),
@@ -238,21 +224,21 @@ pub async fn execute(
                     refunds::updated_at.eq(diesel::dsl::now),
                 ))
                 .returning(Refund::as_returning())
-                .get_result(conn)
+                .get_result(tx.conn())
                 .await?;
             match answer {
                 Ok(_) => {
                     let (total, why) = (payment.refunded_amount, Some(refund.reason.clone()));
-                    record_refunded(conn, &payment, total, amount, Some(refund_id), why).await?;
+                    record_refunded(tx, &payment, total, amount, Some(refund_id), why).await?;
                     Ok::<_, cityos_core::Failure<Code>>(Ok(refund))
                 }
                 Err(e) => {
                     diesel::update(payments::table.filter(payments::id.eq(payment.id)))
                         .set(payments::refunded_amount.eq(payments::refunded_amount - amount))
-                        .execute(conn)
+                        .execute(tx.conn())
                         .await?;
                     if let Some(revert) = on_failure {
-                        revert(conn, refund_id).await?;
+                        revert(tx, refund_id).await?;
                     }
                     let payload = serde_json::json!({
                         "orderId": payment.order_id,
@@ -261,8 +247,7 @@ pub async fn execute(
                         "amount": amount,
                         "failure": e.0,
                     });
-                    orders::publish(conn, payment.tenant_id, "refund.failed", refund_id, payload)
-                        .await?;
+                    orders::publish(tx, "refund.failed", refund_id, payload).await?;
                     Ok(Err(UserError::new(
                         "paymentId",
                         Code::PaymentProviderError,
@@ -278,7 +263,7 @@ pub async fn execute(
 /// The captured payment of an order with the most left to refund, locked (the order must be
 /// locked already).
 pub async fn refundable_payment(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     order: OrderId,
 ) -> QueryResult<Option<Payment>> {
     payments::table
@@ -287,7 +272,7 @@ pub async fn refundable_payment(
         .order((payments::captured_amount - payments::refunded_amount).desc())
         .select(Payment::as_select())
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()
 }

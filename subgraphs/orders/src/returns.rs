@@ -22,8 +22,9 @@ use chrono::{DateTime, Utc};
 use cityos_core::money::ratio;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
+use cityos_db::TenantTx;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use std::collections::{HashMap, HashSet};
 
 cityos_core::states! {
@@ -92,21 +93,21 @@ pub struct ReturnLineInput {
 
 /// The returns of orders with their lines, by order: two statements.
 pub async fn of_orders(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     orders: &[OrderId],
 ) -> QueryResult<HashMap<OrderId, Vec<ReturnWithLines>>> {
     let found: Vec<Return> = returns::table
         .filter(returns::order_id.eq_any(orders))
         .order(returns::id)
         .select(Return::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await?;
     let ids: Vec<ReturnId> = found.iter().map(|r| r.id).collect();
     let lines: Vec<ReturnLine> = return_lines::table
         .filter(return_lines::return_id.eq_any(&ids))
         .order(return_lines::id)
         .select(ReturnLine::as_select())
-        .load(conn)
+        .load(tx.conn())
         .await?;
     let mut lines = orders::group(lines, |c| c.return_id);
     let found = found.into_iter().map(|ret| ReturnWithLines {
@@ -158,16 +159,16 @@ pub async fn request(
             ));
         }
     }
-    db.tenant_tx(tenant, async move |conn| {
-        let order = orders::locked(conn, order_id, "orderId").await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let order = orders::locked(tx, order_id, "orderId").await?;
         if !staff && order.customer_id != caller {
             return Err(refusal("orderId", Code::NotFound, "no such order"));
         }
-        let bought = orders::lines_of(conn, &[order_id])
+        let bought = orders::lines_of(tx, &[order_id])
             .await?
             .remove(&order_id)
             .unwrap_or_default();
-        let parts = orders::vendor_orders_of(conn, &[order_id])
+        let parts = orders::vendor_orders_of(tx, &[order_id])
             .await?
             .remove(&order_id)
             .unwrap_or_default();
@@ -180,7 +181,7 @@ pub async fn request(
             .filter(returns::order_id.eq(order_id))
             .filter(returns::status.ne(ReturnStatus::Rejected.as_str()))
             .select((return_lines::order_line_id, return_lines::quantity))
-            .load(conn)
+            .load(tx.conn())
             .await?;
         let mut rows = Vec::new();
         for (i, want) in wanted.iter().enumerate() {
@@ -235,7 +236,7 @@ pub async fn request(
                 returns::amount.eq(amount),
             ))
             .returning(Return::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
         let lines: Vec<ReturnLine> = diesel::insert_into(return_lines::table)
             .values(
@@ -253,15 +254,15 @@ pub async fn request(
                     .collect::<Vec<_>>(),
             )
             .returning(ReturnLine::as_returning())
-            .get_results(conn)
+            .get_results(tx.conn())
             .await?;
-        publish(conn, &ret, "return.requested").await?;
+        publish(tx, &ret, "return.requested").await?;
         Ok(ReturnWithLines { ret, lines })
     })
     .await
 }
 
-async fn publish(conn: &mut AsyncPgConnection, ret: &Return, topic: &str) -> QueryResult<()> {
+async fn publish(tx: &mut TenantTx<'_>, ret: &Return, topic: &str) -> QueryResult<()> {
     let payload = serde_json::json!({
         "returnId": ret.id,
         "orderId": ret.order_id,
@@ -269,24 +270,24 @@ async fn publish(conn: &mut AsyncPgConnection, ret: &Return, topic: &str) -> Que
         "amount": ret.amount,
         "refundId": ret.refund_id,
     });
-    orders::publish(conn, ret.tenant_id, topic, ret.id, payload).await
+    orders::publish(tx, topic, ret.id, payload).await
 }
 
 /// The return `id` with its order locked (order first), refused unless it may become `to`.
-async fn locked(conn: &mut AsyncPgConnection, id: ReturnId, to: ReturnStatus) -> Outcome<Return> {
+async fn locked(tx: &mut TenantTx<'_>, id: ReturnId, to: ReturnStatus) -> Outcome<Return> {
     let order: Option<OrderId> = returns::table
         .filter(returns::id.eq(id))
         .select(returns::order_id)
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?;
     let order = order.ok_or_else(|| refusal("returnId", Code::NotFound, "no such return"))?;
-    orders::locked(conn, order, "returnId").await?;
+    orders::locked(tx, order, "returnId").await?;
     let ret: Return = returns::table
         .filter(returns::id.eq(id))
         .select(Return::as_select())
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await?;
     let from = ret.status;
     if !from.can_become(to) {
@@ -300,7 +301,7 @@ async fn locked(conn: &mut AsyncPgConnection, id: ReturnId, to: ReturnStatus) ->
 }
 
 async fn set(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     ret: &Return,
     to: ReturnStatus,
     note: Option<&str>,
@@ -312,24 +313,19 @@ async fn set(
             returns::updated_at.eq(diesel::dsl::now),
         ))
         .returning(Return::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?;
-    publish(
-        conn,
-        &ret,
-        &format!("return.{}", to.as_str().to_lowercase()),
-    )
-    .await?;
-    reread(conn, ret.id).await
+    publish(tx, &ret, &format!("return.{}", to.as_str().to_lowercase())).await?;
+    reread(tx, ret.id).await
 }
 
-async fn reread(conn: &mut AsyncPgConnection, id: ReturnId) -> Outcome<ReturnWithLines> {
+async fn reread(tx: &mut TenantTx<'_>, id: ReturnId) -> Outcome<ReturnWithLines> {
     let order: OrderId = returns::table
         .filter(returns::id.eq(id))
         .select(returns::order_id)
-        .first(conn)
+        .first(tx.conn())
         .await?;
-    of_orders(conn, &[order])
+    of_orders(tx, &[order])
         .await?
         .remove(&order)
         .and_then(|all| all.into_iter().find(|r| r.ret.id == id))
@@ -344,9 +340,9 @@ pub async fn approve(
 ) -> Outcome<ReturnWithLines> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
-        let ret = locked(conn, id, ReturnStatus::Approved).await?;
-        set(conn, &ret, ReturnStatus::Approved, None).await
+    db.tenant_tx(tenant, async move |tx| {
+        let ret = locked(tx, id, ReturnStatus::Approved).await?;
+        set(tx, &ret, ReturnStatus::Approved, None).await
     })
     .await
 }
@@ -361,9 +357,9 @@ pub async fn reject(
     ctx.require_staff()?;
     let note = optional_text::<500>(note, "note", "a note has at most 500 characters")?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
-        let ret = locked(conn, id, ReturnStatus::Rejected).await?;
-        set(conn, &ret, ReturnStatus::Rejected, note.as_deref()).await
+    db.tenant_tx(tenant, async move |tx| {
+        let ret = locked(tx, id, ReturnStatus::Rejected).await?;
+        set(tx, &ret, ReturnStatus::Rejected, note.as_deref()).await
     })
     .await
 }
@@ -379,29 +375,28 @@ pub async fn receive(
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let actor = ctx.user_id().ok();
-    db.tenant_tx(tenant, async move |conn| {
-        let ret = locked(conn, id, ReturnStatus::Received).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let ret = locked(tx, id, ReturnStatus::Received).await?;
         if restock {
             let lines: Vec<ReturnLine> = return_lines::table
                 .filter(return_lines::return_id.eq(id))
                 .select(ReturnLine::as_select())
-                .load(conn)
+                .load(tx.conn())
                 .await?;
-            put_back(conn, tenant, &ret, &lines, actor).await?;
+            put_back(tx, &ret, &lines, actor).await?;
             diesel::update(returns::table.filter(returns::id.eq(id)))
                 .set(returns::restocked.eq(true))
-                .execute(conn)
+                .execute(tx.conn())
                 .await?;
         }
-        set(conn, &ret, ReturnStatus::Received, None).await
+        set(tx, &ret, ReturnStatus::Received, None).await
     })
     .await
 }
 
 /// Puts returned units back where they were taken from, allocation by allocation.
 async fn put_back(
-    conn: &mut AsyncPgConnection,
-    tenant: TenantId,
+    tx: &mut TenantTx<'_>,
     ret: &Return,
     lines: &[ReturnLine],
     actor: Option<UserId>,
@@ -412,7 +407,7 @@ async fn put_back(
         .order(allocations::id)
         .select(Allocation::as_select())
         .for_update()
-        .load(conn)
+        .load(tx.conn())
         .await?;
     let mut moves: Vec<(AllocationId, VariantId, LocationId, i32)> = Vec::new();
     for line in lines {
@@ -433,12 +428,12 @@ async fn put_back(
     moves.sort_by_key(|m| (m.1, m.2));
     let reference = format!("return {}", ret.id);
     for (allocation, variant, location, n) in moves {
-        catalog::api::restock(conn, tenant, variant, location, n, &reference, actor)
+        catalog::api::restock(tx, variant, location, n, &reference, actor)
             .await
             .map_err(ApiError::internal)?;
         diesel::update(allocations::table.filter(allocations::id.eq(allocation)))
             .set(allocations::restocked.eq(allocations::restocked + n))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
     }
     Ok(())
@@ -454,9 +449,9 @@ pub async fn refund(
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
     let (payment, refund) = db
-        .tenant_tx(tenant, async move |conn| {
-            let ret = locked(conn, id, ReturnStatus::Refunded).await?;
-            let payment = refunds::refundable_payment(conn, ret.order_id)
+        .tenant_tx(tenant, async move |tx| {
+            let ret = locked(tx, id, ReturnStatus::Refunded).await?;
+            let payment = refunds::refundable_payment(tx, ret.order_id)
                 .await?
                 .ok_or_else(|| {
                     refusal(
@@ -467,12 +462,12 @@ pub async fn refund(
                 })?;
             let reason = format!("return {}: {}", ret.id, ret.reason);
             let (payment, refund) =
-                refunds::reserve(conn, payment, ret.amount, &reason, "returnId").await?;
+                refunds::reserve(tx, payment, ret.amount, &reason, "returnId").await?;
             diesel::update(returns::table.filter(returns::id.eq(id)))
                 .set(returns::refund_id.eq(refund.id))
-                .execute(conn)
+                .execute(tx.conn())
                 .await?;
-            set(conn, &ret, ReturnStatus::Refunded, None).await?;
+            set(tx, &ret, ReturnStatus::Refunded, None).await?;
             Ok::<_, Failure<Code>>((payment, refund))
         })
         .await?;
@@ -481,25 +476,25 @@ pub async fn refund(
         gateway,
         payment,
         refund,
-        Some(|conn, refund| Box::pin(refund_failed(conn, refund))),
+        Some(|tx, refund| Box::pin(refund_failed(tx, refund))),
     )
     .await?;
     let ret = db
-        .tenant_tx(tenant, async move |conn| reread(conn, id).await)
+        .tenant_tx(tenant, async move |tx| reread(tx, id).await)
         .await?;
     Ok((ret, refund))
 }
 
 /// A refund for a return failed at the provider: the return is RECEIVED again (the return's
 /// [`refunds::OnFailure`]).
-async fn refund_failed(conn: &mut AsyncPgConnection, refund: RefundId) -> QueryResult<()> {
+async fn refund_failed(tx: &mut TenantTx<'_>, refund: RefundId) -> QueryResult<()> {
     diesel::update(returns::table.filter(returns::refund_id.eq(refund)))
         .set((
             returns::status.eq(ReturnStatus::Received.as_str()),
             returns::refund_id.eq(None::<RefundId>),
             returns::updated_at.eq(diesel::dsl::now),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }

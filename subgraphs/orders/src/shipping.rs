@@ -185,7 +185,7 @@ fn merged(base: ShippingMethod, input: MethodInput) -> Outcome<ShippingMethod> {
 pub async fn list(db: &Database, ctx: &RequestContext) -> Result<Vec<ShippingMethod>, ApiError> {
     let tenant = ctx.tenant()?.id;
     let staff = ctx.is_staff();
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let mut query = shipping_methods::table
             .order((
                 shipping_methods::active.desc(),
@@ -197,7 +197,7 @@ pub async fn list(db: &Database, ctx: &RequestContext) -> Result<Vec<ShippingMet
         if !staff {
             query = query.filter(shipping_methods::active);
         }
-        Ok(query.load(conn).await?)
+        Ok(query.load(tx.conn()).await?)
     })
     .await
 }
@@ -228,8 +228,11 @@ pub async fn create(
     }
     let method = merged(blank, input)?;
     let tenant = tenant.id;
-    db.tenant_tx(tenant, async move |conn| {
-        let count: i64 = shipping_methods::table.count().get_result(conn).await?;
+    db.tenant_tx(tenant, async move |tx| {
+        let count: i64 = shipping_methods::table
+            .count()
+            .get_result(tx.conn())
+            .await?;
         if count >= MAX_METHODS {
             return Err(refusal(
                 "name",
@@ -252,7 +255,7 @@ pub async fn create(
                 shipping_methods::position.eq(method.position),
             ))
             .returning(ShippingMethod::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?)
     })
     .await
@@ -268,12 +271,12 @@ pub async fn update(
 ) -> Outcome<ShippingMethod> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         let base = shipping_methods::table
             .filter(shipping_methods::id.eq(id))
             .select(ShippingMethod::as_select())
             .for_update()
-            .first(conn)
+            .first(tx.conn())
             .await
             .optional()?
             .ok_or_else(|| refusal("id", Code::NotFound, "no such shipping method"))?;
@@ -292,7 +295,7 @@ pub async fn update(
                     shipping_methods::position.eq(method.position),
                 ))
                 .returning(ShippingMethod::as_returning())
-                .get_result(conn)
+                .get_result(tx.conn())
                 .await?,
         )
     })

@@ -118,7 +118,7 @@ pub struct RuleInput {
 pub async fn list(db: &Database, ctx: &RequestContext) -> Result<Vec<TaxRule>, ApiError> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         Ok(tax_rules::table
             .order((
                 tax_rules::country_code,
@@ -126,7 +126,7 @@ pub async fn list(db: &Database, ctx: &RequestContext) -> Result<Vec<TaxRule>, A
                 tax_rules::id,
             ))
             .select(TaxRule::as_select())
-            .load(conn)
+            .load(tx.conn())
             .await?)
     })
     .await
@@ -170,11 +170,11 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: RuleInput) -> Ou
         ));
     }
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         if let Some(category) = input.category_id {
-            crate::errors::check_category(conn, category).await?;
+            crate::errors::check_category(tx, category).await?;
         }
-        let count: i64 = tax_rules::table.count().get_result(conn).await?;
+        let count: i64 = tax_rules::table.count().get_result(tx.conn()).await?;
         if count >= MAX_RULES {
             return Err(refusal(
                 "name",
@@ -194,7 +194,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: RuleInput) -> Ou
                 tax_rules::inclusive.eq(input.inclusive),
             ))
             .returning(TaxRule::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(|e| {
                 Failure::on_unique("tax_rules_scope_key", e, || {
@@ -213,10 +213,10 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: RuleInput) -> Ou
 pub async fn delete(db: &Database, ctx: &RequestContext, id: TaxRuleId) -> Outcome<TaxRule> {
     ctx.require_staff()?;
     let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |conn| {
+    db.tenant_tx(tenant, async move |tx| {
         diesel::delete(tax_rules::table.filter(tax_rules::id.eq(id)))
             .returning(TaxRule::as_returning())
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .optional()?
             .ok_or_else(|| refusal("id", Code::NotFound, "no such tax rule"))

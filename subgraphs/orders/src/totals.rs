@@ -21,10 +21,11 @@ use crate::shipping::ShippingMethod;
 use crate::taxes::{self, LineTax, ScopedRule};
 use chrono::{DateTime, Utc};
 use cityos_db::Prepared;
+use cityos_db::TenantTx;
 use diesel::QueryResult;
 use diesel::prelude::*;
 use diesel::sql_types::{Jsonb, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 
 /// The shipping method a shopper chose for one vendor group.
@@ -60,7 +61,7 @@ struct TermsRow {
 }
 
 /// Reads a cart's terms: one statement.
-pub async fn load(conn: &mut AsyncPgConnection, cart: &Cart) -> QueryResult<Terms> {
+pub async fn load(tx: &mut TenantTx<'_>, cart: &Cart) -> QueryResult<Terms> {
     let address = tax_address(cart);
     let row: TermsRow = Prepared(
         diesel::sql_query(
@@ -86,7 +87,7 @@ pub async fn load(conn: &mut AsyncPgConnection, cart: &Cart) -> QueryResult<Term
         .bind::<Nullable<SqlUuid>, _>(cart.customer_id)
         .bind::<Nullable<Text>, _>(cart.email.as_deref()),
     )
-    .get_result(conn)
+    .get_result(tx.conn())
     .await?;
     serde_json::from_value(row.terms)
         .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))

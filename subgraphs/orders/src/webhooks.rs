@@ -32,10 +32,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use cityos_core::{ApiError, Failure};
+use cityos_db::TenantTx;
 use cityos_db::{Database, Prepared};
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -119,8 +120,8 @@ pub async fn stripe_event(
         )));
     };
     let (id, kind, object) = (id.to_owned(), kind.to_owned(), object.clone());
-    db.tenant_tx(tenant, async move |conn| {
-        apply(conn, &id, &kind, &intent, &object).await
+    db.tenant_tx(tenant, async move |tx| {
+        apply(tx, &id, &kind, &intent, &object).await
     })
     .await
 }
@@ -151,7 +152,7 @@ async fn tenant_of(db: &Database, intent: &str) -> Result<Option<TenantId>, ApiE
 }
 
 async fn apply(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     event: &str,
     kind: &str,
     intent: &str,
@@ -161,15 +162,15 @@ async fn apply(
         .filter(payments::provider.eq(ProviderKind::Stripe))
         .filter(payments::provider_reference.eq(intent))
         .select(payments::order_id)
-        .first(conn)
+        .first(tx.conn())
         .await?;
-    let order = orders::locked(conn, order_id, "").await?;
+    let order = orders::locked(tx, order_id, "").await?;
     let payment: Payment = payments::table
         .filter(payments::provider.eq(ProviderKind::Stripe))
         .filter(payments::provider_reference.eq(intent))
         .select(Payment::as_select())
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await?;
     let first = Prepared(
         diesel::sql_query(
@@ -181,7 +182,7 @@ async fn apply(
         .bind::<Text, _>(kind)
         .bind::<Nullable<SqlUuid>, _>(Some(payment.id)),
     )
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
     if first == 0 {
         return Ok(Handled::Duplicate);
@@ -202,9 +203,9 @@ async fn apply(
                     payments::captured_amount.eq(received),
                     payments::updated_at.eq(diesel::dsl::now),
                 ))
-                .execute(conn)
+                .execute(tx.conn())
                 .await?;
-            set_payment_status(conn, order.id, OrderPaymentStatus::Paid).await?;
+            set_payment_status(tx, order.id, OrderPaymentStatus::Paid).await?;
             let payload = serde_json::json!({
                 "orderId": order.id,
                 "paymentId": payment.id,
@@ -213,18 +214,11 @@ async fn apply(
                 "provider": "STRIPE",
                 "orderCancelled": order.status == OrderStatus::Cancelled,
             });
-            orders::publish(
-                conn,
-                order.tenant_id,
-                "payment.captured",
-                payment.id,
-                payload,
-            )
-            .await?;
+            orders::publish(tx, "payment.captured", payment.id, payload).await?;
             if order.status == OrderStatus::Pending {
-                orders::set_status(conn, &order, OrderStatus::Confirmed, None).await?;
+                orders::set_status(tx, &order, OrderStatus::Confirmed, None).await?;
             }
-            crate::invoices::mark_paid(conn, order.tenant_id, order.id).await?;
+            crate::invoices::mark_paid(tx, order.id).await?;
             if order.status == OrderStatus::Cancelled {
                 tracing::warn!(order = %order.id, "a cancelled order's card payment succeeded: refund it");
             }
@@ -241,15 +235,15 @@ async fn apply(
                     payments::status.eq(PaymentStatus::Failed),
                     payments::updated_at.eq(diesel::dsl::now),
                 ))
-                .execute(conn)
+                .execute(tx.conn())
                 .await?;
-            set_payment_status(conn, order.id, OrderPaymentStatus::Failed).await?;
+            set_payment_status(tx, order.id, OrderPaymentStatus::Failed).await?;
             let payload = serde_json::json!({
                 "orderId": order.id,
                 "paymentId": payment.id,
                 "reason": object["last_payment_error"]["message"],
             });
-            orders::publish(conn, order.tenant_id, "payment.failed", payment.id, payload).await?;
+            orders::publish(tx, "payment.failed", payment.id, payload).await?;
         }
         _ => {
             let refunded = object["amount_refunded"]
@@ -261,14 +255,14 @@ async fn apply(
             }
             let credited = refunded - payment.refunded_amount;
             let reason = Some("refunded at Stripe".to_owned());
-            record_refunded(conn, &payment, refunded, credited, None, reason).await?;
+            record_refunded(tx, &payment, refunded, credited, None, reason).await?;
         }
     }
     Ok(Handled::Applied)
 }
 
 async fn set_payment_status(
-    conn: &mut AsyncPgConnection,
+    tx: &mut TenantTx<'_>,
     order: OrderId,
     status: OrderPaymentStatus,
 ) -> QueryResult<usize> {
@@ -277,7 +271,7 @@ async fn set_payment_status(
             orders_table::payment_status.eq(status),
             orders_table::updated_at.eq(diesel::dsl::now),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .await
 }
 

@@ -142,8 +142,8 @@ impl Loader<CategoryId> for CatalogLoader {
         let keys = keys.to_vec();
         let found = self
             .db
-            .tenant_tx(self.caller.tenant, async move |conn| {
-                Ok::<_, ApiError>(categories::by_ids_in(conn, &keys).await?)
+            .tenant_tx(self.caller.tenant, async move |tx| {
+                Ok::<_, ApiError>(categories::by_ids_in(tx, &keys).await?)
             })
             .await?;
         Ok(found.into_iter().map(|c| (c.id, c)).collect())
@@ -161,8 +161,8 @@ impl Loader<ChildrenOf> for CatalogLoader {
         let parents: Vec<CategoryId> = keys.iter().map(|k| k.0).collect();
         let found = self
             .db
-            .tenant_tx(self.caller.tenant, async move |conn| {
-                Ok::<_, ApiError>(categories::children_of(conn, &parents).await?)
+            .tenant_tx(self.caller.tenant, async move |tx| {
+                Ok::<_, ApiError>(categories::children_of(tx, &parents).await?)
             })
             .await?;
         Ok(every(keys, |k| k.0, found))
@@ -177,9 +177,9 @@ impl Loader<TaxonomyOf> for CatalogLoader {
         let ids: Vec<ProductId> = keys.iter().map(|k| k.0).collect();
         let (categories, collections) = self
             .db
-            .tenant_tx(self.caller.tenant, async move |conn| {
-                let categories = categories::of_products(conn, &ids).await?;
-                let collections = collections::of_products(conn, &ids).await?;
+            .tenant_tx(self.caller.tenant, async move |tx| {
+                let categories = categories::of_products(tx, &ids).await?;
+                let collections = collections::of_products(tx, &ids).await?;
                 Ok::<_, ApiError>((categories, collections))
             })
             .await?;
@@ -208,8 +208,8 @@ impl Loader<TranslationsOf> for CatalogLoader {
         let ids: Vec<ProductId> = keys.iter().map(|k| k.0).collect();
         let found = self
             .db
-            .tenant_tx(self.caller.tenant, async move |conn| {
-                Ok::<_, ApiError>(translations::of_products(conn, &ids).await?)
+            .tenant_tx(self.caller.tenant, async move |tx| {
+                Ok::<_, ApiError>(translations::of_products(tx, &ids).await?)
             })
             .await?;
         Ok(every(keys, |k| k.0, found))
@@ -224,8 +224,8 @@ impl Loader<ItemsOf> for CatalogLoader {
         let ids: Vec<WishlistId> = keys.iter().map(|k| k.0).collect();
         let found = self
             .db
-            .tenant_tx(self.caller.tenant, async move |conn| {
-                Ok::<_, ApiError>(wishlists::items_of(conn, &ids).await?)
+            .tenant_tx(self.caller.tenant, async move |tx| {
+                Ok::<_, ApiError>(wishlists::items_of(tx, &ids).await?)
             })
             .await?;
         Ok(every(keys, |k| k.0, found))
@@ -240,8 +240,8 @@ impl Loader<ResponseTo> for CatalogLoader {
         let ids: Vec<ReviewId> = keys.iter().map(|k| k.0).collect();
         let found = self
             .db
-            .tenant_tx(self.caller.tenant, async move |conn| {
-                Ok::<_, ApiError>(reviews::responses_of(conn, &ids).await?)
+            .tenant_tx(self.caller.tenant, async move |tx| {
+                Ok::<_, ApiError>(reviews::responses_of(tx, &ids).await?)
             })
             .await?;
         Ok(found

@@ -1,13 +1,13 @@
 //! The catalog's GraphQL API: products, the `Tenant.products` extension, loaders.
 
-/// Runs one read on the request's tenant-scoped connection: `in_tenant!(ctx, |conn| f(conn, ..))`.
+/// Runs one read on the request's tenant-scoped connection: `in_tenant!(ctx, |tx| f(tx, ..))`.
 /// (A macro: a generic async function over a borrowed connection loses `Send`.)
 macro_rules! in_tenant {
-    ($ctx:expr, |$conn:ident| $read:expr) => {{
+    ($ctx:expr, |$tx:ident| $read:expr) => {{
         let tenant = $ctx.request()?.tenant()?.id;
         let found: Result<_> = Ok($ctx
             .db()
-            .tenant_tx(tenant, async move |$conn| Ok::<_, ApiError>($read.await?))
+            .tenant_tx(tenant, async move |$tx| Ok::<_, ApiError>($read.await?))
             .await?);
         found
     }};
@@ -165,17 +165,17 @@ async fn page_of_products(
     let (page, details, facets) = if search.is_plain() {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
         ctx.db()
-            .tenant_tx(caller.tenant, async move |conn| {
+            .tenant_tx(caller.tenant, async move |tx| {
                 let (page, details) = if with_details || within != Within::default() {
-                    cards::page_in(conn, scope, &page, customer, staff, &wanted).await?
+                    cards::page_in(tx, scope, &page, customer, staff, &wanted).await?
                 } else {
                     (
-                        products::list_in(conn, visibility, &page, &wanted).await?,
+                        products::list_in(tx, visibility, &page, &wanted).await?,
                         HashMap::new(),
                     )
                 };
                 let facets = if with_facets {
-                    Some(crate::search::facets(conn, scope, &search, customer, &wanted).await?)
+                    Some(crate::search::facets(tx, scope, &search, customer, &wanted).await?)
                 } else {
                     None
                 };
@@ -185,9 +185,9 @@ async fn page_of_products(
     } else {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
         ctx.db()
-            .tenant_tx(caller.tenant, async move |conn| {
+            .tenant_tx(caller.tenant, async move |tx| {
                 let found = crate::search::page(
-                    conn,
+                    tx,
                     scope,
                     &search,
                     &page,

@@ -29,8 +29,8 @@ pub(super) async fn page_of_reviews(
     let (staff, caller) = (rc.is_staff(), rc.user_id().ok());
     let found = ctx
         .db()
-        .tenant_tx(tenant, async move |conn| {
-            Ok::<_, ApiError>(reviews::page(conn, filter, &page, staff, caller).await?)
+        .tenant_tx(tenant, async move |tx| {
+            Ok::<_, ApiError>(reviews::page(tx, filter, &page, staff, caller).await?)
         })
         .await?;
     Ok(found.into())

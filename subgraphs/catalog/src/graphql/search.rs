@@ -282,8 +282,8 @@ impl SearchQuery {
             return Ok(Vec::new());
         };
         let (visibility, wanted) = (Visibility::of(rc), Wanted::of(rc));
-        let found = in_tenant!(ctx, |conn| search::suggest(
-            conn,
+        let found = in_tenant!(ctx, |tx| search::suggest(
+            tx,
             visibility,
             &typed,
             first.unwrap_or(8),

@@ -88,12 +88,12 @@ impl Category {
     /// Its ancestors, root first (for breadcrumbs).
     async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
         let id = self.id;
-        in_tenant!(ctx, |conn| categories::ancestors(conn, id))
+        in_tenant!(ctx, |tx| categories::ancestors(tx, id))
     }
     /// Its whole subtree below it, depth first in position order.
     async fn descendants(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
         let id = self.id;
-        in_tenant!(ctx, |conn| { categories::descendants(conn, id) })
+        in_tenant!(ctx, |tx| { categories::descendants(tx, id) })
     }
     /// The products in it or in any of its descendants that the caller may see, oldest first, or
     /// narrowed by `filter` and ordered by `sort` as in `Query.products`.
@@ -183,7 +183,7 @@ impl TaxonomyQuery {
         ctx: &Context<'_>,
         parent_id: Option<CategoryId>,
     ) -> Result<Vec<Category>> {
-        in_tenant!(ctx, |conn| { categories::children(conn, parent_id) })
+        in_tenant!(ctx, |tx| { categories::children(tx, parent_id) })
     }
 
     /// A category by `id` or by `handle` (give exactly one).
@@ -197,7 +197,7 @@ impl TaxonomyQuery {
             (Some(id), None) => Ok(ctx.loader::<CatalogLoader>()?.load_one(id).await?),
 
             (None, Some(handle)) => {
-                in_tenant!(ctx, |conn| { categories::by_handle(conn, &handle) })
+                in_tenant!(ctx, |tx| { categories::by_handle(tx, &handle) })
             }
             _ => Err(ApiError::bad_input("give exactly one of `id` and `handle`").into()),
         }
@@ -214,7 +214,7 @@ impl TaxonomyQuery {
         before: Option<String>,
     ) -> Result<CollectionConnection> {
         let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
-        let found = in_tenant!(ctx, |conn| collections::page(conn, &page))?;
+        let found = in_tenant!(ctx, |tx| collections::page(tx, &page))?;
         Ok(found.into())
     }
 
@@ -228,11 +228,11 @@ impl TaxonomyQuery {
         match (id, handle) {
             (Some(id), None) => {
                 let ids = [parse_id(&id)?];
-                let mut found = in_tenant!(ctx, |conn| { collections::by_ids_in(conn, &ids) })?;
+                let mut found = in_tenant!(ctx, |tx| { collections::by_ids_in(tx, &ids) })?;
                 Ok(found.pop())
             }
             (None, Some(handle)) => {
-                in_tenant!(ctx, |conn| { collections::by_handle(conn, &handle) })
+                in_tenant!(ctx, |tx| { collections::by_handle(tx, &handle) })
             }
             _ => Err(ApiError::bad_input("give exactly one of `id` and `handle`").into()),
         }

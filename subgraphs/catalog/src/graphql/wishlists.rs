@@ -93,8 +93,8 @@ impl WishlistQuery {
         let (tenant, customer) = (rc.tenant()?.id, rc.user_id()?);
         Ok(ctx
             .db()
-            .tenant_tx(tenant, async move |conn| {
-                Ok::<_, ApiError>(wishlists::of_customer(conn, customer).await?)
+            .tenant_tx(tenant, async move |tx| {
+                Ok::<_, ApiError>(wishlists::of_customer(tx, customer).await?)
             })
             .await?)
     }
@@ -109,8 +109,8 @@ impl WishlistQuery {
         let tenant = ctx.request()?.tenant()?.id;
         Ok(ctx
             .db()
-            .tenant_tx(tenant, async move |conn| {
-                Ok::<_, ApiError>(wishlists::by_token(conn, &token).await?)
+            .tenant_tx(tenant, async move |tx| {
+                Ok::<_, ApiError>(wishlists::by_token(tx, &token).await?)
             })
             .await?)
     }

@@ -8,6 +8,7 @@ use catalog::pricing::PriceListKind;
 use catalog::variants::{self, NewVariant};
 use chrono::{Duration, Utc};
 use cityos_core::TenantInfo;
+use cityos_db::TenantTx;
 use cityos_testkit::TestDb;
 use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
@@ -23,20 +24,20 @@ struct Count {
 /// without a card.
 async fn stale_cards(t: &TestDb, tenant: &TenantInfo) -> (i64, i64) {
     t.db()
-        .tenant_tx(tenant.id, async |conn| {
+        .tenant_tx(tenant.id, async |tx| {
             let stale: Count = diesel::sql_query(
                 "SELECT count(*) AS n FROM catalog.product_cards c
                  JOIN catalog.build_cards(ARRAY(SELECT id FROM catalog.products)) b
                    ON b.tenant_id = c.tenant_id AND b.product_id = c.product_id
                  WHERE c.card::jsonb <> b.card",
             )
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
             let missing: Count = diesel::sql_query(
                 "SELECT count(*) AS n FROM catalog.products p
                  WHERE NOT EXISTS (SELECT 1 FROM catalog.product_cards c WHERE c.product_id = p.id)",
             )
-            .get_result(conn)
+            .get_result(tx.conn())
             .await?;
             Ok::<_, cityos_core::ApiError>((stale.n, missing.n))
         })
@@ -45,13 +46,13 @@ async fn stale_cards(t: &TestDb, tenant: &TenantInfo) -> (i64, i64) {
 }
 
 /// Sets a variant's SAR base price with a plain UPDATE on the caller's connection.
-async fn set_sar(conn: &mut diesel_async::AsyncPgConnection, variant: VariantId, amount: i64) {
+async fn set_sar(tx: &mut TenantTx<'_>, variant: VariantId, amount: i64) {
     diesel::sql_query(
         "UPDATE catalog.variant_prices SET amount = $2 WHERE variant_id = $1 AND currency = 'SAR'",
     )
     .bind::<diesel::sql_types::Uuid, _>(variant)
     .bind::<BigInt, _>(amount)
-    .execute(conn)
+    .execute(tx.conn())
     .await
     .expect("price update");
 }
@@ -85,8 +86,8 @@ async fn a_rebuild_waiting_for_another_writer_sees_its_change() {
         let (t, s) = (t.clone(), ids[0]);
         tokio::spawn(async move {
             t.db()
-                .tenant_tx(info.id, async move |conn| {
-                    set_sar(conn, s, 1_111).await;
+                .tenant_tx(info.id, async move |tx| {
+                    set_sar(tx, s, 1_111).await;
                     wrote.send(()).expect("signal");
                     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                     Ok::<_, cityos_core::ApiError>(())
@@ -96,8 +97,8 @@ async fn a_rebuild_waiting_for_another_writer_sees_its_change() {
     };
     written.await.expect("first writer");
     t.db()
-        .tenant_tx(info.id, async |conn| {
-            set_sar(conn, ids[1], 2_222).await;
+        .tenant_tx(info.id, async |tx| {
+            set_sar(tx, ids[1], 2_222).await;
             Ok::<_, cityos_core::ApiError>(())
         })
         .await

@@ -81,17 +81,8 @@ async fn reserve(
 ) -> Result<Vec<inventory::Reservation>, StockError> {
     let owner = owner.to_owned();
     t.db()
-        .tenant_tx(tenant, async move |conn| {
-            inventory::reserve(
-                conn,
-                tenant,
-                &owner,
-                variant,
-                quantity,
-                None,
-                Utc::now() + hold,
-            )
-            .await
+        .tenant_tx(tenant, async move |tx| {
+            inventory::reserve(tx, &owner, variant, quantity, None, Utc::now() + hold).await
         })
         .await
 }
@@ -99,10 +90,8 @@ async fn reserve(
 async fn commit(t: &TestDb, tenant: TenantId, owner: &str) -> Result<usize, StockError> {
     let owner = owner.to_owned();
     t.db()
-        .tenant_tx(tenant, async move |conn| {
-            Ok(inventory::commit(conn, tenant, &owner, "order-1", None)
-                .await?
-                .len())
+        .tenant_tx(tenant, async move |tx| {
+            Ok(inventory::commit(tx, &owner, "order-1", None).await?.len())
         })
         .await
 }
@@ -127,12 +116,12 @@ async fn outbox(t: &TestDb, tenant: TenantId, topic: &str) -> i64 {
     use catalog::schema::outbox;
     let topic = topic.to_owned();
     t.db()
-        .tenant_tx(tenant, async move |conn| {
+        .tenant_tx(tenant, async move |tx| {
             Ok::<_, ApiError>(
                 outbox::table
                     .filter(outbox::topic.eq(topic))
                     .count()
-                    .get_result(conn)
+                    .get_result(tx.conn())
                     .await?,
             )
         })
@@ -148,10 +137,9 @@ async fn fifty_racing_reservations_for_ten_units_exactly_ten_win() {
     for i in 0..50 {
         let (db, tenant, variant) = (t.db().clone(), s.info.id, s.variant);
         tasks.push(tokio::spawn(async move {
-            db.tenant_tx(tenant, async move |conn| {
+            db.tenant_tx(tenant, async move |tx| {
                 inventory::reserve(
-                    conn,
-                    tenant,
+                    tx,
                     &format!("cart:{i}"),
                     variant,
                     1,
@@ -198,8 +186,8 @@ async fn reservations_expire_release_and_commit_once() {
     // Release gives the units back; releasing again releases nothing.
     let released = t
         .db()
-        .tenant_tx(tenant, async move |conn| {
-            Ok::<_, ApiError>(inventory::release(conn, "cart:a", None).await?)
+        .tenant_tx(tenant, async move |tx| {
+            Ok::<_, ApiError>(inventory::release(tx, "cart:a", None).await?)
         })
         .await
         .expect("release");
@@ -314,8 +302,8 @@ async fn transfers_move_stock_exactly_once() {
         Code::InsufficientStock
     );
     t.db()
-        .tenant_tx(tenant, async move |conn| {
-            Ok::<_, ApiError>(inventory::release(conn, "cart:r", None).await?)
+        .tenant_tx(tenant, async move |tx| {
+            Ok::<_, ApiError>(inventory::release(tx, "cart:r", None).await?)
         })
         .await
         .expect("release");
@@ -636,8 +624,8 @@ async fn a_sale_takes_free_units_most_available_location_first_and_never_reserve
     let sell = |quantity: i32| {
         let (db, variant) = (t.db().clone(), s.variant);
         async move {
-            db.tenant_tx(tenant, async move |conn| {
-                inventory::sell(conn, tenant, variant, quantity, "order 1", None).await
+            db.tenant_tx(tenant, async move |tx| {
+                inventory::sell(tx, variant, quantity, "order 1", None).await
             })
             .await
         }

@@ -56,9 +56,9 @@ async fn write_events(t: &TestDb, tenant: TenantId, n: usize) -> Vec<ProductId> 
     let aggregates: Vec<ProductId> = (0..n).map(|_| ProductId::new()).collect();
     let written = aggregates.clone();
     t.db()
-        .tenant_tx(tenant, async move |conn| {
+        .tenant_tx(tenant, async move |tx| {
             for (i, a) in written.into_iter().enumerate() {
-                inventory::publish(conn, tenant, "test.event", a, json!({ "n": i })).await?;
+                inventory::publish(tx, "test.event", a, json!({ "n": i })).await?;
             }
             Ok::<_, cityos_core::ApiError>(())
         })
@@ -80,13 +80,13 @@ async fn state(t: &TestDb, tenant: TenantId) -> (i64, i64) {
     use diesel_async::RunQueryDsl;
     let s: Counts = t
         .db()
-        .tenant_tx(tenant, async |conn| {
+        .tenant_tx(tenant, async |tx| {
             diesel::sql_query(
                 "SELECT count(*) FILTER (WHERE published_at IS NOT NULL) AS published,
                         count(*) FILTER (WHERE published_at IS NULL) AS waiting
                  FROM catalog.outbox",
             )
-            .get_result(conn)
+            .get_result(tx.conn())
             .await
             .map_err(cityos_core::ApiError::from)
         })
@@ -142,9 +142,9 @@ async fn every_tenants_events_are_delivered_once_and_retried_after_a_failure() {
         }
         let found: Id = t
             .db()
-            .tenant_tx(a.id, async |conn| {
+            .tenant_tx(a.id, async |tx| {
                 diesel::sql_query("SELECT id FROM catalog.outbox WHERE published_at IS NULL")
-                    .get_result(conn)
+                    .get_result(tx.conn())
                     .await
                     .map_err(cityos_core::ApiError::from)
             })

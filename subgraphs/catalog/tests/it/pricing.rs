@@ -231,8 +231,8 @@ async fn the_pricing_function_answers_inside_the_callers_transaction() {
         let db = t.db().clone();
         let tenant = s.info.id;
         async move {
-            db.tenant_tx(tenant, async move |conn| {
-                Ok::<_, ApiError>(pricing::quote(conn, &request, customer).await?)
+            db.tenant_tx(tenant, async move |tx| {
+                Ok::<_, ApiError>(pricing::quote(tx, &request, customer).await?)
             })
             .await
             .expect("quote")
@@ -271,8 +271,8 @@ async fn the_pricing_function_answers_inside_the_callers_transaction() {
     };
     let none = t
         .db()
-        .tenant_tx(s.info.id, async move |conn| {
-            Ok::<_, ApiError>(pricing::quote(conn, &usd_less, None).await?)
+        .tenant_tx(s.info.id, async move |tx| {
+            Ok::<_, ApiError>(pricing::quote(tx, &usd_less, None).await?)
         })
         .await
         .expect("quote");

@@ -42,11 +42,11 @@ async fn row_level_security_shows_nothing_without_or_outside_the_tenant() {
     // Writing a row for another tenant is refused by the policy, whatever the application says.
     let forged = t
         .db()
-        .tenant_tx(b.id, async move |conn| {
+        .tenant_tx(b.id, async move |tx| {
             diesel::sql_query("INSERT INTO catalog.products (tenant_id, id, title, handle) VALUES ($1, $2, 'x', 'x')")
                 .bind::<diesel::sql_types::Uuid, _>(a.id)
                 .bind::<diesel::sql_types::Uuid, _>(Uuid::now_v7())
-                .execute(conn)
+                .execute(tx.conn())
                 .await
                 .map_err(cityos_core::ApiError::from)
         })

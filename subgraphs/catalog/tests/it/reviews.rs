@@ -39,7 +39,7 @@ async fn wrong_summaries(t: &TestDb, tenant: TenantId) -> i64 {
     }
     let n: N = t
         .db()
-        .tenant_tx(tenant, async |conn| {
+        .tenant_tx(tenant, async |tx| {
             use diesel_async::RunQueryDsl;
             Ok::<_, cityos_core::ApiError>(
                 diesel::sql_query(
@@ -50,7 +50,7 @@ async fn wrong_summaries(t: &TestDb, tenant: TenantId) -> i64 {
                              AND r.status = 'APPROVED'
                         GROUP BY s ORDER BY s)",
                 )
-                .get_result(conn)
+                .get_result(tx.conn())
                 .await?,
             )
         })

@@ -233,18 +233,10 @@ async fn shop(t: &TestDb, slug: &str) -> Shop {
     }
     let rug: VariantId = variants["rug"].parse().expect("uuid");
     t.db()
-        .tenant_tx(info.id, async move |conn| {
-            inventory::reserve(
-                conn,
-                info.id,
-                "cart-1",
-                rug,
-                1,
-                None,
-                Utc::now() + Duration::hours(1),
-            )
-            .await
-            .map_err(|e| cityos_core::ApiError::internal(format!("{e:?}")))
+        .tenant_tx(info.id, async move |tx| {
+            inventory::reserve(tx, "cart-1", rug, 1, None, Utc::now() + Duration::hours(1))
+                .await
+                .map_err(|e| cityos_core::ApiError::internal(format!("{e:?}")))
         })
         .await
         .expect("reservation");
@@ -766,13 +758,13 @@ async fn search_rows_follow_their_sources_and_stay_in_their_tenant() {
         let (t, tenant) = (t.clone(), shop.info.id);
         tokio::spawn(async move {
             t.db()
-                .tenant_tx(tenant, async move |conn| {
+                .tenant_tx(tenant, async move |tx| {
                     use diesel_async::RunQueryDsl;
                     diesel::sql_query(
                         "UPDATE catalog.products SET title = 'Velvet Lamp' WHERE id = $1",
                     )
                     .bind::<diesel::sql_types::Uuid, _>(lamp_id)
-                    .execute(conn)
+                    .execute(tx.conn())
                     .await?;
                     wrote.send(()).expect("signal");
                     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -784,7 +776,7 @@ async fn search_rows_follow_their_sources_and_stay_in_their_tenant() {
     written.await.expect("first writer");
     // (Straight to the table: the API's variant create would wait on the product's row first.)
     t.db()
-        .tenant_tx(shop.info.id, async move |conn| {
+        .tenant_tx(shop.info.id, async move |tx| {
             use diesel_async::RunQueryDsl;
             diesel::sql_query(
                 "INSERT INTO catalog.product_variants (tenant_id, id, product_id, sku, title, option_values)
@@ -792,7 +784,7 @@ async fn search_rows_follow_their_sources_and_stay_in_their_tenant() {
             )
             .bind::<diesel::sql_types::Uuid, _>(Uuid::now_v7())
             .bind::<diesel::sql_types::Uuid, _>(lamp_id)
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
             Ok::<_, cityos_core::ApiError>(())
         })

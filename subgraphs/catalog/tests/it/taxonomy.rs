@@ -64,7 +64,7 @@ async fn tree_is_consistent(t: &TestDb, tenant: TenantId) -> bool {
     }
     let bad: Bad = t
         .db()
-        .tenant_tx(tenant, async |conn| {
+        .tenant_tx(tenant, async |tx| {
             use diesel_async::RunQueryDsl;
             Ok::<_, cityos_core::ApiError>(
                 diesel::sql_query(
@@ -73,7 +73,7 @@ async fn tree_is_consistent(t: &TestDb, tenant: TenantId) -> bool {
                      WHERE c.path <> coalesce(p.path, ''::public.ltree)
                                       || replace(c.id::text, '-', '')::public.ltree",
                 )
-                .get_result(conn)
+                .get_result(tx.conn())
                 .await?,
             )
         })

@@ -121,8 +121,8 @@ impl Loader<OrderId> for OrdersLoader {
     async fn load(&self, keys: &[OrderId]) -> Result<HashMap<OrderId, Order>, ApiError> {
         let keys = keys.to_vec();
         self.db
-            .tenant_tx(self.tenant, async move |conn| {
-                let found = orders::by_ids(conn, &keys).await?;
+            .tenant_tx(self.tenant, async move |tx| {
+                let found = orders::by_ids(tx, &keys).await?;
                 Ok::<_, ApiError>(found.into_iter().map(|o| (o.id, o)).collect())
             })
             .await
@@ -144,8 +144,8 @@ macro_rules! children {
                 let parents: Vec<$parent> = keys.iter().map(|k| k.0).collect();
                 let mut found = self
                     .db
-                    .tenant_tx(self.tenant, async move |conn| {
-                        Ok::<_, ApiError>($read(conn, &parents).await?)
+                    .tenant_tx(self.tenant, async move |tx| {
+                        Ok::<_, ApiError>($read(tx, &parents).await?)
                     })
                     .await?;
                 Ok(keys

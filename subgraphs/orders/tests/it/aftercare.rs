@@ -47,8 +47,8 @@ async fn deliver_all(t: &TestDb, shop: &Shop, order: &Order, capture: bool) {
     let id = order.id;
     let parts = t
         .db()
-        .tenant_tx(shop.info.id, async move |conn| {
-            orders::orders::vendor_orders_of(conn, &[id])
+        .tenant_tx(shop.info.id, async move |tx| {
+            orders::orders::vendor_orders_of(tx, &[id])
                 .await
                 .map_err(cityos_core::ApiError::from)
         })

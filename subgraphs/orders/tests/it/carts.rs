@@ -310,10 +310,10 @@ async fn a_customers_cart_is_theirs_alone_and_stale_carts_expire() {
 
     // Thirty days untouched.
     t.db()
-        .tenant_tx(shop.info.id, async move |conn| {
+        .tenant_tx(shop.info.id, async move |tx| {
             use diesel_async::RunQueryDsl;
             diesel::sql_query("UPDATE orders.carts SET expires_at = now() - interval '1 second'")
-                .execute(conn)
+                .execute(tx.conn())
                 .await
                 .map_err(cityos_core::ApiError::from)
         })

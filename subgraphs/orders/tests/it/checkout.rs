@@ -56,16 +56,16 @@ async fn checkout_places_one_order_split_by_vendor_and_takes_the_stock() {
     let id = order.id;
     let (parts, lines, payments) = t
         .db()
-        .tenant_tx(shop.info.id, async move |conn| {
-            let parts = order_reads::vendor_orders_of(conn, &[id])
+        .tenant_tx(shop.info.id, async move |tx| {
+            let parts = order_reads::vendor_orders_of(tx, &[id])
                 .await?
                 .remove(&id)
                 .unwrap_or_default();
-            let lines = order_reads::lines_of(conn, &[id])
+            let lines = order_reads::lines_of(tx, &[id])
                 .await?
                 .remove(&id)
                 .unwrap_or_default();
-            let payments = order_reads::payments_of(conn, &[id])
+            let payments = order_reads::payments_of(tx, &[id])
                 .await?
                 .remove(&id)
                 .unwrap_or_default();

@@ -147,8 +147,8 @@ pub async fn on_hand(t: &TestDb, shop: &Shop, variant: VariantId) -> i64 {
     let id = variant;
     let levels = t
         .db()
-        .tenant_tx(shop.info.id, async move |conn| {
-            inventory::levels_in(conn, &[id])
+        .tenant_tx(shop.info.id, async move |tx| {
+            inventory::levels_in(tx, &[id])
                 .await
                 .map_err(cityos_core::ApiError::from)
         })
@@ -284,8 +284,8 @@ pub async fn assert_isolated(t: &TestDb, tables: &[&str], own: TenantId, other: 
 /// The first payment of an order.
 pub async fn payment_of(t: &TestDb, shop: &Shop, order: OrderId) -> orders::payments::Payment {
     t.db()
-        .tenant_tx(shop.info.id, async move |conn| {
-            orders::orders::payments_of(conn, &[order])
+        .tenant_tx(shop.info.id, async move |tx| {
+            orders::orders::payments_of(tx, &[order])
                 .await
                 .map_err(cityos_core::ApiError::from)
         })
@@ -299,8 +299,8 @@ pub async fn payment_of(t: &TestDb, shop: &Shop, order: OrderId) -> orders::paym
 /// An order as stored now.
 pub async fn order_of(t: &TestDb, shop: &Shop, order: OrderId) -> Order {
     t.db()
-        .tenant_tx(shop.info.id, async move |conn| {
-            orders::orders::by_ids(conn, &[order])
+        .tenant_tx(shop.info.id, async move |tx| {
+            orders::orders::by_ids(tx, &[order])
                 .await
                 .map_err(cityos_core::ApiError::from)
         })

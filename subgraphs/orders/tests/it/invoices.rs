@@ -154,13 +154,13 @@ async fn an_invoice_is_issued_on_confirmation_paid_voided_and_credited_per_refun
     confirm(&t, &souq, late.id).await;
     let id = late.id;
     t.db()
-        .tenant_tx(souq.info.id, async move |conn| {
+        .tenant_tx(souq.info.id, async move |tx| {
             use diesel_async::RunQueryDsl;
             diesel::sql_query(
                 "UPDATE orders.invoices SET due_at = now() - interval '1 day' WHERE order_id = $1",
             )
             .bind::<diesel::sql_types::Uuid, _>(id)
-            .execute(conn)
+            .execute(tx.conn())
             .await
             .map_err(cityos_core::ApiError::from)
         })

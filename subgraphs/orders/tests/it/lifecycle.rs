@@ -344,8 +344,8 @@ async fn racing_shipments_and_deliveries_of_one_vendor_order_happen_once() {
     let id = order.id;
     let part = t
         .db()
-        .tenant_tx(shop.info.id, async move |conn| {
-            orders::orders::vendor_orders_of(conn, &[id])
+        .tenant_tx(shop.info.id, async move |tx| {
+            orders::orders::vendor_orders_of(tx, &[id])
                 .await
                 .map_err(cityos_core::ApiError::from)
         })

@@ -49,14 +49,14 @@ async fn deliver_signed(t: &TestDb, body: &[u8]) -> Handled {
 async fn outbox_count(t: &TestDb, shop: &Shop, topic: &str) -> i64 {
     let topic = topic.to_owned();
     t.db()
-        .tenant_tx(shop.info.id, async move |conn| {
+        .tenant_tx(shop.info.id, async move |tx| {
             use diesel::prelude::*;
             use diesel_async::RunQueryDsl;
             use orders::schema::outbox;
             outbox::table
                 .filter(outbox::topic.eq(topic))
                 .count()
-                .get_result::<i64>(conn)
+                .get_result::<i64>(tx.conn())
                 .await
                 .map_err(cityos_core::ApiError::from)
         })

@@ -117,12 +117,15 @@ async fn code_uses(t: &TestDb, shop: &Shop) -> (i32, i64) {
     use diesel_async::RunQueryDsl;
     use orders::schema::{discount_codes, discount_redemptions};
     t.db()
-        .tenant_tx(shop.info.id, async move |conn| {
+        .tenant_tx(shop.info.id, async move |tx| {
             let used: i32 = discount_codes::table
                 .select(discount_codes::times_used)
-                .first(conn)
+                .first(tx.conn())
                 .await?;
-            let rows: i64 = discount_redemptions::table.count().get_result(conn).await?;
+            let rows: i64 = discount_redemptions::table
+                .count()
+                .get_result(tx.conn())
+                .await?;
             Ok::<_, cityos_core::ApiError>((used, rows))
         })
         .await
