@@ -152,79 +152,75 @@ impl Stack {
             let mut supervisor = Supervisor::new(&log_dir).unwrap_or_else(|e| panic!("{e}"));
             let mut urls = Vec::new();
             for subgraph in &manifest.subgraphs {
-                let (name, port) = (subgraph.name.as_str(), free_port());
-                let mut command = Command::new(bin.join(name));
-                command
-                    .env("DATABASE_URL", &database_url)
-                    .env("ROUTER_SECRET", &router_secret)
-                    .env("CITYOS_JWT_SECRET", &jwt_secret)
-                    .env("CITYOS_LISTEN", format!("127.0.0.1:{port}"))
-                    .env("CITYOS_DB_POOL_SIZE", "8")
-                    .env(
-                        "CITYOS_AUTH_CACHE_TTL_MS",
-                        options.auth_cache_ttl_ms.to_string(),
-                    )
-                    .env("RUST_LOG", &options.log_filter)
-                    .env("CITYOS_ADMIN_EMAIL", ADMIN_EMAIL)
-                    .env("CITYOS_ADMIN_PASSWORD", ADMIN_PASSWORD);
-                if let Some((url, secret)) = &options.events {
-                    command
-                        .env("CITYOS_EVENTS_URL", url)
-                        .env("CITYOS_EVENTS_SECRET", secret)
-                        .env("CITYOS_EVENTS_IDLE_MS", "50");
-                }
-                if let Some(base) = &options.stripe_api_base {
-                    command
-                        .env("STRIPE_API_BASE", base)
-                        .env("STRIPE_SECRET_KEY", cityos_testkit::stripe::SECRET_KEY)
-                        .env(
-                            "STRIPE_WEBHOOK_SECRET",
-                            cityos_testkit::stripe::WEBHOOK_SECRET,
-                        );
-                }
-                supervisor
-                    .spawn(name, &mut command)
-                    .unwrap_or_else(|e| panic!("starting {name}: {e}"));
-                supervisor
-                    .wait_ready(name, port, "/ready", Duration::from_secs(60))
+                let name = subgraph.name.as_str();
+                let port = supervisor
+                    .start_ready(name, "/ready", Duration::from_secs(60), || {
+                        let port = free_port();
+                        let mut command = Command::new(bin.join(name));
+                        command
+                            .env("DATABASE_URL", &database_url)
+                            .env("ROUTER_SECRET", &router_secret)
+                            .env("CITYOS_JWT_SECRET", &jwt_secret)
+                            .env("CITYOS_LISTEN", format!("127.0.0.1:{port}"))
+                            .env("CITYOS_DB_POOL_SIZE", "8")
+                            .env(
+                                "CITYOS_AUTH_CACHE_TTL_MS",
+                                options.auth_cache_ttl_ms.to_string(),
+                            )
+                            .env("RUST_LOG", &options.log_filter)
+                            .env("CITYOS_ADMIN_EMAIL", ADMIN_EMAIL)
+                            .env("CITYOS_ADMIN_PASSWORD", ADMIN_PASSWORD);
+                        if let Some((url, secret)) = &options.events {
+                            command
+                                .env("CITYOS_EVENTS_URL", url)
+                                .env("CITYOS_EVENTS_SECRET", secret)
+                                .env("CITYOS_EVENTS_IDLE_MS", "50");
+                        }
+                        if let Some(base) = &options.stripe_api_base {
+                            command
+                                .env("STRIPE_API_BASE", base)
+                                .env("STRIPE_SECRET_KEY", cityos_testkit::stripe::SECRET_KEY)
+                                .env(
+                                    "STRIPE_WEBHOOK_SECRET",
+                                    cityos_testkit::stripe::WEBHOOK_SECRET,
+                                );
+                        }
+                        (command, port)
+                    })
                     .unwrap_or_else(|e| panic!("{e}"));
                 urls.push((subgraph.clone(), format!("http://127.0.0.1:{port}/graphql")));
             }
-            let (router_port, health_port) = (free_port(), free_port());
-            let mut command = Command::new(router);
-            command
-                .current_dir(cityos_stack::workspace_root())
-                .args([
-                    "--supergraph",
-                    "supergraph.graphql",
-                    "--config",
-                    "router-config/router.yaml",
-                ])
-                .env("APOLLO_TELEMETRY_DISABLED", "true")
-                .env("ROUTER_SECRET", &router_secret)
-                .env("ROUTER_LISTEN", format!("127.0.0.1:{router_port}"))
-                .env("ROUTER_HEALTH_LISTEN", format!("127.0.0.1:{health_port}"))
-                .env(
-                    "ROUTER_METRICS_LISTEN",
-                    format!("127.0.0.1:{}", free_port()),
-                )
-                .env(
-                    "ROUTER_DEDUPLICATE_QUERY",
-                    options.deduplicate_queries.to_string(),
-                );
-            for (subgraph, url) in &urls {
-                command.env(&subgraph.url_env, url);
-            }
+            let mut router_port = 0;
             supervisor
-                .spawn("router", &mut command)
-                .unwrap_or_else(|e| panic!("starting the router: {e}"));
-            supervisor
-                .wait_ready(
-                    "router",
-                    health_port,
-                    "/health?ready",
-                    Duration::from_secs(60),
-                )
+                .start_ready("router", "/health?ready", Duration::from_secs(60), || {
+                    let health_port = free_port();
+                    router_port = free_port();
+                    let mut command = Command::new(&router);
+                    command
+                        .current_dir(cityos_stack::workspace_root())
+                        .args([
+                            "--supergraph",
+                            "supergraph.graphql",
+                            "--config",
+                            "router-config/router.yaml",
+                        ])
+                        .env("APOLLO_TELEMETRY_DISABLED", "true")
+                        .env("ROUTER_SECRET", &router_secret)
+                        .env("ROUTER_LISTEN", format!("127.0.0.1:{router_port}"))
+                        .env("ROUTER_HEALTH_LISTEN", format!("127.0.0.1:{health_port}"))
+                        .env(
+                            "ROUTER_METRICS_LISTEN",
+                            format!("127.0.0.1:{}", free_port()),
+                        )
+                        .env(
+                            "ROUTER_DEDUPLICATE_QUERY",
+                            options.deduplicate_queries.to_string(),
+                        );
+                    for (subgraph, url) in &urls {
+                        command.env(&subgraph.url_env, url);
+                    }
+                    (command, health_port)
+                })
                 .unwrap_or_else(|e| panic!("{e}"));
             let urls = urls.into_iter().map(|(s, url)| (s.name, url)).collect();
             (supervisor, urls, router_port)

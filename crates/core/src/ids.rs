@@ -85,7 +85,6 @@ macro_rules! ids {
                 reason = "an id is made new or read, never defaulted: no default id is valid"
             )]
             impl $name {
-
                 /// A new, time-ordered id.
                 pub fn new() -> Self {
                     Self($crate::ids::uuid::Uuid::now_v7())

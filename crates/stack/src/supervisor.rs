@@ -101,6 +101,36 @@ impl Supervisor {
         }
     }
 
+    /// Starts `name` with the command `make` gives (with the port it serves `path` on) and waits
+    /// until it is ready, up to three times while it exits because its address was taken: a port
+    /// found free can be taken by another process before the child binds it, so each attempt asks
+    /// `make` for a fresh one. Returns the port it listens on.
+    pub fn start_ready(
+        &mut self,
+        name: &str,
+        path: &str,
+        timeout: Duration,
+        mut make: impl FnMut() -> (Command, u16),
+    ) -> Result<u16, NotReady> {
+        let mut attempt = 1;
+        loop {
+            let (mut command, port) = make();
+            self.spawn(name, &mut command)
+                .map_err(|e| NotReady(format!("starting {name}: {e}")))?;
+            match self.wait_ready(name, port, path, timeout) {
+                Ok(()) => return Ok(port),
+                Err(NotReady(why)) if attempt < 3 && why.contains("Address already in use") => {
+                    // The exited attempt is forgotten, so the next one is watched on its own.
+                    self.children.retain_mut(|(n, child)| {
+                        n != name || child.try_wait().ok().flatten().is_none()
+                    });
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// The last 30 lines of `name`'s log.
     pub fn log_tail(&self, name: &str) -> String {
         let log =

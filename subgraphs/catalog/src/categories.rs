@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use cityos_core::outcome::{is_constraint_violation, is_unique_violation};
 use cityos_core::{Failure, RequestContext};
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use cityos_db::{Database, Prepared};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Integer, Nullable, Text, Uuid as SqlUuid};
@@ -131,13 +132,11 @@ pub struct NewCategory {
 
 /// Creates a category, last among its siblings (staff).
 pub async fn create(db: &Database, ctx: &RequestContext, new: NewCategory) -> Outcome<Category> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let name = check_name(&new.name)?;
-    let handle = check_handle(&new.handle)?;
-    let description = check_description(new.description.as_deref().unwrap_or_default())?;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "category.create", async move |tx| {
+        let tenant = tx.tenant();
+        let name = check_name(&new.name)?;
+        let handle = check_handle(&new.handle)?;
+        let description = check_description(new.description.as_deref().unwrap_or_default())?;
         lock_tree(tx, tenant).await?;
         if let Some(parent) = new.parent_id {
             one(tx, parent, "parentId").await.map_err(|_| bad_parent("no such parent category"))?;
@@ -164,8 +163,8 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewCategory) -> Ou
         .await
         .map_err(|e| refusal(&handle, e))?;
         let details = serde_json::json!({ "handle": handle, "parent": new.parent_id });
-        cityos_db::audit::record(tx, &ctx, "category.create", id, details).await?;
-        one(tx, id, "id").await
+        let audit = Audit::of(id, details);
+        Ok((one(tx, id, "id").await?, audit))
     })
     .await
 }
@@ -186,25 +185,22 @@ pub async fn update(
     id: CategoryId,
     changes: CategoryChanges,
 ) -> Outcome<Category> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let name = changes.name.as_deref().map(check_name).transpose()?;
-    let handle = changes.handle.as_deref().map(check_handle).transpose()?;
-    let description = changes
-        .description
-        .as_deref()
-        .map(check_description)
-        .transpose()?;
-    if changes.position.is_some_and(|p| p < 0) {
-        return Err(UserError::new(
-            "position",
-            Code::InvalidCount,
-            "position cannot be negative",
-        )
-        .into());
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "category.update", async move |tx| {
+        let name = changes.name.as_deref().map(check_name).transpose()?;
+        let handle = changes.handle.as_deref().map(check_handle).transpose()?;
+        let description = changes
+            .description
+            .as_deref()
+            .map(check_description)
+            .transpose()?;
+        if changes.position.is_some_and(|p| p < 0) {
+            return Err(UserError::new(
+                "position",
+                Code::InvalidCount,
+                "position cannot be negative",
+            )
+            .into());
+        }
         let current = one(tx, id, "id").await?;
         let handle = handle.unwrap_or(current.handle);
         Prepared(
@@ -222,8 +218,8 @@ pub async fn update(
         .execute(tx.conn())
         .await
         .map_err(|e| refusal(&handle, e))?;
-        cityos_db::audit::record(tx, &ctx, "category.update", id, serde_json::json!({ "handle": handle })).await?;
-        one(tx, id, "id").await
+        let audit = Audit::of(id, serde_json::json!({ "handle": handle }));
+        Ok((one(tx, id, "id").await?, audit))
     })
     .await
 }
@@ -252,10 +248,8 @@ pub async fn move_to(
     id: CategoryId,
     parent: Option<CategoryId>,
 ) -> Outcome<Category> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "category.move", async move |tx| {
+        let tenant = tx.tenant();
         lock_tree(tx, tenant).await?;
         let old = path_of(tx, id)
             .await?
@@ -294,18 +288,16 @@ pub async fn move_to(
         .await
         .map_err(|e| refusal("", e))?;
         let details = serde_json::json!({ "parent": parent, "moved": moved });
-        cityos_db::audit::record(tx, &ctx, "category.move", id, details).await?;
-        one(tx, id, "id").await
+        let audit = Audit::of(id, details);
+        Ok((one(tx, id, "id").await?, audit))
     })
     .await
 }
 
 /// Deletes a category without subcategories (staff); its products leave it.
 pub async fn delete(db: &Database, ctx: &RequestContext, id: CategoryId) -> Outcome<CategoryId> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "category.delete", async move |tx| {
+        let tenant = tx.tenant();
         lock_tree(tx, tenant).await?;
         let category = one(tx, id, "id").await?;
         if !children(tx, Some(id)).await?.is_empty() {
@@ -322,15 +314,8 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: CategoryId) -> Outc
         )
         .execute(tx.conn())
         .await?;
-        cityos_db::audit::record(
-            tx,
-            &ctx,
-            "category.delete",
-            id,
-            serde_json::json!({ "handle": category.handle }),
-        )
-        .await?;
-        Ok(id)
+        let audit = Audit::of(id, serde_json::json!({ "handle": category.handle }));
+        Ok((id, audit))
     })
     .await
 }
@@ -448,24 +433,22 @@ pub async fn set_for_product(
     product: ProductId,
     categories: Vec<CategoryId>,
 ) -> Outcome<Vec<Category>> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let mut wanted: Vec<CategoryId> = Vec::with_capacity(categories.len());
-    for c in categories {
-        if !wanted.contains(&c) {
-            wanted.push(c);
+    db.staff(ctx, "product.categories.set", async move |tx| {
+        let tenant = tx.tenant();
+        let mut wanted: Vec<CategoryId> = Vec::with_capacity(categories.len());
+        for c in categories {
+            if !wanted.contains(&c) {
+                wanted.push(c);
+            }
         }
-    }
-    if wanted.len() > MAX_PER_PRODUCT {
-        return Err(UserError::new(
-            "categoryIds",
-            Code::InvalidCount,
-            format!("a product is in at most {MAX_PER_PRODUCT} categories"),
-        )
-        .into());
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+        if wanted.len() > MAX_PER_PRODUCT {
+            return Err(UserError::new(
+                "categoryIds",
+                Code::InvalidCount,
+                format!("a product is in at most {MAX_PER_PRODUCT} categories"),
+            )
+            .into());
+        }
         crate::products::lock_in(tx, product, "productId").await?;
         if by_ids_in(tx, &wanted).await?.len() != wanted.len() {
             return Err(UserError::new("categoryIds", Code::NotFound, "no such category").into());
@@ -490,11 +473,14 @@ pub async fn set_for_product(
             .execute(tx.conn())
             .await?;
         let details = serde_json::json!({ "categories": wanted });
-        cityos_db::audit::record(tx, &ctx, "product.categories.set", product, details).await?;
-        Ok(of_products(tx, &[product])
-            .await?
-            .remove(&product)
-            .unwrap_or_default())
+        let audit = Audit::of(product, details);
+        Ok((
+            of_products(tx, &[product])
+                .await?
+                .remove(&product)
+                .unwrap_or_default(),
+            audit,
+        ))
     })
     .await
 }

@@ -9,6 +9,7 @@ use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{Failure, RequestContext};
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
@@ -57,16 +58,13 @@ pub async fn create(
     handle: &str,
     description: Option<&str>,
 ) -> Outcome<Collection> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let title = check_title(title)?;
-    let handle = check_handle(handle)?;
-    let description = check_description(description.unwrap_or_default())?;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "collection.create", async move |tx| {
+        let title = check_title(title)?;
+        let handle = check_handle(handle)?;
+        let description = check_description(description.unwrap_or_default())?;
         let collection: Collection = diesel::insert_into(collections::table)
             .values((
-                collections::tenant_id.eq(tenant),
+                collections::tenant_id.eq(tx.tenant()),
                 collections::id.eq(CollectionId::new()),
                 collections::title.eq(&title),
                 collections::handle.eq(&handle),
@@ -76,15 +74,8 @@ pub async fn create(
             .get_result(tx.conn())
             .await
             .map_err(|e| Failure::on_unique("collections_handle_key", e, handle_taken(&handle)))?;
-        cityos_db::audit::record(
-            tx,
-            &ctx,
-            "collection.create",
-            collection.id,
-            serde_json::json!({ "handle": handle }),
-        )
-        .await?;
-        Ok(collection)
+        let audit = Audit::of(collection.id, serde_json::json!({ "handle": handle }));
+        Ok((collection, audit))
     })
     .await
 }
@@ -98,13 +89,10 @@ pub async fn update(
     handle: Option<String>,
     description: Option<String>,
 ) -> Outcome<Collection> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let title = title.as_deref().map(check_title).transpose()?;
-    let handle = handle.as_deref().map(check_handle).transpose()?;
-    let description = description.as_deref().map(check_description).transpose()?;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "collection.update", async move |tx| {
+        let title = title.as_deref().map(check_title).transpose()?;
+        let handle = handle.as_deref().map(check_handle).transpose()?;
+        let description = description.as_deref().map(check_description).transpose()?;
         let current = locked(tx, id).await?;
         let handle = handle.unwrap_or(current.handle);
         let collection: Collection =
@@ -121,15 +109,10 @@ pub async fn update(
                 .map_err(|e| {
                     Failure::on_unique("collections_handle_key", e, handle_taken(&handle))
                 })?;
-        cityos_db::audit::record(
-            tx,
-            &ctx,
-            "collection.update",
-            id,
-            serde_json::json!({ "handle": handle }),
-        )
-        .await?;
-        Ok(collection)
+        Ok((
+            collection,
+            Audit::of(id, serde_json::json!({ "handle": handle })),
+        ))
     })
     .await
 }
@@ -140,23 +123,15 @@ pub async fn delete(
     ctx: &RequestContext,
     id: CollectionId,
 ) -> Outcome<CollectionId> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "collection.delete", async move |tx| {
         let current = locked(tx, id).await?;
         diesel::delete(collections::table.filter(collections::id.eq(id)))
             .execute(tx.conn())
             .await?;
-        cityos_db::audit::record(
-            tx,
-            &ctx,
-            "collection.delete",
+        Ok((
             id,
-            serde_json::json!({ "handle": current.handle }),
-        )
-        .await?;
-        Ok(id)
+            Audit::of(id, serde_json::json!({ "handle": current.handle })),
+        ))
     })
     .await
 }
@@ -224,23 +199,23 @@ pub async fn add_products(
     products_to_add: Vec<ProductId>,
     position: Option<i32>,
 ) -> Outcome<Collection> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    if products_to_add.is_empty() || products_to_add.len() > MAX_PRODUCTS {
-        return Err(
-            UserError::new("productIds", Code::InvalidCount, "give 1 to 1,000 products").into(),
-        );
-    }
-    if position.is_some_and(|p| p < 0) {
-        return Err(UserError::new(
-            "position",
-            Code::InvalidCount,
-            "position cannot be negative",
-        )
-        .into());
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "collection.products.add", async move |tx| {
+        if products_to_add.is_empty() || products_to_add.len() > MAX_PRODUCTS {
+            return Err(UserError::new(
+                "productIds",
+                Code::InvalidCount,
+                "give 1 to 1,000 products",
+            )
+            .into());
+        }
+        if position.is_some_and(|p| p < 0) {
+            return Err(UserError::new(
+                "position",
+                Code::InvalidCount,
+                "position cannot be negative",
+            )
+            .into());
+        }
         let collection = locked(tx, id).await?;
         let mut adding: Vec<ProductId> = Vec::with_capacity(products_to_add.len());
         for p in &products_to_add {
@@ -271,15 +246,11 @@ pub async fn add_products(
             .map_or(order.len(), |p| p.min(order.len()));
         order.splice(at..at, adding.iter().copied());
         write_order(tx, id, &order).await?;
-        cityos_db::audit::record(
-            tx,
-            &ctx,
-            "collection.products.add",
+        let audit = Audit::of(
             id,
             serde_json::json!({ "products": adding, "position": at }),
-        )
-        .await?;
-        Ok(collection)
+        );
+        Ok((collection, audit))
     })
     .await
 }
@@ -291,23 +262,13 @@ pub async fn remove_products(
     id: CollectionId,
     removing: Vec<ProductId>,
 ) -> Outcome<Collection> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "collection.products.remove", async move |tx| {
         let collection = locked(tx, id).await?;
         let mut order = members(tx, id).await?;
         order.retain(|p| !removing.contains(p));
         write_order(tx, id, &order).await?;
-        cityos_db::audit::record(
-            tx,
-            &ctx,
-            "collection.products.remove",
-            id,
-            serde_json::json!({ "products": removing }),
-        )
-        .await?;
-        Ok(collection)
+        let audit = Audit::of(id, serde_json::json!({ "products": removing }));
+        Ok((collection, audit))
     })
     .await
 }

@@ -24,6 +24,7 @@ use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -602,20 +603,18 @@ pub async fn create_location(
     name: &str,
     address: Option<String>,
 ) -> Outcome<Location> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let name = crate::price_lists::check_name(name)?;
-    let address = address.unwrap_or_default();
-    if address.chars().count() > 500 {
-        return Err(UserError::new(
-            "address",
-            Code::InvalidAttribute,
-            "an address has at most 500 characters",
-        )
-        .into());
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "stock_location.create", async move |tx| {
+        let tenant = tx.tenant();
+        let name = crate::price_lists::check_name(name)?;
+        let address = address.unwrap_or_default();
+        if address.chars().count() > 500 {
+            return Err(UserError::new(
+                "address",
+                Code::InvalidAttribute,
+                "an address has at most 500 characters",
+            )
+            .into());
+        }
         let location: Location = diesel::insert_into(stock_locations::table)
             .values((
                 stock_locations::tenant_id.eq(tenant),
@@ -636,8 +635,8 @@ pub async fn create_location(
                 })
             })?;
         let details = serde_json::json!({ "name": location.name });
-        cityos_db::audit::record(tx, &ctx, "stock_location.create", location.id, details).await?;
-        Ok(location)
+        let audit = Audit::of(location.id, details);
+        Ok((location, audit))
     })
     .await
 }
@@ -655,48 +654,45 @@ pub struct Adjustment {
 
 /// Adjusts a variant's stock at a location with a reason (staff). Creates the level on first use.
 pub async fn adjust(db: &Database, ctx: &RequestContext, a: Adjustment) -> Outcome<LevelView> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    if !a.reason.is_manual() {
-        return Err(UserError::new(
-            "reason",
-            Code::InvalidQuantity,
-            "sales, returns and transfers move stock by themselves",
-        )
-        .into());
-    }
-    if a.note.chars().count() > 500 {
-        return Err(UserError::new(
-            "note",
-            Code::InvalidAttribute,
-            "a note has at most 500 characters",
-        )
-        .into());
-    }
-    match (a.delta, a.on_hand) {
-        (Some(0), None) => {
-            return Err(UserError::new("delta", Code::InvalidQuantity, "delta cannot be 0").into());
-        }
-        (None, Some(n)) if n < 0 => {
+    db.staff(ctx, "stock.adjust", async move |tx| {
+        if !a.reason.is_manual() {
             return Err(UserError::new(
-                "onHand",
+                "reason",
                 Code::InvalidQuantity,
-                "onHand cannot be negative",
+                "sales, returns and transfers move stock by themselves",
             )
             .into());
         }
-        (Some(_), None) | (None, Some(_)) => {}
-        _ => {
+        if a.note.chars().count() > 500 {
             return Err(UserError::new(
-                "",
-                Code::InvalidQuantity,
-                "give exactly one of delta and onHand",
+                "note",
+                Code::InvalidAttribute,
+                "a note has at most 500 characters",
             )
             .into());
         }
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+        match (a.delta, a.on_hand) {
+            (Some(0), None) => {
+                return Err(UserError::new("delta", Code::InvalidQuantity, "delta cannot be 0").into());
+            }
+            (None, Some(n)) if n < 0 => {
+                return Err(UserError::new(
+                    "onHand",
+                    Code::InvalidQuantity,
+                    "onHand cannot be negative",
+                )
+                .into());
+            }
+            (Some(_), None) | (None, Some(_)) => {}
+            _ => {
+                return Err(UserError::new(
+                    "",
+                    Code::InvalidQuantity,
+                    "give exactly one of delta and onHand",
+                )
+                .into());
+            }
+        }
         ensure_level(tx, a.variant_id, a.location_id)
             .await
             .map_err(not_found_on_fk)?;
@@ -717,13 +713,13 @@ pub async fn adjust(db: &Database, ctx: &RequestContext, a: Adjustment) -> Outco
                 reason: a.reason,
                 note: &a.note,
                 reference: None,
-                actor: actor_of(&ctx),
+                actor: actor_of(ctx),
             };
             apply_delta(tx, a.variant_id, a.location_id, delta, false, &cause).await?;
         }
         let details = serde_json::json!({ "variant": a.variant_id, "location": a.location_id, "delta": delta, "reason": a.reason.as_str() });
-        cityos_db::audit::record(tx, &ctx, "stock.adjust", a.variant_id, details).await?;
-        Ok(level_view(tx, a.variant_id, a.location_id).await?)
+        let audit = Audit::of(a.variant_id, details);
+        Ok((level_view(tx, a.variant_id, a.location_id).await?, audit))
     })
     .await
 }
@@ -737,18 +733,15 @@ pub async fn set_threshold(
     location: LocationId,
     threshold: Option<i32>,
 ) -> Outcome<LevelView> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    if threshold.is_some_and(|t| t < 0) {
-        return Err(UserError::new(
-            "threshold",
-            Code::InvalidQuantity,
-            "a threshold cannot be negative",
-        )
-        .into());
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "stock.threshold.set", async move |tx| {
+        if threshold.is_some_and(|t| t < 0) {
+            return Err(UserError::new(
+                "threshold",
+                Code::InvalidQuantity,
+                "a threshold cannot be negative",
+            )
+            .into());
+        }
         ensure_level(tx, variant, location)
             .await
             .map_err(not_found_on_fk)?;
@@ -777,8 +770,8 @@ pub async fn set_threshold(
         }
         let details =
             serde_json::json!({ "variant": variant, "location": location, "threshold": threshold });
-        cityos_db::audit::record(tx, &ctx, "stock.threshold.set", variant, details).await?;
-        Ok(level_view(tx, variant, location).await?)
+        let audit = Audit::of(variant, details);
+        Ok((level_view(tx, variant, location).await?, audit))
     })
     .await
 }
@@ -959,46 +952,50 @@ pub async fn request_transfer(
     lines: Vec<(VariantId, i32)>,
     note: Option<String>,
 ) -> Outcome<TransferView> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    if from == to {
-        return Err(UserError::new(
-            "toLocationId",
-            Code::InvalidTransfer,
-            "a transfer goes between two different locations",
-        )
-        .into());
-    }
-    if lines.is_empty() || lines.len() > 200 {
-        return Err(
-            UserError::new("lines", Code::InvalidCount, "a transfer has 1 to 200 lines").into(),
-        );
-    }
-    if lines.iter().any(|(_, q)| *q < 1) {
-        return Err(UserError::new(
-            "lines",
-            Code::InvalidQuantity,
-            "each line moves at least 1 unit",
-        )
-        .into());
-    }
-    let variants: HashSet<VariantId> = lines.iter().map(|(v, _)| *v).collect();
-    if variants.len() != lines.len() {
-        return Err(
-            UserError::new("lines", Code::DuplicateVariant, "a variant is given twice").into(),
-        );
-    }
-    let note = note.unwrap_or_default();
-    if note.chars().count() > 500 {
-        return Err(UserError::new(
-            "note",
-            Code::InvalidAttribute,
-            "a note has at most 500 characters",
-        )
-        .into());
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "stock_transfer.request", async move |tx| {
+        let tenant = tx.tenant();
+        if from == to {
+            return Err(UserError::new(
+                "toLocationId",
+                Code::InvalidTransfer,
+                "a transfer goes between two different locations",
+            )
+            .into());
+        }
+        if lines.is_empty() || lines.len() > 200 {
+            return Err(UserError::new(
+                "lines",
+                Code::InvalidCount,
+                "a transfer has 1 to 200 lines",
+            )
+            .into());
+        }
+        if lines.iter().any(|(_, q)| *q < 1) {
+            return Err(UserError::new(
+                "lines",
+                Code::InvalidQuantity,
+                "each line moves at least 1 unit",
+            )
+            .into());
+        }
+        let variants: HashSet<VariantId> = lines.iter().map(|(v, _)| *v).collect();
+        if variants.len() != lines.len() {
+            return Err(UserError::new(
+                "lines",
+                Code::DuplicateVariant,
+                "a variant is given twice",
+            )
+            .into());
+        }
+        let note = note.unwrap_or_default();
+        if note.chars().count() > 500 {
+            return Err(UserError::new(
+                "note",
+                Code::InvalidAttribute,
+                "a note has at most 500 characters",
+            )
+            .into());
+        }
         let known: i64 = stock_locations::table
             .filter(stock_locations::id.eq_any([from, to]))
             .count()
@@ -1046,8 +1043,8 @@ pub async fn request_transfer(
             .execute(tx.conn())
             .await?;
         let details = serde_json::json!({ "from": from, "to": to, "lines": lines.len() });
-        cityos_db::audit::record(tx, &ctx, "stock_transfer.request", id, details).await?;
-        Ok(transfer_view(tx, transfer).await?)
+        let audit = Audit::of(id, details);
+        Ok((transfer_view(tx, transfer).await?, audit))
     })
     .await
 }
@@ -1061,10 +1058,7 @@ pub async fn advance_transfer(
     id: TransferId,
     to: TransferStatus,
 ) -> Outcome<TransferView> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "stock_transfer.advance", async move |tx| {
         let transfer: Transfer = stock_transfers::table
             .filter(stock_transfers::id.eq(id))
             .select(Transfer::as_select())
@@ -1084,7 +1078,7 @@ pub async fn advance_transfer(
         }
         let view = transfer_view(tx, transfer).await?;
         let reference = id.to_string();
-        let actor = actor_of(&ctx);
+        let actor = actor_of(ctx);
         match to {
             TransferStatus::Shipped => {
                 let cause = Cause {
@@ -1140,11 +1134,14 @@ pub async fn advance_transfer(
         )
         .await?;
         let details = serde_json::json!({ "from": from.as_str(), "to": to.as_str() });
-        cityos_db::audit::record(tx, &ctx, "stock_transfer.advance", id, details).await?;
-        Ok(TransferView {
-            transfer,
-            lines: view.lines,
-        })
+        let audit = Audit::of(id, details);
+        Ok((
+            TransferView {
+                transfer,
+                lines: view.lines,
+            },
+            audit,
+        ))
     })
     .await
 }

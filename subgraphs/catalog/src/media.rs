@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use cityos_core::{Failure, RequestContext};
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
@@ -102,20 +103,18 @@ pub struct NewMedia {
 
 /// Adds a media item to a product (staff); returns the product's media in order.
 pub async fn add(db: &Database, ctx: &RequestContext, new: NewMedia) -> Outcome<Vec<Media>> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let url = check_url(&new.url)?;
-    let alt = check_alt(new.alt_text.as_deref().unwrap_or_default())?;
-    if new.position.is_some_and(|p| p < 0) {
-        return Err(UserError::new(
-            "position",
-            Code::InvalidMedia,
-            "position cannot be negative",
-        )
-        .into());
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "product.media.add", async move |tx| {
+        let tenant = tx.tenant();
+        let url = check_url(&new.url)?;
+        let alt = check_alt(new.alt_text.as_deref().unwrap_or_default())?;
+        if new.position.is_some_and(|p| p < 0) {
+            return Err(UserError::new(
+                "position",
+                Code::InvalidMedia,
+                "position cannot be negative",
+            )
+            .into());
+        }
         let mut order = locked_order(tx, new.product_id).await?;
         if i64::try_from(order.len()).unwrap_or(i64::MAX) >= MAX_MEDIA {
             return Err(UserError::new(
@@ -143,15 +142,11 @@ pub async fn add(db: &Database, ctx: &RequestContext, new: NewMedia) -> Outcome<
             .await?;
         order.insert(at, id);
         renumber(tx, &order).await?;
-        cityos_db::audit::record(
-            tx,
-            &ctx,
-            "product.media.add",
+        let audit = Audit::of(
             new.product_id,
             serde_json::json!({ "media": id, "url": url }),
-        )
-        .await?;
-        Ok(media_of(tx, new.product_id).await?)
+        );
+        Ok((media_of(tx, new.product_id).await?, audit))
     })
     .await
 }
@@ -164,19 +159,16 @@ pub async fn update(
     alt_text: Option<String>,
     position: Option<i32>,
 ) -> Outcome<Vec<Media>> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let alt = alt_text.as_deref().map(check_alt).transpose()?;
-    if position.is_some_and(|p| p < 0) {
-        return Err(UserError::new(
-            "position",
-            Code::InvalidMedia,
-            "position cannot be negative",
-        )
-        .into());
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "product.media.update", async move |tx| {
+        let alt = alt_text.as_deref().map(check_alt).transpose()?;
+        if position.is_some_and(|p| p < 0) {
+            return Err(UserError::new(
+                "position",
+                Code::InvalidMedia,
+                "position cannot be negative",
+            )
+            .into());
+        }
         let product = product_of(tx, id).await?;
         let mut order = locked_order(tx, product).await?;
         if let Some(alt) = &alt {
@@ -190,25 +182,18 @@ pub async fn update(
             order.insert(p.min(order.len()), id);
             renumber(tx, &order).await?;
         }
-        cityos_db::audit::record(
-            tx,
-            &ctx,
-            "product.media.update",
+        let audit = Audit::of(
             product,
             serde_json::json!({ "media": id, "position": position }),
-        )
-        .await?;
-        Ok(media_of(tx, product).await?)
+        );
+        Ok((media_of(tx, product).await?, audit))
     })
     .await
 }
 
 /// Removes a media item (staff); returns the product's remaining media in order.
 pub async fn remove(db: &Database, ctx: &RequestContext, id: MediaId) -> Outcome<Vec<Media>> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "product.media.remove", async move |tx| {
         let product = product_of(tx, id).await?;
         let mut order = locked_order(tx, product).await?;
         diesel::delete(product_media::table.filter(product_media::id.eq(id)))
@@ -216,15 +201,8 @@ pub async fn remove(db: &Database, ctx: &RequestContext, id: MediaId) -> Outcome
             .await?;
         order.retain(|m| *m != id);
         renumber(tx, &order).await?;
-        cityos_db::audit::record(
-            tx,
-            &ctx,
-            "product.media.remove",
-            product,
-            serde_json::json!({ "media": id }),
-        )
-        .await?;
-        Ok(media_of(tx, product).await?)
+        let audit = Audit::of(product, serde_json::json!({ "media": id }));
+        Ok((media_of(tx, product).await?, audit))
     })
     .await
 }

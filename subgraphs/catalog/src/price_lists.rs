@@ -16,6 +16,7 @@ use cityos_core::text::Line;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
@@ -151,20 +152,18 @@ pub async fn create_group(
     name: &str,
     description: Option<String>,
 ) -> Outcome<CustomerGroup> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let name = check_name(name)?;
-    let description = description.unwrap_or_default();
-    if description.chars().count() > 1000 {
-        return Err(UserError::new(
-            "description",
-            Code::InvalidDescription,
-            "a description has at most 1,000 characters",
-        )
-        .into());
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "customer_group.create", async move |tx| {
+        let tenant = tx.tenant();
+        let name = check_name(name)?;
+        let description = description.unwrap_or_default();
+        if description.chars().count() > 1000 {
+            return Err(UserError::new(
+                "description",
+                Code::InvalidDescription,
+                "a description has at most 1,000 characters",
+            )
+            .into());
+        }
         let group: CustomerGroup = diesel::insert_into(customer_groups::table)
             .values((
                 customer_groups::tenant_id.eq(tenant),
@@ -181,8 +180,8 @@ pub async fn create_group(
                 })
             })?;
         let details = serde_json::json!({ "name": group.name });
-        cityos_db::audit::record(tx, &ctx, "customer_group.create", group.id, details).await?;
-        Ok(group)
+        let audit = Audit::of(group.id, details);
+        Ok((group, audit))
     })
     .await
 }
@@ -196,15 +195,21 @@ pub async fn change_members(
     users: Vec<UserId>,
     add: bool,
 ) -> Outcome<CustomerGroup> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    if users.is_empty() || users.len() > 500 {
-        return Err(
-            UserError::new("customerIds", Code::InvalidCount, "give 1 to 500 customers").into(),
-        );
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    let action = if add {
+        "customer_group.members.add"
+    } else {
+        "customer_group.members.remove"
+    };
+    db.staff(ctx, action, async move |tx| {
+        let tenant = tx.tenant();
+        if users.is_empty() || users.len() > 500 {
+            return Err(UserError::new(
+                "customerIds",
+                Code::InvalidCount,
+                "give 1 to 500 customers",
+            )
+            .into());
+        }
         let group: CustomerGroup = customer_groups::table
             .filter(customer_groups::id.eq(group_id))
             .select(CustomerGroup::as_select())
@@ -249,14 +254,9 @@ pub async fn change_members(
             .execute(tx.conn())
             .await?;
         }
-        let action = if add {
-            "customer_group.members.add"
-        } else {
-            "customer_group.members.remove"
-        };
         let details = serde_json::json!({ "customers": users });
-        cityos_db::audit::record(tx, &ctx, action, group_id, details).await?;
-        Ok(group)
+        let audit = Audit::of(group_id, details);
+        Ok((group, audit))
     })
     .await
 }
@@ -286,12 +286,10 @@ pub async fn create_list(
     ctx: &RequestContext,
     new: NewPriceList,
 ) -> Outcome<PriceList> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let name = check_name(&new.name)?;
-    check_window(new.starts_at, new.ends_at)?;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "price_list.create", async move |tx| {
+        let tenant = tx.tenant();
+        let name = check_name(&new.name)?;
+        check_window(new.starts_at, new.ends_at)?;
         if let Some(group) = new.customer_group_id {
             group_exists(tx, group, "customerGroupId").await?;
         }
@@ -318,8 +316,8 @@ pub async fn create_list(
                 })
             })?;
         let details = serde_json::json!({ "name": list.name, "kind": list.kind.as_str() });
-        cityos_db::audit::record(tx, &ctx, "price_list.create", list.id, details).await?;
-        Ok(list)
+        let audit = Audit::of(list.id, details);
+        Ok((list, audit))
     })
     .await
 }
@@ -342,11 +340,8 @@ pub async fn update_list(
     id: PriceListId,
     changes: PriceListChanges,
 ) -> Outcome<PriceList> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let name = changes.name.as_deref().map(check_name).transpose()?;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "price_list.update", async move |tx| {
+        let name = changes.name.as_deref().map(check_name).transpose()?;
         let list = locked_list(tx, id).await?;
         // The window is merged with the stored one under the row lock, then checked whole.
         let starts_at = changes.starts_at.unwrap_or(list.starts_at);
@@ -369,8 +364,8 @@ pub async fn update_list(
                 })
             })?;
         let details = serde_json::json!({ "name": list.name, "startsAt": list.starts_at, "endsAt": list.ends_at });
-        cityos_db::audit::record(tx, &ctx, "price_list.update", id, details).await?;
-        Ok(list)
+        let audit = Audit::of(id, details);
+        Ok((list, audit))
     })
     .await
 }
@@ -381,16 +376,14 @@ pub async fn delete_list(
     ctx: &RequestContext,
     id: PriceListId,
 ) -> Outcome<PriceListId> {
-    ctx.require_staff()?;
-    let ctx = ctx.clone();
-    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
+    db.staff(ctx, "price_list.delete", async move |tx| {
         let list = locked_list(tx, id).await?;
         diesel::delete(price_lists::table.filter(price_lists::id.eq(id)))
             .execute(tx.conn())
             .await?;
         let details = serde_json::json!({ "name": list.name });
-        cityos_db::audit::record(tx, &ctx, "price_list.delete", id, details).await?;
-        Ok(id)
+        let audit = Audit::of(id, details);
+        Ok((id, audit))
     })
     .await
 }
@@ -402,28 +395,28 @@ pub async fn set_list_prices(
     list_id: PriceListId,
     entries: Vec<ListEntry>,
 ) -> Outcome<PriceList> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    if entries.is_empty() || entries.len() > 500 {
-        return Err(UserError::new("prices", Code::InvalidCount, "give 1 to 500 variants").into());
-    }
-    let mut rows = Vec::new();
-    let mut seen = HashSet::new();
-    for entry in &entries {
-        if !seen.insert(entry.variant_id) {
-            return Err(UserError::new(
-                "prices",
-                Code::DuplicateVariant,
-                "a variant is given twice",
-            )
-            .into());
+    db.staff(ctx, "price_list.prices.set", async move |tx| {
+        let tenant = tx.tenant();
+        if entries.is_empty() || entries.len() > 500 {
+            return Err(
+                UserError::new("prices", Code::InvalidCount, "give 1 to 500 variants").into(),
+            );
         }
-        for (currency, amount) in check_prices(&entry.prices, "prices")? {
-            rows.push((entry.variant_id, currency, amount));
+        let mut rows = Vec::new();
+        let mut seen = HashSet::new();
+        for entry in &entries {
+            if !seen.insert(entry.variant_id) {
+                return Err(UserError::new(
+                    "prices",
+                    Code::DuplicateVariant,
+                    "a variant is given twice",
+                )
+                .into());
+            }
+            for (currency, amount) in check_prices(&entry.prices, "prices")? {
+                rows.push((entry.variant_id, currency, amount));
+            }
         }
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
         let list = locked_list(tx, list_id).await?;
         let variants: Vec<VariantId> = seen.into_iter().collect();
         let known: i64 = product_variants::table
@@ -460,8 +453,8 @@ pub async fn set_list_prices(
             .execute(tx.conn())
             .await?;
         let details = serde_json::json!({ "variants": variants, "prices": rows.len() });
-        cityos_db::audit::record(tx, &ctx, "price_list.prices.set", list_id, details).await?;
-        Ok(list)
+        let audit = Audit::of(list_id, details);
+        Ok((list, audit))
     })
     .await
 }
@@ -473,9 +466,7 @@ pub async fn remove_list_prices(
     list_id: PriceListId,
     variants: Vec<VariantId>,
 ) -> Outcome<PriceList> {
-    ctx.require_staff()?;
-    let ctx = ctx.clone();
-    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
+    db.staff(ctx, "price_list.prices.remove", async move |tx| {
         let list = locked_list(tx, list_id).await?;
         diesel::delete(
             price_list_prices::table
@@ -485,8 +476,8 @@ pub async fn remove_list_prices(
         .execute(tx.conn())
         .await?;
         let details = serde_json::json!({ "variants": variants });
-        cityos_db::audit::record(tx, &ctx, "price_list.prices.remove", list_id, details).await?;
-        Ok(list)
+        let audit = Audit::of(list_id, details);
+        Ok((list, audit))
     })
     .await
 }
@@ -611,33 +602,31 @@ pub async fn list_by_id(
 /// Creates a volume tier (staff). A tier that covers quantities another tier of the same product or
 /// variant, currency and customer group covers is refused.
 pub async fn create_tier(db: &Database, ctx: &RequestContext, new: NewTier) -> Outcome<VolumeTier> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let currency = check_prices(&[(new.currency.clone(), 0)], "currency")?[0].0;
-    let invalid = |field: &str, message: &str| UserError::new(field, Code::InvalidTier, message);
-    if new.min_quantity < 1 {
-        return Err(invalid("minQuantity", "minQuantity is at least 1").into());
-    }
-    if new.max_quantity.is_some_and(|m| m < new.min_quantity) {
-        return Err(invalid("maxQuantity", "maxQuantity is at least minQuantity").into());
-    }
-    let percent_off_bp = new.percent_off.map(basis_points).transpose()?;
-    match (new.unit_amount, percent_off_bp) {
-        (Some(a), None) if a < 0 => {
-            return Err(UserError::new(
-                "unitAmountMinor",
-                Code::NegativePrice,
-                "the unit price is negative",
-            )
-            .into());
+    db.staff(ctx, "volume_tier.create", async move |tx| {
+        let tenant = tx.tenant();
+        let currency = check_prices(&[(new.currency.clone(), 0)], "currency")?[0].0;
+        let invalid = |field: &str, message: &str| UserError::new(field, Code::InvalidTier, message);
+        if new.min_quantity < 1 {
+            return Err(invalid("minQuantity", "minQuantity is at least 1").into());
         }
-        (Some(_), None) | (None, Some(_)) => {}
-        _ => {
-            return Err(invalid("", "give exactly one of unitAmountMinor and percentOff").into());
+        if new.max_quantity.is_some_and(|m| m < new.min_quantity) {
+            return Err(invalid("maxQuantity", "maxQuantity is at least minQuantity").into());
         }
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+        let percent_off_bp = new.percent_off.map(basis_points).transpose()?;
+        match (new.unit_amount, percent_off_bp) {
+            (Some(a), None) if a < 0 => {
+                return Err(UserError::new(
+                    "unitAmountMinor",
+                    Code::NegativePrice,
+                    "the unit price is negative",
+                )
+                .into());
+            }
+            (Some(_), None) | (None, Some(_)) => {}
+            _ => {
+                return Err(invalid("", "give exactly one of unitAmountMinor and percentOff").into());
+            }
+        }
         let product_found: i64 = products::table
             .filter(products::id.eq(new.product_id))
             .count()
@@ -694,8 +683,8 @@ pub async fn create_tier(db: &Database, ctx: &RequestContext, new: NewTier) -> O
             "product": tier.product_id, "variant": tier.variant_id, "currency": tier.currency,
             "min": tier.min_quantity, "max": tier.max_quantity,
         });
-        cityos_db::audit::record(tx, &ctx, "volume_tier.create", tier.id, details).await?;
-        Ok(tier)
+        let audit = Audit::of(tier.id, details);
+        Ok((tier, audit))
     })
     .await
 }
@@ -706,17 +695,15 @@ pub async fn delete_tier(
     ctx: &RequestContext,
     id: VolumeTierId,
 ) -> Outcome<VolumeTierId> {
-    ctx.require_staff()?;
-    let ctx = ctx.clone();
-    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
+    db.staff(ctx, "volume_tier.delete", async move |tx| {
         let deleted = diesel::delete(volume_tiers::table.filter(volume_tiers::id.eq(id)))
             .execute(tx.conn())
             .await?;
         if deleted == 0 {
             return Err(UserError::new("id", Code::NotFound, "no such volume tier").into());
         }
-        cityos_db::audit::record(tx, &ctx, "volume_tier.delete", id, serde_json::json!({})).await?;
-        Ok(id)
+        let audit = Audit::of(id, serde_json::json!({}));
+        Ok((id, audit))
     })
     .await
 }

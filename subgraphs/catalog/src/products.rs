@@ -11,6 +11,7 @@ use cityos_core::text::Line;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
@@ -226,30 +227,28 @@ fn handle_taken(handle: &str) -> impl FnOnce() -> UserError + '_ {
 
 /// Creates a product in the current tenant (staff).
 pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> Outcome<Product> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let title = check_title(&input.title)?;
-    let handle = check_handle(&input.handle)?;
-    let description = check_description(input.description.unwrap_or_default())?;
-    let status = input.status.unwrap_or(ProductStatus::Draft);
-    if status == ProductStatus::Archived {
-        return Err(UserError::new(
-            "status",
-            Code::InvalidTransition,
-            "a new product is DRAFT or PUBLISHED",
-        )
-        .into());
-    }
-    let product_type = input
-        .product_type
-        .as_deref()
-        .map(check_product_type)
-        .transpose()?
-        .flatten();
-    let tags = check_tags(&input.tags)?;
-    let metadata = check_metadata(input.metadata.unwrap_or_else(|| serde_json::json!({})))?;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "product.create", async move |tx| {
+        let tenant = tx.tenant();
+        let title = check_title(&input.title)?;
+        let handle = check_handle(&input.handle)?;
+        let description = check_description(input.description.unwrap_or_default())?;
+        let status = input.status.unwrap_or(ProductStatus::Draft);
+        if status == ProductStatus::Archived {
+            return Err(UserError::new(
+                "status",
+                Code::InvalidTransition,
+                "a new product is DRAFT or PUBLISHED",
+            )
+            .into());
+        }
+        let product_type = input
+            .product_type
+            .as_deref()
+            .map(check_product_type)
+            .transpose()?
+            .flatten();
+        let tags = check_tags(&input.tags)?;
+        let metadata = check_metadata(input.metadata.unwrap_or_else(|| serde_json::json!({})))?;
         let published_at = (status == ProductStatus::Published).then(Utc::now);
         let product: Product = diesel::insert_into(products::table)
             .values((
@@ -271,8 +270,8 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
             .map_err(|e| Failure::on_unique("products_handle_key", e, handle_taken(&handle)))?;
         let details =
             serde_json::json!({ "handle": product.handle, "status": product.status.as_str() });
-        cityos_db::audit::record(tx, &ctx, "product.create", product.id, details).await?;
-        Ok(product)
+        let audit = Audit::of(product.id, details);
+        Ok((product, audit))
     })
     .await
 }
@@ -284,20 +283,17 @@ pub async fn update(
     id: ProductId,
     changes: ProductChanges,
 ) -> Outcome<Product> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let title = changes.title.as_deref().map(check_title).transpose()?;
-    let handle = changes.handle.as_deref().map(check_handle).transpose()?;
-    let description = changes.description.map(check_description).transpose()?;
-    let product_type = changes
-        .product_type
-        .map(|t| t.as_deref().map(check_product_type).transpose())
-        .transpose()?
-        .map(Option::flatten);
-    let tags = changes.tags.as_deref().map(check_tags).transpose()?;
-    let metadata = changes.metadata.map(check_metadata).transpose()?;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "product.update", async move |tx| {
+        let title = changes.title.as_deref().map(check_title).transpose()?;
+        let handle = changes.handle.as_deref().map(check_handle).transpose()?;
+        let description = changes.description.map(check_description).transpose()?;
+        let product_type = changes
+            .product_type
+            .map(|t| t.as_deref().map(check_product_type).transpose())
+            .transpose()?
+            .map(Option::flatten);
+        let tags = changes.tags.as_deref().map(check_tags).transpose()?;
+        let metadata = changes.metadata.map(check_metadata).transpose()?;
         let current: Product = products::table
             .filter(products::id.eq(id))
             .select(Product::as_select())
@@ -344,8 +340,8 @@ pub async fn update(
             "status": product.status.as_str(),
             "from": from.as_str(),
         });
-        cityos_db::audit::record(tx, &ctx, "product.update", id, details).await?;
-        Ok(product)
+        let audit = Audit::of(id, details);
+        Ok((product, audit))
     })
     .await
 }

@@ -11,6 +11,7 @@ use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, Failure, RequestContext, Role};
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
@@ -257,10 +258,7 @@ pub async fn moderate(
     id: ReviewId,
     to: ReviewStatus,
 ) -> Outcome<Review> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "review.moderate", async move |tx| {
         let current = locked(tx, id).await?;
         let from = current.status;
         if !from.can_become(to) {
@@ -280,8 +278,8 @@ pub async fn moderate(
             .get_result(tx.conn())
             .await?;
         let details = serde_json::json!({ "from": from.as_str(), "to": to.as_str() });
-        cityos_db::audit::record(tx, &ctx, "review.moderate", id, details).await?;
-        Ok(review)
+        let audit = Audit::of(id, details);
+        Ok((review, audit))
     })
     .await
 }
@@ -294,25 +292,15 @@ pub async fn set_verified(
     id: ReviewId,
     verified: bool,
 ) -> Outcome<Review> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "review.verify", async move |tx| {
         locked(tx, id).await?;
         let review: Review = diesel::update(reviews::table.filter(reviews::id.eq(id)))
             .set(reviews::verified_purchase.eq(verified))
             .returning(Review::as_returning())
             .get_result(tx.conn())
             .await?;
-        cityos_db::audit::record(
-            tx,
-            &ctx,
-            "review.verify",
-            id,
-            serde_json::json!({ "verified": verified }),
-        )
-        .await?;
-        Ok(review)
+        let audit = Audit::of(id, serde_json::json!({ "verified": verified }));
+        Ok((review, audit))
     })
     .await
 }
@@ -324,20 +312,18 @@ pub async fn respond(
     id: ReviewId,
     body: &str,
 ) -> Outcome<Response> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let body = body.trim().to_owned();
-    if body.is_empty() || body.chars().count() > 5000 {
-        return Err(UserError::new(
-            "body",
-            Code::InvalidReview,
-            "a response has 1 to 5,000 characters",
-        )
-        .into());
-    }
-    let responder = ctx.user_id().ok();
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "review.respond", async move |tx| {
+        let tenant = tx.tenant();
+        let body = body.trim().to_owned();
+        if body.is_empty() || body.chars().count() > 5000 {
+            return Err(UserError::new(
+                "body",
+                Code::InvalidReview,
+                "a response has 1 to 5,000 characters",
+            )
+            .into());
+        }
+        let responder = ctx.user_id().ok();
         locked(tx, id).await?;
         let response: Response = diesel::insert_into(review_responses::table)
             .values((
@@ -356,8 +342,8 @@ pub async fn respond(
             .returning(Response::as_returning())
             .get_result(tx.conn())
             .await?;
-        cityos_db::audit::record(tx, &ctx, "review.respond", id, serde_json::json!({})).await?;
-        Ok(response)
+        let audit = Audit::of(id, serde_json::json!({}));
+        Ok((response, audit))
     })
     .await
 }

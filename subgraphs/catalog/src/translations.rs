@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use cityos_core::RequestContext;
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
@@ -157,21 +158,19 @@ pub async fn set(
     title: &str,
     description: Option<&str>,
 ) -> Outcome<Translation> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let locale = check_locale(locale, ctx)?;
-    let title = check_title(title)?;
-    let description = description.unwrap_or_default().to_owned();
-    if description.chars().count() > 100_000 {
-        return Err(UserError::new(
-            "description",
-            Code::InvalidDescription,
-            "description must have at most 100,000 characters",
-        )
-        .into());
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "product.translation.set", async move |tx| {
+        let tenant = tx.tenant();
+        let locale = check_locale(locale, ctx)?;
+        let title = check_title(title)?;
+        let description = description.unwrap_or_default().to_owned();
+        if description.chars().count() > 100_000 {
+            return Err(UserError::new(
+                "description",
+                Code::InvalidDescription,
+                "description must have at most 100,000 characters",
+            )
+            .into());
+        }
         crate::products::lock_in(tx, product, "productId").await?;
         let saved: Translation = diesel::insert_into(product_translations::table)
             .values((
@@ -196,8 +195,8 @@ pub async fn set(
             .get_result(tx.conn())
             .await?;
         let details = serde_json::json!({ "locale": locale });
-        cityos_db::audit::record(tx, &ctx, "product.translation.set", product, details).await?;
-        Ok(saved)
+        let audit = Audit::of(product, details);
+        Ok((saved, audit))
     })
     .await
 }
@@ -209,11 +208,8 @@ pub async fn remove(
     product: ProductId,
     locale: &str,
 ) -> Outcome<bool> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let locale = check_locale(locale, ctx)?;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "product.translation.remove", async move |tx| {
+        let locale = check_locale(locale, ctx)?;
         crate::products::lock_in(tx, product, "productId").await?;
         let removed = diesel::delete(
             product_translations::table
@@ -223,8 +219,8 @@ pub async fn remove(
         .execute(tx.conn())
         .await?;
         let details = serde_json::json!({ "locale": locale });
-        cityos_db::audit::record(tx, &ctx, "product.translation.remove", product, details).await?;
-        Ok(removed > 0)
+        let audit = Audit::of(product, details);
+        Ok((removed > 0, audit))
     })
     .await
 }

@@ -15,6 +15,7 @@ use cityos_core::outcome::is_unique_violation;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
@@ -238,29 +239,27 @@ pub async fn create_option(
     name: &str,
     values: Vec<String>,
 ) -> Outcome<ProductOption> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let name = name.trim().to_owned();
-    let values: Vec<String> = values.iter().map(|v| v.trim().to_owned()).collect();
-    let distinct: HashSet<&String> = values.iter().collect();
-    if name.is_empty()
-        || name.chars().count() > 100
-        || values.is_empty()
-        || values.len() > 100
-        || distinct.len() != values.len()
-        || values
-            .iter()
-            .any(|v| v.is_empty() || v.chars().count() > 100)
-    {
-        return Err(UserError::new(
-            "",
-            Code::InvalidOption,
-            "an option needs a name and 1-100 distinct, non-empty values",
-        )
-        .into());
-    }
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "product.option.create", async move |tx| {
+        let tenant = tx.tenant();
+        let name = name.trim().to_owned();
+        let values: Vec<String> = values.iter().map(|v| v.trim().to_owned()).collect();
+        let distinct: HashSet<&String> = values.iter().collect();
+        if name.is_empty()
+            || name.chars().count() > 100
+            || values.is_empty()
+            || values.len() > 100
+            || distinct.len() != values.len()
+            || values
+                .iter()
+                .any(|v| v.is_empty() || v.chars().count() > 100)
+        {
+            return Err(UserError::new(
+                "",
+                Code::InvalidOption,
+                "an option needs a name and 1-100 distinct, non-empty values",
+            )
+            .into());
+        }
         product_exists(tx, product_id).await?;
         let has_variants: i64 = product_variants::table
             .filter(product_variants::product_id.eq(product_id))
@@ -303,8 +302,8 @@ pub async fn create_option(
                 })
             })?;
         let details = serde_json::json!({ "product": product_id, "name": option.name });
-        cityos_db::audit::record(tx, &ctx, "product.option.create", option.id, details).await?;
-        Ok(option)
+        let audit = Audit::of(option.id, details);
+        Ok((option, audit))
     })
     .await
 }
@@ -353,13 +352,11 @@ pub async fn create_variant(
     ctx: &RequestContext,
     input: NewVariant,
 ) -> Outcome<PricedVariant> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let sku = check_sku(&input.sku)?;
-    check_attributes(&input)?;
-    let prices = check_prices(&input.prices, "prices")?;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "product.variant.create", async move |tx| {
+        let tenant = tx.tenant();
+        let sku = check_sku(&input.sku)?;
+        check_attributes(&input)?;
+        let prices = check_prices(&input.prices, "prices")?;
         let product = product_exists(tx, input.product_id).await?;
         let options: Vec<ProductOption> = product_options::table
             .filter(product_options::product_id.eq(product.id))
@@ -435,8 +432,8 @@ pub async fn create_variant(
             })?;
         upsert_prices(tx, variant.id, &prices).await?;
         let details = serde_json::json!({ "product": product.id, "sku": variant.sku });
-        cityos_db::audit::record(tx, &ctx, "product.variant.create", variant.id, details).await?;
-        staff_view(tx, variant.id).await
+        let audit = Audit::of(variant.id, details);
+        Ok((staff_view(tx, variant.id).await?, audit))
     })
     .await
 }
@@ -448,11 +445,8 @@ pub async fn set_prices(
     variant_id: VariantId,
     prices: Vec<(String, i64)>,
 ) -> Outcome<PricedVariant> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let prices = check_prices(&prices, "prices")?;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "product.variant.prices.set", async move |tx| {
+        let prices = check_prices(&prices, "prices")?;
         let found: Option<Variant> = product_variants::table
             .filter(product_variants::id.eq(variant_id))
             .select(Variant::as_select())
@@ -465,8 +459,8 @@ pub async fn set_prices(
         }
         upsert_prices(tx, variant_id, &prices).await?;
         let details = serde_json::json!({ "prices": prices.iter().map(|(c, a)| (c.code(), a)).collect::<BTreeMap<_, _>>() });
-        cityos_db::audit::record(tx, &ctx, "product.variant.prices.set", variant_id, details).await?;
-        staff_view(tx, variant_id).await
+        let audit = Audit::of(variant_id, details);
+        Ok((staff_view(tx, variant_id).await?, audit))
     })
     .await
 }

@@ -9,6 +9,7 @@ use cityos_auth::secret::{self, SecretKind};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, RequestContext, Role};
 use cityos_db::Database;
+use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -55,79 +56,84 @@ pub async fn create(
     name: &str,
     kind: ApiKeyKind,
 ) -> Outcome<(ApiKey, String)> {
-    ctx.require_any(&[Role::TenantAdmin])?;
-    let tenant = ctx.tenant()?.id;
-    let name = crate::tenants::check_name(name).map_err(|e| UserError {
-        code: Code::InvalidName,
-        ..e
-    })?;
-    if name.chars().count() > 100 {
-        return Err(UserError::new(
-            "name",
-            Code::InvalidName,
-            "name must have at most 100 characters",
-        )
-        .into());
-    }
-    let generated = secret::generate(kind.secret_kind(), tenant);
-    // Enough to recognise a key in a list, far too little to use it.
-    let hint = format!(
-        "{}…{}",
-        &generated.token[..3],
-        &generated.token[generated.token.len() - 4..]
-    );
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
-        let key: ApiKey = diesel::insert_into(api_keys::table)
-            .values((
-                api_keys::tenant_id.eq(tenant),
-                api_keys::id.eq(ApiKeyId::new()),
-                api_keys::name.eq(&name),
-                api_keys::kind.eq(kind),
-                api_keys::key_hash.eq(&generated.digest),
-                api_keys::token_hint.eq(&hint),
-                api_keys::created_by.eq(ctx.user_id().ok()),
-            ))
-            .returning(ApiKey::as_returning())
-            .get_result(tx.conn())
-            .await?;
-        let details = serde_json::json!({ "name": key.name, "kind": key.kind });
-        cityos_db::audit::record(tx, &ctx, "api_key.create", key.id, details).await?;
-        Ok((key, generated.token))
-    })
+    db.audited(
+        ctx,
+        &[Role::TenantAdmin],
+        "api_key.create",
+        async move |tx| {
+            let tenant = tx.tenant();
+            let name = crate::tenants::check_name(name).map_err(|e| UserError {
+                code: Code::InvalidName,
+                ..e
+            })?;
+            if name.chars().count() > 100 {
+                return Err(UserError::new(
+                    "name",
+                    Code::InvalidName,
+                    "name must have at most 100 characters",
+                )
+                .into());
+            }
+            let generated = secret::generate(kind.secret_kind(), tenant);
+            // Enough to recognise a key in a list, far too little to use it.
+            let hint = format!(
+                "{}…{}",
+                &generated.token[..3],
+                &generated.token[generated.token.len() - 4..]
+            );
+            let key: ApiKey = diesel::insert_into(api_keys::table)
+                .values((
+                    api_keys::tenant_id.eq(tenant),
+                    api_keys::id.eq(ApiKeyId::new()),
+                    api_keys::name.eq(&name),
+                    api_keys::kind.eq(kind),
+                    api_keys::key_hash.eq(&generated.digest),
+                    api_keys::token_hint.eq(&hint),
+                    api_keys::created_by.eq(ctx.user_id().ok()),
+                ))
+                .returning(ApiKey::as_returning())
+                .get_result(tx.conn())
+                .await?;
+            let details = serde_json::json!({ "name": key.name, "kind": key.kind });
+            let audit = Audit::of(key.id, details);
+            Ok(((key, generated.token), audit))
+        },
+    )
     .await
 }
 
 /// Revokes a key of the current tenant (tenant admins). Servers honour it within the auth cache time.
 pub async fn revoke(db: &Database, ctx: &RequestContext, id: ApiKeyId) -> Outcome<ApiKey> {
-    ctx.require_any(&[Role::TenantAdmin])?;
-    let tenant = ctx.tenant()?.id;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
-        let key: ApiKey = api_keys::table
-            .filter(api_keys::id.eq(id))
-            .select(ApiKey::as_select())
-            .for_update()
-            .first(tx.conn())
-            .await
-            .optional()?
-            .ok_or_else(|| UserError::new("id", Code::NotFound, "no such API key"))?;
-        if key.revoked_at.is_some() {
-            return Err(UserError::new(
-                "id",
-                Code::AlreadyRevoked,
-                "this API key was already revoked",
-            )
-            .into());
-        }
-        let key: ApiKey = diesel::update(api_keys::table.filter(api_keys::id.eq(id)))
-            .set(api_keys::revoked_at.eq(diesel::dsl::now))
-            .returning(ApiKey::as_returning())
-            .get_result(tx.conn())
-            .await?;
-        cityos_db::audit::record(tx, &ctx, "api_key.revoke", id, serde_json::json!({})).await?;
-        Ok(key)
-    })
+    db.audited(
+        ctx,
+        &[Role::TenantAdmin],
+        "api_key.revoke",
+        async move |tx| {
+            let key: ApiKey = api_keys::table
+                .filter(api_keys::id.eq(id))
+                .select(ApiKey::as_select())
+                .for_update()
+                .first(tx.conn())
+                .await
+                .optional()?
+                .ok_or_else(|| UserError::new("id", Code::NotFound, "no such API key"))?;
+            if key.revoked_at.is_some() {
+                return Err(UserError::new(
+                    "id",
+                    Code::AlreadyRevoked,
+                    "this API key was already revoked",
+                )
+                .into());
+            }
+            let key: ApiKey = diesel::update(api_keys::table.filter(api_keys::id.eq(id)))
+                .set(api_keys::revoked_at.eq(diesel::dsl::now))
+                .returning(ApiKey::as_returning())
+                .get_result(tx.conn())
+                .await?;
+            let audit = Audit::of(id, serde_json::json!({}));
+            Ok((key, audit))
+        },
+    )
     .await
 }
 

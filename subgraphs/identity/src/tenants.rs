@@ -11,6 +11,7 @@ use cityos_core::text::Line;
 use cityos_core::{ApiError, Failure, RequestContext, Role, TenantStatus};
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -351,33 +352,36 @@ fn check_host(host: &str) -> Result<String, UserError> {
 
 /// Adds a host name to the current tenant (tenant admins).
 pub async fn add_domain(db: &Database, ctx: &RequestContext, host: &str) -> Outcome<TenantDomain> {
-    ctx.require_any(&[Role::TenantAdmin])?;
-    let tenant = ctx.tenant()?.id;
-    let host = check_host(host)?;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
-        let domain: TenantDomain = diesel::insert_into(tenant_domains::table)
-            .values((
-                tenant_domains::tenant_id.eq(tenant),
-                tenant_domains::id.eq(TenantDomainId::new()),
-                tenant_domains::host.eq(&host),
-            ))
-            .returning(TenantDomain::as_returning())
-            .get_result(tx.conn())
-            .await
-            .map_err(|e| {
-                Failure::on_unique("tenant_domains_host_key", e, || {
-                    UserError::new(
-                        "host",
-                        Code::HostTaken,
-                        format!("`{host}` is already in use"),
-                    )
-                })
-            })?;
-        let details = serde_json::json!({ "host": domain.host });
-        cityos_db::audit::record(tx, &ctx, "tenant.domain.add", domain.id, details).await?;
-        Ok(domain)
-    })
+    db.audited(
+        ctx,
+        &[Role::TenantAdmin],
+        "tenant.domain.add",
+        async move |tx| {
+            let tenant = tx.tenant();
+            let host = check_host(host)?;
+            let domain: TenantDomain = diesel::insert_into(tenant_domains::table)
+                .values((
+                    tenant_domains::tenant_id.eq(tenant),
+                    tenant_domains::id.eq(TenantDomainId::new()),
+                    tenant_domains::host.eq(&host),
+                ))
+                .returning(TenantDomain::as_returning())
+                .get_result(tx.conn())
+                .await
+                .map_err(|e| {
+                    Failure::on_unique("tenant_domains_host_key", e, || {
+                        UserError::new(
+                            "host",
+                            Code::HostTaken,
+                            format!("`{host}` is already in use"),
+                        )
+                    })
+                })?;
+            let details = serde_json::json!({ "host": domain.host });
+            let audit = Audit::of(domain.id, details);
+            Ok((domain, audit))
+        },
+    )
     .await
 }
 
@@ -387,21 +391,23 @@ pub async fn remove_domain(
     ctx: &RequestContext,
     id: TenantDomainId,
 ) -> Outcome<TenantDomain> {
-    ctx.require_any(&[Role::TenantAdmin])?;
-    let tenant = ctx.tenant()?.id;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
-        let removed: TenantDomain =
-            diesel::delete(tenant_domains::table.filter(tenant_domains::id.eq(id)))
-                .returning(TenantDomain::as_returning())
-                .get_result(tx.conn())
-                .await
-                .optional()?
-                .ok_or_else(|| UserError::new("id", Code::NotFound, "no such domain"))?;
-        let details = serde_json::json!({ "host": removed.host });
-        cityos_db::audit::record(tx, &ctx, "tenant.domain.remove", id, details).await?;
-        Ok(removed)
-    })
+    db.audited(
+        ctx,
+        &[Role::TenantAdmin],
+        "tenant.domain.remove",
+        async move |tx| {
+            let removed: TenantDomain =
+                diesel::delete(tenant_domains::table.filter(tenant_domains::id.eq(id)))
+                    .returning(TenantDomain::as_returning())
+                    .get_result(tx.conn())
+                    .await
+                    .optional()?
+                    .ok_or_else(|| UserError::new("id", Code::NotFound, "no such domain"))?;
+            let details = serde_json::json!({ "host": removed.host });
+            let audit = Audit::of(id, details);
+            Ok((removed, audit))
+        },
+    )
     .await
 }
 

@@ -11,6 +11,7 @@ use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, Failure, RequestContext, Role};
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use cityos_server::context::PLATFORM_TENANT_ID;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -225,23 +226,20 @@ pub async fn create_staff(
     input: NewUser,
     role: Role,
 ) -> Outcome<User> {
-    ctx.require_any(&[Role::TenantAdmin])?;
-    let tenant = ctx.tenant()?.id;
-    if !matches!(role, Role::TenantAdmin | Role::TenantStaff) {
-        return Err(UserError::new(
-            "role",
-            Code::InvalidRole,
-            "staff are TENANT_ADMIN or TENANT_STAFF",
-        )
-        .into());
-    }
-    let prepared = prepare(input, "").await?;
-    let ctx = ctx.clone();
-    db.tenant_tx(tenant, async move |tx| {
+    db.audited(ctx, &[Role::TenantAdmin], "staff.create", async move |tx| {
+        if !matches!(role, Role::TenantAdmin | Role::TenantStaff) {
+            return Err(UserError::new(
+                "role",
+                Code::InvalidRole,
+                "staff are TENANT_ADMIN or TENANT_STAFF",
+            )
+            .into());
+        }
+        let prepared = prepare(input, "").await?;
         let user = insert(tx, UserKind::Staff, &[role], prepared, "").await?;
         let details = serde_json::json!({ "email": user.email, "role": role.as_str() });
-        cityos_db::audit::record(tx, &ctx, "staff.create", user.id, details).await?;
-        Ok(user)
+        let audit = Audit::of(user.id, details);
+        Ok((user, audit))
     })
     .await
 }

@@ -20,6 +20,7 @@ use cityos_core::money::{Currency, Money};
 use cityos_core::{Failure, RequestContext};
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
@@ -365,15 +366,14 @@ pub async fn create(
     ctx: &RequestContext,
     input: CodeInput,
 ) -> Outcome<DiscountCode> {
-    ctx.require_staff()?;
-    let start = input.starts_at.unwrap_or_else(Utc::now);
-    let (code, currency) = checked(&input, start)?;
-    let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "discount_code.create", async move |tx| {
+        let tenant = tx.tenant();
+        let start = input.starts_at.unwrap_or_else(Utc::now);
+        let (code, currency) = checked(&input, start)?;
         if let Some(category) = input.category_id {
             crate::errors::check_category(tx, category).await?;
         }
-        diesel::insert_into(discount_codes::table)
+        let value = diesel::insert_into(discount_codes::table)
             .values((
                 discount_codes::tenant_id.eq(tenant),
                 discount_codes::id.eq(DiscountCodeId::new()),
@@ -397,7 +397,9 @@ pub async fn create(
                 Failure::on_unique("discount_codes_code_key", e, || {
                     UserError::new("code", Code::CodeTaken, "this code exists already")
                 })
-            })
+            })?;
+        let audit = Audit::of(value.id, serde_json::json!({ "code": value.code }));
+        Ok((value, audit))
     })
     .await
 }
@@ -409,11 +411,9 @@ pub async fn update(
     id: DiscountCodeId,
     changes: CodeChanges,
 ) -> Outcome<DiscountCode> {
-    ctx.require_staff()?;
-    check_limit(changes.usage_limit, "usageLimit")?;
-    check_limit(changes.per_customer_limit, "perCustomerLimit")?;
-    let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "discount_code.update", async move |tx| {
+        check_limit(changes.usage_limit, "usageLimit")?;
+        check_limit(changes.per_customer_limit, "perCustomerLimit")?;
         let code = discount_codes::table
             .filter(discount_codes::id.eq(id))
             .select(DiscountCode::as_select())
@@ -439,19 +439,19 @@ pub async fn update(
                 format!("the code was used {} times already", code.times_used),
             ));
         }
-        Ok(
-            diesel::update(discount_codes::table.filter(discount_codes::id.eq(id)))
-                .set((
-                    discount_codes::active.eq(changes.active.unwrap_or(code.active)),
-                    discount_codes::ends_at.eq(changes.ends_at.or(code.ends_at)),
-                    discount_codes::usage_limit.eq(changes.usage_limit.or(code.usage_limit)),
-                    discount_codes::per_customer_limit
-                        .eq(changes.per_customer_limit.or(code.per_customer_limit)),
-                ))
-                .returning(DiscountCode::as_returning())
-                .get_result(tx.conn())
-                .await?,
-        )
+        let value = diesel::update(discount_codes::table.filter(discount_codes::id.eq(id)))
+            .set((
+                discount_codes::active.eq(changes.active.unwrap_or(code.active)),
+                discount_codes::ends_at.eq(changes.ends_at.or(code.ends_at)),
+                discount_codes::usage_limit.eq(changes.usage_limit.or(code.usage_limit)),
+                discount_codes::per_customer_limit
+                    .eq(changes.per_customer_limit.or(code.per_customer_limit)),
+            ))
+            .returning(DiscountCode::as_returning())
+            .get_result(tx.conn())
+            .await?;
+        let audit = Audit::of(id, serde_json::json!({ "code": value.code }));
+        Ok((value, audit))
     })
     .await
 }

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
@@ -389,12 +390,12 @@ async fn transition(
 
 /// Takes an open dispute under review (staff).
 pub async fn review(db: &Database, ctx: &RequestContext, id: DisputeId) -> Outcome<DisputeThread> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "dispute.review", async move |tx| {
         let dispute = locked(tx, id, true, None).await?;
         transition(tx, &dispute, DisputeStatus::UnderReview, None).await?;
-        reread(tx, id).await
+        let value = reread(tx, id).await?;
+        let audit = Audit::of(id, serde_json::json!({}));
+        Ok((value, audit))
     })
     .await
 }

@@ -32,6 +32,7 @@ use cityos_core::money::Currency;
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use cityos_db::{Database, Prepared};
 use diesel::prelude::*;
 use diesel::sql_types::{
@@ -469,9 +470,7 @@ pub(crate) async fn reread(tx: &mut TenantTx<'_>, id: OrderId) -> Outcome<Order>
 
 /// Confirms a PENDING order (staff): it must be paid or authorized, or be paid cash on delivery.
 pub async fn confirm(db: &Database, ctx: &RequestContext, id: OrderId) -> Outcome<Order> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "order.confirm", async move |tx| {
         let order = locked(tx, id, "orderId").await?;
         let paid = matches!(order.payment_status.as_str(), "AUTHORIZED" | "PAID");
         let cod = payments_of(tx, &[id])
@@ -489,7 +488,9 @@ pub async fn confirm(db: &Database, ctx: &RequestContext, id: OrderId) -> Outcom
             .into());
         }
         set_status(tx, &order, OrderStatus::Confirmed, None).await?;
-        reread(tx, id).await
+        let value = reread(tx, id).await?;
+        let audit = Audit::of(id, serde_json::json!({ "number": value.number }));
+        Ok((value, audit))
     })
     .await
 }
@@ -636,9 +637,7 @@ pub async fn locked_payment(tx: &mut TenantTx<'_>, id: PaymentId) -> Outcome<(Or
 /// Records that a manual payment's money arrived (staff): the payment is CAPTURED, the order
 /// PAID, and a PENDING order CONFIRMED.
 pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: PaymentId) -> Outcome<Order> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "payment.capture", async move |tx| {
         let (order, payment) = locked_payment(tx, id).await?;
         if payment.provider != ProviderKind::Manual {
             return Err(UserError::new(
@@ -692,7 +691,9 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: PaymentId)
             set_status(tx, &order, OrderStatus::Confirmed, None).await?;
         }
         crate::invoices::mark_paid(tx, order.id).await?;
-        reread(tx, order.id).await
+        let value = reread(tx, order.id).await?;
+        let audit = Audit::of(id, serde_json::json!({ "order": value.id }));
+        Ok((value, audit))
     })
     .await
 }
@@ -706,18 +707,17 @@ pub async fn ship(
     carrier: String,
     tracking_number: String,
 ) -> Outcome<Fulfillment> {
-    ctx.require_staff()?;
-    let carrier = carrier.trim().to_owned();
-    let tracking_number = tracking_number.trim().to_owned();
-    for (field, text) in [("carrier", &carrier), ("trackingNumber", &tracking_number)] {
-        if text.is_empty() || text.chars().count() > 100 {
-            return Err(
-                UserError::new(field, Code::InvalidText, "give 1 to 100 characters").into(),
-            );
+    db.staff(ctx, "vendor_order.ship", async move |tx| {
+        let tenant = tx.tenant();
+        let carrier = carrier.trim().to_owned();
+        let tracking_number = tracking_number.trim().to_owned();
+        for (field, text) in [("carrier", &carrier), ("trackingNumber", &tracking_number)] {
+            if text.is_empty() || text.chars().count() > 100 {
+                return Err(
+                    UserError::new(field, Code::InvalidText, "give 1 to 100 characters").into(),
+                );
+            }
         }
-    }
-    let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |tx| {
         // The order's lock first (every transition's lock order), then the vendor order as it is
         // under that lock: a racing shipment has either finished or not started.
         let order_id: Option<OrderId> = vendor_orders::table
@@ -773,7 +773,8 @@ pub async fn ship(
         if status == OrderStatus::Confirmed {
             set_status(tx, &order, OrderStatus::Processing, None).await?;
         }
-        Ok(shipped)
+        let audit = Audit::of(vendor_order, serde_json::json!({ "carrier": shipped.carrier, "trackingNumber": shipped.tracking_number }));
+        Ok((shipped, audit))
     })
     .await
 }
@@ -785,9 +786,7 @@ pub async fn deliver(
     ctx: &RequestContext,
     fulfillment: FulfillmentId,
 ) -> Outcome<Fulfillment> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "fulfillment.deliver", async move |tx| {
         // The order's lock first, then the fulfilment as it is under that lock: a racing
         // delivery has either finished or not started.
         let not_found = || UserError::new("fulfillmentId", Code::NotFound, "no such fulfilment");
@@ -836,7 +835,8 @@ pub async fn deliver(
         if open == 0 && order.status == OrderStatus::Processing {
             set_status(tx, &order, OrderStatus::Completed, None).await?;
         }
-        Ok(delivered)
+        let audit = Audit::of(fulfillment, serde_json::json!({}));
+        Ok((delivered, audit))
     })
     .await
 }

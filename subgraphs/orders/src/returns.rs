@@ -23,6 +23,7 @@ use cityos_core::money::ratio;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::{HashMap, HashSet};
@@ -338,11 +339,11 @@ pub async fn approve(
     ctx: &RequestContext,
     id: ReturnId,
 ) -> Outcome<ReturnWithLines> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "return.approve", async move |tx| {
         let ret = locked(tx, id, ReturnStatus::Approved).await?;
-        set(tx, &ret, ReturnStatus::Approved, None).await
+        let value = set(tx, &ret, ReturnStatus::Approved, None).await?;
+        let audit = Audit::of(id, serde_json::json!({}));
+        Ok((value, audit))
     })
     .await
 }
@@ -354,12 +355,12 @@ pub async fn reject(
     id: ReturnId,
     note: Option<String>,
 ) -> Outcome<ReturnWithLines> {
-    ctx.require_staff()?;
-    let note = optional_text::<500>(note, "note", "a note has at most 500 characters")?;
-    let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "return.reject", async move |tx| {
+        let note = optional_text::<500>(note, "note", "a note has at most 500 characters")?;
         let ret = locked(tx, id, ReturnStatus::Rejected).await?;
-        set(tx, &ret, ReturnStatus::Rejected, note.as_deref()).await
+        let value = set(tx, &ret, ReturnStatus::Rejected, note.as_deref()).await?;
+        let audit = Audit::of(id, serde_json::json!({}));
+        Ok((value, audit))
     })
     .await
 }
@@ -372,10 +373,8 @@ pub async fn receive(
     id: ReturnId,
     restock: bool,
 ) -> Outcome<ReturnWithLines> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let actor = ctx.user_id().ok();
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "return.receive", async move |tx| {
+        let actor = ctx.user_id().ok();
         let ret = locked(tx, id, ReturnStatus::Received).await?;
         if restock {
             let lines: Vec<ReturnLine> = return_lines::table
@@ -389,7 +388,9 @@ pub async fn receive(
                 .execute(tx.conn())
                 .await?;
         }
-        set(tx, &ret, ReturnStatus::Received, None).await
+        let value = set(tx, &ret, ReturnStatus::Received, None).await?;
+        let audit = Audit::of(id, serde_json::json!({ "restock": restock }));
+        Ok((value, audit))
     })
     .await
 }

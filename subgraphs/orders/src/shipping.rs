@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use cityos_core::money::Currency;
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
+use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
@@ -208,27 +209,27 @@ pub async fn create(
     ctx: &RequestContext,
     input: MethodInput,
 ) -> Outcome<ShippingMethod> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?;
-    let blank = ShippingMethod {
-        id: ShippingMethodId::new(),
-        name: String::new(),
-        kind: ShippingKind::FlatRate,
-        currency: Currency::parse(&tenant.default_currency).map_err(ApiError::internal)?,
-        rate: 0,
-        free_above: None,
-        pickup_location: None,
-        countries: Vec::new(),
-        active: true,
-        position: 0,
-        created_at: Utc::now(),
-    };
-    if input.kind.is_none() {
-        return Err(refusal("kind", Code::InvalidText, "give the method's kind"));
-    }
-    let method = merged(blank, input)?;
-    let tenant = tenant.id;
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "shipping_method.create", async move |tx| {
+        let tenant = ctx.tenant()?;
+
+        let blank = ShippingMethod {
+            id: ShippingMethodId::new(),
+            name: String::new(),
+            kind: ShippingKind::FlatRate,
+            currency: Currency::parse(&tenant.default_currency).map_err(ApiError::internal)?,
+            rate: 0,
+            free_above: None,
+            pickup_location: None,
+            countries: Vec::new(),
+            active: true,
+            position: 0,
+            created_at: Utc::now(),
+        };
+        if input.kind.is_none() {
+            return Err(refusal("kind", Code::InvalidText, "give the method's kind"));
+        }
+        let method = merged(blank, input)?;
+        let tenant = tenant.id;
         let count: i64 = shipping_methods::table
             .count()
             .get_result(tx.conn())
@@ -240,7 +241,7 @@ pub async fn create(
                 format!("a tenant keeps at most {MAX_METHODS} shipping methods"),
             ));
         }
-        Ok(diesel::insert_into(shipping_methods::table)
+        let value = diesel::insert_into(shipping_methods::table)
             .values((
                 shipping_methods::tenant_id.eq(tenant),
                 shipping_methods::id.eq(method.id),
@@ -256,7 +257,9 @@ pub async fn create(
             ))
             .returning(ShippingMethod::as_returning())
             .get_result(tx.conn())
-            .await?)
+            .await?;
+        let audit = Audit::of(value.id, serde_json::json!({ "name": value.name }));
+        Ok((value, audit))
     })
     .await
 }
@@ -269,9 +272,7 @@ pub async fn update(
     id: ShippingMethodId,
     input: MethodInput,
 ) -> Outcome<ShippingMethod> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |tx| {
+    db.staff(ctx, "shipping_method.update", async move |tx| {
         let base = shipping_methods::table
             .filter(shipping_methods::id.eq(id))
             .select(ShippingMethod::as_select())
@@ -281,23 +282,23 @@ pub async fn update(
             .optional()?
             .ok_or_else(|| refusal("id", Code::NotFound, "no such shipping method"))?;
         let method = merged(base, input)?;
-        Ok(
-            diesel::update(shipping_methods::table.filter(shipping_methods::id.eq(id)))
-                .set((
-                    shipping_methods::name.eq(&method.name),
-                    shipping_methods::kind.eq(&method.kind),
-                    shipping_methods::currency.eq(&method.currency),
-                    shipping_methods::rate.eq(method.rate),
-                    shipping_methods::free_above.eq(method.free_above),
-                    shipping_methods::pickup_location.eq(&method.pickup_location),
-                    shipping_methods::countries.eq(&method.countries),
-                    shipping_methods::active.eq(method.active),
-                    shipping_methods::position.eq(method.position),
-                ))
-                .returning(ShippingMethod::as_returning())
-                .get_result(tx.conn())
-                .await?,
-        )
+        let value = diesel::update(shipping_methods::table.filter(shipping_methods::id.eq(id)))
+            .set((
+                shipping_methods::name.eq(&method.name),
+                shipping_methods::kind.eq(&method.kind),
+                shipping_methods::currency.eq(&method.currency),
+                shipping_methods::rate.eq(method.rate),
+                shipping_methods::free_above.eq(method.free_above),
+                shipping_methods::pickup_location.eq(&method.pickup_location),
+                shipping_methods::countries.eq(&method.countries),
+                shipping_methods::active.eq(method.active),
+                shipping_methods::position.eq(method.position),
+            ))
+            .returning(ShippingMethod::as_returning())
+            .get_result(tx.conn())
+            .await?;
+        let audit = Audit::of(id, serde_json::json!({ "name": value.name }));
+        Ok((value, audit))
     })
     .await
 }

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use cityos_core::money::ratio;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
+use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
@@ -134,43 +135,42 @@ pub async fn list(db: &Database, ctx: &RequestContext) -> Result<Vec<TaxRule>, A
 
 /// Creates a rule (staff). One rule per country, region and category.
 pub async fn create(db: &Database, ctx: &RequestContext, input: RuleInput) -> Outcome<TaxRule> {
-    ctx.require_staff()?;
-    let name = input.name.trim().to_owned();
-    if !(1..=100).contains(&name.chars().count()) {
-        return Err(refusal(
-            "name",
-            Code::InvalidText,
-            "a name has 1 to 100 characters",
-        ));
-    }
-    let country = country_codes(vec![input.country_code], "countryCode")
-        .map_err(|_| {
-            refusal(
-                "countryCode",
-                Code::InvalidCountry,
-                "a country is an ISO 3166-1 alpha-2 code, e.g. SA",
-            )
-        })?
-        .remove(0);
-    let region = match input.region.map(|r| r.trim().to_owned()) {
-        Some(r) if r.is_empty() || r.chars().count() > 100 => {
+    db.staff(ctx, "tax_rule.create", async move |tx| {
+        let tenant = tx.tenant();
+        let name = input.name.trim().to_owned();
+        if !(1..=100).contains(&name.chars().count()) {
             return Err(refusal(
-                "region",
+                "name",
                 Code::InvalidText,
-                "a region has 1 to 100 characters",
+                "a name has 1 to 100 characters",
             ));
         }
-        other => other,
-    };
-    if !(0..=10_000).contains(&input.rate) {
-        return Err(refusal(
-            "rateBasisPoints",
-            Code::InvalidAmount,
-            "a rate is 0 to 10,000 basis points (0% to 100%)",
-        ));
-    }
-    let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |tx| {
+        let country = country_codes(vec![input.country_code], "countryCode")
+            .map_err(|_| {
+                refusal(
+                    "countryCode",
+                    Code::InvalidCountry,
+                    "a country is an ISO 3166-1 alpha-2 code, e.g. SA",
+                )
+            })?
+            .remove(0);
+        let region = match input.region.map(|r| r.trim().to_owned()) {
+            Some(r) if r.is_empty() || r.chars().count() > 100 => {
+                return Err(refusal(
+                    "region",
+                    Code::InvalidText,
+                    "a region has 1 to 100 characters",
+                ));
+            }
+            other => other,
+        };
+        if !(0..=10_000).contains(&input.rate) {
+            return Err(refusal(
+                "rateBasisPoints",
+                Code::InvalidAmount,
+                "a rate is 0 to 10,000 basis points (0% to 100%)",
+            ));
+        }
         if let Some(category) = input.category_id {
             crate::errors::check_category(tx, category).await?;
         }
@@ -182,7 +182,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: RuleInput) -> Ou
                 format!("a tenant keeps at most {MAX_RULES} tax rules"),
             ));
         }
-        diesel::insert_into(tax_rules::table)
+        let value = diesel::insert_into(tax_rules::table)
             .values((
                 tax_rules::tenant_id.eq(tenant),
                 tax_rules::id.eq(TaxRuleId::new()),
@@ -204,22 +204,27 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: RuleInput) -> Ou
                         "a rule for this country, region and category exists; delete it first",
                     )
                 })
-            })
+            })?;
+        let audit = Audit::of(
+            value.id,
+            serde_json::json!({ "country": value.country_code, "rate": value.rate }),
+        );
+        Ok((value, audit))
     })
     .await
 }
 
 /// Deletes a rule (staff); orders keep the rate they were placed with.
 pub async fn delete(db: &Database, ctx: &RequestContext, id: TaxRuleId) -> Outcome<TaxRule> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    db.tenant_tx(tenant, async move |tx| {
-        diesel::delete(tax_rules::table.filter(tax_rules::id.eq(id)))
+    db.staff(ctx, "tax_rule.delete", async move |tx| {
+        let value = diesel::delete(tax_rules::table.filter(tax_rules::id.eq(id)))
             .returning(TaxRule::as_returning())
             .get_result(tx.conn())
             .await
             .optional()?
-            .ok_or_else(|| refusal("id", Code::NotFound, "no such tax rule"))
+            .ok_or_else(|| refusal("id", Code::NotFound, "no such tax rule"))?;
+        let audit = Audit::of(id, serde_json::json!({}));
+        Ok((value, audit))
     })
     .await
 }

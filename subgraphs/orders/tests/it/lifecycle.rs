@@ -165,6 +165,44 @@ async fn an_order_runs_from_cart_to_completed_through_graphql() {
         t.visible_rows("orders.outbox", Some(shop.info.id)).await,
         11
     );
+    // Each staff change that happened left one audit row; the refused ones none.
+    assert_eq!(
+        audit_actions(&t, &shop).await,
+        [
+            "fulfillment.deliver",
+            "fulfillment.deliver",
+            "order.confirm",
+            "payment.capture",
+            "vendor_order.ship",
+            "vendor_order.ship",
+        ]
+    );
+}
+
+/// The actions on orders, payments and their parts in the shop's audit trail, sorted (setting the
+/// shop up audits catalog changes too).
+async fn audit_actions(t: &cityos_testkit::TestDb, shop: &Shop) -> Vec<String> {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        action: String,
+    }
+    let rows: Vec<Row> = t
+        .db()
+        .tenant_tx(shop.info.id, async |tx| {
+            diesel::sql_query(
+                "SELECT action FROM identity.audit_log
+                 WHERE entity_type IN ('Order', 'Payment', 'VendorOrder', 'Fulfillment')
+                 ORDER BY action",
+            )
+            .load(tx.conn())
+            .await
+            .map_err(cityos_core::ApiError::from)
+        })
+        .await
+        .expect("audit log");
+    rows.into_iter().map(|r| r.action).collect()
 }
 
 #[tokio::test]
