@@ -24,6 +24,7 @@ use cityos_core::ids::{EntityId, EventId, TenantId};
 use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Double, Integer, Jsonb, Nullable, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
+use std::borrow::Cow;
 use std::future::Future;
 use std::time::Duration;
 use uuid::Uuid;
@@ -59,29 +60,75 @@ pub struct Event {
     pub attempts: i32,
 }
 
-/// Writes an event to `table` (schema-qualified, e.g. `orders.outbox`) in the caller's
-/// transaction, so it is committed or rolled back with the change it describes.
-pub async fn write(
-    tx: &mut crate::TenantTx<'_>,
-    table: &'static str,
-    topic: &str,
-    aggregate: impl EntityId,
-    payload: serde_json::Value,
-) -> diesel::QueryResult<()> {
-    let aggregate: Uuid = aggregate.into();
-    Prepared(
-        diesel::sql_query(format!(
-            "INSERT INTO {table} (tenant_id, id, topic, aggregate_id, payload) VALUES ($1, $2, $3, $4, $5)"
-        ))
-        .bind::<diesel::sql_types::Uuid, _>(tx.tenant())
-        .bind::<diesel::sql_types::Uuid, _>(EventId::new())
-        .bind::<Text, _>(topic)
-        .bind::<diesel::sql_types::Uuid, _>(aggregate)
-        .bind::<Jsonb, _>(payload),
-    )
-    .execute(tx.conn())
-    .await
-    .map(drop)
+/// A kind of event a domain publishes: the implementing type is the event's payload (serialized
+/// as the row's JSON, so consumers read one shape per topic) and [`topic`](Self::topic) names it.
+/// Kinds with one topic implement [`FixedTopic`] instead; a lifecycle's (`order.<status>`) derives
+/// it from the status it carries.
+pub trait Topic: serde::Serialize {
+    /// The topic consumers subscribe to (`stock.low`, `order.confirmed`).
+    fn topic(&self) -> Cow<'static, str>;
+}
+
+/// The topic of a lifecycle's event: `<kind>.<status>` in lower case (`order.confirmed`).
+pub fn lifecycle_topic(kind: &str, status: &str) -> Cow<'static, str> {
+    Cow::Owned(format!("{kind}.{}", status.to_lowercase()))
+}
+
+/// An event whose topic never changes.
+pub trait FixedTopic: serde::Serialize {
+    /// The topic.
+    const TOPIC: &'static str;
+}
+
+impl<T: FixedTopic> Topic for T {
+    fn topic(&self) -> Cow<'static, str> {
+        Cow::Borrowed(T::TOPIC)
+    }
+}
+
+/// A schema's outbox (`<schema>.outbox`): the one way its domains publish events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outbox {
+    schema: &'static str,
+}
+
+impl Outbox {
+    /// The outbox of `schema` (a subgraph's name).
+    pub const fn of(schema: &'static str) -> Self {
+        Self { schema }
+    }
+
+    /// The table, schema-qualified.
+    pub fn table(&self) -> String {
+        format!("{}.outbox", self.schema)
+    }
+
+    /// Writes `event` about `aggregate` in the caller's transaction, so it is committed or rolled
+    /// back with the change it describes.
+    pub async fn publish<E: Topic>(
+        &self,
+        tx: &mut crate::TenantTx<'_>,
+        aggregate: impl EntityId,
+        event: &E,
+    ) -> diesel::QueryResult<()> {
+        let aggregate: Uuid = aggregate.into();
+        let payload = serde_json::to_value(event)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        Prepared(
+            diesel::sql_query(format!(
+                "INSERT INTO {}.outbox (tenant_id, id, topic, aggregate_id, payload) VALUES ($1, $2, $3, $4, $5)",
+                self.schema
+            ))
+            .bind::<diesel::sql_types::Uuid, _>(tx.tenant())
+            .bind::<diesel::sql_types::Uuid, _>(EventId::new())
+            .bind::<Text, _>(event.topic().as_ref())
+            .bind::<diesel::sql_types::Uuid, _>(aggregate)
+            .bind::<Jsonb, _>(payload),
+        )
+        .execute(tx.conn())
+        .await
+        .map(drop)
+    }
 }
 
 /// Where events go. `Err` carries what went wrong; the event is retried later.

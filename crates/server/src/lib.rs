@@ -233,7 +233,7 @@ fn dispatch_events<S: Subgraph>(config: &Config, platform: &Platform) -> anyhow:
     if !S::HAS_OUTBOX {
         return Ok(());
     }
-    let table = format!("{}.outbox", S::NAME);
+    let table = cityos_db::outbox::Outbox::of(S::NAME).table();
     let Some(events) = &config.events else {
         tracing::info!(%table, "no CITYOS_EVENTS_URL: events wait in the outbox");
         return Ok(());

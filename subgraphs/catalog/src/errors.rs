@@ -51,6 +51,7 @@ cityos_core::error_codes! {
         DuplicateVariant,
         /// Fewer units are available than asked for.
         InsufficientStock,
+        // Published, so kept: nothing returns it until stock holds (cart holds, bookings) exist.
         /// A reservation expired before it was committed.
         ReservationExpired,
         /// A quantity is out of range, or an adjustment is malformed.

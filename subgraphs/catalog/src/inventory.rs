@@ -7,30 +7,31 @@
 //! threshold, writes one `stock.low` outbox event per dip.
 //!
 //! [`sell`] and [`restock`] are what other subgraphs use (through `crate::api`): they run on the
-//! caller's connection inside its tenant-scoped transaction, so a checkout's stock and its order
-//! commit or roll back together. [`reserve`], [`release`] and [`commit`] hold units for an owner;
-//! nothing outside the tests calls them today (checkout sells outright). Level rows are locked in
-//! (variant, location) order; callers that touch several variants in one transaction should do so
-//! in variant id order to avoid deadlocks.
+//! caller's tenant transaction, so a checkout's stock and its order commit or roll back together.
+//! Checkout sells outright; no code holds units yet, so `stock_reservations` stays empty until
+//! something does (cart holds, bookings): it is read wherever availability is, so a hold made
+//! later counts at once. Level rows are locked in (variant, location) order; callers that touch
+//! several variants in one transaction should do so in variant id order to avoid deadlocks.
 
+use crate::OUTBOX;
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
-use crate::ids::{LocationId, MovementId, ReservationId, TenantId, TransferId, UserId, VariantId};
+use crate::ids::{LocationId, MovementId, TenantId, TransferId, UserId, VariantId};
 use crate::schema::{
     product_variants, stock_levels, stock_locations, stock_movements, stock_reservations,
     stock_transfer_lines, stock_transfers,
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use cityos_db::TenantTx;
 use cityos_db::audit::Audit;
+use cityos_db::outbox::{FixedTopic, Topic};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
-
-/// The longest a reservation may be held.
-pub const MAX_HOLD: Duration = Duration::hours(24);
 
 /// Why a stock operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -45,10 +46,7 @@ pub enum StockError {
     /// The variant, location or level does not exist.
     #[error("no such {0}")]
     NotFound(&'static str),
-    /// A reservation expired before it was committed.
-    #[error("a reservation of {owner} expired")]
-    Expired { owner: String },
-    /// A quantity, owner or hold time is out of range.
+    /// A quantity is out of range.
     #[error("{0}")]
     Invalid(&'static str),
     /// The database failed.
@@ -75,7 +73,6 @@ impl From<StockError> for Failure<Code> {
                 user("quantity", Code::InsufficientStock, error.to_string())
             }
             StockError::NotFound(what) => user("", Code::NotFound, format!("no such {what}")),
-            StockError::Expired { .. } => user("", Code::ReservationExpired, error.to_string()),
             StockError::Invalid(message) => user("", Code::InvalidQuantity, message.to_owned()),
             StockError::Database(e) => e.into(),
             StockError::Api(e) => e.into(),
@@ -94,7 +91,7 @@ cityos_core::states! {
         Damaged = "DAMAGED",
         /// An earlier entry was wrong.
         Correction = "CORRECTION",
-        /// Units were sold (a reservation was committed).
+        /// Units were sold.
         Sale = "SALE",
         /// Units came back from a customer.
         Return = "RETURN",
@@ -152,19 +149,6 @@ impl LevelView {
     }
 }
 
-/// Units held for an owner.
-#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
-#[diesel(table_name = stock_reservations, check_for_backend(diesel::pg::Pg))]
-pub struct Reservation {
-    pub id: ReservationId,
-    pub variant_id: VariantId,
-    pub location_id: LocationId,
-    pub owner: String,
-    pub quantity: i32,
-    pub status: String,
-    pub expires_at: DateTime<Utc>,
-}
-
 /// One change of `on_hand`.
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = stock_movements, check_for_backend(diesel::pg::Pg))]
@@ -190,14 +174,36 @@ pub struct Cause<'a> {
     pub actor: Option<UserId>,
 }
 
-/// Writes an event to the catalog's outbox in the caller's transaction.
-pub async fn publish(
-    tx: &mut TenantTx<'_>,
-    topic: &str,
-    aggregate: impl cityos_core::ids::EntityId,
-    payload: serde_json::Value,
-) -> QueryResult<()> {
-    cityos_db::outbox::write(tx, "catalog.outbox", topic, aggregate, payload).await
+/// `stock.low`: a stock level fell to its low-stock threshold (once per dip).
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StockLow {
+    pub variant_id: VariantId,
+    pub location_id: LocationId,
+    pub on_hand: i32,
+    pub threshold: Option<i32>,
+}
+
+impl FixedTopic for StockLow {
+    const TOPIC: &'static str = "stock.low";
+}
+
+/// `stock.transfer.<status>` (`shipped`, `received`, `cancelled`): a transfer moved on.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferMoved {
+    pub transfer_id: TransferId,
+    #[serde(skip)]
+    pub status: TransferStatus,
+}
+
+impl Topic for TransferMoved {
+    fn topic(&self) -> Cow<'static, str> {
+        Cow::Owned(format!(
+            "stock.transfer.{}",
+            self.status.as_str().to_lowercase()
+        ))
+    }
 }
 
 async fn ensure_level(
@@ -318,13 +324,13 @@ pub async fn apply_delta(
 
 /// Writes the `stock.low` event for a level that has just fallen to its threshold.
 async fn alert_low(tx: &mut TenantTx<'_>, level: &Level) -> QueryResult<()> {
-    let payload = serde_json::json!({
-        "variantId": level.variant_id,
-        "locationId": level.location_id,
-        "onHand": level.on_hand,
-        "threshold": level.low_stock_threshold,
-    });
-    publish(tx, "stock.low", level.variant_id, payload).await
+    let event = StockLow {
+        variant_id: level.variant_id,
+        location_id: level.location_id,
+        on_hand: level.on_hand,
+        threshold: level.low_stock_threshold,
+    };
+    OUTBOX.publish(tx, level.variant_id, &event).await
 }
 
 /// One level with its reserved units, read on the caller's connection.
@@ -394,12 +400,11 @@ pub struct Taken {
     pub quantity: i32,
 }
 
-/// Sells `quantity` units of a variant now, in the caller's transaction: what [`reserve`] then
-/// [`commit`] do, without writing reservation rows. The variant's level rows are locked (location
-/// order); the units come from the locations with the most free first (on hand less others'
-/// active reservations), each location's `on_hand` dropping with a SALE movement (`reference`,
-/// for example the order number). A caller selling several variants sells them in variant order,
-/// the lock order of every stock change.
+/// Sells `quantity` units of a variant now, in the caller's transaction. The variant's level rows
+/// are locked (location order); the units come from the locations with the most free first (on
+/// hand less active reservations), each location's `on_hand` dropping with a SALE movement
+/// (`reference`, for example the order number). A caller selling several variants sells them in
+/// variant order, the lock order of every stock change.
 pub async fn sell(
     tx: &mut TenantTx<'_>,
     variant: VariantId,
@@ -434,127 +439,6 @@ pub async fn sell(
         });
     }
     Ok(taken)
-}
-
-/// Holds `quantity` units of a variant for `owner` (a cart, an order) until `expires_at`, taking
-/// them from `location` or, without one, from the locations with the most available first (a
-/// reservation may span locations: one row per location). Racing callers cannot hold more than is
-/// on hand: the variant's level rows are locked, in location order, for the rest of the
-/// transaction.
-pub async fn reserve(
-    tx: &mut TenantTx<'_>,
-    owner: &str,
-    variant: VariantId,
-    quantity: i32,
-    location: Option<LocationId>,
-    expires_at: DateTime<Utc>,
-) -> Result<Vec<Reservation>, StockError> {
-    let tenant = tx.tenant();
-    if quantity < 1 {
-        return Err(StockError::Invalid("a reservation is for at least 1 unit"));
-    }
-    if owner.is_empty() || owner.len() > 200 {
-        return Err(StockError::Invalid("an owner has 1 to 200 characters"));
-    }
-    let now = Utc::now();
-    if expires_at <= now || expires_at > now + MAX_HOLD {
-        return Err(StockError::Invalid("a reservation expires within 24 hours"));
-    }
-    let free = lock_free(tx, variant, location, quantity).await?;
-    let mut left = i64::from(quantity);
-    let mut rows = Vec::new();
-    for (location, n) in free {
-        if left == 0 {
-            break;
-        }
-        let take = n.min(left);
-        left -= take;
-        rows.push((
-            stock_reservations::tenant_id.eq(tenant),
-            stock_reservations::id.eq(ReservationId::new()),
-            stock_reservations::variant_id.eq(variant),
-            stock_reservations::location_id.eq(location),
-            stock_reservations::owner.eq(owner),
-            // At most `quantity`, an i32.
-            stock_reservations::quantity.eq(i32::try_from(take).unwrap_or(i32::MAX)),
-            stock_reservations::expires_at.eq(expires_at),
-        ));
-    }
-    Ok(diesel::insert_into(stock_reservations::table)
-        .values(rows)
-        .returning(Reservation::as_returning())
-        .get_results(tx.conn())
-        .await?)
-}
-
-/// Releases `owner`'s active reservations (of one variant, or all); returns the units released.
-pub async fn release(
-    tx: &mut TenantTx<'_>,
-    owner: &str,
-    variant: Option<VariantId>,
-) -> QueryResult<i64> {
-    let mut update = diesel::update(stock_reservations::table)
-        .filter(stock_reservations::owner.eq(owner))
-        .filter(stock_reservations::status.eq("ACTIVE"))
-        .set(stock_reservations::status.eq("RELEASED"))
-        .into_boxed();
-    if let Some(variant) = variant {
-        update = update.filter(stock_reservations::variant_id.eq(variant));
-    }
-    let released: Vec<i32> = update
-        .returning(stock_reservations::quantity)
-        .get_results(tx.conn())
-        .await?;
-    Ok(released.into_iter().map(i64::from).sum())
-}
-
-/// Turns `owner`'s active reservations into sales: each level's `on_hand` drops by the reserved
-/// units (logged as SALE with `reference`, for example the order number) and the reservations are
-/// COMMITTED. Fails, changing nothing the caller cannot roll back, if one has expired or the owner
-/// holds nothing.
-pub async fn commit(
-    tx: &mut TenantTx<'_>,
-    owner: &str,
-    reference: &str,
-    actor: Option<UserId>,
-) -> Result<Vec<Reservation>, StockError> {
-    let held: Vec<Reservation> = stock_reservations::table
-        .filter(stock_reservations::owner.eq(owner))
-        .filter(stock_reservations::status.eq("ACTIVE"))
-        .order((
-            stock_reservations::variant_id,
-            stock_reservations::location_id,
-        ))
-        .select(Reservation::as_select())
-        .for_update()
-        .load(tx.conn())
-        .await?;
-    if held.is_empty() {
-        return Err(StockError::NotFound("reservation"));
-    }
-    let now = Utc::now();
-    if held.iter().any(|r| r.expires_at <= now) {
-        return Err(StockError::Expired {
-            owner: owner.to_owned(),
-        });
-    }
-    let cause = Cause {
-        reason: MovementReason::Sale,
-        note: "",
-        reference: Some(reference),
-        actor,
-    };
-    for r in &held {
-        apply_delta(tx, r.variant_id, r.location_id, -r.quantity, false, &cause).await?;
-    }
-    let ids: Vec<ReservationId> = held.iter().map(|r| r.id).collect();
-    Ok(
-        diesel::update(stock_reservations::table.filter(stock_reservations::id.eq_any(&ids)))
-            .set(stock_reservations::status.eq("COMMITTED"))
-            .returning(Reservation::as_returning())
-            .get_results(tx.conn())
-            .await?,
-    )
 }
 
 /// Puts returned units back on the shelf at a location (for the orders domain's returns).
@@ -1126,13 +1010,11 @@ pub async fn advance_transfer(
                 .returning(Transfer::as_returning())
                 .get_result(tx.conn())
                 .await?;
-        publish(
-            tx,
-            &format!("stock.transfer.{}", to.as_str().to_lowercase()),
-            id,
-            serde_json::json!({ "transferId": id }),
-        )
-        .await?;
+        let event = TransferMoved {
+            transfer_id: id,
+            status: to,
+        };
+        OUTBOX.publish(tx, id, &event).await?;
         let details = serde_json::json!({ "from": from.as_str(), "to": to.as_str() });
         let audit = Audit::of(id, details);
         Ok((

@@ -24,6 +24,7 @@ pub mod wishlists;
 
 use async_graphql::{EmptySubscription, Schema};
 use cityos_core::RequestContext;
+use cityos_db::outbox::Outbox;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use graphql::{CatalogLoader, Mutation, Query};
@@ -43,6 +44,9 @@ pub fn build_schema(platform: Option<&Platform>) -> CatalogSchema {
 pub fn sdl() -> String {
     cityos_server::federation_sdl(&build_schema(None))
 }
+
+/// The catalog's outbox (`catalog.outbox`): how its domains publish events.
+pub const OUTBOX: Outbox = Outbox::of(<Catalog as Subgraph>::NAME);
 
 /// The catalog subgraph.
 pub struct Catalog;

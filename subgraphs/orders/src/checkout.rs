@@ -33,12 +33,12 @@ use catalog::api::StockError;
 use cityos_core::text::IdempotencyKey;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::TenantTx;
+use cityos_db::outbox::FixedTopic;
 use cityos_db::{Database, Prepared};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
-use serde_json::json;
 
 /// What checkout is asked.
 #[derive(Debug, Clone)]
@@ -231,8 +231,8 @@ fn check_ready(priced: &PricedCart, expected_total: Option<i64>) -> Outcome<()> 
     Ok(())
 }
 
-#[derive(Serialize)]
-struct VendorOrderRow<'a> {
+#[derive(Serialize, Debug)]
+pub struct VendorOrderRow<'a> {
     id: VendorOrderId,
     vendor_id: Option<VendorId>,
     subtotal: i64,
@@ -546,28 +546,31 @@ async fn place(
     .execute(tx.conn())
     .await?;
 
-    let payload = json!({
-        "orderId": order_id,
-        "number": number,
-        "customerId": cart.customer_id,
-        "currency": cart.currency,
-        "subtotal": totals.subtotal,
-        "discountTotal": totals.discount_total,
-        "discountCode": cart.discount_code,
-        "shippingTotal": totals.shipping_total,
-        "taxTotal": totals.tax_total,
-        "total": total,
-        "paymentMethod": method.as_str(),
-        "vendorOrders": vendor_rows,
-        "lines": line_rows.iter().map(|l| json!({
-            "variantId": l.variant_id,
-            "productId": l.product_id,
-            "quantity": l.quantity,
-            "total": l.total,
-            "vendorOrderId": l.vendor_order_id,
-        })).collect::<Vec<_>>(),
-    });
-    orders::publish(tx, "order.placed", order_id, payload).await?;
+    let event = OrderPlaced {
+        order_id,
+        number,
+        customer_id: cart.customer_id,
+        currency: cart.currency,
+        subtotal: totals.subtotal,
+        discount_total: totals.discount_total,
+        discount_code: cart.discount_code.as_deref(),
+        shipping_total: totals.shipping_total,
+        tax_total: totals.tax_total,
+        total,
+        payment_method: method.as_str(),
+        vendor_orders: &vendor_rows,
+        lines: line_rows
+            .iter()
+            .map(|l| PlacedLine {
+                variant_id: l.variant_id,
+                product_id: l.product_id,
+                quantity: l.quantity,
+                total: l.total,
+                vendor_order_id: l.vendor_order_id,
+            })
+            .collect(),
+    };
+    crate::OUTBOX.publish(tx, order_id, &event).await?;
     diesel::update(carts_table::table.filter(carts_table::id.eq(cart.id)))
         .set((
             carts_table::status.eq(CartStatus::Completed),
@@ -600,4 +603,39 @@ async fn insert_rows<T: Serialize>(
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// `order.placed`: checkout placed an order, split by vendor.
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderPlaced<'a> {
+    pub order_id: OrderId,
+    pub number: i64,
+    pub customer_id: Option<UserId>,
+    pub currency: cityos_core::money::Currency,
+    pub subtotal: i64,
+    pub discount_total: i64,
+    pub discount_code: Option<&'a str>,
+    pub shipping_total: i64,
+    pub tax_total: i64,
+    pub total: i64,
+    pub payment_method: &'a str,
+    /// The order's parts, one per vendor.
+    pub vendor_orders: &'a [VendorOrderRow<'a>],
+    pub lines: Vec<PlacedLine>,
+}
+
+/// One line of [`OrderPlaced`].
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacedLine {
+    pub variant_id: VariantId,
+    pub product_id: ProductId,
+    pub quantity: i32,
+    pub total: i64,
+    pub vendor_order_id: VendorOrderId,
+}
+
+impl FixedTopic for OrderPlaced<'_> {
+    const TOPIC: &'static str = "order.placed";
 }

@@ -18,6 +18,7 @@ use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use cityos_db::TenantTx;
 use cityos_db::audit::Audit;
+use cityos_db::outbox::{Topic, lifecycle_topic};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
@@ -243,16 +244,22 @@ async fn add_message(
     Ok(())
 }
 
-async fn publish(tx: &mut TenantTx<'_>, dispute: &Dispute, topic: &str) -> QueryResult<()> {
-    let payload = serde_json::json!({
-        "disputeId": dispute.id,
-        "orderId": dispute.order_id,
-        "status": dispute.status,
-        "reason": dispute.reason,
-        "resolution": dispute.resolution,
-        "refundId": dispute.refund_id,
-    });
-    orders::publish(tx, topic, dispute.id, payload).await
+/// Writes the event of `change` for a dispute as it now is.
+async fn publish(
+    tx: &mut TenantTx<'_>,
+    dispute: &Dispute,
+    change: DisputeChange,
+) -> QueryResult<()> {
+    let event = DisputeChanged {
+        dispute_id: dispute.id,
+        order_id: dispute.order_id,
+        status: dispute.status,
+        reason: dispute.reason,
+        resolution: dispute.resolution,
+        refund_id: dispute.refund_id,
+        change,
+    };
+    crate::OUTBOX.publish(tx, dispute.id, &event).await
 }
 
 async fn reread(tx: &mut TenantTx<'_>, id: DisputeId) -> Outcome<DisputeThread> {
@@ -318,7 +325,7 @@ pub async fn open(
                 })
             })?;
         add_message(tx, &dispute, caller, side_of(staff), &body, &evidence).await?;
-        publish(tx, &dispute, "dispute.opened").await?;
+        publish(tx, &dispute, DisputeChange::Opened).await?;
         reread(tx, dispute.id).await
     })
     .await
@@ -354,7 +361,7 @@ pub async fn message(
             .set(disputes::updated_at.eq(diesel::dsl::now))
             .execute(tx.conn())
             .await?;
-        publish(tx, &dispute, "dispute.message").await?;
+        publish(tx, &dispute, DisputeChange::Message).await?;
         reread(tx, id).await
     })
     .await
@@ -383,8 +390,7 @@ async fn transition(
         .returning(Dispute::as_returning())
         .get_result(tx.conn())
         .await?;
-    let topic = format!("dispute.{}", to.as_str().to_lowercase());
-    publish(tx, &updated, &topic).await?;
+    publish(tx, &updated, DisputeChange::Moved).await?;
     Ok(())
 }
 
@@ -505,6 +511,42 @@ async fn refund_failed(tx: &mut TenantTx<'_>, refund: RefundId) -> QueryResult<(
         .execute(tx.conn())
         .await?;
     Ok(())
+}
+
+/// `dispute.opened`, `dispute.message` or `dispute.<status>`: a dispute was opened, written on,
+/// or moved on.
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct DisputeChanged {
+    pub dispute_id: DisputeId,
+    pub order_id: OrderId,
+    pub status: DisputeStatus,
+    pub reason: DisputeReason,
+    pub resolution: Option<DisputeResolution>,
+    pub refund_id: Option<RefundId>,
+    #[serde(skip)]
+    pub change: DisputeChange,
+}
+
+/// What happened to a dispute, naming [`DisputeChanged`]'s topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisputeChange {
+    /// `dispute.opened`.
+    Opened,
+    /// `dispute.message`.
+    Message,
+    /// `dispute.<status>`.
+    Moved,
+}
+
+impl Topic for DisputeChanged {
+    fn topic(&self) -> std::borrow::Cow<'static, str> {
+        match self.change {
+            DisputeChange::Opened => std::borrow::Cow::Borrowed("dispute.opened"),
+            DisputeChange::Message => std::borrow::Cow::Borrowed("dispute.message"),
+            DisputeChange::Moved => lifecycle_topic("dispute", self.status.as_str()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use cityos_core::money::Money;
 use cityos_core::money::ratio;
 use cityos_db::Prepared;
 use cityos_db::TenantTx;
+use cityos_db::outbox::Topic;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
@@ -237,15 +238,17 @@ async fn insert(
     .await
 }
 
-fn event(invoice: &Invoice) -> serde_json::Value {
-    serde_json::json!({
-        "invoiceId": invoice.id,
-        "orderId": invoice.order_id,
-        "kind": invoice.kind,
-        "number": invoice.printed_number(),
-        "total": invoice.total,
-        "currency": invoice.currency,
-    })
+/// Writes `invoice.issued` or `credit_note.issued` for a document just issued.
+async fn issued(tx: &mut TenantTx<'_>, invoice: &Invoice) -> QueryResult<()> {
+    let event = DocumentIssued {
+        invoice_id: invoice.id,
+        order_id: invoice.order_id,
+        kind: invoice.kind,
+        number: invoice.printed_number(),
+        total: invoice.total,
+        currency: invoice.currency,
+    };
+    crate::OUTBOX.publish(tx, invoice.id, &event).await
 }
 
 /// Issues the invoice of `order` (in the transaction confirming it); nothing when it has one.
@@ -328,7 +331,7 @@ pub async fn issue(tx: &mut TenantTx<'_>, order: &Order) -> QueryResult<()> {
         (!paid).then(|| Utc::now() + PAYMENT_TERM),
     )
     .await?;
-    orders::publish(tx, "invoice.issued", invoice.id, event(&invoice)).await
+    issued(tx, &invoice).await
 }
 
 #[derive(QueryableByName)]
@@ -337,9 +340,9 @@ struct IdRow {
     value: InvoiceId,
 }
 
-/// Moves the ISSUED invoice of `order` to `to` (with `paid_at` for PAID) and writes `topic`;
-/// nothing when it has none in ISSUED.
-async fn settle(tx: &mut TenantTx<'_>, order: OrderId, to: &str, topic: &str) -> QueryResult<()> {
+/// Moves the ISSUED invoice of `order` to `to` (PAID, with `paid_at`, or VOID) and writes
+/// `invoice.paid` or `invoice.voided`; nothing when it has none in ISSUED.
+async fn settle(tx: &mut TenantTx<'_>, order: OrderId, to: &str) -> QueryResult<()> {
     let moved: Option<IdRow> = Prepared(
         diesel::sql_query(
             "UPDATE orders.invoices
@@ -353,20 +356,24 @@ async fn settle(tx: &mut TenantTx<'_>, order: OrderId, to: &str, topic: &str) ->
     .await
     .optional()?;
     if let Some(IdRow { value: id }) = moved {
-        let payload = serde_json::json!({ "invoiceId": id, "orderId": order });
-        orders::publish(tx, topic, id, payload).await?;
+        let event = InvoiceSettled {
+            invoice_id: id,
+            order_id: order,
+            paid: to == "PAID",
+        };
+        crate::OUTBOX.publish(tx, id, &event).await?;
     }
     Ok(())
 }
 
 /// Marks the invoice of `order` paid, if it is issued and unpaid.
 pub async fn mark_paid(tx: &mut TenantTx<'_>, order: OrderId) -> QueryResult<()> {
-    settle(tx, order, "PAID", "invoice.paid").await
+    settle(tx, order, "PAID").await
 }
 
 /// Voids the unpaid invoice of a cancelled order.
 pub async fn void(tx: &mut TenantTx<'_>, order: OrderId) -> QueryResult<()> {
-    settle(tx, order, "VOID", "invoice.voided").await
+    settle(tx, order, "VOID").await
 }
 
 /// Issues the credit note for `amount` paid back on `order` (`refund`, when the platform made
@@ -422,7 +429,7 @@ pub async fn credit(
         None,
     )
     .await?;
-    orders::publish(tx, "credit_note.issued", note.id, event(&note)).await
+    issued(tx, &note).await
 }
 
 /// Escapes text for HTML.
@@ -549,6 +556,44 @@ pub fn render_html(invoice: &Invoice, now: DateTime<Utc>) -> String {
         m(invoice.total),
     );
     html
+}
+
+/// `invoice.issued` or `credit_note.issued`: a document was issued (its kind names the topic).
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentIssued {
+    pub invoice_id: InvoiceId,
+    pub order_id: OrderId,
+    pub kind: InvoiceKind,
+    pub number: String,
+    pub total: i64,
+    pub currency: Currency,
+}
+
+impl Topic for DocumentIssued {
+    fn topic(&self) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Owned(format!("{}.issued", self.kind.as_str().to_lowercase()))
+    }
+}
+
+/// `invoice.paid` or `invoice.voided`: an issued invoice was settled.
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceSettled {
+    pub invoice_id: InvoiceId,
+    pub order_id: OrderId,
+    #[serde(skip)]
+    pub paid: bool,
+}
+
+impl Topic for InvoiceSettled {
+    fn topic(&self) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(if self.paid {
+            "invoice.paid"
+        } else {
+            "invoice.voided"
+        })
+    }
 }
 
 #[cfg(test)]

@@ -54,6 +54,10 @@ pub fn sdl() -> String {
     cityos_server::federation_sdl(&build_schema(None))
 }
 
+/// The orders outbox (`orders.outbox`): how its domains publish events.
+pub const OUTBOX: cityos_db::outbox::Outbox =
+    cityos_db::outbox::Outbox::of(<Orders as Subgraph>::NAME);
+
 /// The orders subgraph. Checkout runs the catalog's pricing and stock functions in its own
 /// transaction, so the catalog's schema must be migrated first (the catalog process does that;
 /// `depends_on` says so).

@@ -33,6 +33,7 @@ use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::TenantTx;
 use cityos_db::audit::Audit;
+use cityos_db::outbox::{FixedTopic, Topic, lifecycle_topic};
 use cityos_db::{Database, Prepared};
 use diesel::prelude::*;
 use diesel::sql_types::{
@@ -40,9 +41,6 @@ use diesel::sql_types::{
 };
 use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
-
-/// The orders outbox.
-pub const OUTBOX: &str = "orders.outbox";
 
 cityos_core::states! {
     /// Where an order stands.
@@ -388,16 +386,6 @@ pub async fn page(
     .await
 }
 
-/// Writes an orders event in the caller's transaction.
-pub async fn publish(
-    tx: &mut TenantTx<'_>,
-    topic: &str,
-    aggregate: impl cityos_core::ids::EntityId,
-    payload: serde_json::Value,
-) -> QueryResult<()> {
-    cityos_db::outbox::write(tx, OUTBOX, topic, aggregate, payload).await
-}
-
 /// The order `id`, locked for the transaction.
 pub(crate) async fn locked(tx: &mut TenantTx<'_>, id: OrderId, field: &str) -> Outcome<Order> {
     Prepared(
@@ -446,15 +434,14 @@ pub(crate) async fn set_status(
         ))
         .execute(tx.conn())
         .await?;
-    let topic = format!("order.{}", to.as_str().to_lowercase());
-    let payload = serde_json::json!({
-        "orderId": order.id,
-        "number": order.number,
-        "from": from.as_str(),
-        "to": to.as_str(),
-        "reason": cancel_reason,
-    });
-    publish(tx, &topic, order.id, payload).await?;
+    let event = OrderMoved {
+        order_id: order.id,
+        number: order.number,
+        from,
+        to,
+        reason: cancel_reason,
+    };
+    crate::OUTBOX.publish(tx, order.id, &event).await?;
     if to == OrderStatus::Confirmed {
         crate::invoices::issue(tx, order).await?;
     }
@@ -680,13 +667,15 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: PaymentId)
             ))
             .execute(tx.conn())
             .await?;
-        let payload = serde_json::json!({
-            "orderId": order.id,
-            "paymentId": id,
-            "amount": payment.amount,
-            "currency": payment.currency,
-        });
-        publish(tx, "payment.captured", id, payload).await?;
+        let event = PaymentCaptured {
+            order_id: order.id,
+            payment_id: id,
+            amount: payment.amount,
+            currency: payment.currency,
+            provider: "MANUAL",
+            order_cancelled: false,
+        };
+        crate::OUTBOX.publish(tx, id, &event).await?;
         if order.status == OrderStatus::Pending {
             set_status(tx, &order, OrderStatus::Confirmed, None).await?;
         }
@@ -761,15 +750,15 @@ pub async fn ship(
             .returning(Fulfillment::as_returning())
             .get_result(tx.conn())
             .await?;
-        let payload = serde_json::json!({
-            "orderId": order.id,
-            "vendorOrderId": part.id,
-            "vendorId": part.vendor_id,
-            "fulfillmentId": shipped.id,
-            "carrier": carrier,
-            "trackingNumber": tracking_number,
-        });
-        publish(tx, "fulfillment.created", shipped.id, payload).await?;
+        let event = FulfillmentCreated {
+            order_id: order.id,
+            vendor_order_id: part.id,
+            vendor_id: part.vendor_id,
+            fulfillment_id: shipped.id,
+            carrier: &carrier,
+            tracking_number: &tracking_number,
+        };
+        crate::OUTBOX.publish(tx, shipped.id, &event).await?;
         if status == OrderStatus::Confirmed {
             set_status(tx, &order, OrderStatus::Processing, None).await?;
         }
@@ -820,12 +809,12 @@ pub async fn deliver(
             .set(vendor_orders::status.eq(VendorOrderStatus::Delivered))
             .execute(tx.conn())
             .await?;
-        let payload = serde_json::json!({
-            "orderId": order.id,
-            "vendorOrderId": found.vendor_order_id,
-            "fulfillmentId": fulfillment,
-        });
-        publish(tx, "fulfillment.delivered", fulfillment, payload).await?;
+        let event = FulfillmentDelivered {
+            order_id: order.id,
+            vendor_order_id: found.vendor_order_id,
+            fulfillment_id: fulfillment,
+        };
+        crate::OUTBOX.publish(tx, fulfillment, &event).await?;
         let open: i64 = vendor_orders::table
             .filter(vendor_orders::order_id.eq(order.id))
             .filter(vendor_orders::status.ne_all(["DELIVERED", "CANCELLED"]))
@@ -853,6 +842,71 @@ async fn vendor_order_of(tx: &mut TenantTx<'_>, id: VendorOrderId) -> Outcome<Ve
         .await
         .optional()?
         .ok_or_else(|| no_vendor_order().into())
+}
+
+/// `order.<status>` (`order.confirmed`, `order.cancelled`, ...): an order moved on.
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderMoved<'a> {
+    pub order_id: OrderId,
+    pub number: i64,
+    pub from: OrderStatus,
+    pub to: OrderStatus,
+    pub reason: Option<&'a str>,
+}
+
+impl Topic for OrderMoved<'_> {
+    fn topic(&self) -> std::borrow::Cow<'static, str> {
+        lifecycle_topic("order", self.to.as_str())
+    }
+}
+
+/// `payment.captured`: a payment's money arrived, by card (through the provider's webhook) or
+/// recorded by staff for a manual payment.
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentCaptured {
+    pub order_id: OrderId,
+    pub payment_id: PaymentId,
+    pub amount: i64,
+    pub currency: Currency,
+    /// `STRIPE` or `MANUAL`.
+    pub provider: &'static str,
+    /// Whether the order had been cancelled meanwhile (its money is then to be refunded).
+    pub order_cancelled: bool,
+}
+
+impl FixedTopic for PaymentCaptured {
+    const TOPIC: &'static str = "payment.captured";
+}
+
+/// `fulfillment.created`: a vendor order was shipped.
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct FulfillmentCreated<'a> {
+    pub order_id: OrderId,
+    pub vendor_order_id: VendorOrderId,
+    pub vendor_id: Option<VendorId>,
+    pub fulfillment_id: FulfillmentId,
+    pub carrier: &'a str,
+    pub tracking_number: &'a str,
+}
+
+impl FixedTopic for FulfillmentCreated<'_> {
+    const TOPIC: &'static str = "fulfillment.created";
+}
+
+/// `fulfillment.delivered`: a shipment arrived.
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct FulfillmentDelivered {
+    pub order_id: OrderId,
+    pub vendor_order_id: VendorOrderId,
+    pub fulfillment_id: FulfillmentId,
+}
+
+impl FixedTopic for FulfillmentDelivered {
+    const TOPIC: &'static str = "fulfillment.delivered";
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use cityos_core::RequestContext;
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::outbox::FixedTopic;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
@@ -104,16 +105,16 @@ pub async fn record_refunded(
     if credited > 0 {
         crate::invoices::credit(tx, payment.order_id, credited, refund, reason).await?;
     }
-    let payload = serde_json::json!({
-        "orderId": payment.order_id,
-        "paymentId": payment.id,
-        "refundId": refund,
-        "amount": credited,
-        "refundedTotal": refunded,
-        "capturedAmount": payment.captured_amount,
-        "currency": payment.currency,
-    });
-    orders::publish(tx, "payment.refunded", payment.id, payload).await
+    let event = PaymentRefunded {
+        order_id: payment.order_id,
+        payment_id: payment.id,
+        refund_id: refund,
+        amount: credited,
+        refunded_total: refunded,
+        captured_amount: payment.captured_amount,
+        currency: payment.currency,
+    };
+    crate::OUTBOX.publish(tx, payment.id, &event).await
 }
 
 /// Pays `amount` of a captured payment back (staff), through the payment's provider.
@@ -240,14 +241,14 @@ pub async fn execute(
                     if let Some(revert) = on_failure {
                         revert(tx, refund_id).await?;
                     }
-                    let payload = serde_json::json!({
-                        "orderId": payment.order_id,
-                        "paymentId": payment.id,
-                        "refundId": refund_id,
-                        "amount": amount,
-                        "failure": e.0,
-                    });
-                    orders::publish(tx, "refund.failed", refund_id, payload).await?;
+                    let event = RefundFailed {
+                        order_id: payment.order_id,
+                        payment_id: payment.id,
+                        refund_id,
+                        amount,
+                        failure: e.0.clone(),
+                    };
+                    crate::OUTBOX.publish(tx, refund_id, &event).await?;
                     Ok(Err(UserError::new(
                         "paymentId",
                         Code::PaymentProviderError,
@@ -275,4 +276,36 @@ pub async fn refundable_payment(
         .first(tx.conn())
         .await
         .optional()
+}
+
+/// `payment.refunded`: a refund of a payment succeeded.
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentRefunded {
+    pub order_id: OrderId,
+    pub payment_id: PaymentId,
+    pub refund_id: Option<RefundId>,
+    pub amount: i64,
+    pub refunded_total: i64,
+    pub captured_amount: i64,
+    pub currency: cityos_core::money::Currency,
+}
+
+impl FixedTopic for PaymentRefunded {
+    const TOPIC: &'static str = "payment.refunded";
+}
+
+/// `refund.failed`: the provider refused a refund; its amount is refundable again.
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundFailed {
+    pub order_id: OrderId,
+    pub payment_id: PaymentId,
+    pub refund_id: RefundId,
+    pub amount: i64,
+    pub failure: String,
+}
+
+impl FixedTopic for RefundFailed {
+    const TOPIC: &'static str = "refund.failed";
 }

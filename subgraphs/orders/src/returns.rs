@@ -24,6 +24,7 @@ use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use cityos_db::TenantTx;
 use cityos_db::audit::Audit;
+use cityos_db::outbox::{Topic, lifecycle_topic};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::{HashMap, HashSet};
@@ -257,21 +258,22 @@ pub async fn request(
             .returning(ReturnLine::as_returning())
             .get_results(tx.conn())
             .await?;
-        publish(tx, &ret, "return.requested").await?;
+        publish(tx, &ret).await?;
         Ok(ReturnWithLines { ret, lines })
     })
     .await
 }
 
-async fn publish(tx: &mut TenantTx<'_>, ret: &Return, topic: &str) -> QueryResult<()> {
-    let payload = serde_json::json!({
-        "returnId": ret.id,
-        "orderId": ret.order_id,
-        "status": ret.status,
-        "amount": ret.amount,
-        "refundId": ret.refund_id,
-    });
-    orders::publish(tx, topic, ret.id, payload).await
+/// Writes `return.<status>` for a return as it now is.
+async fn publish(tx: &mut TenantTx<'_>, ret: &Return) -> QueryResult<()> {
+    let event = ReturnMoved {
+        return_id: ret.id,
+        order_id: ret.order_id,
+        status: ret.status,
+        amount: ret.amount,
+        refund_id: ret.refund_id,
+    };
+    crate::OUTBOX.publish(tx, ret.id, &event).await
 }
 
 /// The return `id` with its order locked (order first), refused unless it may become `to`.
@@ -316,7 +318,7 @@ async fn set(
         .returning(Return::as_returning())
         .get_result(tx.conn())
         .await?;
-    publish(tx, &ret, &format!("return.{}", to.as_str().to_lowercase())).await?;
+    publish(tx, &ret).await?;
     reread(tx, ret.id).await
 }
 
@@ -498,6 +500,23 @@ async fn refund_failed(tx: &mut TenantTx<'_>, refund: RefundId) -> QueryResult<(
         .execute(tx.conn())
         .await?;
     Ok(())
+}
+
+/// `return.<status>` (`return.requested`, `return.approved`, ...): a return moved on.
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnMoved {
+    pub return_id: ReturnId,
+    pub order_id: OrderId,
+    pub status: ReturnStatus,
+    pub amount: i64,
+    pub refund_id: Option<RefundId>,
+}
+
+impl Topic for ReturnMoved {
+    fn topic(&self) -> std::borrow::Cow<'static, str> {
+        lifecycle_topic("return", self.status.as_str())
+    }
 }
 
 #[cfg(test)]

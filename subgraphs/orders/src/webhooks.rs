@@ -20,7 +20,7 @@
 //! Other event types are acknowledged and ignored.
 
 use crate::errors::OrdersErrorCode as Code;
-use crate::ids::{OrderId, TenantId};
+use crate::ids::{OrderId, PaymentId, TenantId};
 use crate::orders::{self, OrderPaymentStatus, OrderStatus};
 use crate::payments::{Gateway, Payment, PaymentStatus, ProviderKind};
 use crate::refunds::record_refunded;
@@ -33,6 +33,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use cityos_core::{ApiError, Failure};
 use cityos_db::TenantTx;
+use cityos_db::outbox::FixedTopic;
 use cityos_db::{Database, Prepared};
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
@@ -206,15 +207,15 @@ async fn apply(
                 .execute(tx.conn())
                 .await?;
             set_payment_status(tx, order.id, OrderPaymentStatus::Paid).await?;
-            let payload = serde_json::json!({
-                "orderId": order.id,
-                "paymentId": payment.id,
-                "amount": received,
-                "currency": payment.currency,
-                "provider": "STRIPE",
-                "orderCancelled": order.status == OrderStatus::Cancelled,
-            });
-            orders::publish(tx, "payment.captured", payment.id, payload).await?;
+            let event = orders::PaymentCaptured {
+                order_id: order.id,
+                payment_id: payment.id,
+                amount: received,
+                currency: payment.currency,
+                provider: "STRIPE",
+                order_cancelled: order.status == OrderStatus::Cancelled,
+            };
+            crate::OUTBOX.publish(tx, payment.id, &event).await?;
             if order.status == OrderStatus::Pending {
                 orders::set_status(tx, &order, OrderStatus::Confirmed, None).await?;
             }
@@ -238,12 +239,12 @@ async fn apply(
                 .execute(tx.conn())
                 .await?;
             set_payment_status(tx, order.id, OrderPaymentStatus::Failed).await?;
-            let payload = serde_json::json!({
-                "orderId": order.id,
-                "paymentId": payment.id,
-                "reason": object["last_payment_error"]["message"],
-            });
-            orders::publish(tx, "payment.failed", payment.id, payload).await?;
+            let event = PaymentFailed {
+                order_id: order.id,
+                payment_id: payment.id,
+                reason: object["last_payment_error"]["message"].clone(),
+            };
+            crate::OUTBOX.publish(tx, payment.id, &event).await?;
         }
         _ => {
             let refunded = object["amount_refunded"]
@@ -313,4 +314,17 @@ pub fn routes(db: Database, gateway: &Gateway) -> Router {
     Router::new()
         .route("/webhooks/stripe", post(receive))
         .with_state(hook)
+}
+
+/// `payment.failed`: the provider refused a card payment.
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentFailed {
+    pub order_id: OrderId,
+    pub payment_id: PaymentId,
+    pub reason: Value,
+}
+
+impl FixedTopic for PaymentFailed {
+    const TOPIC: &'static str = "payment.failed";
 }

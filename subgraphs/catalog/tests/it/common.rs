@@ -1,10 +1,12 @@
 //! Set-up shared by the catalog's integration tests.
 
-use catalog::ids::{ProductId, UserId};
+use catalog::ids::{LocationId, ProductId, TenantId, UserId, VariantId};
 use catalog::products::{self, NewProduct, ProductStatus};
 use catalog::variants::NewVariant;
 use cityos_core::{RequestContext, Role, TenantInfo};
 use cityos_testkit::{TestDb, platform_admin, tenant_info, user_context};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
 use identity::tenants::{self, NewTenant};
 use identity::users::NewUser;
 
@@ -74,4 +76,39 @@ pub async fn customer(t: &TestDb, info: &TenantInfo, email: &str) -> UserId {
         .expect("customer")
         .user
         .id
+}
+
+/// Holds `quantity` units of a variant at `location` for `owner` until `hold` from now, as a hold
+/// would be written (no code of the catalog makes holds yet: checkout sells outright), so the
+/// availability every read computes can be checked against it. Under the tenant's row-level
+/// security, like any write.
+pub async fn hold(
+    t: &TestDb,
+    tenant: TenantId,
+    owner: &str,
+    (variant, location): (VariantId, LocationId),
+    quantity: i32,
+    hold: chrono::Duration,
+) {
+    use catalog::schema::stock_reservations as r;
+    let owner = owner.to_owned();
+    t.db()
+        .tenant_tx(tenant, async move |tx| {
+            diesel::insert_into(r::table)
+                .values((
+                    r::tenant_id.eq(tenant),
+                    r::id.eq(catalog::ids::ReservationId::new()),
+                    r::variant_id.eq(variant),
+                    r::location_id.eq(location),
+                    r::owner.eq(owner),
+                    r::quantity.eq(quantity),
+                    r::status.eq("ACTIVE"),
+                    r::expires_at.eq(chrono::Utc::now() + hold),
+                ))
+                .execute(tx.conn())
+                .await
+                .map_err(cityos_core::ApiError::from)
+        })
+        .await
+        .expect("hold");
 }

@@ -1,13 +1,13 @@
-//! Stock: the reservation race, expiry, commit and release, low-stock alerts, transfers that move
-//! stock once, staff adjustments, the storefront's view, and tenant isolation.
+//! Stock: holds against availability, sales that take free units only, low-stock alerts, transfers
+//! that move stock once, staff adjustments, the storefront's view, and tenant isolation.
 
-use crate::common::{product, tenant, test_db, variant};
+use crate::common::{hold, product, tenant, test_db, variant};
 use catalog::errors::CatalogErrorCode as Code;
 use catalog::ids::{LocationId, TenantId, VariantId};
 use catalog::inventory::{self, Adjustment, MovementReason, StockError, TransferStatus};
 use catalog::variants;
 use catalog::{Catalog, build_schema};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use cityos_core::{Actor, ApiError, RequestContext, TenantInfo};
 use cityos_testkit::{TestDb, context, refusal};
 use diesel::prelude::*;
@@ -71,27 +71,32 @@ async fn adjust(
     inventory::adjust(t.db(), admin, a).await
 }
 
-async fn reserve(
-    t: &TestDb,
-    tenant: TenantId,
-    owner: &str,
-    variant: VariantId,
-    quantity: i32,
-    hold: Duration,
-) -> Result<Vec<inventory::Reservation>, StockError> {
+/// Ends `owner`'s holds.
+async fn release(t: &TestDb, tenant: TenantId, owner: &str) {
+    use catalog::schema::stock_reservations as r;
     let owner = owner.to_owned();
     t.db()
         .tenant_tx(tenant, async move |tx| {
-            inventory::reserve(tx, &owner, variant, quantity, None, Utc::now() + hold).await
+            diesel::update(r::table.filter(r::owner.eq(owner)))
+                .set(r::status.eq("RELEASED"))
+                .execute(tx.conn())
+                .await
+                .map_err(ApiError::from)
         })
         .await
+        .expect("release");
 }
 
-async fn commit(t: &TestDb, tenant: TenantId, owner: &str) -> Result<usize, StockError> {
-    let owner = owner.to_owned();
+/// Sells `quantity` units of a variant, as checkout does.
+async fn sell(
+    t: &TestDb,
+    tenant: TenantId,
+    variant: VariantId,
+    quantity: i32,
+) -> Result<Vec<inventory::Taken>, StockError> {
     t.db()
         .tenant_tx(tenant, async move |tx| {
-            Ok(inventory::commit(tx, &owner, "order-1", None).await?.len())
+            inventory::sell(tx, variant, quantity, "order 1", None).await
         })
         .await
 }
@@ -130,125 +135,40 @@ async fn outbox(t: &TestDb, tenant: TenantId, topic: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn fifty_racing_reservations_for_ten_units_exactly_ten_win() {
-    let t = test_db().await;
-    let s = store(&t, "race").await;
-    let mut tasks = Vec::new();
-    for i in 0..50 {
-        let (db, tenant, variant) = (t.db().clone(), s.info.id, s.variant);
-        tasks.push(tokio::spawn(async move {
-            db.tenant_tx(tenant, async move |tx| {
-                inventory::reserve(
-                    tx,
-                    &format!("cart:{i}"),
-                    variant,
-                    1,
-                    None,
-                    Utc::now() + Duration::minutes(15),
-                )
-                .await
-            })
-            .await
-        }));
-    }
-    let (mut won, mut short) = (0, 0);
-    for task in tasks {
-        match task.await.expect("task") {
-            Ok(rows) => won += rows.iter().map(|r| r.quantity).sum::<i32>(),
-            Err(StockError::Insufficient { available, .. }) => {
-                assert_eq!(available, 0);
-                short += 1;
-            }
-            Err(other) => panic!("{other:?}"),
-        }
-    }
-    assert_eq!((won, short), (10, 40));
-    assert_eq!(totals(&t, s.info.id, s.variant).await, (10, 10, 0));
-}
-
-#[tokio::test]
-async fn reservations_expire_release_and_commit_once() {
+async fn holds_count_against_availability_until_they_expire_or_end() {
     let t = test_db().await;
     let s = store(&t, "holds").await;
     let tenant = s.info.id;
-    // 8 units span both locations: 6 from the warehouse (most available), 2 from the shop.
-    let rows = reserve(&t, tenant, "cart:a", s.variant, 8, Duration::minutes(5))
-        .await
-        .expect("reserve");
-    let mut split: Vec<(LocationId, i32)> =
-        rows.iter().map(|r| (r.location_id, r.quantity)).collect();
-    split.sort_by_key(|(_, q)| -q);
-    assert_eq!(split, vec![(s.warehouse, 6), (s.shop, 2)]);
+    hold(
+        &t,
+        tenant,
+        "cart:a",
+        (s.variant, s.warehouse),
+        5,
+        Duration::minutes(5),
+    )
+    .await;
+    assert_eq!(totals(&t, tenant, s.variant).await, (10, 5, 5));
+    // A sale takes only free units.
     assert!(matches!(
-        reserve(&t, tenant, "cart:b", s.variant, 3, Duration::minutes(5)).await,
-        Err(StockError::Insufficient { available: 2, .. })
+        sell(&t, tenant, s.variant, 6).await,
+        Err(StockError::Insufficient { available: 5, .. })
     ));
-    // Release gives the units back; releasing again releases nothing.
-    let released = t
-        .db()
-        .tenant_tx(tenant, async move |tx| {
-            Ok::<_, ApiError>(inventory::release(tx, "cart:a", None).await?)
-        })
-        .await
-        .expect("release");
-    assert_eq!(released, 8);
+    release(&t, tenant, "cart:a").await;
     assert_eq!(totals(&t, tenant, s.variant).await, (10, 0, 10));
-
-    // A short hold stops counting once it expires, and can no longer be committed.
-    reserve(
+    // A short hold stops counting once it expires.
+    hold(
         &t,
         tenant,
         "cart:c",
-        s.variant,
-        9,
+        (s.variant, s.shop),
+        4,
         Duration::milliseconds(300),
     )
-    .await
-    .expect("reserve");
-    assert_eq!(totals(&t, tenant, s.variant).await, (10, 9, 1));
+    .await;
+    assert_eq!(totals(&t, tenant, s.variant).await, (10, 4, 6));
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert_eq!(totals(&t, tenant, s.variant).await, (10, 0, 10));
-    assert!(matches!(
-        commit(&t, tenant, "cart:c").await,
-        Err(StockError::Expired { .. })
-    ));
-
-    // Commit takes the units off the shelf once, logged as SALE.
-    reserve(&t, tenant, "cart:d", s.variant, 3, Duration::minutes(5))
-        .await
-        .expect("reserve");
-    assert_eq!(commit(&t, tenant, "cart:d").await.expect("commit"), 1);
-    assert_eq!(totals(&t, tenant, s.variant).await, (7, 0, 7));
-    assert!(matches!(
-        commit(&t, tenant, "cart:d").await,
-        Err(StockError::NotFound(_))
-    ));
-    let log = inventory::movements(
-        t.db(),
-        &s.admin,
-        s.variant,
-        cityos_core::paging::PageRequest::new(Some(10), None, None, None).expect("page"),
-    )
-    .await
-    .expect("movements");
-    let last = &log.items.last().expect("a movement").1;
-    assert_eq!(
-        (last.reason.as_str(), last.delta, last.reference.as_deref()),
-        ("SALE", -3, Some("order-1"))
-    );
-    assert_eq!(log.total_count, 3);
-
-    // Out-of-range requests are refused.
-    for (quantity, hold) in [
-        (0, Duration::minutes(1)),
-        (1, Duration::seconds(-1)),
-        (1, Duration::hours(25)),
-    ] {
-        assert!(matches!(
-            reserve(&t, tenant, "cart:e", s.variant, quantity, hold).await,
-            Err(StockError::Invalid(_))
-        ));
-    }
 }
 
 #[tokio::test]
@@ -272,10 +192,7 @@ async fn low_stock_alerts_once_per_dip() {
     inventory::set_threshold(t.db(), &s.admin, v, s.shop, Some(1))
         .await
         .expect("threshold");
-    reserve(&t, tenant, "cart:x", v, 4, Duration::minutes(5))
-        .await
-        .expect("reserve");
-    commit(&t, tenant, "cart:x").await.expect("commit");
+    sell(&t, tenant, v, 4).await.expect("sold");
     assert_eq!(outbox(&t, tenant, "stock.low").await, 3);
 }
 
@@ -291,22 +208,22 @@ async fn transfers_move_stock_exactly_once() {
             .transfer
             .id;
     // Units reserved at the source cannot leave on a transfer.
-    let rows = reserve(&t, tenant, "cart:r", v, 6, Duration::minutes(5))
-        .await
-        .expect("reserve");
-    assert!(rows.iter().any(|r| r.location_id == s.warehouse));
+    hold(
+        &t,
+        tenant,
+        "cart:r",
+        (v, s.warehouse),
+        6,
+        Duration::minutes(5),
+    )
+    .await;
     assert_eq!(
         refusal(
             inventory::advance_transfer(t.db(), &s.admin, transfer, TransferStatus::Shipped).await
         ),
         Code::InsufficientStock
     );
-    t.db()
-        .tenant_tx(tenant, async move |tx| {
-            Ok::<_, ApiError>(inventory::release(tx, "cart:r", None).await?)
-        })
-        .await
-        .expect("release");
+    release(&t, tenant, "cart:r").await;
     assert_eq!(
         refusal(
             inventory::advance_transfer(t.db(), &s.admin, transfer, TransferStatus::Received).await
@@ -471,9 +388,7 @@ async fn adjustments_are_checked_logged_and_visible_to_staff_only() {
     assert_eq!(level.level.on_hand, 2);
 
     // Storefronts see availability; staff see levels per location; storefronts cannot.
-    reserve(&t, tenant, "cart:s", v, 1, Duration::minutes(5))
-        .await
-        .expect("reserve");
+    hold(&t, tenant, "cart:s", (v, s.shop), 1, Duration::minutes(5)).await;
     let schema = build_schema(Some(&t.platform));
     let storefront = context(
         Some(&s.info),
@@ -544,9 +459,15 @@ async fn stock_is_invisible_across_tenants() {
     let t = test_db().await;
     let a = store(&t, "stock-a").await;
     let b = store(&t, "stock-b").await;
-    reserve(&t, a.info.id, "cart:1", a.variant, 2, Duration::minutes(5))
-        .await
-        .expect("reserve");
+    hold(
+        &t,
+        a.info.id,
+        "cart:1",
+        (a.variant, a.warehouse),
+        2,
+        Duration::minutes(5),
+    )
+    .await;
     let transfer = inventory::request_transfer(
         t.db(),
         &a.admin,
@@ -600,7 +521,7 @@ async fn stock_is_invisible_across_tenants() {
         Code::NotFound
     );
     assert!(matches!(
-        reserve(&t, b.info.id, "cart:2", a.variant, 1, Duration::minutes(5)).await,
+        sell(&t, b.info.id, a.variant, 1).await,
         Err(StockError::Insufficient { available: 0, .. })
     ));
     assert!(
@@ -618,9 +539,15 @@ async fn a_sale_takes_free_units_most_available_location_first_and_never_reserve
     let s = store(&t, "sale").await;
     let tenant = s.info.id;
     // Another cart holds 3 of the warehouse's 6: 3 free there, 4 in the shop.
-    reserve(&t, tenant, "cart:a", s.variant, 3, Duration::minutes(5))
-        .await
-        .expect("held");
+    hold(
+        &t,
+        tenant,
+        "cart:a",
+        (s.variant, s.warehouse),
+        3,
+        Duration::minutes(5),
+    )
+    .await;
     let sell = |quantity: i32| {
         let (db, variant) = (t.db().clone(), s.variant);
         async move {

@@ -5,8 +5,8 @@
 use crate::common::{product, tenant, test_db, variant};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use catalog::OUTBOX;
 use catalog::ids::{EventId, ProductId, TenantId};
-use catalog::inventory;
 use cityos_db::outbox::{Dispatcher, Event, Settings, Sink};
 use cityos_server::events::{EventsConfig, WebhookSink, verify};
 use cityos_testkit::TestDb;
@@ -51,6 +51,16 @@ fn settings(lease_ms: u64) -> Settings {
     }
 }
 
+/// An event of the tests' own kind.
+#[derive(serde::Serialize)]
+struct TestEvent {
+    n: usize,
+}
+
+impl cityos_db::outbox::FixedTopic for TestEvent {
+    const TOPIC: &'static str = "test.event";
+}
+
 /// Writes `n` events for `tenant` the way domains do: in a tenant transaction.
 async fn write_events(t: &TestDb, tenant: TenantId, n: usize) -> Vec<ProductId> {
     let aggregates: Vec<ProductId> = (0..n).map(|_| ProductId::new()).collect();
@@ -58,7 +68,7 @@ async fn write_events(t: &TestDb, tenant: TenantId, n: usize) -> Vec<ProductId> 
     t.db()
         .tenant_tx(tenant, async move |tx| {
             for (i, a) in written.into_iter().enumerate() {
-                inventory::publish(tx, "test.event", a, json!({ "n": i })).await?;
+                OUTBOX.publish(tx, a, &TestEvent { n: i }).await?;
             }
             Ok::<_, cityos_core::ApiError>(())
         })

@@ -2,9 +2,8 @@
 //! filters, sorts and cursors; facet counts; autocomplete with typos; the SQL price rule equal to
 //! the pricing function; search rows kept in step with their sources; tenant isolation.
 
-use crate::common::{tenant, test_db};
-use catalog::ids::{ProductId, UserId, VariantId};
-use catalog::inventory;
+use crate::common::{hold, tenant, test_db};
+use catalog::ids::{LocationId, ProductId, UserId, VariantId};
 use catalog::{Catalog, build_schema};
 use chrono::{Duration, Utc};
 use cityos_core::{Actor, RequestContext, Role, TenantInfo};
@@ -232,14 +231,8 @@ async fn shop(t: &TestDb, slug: &str) -> Shop {
             json!({ "i": { "variantId": variants[handle], "locationId": location, "onHand": units, "reason": "RECEIVED" } })).await;
     }
     let rug: VariantId = variants["rug"].parse().expect("uuid");
-    t.db()
-        .tenant_tx(info.id, async move |tx| {
-            inventory::reserve(tx, "cart-1", rug, 1, None, Utc::now() + Duration::hours(1))
-                .await
-                .map_err(|e| cityos_core::ApiError::internal(format!("{e:?}")))
-        })
-        .await
-        .expect("reservation");
+    let location: LocationId = location.parse().expect("uuid");
+    hold(t, info.id, "cart-1", (rug, location), 1, Duration::hours(1)).await;
     // Reviews: the oud has 5 and 4 stars, the candle 5.
     for (handle, rating) in [("oud", 5), ("oud", 4), ("candle", 5)] {
         let customer = user_context(Some(&info), UserId::new(), &[Role::Customer]);
