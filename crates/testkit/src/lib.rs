@@ -284,6 +284,87 @@ pub async fn tenant_tables_not_isolated(owner_url: &str) -> anyhow::Result<Vec<S
         .collect())
 }
 
+impl TestDb {
+    /// The tables of `schema` with a `tenant_id` (read from the catalogue, so a table added by a
+    /// migration is listed without anyone listing it).
+    pub async fn tenant_tables(&self, schema: &str) -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Table {
+            #[diesel(sql_type = Text)]
+            name: String,
+        }
+        let mut conn = AsyncPgConnection::establish(&self.owner_url)
+            .await
+            .unwrap_or_else(|e| panic!("owner connection: {e}"));
+        let tables: Vec<Table> = diesel::sql_query(
+            "SELECT n.nspname || '.' || c.relname AS name
+             FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+             WHERE c.relkind IN ('r', 'p') AND n.nspname = $1
+             ORDER BY 1",
+        )
+        .bind::<Text, _>(schema)
+        .load(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("reading the catalogue: {e}"));
+        tables.into_iter().map(|t| t.name).collect()
+    }
+
+    /// Probes every tenant table of `schema` (see [`tenant_tables`](Self::tenant_tables)) after a
+    /// fixture wrote rows for tenant `own` and some for tenant `other`: each must have rows `own`
+    /// sees (a table the fixture leaves empty proves nothing, so it fails: give it rows), none
+    /// visible with no tenant selected (unless it is a [`DIRECTORY_TABLES`] entry), and none of
+    /// `own`'s visible to `other`. Panics naming every table that fails.
+    pub async fn assert_every_table_isolated(&self, schema: &str, own: TenantId, other: TenantId) {
+        let mut findings = Vec::new();
+        let tables = self.tenant_tables(schema).await;
+        assert!(!tables.is_empty(), "{schema} has no tenant tables");
+        for table in &tables {
+            if self.visible_rows(table, Some(own)).await == 0 {
+                findings.push(format!("{table}: the fixture wrote no rows for it"));
+                continue;
+            }
+            if DIRECTORY_TABLES.iter().any(|(t, _)| t == table) {
+                // Readable by design; the catalogue scan holds its writes.
+                continue;
+            }
+            if self.visible_rows(table, None).await != 0 {
+                findings.push(format!("{table}: rows are visible with no tenant selected"));
+            }
+            let sql = format!("SELECT count(*) AS n FROM {table} WHERE tenant_id = $1");
+            if self.count_in(other, &sql, own).await != 0 {
+                findings.push(format!("{table}: another tenant sees its rows"));
+            }
+        }
+        assert!(
+            findings.is_empty(),
+            "tenant isolation of {schema}:\n{}",
+            findings.join("\n")
+        );
+    }
+
+    async fn count_in(&self, tenant: TenantId, sql: &str, bound: TenantId) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let sql = sql.to_owned();
+        self.db()
+            .tenant_tx(tenant, async move |tx| {
+                diesel::sql_query(sql)
+                    .bind::<diesel::sql_types::Uuid, _>(bound)
+                    .get_result::<Count>(tx.conn())
+                    .await
+                    .map_err(cityos_core::ApiError::from)
+            })
+            .await
+            .unwrap_or_else(|e| panic!("counting: {e:?}"))
+            .n
+    }
+}
+
 /// The context of a request from `actor` in `tenant`.
 pub fn context(tenant: Option<&TenantInfo>, actor: Actor) -> RequestContext {
     RequestContext {

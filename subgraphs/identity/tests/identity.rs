@@ -313,6 +313,9 @@ async fn row_level_security_isolates_every_identity_table() {
             "{table} in b"
         );
     }
+    // And every tenant table the schema has, this fixture's rows probed from the catalogue.
+    t.assert_every_table_isolated("identity", ids[0], ids[1])
+        .await;
     // Domains are a readable directory, but a tenant cannot write another's.
     assert_eq!(t.visible_rows("identity.tenant_domains", None).await, 2);
     let (a, b) = (ids[0], ids[1]);

@@ -6,6 +6,7 @@ mod common;
 mod attributes;
 mod cards;
 mod inventory;
+mod isolation;
 mod outbox;
 mod pricing;
 mod products;

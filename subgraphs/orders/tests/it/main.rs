@@ -8,6 +8,7 @@ mod aftercare;
 mod carts;
 mod checkout;
 mod invoices;
+mod isolation;
 mod lifecycle;
 mod payments;
 mod totals;

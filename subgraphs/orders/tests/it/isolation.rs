@@ -1,0 +1,158 @@
+//! Tenant isolation of every orders table at once: one fixture (a card order with shipping, tax
+//! and a discount, paid through the provider's webhook, shipped, delivered, partly returned and
+//! refunded, then disputed) writes rows to each table for one tenant, and the testkit probes every
+//! table the catalogue lists, so a table added without fixture rows here fails by name.
+
+use crate::common::*;
+use cityos_testkit::stripe::{StripeDouble, WEBHOOK_SECRET, event, signature};
+use orders::carts::{self, ShippingChoice};
+use orders::checkout::{self, CheckoutRequest};
+use orders::disputes::{self, DisputeReason};
+use orders::ids::{OrderLineId, ShippingMethodId, VendorId};
+use orders::payments::PaymentMethod;
+use orders::returns::{self, ReturnLineInput};
+use orders::webhooks;
+use serde_json::json;
+
+#[tokio::test]
+async fn every_orders_table_is_isolated_by_tenant_from_one_fixture() {
+    let t = test_db().await;
+    let souq = shop(&t, "souq").await;
+    let other = shop(&t, "other").await;
+    let staff = &souq.admin;
+    let stripe = StripeDouble::start().await;
+    let gateway = gateway_of(&stripe);
+
+    // The tenant's terms: a tax rule, a shipping method, a discount code.
+    gql(&t, staff, "mutation { taxRuleCreate(input: {name: \"VAT\", countryCode: \"SA\", rateBasisPoints: 1500, inclusive: false}) { userErrors { code } } }", json!({})).await;
+    let v = gql(&t, staff, "mutation { shippingMethodCreate(input: {name: \"Flat\", kind: FLAT_RATE, rateMinor: 500}) { shippingMethod { id } userErrors { code } } }", json!({})).await;
+    let flat: ShippingMethodId = v["data"]["shippingMethodCreate"]["shippingMethod"]["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("shipping method");
+    gql(&t, staff, "mutation { discountCodeCreate(input: {code: \"TENOFF\", kind: PERCENTAGE, percent: 10}) { userErrors { code } } }", json!({})).await;
+
+    // A cart of a vendor's tea, with the code and the method chosen, checked out by card.
+    let vendor = VendorId::new();
+    let tea = item(&t, &souq, "TEA-1", 1000, 10, Some(vendor)).await;
+    let buyer = souq.customer();
+    let cart = ready_cart(&t, &buyer, vec![line(tea, 3)]).await.cart.id;
+    carts::apply_discount(t.db(), &buyer, cart, "TENOFF".into())
+        .await
+        .expect("code");
+    let choice = ShippingChoice {
+        vendor: Some(vendor),
+        method: flat,
+        instructions: None,
+    };
+    carts::choose_shipping(t.db(), &buyer, cart, choice)
+        .await
+        .expect("shipping");
+    let request = CheckoutRequest {
+        cart_id: cart,
+        idempotency_key: "iso-1".into(),
+        payment_method: PaymentMethod::Card,
+        expected_total: None,
+    };
+    let order = checkout::complete(t.db(), &buyer, request, &gateway)
+        .await
+        .expect("order");
+
+    // Paid through the provider's signed webhook (a processed payment event), then confirmed.
+    let intent = payment_of(&t, &souq, order.id)
+        .await
+        .provider_reference
+        .expect("an intent");
+    let body = event(
+        "evt_iso",
+        "payment_intent.succeeded",
+        stripe.succeed(&intent),
+    );
+    let signed = signature(WEBHOOK_SECRET, &body, 0);
+    webhooks::stripe_event(t.db(), Some(WEBHOOK_SECRET), Some(&signed), &body)
+        .await
+        .expect("webhook");
+    let status = order_of(&t, &souq, order.id).await.status;
+    if status.as_str() == "PENDING" {
+        orders::orders::confirm(t.db(), staff, order.id)
+            .await
+            .expect("confirmed");
+    }
+
+    // Shipped and delivered; one unit returned and refunded (a credit note); then a dispute.
+    let id = order.id;
+    let parts = t
+        .db()
+        .tenant_tx(souq.info.id, async move |tx| {
+            orders::orders::vendor_orders_of(tx, &[id])
+                .await
+                .map_err(cityos_core::ApiError::from)
+        })
+        .await
+        .expect("parts")
+        .remove(&order.id)
+        .unwrap_or_default();
+    for part in parts {
+        let shipped = orders::orders::ship(t.db(), staff, part.id, "SMSA".into(), "1".into())
+            .await
+            .expect("shipped");
+        orders::orders::deliver(t.db(), staff, shipped.id)
+            .await
+            .expect("delivered");
+    }
+    let v = gql(
+        &t,
+        &buyer,
+        "query($o: ID!) { order(id: $o) { lines { id } } }",
+        json!({"o": order.id.to_string()}),
+    )
+    .await;
+    let line_id: OrderLineId = v["data"]["order"]["lines"][0]["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("line");
+    let wanted = vec![ReturnLineInput {
+        order_line_id: line_id,
+        quantity: 1,
+    }];
+    let ret = returns::request(t.db(), &buyer, order.id, wanted, "Too strong".into())
+        .await
+        .expect("requested")
+        .ret
+        .id;
+    returns::approve(t.db(), staff, ret)
+        .await
+        .expect("approved");
+    returns::receive(t.db(), staff, ret, true)
+        .await
+        .expect("received");
+    returns::refund(t.db(), staff, &gateway, ret)
+        .await
+        .expect("refunded");
+    let dispute = disputes::open(
+        t.db(),
+        &buyer,
+        order.id,
+        DisputeReason::Damaged,
+        "One tin was dented".into(),
+        Vec::new(),
+    )
+    .await
+    .expect("dispute")
+    .dispute
+    .id;
+    disputes::message(t.db(), staff, dispute, "We will look".into(), Vec::new())
+        .await
+        .expect("message");
+
+    // The other tenant has an order of its own.
+    let theirs = item(&t, &other, "THEIRS-1", 500, 5, None).await;
+    let their_buyer = other.customer();
+    let their_cart = ready_cart(&t, &their_buyer, vec![line(theirs, 1)]).await;
+    check_out(&t, &their_buyer, their_cart.cart.id, "theirs")
+        .await
+        .expect("their order");
+
+    t.assert_every_table_isolated("orders", souq.info.id, other.info.id)
+        .await;
+}
