@@ -11,6 +11,8 @@ pub mod audit;
 pub mod errors;
 pub mod graphql;
 pub mod ids;
+pub mod onboarding;
+pub mod scope;
 
 pub mod schema;
 pub mod sessions;

@@ -4,7 +4,8 @@
 use cityos_core::{Actor, Failure, Role};
 use cityos_testkit::{TestDb, context, platform_admin, refusal, tenant_info};
 use identity::errors::IdentityErrorCode as Code;
-use identity::tenants::{self, NewTenant};
+use identity::onboarding::{self, NewTenant};
+use identity::tenants;
 use identity::users::{self, NewUser};
 use identity::{Identity, build_schema, sessions};
 use serde_json::json;
@@ -67,7 +68,7 @@ async fn tenant_create_refuses_bad_input_and_changes_nothing() {
     ];
     for (input, expected) in cases {
         assert_eq!(
-            refusal(tenants::create(t.db(), &admin, input).await),
+            refusal(onboarding::create(t.db(), &admin, input).await),
             expected
         );
     }
@@ -80,11 +81,11 @@ async fn tenant_create_refuses_bad_input_and_changes_nothing() {
         0
     );
 
-    tenants::create(t.db(), &admin, new_tenant("t1"))
+    onboarding::create(t.db(), &admin, new_tenant("t1"))
         .await
         .expect("created");
     assert_eq!(
-        refusal(tenants::create(t.db(), &admin, new_tenant("t1")).await),
+        refusal(onboarding::create(t.db(), &admin, new_tenant("t1")).await),
         Code::SlugTaken
     );
     assert_eq!(
@@ -104,7 +105,7 @@ async fn tenant_create_refuses_bad_input_and_changes_nothing() {
         },
     );
     assert!(matches!(
-        tenants::create(t.db(), &customer, new_tenant("t2")).await,
+        onboarding::create(t.db(), &customer, new_tenant("t2")).await,
         Err(Failure::Api(_))
     ));
 }
@@ -112,7 +113,7 @@ async fn tenant_create_refuses_bad_input_and_changes_nothing() {
 #[tokio::test]
 async fn racing_sign_ups_with_one_email_make_one_account() {
     let t = test_db().await;
-    let (row, _) = tenants::create(t.db(), &platform_admin(), new_tenant("signup"))
+    let (row, _) = onboarding::create(t.db(), &platform_admin(), new_tenant("signup"))
         .await
         .expect("tenant");
     let info = tenant_info(row.id, &row.slug, "SAR", "ar");
@@ -150,7 +151,7 @@ async fn racing_sign_ups_with_one_email_make_one_account() {
 #[tokio::test]
 async fn racing_refreshes_of_one_token_win_at_most_once() {
     let t = test_db().await;
-    let (row, _) = tenants::create(t.db(), &platform_admin(), new_tenant("refresh"))
+    let (row, _) = onboarding::create(t.db(), &platform_admin(), new_tenant("refresh"))
         .await
         .expect("tenant");
     let info = tenant_info(row.id, &row.slug, "SAR", "ar");
@@ -179,7 +180,7 @@ async fn racing_refreshes_of_one_token_win_at_most_once() {
 #[tokio::test]
 async fn sign_in_answers_alike_for_unknown_email_and_wrong_password() {
     let t = test_db().await;
-    let (row, _) = tenants::create(t.db(), &platform_admin(), new_tenant("signin"))
+    let (row, _) = onboarding::create(t.db(), &platform_admin(), new_tenant("signin"))
         .await
         .expect("tenant");
     let info = tenant_info(row.id, &row.slug, "SAR", "ar");
@@ -257,7 +258,7 @@ async fn row_level_security_isolates_every_identity_table() {
     let admin = platform_admin();
     let mut ids = Vec::new();
     for slug in ["iso-a", "iso-b"] {
-        let (row, staff) = tenants::create(t.db(), &admin, new_tenant(slug))
+        let (row, staff) = onboarding::create(t.db(), &admin, new_tenant(slug))
             .await
             .expect("tenant");
         let info = tenant_info(row.id, &row.slug, "SAR", "ar");

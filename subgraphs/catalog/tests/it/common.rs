@@ -7,7 +7,7 @@ use cityos_core::{RequestContext, Role, TenantInfo};
 use cityos_testkit::{TestDb, platform_admin, tenant_info, user_context};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use identity::tenants::{self, NewTenant};
+use identity::onboarding::{self, NewTenant};
 use identity::users::NewUser;
 
 /// A fresh database with the catalog's schema and those it depends on (identity).
@@ -31,7 +31,7 @@ pub async fn tenant(t: &TestDb, slug: &str) -> (TenantInfo, RequestContext) {
             last_name: None,
         },
     };
-    let (row, admin) = tenants::create(t.db(), &platform_admin(), new)
+    let (row, admin) = onboarding::create(t.db(), &platform_admin(), new)
         .await
         .expect("tenant");
     let info = tenant_info(row.id, &row.slug, "SAR", "ar");

@@ -5,7 +5,7 @@ use catalog::products::{self, NewProduct, ProductStatus};
 use catalog::variants::{self, NewVariant};
 use cityos_core::{Actor, RequestContext, Role, TenantInfo};
 use cityos_testkit::{TestDb, context, platform_admin, tenant_info, user_context};
-use identity::tenants::{self, NewTenant};
+use identity::onboarding::{self, NewTenant};
 use identity::users::NewUser;
 use orders::carts::{self, Address, CartChanges, LineInput, PricedCart};
 use orders::checkout::{self, CheckoutRequest};
@@ -53,7 +53,7 @@ pub async fn shop(t: &TestDb, slug: &str) -> Shop {
             last_name: None,
         },
     };
-    let (row, admin) = tenants::create(t.db(), &platform_admin(), new)
+    let (row, admin) = onboarding::create(t.db(), &platform_admin(), new)
         .await
         .expect("tenant");
     let info = tenant_info(row.id, &row.slug, "SAR", "ar");

@@ -4,6 +4,8 @@
 //! issues the next one in the family. A token presented again after use means it was copied: the
 //! whole family is revoked, so both the thief and the owner must sign in again.
 
+pub mod graphql;
+
 use crate::errors::{IdentityErrorCode as Code, Outcome, UserError};
 use crate::ids::{RefreshTokenId, SessionFamilyId, TenantId, UserId};
 use crate::schema::{refresh_tokens, users};

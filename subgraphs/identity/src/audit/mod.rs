@@ -1,5 +1,7 @@
 //! Reading the audit log (rows are written through `cityos_db::audit::record`).
 
+pub mod graphql;
+
 use crate::ids::AuditEntryId;
 use crate::schema::audit_log;
 use chrono::{DateTime, Utc};

@@ -1,11 +1,11 @@
 //! Tenants: the cities and brands the platform serves, and the host names that select them.
 
+pub mod graphql;
+
 use crate::errors::{IdentityErrorCode as Code, Outcome, UserError};
 use crate::ids::{TenantDomainId, TenantId};
 use crate::schema::{tenant_domains, tenants};
-use crate::users::{self, NewUser, UserKind};
 use chrono::{DateTime, Utc};
-use cityos_core::money::Currency;
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::text::Line;
 use cityos_core::{ApiError, Failure, RequestContext, Role, TenantStatus};
@@ -52,18 +52,6 @@ pub struct TenantDomain {
     pub created_at: DateTime<Utc>,
 }
 
-/// What `tenantCreate` asks for.
-#[derive(Debug, Clone)]
-pub struct NewTenant {
-    pub name: String,
-    pub slug: String,
-    pub default_currency: String,
-    pub default_locale: String,
-    pub supported_locales: Option<Vec<String>>,
-    pub timezone: String,
-    pub admin: NewUser,
-}
-
 /// Changes to a tenant; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct TenantChanges {
@@ -80,7 +68,7 @@ pub(crate) fn check_name(name: &str) -> Result<String, UserError> {
         .map_err(|e| UserError::new("name", Code::InvalidName, e.message("a name")))
 }
 
-fn check_slug(slug: &str) -> Result<String, UserError> {
+pub(crate) fn check_slug(slug: &str) -> Result<String, UserError> {
     let ok = (1..=63).contains(&slug.len())
         && slug
             .bytes()
@@ -106,7 +94,7 @@ pub fn is_locale(tag: &str) -> bool {
         && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
-fn check_locales(
+pub(crate) fn check_locales(
     default: &str,
     supported: Option<Vec<String>>,
 ) -> Result<(String, Vec<String>), UserError> {
@@ -131,7 +119,7 @@ fn check_locales(
     Ok((default.to_owned(), supported))
 }
 
-async fn check_timezone(tx: &mut TenantTx<'_>, tz: &str) -> Outcome<String> {
+pub(crate) async fn check_timezone(tx: &mut TenantTx<'_>, tz: &str) -> Outcome<String> {
     // PostgreSQL's own zone table is the authority (and the one timestamps are converted with).
     #[derive(QueryableByName)]
     struct Known {
@@ -153,55 +141,6 @@ async fn check_timezone(tx: &mut TenantTx<'_>, tz: &str) -> Outcome<String> {
         .into());
     }
     Ok(tz.to_owned())
-}
-
-/// Creates a tenant and its first tenant admin (platform admins only).
-pub async fn create(
-    db: &Database,
-    ctx: &RequestContext,
-    input: NewTenant,
-) -> Outcome<(Tenant, users::User)> {
-    ctx.require_any(&[Role::PlatformAdmin])?;
-    let name = check_name(&input.name)?;
-    let slug = check_slug(&input.slug)?;
-    let currency = Currency::parse(&input.default_currency)
-        .map_err(|e| UserError::new("defaultCurrency", Code::UnknownCurrency, e.to_string()))?;
-    let (default_locale, supported_locales) =
-        check_locales(&input.default_locale, input.supported_locales)?;
-    let admin = users::prepare(input.admin, "admin").await?;
-    let id = TenantId::new();
-    let ctx = ctx.clone();
-    db.tenant_tx(id, async move |tx| {
-        let timezone = check_timezone(tx, &input.timezone).await?;
-        let tenant: Tenant = diesel::insert_into(tenants::table)
-            .values((
-                tenants::id.eq(id),
-                tenants::name.eq(&name),
-                tenants::slug.eq(&slug),
-                tenants::default_currency.eq(currency.code()),
-                tenants::default_locale.eq(&default_locale),
-                tenants::supported_locales.eq(&supported_locales),
-                tenants::timezone.eq(&timezone),
-            ))
-            .returning(Tenant::as_returning())
-            .get_result(tx.conn())
-            .await
-            .map_err(|e| {
-                Failure::on_unique("tenants_slug_key", e, || {
-                    UserError::new(
-                        "slug",
-                        Code::SlugTaken,
-                        format!("the slug `{slug}` is taken"),
-                    )
-                })
-            })?;
-        let admin =
-            users::insert(tx, UserKind::Staff, &[Role::TenantAdmin], admin, "admin").await?;
-        let details = serde_json::json!({ "slug": tenant.slug, "admin": admin.id });
-        cityos_db::audit::record(tx, &ctx, "tenant.create", id, details).await?;
-        Ok((tenant, admin))
-    })
-    .await
 }
 
 /// Changes a tenant. Status (suspend, reactivate) is for platform admins; the rest also for the

@@ -1,6 +1,8 @@
 //! API keys: PUBLISHABLE keys let a storefront read a tenant's public catalog anonymously; SECRET
 //! keys let a server act as tenant staff. A key is shown once and stored as its SHA-256 digest.
 
+pub mod graphql;
+
 use crate::errors::{IdentityErrorCode as Code, Outcome, UserError};
 use crate::ids::{ApiKeyId, TenantId, UserId};
 use crate::schema::api_keys;

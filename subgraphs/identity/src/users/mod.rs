@@ -1,6 +1,8 @@
 //! Users: customers who sign up on a storefront, staff created by a tenant admin, and platform
 //! admins (members of the platform pseudo-tenant, created from the command line).
 
+pub mod graphql;
+
 use crate::errors::{IdentityErrorCode as Code, Outcome, UserError};
 use crate::ids::{TenantId, UserId};
 use crate::schema::users;
