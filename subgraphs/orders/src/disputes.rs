@@ -433,29 +433,28 @@ pub async fn resolve(
     note: Option<String>,
     refund_amount: Option<i64>,
 ) -> Outcome<DisputeThread> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let note = optional_text::<1000>(note, "note", "a note has at most 1,000 characters")?;
-    let amount = match (resolution, refund_amount) {
-        (DisputeResolution::Refund, Some(a)) => Some(a),
-        (DisputeResolution::Refund, None) => {
-            return Err(refusal(
-                "refundAmountMinor",
-                Code::InvalidAmount,
-                "a REFUND resolution needs the amount to pay back",
-            ));
-        }
-        (_, Some(_)) => {
-            return Err(refusal(
-                "refundAmountMinor",
-                Code::InvalidAmount,
-                "only a REFUND resolution pays money back",
-            ));
-        }
-        (_, None) => None,
-    };
     let reserved = db
-        .tenant_tx(tenant, async move |tx| {
+        .staff(ctx, "dispute.resolve", async move |tx| {
+            let note = optional_text::<1000>(note, "note", "a note has at most 1,000 characters")?;
+            let amount = match (resolution, refund_amount) {
+                (DisputeResolution::Refund, Some(a)) => Some(a),
+                (DisputeResolution::Refund, None) => {
+                    return Err(refusal(
+                        "refundAmountMinor",
+                        Code::InvalidAmount,
+                        "a REFUND resolution needs the amount to pay back",
+                    ));
+                }
+                (_, Some(_)) => {
+                    return Err(refusal(
+                        "refundAmountMinor",
+                        Code::InvalidAmount,
+                        "only a REFUND resolution pays money back",
+                    ));
+                }
+                (_, None) => None,
+            };
+
             let dispute = locked(tx, id, true, None).await?;
             let from = dispute.status;
             if !from.can_become(DisputeStatus::Resolved) {
@@ -480,7 +479,11 @@ pub async fn resolve(
             let refund = reserved.as_ref().map(|(_, r)| r.id);
             let settled = (resolution, note.as_deref(), refund);
             transition(tx, &dispute, DisputeStatus::Resolved, Some(settled)).await?;
-            Ok::<_, Failure<Code>>(reserved)
+            let audit = Audit::of(
+                id,
+                serde_json::json!({ "resolution": resolution, "refund": amount }),
+            );
+            Ok::<_, Failure<Code>>((reserved, audit))
         })
         .await?;
     if let Some((payment, refund)) = reserved {
@@ -493,6 +496,7 @@ pub async fn resolve(
         )
         .await?;
     }
+    let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |tx| reread(tx, id).await)
         .await
 }

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use cityos_core::RequestContext;
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_db::audit::Audit;
 use cityos_db::outbox::FixedTopic;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -126,14 +127,15 @@ pub async fn refund(
     amount: i64,
     reason: Option<String>,
 ) -> Outcome<Refund> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
-    let reason = optional_text::<500>(reason, "reason", "a reason has at most 500 characters")?
-        .unwrap_or_default();
     let (payment, refund) = db
-        .tenant_tx(tenant, async move |tx| {
+        .staff(ctx, "payment.refund", async move |tx| {
+            let reason =
+                optional_text::<500>(reason, "reason", "a reason has at most 500 characters")?
+                    .unwrap_or_default();
             let (_, payment) = orders::locked_payment(tx, payment_id).await?;
-            reserve(tx, payment, amount, &reason, "amountMinor").await
+            let reserved = reserve(tx, payment, amount, &reason, "amountMinor").await?;
+            let audit = Audit::of(payment_id, serde_json::json!({ "amount": amount }));
+            Ok::<_, cityos_core::Failure<Code>>((reserved, audit))
         })
         .await?;
     execute(db, gateway, payment, refund, None).await

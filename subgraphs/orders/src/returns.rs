@@ -449,10 +449,8 @@ pub async fn refund(
     gateway: &Gateway,
     id: ReturnId,
 ) -> Outcome<(ReturnWithLines, Refund)> {
-    ctx.require_staff()?;
-    let tenant = ctx.tenant()?.id;
     let (payment, refund) = db
-        .tenant_tx(tenant, async move |tx| {
+        .staff(ctx, "return.refund", async move |tx| {
             let ret = locked(tx, id, ReturnStatus::Refunded).await?;
             let payment = refunds::refundable_payment(tx, ret.order_id)
                 .await?
@@ -471,7 +469,8 @@ pub async fn refund(
                 .execute(tx.conn())
                 .await?;
             set(tx, &ret, ReturnStatus::Refunded, None).await?;
-            Ok::<_, Failure<Code>>((payment, refund))
+            let audit = Audit::of(id, serde_json::json!({ "amount": ret.amount }));
+            Ok::<_, Failure<Code>>(((payment, refund), audit))
         })
         .await?;
     let refund = refunds::execute(
@@ -483,7 +482,7 @@ pub async fn refund(
     )
     .await?;
     let ret = db
-        .tenant_tx(tenant, async move |tx| reread(tx, id).await)
+        .tenant_tx(ctx.tenant()?.id, async move |tx| reread(tx, id).await)
         .await?;
     Ok((ret, refund))
 }
