@@ -2,7 +2,7 @@
 
 use super::loader::{CatalogLoader, LevelsOf};
 use crate::errors::CatalogUserError;
-use crate::ids::VariantId;
+use crate::ids::{LocationId, TransferId, VariantId};
 use crate::inventory::{
     self, Adjustment, LevelView, Location, Movement, MovementReason, TransferStatus, TransferView,
 };
@@ -274,9 +274,9 @@ cityos_core::payload! {
 #[derive(InputObject)]
 pub struct StockAdjustInput {
     /// The variant.
-    pub variant_id: ID,
+    pub variant_id: VariantId,
     /// The location.
-    pub location_id: ID,
+    pub location_id: LocationId,
     /// Units to add (positive) or remove (negative).
     pub delta: Option<i32>,
     /// The units counted (sets on hand; use with RECOUNT).
@@ -291,9 +291,9 @@ pub struct StockAdjustInput {
 #[derive(InputObject)]
 pub struct StockThresholdSetInput {
     /// The variant.
-    pub variant_id: ID,
+    pub variant_id: VariantId,
     /// The location.
-    pub location_id: ID,
+    pub location_id: LocationId,
     /// The threshold; null removes it.
     pub threshold: Option<i32>,
 }
@@ -310,7 +310,7 @@ cityos_core::payload! {
 #[derive(InputObject)]
 pub struct StockTransferLineInput {
     /// The variant.
-    pub variant_id: ID,
+    pub variant_id: VariantId,
     /// Units, at least 1.
     pub quantity: i32,
 }
@@ -319,9 +319,9 @@ pub struct StockTransferLineInput {
 #[derive(InputObject)]
 pub struct StockTransferRequestInput {
     /// Where the units come from.
-    pub from_location_id: ID,
+    pub from_location_id: LocationId,
     /// Where they go.
-    pub to_location_id: ID,
+    pub to_location_id: LocationId,
     /// 1 to 200 lines, one per variant.
     pub lines: Vec<StockTransferLineInput>,
     /// A note, at most 500 characters.
@@ -332,7 +332,7 @@ pub struct StockTransferRequestInput {
 #[derive(InputObject)]
 pub struct StockTransferInput {
     /// The transfer.
-    pub id: ID,
+    pub id: TransferId,
 }
 
 cityos_core::payload! {
@@ -367,8 +367,8 @@ impl InventoryMutation {
         input: StockAdjustInput,
     ) -> Result<StockLevelPayload> {
         let adjustment = Adjustment {
-            variant_id: parse_id(&input.variant_id)?,
-            location_id: parse_id(&input.location_id)?,
+            variant_id: input.variant_id,
+            location_id: input.location_id,
             delta: input.delta,
             on_hand: input.on_hand,
             reason: input.reason,
@@ -385,7 +385,7 @@ impl InventoryMutation {
         ctx: &Context<'_>,
         input: StockThresholdSetInput,
     ) -> Result<StockLevelPayload> {
-        let (variant, location) = (parse_id(&input.variant_id)?, parse_id(&input.location_id)?);
+        let (variant, location) = (input.variant_id, input.location_id);
         let outcome =
             inventory::set_threshold(ctx.db(), ctx.request()?, variant, location, input.threshold)
                 .await;
@@ -401,12 +401,9 @@ impl InventoryMutation {
         let lines = input
             .lines
             .iter()
-            .map(|l| Ok((parse_id(&l.variant_id)?, l.quantity)))
+            .map(|l| Ok((l.variant_id, l.quantity)))
             .collect::<Result<Vec<_>, ApiError>>()?;
-        let (from, to) = (
-            parse_id(&input.from_location_id)?,
-            parse_id(&input.to_location_id)?,
-        );
+        let (from, to) = (input.from_location_id, input.to_location_id);
         let outcome =
             inventory::request_transfer(ctx.db(), ctx.request()?, from, to, lines, input.note)
                 .await;
@@ -446,7 +443,7 @@ async fn advance(
     input: StockTransferInput,
     to: TransferStatus,
 ) -> Result<StockTransferPayload> {
-    let id = parse_id(&input.id)?;
+    let id = input.id;
     let outcome = inventory::advance_transfer(ctx.db(), ctx.request()?, id, to).await;
     Ok(StockTransferPayload::of(outcome)?)
 }

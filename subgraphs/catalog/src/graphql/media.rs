@@ -3,6 +3,7 @@
 use super::search::{Asked, ProductFilter, ProductSort};
 use super::{ProductConnection, Within, page_cost, page_of_products};
 use crate::errors::CatalogUserError;
+use crate::ids::{MediaId, ProductId};
 use crate::media::{self, Media, NewMedia};
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
 use cityos_core::ids::{parse_id, to_id};
@@ -85,7 +86,7 @@ impl VendorQuery {
 #[derive(InputObject)]
 pub struct ProductMediaAddInput {
     /// The product.
-    pub product_id: ID,
+    pub product_id: ProductId,
     /// Where the file is: an http(s) URL of at most 2,048 characters.
     pub url: String,
     /// Text for screen readers, at most 500 characters.
@@ -98,7 +99,7 @@ pub struct ProductMediaAddInput {
 #[derive(InputObject)]
 pub struct ProductMediaUpdateInput {
     /// The media item.
-    pub id: ID,
+    pub id: MediaId,
     /// New alt text.
     pub alt_text: Option<String>,
     /// New place among the product's media (0 is first; past the end means last).
@@ -121,7 +122,7 @@ fn payload(outcome: crate::errors::Outcome<Vec<Media>>) -> Result<ProductMediaPa
 #[derive(InputObject)]
 pub struct ProductMediaRemoveInput {
     /// The media item.
-    pub id: ID,
+    pub id: MediaId,
 }
 
 /// Media mutations (staff).
@@ -137,7 +138,7 @@ impl MediaMutation {
         input: ProductMediaAddInput,
     ) -> Result<ProductMediaPayload> {
         let new = NewMedia {
-            product_id: parse_id(&input.product_id)?,
+            product_id: input.product_id,
             url: input.url,
             alt_text: input.alt_text,
             position: input.position,
@@ -151,7 +152,7 @@ impl MediaMutation {
         ctx: &Context<'_>,
         input: ProductMediaUpdateInput,
     ) -> Result<ProductMediaPayload> {
-        let id = parse_id(&input.id)?;
+        let id = input.id;
         let outcome =
             media::update(ctx.db(), ctx.request()?, id, input.alt_text, input.position).await;
         payload(outcome)
@@ -163,6 +164,6 @@ impl MediaMutation {
         ctx: &Context<'_>,
         input: ProductMediaRemoveInput,
     ) -> Result<ProductMediaPayload> {
-        payload(media::remove(ctx.db(), ctx.request()?, parse_id(&input.id)?).await)
+        payload(media::remove(ctx.db(), ctx.request()?, input.id).await)
     }
 }

@@ -721,7 +721,7 @@ pub struct ProductCreateInput {
 #[derive(InputObject)]
 pub struct ProductUpdateInput {
     /// The product to change.
-    pub id: ID,
+    pub id: ProductId,
     /// New title.
     pub title: Option<String>,
     /// New handle.
@@ -752,7 +752,7 @@ cityos_core::payload! {
 #[derive(InputObject)]
 pub struct ProductOptionCreateInput {
     /// The product.
-    pub product_id: ID,
+    pub product_id: ProductId,
     /// The option's name, unique within the product (`Size`).
     pub name: String,
     /// The values a variant may take, 1 to 100, distinct (`["50ml", "100ml"]`).
@@ -789,7 +789,7 @@ pub struct PriceInput {
 #[derive(InputObject)]
 pub struct ProductVariantCreateInput {
     /// The product.
-    pub product_id: ID,
+    pub product_id: ProductId,
     /// Stock-keeping unit, unique within the tenant.
     pub sku: String,
     /// Display title; defaults to its option values.
@@ -814,7 +814,7 @@ pub struct ProductVariantCreateInput {
 #[derive(InputObject)]
 pub struct ProductVariantPricesSetInput {
     /// The variant.
-    pub variant_id: ID,
+    pub variant_id: VariantId,
     /// One price per currency.
     pub prices: Vec<PriceInput>,
 }
@@ -868,7 +868,7 @@ impl CatalogMutation {
         ctx: &Context<'_>,
         input: ProductUpdateInput,
     ) -> Result<ProductPayload> {
-        let id = parse_id(&input.id)?;
+        let id = input.id;
         let vendor_id = match input.vendor_id {
             MaybeUndefined::Undefined => None,
             MaybeUndefined::Null => Some(None),
@@ -894,7 +894,7 @@ impl CatalogMutation {
         ctx: &Context<'_>,
         input: ProductOptionCreateInput,
     ) -> Result<ProductOptionPayload> {
-        let product = parse_id(&input.product_id)?;
+        let product = input.product_id;
         let outcome =
             variants::create_option(ctx.db(), ctx.request()?, product, &input.name, input.values)
                 .await;
@@ -908,7 +908,7 @@ impl CatalogMutation {
         input: ProductVariantCreateInput,
     ) -> Result<ProductVariantPayload> {
         let new = NewVariant {
-            product_id: parse_id(&input.product_id)?,
+            product_id: input.product_id,
             sku: input.sku,
             title: input.title,
             barcode: input.barcode,
@@ -935,7 +935,7 @@ impl CatalogMutation {
         ctx: &Context<'_>,
         input: ProductVariantPricesSetInput,
     ) -> Result<ProductVariantPayload> {
-        let id = parse_id(&input.variant_id)?;
+        let id = input.variant_id;
         let outcome =
             variants::set_prices(ctx.db(), ctx.request()?, id, prices(Some(input.prices))).await;
         Ok(ProductVariantPayload::of(outcome)?)

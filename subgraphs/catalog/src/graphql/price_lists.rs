@@ -1,6 +1,7 @@
 //! Customer groups, price lists and volume tiers in GraphQL: staff queries and mutations.
 
 use crate::errors::CatalogUserError;
+use crate::ids::{CustomerGroupId, PriceListId, ProductId, UserId, VariantId};
 use crate::price_lists::{
     self, CustomerGroup, ListEntry, ListedVariant, NewPriceList, NewTier, PriceList,
     PriceListChanges,
@@ -10,12 +11,10 @@ use async_graphql::{
     ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
 };
 use chrono::{DateTime, Utc};
-use cityos_core::ids::InvalidId;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::Money;
 use cityos_core::paging::PageRequest;
 use cityos_server::CtxExt as _;
-use std::str::FromStr;
 
 cityos_core::connection!(
     CustomerGroupConnection,
@@ -211,9 +210,9 @@ cityos_core::payload! {
 #[derive(InputObject)]
 pub struct CustomerGroupMembersInput {
     /// The group.
-    pub group_id: ID,
+    pub group_id: CustomerGroupId,
     /// The customers' user ids, 1 to 500.
-    pub customer_ids: Vec<ID>,
+    pub customer_ids: Vec<UserId>,
 }
 
 /// A new price list.
@@ -224,7 +223,7 @@ pub struct PriceListCreateInput {
     /// SALE or OVERRIDE.
     pub kind: PriceListKind,
     /// Limit it to one customer group.
-    pub customer_group_id: Option<ID>,
+    pub customer_group_id: Option<CustomerGroupId>,
     /// When it starts applying.
     pub starts_at: Option<DateTime<Utc>>,
     /// When it stops applying (exclusive).
@@ -235,7 +234,7 @@ pub struct PriceListCreateInput {
 #[derive(InputObject)]
 pub struct PriceListUpdateInput {
     /// The list.
-    pub id: ID,
+    pub id: PriceListId,
     /// New name.
     pub name: Option<String>,
     /// New start.
@@ -256,7 +255,7 @@ cityos_core::payload! {
 #[derive(InputObject)]
 pub struct PriceListEntryInput {
     /// The variant.
-    pub variant_id: ID,
+    pub variant_id: VariantId,
     /// One price per currency, in minor units.
     pub prices: Vec<super::PriceInput>,
 }
@@ -265,7 +264,7 @@ pub struct PriceListEntryInput {
 #[derive(InputObject)]
 pub struct PriceListPricesSetInput {
     /// The list.
-    pub price_list_id: ID,
+    pub price_list_id: PriceListId,
     /// 1 to 500 variants with their prices; currencies not named keep their price.
     pub entries: Vec<PriceListEntryInput>,
 }
@@ -274,22 +273,22 @@ pub struct PriceListPricesSetInput {
 #[derive(InputObject)]
 pub struct PriceListPricesRemoveInput {
     /// The list.
-    pub price_list_id: ID,
+    pub price_list_id: PriceListId,
     /// The variants.
-    pub variant_ids: Vec<ID>,
+    pub variant_ids: Vec<VariantId>,
 }
 
 /// A new volume tier.
 #[derive(InputObject)]
 pub struct VolumeTierCreateInput {
     /// The product.
-    pub product_id: ID,
+    pub product_id: ProductId,
     /// One variant of it; omit for a tier that applies to each of its variants.
-    pub variant_id: Option<ID>,
+    pub variant_id: Option<VariantId>,
     /// ISO 4217 currency code.
     pub currency: String,
     /// Limit it to one customer group.
-    pub customer_group_id: Option<ID>,
+    pub customer_group_id: Option<CustomerGroupId>,
     /// The fewest units on a line it applies to, at least 1.
     pub min_quantity: i32,
     /// The most units it applies to; omit for no upper bound.
@@ -339,14 +338,6 @@ cityos_core::payload! {
     }
 }
 
-fn ids<I: FromStr<Err = InvalidId>>(ids: &[ID]) -> Result<Vec<I>> {
-    Ok(ids.iter().map(parse_id).collect::<Result<_, _>>()?)
-}
-
-fn optional_id<I: FromStr<Err = InvalidId>>(id: Option<&ID>) -> Result<Option<I>> {
-    Ok(id.map(parse_id).transpose()?)
-}
-
 /// Staff mutations of customer groups, price lists and volume tiers.
 #[derive(Default)]
 pub struct PricingMutation;
@@ -393,7 +384,7 @@ impl PricingMutation {
         let new = NewPriceList {
             name: input.name,
             kind: input.kind,
-            customer_group_id: optional_id(input.customer_group_id.as_ref())?,
+            customer_group_id: input.customer_group_id,
             starts_at: input.starts_at,
             ends_at: input.ends_at,
         };
@@ -408,7 +399,7 @@ impl PricingMutation {
         ctx: &Context<'_>,
         input: PriceListUpdateInput,
     ) -> Result<PriceListPayload> {
-        let id = parse_id(&input.id)?;
+        let id = input.id;
         let changes = PriceListChanges {
             name: input.name,
             starts_at: input.starts_at.into(),
@@ -441,12 +432,12 @@ impl PricingMutation {
             .into_iter()
             .map(|e| {
                 Ok(ListEntry {
-                    variant_id: parse_id(&e.variant_id)?,
+                    variant_id: e.variant_id,
                     prices: super::prices(Some(e.prices)),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let list = parse_id(&input.price_list_id)?;
+        let list = input.price_list_id;
         let outcome = price_lists::set_list_prices(ctx.db(), ctx.request()?, list, entries).await;
         Ok(PriceListPayload::of(outcome)?)
     }
@@ -457,8 +448,8 @@ impl PricingMutation {
         ctx: &Context<'_>,
         input: PriceListPricesRemoveInput,
     ) -> Result<PriceListPayload> {
-        let list = parse_id(&input.price_list_id)?;
-        let variants = ids(&input.variant_ids)?;
+        let list = input.price_list_id;
+        let variants = input.variant_ids;
         let outcome =
             price_lists::remove_list_prices(ctx.db(), ctx.request()?, list, variants).await;
         Ok(PriceListPayload::of(outcome)?)
@@ -472,10 +463,10 @@ impl PricingMutation {
         input: VolumeTierCreateInput,
     ) -> Result<VolumeTierPayload> {
         let new = NewTier {
-            product_id: parse_id(&input.product_id)?,
-            variant_id: optional_id(input.variant_id.as_ref())?,
+            product_id: input.product_id,
+            variant_id: input.variant_id,
             currency: input.currency,
-            customer_group_id: optional_id(input.customer_group_id.as_ref())?,
+            customer_group_id: input.customer_group_id,
             min_quantity: input.min_quantity,
             max_quantity: input.max_quantity,
             unit_amount: input.unit_amount_minor,
@@ -505,8 +496,8 @@ impl PricingMutation {
         input: CustomerGroupMembersInput,
         add: bool,
     ) -> Result<CustomerGroupPayload> {
-        let group = parse_id(&input.group_id)?;
-        let users = ids(&input.customer_ids)?;
+        let group = input.group_id;
+        let users = input.customer_ids;
         let outcome =
             price_lists::change_members(ctx.db(), ctx.request()?, group, users, add).await;
         Ok(CustomerGroupPayload::of(outcome)?)

@@ -4,7 +4,7 @@ use super::loader::{CatalogLoader, ResponseTo};
 use super::page_cost;
 use super::price_lists::User;
 use crate::errors::CatalogUserError;
-use crate::ids::ReviewId;
+use crate::ids::{ProductId, ReviewId};
 use crate::products::Product;
 use crate::reviews::{
     self, NewReview, RatingSummary, Response, Review, ReviewFilter, ReviewStatus,
@@ -167,7 +167,7 @@ impl ReviewQuery {
 #[derive(InputObject)]
 pub struct ReviewCreateInput {
     /// The product (published).
-    pub product_id: ID,
+    pub product_id: ProductId,
     /// 1 to 5 stars.
     pub rating: i32,
     /// Headline, at most 200 characters.
@@ -180,7 +180,7 @@ pub struct ReviewCreateInput {
 #[derive(InputObject)]
 pub struct ReviewUpdateInput {
     /// The review.
-    pub id: ID,
+    pub id: ReviewId,
     /// New rating.
     pub rating: Option<i32>,
     /// New headline.
@@ -221,14 +221,14 @@ fn payload(outcome: crate::errors::Outcome<Review>) -> Result<ReviewPayload> {
 #[derive(InputObject)]
 pub struct ReviewDeleteInput {
     /// The review.
-    pub id: ID,
+    pub id: ReviewId,
 }
 
 /// A moderation decision.
 #[derive(InputObject)]
 pub struct ReviewModerateInput {
     /// The review.
-    pub id: ID,
+    pub id: ReviewId,
     /// APPROVED or REJECTED.
     pub status: ReviewStatus,
 }
@@ -237,7 +237,7 @@ pub struct ReviewModerateInput {
 #[derive(InputObject)]
 pub struct ReviewVerifiedPurchaseSetInput {
     /// The review.
-    pub id: ID,
+    pub id: ReviewId,
     /// Whether the reviewer bought the product.
     pub verified: bool,
 }
@@ -246,7 +246,7 @@ pub struct ReviewVerifiedPurchaseSetInput {
 #[derive(InputObject)]
 pub struct ReviewRespondInput {
     /// The review.
-    pub id: ID,
+    pub id: ReviewId,
     /// The answer, 1 to 5,000 characters.
     pub body: String,
 }
@@ -255,7 +255,7 @@ pub struct ReviewRespondInput {
 #[derive(InputObject)]
 pub struct ReviewVoteInput {
     /// The review (approved, not your own).
-    pub id: ID,
+    pub id: ReviewId,
     /// true to vote, false to take the vote back.
     pub helpful: bool,
 }
@@ -273,7 +273,7 @@ impl ReviewMutation {
         input: ReviewCreateInput,
     ) -> Result<ReviewPayload> {
         let new = NewReview {
-            product_id: parse_id(&input.product_id)?,
+            product_id: input.product_id,
             rating: input.rating,
             title: input.title,
             body: input.body,
@@ -290,7 +290,7 @@ impl ReviewMutation {
         let outcome = reviews::update(
             ctx.db(),
             ctx.request()?,
-            parse_id(&input.id)?,
+            input.id,
             input.rating,
             input.title,
             input.body,
@@ -306,7 +306,7 @@ impl ReviewMutation {
         input: ReviewDeleteInput,
     ) -> Result<ReviewDeletePayload> {
         Ok(ReviewDeletePayload::of(
-            reviews::delete(ctx.db(), ctx.request()?, parse_id(&input.id)?)
+            reviews::delete(ctx.db(), ctx.request()?, input.id)
                 .await
                 .map(to_id),
         )?)
@@ -318,9 +318,7 @@ impl ReviewMutation {
         ctx: &Context<'_>,
         input: ReviewModerateInput,
     ) -> Result<ReviewPayload> {
-        payload(
-            reviews::moderate(ctx.db(), ctx.request()?, parse_id(&input.id)?, input.status).await,
-        )
+        payload(reviews::moderate(ctx.db(), ctx.request()?, input.id, input.status).await)
     }
 
     /// A trusted caller (staff, or a server with a secret key) marks whether the reviewer bought
@@ -330,15 +328,7 @@ impl ReviewMutation {
         ctx: &Context<'_>,
         input: ReviewVerifiedPurchaseSetInput,
     ) -> Result<ReviewPayload> {
-        payload(
-            reviews::set_verified(
-                ctx.db(),
-                ctx.request()?,
-                parse_id(&input.id)?,
-                input.verified,
-            )
-            .await,
-        )
+        payload(reviews::set_verified(ctx.db(), ctx.request()?, input.id, input.verified).await)
     }
 
     /// Staff answer a review publicly (replacing an earlier answer).
@@ -347,8 +337,7 @@ impl ReviewMutation {
         ctx: &Context<'_>,
         input: ReviewRespondInput,
     ) -> Result<ReviewResponsePayload> {
-        let outcome =
-            reviews::respond(ctx.db(), ctx.request()?, parse_id(&input.id)?, &input.body).await;
+        let outcome = reviews::respond(ctx.db(), ctx.request()?, input.id, &input.body).await;
         Ok(ReviewResponsePayload::of(outcome)?)
     }
 
@@ -359,14 +348,6 @@ impl ReviewMutation {
         ctx: &Context<'_>,
         input: ReviewVoteInput,
     ) -> Result<ReviewPayload> {
-        payload(
-            reviews::vote(
-                ctx.db(),
-                ctx.request()?,
-                parse_id(&input.id)?,
-                input.helpful,
-            )
-            .await,
-        )
+        payload(reviews::vote(ctx.db(), ctx.request()?, input.id, input.helpful).await)
     }
 }

@@ -6,16 +6,14 @@ use super::{ProductConnection, Within, page_cost, page_of_products};
 use crate::categories::{self, Category, CategoryChanges, NewCategory};
 use crate::collections::{self, Collection};
 use crate::errors::CatalogUserError;
-use crate::ids::CategoryId;
+use crate::ids::{CategoryId, CollectionId, ProductId};
 use crate::products::Product;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
-use cityos_core::ids::InvalidId;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::paging::PageRequest;
 use cityos_server::CtxExt as _;
-use std::str::FromStr;
 
 cityos_core::connection!(
     CollectionConnection,
@@ -249,14 +247,14 @@ pub struct CategoryCreateInput {
     /// Long description, at most 10,000 characters.
     pub description: Option<String>,
     /// Its parent; a root category when omitted.
-    pub parent_id: Option<ID>,
+    pub parent_id: Option<CategoryId>,
 }
 
 /// Changes to a category; omitted fields stay as they are.
 #[derive(InputObject)]
 pub struct CategoryUpdateInput {
     /// The category.
-    pub id: ID,
+    pub id: CategoryId,
     /// New name.
     pub name: Option<String>,
     /// New handle.
@@ -306,7 +304,7 @@ pub struct CollectionCreateInput {
 #[derive(InputObject)]
 pub struct CollectionUpdateInput {
     /// The collection.
-    pub id: ID,
+    pub id: CollectionId,
     /// New title.
     pub title: Option<String>,
     /// New handle.
@@ -319,9 +317,9 @@ pub struct CollectionUpdateInput {
 #[derive(InputObject)]
 pub struct CollectionProductsAddInput {
     /// The collection.
-    pub collection_id: ID,
+    pub collection_id: CollectionId,
     /// The products, in the order they should appear; products already in the collection move.
-    pub product_ids: Vec<ID>,
+    pub product_ids: Vec<ProductId>,
     /// Where to put them (0 is first); at the end when omitted.
     pub position: Option<i32>,
 }
@@ -342,49 +340,45 @@ cityos_core::payload! {
     }
 }
 
-fn ids<I: FromStr<Err = InvalidId>>(given: &[ID]) -> Result<Vec<I>> {
-    given.iter().map(|id| Ok(parse_id(id)?)).collect()
-}
-
 /// Where to move a category.
 #[derive(InputObject)]
 pub struct CategoryMoveInput {
     /// The category.
-    pub id: ID,
+    pub id: CategoryId,
     /// Its new parent; null or omitted makes it a root.
-    pub parent_id: Option<ID>,
+    pub parent_id: Option<CategoryId>,
 }
 
 /// A category to delete.
 #[derive(InputObject)]
 pub struct CategoryDeleteInput {
     /// The category (without subcategories).
-    pub id: ID,
+    pub id: CategoryId,
 }
 
 /// A product's categories.
 #[derive(InputObject)]
 pub struct ProductCategoriesSetInput {
     /// The product.
-    pub product_id: ID,
+    pub product_id: ProductId,
     /// Exactly the categories it is in from now on (at most 20).
-    pub category_ids: Vec<ID>,
+    pub category_ids: Vec<CategoryId>,
 }
 
 /// A collection to delete.
 #[derive(InputObject)]
 pub struct CollectionDeleteInput {
     /// The collection.
-    pub id: ID,
+    pub id: CollectionId,
 }
 
 /// Products to take out of a collection.
 #[derive(InputObject)]
 pub struct CollectionProductsRemoveInput {
     /// The collection.
-    pub collection_id: ID,
+    pub collection_id: CollectionId,
     /// The products.
-    pub product_ids: Vec<ID>,
+    pub product_ids: Vec<ProductId>,
 }
 
 /// Category and collection mutations (staff, audited).
@@ -403,7 +397,7 @@ impl TaxonomyMutation {
             name: input.name,
             handle: input.handle,
             description: input.description,
-            parent_id: input.parent_id.as_ref().map(parse_id).transpose()?,
+            parent_id: input.parent_id,
         };
         Ok(CategoryPayload::of(
             categories::create(ctx.db(), ctx.request()?, new).await,
@@ -422,8 +416,7 @@ impl TaxonomyMutation {
             description: input.description,
             position: input.position,
         };
-        let outcome =
-            categories::update(ctx.db(), ctx.request()?, parse_id(&input.id)?, changes).await;
+        let outcome = categories::update(ctx.db(), ctx.request()?, input.id, changes).await;
         Ok(CategoryPayload::of(outcome)?)
     }
 
@@ -433,9 +426,8 @@ impl TaxonomyMutation {
         ctx: &Context<'_>,
         input: CategoryMoveInput,
     ) -> Result<CategoryPayload> {
-        let parent = input.parent_id.as_ref().map(parse_id).transpose()?;
-        let outcome =
-            categories::move_to(ctx.db(), ctx.request()?, parse_id(&input.id)?, parent).await;
+        let parent = input.parent_id;
+        let outcome = categories::move_to(ctx.db(), ctx.request()?, input.id, parent).await;
         Ok(CategoryPayload::of(outcome)?)
     }
 
@@ -445,7 +437,7 @@ impl TaxonomyMutation {
         ctx: &Context<'_>,
         input: CategoryDeleteInput,
     ) -> Result<CategoryDeletePayload> {
-        let outcome = categories::delete(ctx.db(), ctx.request()?, parse_id(&input.id)?).await;
+        let outcome = categories::delete(ctx.db(), ctx.request()?, input.id).await;
         Ok(CategoryDeletePayload::of(outcome.map(to_id))?)
     }
 
@@ -458,8 +450,8 @@ impl TaxonomyMutation {
         let outcome = categories::set_for_product(
             ctx.db(),
             ctx.request()?,
-            parse_id(&input.product_id)?,
-            ids(&input.category_ids)?,
+            input.product_id,
+            input.category_ids,
         )
         .await;
         Ok(ProductCategoriesPayload::of(outcome)?)
@@ -491,7 +483,7 @@ impl TaxonomyMutation {
         let outcome = collections::update(
             ctx.db(),
             ctx.request()?,
-            parse_id(&input.id)?,
+            input.id,
             input.title,
             input.handle,
             input.description,
@@ -506,7 +498,7 @@ impl TaxonomyMutation {
         ctx: &Context<'_>,
         input: CollectionDeleteInput,
     ) -> Result<CollectionDeletePayload> {
-        let outcome = collections::delete(ctx.db(), ctx.request()?, parse_id(&input.id)?).await;
+        let outcome = collections::delete(ctx.db(), ctx.request()?, input.id).await;
         Ok(CollectionDeletePayload::of(outcome.map(to_id))?)
     }
 
@@ -519,8 +511,8 @@ impl TaxonomyMutation {
         let outcome = collections::add_products(
             ctx.db(),
             ctx.request()?,
-            parse_id(&input.collection_id)?,
-            ids(&input.product_ids)?,
+            input.collection_id,
+            input.product_ids,
             input.position,
         )
         .await;
@@ -536,8 +528,8 @@ impl TaxonomyMutation {
         let outcome = collections::remove_products(
             ctx.db(),
             ctx.request()?,
-            parse_id(&input.collection_id)?,
-            ids(&input.product_ids)?,
+            input.collection_id,
+            input.product_ids,
         )
         .await;
         Ok(CollectionPayload::of(outcome)?)

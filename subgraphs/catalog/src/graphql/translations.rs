@@ -2,11 +2,11 @@
 
 use super::loader::{CatalogLoader, TranslationsOf};
 use crate::errors::CatalogUserError;
+use crate::ids::ProductId;
 use crate::products::Product;
 use crate::translations::{self, Translation};
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
-use cityos_core::ids::parse_id;
 use cityos_server::CtxExt as _;
 
 pub(super) async fn of(ctx: &Context<'_>, product: &Product) -> Result<Vec<Translation>> {
@@ -42,7 +42,7 @@ impl Translation {
 #[derive(InputObject)]
 pub struct ProductTranslationSetInput {
     /// The product.
-    pub product_id: ID,
+    pub product_id: ProductId,
     /// A language tag like `en` or `en-GB`, not the tenant's default locale.
     pub locale: String,
     /// The title in that locale, 1 to 255 characters.
@@ -71,7 +71,7 @@ cityos_core::payload! {
 #[derive(InputObject)]
 pub struct ProductTranslationRemoveInput {
     /// The product.
-    pub product_id: ID,
+    pub product_id: ProductId,
     /// The locale of the translation.
     pub locale: String,
 }
@@ -91,7 +91,7 @@ impl TranslationMutation {
         let outcome = translations::set(
             ctx.db(),
             ctx.request()?,
-            parse_id(&input.product_id)?,
+            input.product_id,
             &input.locale,
             &input.title,
             input.description.as_deref(),
@@ -106,13 +106,8 @@ impl TranslationMutation {
         ctx: &Context<'_>,
         input: ProductTranslationRemoveInput,
     ) -> Result<ProductTranslationRemovePayload> {
-        let outcome = translations::remove(
-            ctx.db(),
-            ctx.request()?,
-            parse_id(&input.product_id)?,
-            &input.locale,
-        )
-        .await;
+        let outcome =
+            translations::remove(ctx.db(), ctx.request()?, input.product_id, &input.locale).await;
         Ok(ProductTranslationRemovePayload::of(outcome)?)
     }
 }

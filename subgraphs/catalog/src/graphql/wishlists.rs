@@ -2,13 +2,14 @@
 
 use super::loader::{CatalogLoader, ItemsOf};
 use crate::errors::CatalogUserError;
+use crate::ids::{ProductId, VariantId, WishlistId, WishlistItemId};
 use crate::products::Product;
 use crate::variants::PricedVariant;
 use crate::wishlists::{self, Item, Wishlist};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
-use cityos_core::ids::{parse_id, to_id};
+use cityos_core::ids::to_id;
 use cityos_server::CtxExt as _;
 
 /// A customer's named list of products they want.
@@ -168,7 +169,7 @@ pub struct WishlistCreateInput {
 #[derive(InputObject)]
 pub struct WishlistRenameInput {
     /// The wishlist.
-    pub id: ID,
+    pub id: WishlistId,
     /// The new name.
     pub name: String,
 }
@@ -177,7 +178,7 @@ pub struct WishlistRenameInput {
 #[derive(InputObject)]
 pub struct WishlistShareInput {
     /// The wishlist.
-    pub id: ID,
+    pub id: WishlistId,
     /// true: share under a new link token; false: make it private.
     pub shared: bool,
 }
@@ -186,34 +187,34 @@ pub struct WishlistShareInput {
 #[derive(InputObject)]
 pub struct WishlistDeleteInput {
     /// The wishlist.
-    pub id: ID,
+    pub id: WishlistId,
 }
 
 /// A product to put on a wishlist.
 #[derive(InputObject)]
 pub struct WishlistItemAddInput {
     /// The wishlist.
-    pub wishlist_id: ID,
+    pub wishlist_id: WishlistId,
     /// The product (published).
-    pub product_id: ID,
+    pub product_id: ProductId,
     /// One of its variants, when a particular one is wanted.
-    pub variant_id: Option<ID>,
+    pub variant_id: Option<VariantId>,
 }
 
 /// An item to take off its wishlist.
 #[derive(InputObject)]
 pub struct WishlistItemRemoveInput {
     /// The item.
-    pub item_id: ID,
+    pub item_id: WishlistItemId,
 }
 
 /// An item to move to another wishlist.
 #[derive(InputObject)]
 pub struct WishlistItemMoveInput {
     /// The item.
-    pub item_id: ID,
+    pub item_id: WishlistItemId,
     /// The wishlist to move it to.
-    pub to_wishlist_id: ID,
+    pub to_wishlist_id: WishlistId,
 }
 
 /// Wishlist mutations (the signed-in customer's own lists).
@@ -237,9 +238,7 @@ impl WishlistMutation {
         ctx: &Context<'_>,
         input: WishlistRenameInput,
     ) -> Result<WishlistPayload> {
-        payload(
-            wishlists::rename(ctx.db(), ctx.request()?, parse_id(&input.id)?, &input.name).await,
-        )
+        payload(wishlists::rename(ctx.db(), ctx.request()?, input.id, &input.name).await)
     }
 
     /// Shares a wishlist under a new link token (`shared: true`; an earlier link stops working) or
@@ -249,9 +248,7 @@ impl WishlistMutation {
         ctx: &Context<'_>,
         input: WishlistShareInput,
     ) -> Result<WishlistPayload> {
-        payload(
-            wishlists::share(ctx.db(), ctx.request()?, parse_id(&input.id)?, input.shared).await,
-        )
+        payload(wishlists::share(ctx.db(), ctx.request()?, input.id, input.shared).await)
     }
 
     /// Deletes a wishlist and its items.
@@ -261,7 +258,7 @@ impl WishlistMutation {
         input: WishlistDeleteInput,
     ) -> Result<WishlistDeletePayload> {
         Ok(WishlistDeletePayload::of(
-            wishlists::delete(ctx.db(), ctx.request()?, parse_id(&input.id)?)
+            wishlists::delete(ctx.db(), ctx.request()?, input.id)
                 .await
                 .map(to_id),
         )?)
@@ -277,9 +274,9 @@ impl WishlistMutation {
         let outcome = wishlists::add_item(
             ctx.db(),
             ctx.request()?,
-            parse_id(&input.wishlist_id)?,
-            parse_id(&input.product_id)?,
-            input.variant_id.as_ref().map(parse_id).transpose()?,
+            input.wishlist_id,
+            input.product_id,
+            input.variant_id,
         )
         .await;
         payload(outcome)
@@ -291,7 +288,7 @@ impl WishlistMutation {
         ctx: &Context<'_>,
         input: WishlistItemRemoveInput,
     ) -> Result<WishlistPayload> {
-        payload(wishlists::remove_item(ctx.db(), ctx.request()?, parse_id(&input.item_id)?).await)
+        payload(wishlists::remove_item(ctx.db(), ctx.request()?, input.item_id).await)
     }
 
     /// Moves an item to another of the customer's wishlists.
@@ -303,8 +300,8 @@ impl WishlistMutation {
         let outcome = wishlists::move_item(
             ctx.db(),
             ctx.request()?,
-            parse_id(&input.item_id)?,
-            parse_id(&input.to_wishlist_id)?,
+            input.item_id,
+            input.to_wishlist_id,
         )
         .await;
         payload(outcome)

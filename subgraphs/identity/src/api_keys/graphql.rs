@@ -2,9 +2,10 @@
 
 use crate::api_keys::{self, ApiKey, ApiKeyKind};
 use crate::errors::IdentityUserError;
+use crate::ids::ApiKeyId;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
-use cityos_core::ids::{parse_id, to_id};
+use cityos_core::ids::to_id;
 use cityos_core::paging::PageRequest;
 use cityos_server::CtxExt as _;
 
@@ -62,7 +63,7 @@ cityos_core::payload! {
 #[derive(InputObject)]
 pub struct ApiKeyRevokeInput {
     /// The key's id.
-    pub id: ID,
+    pub id: ApiKeyId,
 }
 
 cityos_core::payload! {
@@ -115,7 +116,7 @@ impl ApiKeyMutation {
         ctx: &Context<'_>,
         input: ApiKeyRevokeInput,
     ) -> Result<ApiKeyRevokePayload> {
-        let id = parse_id(&input.id)?;
+        let id = input.id;
         Ok(ApiKeyRevokePayload::of(
             api_keys::revoke(ctx.db(), ctx.request()?, id).await,
         )?)

@@ -1,13 +1,13 @@
 //! The GraphQL of tenants and their host names.
 
 use crate::errors::IdentityUserError;
-use crate::ids::TenantId;
+use crate::ids::{TenantDomainId, TenantId};
 use crate::scope::{IdentityLoader, may_see};
 use crate::tenants::{self, Tenant, TenantChanges, TenantDomain};
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
-use cityos_core::ids::{parse_id, to_id};
+use cityos_core::ids::to_id;
 use cityos_core::paging::PageRequest;
 use cityos_core::{ApiError, TenantStatus};
 use cityos_server::CtxExt as _;
@@ -95,7 +95,7 @@ impl TenantDomain {
 #[derive(InputObject)]
 pub struct TenantUpdateInput {
     /// The tenant to change.
-    pub id: ID,
+    pub id: TenantId,
     /// New display name.
     pub name: Option<String>,
     /// ACTIVE or SUSPENDED (platform admins only).
@@ -127,7 +127,7 @@ pub struct TenantDomainAddInput {
 #[derive(InputObject)]
 pub struct TenantDomainRemoveInput {
     /// The domain's id.
-    pub id: ID,
+    pub id: TenantDomainId,
 }
 
 cityos_core::payload! {
@@ -194,7 +194,7 @@ impl TenantMutation {
         ctx: &Context<'_>,
         input: TenantUpdateInput,
     ) -> Result<TenantUpdatePayload> {
-        let id = parse_id(&input.id)?;
+        let id = input.id;
         let changes = TenantChanges {
             name: input.name,
             status: input.status,
@@ -224,7 +224,7 @@ impl TenantMutation {
         ctx: &Context<'_>,
         input: TenantDomainRemoveInput,
     ) -> Result<TenantDomainPayload> {
-        let id = parse_id(&input.id)?;
+        let id = input.id;
         Ok(TenantDomainPayload::of(
             tenants::remove_domain(ctx.db(), ctx.request()?, id).await,
         )?)

@@ -6,6 +6,7 @@ use crate::disputes::{
     DisputeThread,
 };
 use crate::errors::{OrdersUserError, Outcome};
+use crate::ids::{DisputeId, OrderId, ReturnId};
 use crate::refunds::Refund;
 use crate::returns::{self, ReturnLine, ReturnLineInput, ReturnStatus, ReturnWithLines};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
@@ -153,7 +154,7 @@ pub struct ReturnLineRequest {
 #[derive(InputObject)]
 pub struct ReturnRequestInput {
     /// The order (its lines must be delivered).
-    pub order_id: ID,
+    pub order_id: OrderId,
     /// 1 to 100 lines, each once.
     pub lines: Vec<ReturnLineRequest>,
     /// Why, 1 to 500 characters.
@@ -164,14 +165,14 @@ pub struct ReturnRequestInput {
 #[derive(InputObject)]
 pub struct ReturnInput {
     /// The return.
-    pub return_id: ID,
+    pub return_id: ReturnId,
 }
 
 /// A return to reject.
 #[derive(InputObject)]
 pub struct ReturnRejectInput {
     /// The return.
-    pub return_id: ID,
+    pub return_id: ReturnId,
     /// Why, for the customer; at most 500 characters.
     pub note: Option<String>,
 }
@@ -180,7 +181,7 @@ pub struct ReturnRejectInput {
 #[derive(InputObject)]
 pub struct ReturnReceiveInput {
     /// The return.
-    pub return_id: ID,
+    pub return_id: ReturnId,
     /// Put the units back into stock where they were sold from (default true; false for
     /// damaged goods).
     pub restock: Option<bool>,
@@ -214,7 +215,7 @@ fn return_payload(outcome: Outcome<ReturnWithLines>) -> Result<ReturnPayload> {
 #[derive(InputObject)]
 pub struct DisputeOpenInput {
     /// The order.
-    pub order_id: ID,
+    pub order_id: OrderId,
     /// What it is about.
     pub reason: DisputeReason,
     /// The first message, 1 to 5,000 characters.
@@ -227,7 +228,7 @@ pub struct DisputeOpenInput {
 #[derive(InputObject)]
 pub struct DisputeMessageAddInput {
     /// The dispute.
-    pub dispute_id: ID,
+    pub dispute_id: DisputeId,
     /// 1 to 5,000 characters.
     pub message: String,
     /// Up to 10 `https://` links to photos or documents.
@@ -238,14 +239,14 @@ pub struct DisputeMessageAddInput {
 #[derive(InputObject)]
 pub struct DisputeInput {
     /// The dispute.
-    pub dispute_id: ID,
+    pub dispute_id: DisputeId,
 }
 
 /// How staff settle a dispute.
 #[derive(InputObject)]
 pub struct DisputeResolveInput {
     /// The dispute.
-    pub dispute_id: ID,
+    pub dispute_id: DisputeId,
     /// Refund, replace or reject.
     pub resolution: DisputeResolution,
     /// For REFUND (required there): how much to pay back, in minor units.
@@ -278,7 +279,7 @@ impl AftercareMutation {
         ctx: &Context<'_>,
         input: ReturnRequestInput,
     ) -> Result<ReturnPayload> {
-        let order = parse_id(&input.order_id)?;
+        let order = input.order_id;
         let lines = input
             .lines
             .iter()
@@ -294,7 +295,7 @@ impl AftercareMutation {
 
     /// Approves a requested return (staff).
     async fn return_approve(&self, ctx: &Context<'_>, input: ReturnInput) -> Result<ReturnPayload> {
-        let id = parse_id(&input.return_id)?;
+        let id = input.return_id;
         return_payload(returns::approve(ctx.db(), ctx.request()?, id).await)
     }
 
@@ -304,7 +305,7 @@ impl AftercareMutation {
         ctx: &Context<'_>,
         input: ReturnRejectInput,
     ) -> Result<ReturnPayload> {
-        let id = parse_id(&input.return_id)?;
+        let id = input.return_id;
         return_payload(returns::reject(ctx.db(), ctx.request()?, id, input.note).await)
     }
 
@@ -314,7 +315,7 @@ impl AftercareMutation {
         ctx: &Context<'_>,
         input: ReturnReceiveInput,
     ) -> Result<ReturnPayload> {
-        let id = parse_id(&input.return_id)?;
+        let id = input.return_id;
         let restock = input.restock.unwrap_or(true);
         return_payload(returns::receive(ctx.db(), ctx.request()?, id, restock).await)
     }
@@ -322,7 +323,7 @@ impl AftercareMutation {
     /// Pays a received return's value back through the order's payment provider (staff); a
     /// credit note is issued.
     async fn return_refund(&self, ctx: &Context<'_>, input: ReturnInput) -> Result<ReturnPayload> {
-        let id = parse_id(&input.return_id)?;
+        let id = input.return_id;
         let outcome = returns::refund(ctx.db(), ctx.request()?, gateway(ctx), id).await;
         let (done, user_errors) = into_payload(outcome)?;
         let (ret, refund) = done.map_or((None, None), |(r, f)| (Some(r), Some(f)));
@@ -339,7 +340,7 @@ impl AftercareMutation {
         ctx: &Context<'_>,
         input: DisputeOpenInput,
     ) -> Result<DisputePayload> {
-        let order = parse_id(&input.order_id)?;
+        let order = input.order_id;
         let evidence = input.evidence.unwrap_or_default();
         dispute_payload(
             disputes::open(
@@ -360,7 +361,7 @@ impl AftercareMutation {
         ctx: &Context<'_>,
         input: DisputeMessageAddInput,
     ) -> Result<DisputePayload> {
-        let id = parse_id(&input.dispute_id)?;
+        let id = input.dispute_id;
         let evidence = input.evidence.unwrap_or_default();
         dispute_payload(
             disputes::message(ctx.db(), ctx.request()?, id, input.message, evidence).await,
@@ -373,7 +374,7 @@ impl AftercareMutation {
         ctx: &Context<'_>,
         input: DisputeInput,
     ) -> Result<DisputePayload> {
-        let id = parse_id(&input.dispute_id)?;
+        let id = input.dispute_id;
         dispute_payload(disputes::review(ctx.db(), ctx.request()?, id).await)
     }
 
@@ -383,7 +384,7 @@ impl AftercareMutation {
         ctx: &Context<'_>,
         input: DisputeResolveInput,
     ) -> Result<DisputePayload> {
-        let id = parse_id(&input.dispute_id)?;
+        let id = input.dispute_id;
         let outcome = disputes::resolve(
             ctx.db(),
             ctx.request()?,
@@ -403,7 +404,7 @@ impl AftercareMutation {
         ctx: &Context<'_>,
         input: DisputeInput,
     ) -> Result<DisputePayload> {
-        let id = parse_id(&input.dispute_id)?;
+        let id = input.dispute_id;
         dispute_payload(disputes::withdraw(ctx.db(), ctx.request()?, id).await)
     }
 }

@@ -4,7 +4,9 @@ use super::gateway;
 use crate::carts::{self, Address, CartChanges, LineInput, PricedCart, ShippingChoice};
 use crate::checkout::{self, CheckoutRequest};
 use crate::errors::{OrdersUserError, Outcome};
-use crate::ids::VariantId;
+use crate::ids::{
+    CartId, FulfillmentId, OrderId, PaymentId, ShippingMethodId, VariantId, VendorId, VendorOrderId,
+};
 use crate::orders::{self, Fulfillment, Order};
 use crate::payments::PaymentMethod;
 use crate::refunds::{self, Refund};
@@ -57,7 +59,7 @@ pub struct CartCreateInput {
 #[derive(InputObject)]
 pub struct CartLineInput {
     /// The variant.
-    pub variant_id: ID,
+    pub variant_id: VariantId,
     /// Units, 1 to 10,000; added to the units already on the cart.
     pub quantity: i32,
     /// Gift-wrap the line.
@@ -70,7 +72,7 @@ pub struct CartLineInput {
 #[derive(InputObject)]
 pub struct CartLinesAddInput {
     /// The cart.
-    pub cart_id: ID,
+    pub cart_id: CartId,
     /// 1 to 100 lines, each variant once.
     pub lines: Vec<CartLineInput>,
 }
@@ -79,7 +81,7 @@ pub struct CartLinesAddInput {
 #[derive(InputObject)]
 pub struct CartLineUpdateInput {
     /// The variant whose line to change.
-    pub variant_id: ID,
+    pub variant_id: VariantId,
     /// The new number of units, 1 to 10,000 (remove a line with `cartLinesRemove`).
     pub quantity: Option<i32>,
     /// Gift-wrap the line or not.
@@ -92,7 +94,7 @@ pub struct CartLineUpdateInput {
 #[derive(InputObject)]
 pub struct CartLinesUpdateInput {
     /// The cart.
-    pub cart_id: ID,
+    pub cart_id: CartId,
     /// 1 to 100 changes, each variant once.
     pub lines: Vec<CartLineUpdateInput>,
 }
@@ -101,16 +103,16 @@ pub struct CartLinesUpdateInput {
 #[derive(InputObject)]
 pub struct CartLinesRemoveInput {
     /// The cart.
-    pub cart_id: ID,
+    pub cart_id: CartId,
     /// The variants whose lines to remove (1 to 100).
-    pub variant_ids: Vec<ID>,
+    pub variant_ids: Vec<VariantId>,
 }
 
 /// Contact and delivery details of a cart; omitted fields stay as they are.
 #[derive(InputObject)]
 pub struct CartUpdateInput {
     /// The cart.
-    pub cart_id: ID,
+    pub cart_id: CartId,
     /// The buyer's e-mail address (required for a guest checkout).
     pub email: Option<String>,
     /// Where to ship (required for checkout unless every vendor group is picked up); also where
@@ -126,7 +128,7 @@ pub struct CartUpdateInput {
 #[derive(InputObject)]
 pub struct CartDiscountApplyInput {
     /// The cart.
-    pub cart_id: ID,
+    pub cart_id: CartId,
     /// The code as the shopper typed it (case and surrounding spaces do not matter).
     pub code: String,
 }
@@ -135,18 +137,18 @@ pub struct CartDiscountApplyInput {
 #[derive(InputObject)]
 pub struct CartInput {
     /// The cart.
-    pub cart_id: ID,
+    pub cart_id: CartId,
 }
 
 /// How one vendor's part of a cart ships.
 #[derive(InputObject)]
 pub struct CartShippingMethodSetInput {
     /// The cart.
-    pub cart_id: ID,
+    pub cart_id: CartId,
     /// The vendor whose part it is; omit it for the tenant's own products.
-    pub vendor_id: Option<ID>,
+    pub vendor_id: Option<VendorId>,
     /// One of the group's `shippingOptions`.
-    pub method_id: ID,
+    pub method_id: ShippingMethodId,
     /// Instructions for delivering this part, at most 500 characters; empty clears them,
     /// omitted keeps them.
     pub delivery_instructions: Option<String>,
@@ -163,7 +165,7 @@ pub struct CartMergeInput {
 #[derive(InputObject)]
 pub struct CheckoutCompleteInput {
     /// The cart.
-    pub cart_id: ID,
+    pub cart_id: CartId,
     /// A key the client makes for this attempt (1 to 100 characters) and repeats on retry: the
     /// same key returns the same order; used with another cart it is refused.
     pub idempotency_key: String,
@@ -178,14 +180,14 @@ pub struct CheckoutCompleteInput {
 #[derive(InputObject)]
 pub struct OrderInput {
     /// The order.
-    pub order_id: ID,
+    pub order_id: OrderId,
 }
 
 /// An order to cancel.
 #[derive(InputObject)]
 pub struct OrderCancelInput {
     /// The order.
-    pub order_id: ID,
+    pub order_id: OrderId,
     /// Why, at most 500 characters.
     pub reason: Option<String>,
 }
@@ -194,14 +196,14 @@ pub struct OrderCancelInput {
 #[derive(InputObject)]
 pub struct PaymentCaptureInput {
     /// The payment.
-    pub payment_id: ID,
+    pub payment_id: PaymentId,
 }
 
 /// Money to pay back on a captured payment.
 #[derive(InputObject)]
 pub struct PaymentRefundInput {
     /// The payment.
-    pub payment_id: ID,
+    pub payment_id: PaymentId,
     /// How much, in minor units: above zero and at most what is left of the captured amount.
     pub amount_minor: i64,
     /// Why, at most 500 characters.
@@ -220,7 +222,7 @@ cityos_core::payload! {
 #[derive(InputObject)]
 pub struct FulfillmentCreateInput {
     /// The vendor order shipped.
-    pub vendor_order_id: ID,
+    pub vendor_order_id: VendorOrderId,
     /// The carrier, 1 to 100 characters.
     pub carrier: String,
     /// The carrier's tracking number, 1 to 100 characters.
@@ -231,23 +233,23 @@ pub struct FulfillmentCreateInput {
 #[derive(InputObject)]
 pub struct FulfillmentDeliverInput {
     /// The fulfilment.
-    pub fulfillment_id: ID,
+    pub fulfillment_id: FulfillmentId,
 }
 
 fn line_inputs(
-    lines: impl IntoIterator<Item = (ID, Option<i32>, Option<bool>, Option<String>)>,
+    lines: impl IntoIterator<Item = (VariantId, Option<i32>, Option<bool>, Option<String>)>,
 ) -> Result<Vec<LineInput>> {
-    lines
+    Ok(lines
         .into_iter()
-        .map(|(id, quantity, gift_wrap, gift_message)| {
-            Ok(LineInput {
-                variant_id: parse_id(&id)?,
+        .map(
+            |(variant_id, quantity, gift_wrap, gift_message)| LineInput {
+                variant_id,
                 quantity,
                 gift_wrap,
                 gift_message,
-            })
-        })
-        .collect()
+            },
+        )
+        .collect())
 }
 
 /// Cart and checkout mutations.
@@ -275,7 +277,7 @@ impl CartMutation {
                 .into_iter()
                 .map(|l| (l.variant_id, Some(l.quantity), l.gift_wrap, l.gift_message)),
         )?;
-        let cart = parse_id(&input.cart_id)?;
+        let cart = input.cart_id;
         cart_payload(carts::add_lines(ctx.db(), ctx.request()?, cart, lines).await)
     }
 
@@ -291,7 +293,7 @@ impl CartMutation {
                 .into_iter()
                 .map(|l| (l.variant_id, l.quantity, l.gift_wrap, l.gift_message)),
         )?;
-        let cart = parse_id(&input.cart_id)?;
+        let cart = input.cart_id;
         cart_payload(carts::update_lines(ctx.db(), ctx.request()?, cart, lines).await)
     }
 
@@ -301,18 +303,14 @@ impl CartMutation {
         ctx: &Context<'_>,
         input: CartLinesRemoveInput,
     ) -> Result<CartPayload> {
-        let variants = input
-            .variant_ids
-            .iter()
-            .map(parse_id)
-            .collect::<Result<Vec<VariantId>, _>>()?;
-        let cart = parse_id(&input.cart_id)?;
+        let variants = input.variant_ids;
+        let cart = input.cart_id;
         cart_payload(carts::remove_lines(ctx.db(), ctx.request()?, cart, variants).await)
     }
 
     /// Sets the cart's e-mail, addresses and delivery instructions.
     async fn cart_update(&self, ctx: &Context<'_>, input: CartUpdateInput) -> Result<CartPayload> {
-        let cart = parse_id(&input.cart_id)?;
+        let cart = input.cart_id;
         let changes = CartChanges {
             email: input.email,
             shipping_address: input.shipping_address,
@@ -329,7 +327,7 @@ impl CartMutation {
         ctx: &Context<'_>,
         input: CartDiscountApplyInput,
     ) -> Result<CartPayload> {
-        let cart = parse_id(&input.cart_id)?;
+        let cart = input.cart_id;
         cart_payload(carts::apply_discount(ctx.db(), ctx.request()?, cart, input.code).await)
     }
 
@@ -339,7 +337,7 @@ impl CartMutation {
         ctx: &Context<'_>,
         input: CartInput,
     ) -> Result<CartPayload> {
-        let cart = parse_id(&input.cart_id)?;
+        let cart = input.cart_id;
         cart_payload(carts::remove_discount(ctx.db(), ctx.request()?, cart).await)
     }
 
@@ -349,10 +347,10 @@ impl CartMutation {
         ctx: &Context<'_>,
         input: CartShippingMethodSetInput,
     ) -> Result<CartPayload> {
-        let cart = parse_id(&input.cart_id)?;
+        let cart = input.cart_id;
         let choice = ShippingChoice {
-            vendor: input.vendor_id.as_ref().map(parse_id).transpose()?,
-            method: parse_id(&input.method_id)?,
+            vendor: input.vendor_id,
+            method: input.method_id,
             instructions: input.delivery_instructions,
         };
         cart_payload(carts::choose_shipping(ctx.db(), ctx.request()?, cart, choice).await)
@@ -374,7 +372,7 @@ impl CartMutation {
         input: CheckoutCompleteInput,
     ) -> Result<OrderPayload> {
         let asked = CheckoutRequest {
-            cart_id: parse_id(&input.cart_id)?,
+            cart_id: input.cart_id,
             idempotency_key: input.idempotency_key,
             payment_method: input
                 .payment_method
@@ -393,7 +391,7 @@ pub struct OrderMutation;
 impl OrderMutation {
     /// Confirms a PENDING order that is paid, authorized or paid cash on delivery (staff).
     async fn order_confirm(&self, ctx: &Context<'_>, input: OrderInput) -> Result<OrderPayload> {
-        let id = parse_id(&input.order_id)?;
+        let id = input.order_id;
         order_payload(orders::confirm(ctx.db(), ctx.request()?, id).await)
     }
 
@@ -404,7 +402,7 @@ impl OrderMutation {
         ctx: &Context<'_>,
         input: OrderCancelInput,
     ) -> Result<OrderPayload> {
-        let id = parse_id(&input.order_id)?;
+        let id = input.order_id;
         order_payload(
             orders::cancel(ctx.db(), ctx.request()?, id, input.reason, gateway(ctx)).await,
         )
@@ -417,7 +415,7 @@ impl OrderMutation {
         ctx: &Context<'_>,
         input: PaymentCaptureInput,
     ) -> Result<OrderPayload> {
-        let id = parse_id(&input.payment_id)?;
+        let id = input.payment_id;
         order_payload(orders::capture_payment(ctx.db(), ctx.request()?, id).await)
     }
 
@@ -428,7 +426,7 @@ impl OrderMutation {
         ctx: &Context<'_>,
         input: PaymentRefundInput,
     ) -> Result<RefundPayload> {
-        let id = parse_id(&input.payment_id)?;
+        let id = input.payment_id;
         let outcome = refunds::refund(
             ctx.db(),
             ctx.request()?,
@@ -447,7 +445,7 @@ impl OrderMutation {
         ctx: &Context<'_>,
         input: FulfillmentCreateInput,
     ) -> Result<FulfillmentPayload> {
-        let id = parse_id(&input.vendor_order_id)?;
+        let id = input.vendor_order_id;
         let outcome = orders::ship(
             ctx.db(),
             ctx.request()?,
@@ -465,7 +463,7 @@ impl OrderMutation {
         ctx: &Context<'_>,
         input: FulfillmentDeliverInput,
     ) -> Result<FulfillmentPayload> {
-        let id = parse_id(&input.fulfillment_id)?;
+        let id = input.fulfillment_id;
         Ok(FulfillmentPayload::of(
             orders::deliver(ctx.db(), ctx.request()?, id).await,
         )?)

@@ -3,11 +3,12 @@
 use super::{Vendor, money};
 use crate::discounts::{self, CodeChanges, CodeInput, DiscountCode, DiscountKind};
 use crate::errors::{OrdersUserError, Outcome};
+use crate::ids::{CategoryId, DiscountCodeId, ShippingMethodId, TaxRuleId, VendorId};
 use crate::shipping::{self, MethodInput, ShippingKind, ShippingMethod};
 use crate::taxes::{self, RuleInput, TaxRule};
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
-use cityos_core::ids::{parse_id, to_id};
+use cityos_core::ids::to_id;
 use cityos_core::money::{Currency, Money};
 use cityos_core::paging::{PageRequest, page_cost};
 use cityos_server::CtxExt as _;
@@ -225,7 +226,7 @@ pub struct ShippingMethodCreateInput {
 #[derive(InputObject)]
 pub struct ShippingMethodUpdateInput {
     /// The method.
-    pub id: ID,
+    pub id: ShippingMethodId,
     /// What shoppers see.
     pub name: Option<String>,
     /// How it prices a shipment.
@@ -266,7 +267,7 @@ pub struct TaxRuleCreateInput {
     /// Narrows it to addresses in this region (matched ignoring case).
     pub region: Option<String>,
     /// Narrows it to a catalog category and its subcategories.
-    pub category_id: Option<ID>,
+    pub category_id: Option<CategoryId>,
     /// The rate in basis points, 0 to 10,000: 1500 is 15%.
     pub rate_basis_points: i32,
     /// Whether prices include it (true) or it is added to them (false).
@@ -277,7 +278,7 @@ pub struct TaxRuleCreateInput {
 #[derive(InputObject)]
 pub struct TaxRuleDeleteInput {
     /// The rule.
-    pub id: ID,
+    pub id: TaxRuleId,
 }
 
 cityos_core::payload! {
@@ -316,16 +317,16 @@ pub struct DiscountCodeCreateInput {
     /// How many orders one customer may use it for.
     pub per_customer_limit: Option<i32>,
     /// Limits it to one vendor's lines.
-    pub vendor_id: Option<ID>,
+    pub vendor_id: Option<VendorId>,
     /// Limits it to lines in a catalog category or below it.
-    pub category_id: Option<ID>,
+    pub category_id: Option<CategoryId>,
 }
 
 /// A change to a discount code; omitted fields stay as they are.
 #[derive(InputObject)]
 pub struct DiscountCodeUpdateInput {
     /// The code's id.
-    pub id: ID,
+    pub id: DiscountCodeId,
     /// Deactivate (false) or reactivate (true) it.
     pub active: Option<bool>,
     /// A new end.
@@ -381,7 +382,7 @@ impl TermsMutation {
         ctx: &Context<'_>,
         input: ShippingMethodUpdateInput,
     ) -> Result<ShippingMethodPayload> {
-        let id = parse_id(&input.id)?;
+        let id = input.id;
         let method = MethodInput {
             name: input.name,
             kind: input.kind,
@@ -406,7 +407,7 @@ impl TermsMutation {
             name: input.name,
             country_code: input.country_code,
             region: input.region,
-            category_id: input.category_id.as_ref().map(parse_id).transpose()?,
+            category_id: input.category_id,
             rate: input.rate_basis_points,
             inclusive: input.inclusive,
         };
@@ -419,7 +420,7 @@ impl TermsMutation {
         ctx: &Context<'_>,
         input: TaxRuleDeleteInput,
     ) -> Result<TaxRulePayload> {
-        let id = parse_id(&input.id)?;
+        let id = input.id;
         rule_payload(taxes::delete(ctx.db(), ctx.request()?, id).await)
     }
 
@@ -440,8 +441,8 @@ impl TermsMutation {
             ends_at: input.ends_at,
             usage_limit: input.usage_limit,
             per_customer_limit: input.per_customer_limit,
-            vendor_id: input.vendor_id.as_ref().map(parse_id).transpose()?,
-            category_id: input.category_id.as_ref().map(parse_id).transpose()?,
+            vendor_id: input.vendor_id,
+            category_id: input.category_id,
         };
         code_payload(discounts::create(ctx.db(), ctx.request()?, code).await)
     }
@@ -452,7 +453,7 @@ impl TermsMutation {
         ctx: &Context<'_>,
         input: DiscountCodeUpdateInput,
     ) -> Result<DiscountCodePayload> {
-        let id = parse_id(&input.id)?;
+        let id = input.id;
         let changes = CodeChanges {
             active: input.active,
             ends_at: input.ends_at,
