@@ -26,7 +26,7 @@ use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::Database;
 use cityos_db::TenantTx;
 use cityos_db::audit::Audit;
-use cityos_db::outbox::{FixedTopic, Topic};
+use cityos_db::outbox::{FixedTopic, Topic, lifecycle_topic};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
@@ -199,10 +199,7 @@ pub struct TransferMoved {
 
 impl Topic for TransferMoved {
     fn topic(&self) -> Cow<'static, str> {
-        Cow::Owned(format!(
-            "stock.transfer.{}",
-            self.status.as_str().to_lowercase()
-        ))
+        lifecycle_topic("stock.transfer", self.status.as_str())
     }
 }
 

@@ -9,8 +9,7 @@ use cityos_testkit::stripe::{StripeDouble, WEBHOOK_SECRET, event, signature};
 use futures_util::future::join_all;
 use orders::disputes::{self, DisputeReason, DisputeResolution};
 use orders::errors::OrdersErrorCode as Code;
-use orders::ids::{OrderId, OrderLineId, PaymentId};
-use orders::orders::Order;
+use orders::ids::{OrderId, OrderLineId};
 use orders::payments::Gateway;
 use orders::returns::{self, ReturnLineInput};
 use serde_json::json;
@@ -28,48 +27,6 @@ async fn order_view(t: &TestDb, who: &RequestContext, order: OrderId) -> serde_j
     )
     .await;
     v["data"]["order"].clone()
-}
-
-/// Captures a manual payment (which confirms the order) when asked, then ships and delivers
-/// every part of the order.
-async fn deliver_all(t: &TestDb, shop: &Shop, order: &Order, capture: bool) {
-    let staff = &shop.admin;
-    if capture {
-        let v = order_view(t, staff, order.id).await;
-        let payment: PaymentId = v["payments"][0]["id"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .expect("payment");
-        orders::orders::capture_payment(t.db(), staff, payment)
-            .await
-            .expect("captured");
-    }
-    let id = order.id;
-    let parts = t
-        .db()
-        .tenant_tx(shop.info.id, async move |tx| {
-            orders::orders::vendor_orders_of(tx, &[id])
-                .await
-                .map_err(cityos_core::ApiError::from)
-        })
-        .await
-        .expect("parts")
-        .remove(&order.id)
-        .unwrap_or_default();
-    for part in parts {
-        let shipped = orders::orders::ship(
-            t.db(),
-            staff,
-            part.id,
-            "SMSA".into(),
-            format!("T-{}", part.id),
-        )
-        .await
-        .expect("shipped");
-        orders::orders::deliver(t.db(), staff, shipped.id)
-            .await
-            .expect("delivered");
-    }
 }
 
 #[tokio::test]

@@ -309,3 +309,41 @@ pub async fn order_of(t: &TestDb, shop: &Shop, order: OrderId) -> Order {
         .pop()
         .expect("the order")
 }
+
+/// Captures a manual payment (which confirms the order) when asked, then ships and delivers
+/// every part of the order.
+pub async fn deliver_all(t: &TestDb, shop: &Shop, order: &Order, capture: bool) {
+    let staff = &shop.admin;
+    if capture {
+        let payment = payment_of(t, shop, order.id).await.id;
+        orders::orders::capture_payment(t.db(), staff, payment)
+            .await
+            .expect("captured");
+    }
+    let id = order.id;
+    let parts = t
+        .db()
+        .tenant_tx(shop.info.id, async move |tx| {
+            orders::orders::vendor_orders_of(tx, &[id])
+                .await
+                .map_err(cityos_core::ApiError::from)
+        })
+        .await
+        .expect("parts")
+        .remove(&order.id)
+        .unwrap_or_default();
+    for part in parts {
+        let shipped = orders::orders::ship(
+            t.db(),
+            staff,
+            part.id,
+            "SMSA".into(),
+            format!("T-{}", part.id),
+        )
+        .await
+        .expect("shipped");
+        orders::orders::deliver(t.db(), staff, shipped.id)
+            .await
+            .expect("delivered");
+    }
+}

@@ -80,26 +80,7 @@ async fn every_orders_table_is_isolated_by_tenant_from_one_fixture() {
     }
 
     // Shipped and delivered; one unit returned and refunded (a credit note); then a dispute.
-    let id = order.id;
-    let parts = t
-        .db()
-        .tenant_tx(souq.info.id, async move |tx| {
-            orders::orders::vendor_orders_of(tx, &[id])
-                .await
-                .map_err(cityos_core::ApiError::from)
-        })
-        .await
-        .expect("parts")
-        .remove(&order.id)
-        .unwrap_or_default();
-    for part in parts {
-        let shipped = orders::orders::ship(t.db(), staff, part.id, "SMSA".into(), "1".into())
-            .await
-            .expect("shipped");
-        orders::orders::deliver(t.db(), staff, shipped.id)
-            .await
-            .expect("delivered");
-    }
+    deliver_all(&t, &souq, &order, false).await;
     let v = gql(
         &t,
         &buyer,
