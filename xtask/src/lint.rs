@@ -3,7 +3,11 @@
 //! - **Module cycles.** Within each subgraph crate, the top-level modules (`src/<m>.rs` or
 //!   `src/<m>/`) and the `crate::<m>` paths between them form a graph; every cycle in it (a
 //!   strongly connected component of two or more modules) must be listed in
-//!   `xtask/structure.allow`.
+//!   `xtask/structure.allow`. A domain's GraphQL layer (`src/<m>/graphql.rs`, reached as
+//!   `crate::<m>::graphql`) is a node of its own, `<m>::graphql`: a schema's types refer to each
+//!   other both ways (a product's variants, a variant's product), so the GraphQL of one domain may
+//!   use another's rows and rules while the rules themselves stay acyclic; the GraphQL layers are
+//!   checked for cycles among themselves too.
 //! - **Other schemas' tables.** A subgraph's SQL may call another schema's published functions
 //!   (`catalog.category_depth(..)`) but not name its tables (`catalog.categories`).
 //! - **Cross-subgraph paths.** A subgraph's code may name another subgraph's crate only as
@@ -80,7 +84,8 @@ fn names_after(code: &str, prefix: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every `.rs` file under `dir`, with the top-level module it belongs to.
+/// Every `.rs` file under `dir`, with the node of the module graph it belongs to: its top-level
+/// module, or `<m>::graphql` for a domain's GraphQL layer.
 fn sources(src: &Path) -> Result<Vec<(String, String)>> {
     fn walk(dir: &Path, module: Option<&str>, out: &mut Vec<(String, String)>) -> Result<()> {
         for entry in std::fs::read_dir(dir)? {
@@ -89,7 +94,11 @@ fn sources(src: &Path) -> Result<Vec<(String, String)>> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let module = module.map_or(stem.clone(), str::to_owned);
+            let module = match module {
+                None => stem.clone(),
+                Some(m) if stem == "graphql" && !m.contains("::") => format!("{m}::graphql"),
+                Some(m) => m.to_owned(),
+            };
             if path.is_dir() {
                 walk(&path, Some(&module), out)?;
             } else if path.extension().is_some_and(|e| e == "rs") {
@@ -125,6 +134,30 @@ fn sql_tables(code: &str, schema: &str) -> BTreeSet<String> {
         }
     }
     tables
+}
+
+/// The nodes `code` names with `crate::` paths: `m` for `crate::m::..`, and `m::graphql` for
+/// `crate::m::graphql::..` (a path only into a domain's GraphQL layer does not reach its rules).
+fn targets(code: &str) -> BTreeSet<String> {
+    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+    for m in names_after(code, "crate::") {
+        *uses.entry(m).or_default() += 1;
+    }
+    let mut found = BTreeSet::new();
+    for (m, count) in uses {
+        let inner = format!("crate::{m}::");
+        let after = names_after(code, &inner);
+        if after.iter().any(|n| n == "graphql") {
+            found.insert(format!("{m}::graphql"));
+        }
+        // `crate::m` alone, `crate::m::{self, ..}` or any item other than the layer.
+        let bare = count > code.matches(&inner).count();
+        if bare || code.contains(&format!("{inner}{{self")) || after.iter().any(|n| n != "graphql")
+        {
+            found.insert(m);
+        }
+    }
+    found
 }
 
 /// `catalog` -> `Catalog`.
@@ -215,11 +248,11 @@ pub fn findings() -> Result<BTreeSet<String>> {
         for (module, text) in &files {
             let code = code_of(text);
             if let Some(edges) = graph.get_mut(module) {
-                for target in names_after(&code, "crate::") {
-                    if target != *module && modules.contains(target.as_str()) {
-                        edges.insert(target);
-                    }
-                }
+                edges.extend(
+                    targets(&code)
+                        .into_iter()
+                        .filter(|t| t != module && modules.contains(t.as_str())),
+                );
             }
             for other in names.iter().filter(|o| *o != name) {
                 // Besides its api, a subgraph's face is its `Subgraph` type and its migrations
@@ -286,6 +319,15 @@ mod tests {
         assert_eq!(
             names_after("mycatalog::x", "catalog::"),
             Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_path_into_a_graphql_layer_names_that_layer_only() {
+        let code = "use crate::sessions::graphql::AuthPayload;\nuse crate::users::{self, User};\nuse crate::tenants::{Tenant, graphql::TenantQuery};";
+        assert_eq!(
+            targets(code).into_iter().collect::<Vec<_>>(),
+            ["sessions::graphql", "tenants", "tenants::graphql", "users"]
         );
     }
 

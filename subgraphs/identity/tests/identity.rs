@@ -136,7 +136,7 @@ async fn racing_sign_ups_with_one_email_make_one_account() {
             first_name: None,
             last_name: None,
         };
-        users::sign_up_customer(t.db(), &t.platform.keys, &storefront, input)
+        sessions::sign_up_customer(t.db(), &t.platform.keys, &storefront, input)
     });
     let results = futures_util::future::join_all(attempts).await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
@@ -162,7 +162,7 @@ async fn racing_refreshes_of_one_token_win_at_most_once() {
         first_name: None,
         last_name: None,
     };
-    let session = users::sign_up_customer(t.db(), &t.platform.keys, &ctx, input)
+    let session = sessions::sign_up_customer(t.db(), &t.platform.keys, &ctx, input)
         .await
         .expect("session");
 
@@ -280,7 +280,7 @@ async fn row_level_security_isolates_every_identity_table() {
             first_name: None,
             last_name: None,
         };
-        users::sign_up_customer(
+        sessions::sign_up_customer(
             t.db(),
             &t.platform.keys,
             &context(Some(&info), Actor::Anonymous),

@@ -1,9 +1,9 @@
-//! The GraphQL of sessions: refreshing and ending them.
+//! The GraphQL of sessions: signing up and in, refreshing and ending them.
 
 use crate::errors::{IdentityErrorCode, IdentityUserError};
 use crate::scope::keys;
 use crate::sessions::{self, Session};
-use crate::users::User;
+use crate::users::{NewUser, User};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::outcome::into_payload;
@@ -70,6 +70,36 @@ pub struct SessionMutation;
 
 #[Object]
 impl SessionMutation {
+    /// Signs a customer up with the selected tenant and signs them in.
+    async fn customer_sign_up(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerSignUpInput,
+    ) -> Result<AuthPayload> {
+        let new = NewUser {
+            email: input.email,
+            password: input.password,
+            first_name: input.first_name,
+            last_name: input.last_name,
+        };
+        Ok(AuthPayload::from_outcome(
+            sessions::sign_up_customer(ctx.db(), keys(ctx), ctx.request()?, new).await,
+        )?)
+    }
+
+    /// Signs in to the selected tenant, or as a platform admin when no tenant is selected.
+    async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> Result<AuthPayload> {
+        let outcome = sessions::sign_in(
+            ctx.db(),
+            keys(ctx),
+            ctx.request()?,
+            &input.email,
+            input.password,
+        )
+        .await;
+        Ok(AuthPayload::from_outcome(outcome)?)
+    }
+
     /// Uses up a refresh token and returns a new session. A refresh token works once; presenting
     /// it again revokes its whole session.
     async fn token_refresh(
@@ -91,4 +121,26 @@ impl SessionMutation {
             user_errors,
         })
     }
+}
+
+/// A customer signing up on the selected tenant's storefront.
+#[derive(InputObject)]
+pub struct CustomerSignUpInput {
+    /// Email address; unique within the tenant, case-insensitive.
+    pub email: String,
+    /// Password, 8 to 128 characters.
+    pub password: String,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+}
+
+/// Credentials to sign in with.
+#[derive(InputObject)]
+pub struct SignInInput {
+    /// Email address.
+    pub email: String,
+    /// Password.
+    pub password: String,
 }

@@ -1,4 +1,5 @@
-//! Sessions: a short-lived access token plus a refresh token that is used up on every refresh.
+//! Sessions: a short-lived access token plus a refresh token that is used up on every refresh,
+//! begun by a customer's sign-up or anyone's sign-in (users know nothing of sessions).
 //!
 //! Refresh tokens form a family from one sign-in. `tokenRefresh` marks the presented token used and
 //! issues the next one in the family. A token presented again after use means it was copied: the
@@ -9,14 +10,17 @@ pub mod graphql;
 use crate::errors::{IdentityErrorCode as Code, Outcome, UserError};
 use crate::ids::{RefreshTokenId, SessionFamilyId, TenantId, UserId};
 use crate::schema::{refresh_tokens, users};
-use crate::users::User;
+use crate::users::{NewUser, User, UserKind, UserStatus, insert, normalize_email, prepare};
 use chrono::{DateTime, Duration, Utc};
+use cityos_auth::password;
 use cityos_auth::secret::{self, SecretKind};
 use cityos_auth::token::ACCESS_TOKEN_SECONDS;
 use cityos_auth::{AccessClaims, TokenKeys};
 use cityos_core::{ApiError, RequestContext};
+use cityos_core::{Failure, Role};
 use cityos_db::Database;
 use cityos_db::TenantTx;
+use cityos_server::context::PLATFORM_TENANT_ID;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -196,4 +200,64 @@ pub async fn sign_out(db: &Database, ctx: &RequestContext, token: &str) -> Outco
     } else {
         Err(invalid().into())
     }
+}
+
+/// Signs a customer up with the selected tenant and starts a session.
+pub async fn sign_up_customer(
+    db: &Database,
+    keys: &TokenKeys,
+    ctx: &RequestContext,
+    input: NewUser,
+) -> Outcome<Session> {
+    let tenant = ctx.tenant()?.id;
+    let prepared = prepare(input, "").await?;
+    let keys = keys.clone();
+    db.tenant_tx(tenant, async move |tx| {
+        let user = insert(tx, UserKind::Customer, &[Role::Customer], prepared, "").await?;
+        Ok(start(tx, &keys, user, None).await?)
+    })
+    .await
+}
+
+/// Signs in with email and password: in the selected tenant, or as a platform admin when no tenant
+/// is selected. A wrong password and an unknown email get the same answer, in the same time.
+pub async fn sign_in(
+    db: &Database,
+    keys: &TokenKeys,
+    ctx: &RequestContext,
+    email: &str,
+    password: String,
+) -> Outcome<Session> {
+    let tenant = ctx.tenant.as_ref().map_or(PLATFORM_TENANT_ID, |t| t.id);
+    let refused = || {
+        Failure::User(UserError::new(
+            "",
+            Code::InvalidCredentials,
+            "email or password is incorrect",
+        ))
+    };
+    let email = normalize_email(email).unwrap_or_default();
+    let found: Option<User> = db
+        .tenant_tx(tenant, async move |tx| {
+            users::table
+                .filter(users::email.eq(email))
+                .select(User::as_select())
+                .first(tx.conn())
+                .await
+                .optional()
+                .map_err(ApiError::from)
+        })
+        .await?;
+    let stored = found.as_ref().map(|u| u.password_hash.clone());
+    if !password::verify(stored, password).await {
+        return Err(refused());
+    }
+    let user = found
+        .filter(|u| u.status == UserStatus::Active)
+        .ok_or_else(refused)?;
+    let keys = keys.clone();
+    db.tenant_tx(tenant, async move |tx| {
+        Ok(start(tx, &keys, user, None).await?)
+    })
+    .await
 }

@@ -2,8 +2,7 @@
 
 use crate::errors::IdentityUserError;
 use crate::ids::UserId;
-use crate::scope::{IdentityLoader, keys};
-use crate::sessions::graphql::AuthPayload;
+use crate::scope::IdentityLoader;
 use crate::tenants::Tenant;
 use crate::users::{self, NewUser, User, UserKind};
 use async_graphql::dataloader::Loader;
@@ -66,28 +65,6 @@ impl User {
     async fn created_at(&self) -> DateTime<Utc> {
         self.created_at
     }
-}
-
-/// A customer signing up on the selected tenant's storefront.
-#[derive(InputObject)]
-pub struct CustomerSignUpInput {
-    /// Email address; unique within the tenant, case-insensitive.
-    pub email: String,
-    /// Password, 8 to 128 characters.
-    pub password: String,
-    /// Given name.
-    pub first_name: Option<String>,
-    /// Family name.
-    pub last_name: Option<String>,
-}
-
-/// Credentials to sign in with.
-#[derive(InputObject)]
-pub struct SignInInput {
-    /// Email address.
-    pub email: String,
-    /// Password.
-    pub password: String,
 }
 
 /// A new staff member of the current tenant.
@@ -171,36 +148,6 @@ pub struct UserMutation;
 
 #[Object]
 impl UserMutation {
-    /// Signs a customer up with the selected tenant and signs them in.
-    async fn customer_sign_up(
-        &self,
-        ctx: &Context<'_>,
-        input: CustomerSignUpInput,
-    ) -> Result<AuthPayload> {
-        let new = NewUser {
-            email: input.email,
-            password: input.password,
-            first_name: input.first_name,
-            last_name: input.last_name,
-        };
-        Ok(AuthPayload::from_outcome(
-            users::sign_up_customer(ctx.db(), keys(ctx), ctx.request()?, new).await,
-        )?)
-    }
-
-    /// Signs in to the selected tenant, or as a platform admin when no tenant is selected.
-    async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> Result<AuthPayload> {
-        let outcome = users::sign_in(
-            ctx.db(),
-            keys(ctx),
-            ctx.request()?,
-            &input.email,
-            input.password,
-        )
-        .await;
-        Ok(AuthPayload::from_outcome(outcome)?)
-    }
-
     /// Creates a staff user in the current tenant (tenant admins).
     async fn staff_create(
         &self,

@@ -6,9 +6,8 @@ pub mod graphql;
 use crate::errors::{IdentityErrorCode as Code, Outcome, UserError};
 use crate::ids::{TenantId, UserId};
 use crate::schema::users;
-use crate::sessions::{self, Session};
 use chrono::{DateTime, Utc};
-use cityos_auth::{TokenKeys, password};
+use cityos_auth::password;
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, Failure, RequestContext, Role};
 use cityos_db::Database;
@@ -159,66 +158,6 @@ pub async fn insert(
                 )
             })
         })
-}
-
-/// Signs a customer up with the selected tenant and starts a session.
-pub async fn sign_up_customer(
-    db: &Database,
-    keys: &TokenKeys,
-    ctx: &RequestContext,
-    input: NewUser,
-) -> Outcome<Session> {
-    let tenant = ctx.tenant()?.id;
-    let prepared = prepare(input, "").await?;
-    let keys = keys.clone();
-    db.tenant_tx(tenant, async move |tx| {
-        let user = insert(tx, UserKind::Customer, &[Role::Customer], prepared, "").await?;
-        Ok(sessions::start(tx, &keys, user, None).await?)
-    })
-    .await
-}
-
-/// Signs in with email and password: in the selected tenant, or as a platform admin when no tenant
-/// is selected. A wrong password and an unknown email get the same answer, in the same time.
-pub async fn sign_in(
-    db: &Database,
-    keys: &TokenKeys,
-    ctx: &RequestContext,
-    email: &str,
-    password: String,
-) -> Outcome<Session> {
-    let tenant = ctx.tenant.as_ref().map_or(PLATFORM_TENANT_ID, |t| t.id);
-    let refused = || {
-        Failure::User(UserError::new(
-            "",
-            Code::InvalidCredentials,
-            "email or password is incorrect",
-        ))
-    };
-    let email = normalize_email(email).unwrap_or_default();
-    let found: Option<User> = db
-        .tenant_tx(tenant, async move |tx| {
-            users::table
-                .filter(users::email.eq(email))
-                .select(User::as_select())
-                .first(tx.conn())
-                .await
-                .optional()
-                .map_err(ApiError::from)
-        })
-        .await?;
-    let stored = found.as_ref().map(|u| u.password_hash.clone());
-    if !password::verify(stored, password).await {
-        return Err(refused());
-    }
-    let user = found
-        .filter(|u| u.status == UserStatus::Active)
-        .ok_or_else(refused)?;
-    let keys = keys.clone();
-    db.tenant_tx(tenant, async move |tx| {
-        Ok(sessions::start(tx, &keys, user, None).await?)
-    })
-    .await
 }
 
 /// Creates a staff user in the current tenant (tenant admins only).
