@@ -15,10 +15,10 @@
 //! A narrower pricing contract (prices of lines rather than the variant's price facts) is the
 //! next step for this module.
 
-pub use crate::cards::{Purchasable, purchasables};
 pub use crate::ids::{CategoryId, LocationId, ProductId, VariantId};
 pub use crate::inventory::{StockError, Taken, restock, sell};
 pub use crate::pricing::{PriceRequest, PriceRule, PriceSource, Quote};
+pub use crate::products::cards::{Purchasable, purchasables};
 
 use cityos_db::TenantTx;
 use diesel::sql_types::{Bool, Uuid as SqlUuid};

@@ -3,23 +3,19 @@
 //! across the supergraph. Other subgraphs use [`api`] only.
 
 pub mod api;
-pub mod cards;
-pub mod categories;
-pub mod collections;
 pub mod errors;
+pub mod federation;
 pub mod graphql;
 pub mod ids;
-
 pub mod inventory;
-pub mod media;
 pub mod price_lists;
 pub mod pricing;
 pub mod products;
 pub mod reviews;
 pub mod schema;
+pub mod scope;
 pub mod search;
-pub mod translations;
-pub mod variants;
+pub mod taxonomy;
 pub mod wishlists;
 
 use async_graphql::{EmptySubscription, Schema};
@@ -27,7 +23,8 @@ use cityos_core::RequestContext;
 use cityos_db::outbox::Outbox;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use graphql::{CatalogLoader, Mutation, Query};
+use graphql::{Mutation, Query};
+use scope::CatalogLoader;
 
 /// The catalog schema's migrations.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/catalog");

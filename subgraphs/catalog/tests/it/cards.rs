@@ -5,7 +5,7 @@ use crate::common::{product, tenant, test_db, variant};
 use catalog::ids::VariantId;
 use catalog::price_lists::{self, ListEntry, NewPriceList, NewTier, PriceListChanges};
 use catalog::pricing::PriceListKind;
-use catalog::variants::{self, NewVariant};
+use catalog::products::variants::{self, NewVariant};
 use chrono::{Duration, Utc};
 use cityos_core::TenantInfo;
 use cityos_db::TenantTx;

@@ -1,8 +1,8 @@
 //! Set-up shared by the catalog's integration tests.
 
 use catalog::ids::{LocationId, ProductId, TenantId, UserId, VariantId};
+use catalog::products::variants::NewVariant;
 use catalog::products::{self, NewProduct, ProductStatus};
-use catalog::variants::NewVariant;
 use cityos_core::{RequestContext, Role, TenantInfo};
 use cityos_testkit::{TestDb, platform_admin, tenant_info, user_context};
 use diesel::prelude::*;
@@ -71,7 +71,7 @@ pub async fn customer(t: &TestDb, info: &TenantInfo, email: &str) -> UserId {
         first_name: None,
         last_name: None,
     };
-    identity::users::sign_up_customer(t.db(), &t.platform.keys, &guest, new)
+    identity::sessions::sign_up_customer(t.db(), &t.platform.keys, &guest, new)
         .await
         .expect("customer")
         .user

@@ -5,7 +5,7 @@ use crate::common::{hold, product, tenant, test_db, variant};
 use catalog::errors::CatalogErrorCode as Code;
 use catalog::ids::{LocationId, TenantId, VariantId};
 use catalog::inventory::{self, Adjustment, MovementReason, StockError, TransferStatus};
-use catalog::variants;
+use catalog::products::variants;
 use catalog::{Catalog, build_schema};
 use chrono::Duration;
 use cityos_core::{Actor, ApiError, RequestContext, TenantInfo};

@@ -3,13 +3,15 @@
 //! table added without fixture rows here fails by name.
 
 use crate::common::{customer, hold, product, tenant, test_db, variant};
-use catalog::categories::{self, NewCategory};
 use catalog::inventory::{self, Adjustment, MovementReason};
-use catalog::media::{self, NewMedia};
 use catalog::price_lists::{self, ListEntry, NewPriceList, NewTier};
 use catalog::pricing::PriceListKind;
+use catalog::products::media::{self, NewMedia};
+use catalog::products::{translations, variants};
 use catalog::reviews::{self, NewReview, ReviewStatus};
-use catalog::{collections, translations, variants, wishlists};
+use catalog::taxonomy::categories::{self, NewCategory};
+use catalog::taxonomy::collections;
+use catalog::wishlists;
 use cityos_core::Role;
 use cityos_testkit::user_context;
 

@@ -287,12 +287,15 @@ async fn stock_alerts_reach_an_http_consumer_signed() {
     let (info, admin) = tenant(&t, "outbox-http").await;
     // A real alert: a threshold of 5 and stock that falls from 10 to 3.
     let oud = product(&t, &admin, "oud").await;
-    let v =
-        catalog::variants::create_variant(t.db(), &admin, variant(oud, "OUD-1", &[("SAR", 100)]))
-            .await
-            .expect("variant")
-            .variant
-            .id;
+    let v = catalog::products::variants::create_variant(
+        t.db(),
+        &admin,
+        variant(oud, "OUD-1", &[("SAR", 100)]),
+    )
+    .await
+    .expect("variant")
+    .variant
+    .id;
     let schema = catalog::build_schema(Some(&t.platform));
     let run = async |q: &str, vars: serde_json::Value| {
         let r = t

@@ -5,8 +5,8 @@ use crate::common::{customer, product, tenant, test_db, variant};
 use catalog::errors::CatalogErrorCode as Code;
 use catalog::ids::{CustomerGroupId, PriceListId, ProductId, UserId, VariantId};
 use catalog::price_lists::{self, NewPriceList, NewTier};
-use catalog::pricing::{self, PriceListKind, PriceRequest, PriceRule};
-use catalog::variants;
+use catalog::pricing::{PriceListKind, PriceRequest, PriceRule};
+use catalog::products::{cards, variants};
 use catalog::{Catalog, build_schema};
 use chrono::{Duration, Utc};
 use cityos_core::money::Currency;
@@ -232,7 +232,7 @@ async fn the_pricing_function_answers_inside_the_callers_transaction() {
         let tenant = s.info.id;
         async move {
             db.tenant_tx(tenant, async move |tx| {
-                Ok::<_, ApiError>(pricing::quote(tx, &request, customer).await?)
+                Ok::<_, ApiError>(cards::quote(tx, &request, customer).await?)
             })
             .await
             .expect("quote")
@@ -272,7 +272,7 @@ async fn the_pricing_function_answers_inside_the_callers_transaction() {
     let none = t
         .db()
         .tenant_tx(s.info.id, async move |tx| {
-            Ok::<_, ApiError>(pricing::quote(tx, &usd_less, None).await?)
+            Ok::<_, ApiError>(cards::quote(tx, &usd_less, None).await?)
         })
         .await
         .expect("quote");

@@ -1,8 +1,8 @@
 //! Categories (a tree) and collections (ordered sets), through GraphQL.
 
 use crate::common::{product, tenant, test_db};
-use catalog::categories::{self, NewCategory};
 use catalog::ids::TenantId;
+use catalog::taxonomy::categories::{self, NewCategory};
 use catalog::{Catalog, build_schema};
 use cityos_core::{Actor, RequestContext, TenantInfo};
 use cityos_testkit::{TestDb, context};

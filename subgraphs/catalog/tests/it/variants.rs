@@ -4,7 +4,7 @@
 use crate::common::{product, tenant, test_db, variant};
 use catalog::errors::CatalogErrorCode as Code;
 use catalog::ids::ProductId;
-use catalog::variants::{self, NewVariant};
+use catalog::products::variants::{self, NewVariant};
 use catalog::{Catalog, build_schema};
 use cityos_core::Actor;
 use cityos_testkit::{context, refusal};

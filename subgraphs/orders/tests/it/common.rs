@@ -1,8 +1,8 @@
 //! Set-up shared by the orders subgraph's integration tests: a tenant with a stocked catalog.
 
 use catalog::inventory::{self, Adjustment, MovementReason};
+use catalog::products::variants::{self, NewVariant};
 use catalog::products::{self, NewProduct, ProductStatus};
-use catalog::variants::{self, NewVariant};
 use cityos_core::{Actor, RequestContext, Role, TenantInfo};
 use cityos_testkit::{TestDb, context, platform_admin, tenant_info, user_context};
 use identity::onboarding::{self, NewTenant};

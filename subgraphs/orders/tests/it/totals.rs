@@ -2,7 +2,7 @@
 //! refusals that say why, usage limits under racing checkouts, and tenant isolation.
 
 use crate::common::*;
-use catalog::categories::{self, NewCategory};
+use catalog::taxonomy::categories::{self, NewCategory};
 use cityos_testkit::TestDb;
 use cityos_testkit::refusal;
 use futures_util::future::join_all;

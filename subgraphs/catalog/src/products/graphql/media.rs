@@ -1,12 +1,10 @@
 //! Product media in GraphQL, and the `Vendor` entity the catalog extends with its products.
 
-use super::search::{Asked, ProductFilter, ProductSort};
-use super::{ProductConnection, Within, page_cost, page_of_products};
 use crate::errors::CatalogUserError;
 use crate::ids::{MediaId, ProductId};
-use crate::media::{self, Media, NewMedia};
-use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
-use cityos_core::ids::{parse_id, to_id};
+use crate::products::media::{self, Media, NewMedia};
+use async_graphql::{Context, ID, InputObject, Object, Result};
+use cityos_core::ids::to_id;
 use cityos_server::CtxExt as _;
 
 /// An image or video of a product.
@@ -27,58 +25,6 @@ impl Media {
     /// Its place in the product's media, from 0.
     async fn position(&self) -> i32 {
         self.position
-    }
-}
-
-// Owned by the vendors subgraph once it exists; until then the catalog holds the reference and
-// adds `products`.
-/// A marketplace vendor: a seller on the tenant's marketplace.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct Vendor {
-    /// The vendor's id.
-    pub id: ID,
-}
-
-#[ComplexObject]
-impl Vendor {
-    /// The vendor's products that the caller may see (published ones for storefronts), oldest
-    /// first, or narrowed by `filter` and ordered by `sort` as in `Query.products`.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the connection arguments plus filter and sort"
-    )]
-    async fn products(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<ProductFilter>,
-        sort: Option<ProductSort>,
-    ) -> Result<ProductConnection> {
-        let vendor = parse_id(&self.id)?;
-        let within = Within {
-            vendor: Some(vendor),
-            ..Within::default()
-        };
-        let asked = Asked::new(ctx, within, filter, sort)?;
-        page_of_products(ctx, asked, first, after, last, before).await
-    }
-}
-
-/// Resolves `Vendor` references.
-#[derive(Default)]
-pub struct VendorQuery;
-
-#[Object]
-impl VendorQuery {
-    /// Resolves `Vendor` references from other subgraphs, to add their products.
-    #[graphql(entity)]
-    async fn find_vendor_by_id(&self, id: ID) -> Vendor {
-        Vendor { id }
     }
 }
 

@@ -1,10 +1,10 @@
 //! `productsCompare`: products side by side, with their options and attributes aligned in rows.
 
-use super::loader::{CatalogLoader, DetailsOf};
 use crate::ids::ProductId;
 use crate::products::Product;
+use crate::products::variants::ProductDetails;
 use crate::reviews::RatingSummary;
-use crate::variants::ProductDetails;
+use crate::scope::{CatalogLoader, DetailsOf};
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use cityos_core::ApiError;
 use cityos_server::CtxExt as _;

@@ -20,12 +20,13 @@
 //! The orders domain calls [`quote`] inside its own transaction at checkout, so the price it
 //! records is the price the catalog holds at that moment.
 
-use crate::ids::{CustomerGroupId, PriceListId, ProductId, UserId, VariantId, VolumeTierId};
-use crate::variants::{self, PricedVariant};
+pub mod graphql;
+
+use crate::ids::{CustomerGroupId, PriceListId, ProductId, VariantId, VolumeTierId};
+use crate::schema::variant_prices;
 use chrono::{DateTime, Utc};
 use cityos_core::money::{Currency, Money};
-use cityos_db::TenantTx;
-use diesel::{QueryResult, Queryable, Selectable};
+use diesel::{Queryable, Selectable};
 use serde::Deserialize;
 
 /// The largest quantity priced in one request.
@@ -53,6 +54,15 @@ cityos_core::states! {
         /// Sets the price outright, above or below the base price.
         Override = "OVERRIDE",
     }
+}
+
+/// A variant's base price in one currency.
+#[derive(Queryable, Selectable, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = variant_prices, check_for_backend(diesel::pg::Pg))]
+pub struct VariantPrice {
+    pub variant_id: VariantId,
+    pub currency: String,
+    pub amount: i64,
 }
 
 /// A variant's price on a price list, with the list's limits.
@@ -131,7 +141,7 @@ pub struct PriceRequest {
 /// may apply to it, and the customer groups of the customer asking.
 #[derive(Debug, Clone, Copy)]
 pub struct PricingFacts<'a> {
-    pub base: &'a [variants::VariantPrice],
+    pub base: &'a [VariantPrice],
     pub lists: &'a [ListPrice],
     pub tiers: &'a [VolumeTier],
     pub groups: &'a [CustomerGroupId],
@@ -246,39 +256,12 @@ pub fn resolve(request: &PriceRequest, facts: PricingFacts<'_>) -> Option<Quote>
     })
 }
 
-impl PricedVariant {
-    /// Prices `request` from this variant's facts, for the caller they were loaded for.
-    pub fn quote(&self, request: &PriceRequest) -> Option<Quote> {
-        resolve(
-            request,
-            PricingFacts {
-                base: &self.prices,
-                lists: &self.list_prices,
-                tiers: &self.tiers,
-                groups: &self.groups,
-            },
-        )
-    }
-}
-
-/// Prices a request for `customer` (none for a guest) on the caller's connection, inside the
-/// caller's tenant-scoped transaction. `None` when the variant does not exist or has no price.
-pub async fn quote(
-    tx: &mut TenantTx<'_>,
-    request: &PriceRequest,
-    customer: Option<UserId>,
-) -> QueryResult<Option<Quote>> {
-    let facts = crate::cards::facts_of(tx, &[request.variant_id], customer, false).await?;
-    Ok(facts.variants.first().and_then(|v| v.quote(request)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use uuid::Uuid;
 
     use chrono::Duration;
-    use variants::VariantPrice;
 
     const VARIANT: VariantId = VariantId::from_uuid(Uuid::from_u128(1));
     const WHOLESALE: CustomerGroupId = CustomerGroupId::from_uuid(Uuid::from_u128(2));

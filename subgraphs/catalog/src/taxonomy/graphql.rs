@@ -1,19 +1,25 @@
 //! Categories and collections in GraphQL.
 
-use super::loader::{CatalogLoader, ChildrenOf, TaxonomyOf};
-use super::search::{Asked, ProductFilter, ProductSort};
-use super::{ProductConnection, Within, page_cost, page_of_products};
-use crate::categories::{self, Category, CategoryChanges, NewCategory};
-use crate::collections::{self, Collection};
 use crate::errors::CatalogUserError;
 use crate::ids::{CategoryId, CollectionId, ProductId};
 use crate::products::Product;
+use crate::scope::every;
+use crate::scope::in_tenant;
+use crate::scope::{CatalogLoader, ChildrenOf, TaxonomyOf};
+use crate::search::graphql::{Asked, ProductFilter, ProductSort};
+use crate::search::graphql::{ProductConnection, Within, page_of_products};
+use crate::taxonomy::Taxonomy;
+use crate::taxonomy::categories::{self, Category, CategoryChanges, NewCategory};
+use crate::taxonomy::collections::{self, Collection};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::paging::PageRequest;
+use cityos_core::paging::page_cost;
 use cityos_server::CtxExt as _;
+use std::collections::HashMap;
 
 cityos_core::connection!(
     CollectionConnection,
@@ -22,14 +28,8 @@ cityos_core::connection!(
     "collection"
 );
 
-/// A product's categories and collections.
-#[derive(Debug, Clone, Default)]
-pub struct Taxonomy {
-    pub categories: Vec<Category>,
-    pub collections: Vec<Collection>,
-}
-
-pub(super) async fn taxonomy(ctx: &Context<'_>, product: &Product) -> Result<Taxonomy> {
+/// A product's categories and collections, through the request's loader.
+pub(crate) async fn taxonomy(ctx: &Context<'_>, product: &Product) -> Result<Taxonomy> {
     Ok(ctx
         .loader::<CatalogLoader>()?
         .load_one(TaxonomyOf(product.id))
@@ -533,5 +533,68 @@ impl TaxonomyMutation {
         )
         .await;
         Ok(CollectionPayload::of(outcome)?)
+    }
+}
+
+impl Loader<CategoryId> for CatalogLoader {
+    type Value = Category;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[CategoryId]) -> Result<HashMap<CategoryId, Category>, ApiError> {
+        let keys = keys.to_vec();
+        let found = self
+            .db
+            .tenant_tx(self.caller.tenant, async move |tx| {
+                Ok::<_, ApiError>(categories::by_ids_in(tx, &keys).await?)
+            })
+            .await?;
+        Ok(found.into_iter().map(|c| (c.id, c)).collect())
+    }
+}
+
+impl Loader<ChildrenOf> for CatalogLoader {
+    type Value = Vec<Category>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[ChildrenOf],
+    ) -> Result<HashMap<ChildrenOf, Vec<Category>>, ApiError> {
+        let parents: Vec<CategoryId> = keys.iter().map(|k| k.0).collect();
+        let found = self
+            .db
+            .tenant_tx(self.caller.tenant, async move |tx| {
+                Ok::<_, ApiError>(categories::children_of(tx, &parents).await?)
+            })
+            .await?;
+        Ok(every(keys, |k| k.0, found))
+    }
+}
+
+impl Loader<TaxonomyOf> for CatalogLoader {
+    type Value = Taxonomy;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[TaxonomyOf]) -> Result<HashMap<TaxonomyOf, Taxonomy>, ApiError> {
+        let ids: Vec<ProductId> = keys.iter().map(|k| k.0).collect();
+        let (categories, collections) = self
+            .db
+            .tenant_tx(self.caller.tenant, async move |tx| {
+                let categories = categories::of_products(tx, &ids).await?;
+                let collections = collections::of_products(tx, &ids).await?;
+                Ok::<_, ApiError>((categories, collections))
+            })
+            .await?;
+        let (mut categories, mut collections) = (categories, collections);
+        Ok(keys
+            .iter()
+            .map(|k| {
+                let taxonomy = Taxonomy {
+                    categories: categories.remove(&k.0).unwrap_or_default(),
+                    collections: collections.remove(&k.0).unwrap_or_default(),
+                };
+                (*k, taxonomy)
+            })
+            .collect())
     }
 }

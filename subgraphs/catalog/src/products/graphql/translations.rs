@@ -1,13 +1,17 @@
 //! Product translations in GraphQL.
 
-use super::loader::{CatalogLoader, TranslationsOf};
 use crate::errors::CatalogUserError;
 use crate::ids::ProductId;
 use crate::products::Product;
-use crate::translations::{self, Translation};
+use crate::products::translations::{self, Translation};
+use crate::scope::every;
+use crate::scope::{CatalogLoader, TranslationsOf};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
+use cityos_core::ApiError;
 use cityos_server::CtxExt as _;
+use std::collections::HashMap;
 
 pub(super) async fn of(ctx: &Context<'_>, product: &Product) -> Result<Vec<Translation>> {
     Ok(ctx
@@ -109,5 +113,24 @@ impl TranslationMutation {
         let outcome =
             translations::remove(ctx.db(), ctx.request()?, input.product_id, &input.locale).await;
         Ok(ProductTranslationRemovePayload::of(outcome)?)
+    }
+}
+
+impl Loader<TranslationsOf> for CatalogLoader {
+    type Value = Vec<Translation>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[TranslationsOf],
+    ) -> Result<HashMap<TranslationsOf, Vec<Translation>>, ApiError> {
+        let ids: Vec<ProductId> = keys.iter().map(|k| k.0).collect();
+        let found = self
+            .db
+            .tenant_tx(self.caller.tenant, async move |tx| {
+                Ok::<_, ApiError>(translations::of_products(tx, &ids).await?)
+            })
+            .await?;
+        Ok(every(keys, |k| k.0, found))
     }
 }

@@ -1,6 +1,8 @@
 //! Wishlists: several named lists per customer, private or shared by an unguessable link token
 //! (`wl_<tenant>_<256 random bits>`); staff see which products are wished for most.
 
+pub mod graphql;
+
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::ids::{ProductId, TenantId, UserId, VariantId, WishlistId, WishlistItemId};
 use crate::price_lists::check_name;

@@ -1,10 +1,16 @@
 //! Products: what a tenant sells. Staff see every product; storefronts and customers see only
 //! published ones.
 
+pub mod cards;
+pub mod graphql;
+pub mod media;
+pub mod translations;
+pub mod variants;
+
+use self::translations::Wanted;
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::ids::{CategoryId, CollectionId, ProductId, TenantId, VendorId};
 use crate::schema::products;
-use crate::translations::{self, Wanted};
 use chrono::{DateTime, Utc};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::text::Line;
@@ -476,7 +482,7 @@ pub async fn list_in(
         Some((_, total)) => *total,
         // An empty page past a cursor has no row to carry the count.
         None if page.after.is_some() || page.before.is_some() => {
-            crate::cards::count_in(tx, Scope::all(visibility)).await?
+            cards::count_in(tx, Scope::all(visibility)).await?
         }
         None => 0,
     };

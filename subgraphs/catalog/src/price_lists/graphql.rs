@@ -1,15 +1,16 @@
 //! Customer groups, price lists and volume tiers in GraphQL: staff queries and mutations.
 
 use crate::errors::CatalogUserError;
+use crate::federation::User;
 use crate::ids::{CustomerGroupId, PriceListId, ProductId, UserId, VariantId};
 use crate::price_lists::{
     self, CustomerGroup, ListEntry, ListedVariant, NewPriceList, NewTier, PriceList,
     PriceListChanges,
 };
+use crate::pricing::graphql::TierView;
 use crate::pricing::{PriceListKind, VolumeTier};
-use async_graphql::{
-    ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
-};
+use crate::products::graphql::{PriceInput, prices};
+use async_graphql::{ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::Money;
@@ -35,16 +36,6 @@ cityos_core::connection!(
     ListedVariant,
     "price list entry"
 );
-
-// Owned by the identity subgraph; the catalog only points at it. The description matches the
-// owner's, so composition keeps one text.
-/// A person with an account: a customer, a staff member or a platform admin.
-#[derive(SimpleObject)]
-#[graphql(unresolvable = "id")]
-pub struct User {
-    /// The user's id.
-    pub id: ID,
-}
 
 /// A named set of customers (Wholesale, VIP) that price lists and volume tiers can be limited to.
 #[Object]
@@ -257,7 +248,7 @@ pub struct PriceListEntryInput {
     /// The variant.
     pub variant_id: VariantId,
     /// One price per currency, in minor units.
-    pub prices: Vec<super::PriceInput>,
+    pub prices: Vec<PriceInput>,
 }
 
 /// Prices to put on a price list.
@@ -311,7 +302,7 @@ cityos_core::payload! {
 #[ComplexObject]
 impl VolumeTierPayload {
     /// The new tier (its unit price shown for fixed-price tiers); null when refused.
-    async fn volume_tier(&self) -> Result<Option<super::TierView>> {
+    async fn volume_tier(&self) -> Result<Option<TierView>> {
         let Some(tier) = self.tier.clone() else {
             return Ok(None);
         };
@@ -319,7 +310,7 @@ impl VolumeTierPayload {
             .unit_amount
             .map(|a| Money::from_stored(a, &tier.currency))
             .transpose()?;
-        Ok(Some(super::TierView { tier, unit_price }))
+        Ok(Some(TierView { tier, unit_price }))
     }
 }
 
@@ -433,7 +424,7 @@ impl PricingMutation {
             .map(|e| {
                 Ok(ListEntry {
                     variant_id: e.variant_id,
-                    prices: super::prices(Some(e.prices)),
+                    prices: prices(Some(e.prices)),
                 })
             })
             .collect::<Result<Vec<_>>>()?;

@@ -15,13 +15,15 @@
 //! visibility, text or not, sort, direction and facets or not (240 texts at most), so each
 //! connection prepares each once.
 
-use crate::cards::{ListingRow, card_columns, read_listing, translation_join};
-use crate::categories::{Category, category_columns};
-use crate::collections::Collection;
+pub mod graphql;
+
 use crate::ids::{ProductId, UserId};
+use crate::products::cards::{ListingRow, card_columns, read_listing, translation_join};
+use crate::products::translations::{self, Wanted};
+use crate::products::variants::ProductDetails;
 use crate::products::{Product, Scope, Visibility};
-use crate::translations::{self, Wanted};
-use crate::variants::ProductDetails;
+use crate::taxonomy::categories::{Category, category_columns};
+use crate::taxonomy::collections::Collection;
 use cityos_core::ApiError;
 use cityos_core::money::Currency;
 use cityos_core::paging::{CursorKey, Page, PageRequest};

@@ -1,25 +1,27 @@
 //! Reviews and ratings in GraphQL.
 
-use super::loader::{CatalogLoader, ResponseTo};
-use super::page_cost;
-use super::price_lists::User;
 use crate::errors::CatalogUserError;
+use crate::federation::User;
 use crate::ids::{ProductId, ReviewId};
 use crate::products::Product;
 use crate::reviews::{
     self, NewReview, RatingSummary, Response, Review, ReviewFilter, ReviewStatus,
 };
+use crate::scope::{CatalogLoader, ResponseTo};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::paging::PageRequest;
+use cityos_core::paging::page_cost;
 use cityos_server::CtxExt as _;
+use std::collections::HashMap;
 
 cityos_core::connection!(ReviewConnection, ReviewEdge, Review, "review");
 
 /// A page of reviews for the caller (see [`reviews::page`]).
-pub(super) async fn page_of_reviews(
+pub(crate) async fn page_of_reviews(
     ctx: &Context<'_>,
     filter: ReviewFilter,
     page: PageRequest<ReviewId>,
@@ -349,5 +351,24 @@ impl ReviewMutation {
         input: ReviewVoteInput,
     ) -> Result<ReviewPayload> {
         payload(reviews::vote(ctx.db(), ctx.request()?, input.id, input.helpful).await)
+    }
+}
+
+impl Loader<ResponseTo> for CatalogLoader {
+    type Value = Response;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[ResponseTo]) -> Result<HashMap<ResponseTo, Response>, ApiError> {
+        let ids: Vec<ReviewId> = keys.iter().map(|k| k.0).collect();
+        let found = self
+            .db
+            .tenant_tx(self.caller.tenant, async move |tx| {
+                Ok::<_, ApiError>(reviews::responses_of(tx, &ids).await?)
+            })
+            .await?;
+        Ok(found
+            .into_iter()
+            .map(|(id, r)| (ResponseTo(id), r))
+            .collect())
     }
 }

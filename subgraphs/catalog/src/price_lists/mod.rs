@@ -1,15 +1,17 @@
 //! Customer groups, price lists and volume tiers: the facts [`crate::pricing`] reads. Staff only.
 
+pub mod graphql;
+
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::ids::{
     CustomerGroupId, PriceListId, ProductId, TenantId, UserId, VariantId, VolumeTierId,
 };
 use crate::pricing::{PriceListKind, VolumeTier};
+use crate::products::variants::check_prices;
 use crate::schema::{
     customer_group_members, customer_groups, price_list_prices, price_lists, product_variants,
     products, volume_tiers,
 };
-use crate::variants::check_prices;
 use chrono::{DateTime, Utc};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::text::Line;

@@ -1,17 +1,19 @@
 //! Stock in GraphQL: locations, levels, movements and transfers (staff).
 
-use super::loader::{CatalogLoader, LevelsOf};
 use crate::errors::CatalogUserError;
 use crate::ids::{LocationId, TransferId, VariantId};
 use crate::inventory::{
     self, Adjustment, LevelView, Location, Movement, MovementReason, TransferStatus, TransferView,
 };
+use crate::scope::{CatalogLoader, LevelsOf};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::paging::PageRequest;
 use cityos_server::CtxExt as _;
+use std::collections::HashMap;
 
 cityos_core::connection!(
     StockLocationConnection,
@@ -446,4 +448,28 @@ async fn advance(
     let id = input.id;
     let outcome = inventory::advance_transfer(ctx.db(), ctx.request()?, id, to).await;
     Ok(StockTransferPayload::of(outcome)?)
+}
+
+impl Loader<LocationId> for CatalogLoader {
+    type Value = Location;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[LocationId]) -> Result<HashMap<LocationId, Location>, ApiError> {
+        let rows = inventory::locations_by_ids(&self.db, self.caller.tenant, keys.to_vec()).await?;
+        Ok(rows.into_iter().map(|l| (l.id, l)).collect())
+    }
+}
+
+impl Loader<LevelsOf> for CatalogLoader {
+    type Value = Vec<LevelView>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[LevelsOf]) -> Result<HashMap<LevelsOf, Vec<LevelView>>, ApiError> {
+        if !self.caller.staff {
+            return Err(ApiError::forbidden("stock levels are for staff"));
+        }
+        let ids = keys.iter().map(|k| k.0).collect();
+        let found = inventory::levels_by_variants(&self.db, self.caller.tenant, ids).await?;
+        Ok(found.into_iter().map(|(id, l)| (LevelsOf(id), l)).collect())
+    }
 }

@@ -10,13 +10,13 @@
 //! connection plans it once.
 
 use crate::ids::{CategoryId, CustomerGroupId, ProductId, UserId, VariantId, VendorId};
-use crate::media::Media;
-use crate::pricing::{ListPrice, VolumeTier};
-use crate::products::{Product, Scope, Visibility};
-use crate::translations::{self, Wanted};
-use crate::variants::{
-    PricedVariant, ProductDetails, ProductOption, StockSummary, Variant, VariantPrice,
+use crate::pricing::{ListPrice, PriceRequest, Quote, VariantPrice, VolumeTier};
+use crate::products::media::Media;
+use crate::products::translations::{self, Wanted};
+use crate::products::variants::{
+    PricedVariant, ProductDetails, ProductOption, StockSummary, Variant,
 };
+use crate::products::{Product, Scope, Visibility};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_db::Prepared;
 use cityos_db::TenantTx;
@@ -510,4 +510,19 @@ pub async fn purchasables(
         }
     }
     Ok(found)
+}
+
+/// Prices a request for `customer` (none for a guest) on the caller's connection, inside the
+/// caller's tenant-scoped transaction. `None` when the variant does not exist or has no price.
+pub async fn quote(
+    tx: &mut TenantTx<'_>,
+    request: &PriceRequest,
+    customer: Option<UserId>,
+) -> QueryResult<Option<Quote>> {
+    let facts = facts_of(tx, &[request.variant_id], customer, false).await?;
+    Ok(facts
+        .variants
+        .as_slice()
+        .first()
+        .and_then(|v| v.quote(request)))
 }

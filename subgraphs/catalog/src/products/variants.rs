@@ -3,11 +3,13 @@
 //! A product has options (Size: 50ml, 100ml) and variants, each one combination of option values
 //! with its own SKU (unique per tenant), physical attributes and a base price per currency.
 
-use crate::cards;
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::ids::{CustomerGroupId, OptionId, ProductId, TenantId, UserId, VariantId};
-use crate::pricing::{ListPrice, VolumeTier};
+use crate::pricing::{
+    ListPrice, PriceRequest, PricingFacts, Quote, VariantPrice, VolumeTier, resolve,
+};
 use crate::products::Product;
+use crate::products::cards;
 use crate::schema::{product_options, product_variants, products, variant_prices};
 use chrono::{DateTime, Utc};
 use cityos_core::money::Currency;
@@ -70,15 +72,6 @@ impl Variant {
             })
             .unwrap_or_default()
     }
-}
-
-/// A variant's base price in one currency.
-#[derive(Queryable, Selectable, Deserialize, Debug, Clone, PartialEq, Eq)]
-#[diesel(table_name = variant_prices, check_for_backend(diesel::pg::Pg))]
-pub struct VariantPrice {
-    pub variant_id: VariantId,
-    pub currency: String,
-    pub amount: i64,
 }
 
 /// A variant to create.
@@ -508,7 +501,7 @@ pub struct ProductDetails {
     pub options: Vec<ProductOption>,
     pub variants: Vec<Arc<PricedVariant>>,
     /// Images and videos, in display order.
-    pub media: Vec<crate::media::Media>,
+    pub media: Vec<crate::products::media::Media>,
 }
 
 /// A variant as staff see it, after a change in the same transaction.
@@ -546,6 +539,21 @@ pub async fn by_ids(
         Ok(cards::facts_of(tx, &ids, customer, staff).await?.variants)
     })
     .await
+}
+
+impl PricedVariant {
+    /// Prices `request` from this variant's facts, for the caller they were loaded for.
+    pub fn quote(&self, request: &PriceRequest) -> Option<Quote> {
+        resolve(
+            request,
+            PricingFacts {
+                base: &self.prices,
+                lists: &self.list_prices,
+                tiers: &self.tiers,
+                groups: &self.groups,
+            },
+        )
+    }
 }
 
 #[cfg(test)]

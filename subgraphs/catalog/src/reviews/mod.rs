@@ -2,6 +2,8 @@
 //! staff response and helpful votes. The product's rating summary counts APPROVED reviews only and
 //! is kept by a trigger (migration catalog 000009) in the transaction of every change.
 
+pub mod graphql;
+
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::ids::{ProductId, ReviewId, UserId};
 use crate::products::ProductStatus;

@@ -13,6 +13,8 @@
 //! later counts at once. Level rows are locked in (variant, location) order; callers that touch
 //! several variants in one transaction should do so in variant id order to avoid deadlocks.
 
+pub mod graphql;
+
 use crate::OUTBOX;
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::ids::{LocationId, MovementId, TenantId, TransferId, UserId, VariantId};

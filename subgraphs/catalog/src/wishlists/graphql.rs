@@ -1,16 +1,19 @@
 //! Wishlists in GraphQL.
 
-use super::loader::{CatalogLoader, ItemsOf};
 use crate::errors::CatalogUserError;
 use crate::ids::{ProductId, VariantId, WishlistId, WishlistItemId};
 use crate::products::Product;
-use crate::variants::PricedVariant;
+use crate::products::variants::PricedVariant;
+use crate::scope::every;
+use crate::scope::{CatalogLoader, ItemsOf};
 use crate::wishlists::{self, Item, Wishlist};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::to_id;
 use cityos_server::CtxExt as _;
+use std::collections::HashMap;
 
 /// A customer's named list of products they want.
 #[Object]
@@ -305,5 +308,21 @@ impl WishlistMutation {
         )
         .await;
         payload(outcome)
+    }
+}
+
+impl Loader<ItemsOf> for CatalogLoader {
+    type Value = Vec<Item>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[ItemsOf]) -> Result<HashMap<ItemsOf, Vec<Item>>, ApiError> {
+        let ids: Vec<WishlistId> = keys.iter().map(|k| k.0).collect();
+        let found = self
+            .db
+            .tenant_tx(self.caller.tenant, async move |tx| {
+                Ok::<_, ApiError>(wishlists::items_of(tx, &ids).await?)
+            })
+            .await?;
+        Ok(every(keys, |k| k.0, found))
     }
 }

@@ -1,18 +1,26 @@
 //! Search in the API: the `filter` and `sort` of `products`, facet counts on product connections,
 //! and `productSuggestions` for autocomplete.
 
-use super::{ProductConnection, Within, currency};
-use crate::categories::Category;
-use crate::collections::Collection;
+use crate::federation::{Tenant, Vendor};
+use crate::ids::TenantId;
 use crate::ids::{CategoryId, CollectionId, VendorId};
+use crate::products::cards;
+use crate::products::translations::Wanted;
 use crate::products::{Product, Visibility};
+use crate::scope::in_tenant;
+use crate::scope::{Caller, CatalogLoader, DetailsOf, currency};
 use crate::search::{self, Facets, ProductSortKey, Search, Typed};
-use crate::translations::Wanted;
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use crate::taxonomy::categories::Category;
+use crate::taxonomy::collections::Collection;
+use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject};
 use cityos_core::ApiError;
+use cityos_core::ids::parse_id;
 use cityos_core::ids::to_id;
 use cityos_core::money::{Currency, Money};
+use cityos_core::paging::{Page, PageInfo, PageRequest, page_cost};
 use cityos_server::CtxExt as _;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Which products to list. Every condition given must hold.
 #[derive(InputObject, Default)]
@@ -52,7 +60,7 @@ pub struct ProductSort {
 }
 
 /// A listing's filter and sort, read from the API's arguments.
-pub(super) struct Asked {
+pub(crate) struct Asked {
     pub within: Within,
     pub search: Search,
 }
@@ -139,7 +147,7 @@ pub struct CollectionFacet {
 #[derive(SimpleObject)]
 pub struct VendorFacet {
     /// The vendor.
-    pub vendor: super::Vendor,
+    pub vendor: Vendor,
     /// Listed products of the vendor.
     pub count: i64,
 }
@@ -208,7 +216,7 @@ impl ProductFacets {
             .vendors
             .iter()
             .map(|v| VendorFacet {
-                vendor: super::Vendor { id: to_id(v.id) },
+                vendor: Vendor { id: to_id(v.id) },
                 count: v.count,
             })
             .collect()
@@ -301,5 +309,190 @@ impl ProductConnection {
     pub(super) fn with_facets(mut self, facets: Option<ProductFacets>) -> Self {
         self.facets = facets;
         self
+    }
+}
+
+/// One product in a list, with its cursor.
+#[derive(SimpleObject)]
+pub struct ProductEdge {
+    /// Opaque cursor: pass it as `after` or `before` to page from here.
+    pub cursor: String,
+    /// The product.
+    pub node: Product,
+}
+
+/// A page of products (Relay connection), with facet counts on request.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ProductConnection {
+    /// The products on this page, in order.
+    pub edges: Vec<ProductEdge>,
+    /// Where this page sits in the whole list.
+    pub page_info: PageInfo,
+    /// How many products the whole list has, over all pages.
+    pub total_count: i64,
+    #[graphql(skip)]
+    facets: Option<ProductFacets>,
+}
+
+impl From<Page<Product>> for ProductConnection {
+    fn from(page: Page<Product>) -> Self {
+        Self {
+            edges: page
+                .items
+                .into_iter()
+                .map(|(cursor, node)| ProductEdge { cursor, node })
+                .collect(),
+            page_info: page.page_info,
+            total_count: page.total_count,
+            facets: None,
+        }
+    }
+}
+
+#[ComplexObject]
+impl ProductConnection {
+    /// How many of the listed products fall under each filter value (categories, collections,
+    /// vendors, tags, in stock, price ranges), over all pages.
+    async fn facets(&self) -> Result<&ProductFacets> {
+        self.facets
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("facets were not read with the page").into())
+    }
+}
+
+/// Narrows a product list to one vendor's, collection's or category's (with its descendants).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Within {
+    pub vendor: Option<VendorId>,
+    pub collection: Option<CollectionId>,
+    pub category: Option<CategoryId>,
+}
+
+pub(crate) async fn page_of_products(
+    ctx: &Context<'_>,
+    asked: Asked,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<ProductConnection> {
+    let rc = ctx.request()?;
+    let caller = Caller::of(rc, rc.tenant()?.id);
+    let (within, search) = (asked.within, asked.search);
+    let look = ctx.look_ahead();
+    // When the query asks for details, read them with the page in one statement (BEGIN, the
+    // listing, COMMIT whatever the page size), and hand them to the request's loader.
+    let node = look.field("edges").field("node");
+    let with_details = ["options", "variants", "priceRange", "media"]
+        .iter()
+        .any(|f| node.field(f).exists());
+    let with_facets = look.field("facets").exists();
+    let visibility = Visibility::of(rc);
+    let scope = crate::products::Scope {
+        visibility,
+        vendor: within.vendor,
+        collection: within.collection,
+        category: within.category,
+    };
+    let wanted = Wanted::of(rc);
+    let (customer, staff) = (caller.customer, caller.staff);
+    let currency = search.currency;
+    let (page, details, facets) = if search.is_plain() {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        ctx.db()
+            .tenant_tx(caller.tenant, async move |tx| {
+                let (page, details) = if with_details || within != Within::default() {
+                    cards::page_in(tx, scope, &page, customer, staff, &wanted).await?
+                } else {
+                    (
+                        crate::products::list_in(tx, visibility, &page, &wanted).await?,
+                        HashMap::new(),
+                    )
+                };
+                let facets = if with_facets {
+                    Some(search::facets(tx, scope, &search, customer, &wanted).await?)
+                } else {
+                    None
+                };
+                Ok::<_, ApiError>((page, details, facets))
+            })
+            .await?
+    } else {
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        ctx.db()
+            .tenant_tx(caller.tenant, async move |tx| {
+                let found = search::page(
+                    tx,
+                    scope,
+                    &search,
+                    &page,
+                    customer,
+                    staff,
+                    &wanted,
+                    with_facets,
+                )
+                .await?;
+                Ok::<_, ApiError>((found.page, found.details, found.facets))
+            })
+            .await?
+    };
+    if with_details {
+        let shared = details
+            .into_iter()
+            .map(|(id, d)| (DetailsOf(id), Arc::new(d)));
+        ctx.loader::<CatalogLoader>()?.feed_many(shared).await;
+    }
+    let facets = facets.map(|f| ProductFacets::new(f, currency));
+    Ok(ProductConnection::from(page).with_facets(facets))
+}
+
+#[ComplexObject]
+impl Tenant {
+    /// The tenant's products that the caller may see (published ones for storefronts).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ProductConnection> {
+        let selected = ctx.request()?.tenant()?.id;
+        if parse_id::<TenantId>(&self.id)? != selected {
+            return Err(ApiError::forbidden("products of another tenant are not visible").into());
+        }
+        let asked = Asked::new(ctx, Within::default(), None, None)?;
+        page_of_products(ctx, asked, first, after, last, before).await
+    }
+}
+
+#[ComplexObject]
+impl Vendor {
+    /// The vendor's products that the caller may see (published ones for storefronts), oldest
+    /// first, or narrowed by `filter` and ordered by `sort` as in `Query.products`.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the connection arguments plus filter and sort"
+    )]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ProductFilter>,
+        sort: Option<ProductSort>,
+    ) -> Result<ProductConnection> {
+        let vendor = parse_id(&self.id)?;
+        let within = Within {
+            vendor: Some(vendor),
+            ..Within::default()
+        };
+        let asked = Asked::new(ctx, within, filter, sort)?;
+        page_of_products(ctx, asked, first, after, last, before).await
     }
 }
