@@ -7,26 +7,26 @@ pub mod counters;
 pub mod discounts;
 pub mod disputes;
 pub mod errors;
+pub mod federation;
 pub mod graphql;
 pub mod ids;
 
-pub mod invoices;
 pub mod orders;
 pub mod payments;
 pub mod refunds;
 pub mod returns;
 pub mod schema;
+pub mod scope;
 pub mod shipping;
-pub mod stripe;
 pub mod taxes;
-pub mod totals;
 pub mod webhooks;
 
 use async_graphql::{EmptySubscription, Schema};
 use cityos_core::RequestContext;
 use cityos_server::{Platform, Subgraph};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use graphql::{Mutation, OrdersLoader, Query};
+use graphql::{Mutation, Query};
+use scope::OrdersLoader;
 
 use payments::Gateway;
 

@@ -219,7 +219,7 @@ async fn apply(
             if order.status == OrderStatus::Pending {
                 orders::set_status(tx, &order, OrderStatus::Confirmed, None).await?;
             }
-            crate::invoices::mark_paid(tx, order.id).await?;
+            orders::invoices::mark_paid(tx, order.id).await?;
             if order.status == OrderStatus::Cancelled {
                 tracing::warn!(order = %order.id, "a cancelled order's card payment succeeded: refund it");
             }

@@ -251,7 +251,7 @@ pub fn user_errors(v: &serde_json::Value, field: &str) -> Vec<String> {
 /// The platform's view of a Stripe double's account.
 pub fn gateway_of(double: &cityos_testkit::stripe::StripeDouble) -> orders::payments::Gateway {
     orders::payments::Gateway {
-        stripe: Some(orders::stripe::Stripe::new(
+        stripe: Some(orders::payments::stripe::Stripe::new(
             &double.base,
             cityos_testkit::stripe::SECRET_KEY,
         )),

@@ -1,9 +1,12 @@
-//! Payments: the provider abstraction and the manual provider (Stripe is in [`crate::stripe`]).
+//! Payments: the provider abstraction and the manual provider (Stripe is in [`crate::payments::stripe`]).
 //!
 //! A provider authorizes an amount for an order, captures it, cancels an authorization and
 //! refunds captured money. The manual provider stands for money that moves outside the platform:
 //! cash on delivery and bank transfer. Authorizing records the expectation; staff capture when
 //! the cash or transfer arrives; cancelling forgets it; a refund is paid back by hand.
+
+pub mod graphql;
+pub mod stripe;
 
 use crate::ids::{OrderId, PaymentId, TenantId};
 use crate::schema::payments;
@@ -183,7 +186,7 @@ impl PaymentProvider for Manual {
 #[derive(Clone, Debug, Default)]
 pub struct Gateway {
     /// Stripe, when `STRIPE_SECRET_KEY` is set; without it card payments are not offered.
-    pub stripe: Option<crate::stripe::Stripe>,
+    pub stripe: Option<stripe::Stripe>,
     /// The secret Stripe signs webhook events with (`STRIPE_WEBHOOK_SECRET`); without it the
     /// webhook endpoint refuses every event.
     pub webhook_secret: Option<String>,
@@ -193,7 +196,7 @@ impl Gateway {
     /// The providers configured in the environment.
     pub fn from_env() -> Self {
         Self {
-            stripe: crate::stripe::Stripe::from_env(),
+            stripe: stripe::Stripe::from_env(),
             webhook_secret: std::env::var("STRIPE_WEBHOOK_SECRET")
                 .ok()
                 .filter(|s| !s.is_empty()),

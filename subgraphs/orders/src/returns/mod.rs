@@ -9,6 +9,8 @@
 //! return REFUNDED and made after it; should the provider refuse, the return is RECEIVED again.
 //! Every step holds the order's lock and writes an outbox event.
 
+pub mod graphql;
+
 use crate::errors::{OrdersErrorCode as Code, Outcome, optional_text, refusal};
 use crate::ids::{
     AllocationId, LocationId, OrderId, OrderLineId, RefundId, ReturnId, ReturnLineId, TenantId,

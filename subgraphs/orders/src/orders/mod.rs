@@ -16,6 +16,9 @@
 //! SHIPPED -> DELIVERED (or CANCELLED with its order). Every transition writes an outbox event in
 //! its transaction.
 
+pub mod graphql;
+pub mod invoices;
+
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, optional_text};
 use crate::ids::{
     AllocationId, CartId, FulfillmentId, LocationId, OrderId, OrderLineId, PaymentId, ProductId,
@@ -443,7 +446,7 @@ pub(crate) async fn set_status(
     };
     crate::OUTBOX.publish(tx, order.id, &event).await?;
     if to == OrderStatus::Confirmed {
-        crate::invoices::issue(tx, order).await?;
+        invoices::issue(tx, order).await?;
     }
     Ok(())
 }
@@ -558,7 +561,7 @@ pub async fn cancel(
                 .await?;
             // The code's row before stock rows: checkout's lock order.
             crate::discounts::release(tx, id).await?;
-            crate::invoices::void(tx, id).await?;
+            invoices::void(tx, id).await?;
             restock_all(tx, &order, caller).await?;
             Ok::<_, cityos_core::Failure<Code>>((reread(tx, id).await?, card_intents))
         })
@@ -679,7 +682,7 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: PaymentId)
         if order.status == OrderStatus::Pending {
             set_status(tx, &order, OrderStatus::Confirmed, None).await?;
         }
-        crate::invoices::mark_paid(tx, order.id).await?;
+        invoices::mark_paid(tx, order.id).await?;
         let value = reread(tx, order.id).await?;
         let audit = Audit::of(id, serde_json::json!({ "order": value.id }));
         Ok((value, audit))

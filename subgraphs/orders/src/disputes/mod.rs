@@ -7,6 +7,8 @@
 //! dispute is UNDER_REVIEW again), REPLACE (the shop sends the items again) or REJECT. Every step
 //! writes an outbox event.
 
+pub mod graphql;
+
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, optional_text, refusal};
 use crate::ids::{DisputeId, DisputeMessageId, OrderId, RefundId, TenantId, UserId};
 use crate::orders;

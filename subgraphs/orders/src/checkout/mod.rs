@@ -3,7 +3,7 @@
 //! In order, under the cart's row lock: replay check by idempotency key; the cart's discount
 //! code locked (racing checkouts with one code queue, so its limits hold); the cart re-priced for
 //! its customer now, with its discount, shipping per vendor group and taxes (see
-//! [`crate::totals`]); stock sold through the catalog's api (`catalog::api::sell`: level rows
+//! [`crate::carts::totals`]); stock sold through the catalog's api (`catalog::api::sell`: level rows
 //! locked in variant order, so racing checkouts cannot sell a unit twice); the order
 //! number taken from the tenant's gap-free counter; the order, one vendor order per vendor (each
 //! with its own subtotal, discount, shipping, tax and total, summing exactly to the order's), the
@@ -14,6 +14,8 @@
 //! The number of statements does not depend on how many vendors the cart spans: vendor orders,
 //! lines and allocations are each one insert of a JSON row set. Stock costs a constant per line.
 
+pub mod graphql;
+
 use crate::carts::{self, CartStatus, PricedCart, PricedLine};
 use crate::counters;
 use crate::discounts;
@@ -23,12 +25,12 @@ use crate::ids::{
     TenantId, UserId, VariantId, VendorId, VendorOrderId,
 };
 use crate::orders::{self, Order};
+use crate::payments::stripe::Stripe;
 use crate::payments::{
     Answer, Charge, Gateway, Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus,
     ProviderKind,
 };
 use crate::schema::{carts as carts_table, payments};
-use crate::stripe::Stripe;
 use catalog::api::StockError;
 use cityos_core::text::IdempotencyKey;
 use cityos_core::{ApiError, Failure, RequestContext};

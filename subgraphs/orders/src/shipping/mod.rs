@@ -6,6 +6,8 @@
 //! group of a cart ships with the method the shopper chose for it or, until they choose, the
 //! cheapest one available; a tenant without methods charges nothing for shipping.
 
+pub mod graphql;
+
 use crate::errors::{OrdersErrorCode as Code, Outcome, refusal};
 use crate::ids::ShippingMethodId;
 use crate::schema::shipping_methods;

@@ -10,6 +10,10 @@
 //! lock, at checkout. Prices are never stored on a cart; every read prices it for its customer
 //! (their customer groups' price lists and tiers apply) in the currency of the cart.
 
+pub mod graphql;
+pub mod totals;
+
+use self::totals::{LineAmounts, Terms, Totals};
 use crate::discounts;
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{
@@ -17,7 +21,6 @@ use crate::ids::{
     VendorId,
 };
 use crate::schema::{cart_lines, carts};
-use crate::totals::{self, LineAmounts, Terms, Totals};
 use catalog::api::{PriceRequest, Purchasable, Quote, purchasables};
 use chrono::{DateTime, Duration, Utc};
 use cityos_core::money::{Currency, Money};
@@ -240,7 +243,7 @@ pub struct PricedLine {
     pub quote: Option<Quote>,
     /// Why the line cannot be bought as it stands.
     pub problem: Option<LineProblem>,
-    /// Its subtotal, discount, tax and total (see [`crate::totals`]).
+    /// Its subtotal, discount, tax and total (see [`crate::carts::totals`]).
     pub amounts: LineAmounts,
 }
 

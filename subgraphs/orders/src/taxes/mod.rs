@@ -6,6 +6,8 @@
 //! specific rule wins: a region rule over a country rule, then a deeper category over a shallower
 //! one (or none), then the higher rate. Amounts round half away from zero, per line.
 
+pub mod graphql;
+
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, refusal};
 use crate::ids::{CategoryId, TaxRuleId};
 use crate::schema::tax_rules;

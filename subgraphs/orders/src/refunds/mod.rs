@@ -7,6 +7,8 @@
 //! the refund becomes SUCCEEDED (the order PARTIALLY_REFUNDED or REFUNDED, a `payment.refunded`
 //! event written), or FAILED with its amount given back.
 
+pub mod graphql;
+
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, optional_text};
 use crate::ids::{OrderId, PaymentId, RefundId, TenantId};
 use crate::orders::{self, OrderPaymentStatus};
@@ -104,7 +106,7 @@ pub async fn record_refunded(
         .execute(tx.conn())
         .await?;
     if credited > 0 {
-        crate::invoices::credit(tx, payment.order_id, credited, refund, reason).await?;
+        orders::invoices::credit(tx, payment.order_id, credited, refund, reason).await?;
     }
     let event = PaymentRefunded {
         order_id: payment.order_id,

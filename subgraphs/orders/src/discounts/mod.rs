@@ -11,6 +11,8 @@
 //! locks the code's row, checks it again, and counts the use in the same transaction; cancelling
 //! the order gives the use back.
 
+pub mod graphql;
+
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, refusal};
 use crate::ids::{CategoryId, DiscountCodeId, OrderId, RedemptionId, UserId, VendorId};
 use crate::schema::{discount_codes, discount_redemptions};

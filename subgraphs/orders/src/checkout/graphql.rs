@@ -1,0 +1,51 @@
+//! Checkout in GraphQL: `checkoutComplete`, which turns a cart into an order.
+
+use crate::checkout::{self, CheckoutRequest};
+use crate::ids::CartId;
+use crate::orders::graphql::OrderPayload;
+use crate::orders::graphql::order_payload;
+use crate::payments::PaymentMethod;
+use crate::scope::gateway;
+use async_graphql::{Context, InputObject, Object, Result};
+use cityos_server::CtxExt as _;
+
+/// Checking out a cart.
+#[derive(InputObject)]
+pub struct CheckoutCompleteInput {
+    /// The cart.
+    pub cart_id: CartId,
+    /// A key the client makes for this attempt (1 to 100 characters) and repeats on retry: the
+    /// same key returns the same order; used with another cart it is refused.
+    pub idempotency_key: String,
+    /// How the customer pays; cash on delivery when omitted.
+    pub payment_method: Option<PaymentMethod>,
+    /// The total the shopper was shown, in minor units: checkout refuses with PRICE_CHANGED if the
+    /// cart costs something else now.
+    pub expected_total_minor: Option<i64>,
+}
+
+/// The mutation of checkout.
+#[derive(Default)]
+pub struct CheckoutMutation;
+
+#[Object]
+impl CheckoutMutation {
+    /// Places the order for a cart in one transaction: re-prices it, takes the stock, writes the
+    /// order split by vendor, starts the payment and closes the cart. Retrying with the same
+    /// idempotency key returns the same order.
+    async fn checkout_complete(
+        &self,
+        ctx: &Context<'_>,
+        input: CheckoutCompleteInput,
+    ) -> Result<OrderPayload> {
+        let asked = CheckoutRequest {
+            cart_id: input.cart_id,
+            idempotency_key: input.idempotency_key,
+            payment_method: input
+                .payment_method
+                .unwrap_or(PaymentMethod::CashOnDelivery),
+            expected_total: input.expected_total_minor,
+        };
+        order_payload(checkout::complete(ctx.db(), ctx.request()?, asked, gateway(ctx)).await)
+    }
+}
