@@ -1,17 +1,15 @@
 //! Customer groups, price lists and volume tiers: the facts [`crate::pricing`] reads. Staff only.
 
 pub mod graphql;
+mod groups;
+use groups::group_exists;
+mod tiers;
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
-use crate::ids::{
-    CustomerGroupId, PriceListId, ProductId, TenantId, UserId, VariantId, VolumeTierId,
-};
-use crate::pricing::{PriceListKind, VolumeTier};
+use crate::ids::{CustomerGroupId, PriceListId, TenantId, VariantId};
+use crate::pricing::PriceListKind;
 use crate::products::variants::check_prices;
-use crate::schema::{
-    customer_group_members, customer_groups, price_list_prices, price_lists, product_variants,
-    products, volume_tiers,
-};
+use crate::schema::{price_list_prices, price_lists, product_variants};
 use chrono::{DateTime, Utc};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::text::Line;
@@ -22,18 +20,9 @@ use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
+pub use groups::{CustomerGroup, change_members, create_group, groups, members};
 use std::collections::HashSet;
-
-/// A named set of customers.
-#[derive(Queryable, Selectable, Debug, Clone)]
-#[diesel(table_name = customer_groups, check_for_backend(diesel::pg::Pg))]
-pub struct CustomerGroup {
-    pub tenant_id: TenantId,
-    pub id: CustomerGroupId,
-    pub name: String,
-    pub description: String,
-    pub created_at: DateTime<Utc>,
-}
+pub use tiers::{NewTier, create_tier, delete_tier};
 
 /// A price list as stored.
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -84,20 +73,6 @@ pub struct ListEntry {
     pub prices: Vec<(String, i64)>,
 }
 
-/// A volume tier to create.
-#[derive(Debug, Clone)]
-pub struct NewTier {
-    pub product_id: ProductId,
-    pub variant_id: Option<VariantId>,
-    pub currency: String,
-    pub customer_group_id: Option<CustomerGroupId>,
-    pub min_quantity: i32,
-    pub max_quantity: Option<i32>,
-    pub unit_amount: Option<i64>,
-    /// Percent off the base price, to two decimals (12.5).
-    pub percent_off: Option<f64>,
-}
-
 /// A trimmed name of 1 to 100 characters (groups, price lists, stock locations).
 pub(crate) fn check_name(name: &str) -> Result<String, UserError> {
     Line::<100>::parse(name)
@@ -119,167 +94,6 @@ fn check_window(
         ));
     }
     Ok(())
-}
-
-/// Percent (to two decimals, above 0, at most 100) as basis points.
-fn basis_points(percent: f64) -> Result<i32, UserError> {
-    let bp = (percent * 100.0).round();
-    if !(percent > 0.0 && percent <= 100.0) || (percent * 100.0 - bp).abs() > 1e-6 {
-        return Err(UserError::new(
-            "percentOff",
-            Code::InvalidTier,
-            "percentOff is above 0 and at most 100, with at most two decimals",
-        ));
-    }
-    // In 1..=10_000 after the check above.
-    Ok(bp as i32)
-}
-
-async fn group_exists(tx: &mut TenantTx<'_>, id: CustomerGroupId, field: &str) -> Outcome<()> {
-    let found: i64 = customer_groups::table
-        .filter(customer_groups::id.eq(id))
-        .count()
-        .get_result(tx.conn())
-        .await?;
-    if found == 0 {
-        return Err(UserError::new(field, Code::NotFound, "no such customer group").into());
-    }
-    Ok(())
-}
-
-/// Creates a customer group (staff).
-pub async fn create_group(
-    db: &Database,
-    ctx: &RequestContext,
-    name: &str,
-    description: Option<String>,
-) -> Outcome<CustomerGroup> {
-    db.staff(ctx, "customer_group.create", async move |tx| {
-        let tenant = tx.tenant();
-        let name = check_name(name)?;
-        let description = description.unwrap_or_default();
-        if description.chars().count() > 1000 {
-            return Err(UserError::new(
-                "description",
-                Code::InvalidDescription,
-                "a description has at most 1,000 characters",
-            )
-            .into());
-        }
-        let group: CustomerGroup = diesel::insert_into(customer_groups::table)
-            .values((
-                customer_groups::tenant_id.eq(tenant),
-                customer_groups::id.eq(CustomerGroupId::new()),
-                customer_groups::name.eq(&name),
-                customer_groups::description.eq(&description),
-            ))
-            .returning(CustomerGroup::as_returning())
-            .get_result(tx.conn())
-            .await
-            .map_err(|e| {
-                Failure::on_unique("customer_groups_name_key", e, || {
-                    UserError::new("name", Code::NameTaken, format!("a group `{name}` exists"))
-                })
-            })?;
-        let details = serde_json::json!({ "name": group.name });
-        let audit = Audit::of(group.id, details);
-        Ok((group, audit))
-    })
-    .await
-}
-
-/// Adds (`add = true`) or removes customers of a group (staff); idempotent per customer. Every id
-/// added must be a customer of the tenant (asked of identity in the same transaction).
-pub async fn change_members(
-    db: &Database,
-    ctx: &RequestContext,
-    group_id: CustomerGroupId,
-    users: Vec<UserId>,
-    add: bool,
-) -> Outcome<CustomerGroup> {
-    let action = if add {
-        "customer_group.members.add"
-    } else {
-        "customer_group.members.remove"
-    };
-    db.staff(ctx, action, async move |tx| {
-        let tenant = tx.tenant();
-        if users.is_empty() || users.len() > 500 {
-            return Err(UserError::new(
-                "customerIds",
-                Code::InvalidCount,
-                "give 1 to 500 customers",
-            )
-            .into());
-        }
-        let group: CustomerGroup = customer_groups::table
-            .filter(customer_groups::id.eq(group_id))
-            .select(CustomerGroup::as_select())
-            .first(tx.conn())
-            .await
-            .optional()?
-            .ok_or_else(|| UserError::new("groupId", Code::NotFound, "no such customer group"))?;
-        if add {
-            let customers: HashSet<UserId> = identity::api::customers_among(tx, &users)
-                .await?
-                .into_iter()
-                .collect();
-            if let Some(stranger) = users.iter().find(|u| !customers.contains(u)) {
-                return Err(UserError::new(
-                    "customerIds",
-                    Code::UnknownCustomer,
-                    format!("`{stranger}` is not a customer of this tenant"),
-                )
-                .into());
-            }
-            let rows: Vec<_> = users
-                .iter()
-                .map(|user| {
-                    (
-                        customer_group_members::tenant_id.eq(tenant),
-                        customer_group_members::group_id.eq(group_id),
-                        customer_group_members::user_id.eq(*user),
-                    )
-                })
-                .collect();
-            diesel::insert_into(customer_group_members::table)
-                .values(rows)
-                .on_conflict_do_nothing()
-                .execute(tx.conn())
-                .await?;
-        } else {
-            diesel::delete(
-                customer_group_members::table
-                    .filter(customer_group_members::group_id.eq(group_id))
-                    .filter(customer_group_members::user_id.eq_any(&users)),
-            )
-            .execute(tx.conn())
-            .await?;
-        }
-        let details = serde_json::json!({ "customers": users });
-        let audit = Audit::of(group_id, details);
-        Ok((group, audit))
-    })
-    .await
-}
-
-/// A page of the tenant's customer groups (staff).
-pub async fn groups(
-    db: &Database,
-    ctx: &RequestContext,
-    page: PageRequest<CustomerGroupId>,
-) -> Result<Page<CustomerGroup>, ApiError> {
-    ctx.require_staff()?;
-    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
-        Ok(cityos_db::table_page!(
-            tx,
-            customer_groups::table,
-            customer_groups::id,
-            CustomerGroup,
-            page
-        )?)
-    })
-    .await
 }
 
 /// Creates a price list (staff).
@@ -556,33 +370,6 @@ pub async fn list_entries(
     .await
 }
 
-/// Customers of a group, a page at a time in id order (staff).
-pub async fn members(
-    db: &Database,
-    ctx: &RequestContext,
-    group: CustomerGroupId,
-    page: PageRequest<UserId>,
-) -> Result<Page<UserId>, ApiError> {
-    ctx.require_staff()?;
-    db.tenant_tx(ctx.tenant()?.id, async move |tx| {
-        let query = customer_group_members::table
-            .filter(customer_group_members::group_id.eq(group))
-            .select(customer_group_members::user_id)
-            .into_boxed();
-        let ids: Vec<UserId> =
-            cityos_db::keyset_page!(query, customer_group_members::user_id, page)
-                .load(tx.conn())
-                .await?;
-        let total: i64 = customer_group_members::table
-            .filter(customer_group_members::group_id.eq(group))
-            .count()
-            .get_result(tx.conn())
-            .await?;
-        Ok(page.finish(ids, |id| *id, total))
-    })
-    .await
-}
-
 /// A price list by id (staff).
 pub async fn list_by_id(
     db: &Database,
@@ -601,117 +388,9 @@ pub async fn list_by_id(
     .await
 }
 
-/// Creates a volume tier (staff). A tier that covers quantities another tier of the same product or
-/// variant, currency and customer group covers is refused.
-pub async fn create_tier(db: &Database, ctx: &RequestContext, new: NewTier) -> Outcome<VolumeTier> {
-    db.staff(ctx, "volume_tier.create", async move |tx| {
-        let tenant = tx.tenant();
-        let currency = check_prices(&[(new.currency.clone(), 0)], "currency")?[0].0;
-        let invalid = |field: &str, message: &str| UserError::new(field, Code::InvalidTier, message);
-        if new.min_quantity < 1 {
-            return Err(invalid("minQuantity", "minQuantity is at least 1").into());
-        }
-        if new.max_quantity.is_some_and(|m| m < new.min_quantity) {
-            return Err(invalid("maxQuantity", "maxQuantity is at least minQuantity").into());
-        }
-        let percent_off_bp = new.percent_off.map(basis_points).transpose()?;
-        match (new.unit_amount, percent_off_bp) {
-            (Some(a), None) if a < 0 => {
-                return Err(UserError::new(
-                    "unitAmountMinor",
-                    Code::NegativePrice,
-                    "the unit price is negative",
-                )
-                .into());
-            }
-            (Some(_), None) | (None, Some(_)) => {}
-            _ => {
-                return Err(invalid("", "give exactly one of unitAmountMinor and percentOff").into());
-            }
-        }
-        let product_found: i64 = products::table
-            .filter(products::id.eq(new.product_id))
-            .count()
-            .get_result(tx.conn())
-            .await?;
-        if product_found == 0 {
-            return Err(UserError::new("productId", Code::NotFound, "no such product").into());
-        }
-        if let Some(variant) = new.variant_id {
-            let of_product: i64 = product_variants::table
-                .filter(product_variants::id.eq(variant))
-                .filter(product_variants::product_id.eq(new.product_id))
-                .count()
-                .get_result(tx.conn())
-                .await?;
-            if of_product == 0 {
-                return Err(UserError::new(
-                    "variantId",
-                    Code::NotFound,
-                    "no such variant of this product",
-                )
-                .into());
-            }
-        }
-        if let Some(group) = new.customer_group_id {
-            group_exists(tx, group, "customerGroupId").await?;
-        }
-        let tier: VolumeTier = diesel::insert_into(volume_tiers::table)
-            .values((
-                volume_tiers::tenant_id.eq(tenant),
-                volume_tiers::id.eq(VolumeTierId::new()),
-                volume_tiers::product_id.eq(new.product_id),
-                volume_tiers::variant_id.eq(new.variant_id),
-                volume_tiers::currency.eq(currency.code()),
-                volume_tiers::customer_group_id.eq(new.customer_group_id),
-                volume_tiers::min_quantity.eq(new.min_quantity),
-                volume_tiers::max_quantity.eq(new.max_quantity),
-                volume_tiers::unit_amount.eq(new.unit_amount),
-                volume_tiers::percent_off_bp.eq(percent_off_bp),
-            ))
-            .returning(VolumeTier::as_returning())
-            .get_result(tx.conn())
-            .await
-            .map_err(|e| {
-                Failure::on_constraint("volume_tiers_no_overlap", e, || {
-                    UserError::new(
-                        "minQuantity",
-                        Code::OverlappingTier,
-                        "another tier of this product or variant, currency and customer group covers some of these quantities",
-                    )
-                })
-            })?;
-        let details = serde_json::json!({
-            "product": tier.product_id, "variant": tier.variant_id, "currency": tier.currency,
-            "min": tier.min_quantity, "max": tier.max_quantity,
-        });
-        let audit = Audit::of(tier.id, details);
-        Ok((tier, audit))
-    })
-    .await
-}
-
-/// Deletes a volume tier (staff).
-pub async fn delete_tier(
-    db: &Database,
-    ctx: &RequestContext,
-    id: VolumeTierId,
-) -> Outcome<VolumeTierId> {
-    db.staff(ctx, "volume_tier.delete", async move |tx| {
-        let deleted = diesel::delete(volume_tiers::table.filter(volume_tiers::id.eq(id)))
-            .execute(tx.conn())
-            .await?;
-        if deleted == 0 {
-            return Err(UserError::new("id", Code::NotFound, "no such volume tier").into());
-        }
-        let audit = Audit::of(id, serde_json::json!({}));
-        Ok((id, audit))
-    })
-    .await
-}
-
 #[cfg(test)]
 mod tests {
+    use super::tiers::basis_points;
     use super::*;
 
     #[test]

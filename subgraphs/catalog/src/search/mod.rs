@@ -15,25 +15,31 @@
 //! visibility, text or not, sort, direction and facets or not (240 texts at most), so each
 //! connection prepares each once.
 
+mod facets;
 pub mod graphql;
+use facets::read_facets;
+mod request;
+mod suggest;
 
 use crate::ids::{ProductId, UserId};
 use crate::products::cards::{ListingRow, card_columns, read_listing, translation_join};
-use crate::products::translations::{self, Wanted};
+use crate::products::translations::Wanted;
 use crate::products::variants::ProductDetails;
 use crate::products::{Product, Scope, Visibility};
-use crate::taxonomy::categories::{Category, category_columns};
-use crate::taxonomy::collections::Collection;
+use crate::taxonomy::categories::category_columns;
 use cityos_core::ApiError;
-use cityos_core::money::Currency;
-use cityos_core::paging::{CursorKey, Page, PageRequest};
+use cityos_core::paging::{Page, PageRequest};
 use cityos_db::Prepared;
 use cityos_db::TenantTx;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
-use serde::Deserialize;
+pub use facets::{
+    CategoryCount, CollectionCount, Facets, IdCount, PriceRange, PriceSpread, TagCount,
+};
+pub use request::{Position, ProductSortKey, Search};
 use std::collections::HashMap;
+pub use suggest::{Typed, suggest};
 
 /// The longest search text, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -48,200 +54,6 @@ const MIN_SIMILARITY: f64 = 0.3;
 /// Queries shorter than this many characters are completed by prefix only: a trigram of one or
 /// two letters is similar to too much.
 const MIN_FUZZY_CHARS: usize = 3;
-
-/// The order of a product list.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ProductSortKey {
-    /// Oldest first: the order products were created in.
-    #[default]
-    Created,
-    /// Best match for the search text first (title and SKU weigh most, then tags and type, then
-    /// the description). Needs a `query`.
-    Relevance,
-    /// Lowest price first: what the caller pays for one unit of the product's cheapest variant in
-    /// the filter's `currency` (price lists and volume tiers for one unit apply). Products without
-    /// a price in that currency come last. Needs a `currency`.
-    Price,
-    /// Most recently published first.
-    Newest,
-    /// Best rated first, by the mean of approved reviews' stars shrunk towards 3 by two imaginary
-    /// 3-star reviews, so one 5-star review does not outrank a hundred 4.8s.
-    Rating,
-}
-
-impl ProductSortKey {
-    const ALL: [Self; 5] = [
-        Self::Created,
-        Self::Relevance,
-        Self::Price,
-        Self::Newest,
-        Self::Rating,
-    ];
-
-    /// Whether the key's own order is descending (best, newest or most relevant first).
-    fn descending(self) -> bool {
-        matches!(self, Self::Relevance | Self::Newest | Self::Rating)
-    }
-
-    fn tag(self) -> u8 {
-        match self {
-            Self::Created => 1,
-            Self::Relevance => 2,
-            Self::Price => 3,
-            Self::Newest => 4,
-            Self::Rating => 5,
-        }
-    }
-
-    /// The sort value of a matched product `x` (with its `rank` and `price`), as float8.
-    fn sql(self, descending: bool) -> &'static str {
-        match self {
-            Self::Created => "0::float8",
-            Self::Relevance => "x.rank",
-            // Unpriced products last either way.
-            Self::Price if descending => "coalesce(x.price::float8, '-Infinity')",
-            Self::Price => "coalesce(x.price::float8, 'Infinity')",
-            Self::Newest => "extract(epoch FROM coalesce(x.published_at, x.created_at))::float8",
-            Self::Rating => {
-                "(x.rating_counts[1] + 2 * x.rating_counts[2] + 3 * x.rating_counts[3]
-                  + 4 * x.rating_counts[4] + 5 * x.rating_counts[5] + 6)::float8
-                 / (x.rating_counts[1] + x.rating_counts[2] + x.rating_counts[3]
-                  + x.rating_counts[4] + x.rating_counts[5] + 2)"
-            }
-        }
-    }
-}
-
-/// A place in a sorted product list: the sort, the product's sort value and its id (the
-/// tie-break). Cursors carry the sort, so a cursor of one order is refused in another.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Position {
-    pub sort: ProductSortKey,
-    pub value: f64,
-    pub id: ProductId,
-}
-
-impl CursorKey for Position {
-    fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(25);
-        bytes.push(self.sort.tag());
-        bytes.extend_from_slice(&self.value.to_be_bytes());
-        bytes.extend_from_slice(self.id.uuid().as_bytes());
-        bytes
-    }
-
-    fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        let (&tag, rest) = bytes.split_first()?;
-        let (value, id) = rest.split_at_checked(8)?;
-        let sort = ProductSortKey::ALL.into_iter().find(|s| s.tag() == tag)?;
-        let value = f64::from_be_bytes(value.try_into().ok()?);
-        (!value.is_nan()).then_some(())?;
-        Some(Self {
-            sort,
-            value,
-            id: ProductId::from_uuid(uuid::Uuid::from_slice(id).ok()?),
-        })
-    }
-}
-
-/// What to match and how to order it, beside the list's [`Scope`].
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Search {
-    /// Words to find: `oud perfume`, `"rose oud"` (a phrase), `oud or musk`, `oud -sample`.
-    pub text: Option<String>,
-    /// Products carrying all of these tags.
-    pub tags: Vec<String>,
-    /// The currency of the price range, the price sort and the price facet.
-    pub currency: Option<Currency>,
-    /// Lowest and highest price, in minor units of `currency`, both inclusive.
-    pub min_price: Option<i64>,
-    pub max_price: Option<i64>,
-    /// Only products with a unit available to sell (on hand less active reservations).
-    pub in_stock: bool,
-    pub sort: Option<ProductSortKey>,
-    /// Runs the sort the other way.
-    pub reverse: bool,
-    /// The locale the text is written in (the request's), whose language stems its words.
-    pub locale: Option<String>,
-}
-
-impl Search {
-    /// Normalises a search (text trimmed, tags lower-cased as products store them) and checks it;
-    /// `BAD_USER_INPUT` says what is wrong.
-    pub fn checked(mut self) -> Result<Self, ApiError> {
-        self.text = self
-            .text
-            .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty());
-        if self
-            .text
-            .as_ref()
-            .is_some_and(|t| t.chars().count() > MAX_QUERY_CHARS)
-        {
-            return Err(ApiError::bad_input(format!(
-                "`query` has at most {MAX_QUERY_CHARS} characters"
-            )));
-        }
-        if self.tags.len() > MAX_FILTER_TAGS {
-            return Err(ApiError::bad_input(format!(
-                "filter by at most {MAX_FILTER_TAGS} tags"
-            )));
-        }
-        self.tags = self
-            .tags
-            .iter()
-            .map(|t| t.trim().to_lowercase())
-            .filter(|t| !t.is_empty())
-            .collect();
-        for (name, price) in [("minPrice", self.min_price), ("maxPrice", self.max_price)] {
-            if price.is_some_and(|p| p < 0) {
-                return Err(ApiError::bad_input(format!(
-                    "`{name}` must not be negative"
-                )));
-            }
-            if price.is_some() && self.currency.is_none() {
-                return Err(ApiError::bad_input(format!(
-                    "`{name}` needs a `currency` to be in"
-                )));
-            }
-        }
-        if let (Some(min), Some(max)) = (self.min_price, self.max_price)
-            && min > max
-        {
-            return Err(ApiError::bad_input("`minPrice` is above `maxPrice`"));
-        }
-        match self.sort {
-            Some(ProductSortKey::Relevance) if self.text.is_none() => {
-                Err(ApiError::bad_input("sorting by RELEVANCE needs a `query`"))
-            }
-            Some(ProductSortKey::Price) if self.currency.is_none() => {
-                Err(ApiError::bad_input("sorting by PRICE needs a `currency`"))
-            }
-            _ => Ok(self),
-        }
-    }
-
-    /// The sort in force: the one asked for, else relevance for a text search, else creation.
-    pub fn sort_key(&self) -> ProductSortKey {
-        self.sort.unwrap_or(if self.text.is_some() {
-            ProductSortKey::Relevance
-        } else {
-            ProductSortKey::Created
-        })
-    }
-
-    /// Whether the search leaves the plain listing as it is: no text, no filter, no sort. (A
-    /// currency alone changes nothing but facets.)
-    pub fn is_plain(&self) -> bool {
-        self.text.is_none()
-            && self.tags.is_empty()
-            && self.min_price.is_none()
-            && self.max_price.is_none()
-            && !self.in_stock
-            && self.sort.is_none()
-            && !self.reverse
-    }
-}
 
 /// The caller's customer groups (`me`), the parsed search text (`tq`) and the matching products (`matched`: id, vendor, tags, price,
 /// in stock, sort key). Binds: `$2` caller, `$5` vendor, `$6` collection, `$7` category, `$12`
@@ -482,73 +294,6 @@ struct SummaryRow {
     facets: Option<String>,
 }
 
-/// How many of the matching products fall under each value of each filter.
-#[derive(Deserialize, Debug, Clone, Default, PartialEq, Eq)]
-pub struct Facets {
-    /// Per category: the matching products in it or its descendants.
-    pub categories: Vec<CategoryCount>,
-    pub collections: Vec<CollectionCount>,
-    pub vendors: Vec<IdCount>,
-    /// The most common tags first.
-    pub tags: Vec<TagCount>,
-    /// The matching products in stock.
-    pub in_stock: i64,
-    /// The spread of prices, when the search has a currency and some product a price in it.
-    pub price: Option<PriceSpread>,
-}
-
-/// A category and how many matching products are in it or below it.
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct CategoryCount {
-    pub category: Category,
-    pub count: i64,
-}
-
-/// A collection and how many matching products it holds.
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct CollectionCount {
-    pub collection: Collection,
-    pub count: i64,
-}
-
-/// A facet value by id and how many matching products it has.
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct IdCount {
-    pub id: ProductId,
-    pub count: i64,
-}
-
-/// A tag and how many matching products carry it.
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct TagCount {
-    pub tag: String,
-    pub count: i64,
-}
-
-/// The lowest and highest price among the matching products, and how many fall in each range of
-/// `step` minor units (ranges start at multiples of the step; empty ones are left out).
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct PriceSpread {
-    pub min: i64,
-    pub max: i64,
-    pub step: i64,
-    pub ranges: Vec<PriceRange>,
-}
-
-/// Products priced from `from` (inclusive) to `from + step` (exclusive).
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct PriceRange {
-    pub from: i64,
-    pub count: i64,
-}
-
-fn read_facets(json: Option<String>) -> QueryResult<Option<Facets>> {
-    json.map(|j| {
-        serde_json::from_str(&j).map_err(|e| diesel::result::Error::DeserializationError(e.into()))
-    })
-    .transpose()
-}
-
 /// One page of a search.
 pub struct Found {
     pub page: Page<Product>,
@@ -674,136 +419,11 @@ async fn summary(
     .await
 }
 
-/// What autocomplete looks for in a typed text: its words, the last one possibly unfinished.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Typed {
-    /// `'oud' & 'perf':*`: every word, the last as a prefix.
-    prefix_query: String,
-    /// The text lower-cased, for trigram similarity (typos).
-    text: String,
-}
-
-impl Typed {
-    /// `None` when the text has no word (letters or digits) at all.
-    pub fn parse(text: &str) -> Result<Option<Self>, ApiError> {
-        if text.chars().count() > MAX_QUERY_CHARS {
-            return Err(ApiError::bad_input(format!(
-                "`query` has at most {MAX_QUERY_CHARS} characters"
-            )));
-        }
-        let text = text.trim().to_lowercase();
-        // Words are letters and digits only, so quoting them cannot break out of the tsquery.
-        let words: Vec<&str> = text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .take(10)
-            .collect();
-        let Some((last, rest)) = words.split_last() else {
-            return Ok(None);
-        };
-        let mut prefix_query: Vec<String> = rest.iter().map(|w| format!("'{w}'")).collect();
-        prefix_query.push(format!("'{last}':*"));
-        Ok(Some(Self {
-            prefix_query: prefix_query.join(" & "),
-            text,
-        }))
-    }
-}
-
-#[derive(QueryableByName)]
-struct SuggestionRow {
-    #[diesel(embed)]
-    product: Product,
-    #[diesel(sql_type = Double)]
-    score: f64,
-    #[diesel(sql_type = Nullable<Text>)]
-    tr_title: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    tr_description: Option<String>,
-}
-
-/// Products for a text being typed, best first, with their scores: those whose words start with
-/// what is typed (score above 1), then those whose words are close to it (score 0.3 to 1, the
-/// trigram word similarity), which forgives typos. One statement.
-pub async fn suggest(
-    tx: &mut TenantTx<'_>,
-    visibility: Visibility,
-    typed: &Typed,
-    first: i32,
-    wanted: &Wanted,
-) -> Result<Vec<(Product, f64)>, ApiError> {
-    if !(1..=MAX_SUGGESTIONS).contains(&first) {
-        return Err(ApiError::bad_input(format!(
-            "`first` must be between 1 and {MAX_SUGGESTIONS}"
-        )));
-    }
-    let visible = match visibility {
-        Visibility::All => "",
-        Visibility::PublishedOnly => "AND p.status = 'PUBLISHED'",
-    };
-    let fuzzy = if typed.text.chars().count() >= MIN_FUZZY_CHARS {
-        format!(
-            "UNION ALL
-            SELECT f.product_id, f.score FROM (
-                SELECT s.product_id, 1 - (s.words <->> $3)::float8 AS score
-                FROM catalog.product_search s
-                JOIN catalog.products p ON p.tenant_id = s.tenant_id AND p.id = s.product_id
-                WHERE true {visible}
-                ORDER BY s.words <->> $3 LIMIT $1) f
-            WHERE f.score >= {MIN_SIMILARITY}"
-        )
-    } else {
-        String::new()
-    };
-    let sql = format!(
-        "WITH candidates AS (
-            SELECT x.product_id, x.score FROM (
-                SELECT s.product_id, 1 + ts_rank_cd(s.document, q.query)::float8 AS score
-                FROM catalog.product_search s
-                JOIN catalog.products p ON p.tenant_id = s.tenant_id AND p.id = s.product_id
-                CROSS JOIN (SELECT to_tsquery('pg_catalog.simple', $2) AS query) q
-                WHERE s.document @@ q.query {visible}
-                ORDER BY score DESC, s.product_id LIMIT $1) x
-            {fuzzy}
-        ), best AS (
-            SELECT product_id, max(score) AS score FROM candidates
-            GROUP BY product_id ORDER BY 2 DESC, 1 LIMIT $1
-        )
-        SELECT p.*, b.score, tr.title AS tr_title, tr.description AS tr_description
-        FROM best b
-        JOIN catalog.products p ON p.id = b.product_id
-        {translation}
-        ORDER BY b.score DESC, p.id",
-        translation = translation_join!("$4", "$5"),
-    );
-    let rows: Vec<SuggestionRow> = Prepared(
-        diesel::sql_query(sql)
-            .bind::<BigInt, _>(i64::from(first))
-            .bind::<Text, _>(&typed.prefix_query)
-            .bind::<Text, _>(&typed.text)
-            .bind::<Nullable<Text>, _>(wanted.exact.as_deref())
-            .bind::<Nullable<Text>, _>(wanted.language.as_deref()),
-    )
-    .load(tx.conn())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|mut row| {
-            if let Some(title) = row.tr_title {
-                translations::apply(
-                    &mut row.product,
-                    title,
-                    row.tr_description.unwrap_or_default(),
-                );
-            }
-            (row.product, row.score)
-        })
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cityos_core::money::Currency;
+    use cityos_core::paging::CursorKey;
 
     #[test]
     fn positions_round_trip_and_keep_their_sort() {

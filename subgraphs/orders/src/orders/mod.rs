@@ -16,17 +16,17 @@
 //! SHIPPED -> DELIVERED (or CANCELLED with its order). Every transition writes an outbox event in
 //! its transaction.
 
+mod delivery;
 pub mod graphql;
 pub mod invoices;
+mod lifecycle;
 
-use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, optional_text};
+use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{
     AllocationId, CartId, FulfillmentId, LocationId, OrderId, OrderLineId, PaymentId, ProductId,
     ShippingMethodId, TenantId, UserId, VariantId, VendorId, VendorOrderId,
 };
-use crate::payments::{
-    Gateway, Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus, ProviderKind,
-};
+use crate::payments::{Manual, Payment, PaymentProvider, PaymentStatus, ProviderKind};
 use crate::schema::{allocations, fulfillments, orders, payments, vendor_orders};
 use crate::shipping::ShippingKind;
 use catalog::api::PriceRule;
@@ -36,13 +36,17 @@ use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::TenantTx;
 use cityos_db::audit::Audit;
-use cityos_db::outbox::{FixedTopic, Topic, lifecycle_topic};
+use cityos_db::outbox::FixedTopic;
 use cityos_db::{Database, Prepared};
+pub use delivery::{FulfillmentCreated, FulfillmentDelivered, deliver, ship};
 use diesel::prelude::*;
 use diesel::sql_types::{
     Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
 };
 use diesel_async::RunQueryDsl;
+use lifecycle::transition_refused;
+pub use lifecycle::{OrderMoved, cancel, confirm};
+pub(crate) use lifecycle::{locked, reread, set_status};
 use std::collections::HashMap;
 
 cityos_core::states! {
@@ -156,6 +160,7 @@ macro_rules! order_columns {
          o.placed_at, o.updated_at, o.discount_code"
     };
 }
+pub(crate) use order_columns;
 
 /// One vendor's part of an order.
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -389,222 +394,6 @@ pub async fn page(
     .await
 }
 
-/// The order `id`, locked for the transaction.
-pub(crate) async fn locked(tx: &mut TenantTx<'_>, id: OrderId, field: &str) -> Outcome<Order> {
-    Prepared(
-        diesel::sql_query(concat!(
-            "SELECT ",
-            order_columns!(),
-            " FROM orders.orders o WHERE o.id = $1 FOR UPDATE"
-        ))
-        .bind::<SqlUuid, _>(id),
-    )
-    .get_result(tx.conn())
-    .await
-    .optional()?
-    .ok_or_else(|| UserError::new(field, Code::NotFound, "no such order").into())
-}
-
-fn transition_refused(from: OrderStatus, to: OrderStatus) -> UserError {
-    UserError::new(
-        "",
-        Code::InvalidTransition,
-        format!(
-            "an order that is {} cannot become {}",
-            from.as_str(),
-            to.as_str()
-        ),
-    )
-}
-
-/// Moves a locked order to `to` (checked against the transition table) and writes
-/// `order.<to>` to the outbox.
-pub(crate) async fn set_status(
-    tx: &mut TenantTx<'_>,
-    order: &Order,
-    to: OrderStatus,
-    cancel_reason: Option<&str>,
-) -> Outcome<()> {
-    let from = order.status;
-    if !from.can_become(to) {
-        return Err(transition_refused(from, to).into());
-    }
-    diesel::update(orders::table.filter(orders::id.eq(order.id)))
-        .set((
-            orders::status.eq(to),
-            orders::cancel_reason.eq(cancel_reason),
-            orders::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(tx.conn())
-        .await?;
-    let event = OrderMoved {
-        order_id: order.id,
-        number: order.number,
-        from,
-        to,
-        reason: cancel_reason,
-    };
-    crate::OUTBOX.publish(tx, order.id, &event).await?;
-    if to == OrderStatus::Confirmed {
-        invoices::issue(tx, order).await?;
-    }
-    Ok(())
-}
-
-pub(crate) async fn reread(tx: &mut TenantTx<'_>, id: OrderId) -> Outcome<Order> {
-    by_ids(tx, &[id])
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::internal("an order vanished in its own transaction").into())
-}
-
-/// Confirms a PENDING order (staff): it must be paid or authorized, or be paid cash on delivery.
-pub async fn confirm(db: &Database, ctx: &RequestContext, id: OrderId) -> Outcome<Order> {
-    db.staff(ctx, "order.confirm", async move |tx| {
-        let order = locked(tx, id, "orderId").await?;
-        let paid = matches!(order.payment_status.as_str(), "AUTHORIZED" | "PAID");
-        let cod = payments_of(tx, &[id])
-            .await?
-            .remove(&id)
-            .unwrap_or_default()
-            .iter()
-            .any(|p| p.method == PaymentMethod::CashOnDelivery);
-        if order.status == OrderStatus::Pending && !paid && !cod {
-            return Err(UserError::new(
-                "orderId",
-                Code::InvalidTransition,
-                "the order is not paid yet",
-            )
-            .into());
-        }
-        set_status(tx, &order, OrderStatus::Confirmed, None).await?;
-        let value = reread(tx, id).await?;
-        let audit = Audit::of(id, serde_json::json!({ "number": value.number }));
-        Ok((value, audit))
-    })
-    .await
-}
-
-/// Cancels an order that has not shipped: staff any, a customer their own while PENDING. Its
-/// stock goes back to the locations it came from and an uncaptured payment is released; an order
-/// with captured money must be refunded first.
-pub async fn cancel(
-    db: &Database,
-    ctx: &RequestContext,
-    id: OrderId,
-    reason: Option<String>,
-    gateway: &Gateway,
-) -> Outcome<Order> {
-    let tenant = ctx.tenant()?.id;
-    let staff = ctx.is_staff();
-    let caller = ctx.user_id().ok();
-    if !staff {
-        ctx.user_id()?;
-    }
-    let reason = optional_text::<500>(reason, "reason", "a reason has at most 500 characters")?;
-    let (order, card_intents) = db
-        .tenant_tx(tenant, async move |tx| {
-            let order = locked(tx, id, "orderId").await?;
-            if !staff {
-                if order.customer_id != caller {
-                    return Err(UserError::new("orderId", Code::NotFound, "no such order").into());
-                }
-                if order.status != OrderStatus::Pending {
-                    return Err(UserError::new(
-                        "orderId",
-                        Code::InvalidTransition,
-                        "only a pending order can be cancelled by its customer; ask the shop",
-                    )
-                    .into());
-                }
-            }
-            let payments = payments_of(tx, &[id])
-                .await?
-                .remove(&id)
-                .unwrap_or_default();
-            if payments.iter().any(|p| p.captured_amount > 0) {
-                return Err(UserError::new(
-                    "orderId",
-                    Code::PaymentCaptured,
-                    "money was taken for this order: refund it before cancelling",
-                )
-                .into());
-            }
-            set_status(tx, &order, OrderStatus::Cancelled, reason.as_deref()).await?;
-            let mut card_intents = Vec::new();
-            for payment in payments {
-                if matches!(
-                    payment.status,
-                    PaymentStatus::Pending | PaymentStatus::Authorized
-                ) {
-                    if payment.provider == ProviderKind::Manual {
-                        Manual.cancel(&payment).await.map_err(ApiError::internal)?;
-                    } else {
-                        card_intents.push(payment.clone());
-                    }
-                    diesel::update(payments::table.filter(payments::id.eq(payment.id)))
-                        .set((
-                            payments::status.eq(PaymentStatus::Cancelled.as_str()),
-                            payments::updated_at.eq(diesel::dsl::now),
-                        ))
-                        .execute(tx.conn())
-                        .await?;
-                }
-            }
-            diesel::update(orders::table.filter(orders::id.eq(id)))
-                .set(orders::payment_status.eq(OrderPaymentStatus::Voided))
-                .execute(tx.conn())
-                .await?;
-            diesel::update(vendor_orders::table.filter(vendor_orders::order_id.eq(id)))
-                .set(vendor_orders::status.eq(VendorOrderStatus::Cancelled))
-                .execute(tx.conn())
-                .await?;
-            // The code's row before stock rows: checkout's lock order.
-            crate::discounts::release(tx, id).await?;
-            invoices::void(tx, id).await?;
-            restock_all(tx, &order, caller).await?;
-            Ok::<_, cityos_core::Failure<Code>>((reread(tx, id).await?, card_intents))
-        })
-        .await?;
-    // Card intents are released at Stripe after the commit. Should the customer have paid in the
-    // meantime, Stripe's `payment_intent.succeeded` still records the capture on the cancelled
-    // order, for staff to refund.
-    if let Some(stripe) = &gateway.stripe {
-        for payment in card_intents {
-            if let Err(error) = stripe.cancel(&payment).await {
-                tracing::warn!(%error, payment = %payment.id, "releasing a card payment at Stripe failed");
-            }
-        }
-    }
-    Ok(order)
-}
-
-/// Puts every unit of a cancelled order back where it was taken from.
-async fn restock_all(tx: &mut TenantTx<'_>, order: &Order, actor: Option<UserId>) -> Outcome<()> {
-    let mut taken: Vec<Allocation> = allocations::table
-        .filter(allocations::order_id.eq(order.id))
-        .select(Allocation::as_select())
-        .for_update()
-        .load(tx.conn())
-        .await?;
-    // The catalog's lock order: variant, then location.
-    taken.sort_by_key(|a| (a.variant_id, a.location_id));
-    let reference = format!("order {} cancelled", order.number);
-    for a in &taken {
-        let left = a.quantity - a.restocked;
-        if left > 0 {
-            catalog::api::restock(tx, a.variant_id, a.location_id, left, &reference, actor)
-                .await
-                .map_err(ApiError::internal)?;
-        }
-    }
-    diesel::update(allocations::table.filter(allocations::order_id.eq(order.id)))
-        .set(allocations::restocked.eq(allocations::quantity))
-        .execute(tx.conn())
-        .await?;
-    Ok(())
-}
-
 /// The payment `id` and its order, locked in that order (order first, as everywhere).
 pub async fn locked_payment(tx: &mut TenantTx<'_>, id: PaymentId) -> Outcome<(Order, Payment)> {
     let order: Option<OrderId> = payments::table
@@ -690,180 +479,6 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: PaymentId)
     .await
 }
 
-/// Ships a vendor order (staff): carrier and tracking number recorded, the vendor order SHIPPED,
-/// and a CONFIRMED order PROCESSING.
-pub async fn ship(
-    db: &Database,
-    ctx: &RequestContext,
-    vendor_order: VendorOrderId,
-    carrier: String,
-    tracking_number: String,
-) -> Outcome<Fulfillment> {
-    db.staff(ctx, "vendor_order.ship", async move |tx| {
-        let tenant = tx.tenant();
-        let carrier = carrier.trim().to_owned();
-        let tracking_number = tracking_number.trim().to_owned();
-        for (field, text) in [("carrier", &carrier), ("trackingNumber", &tracking_number)] {
-            if text.is_empty() || text.chars().count() > 100 {
-                return Err(
-                    UserError::new(field, Code::InvalidText, "give 1 to 100 characters").into(),
-                );
-            }
-        }
-        // The order's lock first (every transition's lock order), then the vendor order as it is
-        // under that lock: a racing shipment has either finished or not started.
-        let order_id: Option<OrderId> = vendor_orders::table
-            .filter(vendor_orders::id.eq(vendor_order))
-            .select(vendor_orders::order_id)
-            .first(tx.conn())
-            .await
-            .optional()?;
-        let order = locked(tx, order_id.ok_or_else(no_vendor_order)?, "vendorOrderId").await?;
-        let part = vendor_order_of(tx, vendor_order).await?;
-        let status = order.status;
-        if !matches!(status, OrderStatus::Confirmed | OrderStatus::Processing) {
-            return Err(UserError::new(
-                "vendorOrderId",
-                Code::InvalidTransition,
-                format!("an order that is {} cannot ship", status.as_str()),
-            )
-            .into());
-        }
-        if part.status != VendorOrderStatus::Unfulfilled {
-            return Err(UserError::new(
-                "vendorOrderId",
-                Code::InvalidTransition,
-                format!("this vendor order is already {}", part.status),
-            )
-            .into());
-        }
-        diesel::update(vendor_orders::table.filter(vendor_orders::id.eq(part.id)))
-            .set(vendor_orders::status.eq(VendorOrderStatus::Shipped))
-            .execute(tx.conn())
-            .await?;
-        let shipped: Fulfillment = diesel::insert_into(fulfillments::table)
-            .values((
-                fulfillments::tenant_id.eq(tenant),
-                fulfillments::id.eq(FulfillmentId::new()),
-                fulfillments::order_id.eq(order.id),
-                fulfillments::vendor_order_id.eq(part.id),
-                fulfillments::carrier.eq(&carrier),
-                fulfillments::tracking_number.eq(&tracking_number),
-            ))
-            .returning(Fulfillment::as_returning())
-            .get_result(tx.conn())
-            .await?;
-        let event = FulfillmentCreated {
-            order_id: order.id,
-            vendor_order_id: part.id,
-            vendor_id: part.vendor_id,
-            fulfillment_id: shipped.id,
-            carrier: &carrier,
-            tracking_number: &tracking_number,
-        };
-        crate::OUTBOX.publish(tx, shipped.id, &event).await?;
-        if status == OrderStatus::Confirmed {
-            set_status(tx, &order, OrderStatus::Processing, None).await?;
-        }
-        let audit = Audit::of(vendor_order, serde_json::json!({ "carrier": shipped.carrier, "trackingNumber": shipped.tracking_number }));
-        Ok((shipped, audit))
-    })
-    .await
-}
-
-/// Records a delivery (staff): the vendor order DELIVERED and, once every vendor order of the
-/// order is, the order COMPLETED.
-pub async fn deliver(
-    db: &Database,
-    ctx: &RequestContext,
-    fulfillment: FulfillmentId,
-) -> Outcome<Fulfillment> {
-    db.staff(ctx, "fulfillment.deliver", async move |tx| {
-        // The order's lock first, then the fulfilment as it is under that lock: a racing
-        // delivery has either finished or not started.
-        let not_found = || UserError::new("fulfillmentId", Code::NotFound, "no such fulfilment");
-        let order_id: Option<OrderId> = fulfillments::table
-            .filter(fulfillments::id.eq(fulfillment))
-            .select(fulfillments::order_id)
-            .first(tx.conn())
-            .await
-            .optional()?;
-        let order = locked(tx, order_id.ok_or_else(not_found)?, "fulfillmentId").await?;
-        let found: Fulfillment = fulfillments::table
-            .filter(fulfillments::id.eq(fulfillment))
-            .select(Fulfillment::as_select())
-            .first(tx.conn())
-            .await?;
-        if found.delivered_at.is_some() {
-            return Err(UserError::new(
-                "fulfillmentId",
-                Code::InvalidTransition,
-                "this fulfilment was delivered already",
-            )
-            .into());
-        }
-        let delivered: Fulfillment =
-            diesel::update(fulfillments::table.filter(fulfillments::id.eq(fulfillment)))
-                .set(fulfillments::delivered_at.eq(diesel::dsl::now))
-                .returning(Fulfillment::as_returning())
-                .get_result(tx.conn())
-                .await?;
-        diesel::update(vendor_orders::table.filter(vendor_orders::id.eq(found.vendor_order_id)))
-            .set(vendor_orders::status.eq(VendorOrderStatus::Delivered))
-            .execute(tx.conn())
-            .await?;
-        let event = FulfillmentDelivered {
-            order_id: order.id,
-            vendor_order_id: found.vendor_order_id,
-            fulfillment_id: fulfillment,
-        };
-        crate::OUTBOX.publish(tx, fulfillment, &event).await?;
-        let open: i64 = vendor_orders::table
-            .filter(vendor_orders::order_id.eq(order.id))
-            .filter(vendor_orders::status.ne_all(["DELIVERED", "CANCELLED"]))
-            .count()
-            .get_result(tx.conn())
-            .await?;
-        if open == 0 && order.status == OrderStatus::Processing {
-            set_status(tx, &order, OrderStatus::Completed, None).await?;
-        }
-        let audit = Audit::of(fulfillment, serde_json::json!({}));
-        Ok((delivered, audit))
-    })
-    .await
-}
-
-fn no_vendor_order() -> UserError {
-    UserError::new("vendorOrderId", Code::NotFound, "no such vendor order")
-}
-
-async fn vendor_order_of(tx: &mut TenantTx<'_>, id: VendorOrderId) -> Outcome<VendorOrder> {
-    vendor_orders::table
-        .filter(vendor_orders::id.eq(id))
-        .select(VendorOrder::as_select())
-        .first(tx.conn())
-        .await
-        .optional()?
-        .ok_or_else(|| no_vendor_order().into())
-}
-
-/// `order.<status>` (`order.confirmed`, `order.cancelled`, ...): an order moved on.
-#[derive(serde::Serialize, Debug)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderMoved<'a> {
-    pub order_id: OrderId,
-    pub number: i64,
-    pub from: OrderStatus,
-    pub to: OrderStatus,
-    pub reason: Option<&'a str>,
-}
-
-impl Topic for OrderMoved<'_> {
-    fn topic(&self) -> std::borrow::Cow<'static, str> {
-        lifecycle_topic("order", self.to.as_str())
-    }
-}
-
 /// `payment.captured`: a payment's money arrived, by card (through the provider's webhook) or
 /// recorded by staff for a manual payment.
 #[derive(serde::Serialize, Debug)]
@@ -881,35 +496,6 @@ pub struct PaymentCaptured {
 
 impl FixedTopic for PaymentCaptured {
     const TOPIC: &'static str = "payment.captured";
-}
-
-/// `fulfillment.created`: a vendor order was shipped.
-#[derive(serde::Serialize, Debug)]
-#[serde(rename_all = "camelCase")]
-pub struct FulfillmentCreated<'a> {
-    pub order_id: OrderId,
-    pub vendor_order_id: VendorOrderId,
-    pub vendor_id: Option<VendorId>,
-    pub fulfillment_id: FulfillmentId,
-    pub carrier: &'a str,
-    pub tracking_number: &'a str,
-}
-
-impl FixedTopic for FulfillmentCreated<'_> {
-    const TOPIC: &'static str = "fulfillment.created";
-}
-
-/// `fulfillment.delivered`: a shipment arrived.
-#[derive(serde::Serialize, Debug)]
-#[serde(rename_all = "camelCase")]
-pub struct FulfillmentDelivered {
-    pub order_id: OrderId,
-    pub vendor_order_id: VendorOrderId,
-    pub fulfillment_id: FulfillmentId,
-}
-
-impl FixedTopic for FulfillmentDelivered {
-    const TOPIC: &'static str = "fulfillment.delivered";
 }
 
 #[cfg(test)]
