@@ -1,18 +1,8 @@
 //! Set-up through the public API, shared by the end-to-end tests and the benchmark.
 
-use crate::{ADMIN_EMAIL, ADMIN_PASSWORD, Stack};
+use crate::operations::{catalog, identity};
+use crate::{ADMIN_EMAIL, ADMIN_PASSWORD, Operation, Response, Stack};
 use serde_json::json;
-
-/// `signIn`.
-pub const SIGN_IN: &str = "mutation($input: SignInInput!) {
-  signIn(input: $input) { accessToken refreshToken user { id kind roles } userErrors { field code message } } }";
-const TENANT_CREATE: &str = "mutation($input: TenantCreateInput!) {
-  tenantCreate(input: $input) { tenant { id slug status } admin { id email } userErrors { field code message } } }";
-/// `productCreate`.
-pub const PRODUCT_CREATE: &str = "mutation($input: ProductCreateInput!) {
-  productCreate(input: $input) { product { id handle status } userErrors { field code message } } }";
-const KEY_CREATE: &str = "mutation($input: ApiKeyCreateInput!) {
-  apiKeyCreate(input: $input) { apiKey { id kind } token userErrors { field code message } } }";
 
 /// `Bearer <token>`.
 pub fn bearer(token: &str) -> String {
@@ -27,9 +17,9 @@ pub fn headers<'a>(h: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a st
 /// Signs the stack's platform admin in.
 pub async fn platform_token(stack: &Stack) -> String {
     let r = stack
-        .gql(
+        .op(
             &[],
-            SIGN_IN,
+            identity::SIGN_IN,
             json!({ "input": { "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD } }),
         )
         .await;
@@ -65,9 +55,9 @@ impl Tenant {
 pub async fn create_tenant(stack: &Stack, platform: &str, slug: &str) -> Tenant {
     let admin_email = format!("admin@{slug}.test");
     let r = stack
-        .gql(
+        .op(
             &[("authorization", &bearer(platform))],
-            TENANT_CREATE,
+            identity::TENANT_CREATE,
             json!({ "input": { "name": format!("Tenant {slug}"), "slug": slug, "defaultCurrency": "SAR",
                 "defaultLocale": "ar", "supportedLocales": ["en"], "timezone": "Asia/Riyadh",
                 "admin": { "email": admin_email, "password": "tenant-admin-pass" } } }),
@@ -80,7 +70,7 @@ pub async fn create_tenant(stack: &Stack, platform: &str, slug: &str) -> Tenant 
         .expect("tenant id")
         .to_owned();
     let r = stack
-        .gql(&[("x-tenant", slug)], SIGN_IN, json!({ "input": { "email": admin_email.to_uppercase(), "password": "tenant-admin-pass" } }))
+        .op(&[("x-tenant", slug)], identity::SIGN_IN, json!({ "input": { "email": admin_email.to_uppercase(), "password": "tenant-admin-pass" } }))
         .await;
     let admin_token = r.data()["signIn"]["accessToken"]
         .as_str()
@@ -91,9 +81,9 @@ pub async fn create_tenant(stack: &Stack, platform: &str, slug: &str) -> Tenant 
         ("x-tenant", slug.to_owned()),
     ];
     let r = stack
-        .gql(
+        .op(
             &headers(&staff),
-            KEY_CREATE,
+            identity::API_KEY_CREATE,
             json!({ "input": { "name": "storefront", "kind": "PUBLISHABLE" } }),
         )
         .await;
@@ -113,9 +103,9 @@ pub async fn create_tenant(stack: &Stack, platform: &str, slug: &str) -> Tenant 
 /// Creates a product with `handle` as handle and title; returns its id.
 pub async fn create_product(stack: &Stack, tenant: &Tenant, handle: &str, status: &str) -> String {
     let r = stack
-        .gql(
+        .op(
             &headers(&tenant.staff()),
-            PRODUCT_CREATE,
+            catalog::PRODUCT_CREATE,
             json!({ "input": { "title": handle, "handle": handle, "status": status } }),
         )
         .await;
@@ -139,7 +129,24 @@ pub async fn staff_mutation(
     query: &str,
     variables: serde_json::Value,
 ) -> serde_json::Value {
-    let r = stack.gql(&headers(&tenant.staff()), query, variables).await;
+    payload_of(stack.gql(&headers(&tenant.staff()), query, variables).await)
+}
+
+/// [`staff_mutation`] with a named operation.
+pub async fn staff_op(
+    stack: &Stack,
+    tenant: &Tenant,
+    operation: Operation,
+    variables: serde_json::Value,
+) -> serde_json::Value {
+    payload_of(
+        stack
+            .op(&headers(&tenant.staff()), operation, variables)
+            .await,
+    )
+}
+
+fn payload_of(r: Response) -> serde_json::Value {
     let payload = r
         .data()
         .as_object()
@@ -160,19 +167,19 @@ pub async fn create_stocked_product(
     units: i32,
 ) -> (String, Vec<String>) {
     let product = create_product(stack, tenant, handle, "PUBLISHED").await;
-    staff_mutation(
+    staff_op(
         stack,
         tenant,
-        "mutation($p: ID!) { productOptionCreate(input: { productId: $p, name: \"Size\", values: [\"S\", \"L\"] }) { userErrors { code } } }",
-        json!({ "p": product }),
+        catalog::PRODUCT_OPTION_CREATE,
+        json!({ "input": { "productId": product, "name": "Size", "values": ["S", "L"] } }),
     )
     .await;
     let mut variants = Vec::new();
     for (size, sar) in [("S", 9_900), ("L", 14_900)] {
-        let created = staff_mutation(
+        let created = staff_op(
             stack,
             tenant,
-            "mutation($input: ProductVariantCreateInput!) { productVariantCreate(input: $input) { variant { id } userErrors { code } } }",
+            catalog::PRODUCT_VARIANT_CREATE,
             json!({ "input": { "productId": product, "sku": format!("{handle}-{size}").to_uppercase(),
                 "options": [{ "name": "Size", "value": size }],
                 "prices": [{ "currency": "SAR", "amountMinor": sar }, { "currency": "USD", "amountMinor": sar * 4 / 15 }] } }),
@@ -183,11 +190,11 @@ pub async fn create_stocked_product(
             .expect("variant id")
             .to_owned();
         if units > 0 {
-            staff_mutation(
+            staff_op(
                 stack,
                 tenant,
-                "mutation($v: ID!, $l: ID!, $n: Int!) { stockAdjust(input: { variantId: $v, locationId: $l, delta: $n, reason: RECEIVED }) { userErrors { code } } }",
-                json!({ "v": id, "l": location, "n": units }),
+                catalog::STOCK_ADJUST,
+                json!({ "input": { "variantId": id, "locationId": location, "delta": units, "reason": "RECEIVED" } }),
             )
             .await;
         }
@@ -198,11 +205,11 @@ pub async fn create_stocked_product(
 
 /// Creates a stock location; returns its id.
 pub async fn create_location(stack: &Stack, tenant: &Tenant, name: &str) -> String {
-    let payload = staff_mutation(
+    let payload = staff_op(
         stack,
         tenant,
-        "mutation($n: String!) { stockLocationCreate(input: { name: $n }) { stockLocation { id } userErrors { code } } }",
-        json!({ "n": name }),
+        catalog::STOCK_LOCATION_CREATE,
+        json!({ "input": { "name": name } }),
     )
     .await;
     payload["stockLocation"]["id"]

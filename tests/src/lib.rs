@@ -6,6 +6,9 @@
 //! sets after building them.
 
 pub mod fixtures;
+pub mod seed;
+
+pub use cityos_client::{Client, Operation, Response, operations};
 
 use cityos_stack::{Manifest, Supervisor};
 use serde_json::{Value, json};
@@ -43,7 +46,7 @@ pub struct Stack {
     pub database_url: String,
     /// Where the processes' logs are.
     pub log_dir: PathBuf,
-    http: reqwest::Client,
+    client: Client,
     supervisor: Supervisor,
 }
 
@@ -56,32 +59,6 @@ pub fn process_cpu_time(pid: u32) -> Option<Duration> {
     let fields: Vec<&str> = rest.split(' ').collect();
     let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     Some(Duration::from_millis(ticks * 10))
-}
-
-/// A GraphQL response.
-#[derive(Debug, Clone)]
-pub struct Response {
-    /// The HTTP status.
-    pub status: u16,
-    /// The body, parsed.
-    pub body: Value,
-}
-
-impl Response {
-    /// `data`, failing the test if there are errors.
-    pub fn data(&self) -> &Value {
-        assert!(
-            self.body.get("errors").is_none(),
-            "unexpected errors: {}",
-            self.body
-        );
-        &self.body["data"]
-    }
-
-    /// The `extensions.code` of the first error.
-    pub fn error_code(&self) -> Option<&str> {
-        self.body["errors"][0]["extensions"]["code"].as_str()
-    }
 }
 
 /// How a stack is started.
@@ -236,7 +213,7 @@ impl Stack {
             jwt_secret,
             database_url,
             log_dir: supervisor.log_dir().to_owned(),
-            http,
+            client: Client::with_pool(http, format!("http://127.0.0.1:{router_port}/graphql")),
             supervisor,
         }
     }
@@ -278,24 +255,18 @@ impl Stack {
             .collect()
     }
 
+    /// A client of the router, with no headers yet.
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
     /// Posts a raw body to `url` with `headers`.
     pub async fn post(&self, url: &str, headers: &[(&str, &str)], body: String) -> Response {
-        let mut request = self
-            .http
-            .post(url)
-            .header("content-type", "application/json")
-            .body(body);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let response = request
-            .send()
+        self.client
+            .at(url)
+            .post(headers, body)
             .await
-            .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Response { status, body }
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Sends a GraphQL request through the router.
@@ -304,6 +275,21 @@ impl Stack {
             &self.url,
             headers,
             json!({ "query": query, "variables": variables }).to_string(),
+        )
+        .await
+    }
+
+    /// Sends a named operation through the router.
+    pub async fn op(
+        &self,
+        headers: &[(&str, &str)],
+        operation: Operation,
+        variables: Value,
+    ) -> Response {
+        self.post(
+            &self.url,
+            headers,
+            cityos_client::body(operation, variables),
         )
         .await
     }

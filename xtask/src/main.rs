@@ -19,9 +19,9 @@
 //! Heavy builds go to a target directory outside the clone (`CARGO_TARGET_DIR`, default
 //! `~/.cache/cityos/target`) so repeated runs, and CI runs on the same machine, stay warm.
 
+mod demo;
 mod lint;
 mod pg;
-mod seed;
 mod stack;
 
 use std::path::PathBuf;

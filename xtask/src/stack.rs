@@ -1,6 +1,6 @@
 //! `cargo xtask up`: the whole stack on this machine, with demo data.
 
-use crate::{Result, cargo, pg, root, router_binary, run, seed, target_dir};
+use crate::{Result, cargo, demo, pg, root, router_binary, run, target_dir};
 use cityos_stack::{Manifest, Supervisor};
 use std::io::Read as _;
 use std::path::Path;
@@ -30,7 +30,7 @@ pub fn up() -> Result<()> {
     std::fs::create_dir_all(&logs)?;
     let jwt_secret = kept_secret(&data.join("jwt-secret"), 32)?;
     let router_secret = random_hex(32)?;
-    let mut demo = seed::Demo::load_or_create(&data.join("demo.json"))?;
+    let mut demo = demo::Demo::load_or_create(&data.join("demo.json"))?;
 
     let (server, database_url) = match std::env::var("DATABASE_URL") {
         Ok(url) => (None, url),
@@ -70,14 +70,13 @@ fn serve(
     database_url: &str,
     jwt_secret: &str,
     router_secret: &str,
-    demo: &mut seed::Demo,
+    demo: &mut demo::Demo,
 ) -> Result<()> {
     let manifest = Manifest::load()?;
-    eprintln!("building the subgraphs");
-    run(&mut cargo(&crate::build_subgraphs_args(
-        &manifest,
-        &["build", "--quiet", "--bins"],
-    )))?;
+    eprintln!("building the subgraphs and the seed");
+    let mut build = crate::build_subgraphs_args(&manifest, &["build", "--quiet", "--bins"]);
+    build.extend(["-p", "cityos-e2e", "--bin", "seed"]);
+    run(&mut cargo(&build))?;
     let router = router_binary()?;
     let bin = target_dir().join("debug");
 
@@ -111,8 +110,13 @@ fn serve(
     processes.wait_ready("router", 8088, "/health?ready", Duration::from_secs(60))?;
 
     let endpoint = "http://127.0.0.1:4000/graphql";
-    seed::seed(endpoint, demo)?;
-    demo.save(&data.join("demo.json"))?;
+    let credentials = data.join("demo.json");
+    demo.save(&credentials)?;
+    run(Command::new(bin.join("seed"))
+        .current_dir(root())
+        .args(["--endpoint", endpoint, "--credentials"])
+        .arg(&credentials))?;
+    *demo = demo::Demo::load_or_create(&credentials)?;
     print_banner(endpoint, demo, logs);
 
     loop {
@@ -127,7 +131,7 @@ fn serve(
     }
 }
 
-fn print_banner(endpoint: &str, demo: &seed::Demo, logs: &Path) {
+fn print_banner(endpoint: &str, demo: &demo::Demo, logs: &Path) {
     let key = demo.publishable_key.as_deref().unwrap_or("(none)");
     let lines = [
         String::new(),

@@ -23,8 +23,9 @@
 #![expect(clippy::print_stdout, reason = "the report is this program's output")]
 
 use cityos_e2e::fixtures::{
-    create_location, create_stocked_product, create_tenant, platform_token, staff_mutation,
+    create_location, create_stocked_product, create_tenant, platform_token, staff_op,
 };
+use cityos_e2e::operations::{catalog, orders};
 use cityos_e2e::{Stack, StackOptions, process_cpu_time};
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -434,27 +435,27 @@ async fn prepare_commerce(
         let (product, created) =
             create_stocked_product(stack, shop, &format!("bench-shop-{i}"), location, 100_000)
                 .await;
-        staff_mutation(
+        staff_op(
             stack,
             shop,
-            "mutation($i: ProductUpdateInput!) { productUpdate(input: $i) { userErrors { code } } }",
-            json!({ "i": { "id": product, "vendorId": vendors[vendor] } }),
+            catalog::PRODUCT_UPDATE,
+            json!({ "input": { "id": product, "vendorId": vendors[vendor] } }),
         )
         .await;
         variants.push(created[0].clone());
     }
-    staff_mutation(
+    staff_op(
         stack,
         shop,
-        "mutation { shippingMethodCreate(input: { name: \"Courier\", kind: FLAT_RATE, rateMinor: 1500 }) { userErrors { code } } }",
-        json!({}),
+        orders::SHIPPING_METHOD_CREATE,
+        json!({ "input": { "name": "Courier", "kind": "FLAT_RATE", "rateMinor": 1500 } }),
     )
     .await;
-    staff_mutation(
+    staff_op(
         stack,
         shop,
-        "mutation { taxRuleCreate(input: { name: \"VAT\", countryCode: \"SA\", rateBasisPoints: 1500, inclusive: false }) { userErrors { code } } }",
-        json!({}),
+        orders::TAX_RULE_CREATE,
+        json!({ "input": { "name": "VAT", "countryCode": "SA", "rateBasisPoints": 1500, "inclusive": false } }),
     )
     .await;
     let rate = usize::try_from(args.commerce_rate).unwrap_or(50);
@@ -464,18 +465,20 @@ async fn prepare_commerce(
     let adds = (0..open.len() * 2)
         .map(|i| {
             let (cart, variant) = (&open[i % open.len()], &variants[i % variants.len()]);
-            json!({ "query": "mutation($c: ID!, $v: ID!) { cartLinesAdd(input: { cartId: $c, lines: [{ variantId: $v, quantity: 1 }] }) { \
-                 cart { itemCount subtotal { amountMinor } total { amountMinor } lines { quantity unitPrice { amountMinor } } } userErrors { code } } }",
-                "variables": { "c": cart, "v": variant } }).to_string()
+            cityos_client::body(
+                orders::CART_LINES_ADD,
+                json!({ "input": { "cartId": cart, "lines": [{ "variantId": variant, "quantity": 1 }] } }),
+            )
         })
         .collect();
     let checkout = |ids: Vec<String>, tag: &str| -> Vec<String> {
         ids.iter()
             .enumerate()
             .map(|(i, cart)| {
-                json!({ "query": "mutation($c: ID!, $k: String!) { checkoutComplete(input: { cartId: $c, idempotencyKey: $k }) { \
-                     order { id number total { amountMinor } vendorOrders { id } } userErrors { code } } }",
-                    "variables": { "c": cart, "k": format!("bench-{tag}-{i}") } }).to_string()
+                cityos_client::body(
+                    orders::CHECKOUT_COMPLETE,
+                    json!({ "input": { "cartId": cart, "idempotencyKey": format!("bench-{tag}-{i}") } }),
+                )
             })
             .collect()
     };
@@ -518,11 +521,11 @@ async fn main() {
     // Every product: two variants priced in SAR and USD, stock at one location, a volume tier;
     // every other product on a running SALE list.
     let location = create_location(&stack, &shop, "Riyadh warehouse").await;
-    let sale = staff_mutation(
+    let sale = staff_op(
         &stack,
         &shop,
-        "mutation { priceListCreate(input: { name: \"White Friday\", kind: SALE }) { priceList { id } userErrors { code } } }",
-        json!({}),
+        catalog::PRICE_LIST_CREATE,
+        json!({ "input": { "name": "White Friday", "kind": "SALE" } }),
     )
     .await["priceList"]["id"]
         .clone();
@@ -531,11 +534,11 @@ async fn main() {
         "Oud", "Rose", "Musk", "Amber", "Saffron", "Cedar", "Jasmine",
     ];
     let kinds = ["Perfume", "Candle", "Soap", "Oil", "Incense"];
-    let category = staff_mutation(
+    let category = staff_op(
         &stack,
         &shop,
-        "mutation { categoryCreate(input: { name: \"Fragrance\", handle: \"fragrance\" }) { category { id } userErrors { code } } }",
-        json!({}),
+        catalog::CATEGORY_CREATE,
+        json!({ "input": { "name": "Fragrance", "handle": "fragrance" } }),
     )
     .await["category"]["id"]
         .clone();
@@ -549,36 +552,37 @@ async fn main() {
             units,
         )
         .await;
-        staff_mutation(
+        staff_op(
             &stack,
             &shop,
-            "mutation($p: ID!) { volumeTierCreate(input: { productId: $p, currency: \"SAR\", minQuantity: 10, percentOff: 10 }) { userErrors { code } } }",
-            json!({ "p": product }),
+            catalog::VOLUME_TIER_CREATE,
+            json!({ "input": { "productId": product, "currency": "SAR", "minQuantity": 10, "percentOff": 10 } }),
         )
         .await;
         let (scent, kind) = (scents[i % scents.len()], kinds[i % kinds.len()]);
-        staff_mutation(
+        staff_op(
             &stack,
             &shop,
-            "mutation($i: ProductUpdateInput!) { productUpdate(input: $i) { userErrors { code } } }",
-            json!({ "i": { "id": product, "title": format!("{scent} {kind} No. {i}"), "productType": kind,
+            catalog::PRODUCT_UPDATE,
+            json!({ "input": { "id": product, "title": format!("{scent} {kind} No. {i}"), "productType": kind,
                 "tags": [scent.to_lowercase(), "gift"],
                 "description": format!("A {} {} for everyday use.", scent.to_lowercase(), kind.to_lowercase()) } }),
         )
         .await;
-        staff_mutation(
+        staff_op(
             &stack,
             &shop,
-            "mutation($i: ProductCategoriesSetInput!) { productCategoriesSet(input: $i) { userErrors { code } } }",
-            json!({ "i": { "productId": product, "categoryIds": [category] } }),
+            catalog::PRODUCT_CATEGORIES_SET,
+            json!({ "input": { "productId": product, "categoryIds": [category] } }),
         )
         .await;
         if i % 2 == 0 {
-            staff_mutation(
+            staff_op(
                 &stack,
                 &shop,
-                "mutation($l: ID!, $v: ID!) { priceListPricesSet(input: { priceListId: $l, entries: [{ variantId: $v, prices: [{ currency: \"SAR\", amountMinor: 7900 }] }] }) { userErrors { code } } }",
-                json!({ "l": sale, "v": variants[0] }),
+                catalog::PRICE_LIST_PRICES_SET,
+                json!({ "input": { "priceListId": sale, "entries": [{ "variantId": variants[0],
+                    "prices": [{ "currency": "SAR", "amountMinor": 7900 }] }] } }),
             )
             .await;
         }
@@ -591,19 +595,14 @@ async fn main() {
         .await
         .is_ok();
 
-    // The storefront listing: each product with its price range and rating, and each variant's
-    // price for the shopper (sale and tiers applied), compare-at price and stock.
-    let query = "query($first: Int!, $after: String) { products(first: $first, after: $after) { totalCount \
-                 pageInfo { hasNextPage endCursor } edges { cursor node { id title handle \
-                 priceRange(currency: \"SAR\") { min { amount currency } max { amount } } \
-                 rating { average count } \
-                 variants { id sku title price(currency: \"SAR\") { unitPrice { amount } compareAtUnitPrice { amount } rule } \
-                 availableQuantity inStock } } } } }";
+    // The storefront listing (`StorefrontProducts` in subgraphs/catalog/operations.graphql): each
+    // product with its price range and rating, and each variant's price for the shopper (sale and
+    // tiers applied), compare-at price and stock.
     let listed = stack
-        .gql(
+        .op(
             &[("x-publishable-key", &shop.key)],
-            "{ products(first: 100) { edges { cursor } } }",
-            json!({}),
+            catalog::PRODUCT_IDS,
+            json!({ "first": 100 }),
         )
         .await;
     let cursors: Vec<serde_json::Value> = listed.data()["products"]["edges"]
@@ -613,7 +612,10 @@ async fn main() {
         .map(|e| e["cursor"].clone())
         .collect();
     let body = |after: serde_json::Value| {
-        json!({ "query": query, "variables": { "first": args.page, "after": after } }).to_string()
+        cityos_client::body(
+            catalog::STOREFRONT_PRODUCTS,
+            json!({ "first": args.page, "after": after }),
+        )
     };
     // Distinct requests: each starts the page at another product, as browsing shoppers do.
     let distinct: Vec<String> = cursors
@@ -622,12 +624,8 @@ async fn main() {
         .cloned()
         .map(body)
         .collect();
-    // The search page: each request another query (one or two words), by relevance or by price.
-    let search = "query($q: String!, $sort: ProductSort) { products(first: 20, filter: { query: $q, currency: \"SAR\", inStock: true }, sort: $sort) { \
-                  totalCount edges { cursor node { id title handle priceRange(currency: \"SAR\") { min { amount } } \
-                  rating { average count } } } \
-                  facets { categories { category { name } count } tags { tag count } inStock \
-                  price { min { amount } max { amount } ranges { from { amount } to { amount } count } } } } }";
+    // The search page (`StorefrontSearch`): each request another query (one or two words), by
+    // relevance or by price.
     let mut searches = Vec::new();
     for (i, scent) in scents.iter().enumerate() {
         for q in [
@@ -636,9 +634,10 @@ async fn main() {
             format!("{} or {scent}", kinds[(i + 1) % kinds.len()]),
         ] {
             for sort in [serde_json::Value::Null, json!({ "key": "PRICE" })] {
-                searches.push(
-                    json!({ "query": search, "variables": { "q": q, "sort": sort } }).to_string(),
-                );
+                searches.push(cityos_client::body(
+                    catalog::STOREFRONT_SEARCH,
+                    json!({ "q": q, "sort": sort }),
+                ));
             }
         }
     }

@@ -5,9 +5,8 @@ use cityos_auth::{AccessClaims, TokenKeys};
 use cityos_e2e::{ADMIN_EMAIL, Stack};
 use serde_json::{Value, json};
 
-use cityos_e2e::fixtures::{
-    PRODUCT_CREATE, SIGN_IN, bearer, create_product, create_tenant, headers, platform_token,
-};
+use cityos_e2e::fixtures::{bearer, create_product, create_tenant, headers, platform_token};
+use cityos_e2e::operations::{catalog, identity};
 
 const SIGN_UP: &str = "mutation($input: CustomerSignUpInput!) {
   customerSignUp(input: $input) { accessToken refreshToken user { id email kind } userErrors { field code message } } }";
@@ -411,14 +410,14 @@ async fn bad_credentials_and_tenants_are_refused() {
     let wrong = stack
         .gql(
             &[("x-tenant", "shop")],
-            SIGN_IN,
+            identity::SIGN_IN.text,
             json!({ "input": { "email": "admin@shop.test", "password": "nope-nope" } }),
         )
         .await;
     let unknown = stack
         .gql(
             &[("x-tenant", "shop")],
-            SIGN_IN,
+            identity::SIGN_IN.text,
             json!({ "input": { "email": "ghost@shop.test", "password": "nope-nope" } }),
         )
         .await;
@@ -485,7 +484,7 @@ async fn limits_hold_and_duplicates_change_nothing() {
     let r = stack
         .gql(
             &headers(&shop.staff()),
-            PRODUCT_CREATE,
+            catalog::PRODUCT_CREATE.text,
             json!({ "input": { "title": "Again", "handle": "only-one" } }),
         )
         .await;
@@ -629,17 +628,17 @@ async fn hostile_input_is_refused_with_a_code_and_changes_nothing() {
     let tries: Vec<Try> = vec![
         (
             &staff,
-            PRODUCT_CREATE,
+            catalog::PRODUCT_CREATE.text,
             json!({ "input": { "title": nul, "handle": "nul-title" } }),
         ),
         (
             &staff,
-            PRODUCT_CREATE,
+            catalog::PRODUCT_CREATE.text,
             json!({ "input": { "title": "Tags", "handle": "nul-tag", "tags": ["ok", "ba\u{0}d"] } }),
         ),
         (
             &staff,
-            PRODUCT_CREATE,
+            catalog::PRODUCT_CREATE.text,
             json!({ "input": { "title": "Bell\u{7}", "handle": "bell-title" } }),
         ),
         (

@@ -4,3 +4,4 @@
 mod events;
 mod identity_catalog;
 mod orders;
+mod seed;

@@ -1,0 +1,106 @@
+//! End-to-end: the demo seed loads every subgraph's data file through the router as a client
+//! would, and a second run leaves the seeded tenant as it is.
+
+use cityos_e2e::seed::{self, Account, Credentials};
+use cityos_e2e::{ADMIN_EMAIL, ADMIN_PASSWORD, Stack};
+use serde_json::json;
+
+fn account(email: &str) -> Account {
+    Account {
+        email: email.to_owned(),
+        password: "demo-password-1".to_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_seed_loads_every_data_file_through_the_router_once() {
+    let stack = Stack::start().await;
+    let mut credentials = Credentials {
+        platform_admin: Account {
+            email: ADMIN_EMAIL.to_owned(),
+            password: ADMIN_PASSWORD.to_owned(),
+        },
+        tenant_admin: account("admin@dakkah.test"),
+        customer: account("sara@dakkah.test"),
+        publishable_key: None,
+    };
+    assert!(
+        seed::seed(&stack.url, &mut credentials)
+            .await
+            .expect("seed")
+    );
+    let key = credentials
+        .publishable_key
+        .clone()
+        .expect("a storefront key");
+
+    let storefront = [("x-publishable-key", key.as_str())];
+    let counts = "{ products(first: 1) { totalCount } categories { id } shippingMethods { name }
+        product(handle: \"oud-perfume\") { variants { sku price(currency: \"USD\") { unitPrice { amountMinor } } }
+          rating { count } } }";
+    let r = stack.gql(&storefront, counts, json!({})).await;
+    let data = r.data();
+    assert_eq!(data["products"]["totalCount"], 60, "{}", r.body);
+    assert_eq!(
+        data["categories"].as_array().map(Vec::len),
+        Some(5),
+        "the departments"
+    );
+    assert_eq!(data["shippingMethods"].as_array().map(Vec::len), Some(4));
+    let oud = &data["product"];
+    assert_eq!(oud["variants"][0]["sku"], "OUD-PERFUME-50ML");
+    // SAR 250.00 at 3.75, ending in .99.
+    assert_eq!(
+        oud["variants"][0]["price"]["unitPrice"]["amountMinor"],
+        6_699
+    );
+    assert!(
+        oud["rating"]["count"].as_i64().unwrap_or(0) > 0,
+        "{}",
+        r.body
+    );
+
+    // The Wholesale customer pays the contract price (75%) on bulk goods.
+    let sign_in = stack
+        .gql(
+            &[("x-tenant", "dakkah")],
+            cityos_e2e::operations::identity::SIGN_IN.text,
+            json!({ "input": { "email": "sara@dakkah.test", "password": "demo-password-1" } }),
+        )
+        .await;
+    let token = sign_in.data()["signIn"]["accessToken"]
+        .as_str()
+        .expect("the customer signs in")
+        .to_owned();
+    let bearer = format!("Bearer {token}");
+    let r = stack
+        .gql(
+            &[("x-tenant", "dakkah"), ("authorization", &bearer)],
+            "{ product(handle: \"khawlani-coffee\") { variants { price(currency: \"SAR\") { unitPrice { amountMinor } rule } } } }",
+            json!({}),
+        )
+        .await;
+    let price = &r.data()["product"]["variants"][0]["price"];
+    assert_eq!(
+        price["unitPrice"]["amountMinor"],
+        6_500 * 75 / 100,
+        "{}",
+        r.body
+    );
+    assert_eq!(price["rule"], "OVERRIDE_PRICE_LIST", "{}", r.body);
+
+    // A second run finds the tenant and changes nothing.
+    assert!(
+        !seed::seed(&stack.url, &mut credentials)
+            .await
+            .expect("reseed")
+    );
+    let r = stack
+        .gql(
+            &storefront,
+            "{ products(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.data()["products"]["totalCount"], 60);
+}
