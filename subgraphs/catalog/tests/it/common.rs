@@ -1,14 +1,12 @@
 //! Set-up shared by the catalog's integration tests.
 
-use catalog::ids::{LocationId, ProductId, TenantId, UserId, VariantId};
+use catalog::ids::{LocationId, ProductId, TenantId, VariantId};
 use catalog::products::variants::NewVariant;
-use catalog::products::{self, NewProduct, ProductStatus};
-use cityos_core::{RequestContext, Role, TenantInfo};
-use cityos_testkit::{TestDb, platform_admin, tenant_info, user_context};
+use cityos_core::{RequestContext, TenantInfo};
+use cityos_fixtures::{ProductBuilder, TenantBuilder};
+use cityos_testkit::TestDb;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use identity::onboarding::{self, NewTenant};
-use identity::users::NewUser;
 
 /// A fresh database with the catalog's schema and those it depends on (identity).
 pub async fn test_db() -> TestDb {
@@ -17,41 +15,13 @@ pub async fn test_db() -> TestDb {
 
 /// A tenant and a context of its admin.
 pub async fn tenant(t: &TestDb, slug: &str) -> (TenantInfo, RequestContext) {
-    let new = NewTenant {
-        name: slug.to_owned(),
-        slug: slug.to_owned(),
-        default_currency: "SAR".into(),
-        default_locale: "ar".into(),
-        supported_locales: None,
-        timezone: "Asia/Riyadh".into(),
-        admin: NewUser {
-            email: format!("admin@{slug}.test"),
-            password: "admin-password".into(),
-            first_name: None,
-            last_name: None,
-        },
-    };
-    let (row, admin) = onboarding::create(t.db(), &platform_admin(), new)
-        .await
-        .expect("tenant");
-    let info = tenant_info(row.id, &row.slug, "SAR", "ar");
-    let ctx = user_context(Some(&info), admin.id, &[Role::TenantAdmin]);
-    (info, ctx)
+    let tenant = TenantBuilder::new(slug).create(t).await;
+    (tenant.info, tenant.admin)
 }
 
 /// A published product with `handle` as its title and handle.
 pub async fn product(t: &TestDb, admin: &RequestContext, handle: &str) -> ProductId {
-    let new = NewProduct {
-        title: handle.into(),
-        handle: handle.into(),
-        description: None,
-        status: Some(ProductStatus::Published),
-        ..NewProduct::default()
-    };
-    products::create(t.db(), admin, new)
-        .await
-        .expect("product")
-        .id
+    ProductBuilder::new(handle).create(t, admin).await.id
 }
 
 /// A variant of a product with base prices.
@@ -62,21 +32,7 @@ pub fn variant(product_id: ProductId, sku: &str, prices: &[(&str, i64)]) -> NewV
     }
 }
 
-/// A customer signed up with the tenant; returns their user id.
-pub async fn customer(t: &TestDb, info: &TenantInfo, email: &str) -> UserId {
-    let guest = cityos_testkit::context(Some(info), cityos_core::Actor::Anonymous);
-    let new = NewUser {
-        email: email.to_owned(),
-        password: "customer-password".into(),
-        first_name: None,
-        last_name: None,
-    };
-    identity::sessions::sign_up_customer(t.db(), &t.platform.keys, &guest, new)
-        .await
-        .expect("customer")
-        .user
-        .id
-}
+pub use cityos_fixtures::customer;
 
 /// Holds `quantity` units of a variant at `location` for `owner` until `hold` from now, as a hold
 /// would be written (no code of the catalog makes holds yet: checkout sells outright), so the

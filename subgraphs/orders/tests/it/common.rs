@@ -1,12 +1,9 @@
 //! Set-up shared by the orders subgraph's integration tests: a tenant with a stocked catalog.
 
-use catalog::inventory::{self, Adjustment, MovementReason};
-use catalog::products::variants::{self, NewVariant};
-use catalog::products::{self, NewProduct, ProductStatus};
+use catalog::inventory;
 use cityos_core::{Actor, RequestContext, Role, TenantInfo};
-use cityos_testkit::{TestDb, context, platform_admin, tenant_info, user_context};
-use identity::onboarding::{self, NewTenant};
-use identity::users::NewUser;
+use cityos_fixtures::{ProductBuilder, TenantBuilder};
+use cityos_testkit::{TestDb, context, user_context};
 use orders::carts::{self, Address, CartChanges, LineInput, PricedCart};
 use orders::checkout::{self, CheckoutRequest};
 use orders::ids::{CartId, LocationId, OrderId, ProductId, TenantId, UserId, VariantId, VendorId};
@@ -39,32 +36,11 @@ impl Shop {
 
 /// A tenant (currency SAR) with one stock location.
 pub async fn shop(t: &TestDb, slug: &str) -> Shop {
-    let new = NewTenant {
-        name: slug.to_owned(),
-        slug: slug.to_owned(),
-        default_currency: "SAR".into(),
-        default_locale: "ar".into(),
-        supported_locales: None,
-        timezone: "Asia/Riyadh".into(),
-        admin: NewUser {
-            email: format!("admin@{slug}.test"),
-            password: "admin-password".into(),
-            first_name: None,
-            last_name: None,
-        },
-    };
-    let (row, admin) = onboarding::create(t.db(), &platform_admin(), new)
-        .await
-        .expect("tenant");
-    let info = tenant_info(row.id, &row.slug, "SAR", "ar");
-    let admin = user_context(Some(&info), admin.id, &[Role::TenantAdmin]);
-    let location = inventory::create_location(t.db(), &admin, "Main", None)
-        .await
-        .expect("location")
-        .id;
+    let tenant = TenantBuilder::new(slug).create(t).await;
+    let location = tenant.location(t, "Main").await;
     Shop {
-        info,
-        admin,
+        info: tenant.info,
+        admin: tenant.admin,
         location,
     }
 }
@@ -91,55 +67,14 @@ pub async fn item_of_product(
     stock: i32,
     vendor: Option<VendorId>,
 ) -> (ProductId, VariantId) {
-    let product = products::create(
-        t.db(),
-        &shop.admin,
-        NewProduct {
-            title: format!("Product {sku}"),
-            handle: sku.to_lowercase(),
-            description: None,
-            status: Some(ProductStatus::Published),
-            vendor_id: vendor,
-            ..NewProduct::default()
-        },
-    )
-    .await
-    .expect("product")
-    .id;
-    let variant = variants::create_variant(
-        t.db(),
-        &shop.admin,
-        NewVariant {
-            prices: vec![("SAR".into(), price)],
-            ..NewVariant::new(product, sku)
-        },
-    )
-    .await
-    .expect("variant")
-    .variant
-    .id;
-    if stock > 0 {
-        restock(t, shop, variant, stock).await;
-    }
-    (product, variant)
-}
-
-/// Adds units of a variant at the shop's location.
-pub async fn restock(t: &TestDb, shop: &Shop, variant: VariantId, units: i32) {
-    inventory::adjust(
-        t.db(),
-        &shop.admin,
-        Adjustment {
-            variant_id: variant,
-            location_id: shop.location,
-            delta: Some(units),
-            on_hand: None,
-            reason: MovementReason::Received,
-            note: String::new(),
-        },
-    )
-    .await
-    .expect("stock");
+    let product = ProductBuilder::new(&sku.to_lowercase())
+        .title(&format!("Product {sku}"))
+        .vendor(vendor)
+        .variant(sku, &[("SAR", price)])
+        .stock(shop.location, stock)
+        .create(t, &shop.admin)
+        .await;
+    (product.id, product.variants[0])
 }
 
 /// Units on hand of a variant across locations.
