@@ -6,6 +6,7 @@
 //! sets after building them.
 
 pub mod fixtures;
+pub mod journey;
 pub mod seed;
 
 pub use cityos_client::{Client, Operation, Response, operations};

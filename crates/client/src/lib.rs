@@ -23,6 +23,11 @@ pub struct Operation {
     pub text: &'static str,
 }
 
+/// The operation called `name`, from any subgraph's `operations.graphql`.
+pub fn operation(name: &str) -> Option<Operation> {
+    operations::ALL.iter().find(|o| o.name == name).copied()
+}
+
 /// Why a request did not answer with data.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

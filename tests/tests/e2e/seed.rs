@@ -1,8 +1,9 @@
 //! End-to-end: the demo seed loads every subgraph's data file through the router as a client
-//! would, and a second run leaves the seeded tenant as it is.
+//! would, a second run leaves the seeded tenant as it is, and every journey of `tests/journeys/`
+//! runs on the seeded data (one stack for all: nextest runs each test in its own process).
 
 use cityos_e2e::seed::{self, Account, Credentials};
-use cityos_e2e::{ADMIN_EMAIL, ADMIN_PASSWORD, Stack};
+use cityos_e2e::{ADMIN_EMAIL, ADMIN_PASSWORD, Stack, journey};
 use serde_json::json;
 
 fn account(email: &str) -> Account {
@@ -13,7 +14,7 @@ fn account(email: &str) -> Account {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_demo_seed_loads_every_data_file_through_the_router_once() {
+async fn the_demo_seed_loads_once_and_every_journey_runs_on_it() {
     let stack = Stack::start().await;
     let mut credentials = Credentials {
         platform_admin: Account {
@@ -103,4 +104,15 @@ async fn the_demo_seed_loads_every_data_file_through_the_router_once() {
         )
         .await;
     assert_eq!(r.data()["products"]["totalCount"], 60);
+
+    let callers = journey::Callers::sign_in(&stack.client(), &credentials, "dakkah").await;
+    let dir = cityos_stack::workspace_root().join("tests/journeys");
+    let mut failed = Vec::new();
+    for path in journey::journeys(&dir) {
+        match journey::run(&path, &callers).await {
+            Ok(steps) => eprintln!("journey {}: {steps} steps", path.display()),
+            Err(e) => failed.push(e),
+        }
+    }
+    assert!(failed.is_empty(), "journeys failed:\n{}", failed.join("\n"));
 }
