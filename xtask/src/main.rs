@@ -10,7 +10,7 @@
 //! - `structure`: prints the module cycles and cross-subgraph paths `test` checks against
 //!   `xtask/structure.allow` (see `lint.rs`).
 //! - `bench [--seconds N] [--concurrency N] [--products N] [--page N]`: the storefront benchmark on
-//!   release builds (see tests/src/bin/bench.rs).
+//!   release builds (see tests/src/bin/bench/main.rs).
 //!
 //! The subgraphs come from `subgraphs.toml` (crate `cityos-stack`). Ctrl-C stops everything a
 //! command started: the child processes get the signal with the terminal's process group, and xtask
