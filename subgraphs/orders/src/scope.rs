@@ -3,8 +3,7 @@
 //! an order's children by a key naming the parent, declared with [`children_of!`] beside the type it
 //! loads), the payment gateway and money in an order's currency.
 
-use crate::ids::OrderId;
-use crate::ids::TenantId;
+use crate::ids::{OrderId, TenantId};
 use crate::payments::Gateway;
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Result};

@@ -9,10 +9,9 @@ use crate::schema::{product_variants, stock_locations, stock_transfer_lines, sto
 use chrono::{DateTime, Utc};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, RequestContext};
-use cityos_db::Database;
-use cityos_db::TenantTx;
 use cityos_db::audit::Audit;
 use cityos_db::outbox::{Topic, lifecycle_topic};
+use cityos_db::{Database, TenantTx};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Serialize;

@@ -18,8 +18,7 @@ use crate::products::variants::{
 };
 use crate::products::{Product, Scope, Visibility};
 use cityos_core::paging::{Page, PageRequest};
-use cityos_db::Prepared;
-use cityos_db::TenantTx;
+use cityos_db::{Prepared, TenantTx};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Record, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;

@@ -8,16 +8,14 @@ use crate::ids::{CustomerGroupId, OptionId, ProductId, TenantId, UserId, Variant
 use crate::pricing::{
     ListPrice, PriceRequest, PricingFacts, Quote, VariantPrice, VolumeTier, resolve,
 };
-use crate::products::Product;
-use crate::products::cards;
+use crate::products::{Product, cards};
 use crate::schema::{product_options, product_variants, products, variant_prices};
 use chrono::{DateTime, Utc};
 use cityos_core::money::Currency;
 use cityos_core::outcome::is_unique_violation;
 use cityos_core::{ApiError, Failure, RequestContext};
-use cityos_db::Database;
-use cityos_db::TenantTx;
 use cityos_db::audit::Audit;
+use cityos_db::{Database, TenantTx};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;

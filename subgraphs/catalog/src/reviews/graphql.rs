@@ -13,8 +13,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::paging::PageRequest;
-use cityos_core::paging::page_cost;
+use cityos_core::paging::{PageRequest, page_cost};
 use cityos_server::CtxExt as _;
 use std::collections::HashMap;
 

@@ -2,20 +2,16 @@
 //! and `productSuggestions` for autocomplete.
 
 use crate::federation::{Tenant, Vendor};
-use crate::ids::TenantId;
-use crate::ids::{CategoryId, CollectionId, VendorId};
-use crate::products::cards;
+use crate::ids::{CategoryId, CollectionId, TenantId, VendorId};
 use crate::products::translations::Wanted;
-use crate::products::{Product, Visibility};
-use crate::scope::in_tenant;
-use crate::scope::{Caller, CatalogLoader, DetailsOf, currency};
+use crate::products::{Product, Visibility, cards};
+use crate::scope::{Caller, CatalogLoader, DetailsOf, currency, in_tenant};
 use crate::search::{self, Facets, ProductSortKey, Search, Typed};
 use crate::taxonomy::categories::Category;
 use crate::taxonomy::collections::Collection;
 use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject};
 use cityos_core::ApiError;
-use cityos_core::ids::parse_id;
-use cityos_core::ids::to_id;
+use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::{Currency, Money};
 use cityos_core::paging::{Page, PageInfo, PageRequest, page_cost};
 use cityos_server::CtxExt as _;

@@ -3,11 +3,10 @@
 use crate::errors::CatalogUserError;
 use crate::ids::{CategoryId, CollectionId, ProductId};
 use crate::products::Product;
-use crate::scope::every;
-use crate::scope::in_tenant;
-use crate::scope::{CatalogLoader, ChildrenOf, TaxonomyOf};
-use crate::search::graphql::{Asked, ProductFilter, ProductSort};
-use crate::search::graphql::{ProductConnection, Within, page_of_products};
+use crate::scope::{CatalogLoader, ChildrenOf, TaxonomyOf, every, in_tenant};
+use crate::search::graphql::{
+    Asked, ProductConnection, ProductFilter, ProductSort, Within, page_of_products,
+};
 use crate::taxonomy::Taxonomy;
 use crate::taxonomy::categories::{self, Category, CategoryChanges, NewCategory};
 use crate::taxonomy::collections::{self, Collection};
@@ -16,8 +15,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
-use cityos_core::paging::PageRequest;
-use cityos_core::paging::page_cost;
+use cityos_core::paging::{PageRequest, page_cost};
 use cityos_server::CtxExt as _;
 use std::collections::HashMap;
 

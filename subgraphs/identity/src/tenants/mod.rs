@@ -9,9 +9,8 @@ use chrono::{DateTime, Utc};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::text::Line;
 use cityos_core::{ApiError, Failure, RequestContext, Role, TenantStatus};
-use cityos_db::Database;
-use cityos_db::TenantTx;
 use cityos_db::audit::Audit;
+use cityos_db::{Database, TenantTx};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 

@@ -2,8 +2,7 @@
 
 use crate::checkout::{self, CheckoutRequest};
 use crate::ids::CartId;
-use crate::orders::graphql::OrderPayload;
-use crate::orders::graphql::order_payload;
+use crate::orders::graphql::{OrderPayload, order_payload};
 use crate::payments::PaymentMethod;
 use crate::scope::gateway;
 use async_graphql::{Context, InputObject, Object, Result};

@@ -17,8 +17,6 @@
 pub mod graphql;
 
 use crate::carts::{self, CartStatus, PricedCart, PricedLine};
-use crate::counters;
-use crate::discounts;
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{
     AllocationId, CartId, LocationId, OrderId, OrderLineId, PaymentId, ProductId, ShippingMethodId,
@@ -31,12 +29,12 @@ use crate::payments::{
     ProviderKind,
 };
 use crate::schema::{carts as carts_table, payments};
+use crate::{counters, discounts};
 use catalog::api::StockError;
 use cityos_core::text::IdempotencyKey;
 use cityos_core::{ApiError, Failure, RequestContext};
-use cityos_db::TenantTx;
 use cityos_db::outbox::FixedTopic;
-use cityos_db::{Database, Prepared};
+use cityos_db::{Database, Prepared, TenantTx};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;

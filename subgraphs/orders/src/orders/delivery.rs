@@ -6,10 +6,9 @@ use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{FulfillmentId, OrderId, VendorId, VendorOrderId};
 use crate::schema::{fulfillments, vendor_orders};
 use cityos_core::RequestContext;
-use cityos_db::Database;
-use cityos_db::TenantTx;
 use cityos_db::audit::Audit;
 use cityos_db::outbox::FixedTopic;
+use cityos_db::{Database, TenantTx};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 

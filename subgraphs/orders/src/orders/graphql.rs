@@ -14,8 +14,7 @@ use crate::orders::{
 use crate::payments::Payment;
 use crate::refunds::Refund;
 use crate::returns::ReturnWithLines;
-use crate::scope::order_money;
-use crate::scope::{OrdersLoader, children, children_of, gateway, money};
+use crate::scope::{OrdersLoader, children, children_of, gateway, money, order_money};
 use crate::shipping::ShippingKind;
 use async_graphql::dataloader::Loader;
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result};

@@ -13,10 +13,9 @@ use crate::payments::{
 };
 use crate::schema::{allocations, orders, payments, vendor_orders};
 use cityos_core::{ApiError, RequestContext};
-use cityos_db::TenantTx;
 use cityos_db::audit::Audit;
 use cityos_db::outbox::{Topic, lifecycle_topic};
-use cityos_db::{Database, Prepared};
+use cityos_db::{Database, Prepared, TenantTx};
 use diesel::prelude::*;
 use diesel::sql_types::Uuid as SqlUuid;
 use diesel_async::RunQueryDsl;

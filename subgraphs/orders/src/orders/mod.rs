@@ -34,10 +34,9 @@ use chrono::{DateTime, Utc};
 use cityos_core::money::Currency;
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, RequestContext};
-use cityos_db::TenantTx;
 use cityos_db::audit::Audit;
 use cityos_db::outbox::FixedTopic;
-use cityos_db::{Database, Prepared};
+use cityos_db::{Database, Prepared, TenantTx};
 pub use delivery::{FulfillmentCreated, FulfillmentDelivered, deliver, ship};
 use diesel::prelude::*;
 use diesel::sql_types::{

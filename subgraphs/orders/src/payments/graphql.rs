@@ -1,9 +1,8 @@
 //! Payments in GraphQL: `Payment` and `paymentCapture`.
 
 use crate::ids::PaymentId;
-use crate::orders::graphql::OrderPayload;
-use crate::orders::graphql::order_payload;
-use crate::orders::{self};
+use crate::orders;
+use crate::orders::graphql::{OrderPayload, order_payload};
 use crate::payments::{Payment, PaymentMethod, PaymentStatus};
 use crate::scope::money;
 use async_graphql::{Context, ID, InputObject, Object, Result};

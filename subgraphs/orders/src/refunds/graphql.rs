@@ -3,8 +3,7 @@
 use crate::errors::OrdersUserError;
 use crate::ids::PaymentId;
 use crate::refunds::{self, Refund, RefundStatus};
-use crate::scope::gateway;
-use crate::scope::order_money;
+use crate::scope::{gateway, order_money};
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use cityos_core::ids::to_id;

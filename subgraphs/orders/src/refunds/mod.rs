@@ -16,10 +16,9 @@ use crate::payments::{Gateway, Manual, Payment, PaymentProvider, PaymentStatus, 
 use crate::schema::{orders as orders_table, payments, refunds};
 use chrono::{DateTime, Utc};
 use cityos_core::RequestContext;
-use cityos_db::Database;
-use cityos_db::TenantTx;
 use cityos_db::audit::Audit;
 use cityos_db::outbox::FixedTopic;
+use cityos_db::{Database, TenantTx};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::HashMap;

@@ -20,13 +20,11 @@ use crate::products::media::Media;
 use crate::products::translations::Wanted;
 use crate::products::variants::{PricedVariant, ProductDetails, ProductOption};
 use crate::products::{self, NewProduct, Product, ProductChanges, ProductStatus, Visibility};
-use crate::reviews::graphql::ReviewConnection;
-use crate::reviews::graphql::page_of_reviews;
+use crate::reviews::graphql::{ReviewConnection, page_of_reviews};
 use crate::scope::{CatalogLoader, DetailsOf, currency};
-use crate::search::graphql::Asked;
-use crate::search::graphql::ProductFilter;
-use crate::search::graphql::ProductSort;
-use crate::search::graphql::{ProductConnection, Within, page_of_products};
+use crate::search::graphql::{
+    Asked, ProductConnection, ProductFilter, ProductSort, Within, page_of_products,
+};
 use crate::taxonomy::graphql::taxonomy;
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object, Result, SimpleObject};
