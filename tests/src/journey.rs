@@ -23,7 +23,7 @@
 use crate::seed::Credentials;
 use cityos_client::{Client, operation};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
 /// One step of a journey.
@@ -53,23 +53,14 @@ impl Callers {
     /// Signs the demo's staff and customer in through `router`.
     pub async fn sign_in(router: &Client, demo: &Credentials, tenant: &str) -> Self {
         let in_tenant = router.tenant(tenant);
-        let token = async |email: &str, password: &str| {
-            let r = in_tenant
-                .run(
-                    cityos_client::operations::identity::SIGN_IN,
-                    json!({ "input": { "email": email, "password": password } }),
-                )
+        let sign_in = async |email: &str, password: &str| {
+            in_tenant
+                .signed_in(email, password)
                 .await
-                .unwrap_or_else(|e| panic!("sign-in of {email}: {e}"));
-            r.data()["signIn"]["accessToken"]
-                .as_str()
-                .unwrap_or_else(|| panic!("sign-in of {email}: {}", r.body))
-                .to_owned()
+                .unwrap_or_else(|e| panic!("sign-in of {email}: {e}"))
         };
-        let staff =
-            in_tenant.bearer(&token(&demo.tenant_admin.email, &demo.tenant_admin.password).await);
-        let customer =
-            in_tenant.bearer(&token(&demo.customer.email, &demo.customer.password).await);
+        let staff = sign_in(&demo.tenant_admin.email, &demo.tenant_admin.password).await;
+        let customer = sign_in(&demo.customer.email, &demo.customer.password).await;
         let key = demo
             .publishable_key
             .as_deref()
@@ -229,6 +220,7 @@ fn holds(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn expectations_match_by_the_keys_given_and_capture_names() {

@@ -12,7 +12,7 @@ pub mod seed;
 pub use cityos_client::{Client, Operation, Response, operations};
 
 use cityos_stack::{Manifest, Supervisor};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -275,7 +275,7 @@ impl Stack {
         self.post(
             &self.url,
             headers,
-            json!({ "query": query, "variables": variables }).to_string(),
+            cityos_client::query_body(query, variables),
         )
         .await
     }
@@ -306,11 +306,7 @@ impl Stack {
     ) -> Response {
         let mut all = headers.to_vec();
         all.push(("router-authorization", &self.router_secret));
-        self.post(
-            url,
-            &all,
-            json!({ "query": query, "variables": variables }).to_string(),
-        )
-        .await
+        self.post(url, &all, cityos_client::query_body(query, variables))
+            .await
     }
 }

@@ -136,8 +136,23 @@ impl Client {
 
     /// Sends `query` with `variables`.
     pub async fn send(&self, query: &str, variables: Value) -> Result<Response, Error> {
-        let body = json!({ "query": query, "variables": variables }).to_string();
-        self.post(&[], body).await
+        self.post(&[], query_body(query, variables)).await
+    }
+
+    /// Signs in with `email` and `password` (in the tenant this client selects, if any) and
+    /// returns this client acting with the access token.
+    pub async fn signed_in(&self, email: &str, password: &str) -> Result<Self, Error> {
+        let signed = self
+            .run(
+                operations::identity::SIGN_IN,
+                json!({ "input": { "email": email, "password": password } }),
+            )
+            .await?
+            .ok()?;
+        match signed["accessToken"].as_str() {
+            Some(token) => Ok(self.bearer(token)),
+            None => Err(Error::Refused(signed)),
+        }
     }
 
     /// Sends a named operation with `variables`.
@@ -149,6 +164,11 @@ impl Client {
         });
         self.post(&[], body.to_string()).await
     }
+}
+
+/// The body of a request for `query` with `variables`.
+pub fn query_body(query: &str, variables: Value) -> String {
+    json!({ "query": query, "variables": variables }).to_string()
 }
 
 /// The body of a request for `operation` with `variables`, for tools that post it many times.

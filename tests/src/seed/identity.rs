@@ -25,33 +25,18 @@ struct Names {
     last_name: String,
 }
 
-async fn sign_in(client: &Client, email: &str, password: &str) -> Result<String> {
-    let signed = run(
-        client,
-        identity::SIGN_IN,
-        json!({ "input": { "email": email, "password": password } }),
-    )
-    .await?;
-    Ok(signed["accessToken"]
-        .as_str()
-        .ok_or("sign-in returned no token")?
-        .to_owned())
-}
-
 /// Creates the tenant unless it exists (then `None`).
 pub(super) async fn load(
     router: &Client,
     credentials: &Credentials,
     data: &Data,
 ) -> Result<Option<Tenant>> {
-    let platform = router.bearer(
-        &sign_in(
-            router,
+    let platform = router
+        .signed_in(
             &credentials.platform_admin.email,
             &credentials.platform_admin.password,
         )
-        .await?,
-    );
+        .await?;
     let slug = data.tenant["slug"]
         .as_str()
         .ok_or("the tenant has no slug")?;
@@ -74,14 +59,13 @@ pub(super) async fn load(
     )
     .await?;
 
-    let in_tenant = router.tenant(slug);
-    let token = sign_in(
-        &in_tenant,
-        &credentials.tenant_admin.email,
-        &credentials.tenant_admin.password,
-    )
-    .await?;
-    let staff = in_tenant.bearer(&token);
+    let staff = router
+        .tenant(slug)
+        .signed_in(
+            &credentials.tenant_admin.email,
+            &credentials.tenant_admin.password,
+        )
+        .await?;
     let key = run(
         &staff,
         identity::API_KEY_CREATE,
@@ -123,7 +107,8 @@ pub(super) async fn customer(
         json!({ "input": { "email": email, "password": password, "firstName": first_name } }),
     )
     .await?;
-    let in_tenant = router.tenant(&tenant.slug);
-    let token = sign_in(&in_tenant, email, password).await?;
-    Ok(in_tenant.bearer(&token))
+    Ok(router
+        .tenant(&tenant.slug)
+        .signed_in(email, password)
+        .await?)
 }
