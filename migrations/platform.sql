@@ -7,7 +7,9 @@
 --
 --   SELECT platform.app_schema('vendors');                  -- the application role may use it
 --   SELECT platform.tenant_table('vendors.payouts', ...);   -- RLS enabled, forced, one policy
---   SELECT platform.create_outbox('vendors');               -- vendors.outbox for cityos_db::outbox
+--   SELECT platform.create_outbox('vendors');               -- events out (cityos_db::outbox)
+--   SELECT platform.create_inbox('vendors');                -- events in (cityos_server::consume)
+--   SELECT platform.create_jobs('vendors');                 -- durable jobs (cityos_db::jobs)
 --
 -- cityos_testkit::assert_every_tenant_table_isolated scans the catalogue for any table with a
 -- tenant_id that is not held this way.
@@ -41,9 +43,14 @@ BEGIN
     END LOOP;
 END $$;
 
--- The schema's outbox, in the exact shape cityos_db::outbox writes and dispatches: events written
--- in the transaction of the change, claimed for a lease by the dispatcher (role cityos_outbox, which
--- may read every tenant's events and update only their delivery state).
+-- The schema's events, in the exact shape cityos_db::outbox writes and dispatches:
+--   outbox         append-only: each event written in the transaction of the change it describes;
+--   subscriptions  which subscribers (subgraphs, by name) take which topics: synced from
+--                  subgraphs.toml by the publishing process when it starts (not tenant-owned);
+--   deliveries     one row per event and subscriber, written with the event (Outbox::publish), so
+--                  each subscriber has its own state (pending, delivered, or dead after too many
+--                  refusals), its own attempts, next attempt and last error.
+-- The worker role (cityos_worker) reads every tenant's events and updates only delivery state.
 CREATE OR REPLACE FUNCTION platform.create_outbox(s name) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -54,15 +61,104 @@ BEGIN
         aggregate_id uuid,
         payload jsonb NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
-        published_at timestamptz,
-        attempts integer NOT NULL DEFAULT 0,
-        next_attempt_at timestamptz NOT NULL DEFAULT now(),
-        last_error text,
         PRIMARY KEY (tenant_id, id)
     )$t$, s);
-    EXECUTE format('CREATE INDEX outbox_due ON %I.outbox (next_attempt_at, id) WHERE published_at IS NULL', s);
     PERFORM platform.tenant_table(format('%I.outbox', s)::regclass);
-    EXECUTE format('GRANT USAGE ON SCHEMA %I TO cityos_outbox', s);
-    EXECUTE format('GRANT SELECT, UPDATE (attempts, next_attempt_at, last_error, published_at) ON %I.outbox TO cityos_outbox', s);
-    EXECUTE format('CREATE POLICY dispatcher ON %I.outbox TO cityos_outbox USING (true)', s);
+    PERFORM platform.event_deliveries(s);
+END $$;
+
+-- Per-subscriber delivery state for an outbox (part of create_outbox; safe to repeat). It also
+-- brings an outbox of the first shape (one delivery state on the event itself, for one endpoint)
+-- to this one; events still waiting there had no subscriber to go to.
+CREATE OR REPLACE FUNCTION platform.event_deliveries(s name) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('DROP POLICY IF EXISTS dispatcher ON %I.outbox', s);
+    EXECUTE format('DROP INDEX IF EXISTS %I.outbox_due', s);
+    EXECUTE format('ALTER TABLE %I.outbox DROP COLUMN IF EXISTS published_at, DROP COLUMN IF EXISTS attempts,
+        DROP COLUMN IF EXISTS next_attempt_at, DROP COLUMN IF EXISTS last_error', s);
+    EXECUTE format($t$CREATE TABLE IF NOT EXISTS %I.subscriptions (
+        topic text NOT NULL,
+        subscriber text NOT NULL,
+        PRIMARY KEY (topic, subscriber)
+    )$t$, s);
+    EXECUTE format($t$CREATE TABLE IF NOT EXISTS %I.deliveries (
+        tenant_id uuid NOT NULL,
+        event_id uuid NOT NULL,
+        subscriber text NOT NULL,
+        state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+        attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        next_attempt_at timestamptz NOT NULL DEFAULT now(),
+        last_error text,
+        delivered_at timestamptz,
+        PRIMARY KEY (tenant_id, event_id, subscriber),
+        FOREIGN KEY (tenant_id, event_id) REFERENCES %I.outbox ON DELETE CASCADE
+    )$t$, s, s);
+    EXECUTE format($i$CREATE INDEX IF NOT EXISTS deliveries_pending ON %I.deliveries (subscriber, event_id)
+        WHERE state = 'pending'$i$, s);
+    EXECUTE format($i$CREATE INDEX IF NOT EXISTS deliveries_dead ON %I.deliveries (event_id)
+        WHERE state = 'dead'$i$, s);
+    PERFORM platform.tenant_table(format('%I.deliveries', s)::regclass);
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO cityos_worker', s);
+    EXECUTE format('GRANT SELECT ON %I.outbox, %I.subscriptions TO cityos_worker', s, s);
+    EXECUTE format('GRANT SELECT, UPDATE (state, attempts, next_attempt_at, last_error, delivered_at)
+        ON %I.deliveries TO cityos_worker', s);
+    EXECUTE format('DROP POLICY IF EXISTS worker ON %I.outbox', s);
+    EXECUTE format('CREATE POLICY worker ON %I.outbox TO cityos_worker USING (true)', s);
+    EXECUTE format('DROP POLICY IF EXISTS worker ON %I.deliveries', s);
+    EXECUTE format('CREATE POLICY worker ON %I.deliveries TO cityos_worker USING (true)', s);
+END $$;
+
+-- The schema's inbox (cityos_server::consume): the id of every event a consumer applied, written in
+-- the transaction of its effect, so an event that arrives again changes nothing.
+CREATE OR REPLACE FUNCTION platform.create_inbox(s name) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format($t$CREATE TABLE IF NOT EXISTS %I.inbox (
+        tenant_id uuid NOT NULL,
+        event_id uuid NOT NULL,
+        source text NOT NULL,
+        topic text NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, event_id)
+    )$t$, s);
+    PERFORM platform.tenant_table(format('%I.inbox', s)::regclass);
+END $$;
+
+-- The schema's durable jobs (cityos_db::jobs): work to run for a tenant at a time, idempotent by
+-- (name, key), claimed by runners with SKIP LOCKED under a lease, retried with backoff, dead after
+-- its attempts. The application role schedules them inside its tenant transactions; the worker
+-- role claims and records every tenant's.
+CREATE OR REPLACE FUNCTION platform.create_jobs(s name) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format($t$CREATE TABLE IF NOT EXISTS %I.jobs (
+        tenant_id uuid NOT NULL,
+        id uuid NOT NULL,
+        name text NOT NULL,
+        key text NOT NULL,
+        payload jsonb NOT NULL DEFAULT '{}',
+        run_at timestamptz NOT NULL,
+        state text NOT NULL DEFAULT 'scheduled'
+            CHECK (state IN ('scheduled', 'running', 'done', 'dead', 'cancelled')),
+        attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        max_attempts integer NOT NULL DEFAULT 10 CHECK (max_attempts > 0),
+        lease_until timestamptz,
+        claimed_by uuid,
+        last_error text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz,
+        PRIMARY KEY (tenant_id, id),
+        UNIQUE (tenant_id, name, key)
+    )$t$, s);
+    EXECUTE format($i$CREATE INDEX IF NOT EXISTS jobs_due ON %I.jobs (run_at)
+        WHERE state IN ('scheduled', 'running')$i$, s);
+    EXECUTE format($i$CREATE INDEX IF NOT EXISTS jobs_dead ON %I.jobs (created_at)
+        WHERE state = 'dead'$i$, s);
+    PERFORM platform.tenant_table(format('%I.jobs', s)::regclass);
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO cityos_worker', s);
+    EXECUTE format('GRANT SELECT, UPDATE (state, run_at, attempts, lease_until, claimed_by, last_error,
+        finished_at) ON %I.jobs TO cityos_worker', s);
+    EXECUTE format('DROP POLICY IF EXISTS worker ON %I.jobs', s);
+    EXECUTE format('CREATE POLICY worker ON %I.jobs TO cityos_worker USING (true)', s);
 END $$;

@@ -72,8 +72,6 @@ pub struct StackOptions {
     pub log_filter: String,
     /// Whether the router collapses identical in-flight subgraph requests (as in production).
     pub deduplicate_queries: bool,
-    /// Where the subgraphs deliver outbox events, and the signing secret: none by default.
-    pub events: Option<(String, String)>,
     /// The base URL of a Stripe double (`cityos_testkit::stripe`): orders then takes cards
     /// through it and accepts webhook events signed with the double's secret. None by default.
     pub stripe_api_base: Option<String>,
@@ -85,7 +83,6 @@ impl Default for StackOptions {
             auth_cache_ttl_ms: 0,
             log_filter: "info".into(),
             deduplicate_queries: true,
-            events: None,
             stripe_api_base: None,
         }
     }
@@ -110,6 +107,11 @@ impl Stack {
             uuid::Uuid::new_v4().simple(),
             uuid::Uuid::new_v4().simple()
         );
+        let events_secret = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
         let log_dir =
             std::env::temp_dir().join(format!("cityos-e2e-{}", uuid::Uuid::now_v7().simple()));
         eprintln!("stack logs: {}", log_dir.display());
@@ -122,19 +124,34 @@ impl Stack {
             database_url.clone(),
             router_secret.clone(),
             jwt_secret.clone(),
+            events_secret,
         );
         // Starting and waiting block (the supervisor is plain processes and sockets), so they run
         // off the test's runtime.
         let started = tokio::task::spawn_blocking(move || {
-            let (database_url, router_secret, jwt_secret) = settings;
+            let (database_url, router_secret, jwt_secret, events_secret) = settings;
             let mut supervisor = Supervisor::new(&log_dir).unwrap_or_else(|e| panic!("{e}"));
             let mut urls = Vec::new();
-            for subgraph in &manifest.subgraphs {
+            // Every subgraph's address is known before any starts: publishers deliver events to
+            // consumers through the same variables the router reads.
+            let mut ports: Vec<u16> = manifest.subgraphs.iter().map(|_| free_port()).collect();
+            for (i, subgraph) in manifest.subgraphs.iter().enumerate() {
                 let name = subgraph.name.as_str();
+                let mut tries = 0;
                 let port = supervisor
                     .start_ready(name, "/ready", Duration::from_secs(60), || {
-                        let port = free_port();
+                        tries += 1;
+                        if tries > 1 {
+                            ports[i] = free_port();
+                        }
+                        let port = ports[i];
                         let mut command = Command::new(bin.join(name));
+                        for (other, other_port) in manifest.subgraphs.iter().zip(&ports) {
+                            command.env(
+                                &other.url_env,
+                                format!("http://127.0.0.1:{other_port}/graphql"),
+                            );
+                        }
                         command
                             .env("DATABASE_URL", &database_url)
                             .env("ROUTER_SECRET", &router_secret)
@@ -147,13 +164,10 @@ impl Stack {
                             )
                             .env("RUST_LOG", &options.log_filter)
                             .env("CITYOS_ADMIN_EMAIL", ADMIN_EMAIL)
-                            .env("CITYOS_ADMIN_PASSWORD", ADMIN_PASSWORD);
-                        if let Some((url, secret)) = &options.events {
-                            command
-                                .env("CITYOS_EVENTS_URL", url)
-                                .env("CITYOS_EVENTS_SECRET", secret)
-                                .env("CITYOS_EVENTS_IDLE_MS", "50");
-                        }
+                            .env("CITYOS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+                            .env("CITYOS_EVENTS_SECRET", &events_secret)
+                            .env("CITYOS_EVENTS_IDLE_MS", "50")
+                            .env("CITYOS_JOBS_IDLE_MS", "50");
                         if let Some(base) = &options.stripe_api_base {
                             command
                                 .env("STRIPE_API_BASE", base)

@@ -116,6 +116,12 @@ fn ci_cargo(args: &[&str]) -> Command {
 /// nextest (or `cargo test`), against the same throwaway PostgreSQL and router: the edit loop.
 fn test(selection: &[String]) -> Result<()> {
     if !selection.is_empty() {
+        // The end-to-end tests start the subgraph binaries: never stale ones.
+        let manifest = cityos_stack::Manifest::load()?;
+        run(&mut ci_cargo(&build_subgraphs_args(
+            &manifest,
+            &["build", "--quiet", "--locked", "--bins"],
+        )))?;
         return run_tests(selection);
     }
     step("rustfmt");

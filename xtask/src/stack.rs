@@ -29,6 +29,7 @@ pub fn up() -> Result<()> {
     let logs = data.join("logs");
     std::fs::create_dir_all(&logs)?;
     let jwt_secret = kept_secret(&data.join("jwt-secret"), 32)?;
+    let events_secret = kept_secret(&data.join("events-secret"), 32)?;
     let router_secret = random_hex(32)?;
     let mut demo = demo::Demo::load_or_create(&data.join("demo.json"))?;
 
@@ -54,6 +55,7 @@ pub fn up() -> Result<()> {
         &logs,
         &database_url,
         &jwt_secret,
+        &events_secret,
         &router_secret,
         &mut demo,
     );
@@ -69,6 +71,7 @@ fn serve(
     logs: &Path,
     database_url: &str,
     jwt_secret: &str,
+    events_secret: &str,
     router_secret: &str,
     demo: &mut demo::Demo,
 ) -> Result<()> {
@@ -89,6 +92,7 @@ fn serve(
             .env("DATABASE_URL", database_url)
             .env("ROUTER_SECRET", router_secret)
             .env("CITYOS_JWT_SECRET", jwt_secret)
+            .env("CITYOS_EVENTS_SECRET", events_secret)
             .env("CITYOS_LISTEN", format!("127.0.0.1:{port}"))
             .env("CITYOS_ADMIN_EMAIL", &demo.platform_admin.email)
             .env("CITYOS_ADMIN_PASSWORD", &demo.platform_admin.password);

@@ -10,7 +10,10 @@
 //!   tenant's.
 
 pub mod audit;
+pub mod inbox;
+pub mod jobs;
 mod migrate;
+pub mod ops;
 pub mod outbox;
 mod prepared;
 mod url;
@@ -123,6 +126,16 @@ impl Database {
         AtomicU64::load(&self.round_trips, Ordering::Relaxed)
     }
 
+    /// How the pool's connections are used now.
+    pub fn pool_status(&self) -> PoolStatus {
+        let status = self.pool.status();
+        PoolStatus {
+            max_size: status.max_size,
+            size: status.size,
+            available: status.available,
+        }
+    }
+
     /// A connection from the pool.
     pub async fn conn(&self) -> Result<PooledConnection, ApiError> {
         self.pool
@@ -185,6 +198,17 @@ impl Database {
         )
         .await
     }
+}
+
+/// A pool's use at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// The most connections it opens.
+    pub max_size: usize,
+    /// Connections open now.
+    pub size: usize,
+    /// Open connections idle now.
+    pub available: usize,
 }
 
 /// A connection inside a transaction scoped to one tenant (made only by

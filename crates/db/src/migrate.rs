@@ -1,6 +1,6 @@
 //! Schema set-up: the application role and each subgraph's migrations in its own schema.
 
-use crate::outbox::OUTBOX_ROLE;
+use crate::outbox::WORKER_ROLE;
 use crate::{APP_ROLE, LOOKUP_ROLE};
 use anyhow::Context as _;
 use diesel::Connection as _;
@@ -12,7 +12,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _};
 type SyncConnection = AsyncConnectionWrapper<AsyncPgConnection>;
 
 /// Creates [`APP_ROLE`] if it is missing (and sets its password when one is given),
-/// [`OUTBOX_ROLE`], which the application role may take to dispatch events, and [`LOOKUP_ROLE`],
+/// [`WORKER_ROLE`], which the application role may take to deliver events and run jobs, and [`LOOKUP_ROLE`],
 /// which it may take to find the tenant of an external reference. Runs as the database owner,
 /// once per cluster; safe to repeat.
 pub async fn bootstrap(owner_url: &str, app_password: Option<&str>) -> anyhow::Result<()> {
@@ -31,11 +31,11 @@ pub async fn bootstrap(owner_url: &str, app_password: Option<&str>) -> anyhow::R
                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
                  CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
                END IF;
-               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OUTBOX_ROLE}') THEN
-                 CREATE ROLE {OUTBOX_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{WORKER_ROLE}') THEN
+                 CREATE ROLE {WORKER_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
                END IF;
-               IF NOT pg_has_role('{APP_ROLE}', '{OUTBOX_ROLE}', 'MEMBER') THEN
-                 GRANT {OUTBOX_ROLE} TO {APP_ROLE};
+               IF NOT pg_has_role('{APP_ROLE}', '{WORKER_ROLE}', 'MEMBER') THEN
+                 GRANT {WORKER_ROLE} TO {APP_ROLE};
                END IF;
                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{LOOKUP_ROLE}') THEN
                  CREATE ROLE {LOOKUP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
@@ -43,7 +43,7 @@ pub async fn bootstrap(owner_url: &str, app_password: Option<&str>) -> anyhow::R
                IF NOT pg_has_role('{APP_ROLE}', '{LOOKUP_ROLE}', 'MEMBER') THEN
                  GRANT {LOOKUP_ROLE} TO {APP_ROLE};
                END IF;
-               -- Members take the outbox and lookup roles only by SET ROLE: their policies (every
+               -- Members take the worker and lookup roles only by SET ROLE: their policies (every
                -- tenant's rows) never apply to the application role's own queries.
                IF (SELECT rolinherit FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
                  ALTER ROLE {APP_ROLE} NOINHERIT;

@@ -11,9 +11,11 @@
 //! | `CITYOS_DB_POOL_SIZE` | connections in the pool | 16 |
 //! | `CITYOS_MAX_BODY_BYTES` | largest request body accepted | 1 MiB |
 //! | `CITYOS_AUTH_CACHE_TTL_MS` | how long tenant and API-key lookups are cached | 2000 |
-//! | `CITYOS_EVENTS_URL` | `http://` endpoint outbox events are delivered to ([`crate::events`]) | none: events wait in the outbox |
-//! | `CITYOS_EVENTS_SECRET` | signing secret of delivered events, at least 32 bytes | required with the URL |
+//! | `CITYOS_EVENTS_SECRET` | the platform's shared signing secret of events between subgraphs ([`crate::events`]), at least 32 bytes | required by a subgraph that publishes to subscribers or consumes |
 //! | `CITYOS_EVENTS_IDLE_MS` | how long a dispatcher rests when no event is due | 500 |
+//! | `CITYOS_EVENTS_MAX_ATTEMPTS` | refusals after which a delivery is dead | 10 |
+//! | `CITYOS_JOBS_IDLE_MS` | how long a job runner rests when no job is due | 500 |
+//! | `<SUBGRAPH>_URL` (`subgraphs.toml`'s `url_env`) | a consumer's GraphQL URL: its events go to `/events` beside it | its default port on 127.0.0.1 |
 
 use anyhow::Context as _;
 use cityos_auth::TokenKeys;
@@ -41,8 +43,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Cache lifetime of tenant and API-key lookups.
     pub auth_cache_ttl: Duration,
-    /// Where outbox events go, if anywhere yet.
+    /// The events secret and pacing, when a secret is set.
     pub events: Option<crate::events::EventsConfig>,
+    /// How long a job runner rests when nothing is due.
+    pub jobs_idle: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -88,14 +92,15 @@ impl Config {
             db_pool_size: parsed("CITYOS_DB_POOL_SIZE", 16)?,
             max_body_bytes: parsed("CITYOS_MAX_BODY_BYTES", 1 << 20)?,
             auth_cache_ttl: Duration::from_millis(parsed("CITYOS_AUTH_CACHE_TTL_MS", 2000)?),
-            events: match var("CITYOS_EVENTS_URL") {
+            events: match var("CITYOS_EVENTS_SECRET") {
                 None => None,
-                Some(url) => Some(crate::events::EventsConfig::new(
-                    url,
-                    required("CITYOS_EVENTS_SECRET")?.into_bytes(),
+                Some(secret) => Some(crate::events::EventsConfig::new(
+                    secret.into_bytes(),
                     Duration::from_millis(parsed("CITYOS_EVENTS_IDLE_MS", 500)?),
+                    parsed("CITYOS_EVENTS_MAX_ATTEMPTS", 10)?,
                 )?),
             },
+            jobs_idle: Duration::from_millis(parsed("CITYOS_JOBS_IDLE_MS", 500)?),
         })
     }
 

@@ -86,7 +86,7 @@ async fn graphql<S: Subgraph>(
     }
 
     let request_id = crate::context::request_id(&headers);
-    let span = tracing::info_span!("graphql", subgraph = S::NAME, request_id = %request_id, tenant.id = tracing::field::Empty);
+    let span = tracing::info_span!("graphql", subgraph = S::NAME, request_id = %request_id, tenant.id = tracing::field::Empty, operation = tracing::field::Empty);
     async move {
         let request: async_graphql::Request = match serde_json::from_slice(&body) {
             Ok(request) => request,
@@ -109,11 +109,22 @@ async fn graphql<S: Subgraph>(
         if let Some(tenant) = &ctx.tenant {
             tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
         }
+        let operation = request.operation_name.clone();
+        if let Some(name) = &operation {
+            tracing::Span::current().record("operation", name.as_str());
+        }
         let request = crate::request_data::<S>(request, ctx, &endpoint.platform);
         let started = std::time::Instant::now();
         let response = crate::execute(&endpoint.schema, request).await;
+        let took = started.elapsed();
+        crate::metrics::graphql_request(
+            S::NAME,
+            operation.as_deref(),
+            response.errors.is_empty(),
+            took,
+        );
         tracing::debug!(
-            elapsed_us = started.elapsed().as_micros(),
+            elapsed_us = took.as_micros(),
             errors = response.errors.len(),
             "graphql request"
         );

@@ -9,9 +9,13 @@
 //!   data, together with the subgraph's per-request DataLoaders;
 //! - refuses control characters in any text a request sends, and gives every error an
 //!   `extensions.code` ([`execute()`]);
-//! - answers `GET /health` (alive) and `GET /ready` (database reachable);
-//! - delivers the subgraph's outbox events to `CITYOS_EVENTS_URL` when one is configured
-//!   ([`events`], [`cityos_db::outbox`]);
+//! - answers `GET /health` (alive), `GET /ready` (database reachable) and `GET /metrics`
+//!   (Prometheus, [`metrics`]);
+//! - delivers its outbox's events to every subgraph that `subgraphs.toml` says consumes their
+//!   topic ([`events`], [`cityos_db::outbox`]), and, when it consumes topics itself
+//!   ([`Subgraph::consumers`]), serves the signed `POST /events` that applies each once
+//!   ([`cityos_db::inbox`]);
+//! - runs its durable jobs ([`Subgraph::jobs`], [`cityos_db::jobs`]);
 //! - logs JSON with the request id, and drains in-flight requests on SIGINT/SIGTERM.
 
 pub mod config;
@@ -20,6 +24,7 @@ pub mod events;
 mod execute;
 pub mod gql;
 mod http;
+pub mod metrics;
 pub mod telemetry;
 
 pub use config::Config;
@@ -157,6 +162,21 @@ pub trait Subgraph: Send + Sync + 'static {
     /// Whether it writes events for other domains to its outbox, `<NAME>.outbox`.
     const HAS_OUTBOX: bool = false;
 
+    /// The topics it consumes and what each does ([`cityos_db::inbox`]), with its inbox in
+    /// `<NAME>.inbox`: exactly the topics its `subgraphs.toml` entry lists under `consumes`
+    /// (checked when it starts).
+    fn consumers() -> cityos_db::inbox::Consumers {
+        cityos_db::inbox::Consumers::new()
+    }
+
+    /// Whether it has durable jobs, `<NAME>.jobs`.
+    const HAS_JOBS: bool = false;
+
+    /// Its kinds of durable job, added to the runner it is given (`runner.with::<CartExpiry>()`).
+    fn jobs(runner: cityos_db::jobs::Runner) -> cityos_db::jobs::Runner {
+        runner
+    }
+
     /// HTTP routes besides `/graphql`, `/health` and `/ready` (for example a provider's webhook),
     /// served on the same port. They are not behind the router: each checks its own callers.
     fn routes(platform: &Platform) -> axum::Router {
@@ -207,9 +227,22 @@ pub async fn serve<S: Subgraph>(config: &Config) -> anyhow::Result<()> {
     let router_secret = config.router_secret()?;
     let platform = platform(config)?;
     S::startup(&platform).await?;
-    dispatch_events::<S>(config, &platform)?;
+    let manifest = cityos_stack::Manifest::embedded();
+    let consumers = S::consumers();
+    check_consumers::<S>(&manifest, &consumers)?;
+    dispatch_events::<S>(config, &platform, &manifest).await?;
+    run_jobs::<S>(config, &platform);
     let schema = S::schema(&platform);
-    let extra = S::routes(&platform);
+    let mut extra = S::routes(&platform).merge(metrics_route::<S>(&platform));
+    if !consumers.is_empty() {
+        let secret = events_config(config, "it consumes events")?.secret.clone();
+        extra = extra.merge(events::routes(
+            platform.db.clone(),
+            S::NAME,
+            consumers,
+            secret,
+        ));
+    }
     let resolver = ContextResolver::new(platform.clone(), config.auth_cache_ttl);
     let endpoint = Arc::new(GraphqlEndpoint::<S>::new(
         schema,
@@ -227,26 +260,114 @@ pub async fn serve<S: Subgraph>(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts delivering the subgraph's outbox events, when it has an outbox and an endpoint is
-/// configured. Without an endpoint, events wait in the outbox until one is.
-fn dispatch_events<S: Subgraph>(config: &Config, platform: &Platform) -> anyhow::Result<()> {
+/// The events settings, which `why` makes required.
+fn events_config<'c>(config: &'c Config, why: &str) -> anyhow::Result<&'c events::EventsConfig> {
+    config
+        .events
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("CITYOS_EVENTS_SECRET must be set: {why}"))
+}
+
+/// Refuses to start when the consumers in code and the manifest's `consumes` disagree: a topic
+/// listed but not handled would be refused forever, one handled but not listed never delivered.
+fn check_consumers<S: Subgraph>(
+    manifest: &cityos_stack::Manifest,
+    consumers: &cityos_db::inbox::Consumers,
+) -> anyhow::Result<()> {
+    let mut listed: Vec<&str> = manifest
+        .get(S::NAME)
+        .map(|s| s.consumes.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    listed.sort_unstable();
+    let handled = consumers.topics();
+    anyhow::ensure!(
+        listed == handled,
+        "subgraphs.toml says {} consumes {listed:?}, but its code consumes {handled:?}",
+        S::NAME
+    );
+    Ok(())
+}
+
+/// Starts delivering the subgraph's outbox events to each subscriber of `manifest`: first the
+/// outbox's subscriptions become the manifest's, then one loop per subscriber delivers.
+async fn dispatch_events<S: Subgraph>(
+    config: &Config,
+    platform: &Platform,
+    manifest: &cityos_stack::Manifest,
+) -> anyhow::Result<()> {
     if !S::HAS_OUTBOX {
         return Ok(());
     }
-    let table = cityos_db::outbox::Outbox::of(S::NAME).table();
-    let Some(events) = &config.events else {
-        tracing::info!(%table, "no CITYOS_EVENTS_URL: events wait in the outbox");
+    let outbox = cityos_db::outbox::Outbox::of(S::NAME);
+    let subscriptions = manifest.subscriptions();
+    outbox
+        .subscribe(&platform.db, &subscriptions)
+        .await
+        .map_err(|e| anyhow::anyhow!("syncing {}.subscriptions: {}", S::NAME, e.message))?;
+    let subscribers: Vec<&cityos_stack::Subgraph> = manifest
+        .subgraphs
+        .iter()
+        .filter(|s| !s.consumes.is_empty())
+        .collect();
+    if subscribers.is_empty() {
         return Ok(());
-    };
+    }
+    let events = events_config(config, "other subgraphs consume events")?;
+    let mut sinks = Vec::new();
+    for subscriber in subscribers {
+        let url = subscriber.events_url();
+        tracing::info!(outbox = S::NAME, subscriber = %subscriber.name, %url, topics = ?subscriber.consumes, "delivering events");
+        sinks.push((subscriber.name.clone(), events::HttpSink::new(url, events)?));
+    }
     let settings = cityos_db::outbox::Settings {
         idle: events.idle,
+        max_attempts: events.max_attempts,
         ..cityos_db::outbox::Settings::default()
     };
-    let sink = events::WebhookSink::new(events)?;
-    tracing::info!(%table, url = %events.url, "delivering outbox events");
-    let dispatcher = cityos_db::outbox::Dispatcher::new(platform.db.clone(), table, sink, settings);
+    let dispatcher =
+        cityos_db::outbox::Dispatcher::new(platform.db.clone(), outbox, sinks, settings);
     tokio::spawn(dispatcher.run());
     Ok(())
+}
+
+/// Starts the subgraph's job runner, when it has jobs.
+fn run_jobs<S: Subgraph>(config: &Config, platform: &Platform) {
+    if !S::HAS_JOBS {
+        return;
+    }
+    let settings = cityos_db::jobs::RunnerSettings {
+        idle: config.jobs_idle,
+        ..cityos_db::jobs::RunnerSettings::default()
+    };
+    let runner = S::jobs(cityos_db::jobs::Runner::new(
+        platform.db.clone(),
+        cityos_db::jobs::Jobs::of(S::NAME),
+        settings,
+    ));
+    tracing::info!(subgraph = S::NAME, jobs = ?runner.names(), "running jobs");
+    tokio::spawn(runner.run());
+}
+
+/// `GET /metrics`.
+fn metrics_route<S: Subgraph>(platform: &Platform) -> axum::Router {
+    let scrape = metrics::Scrape {
+        db: platform.db.clone(),
+        schema: S::NAME,
+        has_outbox: S::HAS_OUTBOX,
+        has_jobs: S::HAS_JOBS,
+    };
+    axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(async move || {
+            (
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4",
+                )],
+                metrics::render(&scrape).await,
+            )
+        }),
+    )
 }
 
 async fn shutdown_signal() {

@@ -25,8 +25,13 @@ pub struct Subgraph {
     pub port: u16,
     /// The subgraphs whose published api it calls; they start (and migrate) before it.
     pub depends_on: Vec<String>,
-    /// The router's variable for its address.
+    /// The router's variable for its address. Publishers read it too: a subgraph's event
+    /// endpoint is `/events` beside its `/graphql`.
     pub url_env: String,
+    /// The topics it consumes (`order.placed`): every publisher delivers those events to its
+    /// `/events` endpoint.
+    #[serde(default)]
+    pub consumes: Vec<String>,
 }
 
 impl Subgraph {
@@ -34,6 +39,35 @@ impl Subgraph {
     pub fn default_url(&self) -> String {
         format!("http://127.0.0.1:{}/graphql", self.port)
     }
+
+    /// Its event endpoint: `/events` beside the GraphQL endpoint that `url_env` names in this
+    /// process's environment, else beside [`default_url`](Self::default_url).
+    pub fn events_url(&self) -> String {
+        let graphql = std::env::var(&self.url_env)
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| self.default_url());
+        match graphql.strip_suffix("/graphql") {
+            Some(base) => format!("{base}/events"),
+            None => format!("{}/events", graphql.trim_end_matches('/')),
+        }
+    }
+}
+
+/// Whether `topic` is a topic name: two or more dot-separated parts of lower-case letters, digits
+/// and underscores (`order.placed`, `vendor.kyc.accepted`).
+pub fn is_topic(topic: &str) -> bool {
+    let mut parts = topic.split('.');
+    let first_ok = parts.next().is_some_and(is_word);
+    let rest: Vec<&str> = parts.collect();
+    first_ok && !rest.is_empty() && rest.into_iter().all(is_word)
+}
+
+fn is_word(part: &str) -> bool {
+    !part.is_empty()
+        && part
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// The list of subgraphs, in start order.
@@ -90,7 +124,32 @@ pub fn free_port() -> std::io::Result<u16> {
         .port())
 }
 
+/// `subgraphs.toml` as this crate was built with it.
+const EMBEDDED: &str = include_str!("../../../subgraphs.toml");
+
 impl Manifest {
+    /// The manifest compiled into this binary: what a subgraph process reads to learn who
+    /// consumes its events (it runs without the checkout).
+    pub fn embedded() -> Self {
+        // `the_workspace_manifest_holds...` parses this very text.
+        Self::parse(EMBEDDED).unwrap_or_else(|e| panic!("the embedded subgraphs.toml: {e}"))
+    }
+
+    /// Each subgraph that consumes `topic`.
+    pub fn consumers_of<'a>(&'a self, topic: &'a str) -> impl Iterator<Item = &'a Subgraph> {
+        self.subgraphs
+            .iter()
+            .filter(move |s| s.consumes.iter().any(|t| t == topic))
+    }
+
+    /// Every (subscriber, topic) pair, in manifest order.
+    pub fn subscriptions(&self) -> Vec<(String, String)> {
+        self.subgraphs
+            .iter()
+            .flat_map(|s| s.consumes.iter().map(|t| (s.name.clone(), t.clone())))
+            .collect()
+    }
+
     /// Reads `subgraphs.toml` at the workspace root.
     pub fn load() -> Result<Self, ManifestError> {
         let path = workspace_root().join("subgraphs.toml");
@@ -128,6 +187,12 @@ impl Manifest {
                 return Err(error(format!(
                     "subgraphs `{}` and `{}` both use {}",
                     e.name, s.name, s.url_env
+                )));
+            }
+            if let Some(bad) = s.consumes.iter().find(|t| !is_topic(t)) {
+                return Err(error(format!(
+                    "subgraph `{}` consumes `{bad}`: a topic is dot-separated lower-case words",
+                    s.name
                 )));
             }
             for dependency in &s.depends_on {
@@ -231,6 +296,7 @@ mod tests {
     fn the_workspace_manifest_holds_and_so_do_the_files_held_to_it() {
         let manifest = Manifest::load().expect("subgraphs.toml");
         assert_eq!(manifest.names(), ["identity", "catalog", "orders"]);
+        assert_eq!(Manifest::embedded(), manifest);
         let root = workspace_root();
         let router =
             std::fs::read_to_string(root.join("router-config/router.yaml")).expect("router");
@@ -248,6 +314,12 @@ mod tests {
         assert!(error.0.contains("depends on `c`"), "{error}");
         let twice = Manifest::parse(&format!("{one}{one}")).unwrap_err();
         assert!(twice.0.contains("listed twice"), "{twice}");
+        let consumer = format!("{one}consumes = [\"order.placed\", \"Order\"]\n");
+        let topic = Manifest::parse(&consumer).unwrap_err();
+        assert!(topic.0.contains("consumes `Order`"), "{topic}");
+        assert!(is_topic("order.placed") && is_topic("vendor.kyc.accepted"));
+        assert!(!is_topic("order") && !is_topic("order.") && !is_topic("Order.placed"));
+        assert!(!is_topic("order placed.x") && !is_topic(".placed"));
 
         let manifest = Manifest::parse(one).expect("manifest");
         let good = "override_subgraph_url:\n  # the subgraph\n  a: \"${env.A_URL:-http://127.0.0.1:1/graphql}\"\nnext: 1\n";

@@ -167,6 +167,18 @@ impl TestDb {
         &self.platform.db
     }
 
+    /// Runs `sql` (statements separated by `;`) as the database owner: for a test's own schema
+    /// or table beside the subgraphs' (a second event consumer, a job's effect), or to move a
+    /// deadline into the past.
+    pub async fn owner_sql(&self, sql: &str) {
+        let mut conn = AsyncPgConnection::establish(&self.owner_url)
+            .await
+            .unwrap_or_else(|e| panic!("connecting as the owner: {e}"));
+        diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
     /// How many rows of `table` (schema-qualified) the application role sees: with no tenant set,
     /// or inside `tenant`'s scope. Row-level security decides, not a filter.
     pub async fn visible_rows(&self, table: &str, tenant: Option<TenantId>) -> i64 {

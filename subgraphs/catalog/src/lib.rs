@@ -56,6 +56,11 @@ impl Subgraph for Catalog {
         vec![(identity::Identity::NAME, identity::MIGRATIONS)]
     }
     const HAS_OUTBOX: bool = true;
+
+    fn consumers() -> cityos_db::inbox::Consumers {
+        cityos_db::inbox::Consumers::new().on::<products::sales::OrderPlaced>()
+    }
+
     type Schema = CatalogSchema;
 
     fn schema(platform: &Platform) -> CatalogSchema {

@@ -17,6 +17,7 @@ diesel::table! {
         metadata -> Jsonb,
         vendor_id -> Nullable<Uuid>,
         rating_counts -> Array<Integer>,
+        units_sold -> BigInt,
     }
 }
 
@@ -214,10 +215,6 @@ diesel::table! {
         aggregate_id -> Nullable<Uuid>,
         payload -> Jsonb,
         created_at -> Timestamptz,
-        published_at -> Nullable<Timestamptz>,
-        attempts -> Int4,
-        next_attempt_at -> Timestamptz,
-        last_error -> Nullable<Text>,
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::api_keys::graphql::{ApiKeyMutation, ApiKeyQuery};
 use crate::audit::graphql::AuditQuery;
 use crate::onboarding::graphql::OnboardingMutation;
+use crate::operations::graphql::{OperationsMutation, OperationsQuery};
 use crate::sessions::graphql::SessionMutation;
 use crate::tenants::graphql::{TenantMutation, TenantQuery};
 use crate::users::graphql::{UserMutation, UserQuery};
@@ -13,7 +14,13 @@ pub use crate::scope::IdentityLoader;
 
 /// The root query type.
 #[derive(MergedObject, Default)]
-pub struct Query(UserQuery, TenantQuery, ApiKeyQuery, AuditQuery);
+pub struct Query(
+    UserQuery,
+    TenantQuery,
+    ApiKeyQuery,
+    AuditQuery,
+    OperationsQuery,
+);
 
 /// The root mutation type.
 #[derive(MergedObject, Default)]
@@ -23,4 +30,5 @@ pub struct Mutation(
     UserMutation,
     SessionMutation,
     ApiKeyMutation,
+    OperationsMutation,
 );

@@ -12,6 +12,7 @@ pub mod errors;
 pub mod graphql;
 pub mod ids;
 pub mod onboarding;
+pub mod operations;
 pub mod scope;
 
 pub mod schema;

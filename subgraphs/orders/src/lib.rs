@@ -58,6 +58,9 @@ pub fn sdl() -> String {
 pub const OUTBOX: cityos_db::outbox::Outbox =
     cityos_db::outbox::Outbox::of(<Orders as Subgraph>::NAME);
 
+/// The orders jobs (`orders.jobs`): carts' expiry, invoices falling overdue.
+pub const JOBS: cityos_db::jobs::Jobs = cityos_db::jobs::Jobs::of(<Orders as Subgraph>::NAME);
+
 /// The orders subgraph. Checkout runs the catalog's pricing and stock functions in its own
 /// transaction, so the catalog's schema must be migrated first (the catalog process does that;
 /// `depends_on` says so).
@@ -74,6 +77,14 @@ impl Subgraph for Orders {
         ]
     }
     const HAS_OUTBOX: bool = true;
+    const HAS_JOBS: bool = true;
+
+    fn jobs(runner: cityos_db::jobs::Runner) -> cityos_db::jobs::Runner {
+        runner
+            .with::<carts::expiry::CartExpiry>()
+            .with::<orders::invoices::InvoiceOverdue>()
+    }
+
     type Schema = OrdersSchema;
 
     fn schema(platform: &Platform) -> OrdersSchema {

@@ -1,88 +1,251 @@
-//! End-to-end: a stock alert written by a staff mutation through the router leaves the catalog
-//! process's outbox and reaches an HTTP consumer, signed.
+//! End-to-end through running processes: an order placed in the orders subgraph reaches the
+//! catalog as `order.placed` (orders' dispatcher, the catalog's signed `/events` and inbox), and the
+//! storefront's BEST_SELLING sort through the router follows the units sold. A platform admin
+//! sees every delivery and job through the router and replays a delivery, which changes nothing;
+//! tenant staff see none of it. Each subgraph serves Prometheus metrics with its requests by
+//! operation and the outbox's state.
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use cityos_e2e::Stack;
 use cityos_e2e::fixtures::{
-    create_location, create_stocked_product, create_tenant, platform_token, staff_mutation,
+    bearer, create_location, create_stocked_product, create_tenant, headers, platform_token,
 };
-use cityos_e2e::{Stack, StackOptions};
-use cityos_server::events::verify;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-type Received = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
+/// Checks out a guest cart of `lines` (variant, quantity); the order's id.
+async fn guest_order(
+    stack: &Stack,
+    storefront: &[(&'static str, String)],
+    lines: &[(&str, i32)],
+) -> String {
+    let r = stack
+        .gql(
+            &headers(storefront),
+            "mutation { cartCreate(input: {}) { cart { id } } }",
+            json!({}),
+        )
+        .await;
+    let cart = r.data()["cartCreate"]["cart"]["id"]
+        .as_str()
+        .expect("cart")
+        .to_owned();
+    let lines: Vec<Value> = lines
+        .iter()
+        .map(|(v, q)| json!({ "variantId": v, "quantity": q }))
+        .collect();
+    let r = stack
+        .gql(
+            &headers(storefront),
+            "mutation($c: ID!, $l: [CartLineInput!]!) { cartLinesAdd(input: {cartId: $c, lines: $l}) { userErrors { code } } }",
+            json!({ "c": cart, "l": lines }),
+        )
+        .await;
+    assert_eq!(
+        r.data()["cartLinesAdd"]["userErrors"],
+        json!([]),
+        "{}",
+        r.body
+    );
+    let address = json!({ "firstName": "Huda", "lastName": "Al-Otaibi", "line1": "Tahlia Street 12",
+        "city": "Jeddah", "postalCode": "23431", "countryCode": "SA" });
+    let r = stack
+        .gql(
+            &headers(storefront),
+            "mutation($c: ID!, $a: AddressInput!) { cartUpdate(input: {cartId: $c, email: \"guest@example.com\", shippingAddress: $a}) { userErrors { code } } }",
+            json!({ "c": cart, "a": address }),
+        )
+        .await;
+    assert_eq!(
+        r.data()["cartUpdate"]["userErrors"],
+        json!([]),
+        "{}",
+        r.body
+    );
+    let r = stack
+        .gql(
+            &headers(storefront),
+            "mutation($c: ID!, $k: String!) { checkoutComplete(input: {cartId: $c, idempotencyKey: $k}) { order { id } userErrors { code message } } }",
+            json!({ "c": cart, "k": cart }),
+        )
+        .await;
+    r.data()["checkoutComplete"]["order"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no order: {}", r.body))
+        .to_owned()
+}
 
-async fn receive(
-    State(got): State<Received>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> StatusCode {
-    got.lock().expect("lock").push((headers, body.to_vec()));
-    StatusCode::OK
+/// The storefront's best sellers: (handle, units sold), best first.
+async fn best_sellers(stack: &Stack, storefront: &[(&'static str, String)]) -> Vec<(String, i64)> {
+    let r = stack
+        .gql(
+            &headers(storefront),
+            "query BestSellers { products(first: 10, sort: {key: BEST_SELLING}) { edges { node { handle unitsSold } } } }",
+            json!({}),
+        )
+        .await;
+    r.data()["products"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", r.body))
+        .iter()
+        .map(|e| {
+            let node = &e["node"];
+            (
+                node["handle"].as_str().unwrap_or_default().to_owned(),
+                node["unitsSold"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn stock_alerts_leave_the_outbox_for_the_configured_consumer() {
-    let got = Received::default();
-    let app = axum::Router::new()
-        .route("/events", axum::routing::post(receive))
-        .with_state(got.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/events", listener.local_addr().expect("address"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let secret = "an-events-secret-of-at-least-32-bytes";
-    let stack = Stack::start_with(StackOptions {
-        events: Some((url, secret.into())),
-        ..StackOptions::default()
-    })
-    .await;
+async fn orders_placed_reach_the_catalog_once_and_order_its_best_sellers() {
+    let stack = Stack::start().await;
     let platform = platform_token(&stack).await;
-    let shop = create_tenant(&stack, &platform, "events").await;
-    let location = create_location(&stack, &shop, "Riyadh").await;
-    // Two units on hand, then a threshold of five: the level is low at once.
-    let (_, variants) = create_stocked_product(&stack, &shop, "oud", &location, 2).await;
-    staff_mutation(
-        &stack,
-        &shop,
-        "mutation($v: ID!, $l: ID!) { stockThresholdSet(input: { variantId: $v, locationId: $l, threshold: 5 }) { userErrors { code } } }",
-        json!({ "v": variants[0], "l": location }),
-    )
-    .await;
-
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let (headers, body) = loop {
-        let found = got.lock().expect("lock").iter().find_map(|(h, b)| {
-            let event: Value = serde_json::from_slice(b).ok()?;
-            (event["topic"] == "stock.low").then(|| (h.clone(), b.clone()))
-        });
-        if let Some(found) = found {
-            break found;
-        }
-        assert!(Instant::now() < deadline, "no stock.low event arrived");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let event: Value = serde_json::from_slice(&body).expect("json");
-    assert_eq!(event["tenant_id"], shop.id.as_str());
-    assert_eq!(event["payload"]["variantId"], variants[0].as_str());
-    assert_eq!(
-        headers["cityos-event-id"],
-        event["id"].as_str().expect("id")
-    );
-    // The signature is over the timestamp and the raw body, under the shared secret.
-    let signed = headers["cityos-signature"].to_str().expect("signature");
-    let minute = Duration::from_secs(60);
-    assert_eq!(verify(secret.as_bytes(), signed, &body, minute), Ok(()));
+    let shop = create_tenant(&stack, &platform, "sales").await;
+    let location = create_location(&stack, &shop, "Jeddah").await;
+    let (_, oud) = create_stocked_product(&stack, &shop, "oud", &location, 20).await;
+    let (_, musk) = create_stocked_product(&stack, &shop, "musk", &location, 20).await;
+    let (_, amber) = create_stocked_product(&stack, &shop, "amber", &location, 20).await;
+    let storefront = [("x-publishable-key", shop.key.clone())];
     assert!(
-        verify(
-            b"another-secret-of-at-least-32-bytes",
-            signed,
-            &body,
-            minute
-        )
-        .is_err()
+        best_sellers(&stack, &storefront)
+            .await
+            .iter()
+            .all(|(_, n)| *n == 0)
+    );
+
+    guest_order(&stack, &storefront, &[(&musk[0], 3), (&oud[0], 1)]).await;
+    guest_order(&stack, &storefront, &[(&musk[1], 2), (&amber[0], 2)]).await;
+
+    let wanted = vec![
+        ("musk".to_owned(), 5),
+        ("amber".to_owned(), 2),
+        ("oud".to_owned(), 1),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = best_sellers(&stack, &storefront).await;
+        if now == wanted {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "best sellers are {now:?}, not {wanted:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The platform admin's view: each order's event delivered to the catalog once.
+    let admin = [("authorization", bearer(&platform))];
+    let deliveries = "query($f: EventDeliveryFilter) { eventDeliveries(first: 10, filter: $f) {
+        totalCount edges { node { source eventId subscriber topic state attempts tenantId } } } }";
+    let filter = json!({ "f": { "source": "orders", "topic": "order.placed" } });
+    let r = stack
+        .gql(&headers(&admin), deliveries, filter.clone())
+        .await;
+    let list = &r.data()["eventDeliveries"];
+    assert_eq!(list["totalCount"], 2, "{}", r.body);
+    let first = list["edges"][0]["node"].clone();
+    assert_eq!(
+        (
+            first["subscriber"].as_str(),
+            first["state"].as_str(),
+            first["attempts"].as_i64()
+        ),
+        (Some("catalog"), Some("DELIVERED"), Some(1)),
+        "{}",
+        r.body
+    );
+    assert_eq!(first["tenantId"], shop.id.as_str());
+    // Tenant staff may not look.
+    let r = stack
+        .gql(&headers(&shop.staff()), deliveries, filter.clone())
+        .await;
+    assert_eq!(r.error_code(), Some("FORBIDDEN"), "{}", r.body);
+    // A replay is delivered again and changes nothing.
+    let redeliver = "mutation($i: EventRedeliverInput!) { eventRedeliver(input: $i) {
+        delivery { state attempts } userErrors { code } } }";
+    let r = stack
+        .gql(&headers(&admin), redeliver, json!({ "i": { "source": "orders", "eventId": first["eventId"], "subscriber": "catalog" } }))
+        .await;
+    assert_eq!(
+        r.data()["eventRedeliver"]["delivery"],
+        json!({ "state": "PENDING", "attempts": 0 }),
+        "{}",
+        r.body
+    );
+    let r = stack
+        .gql(&headers(&admin), redeliver, json!({ "i": { "source": "orders", "eventId": first["eventId"], "subscriber": "nobody" } }))
+        .await;
+    assert_eq!(
+        r.data()["eventRedeliver"]["userErrors"][0]["code"],
+        "NOT_FOUND",
+        "{}",
+        r.body
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = stack
+            .gql(&headers(&admin), deliveries, filter.clone())
+            .await;
+        let node = &r.data()["eventDeliveries"]["edges"][0]["node"];
+        if node["state"] == "DELIVERED" {
+            assert_eq!(node["attempts"], 1);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the replay was not delivered: {}",
+            r.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        best_sellers(&stack, &storefront).await,
+        wanted,
+        "the replay changed nothing"
+    );
+    // Every cart has its expiry job; one not due yet cannot be retried.
+    let jobs = "query { jobs(first: 10, filter: { subgraph: \"orders\", name: \"cart.expire\" }) { totalCount edges { node { id state } } } }";
+    let r = stack.gql(&headers(&admin), jobs, json!({})).await;
+    assert_eq!(r.data()["jobs"]["totalCount"], 2, "{}", r.body);
+    let job = r.data()["jobs"]["edges"][0]["node"].clone();
+    let r = stack
+        .gql(&headers(&admin), "mutation($i: JobRetryInput!) { jobRetry(input: $i) { job { id } userErrors { code } } }",
+            json!({ "i": { "subgraph": "orders", "jobId": job["id"] } }))
+        .await;
+    assert_eq!(
+        r.data()["jobRetry"]["userErrors"][0]["code"],
+        "INVALID_TRANSITION",
+        "{}",
+        r.body
+    );
+
+    // Each subgraph serves its metrics beside its GraphQL endpoint (not through the router).
+    let http = reqwest::Client::new();
+    let metrics = async |name: &str| {
+        let url = stack.subgraph_url(name).replace("/graphql", "/metrics");
+        http.get(url)
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    };
+    let catalog = metrics("catalog").await;
+    assert!(
+        catalog.contains("cityos_graphql_request_duration_seconds_count{operation=\"BestSellers\",outcome=\"ok\",subgraph=\"catalog\"}"),
+        "{catalog}"
+    );
+    assert!(catalog.contains("cityos_events_consumed_duration_seconds_count{outcome=\"applied\",topic=\"order.placed\"} 2"), "{catalog}");
+    let orders = metrics("orders").await;
+    assert!(
+        orders.contains("cityos_outbox_deliveries{state=\"dead\"} 0"),
+        "{orders}"
+    );
+    assert!(
+        orders.contains("cityos_db_pool_connections{state=\"max\"} 8"),
+        "{orders}"
     );
 }

@@ -4,6 +4,7 @@
 pub mod cards;
 pub mod graphql;
 pub mod media;
+pub mod sales;
 pub mod translations;
 pub mod variants;
 
@@ -61,6 +62,8 @@ pub struct Product {
     pub vendor_id: Option<VendorId>,
     /// How many approved reviews gave 1, 2, 3, 4 and 5 stars.
     pub rating_counts: Vec<i32>,
+    /// Units in placed orders ([`sales`]).
+    pub units_sold: i64,
 }
 
 /// A product to create.

@@ -94,7 +94,7 @@ fn matched_sql(
         ), matched AS MATERIALIZED (
             SELECT x.id, x.vendor_id, x.tags, x.price, x.in_stock, {key} AS key
             FROM (
-                SELECT p.id, p.vendor_id, p.tags, p.published_at, p.created_at, p.rating_counts,
+                SELECT p.id, p.vendor_id, p.tags, p.published_at, p.created_at, p.rating_counts, p.units_sold,
                     {rank} AS rank, fp.amount AS price,
                     EXISTS (
                         SELECT 1 FROM catalog.stock_levels l

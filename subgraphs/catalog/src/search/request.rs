@@ -25,20 +25,26 @@ pub enum ProductSortKey {
     /// Best rated first, by the mean of approved reviews' stars shrunk towards 3 by two imaginary
     /// 3-star reviews, so one 5-star review does not outrank a hundred 4.8s.
     Rating,
+    /// Most units in placed orders first (`Product.unitsSold`).
+    BestSelling,
 }
 
 impl ProductSortKey {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::Created,
         Self::Relevance,
         Self::Price,
         Self::Newest,
         Self::Rating,
+        Self::BestSelling,
     ];
 
     /// Whether the key's own order is descending (best, newest or most relevant first).
     pub(super) fn descending(self) -> bool {
-        matches!(self, Self::Relevance | Self::Newest | Self::Rating)
+        matches!(
+            self,
+            Self::Relevance | Self::Newest | Self::Rating | Self::BestSelling
+        )
     }
 
     fn tag(self) -> u8 {
@@ -48,6 +54,7 @@ impl ProductSortKey {
             Self::Price => 3,
             Self::Newest => 4,
             Self::Rating => 5,
+            Self::BestSelling => 6,
         }
     }
 
@@ -60,6 +67,7 @@ impl ProductSortKey {
             Self::Price if descending => "coalesce(x.price::float8, '-Infinity')",
             Self::Price => "coalesce(x.price::float8, 'Infinity')",
             Self::Newest => "extract(epoch FROM coalesce(x.published_at, x.created_at))::float8",
+            Self::BestSelling => "x.units_sold::float8",
             Self::Rating => {
                 "(x.rating_counts[1] + 2 * x.rating_counts[2] + 3 * x.rating_counts[3]
                   + 4 * x.rating_counts[4] + 5 * x.rating_counts[5] + 6)::float8

@@ -21,6 +21,11 @@ async fn every_catalog_table_is_isolated_by_tenant() {
     let (info, admin) = tenant(&t, "iso-own").await;
     let (other, other_admin) = tenant(&t, "iso-other").await;
     product(&t, &other_admin, "theirs").await;
+    // Events out get a delivery per subscriber of their topic (the low-stock alert below).
+    catalog::OUTBOX
+        .subscribe(t.db(), &[("analytics".into(), "stock.low".into())])
+        .await
+        .expect("subscribed");
 
     // Products, media, options, variants and their prices.
     let oud = product(&t, &admin, "oud").await;
@@ -188,6 +193,29 @@ async fn every_catalog_table_is_isolated_by_tenant() {
     wishlists::add_item(t.db(), &sara_ctx, wishlist, oud, None)
         .await
         .expect("item");
+
+    // An event in (the inbox) and a job.
+    let placed = cityos_db::outbox::Event {
+        id: catalog::ids::EventId::new(),
+        source: "orders".into(),
+        tenant_id: info.id,
+        topic: "order.placed".into(),
+        aggregate_id: None,
+        payload: serde_json::json!({ "lines": [{ "productId": oud, "quantity": 1 }] }),
+        created_at: chrono::Utc::now(),
+        attempt: 1,
+    };
+    use cityos_server::Subgraph as _;
+    cityos_db::inbox::Inbox::of("catalog")
+        .apply(t.db(), &catalog::Catalog::consumers(), &placed)
+        .await
+        .expect("applied");
+    t.owner_sql(&format!(
+        "INSERT INTO catalog.jobs (tenant_id, id, name, key, run_at)
+         VALUES ('{}', gen_random_uuid(), 'test.job', 'k', now() + interval '1 day')",
+        info.id
+    ))
+    .await;
 
     t.assert_every_table_isolated("catalog", info.id, other.id)
         .await;

@@ -1,225 +1,463 @@
-//! The outbox dispatcher: events of every tenant delivered once each, failures retried later,
-//! racing dispatchers never delivering one event twice, a dead dispatcher's claims taken over after
-//! their lease, and the signed HTTP delivery of a real stock alert.
+//! Events between subgraphs, on the catalog's outbox and inbox: every subscriber of a topic gets
+//! each event and applies it once; a redelivery changes nothing; a subscriber that was down
+//! catches up in order; a poisoned event goes dead without holding up the rest; racing
+//! dispatchers deliver once; a dead dispatcher's claims are taken over after their lease; and the
+//! endpoint refuses what is not signed by the platform.
+//!
+//! The two subscribers are real consumer endpoints (`cityos_server::events::routes`) on local
+//! ports: the catalog's own (`order.placed` adds to `units_sold`) and a second one, `ledger`, with
+//! its own schema, inbox and effect (a row per applied event, in arrival order).
 
-use crate::common::{product, tenant, test_db, variant};
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use crate::common::{product, tenant, test_db};
 use catalog::OUTBOX;
-use catalog::ids::{EventId, ProductId, TenantId};
-use cityos_db::outbox::{Dispatcher, Event, Settings, Sink};
-use cityos_server::events::{EventsConfig, WebhookSink, verify};
+use catalog::ids::{ProductId, TenantId};
+use cityos_core::ApiError;
+use cityos_db::inbox::{Consume, Consumers};
+use cityos_db::outbox::{Dispatcher, Event, Failure, Round, Settings, Sink};
+use cityos_db::{Prepared, TenantTx};
+use cityos_server::Subgraph as _;
+use cityos_server::events::{EventsConfig, HttpSink, signature};
 use cityos_testkit::TestDb;
+use diesel_async::RunQueryDsl;
 use serde_json::json;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A sink that keeps what it is given and fails the events it is told to fail once.
-#[derive(Clone, Default)]
-struct Keeper {
-    got: Arc<Mutex<Vec<Event>>>,
-    fail_once: Arc<Mutex<HashSet<EventId>>>,
-}
+const SECRET: &[u8] = b"the-platform-events-secret-of-32-bytes";
 
-impl Keeper {
-    fn ids(&self) -> Vec<EventId> {
-        self.got
-            .lock()
-            .expect("lock")
-            .iter()
-            .map(|e| e.id)
-            .collect()
+fn settings(lease_ms: u64, max_attempts: i32) -> Settings {
+    Settings {
+        batch: 10,
+        lease: Duration::from_millis(lease_ms),
+        idle: Duration::from_millis(10),
+        max_attempts,
     }
 }
 
-impl Sink for Keeper {
-    async fn deliver(&self, event: &Event) -> Result<(), String> {
-        if self.fail_once.lock().expect("lock").remove(&event.id) {
-            return Err("the consumer is down".into());
+fn config() -> EventsConfig {
+    EventsConfig::new(SECRET.to_vec(), Duration::from_millis(10), 10).expect("config")
+}
+
+/// An `order.placed` as orders writes it (more fields than the catalog reads).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Placed {
+    order_id: uuid::Uuid,
+    total: i64,
+    lines: Vec<serde_json::Value>,
+}
+
+impl cityos_db::outbox::FixedTopic for Placed {
+    const TOPIC: &'static str = "order.placed";
+}
+
+/// Publishes an `order.placed` of `quantity` units of `product` in `tenant`'s transaction.
+async fn place(t: &TestDb, tenant: TenantId, product: ProductId, quantity: i32) {
+    let event = Placed {
+        order_id: uuid::Uuid::now_v7(),
+        total: 100,
+        lines: vec![
+            json!({ "productId": product, "quantity": quantity, "variantId": uuid::Uuid::now_v7() }),
+        ],
+    };
+    t.db()
+        .tenant_tx(tenant, async move |tx| {
+            OUTBOX.publish(tx, product, &event).await?;
+            Ok::<_, ApiError>(())
+        })
+        .await
+        .expect("event");
+}
+
+/// The second subscriber's effect: one row per event applied, numbered in arrival order.
+#[derive(serde::Deserialize)]
+struct Ledger {
+    lines: Vec<serde_json::Value>,
+}
+
+impl Consume for Ledger {
+    const TOPIC: &'static str = "order.placed";
+
+    async fn apply(self, tx: &mut TenantTx<'_>, event: &Event) -> Result<(), ApiError> {
+        Prepared(
+            diesel::sql_query(
+                "INSERT INTO ledger.entries (tenant_id, event_id, lines) VALUES ($1, $2, $3)",
+            )
+            .bind::<diesel::sql_types::Uuid, _>(tx.tenant())
+            .bind::<diesel::sql_types::Uuid, _>(event.id)
+            .bind::<diesel::sql_types::Integer, _>(self.lines.len() as i32),
+        )
+        .execute(tx.conn())
+        .await?;
+        Ok(())
+    }
+}
+
+/// Creates the second subscriber's schema: its inbox and its entries, tenant-owned.
+async fn ledger_schema(t: &TestDb) {
+    t.owner_sql(
+        "CREATE SCHEMA ledger;
+         SELECT platform.app_schema('ledger');
+         SELECT platform.create_inbox('ledger');
+         CREATE TABLE ledger.entries (tenant_id uuid NOT NULL, n bigserial, event_id uuid NOT NULL,
+             lines integer NOT NULL, PRIMARY KEY (tenant_id, n));
+         SELECT platform.tenant_table('ledger.entries');
+         GRANT USAGE ON ALL SEQUENCES IN SCHEMA ledger TO cityos_app;",
+    )
+    .await;
+}
+
+/// Serves a consumer endpoint on a free port; its URL.
+async fn serve(t: &TestDb, schema: &'static str, consumers: Consumers) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/events", listener.local_addr().expect("address"));
+    let app = cityos_server::events::routes(t.db().clone(), schema, consumers, SECRET.to_vec());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+async fn scalar(t: &TestDb, tenant: TenantId, sql: &'static str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    t.db()
+        .tenant_tx(tenant, async move |tx| {
+            diesel::sql_query(sql)
+                .get_result::<N>(tx.conn())
+                .await
+                .map_err(ApiError::from)
+        })
+        .await
+        .expect(sql)
+        .n
+}
+
+async fn units_sold(t: &TestDb, tenant: TenantId) -> i64 {
+    scalar(
+        t,
+        tenant,
+        "SELECT coalesce(sum(units_sold), 0)::bigint AS n FROM catalog.products",
+    )
+    .await
+}
+
+async fn ledger_entries(t: &TestDb, tenant: TenantId) -> i64 {
+    scalar(t, tenant, "SELECT count(*) AS n FROM ledger.entries").await
+}
+
+async fn subscribe(t: &TestDb, subscribers: &[&str]) {
+    let subscriptions: Vec<(String, String)> = subscribers
+        .iter()
+        .map(|s| ((*s).to_owned(), "order.placed".to_owned()))
+        .collect();
+    OUTBOX
+        .subscribe(t.db(), &subscriptions)
+        .await
+        .expect("subscribe");
+}
+
+fn http(url: &str) -> HttpSink {
+    HttpSink::new(url.to_owned(), &config()).expect("sink")
+}
+
+/// Rounds until nothing is due for anyone; the rounds' sums per subscriber.
+async fn drain<S: Sink>(dispatcher: &Dispatcher<S>) -> Vec<(String, Round)> {
+    let mut total: Vec<(String, Round)> = Vec::new();
+    loop {
+        let rounds = dispatcher.run_once().await.expect("round");
+        let busy = rounds
+            .iter()
+            .any(|(_, r)| r.delivered + r.refused + r.dead > 0);
+        for (name, r) in rounds {
+            match total.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, t)) => {
+                    t.delivered += r.delivered;
+                    t.refused += r.refused;
+                    t.dead += r.dead;
+                    t.unreachable |= r.unreachable;
+                }
+                None => total.push((name, r)),
+            }
         }
+        if !busy {
+            return total;
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_subscribers_each_apply_an_event_once_and_a_redelivery_changes_nothing() {
+    let t = test_db().await;
+    ledger_schema(&t).await;
+    let (a, admin) = tenant(&t, "events-two").await;
+    let (b, admin_b) = tenant(&t, "events-two-b").await;
+    let oud = product(&t, &admin, "oud").await;
+    let musk = product(&t, &admin_b, "musk").await;
+    subscribe(&t, &["catalog", "ledger"]).await;
+    let catalog_url = serve(&t, "catalog", catalog::Catalog::consumers()).await;
+    let ledger_url = serve(&t, "ledger", Consumers::new().on::<Ledger>()).await;
+    place(&t, a.id, oud, 2).await;
+    place(&t, a.id, oud, 3).await;
+    place(&t, b.id, musk, 7).await;
+    // One delivery per event and subscriber, written with the event, visible only in its tenant.
+    assert_eq!(t.visible_rows("catalog.deliveries", None).await, 0);
+    assert_eq!(t.visible_rows("catalog.deliveries", Some(a.id)).await, 4);
+
+    let dispatcher = Dispatcher::new(
+        t.db().clone(),
+        OUTBOX,
+        vec![
+            ("catalog".to_owned(), http(&catalog_url)),
+            ("ledger".to_owned(), http(&ledger_url)),
+        ],
+        settings(60_000, 10),
+    );
+    let rounds = drain(&dispatcher).await;
+    for (name, round) in &rounds {
+        assert_eq!((round.delivered, round.refused), (3, 0), "{name}");
+    }
+    assert_eq!(units_sold(&t, a.id).await, 5);
+    assert_eq!(units_sold(&t, b.id).await, 7);
+    assert_eq!(ledger_entries(&t, a.id).await, 2);
+    assert_eq!(ledger_entries(&t, b.id).await, 1);
+
+    // A platform admin replays every delivery of tenant a: both subscribers get them again and
+    // neither changes anything.
+    let filter = cityos_db::ops::Filter {
+        tenant: Some(a.id),
+        ..Default::default()
+    };
+    let (delivered, total) = cityos_db::ops::deliveries(t.db(), &filter, None, 50)
+        .await
+        .expect("deliveries");
+    assert_eq!(total, 4);
+    assert!(
+        delivered
+            .iter()
+            .all(|d| d.state == "delivered" && d.attempts == 1)
+    );
+    for d in &delivered {
+        let again = cityos_db::ops::redeliver(t.db(), "catalog", d.event_id, &d.subscriber)
+            .await
+            .expect("redeliver")
+            .expect("found");
+        assert_eq!((again.state.as_str(), again.attempts), ("pending", 0));
+    }
+    let rounds = drain(&dispatcher).await;
+    assert!(rounds.iter().all(|(_, r)| r.delivered == 2), "{rounds:?}");
+    assert_eq!(units_sold(&t, a.id).await, 5);
+    assert_eq!(ledger_entries(&t, a.id).await, 2);
+    assert_eq!(
+        scalar(&t, a.id, "SELECT count(*) AS n FROM catalog.inbox").await,
+        2,
+        "one inbox row per event"
+    );
+    // No such delivery, or no such publisher: nothing to redeliver.
+    let unknown = uuid::Uuid::now_v7();
+    assert!(
+        cityos_db::ops::redeliver(t.db(), "catalog", unknown, "ledger")
+            .await
+            .expect("ok")
+            .is_none()
+    );
+    assert!(
+        cityos_db::ops::redeliver(t.db(), "nowhere", unknown, "ledger")
+            .await
+            .expect("ok")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_subscriber_that_was_down_catches_up_in_order_and_a_poisoned_event_goes_dead_alone() {
+    let t = test_db().await;
+    ledger_schema(&t).await;
+    let (a, admin) = tenant(&t, "events-down").await;
+    let oud = product(&t, &admin, "oud").await;
+    subscribe(&t, &["catalog", "ledger"]).await;
+    let catalog_url = serve(&t, "catalog", catalog::Catalog::consumers()).await;
+    // The ledger is down: its port answers nothing.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("address").port()
+    };
+    let down_url = format!("http://127.0.0.1:{closed}/events");
+    for quantity in [1, 0, 2, 3] {
+        // The second event is poisoned: a line of no units, which the catalog refuses.
+        place(&t, a.id, oud, quantity).await;
+    }
+    let dispatcher = Dispatcher::new(
+        t.db().clone(),
+        OUTBOX,
+        vec![
+            ("catalog".to_owned(), http(&catalog_url)),
+            ("ledger".to_owned(), http(&down_url)),
+        ],
+        settings(60_000, 2),
+    );
+    let rounds = dispatcher.run_once().await.expect("round");
+    let (catalog_round, ledger_round) = (rounds[0].1, rounds[1].1);
+    assert_eq!(
+        (catalog_round.delivered, catalog_round.refused),
+        (3, 1),
+        "the poisoned event does not hold up the rest"
+    );
+    assert!(ledger_round.unreachable && ledger_round.delivered == 0);
+    assert_eq!(units_sold(&t, a.id).await, 6);
+    // The ledger's deliveries waited without counting attempts.
+    let ledger_filter = cityos_db::ops::Filter {
+        name: Some("ledger".into()),
+        ..Default::default()
+    };
+    let (waiting, _) = cityos_db::ops::deliveries(t.db(), &ledger_filter, None, 50)
+        .await
+        .expect("deliveries");
+    assert!(
+        waiting
+            .iter()
+            .all(|d| d.state == "pending" && d.attempts == 0),
+        "{waiting:?}"
+    );
+    assert!(waiting.iter().any(|d| {
+        d.last_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("unreachable"))
+    }));
+
+    // The poisoned event's second refusal is its last: dead, and listed as such.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let catalog_only = Dispatcher::new(
+        t.db().clone(),
+        OUTBOX,
+        vec![("catalog".to_owned(), http(&catalog_url))],
+        settings(60_000, 2),
+    );
+    let round = catalog_only.run_once().await.expect("round")[0].1;
+    assert_eq!((round.delivered, round.dead), (0, 1));
+    let dead_filter = cityos_db::ops::Filter {
+        state: Some("dead".into()),
+        ..Default::default()
+    };
+    let (dead, count) = cityos_db::ops::deliveries(t.db(), &dead_filter, None, 50)
+        .await
+        .expect("dead");
+    assert_eq!(count, 1);
+    assert_eq!(
+        (dead[0].subscriber.as_str(), dead[0].attempts),
+        ("catalog", 2)
+    );
+    assert!(
+        dead[0]
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("422"),
+        "{dead:?}"
+    );
+
+    // The ledger comes back on another port (its deliveries were waiting a second), and
+    // receives all four in the order they were written.
+    let ledger_url = serve(&t, "ledger", Consumers::new().on::<Ledger>()).await;
+    let back = Dispatcher::new(
+        t.db().clone(),
+        OUTBOX,
+        vec![("ledger".to_owned(), http(&ledger_url))],
+        settings(60_000, 2),
+    );
+    let round = back.run_once().await.expect("round")[0].1;
+    assert_eq!(round.delivered, 4);
+    let order: Vec<uuid::Uuid> = {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            event_id: uuid::Uuid,
+        }
+        t.db()
+            .tenant_tx(a.id, async |tx| {
+                diesel::sql_query("SELECT event_id FROM ledger.entries ORDER BY n")
+                    .load::<Row>(tx.conn())
+                    .await
+                    .map_err(ApiError::from)
+            })
+            .await
+            .expect("entries")
+            .into_iter()
+            .map(|r| r.event_id)
+            .collect()
+    };
+    assert_eq!(order.len(), 4);
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "in the order written"
+    );
+}
+
+/// A sink that keeps what it is given.
+#[derive(Clone, Default)]
+struct Keeper {
+    got: Arc<Mutex<Vec<Event>>>,
+}
+
+impl Sink for Keeper {
+    async fn deliver(&self, event: &Event) -> Result<(), Failure> {
         self.got.lock().expect("lock").push(event.clone());
         Ok(())
     }
 }
 
-fn settings(lease_ms: u64) -> Settings {
-    Settings {
-        batch: 10,
-        lease: Duration::from_millis(lease_ms),
-        idle: Duration::from_millis(10),
+#[tokio::test]
+async fn racing_dispatchers_deliver_each_event_once_per_subscriber() {
+    let t = test_db().await;
+    let (a, admin) = tenant(&t, "events-race").await;
+    let oud = product(&t, &admin, "oud").await;
+    subscribe(&t, &["one", "two"]).await;
+    for _ in 0..30 {
+        place(&t, a.id, oud, 1).await;
     }
-}
-
-/// An event of the tests' own kind.
-#[derive(serde::Serialize)]
-struct TestEvent {
-    n: usize,
-}
-
-impl cityos_db::outbox::FixedTopic for TestEvent {
-    const TOPIC: &'static str = "test.event";
-}
-
-/// Writes `n` events for `tenant` the way domains do: in a tenant transaction.
-async fn write_events(t: &TestDb, tenant: TenantId, n: usize) -> Vec<ProductId> {
-    let aggregates: Vec<ProductId> = (0..n).map(|_| ProductId::new()).collect();
-    let written = aggregates.clone();
-    t.db()
-        .tenant_tx(tenant, async move |tx| {
-            for (i, a) in written.into_iter().enumerate() {
-                OUTBOX.publish(tx, a, &TestEvent { n: i }).await?;
-            }
-            Ok::<_, cityos_core::ApiError>(())
-        })
-        .await
-        .expect("events");
-    aggregates
-}
-
-#[derive(diesel::QueryableByName)]
-struct Counts {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    published: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    waiting: i64,
-}
-
-/// Published and waiting events of a tenant, as the tenant's own transactions see them.
-async fn state(t: &TestDb, tenant: TenantId) -> (i64, i64) {
-    use diesel_async::RunQueryDsl;
-    let s: Counts = t
-        .db()
-        .tenant_tx(tenant, async |tx| {
-            diesel::sql_query(
-                "SELECT count(*) FILTER (WHERE published_at IS NOT NULL) AS published,
-                        count(*) FILTER (WHERE published_at IS NULL) AS waiting
-                 FROM catalog.outbox",
-            )
-            .get_result(tx.conn())
-            .await
-            .map_err(cityos_core::ApiError::from)
-        })
-        .await
-        .expect("state");
-    (s.published, s.waiting)
-}
-
-#[tokio::test]
-async fn every_tenants_events_are_delivered_once_and_retried_after_a_failure() {
-    let t = test_db().await;
-    let (a, _) = tenant(&t, "outbox-a").await;
-    let (b, _) = tenant(&t, "outbox-b").await;
-    write_events(&t, a.id, 3).await;
-    write_events(&t, b.id, 2).await;
-    // The application role sees no event without a tenant, and only its own within one.
-    assert_eq!(t.visible_rows("catalog.outbox", None).await, 0);
-    assert_eq!(t.visible_rows("catalog.outbox", Some(a.id)).await, 3);
-
-    let keeper = Keeper::default();
-    let dispatcher = Dispatcher::new(
-        t.db().clone(),
-        "catalog.outbox",
-        keeper.clone(),
-        settings(60_000),
-    );
-    let round = dispatcher.run_once().await.expect("round");
-    assert_eq!((round.delivered, round.failed), (5, 0));
-    let ids = keeper.ids();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "oldest first");
-    let tenants: HashSet<TenantId> = keeper
-        .got
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|e| e.tenant_id)
-        .collect();
-    assert_eq!(tenants, HashSet::from([a.id, b.id]));
-    assert_eq!(state(&t, a.id).await, (3, 0));
-    assert_eq!(state(&t, b.id).await, (2, 0));
-    // Nothing is delivered twice.
-    assert_eq!(dispatcher.run_once().await.expect("round").delivered, 0);
-
-    // A failed delivery keeps its event, due again a second later, and then delivers it.
-    write_events(&t, a.id, 1).await;
-    // The consumer fails the new event once.
-    let next_id = {
-        use diesel_async::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Id {
-            #[diesel(sql_type = diesel::sql_types::Uuid)]
-            id: EventId,
-        }
-        let found: Id = t
-            .db()
-            .tenant_tx(a.id, async |tx| {
-                diesel::sql_query("SELECT id FROM catalog.outbox WHERE published_at IS NULL")
-                    .get_result(tx.conn())
-                    .await
-                    .map_err(cityos_core::ApiError::from)
-            })
-            .await
-            .expect("waiting event");
-        found.id
-    };
-    keeper.fail_once.lock().expect("lock").insert(next_id);
-    let first = dispatcher.run_once().await.expect("round");
-    assert_eq!((first.delivered, first.failed), (0, 1));
-    assert_eq!(state(&t, a.id).await, (3, 1));
-    assert_eq!(
-        dispatcher.run_once().await.expect("round").delivered,
-        0,
-        "not due yet"
-    );
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
-    assert_eq!(dispatcher.run_once().await.expect("round").delivered, 1);
-    let redelivered = keeper
-        .got
-        .lock()
-        .expect("lock")
-        .last()
-        .cloned()
-        .expect("event");
-    assert_eq!((redelivered.id, redelivered.attempts), (next_id, 2));
-    assert_eq!(state(&t, a.id).await, (4, 0));
-}
-
-#[tokio::test]
-async fn racing_dispatchers_deliver_each_event_once() {
-    let t = test_db().await;
-    let (a, _) = tenant(&t, "outbox-race").await;
-    write_events(&t, a.id, 60).await;
-    let keeper = Keeper::default();
+    let (one, two) = (Keeper::default(), Keeper::default());
     let mut racers = Vec::new();
     for _ in 0..4 {
         let dispatcher = Dispatcher::new(
             t.db().clone(),
-            "catalog.outbox",
-            keeper.clone(),
-            settings(60_000),
+            OUTBOX,
+            vec![
+                ("one".to_owned(), one.clone()),
+                ("two".to_owned(), two.clone()),
+            ],
+            settings(60_000, 10),
         );
-        racers.push(tokio::spawn(async move {
-            while dispatcher.run_once().await.expect("round").delivered > 0 {}
-        }));
+        racers.push(tokio::spawn(async move { drain(&dispatcher).await }));
     }
     for racer in racers {
         racer.await.expect("racer");
     }
-    let ids = keeper.ids();
-    assert_eq!(ids.len(), 60);
-    assert_eq!(
-        ids.iter().collect::<HashSet<_>>().len(),
-        60,
-        "no event twice"
-    );
-    assert_eq!(state(&t, a.id).await, (60, 0));
+    for keeper in [&one, &two] {
+        let ids: Vec<_> = keeper
+            .got
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(ids.len(), 30);
+        assert_eq!(
+            ids.iter().collect::<HashSet<_>>().len(),
+            30,
+            "no event twice"
+        );
+    }
 }
 
 /// A sink that never answers: its dispatcher dies mid-delivery.
 struct Hang;
 
 impl Sink for Hang {
-    async fn deliver(&self, _: &Event) -> Result<(), String> {
+    async fn deliver(&self, _: &Event) -> Result<(), Failure> {
         std::future::pending().await
     }
 }
@@ -227,143 +465,119 @@ impl Sink for Hang {
 #[tokio::test]
 async fn a_dead_dispatchers_claims_are_taken_over_after_the_lease() {
     let t = test_db().await;
-    let (a, _) = tenant(&t, "outbox-lease").await;
-    write_events(&t, a.id, 2).await;
-    let dying = Dispatcher::new(t.db().clone(), "catalog.outbox", Hang, settings(300));
+    let (a, admin) = tenant(&t, "events-lease").await;
+    let oud = product(&t, &admin, "oud").await;
+    subscribe(&t, &["one"]).await;
+    place(&t, a.id, oud, 1).await;
+    place(&t, a.id, oud, 1).await;
+    let dying = Dispatcher::new(
+        t.db().clone(),
+        OUTBOX,
+        vec![("one".to_owned(), Hang)],
+        settings(300, 10),
+    );
     let died = tokio::time::timeout(Duration::from_millis(100), dying.run_once()).await;
     assert!(died.is_err(), "the hanging delivery was cut off");
     let keeper = Keeper::default();
     let survivor = Dispatcher::new(
         t.db().clone(),
-        "catalog.outbox",
-        keeper.clone(),
-        settings(300),
+        OUTBOX,
+        vec![("one".to_owned(), keeper.clone())],
+        settings(300, 10),
     );
     assert_eq!(
-        survivor.run_once().await.expect("round").delivered,
+        survivor.run_once().await.expect("round")[0].1.delivered,
         0,
         "still leased"
     );
     tokio::time::sleep(Duration::from_millis(350)).await;
-    assert_eq!(survivor.run_once().await.expect("round").delivered, 2);
+    assert_eq!(survivor.run_once().await.expect("round")[0].1.delivered, 2);
     assert!(
         keeper
             .got
             .lock()
             .expect("lock")
             .iter()
-            .all(|e| e.attempts == 2)
+            .all(|e| e.attempt == 1 && e.source == "catalog")
     );
-}
-
-type Received = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
-
-async fn receive(
-    State((got, status)): State<(Received, StatusCode)>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> StatusCode {
-    got.lock().expect("lock").push((headers, body.to_vec()));
-    status
-}
-
-/// An HTTP endpoint that keeps what it receives and answers `status`.
-async fn endpoint(status: StatusCode) -> (String, Received) {
-    let got = Received::default();
-    let app = axum::Router::new()
-        .route("/events", axum::routing::post(receive))
-        .with_state((got.clone(), status));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/events", listener.local_addr().expect("address"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, got)
 }
 
 #[tokio::test]
-async fn stock_alerts_reach_an_http_consumer_signed() {
+async fn the_event_endpoint_takes_only_fresh_events_signed_by_the_platform() {
     let t = test_db().await;
-    let (info, admin) = tenant(&t, "outbox-http").await;
-    // A real alert: a threshold of 5 and stock that falls from 10 to 3.
+    let (a, admin) = tenant(&t, "events-signed").await;
     let oud = product(&t, &admin, "oud").await;
-    let v = catalog::products::variants::create_variant(
-        t.db(),
-        &admin,
-        variant(oud, "OUD-1", &[("SAR", 100)]),
-    )
-    .await
-    .expect("variant")
-    .variant
-    .id;
-    let schema = catalog::build_schema(Some(&t.platform));
-    let run = async |q: &str, vars: serde_json::Value| {
-        let r = t
-            .graphql::<catalog::Catalog>(&schema, &admin, q, vars)
-            .await;
-        assert!(r.get("errors").is_none(), "{r}");
-        r["data"].clone()
+    let url = serve(&t, "catalog", catalog::Catalog::consumers()).await;
+    let event = Event {
+        id: catalog::ids::EventId::new(),
+        source: "orders".into(),
+        tenant_id: a.id,
+        topic: "order.placed".into(),
+        aggregate_id: None,
+        payload: json!({ "lines": [{ "productId": oud, "quantity": 4 }] }),
+        created_at: chrono::Utc::now(),
+        attempt: 1,
     };
-    let location = run(
-        "mutation { stockLocationCreate(input: { name: \"Main\" }) { stockLocation { id } } }",
-        json!({}),
-    )
-    .await["stockLocationCreate"]["stockLocation"]["id"]
-        .clone();
-    let adjust = async |on_hand: i32| {
-        run("mutation($v: ID!, $l: ID!, $n: Int!) { stockAdjust(input: { variantId: $v, locationId: $l, onHand: $n, reason: RECOUNT }) { userErrors { code } } }",
-            json!({ "v": v.to_string(), "l": location, "n": on_hand })).await;
-    };
-    adjust(10).await;
-    run("mutation($v: ID!, $l: ID!) { stockThresholdSet(input: { variantId: $v, locationId: $l, threshold: 5 }) { userErrors { code } } }",
-        json!({ "v": v.to_string(), "l": location })).await;
-    adjust(3).await;
-
-    let secret = vec![42u8; 32];
-    let (down, refused) = endpoint(StatusCode::SERVICE_UNAVAILABLE).await;
-    let config =
-        EventsConfig::new(down, secret.clone(), Duration::from_millis(10)).expect("config");
-    let failing = Dispatcher::new(
-        t.db().clone(),
-        "catalog.outbox",
-        WebhookSink::new(&config).expect("sink"),
-        settings(60_000),
-    );
-    let round = failing.run_once().await.expect("round");
-    assert_eq!((round.delivered, round.failed), (0, 1));
-    assert_eq!(refused.lock().expect("lock").len(), 1);
-
-    let (up, got) = endpoint(StatusCode::NO_CONTENT).await;
-    let config = EventsConfig::new(up, secret.clone(), Duration::from_millis(10)).expect("config");
-    let dispatcher = Dispatcher::new(
-        t.db().clone(),
-        "catalog.outbox",
-        WebhookSink::new(&config).expect("sink"),
-        settings(60_000),
-    );
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
-    assert_eq!(dispatcher.run_once().await.expect("round").delivered, 1);
-    let (headers, body) = got.lock().expect("lock").pop().expect("delivery");
-    let event: serde_json::Value = serde_json::from_slice(&body).expect("json");
-    assert_eq!(event["topic"], "stock.low");
-    assert_eq!(event["tenant_id"], info.id.to_string());
-    assert_eq!(event["attempts"], 2);
-    assert_eq!(
-        headers["cityos-event-id"],
-        event["id"].as_str().expect("id")
-    );
-    // The signature is over the timestamp and the raw body, under the shared secret.
-    let signed = headers["cityos-signature"].to_str().expect("signature");
-    let minute = Duration::from_secs(60);
-    assert_eq!(verify(&secret, signed, &body, minute), Ok(()));
-    assert!(
-        verify(
-            b"another-secret-of-at-least-32-bytes",
-            signed,
-            &body,
-            minute
+    let body = serde_json::to_vec(&event).expect("json");
+    let client = reqwest::Client::new();
+    let post = async |signed: String, body: Vec<u8>| {
+        let r = client
+            .post(&url)
+            .header("cityos-signature", signed)
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        let status = r.status().as_u16();
+        (
+            status,
+            r.json::<serde_json::Value>().await.unwrap_or_default(),
         )
-        .is_err()
+    };
+    let now = chrono::Utc::now().timestamp();
+    let foreign = signature(b"another-secret-of-at-least-32-bytes!!", now, &body);
+    assert_eq!(post(foreign, body.clone()).await.0, 401);
+    let stale = signature(SECRET, now - 600, &body);
+    assert_eq!(post(stale, body.clone()).await.0, 401);
+    let mut tampered = body.clone();
+    tampered.extend_from_slice(b" ");
+    assert_eq!(post(signature(SECRET, now, &body), tampered).await.0, 401);
+    assert_eq!(
+        units_sold(&t, a.id).await,
+        0,
+        "nothing unsigned took effect"
     );
-    assert_eq!(state(&t, info.id).await, (1, 0));
+
+    assert_eq!(
+        post(signature(SECRET, now, &body), body.clone()).await,
+        (200, json!({ "applied": true }))
+    );
+    assert_eq!(
+        post(signature(SECRET, now, &body), body.clone()).await,
+        (200, json!({ "applied": false })),
+        "the same event again changes nothing"
+    );
+    assert_eq!(units_sold(&t, a.id).await, 4);
+
+    // A topic the catalog does not consume, and a payload it cannot read, are refused.
+    let other = serde_json::to_vec(&Event {
+        id: catalog::ids::EventId::new(),
+        topic: "order.cancelled".into(),
+        ..event.clone()
+    })
+    .expect("json");
+    assert_eq!(post(signature(SECRET, now, &other), other).await.0, 422);
+    let unreadable = serde_json::to_vec(&Event {
+        id: catalog::ids::EventId::new(),
+        payload: json!({ "lines": "many" }),
+        ..event.clone()
+    })
+    .expect("json");
+    let (status, said) = post(signature(SECRET, now, &unreadable), unreadable).await;
+    assert_eq!(status, 422, "{said}");
+    assert_eq!(
+        post(signature(SECRET, now, b"{}"), b"{}".to_vec()).await.0,
+        400
+    );
+    assert_eq!(units_sold(&t, a.id).await, 4);
 }

@@ -12,6 +12,7 @@
 
 mod address;
 mod choices;
+pub mod expiry;
 pub mod graphql;
 mod lines;
 pub mod totals;
@@ -51,6 +52,8 @@ cityos_core::states! {
         Completed = "COMPLETED",
         /// Merged into its customer's cart after sign-in.
         Merged = "MERGED",
+        /// Left untouched until it expired (see `expiresAt`).
+        Expired = "EXPIRED",
     }
 }
 
@@ -294,19 +297,21 @@ pub async fn open_cart(
 
 /// Refuses a cart that is closed or expired.
 pub fn check_open(cart: &Cart, field: &str) -> Outcome<()> {
+    let expired = cart.status == CartStatus::Expired
+        || (cart.status == CartStatus::Open && cart.expires_at <= Utc::now());
+    if expired {
+        return Err(UserError::new(
+            field,
+            Code::CartExpired,
+            "this cart has expired; start a new one",
+        )
+        .into());
+    }
     if cart.status != CartStatus::Open {
         return Err(UserError::new(
             field,
             Code::CartClosed,
             "this cart was checked out or merged; start a new one",
-        )
-        .into());
-    }
-    if cart.expires_at <= Utc::now() {
-        return Err(UserError::new(
-            field,
-            Code::CartExpired,
-            "this cart has expired; start a new one",
         )
         .into());
     }
@@ -411,7 +416,12 @@ pub async fn create(
         if let Some(customer) = customer {
             // One open cart per customer: racing creations queue here.
             cityos_db::lock_for_transaction(tx, "orders.carts", customer).await?;
-            if let Some(cart) = open_cart_of(tx, customer).await? {
+            let open = match open_cart_of(tx, customer).await? {
+                // Past its time: closed now, so a new one can open.
+                Some(cart) if expiry::expire_if_due(tx, cart.id).await?.is_some() => None,
+                open => open,
+            };
+            if let Some(cart) = open {
                 if cart.currency != currency {
                     return Err(UserError::new(
                         "currency",
@@ -436,6 +446,7 @@ pub async fn create(
             .returning(Cart::as_returning())
             .get_result(tx.conn())
             .await?;
+        expiry::schedule(tx, cart.id, cart.expires_at).await?;
         Ok(price(tx, cart, Vec::new()).await?)
     })
     .await

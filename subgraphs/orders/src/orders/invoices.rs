@@ -3,8 +3,9 @@
 //! An order's invoice is issued in the transaction that confirms it (whichever way: staff, a
 //! manual capture, Stripe's webhook), numbered from the tenant's gap-free `invoice` counter: its
 //! lines, discounts, tax per rate and totals are a snapshot of the order. It is PAID when the
-//! order's money is captured, VOID when the order is cancelled, and reads OVERDUE while unpaid
-//! past its due date (14 days). Every refund gets a credit note against it, numbered from the
+//! order's money is captured, VOID when the order is cancelled, and OVERDUE while unpaid past its
+//! due date (14 days): it reads so at once, and the `invoice.overdue` job stores the status and
+//! writes `invoice.overdue` at the due time. Every refund gets a credit note against it, numbered from the
 //! `credit_note` counter, crediting the refunded amount and its proportional share of the tax.
 //! Both render as a printable HTML document.
 
@@ -140,6 +141,7 @@ impl Invoice {
         match self.status.as_str() {
             "PAID" => InvoiceStatus::Paid,
             "VOID" => InvoiceStatus::Void,
+            "OVERDUE" => InvoiceStatus::Overdue,
             _ if self.due_at.is_some_and(|due| due < now) => InvoiceStatus::Overdue,
             _ => InvoiceStatus::Issued,
         }
@@ -328,7 +330,75 @@ pub async fn issue(tx: &mut TenantTx<'_>, order: &Order) -> QueryResult<()> {
         (!paid).then(|| Utc::now() + PAYMENT_TERM),
     )
     .await?;
+    if let Some(due) = invoice.due_at {
+        let job = InvoiceOverdue {
+            invoice_id: invoice.id,
+        };
+        crate::JOBS.schedule(tx, &job, due).await?;
+    }
     issued(tx, &invoice).await
+}
+
+/// The `invoice.overdue` job of one invoice, due at its due date: an invoice still unpaid then
+/// becomes OVERDUE and `invoice.overdue` is written; a paid or void one needs nothing.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceOverdue {
+    pub invoice_id: InvoiceId,
+}
+
+impl cityos_db::jobs::Job for InvoiceOverdue {
+    const NAME: &'static str = "invoice.overdue";
+
+    fn key(&self) -> String {
+        self.invoice_id.to_string()
+    }
+
+    async fn run(
+        self,
+        tx: &mut TenantTx<'_>,
+    ) -> Result<cityos_db::jobs::Next, cityos_core::ApiError> {
+        #[derive(QueryableByName)]
+        struct Overdue {
+            #[diesel(sql_type = SqlUuid)]
+            order_id: OrderId,
+            #[diesel(sql_type = Timestamptz)]
+            due_at: DateTime<Utc>,
+        }
+        let moved: Option<Overdue> = Prepared(
+            diesel::sql_query(
+                "UPDATE orders.invoices SET status = 'OVERDUE'
+                 WHERE id = $1 AND kind = 'INVOICE' AND status = 'ISSUED' AND due_at <= now()
+                 RETURNING order_id, due_at",
+            )
+            .bind::<SqlUuid, _>(self.invoice_id),
+        )
+        .get_result(tx.conn())
+        .await
+        .optional()?;
+        if let Some(overdue) = moved {
+            let event = InvoiceFellOverdue {
+                invoice_id: self.invoice_id,
+                order_id: overdue.order_id,
+                due_at: overdue.due_at,
+            };
+            crate::OUTBOX.publish(tx, self.invoice_id, &event).await?;
+        }
+        Ok(cityos_db::jobs::Next::Done)
+    }
+}
+
+/// `invoice.overdue`: an invoice was still unpaid at its due date.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceFellOverdue {
+    pub invoice_id: InvoiceId,
+    pub order_id: OrderId,
+    pub due_at: DateTime<Utc>,
+}
+
+impl cityos_db::outbox::FixedTopic for InvoiceFellOverdue {
+    const TOPIC: &'static str = "invoice.overdue";
 }
 
 #[derive(QueryableByName)]
@@ -337,14 +407,15 @@ struct IdRow {
     value: InvoiceId,
 }
 
-/// Moves the ISSUED invoice of `order` to `to` (PAID, with `paid_at`, or VOID) and writes
-/// `invoice.paid` or `invoice.voided`; nothing when it has none in ISSUED.
+/// Moves the unpaid (ISSUED or OVERDUE) invoice of `order` to `to` (PAID, with `paid_at`, or
+/// VOID) and writes `invoice.paid` or `invoice.voided`; nothing when it has no unpaid one.
 async fn settle(tx: &mut TenantTx<'_>, order: OrderId, to: &str) -> QueryResult<()> {
     let moved: Option<IdRow> = Prepared(
         diesel::sql_query(
             "UPDATE orders.invoices
              SET status = $2, paid_at = CASE WHEN $2 = 'PAID' THEN now() ELSE paid_at END
-             WHERE order_id = $1 AND kind = 'INVOICE' AND status = 'ISSUED' RETURNING id AS value",
+             WHERE order_id = $1 AND kind = 'INVOICE' AND status IN ('ISSUED', 'OVERDUE')
+             RETURNING id AS value",
         )
         .bind::<SqlUuid, _>(order)
         .bind::<Text, _>(to),

@@ -20,6 +20,11 @@ async fn every_orders_table_is_isolated_by_tenant_from_one_fixture() {
     let souq = shop(&t, "souq").await;
     let other = shop(&t, "other").await;
     let staff = &souq.admin;
+    // Its order's event goes to a subscriber: a delivery row.
+    orders::OUTBOX
+        .subscribe(t.db(), &[("catalog".into(), "order.placed".into())])
+        .await
+        .expect("subscribed");
     let stripe = StripeDouble::start().await;
     let gateway = gateway_of(&stripe);
 

@@ -9,6 +9,7 @@ mod carts;
 mod checkout;
 mod invoices;
 mod isolation;
+mod jobs;
 mod lifecycle;
 mod payments;
 mod totals;

@@ -102,7 +102,6 @@ async fn main() {
         auth_cache_ttl_ms: 2000,
         log_filter: "warn".into(),
         deduplicate_queries: false,
-        events: None,
         stripe_api_base: None,
     };
     let stack = Stack::start_with(options).await;

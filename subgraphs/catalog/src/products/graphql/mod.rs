@@ -102,6 +102,11 @@ impl Product {
     ) -> Result<Vec<crate::taxonomy::collections::Collection>> {
         Ok(taxonomy(ctx, self).await?.collections)
     }
+    /// Units of it in placed orders (cancellations and returns do not subtract), counted from
+    /// the orders' events shortly after each order is placed: what the BEST_SELLING sort orders by.
+    async fn units_sold(&self) -> i32 {
+        i32::try_from(self.units_sold).unwrap_or(i32::MAX)
+    }
     /// Its rating from approved reviews (always equal to what they say; read with the product).
     async fn rating(&self) -> crate::reviews::RatingSummary {
         crate::reviews::RatingSummary::from_counts(&self.rating_counts)
