@@ -127,6 +127,11 @@ impl RequestContext {
         self.tenant.as_ref().ok_or_else(ApiError::tenant_required)
     }
 
+    /// The selected tenant's id for a span or a log line (`none` without one).
+    pub fn tenant_label(&self) -> TenantLabel<'_> {
+        TenantLabel(self.tenant.as_ref())
+    }
+
     /// The roles the actor holds (a secret API key counts as tenant staff).
     pub fn roles(&self) -> &[Role] {
         match &self.actor {
@@ -230,5 +235,18 @@ mod tests {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert_eq!(Role::parse("ROOT"), None);
+    }
+}
+
+/// A request's tenant as a span field: its id, or `none` (see [`RequestContext::tenant_label`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TenantLabel<'a>(Option<&'a TenantInfo>);
+
+impl std::fmt::Display for TenantLabel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(t) => std::fmt::Display::fmt(&t.id, f),
+            None => f.write_str("none"),
+        }
     }
 }

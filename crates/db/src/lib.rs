@@ -57,6 +57,7 @@ pub type PooledConnection = Object<AsyncPgConnection>;
 pub struct Database {
     pool: Pool<AsyncPgConnection>,
     round_trips: Arc<AtomicU64>,
+    url: Arc<str>,
 }
 
 /// Counts the round trips of every connection of one pool: each query, batch, BEGIN and COMMIT.
@@ -118,7 +119,19 @@ impl Database {
         let manager =
             AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
         let pool = Pool::builder(manager).max_size(max_size).build()?;
-        Ok(Self { pool, round_trips })
+        Ok(Self {
+            pool,
+            round_trips,
+            url: Arc::from(url),
+        })
+    }
+
+    /// A connection of its own, outside the pool: for a task that holds one for good (a
+    /// dispatcher's `LISTEN`).
+    pub async fn dedicated(&self) -> Result<AsyncPgConnection, ApiError> {
+        AsyncPgConnection::establish(&self.url)
+            .await
+            .map_err(|e| ApiError::internal(format_args!("connecting: {e}")))
     }
 
     /// How many round trips this pool's connections have made so far.

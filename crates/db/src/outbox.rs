@@ -130,14 +130,20 @@ impl Outbox {
         let aggregate: Uuid = aggregate.into();
         let payload = serde_json::to_value(event)
             .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        // The dispatchers of the schema LISTEN on its channel: a notification (sent at commit,
+        // once per transaction) wakes them at once instead of at their next poll.
         Prepared(
             diesel::sql_query(format!(
                 "WITH e AS (
                      INSERT INTO {s}.outbox (tenant_id, id, topic, aggregate_id, payload)
-                     VALUES ($1, $2, $3, $4, $5) RETURNING tenant_id, id, topic)
-                 INSERT INTO {s}.deliveries (tenant_id, event_id, subscriber)
-                 SELECT e.tenant_id, e.id, s.subscriber FROM e JOIN {s}.subscriptions s USING (topic)",
-                s = self.schema
+                     VALUES ($1, $2, $3, $4, $5) RETURNING tenant_id, id, topic),
+                 d AS (
+                     INSERT INTO {s}.deliveries (tenant_id, event_id, subscriber)
+                     SELECT e.tenant_id, e.id, s.subscriber FROM e JOIN {s}.subscriptions s USING (topic)
+                     RETURNING 1)
+                 SELECT pg_notify('{channel}', '') FROM (SELECT 1 FROM d LIMIT 1) AS any_delivery",
+                s = self.schema,
+                channel = self.channel(),
             ))
             .bind::<diesel::sql_types::Uuid, _>(tx.tenant())
             .bind::<diesel::sql_types::Uuid, _>(EventId::new())
@@ -148,6 +154,11 @@ impl Outbox {
         .execute(tx.conn())
         .await
         .map(drop)
+    }
+
+    /// The notification channel of the schema's new deliveries.
+    pub fn channel(&self) -> String {
+        format!("cityos_events_{}", self.schema)
     }
 
     /// Makes `subscriptions` (subscriber, topic) the schema's whole list: events written from now
@@ -278,22 +289,31 @@ impl<S: Sink> Dispatcher<S> {
         Ok(rounds)
     }
 
-    /// Runs until the process ends: one loop per subscriber, each resting when nothing is due,
-    /// backing off (1 s doubling to a minute) while its subscriber is unreachable.
+    /// Runs until the process ends: one loop per subscriber, each woken by the schema's
+    /// notifications of new deliveries (and every [`Settings::idle`] without one, for retries
+    /// coming due), backing off (1 s doubling to a minute) while its subscriber is unreachable.
     pub async fn run(self) {
         let this = Arc::new(self);
+        let (wake, woken) = tokio::sync::watch::channel(0u64);
         let mut loops = tokio::task::JoinSet::new();
+        loops.spawn(listen(
+            this.db.clone(),
+            Outbox::of(this.schema).channel(),
+            wake,
+        ));
         for i in 0..this.subscribers.len() {
-            let this = Arc::clone(&this);
-            loops.spawn(async move { this.subscriber_loop(i).await });
+            let (this, woken) = (Arc::clone(&this), woken.clone());
+            loops.spawn(async move { this.subscriber_loop(i, woken).await });
         }
         while loops.join_next().await.is_some() {}
     }
 
-    async fn subscriber_loop(&self, i: usize) {
+    async fn subscriber_loop(&self, i: usize, mut woken: tokio::sync::watch::Receiver<u64>) {
         let (name, sink) = &self.subscribers[i];
         let mut unreachable_for = 0u32;
         loop {
+            // Seen before the round: a notification during it wakes the rest at once.
+            woken.borrow_and_update();
             let rest = match self.round(name, sink.as_ref(), self.settings.lease).await {
                 Ok(round) if round.unreachable => {
                     unreachable_for = unreachable_for.saturating_add(1);
@@ -305,7 +325,11 @@ impl<S: Sink> Dispatcher<S> {
                 }
                 Ok(_) => {
                     unreachable_for = 0;
-                    self.settings.idle
+                    tokio::select! {
+                        () = tokio::time::sleep(self.settings.idle) => {}
+                        _ = woken.changed() => {}
+                    }
+                    continue;
                 }
                 Err(error) => {
                     tracing::error!(schema = self.schema, subscriber = %name, error = ?error, "event delivery round failed");
@@ -488,6 +512,30 @@ impl<S: Sink> Dispatcher<S> {
             Ok::<_, ApiError>(())
         })
         .await
+    }
+}
+
+/// Listens on `channel` and bumps `wake` on each notification, reconnecting after a failure.
+async fn listen(db: Database, channel: String, wake: tokio::sync::watch::Sender<u64>) {
+    use futures_util::StreamExt as _;
+    loop {
+        let outcome = async {
+            let mut conn = db.dedicated().await?;
+            diesel::sql_query(format!("LISTEN {channel}"))
+                .execute(&mut conn)
+                .await?;
+            let mut notifications = std::pin::pin!(conn.notifications_stream());
+            while let Some(notification) = notifications.next().await {
+                notification?;
+                wake.send_modify(|n| *n = n.wrapping_add(1));
+            }
+            Ok::<_, ApiError>(())
+        }
+        .await;
+        if let Err(error) = outcome {
+            tracing::warn!(%channel, error = ?error, "listening for new events failed; polling until it is back");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 

@@ -1,6 +1,9 @@
 //! Logs: JSON lines by default (`CITYOS_LOG_FORMAT=pretty` for people), filtered by `RUST_LOG`
-//! (default `info`). Each request runs in a span carrying its request id, so every line it logs
-//! can be found by that id.
+//! (default `info`). Work runs in spans with fixed names and named fields: each GraphQL request
+//! (`graphql`: `request_id`, `tenant.id`, `operation`), each received event (`event`), each job run
+//! (`job`), and the service functions they call (`checkout.complete`, `refund.execute`, ...). A JSON
+//! line carries its current span (`span`) and every span it is inside (`spans`), so a line deep in
+//! checkout still has the request id.
 
 use tracing_subscriber::EnvFilter;
 
@@ -18,7 +21,7 @@ pub fn init(service: &'static str) {
             .json()
             .with_env_filter(filter)
             .with_current_span(true)
-            .with_span_list(false)
+            .with_span_list(true)
             .try_init()
     };
     if result.is_ok() {

@@ -88,6 +88,7 @@ impl From<Failure<Code>> for Refused {
 }
 
 /// Checks and applies one delivery of Stripe's webhook.
+#[tracing::instrument(name = "stripe.webhook", skip_all)]
 pub async fn stripe_event(
     db: &Database,
     secret: Option<&str>,

@@ -86,6 +86,7 @@ async fn transfer_view(tx: &mut TenantTx<'_>, transfer: Transfer) -> QueryResult
 }
 
 /// Asks for units of variants to move from one location to another (staff).
+#[tracing::instrument(name = "stock.transfer_request", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label()))]
 pub async fn request_transfer(
     db: &Database,
     ctx: &RequestContext,
@@ -194,6 +195,7 @@ pub async fn request_transfer(
 /// Moves a transfer along its lifecycle (staff). Shipping takes the units off the source (never
 /// units reserved there); receiving puts them on the destination. The transfer row is locked, so
 /// each step happens once however many callers race.
+#[tracing::instrument(name = "stock.transfer_advance", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), transfer.id = %id))]
 pub async fn advance_transfer(
     db: &Database,
     ctx: &RequestContext,

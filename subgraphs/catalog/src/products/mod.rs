@@ -234,6 +234,7 @@ fn handle_taken(handle: &str) -> impl FnOnce() -> UserError + '_ {
 }
 
 /// Creates a product in the current tenant (staff).
+#[tracing::instrument(name = "product.create", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label()))]
 pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> Outcome<Product> {
     db.staff(ctx, "product.create", async move |tx| {
         let tenant = tx.tenant();
@@ -285,6 +286,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
 }
 
 /// Changes a product of the current tenant (staff).
+#[tracing::instrument(name = "product.update", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), product.id = %id))]
 pub async fn update(
     db: &Database,
     ctx: &RequestContext,

@@ -28,6 +28,7 @@ pub struct NewTenant {
 }
 
 /// Creates a tenant and its first tenant admin (platform admins only).
+#[tracing::instrument(name = "tenant.create", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label()))]
 pub async fn create(
     db: &Database,
     ctx: &RequestContext,

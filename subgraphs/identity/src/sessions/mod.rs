@@ -94,6 +94,7 @@ enum Rotation {
 }
 
 /// Uses a refresh token up and issues the next session in its family.
+#[tracing::instrument(name = "session.refresh", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label()))]
 pub async fn refresh(
     db: &Database,
     keys: &TokenKeys,
@@ -200,6 +201,7 @@ pub async fn sign_out(db: &Database, ctx: &RequestContext, token: &str) -> Outco
 }
 
 /// Signs a customer up with the selected tenant and starts a session.
+#[tracing::instrument(name = "session.sign_up", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label()))]
 pub async fn sign_up_customer(
     db: &Database,
     keys: &TokenKeys,
@@ -218,6 +220,7 @@ pub async fn sign_up_customer(
 
 /// Signs in with email and password: in the selected tenant, or as a platform admin when no tenant
 /// is selected. A wrong password and an unknown email get the same answer, in the same time.
+#[tracing::instrument(name = "session.sign_in", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label()))]
 pub async fn sign_in(
     db: &Database,
     keys: &TokenKeys,

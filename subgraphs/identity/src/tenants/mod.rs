@@ -144,6 +144,7 @@ pub(crate) async fn check_timezone(tx: &mut TenantTx<'_>, tz: &str) -> Outcome<S
 
 /// Changes a tenant. Status (suspend, reactivate) is for platform admins; the rest also for the
 /// tenant's own admins.
+#[tracing::instrument(name = "tenant.update", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), target.id = %id))]
 pub async fn update(
     db: &Database,
     ctx: &RequestContext,

@@ -85,6 +85,7 @@ fn quantity_cap(i: usize) -> impl FnOnce() -> UserError {
 
 /// Adds lines to a cart; a variant already on it gets the units added to its line. Each added
 /// line must be on sale, priced in the cart's currency and in stock for the line's new quantity.
+#[tracing::instrument(name = "cart.lines_add", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), cart.id = %cart))]
 pub async fn add_lines(
     db: &Database,
     ctx: &RequestContext,
@@ -144,6 +145,7 @@ pub async fn add_lines(
 
 /// Changes lines of a cart: quantity, gift wrap, gift message. Every variant named must be on
 /// the cart; a raised quantity must be in stock.
+#[tracing::instrument(name = "cart.lines_update", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), cart.id = %cart))]
 pub async fn update_lines(
     db: &Database,
     ctx: &RequestContext,
@@ -185,6 +187,7 @@ pub async fn update_lines(
 }
 
 /// Removes the lines of `variants` from a cart (variants not on it are ignored).
+#[tracing::instrument(name = "cart.lines_remove", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), cart.id = %cart))]
 pub async fn remove_lines(
     db: &Database,
     ctx: &RequestContext,

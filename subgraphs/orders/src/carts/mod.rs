@@ -391,6 +391,7 @@ fn check_email(email: Option<String>) -> Outcome<Option<String>> {
 
 /// Starts a cart in `currency` (the tenant's default without one). A signed-in customer gets
 /// their open cart back when they have one in that currency.
+#[tracing::instrument(name = "cart.create", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label()))]
 pub async fn create(
     db: &Database,
     ctx: &RequestContext,
@@ -490,6 +491,7 @@ async fn priced_after_change(
 /// of a variant on both are added, up to the line maximum; the guest's discount code comes along
 /// when the customer's cart has none) and closes the guest cart as MERGED.
 /// A customer without an open cart takes the guest cart over instead.
+#[tracing::instrument(name = "cart.merge", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), cart.id = %guest_cart))]
 pub async fn merge(db: &Database, ctx: &RequestContext, guest_cart: CartId) -> Outcome<PricedCart> {
     ctx.require_any(&[Role::Customer])?;
     let (tenant, customer) = (ctx.tenant()?.id, ctx.user_id()?);

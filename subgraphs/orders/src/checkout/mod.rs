@@ -54,6 +54,7 @@ pub struct CheckoutRequest {
 
 /// Places the order for a cart (see the module documentation). A card payment's Stripe
 /// PaymentIntent is created after the order commits (see [`start_card_payments`]).
+#[tracing::instrument(name = "checkout.complete", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), cart.id = %request.cart_id))]
 pub async fn complete(
     db: &Database,
     ctx: &RequestContext,
@@ -116,6 +117,7 @@ pub async fn complete(
 /// any transaction, with the payment's id as idempotency key: a retried checkout, or two at once,
 /// get the same intent. When Stripe cannot be reached the order stands with its payment PENDING
 /// and no client secret; checking out again with the same idempotency key tries again.
+#[tracing::instrument(name = "checkout.start_card_payments", skip_all, fields(tenant.id = %tenant, order.id = %order))]
 pub async fn start_card_payments(
     db: &Database,
     tenant: TenantId,

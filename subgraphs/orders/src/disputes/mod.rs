@@ -285,6 +285,7 @@ fn side_of(staff: bool) -> DisputeSide {
 }
 
 /// Opens a dispute on an order: its customer, or staff for them.
+#[tracing::instrument(name = "dispute.open", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), order.id = %order_id))]
 pub async fn open(
     db: &Database,
     ctx: &RequestContext,
@@ -333,6 +334,7 @@ pub async fn open(
 }
 
 /// Adds a message with evidence to a dispute in progress: the order's customer, or staff.
+#[tracing::instrument(name = "dispute.message", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), dispute.id = %id))]
 pub async fn message(
     db: &Database,
     ctx: &RequestContext,
@@ -396,6 +398,7 @@ async fn transition(
 }
 
 /// Takes an open dispute under review (staff).
+#[tracing::instrument(name = "dispute.review", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), dispute.id = %id))]
 pub async fn review(db: &Database, ctx: &RequestContext, id: DisputeId) -> Outcome<DisputeThread> {
     db.staff(ctx, "dispute.review", async move |tx| {
         let dispute = locked(tx, id, true, None).await?;
@@ -408,6 +411,7 @@ pub async fn review(db: &Database, ctx: &RequestContext, id: DisputeId) -> Outco
 }
 
 /// Withdraws a dispute in progress (its customer).
+#[tracing::instrument(name = "dispute.withdraw", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), dispute.id = %id))]
 pub async fn withdraw(
     db: &Database,
     ctx: &RequestContext,
@@ -425,6 +429,7 @@ pub async fn withdraw(
 
 /// Resolves a dispute in progress (staff): a refund of `refund_amount` through the order's
 /// payment provider, a replacement, or a rejection, with a note for the customer.
+#[tracing::instrument(name = "dispute.resolve", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), dispute.id = %id))]
 pub async fn resolve(
     db: &Database,
     ctx: &RequestContext,

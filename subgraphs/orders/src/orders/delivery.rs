@@ -14,6 +14,7 @@ use diesel_async::RunQueryDsl;
 
 /// Ships a vendor order (staff): carrier and tracking number recorded, the vendor order SHIPPED,
 /// and a CONFIRMED order PROCESSING.
+#[tracing::instrument(name = "fulfillment.ship", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), vendor_order.id = %vendor_order))]
 pub async fn ship(
     db: &Database,
     ctx: &RequestContext,
@@ -95,6 +96,7 @@ pub async fn ship(
 
 /// Records a delivery (staff): the vendor order DELIVERED and, once every vendor order of the
 /// order is, the order COMPLETED.
+#[tracing::instrument(name = "fulfillment.deliver", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), fulfillment.id = %fulfillment))]
 pub async fn deliver(
     db: &Database,
     ctx: &RequestContext,

@@ -90,6 +90,7 @@ pub(crate) async fn reread(tx: &mut TenantTx<'_>, id: OrderId) -> Outcome<Order>
 }
 
 /// Confirms a PENDING order (staff): it must be paid or authorized, or be paid cash on delivery.
+#[tracing::instrument(name = "order.confirm", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), order.id = %id))]
 pub async fn confirm(db: &Database, ctx: &RequestContext, id: OrderId) -> Outcome<Order> {
     db.staff(ctx, "order.confirm", async move |tx| {
         let order = locked(tx, id, "orderId").await?;
@@ -119,6 +120,7 @@ pub async fn confirm(db: &Database, ctx: &RequestContext, id: OrderId) -> Outcom
 /// Cancels an order that has not shipped: staff any, a customer their own while PENDING. Its
 /// stock goes back to the locations it came from and an uncaptured payment is released; an order
 /// with captured money must be refunded first.
+#[tracing::instrument(name = "order.cancel", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), order.id = %id))]
 pub async fn cancel(
     db: &Database,
     ctx: &RequestContext,

@@ -120,6 +120,7 @@ pub async fn record_refunded(
 }
 
 /// Pays `amount` of a captured payment back (staff), through the payment's provider.
+#[tracing::instrument(name = "refund.create", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), payment.id = %payment_id, amount = amount))]
 pub async fn refund(
     db: &Database,
     ctx: &RequestContext,
@@ -196,6 +197,7 @@ pub type OnFailure = for<'t, 'c> fn(
 /// Steps 2 and 3, after the reservation committed: asks the provider, outside any transaction,
 /// then records the refund SUCCEEDED (with its credit note and event) or FAILED (its amount given
 /// back, the originator's `on_failure` run, `refund.failed` written), all in one transaction.
+#[tracing::instrument(name = "refund.execute", skip_all, fields(payment.id = %payment.id, refund.id = %refund.id))]
 pub async fn execute(
     db: &Database,
     gateway: &Gateway,

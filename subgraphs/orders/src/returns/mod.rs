@@ -121,6 +121,7 @@ pub async fn of_orders(
 }
 
 /// Asks to return units of an order's delivered lines: the order's customer, or staff.
+#[tracing::instrument(name = "return.request", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), order.id = %order_id))]
 pub async fn request(
     db: &Database,
     ctx: &RequestContext,
@@ -337,6 +338,7 @@ async fn reread(tx: &mut TenantTx<'_>, id: ReturnId) -> Outcome<ReturnWithLines>
 }
 
 /// Approves a requested return (staff).
+#[tracing::instrument(name = "return.approve", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), return.id = %id))]
 pub async fn approve(
     db: &Database,
     ctx: &RequestContext,
@@ -352,6 +354,7 @@ pub async fn approve(
 }
 
 /// Rejects a requested or approved return (staff), with a note for the customer.
+#[tracing::instrument(name = "return.reject", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), return.id = %id))]
 pub async fn reject(
     db: &Database,
     ctx: &RequestContext,
@@ -370,6 +373,7 @@ pub async fn reject(
 
 /// Records that an approved return's parcel arrived (staff); unless `restock` is false, its units
 /// go back to the locations they were sold from.
+#[tracing::instrument(name = "return.receive", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), return.id = %id))]
 pub async fn receive(
     db: &Database,
     ctx: &RequestContext,
@@ -444,6 +448,7 @@ async fn put_back(
 }
 
 /// Pays a received return's value back (staff), through the order's payment provider.
+#[tracing::instrument(name = "return.refund", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), return.id = %id))]
 pub async fn refund(
     db: &Database,
     ctx: &RequestContext,

@@ -23,6 +23,7 @@
 #![expect(clippy::print_stdout, reason = "the report is this program's output")]
 
 mod commerce;
+mod events;
 mod measure;
 
 use commerce::prepare_commerce;
@@ -41,6 +42,8 @@ use serde_json::json;
 use std::time::Duration;
 
 pub(crate) struct Args {
+    /// Only this part: `events` (events and jobs, in process), or everything when `None`.
+    only: Option<String>,
     seconds: u64,
     concurrency: usize,
     products: usize,
@@ -52,6 +55,7 @@ pub(crate) struct Args {
 
 fn args() -> Args {
     let mut args = Args {
+        only: None,
         seconds: 10,
         concurrency: 16,
         products: 100,
@@ -61,6 +65,10 @@ fn args() -> Args {
     };
     let raw: Vec<String> = std::env::args().skip(1).collect();
     for pair in raw.chunks(2) {
+        if pair[0] == "--only" {
+            args.only = pair.get(1).cloned();
+            continue;
+        }
         let value = pair
             .get(1)
             .and_then(|v| v.parse::<u64>().ok())
@@ -74,7 +82,7 @@ fn args() -> Args {
             "--commerce-rate" => args.commerce_rate = u32::try_from(value).unwrap_or(50),
             other => {
                 panic!(
-                    "unknown argument {other}: use --seconds, --concurrency, --products, --page, --rate, --commerce-rate"
+                    "unknown argument {other}: use --only events, --seconds, --concurrency, --products, --page, --rate, --commerce-rate"
                 )
             }
         }
@@ -96,6 +104,10 @@ type Scenario<'a> = (
 #[tokio::main]
 async fn main() {
     let args = args();
+    if args.only.as_deref() == Some("events") {
+        events::run(args.seconds).await;
+        return;
+    }
     // The production cache time, and no in-flight deduplication, so every request pays its full
     // cost (the requests are mostly distinct anyway, but concurrent clients would share some).
     let options = StackOptions {
@@ -395,4 +407,6 @@ async fn main() {
     for (name, kib) in stack.resident_kib() {
         println!("- {name}: {:.1} MiB", kib as f64 / 1024.0);
     }
+    drop(stack);
+    events::run(args.seconds).await;
 }
