@@ -36,6 +36,30 @@ pub mod identity {
         name: "ApiKeyCreate",
         text: "mutation ApiKeyCreate($input:ApiKeyCreateInput!){apiKeyCreate(input:$input){apiKey{id kind}token userErrors{field code message}}}",
     };
+
+    /// `query EventDeliveries($first:Int$after:String$filter:EventDeliveryFilter)`
+    pub const EVENT_DELIVERIES: Operation = Operation {
+        name: "EventDeliveries",
+        text: "query EventDeliveries($first:Int$after:String$filter:EventDeliveryFilter){eventDeliveries(first:$first after:$after filter:$filter){totalCount pageInfo{hasNextPage endCursor}edges{node{source eventId tenantId subscriber topic state attempts nextAttemptAt lastError deliveredAt createdAt}}}}",
+    };
+
+    /// `mutation EventRedeliver($input:EventRedeliverInput!)`
+    pub const EVENT_REDELIVER: Operation = Operation {
+        name: "EventRedeliver",
+        text: "mutation EventRedeliver($input:EventRedeliverInput!){eventRedeliver(input:$input){delivery{source eventId subscriber state attempts}userErrors{field code message}}}",
+    };
+
+    /// `query Jobs($first:Int$after:String$filter:JobFilter)`
+    pub const JOBS: Operation = Operation {
+        name: "Jobs",
+        text: "query Jobs($first:Int$after:String$filter:JobFilter){jobs(first:$first after:$after filter:$filter){totalCount pageInfo{hasNextPage endCursor}edges{node{id subgraph tenantId name key state runAt attempts maxAttempts lastError createdAt finishedAt}}}}",
+    };
+
+    /// `mutation JobRetry($input:JobRetryInput!)`
+    pub const JOB_RETRY: Operation = Operation {
+        name: "JobRetry",
+        text: "mutation JobRetry($input:JobRetryInput!){jobRetry(input:$input){job{id state attempts runAt}userErrors{field code message}}}",
+    };
 }
 
 /// The operations of `subgraphs/catalog/operations.graphql`.
@@ -235,6 +259,10 @@ pub const ALL: &[Operation] = &[
     identity::TENANT_CREATE,
     identity::TENANT_BY_SLUG,
     identity::API_KEY_CREATE,
+    identity::EVENT_DELIVERIES,
+    identity::EVENT_REDELIVER,
+    identity::JOBS,
+    identity::JOB_RETRY,
     catalog::PRODUCT_CREATE,
     catalog::PRODUCT_UPDATE,
     catalog::PRODUCT_OPTION_CREATE,

@@ -9,6 +9,7 @@ use cityos_e2e::Stack;
 use cityos_e2e::fixtures::{
     bearer, create_location, create_stocked_product, create_tenant, headers, platform_token,
 };
+use cityos_e2e::operations::identity;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -137,11 +138,9 @@ async fn orders_placed_reach_the_catalog_once_and_order_its_best_sellers() {
 
     // The platform admin's view: each order's event delivered to the catalog once.
     let admin = [("authorization", bearer(&platform))];
-    let deliveries = "query($f: EventDeliveryFilter) { eventDeliveries(first: 10, filter: $f) {
-        totalCount edges { node { source eventId subscriber topic state attempts tenantId } } } }";
-    let filter = json!({ "f": { "source": "orders", "topic": "order.placed" } });
+    let filter = json!({ "first": 10, "filter": { "source": "orders", "topic": "order.placed" } });
     let r = stack
-        .gql(&headers(&admin), deliveries, filter.clone())
+        .op(&headers(&admin), identity::EVENT_DELIVERIES, filter.clone())
         .await;
     let list = &r.data()["eventDeliveries"];
     assert_eq!(list["totalCount"], 2, "{}", r.body);
@@ -159,23 +158,28 @@ async fn orders_placed_reach_the_catalog_once_and_order_its_best_sellers() {
     assert_eq!(first["tenantId"], shop.id.as_str());
     // Tenant staff may not look.
     let r = stack
-        .gql(&headers(&shop.staff()), deliveries, filter.clone())
+        .op(
+            &headers(&shop.staff()),
+            identity::EVENT_DELIVERIES,
+            filter.clone(),
+        )
         .await;
     assert_eq!(r.error_code(), Some("FORBIDDEN"), "{}", r.body);
     // A replay is delivered again and changes nothing.
-    let redeliver = "mutation($i: EventRedeliverInput!) { eventRedeliver(input: $i) {
-        delivery { state attempts } userErrors { code } } }";
+    let replay = json!({ "input": { "source": "orders", "eventId": first["eventId"], "subscriber": "catalog" } });
     let r = stack
-        .gql(&headers(&admin), redeliver, json!({ "i": { "source": "orders", "eventId": first["eventId"], "subscriber": "catalog" } }))
+        .op(&headers(&admin), identity::EVENT_REDELIVER, replay)
         .await;
+    let delivery = &r.data()["eventRedeliver"]["delivery"];
     assert_eq!(
-        r.data()["eventRedeliver"]["delivery"],
-        json!({ "state": "PENDING", "attempts": 0 }),
+        (&delivery["state"], &delivery["attempts"]),
+        (&json!("PENDING"), &json!(0)),
         "{}",
         r.body
     );
+    let nobody = json!({ "input": { "source": "orders", "eventId": first["eventId"], "subscriber": "nobody" } });
     let r = stack
-        .gql(&headers(&admin), redeliver, json!({ "i": { "source": "orders", "eventId": first["eventId"], "subscriber": "nobody" } }))
+        .op(&headers(&admin), identity::EVENT_REDELIVER, nobody)
         .await;
     assert_eq!(
         r.data()["eventRedeliver"]["userErrors"][0]["code"],
@@ -186,7 +190,7 @@ async fn orders_placed_reach_the_catalog_once_and_order_its_best_sellers() {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let r = stack
-            .gql(&headers(&admin), deliveries, filter.clone())
+            .op(&headers(&admin), identity::EVENT_DELIVERIES, filter.clone())
             .await;
         let node = &r.data()["eventDeliveries"]["edges"][0]["node"];
         if node["state"] == "DELIVERED" {
@@ -206,14 +210,12 @@ async fn orders_placed_reach_the_catalog_once_and_order_its_best_sellers() {
         "the replay changed nothing"
     );
     // Every cart has its expiry job; one not due yet cannot be retried.
-    let jobs = "query { jobs(first: 10, filter: { subgraph: \"orders\", name: \"cart.expire\" }) { totalCount edges { node { id state } } } }";
-    let r = stack.gql(&headers(&admin), jobs, json!({})).await;
+    let carts = json!({ "first": 10, "filter": { "subgraph": "orders", "name": "cart.expire" } });
+    let r = stack.op(&headers(&admin), identity::JOBS, carts).await;
     assert_eq!(r.data()["jobs"]["totalCount"], 2, "{}", r.body);
     let job = r.data()["jobs"]["edges"][0]["node"].clone();
-    let r = stack
-        .gql(&headers(&admin), "mutation($i: JobRetryInput!) { jobRetry(input: $i) { job { id } userErrors { code } } }",
-            json!({ "i": { "subgraph": "orders", "jobId": job["id"] } }))
-        .await;
+    let retry = json!({ "input": { "subgraph": "orders", "jobId": job["id"] } });
+    let r = stack.op(&headers(&admin), identity::JOB_RETRY, retry).await;
     assert_eq!(
         r.data()["jobRetry"]["userErrors"][0]["code"],
         "INVALID_TRANSITION",
