@@ -100,8 +100,10 @@ BEGIN
         WHERE state = 'dead'$i$, s);
     PERFORM platform.tenant_table(format('%I.deliveries', s)::regclass);
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO cityos_worker', s);
-    EXECUTE format('GRANT SELECT ON %I.outbox, %I.subscriptions TO cityos_worker', s, s);
-    EXECUTE format('GRANT SELECT, UPDATE (state, attempts, next_attempt_at, last_error, delivered_at)
+    -- DELETE: the retention sweep (cityos_db::ops::prune) removes events delivered everywhere.
+    EXECUTE format('GRANT SELECT ON %I.subscriptions TO cityos_worker', s);
+    EXECUTE format('GRANT SELECT, DELETE ON %I.outbox TO cityos_worker', s);
+    EXECUTE format('GRANT SELECT, DELETE, UPDATE (state, attempts, next_attempt_at, last_error, delivered_at)
         ON %I.deliveries TO cityos_worker', s);
     EXECUTE format('DROP POLICY IF EXISTS worker ON %I.outbox', s);
     EXECUTE format('CREATE POLICY worker ON %I.outbox TO cityos_worker USING (true)', s);
@@ -123,6 +125,11 @@ BEGIN
         PRIMARY KEY (tenant_id, event_id)
     )$t$, s);
     PERFORM platform.tenant_table(format('%I.inbox', s)::regclass);
+    -- The retention sweep removes ids older than any event that could still be redelivered.
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO cityos_worker', s);
+    EXECUTE format('GRANT SELECT, DELETE ON %I.inbox TO cityos_worker', s);
+    EXECUTE format('DROP POLICY IF EXISTS worker ON %I.inbox', s);
+    EXECUTE format('CREATE POLICY worker ON %I.inbox TO cityos_worker USING (true)', s);
 END $$;
 
 -- The schema's durable jobs (cityos_db::jobs): work to run for a tenant at a time, idempotent by
@@ -157,8 +164,8 @@ BEGIN
         WHERE state = 'dead'$i$, s);
     PERFORM platform.tenant_table(format('%I.jobs', s)::regclass);
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO cityos_worker', s);
-    EXECUTE format('GRANT SELECT, UPDATE (state, run_at, attempts, lease_until, claimed_by, last_error,
-        finished_at) ON %I.jobs TO cityos_worker', s);
+    EXECUTE format('GRANT SELECT, DELETE, UPDATE (state, run_at, attempts, lease_until, claimed_by,
+        last_error, finished_at) ON %I.jobs TO cityos_worker', s);
     EXECUTE format('DROP POLICY IF EXISTS worker ON %I.jobs', s);
     EXECUTE format('CREATE POLICY worker ON %I.jobs TO cityos_worker USING (true)', s);
 END $$;

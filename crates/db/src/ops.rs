@@ -1,6 +1,7 @@
 //! The platform's operations view of the kit's machinery in every schema: event deliveries and
-//! durable jobs, their lag, and the two repairs a platform admin makes (redeliver an event to a
-//! subscriber, retry a job).
+//! durable jobs, their lag, the two repairs a platform admin makes (redeliver an event to a
+//! subscriber, retry a job), and the retention sweep that keeps the tables from growing forever
+//! ([`prune`]).
 //!
 //! Which schemas have them is read from the catalogue (every table `platform.create_outbox` and
 //! `platform.create_jobs` made), so a new subgraph shows up without a change here. All of it runs
@@ -406,4 +407,116 @@ pub async fn lag(
             .map_err(ApiError::from)
     })
     .await
+}
+
+/// How long the kit's rows are kept once they are of no more use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// An event delivered to every subscriber (and its deliveries). Dead and pending ones stay
+    /// whatever their age: a platform admin may still redeliver them.
+    pub events: std::time::Duration,
+    /// An inbox row. Longer than `events`, so every event that could still arrive again (its
+    /// outbox row is there) still finds its id.
+    pub inbox: std::time::Duration,
+    /// A job done or cancelled (dead ones stay for a retry). A job's key is idempotent while its
+    /// row is there: scheduling the same key after it is swept runs it again.
+    pub jobs: std::time::Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        const DAY: u64 = 24 * 3600;
+        Self {
+            events: std::time::Duration::from_secs(7 * DAY),
+            inbox: std::time::Duration::from_secs(30 * DAY),
+            jobs: std::time::Duration::from_secs(30 * DAY),
+        }
+    }
+}
+
+/// What a sweep removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Events (with their deliveries).
+    pub events: u64,
+    /// Inbox rows.
+    pub inbox: u64,
+    /// Jobs.
+    pub jobs: u64,
+}
+
+/// Rows deleted per statement, so a sweep never holds many locks for long.
+const PRUNE_BATCH: i64 = 5_000;
+
+/// Removes `schema`'s rows past `retention`: events delivered to every subscriber, inbox rows,
+/// finished jobs; each table only if the schema has it. In batches, as the worker role.
+pub async fn prune(
+    db: &Database,
+    schema: &'static str,
+    (outbox, inbox, jobs): (bool, bool, bool),
+    retention: Retention,
+) -> Result<Pruned, ApiError> {
+    let s = schema;
+    let mut pruned = Pruned::default();
+    let mut sweeps: Vec<(String, f64, &mut u64)> = Vec::new();
+    if outbox {
+        sweeps.push((
+            format!(
+                "DELETE FROM {s}.outbox WHERE (tenant_id, id) IN (
+                     SELECT o.tenant_id, o.id FROM {s}.outbox o
+                     WHERE o.created_at < now() - make_interval(secs => $1)
+                       AND NOT EXISTS (SELECT 1 FROM {s}.deliveries d
+                                       WHERE (d.tenant_id, d.event_id) = (o.tenant_id, o.id)
+                                         AND d.state <> 'delivered')
+                     LIMIT $2)"
+            ),
+            retention.events.as_secs_f64(),
+            &mut pruned.events,
+        ));
+    }
+    if inbox {
+        sweeps.push((
+            format!(
+                "DELETE FROM {s}.inbox WHERE (tenant_id, event_id) IN (
+                     SELECT tenant_id, event_id FROM {s}.inbox
+                     WHERE received_at < now() - make_interval(secs => $1) LIMIT $2)"
+            ),
+            retention.inbox.as_secs_f64(),
+            &mut pruned.inbox,
+        ));
+    }
+    if jobs {
+        sweeps.push((
+            format!(
+                "DELETE FROM {s}.jobs WHERE (tenant_id, id) IN (
+                     SELECT tenant_id, id FROM {s}.jobs
+                     WHERE state IN ('done', 'cancelled')
+                       AND finished_at < now() - make_interval(secs => $1) LIMIT $2)"
+            ),
+            retention.jobs.as_secs_f64(),
+            &mut pruned.jobs,
+        ));
+    }
+    for (sql, keep, removed) in sweeps {
+        loop {
+            let mut conn = db.conn().await?;
+            let sql = sql.clone();
+            let n = in_tx_begun_by(&mut conn, &worker_begin(), async move |conn| {
+                Prepared(
+                    diesel::sql_query(sql)
+                        .bind::<Double, _>(keep)
+                        .bind::<BigInt, _>(PRUNE_BATCH),
+                )
+                .execute(conn)
+                .await
+                .map_err(ApiError::from)
+            })
+            .await?;
+            *removed += n as u64;
+            if (n as i64) < PRUNE_BATCH {
+                break;
+            }
+        }
+    }
+    Ok(pruned)
 }

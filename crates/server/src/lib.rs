@@ -232,6 +232,7 @@ pub async fn serve<S: Subgraph>(config: &Config) -> anyhow::Result<()> {
     check_consumers::<S>(&manifest, &consumers)?;
     dispatch_events::<S>(config, &platform, &manifest).await?;
     run_jobs::<S>(config, &platform);
+    sweep::<S>(&platform, !consumers.is_empty());
     let schema = S::schema(&platform);
     let mut extra = S::routes(&platform).merge(metrics_route::<S>(&platform));
     if !consumers.is_empty() {
@@ -346,6 +347,35 @@ fn run_jobs<S: Subgraph>(config: &Config, platform: &Platform) {
     ));
     tracing::info!(subgraph = S::NAME, jobs = ?runner.names(), "running jobs");
     tokio::spawn(runner.run());
+}
+
+/// Every hour (and at start), removes the kit's rows past their retention
+/// ([`cityos_db::ops::prune`]): delivered events, old inbox ids, finished jobs.
+fn sweep<S: Subgraph>(platform: &Platform, consumes: bool) {
+    let tables = (S::HAS_OUTBOX, consumes, S::HAS_JOBS);
+    if tables == (false, false, false) {
+        return;
+    }
+    let db = platform.db.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let retention = cityos_db::ops::Retention::default();
+            match cityos_db::ops::prune(&db, S::NAME, tables, retention).await {
+                Ok(pruned) => tracing::info!(
+                    schema = S::NAME,
+                    events = pruned.events,
+                    inbox = pruned.inbox,
+                    jobs = pruned.jobs,
+                    "retention sweep"
+                ),
+                Err(error) => {
+                    tracing::warn!(schema = S::NAME, error = ?error, "retention sweep failed")
+                }
+            }
+        }
+    });
 }
 
 /// `GET /metrics`.

@@ -581,3 +581,75 @@ async fn the_event_endpoint_takes_only_fresh_events_signed_by_the_platform() {
     );
     assert_eq!(units_sold(&t, a.id).await, 4);
 }
+
+#[tokio::test]
+async fn the_retention_sweep_removes_only_what_can_no_longer_be_needed() {
+    let t = test_db().await;
+    let (a, admin) = tenant(&t, "events-retention").await;
+    let oud = product(&t, &admin, "oud").await;
+    subscribe(&t, &["catalog", "ledger"]).await;
+    let catalog_url = serve(&t, "catalog", catalog::Catalog::consumers()).await;
+    for quantity in [1, 2, 0] {
+        place(&t, a.id, oud, quantity).await;
+    }
+    // The catalog takes all but the poisoned third (dead at once); the ledger takes none yet.
+    let dispatcher = Dispatcher::new(
+        t.db().clone(),
+        OUTBOX,
+        vec![("catalog".to_owned(), http(&catalog_url))],
+        settings(60_000, 1),
+    );
+    drain(&dispatcher).await;
+    // A job done long ago, one still to come.
+    t.owner_sql(&format!(
+        "INSERT INTO catalog.jobs (tenant_id, id, name, key, run_at, state, finished_at)
+         VALUES ('{a}', gen_random_uuid(), 'old.job', 'k', now() - interval '40 days', 'done', now() - interval '40 days'),
+                ('{a}', gen_random_uuid(), 'next.job', 'k', now() + interval '1 day', 'scheduled', NULL);
+         UPDATE catalog.outbox SET created_at = now() - interval '8 days';
+         UPDATE catalog.inbox SET received_at = now() - interval '8 days';",
+        a = a.id
+    ))
+    .await;
+    let everything = (true, true, true);
+    let keep = cityos_db::ops::Retention::default();
+    let pruned = cityos_db::ops::prune(t.db(), "catalog", everything, keep)
+        .await
+        .expect("prune");
+    // No event is delivered everywhere yet (the ledger has none), so none goes; the inbox ids are
+    // younger than 30 days; the old finished job goes.
+    assert_eq!(
+        pruned,
+        cityos_db::ops::Pruned {
+            events: 0,
+            inbox: 0,
+            jobs: 1
+        }
+    );
+
+    // The ledger catches up (its deliveries delivered) and the inbox ids pass 30 days: the two
+    // events delivered everywhere go with their deliveries, the dead one stays.
+    t.owner_sql(
+        "UPDATE catalog.deliveries SET state = 'delivered' WHERE subscriber = 'ledger';
+         UPDATE catalog.inbox SET received_at = now() - interval '31 days';",
+    )
+    .await;
+    let pruned = cityos_db::ops::prune(t.db(), "catalog", everything, keep)
+        .await
+        .expect("prune");
+    assert_eq!(
+        pruned,
+        cityos_db::ops::Pruned {
+            events: 2,
+            inbox: 2,
+            jobs: 0
+        }
+    );
+    assert_eq!(t.visible_rows("catalog.outbox", Some(a.id)).await, 1);
+    assert_eq!(
+        t.visible_rows("catalog.deliveries", Some(a.id)).await,
+        2,
+        "the dead event's two"
+    );
+    assert_eq!(t.visible_rows("catalog.jobs", Some(a.id)).await, 1);
+    assert_eq!(units_sold(&t, a.id).await, 3, "effects stay");
+}
