@@ -167,6 +167,27 @@ impl TestDb {
         &self.platform.db
     }
 
+    /// The bigint `n` that `sql` (`SELECT count(*) AS n FROM ..`) gives inside `tenant`'s scope,
+    /// under row-level security like any tenant transaction.
+    pub async fn count_in(&self, tenant: TenantId, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let query = sql.to_owned();
+        self.db()
+            .tenant_tx(tenant, async move |tx| {
+                diesel::sql_query(query)
+                    .get_result::<N>(tx.conn())
+                    .await
+                    .map_err(cityos_core::ApiError::from)
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+            .n
+    }
+
     /// Runs `sql` (statements separated by `;`) as the database owner: for a test's own schema
     /// or table beside the subgraphs' (a second event consumer, a job's effect), or to move a
     /// deadline into the past.
@@ -344,8 +365,9 @@ impl TestDb {
             if self.visible_rows(table, None).await != 0 {
                 findings.push(format!("{table}: rows are visible with no tenant selected"));
             }
-            let sql = format!("SELECT count(*) AS n FROM {table} WHERE tenant_id = $1");
-            if self.count_in(other, &sql, own).await != 0 {
+            // A formatted UUID is hex digits and dashes only.
+            let sql = format!("SELECT count(*) AS n FROM {table} WHERE tenant_id = '{own}'");
+            if self.count_in(other, &sql).await != 0 {
                 findings.push(format!("{table}: another tenant sees its rows"));
             }
         }
@@ -354,26 +376,6 @@ impl TestDb {
             "tenant isolation of {schema}:\n{}",
             findings.join("\n")
         );
-    }
-
-    async fn count_in(&self, tenant: TenantId, sql: &str, bound: TenantId) -> i64 {
-        #[derive(diesel::QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let sql = sql.to_owned();
-        self.db()
-            .tenant_tx(tenant, async move |tx| {
-                diesel::sql_query(sql)
-                    .bind::<diesel::sql_types::Uuid, _>(bound)
-                    .get_result::<Count>(tx.conn())
-                    .await
-                    .map_err(cityos_core::ApiError::from)
-            })
-            .await
-            .unwrap_or_else(|e| panic!("counting: {e:?}"))
-            .n
     }
 }
 

@@ -119,27 +119,8 @@ async fn serve(t: &TestDb, schema: &'static str, consumers: Consumers) -> String
     url
 }
 
-async fn scalar(t: &TestDb, tenant: TenantId, sql: &'static str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    t.db()
-        .tenant_tx(tenant, async move |tx| {
-            diesel::sql_query(sql)
-                .get_result::<N>(tx.conn())
-                .await
-                .map_err(ApiError::from)
-        })
-        .await
-        .expect(sql)
-        .n
-}
-
 async fn units_sold(t: &TestDb, tenant: TenantId) -> i64 {
-    scalar(
-        t,
+    t.count_in(
         tenant,
         "SELECT coalesce(sum(units_sold), 0)::bigint AS n FROM catalog.products",
     )
@@ -147,7 +128,8 @@ async fn units_sold(t: &TestDb, tenant: TenantId) -> i64 {
 }
 
 async fn ledger_entries(t: &TestDb, tenant: TenantId) -> i64 {
-    scalar(t, tenant, "SELECT count(*) AS n FROM ledger.entries").await
+    t.count_in(tenant, "SELECT count(*) AS n FROM ledger.entries")
+        .await
 }
 
 async fn subscribe(t: &TestDb, subscribers: &[&str]) {
@@ -253,7 +235,8 @@ async fn two_subscribers_each_apply_an_event_once_and_a_redelivery_changes_nothi
     assert_eq!(units_sold(&t, a.id).await, 5);
     assert_eq!(ledger_entries(&t, a.id).await, 2);
     assert_eq!(
-        scalar(&t, a.id, "SELECT count(*) AS n FROM catalog.inbox").await,
+        t.count_in(a.id, "SELECT count(*) AS n FROM catalog.inbox")
+            .await,
         2,
         "one inbox row per event"
     );

@@ -95,24 +95,6 @@ async fn schedule<J: Job>(t: &TestDb, tenant: TenantId, job: J) {
         .expect("scheduled");
 }
 
-async fn count(t: &TestDb, tenant: TenantId, sql: &'static str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    t.db()
-        .tenant_tx(tenant, async move |tx| {
-            diesel::sql_query(sql)
-                .get_result::<N>(tx.conn())
-                .await
-                .map_err(ApiError::from)
-        })
-        .await
-        .expect(sql)
-        .n
-}
-
 async fn drain(runner: &Runner) -> JobRound {
     let mut total = JobRound::default();
     loop {
@@ -155,7 +137,8 @@ async fn racing_runners_run_each_job_once_and_a_killed_runners_job_is_taken_over
     )
     .await;
     assert_eq!(
-        count(&t, tenant, "SELECT count(*) AS n FROM orders.jobs").await,
+        t.count_in(tenant, "SELECT count(*) AS n FROM orders.jobs")
+            .await,
         40
     );
 
@@ -163,21 +146,17 @@ async fn racing_runners_run_each_job_once_and_a_killed_runners_job_is_taken_over
     let (ra, rb) = tokio::join!(drain(&a), drain(&b));
     assert_eq!(ra.done + rb.done, 40, "{ra:?} {rb:?}");
     assert_eq!(
-        count(&t, tenant, "SELECT count(*) AS n FROM tally.runs").await,
+        t.count_in(tenant, "SELECT count(*) AS n FROM tally.runs")
+            .await,
         40
     );
     assert_eq!(
-        count(
-            &t,
-            tenant,
-            "SELECT count(DISTINCT key) AS n FROM tally.runs"
-        )
-        .await,
+        t.count_in(tenant, "SELECT count(DISTINCT key) AS n FROM tally.runs")
+            .await,
         40
     );
     assert_eq!(
-        count(
-            &t,
+        t.count_in(
             tenant,
             "SELECT count(*) AS n FROM orders.jobs WHERE state = 'done'"
         )
@@ -222,8 +201,7 @@ async fn racing_runners_run_each_job_once_and_a_killed_runners_job_is_taken_over
     tokio::time::sleep(Duration::from_millis(350)).await;
     assert_eq!(drain(&survivor).await.done, 1);
     assert_eq!(
-        count(
-            &t,
+        t.count_in(
             tenant,
             "SELECT count(*) AS n FROM tally.runs WHERE key = 'stuck'"
         )
@@ -232,8 +210,7 @@ async fn racing_runners_run_each_job_once_and_a_killed_runners_job_is_taken_over
         "the killed run left no effect"
     );
     assert_eq!(
-        count(
-            &t,
+        t.count_in(
             tenant,
             "SELECT attempts::bigint AS n FROM orders.jobs WHERE key = 'stuck'"
         )
@@ -327,7 +304,7 @@ async fn an_untouched_cart_expires_and_a_touched_ones_expiry_moves() {
         .id;
     let tenant = souq.info.id;
     assert_eq!(
-        count(&t, tenant, "SELECT count(*) AS n FROM orders.jobs WHERE name = 'cart.expire' AND state = 'scheduled'").await,
+        t.count_in(tenant, "SELECT count(*) AS n FROM orders.jobs WHERE name = 'cart.expire' AND state = 'scheduled'").await,
         2
     );
     let runner = orders_runner(&t);
@@ -362,8 +339,7 @@ async fn an_untouched_cart_expires_and_a_touched_ones_expiry_moves() {
     .await;
     assert_eq!(user_errors(&v, "cartLinesAdd"), ["CART_EXPIRED"]);
     assert_eq!(
-        count(
-            &t,
+        t.count_in(
             tenant,
             "SELECT count(*) AS n FROM orders.outbox WHERE topic = 'cart.expired'"
         )
@@ -372,7 +348,7 @@ async fn an_untouched_cart_expires_and_a_touched_ones_expiry_moves() {
     );
     // The touched cart's job waits for its new time.
     assert_eq!(
-        count(&t, tenant, "SELECT count(*) AS n FROM orders.jobs WHERE state = 'scheduled' AND run_at > now() + interval '23 hours'").await,
+        t.count_in(tenant, "SELECT count(*) AS n FROM orders.jobs WHERE state = 'scheduled' AND run_at > now() + interval '23 hours'").await,
         1
     );
     // The customer starts over with a new cart.
@@ -409,8 +385,7 @@ async fn an_unpaid_invoice_falls_overdue_at_its_due_date_and_can_still_be_paid()
     .await;
     assert_eq!(runner.run_once().await.expect("round").done, 1);
     assert_eq!(
-        count(
-            &t,
+        t.count_in(
             tenant,
             "SELECT count(*) AS n FROM orders.invoices WHERE status = 'OVERDUE'"
         )
@@ -418,8 +393,7 @@ async fn an_unpaid_invoice_falls_overdue_at_its_due_date_and_can_still_be_paid()
         1
     );
     assert_eq!(
-        count(
-            &t,
+        t.count_in(
             tenant,
             "SELECT count(*) AS n FROM orders.outbox WHERE topic = 'invoice.overdue'"
         )
@@ -435,8 +409,7 @@ async fn an_unpaid_invoice_falls_overdue_at_its_due_date_and_can_still_be_paid()
         .await
         .expect("paid");
     assert_eq!(
-        count(
-            &t,
+        t.count_in(
             tenant,
             "SELECT count(*) AS n FROM orders.invoices WHERE status = 'PAID'"
         )

@@ -92,25 +92,6 @@ async fn serve(t: &TestDb, schema: &'static str, consumers: Consumers) -> String
     url
 }
 
-#[derive(diesel::QueryableByName)]
-struct N {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-async fn count(t: &TestDb, tenant: cityos_core::ids::TenantId, sql: &'static str) -> i64 {
-    t.db()
-        .tenant_tx(tenant, async move |tx| {
-            diesel::sql_query(sql)
-                .get_result::<N>(tx.conn())
-                .await
-                .map_err(ApiError::from)
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
-        .n
-}
-
 /// Writes `n` events, `per_tx` to a transaction.
 async fn publish(
     t: &TestDb,
@@ -143,7 +124,7 @@ async fn publish(
 
 async fn wait_for(t: &TestDb, tenant: cityos_core::ids::TenantId, sql: &'static str, wanted: i64) {
     let deadline = Instant::now() + Duration::from_secs(600);
-    while count(t, tenant, sql).await < wanted {
+    while t.count_in(tenant, sql).await < wanted {
         assert!(Instant::now() < deadline, "{sql} never reached {wanted}");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
