@@ -17,7 +17,8 @@
 //!    subscriber's remaining deliveries wait together, so when it is back it catches up in order).
 //!
 //! A dispatcher that dies between claiming and recording leaves its deliveries claimed until the
-//! lease ends; then one delivers them again. Events therefore arrive at least once, in the order of
+//! lease ends; then one delivers them again. The attempt counts from the claim, so an event that
+//! keeps killing its dispatchers is dead after its attempts like one that is refused. Events therefore arrive at least once, in the order of
 //! their ids (UUIDv7: the order they were written, which is commit order for events whose
 //! transactions did not overlap), and consumers deduplicate by event id (`cityos_server::consume`).
 //! Dead deliveries stay until a platform admin redelivers them ([`redeliver`]).
@@ -386,19 +387,33 @@ impl<S: Sink> Dispatcher<S> {
 
     async fn claim(&self, subscriber: &str, lease: Duration) -> Result<Vec<Event>, ApiError> {
         let sql = format!(
-            "UPDATE {s}.deliveries d SET next_attempt_at = now() + make_interval(secs => $3)
+            // An attempt counts when it is claimed, so a delivery that keeps killing its
+            // dispatchers runs out of attempts too; the first statement buries those that did.
+            "WITH buried AS (
+                 UPDATE {s}.deliveries SET state = 'dead',
+                        last_error = coalesce(last_error, 'the dispatcher stopped mid-delivery')
+                 WHERE subscriber = $1 AND state = 'pending' AND next_attempt_at <= now()
+                   AND attempts >= $4
+                 RETURNING 1)
+             UPDATE {s}.deliveries d SET next_attempt_at = now() + make_interval(secs => $3),
+                    attempts = d.attempts + 1
              FROM {s}.outbox o
              WHERE (d.tenant_id, d.event_id, d.subscriber) IN (
                      SELECT q.tenant_id, q.event_id, q.subscriber FROM {s}.deliveries q
                      WHERE q.subscriber = $1 AND q.state = 'pending' AND q.next_attempt_at <= now()
+                       AND q.attempts < $4
                      ORDER BY q.event_id LIMIT $2
                      FOR UPDATE SKIP LOCKED)
                AND (o.tenant_id, o.id) = (d.tenant_id, d.event_id)
              RETURNING o.id, '{s}' AS source, o.tenant_id, o.topic, o.aggregate_id, o.payload,
-                       o.created_at, d.attempts + 1 AS attempt",
+                       o.created_at, d.attempts AS attempt",
             s = self.schema
         );
-        let (batch, lease) = (self.settings.batch, lease.as_secs_f64());
+        let (batch, lease, max) = (
+            self.settings.batch,
+            lease.as_secs_f64(),
+            self.settings.max_attempts,
+        );
         let subscriber = subscriber.to_owned();
         let mut conn = self.db.conn().await?;
         let mut events: Vec<Event> =
@@ -407,7 +422,8 @@ impl<S: Sink> Dispatcher<S> {
                     diesel::sql_query(sql)
                         .bind::<Text, _>(subscriber)
                         .bind::<BigInt, _>(batch)
-                        .bind::<Double, _>(lease),
+                        .bind::<Double, _>(lease)
+                        .bind::<Integer, _>(max),
                 )
                 .load(conn)
                 .await
@@ -455,20 +471,21 @@ impl<S: Sink> Dispatcher<S> {
         }
         let s = self.schema;
         let delivered_sql = format!(
-            "UPDATE {s}.deliveries SET state = 'delivered', delivered_at = now(),
-                    attempts = attempts + 1, last_error = NULL
+            "UPDATE {s}.deliveries SET state = 'delivered', delivered_at = now(), last_error = NULL
              WHERE subscriber = $1
                AND (tenant_id, event_id) IN (SELECT * FROM unnest($2::uuid[], $3::uuid[]))"
         );
         let refused_sql = format!(
-            "UPDATE {s}.deliveries SET attempts = attempts + 1, last_error = $5,
+            "UPDATE {s}.deliveries SET last_error = $5,
                     state = CASE WHEN $4 THEN 'dead' ELSE 'pending' END,
                     next_attempt_at = now() + make_interval(secs => $6)
              WHERE subscriber = $1 AND tenant_id = $2 AND event_id = $3"
         );
-        // A second from now, all together: the subscriber's loop backs off on its own.
+        // A second from now, all together (the subscriber's loop backs off on its own), and the
+        // claim's attempt given back: an unreachable subscriber costs the event nothing.
         let waiting_sql = format!(
-            "UPDATE {s}.deliveries SET next_attempt_at = now() + interval '1 second', last_error = $4
+            "UPDATE {s}.deliveries SET next_attempt_at = now() + interval '1 second', last_error = $4,
+                    attempts = greatest(attempts - 1, 0)
              WHERE subscriber = $1
                AND (tenant_id, event_id) IN (SELECT * FROM unnest($2::uuid[], $3::uuid[]))"
         );

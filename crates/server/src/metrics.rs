@@ -7,9 +7,11 @@
 //! | `cityos_events_consumed_duration_seconds` | histogram | `topic`, `outcome` (`applied`, `duplicate`, `refused`) |
 //! | `cityos_db_pool_connections` | gauge | `state` (`in_use`, `idle`, `max`) |
 //! | `cityos_outbox_deliveries` | gauge, read from the database at each scrape | `state` (`pending`, `dead`) |
-//! | `cityos_outbox_lag_seconds` | gauge: age of the oldest pending delivery's event | |
+//! | `cityos_outbox_lag_seconds` | gauge: age of the oldest pending delivery's event | `schema` |
 //! | `cityos_jobs` | gauge, read at each scrape | `state` (`due`, `dead`) |
-//! | `cityos_jobs_lag_seconds` | gauge: how long the oldest due job has been due | |
+//! | `cityos_jobs_lag_seconds` | gauge: how long the oldest due job has been due | `schema` |
+//!
+//! The outbox and job gauges appear only on a subgraph that has an outbox or a job runner.
 //!
 //! The operation is the client's operation name: the router names its fetch from a subgraph
 //! `<operation>__<subgraph>__<n>`, and the suffix is taken off. Names come from clients, so they
@@ -19,7 +21,7 @@
 use cityos_db::Database;
 use cityos_db::inbox::{Applied, Refusal};
 use prometheus::{
-    Encoder as _, Gauge, GaugeVec, HistogramOpts, HistogramVec, Opts, Registry, TextEncoder,
+    Encoder as _, GaugeVec, HistogramOpts, HistogramVec, Opts, Registry, TextEncoder,
 };
 use std::collections::HashSet;
 use std::sync::{LazyLock, Mutex};
@@ -34,9 +36,9 @@ struct Metrics {
     consumed: HistogramVec,
     pool: GaugeVec,
     deliveries: GaugeVec,
-    delivery_lag: Gauge,
+    delivery_lag: GaugeVec,
     jobs: GaugeVec,
-    job_lag: Gauge,
+    job_lag: GaugeVec,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -54,10 +56,6 @@ fn histogram(name: &str, help: &str, labels: &[&str]) -> HistogramVec {
 
 fn gauge(name: &str, help: &str, labels: &[&str]) -> GaugeVec {
     GaugeVec::new(Opts::new(name, help), labels).unwrap_or_else(|e| panic!("metric {name}: {e}"))
-}
-
-fn plain_gauge(name: &str, help: &str) -> Gauge {
-    Gauge::new(name, help).unwrap_or_else(|e| panic!("metric {name}: {e}"))
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -83,28 +81,27 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             "Event deliveries of this subgraph's outbox that are pending or dead",
             &["state"],
         ),
-        delivery_lag: plain_gauge(
+        delivery_lag: gauge(
             "cityos_outbox_lag_seconds",
             "Seconds since the oldest pending delivery's event was written",
+            &["schema"],
         ),
         jobs: gauge(
             "cityos_jobs",
             "Durable jobs of this subgraph that are due (and not done) or dead",
             &["state"],
         ),
-        job_lag: plain_gauge(
+        job_lag: gauge(
             "cityos_jobs_lag_seconds",
             "Seconds the oldest due job has waited past its time",
+            &["schema"],
         ),
         operations: Mutex::new(HashSet::new()),
     };
     for c in [&m.graphql, &m.consumed] {
         let _ = m.registry.register(Box::new(c.clone()));
     }
-    for g in [&m.pool, &m.deliveries, &m.jobs] {
-        let _ = m.registry.register(Box::new(g.clone()));
-    }
-    for g in [&m.delivery_lag, &m.job_lag] {
+    for g in [&m.pool, &m.deliveries, &m.delivery_lag, &m.jobs, &m.job_lag] {
         let _ = m.registry.register(Box::new(g.clone()));
     }
     m
@@ -226,14 +223,18 @@ pub async fn render(scrape: &Scrape) -> String {
                         .set(lag.deliveries_pending as f64);
                     d.with_label_values(&["dead"])
                         .set(lag.deliveries_dead as f64);
-                    m.delivery_lag.set(lag.delivery_lag_seconds);
+                    m.delivery_lag
+                        .with_label_values(&[scrape.schema])
+                        .set(lag.delivery_lag_seconds);
                 }
                 if scrape.has_jobs {
                     m.jobs.with_label_values(&["due"]).set(lag.jobs_due as f64);
                     m.jobs
                         .with_label_values(&["dead"])
                         .set(lag.jobs_dead as f64);
-                    m.job_lag.set(lag.job_lag_seconds);
+                    m.job_lag
+                        .with_label_values(&[scrape.schema])
+                        .set(lag.job_lag_seconds);
                 }
             }
             Err(error) => tracing::warn!(error = %error.message, "metrics: reading the lag failed"),

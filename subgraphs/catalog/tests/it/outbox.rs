@@ -481,7 +481,8 @@ async fn a_dead_dispatchers_claims_are_taken_over_after_the_lease() {
             .lock()
             .expect("lock")
             .iter()
-            .all(|e| e.attempt == 1 && e.source == "catalog")
+            .all(|e| e.attempt == 2 && e.source == "catalog"),
+        "the dead dispatcher's claim counted as the first attempt"
     );
 }
 
@@ -635,4 +636,48 @@ async fn the_retention_sweep_removes_only_what_can_no_longer_be_needed() {
     );
     assert_eq!(t.visible_rows("catalog.jobs", Some(a.id)).await, 1);
     assert_eq!(units_sold(&t, a.id).await, 3, "effects stay");
+}
+
+#[tokio::test]
+async fn an_event_that_keeps_killing_its_dispatchers_goes_dead() {
+    let t = test_db().await;
+    let (a, admin) = tenant(&t, "events-killer").await;
+    let oud = product(&t, &admin, "oud").await;
+    subscribe(&t, &["one"]).await;
+    place(&t, a.id, oud, 1).await;
+    // Two dispatchers die on it in turn (each claim an attempt); the third finds it out of
+    // attempts and buries it instead of trying again.
+    for _ in 0..2 {
+        let dying = Dispatcher::new(
+            t.db().clone(),
+            OUTBOX,
+            vec![("one".to_owned(), Hang)],
+            settings(200, 2),
+        );
+        let died = tokio::time::timeout(Duration::from_millis(100), dying.run_once()).await;
+        assert!(died.is_err());
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let keeper = Keeper::default();
+    let third = Dispatcher::new(
+        t.db().clone(),
+        OUTBOX,
+        vec![("one".to_owned(), keeper.clone())],
+        settings(200, 2),
+    );
+    assert_eq!(third.run_once().await.expect("round")[0].1.delivered, 0);
+    assert!(keeper.got.lock().expect("lock").is_empty());
+    let dead = cityos_db::ops::Filter {
+        state: Some("dead".into()),
+        ..Default::default()
+    };
+    let (rows, _) = cityos_db::ops::deliveries(t.db(), &dead, None, 10)
+        .await
+        .expect("dead");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].attempts, 2);
+    assert_eq!(
+        rows[0].last_error.as_deref(),
+        Some("the dispatcher stopped mid-delivery")
+    );
 }
