@@ -13,7 +13,7 @@ pub use cityos_client::{Client, Operation, Response, operations};
 
 use cityos_stack::{Manifest, Supervisor};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -49,6 +49,50 @@ pub struct Stack {
     pub log_dir: PathBuf,
     client: Client,
     supervisor: Supervisor,
+    router_bin: PathBuf,
+    deduplicate_queries: bool,
+}
+
+/// Starts the pinned router as `name` under `supervisor`, routing each subgraph variable of
+/// `routes` to its URL, and waits until it is ready; its port.
+fn start_router(
+    supervisor: &mut Supervisor,
+    name: &str,
+    router: &Path,
+    router_secret: &str,
+    routes: &[(String, String)],
+    deduplicate_queries: bool,
+) -> u16 {
+    let mut router_port = 0;
+    supervisor
+        .start_ready(name, "/health?ready", Duration::from_secs(60), || {
+            let health_port = free_port();
+            router_port = free_port();
+            let mut command = Command::new(router);
+            command
+                .current_dir(cityos_stack::workspace_root())
+                .args([
+                    "--supergraph",
+                    "supergraph.graphql",
+                    "--config",
+                    "router-config/router.yaml",
+                ])
+                .env("APOLLO_TELEMETRY_DISABLED", "true")
+                .env("ROUTER_SECRET", router_secret)
+                .env("ROUTER_LISTEN", format!("127.0.0.1:{router_port}"))
+                .env("ROUTER_HEALTH_LISTEN", format!("127.0.0.1:{health_port}"))
+                .env(
+                    "ROUTER_METRICS_LISTEN",
+                    format!("127.0.0.1:{}", free_port()),
+                )
+                .env("ROUTER_DEDUPLICATE_QUERY", deduplicate_queries.to_string());
+            for (url_env, url) in routes {
+                command.env(url_env, url);
+            }
+            (command, health_port)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    router_port
 }
 
 /// The processor time (user and system) process `pid` has used so far, from /proc; `None` when it
@@ -128,6 +172,7 @@ impl Stack {
         );
         // Starting and waiting block (the supervisor is plain processes and sockets), so they run
         // off the test's runtime.
+        let router_bin = router.clone();
         let started = tokio::task::spawn_blocking(move || {
             let (database_url, router_secret, jwt_secret, events_secret) = settings;
             let mut supervisor = Supervisor::new(&log_dir).unwrap_or_else(|e| panic!("{e}"));
@@ -182,38 +227,18 @@ impl Stack {
                     .unwrap_or_else(|e| panic!("{e}"));
                 urls.push((subgraph.clone(), format!("http://127.0.0.1:{port}/graphql")));
             }
-            let mut router_port = 0;
-            supervisor
-                .start_ready("router", "/health?ready", Duration::from_secs(60), || {
-                    let health_port = free_port();
-                    router_port = free_port();
-                    let mut command = Command::new(&router);
-                    command
-                        .current_dir(cityos_stack::workspace_root())
-                        .args([
-                            "--supergraph",
-                            "supergraph.graphql",
-                            "--config",
-                            "router-config/router.yaml",
-                        ])
-                        .env("APOLLO_TELEMETRY_DISABLED", "true")
-                        .env("ROUTER_SECRET", &router_secret)
-                        .env("ROUTER_LISTEN", format!("127.0.0.1:{router_port}"))
-                        .env("ROUTER_HEALTH_LISTEN", format!("127.0.0.1:{health_port}"))
-                        .env(
-                            "ROUTER_METRICS_LISTEN",
-                            format!("127.0.0.1:{}", free_port()),
-                        )
-                        .env(
-                            "ROUTER_DEDUPLICATE_QUERY",
-                            options.deduplicate_queries.to_string(),
-                        );
-                    for (subgraph, url) in &urls {
-                        command.env(&subgraph.url_env, url);
-                    }
-                    (command, health_port)
-                })
-                .unwrap_or_else(|e| panic!("{e}"));
+            let routes: Vec<(String, String)> = urls
+                .iter()
+                .map(|(s, url)| (s.url_env.clone(), url.clone()))
+                .collect();
+            let router_port = start_router(
+                &mut supervisor,
+                "router",
+                &router,
+                &router_secret,
+                &routes,
+                options.deduplicate_queries,
+            );
             let urls = urls.into_iter().map(|(s, url)| (s.name, url)).collect();
             (supervisor, urls, router_port)
         })
@@ -230,7 +255,42 @@ impl Stack {
             log_dir: supervisor.log_dir().to_owned(),
             client: Client::with_pool(http, format!("http://127.0.0.1:{router_port}/graphql")),
             supervisor,
+            router_bin,
+            deduplicate_queries: options.deduplicate_queries,
         }
+    }
+
+    /// Starts another router, named `name`, of the same binary and config as the stack's, with
+    /// `overrides` (a subgraph's name and the URL to route it to instead of its process); the
+    /// others route as in the stack. Returns its GraphQL endpoint. It stops with the stack.
+    /// Needs a multi-threaded runtime.
+    pub fn start_router_with(&mut self, name: &str, overrides: &[(&str, String)]) -> String {
+        let manifest = Manifest::load().unwrap_or_else(|e| panic!("{e}"));
+        let routes: Vec<(String, String)> = manifest
+            .subgraphs
+            .iter()
+            .map(|s| {
+                let url = overrides
+                    .iter()
+                    .find(|(n, _)| *n == s.name)
+                    .map(|(_, url)| url.clone())
+                    .unwrap_or_else(|| self.subgraph_url(&s.name).to_owned());
+                (s.url_env.clone(), url)
+            })
+            .collect();
+        // Starting blocks (plain processes and sockets): off the runtime's other tasks, on a
+        // multi-threaded runtime.
+        let port = tokio::task::block_in_place(|| {
+            start_router(
+                &mut self.supervisor,
+                name,
+                &self.router_bin,
+                &self.router_secret,
+                &routes,
+                self.deduplicate_queries,
+            )
+        });
+        format!("http://127.0.0.1:{port}/graphql")
     }
 
     /// The GraphQL endpoint of the subgraph `name` (behind the router).

@@ -12,6 +12,10 @@
 //! lines, once from one vendor and once from four (shipping and VAT on), each request a distinct
 //! cart; statements per checkout show whether the vendor count matters.
 //!
+//! The router's ceiling (`ceiling.rs`): a second router of the same binary and config in front of a
+//! static catalog that replays the real catalog's recorded answers, under the listing and the
+//! search, so each run reports the router alone beside our figure and the ratio.
+//!
 //! For each scenario: a closed-loop load of `--concurrency` clients, or an open-loop load of
 //! `--rate` requests per second, for `--seconds` after a warm-up, reporting requests per second, p50 and p99 latency, SQL statements per request (from
 //! `pg_stat_statements`, counting every statement the application role ran, BEGIN and COMMIT
@@ -22,6 +26,7 @@
 
 #![expect(clippy::print_stdout, reason = "the report is this program's output")]
 
+mod ceiling;
 mod commerce;
 mod events;
 mod measure;
@@ -116,7 +121,7 @@ async fn main() {
         deduplicate_queries: false,
         stripe_api_base: None,
     };
-    let stack = Stack::start_with(options).await;
+    let mut stack = Stack::start_with(options).await;
     let platform = platform_token(&stack).await;
     let shop = create_tenant(&stack, &platform, "bench").await;
     // Every product: two variants priced in SAR and USD, stock at one location, a volume tier;
@@ -248,6 +253,23 @@ async fn main() {
         stack.router_secret.clone(),
     );
     let commerce = prepare_commerce(&stack, &shop, &location, &args).await;
+    // The ceiling: a second router of the same binary and config, in front of a catalog that
+    // replays the real one's answers to the very same requests (recorded through it first).
+    let recorded = ceiling::StaticCatalog::start(stack.subgraph_url("catalog")).await;
+    let ceiling_url = stack.start_router_with("router-ceiling", &[("catalog", recorded.url())]);
+    let http = reqwest::Client::new();
+    for body in distinct.iter().chain(&searches) {
+        let sent = http
+            .post(&ceiling_url)
+            .header("content-type", "application/json")
+            .header("x-publishable-key", &shop.key)
+            .body(body.clone())
+            .send()
+            .await
+            .expect("recording");
+        assert!(sent.status().is_success(), "recording failed");
+    }
+    recorded.replay();
     // `None`: closed loop with `--concurrency` clients; `Some(rate)`: open loop at that rate.
     // Each scenario warms up on its first bodies and is measured on the rest (the same ones for
     // reads; fresh carts for checkout, which closes each cart it is given).
@@ -277,8 +299,24 @@ async fn main() {
             Some(args.rate),
         ),
         (
+            "storefront listing, router ceiling (catalog replayed)",
+            ceiling_url.clone(),
+            vec![key.clone()],
+            &distinct,
+            &distinct,
+            None,
+        ),
+        (
             "storefront search, through the router",
             stack.url.clone(),
+            vec![key.clone()],
+            &searches,
+            &searches,
+            None,
+        ),
+        (
+            "storefront search, router ceiling (catalog replayed)",
+            ceiling_url.clone(),
             vec![key.clone()],
             &searches,
             &searches,
@@ -332,6 +370,7 @@ async fn main() {
     println!("|---|---|---:|---:|---:|---:|---:|");
     let mut heaviest = Vec::new();
     let mut cpu_rows = Vec::new();
+    let mut throughput: Vec<(&str, f64)> = Vec::new();
     for (name, url, headers, warm, measured, rate) in scenarios {
         let run = async |bodies: &[String], seconds| match rate {
             None => {
@@ -382,6 +421,32 @@ async fn main() {
         );
         heaviest.push((name, heavy));
         cpu_rows.push((name, outcome.requests(), cpu));
+        throughput.push((
+            name,
+            outcome.requests() as f64 / outcome.elapsed.as_secs_f64(),
+        ));
+    }
+    // Ours against the ceiling, each pair from this run.
+    let rate_of = |name: &str| {
+        throughput
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(f64::NAN, |(_, r)| *r)
+    };
+    println!(
+        "\nagainst the router's ceiling ({} answers recorded, {} requests missed them):",
+        recorded.recorded(),
+        recorded.misses()
+    );
+    for what in ["listing", "search"] {
+        let ours = rate_of(&format!("storefront {what}, through the router"));
+        let ceiling = rate_of(&format!(
+            "storefront {what}, router ceiling (catalog replayed)"
+        ));
+        println!(
+            "- {what}: {ours:.0} of {ceiling:.0} req/s, {:.0}% of the ceiling",
+            100.0 * ours / ceiling
+        );
     }
     println!(
         "\nprocessor time per request, ms (all processes together can use 2,000 ms per second):"
