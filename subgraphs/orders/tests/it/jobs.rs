@@ -307,6 +307,16 @@ async fn an_untouched_cart_expires_and_a_touched_ones_expiry_moves() {
         t.count_in(tenant, "SELECT count(*) AS n FROM orders.jobs WHERE name = 'cart.expire' AND state = 'scheduled'").await,
         2
     );
+    // The jobs' keys are not the carts' ids: a guest cart's id is its only credential.
+    let (jobs, _) = cityos_db::ops::jobs(t.db(), &cityos_db::ops::Filter::default(), None, 10)
+        .await
+        .expect("jobs");
+    assert!(
+        jobs.iter().all(|j| j.key != left.to_string()
+            && j.key != touched.to_string()
+            && j.key.len() == 32),
+        "{jobs:?}"
+    );
     let runner = orders_runner(&t);
     assert_eq!(
         runner.run_once().await.expect("round").done,
