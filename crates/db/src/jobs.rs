@@ -17,7 +17,7 @@
 //! - A runner that dies mid-job loses its connection, so its transaction rolls back; when the lease
 //!   ends another runner takes the job. Jobs therefore run at least once and take effect once.
 
-use crate::outbox::{retry_delay, worker_begin};
+use crate::outbox::{clip, retry_delay, worker_begin};
 use crate::{Database, Prepared, TenantTx, in_tx_begun_by};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
@@ -403,7 +403,7 @@ impl Runner {
         );
         let delay = retry_delay(job.attempts).as_secs_f64();
         let (tenant, id, me) = (job.tenant_id, job.id, self.id);
-        let error: String = error.chars().take(1000).collect();
+        let error = clip(error);
         let mut conn = self.db.conn().await?;
         in_tx_begun_by(&mut conn, &worker_begin(), async move |conn| {
             Prepared(

@@ -13,8 +13,8 @@ use crate::{Database, Prepared, in_tx_begun_by};
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::ids::TenantId;
-use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text, Timestamptz};
+use diesel::{OptionalExtension as _, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -228,18 +228,10 @@ pub async fn redeliver(
         )
         .get_result(conn)
         .await
-        .map(Some)
-        .or_else(not_found)?;
+        .optional()?;
         Ok(row)
     })
     .await
-}
-
-fn not_found<T>(e: diesel::result::Error) -> Result<Option<T>, ApiError> {
-    match e {
-        diesel::result::Error::NotFound => Ok(None),
-        e => Err(e.into()),
-    }
 }
 
 /// The position of a job in the list (newest first).
@@ -320,8 +312,7 @@ pub async fn retry_job(
         )
         .get_result(conn)
         .await
-        .map(Some)
-        .or_else(not_found)?;
+        .optional()?;
         let Some(current) = current else {
             return Ok(None);
         };

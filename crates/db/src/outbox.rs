@@ -556,7 +556,8 @@ async fn listen(db: Database, channel: String, wake: tokio::sync::watch::Sender<
     }
 }
 
-fn clip(error: &str) -> String {
+/// An error as kept in a row: its first 1,000 characters.
+pub(crate) fn clip(error: &str) -> String {
     error.chars().take(1000).collect()
 }
 

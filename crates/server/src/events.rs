@@ -100,15 +100,20 @@ impl HttpSink {
     }
 }
 
-/// The `cityos-signature` header value for `body` sent at `timestamp` (unix seconds).
-pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+/// HMAC-SHA256 of `"<timestamp>.<body>"` under `secret`: what a signature carries.
+fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length.
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
+    mac.finalize().into_bytes().into()
+}
+
+/// The `cityos-signature` header value for `body` sent at `timestamp` (unix seconds).
+pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     let mut hex = String::with_capacity(64);
-    for byte in mac.finalize().into_bytes() {
+    for byte in mac(secret, timestamp, body) {
         let _ = write!(hex, "{byte:02x}");
     }
     format!("t={timestamp},v1={hex}")
@@ -140,11 +145,7 @@ pub fn verify(
     if age > tolerance.as_secs() {
         return Err("signature too old or from the future");
     }
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    let expected = mac.finalize().into_bytes();
+    let expected = mac(secret, timestamp, body);
     let matches = macs.iter().any(|mac_hex| {
         let given: Option<Vec<u8>> = (0..mac_hex.len())
             .step_by(2)

@@ -188,6 +188,27 @@ impl TestDb {
             .n
     }
 
+    /// Serves a consumer's signed event endpoint (`POST /events`: `consumers`, with their inbox
+    /// in `schema`, taking events signed with `secret`) on a free local port, on this database;
+    /// its URL, for a dispatcher's `HttpSink`.
+    pub async fn serve_events(
+        &self,
+        schema: &'static str,
+        consumers: cityos_db::inbox::Consumers,
+        secret: &[u8],
+    ) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("bind: {e}"));
+        let address = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("address: {e}"));
+        let app =
+            cityos_server::events::routes(self.db().clone(), schema, consumers, secret.to_vec());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{address}/events")
+    }
+
     /// Runs `sql` (statements separated by `;`) as the database owner: for a test's own schema
     /// or table beside the subgraphs' (a second event consumer, a job's effect), or to move a
     /// deadline into the past.
@@ -209,26 +230,13 @@ impl TestDb {
             n: i64,
         }
         let sql = format!("SELECT count(*) AS n FROM {table}");
-        let counted = match tenant {
-            None => {
-                let mut conn = self.db().conn().await.unwrap_or_else(|e| panic!("{e:?}"));
-                diesel::sql_query(sql)
-                    .get_result::<Count>(&mut conn)
-                    .await
-                    .map_err(cityos_core::ApiError::from)
-            }
-            Some(id) => {
-                self.db()
-                    .tenant_tx(id, async move |tx| {
-                        diesel::sql_query(sql)
-                            .get_result::<Count>(tx.conn())
-                            .await
-                            .map_err(cityos_core::ApiError::from)
-                    })
-                    .await
-            }
-        };
-        counted
+        if let Some(id) = tenant {
+            return self.count_in(id, &sql).await;
+        }
+        let mut conn = self.db().conn().await.unwrap_or_else(|e| panic!("{e:?}"));
+        diesel::sql_query(sql)
+            .get_result::<Count>(&mut conn)
+            .await
             .unwrap_or_else(|e| panic!("counting {table}: {e:?}"))
             .n
     }

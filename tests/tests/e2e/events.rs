@@ -9,22 +9,20 @@ use cityos_e2e::Stack;
 use cityos_e2e::fixtures::{
     bearer, create_location, create_stocked_product, create_tenant, headers, platform_token,
 };
-use cityos_e2e::operations::identity;
+use cityos_e2e::operations::{identity, orders};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-/// Checks out a guest cart of `lines` (variant, quantity); the order's id.
+/// Checks out a guest cart of `lines` (variant, quantity) with the storefront's named
+/// operations; the order's id.
 async fn guest_order(
     stack: &Stack,
     storefront: &[(&'static str, String)],
     lines: &[(&str, i32)],
 ) -> String {
+    let storefront = headers(storefront);
     let r = stack
-        .gql(
-            &headers(storefront),
-            "mutation { cartCreate(input: {}) { cart { id } } }",
-            json!({}),
-        )
+        .op(&storefront, orders::CART_CREATE, json!({ "input": {} }))
         .await;
     let cart = r.data()["cartCreate"]["cart"]["id"]
         .as_str()
@@ -34,45 +32,34 @@ async fn guest_order(
         .iter()
         .map(|(v, q)| json!({ "variantId": v, "quantity": q }))
         .collect();
-    let r = stack
-        .gql(
-            &headers(storefront),
-            "mutation($c: ID!, $l: [CartLineInput!]!) { cartLinesAdd(input: {cartId: $c, lines: $l}) { userErrors { code } } }",
-            json!({ "c": cart, "l": lines }),
-        )
-        .await;
-    assert_eq!(
-        r.data()["cartLinesAdd"]["userErrors"],
-        json!([]),
-        "{}",
-        r.body
-    );
     let address = json!({ "firstName": "Huda", "lastName": "Al-Otaibi", "line1": "Tahlia Street 12",
         "city": "Jeddah", "postalCode": "23431", "countryCode": "SA" });
-    let r = stack
-        .gql(
-            &headers(storefront),
-            "mutation($c: ID!, $a: AddressInput!) { cartUpdate(input: {cartId: $c, email: \"guest@example.com\", shippingAddress: $a}) { userErrors { code } } }",
-            json!({ "c": cart, "a": address }),
-        )
-        .await;
-    assert_eq!(
-        r.data()["cartUpdate"]["userErrors"],
-        json!([]),
-        "{}",
-        r.body
-    );
-    let r = stack
-        .gql(
-            &headers(storefront),
-            "mutation($c: ID!, $k: String!) { checkoutComplete(input: {cartId: $c, idempotencyKey: $k}) { order { id } userErrors { code message } } }",
-            json!({ "c": cart, "k": cart }),
-        )
-        .await;
-    r.data()["checkoutComplete"]["order"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no order: {}", r.body))
-        .to_owned()
+    let steps = [
+        (
+            orders::CART_LINES_ADD,
+            "cartLinesAdd",
+            json!({ "cartId": cart, "lines": lines }),
+        ),
+        (
+            orders::CART_UPDATE,
+            "cartUpdate",
+            json!({ "cartId": cart, "email": "guest@example.com", "shippingAddress": address }),
+        ),
+        (
+            orders::CHECKOUT_COMPLETE,
+            "checkoutComplete",
+            json!({ "cartId": cart, "idempotencyKey": cart }),
+        ),
+    ];
+    let mut order = None;
+    for (operation, field, input) in steps {
+        let r = stack
+            .op(&storefront, operation, json!({ "input": input }))
+            .await;
+        assert_eq!(r.data()[field]["userErrors"], json!([]), "{}", r.body);
+        order = r.data()[field]["order"]["id"].as_str().map(str::to_owned);
+    }
+    order.unwrap_or_else(|| panic!("checkout placed no order"))
 }
 
 /// The storefront's best sellers: (handle, units sold), best first.

@@ -109,16 +109,6 @@ async fn ledger_schema(t: &TestDb) {
 }
 
 /// Serves a consumer endpoint on a free port; its URL.
-async fn serve(t: &TestDb, schema: &'static str, consumers: Consumers) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/events", listener.local_addr().expect("address"));
-    let app = cityos_server::events::routes(t.db().clone(), schema, consumers, SECRET.to_vec());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
-}
-
 async fn units_sold(t: &TestDb, tenant: TenantId) -> i64 {
     t.count_in(
         tenant,
@@ -181,8 +171,12 @@ async fn two_subscribers_each_apply_an_event_once_and_a_redelivery_changes_nothi
     let oud = product(&t, &admin, "oud").await;
     let musk = product(&t, &admin_b, "musk").await;
     subscribe(&t, &["catalog", "ledger"]).await;
-    let catalog_url = serve(&t, "catalog", catalog::Catalog::consumers()).await;
-    let ledger_url = serve(&t, "ledger", Consumers::new().on::<Ledger>()).await;
+    let catalog_url = t
+        .serve_events("catalog", catalog::Catalog::consumers(), SECRET)
+        .await;
+    let ledger_url = t
+        .serve_events("ledger", Consumers::new().on::<Ledger>(), SECRET)
+        .await;
     place(&t, a.id, oud, 2).await;
     place(&t, a.id, oud, 3).await;
     place(&t, b.id, musk, 7).await;
@@ -263,7 +257,9 @@ async fn a_subscriber_that_was_down_catches_up_in_order_and_a_poisoned_event_goe
     let (a, admin) = tenant(&t, "events-down").await;
     let oud = product(&t, &admin, "oud").await;
     subscribe(&t, &["catalog", "ledger"]).await;
-    let catalog_url = serve(&t, "catalog", catalog::Catalog::consumers()).await;
+    let catalog_url = t
+        .serve_events("catalog", catalog::Catalog::consumers(), SECRET)
+        .await;
     // The ledger is down: its port answers nothing.
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -345,7 +341,9 @@ async fn a_subscriber_that_was_down_catches_up_in_order_and_a_poisoned_event_goe
 
     // The ledger comes back on another port (its deliveries were waiting a second), and
     // receives all four in the order they were written.
-    let ledger_url = serve(&t, "ledger", Consumers::new().on::<Ledger>()).await;
+    let ledger_url = t
+        .serve_events("ledger", Consumers::new().on::<Ledger>(), SECRET)
+        .await;
     let back = Dispatcher::new(
         t.db().clone(),
         OUTBOX,
@@ -491,7 +489,9 @@ async fn the_event_endpoint_takes_only_fresh_events_signed_by_the_platform() {
     let t = test_db().await;
     let (a, admin) = tenant(&t, "events-signed").await;
     let oud = product(&t, &admin, "oud").await;
-    let url = serve(&t, "catalog", catalog::Catalog::consumers()).await;
+    let url = t
+        .serve_events("catalog", catalog::Catalog::consumers(), SECRET)
+        .await;
     let event = Event {
         id: catalog::ids::EventId::new(),
         source: "orders".into(),
@@ -572,7 +572,9 @@ async fn the_retention_sweep_removes_only_what_can_no_longer_be_needed() {
     let (a, admin) = tenant(&t, "events-retention").await;
     let oud = product(&t, &admin, "oud").await;
     subscribe(&t, &["catalog", "ledger"]).await;
-    let catalog_url = serve(&t, "catalog", catalog::Catalog::consumers()).await;
+    let catalog_url = t
+        .serve_events("catalog", catalog::Catalog::consumers(), SECRET)
+        .await;
     for quantity in [1, 2, 0] {
         place(&t, a.id, oud, quantity).await;
     }

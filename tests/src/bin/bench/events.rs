@@ -79,19 +79,6 @@ impl cityos_db::outbox::FixedTopic for Placed {
     const TOPIC: &'static str = "order.placed";
 }
 
-async fn serve(t: &TestDb, schema: &'static str, consumers: Consumers) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("bind: {e}"));
-    let url = format!(
-        "http://{}/events",
-        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
-    );
-    let app = cityos_server::events::routes(t.db().clone(), schema, consumers, SECRET.to_vec());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
-}
-
 /// Writes `n` events, `per_tx` to a transaction.
 async fn publish(
     t: &TestDb,
@@ -186,8 +173,12 @@ pub(crate) async fn run(seconds: u64) {
         )
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
-    let catalog_url = serve(&t, "catalog", catalog::Catalog::consumers()).await;
-    let ledger_url = serve(&t, "ledger", Consumers::new().on::<Ledger>()).await;
+    let catalog_url = t
+        .serve_events("catalog", catalog::Catalog::consumers(), SECRET)
+        .await;
+    let ledger_url = t
+        .serve_events("ledger", Consumers::new().on::<Ledger>(), SECRET)
+        .await;
     let config = EventsConfig::new(SECRET.to_vec(), Duration::from_millis(500), 10)
         .unwrap_or_else(|e| panic!("{e}"));
     let sink = |url: &str| HttpSink::new(url.to_owned(), &config).unwrap_or_else(|e| panic!("{e}"));
