@@ -119,6 +119,9 @@ pub struct StackOptions {
     /// The base URL of a Stripe double (`cityos_testkit::stripe`): orders then takes cards
     /// through it and accepts webhook events signed with the double's secret. None by default.
     pub stripe_api_base: Option<String>,
+    /// The subgraphs' response-cache budget in MiB (`CITYOS_RESPONSE_CACHE_MB`; 0 turns the
+    /// cache off); `None` keeps the production default.
+    pub response_cache_mb: Option<u64>,
 }
 
 impl Default for StackOptions {
@@ -128,6 +131,7 @@ impl Default for StackOptions {
             log_filter: "info".into(),
             deduplicate_queries: true,
             stripe_api_base: None,
+            response_cache_mb: None,
         }
     }
 }
@@ -213,6 +217,9 @@ impl Stack {
                             .env("CITYOS_EVENTS_SECRET", &events_secret)
                             .env("CITYOS_EVENTS_IDLE_MS", "50")
                             .env("CITYOS_JOBS_IDLE_MS", "50");
+                        if let Some(mb) = options.response_cache_mb {
+                            command.env("CITYOS_RESPONSE_CACHE_MB", mb.to_string());
+                        }
                         if let Some(base) = &options.stripe_api_base {
                             command
                                 .env("STRIPE_API_BASE", base)

@@ -15,6 +15,7 @@
 //! | `CITYOS_EVENTS_IDLE_MS` | how long a dispatcher rests when no event is due | 500 |
 //! | `CITYOS_EVENTS_MAX_ATTEMPTS` | refusals after which a delivery is dead | 10 |
 //! | `CITYOS_JOBS_IDLE_MS` | how long a job runner rests when no job is due | 500 |
+//! | `CITYOS_RESPONSE_CACHE_MB` | the response cache's budget ([`crate::cache`]), on a subgraph that caches; 0 turns it off | 64 |
 //! | `<SUBGRAPH>_URL` (`subgraphs.toml`'s `url_env`) | a consumer's GraphQL URL: its events go to `/events` beside it | its default port on 127.0.0.1 |
 
 use anyhow::Context as _;
@@ -47,6 +48,8 @@ pub struct Config {
     pub events: Option<crate::events::EventsConfig>,
     /// How long a job runner rests when nothing is due.
     pub jobs_idle: Duration,
+    /// The response cache's budget in bytes (0: off).
+    pub response_cache_bytes: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -101,6 +104,8 @@ impl Config {
                 )?),
             },
             jobs_idle: Duration::from_millis(parsed("CITYOS_JOBS_IDLE_MS", 500)?),
+            response_cache_bytes: parsed::<usize>("CITYOS_RESPONSE_CACHE_MB", 64)?
+                .saturating_mul(1 << 20),
         })
     }
 

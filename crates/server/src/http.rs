@@ -1,5 +1,11 @@
 //! HTTP routes: `POST /graphql`, `GET /health`, `GET /ready`.
+//!
+//! `POST /graphql` checks the router's secret, builds the request context, answers from the
+//! response cache when the subgraph has one and it holds a current answer ([`crate::cache`]), and
+//! otherwise parses and runs the request (and keeps a cacheable answer). Answers served from the
+//! cache are counted by `cityos_response_cache_lookups_total`, not by the request histogram.
 
+use crate::cache::ResponseCache;
 use crate::{ContextResolver, Platform, Subgraph};
 use axum::Router;
 use axum::body::Bytes;
@@ -21,6 +27,7 @@ pub struct GraphqlEndpoint<S: Subgraph> {
     platform: Platform,
     resolver: ContextResolver,
     router_secret: String,
+    cache: Option<ResponseCache>,
 }
 
 impl<S: Subgraph> GraphqlEndpoint<S> {
@@ -36,8 +43,41 @@ impl<S: Subgraph> GraphqlEndpoint<S> {
             platform,
             resolver,
             router_secret,
+            cache: None,
         }
     }
+
+    /// The same endpoint, keeping storefront answers in `cache`.
+    #[must_use]
+    pub fn with_cache(mut self, cache: ResponseCache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Its response cache, if it has one.
+    pub fn cache(&self) -> Option<&ResponseCache> {
+        self.cache.as_ref()
+    }
+}
+
+/// Whether the operation a request runs is a query (not a mutation or a subscription).
+fn is_query(request: &mut async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return false;
+    };
+    let operation = match &document.operations {
+        DocumentOperations::Single(op) => Some(op),
+        DocumentOperations::Multiple(ops) => name
+            .as_deref()
+            .and_then(|n| ops.get(&async_graphql::Name::new(n))),
+    };
+    operation.is_some_and(|op| op.node.ty == OperationType::Query)
+}
+
+fn json_body(body: impl Into<axum::body::Body>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body.into()).into_response()
 }
 
 /// The axum application of a subgraph.
@@ -88,13 +128,6 @@ async fn graphql<S: Subgraph>(
     let request_id = crate::context::request_id(&headers);
     let span = tracing::info_span!("graphql", subgraph = S::NAME, request_id = %request_id, tenant.id = tracing::field::Empty, operation = tracing::field::Empty);
     async move {
-        let request: async_graphql::Request = match serde_json::from_slice(&body) {
-            Ok(request) => request,
-            Err(e) => {
-                let error = ApiError::bad_input(format!("the body is not a GraphQL request: {e}"));
-                return error_body(StatusCode::BAD_REQUEST, &error);
-            }
-        };
         let ctx = match endpoint.resolver.resolve(&headers, request_id).await {
             Ok(ctx) => ctx,
             Err(error) => {
@@ -109,10 +142,36 @@ async fn graphql<S: Subgraph>(
         if let Some(tenant) = &ctx.tenant {
             tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
         }
+        let db = &endpoint.platform.db;
+        let cached = endpoint
+            .cache
+            .as_ref()
+            .and_then(|cache| Some((cache, cache.key(&ctx, &body)?)));
+        if let Some((cache, key)) = &cached
+            && let Some(answer) = cache.get(db, key).await
+        {
+            tracing::debug!("graphql request answered from the response cache");
+            return json_body(answer);
+        }
+        let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
+            Ok(request) => request,
+            Err(e) => {
+                let error = ApiError::bad_input(format!("the body is not a GraphQL request: {e}"));
+                return error_body(StatusCode::BAD_REQUEST, &error);
+            }
+        };
         let operation = request.operation_name.clone();
         if let Some(name) = &operation {
             tracing::Span::current().record("operation", name.as_str());
         }
+        // The snapshot is taken before anything is read, so any change the answer might miss is
+        // one the cache's check will see.
+        let fill = match (&cached, &ctx.tenant) {
+            (Some((cache, _)), Some(tenant)) if is_query(&mut request) => {
+                cache.begin(db, tenant.id).await
+            }
+            _ => None,
+        };
         let request = crate::request_data::<S>(request, ctx, &endpoint.platform);
         let started = std::time::Instant::now();
         let response = crate::execute(&endpoint.schema, request).await;
@@ -128,8 +187,16 @@ async fn graphql<S: Subgraph>(
             errors = response.errors.len(),
             "graphql request"
         );
-        match serde_json::to_string(&response) {
-            Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        match serde_json::to_vec(&response) {
+            Ok(json) => {
+                let json = Bytes::from(json);
+                if let (Some((cache, key)), Some(fill)) = (cached, fill)
+                    && response.errors.is_empty()
+                {
+                    cache.put(key, fill, json.clone());
+                }
+                json_body(json)
+            }
             Err(e) => error_body(StatusCode::INTERNAL_SERVER_ERROR, &ApiError::internal(e)),
         }
     }

@@ -18,6 +18,7 @@
 //! - runs its durable jobs ([`Subgraph::jobs`], [`cityos_db::jobs`]);
 //! - logs JSON with the request id, and drains in-flight requests on SIGINT/SIGTERM.
 
+pub mod cache;
 pub mod config;
 pub mod context;
 pub mod events;
@@ -169,6 +170,11 @@ pub trait Subgraph: Send + Sync + 'static {
         cityos_db::inbox::Consumers::new()
     }
 
+    /// Whether storefront answers may be kept in its response cache ([`cache`]), and what
+    /// besides a write changes them. Its schema must track its changes
+    /// (`platform.track_changes`).
+    const RESPONSE_CACHE: Option<cache::Policy> = None;
+
     /// Whether it has durable jobs, `<NAME>.jobs`.
     const HAS_JOBS: bool = false;
 
@@ -245,12 +251,20 @@ pub async fn serve<S: Subgraph>(config: &Config) -> anyhow::Result<()> {
         ));
     }
     let resolver = ContextResolver::new(platform.clone(), config.auth_cache_ttl);
-    let endpoint = Arc::new(GraphqlEndpoint::<S>::new(
-        schema,
-        platform,
-        resolver,
-        router_secret,
-    ));
+    let mut endpoint = GraphqlEndpoint::<S>::new(schema, platform, resolver, router_secret);
+    if let Some(policy) = S::RESPONSE_CACHE.filter(|_| config.response_cache_bytes > 0) {
+        tracing::info!(
+            subgraph = S::NAME,
+            bytes = config.response_cache_bytes,
+            "response cache on"
+        );
+        endpoint = endpoint.with_cache(cache::ResponseCache::new(
+            S::NAME,
+            policy,
+            config.response_cache_bytes,
+        ));
+    }
+    let endpoint = Arc::new(endpoint);
     let router = app(endpoint, config.max_body_bytes).merge(extra);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(subgraph = S::NAME, listen = %listener.local_addr()?, "subgraph listening");
@@ -350,10 +364,16 @@ fn run_jobs<S: Subgraph>(config: &Config, platform: &Platform) {
 }
 
 /// Every hour (and at start), removes the kit's rows past their retention
-/// ([`cityos_db::ops::prune`]): delivered events, old inbox ids, finished jobs.
+/// ([`cityos_db::ops::prune`]): delivered events, old inbox ids, finished jobs, the response
+/// cache's old change log.
 fn sweep<S: Subgraph>(platform: &Platform, consumes: bool) {
-    let tables = (S::HAS_OUTBOX, consumes, S::HAS_JOBS);
-    if tables == (false, false, false) {
+    let tables = cityos_db::ops::Tables {
+        outbox: S::HAS_OUTBOX,
+        inbox: consumes,
+        jobs: S::HAS_JOBS,
+        changes: S::RESPONSE_CACHE.is_some(),
+    };
+    if tables.none() {
         return;
     }
     let db = platform.db.clone();
@@ -368,6 +388,7 @@ fn sweep<S: Subgraph>(platform: &Platform, consumes: bool) {
                     events = pruned.events,
                     inbox = pruned.inbox,
                     jobs = pruned.jobs,
+                    changes = pruned.changes,
                     "retention sweep"
                 ),
                 Err(error) => {

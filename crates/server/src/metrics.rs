@@ -10,6 +10,8 @@
 //! | `cityos_outbox_lag_seconds` | gauge: age of the oldest pending delivery's event | `schema` |
 //! | `cityos_jobs` | gauge, read at each scrape | `state` (`due`, `dead`) |
 //! | `cityos_jobs_lag_seconds` | gauge: how long the oldest due job has been due | `schema` |
+//! | `cityos_response_cache_lookups_total` | counter: storefront answers looked up in the response cache ([`crate::cache`]) | `subgraph`, `outcome` (`hit`, `stale`, `expired`, `miss`) |
+//! | `cityos_response_cache_bytes` | gauge: bytes the response cache holds | `subgraph` |
 //!
 //! The outbox and job gauges appear only on a subgraph that has an outbox or a job runner.
 //!
@@ -21,7 +23,7 @@
 use cityos_db::Database;
 use cityos_db::inbox::{Applied, Refusal};
 use prometheus::{
-    Encoder as _, GaugeVec, HistogramOpts, HistogramVec, Opts, Registry, TextEncoder,
+    Encoder as _, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
 use std::collections::HashSet;
 use std::sync::{LazyLock, Mutex};
@@ -39,6 +41,8 @@ struct Metrics {
     delivery_lag: GaugeVec,
     jobs: GaugeVec,
     job_lag: GaugeVec,
+    cache_lookups: IntCounterVec,
+    cache_bytes: GaugeVec,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -96,12 +100,33 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             "Seconds the oldest due job has waited past its time",
             &["schema"],
         ),
+        cache_lookups: IntCounterVec::new(
+            Opts::new(
+                "cityos_response_cache_lookups_total",
+                "Storefront answers looked up in the response cache, by outcome",
+            ),
+            &["subgraph", "outcome"],
+        )
+        .unwrap_or_else(|e| panic!("metric cityos_response_cache_lookups_total: {e}")),
+        cache_bytes: gauge(
+            "cityos_response_cache_bytes",
+            "Bytes the response cache holds (answers and bookkeeping)",
+            &["subgraph"],
+        ),
         operations: Mutex::new(HashSet::new()),
     };
     for c in [&m.graphql, &m.consumed] {
         let _ = m.registry.register(Box::new(c.clone()));
     }
-    for g in [&m.pool, &m.deliveries, &m.delivery_lag, &m.jobs, &m.job_lag] {
+    let _ = m.registry.register(Box::new(m.cache_lookups.clone()));
+    for g in [
+        &m.pool,
+        &m.deliveries,
+        &m.delivery_lag,
+        &m.jobs,
+        &m.job_lag,
+        &m.cache_bytes,
+    ] {
         let _ = m.registry.register(Box::new(g.clone()));
     }
     m
@@ -160,6 +185,23 @@ pub fn graphql_request(subgraph: &str, operation: Option<&str>, ok: bool, took: 
         .graphql
         .with_label_values(&[subgraph, operation.as_str(), outcome])
         .observe(took.as_secs_f64());
+}
+
+/// Counts one response-cache lookup of `subgraph` and records what the cache holds after it.
+pub fn cache_lookup(subgraph: &str, outcome: &str, bytes: usize) {
+    METRICS
+        .cache_lookups
+        .with_label_values(&[subgraph, outcome])
+        .inc();
+    cache_bytes(subgraph, bytes);
+}
+
+/// Records the bytes `subgraph`'s response cache holds.
+pub fn cache_bytes(subgraph: &str, bytes: usize) {
+    METRICS
+        .cache_bytes
+        .with_label_values(&[subgraph])
+        .set(bytes as f64);
 }
 
 /// Counts one received event.

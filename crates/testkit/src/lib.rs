@@ -133,6 +133,12 @@ impl TestDb {
                     leaks.is_empty(),
                     "tables with a tenant_id not held by platform.tenant_table: {leaks:?}"
                 );
+                let untracked = tenant_tables_not_tracked(&url).await?;
+                anyhow::ensure!(
+                    untracked.is_empty(),
+                    "tenant tables of a schema with a response cache whose writes are not \
+                     recorded (call platform.track_changes again after adding them): {untracked:?}"
+                );
                 diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {template}"))
                     .execute(&mut admin)
                     .await?;
@@ -323,6 +329,35 @@ pub async fn tenant_tables_not_isolated(owner_url: &str) -> anyhow::Result<Vec<S
         .into_iter()
         .map(|l| format!("{}: {}", l.name, l.problem))
         .collect())
+}
+
+/// The tenant tables of every schema that tracks its changes for a response cache
+/// (`platform.track_changes`) whose inserts, updates or deletes are not recorded, as
+/// `schema.table`: an answer read from one would never be invalidated. Every test template is
+/// checked with it when it is built.
+pub async fn tenant_tables_not_tracked(owner_url: &str) -> anyhow::Result<Vec<String>> {
+    #[derive(diesel::QueryableByName)]
+    struct Untracked {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let mut conn = AsyncPgConnection::establish(owner_url).await?;
+    let found: Vec<Untracked> = diesel::sql_query(
+        "SELECT n.nspname || '.' || c.relname AS name
+         FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+         WHERE c.relkind IN ('r', 'p')
+           AND to_regclass(quote_ident(n.nspname) || '.changes') IS NOT NULL
+           AND c.relname NOT IN ('changes', 'outbox', 'deliveries', 'inbox', 'jobs')
+           AND (SELECT count(*) FROM pg_trigger t
+                WHERE t.tgrelid = c.oid AND NOT t.tgisinternal
+                  AND t.tgname IN ('record_insert', 'record_update', 'record_delete')) < 3
+         ORDER BY 1",
+    )
+    .load(&mut conn)
+    .await?;
+    Ok(found.into_iter().map(|u| u.name).collect())
 }
 
 impl TestDb {

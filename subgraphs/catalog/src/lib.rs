@@ -57,6 +57,14 @@ impl Subgraph for Catalog {
     }
     const HAS_OUTBOX: bool = true;
 
+    // Storefront reads are answered from the response cache while nothing they read has changed;
+    // what changes them with no write is a price list window or a stock reservation's expiry
+    // (migration 000015).
+    const RESPONSE_CACHE: Option<cityos_server::cache::Policy> =
+        Some(cityos_server::cache::Policy {
+            valid_until: Some("catalog.answers_valid_until"),
+        });
+
     fn consumers() -> cityos_db::inbox::Consumers {
         cityos_db::inbox::Consumers::new().on::<products::sales::OrderPlaced>()
     }

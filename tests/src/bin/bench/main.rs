@@ -120,6 +120,7 @@ async fn main() {
         log_filter: "warn".into(),
         deduplicate_queries: false,
         stripe_api_base: None,
+        response_cache_mb: None,
     };
     let mut stack = Stack::start_with(options).await;
     let platform = platform_token(&stack).await;
