@@ -192,6 +192,18 @@ pub mod catalog {
         text: "query StorefrontProducts($first:Int!$after:String){products(first:$first after:$after){totalCount pageInfo{hasNextPage endCursor}edges{cursor node{id title handle priceRange(currency:\"SAR\"){min{amount currency}max{amount}}rating{average count}variants{id sku title price(currency:\"SAR\"){unitPrice{amount}compareAtUnitPrice{amount}rule}availableQuantity inStock}}}}}",
     };
 
+    /// `query StorefrontVariantListing($first:Int!$after:String)`
+    pub const STOREFRONT_VARIANT_LISTING: Operation = Operation {
+        name: "StorefrontVariantListing",
+        text: "query StorefrontVariantListing($first:Int!$after:String){products(first:$first after:$after){totalCount edges{node{id title handle variants{id sku price(currency:\"SAR\"){unitPrice{amount currency}}availableQuantity}}}}}",
+    };
+
+    /// `query StorefrontProductPage($handle:String!)`
+    pub const STOREFRONT_PRODUCT_PAGE: Operation = Operation {
+        name: "StorefrontProductPage",
+        text: "query StorefrontProductPage($handle:String!){product(handle:$handle){id title handle description productType tags options{name values}media{url altText position}categories{name}priceRange(currency:\"SAR\"){min{amount}max{amount}}rating{average count}variants{id sku title price(currency:\"SAR\"){unitPrice{amount currency}compareAtUnitPrice{amount}rule}availableQuantity inStock}}}",
+    };
+
     /// `query StorefrontSearch($q:String!$sort:ProductSort)`
     pub const STOREFRONT_SEARCH: Operation = Operation {
         name: "StorefrontSearch",
@@ -284,6 +296,8 @@ pub const ALL: &[Operation] = &[
     catalog::REVIEW_RESPOND,
     catalog::PRODUCT_IDS,
     catalog::STOREFRONT_PRODUCTS,
+    catalog::STOREFRONT_VARIANT_LISTING,
+    catalog::STOREFRONT_PRODUCT_PAGE,
     catalog::STOREFRONT_SEARCH,
     orders::SHIPPING_METHOD_CREATE,
     orders::TAX_RULE_CREATE,

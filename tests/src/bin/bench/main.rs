@@ -7,14 +7,22 @@
 //! 20 results with price range and rating, and the facet counts (categories, tags, in stock,
 //! price ranges).
 //!
+//! The variant listing is the listing issue 14 measured (ids, titles, handles, each variant's SKU,
+//! price and stock); the product page is a product by handle with its description, options,
+//! media, categories, price range, rating and each variant's price and stock. Every read scenario
+//! repeats its distinct requests, as storefront traffic does, so after the first round the
+//! catalog answers them from its response cache (`--cache-mb 0` measures it without one).
+//!
+//! `--only memory` (`memory.rs`): the catalog's memory under 100,000 products in 1,000 tenants.
+//!
 //! The commerce scenarios, at a steady `--commerce-rate` (50 requests per second by default): add
 //! to cart (one unit to a guest cart, the priced cart back), and checkout of ready guest carts of 4
 //! lines, once from one vendor and once from four (shipping and VAT on), each request a distinct
 //! cart; statements per checkout show whether the vendor count matters.
 //!
 //! The router's ceiling (`ceiling.rs`): a second router of the same binary and config in front of a
-//! static catalog that replays the real catalog's recorded answers, under the listing and the
-//! search, so each run reports the router alone beside our figure and the ratio.
+//! static catalog that replays the real catalog's recorded answers, under each read scenario, so
+//! each run reports the router alone beside our figure and the ratio.
 //!
 //! For each scenario: a closed-loop load of `--concurrency` clients, or an open-loop load of
 //! `--rate` requests per second, for `--seconds` after a warm-up, reporting requests per second, p50 and p99 latency, SQL statements per request (from
@@ -30,6 +38,7 @@ mod ceiling;
 mod commerce;
 mod events;
 mod measure;
+mod memory;
 
 use commerce::prepare_commerce;
 use measure::{
@@ -56,6 +65,8 @@ pub(crate) struct Args {
     rate: u32,
     /// Requests per second of the add-to-cart and checkout scenarios.
     commerce_rate: u32,
+    /// The catalog's response-cache budget in MiB (0: off); the production default when absent.
+    cache_mb: Option<u64>,
 }
 
 fn args() -> Args {
@@ -67,6 +78,7 @@ fn args() -> Args {
         page: 50,
         rate: 300,
         commerce_rate: 50,
+        cache_mb: None,
     };
     let raw: Vec<String> = std::env::args().skip(1).collect();
     for pair in raw.chunks(2) {
@@ -85,9 +97,10 @@ fn args() -> Args {
             "--page" => args.page = usize::try_from(value).unwrap_or(50),
             "--rate" => args.rate = u32::try_from(value).unwrap_or(300),
             "--commerce-rate" => args.commerce_rate = u32::try_from(value).unwrap_or(50),
+            "--cache-mb" => args.cache_mb = Some(value),
             other => {
                 panic!(
-                    "unknown argument {other}: use --only events, --seconds, --concurrency, --products, --page, --rate, --commerce-rate"
+                    "unknown argument {other}: use --only events|memory, --seconds, --concurrency, --products, --page, --rate, --commerce-rate, --cache-mb"
                 )
             }
         }
@@ -109,9 +122,10 @@ type Scenario<'a> = (
 #[tokio::main]
 async fn main() {
     let args = args();
-    if args.only.as_deref() == Some("events") {
-        events::run(args.seconds).await;
-        return;
+    match args.only.as_deref() {
+        Some("events") => return events::run(args.seconds).await,
+        Some("memory") => return memory::run(&args).await,
+        _ => {}
     }
     // The production cache time, and no in-flight deduplication, so every request pays its full
     // cost (the requests are mostly distinct anyway, but concurrent clients would share some).
@@ -120,7 +134,7 @@ async fn main() {
         log_filter: "warn".into(),
         deduplicate_queries: false,
         stripe_api_base: None,
-        response_cache_mb: None,
+        response_cache_mb: args.cache_mb,
     };
     let mut stack = Stack::start_with(options).await;
     let platform = platform_token(&stack).await;
@@ -179,6 +193,14 @@ async fn main() {
         staff_op(
             &stack,
             &shop,
+            catalog::PRODUCT_MEDIA_ADD,
+            json!({ "input": { "productId": product, "url": format!("https://cdn.example.com/bench/{i}.jpg"),
+                "altText": format!("{scent} {kind}") } }),
+        )
+        .await;
+        staff_op(
+            &stack,
+            &shop,
             catalog::PRODUCT_CATEGORIES_SET,
             json!({ "input": { "productId": product, "categoryIds": [category] } }),
         )
@@ -225,11 +247,30 @@ async fn main() {
         )
     };
     // Distinct requests: each starts the page at another product, as browsing shoppers do.
-    let distinct: Vec<String> = cursors
-        .iter()
-        .take(args.products.saturating_sub(args.page).max(1))
-        .cloned()
-        .map(body)
+    let starts = || {
+        cursors
+            .iter()
+            .take(args.products.saturating_sub(args.page).max(1))
+            .cloned()
+    };
+    let distinct: Vec<String> = starts().map(body).collect();
+    // The listing as issue 14 measured it (`StorefrontVariantListing`), from the same starts.
+    let plain: Vec<String> = starts()
+        .map(|after| {
+            cityos_client::body(
+                catalog::STOREFRONT_VARIANT_LISTING,
+                json!({ "first": args.page, "after": after }),
+            )
+        })
+        .collect();
+    // The product page by handle (`StorefrontProductPage`), each request another product.
+    let pages: Vec<String> = (0..args.products)
+        .map(|i| {
+            cityos_client::body(
+                catalog::STOREFRONT_PRODUCT_PAGE,
+                json!({ "handle": format!("bench-product-{i:03}") }),
+            )
+        })
         .collect();
     // The search page (`StorefrontSearch`): each request another query (one or two words), by
     // relevance or by price.
@@ -259,7 +300,7 @@ async fn main() {
     let recorded = ceiling::StaticCatalog::start(stack.subgraph_url("catalog")).await;
     let ceiling_url = stack.start_router_with("router-ceiling", &[("catalog", recorded.url())]);
     let http = reqwest::Client::new();
-    for body in distinct.iter().chain(&searches) {
+    for body in distinct.iter().chain(&plain).chain(&pages).chain(&searches) {
         let sent = http
             .post(&ceiling_url)
             .header("content-type", "application/json")
@@ -305,6 +346,46 @@ async fn main() {
             vec![key.clone()],
             &distinct,
             &distinct,
+            None,
+        ),
+        (
+            "storefront variant listing, through the router",
+            stack.url.clone(),
+            vec![key.clone()],
+            &plain,
+            &plain,
+            None,
+        ),
+        (
+            "storefront variant listing, router ceiling (catalog replayed)",
+            ceiling_url.clone(),
+            vec![key.clone()],
+            &plain,
+            &plain,
+            None,
+        ),
+        (
+            "storefront product page, through the router",
+            stack.url.clone(),
+            vec![key.clone()],
+            &pages,
+            &pages,
+            None,
+        ),
+        (
+            "storefront product page, router ceiling (catalog replayed)",
+            ceiling_url.clone(),
+            vec![key.clone()],
+            &pages,
+            &pages,
+            None,
+        ),
+        (
+            "storefront product page, straight to catalog",
+            stack.subgraph_url("catalog").to_owned(),
+            vec![key.clone(), secret.clone()],
+            &pages,
+            &pages,
             None,
         ),
         (
@@ -439,7 +520,7 @@ async fn main() {
         recorded.recorded(),
         recorded.misses()
     );
-    for what in ["listing", "search"] {
+    for what in ["listing", "variant listing", "product page", "search"] {
         let ours = rate_of(&format!("storefront {what}, through the router"));
         let ceiling = rate_of(&format!(
             "storefront {what}, router ceiling (catalog replayed)"
@@ -449,6 +530,21 @@ async fn main() {
             100.0 * ours / ceiling
         );
     }
+    // The peer issue 14 names: a well-known Node GraphQL commerce server on this kind of machine
+    // answers a 50-product listing at 6-8 requests per second and a product by slug at 115-165.
+    let (listing, page) = (
+        rate_of("storefront variant listing, through the router"),
+        rate_of("storefront product page, through the router"),
+    );
+    println!(
+        "- against the Node peer: the {}-product listing {:.0} to {:.0} times its 6-8 req/s, the \
+         product page {:.1} to {:.1} times its 115-165",
+        args.page,
+        listing / 8.0,
+        listing / 6.0,
+        page / 165.0,
+        page / 115.0
+    );
     println!(
         "\nprocessor time per request, ms (all processes together can use 2,000 ms per second):"
     );
