@@ -171,59 +171,34 @@ BEGIN
     EXECUTE format('CREATE POLICY worker ON %I.jobs TO cityos_worker USING (true)', s);
 END $$;
 
--- Change tracking for a schema's response cache (cityos_server::cache). Every statement that
--- writes rows of one of the schema's tenant tables records, once per transaction and tenant, that
--- the transaction changed that tenant's data:
---   changes            (tenant_id, xid): append-only, so writers never wait on one another;
---   changed_since(t, snapshot)   whether a transaction not visible in `snapshot` (one taken before
---                      a cached answer was computed) has since committed a change for tenant t;
---                      a transaction that rolls back takes its row with it.
+-- Change notification for a schema's response cache (cityos_server::cache). Every statement that
+-- writes rows of one of the schema's tenant tables notifies `cityos_changes_<schema>` with each
+-- tenant it wrote, at commit (PostgreSQL folds a transaction's identical notifications into one,
+-- and a transaction that rolls back sends none), whichever process writes. The cache's listener
+-- drops that tenant's answers when the notification arrives.
 -- Every tenant table of the schema but the event and job machinery is tracked: a migration that
 -- adds a table calls this again (safe to repeat), and the testkit refuses a template where a
--- tenant table of a tracking schema is not tracked. The worker role prunes old rows.
+-- tenant table of a tracking schema is not tracked.
 CREATE OR REPLACE FUNCTION platform.track_changes(s name) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE t record;
 BEGIN
-    EXECUTE format($t$CREATE TABLE IF NOT EXISTS %I.changes (
-        tenant_id uuid NOT NULL,
-        xid xid8 NOT NULL,
-        at timestamptz NOT NULL DEFAULT clock_timestamp(),
-        PRIMARY KEY (tenant_id, xid)
-    )$t$, s);
-    EXECUTE format('CREATE INDEX IF NOT EXISTS changes_at ON %I.changes (at)', s);
-    PERFORM platform.tenant_table(format('%I.changes', s)::regclass);
-    EXECUTE format('GRANT USAGE ON SCHEMA %I TO cityos_worker', s);
-    EXECUTE format('GRANT SELECT, INSERT, DELETE ON %I.changes TO cityos_worker', s);
-    EXECUTE format('DROP POLICY IF EXISTS worker ON %I.changes', s);
-    EXECUTE format('CREATE POLICY worker ON %I.changes TO cityos_worker USING (true)', s);
     -- One trigger function for every table and operation: the triggers name their transition
     -- table `changed_rows` (the new rows of an insert or update, the old rows of a delete).
     EXECUTE format($f$CREATE OR REPLACE FUNCTION %I.record_change() RETURNS trigger
         LANGUAGE plpgsql AS $b$
         BEGIN
-            INSERT INTO %I.changes (tenant_id, xid)
-            SELECT DISTINCT tenant_id, pg_current_xact_id() FROM changed_rows
-            ON CONFLICT DO NOTHING;
+            PERFORM pg_notify(%L, d.tenant_id::text)
+            FROM (SELECT DISTINCT tenant_id FROM changed_rows) d;
             RETURN NULL;
-        END $b$ $f$, s, s);
-    -- One statement for the cache's check of an answer: the tenant is set for this statement's
-    -- transaction only, as tenant transactions do, so row-level security holds here too.
-    EXECUTE format($f$CREATE OR REPLACE FUNCTION %I.changed_since(t uuid, snapshot pg_snapshot)
-        RETURNS boolean LANGUAGE plpgsql AS $b$
-        BEGIN
-            PERFORM set_config('app.tenant_id', t::text, true);
-            RETURN EXISTS (SELECT 1 FROM %I.changes c
-                WHERE c.tenant_id = t AND c.xid >= pg_snapshot_xmin(snapshot)
-                  AND NOT pg_visible_in_snapshot(c.xid, snapshot));
-        END $b$ $f$, s, s);
+        END $b$ $f$, s, 'cityos_changes_' || s);
     FOR t IN
         SELECT c.oid::regclass AS tbl
         FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
         WHERE n.nspname = s AND c.relkind IN ('r', 'p')
-          AND c.relname NOT IN ('changes', 'outbox', 'deliveries', 'inbox', 'jobs')
+          AND c.relname NOT IN ('outbox', 'deliveries', 'inbox', 'jobs')
     LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS record_insert ON %s', t.tbl);
         EXECUTE format('DROP TRIGGER IF EXISTS record_update ON %s', t.tbl);

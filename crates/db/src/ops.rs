@@ -412,10 +412,6 @@ pub struct Retention {
     /// A job done or cancelled (dead ones stay for a retry). A job's key is idempotent while its
     /// row is there: scheduling the same key after it is swept runs it again.
     pub jobs: std::time::Duration,
-    /// A row of the change log a response cache checks its answers against
-    /// (`platform.track_changes`), once its transaction has finished. Far longer than the oldest
-    /// answer a cache keeps (`cityos_server::cache::MAX_AGE`, five minutes).
-    pub changes: std::time::Duration,
 }
 
 impl Default for Retention {
@@ -425,7 +421,6 @@ impl Default for Retention {
             events: std::time::Duration::from_secs(7 * DAY),
             inbox: std::time::Duration::from_secs(30 * DAY),
             jobs: std::time::Duration::from_secs(30 * DAY),
-            changes: std::time::Duration::from_secs(3600),
         }
     }
 }
@@ -439,8 +434,6 @@ pub struct Tables {
     pub inbox: bool,
     /// `jobs`.
     pub jobs: bool,
-    /// `changes` (a response cache's change log).
-    pub changes: bool,
 }
 
 impl Tables {
@@ -459,16 +452,13 @@ pub struct Pruned {
     pub inbox: u64,
     /// Jobs.
     pub jobs: u64,
-    /// Change-log rows.
-    pub changes: u64,
 }
 
 /// Rows deleted per statement, so a sweep never holds many locks for long.
 const PRUNE_BATCH: i64 = 5_000;
 
 /// Removes `schema`'s rows past `retention`: events delivered to every subscriber, inbox rows,
-/// finished jobs, change-log rows of finished transactions; each table only if the schema has it.
-/// In batches, as the worker role.
+/// finished jobs; each table only if the schema has it. In batches, as the worker role.
 pub async fn prune(
     db: &Database,
     schema: &'static str,
@@ -479,7 +469,6 @@ pub async fn prune(
         outbox,
         inbox,
         jobs,
-        changes,
     } = tables;
     let s = schema;
     let mut pruned = Pruned::default();
@@ -520,20 +509,6 @@ pub async fn prune(
             ),
             retention.jobs.as_secs_f64(),
             &mut pruned.jobs,
-        ));
-    }
-    if changes {
-        // A transaction still running when the sweep looks may yet commit its change: its row
-        // stays whatever its age.
-        sweeps.push((
-            format!(
-                "DELETE FROM {s}.changes WHERE (tenant_id, xid) IN (
-                     SELECT tenant_id, xid FROM {s}.changes
-                     WHERE at < now() - make_interval(secs => $1)
-                       AND xid < pg_snapshot_xmin(pg_current_snapshot()) LIMIT $2)"
-            ),
-            retention.changes.as_secs_f64(),
-            &mut pruned.changes,
         ));
     }
     for (sql, keep, removed) in sweeps {

@@ -12,22 +12,39 @@
 //! request's locale, and the request body as the router sent it (the operation, its variables,
 //! hence currency and page). Nothing else of a request reaches a resolver.
 //!
-//! **Invalidation is exact and synchronous.** A schema that caches tracks its changes
-//! (`platform.track_changes`): every statement writing a tenant table records (tenant,
-//! transaction) in `<schema>.changes`, whichever process writes it (orders writes stock through
-//! the catalog's api). Before an answer is computed, the cache takes a database snapshot; before
-//! a kept answer is served, one statement (`<schema>.changed_since`) asks whether a transaction
-//! that snapshot did not see has since committed a change for the tenant. So the request after a
-//! commit never gets an answer from before it, in any process. A change committed while an answer
-//! was being computed makes that answer stale at once: it is recomputed, never served.
+//! **Invalidation.** A schema that caches tracks its changes (`platform.track_changes`): every
+//! statement writing one of its tenant tables notifies `cityos_changes_<schema>` with the tenant
+//! at commit, whichever process writes (orders sells stock through the catalog's api). The cache
+//! keeps a generation per tenant; [`ResponseCache::listen`] holds a `LISTEN` connection and bumps
+//! a tenant's generation on each notification, and an answer is served only while its tenant's
+//! generation is the one read before it was computed (so a change committed while it was being
+//! computed makes it stale at once).
+//!
+//! **Every hit waits for a fence**, so the request after a commit never gets an answer from before
+//! it, whatever process committed. PostgreSQL signals the listening connection during the writer's
+//! commit, before acknowledging it, and a backend sends the notifications it was signalled for
+//! before it reads its next query. So an empty query on the listener's own connection, sent after
+//! a request arrived, completes only after every notification of a commit acknowledged before that
+//! request has arrived, and the listener applies them before it declares the fence done. Fences are
+//! shared: a hit waits for the next fence to start after it arrived, and one fence serves every
+//! hit that arrived while the one before was in flight (the busier the cache, the more each
+//! serves). A fence costs PostgreSQL an empty query, with no snapshot or plan.
+//!
+//! A mutation run by this process bumps its tenant's generation itself before it answers. While
+//! the listener is not connected nothing is served from the cache or kept in it, and every answer
+//! kept before is dropped when it (re)connects: a notification missed in between cannot leave a
+//! stale answer behind.
 //!
 //! **Time.** What changes without a write (a price list's window opening or closing, a stock
 //! reservation expiring) is the subgraph's [`Policy::valid_until`]: a SQL function giving the next
-//! such moment for a tenant; an answer is not served from that moment on. No answer is kept longer
-//! than [`MAX_AGE`] (the change log is pruned well after that).
+//! such moment for a tenant, read (one statement) before an answer is computed; the answer is not
+//! served from that moment on. No answer is kept longer than [`MAX_AGE`].
 //!
 //! **Memory** is bounded by the byte budget (`CITYOS_RESPONSE_CACHE_MB`): answers, keys and their
-//! bookkeeping are counted, and the oldest answers are dropped first when it is exceeded.
+//! bookkeeping are counted, and the oldest answers are dropped first when it is exceeded. The
+//! generations take a few dozen bytes per tenant that changed since the listener connected.
+//!
+//! A hit costs the digest, a map lookup, its share of a fence and the copy-free answer.
 
 use crate::metrics;
 use axum::body::Bytes;
@@ -36,12 +53,16 @@ use cityos_core::ids::TenantId;
 use cityos_core::{Actor, ApiError, RequestContext};
 use cityos_db::Database;
 use diesel::QueryableByName;
-use diesel::sql_types::{Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use sha2::{Digest as _, Sha256};
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// The longest a hit waits for its fence before it is answered as a miss.
+const FENCE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The longest an answer is kept, whatever else holds.
 pub const MAX_AGE: Duration = Duration::from_secs(300);
@@ -50,24 +71,25 @@ pub const MAX_AGE: Duration = Duration::from_secs(300);
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
     /// A SQL function `(tenant uuid) -> timestamptz`: the next moment at which the tenant's
-    /// answers may change with no write (null: none). It sets the tenant itself, like
-    /// `changed_since`.
+    /// answers may change with no write (null: none). It sets the tenant itself (it is called
+    /// outside any transaction).
     pub valid_until: Option<&'static str>,
 }
 
-/// Bytes an entry costs beyond its answer and snapshot: the key twice (map and queue), the
-/// entry's fields and the map's and queue's own slots, rounded up.
+/// Bytes an entry costs beyond its answer: the key twice (map and queue), the entry's fields and
+/// the map's and queue's own slots, rounded up.
 const ENTRY_OVERHEAD: usize = 160;
 
 /// The digest of everything an answer depends on besides the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key([u8; 32]);
 
-/// What the cache took before an answer was computed: the snapshot it is checked against.
-#[derive(Debug, Clone)]
+/// What the cache read before an answer was computed, and checks when it is served.
+#[derive(Debug, Clone, Copy)]
 pub struct Fill {
     tenant: TenantId,
-    snapshot: Arc<str>,
+    epoch: u64,
+    generation: u64,
     valid_until: Option<DateTime<Utc>>,
 }
 
@@ -80,7 +102,7 @@ struct Entry {
 
 impl Entry {
     fn cost(&self) -> usize {
-        self.body.len() + self.fill.snapshot.len() + ENTRY_OVERHEAD
+        self.body.len() + ENTRY_OVERHEAD
     }
 }
 
@@ -92,6 +114,12 @@ struct Store {
     order: VecDeque<(Key, u64)>,
     bytes: usize,
     next: u64,
+    /// Whether the listener is connected: nothing is served or kept otherwise.
+    listening: bool,
+    /// Moves at every connection and loss of the listener: no answer of another epoch is served.
+    epoch: u64,
+    /// Each tenant's generation in this epoch (absent: 0), bumped by every change of its data.
+    generations: HashMap<TenantId, u64>,
 }
 
 impl Store {
@@ -102,15 +130,46 @@ impl Store {
             self.bytes -= entry.cost();
         }
     }
+
+    fn generation(&self, tenant: TenantId) -> u64 {
+        self.generations.get(&tenant).copied().unwrap_or(0)
+    }
+
+    fn current(&self, fill: &Fill) -> bool {
+        self.listening
+            && fill.epoch == self.epoch
+            && fill.generation == self.generation(fill.tenant)
+    }
+
+    /// A new epoch: every answer kept so far goes.
+    fn restart(&mut self, listening: bool) {
+        self.listening = listening;
+        self.epoch += 1;
+        self.generations.clear();
+        self.entries.clear();
+        self.order.clear();
+        self.bytes = 0;
+    }
+}
+
+/// The fences of the listener's connection (module docs).
+struct Fences {
+    /// Fences started so far: a hit needs the one after.
+    started: AtomicU64,
+    /// Fences done so far (every notification before each applied).
+    done: tokio::sync::watch::Sender<u64>,
+    /// Wakes the listener for a fence.
+    wanted: tokio::sync::Notify,
 }
 
 /// One process's cache of one subgraph's answers.
 pub struct ResponseCache {
     schema: &'static str,
     budget: usize,
-    check_sql: String,
-    fill_sql: String,
+    channel: String,
+    valid_until_sql: Option<String>,
     store: Mutex<Store>,
+    fences: Fences,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -123,15 +182,7 @@ impl std::fmt::Debug for ResponseCache {
 }
 
 #[derive(QueryableByName)]
-struct Changed {
-    #[diesel(sql_type = Bool)]
-    changed: bool,
-}
-
-#[derive(QueryableByName)]
-struct Taken {
-    #[diesel(sql_type = Text)]
-    snapshot: String,
+struct Until {
     #[diesel(sql_type = Nullable<Timestamptz>)]
     valid_until: Option<DateTime<Utc>>,
 }
@@ -144,19 +195,21 @@ fn field(hash: &mut Sha256, bytes: &[u8]) {
 
 impl ResponseCache {
     /// A cache of `schema`'s answers (the schema tracks its changes) holding at most
-    /// `budget_bytes`.
+    /// `budget_bytes`. It serves nothing until [`ResponseCache::listen`] has connected.
     pub fn new(schema: &'static str, policy: Policy, budget_bytes: usize) -> Self {
-        let valid_until = policy
-            .valid_until
-            .map_or_else(|| "NULL::timestamptz".to_owned(), |f| format!("{f}($1)"));
         Self {
             schema,
             budget: budget_bytes,
-            check_sql: format!("SELECT {schema}.changed_since($1, $2::pg_snapshot) AS changed"),
-            fill_sql: format!(
-                "SELECT pg_current_snapshot()::text AS snapshot, {valid_until} AS valid_until"
-            ),
+            channel: format!("cityos_changes_{schema}"),
+            valid_until_sql: policy
+                .valid_until
+                .map(|f| format!("SELECT {f}($1) AS valid_until")),
             store: Mutex::new(Store::default()),
+            fences: Fences {
+                started: AtomicU64::new(0),
+                done: tokio::sync::watch::Sender::new(0),
+                wanted: tokio::sync::Notify::new(),
+            },
         }
     }
 
@@ -164,6 +217,88 @@ impl ResponseCache {
         self.store
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Listens for the schema's changes for good: bumps the generation of each tenant notified,
+    /// runs the fences hits wait for, and reconnects after a failure (serving nothing from the
+    /// cache until it is back).
+    pub async fn listen(self: Arc<Self>, db: Database) {
+        loop {
+            let outcome = self.listener(&db).await;
+            self.store().restart(false);
+            // Waiters wake, find the listener gone and answer as misses.
+            self.fences.done.send_replace(u64::MAX);
+            if let Err(error) = outcome {
+                tracing::warn!(channel = %self.channel, error = ?error, "response cache: listening failed; serving without it until it is back");
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    /// One connection's life: `LISTEN`, then notifications and fences until it fails.
+    async fn listener(&self, db: &Database) -> Result<(), ApiError> {
+        use diesel_async::SimpleAsyncConnection as _;
+        use futures_util::{FutureExt as _, StreamExt as _};
+        let mut conn = db.dedicated().await?;
+        diesel::sql_query(format!("LISTEN {}", self.channel))
+            .execute(&mut conn)
+            .await?;
+        self.fences
+            .done
+            .send_replace(AtomicU64::load(&self.fences.started, Ordering::SeqCst));
+        self.store().restart(true);
+        tracing::info!(channel = %self.channel, "response cache listening");
+        loop {
+            {
+                let mut notifications = std::pin::pin!(conn.notifications_stream());
+                loop {
+                    tokio::select! {
+                        notification = notifications.next() => match notification {
+                            Some(notification) => self.apply(&notification?),
+                            None => return Ok(()),
+                        },
+                        () = self.fences.wanted.notified() => break,
+                    }
+                }
+            }
+            let fence = self.fences.started.fetch_add(1, Ordering::SeqCst) + 1;
+            conn.batch_execute("")
+                .await
+                .map_err(|e| ApiError::internal(format_args!("fence: {e}")))?;
+            {
+                let mut notifications = std::pin::pin!(conn.notifications_stream());
+                while let Some(Some(notification)) = notifications.next().now_or_never() {
+                    self.apply(&notification?);
+                }
+            }
+            metrics::cache_fence(self.schema);
+            self.fences.done.send_replace(fence);
+        }
+    }
+
+    fn apply(&self, notification: &diesel::pg::PgNotification) {
+        match notification.payload.parse::<TenantId>() {
+            Ok(tenant) => self.invalidate(tenant),
+            Err(_) => self.store().restart(true),
+        }
+    }
+
+    /// Waits for a fence started after now (module docs); false when none came in time.
+    async fn fence(&self) -> bool {
+        let mut done = self.fences.done.subscribe();
+        let needed = AtomicU64::load(&self.fences.started, Ordering::SeqCst) + 1;
+        self.fences.wanted.notify_one();
+        matches!(
+            tokio::time::timeout(FENCE_TIMEOUT, done.wait_for(|d| *d >= needed)).await,
+            Ok(Ok(_))
+        )
+    }
+
+    /// Drops every answer of `tenant` (its data changed).
+    pub fn invalidate(&self, tenant: TenantId) {
+        let mut store = self.store();
+        let next = store.generation(tenant) + 1;
+        store.generations.insert(tenant, next);
     }
 
     /// The key of a request, or `None` when its answer may not be cached: no tenant, or a staff
@@ -196,88 +331,104 @@ impl ResponseCache {
         Some(Key(hash.finalize().into()))
     }
 
-    /// The kept answer to `key` if nothing it was computed from has changed since (one
-    /// statement when one is kept, none otherwise).
-    pub async fn get(&self, db: &Database, key: &Key) -> Option<Bytes> {
-        let kept = {
-            let store = self.store();
-            store
-                .entries
-                .get(key)
-                .map(|e| (e.body.clone(), e.fill.clone(), e.seq, e.filled))
-                .ok_or(store.bytes)
-        };
-        let (body, fill, seq, filled) = match kept {
-            Ok(kept) => kept,
-            Err(bytes) => {
-                metrics::cache_lookup(self.schema, "miss", bytes);
-                return None;
-            }
-        };
-        let expired =
-            filled.elapsed() >= MAX_AGE || fill.valid_until.is_some_and(|t| t <= Utc::now());
-        if expired {
-            self.store().remove(key, seq);
-            metrics::cache_lookup(self.schema, "expired", self.bytes());
+    /// The kept answer to `key` if nothing it was computed from has changed since, as of a fence
+    /// after this call.
+    pub async fn get(&self, key: &Key) -> Option<Bytes> {
+        let (_, seq) = self.check(key, false)?;
+        if !self.fence().await {
+            metrics::cache_lookup(self.schema, "miss", self.bytes());
             return None;
         }
-        match self.changed(db, &fill).await {
-            Ok(false) => {
-                metrics::cache_lookup(self.schema, "hit", self.bytes());
-                Some(body)
+        // What the fence brought in may have made it stale (or another fill replaced it).
+        let (body, now) = self.check(key, true)?;
+        (now == seq).then_some(body)
+    }
+
+    /// The answer to `key` (and its fill's number) if it is current now; counted when `last` (or
+    /// when it is not current).
+    fn check(&self, key: &Key, last: bool) -> Option<(Bytes, u64)> {
+        let mut store = self.store();
+        let outcome = match store.entries.get(key) {
+            None => Err(("miss", None)),
+            Some(entry) if !store.current(&entry.fill) => Err(("stale", Some(entry.seq))),
+            Some(entry)
+                if entry.filled.elapsed() >= MAX_AGE
+                    || entry.fill.valid_until.is_some_and(|t| t <= Utc::now()) =>
+            {
+                Err(("expired", Some(entry.seq)))
             }
-            Ok(true) => {
-                self.store().remove(key, seq);
-                metrics::cache_lookup(self.schema, "stale", self.bytes());
-                None
+            Some(entry) => Ok((entry.body.clone(), entry.seq)),
+        };
+        match outcome {
+            Ok(kept) => {
+                if last {
+                    let bytes = store.bytes;
+                    drop(store);
+                    metrics::cache_lookup(self.schema, "hit", bytes);
+                }
+                Some(kept)
             }
-            Err(error) => {
-                tracing::warn!(error = %error.message, "response cache: the check failed");
+            Err((outcome, seq)) => {
+                if let Some(seq) = seq {
+                    store.remove(key, seq);
+                }
+                let bytes = store.bytes;
+                drop(store);
+                metrics::cache_lookup(self.schema, outcome, bytes);
                 None
             }
         }
     }
 
-    async fn changed(&self, db: &Database, fill: &Fill) -> Result<bool, ApiError> {
-        let mut conn = db.conn().await?;
-        let found: Changed = diesel::sql_query(&self.check_sql)
-            .bind::<SqlUuid, _>(fill.tenant)
-            .bind::<Text, _>(&*fill.snapshot)
-            .get_result(&mut conn)
-            .await
-            .map_err(ApiError::internal)?;
-        Ok(found.changed)
-    }
-
-    /// Takes what an answer about to be computed for `tenant` is later checked against (one
-    /// statement). `None` when the database could not say: the answer is then not kept.
+    /// Reads what an answer about to be computed for `tenant` is later checked against (and, for
+    /// a subgraph with a [`Policy::valid_until`], until when it may be served: one statement).
+    /// `None` when it may not be kept: the listener is not connected, or the database could not
+    /// say.
     pub async fn begin(&self, db: &Database, tenant: TenantId) -> Option<Fill> {
-        let taken: Result<Taken, ApiError> = async {
-            let mut conn = db.conn().await?;
-            diesel::sql_query(&self.fill_sql)
-                .bind::<SqlUuid, _>(tenant)
-                .get_result(&mut conn)
-                .await
-                .map_err(ApiError::internal)
-        }
-        .await;
-        match taken {
-            Ok(taken) => Some(Fill {
-                tenant,
-                snapshot: Arc::from(taken.snapshot),
-                valid_until: taken.valid_until,
-            }),
-            Err(error) => {
-                tracing::warn!(error = %error.message, "response cache: taking a snapshot failed");
-                None
+        let (epoch, generation) = {
+            let store = self.store();
+            if !store.listening {
+                return None;
             }
-        }
+            (store.epoch, store.generation(tenant))
+        };
+        let valid_until = match &self.valid_until_sql {
+            None => None,
+            Some(sql) => {
+                let read: Result<Until, ApiError> = async {
+                    let mut conn = db.conn().await?;
+                    diesel::sql_query(sql)
+                        .bind::<SqlUuid, _>(tenant)
+                        .get_result(&mut conn)
+                        .await
+                        .map_err(ApiError::internal)
+                }
+                .await;
+                match read {
+                    Ok(until) => until.valid_until,
+                    Err(error) => {
+                        tracing::warn!(error = %error.message, "response cache: reading valid_until failed");
+                        return None;
+                    }
+                }
+            }
+        };
+        Some(Fill {
+            tenant,
+            epoch,
+            generation,
+            valid_until,
+        })
     }
 
-    /// Keeps `body` as the answer to `key`, computed after `fill` was taken; the oldest answers
-    /// go when the budget is exceeded. An answer larger than the whole budget is not kept.
+    /// Keeps `body` as the answer to `key`, computed after `fill` was read, unless its tenant's
+    /// data changed meanwhile; the oldest answers go when the budget is exceeded. An answer larger
+    /// than the whole budget is not kept.
     pub fn put(&self, key: Key, fill: Fill, body: Bytes) {
         let mut store = self.store();
+        if !store.current(&fill) {
+            return;
+        }
         let seq = store.next;
         store.next += 1;
         let entry = Entry {
@@ -334,8 +485,11 @@ mod tests {
     use cityos_core::ids::UserId;
     use cityos_core::{Role, TenantInfo, TenantStatus};
 
+    /// A cache whose listener is connected.
     fn cache(budget: usize) -> ResponseCache {
-        ResponseCache::new("catalog", Policy { valid_until: None }, budget)
+        let cache = ResponseCache::new("catalog", Policy { valid_until: None }, budget);
+        cache.store().restart(true);
+        cache
     }
 
     fn ctx(tenant: TenantId, actor: Actor, locale: Option<&str>) -> RequestContext {
@@ -353,10 +507,13 @@ mod tests {
         }
     }
 
-    fn fill(tenant: TenantId) -> Fill {
+    /// What `begin` reads now, with no time limit.
+    fn fill(cache: &ResponseCache, tenant: TenantId) -> Fill {
+        let store = cache.store();
         Fill {
             tenant,
-            snapshot: Arc::from("1:1:"),
+            epoch: store.epoch,
+            generation: store.generation(tenant),
             valid_until: None,
         }
     }
@@ -422,12 +579,12 @@ mod tests {
     #[test]
     fn the_budget_bounds_what_is_held_and_the_oldest_go_first() {
         let answer = Bytes::from(vec![b'x'; 1000]);
-        let per_entry = 1000 + "1:1:".len() + ENTRY_OVERHEAD;
+        let per_entry = 1000 + ENTRY_OVERHEAD;
         let cache = cache(per_entry * 10);
         let tenant = TenantId::new();
         let keys: Vec<Key> = (0..25u8).map(|i| Key([i; 32])).collect();
         for key in &keys {
-            cache.put(*key, fill(tenant), answer.clone());
+            cache.put(*key, fill(&cache, tenant), answer.clone());
             assert!(cache.bytes() <= per_entry * 10);
         }
         assert_eq!(cache.len(), 10);
@@ -437,7 +594,7 @@ mod tests {
         drop(store);
         // Filling one key again and again neither grows the bytes nor the queue without bound.
         for _ in 0..10_000 {
-            cache.put(keys[24], fill(tenant), answer.clone());
+            cache.put(keys[24], fill(&cache, tenant), answer.clone());
         }
         assert_eq!(cache.len(), 10);
         assert!(cache.store().order.len() <= 2 * 10 + 1024 + 1);
@@ -445,9 +602,64 @@ mod tests {
         // An answer larger than the budget is not kept, and keeps nothing out.
         cache.put(
             Key([99; 32]),
-            fill(tenant),
+            fill(&cache, tenant),
             Bytes::from(vec![0; per_entry * 11]),
         );
         assert_eq!(cache.len(), 10);
+    }
+
+    #[test]
+    fn a_change_drops_its_tenants_answers_and_only_theirs() {
+        let cache = cache(1 << 20);
+        let (a, b) = (TenantId::new(), TenantId::new());
+        let answer = Bytes::from_static(b"{\"data\":{}}");
+        cache.put(Key([1; 32]), fill(&cache, a), answer.clone());
+        cache.put(Key([2; 32]), fill(&cache, b), answer.clone());
+        assert_eq!(
+            cache.check(&Key([1; 32]), true).map(|(b, _)| b),
+            Some(answer.clone())
+        );
+        cache.invalidate(a);
+        assert_eq!(
+            cache.check(&Key([1; 32]), true).map(|(b, _)| b),
+            None,
+            "a's answer is stale"
+        );
+        assert_eq!(
+            cache.check(&Key([2; 32]), true).map(|(b, _)| b),
+            Some(answer.clone()),
+            "b's is not"
+        );
+        // An answer computed while its tenant's data changed is not kept.
+        let before = fill(&cache, b);
+        cache.invalidate(b);
+        cache.put(Key([3; 32]), before, answer.clone());
+        assert_eq!(cache.check(&Key([3; 32]), true).map(|(b, _)| b), None);
+        // Once the listener is lost nothing is served, and nothing computed before its return is
+        // kept after it.
+        cache.put(Key([4; 32]), fill(&cache, b), answer.clone());
+        let during = fill(&cache, b);
+        cache.store().restart(false);
+        assert_eq!(cache.check(&Key([4; 32]), true).map(|(b, _)| b), None);
+        cache.store().restart(true);
+        cache.put(Key([5; 32]), during, answer.clone());
+        assert_eq!(cache.check(&Key([5; 32]), true).map(|(b, _)| b), None);
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn an_answer_is_not_served_from_its_valid_until_on() {
+        let cache = cache(1 << 20);
+        let tenant = TenantId::new();
+        let answer = Bytes::from_static(b"{}");
+        let mut soon = fill(&cache, tenant);
+        soon.valid_until = Some(Utc::now() + chrono::Duration::milliseconds(30));
+        cache.put(Key([7; 32]), soon, answer.clone());
+        assert_eq!(
+            cache.check(&Key([7; 32]), true).map(|(b, _)| b),
+            Some(answer)
+        );
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(cache.check(&Key([7; 32]), true).map(|(b, _)| b), None);
     }
 }

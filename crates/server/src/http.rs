@@ -2,18 +2,20 @@
 //!
 //! `POST /graphql` checks the router's secret, builds the request context, answers from the
 //! response cache when the subgraph has one and it holds a current answer ([`crate::cache`]), and
-//! otherwise parses and runs the request (and keeps a cacheable answer). Answers served from the
-//! cache are counted by `cityos_response_cache_lookups_total`, not by the request histogram.
+//! otherwise parses and runs the request (and keeps a cacheable answer; after a mutation, drops
+//! its tenant's answers before responding). Answers served from the cache are counted by
+//! `cityos_response_cache_lookups_total`, not by the request histogram.
 
 use crate::cache::ResponseCache;
 use crate::{ContextResolver, Platform, Subgraph};
+use async_graphql::parser::types::{DocumentOperations, OperationType};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use cityos_core::{ApiError, ErrorCode};
+use cityos_core::{Actor, ApiError, ErrorCode};
 use std::sync::Arc;
 use subtle::ConstantTimeEq as _;
 use tracing::Instrument as _;
@@ -27,7 +29,7 @@ pub struct GraphqlEndpoint<S: Subgraph> {
     platform: Platform,
     resolver: ContextResolver,
     router_secret: String,
-    cache: Option<ResponseCache>,
+    cache: Option<Arc<ResponseCache>>,
 }
 
 impl<S: Subgraph> GraphqlEndpoint<S> {
@@ -47,33 +49,25 @@ impl<S: Subgraph> GraphqlEndpoint<S> {
         }
     }
 
-    /// The same endpoint, keeping storefront answers in `cache`.
+    /// The same endpoint, keeping storefront answers in `cache` (whose listener the caller runs).
     #[must_use]
-    pub fn with_cache(mut self, cache: ResponseCache) -> Self {
+    pub fn with_cache(mut self, cache: Arc<ResponseCache>) -> Self {
         self.cache = Some(cache);
         self
     }
-
-    /// Its response cache, if it has one.
-    pub fn cache(&self) -> Option<&ResponseCache> {
-        self.cache.as_ref()
-    }
 }
 
-/// Whether the operation a request runs is a query (not a mutation or a subscription).
-fn is_query(request: &mut async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
+/// The type of the operation a request runs, if its document parses and names one.
+fn operation_type(request: &mut async_graphql::Request) -> Option<OperationType> {
     let name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return false;
-    };
+    let document = request.parsed_query().ok()?;
     let operation = match &document.operations {
         DocumentOperations::Single(op) => Some(op),
         DocumentOperations::Multiple(ops) => name
             .as_deref()
             .and_then(|n| ops.get(&async_graphql::Name::new(n))),
     };
-    operation.is_some_and(|op| op.node.ty == OperationType::Query)
+    operation.map(|op| op.node.ty)
 }
 
 fn json_body(body: impl Into<axum::body::Body>) -> Response {
@@ -148,7 +142,7 @@ async fn graphql<S: Subgraph>(
             .as_ref()
             .and_then(|cache| Some((cache, cache.key(&ctx, &body)?)));
         if let Some((cache, key)) = &cached
-            && let Some(answer) = cache.get(db, key).await
+            && let Some(answer) = cache.get(key).await
         {
             tracing::debug!("graphql request answered from the response cache");
             return json_body(answer);
@@ -164,11 +158,24 @@ async fn graphql<S: Subgraph>(
         if let Some(name) = &operation {
             tracing::Span::current().record("operation", name.as_str());
         }
-        // The snapshot is taken before anything is read, so any change the answer might miss is
-        // one the cache's check will see.
-        let fill = match (&cached, &ctx.tenant) {
-            (Some((cache, _)), Some(tenant)) if is_query(&mut request) => {
-                cache.begin(db, tenant.id).await
+        // What the answer is checked against is read before anything else, so a change the
+        // answer might miss makes it stale. A signed-in caller's (or a secret key's) mutation
+        // drops its tenant's answers before it responds, ahead of the change's notification.
+        let tenant = ctx.tenant.as_ref().map(|t| t.id);
+        let kind = match &endpoint.cache {
+            Some(_) => operation_type(&mut request),
+            None => None,
+        };
+        let signed_in = matches!(ctx.actor, Actor::User { .. } | Actor::Service { .. });
+        let changes = match (&endpoint.cache, tenant, kind) {
+            (Some(cache), Some(tenant), Some(OperationType::Mutation)) if signed_in => {
+                Some((cache, tenant))
+            }
+            _ => None,
+        };
+        let fill = match (&cached, tenant, kind) {
+            (Some((cache, _)), Some(tenant), Some(OperationType::Query)) => {
+                cache.begin(db, tenant).await
             }
             _ => None,
         };
@@ -176,6 +183,11 @@ async fn graphql<S: Subgraph>(
         let started = std::time::Instant::now();
         let response = crate::execute(&endpoint.schema, request).await;
         let took = started.elapsed();
+        if let Some((cache, tenant)) = changes
+            && response.errors.is_empty()
+        {
+            cache.invalidate(tenant);
+        }
         crate::metrics::graphql_request(
             S::NAME,
             operation.as_deref(),

@@ -251,6 +251,7 @@ pub async fn serve<S: Subgraph>(config: &Config) -> anyhow::Result<()> {
         ));
     }
     let resolver = ContextResolver::new(platform.clone(), config.auth_cache_ttl);
+    let endpoint_db = platform.db.clone();
     let mut endpoint = GraphqlEndpoint::<S>::new(schema, platform, resolver, router_secret);
     if let Some(policy) = S::RESPONSE_CACHE.filter(|_| config.response_cache_bytes > 0) {
         tracing::info!(
@@ -258,11 +259,13 @@ pub async fn serve<S: Subgraph>(config: &Config) -> anyhow::Result<()> {
             bytes = config.response_cache_bytes,
             "response cache on"
         );
-        endpoint = endpoint.with_cache(cache::ResponseCache::new(
+        let cache = Arc::new(cache::ResponseCache::new(
             S::NAME,
             policy,
             config.response_cache_bytes,
         ));
+        tokio::spawn(Arc::clone(&cache).listen(endpoint_db.clone()));
+        endpoint = endpoint.with_cache(cache);
     }
     let endpoint = Arc::new(endpoint);
     let router = app(endpoint, config.max_body_bytes).merge(extra);
@@ -364,14 +367,12 @@ fn run_jobs<S: Subgraph>(config: &Config, platform: &Platform) {
 }
 
 /// Every hour (and at start), removes the kit's rows past their retention
-/// ([`cityos_db::ops::prune`]): delivered events, old inbox ids, finished jobs, the response
-/// cache's old change log.
+/// ([`cityos_db::ops::prune`]): delivered events, old inbox ids, finished jobs.
 fn sweep<S: Subgraph>(platform: &Platform, consumes: bool) {
     let tables = cityos_db::ops::Tables {
         outbox: S::HAS_OUTBOX,
         inbox: consumes,
         jobs: S::HAS_JOBS,
-        changes: S::RESPONSE_CACHE.is_some(),
     };
     if tables.none() {
         return;
@@ -388,7 +389,6 @@ fn sweep<S: Subgraph>(platform: &Platform, consumes: bool) {
                     events = pruned.events,
                     inbox = pruned.inbox,
                     jobs = pruned.jobs,
-                    changes = pruned.changes,
                     "retention sweep"
                 ),
                 Err(error) => {

@@ -12,6 +12,7 @@
 //! | `cityos_jobs_lag_seconds` | gauge: how long the oldest due job has been due | `schema` |
 //! | `cityos_response_cache_lookups_total` | counter: storefront answers looked up in the response cache ([`crate::cache`]) | `subgraph`, `outcome` (`hit`, `stale`, `expired`, `miss`) |
 //! | `cityos_response_cache_bytes` | gauge: bytes the response cache holds | `subgraph` |
+//! | `cityos_response_cache_fences_total` | counter: fences run for hits (each serves every hit waiting for it) | `subgraph` |
 //!
 //! The outbox and job gauges appear only on a subgraph that has an outbox or a job runner.
 //!
@@ -43,6 +44,7 @@ struct Metrics {
     job_lag: GaugeVec,
     cache_lookups: IntCounterVec,
     cache_bytes: GaugeVec,
+    cache_fences: IntCounterVec,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -113,12 +115,22 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             "Bytes the response cache holds (answers and bookkeeping)",
             &["subgraph"],
         ),
+        cache_fences: IntCounterVec::new(
+            Opts::new(
+                "cityos_response_cache_fences_total",
+                "Fences run on the response cache's listener connection for its hits",
+            ),
+            &["subgraph"],
+        )
+        .unwrap_or_else(|e| panic!("metric cityos_response_cache_fences_total: {e}")),
         operations: Mutex::new(HashSet::new()),
     };
     for c in [&m.graphql, &m.consumed] {
         let _ = m.registry.register(Box::new(c.clone()));
     }
-    let _ = m.registry.register(Box::new(m.cache_lookups.clone()));
+    for c in [&m.cache_lookups, &m.cache_fences] {
+        let _ = m.registry.register(Box::new(c.clone()));
+    }
     for g in [
         &m.pool,
         &m.deliveries,
@@ -194,6 +206,11 @@ pub fn cache_lookup(subgraph: &str, outcome: &str, bytes: usize) {
         .with_label_values(&[subgraph, outcome])
         .inc();
     cache_bytes(subgraph, bytes);
+}
+
+/// Counts one fence of `subgraph`'s response cache.
+pub fn cache_fence(subgraph: &str) {
+    METRICS.cache_fences.with_label_values(&[subgraph]).inc();
 }
 
 /// Records the bytes `subgraph`'s response cache holds.

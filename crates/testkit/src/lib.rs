@@ -332,8 +332,8 @@ pub async fn tenant_tables_not_isolated(owner_url: &str) -> anyhow::Result<Vec<S
 }
 
 /// The tenant tables of every schema that tracks its changes for a response cache
-/// (`platform.track_changes`) whose inserts, updates or deletes are not recorded, as
-/// `schema.table`: an answer read from one would never be invalidated. Every test template is
+/// (`platform.track_changes`, which makes `<schema>.record_change`) whose inserts, updates or
+/// deletes notify nothing, as `schema.table`: an answer read from one would never be invalidated. Every test template is
 /// checked with it when it is built.
 pub async fn tenant_tables_not_tracked(owner_url: &str) -> anyhow::Result<Vec<String>> {
     #[derive(diesel::QueryableByName)]
@@ -348,8 +348,8 @@ pub async fn tenant_tables_not_tracked(owner_url: &str) -> anyhow::Result<Vec<St
          JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
          WHERE c.relkind IN ('r', 'p')
-           AND to_regclass(quote_ident(n.nspname) || '.changes') IS NOT NULL
-           AND c.relname NOT IN ('changes', 'outbox', 'deliveries', 'inbox', 'jobs')
+           AND to_regproc(quote_ident(n.nspname) || '.record_change') IS NOT NULL
+           AND c.relname NOT IN ('outbox', 'deliveries', 'inbox', 'jobs')
            AND (SELECT count(*) FROM pg_trigger t
                 WHERE t.tgrelid = c.oid AND NOT t.tgisinternal
                   AND t.tgname IN ('record_insert', 'record_update', 'record_delete')) < 3

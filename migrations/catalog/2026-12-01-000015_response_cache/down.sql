@@ -12,6 +12,4 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS record_delete ON %s', t.tbl);
     END LOOP;
 END $$;
-DROP FUNCTION catalog.changed_since(uuid, pg_snapshot);
 DROP FUNCTION catalog.record_change();
-DROP TABLE catalog.changes;

@@ -1,12 +1,13 @@
 -- The storefront response cache (cityos_server::cache): every write to a catalog tenant table
--- records its tenant and transaction (platform.track_changes), and answers_valid_until says when
--- an answer computed now may change with no write at all.
+-- notifies its tenant at commit (platform.track_changes), and answers_valid_until says when an
+-- answer computed now may change with no write at all.
 SELECT platform.track_changes('catalog');
 
 -- The next moment after now at which, without any write, a tenant's storefront answers may
 -- change: a price list's window opens or closes (prices, sale flags, compare-at prices), or an
 -- active stock reservation expires (its units count as available again). Null: never. The
--- tenant is set for the calling statement's transaction only, as in changed_since.
+-- tenant is set for the calling statement's transaction only (the cache calls it on its own,
+-- outside any transaction).
 CREATE FUNCTION catalog.answers_valid_until(t uuid) RETURNS timestamptz
 LANGUAGE plpgsql AS $$
 BEGIN

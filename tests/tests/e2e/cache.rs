@@ -4,7 +4,9 @@
 //! group's price list, a checkout in the orders process), a price list's window opening shows at
 //! its time with no write, no tenant, locale, currency or caller ever receives another's answer,
 //! and a staff view is never served to a storefront. And under concurrent readers, each of a run of
-//! writes is seen by the read right after it.
+//! writes is seen by the read right after it: writes through the catalog's API, and writes
+//! committed by another process straight to the database (the test's own connection, the shortest
+//! path from a commit to the next request there is).
 
 use cityos_e2e::Stack;
 use cityos_e2e::fixtures::{
@@ -12,6 +14,7 @@ use cityos_e2e::fixtures::{
     platform_token, staff_mutation, staff_op,
 };
 use cityos_e2e::operations::{catalog, orders};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -385,15 +388,19 @@ async fn under_concurrent_readers_every_write_is_seen_by_the_next_read() {
     let (_, variants) = create_stocked_product(&stack, &shop, "musk", &location, 1).await;
     let key = shop.key.clone();
 
-    // Eight readers keep the answer hot (and refill it as it goes stale) while the writer, twenty
-    // times, adds a unit and reads at once: every read after a write sees it.
+    // Eight readers keep the answer hot (and refill it as it goes stale) while the writer, forty
+    // times, adds a unit and reads at once: every read after a write sees it. Every other write is
+    // a statement of this process's own database connection, committed and then read at once.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let readers: Vec<_> = (0..8)
         .map(|_| {
             let (stack, key, stop) = (stack.clone(), key.clone(), stop.clone());
             tokio::spawn(async move {
                 let mut reads = 0u32;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                while !std::sync::atomic::AtomicBool::load(
+                    &stop,
+                    std::sync::atomic::Ordering::Relaxed,
+                ) {
                     page(&stack, &[("x-publishable-key", &key)], "musk", "SAR").await;
                     reads += 1;
                 }
@@ -401,9 +408,24 @@ async fn under_concurrent_readers_every_write_is_seen_by_the_next_read() {
             })
         })
         .collect();
+    let mut db = AsyncPgConnection::establish(&stack.database_url)
+        .await
+        .expect("owner connection");
     let hits = lookups(&stack, "hit").await;
-    for n in 2..22 {
-        adjust(&stack, &shop, &variants[0], &location, 1).await;
+    for n in 2..42 {
+        if n % 2 == 0 {
+            adjust(&stack, &shop, &variants[0], &location, 1).await;
+        } else {
+            let updated = diesel::sql_query(format!(
+                "UPDATE catalog.stock_levels SET on_hand = on_hand + 1
+                 WHERE tenant_id = '{}' AND variant_id = '{}'",
+                shop.id, variants[0]
+            ))
+            .execute(&mut db)
+            .await
+            .expect("a direct write");
+            assert_eq!(updated, 1);
+        }
         let seen = stock(
             &page(&stack, &[("x-publishable-key", &key)], "musk", "SAR").await,
             0,
