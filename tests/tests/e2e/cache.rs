@@ -74,6 +74,26 @@ async fn adjust(stack: &Stack, shop: &Tenant, variant: &str, location: &str, del
     .await;
 }
 
+/// A price list made from `input`, pricing `variant` at `sar` minor units.
+async fn price_list(stack: &Stack, shop: &Tenant, input: Value, variant: &str, sar: i64) {
+    let list = staff_op(
+        stack,
+        shop,
+        catalog::PRICE_LIST_CREATE,
+        json!({ "input": input }),
+    )
+    .await["priceList"]["id"]
+        .clone();
+    staff_op(
+        stack,
+        shop,
+        catalog::PRICE_LIST_PRICES_SET,
+        json!({ "input": { "priceListId": list, "entries": [{ "variantId": variant,
+            "prices": [{ "currency": "SAR", "amountMinor": sar }] }] } }),
+    )
+    .await;
+}
+
 async fn sign_up(stack: &Stack, shop: &Tenant, email: &str) -> (String, String) {
     let r = stack
         .gql(
@@ -242,20 +262,12 @@ async fn storefront_answers_are_cached_and_every_change_shows_in_the_next_reques
     )
     .await["customerGroup"]["id"]
         .clone();
-    let vip = staff_op(
+    price_list(
         &stack,
         &shop,
-        catalog::PRICE_LIST_CREATE,
-        json!({ "input": { "name": "VIP prices", "kind": "OVERRIDE", "customerGroupId": group } }),
-    )
-    .await["priceList"]["id"]
-        .clone();
-    staff_op(
-        &stack,
-        &shop,
-        catalog::PRICE_LIST_PRICES_SET,
-        json!({ "input": { "priceListId": vip, "entries": [{ "variantId": variants[0],
-            "prices": [{ "currency": "SAR", "amountMinor": 8_000 }] }] } }),
+        json!({ "name": "VIP prices", "kind": "OVERRIDE", "customerGroupId": group }),
+        &variants[0],
+        8_000,
     )
     .await;
     assert_eq!(
@@ -287,20 +299,12 @@ async fn storefront_answers_are_cached_and_every_change_shows_in_the_next_reques
     // A sale whose window opens in two seconds: before, the cached base price; from its start,
     // the sale price, with no write in between.
     let starts = chrono::Utc::now() + chrono::Duration::seconds(2);
-    let sale = staff_op(
+    price_list(
         &stack,
         &shop,
-        catalog::PRICE_LIST_CREATE,
-        json!({ "input": { "name": "Flash sale", "kind": "SALE", "startsAt": starts.to_rfc3339() } }),
-    )
-    .await["priceList"]["id"]
-        .clone();
-    staff_op(
-        &stack,
-        &shop,
-        catalog::PRICE_LIST_PRICES_SET,
-        json!({ "input": { "priceListId": sale, "entries": [{ "variantId": variants[0],
-            "prices": [{ "currency": "SAR", "amountMinor": 7_000 }] }] } }),
+        json!({ "name": "Flash sale", "kind": "SALE", "startsAt": starts.to_rfc3339() }),
+        &variants[0],
+        7_000,
     )
     .await;
     let hits = lookups(&stack, "hit").await;
