@@ -114,7 +114,8 @@ pub struct StackOptions {
     pub auth_cache_ttl_ms: u64,
     /// The subgraphs' log filter.
     pub log_filter: String,
-    /// Whether the router collapses identical in-flight subgraph requests (as in production).
+    /// Whether the router collapses identical in-flight subgraph requests (off, as in production:
+    /// `router-config/router.yaml` says why).
     pub deduplicate_queries: bool,
     /// The base URL of a Stripe double (`cityos_testkit::stripe`): orders then takes cards
     /// through it and accepts webhook events signed with the double's secret. None by default.
@@ -129,7 +130,7 @@ impl Default for StackOptions {
         Self {
             auth_cache_ttl_ms: 0,
             log_filter: "info".into(),
-            deduplicate_queries: true,
+            deduplicate_queries: false,
             stripe_api_base: None,
             response_cache_mb: None,
         }

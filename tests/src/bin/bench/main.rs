@@ -127,8 +127,8 @@ async fn main() {
         Some("memory") => return memory::run(&args).await,
         _ => {}
     }
-    // The production cache time, and no in-flight deduplication, so every request pays its full
-    // cost (the requests are mostly distinct anyway, but concurrent clients would share some).
+    // The production settings: the auth cache time, and no in-flight deduplication, so every
+    // request reaches its subgraph.
     let options = StackOptions {
         auth_cache_ttl_ms: 2000,
         log_filter: "warn".into(),
