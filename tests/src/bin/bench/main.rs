@@ -452,6 +452,7 @@ async fn main() {
     println!("|---|---|---:|---:|---:|---:|---:|");
     let mut heaviest = Vec::new();
     let mut cpu_rows = Vec::new();
+    let mut cache_rows = Vec::new();
     let mut throughput: Vec<(&str, f64)> = Vec::new();
     for (name, url, headers, warm, measured, rate) in scenarios {
         let run = async |bodies: &[String], seconds| match rate {
@@ -473,9 +474,16 @@ async fn main() {
         if stats {
             reset_statements(&mut db).await;
         }
+        let cache_before = cache_counters(&stack).await;
         let cpu_before = CpuSnapshot::take(&stack, &mut db).await;
         let outcome = run(measured, args.seconds).await;
         let cpu = CpuSnapshot::take(&stack, &mut db).await.since(&cpu_before);
+        let cache_after = cache_counters(&stack).await;
+        cache_rows.push((
+            name,
+            cache_after.0 - cache_before.0,
+            cache_after.1 - cache_before.1,
+        ));
         let statements = if stats {
             app_statements(&mut db).await
         } else {
@@ -558,6 +566,13 @@ async fn main() {
             .collect();
         println!("- {name}: {}", per_request.join(", "));
     }
+    println!("\nthe catalog's response cache (hits, and the fences they waited for):");
+    for (name, hits, fences) in cache_rows.iter().filter(|(_, hits, _)| *hits > 0) {
+        println!(
+            "- {name}: {hits} hits, {fences} fences, {:.2} hits per fence",
+            *hits as f64 / (*fences).max(1) as f64
+        );
+    }
     println!("\nstatements with the most database time (mean ms, calls):");
     for (name, heavy) in heaviest {
         println!("- {name}:");
@@ -571,4 +586,25 @@ async fn main() {
     }
     drop(stack);
     events::run(args.seconds).await;
+}
+
+/// The catalog's response-cache hits and fences so far, from its `/metrics`.
+async fn cache_counters(stack: &Stack) -> (u64, u64) {
+    let url = stack
+        .subgraph_url("catalog")
+        .replace("/graphql", "/metrics");
+    let Ok(text) = reqwest::get(&url).await.and_then(|r| r.error_for_status()) else {
+        return (0, 0);
+    };
+    let text = text.text().await.unwrap_or_default();
+    let counter = |series: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (
+        counter("cityos_response_cache_lookups_total{outcome=\"hit\",subgraph=\"catalog\"} "),
+        counter("cityos_response_cache_fences_total{subgraph=\"catalog\"} "),
+    )
 }
