@@ -310,6 +310,23 @@ impl Stack {
             .unwrap_or_else(|| panic!("no subgraph `{name}` in subgraphs.toml"))
     }
 
+    /// The value of one series of subgraph `name`'s `/metrics`, written as Prometheus text writes
+    /// it (`cityos_response_cache_bytes{subgraph="catalog"}`); `None` when it is not there (a
+    /// counter that has not counted yet).
+    pub async fn metric(&self, name: &str, series: &str) -> Option<f64> {
+        let url = self.subgraph_url(name).replace("/graphql", "/metrics");
+        let text = reqwest::get(&url)
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .unwrap_or_else(|e| panic!("{name}'s metrics: {e}"))
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{name}'s metrics: {e}"));
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .map(|v| v.trim().parse().unwrap_or_else(|e| panic!("{series}: {e}")))
+    }
+
     /// The resident memory of each process (from /proc), in KiB.
     pub fn resident_kib(&self) -> Vec<(&str, u64)> {
         self.supervisor

@@ -34,22 +34,10 @@ async fn page(stack: &Stack, h: &[(&str, &str)], handle: &str, currency: &str) -
 
 /// The catalog's response-cache lookups so far with `outcome`, from its `/metrics`.
 async fn lookups(stack: &Stack, outcome: &str) -> u64 {
-    let url = stack
-        .subgraph_url("catalog")
-        .replace("/graphql", "/metrics");
-    let text = reqwest::get(&url)
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics text");
     let series = format!(
-        "cityos_response_cache_lookups_total{{outcome=\"{outcome}\",subgraph=\"catalog\"}} "
+        "cityos_response_cache_lookups_total{{outcome=\"{outcome}\",subgraph=\"catalog\"}}"
     );
-    text.lines()
-        .find_map(|l| l.strip_prefix(&series))
-        .map_or(0, |n| n.trim().parse().expect("a count"))
+    stack.metric("catalog", &series).await.unwrap_or(0.0) as u64
 }
 
 fn price(product: &Value, variant: usize) -> i64 {

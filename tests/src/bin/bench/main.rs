@@ -590,21 +590,9 @@ async fn main() {
 
 /// The catalog's response-cache hits and fences so far, from its `/metrics`.
 async fn cache_counters(stack: &Stack) -> (u64, u64) {
-    let url = stack
-        .subgraph_url("catalog")
-        .replace("/graphql", "/metrics");
-    let Ok(text) = reqwest::get(&url).await.and_then(|r| r.error_for_status()) else {
-        return (0, 0);
-    };
-    let text = text.text().await.unwrap_or_default();
-    let counter = |series: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(series))
-            .and_then(|n| n.trim().parse::<u64>().ok())
-            .unwrap_or(0)
-    };
+    let count = async |series: &str| stack.metric("catalog", series).await.unwrap_or(0.0) as u64;
     (
-        counter("cityos_response_cache_lookups_total{outcome=\"hit\",subgraph=\"catalog\"} "),
-        counter("cityos_response_cache_fences_total{subgraph=\"catalog\"} "),
+        count("cityos_response_cache_lookups_total{outcome=\"hit\",subgraph=\"catalog\"}").await,
+        count("cityos_response_cache_fences_total{subgraph=\"catalog\"}").await,
     )
 }

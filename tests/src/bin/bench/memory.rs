@@ -2,7 +2,7 @@
 //! 1,000 tenants, when storefronts ask many more distinct questions than its response cache can
 //! hold.
 //!
-//! The tenants are made through the API (each with a publishable key); their products (100 each,
+//! The tenants are made through the API (storefronts select them by `x-tenant`); their products (100 each,
 //! one priced variant, published) are written in bulk as the database owner, so the catalog's
 //! triggers build their cards and search rows as for any write. Then every tenant's storefront
 //! listing is asked at 20 page sizes, straight to the catalog: 20,000 distinct answers of 4 to
@@ -51,8 +51,7 @@ async fn post(
         .expect("json")
 }
 
-/// Creates tenant `i` (as the platform admin) and a publishable key for it; returns its id and
-/// slug.
+/// Creates tenant `i` (as the platform admin); returns its id and slug.
 async fn tenant(client: &reqwest::Client, url: &str, platform: &str, i: usize) -> (String, String) {
     let slug = format!("memory-{i:04}");
     let bearer = format!("Bearer {platform}");
@@ -209,16 +208,12 @@ pub(crate) async fn run(args: &Args) {
     let took = started.elapsed();
     let after = catalog_kib(&stack);
     peak = peak.max(after);
-    let metrics = reqwest::get(url.replace("/graphql", "/metrics"))
+    let held = stack
+        .metric(
+            "catalog",
+            "cityos_response_cache_bytes{subgraph=\"catalog\"}",
+        )
         .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics text");
-    let held = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("cityos_response_cache_bytes{subgraph=\"catalog\"} "))
-        .and_then(|v| v.trim().parse::<f64>().ok())
         .unwrap_or(f64::NAN);
     let mib = |kib: u64| kib as f64 / 1024.0;
     println!(
