@@ -55,6 +55,12 @@ const SUBGRAPH_CODE: &[Code] = &[
         depends_on: depends_on::<orders::Orders>,
         sdl: orders::sdl,
     },
+    Code {
+        name: <vendors::Vendors as Subgraph>::NAME,
+        port: <vendors::Vendors as Subgraph>::DEFAULT_PORT,
+        depends_on: depends_on::<vendors::Vendors>,
+        sdl: vendors::sdl,
+    },
 ];
 
 fn subgraphs(manifest: &Manifest) -> anyhow::Result<Vec<SubgraphSdl>> {

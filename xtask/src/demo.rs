@@ -1,6 +1,6 @@
 //! The demo's credentials, kept in .data/demo.json between runs: the platform admin the subgraphs
-//! start with, and the tenant admin and customer the seed signs up (passwords generated on first
-//! run), plus the storefront key the seed writes back. The data itself is loaded by the `seed`
+//! start with, and the tenant admin, customer and vendor owner the seed signs up (passwords
+//! generated on first run), plus the storefront key the seed writes back. The data itself is loaded by the `seed`
 //! binary (`cityos_e2e::seed`, from `subgraphs/<name>/seed.json`), which reads and updates the
 //! same file.
 
@@ -20,6 +20,7 @@ pub struct Demo {
     pub platform_admin: Account,
     pub tenant_admin: Account,
     pub customer: Account,
+    pub vendor_owner: Account,
     pub publishable_key: Option<String>,
 }
 
@@ -51,6 +52,7 @@ impl Demo {
             platform_admin,
             tenant_admin: account(&stored["tenantAdmin"], "admin@dakkah.sa")?,
             customer: account(&stored["customer"], "customer@dakkah.sa")?,
+            vendor_owner: account(&stored["vendorOwner"], "vendor@dakkah.sa")?,
             publishable_key: stored["publishableKey"].as_str().map(str::to_owned),
         })
     }
@@ -62,6 +64,7 @@ impl Demo {
             "platformAdmin": acc(&self.platform_admin),
             "tenantAdmin": acc(&self.tenant_admin),
             "customer": acc(&self.customer),
+            "vendorOwner": acc(&self.vendor_owner),
             "publishableKey": self.publishable_key,
         });
         std::fs::write(path, serde_json::to_string_pretty(&value)?)?;

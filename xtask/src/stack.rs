@@ -144,6 +144,7 @@ fn print_banner(endpoint: &str, demo: &demo::Demo, logs: &Path) {
         format!("  platform admin     {} / {}", demo.platform_admin.email, demo.platform_admin.password),
         format!("  tenant `dakkah`    admin {} / {}", demo.tenant_admin.email, demo.tenant_admin.password),
         format!("                     customer {} / {}", demo.customer.email, demo.customer.password),
+        format!("                     vendor owner {} / {} (Oud House: send x-vendor-id with its id, see `myVendors`)", demo.vendor_owner.email, demo.vendor_owner.password),
         format!("  publishable key    {key}"),
         format!("  logs               {}", logs.display()),
         format!("  try: curl -s {endpoint} -H 'content-type: application/json' -H 'x-publishable-key: {key}' \\"),

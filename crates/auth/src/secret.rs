@@ -23,6 +23,8 @@ pub enum SecretKind {
     SecretKey,
     /// The link token of a shared wishlist (`wl`): whoever has it may read that list.
     WishlistShare,
+    /// An invitation to a vendor's team (`vi`): whoever signs in with its address may accept it.
+    VendorInvitation,
 }
 
 impl SecretKind {
@@ -32,6 +34,7 @@ impl SecretKind {
             Self::PublishableKey => "pk",
             Self::SecretKey => "sk",
             Self::WishlistShare => "wl",
+            Self::VendorInvitation => "vi",
         }
     }
 }

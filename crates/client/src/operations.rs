@@ -209,6 +209,12 @@ pub mod catalog {
         name: "StorefrontSearch",
         text: "query StorefrontSearch($q:String!$sort:ProductSort){products(first:20 filter:{query:$q currency:\"SAR\" inStock:true}sort:$sort){totalCount edges{cursor node{id title handle priceRange(currency:\"SAR\"){min{amount}}rating{average count}}}facets{categories{category{name}count}tags{tag count}inStock price{min{amount}max{amount}ranges{from{amount}to{amount}count}}}}}",
     };
+
+    /// `query ProductByHandle($handle:String!)`
+    pub const PRODUCT_BY_HANDLE: Operation = Operation {
+        name: "ProductByHandle",
+        text: "query ProductByHandle($handle:String!){product(handle:$handle){id}}",
+    };
 }
 
 /// The operations of `subgraphs/orders/operations.graphql`.
@@ -264,6 +270,77 @@ pub mod orders {
     };
 }
 
+/// The operations of `subgraphs/vendors/operations.graphql`.
+pub mod vendors {
+    use crate::Operation;
+
+    /// `mutation VendorApply($input:VendorApplyInput!)`
+    pub const VENDOR_APPLY: Operation = Operation {
+        name: "VendorApply",
+        text: "mutation VendorApply($input:VendorApplyInput!){vendorApply(input:$input){vendor{id handle status}userErrors{field code message}}}",
+    };
+
+    /// `mutation VendorReviewStart($input:VendorTransitionInput!)`
+    pub const VENDOR_REVIEW_START: Operation = Operation {
+        name: "VendorReviewStart",
+        text: "mutation VendorReviewStart($input:VendorTransitionInput!){vendorReviewStart(input:$input){vendor{id status}userErrors{field code message}}}",
+    };
+
+    /// `mutation VendorApprove($input:VendorTransitionInput!)`
+    pub const VENDOR_APPROVE: Operation = Operation {
+        name: "VendorApprove",
+        text: "mutation VendorApprove($input:VendorTransitionInput!){vendorApprove(input:$input){vendor{id status}userErrors{field code message}}}",
+    };
+
+    /// `mutation VendorSuspend($input:VendorTransitionInput!)`
+    pub const VENDOR_SUSPEND: Operation = Operation {
+        name: "VendorSuspend",
+        text: "mutation VendorSuspend($input:VendorTransitionInput!){vendorSuspend(input:$input){vendor{id status statusReason}userErrors{field code message}}}",
+    };
+
+    /// `mutation VendorDocumentSubmit($input:VendorDocumentSubmitInput!)`
+    pub const VENDOR_DOCUMENT_SUBMIT: Operation = Operation {
+        name: "VendorDocumentSubmit",
+        text: "mutation VendorDocumentSubmit($input:VendorDocumentSubmitInput!){vendorDocumentSubmit(input:$input){document{id kind status}userErrors{field code message}}}",
+    };
+
+    /// `mutation VendorDocumentReview($input:VendorDocumentReviewInput!)`
+    pub const VENDOR_DOCUMENT_REVIEW: Operation = Operation {
+        name: "VendorDocumentReview",
+        text: "mutation VendorDocumentReview($input:VendorDocumentReviewInput!){vendorDocumentReview(input:$input){document{id status}userErrors{field code message}}}",
+    };
+
+    /// `mutation VendorInvite($input:VendorInviteInput!)`
+    pub const VENDOR_INVITE: Operation = Operation {
+        name: "VendorInvite",
+        text: "mutation VendorInvite($input:VendorInviteInput!){vendorInvite(input:$input){invitation{id email role}token userErrors{field code message}}}",
+    };
+
+    /// `mutation VendorInvitationAccept($token:String!)`
+    pub const VENDOR_INVITATION_ACCEPT: Operation = Operation {
+        name: "VendorInvitationAccept",
+        text: "mutation VendorInvitationAccept($token:String!){vendorInvitationAccept(token:$token){member{role vendor{id handle}}userErrors{field code message}}}",
+    };
+
+    /// `mutation VendorMemberRemove($input:VendorMemberInput!)`
+    pub const VENDOR_MEMBER_REMOVE: Operation = Operation {
+        name: "VendorMemberRemove",
+        text: "mutation VendorMemberRemove($input:VendorMemberInput!){vendorMemberRemove(input:$input){member{email}userErrors{field code message}}}",
+    };
+
+    /// `query MyVendors`
+    pub const MY_VENDORS: Operation = Operation {
+        name: "MyVendors",
+        text: "query MyVendors{myVendors{role vendor{id handle name status}}}",
+    };
+
+    /// `query StorefrontVendor($handle:String!)`
+    pub const STOREFRONT_VENDOR: Operation = Operation {
+        name: "StorefrontVendor",
+        text: "query StorefrontVendor($handle:String!){vendor(handle:$handle){id handle name description logoUrl handlingDays products(first:20){totalCount edges{node{handle title}}}}}",
+    };
+}
+
 /// Every operation, for a lookup by name ([`crate::operation`]).
 pub const ALL: &[Operation] = &[
     identity::SIGN_IN,
@@ -299,6 +376,7 @@ pub const ALL: &[Operation] = &[
     catalog::STOREFRONT_VARIANT_LISTING,
     catalog::STOREFRONT_PRODUCT_PAGE,
     catalog::STOREFRONT_SEARCH,
+    catalog::PRODUCT_BY_HANDLE,
     orders::SHIPPING_METHOD_CREATE,
     orders::TAX_RULE_CREATE,
     orders::DISCOUNT_CODE_CREATE,
@@ -307,4 +385,15 @@ pub const ALL: &[Operation] = &[
     orders::CART_DISCOUNT_APPLY,
     orders::CART_UPDATE,
     orders::CHECKOUT_COMPLETE,
+    vendors::VENDOR_APPLY,
+    vendors::VENDOR_REVIEW_START,
+    vendors::VENDOR_APPROVE,
+    vendors::VENDOR_SUSPEND,
+    vendors::VENDOR_DOCUMENT_SUBMIT,
+    vendors::VENDOR_DOCUMENT_REVIEW,
+    vendors::VENDOR_INVITE,
+    vendors::VENDOR_INVITATION_ACCEPT,
+    vendors::VENDOR_MEMBER_REMOVE,
+    vendors::MY_VENDORS,
+    vendors::STOREFRONT_VENDOR,
 ];

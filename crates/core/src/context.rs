@@ -1,7 +1,7 @@
 //! Who is asking, for which tenant, in which locale: built once per request by the subgraph server
 //! and handed to resolvers as async-graphql request data.
 
-use crate::ids::{ApiKeyId, TenantId, UserId};
+use crate::ids::{ApiKeyId, TenantId, UserId, VendorId};
 use crate::{ApiError, ErrorCode};
 
 crate::states! {
@@ -98,6 +98,41 @@ pub enum Actor {
     },
 }
 
+crate::states! {
+    /// What a member of a vendor's team may do for it.
+    pub enum VendorRole {
+        /// Owns the vendor: everything a manager may do, and manages the team.
+        Owner = "OWNER",
+        /// Runs the shop: profile, products, stock, orders, payouts.
+        Manager = "MANAGER",
+        /// Works in the shop: products, stock, reviews and orders.
+        Staff = "STAFF",
+    }
+}
+
+impl VendorRole {
+    /// Whether this role may do what `needed` may (an owner may do what a manager may, and a
+    /// manager what staff may).
+    pub fn covers(self, needed: VendorRole) -> bool {
+        let rank = |r: VendorRole| match r {
+            VendorRole::Owner => 2,
+            VendorRole::Manager => 1,
+            VendorRole::Staff => 0,
+        };
+        rank(self) >= rank(needed)
+    }
+}
+
+/// The vendor a signed-in user acts for in this request: named by the `x-vendor-id` header and
+/// checked against the vendor's team (`vendors.vendor_member`) before any resolver runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VendorScope {
+    /// The vendor.
+    pub id: VendorId,
+    /// The caller's role on its team.
+    pub role: VendorRole,
+}
+
 /// Everything a resolver needs to know about the request it serves.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
@@ -105,6 +140,8 @@ pub struct RequestContext {
     pub tenant: Option<TenantInfo>,
     /// Who is calling.
     pub actor: Actor,
+    /// The vendor the caller acts for, when it named one it belongs to (only a signed-in user).
+    pub vendor: Option<VendorScope>,
     /// The requested locale (`accept-language`'s first tag), if any.
     pub locale: Option<String>,
     /// The request id: the caller's `x-request-id`, or one made up for this request.
@@ -117,6 +154,7 @@ impl RequestContext {
         Self {
             tenant: None,
             actor: Actor::Anonymous,
+            vendor: None,
             locale: None,
             request_id: request_id.into(),
         }
@@ -179,6 +217,24 @@ impl RequestContext {
     /// Whether the caller may see unpublished, private back-office data.
     pub fn is_staff(&self) -> bool {
         self.require_staff().is_ok()
+    }
+
+    /// The vendor the caller acts for, when its role there covers `needed`: `UNAUTHENTICATED`
+    /// without a signed-in user, `FORBIDDEN` when it names no vendor (send `x-vendor-id`) or its
+    /// role is too low.
+    pub fn require_vendor(&self, needed: VendorRole) -> Result<VendorScope, ApiError> {
+        self.user_id()?;
+        let scope = self.vendor.ok_or_else(|| {
+            ApiError::forbidden("act for a vendor: send x-vendor-id with a vendor you belong to")
+        })?;
+        if scope.role.covers(needed) {
+            Ok(scope)
+        } else {
+            Err(ApiError::forbidden(format!(
+                "a vendor's {} may not do this",
+                scope.role.as_str().to_ascii_lowercase()
+            )))
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The vocabulary every CityOS subgraph shares: who is asking ([`context`]), how a request fails
 //! ([`error`]), how entities are named ([`ids`]), how amounts are held ([`money`]), how lists are
-//! paged ([`paging`]), how people are reached ([`contact`]) and what text may hold ([`text`]).
+//! paged ([`paging`]), how people are reached ([`contact`], [`address`]) and what text may hold ([`text`]).
 
+pub mod address;
 pub mod contact;
 pub mod context;
 pub mod error;
@@ -12,6 +13,6 @@ pub mod paging;
 pub mod states;
 pub mod text;
 
-pub use context::{Actor, RequestContext, Role, TenantInfo, TenantStatus};
+pub use context::{Actor, RequestContext, Role, TenantInfo, TenantStatus, VendorRole, VendorScope};
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use outcome::{Failure, Outcome, UserError};

@@ -74,12 +74,14 @@ macro_rules! states {
         }
         $( transitions { $( $from:ident -> $( $to:ident )|+ ),* $(,)? } )?
     ) => {
-        $(#[$meta])*
+        // The derives first, so the declaration may carry their helper attributes
+        // (`#[graphql(name = "..")]` for a GraphQL name other than the Rust one).
         #[derive(
             async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash,
             diesel::AsExpression, diesel::FromSqlRow,
         )]
         #[diesel(sql_type = diesel::sql_types::Text)]
+        $(#[$meta])*
         $vis enum $name {
             $( $(#[$vmeta])* $variant ),+
         }

@@ -78,6 +78,21 @@ impl Database {
         E: From<diesel::result::Error> + From<ApiError> + Send,
     {
         ctx.require_any(roles)?;
+        self.recorded(ctx, action, f).await
+    }
+
+    /// A mutation whose caller the caller of this has already checked (a vendor's team member,
+    /// through [`RequestContext::require_vendor`]; an applicant acting for themself), with its
+    /// audit row: `f` runs in the selected tenant's transaction and returns its result with the
+    /// [`Audit`] written as `action` in the same transaction.
+    pub async fn recorded<T, E, F>(&self, ctx: &RequestContext, action: &str, f: F) -> Result<T, E>
+    where
+        F: for<'r, 'c> AsyncFnOnce(&'r mut TenantTx<'c>) -> Result<(T, Audit), E>
+            + for<'r, 'c> TxFn<&'r mut TenantTx<'c>, Result<(T, Audit), E>, Fut: Send>
+            + Send,
+        T: Send,
+        E: From<diesel::result::Error> + From<ApiError> + Send,
+    {
         let tenant = ctx.tenant()?.id;
         self.tenant_tx(tenant, async move |tx| {
             let (value, audit) = f(tx).await?;

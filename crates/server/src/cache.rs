@@ -301,11 +301,11 @@ impl ResponseCache {
         store.generations.insert(tenant, next);
     }
 
-    /// The key of a request, or `None` when its answer may not be cached: no tenant, or a staff
-    /// caller.
+    /// The key of a request, or `None` when its answer may not be cached: no tenant, a staff
+    /// caller, or one acting for a vendor (its back office).
     pub fn key(&self, ctx: &RequestContext, body: &[u8]) -> Option<Key> {
         let tenant = ctx.tenant.as_ref()?;
-        if ctx.is_staff() {
+        if ctx.is_staff() || ctx.vendor.is_some() {
             return None;
         }
         let mut hash = Sha256::new();
@@ -494,6 +494,7 @@ mod tests {
 
     fn ctx(tenant: TenantId, actor: Actor, locale: Option<&str>) -> RequestContext {
         RequestContext {
+            vendor: None,
             tenant: Some(TenantInfo {
                 id: tenant,
                 slug: "shop".into(),

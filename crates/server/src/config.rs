@@ -10,7 +10,7 @@
 //! | `CITYOS_LISTEN` | address to listen on | `127.0.0.1:<subgraph port>` |
 //! | `CITYOS_DB_POOL_SIZE` | connections in the pool | 16 |
 //! | `CITYOS_MAX_BODY_BYTES` | largest request body accepted | 1 MiB |
-//! | `CITYOS_AUTH_CACHE_TTL_MS` | how long tenant and API-key lookups are cached | 2000 |
+//! | `CITYOS_AUTH_CACHE_TTL_MS` | how long tenant, API-key and vendor-team lookups are cached | 2000 |
 //! | `CITYOS_EVENTS_SECRET` | the platform's shared signing secret of events between subgraphs ([`crate::events`]), at least 32 bytes | required by a subgraph that publishes to subscribers or consumes |
 //! | `CITYOS_EVENTS_IDLE_MS` | how long a dispatcher rests when no event is due | 500 |
 //! | `CITYOS_EVENTS_MAX_ATTEMPTS` | refusals after which a delivery is dead | 10 |

@@ -12,16 +12,24 @@
 //! select any. Unknown slugs are `TENANT_NOT_FOUND`, suspended tenants `TENANT_SUSPENDED`, bad
 //! credentials `UNAUTHENTICATED`. An unknown host is not an error (it is just not a selector).
 //!
+//! A signed-in user acts for a marketplace vendor by naming it in `x-vendor-id`: the vendor must be
+//! one whose team the user is on (and not closed or rejected), else the request is refused with
+//! `FORBIDDEN`; the context then carries the vendor and the user's role there
+//! ([`cityos_core::VendorScope`]).
+//!
 //! Tenant and API-key lookups go through SQL functions the identity subgraph publishes in its
-//! schema (`identity.tenant_lookup`, `identity.api_key_authenticate`) and are cached for a short
-//! time, so a suspension or a key revocation takes effect within that time.
+//! schema (`identity.tenant_lookup`, `identity.api_key_authenticate`), team membership through
+//! the one the vendors subgraph publishes (`vendors.vendor_member`); all are cached for a short
+//! time, so a suspension, a key revocation or a removal from a team takes effect within that time.
 
 use crate::Platform;
 use axum::http::HeaderMap;
 use cityos_auth::TokenError;
 use cityos_auth::secret::{self, SecretKind};
-use cityos_core::ids::{ApiKeyId, TenantId};
-use cityos_core::{Actor, ApiError, ErrorCode, RequestContext, TenantInfo, TenantStatus};
+use cityos_core::ids::{ApiKeyId, TenantId, UserId, VendorId};
+use cityos_core::{
+    Actor, ApiError, ErrorCode, RequestContext, TenantInfo, TenantStatus, VendorRole, VendorScope,
+};
 use diesel::QueryableByName;
 use diesel::sql_types::{Bytea, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
@@ -106,6 +114,12 @@ struct ApiKeyRow {
     kind: String,
 }
 
+#[derive(QueryableByName)]
+struct MemberRow {
+    #[diesel(sql_type = Text)]
+    role: VendorRole,
+}
+
 /// An authenticated API key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ApiKeyPrincipal {
@@ -119,6 +133,7 @@ pub struct ContextResolver {
     platform: Platform,
     tenants: TtlCache<TenantKey, Option<TenantInfo>>,
     api_keys: TtlCache<Vec<u8>, Option<ApiKeyPrincipal>>,
+    members: TtlCache<(TenantId, VendorId, UserId), Option<VendorRole>>,
 }
 
 impl std::fmt::Debug for ContextResolver {
@@ -175,6 +190,7 @@ impl ContextResolver {
             platform,
             tenants: TtlCache::new(ttl),
             api_keys: TtlCache::new(ttl),
+            members: TtlCache::new(ttl),
         }
     }
 
@@ -273,12 +289,64 @@ impl ContextResolver {
             ));
         }
 
+        let vendor = match header(headers, "x-vendor-id") {
+            Some(named) => Some(self.vendor_scope(tenant.as_ref(), &actor, named).await?),
+            None => None,
+        };
+
         Ok(RequestContext {
             tenant,
             actor,
+            vendor,
             locale: locale(headers),
             request_id,
         })
+    }
+
+    /// The vendor `named` (an `x-vendor-id`) as the caller may act for it: a signed-in user of the
+    /// selected tenant on the vendor's team.
+    async fn vendor_scope(
+        &self,
+        tenant: Option<&TenantInfo>,
+        actor: &Actor,
+        named: &str,
+    ) -> Result<VendorScope, ApiError> {
+        let Actor::User { user_id, .. } = actor else {
+            return Err(ApiError::unauthenticated(
+                "sign in to act for a vendor (x-vendor-id)",
+            ));
+        };
+        let tenant = tenant.ok_or_else(ApiError::tenant_required)?.id;
+        let vendor: VendorId = named
+            .parse::<Uuid>()
+            .map(VendorId::from_uuid)
+            .map_err(|_| ApiError::bad_input("x-vendor-id must be a vendor's id"))?;
+        let key = (tenant, vendor, *user_id);
+        let role = match self.members.get(&key) {
+            Some(hit) => hit,
+            None => {
+                let user = *user_id;
+                let role = self
+                    .platform
+                    .db
+                    .tenant_tx(tenant, async move |tx| {
+                        diesel::sql_query("SELECT role FROM vendors.vendor_member($1, $2)")
+                            .bind::<SqlUuid, _>(vendor)
+                            .bind::<SqlUuid, _>(user)
+                            .load::<MemberRow>(tx.conn())
+                            .await
+                            .map(|rows| rows.into_iter().next().map(|r| r.role))
+                            .map_err(ApiError::from)
+                    })
+                    .await?;
+                self.members.put(key, role);
+                role
+            }
+        };
+        let role = role.ok_or_else(|| {
+            ApiError::forbidden("you are not on the team of the vendor x-vendor-id names")
+        })?;
+        Ok(VendorScope { id: vendor, role })
     }
 
     async fn tenant(&self, key: TenantKey) -> Result<Option<TenantInfo>, ApiError> {

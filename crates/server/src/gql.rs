@@ -45,3 +45,24 @@ impl<'a> CtxExt<'a> for Context<'a> {
         }
     }
 }
+
+/// Runs one read on the request's tenant-scoped connection and gives its result as an
+/// `async_graphql::Result`: `in_tenant!(ctx, |tx| repo::read(tx, ..))`, where the read returns a
+/// `Result<_, E>` with `ApiError: From<E>`. (A macro: a generic async function over a borrowed
+/// connection loses `Send`.)
+#[macro_export]
+macro_rules! in_tenant {
+    ($ctx:expr, |$tx:ident| $read:expr) => {{
+        let found: ::async_graphql::Result<_> = async {
+            let tenant = $crate::CtxExt::request($ctx)?.tenant()?.id;
+            $crate::CtxExt::db($ctx)
+                .tenant_tx(tenant, async move |$tx| {
+                    $read.await.map_err(::cityos_core::ApiError::from)
+                })
+                .await
+                .map_err(::async_graphql::Error::from)
+        }
+        .await;
+        found
+    }};
+}

@@ -106,6 +106,39 @@ pub fn request_loader<L: Send + Sync + 'static>(loader: L) -> RequestLoader<L> {
     )
 }
 
+/// Implements a subgraph loader's batch read of what hangs off parents: `children_loader!(Loader,
+/// Key(Parent) => Value, read)` makes `Loader` (a struct with `db: Database` and `tenant:
+/// TenantId`) answer `Key(parent)` with `read(tx, &[parents])`'s `HashMap<Parent, Vec<Value>>`
+/// entry, one statement per batch in the request's tenant transaction (no entry: an empty list).
+/// The key is a one-field tuple struct the subgraph declares beside the type it loads.
+#[macro_export]
+macro_rules! children_loader {
+    ($loader:ty, $key:ident($parent:ty) => $value:ty, $read:path) => {
+        impl ::async_graphql::dataloader::Loader<$key> for $loader {
+            type Value = Vec<$value>;
+            type Error = ::cityos_core::ApiError;
+
+            async fn load(
+                &self,
+                keys: &[$key],
+            ) -> Result<::std::collections::HashMap<$key, Vec<$value>>, ::cityos_core::ApiError>
+            {
+                let parents: Vec<$parent> = keys.iter().map(|k| k.0).collect();
+                let mut found = self
+                    .db
+                    .tenant_tx(self.tenant, async move |tx| {
+                        Ok::<_, ::cityos_core::ApiError>($read(tx, &parents).await?)
+                    })
+                    .await?;
+                Ok(keys
+                    .iter()
+                    .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+                    .collect())
+            }
+        }
+    };
+}
+
 /// Adds what a request of subgraph `S` carries besides its query: the request's context and, when
 /// the subgraph builds one for it, its loader.
 pub fn request_data<S: Subgraph>(

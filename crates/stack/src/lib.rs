@@ -295,7 +295,10 @@ mod tests {
     #[test]
     fn the_workspace_manifest_holds_and_so_do_the_files_held_to_it() {
         let manifest = Manifest::load().expect("subgraphs.toml");
-        assert_eq!(manifest.names(), ["identity", "catalog", "orders"]);
+        assert_eq!(
+            manifest.names(),
+            ["identity", "catalog", "orders", "vendors"]
+        );
         assert_eq!(Manifest::embedded(), manifest);
         let root = workspace_root();
         let router =

@@ -427,6 +427,7 @@ pub fn context(tenant: Option<&TenantInfo>, actor: Actor) -> RequestContext {
     RequestContext {
         tenant: tenant.cloned(),
         actor,
+        vendor: None,
         locale: None,
         request_id: format!("test-{}", Uuid::now_v7()),
     }
@@ -445,6 +446,20 @@ pub fn user_context(
             roles: roles.to_vec(),
         },
     )
+}
+
+/// `user` of `tenant` acting for `vendor` with `role` on its team (as a request naming it in
+/// `x-vendor-id` resolves, once the server has checked the membership).
+pub fn vendor_context(
+    tenant: &TenantInfo,
+    user: UserId,
+    vendor: cityos_core::ids::VendorId,
+    role: cityos_core::VendorRole,
+) -> RequestContext {
+    RequestContext {
+        vendor: Some(cityos_core::VendorScope { id: vendor, role }),
+        ..user_context(Some(tenant), user, &[Role::Customer])
+    }
 }
 
 /// A platform admin with no tenant selected.

@@ -24,8 +24,8 @@ pub struct User {
     pub id: ID,
 }
 
-// Owned by the vendors subgraph once it exists; until then the catalog holds the reference and
-// adds `products`.
+// Owned by the vendors subgraph; the catalog adds `products` (whose `totalCount` is the vendor's
+// product count). The description matches the owner's.
 /// A marketplace vendor: a seller on the tenant's marketplace.
 #[derive(SimpleObject)]
 #[graphql(complex)]

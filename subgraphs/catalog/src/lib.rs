@@ -66,7 +66,12 @@ impl Subgraph for Catalog {
         });
 
     fn consumers() -> cityos_db::inbox::Consumers {
-        cityos_db::inbox::Consumers::new().on::<products::sales::OrderPlaced>()
+        use products::sellers::{VendorApproved, VendorClosed, VendorSuspended};
+        cityos_db::inbox::Consumers::new()
+            .on::<products::sales::OrderPlaced>()
+            .on::<VendorApproved>()
+            .on::<VendorSuspended>()
+            .on::<VendorClosed>()
     }
 
     type Schema = CatalogSchema;

@@ -15,19 +15,7 @@ use cityos_db::Database;
 use std::collections::HashMap;
 use std::hash::Hash;
 
-/// Runs one read on the request's tenant-scoped connection: `in_tenant!(ctx, |tx| f(tx, ..))`.
-/// (A macro: a generic async function over a borrowed connection loses `Send`.)
-macro_rules! in_tenant {
-    ($ctx:expr, |$tx:ident| $read:expr) => {{
-        let tenant = $ctx.request()?.tenant()?.id;
-        let found: Result<_> = Ok($ctx
-            .db()
-            .tenant_tx(tenant, async move |$tx| Ok::<_, ApiError>($read.await?))
-            .await?);
-        found
-    }};
-}
-pub(crate) use in_tenant;
+pub(crate) use cityos_server::in_tenant;
 
 /// What a product page shows besides the product: options, variants with prices, tiers, stock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -26,3 +26,19 @@ pub async fn customers_among(
     .await?;
     Ok(rows.into_iter().map(|c| c.id).collect())
 }
+
+/// The e-mail address of user `id` of the transaction's tenant (`identity.user_email`); `None`
+/// for another tenant's user or an unknown id.
+pub async fn user_email(tx: &mut TenantTx<'_>, id: UserId) -> diesel::QueryResult<Option<String>> {
+    #[derive(diesel::QueryableByName)]
+    struct Email {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        email: Option<String>,
+    }
+    let row: Email = cityos_db::Prepared(
+        diesel::sql_query("SELECT identity.user_email($1) AS email").bind::<SqlUuid, _>(id),
+    )
+    .get_result(tx.conn())
+    .await?;
+    Ok(row.email)
+}

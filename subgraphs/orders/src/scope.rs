@@ -51,28 +51,7 @@ macro_rules! children_of {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub struct $key(pub $parent);
 
-        impl ::async_graphql::dataloader::Loader<$key> for $crate::scope::OrdersLoader {
-            type Value = Vec<$value>;
-            type Error = ::cityos_core::ApiError;
-
-            async fn load(
-                &self,
-                keys: &[$key],
-            ) -> Result<::std::collections::HashMap<$key, Vec<$value>>, ::cityos_core::ApiError>
-            {
-                let parents: Vec<$parent> = keys.iter().map(|k| k.0).collect();
-                let mut found = self
-                    .db
-                    .tenant_tx(self.tenant, async move |tx| {
-                        Ok::<_, ::cityos_core::ApiError>($read(tx, &parents).await?)
-                    })
-                    .await?;
-                Ok(keys
-                    .iter()
-                    .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
-                    .collect())
-            }
-        }
+        ::cityos_server::children_loader!($crate::scope::OrdersLoader, $key($parent) => $value, $read);
     };
 }
 pub(crate) use children_of;

@@ -1,6 +1,6 @@
 //! `seed --endpoint <router URL> --credentials <file>`: loads the demo data through the router
 //! (see `cityos_e2e::seed`) with the credentials in `<file>` (JSON: `platformAdmin`, `tenantAdmin`,
-//! `customer`, each `{ email, password }`), and writes the storefront's publishable key back into
+//! `customer`, `vendorOwner`, each `{ email, password }`), and writes the storefront's publishable key back into
 //! it. `cargo xtask up` runs it; a tenant that exists already is left as it is.
 
 use cityos_e2e::seed::{self, Credentials};

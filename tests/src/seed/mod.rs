@@ -3,8 +3,9 @@
 //! tenant `dakkah` with its admin, a storefront key and a customer; the catalog 60 products in 12
 //! verticals with variants, SAR and USD prices, stock in two locations, a running sale, volume
 //! tiers, a Wholesale group on contract prices, categories, a collection and reviews; orders the
-//! shipping methods, VAT and a discount code. Every request is a named operation of the
-//! subgraph's `operations.graphql`.
+//! shipping methods, VAT and a discount code; vendors four approved marketplace vendors (each with
+//! its owner, accepted documents and five of the catalog's products). Every request is a named
+//! operation of the subgraph's `operations.graphql`.
 //!
 //! `cargo xtask up` runs it (the `seed` binary) against the stack it starts; the credentials are
 //! the caller's ([`Credentials`], kept in `.data/demo.json`). A tenant `dakkah` that exists already
@@ -13,6 +14,7 @@
 mod catalog;
 mod identity;
 mod orders;
+mod vendors;
 
 use cityos_client::{Client, Error};
 use serde::de::DeserializeOwned;
@@ -39,6 +41,8 @@ pub struct Credentials {
     pub tenant_admin: Account,
     /// The demo customer.
     pub customer: Account,
+    /// The owner of the first demo vendor (the others' owners share its password).
+    pub vendor_owner: Account,
     /// The storefront's publishable key, once seeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publishable_key: Option<String>,
@@ -77,6 +81,10 @@ const DATA: &[(&str, &str)] = &[
         "orders",
         include_str!("../../../subgraphs/orders/seed.json"),
     ),
+    (
+        "vendors",
+        include_str!("../../../subgraphs/vendors/seed.json"),
+    ),
 ];
 
 /// A subgraph's data file, parsed.
@@ -111,6 +119,10 @@ pub async fn seed(endpoint: &str, credentials: &mut Credentials) -> Result<bool>
             "identity" => {}
             "catalog" => catalog::load(&router, &tenant, &data("catalog")?).await?,
             "orders" => orders::load(&tenant, &data("orders")?).await?,
+            "vendors" => {
+                let data = data("vendors")?;
+                vendors::load(&router, &tenant, &data, &credentials.vendor_owner).await?;
+            }
             other if DATA.iter().any(|(name, _)| *name == other) => {
                 return Err(format!("{other} has seed data but no loader").into());
             }
@@ -130,6 +142,7 @@ mod tests {
         data::<identity::Data>("identity").expect("identity");
         data::<catalog::Data>("catalog").expect("catalog");
         data::<orders::Data>("orders").expect("orders");
+        data::<vendors::Data>("vendors").expect("vendors");
     }
 
     #[test]

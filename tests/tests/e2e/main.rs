@@ -6,3 +6,4 @@ mod events;
 mod identity_catalog;
 mod orders;
 mod seed;
+mod vendors;

@@ -23,6 +23,7 @@ async fn the_demo_seed_loads_once_and_every_journey_runs_on_it() {
         },
         tenant_admin: account("admin@dakkah.test"),
         customer: account("sara@dakkah.test"),
+        vendor_owner: account("faisal@oud-house.test"),
         publishable_key: None,
     };
     assert!(
@@ -59,6 +60,24 @@ async fn the_demo_seed_loads_once_and_every_journey_runs_on_it() {
         oud["rating"]["count"].as_i64().unwrap_or(0) > 0,
         "{}",
         r.body
+    );
+
+    // Four approved vendors sell five products each; the product's vendor resolves through the
+    // router to the vendors subgraph.
+    let r = stack
+        .gql(
+            &storefront,
+            "{ vendors(first: 10) { totalCount } vendor(handle: \"oud-house\") { name products(first: 1) { totalCount } }
+               product(handle: \"ajwa-dates\") { vendor { handle name handlingDays } } }",
+            json!({}),
+        )
+        .await;
+    let data = r.data();
+    assert_eq!(data["vendors"]["totalCount"], 4, "{}", r.body);
+    assert_eq!(data["vendor"]["products"]["totalCount"], 5, "{}", r.body);
+    assert_eq!(
+        data["product"]["vendor"],
+        json!({ "handle": "madina-dates", "name": "Al-Madina Dates", "handlingDays": 3 })
     );
 
     // The Wholesale customer pays the contract price (75%) on bulk goods.

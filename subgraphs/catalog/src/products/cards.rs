@@ -217,7 +217,7 @@ pub async fn details_of(
             "SELECT ",
             card_columns!(),
             with_cards!(),
-            " WHERE p.id = ANY ($1) AND ($3 OR p.status = 'PUBLISHED')"
+            " WHERE p.id = ANY ($1) AND ($3 OR p.listed)"
         ))
         .bind::<Array<SqlUuid>, _>(products)
         .bind::<Nullable<SqlUuid>, _>(customer)
@@ -254,7 +254,7 @@ pub async fn facts_of(
             card_columns!(),
             with_cards!(),
             " WHERE p.id IN (SELECT v.product_id FROM catalog.product_variants v WHERE v.id = ANY ($1))
-              AND ($3 OR p.status = 'PUBLISHED')"
+              AND ($3 OR p.listed)"
         ))
         .bind::<Array<SqlUuid>, _>(ids)
         .bind::<Nullable<SqlUuid>, _>(customer)
@@ -283,8 +283,8 @@ pub async fn facts_of(
 fn scope_sql(scope: Scope, a: &str) -> (String, Vec<String>) {
     let mut from = format!("catalog.products {a}");
     let mut conditions = vec!["true".to_owned()];
-    if scope.visibility == Visibility::PublishedOnly {
-        conditions.push(format!("{a}.status = 'PUBLISHED'"));
+    if scope.visibility == Visibility::Listed {
+        conditions.push(format!("{a}.listed"));
     }
     if scope.vendor.is_some() {
         conditions.push(format!("{a}.vendor_id = $5"));
@@ -486,7 +486,7 @@ pub async fn purchasables(
             card_columns!(),
             with_cards!(),
             " WHERE p.id IN (SELECT v.product_id FROM catalog.product_variants v WHERE v.id = ANY ($1))
-              AND p.status = 'PUBLISHED'"
+              AND p.listed"
         ))
         .bind::<Array<SqlUuid>, _>(ids)
         .bind::<Nullable<SqlUuid>, _>(customer),

@@ -5,6 +5,7 @@ pub mod cards;
 pub mod graphql;
 pub mod media;
 pub mod sales;
+pub mod sellers;
 pub mod translations;
 pub mod variants;
 
@@ -101,8 +102,15 @@ pub struct ProductChanges {
 pub enum Visibility {
     /// Staff: every product.
     All,
-    /// Everyone else: published products only.
-    PublishedOnly,
+    /// Everyone else: listed products only (published, and the tenant's own or an approved
+    /// vendor's: `catalog.products.listed`, migration 000016).
+    Listed,
+}
+
+/// The condition that a product is listed, for diesel queries of `catalog.products` (the column
+/// is kept by a trigger and the vendor events' consumer; diesel's table stops at 16 columns).
+pub(crate) fn listed() -> diesel::expression::SqlLiteral<Bool> {
+    sql::<Bool>("catalog.products.listed")
 }
 
 impl Visibility {
@@ -111,7 +119,7 @@ impl Visibility {
         if ctx.is_staff() {
             Self::All
         } else {
-            Self::PublishedOnly
+            Self::Listed
         }
     }
 }
@@ -259,6 +267,9 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
         let tags = check_tags(&input.tags)?;
         let metadata = check_metadata(input.metadata.unwrap_or_else(|| serde_json::json!({})))?;
         let published_at = (status == ProductStatus::Published).then(Utc::now);
+        if let Some(vendor) = input.vendor_id {
+            sellers::check_vendor(tx, vendor).await?;
+        }
         let product: Product = diesel::insert_into(products::table)
             .values((
                 products::tenant_id.eq(tenant),
@@ -327,6 +338,11 @@ pub async fn update(
             ProductStatus::Draft | ProductStatus::Published => None,
         };
         let handle = handle.unwrap_or(current.handle);
+        if let Some(Some(vendor)) = changes.vendor_id
+            && current.vendor_id != Some(vendor)
+        {
+            sellers::check_vendor(tx, vendor).await?;
+        }
         let product: Product = diesel::update(products::table.filter(products::id.eq(id)))
             .set((
                 products::title.eq(title.unwrap_or(current.title)),
@@ -384,8 +400,8 @@ pub async fn by_ids(
             .filter(products::id.eq_any(ids))
             .select(Product::as_select())
             .into_boxed();
-        if visibility == Visibility::PublishedOnly {
-            query = query.filter(products::status.eq(ProductStatus::Published));
+        if visibility == Visibility::Listed {
+            query = query.filter(listed());
         }
         let mut found: Vec<Product> = query.load(tx.conn()).await?;
         translations::localize(tx, &mut found, &wanted).await?;
@@ -408,8 +424,8 @@ pub async fn by_handle(
             .filter(products::handle.eq(handle))
             .select(Product::as_select())
             .into_boxed();
-        if visibility == Visibility::PublishedOnly {
-            query = query.filter(products::status.eq(ProductStatus::Published));
+        if visibility == Visibility::Listed {
+            query = query.filter(listed());
         }
         let mut found: Vec<Product> = query
             .first(tx.conn())
@@ -470,9 +486,9 @@ pub async fn list_in(
     // The count is an uncorrelated subquery: evaluated once, in the same statement as the page.
     let (visible, count) = match visibility {
         Visibility::All => ("true", "(SELECT count(*) FROM catalog.products)"),
-        Visibility::PublishedOnly => (
-            "status = 'PUBLISHED'",
-            "(SELECT count(*) FROM catalog.products WHERE status = 'PUBLISHED')",
+        Visibility::Listed => (
+            "listed",
+            "(SELECT count(*) FROM catalog.products WHERE listed)",
         ),
     };
     let query = products::table

@@ -6,7 +6,6 @@ pub mod graphql;
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::ids::{ProductId, ReviewId, UserId};
-use crate::products::ProductStatus;
 use crate::schema::{products, review_responses, review_votes, reviews};
 use chrono::{DateTime, Utc};
 use cityos_core::paging::{Page, PageRequest};
@@ -145,7 +144,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewReview) -> Outc
     db.tenant_tx(tenant, async move |tx| {
         let published: i64 = products::table
             .filter(products::id.eq(new.product_id))
-            .filter(products::status.eq(ProductStatus::Published))
+            .filter(crate::products::listed())
             .count()
             .get_result(tx.conn())
             .await?;

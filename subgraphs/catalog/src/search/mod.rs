@@ -81,7 +81,7 @@ fn matched_sql(
     };
     let visible = match visibility {
         Visibility::All => "true",
-        Visibility::PublishedOnly => "p.status = 'PUBLISHED'",
+        Visibility::Listed => "p.listed",
     };
     format!(
         "WITH me AS MATERIALIZED (

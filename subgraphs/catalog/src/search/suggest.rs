@@ -63,7 +63,7 @@ pub async fn suggest(
     }
     let visible = match visibility {
         Visibility::All => "",
-        Visibility::PublishedOnly => "AND p.status = 'PUBLISHED'",
+        Visibility::Listed => "AND p.listed",
     };
     let fuzzy = if typed.text.chars().count() >= MIN_FUZZY_CHARS {
         format!(

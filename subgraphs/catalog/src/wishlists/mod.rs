@@ -6,7 +6,6 @@ pub mod graphql;
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::ids::{ProductId, TenantId, UserId, VariantId, WishlistId, WishlistItemId};
 use crate::price_lists::check_name;
-use crate::products::ProductStatus;
 use crate::schema::{product_variants, products, wishlist_items, wishlists};
 use chrono::{DateTime, Utc};
 use cityos_auth::secret::{self, SecretKind};
@@ -187,7 +186,7 @@ async fn check_item(
 ) -> Outcome<()> {
     let published: i64 = products::table
         .filter(products::id.eq(product))
-        .filter(products::status.eq(ProductStatus::Published))
+        .filter(crate::products::listed())
         .count()
         .get_result(tx.conn())
         .await?;
@@ -350,7 +349,7 @@ pub async fn items_of(
                 .and(products::id.eq(wishlist_items::product_id))),
         )
         .filter(wishlist_items::wishlist_id.eq_any(lists))
-        .filter(products::status.eq(ProductStatus::Published))
+        .filter(crate::products::listed())
         .order(wishlist_items::id)
         .select(Item::as_select())
         .load(tx.conn())

@@ -135,7 +135,9 @@ async fn the_lifecycle_allows_only_its_transitions() {
 async fn type_tags_metadata_and_vendor_are_checked_and_kept() {
     let t = test_db().await;
     let (info, admin) = tenant(&t, "attrs").await;
-    let vendor = Uuid::now_v7().to_string();
+    let vendor = cityos_fixtures::approved_vendor(&t, &info)
+        .await
+        .to_string();
     let created = run(
         &t,
         &admin,
@@ -225,7 +227,12 @@ async fn type_tags_metadata_and_vendor_are_checked_and_kept() {
 async fn vendors_list_their_products_to_the_caller() {
     let t = test_db().await;
     let (info, admin) = tenant(&t, "market").await;
-    let (a, b) = (Uuid::now_v7().to_string(), Uuid::now_v7().to_string());
+    let a = cityos_fixtures::approved_vendor(&t, &info)
+        .await
+        .to_string();
+    let b = cityos_fixtures::approved_vendor(&t, &info)
+        .await
+        .to_string();
     for (handle, vendor, status) in [
         ("a-1", &a, "PUBLISHED"),
         ("a-2", &a, "PUBLISHED"),

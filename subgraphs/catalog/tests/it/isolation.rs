@@ -194,6 +194,10 @@ async fn every_catalog_table_is_isolated_by_tenant() {
         .await
         .expect("item");
 
+    // A vendor the catalog knows of (from its event), and one of the other tenant's.
+    cityos_fixtures::approved_vendor(&t, &info).await;
+    cityos_fixtures::approved_vendor(&t, &other).await;
+
     // An event in (the inbox) and a job.
     let placed = cityos_db::outbox::Event {
         id: catalog::ids::EventId::new(),

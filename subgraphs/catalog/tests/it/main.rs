@@ -12,6 +12,7 @@ mod pricing;
 mod products;
 mod reviews;
 mod search;
+mod sellers;
 mod taxonomy;
 mod translations;
 mod variants;

@@ -1,12 +1,12 @@
 //! What a cart's buyer chooses besides lines: a discount code, shipping per vendor group,
 //! addresses, e-mail and instructions.
 
-use super::address::trimmed;
 use super::{Address, PricedCart, check_email, open_cart, priced_after_change};
 use crate::discounts;
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{CartId, CartShipmentId, ShippingMethodId, VendorId};
 use crate::schema::carts;
+use cityos_core::address::trimmed;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::{Database, Prepared};
 use diesel::prelude::*;

@@ -10,7 +10,6 @@
 //! lock, at checkout. Prices are never stored on a cart; every read prices it for its customer
 //! (their customer groups' price lists and tiers apply) in the currency of the cart.
 
-mod address;
 mod choices;
 pub mod expiry;
 pub mod graphql;
@@ -21,12 +20,12 @@ use self::totals::{LineAmounts, Terms, Totals};
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{CartId, CartLineId, OrderId, TenantId, UserId, VariantId, VendorId};
 use crate::schema::{cart_lines, carts};
-pub use address::Address;
 use catalog::api::{PriceRequest, Purchasable, Quote, purchasables};
 pub use choices::{
     CartChanges, ShippingChoice, apply_discount, choose_shipping, remove_discount, update,
 };
 use chrono::{DateTime, Duration, Utc};
+pub use cityos_core::address::Address;
 use cityos_core::money::{Currency, Money};
 use cityos_core::{ApiError, Failure, RequestContext, Role};
 use cityos_db::Database;

@@ -14,7 +14,8 @@ use orders::payments::PaymentMethod;
 async fn checkout_places_one_order_split_by_vendor_and_takes_the_stock() {
     let t = test_db().await;
     let shop = shop(&t, "souq").await;
-    let (atelier, weaver) = (VendorId::new(), VendorId::new());
+    let atelier = cityos_fixtures::approved_vendor(&t, &shop.info).await;
+    let weaver = cityos_fixtures::approved_vendor(&t, &shop.info).await;
     let oud = item(&t, &shop, "OUD-1", 1250, 10, Some(atelier)).await;
     let musk = item(&t, &shop, "MUSK-1", 700, 10, Some(atelier)).await;
     let rug = item(&t, &shop, "RUG-1", 9900, 3, Some(weaver)).await;
@@ -186,7 +187,8 @@ async fn a_refused_checkout_changes_nothing() {
     let t = test_db().await;
     let shop = shop(&t, "souq").await;
     let tea = item(&t, &shop, "TEA-1", 300, 5, None).await;
-    let rug = item(&t, &shop, "RUG-1", 9900, 1, Some(VendorId::new())).await;
+    let rug_maker = cityos_fixtures::approved_vendor(&t, &shop.info).await;
+    let rug = item(&t, &shop, "RUG-1", 9900, 1, Some(rug_maker)).await;
     let guest = shop.guest();
 
     let empty = carts::create(t.db(), &guest, None, None)
@@ -286,7 +288,8 @@ async fn rival_ctx(
 async fn a_hundred_racing_checkouts_for_ten_units_make_exactly_ten_orders() {
     let t = test_db().await;
     let shop = shop(&t, "souq").await;
-    let lamp = item(&t, &shop, "LAMP-1", 4500, 10, Some(VendorId::new())).await;
+    let lamp_maker = cityos_fixtures::approved_vendor(&t, &shop.info).await;
+    let lamp = item(&t, &shop, "LAMP-1", 4500, 10, Some(lamp_maker)).await;
     let mut buyers = Vec::new();
     for _ in 0..100 {
         let guest = shop.guest();

@@ -8,7 +8,7 @@ use cityos_testkit::stripe::{StripeDouble, WEBHOOK_SECRET, event, signature};
 use orders::carts::{self, ShippingChoice};
 use orders::checkout::{self, CheckoutRequest};
 use orders::disputes::{self, DisputeReason};
-use orders::ids::{OrderLineId, ShippingMethodId, VendorId};
+use orders::ids::{OrderLineId, ShippingMethodId};
 use orders::payments::PaymentMethod;
 use orders::returns::{self, ReturnLineInput};
 use orders::webhooks;
@@ -38,7 +38,7 @@ async fn every_orders_table_is_isolated_by_tenant_from_one_fixture() {
     gql(&t, staff, "mutation { discountCodeCreate(input: {code: \"TENOFF\", kind: PERCENTAGE, percent: 10}) { userErrors { code } } }", json!({})).await;
 
     // A cart of a vendor's tea, with the code and the method chosen, checked out by card.
-    let vendor = VendorId::new();
+    let vendor = cityos_fixtures::approved_vendor(&t, &souq.info).await;
     let tea = item(&t, &souq, "TEA-1", 1000, 10, Some(vendor)).await;
     let buyer = souq.customer();
     let cart = ready_cart(&t, &buyer, vec![line(tea, 3)]).await.cart.id;

@@ -2,7 +2,6 @@
 //! restock; who sees which orders; tenant isolation of every orders table.
 
 use crate::common::*;
-use orders::ids::VendorId;
 use serde_json::{Value, json};
 
 const ORDER: &str = "id number status paymentStatus total { amountMinor currency }
@@ -14,7 +13,8 @@ const ORDER: &str = "id number status paymentStatus total { amountMinor currency
 async fn an_order_runs_from_cart_to_completed_through_graphql() {
     let t = test_db().await;
     let shop = shop(&t, "souq").await;
-    let oud = item(&t, &shop, "OUD-1", 1250, 10, Some(VendorId::new())).await;
+    let perfumer = cityos_fixtures::approved_vendor(&t, &shop.info).await;
+    let oud = item(&t, &shop, "OUD-1", 1250, 10, Some(perfumer)).await;
     let tea = item(&t, &shop, "TEA-1", 300, 10, None).await;
     let guest = shop.guest();
 
@@ -278,7 +278,8 @@ async fn every_orders_table_is_isolated_by_tenant() {
     let t = test_db().await;
     let souq = shop(&t, "souq").await;
     let other = shop(&t, "other").await;
-    let tea = item(&t, &souq, "TEA-1", 300, 10, Some(VendorId::new())).await;
+    let tea_house = cityos_fixtures::approved_vendor(&t, &souq.info).await;
+    let tea = item(&t, &souq, "TEA-1", 300, 10, Some(tea_house)).await;
     let buyer = souq.customer();
     let cart = ready_cart(&t, &buyer, vec![line(tea, 1)]).await;
     let order = check_out(&t, &buyer, cart.cart.id, "iso")

@@ -13,7 +13,6 @@ use cityos_core::{Actor, RequestContext, Role, TenantInfo};
 use cityos_testkit::{TestDb, context, user_context};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use uuid::Uuid;
 
 async fn run(t: &TestDb, ctx: &RequestContext, query: &str, vars: Value) -> Value {
     let schema = build_schema(Some(&t.platform));
@@ -75,7 +74,10 @@ struct Item {
 
 async fn shop(t: &TestDb, slug: &str) -> Shop {
     let (info, admin) = tenant(t, slug).await;
-    let vendors = [Uuid::now_v7().to_string(), Uuid::now_v7().to_string()];
+    let vendors = [
+        cityos_fixtures::approved_vendor(t, &info).await.to_string(),
+        cityos_fixtures::approved_vendor(t, &info).await.to_string(),
+    ];
     let items = [
         Item {
             handle: "oud",

@@ -7,14 +7,13 @@ use cityos_testkit::refusal;
 use futures_util::future::join_all;
 use orders::carts::{self};
 use orders::errors::OrdersErrorCode as Code;
-use orders::ids::VendorId;
 use serde_json::json;
 
 #[tokio::test]
 async fn a_code_that_does_not_apply_says_why_and_changes_nothing() {
     let t = test_db().await;
     let souq = shop(&t, "souq").await;
-    let vendor = VendorId::new();
+    let vendor = cityos_fixtures::approved_vendor(&t, &souq.info).await;
     let rug = item(&t, &souq, "RUG-1", 4000, 10, Some(vendor)).await;
     let lamp = item(&t, &souq, "LAMP-1", 2000, 10, None).await;
     let empty = categories::create(

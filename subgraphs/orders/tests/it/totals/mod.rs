@@ -137,7 +137,8 @@ async fn code_uses(t: &TestDb, shop: &Shop) -> (i32, i64) {
 async fn shipping_taxes_and_a_discount_come_to_exact_totals_from_cart_to_order() {
     let t = test_db().await;
     let souq = shop(&t, "souq").await;
-    let (vendor_a, vendor_b) = (VendorId::new(), VendorId::new());
+    let vendor_a = cityos_fixtures::approved_vendor(&t, &souq.info).await;
+    let vendor_b = cityos_fixtures::approved_vendor(&t, &souq.info).await;
     let (_, perfume) = item_of_product(&t, &souq, "OUD-1", 12000, 5, Some(vendor_a)).await;
     let (dates_product, dates) = item_of_product(&t, &souq, "DATES-1", 3333, 9, None).await;
     let soap = item(&t, &souq, "SOAP-1", 999, 5, Some(vendor_b)).await;

@@ -1,9 +1,10 @@
-//! A postal address as a cart, an order and an invoice carry it: trimmed, bounded, checked once
-//! (see [`Address::checked`]).
+//! A postal address as a cart, an order, an invoice and a vendor's profile carry it: trimmed,
+//! bounded, checked once (see [`Address::checked`]). One GraphQL type in every subgraph that
+//! shows one (`@shareable`), so the supergraph composes.
 
 use serde::{Deserialize, Serialize};
 
-/// A postal address for shipping or billing.
+/// A postal address: where to ship or bill, or where a business is.
 #[derive(
     async_graphql::SimpleObject,
     async_graphql::InputObject,
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
     PartialEq,
     Eq,
 )]
-#[graphql(input_name = "AddressInput")]
+#[graphql(input_name = "AddressInput", shareable)]
 #[serde(rename_all = "camelCase")]
 pub struct Address {
     /// Given name, 1 to 100 characters.
@@ -39,7 +40,8 @@ pub struct Address {
     pub phone: Option<String>,
 }
 
-pub(super) fn trimmed(s: &str, min: usize, max: usize) -> Option<String> {
+/// `s` trimmed, when it then has `min` to `max` characters.
+pub fn trimmed(s: &str, min: usize, max: usize) -> Option<String> {
     let t = s.trim();
     (min..=max)
         .contains(&t.chars().count())
@@ -60,7 +62,9 @@ fn postal_code_ok(code: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
 }
 
-fn phone_ok(phone: &str) -> bool {
+/// Whether `phone` reads as a phone number: an optional `+` and 6 to 15 digits, spaces, hyphens
+/// and brackets allowed.
+pub fn phone_ok(phone: &str) -> bool {
     let body = phone.strip_prefix('+').unwrap_or(phone);
     let digits = body.chars().filter(char::is_ascii_digit).count();
     (6..=15).contains(&digits)

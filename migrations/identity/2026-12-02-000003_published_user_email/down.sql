@@ -1,0 +1,1 @@
+DROP FUNCTION identity.user_email(uuid);

@@ -1,0 +1,161 @@
+//! Vendors' products and the vendors' lifecycle, as the catalog learns it from `vendor.<status>`
+//! events: listed while the vendor is approved, hidden from storefronts, search and carts while it
+//! is suspended or closed, back on reinstatement; events applied in version order, once each.
+
+use crate::common::{tenant, test_db};
+use catalog::ids::VendorId;
+use catalog::{Catalog, build_schema};
+use cityos_core::{RequestContext, TenantInfo};
+use cityos_fixtures::{ProductBuilder, approved_vendor, vendor_status};
+use cityos_testkit::TestDb;
+use serde_json::{Value, json};
+
+const SHOP: &str = "query($v: ID!) {
+    products(first: 10) { totalCount edges { node { handle } } }
+    product(handle: \"oud\") { handle }
+    hits: products(filter: { query: \"oud\" }, first: 10) { totalCount }
+    _entities(representations: [{ __typename: \"Vendor\", id: $v }]) {
+        ... on Vendor { products(first: 10) { totalCount } } } }";
+
+async fn shop(t: &TestDb, ctx: &RequestContext, vendor: VendorId) -> Value {
+    let schema = build_schema(Some(&t.platform));
+    let r = t
+        .graphql::<Catalog>(&schema, ctx, SHOP, json!({ "v": vendor.to_string() }))
+        .await;
+    assert!(r.get("errors").is_none(), "{r}");
+    r["data"].clone()
+}
+
+/// Whether a cart could take the vendor's product (the catalog's api for orders).
+async fn purchasable(t: &TestDb, info: &TenantInfo, variant: catalog::ids::VariantId) -> bool {
+    t.db()
+        .tenant_tx(info.id, async move |tx| {
+            catalog::api::purchasables(tx, &[variant], None)
+                .await
+                .map_err(cityos_core::ApiError::from)
+        })
+        .await
+        .expect("purchasables")
+        .len()
+        == 1
+}
+
+/// What a storefront sees of the vendor's product: (listed products, product by handle, search
+/// hits, the vendor's products).
+async fn seen(t: &TestDb, info: &TenantInfo, vendor: VendorId) -> (i64, bool, i64, i64) {
+    let s = shop(
+        t,
+        &cityos_testkit::context(Some(info), cityos_core::Actor::Anonymous),
+        vendor,
+    )
+    .await;
+    (
+        s["products"]["totalCount"].as_i64().expect("count"),
+        !s["product"].is_null(),
+        s["hits"]["totalCount"].as_i64().expect("hits"),
+        s["_entities"][0]["products"]["totalCount"]
+            .as_i64()
+            .expect("vendor's"),
+    )
+}
+
+#[tokio::test]
+async fn a_suspended_vendors_products_leave_the_storefront_and_come_back() {
+    let t = test_db().await;
+    let (info, admin) = tenant(&t, "bazaar").await;
+    let vendor = approved_vendor(&t, &info).await;
+    let oud = ProductBuilder::new("oud")
+        .vendor(Some(vendor))
+        .variant("OUD-1", &[("SAR", 10_000)])
+        .create(&t, &admin)
+        .await;
+    ProductBuilder::new("own-musk").create(&t, &admin).await;
+    assert_eq!(seen(&t, &info, vendor).await, (2, true, 1, 1));
+    assert!(purchasable(&t, &info, oud.variants[0]).await);
+
+    vendor_status(&t, &info, vendor, "SUSPENDED", 2).await;
+    assert_eq!(seen(&t, &info, vendor).await, (1, false, 0, 0), "hidden");
+    assert!(
+        !purchasable(&t, &info, oud.variants[0]).await,
+        "carts refuse it"
+    );
+    // Staff still see it, to fix whatever got the vendor suspended.
+    let staff = shop(&t, &admin, vendor).await;
+    assert_eq!(staff["products"]["totalCount"], 2);
+    assert_eq!(staff["product"]["handle"], "oud");
+
+    // An approval older than the suspension (delivered late) changes nothing.
+    vendor_status(&t, &info, vendor, "APPROVED", 1).await;
+    assert_eq!(
+        seen(&t, &info, vendor).await,
+        (1, false, 0, 0),
+        "stale event ignored"
+    );
+
+    // Reinstated: back everywhere.
+    vendor_status(&t, &info, vendor, "APPROVED", 3).await;
+    assert_eq!(seen(&t, &info, vendor).await, (2, true, 1, 1));
+    assert!(purchasable(&t, &info, oud.variants[0]).await);
+
+    // Closed for good; a product moved to the tenant itself is listed again.
+    vendor_status(&t, &info, vendor, "CLOSED", 4).await;
+    assert_eq!(seen(&t, &info, vendor).await, (1, false, 0, 0));
+    catalog::products::update(
+        t.db(),
+        &admin,
+        oud.id,
+        catalog::products::ProductChanges {
+            vendor_id: Some(None),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("moved to the tenant");
+    assert_eq!(seen(&t, &info, vendor).await.0, 2);
+}
+
+#[tokio::test]
+async fn only_approved_vendors_get_products_and_malformed_events_are_refused() {
+    let t = test_db().await;
+    let (info, admin) = tenant(&t, "souq").await;
+    let (other, _) = tenant(&t, "souq-other").await;
+    let theirs = approved_vendor(&t, &other).await;
+    let schema = build_schema(Some(&t.platform));
+    const CREATE: &str = "mutation($i: ProductCreateInput!) { productCreate(input: $i) {
+        product { id } userErrors { field code } } }";
+    for vendor in [VendorId::new(), theirs] {
+        let r = t
+            .graphql::<Catalog>(
+                &schema,
+                &admin,
+                CREATE,
+                json!({ "i": { "title": "X", "handle": "x", "vendorId": vendor.to_string() } }),
+            )
+            .await;
+        assert_eq!(
+            r["data"]["productCreate"]["userErrors"],
+            json!([{ "field": ["input", "vendorId"], "code": "NOT_FOUND" }]),
+            "{r}"
+        );
+    }
+    assert_eq!(t.visible_rows("catalog.products", Some(info.id)).await, 0);
+
+    // An event whose topic and status disagree is refused (the publisher retries; nothing applies).
+    use cityos_server::Subgraph as _;
+    let event = cityos_db::outbox::Event {
+        id: catalog::ids::EventId::new(),
+        source: "vendors".into(),
+        tenant_id: info.id,
+        topic: "vendor.approved".into(),
+        aggregate_id: None,
+        payload: json!({ "vendorId": VendorId::new(), "status": "SUSPENDED", "version": 2 }),
+        created_at: chrono::Utc::now(),
+        attempt: 1,
+    };
+    let refused = cityos_db::inbox::Inbox::of("catalog")
+        .apply(t.db(), &Catalog::consumers(), &event)
+        .await;
+    assert!(refused.is_err());
+    assert_eq!(t.visible_rows("catalog.vendors", Some(info.id)).await, 0);
+    assert_eq!(t.visible_rows("catalog.inbox", Some(info.id)).await, 0);
+}

@@ -1,0 +1,77 @@
+//! The codes of the vendors subgraph's `userErrors`.
+
+cityos_core::error_codes! {
+    /// Why a vendors mutation was refused. Stable: clients switch on these.
+    pub enum VendorsErrorCode => VendorsUserError {
+        /// The handle is not lower-case letters, digits and inner hyphens (1 to 63 characters).
+        InvalidHandle,
+        /// Another vendor of the tenant has this handle.
+        HandleTaken,
+        /// An e-mail address is malformed.
+        InvalidEmail,
+        /// A phone number is not `+` and 7 to 15 digits.
+        InvalidPhone,
+        /// A URL is not an https URL of at most 2,000 characters.
+        InvalidUrl,
+        /// An address is malformed: a missing street or city, a country that is not two letters,
+        /// or a field too long.
+        InvalidAddress,
+        /// The handling time is not 0 to 60 days.
+        InvalidHandlingTime,
+        /// A SHA-256 is not 64 hexadecimal digits.
+        InvalidDigest,
+        /// A document's expiry is not in the future.
+        DocumentExpired,
+        /// Approval needs an accepted, unexpired document of every kind the tenant requires; the
+        /// message lists the kinds that are missing.
+        DocumentsMissing,
+        /// The document has been reviewed already, or a newer one replaced it.
+        DocumentReviewed,
+        /// The vendor's status does not allow this (a rejected or closed vendor takes no changes).
+        VendorInactive,
+        /// The user is on this vendor's team already.
+        AlreadyMember,
+        /// The invitation is unknown, accepted or revoked.
+        InvitationInvalid,
+        /// The invitation has expired; ask for a new one.
+        InvitationExpired,
+        /// The invitation is for another e-mail address than the signed-in user's.
+        InvitationEmailMismatch,
+        /// The team would be left without an owner.
+        LastOwner,
+        /// A list names the same document kind twice.
+        DuplicateKind,
+    }
+}
+
+/// The outcome of a vendors mutation.
+pub type Outcome<T> = cityos_core::Outcome<T, VendorsErrorCode>;
+/// A refusal.
+pub type UserError = cityos_core::UserError<VendorsErrorCode>;
+/// Why a vendors mutation did not happen.
+pub type Failure = cityos_core::Failure<VendorsErrorCode>;
+
+/// A refusal at `field` (a dotted input path) with `code`.
+pub fn refusal(field: &str, code: VendorsErrorCode, message: impl Into<String>) -> Failure {
+    UserError::new(field, code, message).into()
+}
+
+/// An optional free text (a reason, a description) of at most `MAX` characters, trimmed, empty
+/// as none; refused as `INVALID_TEXT` at `field`.
+pub fn optional_text<const MAX: usize>(text: Option<&str>, field: &str) -> Outcome<Option<String>> {
+    use cityos_core::text::Text;
+    Text::<MAX>::parse_optional(text)
+        .map(|t| t.map(Text::into_inner))
+        .map_err(|e| refusal(field, VendorsErrorCode::InvalidText, e.message(field)))
+}
+
+/// A required free text (a reason) of 1 to `MAX` characters; refused as `INVALID_TEXT` at `field`.
+pub fn reason<const MAX: usize>(text: Option<&str>, field: &str) -> Outcome<String> {
+    optional_text::<MAX>(text, field)?.ok_or_else(|| {
+        refusal(
+            field,
+            VendorsErrorCode::InvalidText,
+            format!("give a {field}"),
+        )
+    })
+}

@@ -1,0 +1,26 @@
+//! The vendors subgraph's GraphQL API: the root query and mutation types, merged from each
+//! domain's (`<domain>/graphql.rs`), and the entities it resolves (`federation`).
+
+use crate::approval::graphql::ApprovalMutation;
+use crate::documents::graphql::DocumentMutation;
+use crate::federation::FederationQuery;
+use crate::settings::graphql::{SettingsMutation, SettingsQuery};
+use crate::teams::graphql::TeamMutation;
+use crate::vendors::graphql::{VendorMutation, VendorQuery};
+use async_graphql::MergedObject;
+
+/// The root query type.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct Query(VendorQuery, SettingsQuery, FederationQuery);
+
+/// The root mutation type.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(
+    VendorMutation,
+    ApprovalMutation,
+    DocumentMutation,
+    TeamMutation,
+    SettingsMutation,
+);

@@ -1,0 +1,70 @@
+//! The vendors subgraph: marketplace vendors (their profile and lifecycle), the documents that
+//! admit them, their teams and invitations, and the tenant's settings for them. It owns the
+//! `Vendor` entity; other subgraphs use [`api`] only, and learn of vendors' transitions from
+//! their `vendor.<status>` events.
+
+pub mod api;
+pub mod approval;
+pub mod documents;
+pub mod errors;
+pub mod federation;
+pub mod graphql;
+pub mod ids;
+pub mod schema;
+pub mod scope;
+pub mod settings;
+pub mod teams;
+pub mod vendors;
+
+use async_graphql::{EmptySubscription, Schema};
+use cityos_core::RequestContext;
+use cityos_db::outbox::Outbox;
+use cityos_server::{Platform, Subgraph};
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use graphql::{Mutation, Query};
+use scope::VendorsLoader;
+
+/// The vendors schema's migrations.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/vendors");
+
+/// The executable vendors schema.
+pub type VendorsSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Builds the vendors schema; without `platform` it can only print its SDL.
+pub fn build_schema(platform: Option<&Platform>) -> VendorsSchema {
+    cityos_server::build_schema(Query::default(), Mutation::default(), platform)
+}
+
+/// The federation SDL of the vendors subgraph.
+pub fn sdl() -> String {
+    cityos_server::federation_sdl(&build_schema(None))
+}
+
+/// The vendors outbox (`vendors.outbox`): how its domains publish events.
+pub const OUTBOX: Outbox = Outbox::of(<Vendors as Subgraph>::NAME);
+
+/// The vendors subgraph. It reads users' e-mail addresses through identity's published function,
+/// so identity migrates first.
+pub struct Vendors;
+
+impl Subgraph for Vendors {
+    const NAME: &'static str = "vendors";
+    const DEFAULT_PORT: u16 = 4004;
+    const MIGRATIONS: EmbeddedMigrations = MIGRATIONS;
+    fn depends_on() -> Vec<(&'static str, EmbeddedMigrations)> {
+        vec![(identity::Identity::NAME, identity::MIGRATIONS)]
+    }
+    const HAS_OUTBOX: bool = true;
+
+    type Schema = VendorsSchema;
+
+    fn schema(platform: &Platform) -> VendorsSchema {
+        build_schema(Some(platform))
+    }
+
+    type Loader = VendorsLoader;
+
+    fn loader(ctx: &RequestContext, platform: &Platform) -> Option<VendorsLoader> {
+        VendorsLoader::of(&platform.db, ctx)
+    }
+}

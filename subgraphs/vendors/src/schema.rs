@@ -1,0 +1,76 @@
+//! Diesel table definitions of the `vendors` schema (see migrations/vendors).
+
+diesel::table! {
+    vendors.vendors (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        handle -> Text,
+        name -> Text,
+        description -> Text,
+        logo_url -> Nullable<Text>,
+        email -> Text,
+        phone -> Nullable<Text>,
+        address -> Nullable<Jsonb>,
+        default_currency -> Text,
+        handling_days -> Integer,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        version -> Integer,
+        approved_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    vendors.settings (tenant_id) {
+        tenant_id -> Uuid,
+        required_documents -> Array<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    vendors.documents (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        vendor_id -> Uuid,
+        kind -> Text,
+        url -> Text,
+        sha256 -> Text,
+        expires_on -> Date,
+        status -> Text,
+        reason -> Nullable<Text>,
+        submitted_by -> Nullable<Uuid>,
+        reviewed_by -> Nullable<Uuid>,
+        reviewed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    vendors.members (tenant_id, vendor_id, user_id) {
+        tenant_id -> Uuid,
+        vendor_id -> Uuid,
+        user_id -> Uuid,
+        role -> Text,
+        email -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    vendors.invitations (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        vendor_id -> Uuid,
+        email -> Text,
+        role -> Text,
+        token_digest -> Bytea,
+        status -> Text,
+        invited_by -> Nullable<Uuid>,
+        accepted_by -> Nullable<Uuid>,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}

@@ -1,0 +1,33 @@
+//! Tenant isolation of every vendors table at once: rows in each for one tenant (and another),
+//! then the testkit probes every table the catalogue lists, so a table added without rows here
+//! fails by name.
+
+use crate::common::{Shop, approved, run, test_db};
+use cityos_core::VendorRole;
+use serde_json::json;
+
+#[tokio::test]
+async fn every_vendors_table_is_isolated_by_tenant() {
+    let t = test_db().await;
+    let own = Shop::new(&t, "iso-own").await;
+    let other = Shop::new(&t, "iso-other").await;
+    for shop in [&own, &other] {
+        // Vendors, documents, members (approved() goes through all three), the outbox.
+        let (vendor, owner) = approved(&t, shop, &format!("{}-v", shop.info.slug)).await;
+        // An invitation and the settings.
+        let r = run(&t, &shop.acting(owner, vendor, VendorRole::Owner),
+            "mutation($i: VendorInviteInput!) { vendorInvite(input: $i) { token } }",
+            json!({ "i": { "vendorId": vendor.to_string(), "email": "new@iso.test", "role": "STAFF" } })).await;
+        assert!(r["vendorInvite"]["token"].is_string());
+        run(&t, &shop.admin, "mutation { vendorSettingsUpdate(input: { requiredDocuments: [OWNER_ID] }) { userErrors { code } } }", json!({})).await;
+    }
+    // The outbox's deliveries exist once a subscriber takes the topic.
+    vendors::OUTBOX
+        .subscribe(t.db(), &[("catalog".into(), "vendor.approved".into())])
+        .await
+        .expect("subscribed");
+    approved(&t, &own, "iso-late").await;
+    approved(&t, &other, "iso-late").await;
+    t.assert_every_table_isolated("vendors", own.info.id, other.info.id)
+        .await;
+}

@@ -1,0 +1,8 @@
+//! The vendors subgraph's integration tests, one binary: real PostgreSQL, a fresh database per
+//! test, the schema executed in process. One module per domain.
+
+mod common;
+
+mod isolation;
+mod lifecycle;
+mod teams;
