@@ -362,7 +362,7 @@ impl InventoryMutation {
         Ok(StockLocationPayload::of(outcome)?)
     }
 
-    /// Adjusts a variant's stock at a location, logged with a reason (staff).
+    /// Adjusts a variant's stock at a location, logged with a reason (staff, or the team of the vendor selling the product, acting for it).
     async fn stock_adjust(
         &self,
         ctx: &Context<'_>,

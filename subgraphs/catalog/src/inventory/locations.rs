@@ -75,7 +75,9 @@ pub struct Adjustment {
 /// Adjusts a variant's stock at a location with a reason (staff). Creates the level on first use.
 #[tracing::instrument(name = "stock.adjust", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label()))]
 pub async fn adjust(db: &Database, ctx: &RequestContext, a: Adjustment) -> Outcome<LevelView> {
-    db.staff(ctx, "stock.adjust", async move |tx| {
+    let writer = crate::products::sellers::Writer::of(ctx)?;
+    db.recorded(ctx, "stock.adjust", async move |tx| {
+        writer.variant(tx, a.variant_id, "variantId").await?;
         if !a.reason.is_manual() {
             return Err(UserError::new(
                 "reason",

@@ -102,7 +102,9 @@ pub struct NewMedia {
 
 /// Adds a media item to a product (staff); returns the product's media in order.
 pub async fn add(db: &Database, ctx: &RequestContext, new: NewMedia) -> Outcome<Vec<Media>> {
-    db.staff(ctx, "product.media.add", async move |tx| {
+    let writer = super::sellers::Writer::of(ctx)?;
+    db.recorded(ctx, "product.media.add", async move |tx| {
+        writer.product(tx, new.product_id, "productId").await?;
         let tenant = tx.tenant();
         let url = check_url(&new.url)?;
         let alt = check_alt(new.alt_text.as_deref().unwrap_or_default())?;
@@ -158,7 +160,9 @@ pub async fn update(
     alt_text: Option<String>,
     position: Option<i32>,
 ) -> Outcome<Vec<Media>> {
-    db.staff(ctx, "product.media.update", async move |tx| {
+    let writer = super::sellers::Writer::of(ctx)?;
+    db.recorded(ctx, "product.media.update", async move |tx| {
+        writer.media(tx, id).await?;
         let alt = alt_text.as_deref().map(check_alt).transpose()?;
         if position.is_some_and(|p| p < 0) {
             return Err(UserError::new(
@@ -192,7 +196,9 @@ pub async fn update(
 
 /// Removes a media item (staff); returns the product's remaining media in order.
 pub async fn remove(db: &Database, ctx: &RequestContext, id: MediaId) -> Outcome<Vec<Media>> {
-    db.staff(ctx, "product.media.remove", async move |tx| {
+    let writer = super::sellers::Writer::of(ctx)?;
+    db.recorded(ctx, "product.media.remove", async move |tx| {
+        writer.media(tx, id).await?;
         let product = product_of(tx, id).await?;
         let mut order = locked_order(tx, product).await?;
         diesel::delete(product_media::table.filter(product_media::id.eq(id)))

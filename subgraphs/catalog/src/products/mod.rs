@@ -241,10 +241,12 @@ fn handle_taken(handle: &str) -> impl FnOnce() -> UserError + '_ {
     }
 }
 
-/// Creates a product in the current tenant (staff).
+/// Creates a product in the current tenant: staff, for the tenant or an approved vendor; a
+/// vendor's team member acting for it, for that vendor.
 #[tracing::instrument(name = "product.create", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label()))]
 pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> Outcome<Product> {
-    db.staff(ctx, "product.create", async move |tx| {
+    let writer = sellers::Writer::of(ctx)?;
+    db.recorded(ctx, "product.create", async move |tx| {
         let tenant = tx.tenant();
         let title = check_title(&input.title)?;
         let handle = check_handle(&input.handle)?;
@@ -267,9 +269,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
         let tags = check_tags(&input.tags)?;
         let metadata = check_metadata(input.metadata.unwrap_or_else(|| serde_json::json!({})))?;
         let published_at = (status == ProductStatus::Published).then(Utc::now);
-        if let Some(vendor) = input.vendor_id {
-            sellers::check_vendor(tx, vendor).await?;
-        }
+        let vendor_id = writer.new_product_vendor(tx, input.vendor_id).await?;
         let product: Product = diesel::insert_into(products::table)
             .values((
                 products::tenant_id.eq(tenant),
@@ -282,7 +282,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
                 products::product_type.eq(&product_type),
                 products::tags.eq(&tags),
                 products::metadata.eq(&metadata),
-                products::vendor_id.eq(input.vendor_id),
+                products::vendor_id.eq(vendor_id),
             ))
             .returning(Product::as_returning())
             .get_result(tx.conn())
@@ -296,7 +296,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, input: NewProduct) -> O
     .await
 }
 
-/// Changes a product of the current tenant (staff).
+/// Changes a product of the current tenant (staff, or the team of the vendor that sells it).
 #[tracing::instrument(name = "product.update", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), product.id = %id))]
 pub async fn update(
     db: &Database,
@@ -304,7 +304,9 @@ pub async fn update(
     id: ProductId,
     changes: ProductChanges,
 ) -> Outcome<Product> {
-    db.staff(ctx, "product.update", async move |tx| {
+    let writer = sellers::Writer::of(ctx)?;
+    db.recorded(ctx, "product.update", async move |tx| {
+        writer.product(tx, id, "id").await?;
         let title = changes.title.as_deref().map(check_title).transpose()?;
         let handle = changes.handle.as_deref().map(check_handle).transpose()?;
         let description = changes.description.map(check_description).transpose()?;
@@ -338,11 +340,18 @@ pub async fn update(
             ProductStatus::Draft | ProductStatus::Published => None,
         };
         let handle = handle.unwrap_or(current.handle);
-        if let Some(Some(vendor)) = changes.vendor_id
-            && current.vendor_id != Some(vendor)
-        {
-            sellers::check_vendor(tx, vendor).await?;
-        }
+        let vendor_id = match changes.vendor_id {
+            Some(asked) if asked != current.vendor_id => match writer {
+                sellers::Writer::Staff => writer.new_product_vendor(tx, asked).await?,
+                sellers::Writer::Vendor(_) => {
+                    return Err(ApiError::forbidden(
+                        "a vendor's team cannot give its products to another seller",
+                    )
+                    .into());
+                }
+            },
+            _ => current.vendor_id,
+        };
         let product: Product = diesel::update(products::table.filter(products::id.eq(id)))
             .set((
                 products::title.eq(title.unwrap_or(current.title)),
@@ -354,7 +363,7 @@ pub async fn update(
                 products::product_type.eq(product_type.unwrap_or(current.product_type)),
                 products::tags.eq(tags.unwrap_or(current.tags)),
                 products::metadata.eq(metadata.unwrap_or(current.metadata)),
-                products::vendor_id.eq(changes.vendor_id.unwrap_or(current.vendor_id)),
+                products::vendor_id.eq(vendor_id),
                 products::updated_at.eq(diesel::dsl::now),
             ))
             .returning(Product::as_returning())

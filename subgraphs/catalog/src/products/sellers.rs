@@ -4,10 +4,15 @@
 //! applied changes nothing, so events arriving late or out of order cannot undo a later one.
 //! When a vendor's status changes, its products' `listed` flag follows: storefronts, search and
 //! carts see a vendor's products only while it is approved, and see them again on reinstatement.
+//!
+//! Who writes a product ([`Writer`]): staff write any; a member of a vendor's team acting for it
+//! (`x-vendor-id`, any role) writes that vendor's products only: a new product is the vendor's
+//! whatever the input says, and another seller's product, variant, media or review is refused as
+//! NOT_FOUND, as a missing one is, so nothing about it leaks.
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
-use crate::ids::VendorId;
-use cityos_core::ApiError;
+use crate::ids::{MediaId, ProductId, ReviewId, VariantId, VendorId};
+use cityos_core::{ApiError, RequestContext, VendorRole};
 use cityos_db::inbox::Consume;
 use cityos_db::outbox::Event;
 use cityos_db::{Prepared, TenantTx};
@@ -117,5 +122,108 @@ pub(crate) async fn check_vendor(tx: &mut TenantTx<'_>, vendor: VendorId) -> Out
             "no such vendor: only vendors the marketplace has approved get products",
         )
         .into())
+    }
+}
+
+/// Who changes a product, as far as whose products go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writer {
+    /// Tenant staff: any product.
+    Staff,
+    /// A vendor's team member acting for it: its products only.
+    Vendor(VendorId),
+}
+
+/// The seller of what a statement finds (`None`: nothing found, or the tenant's own).
+#[derive(diesel::QueryableByName)]
+struct Seller {
+    #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
+    vendor_id: Option<VendorId>,
+}
+
+impl Writer {
+    /// The writer a request is: staff, or a team member acting for a vendor; anyone else is
+    /// refused (`UNAUTHENTICATED` or `FORBIDDEN`) before anything runs.
+    pub fn of(ctx: &RequestContext) -> Result<Self, ApiError> {
+        if ctx.is_staff() {
+            return Ok(Self::Staff);
+        }
+        match ctx.require_vendor(VendorRole::Staff) {
+            Ok(scope) => Ok(Self::Vendor(scope.id)),
+            Err(_) if ctx.vendor.is_none() => ctx.require_staff().map(|()| Self::Staff),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The vendor a new product is sold by: what staff ask for (checked to be an approved
+    /// vendor), or the acting vendor itself (asking for another is refused).
+    pub async fn new_product_vendor(
+        self,
+        tx: &mut TenantTx<'_>,
+        asked: Option<VendorId>,
+    ) -> Outcome<Option<VendorId>> {
+        match self {
+            Self::Staff => {
+                if let Some(vendor) = asked {
+                    check_vendor(tx, vendor).await?;
+                }
+                Ok(asked)
+            }
+            Self::Vendor(own) if asked.is_none_or(|a| a == own) => Ok(Some(own)),
+            Self::Vendor(_) => {
+                Err(ApiError::forbidden("a vendor's team sells its own products only").into())
+            }
+        }
+    }
+
+    async fn owns(
+        self,
+        tx: &mut TenantTx<'_>,
+        sql: &'static str,
+        id: uuid::Uuid,
+        field: &str,
+        what: &str,
+    ) -> Outcome<()> {
+        let Self::Vendor(own) = self else {
+            return Ok(());
+        };
+        let found: Vec<Seller> = Prepared(diesel::sql_query(sql).bind::<SqlUuid, _>(id))
+            .load(tx.conn())
+            .await?;
+        if found.into_iter().next().and_then(|s| s.vendor_id) == Some(own) {
+            Ok(())
+        } else {
+            Err(UserError::new(field, Code::NotFound, format!("no such {what}")).into())
+        }
+    }
+
+    /// Refuses a product this writer may not change, as NOT_FOUND at `field`.
+    pub async fn product(self, tx: &mut TenantTx<'_>, id: ProductId, field: &str) -> Outcome<()> {
+        let sql = "SELECT vendor_id FROM catalog.products WHERE id = $1";
+        self.owns(tx, sql, id.into(), field, "product").await
+    }
+
+    /// Refuses a variant of a product this writer may not change, as NOT_FOUND at `field`.
+    pub async fn variant(self, tx: &mut TenantTx<'_>, id: VariantId, field: &str) -> Outcome<()> {
+        let sql = "SELECT p.vendor_id FROM catalog.product_variants v
+                   JOIN catalog.products p ON p.tenant_id = v.tenant_id AND p.id = v.product_id
+                   WHERE v.id = $1";
+        self.owns(tx, sql, id.into(), field, "variant").await
+    }
+
+    /// Refuses media of a product this writer may not change, as NOT_FOUND.
+    pub async fn media(self, tx: &mut TenantTx<'_>, id: MediaId) -> Outcome<()> {
+        let sql = "SELECT p.vendor_id FROM catalog.product_media m
+                   JOIN catalog.products p ON p.tenant_id = m.tenant_id AND p.id = m.product_id
+                   WHERE m.id = $1";
+        self.owns(tx, sql, id.into(), "id", "media").await
+    }
+
+    /// Refuses a review of a product this writer may not answer, as NOT_FOUND.
+    pub async fn review(self, tx: &mut TenantTx<'_>, id: ReviewId) -> Outcome<()> {
+        let sql = "SELECT p.vendor_id FROM catalog.reviews r
+                   JOIN catalog.products p ON p.tenant_id = r.tenant_id AND p.id = r.product_id
+                   WHERE r.id = $1";
+        self.owns(tx, sql, id.into(), "id", "review").await
     }
 }

@@ -157,7 +157,9 @@ pub async fn set(
     title: &str,
     description: Option<&str>,
 ) -> Outcome<Translation> {
-    db.staff(ctx, "product.translation.set", async move |tx| {
+    let writer = super::sellers::Writer::of(ctx)?;
+    db.recorded(ctx, "product.translation.set", async move |tx| {
+        writer.product(tx, product, "productId").await?;
         let tenant = tx.tenant();
         let locale = check_locale(locale, ctx)?;
         let title = check_title(title)?;
@@ -207,7 +209,9 @@ pub async fn remove(
     product: ProductId,
     locale: &str,
 ) -> Outcome<bool> {
-    db.staff(ctx, "product.translation.remove", async move |tx| {
+    let writer = super::sellers::Writer::of(ctx)?;
+    db.recorded(ctx, "product.translation.remove", async move |tx| {
+        writer.product(tx, product, "productId").await?;
         let locale = check_locale(locale, ctx)?;
         crate::products::lock_in(tx, product, "productId").await?;
         let removed = diesel::delete(

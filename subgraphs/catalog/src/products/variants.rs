@@ -230,7 +230,9 @@ pub async fn create_option(
     name: &str,
     values: Vec<String>,
 ) -> Outcome<ProductOption> {
-    db.staff(ctx, "product.option.create", async move |tx| {
+    let writer = super::sellers::Writer::of(ctx)?;
+    db.recorded(ctx, "product.option.create", async move |tx| {
+        writer.product(tx, product_id, "productId").await?;
         let tenant = tx.tenant();
         let name = name.trim().to_owned();
         let values: Vec<String> = values.iter().map(|v| v.trim().to_owned()).collect();
@@ -343,7 +345,9 @@ pub async fn create_variant(
     ctx: &RequestContext,
     input: NewVariant,
 ) -> Outcome<PricedVariant> {
-    db.staff(ctx, "product.variant.create", async move |tx| {
+    let writer = super::sellers::Writer::of(ctx)?;
+    db.recorded(ctx, "product.variant.create", async move |tx| {
+        writer.product(tx, input.product_id, "productId").await?;
         let tenant = tx.tenant();
         let sku = check_sku(&input.sku)?;
         check_attributes(&input)?;
@@ -436,7 +440,9 @@ pub async fn set_prices(
     variant_id: VariantId,
     prices: Vec<(String, i64)>,
 ) -> Outcome<PricedVariant> {
-    db.staff(ctx, "product.variant.prices.set", async move |tx| {
+    let writer = super::sellers::Writer::of(ctx)?;
+    db.recorded(ctx, "product.variant.prices.set", async move |tx| {
+        writer.variant(tx, variant_id, "variantId").await?;
         let prices = check_prices(&prices, "prices")?;
         let found: Option<Variant> = product_variants::table
             .filter(product_variants::id.eq(variant_id))

@@ -332,7 +332,8 @@ impl ReviewMutation {
         payload(reviews::set_verified(ctx.db(), ctx.request()?, input.id, input.verified).await)
     }
 
-    /// Staff answer a review publicly (replacing an earlier answer).
+    /// Answers a review publicly, replacing an earlier answer (staff, or the team of the vendor
+    /// selling the product, acting for it).
     async fn review_respond(
         &self,
         ctx: &Context<'_>,

@@ -312,7 +312,9 @@ pub async fn respond(
     id: ReviewId,
     body: &str,
 ) -> Outcome<Response> {
-    db.staff(ctx, "review.respond", async move |tx| {
+    let writer = crate::products::sellers::Writer::of(ctx)?;
+    db.recorded(ctx, "review.respond", async move |tx| {
+        writer.review(tx, id).await?;
         let tenant = tx.tenant();
         let body = body.trim().to_owned();
         if body.is_empty() || body.chars().count() > 5000 {

@@ -432,7 +432,9 @@ pub async fn set_for_product(
     product: ProductId,
     categories: Vec<CategoryId>,
 ) -> Outcome<Vec<Category>> {
-    db.staff(ctx, "product.categories.set", async move |tx| {
+    let writer = crate::products::sellers::Writer::of(ctx)?;
+    db.recorded(ctx, "product.categories.set", async move |tx| {
+        writer.product(tx, product, "productId").await?;
         let tenant = tx.tenant();
         let mut wanted: Vec<CategoryId> = Vec::with_capacity(categories.len());
         for c in categories {

@@ -439,7 +439,8 @@ impl TaxonomyMutation {
         Ok(CategoryDeletePayload::of(outcome.map(to_id))?)
     }
 
-    /// Puts a product in exactly these categories (at most 20); it leaves the others.
+    /// Puts a product in exactly these categories (at most 20); it leaves the others (staff, or
+    /// the team of the vendor selling it).
     async fn product_categories_set(
         &self,
         ctx: &Context<'_>,

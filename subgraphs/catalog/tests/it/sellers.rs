@@ -159,3 +159,201 @@ async fn only_approved_vendors_get_products_and_malformed_events_are_refused() {
     assert_eq!(t.visible_rows("catalog.vendors", Some(info.id)).await, 0);
     assert_eq!(t.visible_rows("catalog.inbox", Some(info.id)).await, 0);
 }
+
+/// A mutation's refusal code (its first user error's), or its error's `extensions.code`.
+fn refusal(r: &Value, field: &str) -> String {
+    let user = &r["data"][field]["userErrors"][0]["code"];
+    let code = if user.is_string() {
+        user
+    } else {
+        &r["errors"][0]["extensions"]["code"]
+    };
+    code.as_str()
+        .unwrap_or_else(|| panic!("no refusal: {r}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_vendors_team_writes_its_own_products_only() {
+    use catalog::reviews::{self, NewReview, ReviewStatus};
+    use cityos_core::VendorRole;
+    let t = test_db().await;
+    let (info, admin) = tenant(&t, "portal").await;
+    let (a, b) = (
+        approved_vendor(&t, &info).await,
+        approved_vendor(&t, &info).await,
+    );
+    let location = cityos_fixtures::TestTenant {
+        info: info.clone(),
+        admin: admin.clone(),
+    }
+    .location(&t, "Main")
+    .await;
+    let theirs = ProductBuilder::new("theirs")
+        .vendor(Some(b))
+        .variant("B-1", &[("SAR", 100)])
+        .create(&t, &admin)
+        .await;
+    let own_shop = ProductBuilder::new("tenants")
+        .variant("T-1", &[("SAR", 100)])
+        .create(&t, &admin)
+        .await;
+    let member =
+        cityos_testkit::vendor_context(&info, catalog::ids::UserId::new(), a, VendorRole::Staff);
+    let schema = build_schema(Some(&t.platform));
+    let gql = async |ctx: &RequestContext, q: &str, vars: Value| {
+        t.graphql::<Catalog>(&schema, ctx, q, vars).await
+    };
+
+    // A new product is the acting vendor's, whatever the input says; naming another is refused.
+    const CREATE: &str = "mutation($i: ProductCreateInput!) { productCreate(input: $i) {
+        product { id status vendor { id } } userErrors { field code } } }";
+    let r = gql(
+        &member,
+        CREATE,
+        json!({ "i": { "title": "Mine", "handle": "mine", "status": "PUBLISHED" } }),
+    )
+    .await;
+    let mine = &r["data"]["productCreate"]["product"];
+    assert_eq!(mine["vendor"]["id"], a.to_string(), "{r}");
+    let mine = mine["id"].as_str().expect("id").to_owned();
+    let r = gql(
+        &member,
+        CREATE,
+        json!({ "i": { "title": "X", "handle": "x", "vendorId": b.to_string() } }),
+    )
+    .await;
+    assert_eq!(refusal(&r, "productCreate"), "FORBIDDEN");
+
+    // Its own product takes changes, variants, stock and media; another seller's is NOT_FOUND.
+    const UPDATE: &str = "mutation($i: ProductUpdateInput!) { productUpdate(input: $i) { product { title } userErrors { field code } } }";
+    const VARIANT: &str = "mutation($i: ProductVariantCreateInput!) { productVariantCreate(input: $i) { variant { id } userErrors { field code } } }";
+    const STOCK: &str =
+        "mutation($i: StockAdjustInput!) { stockAdjust(input: $i) { userErrors { field code } } }";
+    const MEDIA: &str = "mutation($i: ProductMediaAddInput!) { productMediaAdd(input: $i) { userErrors { field code } } }";
+    const RESPOND: &str = "mutation($i: ReviewRespondInput!) { reviewRespond(input: $i) { userErrors { field code } } }";
+    const CATEGORIES: &str = "mutation($i: ProductCategoriesSetInput!) { productCategoriesSet(input: $i) { userErrors { field code } } }";
+    let r = gql(
+        &member,
+        UPDATE,
+        json!({ "i": { "id": mine, "title": "Mine, renamed" } }),
+    )
+    .await;
+    assert_eq!(
+        r["data"]["productUpdate"]["product"]["title"], "Mine, renamed",
+        "{r}"
+    );
+    let r = gql(&member, VARIANT, json!({ "i": { "productId": mine, "sku": "MINE-1", "prices": [{ "currency": "SAR", "amountMinor": 500 }] } })).await;
+    let variant = r["data"]["productVariantCreate"]["variant"]["id"].clone();
+    assert!(variant.is_string(), "{r}");
+    let r = gql(&member, STOCK, json!({ "i": { "variantId": variant, "locationId": location.to_string(), "delta": 7, "reason": "RECEIVED" } })).await;
+    assert_eq!(r["data"]["stockAdjust"]["userErrors"], json!([]), "{r}");
+    let r = gql(
+        &member,
+        MEDIA,
+        json!({ "i": { "productId": mine, "url": "https://cdn.test/mine.jpg" } }),
+    )
+    .await;
+    assert_eq!(r["data"]["productMediaAdd"]["userErrors"], json!([]), "{r}");
+
+    let sara = cityos_fixtures::customer(&t, &info, "sara@portal.test").await;
+    let review = reviews::create(
+        t.db(),
+        &cityos_testkit::user_context(Some(&info), sara, &[cityos_core::Role::Customer]),
+        NewReview {
+            product_id: theirs.id,
+            rating: 4,
+            title: None,
+            body: None,
+        },
+    )
+    .await
+    .expect("review")
+    .id;
+    reviews::moderate(t.db(), &admin, review, ReviewStatus::Approved)
+        .await
+        .expect("approved");
+    let before = t.visible_rows("identity.audit_log", Some(info.id)).await;
+    for product in [theirs.id.to_string(), own_shop.id.to_string()] {
+        let cases = [
+            (
+                UPDATE,
+                "productUpdate",
+                json!({ "i": { "id": product, "title": "Taken" } }),
+            ),
+            (
+                VARIANT,
+                "productVariantCreate",
+                json!({ "i": { "productId": product, "sku": format!("S-{}", &product[..8]), "prices": [] } }),
+            ),
+            (
+                MEDIA,
+                "productMediaAdd",
+                json!({ "i": { "productId": product, "url": "https://cdn.test/x.jpg" } }),
+            ),
+            (
+                CATEGORIES,
+                "productCategoriesSet",
+                json!({ "i": { "productId": product, "categoryIds": [] } }),
+            ),
+        ];
+        for (q, field, vars) in cases {
+            let r = gql(&member, q, vars).await;
+            assert_eq!(refusal(&r, field), "NOT_FOUND", "{field}: {r}");
+        }
+    }
+    let their_variant = theirs.variants[0].to_string();
+    let r = gql(&member, STOCK, json!({ "i": { "variantId": their_variant, "locationId": location.to_string(), "delta": 1, "reason": "RECEIVED" } })).await;
+    assert_eq!(refusal(&r, "stockAdjust"), "NOT_FOUND");
+    let r = gql(
+        &member,
+        RESPOND,
+        json!({ "i": { "id": review.to_string(), "body": "Not yours" } }),
+    )
+    .await;
+    assert_eq!(refusal(&r, "reviewRespond"), "NOT_FOUND");
+    let r = gql(
+        &member,
+        UPDATE,
+        json!({ "i": { "id": mine, "vendorId": null } }),
+    )
+    .await;
+    assert_eq!(
+        refusal(&r, "productUpdate"),
+        "FORBIDDEN",
+        "cannot give it away"
+    );
+    assert_eq!(
+        t.visible_rows("identity.audit_log", Some(info.id)).await,
+        before,
+        "refusals change nothing"
+    );
+
+    // Customers and anonymous callers write nothing; another tenant's member naming the same
+    // vendor finds nothing.
+    let customer = cityos_testkit::user_context(Some(&info), sara, &[cityos_core::Role::Customer]);
+    let r = gql(
+        &customer,
+        UPDATE,
+        json!({ "i": { "id": mine, "title": "Hi" } }),
+    )
+    .await;
+    assert_eq!(refusal(&r, "productUpdate"), "FORBIDDEN");
+    let r = gql(
+        &cityos_testkit::context(Some(&info), cityos_core::Actor::Anonymous),
+        UPDATE,
+        json!({ "i": { "id": mine, "title": "Hi" } }),
+    )
+    .await;
+    assert_eq!(refusal(&r, "productUpdate"), "UNAUTHENTICATED");
+    let (other, _) = tenant(&t, "portal-other").await;
+    let stranger =
+        cityos_testkit::vendor_context(&other, catalog::ids::UserId::new(), a, VendorRole::Owner);
+    let r = gql(
+        &stranger,
+        UPDATE,
+        json!({ "i": { "id": mine, "title": "Hi" } }),
+    )
+    .await;
+    assert_eq!(refusal(&r, "productUpdate"), "NOT_FOUND");
+}

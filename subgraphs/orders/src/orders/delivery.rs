@@ -1,19 +1,52 @@
 //! Fulfilment: shipping a vendor order with a carrier and tracking number, and recording its
-//! delivery (the order completes when every vendor order is delivered).
+//! delivery (the order completes when every vendor order is delivered). Staff fulfil any vendor
+//! order; a vendor's team member acting for it (`x-vendor-id`) fulfils that vendor's only: any
+//! other is NOT_FOUND, as a missing one is ([`Fulfiller`]).
 
 use super::{Fulfillment, OrderStatus, VendorOrder, VendorOrderStatus, locked, set_status};
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{FulfillmentId, OrderId, VendorId, VendorOrderId};
 use crate::schema::{fulfillments, vendor_orders};
-use cityos_core::RequestContext;
+use cityos_core::{ApiError, RequestContext, VendorRole};
 use cityos_db::audit::Audit;
 use cityos_db::outbox::FixedTopic;
 use cityos_db::{Database, TenantTx};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-/// Ships a vendor order (staff): carrier and tracking number recorded, the vendor order SHIPPED,
-/// and a CONFIRMED order PROCESSING.
+/// Who fulfils a vendor order: staff any, a vendor's team its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fulfiller {
+    /// Tenant staff.
+    Staff,
+    /// A member of this vendor's team acting for it.
+    Vendor(VendorId),
+}
+
+impl Fulfiller {
+    /// The fulfiller a request is; anyone else is refused before anything runs.
+    pub fn of(ctx: &RequestContext) -> Result<Self, ApiError> {
+        if ctx.is_staff() {
+            return Ok(Self::Staff);
+        }
+        match ctx.require_vendor(VendorRole::Staff) {
+            Ok(scope) => Ok(Self::Vendor(scope.id)),
+            Err(_) if ctx.vendor.is_none() => ctx.require_staff().map(|()| Self::Staff),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether this fulfiller may fulfil `part`.
+    fn may(self, part: &VendorOrder) -> bool {
+        match self {
+            Self::Staff => true,
+            Self::Vendor(own) => part.vendor_id == Some(own),
+        }
+    }
+}
+
+/// Ships a vendor order (staff, or the team of its vendor): carrier and tracking number recorded,
+/// the vendor order SHIPPED, and a CONFIRMED order PROCESSING.
 #[tracing::instrument(name = "fulfillment.ship", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), vendor_order.id = %vendor_order))]
 pub async fn ship(
     db: &Database,
@@ -22,8 +55,13 @@ pub async fn ship(
     carrier: String,
     tracking_number: String,
 ) -> Outcome<Fulfillment> {
-    db.staff(ctx, "vendor_order.ship", async move |tx| {
+    let fulfiller = Fulfiller::of(ctx)?;
+    db.recorded(ctx, "vendor_order.ship", async move |tx| {
         let tenant = tx.tenant();
+        let mine = vendor_order_of(tx, vendor_order).await?;
+        if !fulfiller.may(&mine) {
+            return Err(no_vendor_order().into());
+        }
         let carrier = carrier.trim().to_owned();
         let tracking_number = tracking_number.trim().to_owned();
         for (field, text) in [("carrier", &carrier), ("trackingNumber", &tracking_number)] {
@@ -94,18 +132,29 @@ pub async fn ship(
     .await
 }
 
-/// Records a delivery (staff): the vendor order DELIVERED and, once every vendor order of the
-/// order is, the order COMPLETED.
+/// Records a delivery (staff, or the team of its vendor): the vendor order DELIVERED and, once
+/// every vendor order of the order is, the order COMPLETED.
 #[tracing::instrument(name = "fulfillment.deliver", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), fulfillment.id = %fulfillment))]
 pub async fn deliver(
     db: &Database,
     ctx: &RequestContext,
     fulfillment: FulfillmentId,
 ) -> Outcome<Fulfillment> {
-    db.staff(ctx, "fulfillment.deliver", async move |tx| {
+    let fulfiller = Fulfiller::of(ctx)?;
+    db.recorded(ctx, "fulfillment.deliver", async move |tx| {
         // The order's lock first, then the fulfilment as it is under that lock: a racing
         // delivery has either finished or not started.
         let not_found = || UserError::new("fulfillmentId", Code::NotFound, "no such fulfilment");
+        let part: Option<VendorOrderId> = fulfillments::table
+            .filter(fulfillments::id.eq(fulfillment))
+            .select(fulfillments::vendor_order_id)
+            .first(tx.conn())
+            .await
+            .optional()?;
+        let part = vendor_order_of(tx, part.ok_or_else(not_found)?).await?;
+        if !fulfiller.may(&part) {
+            return Err(not_found().into());
+        }
         let order_id: Option<OrderId> = fulfillments::table
             .filter(fulfillments::id.eq(fulfillment))
             .select(fulfillments::order_id)

@@ -1,11 +1,12 @@
 //! Orders in GraphQL: `Order`, its vendor orders, lines, fulfilments and documents (invoices and
-//! credit notes), `order` and `orders`, `User.orders`, and the order's lifecycle mutations.
+//! credit notes), `order` and `orders`, `vendorOrders` (a vendor's team's view: its own parts
+//! only), `User.orders`, and the order's lifecycle mutations.
 
 use crate::carts::Address;
 use crate::disputes::DisputeThread;
 use crate::errors::{OrdersUserError, Outcome};
 use crate::federation::{Product, ProductVariant, User, Vendor};
-use crate::ids::{FulfillmentId, OrderId, VendorOrderId};
+use crate::ids::{FulfillmentId, OrderId, VendorId, VendorOrderId};
 use crate::orders::invoices::{Invoice, InvoiceKind, InvoiceStatus};
 use crate::orders::{
     self, Fulfillment, Order, OrderLine, OrderPaymentStatus, OrderStatus, VendorOrder,
@@ -228,6 +229,20 @@ impl VendorOrder {
     async fn fulfillments(&self, ctx: &Context<'_>) -> Result<Vec<Fulfillment>> {
         children(ctx, FulfillmentsOf(self.id)).await
     }
+    /// The number of the order it is part of.
+    async fn order_number(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(parent(ctx, self).await?.number)
+    }
+    /// When that order was placed.
+    async fn placed_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        Ok(parent(ctx, self).await?.placed_at)
+    }
+    /// Where it ships: the order's shipping address.
+    async fn shipping_address(&self, ctx: &Context<'_>) -> Result<Option<Address>> {
+        Ok(Address::from_stored(
+            &parent(ctx, self).await?.shipping_address,
+        ))
+    }
 }
 
 /// A line of an order: what was bought, with its title, SKU and price as they were then.
@@ -410,6 +425,30 @@ impl Fulfillment {
 }
 
 cityos_core::connection!(OrderConnection, OrderEdge, Order, "order");
+cityos_core::connection!(
+    VendorOrderConnection,
+    VendorOrderEdge,
+    VendorOrder,
+    "vendor order"
+);
+
+/// Which vendor orders a list holds.
+#[derive(InputObject, Default)]
+pub struct VendorOrderFilter {
+    /// Only this vendor's (staff; a vendor's team always sees its own only).
+    pub vendor_id: Option<VendorId>,
+    /// Only those in this status.
+    pub status: Option<VendorOrderStatus>,
+}
+
+/// The order a vendor order is part of (it always is).
+async fn parent(ctx: &Context<'_>, part: &VendorOrder) -> Result<Order> {
+    Ok(ctx
+        .loader::<OrdersLoader>()?
+        .load_one(part.order_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("a vendor order without its order"))?)
+}
 
 children_of!(LinesOf(OrderId) => OrderLine, orders::lines_of, "lines of an order");
 
@@ -479,6 +518,35 @@ impl OrdersQuery {
         Ok(orders::page(ctx.db(), rc.tenant()?.id, None, status, page)
             .await?
             .into())
+    }
+
+    /// Vendors' parts of orders, newest first: a vendor's team (acting for it) sees its own only;
+    /// staff see every vendor's, or one `vendorId`'s.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn vendor_orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<VendorOrderFilter>,
+    ) -> Result<VendorOrderConnection> {
+        let rc = ctx.request()?;
+        let VendorOrderFilter { vendor_id, status } = filter.unwrap_or_default();
+        let vendor = match orders::Fulfiller::of(rc)? {
+            orders::Fulfiller::Staff => vendor_id,
+            orders::Fulfiller::Vendor(own) if vendor_id.is_none_or(|v| v == own) => Some(own),
+            orders::Fulfiller::Vendor(_) => {
+                return Err(ApiError::forbidden("these are another vendor's orders").into());
+            }
+        };
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        Ok(
+            orders::vendor_page(ctx.db(), rc.tenant()?.id, vendor, status, page)
+                .await?
+                .into(),
+        )
     }
 }
 
@@ -561,7 +629,7 @@ impl OrderMutation {
         )
     }
 
-    /// Ships a vendor order with a carrier and tracking number (staff).
+    /// Ships a vendor order with a carrier and tracking number (staff, or its vendor's team).
     async fn fulfillment_create(
         &self,
         ctx: &Context<'_>,
@@ -579,7 +647,8 @@ impl OrderMutation {
         Ok(FulfillmentPayload::of(outcome)?)
     }
 
-    /// Records a delivery (staff); the order completes when every vendor order is delivered.
+    /// Records a delivery (staff, or its vendor's team); the order completes when every vendor
+    /// order is delivered.
     async fn fulfillment_deliver(
         &self,
         ctx: &Context<'_>,

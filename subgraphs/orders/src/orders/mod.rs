@@ -37,7 +37,7 @@ use cityos_core::{ApiError, RequestContext};
 use cityos_db::audit::Audit;
 use cityos_db::outbox::FixedTopic;
 use cityos_db::{Database, Prepared, TenantTx};
-pub use delivery::{FulfillmentCreated, FulfillmentDelivered, deliver, ship};
+pub use delivery::{Fulfiller, FulfillmentCreated, FulfillmentDelivered, deliver, ship};
 use diesel::prelude::*;
 use diesel::sql_types::{
     Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
@@ -389,6 +389,38 @@ pub async fn page(
             found.reverse();
         }
         Ok(page.finish(found, |o| o.id, total))
+    })
+    .await
+}
+
+/// A page of one vendor's parts of orders (or every vendor's, for `None`), newest first,
+/// optionally in one status: what the vendor fulfils.
+pub async fn vendor_page(
+    db: &Database,
+    tenant: TenantId,
+    vendor: Option<VendorId>,
+    status: Option<VendorOrderStatus>,
+    page: PageRequest<VendorOrderId>,
+) -> Result<Page<VendorOrder>, ApiError> {
+    db.tenant_tx(tenant, async move |tx| {
+        let mut rows = vendor_orders::table
+            .select(VendorOrder::as_select())
+            .into_boxed();
+        let mut count = vendor_orders::table.count().into_boxed();
+        if let Some(vendor) = vendor {
+            rows = rows.filter(vendor_orders::vendor_id.eq(vendor));
+            count = count.filter(vendor_orders::vendor_id.eq(vendor));
+        }
+        if let Some(status) = status {
+            rows = rows.filter(vendor_orders::status.eq(status));
+            count = count.filter(vendor_orders::status.eq(status));
+        }
+        let rows: Vec<VendorOrder> =
+            cityos_db::keyset_page!(rows, vendor_orders::id, page, newest_first)
+                .load(tx.conn())
+                .await?;
+        let total: i64 = count.get_result(tx.conn()).await?;
+        Ok(page.finish(rows, |v| v.id, total))
     })
     .await
 }

@@ -13,3 +13,4 @@ mod jobs;
 mod lifecycle;
 mod payments;
 mod totals;
+mod vendor_orders;

@@ -71,13 +71,14 @@ pub struct ProductMediaRemoveInput {
     pub id: MediaId,
 }
 
-/// Media mutations (staff).
+/// Media mutations (staff, or the team of the vendor selling the product).
 #[derive(Default)]
 pub struct MediaMutation;
 
 #[Object]
 impl MediaMutation {
-    /// Adds an image or video to a product (staff; at most 50 per product).
+    /// Adds an image or video to a product (staff, or the team of the vendor selling it; at most
+    /// 50 per product).
     async fn product_media_add(
         &self,
         ctx: &Context<'_>,
@@ -92,7 +93,7 @@ impl MediaMutation {
         payload(media::add(ctx.db(), ctx.request()?, new).await)
     }
 
-    /// Changes a media item's alt text or place (staff).
+    /// Changes a media item's alt text or place (staff, or the team of the vendor selling the product, acting for it).
     async fn product_media_update(
         &self,
         ctx: &Context<'_>,
@@ -104,7 +105,7 @@ impl MediaMutation {
         payload(outcome)
     }
 
-    /// Removes a media item from its product (staff).
+    /// Removes a media item from its product (staff, or the team of the vendor selling the product, acting for it).
     async fn product_media_remove(
         &self,
         ctx: &Context<'_>,

@@ -328,7 +328,8 @@ pub struct ProductMutation;
 
 #[Object]
 impl ProductMutation {
-    /// Creates a product in the current tenant (staff).
+    /// Creates a product in the current tenant: staff, for the tenant or an approved vendor
+    /// (`vendorId`); a vendor's team member acting for it (`x-vendor-id`), always for that vendor.
     async fn product_create(
         &self,
         ctx: &Context<'_>,
@@ -349,7 +350,7 @@ impl ProductMutation {
         )?)
     }
 
-    /// Changes a product of the current tenant (staff).
+    /// Changes a product of the current tenant (staff, or the team of the vendor selling the product, acting for it); only staff move it to another seller.
     async fn product_update(
         &self,
         ctx: &Context<'_>,

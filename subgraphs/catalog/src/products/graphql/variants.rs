@@ -279,7 +279,7 @@ pub struct VariantMutation;
 
 #[Object]
 impl VariantMutation {
-    /// Adds an option to a product that has no variants yet (staff).
+    /// Adds an option to a product that has no variants yet (staff, or the team of the vendor selling the product, acting for it).
     async fn product_option_create(
         &self,
         ctx: &Context<'_>,
@@ -292,7 +292,7 @@ impl VariantMutation {
         Ok(ProductOptionPayload::of(outcome)?)
     }
 
-    /// Creates a variant of a product with its base prices (staff).
+    /// Creates a variant of a product with its base prices (staff, or the team of the vendor selling the product, acting for it).
     async fn product_variant_create(
         &self,
         ctx: &Context<'_>,
@@ -320,7 +320,7 @@ impl VariantMutation {
         )?)
     }
 
-    /// Sets base prices of a variant (staff).
+    /// Sets base prices of a variant (staff, or the team of the vendor selling the product, acting for it).
     async fn product_variant_prices_set(
         &self,
         ctx: &Context<'_>,
