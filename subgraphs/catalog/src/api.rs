@@ -11,6 +11,7 @@
 //!   stock locations).
 //! - Categories: [`category_exists`]; in SQL, `catalog.category_depth(id)` (how deep a category
 //!   sits; 0 for none), which orders' terms statement calls instead of reading the tree.
+//! - Products: [`product_exists`] (the vendors subgraph's commission rules name products).
 //!
 //! A narrower pricing contract (prices of lines rather than the variant's price facts) is the
 //! next step for this module.
@@ -26,15 +27,27 @@ use diesel_async::RunQueryDsl;
 
 /// Whether `id` is one of the transaction's tenant's categories (`catalog.category_exists`).
 pub async fn category_exists(tx: &mut TenantTx<'_>, id: CategoryId) -> diesel::QueryResult<bool> {
+    exists(tx, "SELECT catalog.category_exists($1) AS found", id.into()).await
+}
+
+/// Whether `id` is one of the transaction's tenant's products, in any status
+/// (`catalog.product_exists`).
+pub async fn product_exists(tx: &mut TenantTx<'_>, id: ProductId) -> diesel::QueryResult<bool> {
+    exists(tx, "SELECT catalog.product_exists($1) AS found", id.into()).await
+}
+
+async fn exists(
+    tx: &mut TenantTx<'_>,
+    sql: &'static str,
+    id: uuid::Uuid,
+) -> diesel::QueryResult<bool> {
     #[derive(diesel::QueryableByName)]
     struct Found {
         #[diesel(sql_type = Bool)]
         found: bool,
     }
-    let found: Found = cityos_db::Prepared(
-        diesel::sql_query("SELECT catalog.category_exists($1) AS found").bind::<SqlUuid, _>(id),
-    )
-    .get_result(tx.conn())
-    .await?;
+    let found: Found = cityos_db::Prepared(diesel::sql_query(sql).bind::<SqlUuid, _>(id))
+        .get_result(tx.conn())
+        .await?;
     Ok(found.found)
 }

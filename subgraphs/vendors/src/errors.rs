@@ -41,6 +41,16 @@ cityos_core::error_codes! {
         LastOwner,
         /// A list names the same document kind twice.
         DuplicateKind,
+        /// An amount is negative, a rate outside 0 to 10,000 basis points, or a priority outside
+        /// -1,000 to 1,000.
+        InvalidAmount,
+        /// A commission rule's fields do not fit its method or scope (a rate on a FIXED rule, no
+        /// currency for an amount, bands that do not start at 0 or do not ascend, a window that
+        /// ends before it starts).
+        InvalidRule,
+        /// The rule would tie with an active rule (same scope and target, same priority,
+        /// currencies that meet, overlapping windows), leaving precedence ambiguous.
+        RuleOverlap,
     }
 }
 

@@ -2,6 +2,7 @@
 //! domain's (`<domain>/graphql.rs`), and the entities it resolves (`federation`).
 
 use crate::approval::graphql::ApprovalMutation;
+use crate::commissions::graphql::{CommissionMutation, CommissionQuery};
 use crate::documents::graphql::DocumentMutation;
 use crate::federation::FederationQuery;
 use crate::settings::graphql::{SettingsMutation, SettingsQuery};
@@ -12,7 +13,7 @@ use async_graphql::MergedObject;
 /// The root query type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(VendorQuery, SettingsQuery, FederationQuery);
+pub struct Query(VendorQuery, SettingsQuery, CommissionQuery, FederationQuery);
 
 /// The root mutation type.
 #[derive(MergedObject, Default)]
@@ -23,4 +24,5 @@ pub struct Mutation(
     DocumentMutation,
     TeamMutation,
     SettingsMutation,
+    CommissionMutation,
 );

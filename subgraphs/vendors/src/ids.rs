@@ -8,4 +8,6 @@ cityos_core::ids! {
     DocumentId = "VendorDocument",
     /// An invitation to a vendor's team.
     InvitationId = "VendorInvitation",
+    /// A commission rule.
+    CommissionRuleId = "CommissionRule",
 }

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod approval;
+pub mod commissions;
 pub mod documents;
 pub mod errors;
 pub mod federation;
@@ -43,8 +44,9 @@ pub fn sdl() -> String {
 /// The vendors outbox (`vendors.outbox`): how its domains publish events.
 pub const OUTBOX: Outbox = Outbox::of(<Vendors as Subgraph>::NAME);
 
-/// The vendors subgraph. It reads users' e-mail addresses through identity's published function,
-/// so identity migrates first.
+/// The vendors subgraph. It reads users' e-mail addresses through identity's published function
+/// and checks the categories and products commission rules name through the catalog's, so both
+/// migrate first.
 pub struct Vendors;
 
 impl Subgraph for Vendors {
@@ -52,7 +54,10 @@ impl Subgraph for Vendors {
     const DEFAULT_PORT: u16 = 4004;
     const MIGRATIONS: EmbeddedMigrations = MIGRATIONS;
     fn depends_on() -> Vec<(&'static str, EmbeddedMigrations)> {
-        vec![(identity::Identity::NAME, identity::MIGRATIONS)]
+        vec![
+            (identity::Identity::NAME, identity::MIGRATIONS),
+            (catalog::Catalog::NAME, catalog::MIGRATIONS),
+        ]
     }
     const HAS_OUTBOX: bool = true;
 

@@ -26,6 +26,8 @@ diesel::table! {
         tenant_id -> Uuid,
         required_documents -> Array<Text>,
         updated_at -> Timestamptz,
+        tax_commissionable -> Bool,
+        shipping_commissionable -> Bool,
     }
 }
 

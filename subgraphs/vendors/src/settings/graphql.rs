@@ -3,7 +3,7 @@
 use crate::documents::DocumentKind;
 use crate::errors::VendorsUserError;
 use crate::scope::in_tenant;
-use crate::settings::{self, Settings};
+use crate::settings::{self, Changes, Settings};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use cityos_server::CtxExt as _;
 
@@ -13,21 +13,31 @@ use cityos_server::CtxExt as _;
 pub struct SettingsObject {
     /// The kinds of document a vendor needs accepted and unexpired to be approved.
     pub required_documents: Vec<DocumentKind>,
+    /// Whether commissions are taken of a line's tax too.
+    pub tax_commissionable: bool,
+    /// Whether commissions are taken of a vendor order's shipping too.
+    pub shipping_commissionable: bool,
 }
 
 impl From<Settings> for SettingsObject {
     fn from(s: Settings) -> Self {
         Self {
             required_documents: s.required_documents,
+            tax_commissionable: s.tax_commissionable,
+            shipping_commissionable: s.shipping_commissionable,
         }
     }
 }
 
-/// New vendor settings.
+/// Changes to the vendor settings; fields left out stay.
 #[derive(InputObject)]
 pub struct VendorSettingsInput {
     /// The kinds of document approval needs, each once (empty: none).
-    pub required_documents: Vec<DocumentKind>,
+    pub required_documents: Option<Vec<DocumentKind>>,
+    /// Whether commissions are taken of a line's tax too.
+    pub tax_commissionable: Option<bool>,
+    /// Whether commissions are taken of a vendor order's shipping too.
+    pub shipping_commissionable: Option<bool>,
 }
 
 cityos_core::payload! {
@@ -57,13 +67,18 @@ pub struct SettingsMutation;
 
 #[Object]
 impl SettingsMutation {
-    /// Sets what the tenant asks of its vendors (staff).
+    /// Changes what the tenant asks of its vendors (staff).
     async fn vendor_settings_update(
         &self,
         ctx: &Context<'_>,
         input: VendorSettingsInput,
     ) -> Result<VendorSettingsPayload> {
-        let outcome = settings::update(ctx.db(), ctx.request()?, input.required_documents).await;
+        let changes = Changes {
+            required_documents: input.required_documents,
+            tax_commissionable: input.tax_commissionable,
+            shipping_commissionable: input.shipping_commissionable,
+        };
+        let outcome = settings::update(ctx.db(), ctx.request()?, changes).await;
         Ok(VendorSettingsPayload::of(
             outcome.map(SettingsObject::from),
         )?)

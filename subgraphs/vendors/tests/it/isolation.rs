@@ -20,6 +20,9 @@ async fn every_vendors_table_is_isolated_by_tenant() {
             json!({ "i": { "vendorId": vendor.to_string(), "email": "new@iso.test", "role": "STAFF" } })).await;
         assert!(r["vendorInvite"]["token"].is_string());
         run(&t, &shop.admin, "mutation { vendorSettingsUpdate(input: { requiredDocuments: [OWNER_ID] }) { userErrors { code } } }", json!({})).await;
+        // A commission rule.
+        let r = run(&t, &shop.admin, "mutation { commissionRuleCreate(input: { name: \"Default\", method: PERCENTAGE, scope: TENANT, rateBasisPoints: 1000 }) { userErrors { code } } }", json!({})).await;
+        assert_eq!(r["commissionRuleCreate"]["userErrors"], json!([]));
     }
     // The outbox's deliveries exist once a subscriber takes the topic.
     vendors::OUTBOX

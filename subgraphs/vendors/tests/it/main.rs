@@ -3,6 +3,7 @@
 
 mod common;
 
+mod commissions;
 mod isolation;
 mod lifecycle;
 mod teams;

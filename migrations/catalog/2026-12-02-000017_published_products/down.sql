@@ -1,0 +1,1 @@
+DROP FUNCTION catalog.product_exists(uuid);
