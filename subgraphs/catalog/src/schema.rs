@@ -302,6 +302,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         moderated_at -> Nullable<Timestamptz>,
+        version -> Integer,
     }
 }
 

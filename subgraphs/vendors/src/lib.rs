@@ -11,6 +11,7 @@ pub mod errors;
 pub mod federation;
 pub mod graphql;
 pub mod ids;
+pub mod ratings;
 pub mod schema;
 pub mod scope;
 pub mod settings;
@@ -60,6 +61,10 @@ impl Subgraph for Vendors {
         ]
     }
     const HAS_OUTBOX: bool = true;
+
+    fn consumers() -> cityos_db::inbox::Consumers {
+        cityos_db::inbox::Consumers::new().on::<ratings::ReviewChanged>()
+    }
 
     type Schema = VendorsSchema;
 

@@ -35,6 +35,10 @@ pub struct DocumentsOf(pub VendorId);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MembersOf(pub VendorId);
 
+/// A vendor's rating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RatingOf(pub VendorId);
+
 /// A vendor's pending invitations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct InvitationsOf(pub VendorId);

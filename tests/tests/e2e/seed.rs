@@ -80,6 +80,43 @@ async fn the_demo_seed_loads_once_and_every_journey_runs_on_it() {
         json!({ "handle": "madina-dates", "name": "Al-Madina Dates", "handlingDays": 3 })
     );
 
+    // A vendor's rating is its products' approved reviews: the reviews were moderated before the
+    // products were given to the vendor, and re-announced when they were, so the vendors subgraph
+    // counts them once the events arrive.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let r = stack
+            .gql(
+                &storefront,
+                "{ vendor(handle: \"oud-house\") { rating { count average }
+                   products(first: 5) { edges { node { rating { count } } } } } }",
+                json!({}),
+            )
+            .await;
+        let vendor = &r.data()["vendor"];
+        let of_products: i64 = vendor["products"]["edges"]
+            .as_array()
+            .expect("products")
+            .iter()
+            .map(|e| e["node"]["rating"]["count"].as_i64().unwrap_or(0))
+            .sum();
+        let counted = vendor["rating"]["count"].as_i64().unwrap_or(-1);
+        if of_products > 0 && counted == of_products {
+            assert!(
+                vendor["rating"]["average"]
+                    .as_f64()
+                    .is_some_and(|a| (1.0..=5.0).contains(&a))
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the vendor's rating counts {counted} reviews, its products {of_products}: {}",
+            r.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
     // The Wholesale customer pays the contract price (75%) on bulk goods.
     let sign_in = stack
         .gql(

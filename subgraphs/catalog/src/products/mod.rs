@@ -340,6 +340,9 @@ pub async fn update(
             ProductStatus::Draft | ProductStatus::Published => None,
         };
         let handle = handle.unwrap_or(current.handle);
+        let moved = changes
+            .vendor_id
+            .is_some_and(|asked| asked != current.vendor_id);
         let vendor_id = match changes.vendor_id {
             Some(asked) if asked != current.vendor_id => match writer {
                 sellers::Writer::Staff => writer.new_product_vendor(tx, asked).await?,
@@ -370,6 +373,9 @@ pub async fn update(
             .get_result(tx.conn())
             .await
             .map_err(|e| Failure::on_unique("products_handle_key", e, handle_taken(&handle)))?;
+        if moved {
+            sellers::reviews_changed_hands(tx, id).await?;
+        }
         let details = serde_json::json!({
             "handle": product.handle,
             "status": product.status.as_str(),

@@ -125,6 +125,83 @@ pub(crate) async fn check_vendor(tx: &mut TenantTx<'_>, vendor: VendorId) -> Out
     }
 }
 
+/// `review.changed`: a review was moderated, edited (back to PENDING) or deleted, or its product
+/// changed hands; `counted` says whether it counts in ratings (APPROVED and not deleted),
+/// `version` orders a review's changes, `vendorId` is the product's seller now (none for the
+/// tenant's own), so a vendor's rating follows its products' reviews.
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewChanged {
+    pub review_id: ReviewId,
+    pub product_id: ProductId,
+    pub vendor_id: Option<VendorId>,
+    pub rating: i16,
+    pub counted: bool,
+    pub version: i32,
+}
+
+impl cityos_db::outbox::FixedTopic for ReviewChanged {
+    const TOPIC: &'static str = "review.changed";
+}
+
+/// Writes `review.changed` for a review of `product` (its seller read now).
+pub(crate) async fn review_changed(
+    tx: &mut TenantTx<'_>,
+    review: ReviewId,
+    product: ProductId,
+    rating: i16,
+    counted: bool,
+    version: i32,
+) -> diesel::QueryResult<()> {
+    let seller: Vec<Seller> = Prepared(
+        diesel::sql_query("SELECT vendor_id FROM catalog.products WHERE id = $1")
+            .bind::<SqlUuid, _>(product),
+    )
+    .load(tx.conn())
+    .await?;
+    let event = ReviewChanged {
+        review_id: review,
+        product_id: product,
+        vendor_id: seller.into_iter().next().and_then(|s| s.vendor_id),
+        rating,
+        counted,
+        version,
+    };
+    crate::OUTBOX.publish(tx, review, &event).await
+}
+
+/// After `product` changed hands, announces each of its reviews again (a new version), so the
+/// ratings of the vendors it left and joined follow.
+pub(crate) async fn reviews_changed_hands(
+    tx: &mut TenantTx<'_>,
+    product: ProductId,
+) -> diesel::QueryResult<()> {
+    #[derive(diesel::QueryableByName)]
+    struct Bumped {
+        #[diesel(sql_type = SqlUuid)]
+        id: ReviewId,
+        #[diesel(sql_type = diesel::sql_types::SmallInt)]
+        rating: i16,
+        #[diesel(sql_type = Bool)]
+        counted: bool,
+        #[diesel(sql_type = Integer)]
+        version: i32,
+    }
+    let bumped: Vec<Bumped> = Prepared(
+        diesel::sql_query(
+            "UPDATE catalog.reviews SET version = version + 1 WHERE product_id = $1
+             RETURNING id, rating, status = 'APPROVED' AS counted, version",
+        )
+        .bind::<SqlUuid, _>(product),
+    )
+    .load(tx.conn())
+    .await?;
+    for b in bumped {
+        review_changed(tx, b.id, product, b.rating, b.counted, b.version).await?;
+    }
+    Ok(())
+}
+
 /// Who changes a product, as far as whose products go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Writer {

@@ -51,6 +51,26 @@ pub struct Review {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub moderated_at: Option<DateTime<Utc>>,
+    /// How many times it changed (moderation, edits): the order of its `review.changed` events.
+    pub version: i32,
+}
+
+/// Writes `review.changed` for `review` as it now is (`counted` false once deleted).
+async fn changed(
+    tx: &mut TenantTx<'_>,
+    review: &Review,
+    counted: bool,
+    version: i32,
+) -> QueryResult<()> {
+    crate::products::sellers::review_changed(
+        tx,
+        review.id,
+        review.product_id,
+        review.rating,
+        counted,
+        version,
+    )
+    .await
 }
 
 /// A staff response to a review.
@@ -210,10 +230,12 @@ pub async fn update(
                 reviews::status.eq(ReviewStatus::Pending.as_str()),
                 reviews::moderated_at.eq(None::<DateTime<Utc>>),
                 reviews::updated_at.eq(diesel::dsl::now),
+                reviews::version.eq(current.version + 1),
             ))
             .returning(Review::as_returning())
             .get_result(tx.conn())
             .await?;
+        changed(tx, &review, false, review.version).await?;
         cityos_db::audit::record(
             tx,
             &ctx,
@@ -244,6 +266,7 @@ pub async fn delete(db: &Database, ctx: &RequestContext, id: ReviewId) -> Outcom
         diesel::delete(reviews::table.filter(reviews::id.eq(id)))
             .execute(tx.conn())
             .await?;
+        changed(tx, &current, false, current.version + 1).await?;
         let details = serde_json::json!({ "product": current.product_id });
         cityos_db::audit::record(tx, &ctx, "review.delete", id, details).await?;
         Ok(id)
@@ -273,10 +296,12 @@ pub async fn moderate(
             .set((
                 reviews::status.eq(to),
                 reviews::moderated_at.eq(diesel::dsl::now),
+                reviews::version.eq(current.version + 1),
             ))
             .returning(Review::as_returning())
             .get_result(tx.conn())
             .await?;
+        changed(tx, &review, to == ReviewStatus::Approved, review.version).await?;
         let details = serde_json::json!({ "from": from.as_str(), "to": to.as_str() });
         let audit = Audit::of(id, details);
         Ok((review, audit))

@@ -357,3 +357,90 @@ async fn a_vendors_team_writes_its_own_products_only() {
     .await;
     assert_eq!(refusal(&r, "productUpdate"), "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn review_changes_and_a_product_changing_hands_announce_the_reviews_in_version_order() {
+    use catalog::reviews::{self, NewReview, ReviewStatus};
+    let t = test_db().await;
+    let (info, admin) = tenant(&t, "announce").await;
+    let (a, b) = (
+        approved_vendor(&t, &info).await,
+        approved_vendor(&t, &info).await,
+    );
+    let oud = ProductBuilder::new("oud")
+        .vendor(Some(a))
+        .create(&t, &admin)
+        .await
+        .id;
+    let sara = cityos_fixtures::customer(&t, &info, "sara@announce.test").await;
+    let sara = cityos_testkit::user_context(Some(&info), sara, &[cityos_core::Role::Customer]);
+    let review = reviews::create(
+        t.db(),
+        &sara,
+        NewReview {
+            product_id: oud,
+            rating: 4,
+            title: None,
+            body: None,
+        },
+    )
+    .await
+    .expect("review")
+    .id;
+    reviews::moderate(t.db(), &admin, review, ReviewStatus::Approved)
+        .await
+        .expect("approved");
+    reviews::update(t.db(), &sara, review, Some(5), None, None)
+        .await
+        .expect("edited");
+    reviews::moderate(t.db(), &admin, review, ReviewStatus::Approved)
+        .await
+        .expect("approved again");
+    catalog::products::update(
+        t.db(),
+        &admin,
+        oud,
+        catalog::products::ProductChanges {
+            vendor_id: Some(Some(b)),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("moved");
+    reviews::delete(t.db(), &sara, review)
+        .await
+        .expect("deleted");
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Seen {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        summary: String,
+    }
+    let seen: Vec<Seen> = t
+        .db()
+        .tenant_tx(info.id, async move |tx| {
+            use diesel_async::RunQueryDsl;
+            diesel::sql_query(
+                "SELECT concat_ws(' ', payload->>'version', payload->>'rating', payload->>'counted',
+                        CASE WHEN payload->>'vendorId' = $1 THEN 'a' WHEN payload->>'vendorId' = $2 THEN 'b' END) AS summary
+                 FROM catalog.outbox WHERE topic = 'review.changed' ORDER BY id",
+            )
+            .bind::<diesel::sql_types::Text, _>(a.to_string())
+            .bind::<diesel::sql_types::Text, _>(b.to_string())
+            .load(tx.conn())
+            .await
+            .map_err(cityos_core::ApiError::from)
+        })
+        .await
+        .expect("events");
+    let seen: Vec<&str> = seen.iter().map(|s| s.summary.as_str()).collect();
+    assert_eq!(
+        seen,
+        [
+            "2 4 true a",
+            "3 5 false a",
+            "4 5 true a",
+            "5 5 true b",
+            "6 5 false b"
+        ]
+    );
+}

@@ -4,8 +4,9 @@
 use crate::documents::Document;
 use crate::errors::VendorsUserError;
 use crate::ids::VendorId;
+use crate::ratings::{self, Rating};
 use crate::scope::{
-    DocumentsOf, InvitationsOf, MembersOf, VendorsLoader, in_tenant, no_such_vendor,
+    DocumentsOf, InvitationsOf, MembersOf, RatingOf, VendorsLoader, in_tenant, no_such_vendor,
 };
 use crate::teams::Invitation;
 use crate::teams::graphql::VendorMember;
@@ -126,9 +127,57 @@ impl Vendor {
         let found = private(ctx, self.id, MembersOf(self.id)).await?;
         Ok(found.map(|m| m.into_iter().map(VendorMember::from).collect()))
     }
+    /// Its rating from the approved reviews of the products it sells.
+    async fn rating(&self, ctx: &Context<'_>) -> Result<VendorRating> {
+        let found = ctx
+            .loader::<VendorsLoader>()?
+            .load_one(RatingOf(self.id))
+            .await?;
+        Ok(VendorRating::of(found))
+    }
     /// Its pending team invitations; null unless the caller is staff or on its team.
     async fn invitations(&self, ctx: &Context<'_>) -> Result<Option<Vec<Invitation>>> {
         private(ctx, self.id, InvitationsOf(self.id)).await
+    }
+}
+
+/// A vendor's rating: its products' approved reviews.
+#[derive(async_graphql::SimpleObject, Debug, Clone, Copy, PartialEq)]
+pub struct VendorRating {
+    /// The mean of their stars (1 to 5), to two decimals; null without reviews.
+    pub average: Option<f64>,
+    /// How many there are.
+    pub count: i32,
+}
+
+impl VendorRating {
+    fn of(found: Option<Rating>) -> Self {
+        match found {
+            Some(r) if r.reviews > 0 => Self {
+                average: Some((r.stars as f64 / f64::from(r.reviews) * 100.0).round() / 100.0),
+                count: r.reviews,
+            },
+            _ => Self {
+                average: None,
+                count: 0,
+            },
+        }
+    }
+}
+
+impl Loader<RatingOf> for VendorsLoader {
+    type Value = Rating;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[RatingOf]) -> Result<HashMap<RatingOf, Rating>, ApiError> {
+        let vendors: Vec<VendorId> = keys.iter().map(|k| k.0).collect();
+        let found = self
+            .db
+            .tenant_tx(self.tenant, async move |tx| {
+                Ok::<_, ApiError>(ratings::of(tx, &vendors).await?)
+            })
+            .await?;
+        Ok(found.into_iter().map(|(v, r)| (RatingOf(v), r)).collect())
     }
 }
 

@@ -23,6 +23,16 @@ async fn every_vendors_table_is_isolated_by_tenant() {
         // A commission rule.
         let r = run(&t, &shop.admin, "mutation { commissionRuleCreate(input: { name: \"Default\", method: PERCENTAGE, scope: TENANT, rateBasisPoints: 1000 }) { userErrors { code } } }", json!({})).await;
         assert_eq!(r["commissionRuleCreate"]["userErrors"], json!([]));
+        // A review of its product, from the catalog's event: the inbox, the review, the rating.
+        let event = crate::ratings::review_changed(
+            shop.info.id,
+            uuid::Uuid::now_v7(),
+            Some(vendor),
+            4,
+            true,
+            2,
+        );
+        crate::ratings::apply(&t, &event).await;
     }
     // The outbox's deliveries exist once a subscriber takes the topic.
     vendors::OUTBOX

@@ -6,4 +6,5 @@ mod common;
 mod commissions;
 mod isolation;
 mod lifecycle;
+mod ratings;
 mod teams;

@@ -1,0 +1,1 @@
+ALTER TABLE catalog.reviews DROP COLUMN version;
