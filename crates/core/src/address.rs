@@ -114,3 +114,46 @@ impl Address {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address() -> Address {
+        Address {
+            first_name: " Sara ".into(),
+            last_name: "Al-Harbi".into(),
+            company: None,
+            line1: "King Fahd Road 12".into(),
+            line2: Some("  ".into()),
+            city: "Riyadh".into(),
+            region: None,
+            postal_code: Some("12271".into()),
+            country_code: "sa".into(),
+            phone: Some("+966 50 123 4567".into()),
+        }
+    }
+
+    #[test]
+    fn addresses_are_trimmed_and_checked() {
+        let a = address().checked().expect("valid");
+        assert_eq!(
+            (a.first_name.as_str(), a.country_code.as_str(), a.line2),
+            ("Sara", "SA", None)
+        );
+        type Spoil = fn(&mut Address);
+        let bad: [(Spoil, &str); 6] = [
+            (|a| a.first_name = " ".into(), "firstName"),
+            (|a| a.line1 = String::new(), "line1"),
+            (|a| a.country_code = "SAU".into(), "countryCode"),
+            (|a| a.postal_code = Some("12#71".into()), "postalCode"),
+            (|a| a.phone = Some("+96".into()), "phone"),
+            (|a| a.phone = Some("call me".into()), "phone"),
+        ];
+        for (spoil, field) in bad {
+            let mut a = address();
+            spoil(&mut a);
+            assert_eq!(a.checked(), Err(field));
+        }
+    }
+}

@@ -64,7 +64,7 @@ impl VendorStatus {
 }
 
 /// A vendor as stored.
-#[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
+#[derive(Queryable, QueryableByName, Selectable, Debug, Clone, PartialEq)]
 #[diesel(table_name = vendors, check_for_backend(diesel::pg::Pg))]
 pub struct Vendor {
     pub id: VendorId,
@@ -507,6 +507,9 @@ pub enum VendorSort {
     Newest,
     /// By name, A to Z.
     Name,
+    /// Best rated first (the mean of their products' approved reviews; unrated last), then
+    /// newest.
+    Rating,
 }
 
 /// Which vendors a list holds.
@@ -539,6 +542,38 @@ impl CursorKey for NameKey {
             name: String::from_utf8(name.to_vec()).ok()?,
         })
     }
+}
+
+/// A position in a list by rating: the mean in thousandths of a star (0 unrated), then the id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatingKey {
+    pub milli: i64,
+    pub id: VendorId,
+}
+
+impl CursorKey for RatingKey {
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = self.milli.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&self.id.to_bytes());
+        bytes
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let (milli, id) = bytes.split_at_checked(8)?;
+        Some(Self {
+            milli: i64::from_be_bytes(milli.try_into().ok()?),
+            id: VendorId::from_bytes(id)?,
+        })
+    }
+}
+
+/// A vendor and its rating's mean in thousandths of a star, as the rating sort reads them.
+#[derive(diesel::QueryableByName)]
+struct Rated {
+    #[diesel(embed)]
+    vendor: Vendor,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    milli: i64,
 }
 
 /// One page of the vendors `viewer` may list: approved ones for storefronts and teams, any
@@ -615,6 +650,38 @@ pub async fn list(
                 },
                 total,
             ))
+        }
+        VendorSort::Rating => {
+            use diesel::sql_types::{Array, BigInt, Nullable, Text, Uuid as SqlUuid};
+            let page = PageRequest::<RatingKey>::new(first, after, None, None)?;
+            let rows: Vec<Rated> = cityos_db::Prepared(
+                diesel::sql_query(
+                    "SELECT v.*, coalesce(r.stars * 1000 / nullif(r.reviews, 0), 0)::bigint AS milli
+                     FROM vendors.vendors v
+                     LEFT JOIN vendors.vendor_ratings r ON r.tenant_id = v.tenant_id AND r.vendor_id = v.id
+                     WHERE v.status = ANY ($1) AND ($2::text IS NULL OR v.name ILIKE $2)
+                       AND ($3::bigint IS NULL
+                            OR (coalesce(r.stars * 1000 / nullif(r.reviews, 0), 0), v.id) < ($3, $4))
+                     ORDER BY milli DESC, v.id DESC
+                     LIMIT $5",
+                )
+                .bind::<Array<Text>, _>(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+                .bind::<Nullable<Text>, _>(pattern.clone())
+                .bind::<Nullable<BigInt>, _>(page.after.map(|k| k.milli))
+                .bind::<Nullable<SqlUuid>, _>(page.after.map(|k| k.id))
+                .bind::<BigInt, _>(page.fetch_limit()),
+            )
+            .load(tx.conn())
+            .await?;
+            let page = page.finish(
+                rows,
+                |r| RatingKey {
+                    milli: r.milli,
+                    id: r.vendor.id,
+                },
+                total,
+            );
+            Ok(page.map(|r| r.vendor))
         }
     }
 }

@@ -121,3 +121,56 @@ async fn ratings_follow_reviews_in_order_once_each() {
         .await;
     assert_eq!(kept, 0);
 }
+
+#[tokio::test]
+async fn vendors_list_best_rated_first_page_by_page() {
+    let t = test_db().await;
+    let shop = Shop::new(&t, "ranked").await;
+    let mut vendors = Vec::new();
+    for handle in ["ranked-a", "ranked-b", "ranked-c", "ranked-d"] {
+        vendors.push(approved(&t, &shop, handle).await.0);
+    }
+    let tenant = shop.info.id;
+    // b: 5 and 4 stars (4.5); c: 5 (5.0); d: 3 (3.0); a: unrated.
+    for (vendor, stars) in [(1, 5), (1, 4), (2, 5), (3, 3)] {
+        apply(
+            &t,
+            &review_changed(
+                tenant,
+                Uuid::now_v7(),
+                Some(vendors[vendor]),
+                stars,
+                true,
+                2,
+            ),
+        )
+        .await;
+    }
+    let q = "query($a: String) { vendors(first: 1, after: $a, sort: RATING) {
+        totalCount pageInfo { hasNextPage endCursor } edges { node { handle rating { average } } } } }";
+    let mut after = Value::Null;
+    let mut seen = Vec::new();
+    loop {
+        let r = run(&t, &shop.guest(), q, json!({ "a": after })).await;
+        let list = &r["vendors"];
+        assert_eq!(list["totalCount"], 4);
+        for e in list["edges"].as_array().expect("edges") {
+            seen.push((
+                e["node"]["handle"].as_str().expect("handle").to_owned(),
+                e["node"]["rating"]["average"].clone(),
+            ));
+        }
+        if list["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = list["pageInfo"]["endCursor"].clone();
+    }
+    let handles: Vec<&str> = seen.iter().map(|(h, _)| h.as_str()).collect();
+    assert_eq!(
+        handles,
+        ["ranked-c", "ranked-b", "ranked-d", "ranked-a"],
+        "{seen:?}"
+    );
+    assert_eq!(seen[1].1, json!(4.5));
+    assert!(seen[3].1.is_null());
+}
