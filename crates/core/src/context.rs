@@ -133,6 +133,26 @@ pub struct VendorScope {
     pub role: VendorRole,
 }
 
+/// Who writes what belongs to a vendor (its products, its vendor orders): tenant staff, any
+/// vendor's; or a member of a vendor's team acting for it, that vendor's only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acting {
+    /// Tenant staff (or a secret key, or a platform admin).
+    Staff,
+    /// A member of this vendor's team, acting for it.
+    Vendor(VendorId),
+}
+
+impl Acting {
+    /// Whether this caller may touch something sold by `seller` (`None`: the tenant itself).
+    pub fn may_touch(self, seller: Option<VendorId>) -> bool {
+        match self {
+            Self::Staff => true,
+            Self::Vendor(own) => seller == Some(own),
+        }
+    }
+}
+
 /// Everything a resolver needs to know about the request it serves.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
@@ -219,6 +239,20 @@ impl RequestContext {
         self.require_staff().is_ok()
     }
 
+    /// The caller as one who writes vendors' things: staff, or a team member (with a role that
+    /// covers `needed`) acting for a vendor. Anyone else is refused as a staff-only mutation
+    /// refuses them (`UNAUTHENTICATED`, `FORBIDDEN`), and a member below `needed` as
+    /// [`require_vendor`](Self::require_vendor) does.
+    pub fn staff_or_vendor(&self, needed: VendorRole) -> Result<Acting, ApiError> {
+        if self.is_staff() {
+            return Ok(Acting::Staff);
+        }
+        if self.vendor.is_none() {
+            self.require_staff()?;
+        }
+        Ok(Acting::Vendor(self.require_vendor(needed)?.id))
+    }
+
     /// The vendor the caller acts for, when its role there covers `needed`: `UNAUTHENTICATED`
     /// without a signed-in user, `FORBIDDEN` when it names no vendor (send `x-vendor-id`) or its
     /// role is too low.
@@ -277,6 +311,40 @@ mod tests {
         };
         assert!(service.require_staff().is_ok());
         assert!(service.require_any(&[Role::TenantAdmin]).is_err());
+    }
+
+    #[test]
+    fn vendors_things_are_written_by_staff_or_the_vendors_own_team() {
+        let vendor = VendorId::new();
+        let member = |role| RequestContext {
+            vendor: Some(VendorScope { id: vendor, role }),
+            ..user(&[Role::Customer])
+        };
+        assert_eq!(
+            user(&[Role::TenantStaff]).staff_or_vendor(VendorRole::Staff),
+            Ok(Acting::Staff)
+        );
+        assert_eq!(
+            member(VendorRole::Staff).staff_or_vendor(VendorRole::Staff),
+            Ok(Acting::Vendor(vendor))
+        );
+        let code = |ctx: RequestContext, needed| ctx.staff_or_vendor(needed).unwrap_err().code;
+        assert_eq!(
+            code(member(VendorRole::Staff), VendorRole::Manager),
+            ErrorCode::Forbidden
+        );
+        assert_eq!(
+            code(user(&[Role::Customer]), VendorRole::Staff),
+            ErrorCode::Forbidden
+        );
+        assert_eq!(
+            code(RequestContext::anonymous("t"), VendorRole::Staff),
+            ErrorCode::Unauthenticated
+        );
+        assert!(Acting::Vendor(vendor).may_touch(Some(vendor)));
+        assert!(!Acting::Vendor(vendor).may_touch(None));
+        assert!(!Acting::Vendor(vendor).may_touch(Some(VendorId::new())));
+        assert!(Acting::Staff.may_touch(None));
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub mod paging;
 pub mod states;
 pub mod text;
 
-pub use context::{Actor, RequestContext, Role, TenantInfo, TenantStatus, VendorRole, VendorScope};
+pub use context::{
+    Acting, Actor, RequestContext, Role, TenantInfo, TenantStatus, VendorRole, VendorScope,
+};
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use outcome::{Failure, Outcome, UserError};

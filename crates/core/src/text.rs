@@ -25,6 +25,19 @@ pub fn line_break_or_control(s: &str) -> Option<char> {
     s.chars().find(|c| c.is_control())
 }
 
+/// Whether `s` is a handle of at most `max` bytes: lower-case ASCII letters and digits joined by
+/// single hyphens (`oud-perfume-50ml`), as products, categories, collections and vendors take in
+/// storefront URLs.
+pub fn is_handle(s: &str, max: usize) -> bool {
+    (1..=max).contains(&s.len())
+        && s.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
 /// How a refused character is named in messages: `U+0000`.
 pub fn describe(c: char) -> String {
     format!("U+{:04X}", u32::from(c))

@@ -131,14 +131,7 @@ pub(crate) fn check_title(title: &str) -> Result<String, UserError> {
 }
 
 pub(crate) fn check_handle(handle: &str) -> Result<String, UserError> {
-    let ok = (1..=255).contains(&handle.len())
-        && handle.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
-    if !ok {
+    if !cityos_core::text::is_handle(handle, 255) {
         return Err(UserError::new(
             "handle",
             Code::InvalidHandle,
@@ -344,15 +337,15 @@ pub async fn update(
             .vendor_id
             .is_some_and(|asked| asked != current.vendor_id);
         let vendor_id = match changes.vendor_id {
-            Some(asked) if asked != current.vendor_id => match writer {
-                sellers::Writer::Staff => writer.new_product_vendor(tx, asked).await?,
-                sellers::Writer::Vendor(_) => {
+            Some(asked) if asked != current.vendor_id => {
+                if !writer.is_staff() {
                     return Err(ApiError::forbidden(
                         "a vendor's team cannot give its products to another seller",
                     )
                     .into());
                 }
-            },
+                writer.new_product_vendor(tx, asked).await?
+            }
             _ => current.vendor_id,
         };
         let product: Product = diesel::update(products::table.filter(products::id.eq(id)))

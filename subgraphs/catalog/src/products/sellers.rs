@@ -12,7 +12,7 @@
 
 use crate::errors::{CatalogErrorCode as Code, Outcome, UserError};
 use crate::ids::{MediaId, ProductId, ReviewId, VariantId, VendorId};
-use cityos_core::{ApiError, RequestContext, VendorRole};
+use cityos_core::{Acting, ApiError, RequestContext, VendorRole};
 use cityos_db::inbox::Consume;
 use cityos_db::outbox::Event;
 use cityos_db::{Prepared, TenantTx};
@@ -144,30 +144,18 @@ impl cityos_db::outbox::FixedTopic for ReviewChanged {
     const TOPIC: &'static str = "review.changed";
 }
 
-/// Writes `review.changed` for a review of `product` (its seller read now).
-pub(crate) async fn review_changed(
+/// The seller of `product` now (`None`: the tenant itself, or no such product).
+pub(crate) async fn seller_of(
     tx: &mut TenantTx<'_>,
-    review: ReviewId,
     product: ProductId,
-    rating: i16,
-    counted: bool,
-    version: i32,
-) -> diesel::QueryResult<()> {
+) -> diesel::QueryResult<Option<VendorId>> {
     let seller: Vec<Seller> = Prepared(
         diesel::sql_query("SELECT vendor_id FROM catalog.products WHERE id = $1")
             .bind::<SqlUuid, _>(product),
     )
     .load(tx.conn())
     .await?;
-    let event = ReviewChanged {
-        review_id: review,
-        product_id: product,
-        vendor_id: seller.into_iter().next().and_then(|s| s.vendor_id),
-        rating,
-        counted,
-        version,
-    };
-    crate::OUTBOX.publish(tx, review, &event).await
+    Ok(seller.into_iter().next().and_then(|s| s.vendor_id))
 }
 
 /// After `product` changed hands, announces each of its reviews again (a new version), so the
@@ -196,20 +184,25 @@ pub(crate) async fn reviews_changed_hands(
     )
     .load(tx.conn())
     .await?;
+    let vendor_id = seller_of(tx, product).await?;
     for b in bumped {
-        review_changed(tx, b.id, product, b.rating, b.counted, b.version).await?;
+        let event = ReviewChanged {
+            review_id: b.id,
+            product_id: product,
+            vendor_id,
+            rating: b.rating,
+            counted: b.counted,
+            version: b.version,
+        };
+        crate::OUTBOX.publish(tx, b.id, &event).await?;
     }
     Ok(())
 }
 
-/// Who changes a product, as far as whose products go.
+/// Who changes a product, as far as whose products go: staff any, a vendor's team its own
+/// ([`Acting`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Writer {
-    /// Tenant staff: any product.
-    Staff,
-    /// A vendor's team member acting for it: its products only.
-    Vendor(VendorId),
-}
+pub struct Writer(pub Acting);
 
 /// The seller of what a statement finds (`None`: nothing found, or the tenant's own).
 #[derive(diesel::QueryableByName)]
@@ -222,14 +215,12 @@ impl Writer {
     /// The writer a request is: staff, or a team member acting for a vendor; anyone else is
     /// refused (`UNAUTHENTICATED` or `FORBIDDEN`) before anything runs.
     pub fn of(ctx: &RequestContext) -> Result<Self, ApiError> {
-        if ctx.is_staff() {
-            return Ok(Self::Staff);
-        }
-        match ctx.require_vendor(VendorRole::Staff) {
-            Ok(scope) => Ok(Self::Vendor(scope.id)),
-            Err(_) if ctx.vendor.is_none() => ctx.require_staff().map(|()| Self::Staff),
-            Err(e) => Err(e),
-        }
+        ctx.staff_or_vendor(VendorRole::Staff).map(Self)
+    }
+
+    /// Whether the writer is staff (who may give a product to another seller).
+    pub fn is_staff(self) -> bool {
+        self.0 == Acting::Staff
     }
 
     /// The vendor a new product is sold by: what staff ask for (checked to be an approved
@@ -239,15 +230,15 @@ impl Writer {
         tx: &mut TenantTx<'_>,
         asked: Option<VendorId>,
     ) -> Outcome<Option<VendorId>> {
-        match self {
-            Self::Staff => {
+        match self.0 {
+            Acting::Staff => {
                 if let Some(vendor) = asked {
                     check_vendor(tx, vendor).await?;
                 }
                 Ok(asked)
             }
-            Self::Vendor(own) if asked.is_none_or(|a| a == own) => Ok(Some(own)),
-            Self::Vendor(_) => {
+            Acting::Vendor(own) if asked.is_none_or(|a| a == own) => Ok(Some(own)),
+            Acting::Vendor(_) => {
                 Err(ApiError::forbidden("a vendor's team sells its own products only").into())
             }
         }
@@ -261,13 +252,17 @@ impl Writer {
         field: &str,
         what: &str,
     ) -> Outcome<()> {
-        let Self::Vendor(own) = self else {
+        if self.is_staff() {
             return Ok(());
-        };
+        }
         let found: Vec<Seller> = Prepared(diesel::sql_query(sql).bind::<SqlUuid, _>(id))
             .load(tx.conn())
             .await?;
-        if found.into_iter().next().and_then(|s| s.vendor_id) == Some(own) {
+        // Nothing found reads as the tenant's own: refused too.
+        if self
+            .0
+            .may_touch(found.into_iter().next().and_then(|s| s.vendor_id))
+        {
             Ok(())
         } else {
             Err(UserError::new(field, Code::NotFound, format!("no such {what}")).into())

@@ -62,15 +62,16 @@ async fn changed(
     counted: bool,
     version: i32,
 ) -> QueryResult<()> {
-    crate::products::sellers::review_changed(
-        tx,
-        review.id,
-        review.product_id,
-        review.rating,
+    use crate::products::sellers::{ReviewChanged, seller_of};
+    let event = ReviewChanged {
+        review_id: review.id,
+        product_id: review.product_id,
+        vendor_id: seller_of(tx, review.product_id).await?,
+        rating: review.rating,
         counted,
         version,
-    )
-    .await
+    };
+    crate::OUTBOX.publish(tx, review.id, &event).await
 }
 
 /// A staff response to a review.

@@ -1,49 +1,18 @@
 //! Fulfilment: shipping a vendor order with a carrier and tracking number, and recording its
 //! delivery (the order completes when every vendor order is delivered). Staff fulfil any vendor
 //! order; a vendor's team member acting for it (`x-vendor-id`) fulfils that vendor's only: any
-//! other is NOT_FOUND, as a missing one is ([`Fulfiller`]).
+//! other is NOT_FOUND, as a missing one is (`RequestContext::staff_or_vendor`).
 
 use super::{Fulfillment, OrderStatus, VendorOrder, VendorOrderStatus, locked, set_status};
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{FulfillmentId, OrderId, VendorId, VendorOrderId};
 use crate::schema::{fulfillments, vendor_orders};
-use cityos_core::{ApiError, RequestContext, VendorRole};
+use cityos_core::{RequestContext, VendorRole};
 use cityos_db::audit::Audit;
 use cityos_db::outbox::FixedTopic;
 use cityos_db::{Database, TenantTx};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-
-/// Who fulfils a vendor order: staff any, a vendor's team its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fulfiller {
-    /// Tenant staff.
-    Staff,
-    /// A member of this vendor's team acting for it.
-    Vendor(VendorId),
-}
-
-impl Fulfiller {
-    /// The fulfiller a request is; anyone else is refused before anything runs.
-    pub fn of(ctx: &RequestContext) -> Result<Self, ApiError> {
-        if ctx.is_staff() {
-            return Ok(Self::Staff);
-        }
-        match ctx.require_vendor(VendorRole::Staff) {
-            Ok(scope) => Ok(Self::Vendor(scope.id)),
-            Err(_) if ctx.vendor.is_none() => ctx.require_staff().map(|()| Self::Staff),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Whether this fulfiller may fulfil `part`.
-    fn may(self, part: &VendorOrder) -> bool {
-        match self {
-            Self::Staff => true,
-            Self::Vendor(own) => part.vendor_id == Some(own),
-        }
-    }
-}
 
 /// Ships a vendor order (staff, or the team of its vendor): carrier and tracking number recorded,
 /// the vendor order SHIPPED, and a CONFIRMED order PROCESSING.
@@ -55,11 +24,11 @@ pub async fn ship(
     carrier: String,
     tracking_number: String,
 ) -> Outcome<Fulfillment> {
-    let fulfiller = Fulfiller::of(ctx)?;
+    let fulfiller = ctx.staff_or_vendor(VendorRole::Staff)?;
     db.recorded(ctx, "vendor_order.ship", async move |tx| {
         let tenant = tx.tenant();
         let mine = vendor_order_of(tx, vendor_order).await?;
-        if !fulfiller.may(&mine) {
+        if !fulfiller.may_touch(mine.vendor_id) {
             return Err(no_vendor_order().into());
         }
         let carrier = carrier.trim().to_owned();
@@ -140,7 +109,7 @@ pub async fn deliver(
     ctx: &RequestContext,
     fulfillment: FulfillmentId,
 ) -> Outcome<Fulfillment> {
-    let fulfiller = Fulfiller::of(ctx)?;
+    let fulfiller = ctx.staff_or_vendor(VendorRole::Staff)?;
     db.recorded(ctx, "fulfillment.deliver", async move |tx| {
         // The order's lock first, then the fulfilment as it is under that lock: a racing
         // delivery has either finished or not started.
@@ -152,7 +121,7 @@ pub async fn deliver(
             .await
             .optional()?;
         let part = vendor_order_of(tx, part.ok_or_else(not_found)?).await?;
-        if !fulfiller.may(&part) {
+        if !fulfiller.may_touch(part.vendor_id) {
             return Err(not_found().into());
         }
         let order_id: Option<OrderId> = fulfillments::table

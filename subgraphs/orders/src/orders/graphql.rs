@@ -21,10 +21,10 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result};
 use catalog::api::PriceRule;
 use chrono::{DateTime, Utc};
-use cityos_core::ApiError;
 use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::Money;
 use cityos_core::paging::{PageRequest, page_cost};
+use cityos_core::{Acting, ApiError, VendorRole};
 use cityos_server::CtxExt as _;
 use std::collections::HashMap;
 
@@ -534,10 +534,10 @@ impl OrdersQuery {
     ) -> Result<VendorOrderConnection> {
         let rc = ctx.request()?;
         let VendorOrderFilter { vendor_id, status } = filter.unwrap_or_default();
-        let vendor = match orders::Fulfiller::of(rc)? {
-            orders::Fulfiller::Staff => vendor_id,
-            orders::Fulfiller::Vendor(own) if vendor_id.is_none_or(|v| v == own) => Some(own),
-            orders::Fulfiller::Vendor(_) => {
+        let vendor = match rc.staff_or_vendor(VendorRole::Staff)? {
+            Acting::Staff => vendor_id,
+            Acting::Vendor(own) if vendor_id.is_none_or(|v| v == own) => Some(own),
+            Acting::Vendor(_) => {
                 return Err(ApiError::forbidden("these are another vendor's orders").into());
             }
         };

@@ -37,7 +37,7 @@ use cityos_core::{ApiError, RequestContext};
 use cityos_db::audit::Audit;
 use cityos_db::outbox::FixedTopic;
 use cityos_db::{Database, Prepared, TenantTx};
-pub use delivery::{Fulfiller, FulfillmentCreated, FulfillmentDelivered, deliver, ship};
+pub use delivery::{FulfillmentCreated, FulfillmentDelivered, deliver, ship};
 use diesel::prelude::*;
 use diesel::sql_types::{
     Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,

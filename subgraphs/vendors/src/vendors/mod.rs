@@ -183,14 +183,7 @@ struct Checked {
 
 /// Checks a handle: lower-case letters and digits joined by single hyphens, 1 to 63 characters.
 pub fn check_handle(handle: &str) -> Result<String, UserError> {
-    let ok = (1..=63).contains(&handle.len())
-        && handle.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
-    if ok {
+    if cityos_core::text::is_handle(handle, 63) {
         Ok(handle.to_owned())
     } else {
         Err(UserError::new(
