@@ -325,8 +325,7 @@ impl Runner {
             self.settings.lease.as_secs_f64(),
             self.id,
         );
-        let mut conn = self.db.conn().await?;
-        let (mut claimed, dead) = in_tx_begun_by(&mut conn, &worker_begin(), async move |conn| {
+        let (mut claimed, dead) = in_tx_begun_by(&self.db, &worker_begin(), async move |conn| {
             let dead = Prepared(diesel::sql_query(bury)).execute(conn).await?;
             let claimed: Vec<Claimed> = Prepared(
                 diesel::sql_query(claim)
@@ -404,8 +403,7 @@ impl Runner {
         let delay = retry_delay(job.attempts).as_secs_f64();
         let (tenant, id, me) = (job.tenant_id, job.id, self.id);
         let error = clip(error);
-        let mut conn = self.db.conn().await?;
-        in_tx_begun_by(&mut conn, &worker_begin(), async move |conn| {
+        in_tx_begun_by(&self.db, &worker_begin(), async move |conn| {
             Prepared(
                 diesel::sql_query(sql)
                     .bind::<diesel::sql_types::Uuid, _>(tenant)

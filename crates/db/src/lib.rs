@@ -180,18 +180,13 @@ impl Database {
             + Send,
         E: From<diesel::result::Error> + From<ApiError>,
     {
-        let mut conn = self.conn().await?;
         // A formatted UUID is hex digits and dashes only, so it is safe inside the literal.
         let begin = format!("BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true)");
-        AnsiTransactionManager::begin_transaction_sql(&mut *conn, &begin).await?;
-        let outcome = {
-            let mut tx = TenantTx {
-                conn: &mut conn,
-                tenant,
-            };
+        in_tx_begun_by(self, &begin, async move |conn| {
+            let mut tx = TenantTx { conn, tenant };
             f(&mut tx).await
-        };
-        finish(&mut conn, outcome).await
+        })
+        .await
     }
 
     /// Runs `f` in a transaction as [`LOOKUP_ROLE`], with no tenant: it sees only what schemas
@@ -203,13 +198,7 @@ impl Database {
             + Send,
         E: From<diesel::result::Error> + From<ApiError>,
     {
-        let mut conn = self.conn().await?;
-        in_tx_begun_by(
-            &mut conn,
-            &format!("BEGIN; SET LOCAL ROLE {LOOKUP_ROLE}"),
-            f,
-        )
-        .await
+        in_tx_begun_by(self, &format!("BEGIN; SET LOCAL ROLE {LOOKUP_ROLE}"), f).await
     }
 }
 
@@ -270,18 +259,50 @@ async fn finish<T, E: From<diesel::result::Error>>(
     }
 }
 
-/// Runs `f` in a transaction opened by `begin` (a fixed text: `BEGIN` and its settings), committing
-/// when `f` succeeds and rolling back when it fails.
-async fn in_tx_begun_by<T, E, F>(conn: &mut AsyncPgConnection, begin: &str, f: F) -> Result<T, E>
+/// Runs `f` on a connection of `db`'s pool in a transaction opened by `begin` (a fixed text: `BEGIN`
+/// and its settings), committing when `f` succeeds and rolling back when it fails.
+async fn in_tx_begun_by<T, E, F>(db: &Database, begin: &str, f: F) -> Result<T, E>
 where
     F: for<'r> AsyncFnOnce(&'r mut AsyncPgConnection) -> Result<T, E>
         + for<'r> TxFn<&'r mut AsyncPgConnection, Result<T, E>, Fut: Send>
         + Send,
-    E: From<diesel::result::Error>,
+    E: From<diesel::result::Error> + From<ApiError>,
 {
-    AnsiTransactionManager::begin_transaction_sql(conn, begin).await?;
-    let outcome = f(conn).await;
-    finish(conn, outcome).await
+    let mut lent = Lent(Some(db.conn().await?));
+    AnsiTransactionManager::begin_transaction_sql(lent.conn(), begin).await?;
+    let outcome = f(lent.conn()).await;
+    let ended = finish(lent.conn(), outcome).await;
+    lent.give_back();
+    ended
+}
+
+/// A pool's connection lent to one transaction. When the transaction's future is dropped before
+/// the transaction ends (a request its client gave up on, an aborted task), the connection is
+/// still inside it and holds its row locks; back in the pool it would keep them until the pool
+/// next hands it out, which on a quiet pool may be never. So it leaves the pool and closes
+/// instead, and PostgreSQL rolls the transaction back at once.
+struct Lent(Option<PooledConnection>);
+
+impl Lent {
+    fn conn(&mut self) -> &mut AsyncPgConnection {
+        self.0
+            .as_mut()
+            .expect("a lent connection is there until it is given back")
+    }
+
+    /// The transaction ended (committed, rolled back, or failed in a way the pool's check on the
+    /// next checkout sees): the connection goes back to the pool.
+    fn give_back(mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Some(abandoned) = self.0.take() {
+            drop(Object::take(abandoned));
+        }
+    }
 }
 
 /// Takes a transaction-scoped advisory lock on (`namespace`, `key`): concurrent transactions

@@ -133,8 +133,7 @@ pub async fn deliveries(
 ) -> Result<(Vec<DeliveryRow>, i64), ApiError> {
     let filter = filter.clone();
     let after = after.cloned();
-    let mut conn = db.conn().await?;
-    in_tx_begun_by(&mut conn, &worker_begin(), async move |conn| {
+    in_tx_begun_by(db, &worker_begin(), async move |conn| {
         let schemas = schemas_with(conn, "deliveries").await?;
         let parts: Vec<String> = schemas
             .iter()
@@ -205,8 +204,7 @@ pub async fn redeliver(
     subscriber: &str,
 ) -> Result<Option<DeliveryRow>, ApiError> {
     let (source, subscriber) = (source.to_owned(), subscriber.to_owned());
-    let mut conn = db.conn().await?;
-    in_tx_begun_by(&mut conn, &worker_begin(), async move |conn| {
+    in_tx_begun_by(db, &worker_begin(), async move |conn| {
         if !schemas_with(conn, "deliveries").await?.contains(&source) {
             return Ok(None);
         }
@@ -247,8 +245,7 @@ pub async fn jobs(
     limit: i64,
 ) -> Result<(Vec<JobRow>, i64), ApiError> {
     let filter = filter.clone();
-    let mut conn = db.conn().await?;
-    in_tx_begun_by(&mut conn, &worker_begin(), async move |conn| {
+    in_tx_begun_by(db, &worker_begin(), async move |conn| {
         let schemas = schemas_with(conn, "jobs").await?;
         let parts: Vec<String> = schemas
             .iter()
@@ -298,8 +295,7 @@ pub async fn retry_job(
     id: Uuid,
 ) -> Result<Option<Result<JobRow, String>>, ApiError> {
     let subgraph = subgraph.to_owned();
-    let mut conn = db.conn().await?;
-    in_tx_begun_by(&mut conn, &worker_begin(), async move |conn| {
+    in_tx_begun_by(db, &worker_begin(), async move |conn| {
         if !schemas_with(conn, "jobs").await?.contains(&subgraph) {
             return Ok(None);
         }
@@ -390,8 +386,7 @@ pub async fn lag(
         "0::bigint AS jobs_due, 0::bigint AS jobs_dead, 0::float8 AS job_lag_seconds".to_owned()
     };
     let sql = format!("SELECT {deliveries}, {jobs}");
-    let mut conn = db.conn().await?;
-    in_tx_begun_by(&mut conn, &worker_begin(), async move |conn| {
+    in_tx_begun_by(db, &worker_begin(), async move |conn| {
         Prepared(diesel::sql_query(sql))
             .get_result(conn)
             .await
@@ -513,9 +508,8 @@ pub async fn prune(
     }
     for (sql, keep, removed) in sweeps {
         loop {
-            let mut conn = db.conn().await?;
             let sql = sql.clone();
-            let n = in_tx_begun_by(&mut conn, &worker_begin(), async move |conn| {
+            let n = in_tx_begun_by(db, &worker_begin(), async move |conn| {
                 Prepared(
                     diesel::sql_query(sql)
                         .bind::<Double, _>(keep)

@@ -184,8 +184,7 @@ impl Outbox {
              ON CONFLICT DO NOTHING",
             s = self.schema
         );
-        let mut conn = db.conn().await?;
-        in_tx_begun_by(&mut conn, "BEGIN", async move |conn| {
+        in_tx_begun_by(db, "BEGIN", async move |conn| {
             diesel::sql_query(sql)
                 .bind::<Array<Text>, _>(subscribers)
                 .bind::<Array<Text>, _>(topics)
@@ -415,21 +414,19 @@ impl<S: Sink> Dispatcher<S> {
             self.settings.max_attempts,
         );
         let subscriber = subscriber.to_owned();
-        let mut conn = self.db.conn().await?;
-        let mut events: Vec<Event> =
-            in_tx_begun_by(&mut conn, &worker_begin(), async move |conn| {
-                Prepared(
-                    diesel::sql_query(sql)
-                        .bind::<Text, _>(subscriber)
-                        .bind::<BigInt, _>(batch)
-                        .bind::<Double, _>(lease)
-                        .bind::<Integer, _>(max),
-                )
-                .load(conn)
-                .await
-                .map_err(ApiError::from)
-            })
-            .await?;
+        let mut events: Vec<Event> = in_tx_begun_by(&self.db, &worker_begin(), async move |conn| {
+            Prepared(
+                diesel::sql_query(sql)
+                    .bind::<Text, _>(subscriber)
+                    .bind::<BigInt, _>(batch)
+                    .bind::<Double, _>(lease)
+                    .bind::<Integer, _>(max),
+            )
+            .load(conn)
+            .await
+            .map_err(ApiError::from)
+        })
+        .await?;
         events.sort_by_key(|e| e.id);
         Ok(events)
     }
@@ -490,8 +487,7 @@ impl<S: Sink> Dispatcher<S> {
                AND (tenant_id, event_id) IN (SELECT * FROM unnest($2::uuid[], $3::uuid[]))"
         );
         let subscriber = subscriber.to_owned();
-        let mut conn = self.db.conn().await?;
-        in_tx_begun_by(&mut conn, &worker_begin(), async move |conn| {
+        in_tx_begun_by(&self.db, &worker_begin(), async move |conn| {
             if !delivered.1.is_empty() {
                 Prepared(
                     diesel::sql_query(delivered_sql)

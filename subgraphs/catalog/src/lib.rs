@@ -2,6 +2,9 @@
 //! volume tiers, stock, reviews, wishlists and search; `Tenant.products` and `Vendor.products`
 //! across the supergraph. Other subgraphs use [`api`] only.
 
+// The schema's resolver futures nest deeper than the default limit lets the compiler lay out.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod errors;
 pub mod federation;
