@@ -11,7 +11,8 @@
 //!   stock locations).
 //! - Categories: [`category_exists`]; in SQL, `catalog.category_depth(id)` (how deep a category
 //!   sits; 0 for none), which orders' terms statement calls instead of reading the tree.
-//! - Products: [`product_exists`] (the vendors subgraph's commission rules name products).
+//! - Products: [`product_exists`] (the vendors subgraph's commission rules name products) and
+//!   [`product_categories`] (the categories a commission rule on a category covers).
 //!
 //! A narrower pricing contract (prices of lines rather than the variant's price facts) is the
 //! next step for this module.
@@ -22,8 +23,9 @@ pub use crate::pricing::{PriceRequest, PriceRule, PriceSource, Quote};
 pub use crate::products::cards::{Purchasable, purchasables};
 
 use cityos_db::TenantTx;
-use diesel::sql_types::{Bool, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bool, Integer, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
+use std::collections::HashMap;
 
 /// Whether `id` is one of the transaction's tenant's categories (`catalog.category_exists`).
 pub async fn category_exists(tx: &mut TenantTx<'_>, id: CategoryId) -> diesel::QueryResult<bool> {
@@ -34,6 +36,39 @@ pub async fn category_exists(tx: &mut TenantTx<'_>, id: CategoryId) -> diesel::Q
 /// (`catalog.product_exists`).
 pub async fn product_exists(tx: &mut TenantTx<'_>, id: ProductId) -> diesel::QueryResult<bool> {
     exists(tx, "SELECT catalog.product_exists($1) AS found", id.into()).await
+}
+
+/// The categories of each of `products`, with all their ancestors, each with its depth (1 for a
+/// root), deepest first (`catalog.product_category_depths`). A product in no category is absent.
+pub async fn product_categories(
+    tx: &mut TenantTx<'_>,
+    products: &[ProductId],
+) -> diesel::QueryResult<HashMap<ProductId, Vec<(CategoryId, i32)>>> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        product_id: ProductId,
+        #[diesel(sql_type = SqlUuid)]
+        category_id: CategoryId,
+        #[diesel(sql_type = Integer)]
+        depth: i32,
+    }
+    let rows: Vec<Row> = cityos_db::Prepared(
+        diesel::sql_query(
+            "SELECT product_id, category_id, depth FROM catalog.product_category_depths($1)
+             ORDER BY product_id, depth DESC, category_id",
+        )
+        .bind::<Array<SqlUuid>, _>(products),
+    )
+    .load(tx.conn())
+    .await?;
+    let mut of: HashMap<ProductId, Vec<(CategoryId, i32)>> = HashMap::new();
+    for row in rows {
+        of.entry(row.product_id)
+            .or_default()
+            .push((row.category_id, row.depth));
+    }
+    Ok(of)
 }
 
 async fn exists(

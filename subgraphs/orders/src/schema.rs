@@ -71,6 +71,7 @@ diesel::table! {
         shipping_kind -> Nullable<Text>,
         pickup_location -> Nullable<Text>,
         delivery_instructions -> Text,
+        refunded_total -> BigInt,
     }
 }
 

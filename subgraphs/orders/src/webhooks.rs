@@ -214,6 +214,8 @@ async fn apply(
                 currency: payment.currency,
                 provider: "STRIPE",
                 order_cancelled: order.status == OrderStatus::Cancelled,
+                placed_at: order.placed_at,
+                vendor_orders: orders::sold(tx, order.id).await?,
             };
             crate::OUTBOX.publish(tx, payment.id, &event).await?;
             if order.status == OrderStatus::Pending {

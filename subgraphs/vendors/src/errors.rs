@@ -48,6 +48,8 @@ cityos_core::error_codes! {
         /// currency for an amount, bands that do not start at 0 or do not ascend, a window that
         /// ends before it starts).
         InvalidRule,
+        /// A hold period is not 0 to 365 days.
+        InvalidHoldPeriod,
         /// The rule would tie with an active rule (same scope and target, same priority,
         /// currencies that meet, overlapping windows), leaving precedence ambiguous.
         RuleOverlap,

@@ -5,6 +5,7 @@ use crate::approval::graphql::ApprovalMutation;
 use crate::commissions::graphql::{CommissionMutation, CommissionQuery};
 use crate::documents::graphql::DocumentMutation;
 use crate::federation::FederationQuery;
+use crate::ledger::graphql::LedgerMutation;
 use crate::settings::graphql::{SettingsMutation, SettingsQuery};
 use crate::teams::graphql::TeamMutation;
 use crate::vendors::graphql::{VendorMutation, VendorQuery};
@@ -25,4 +26,5 @@ pub struct Mutation(
     TeamMutation,
     SettingsMutation,
     CommissionMutation,
+    LedgerMutation,
 );

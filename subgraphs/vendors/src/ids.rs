@@ -10,4 +10,16 @@ cityos_core::ids! {
     InvitationId = "VendorInvitation",
     /// A commission rule.
     CommissionRuleId = "CommissionRule",
+    /// An entry of a vendor's ledger.
+    LedgerEntryId = "VendorLedgerEntry",
+}
+
+// Orders' ids, as its events name them (the same UUIDs orders' GraphQL shows).
+cityos_core::ids! {
+    /// An order (orders').
+    OrderId = "Order",
+    /// A vendor's part of an order (orders').
+    VendorOrderId = "VendorOrder",
+    /// A line of an order (orders').
+    OrderLineId = "OrderLine",
 }

@@ -1,5 +1,6 @@
 //! The vendors subgraph: marketplace vendors (their profile and lifecycle), the documents that
-//! admit them, their teams and invitations, and the tenant's settings for them. It owns the
+//! admit them, their teams and invitations, the tenant's settings for them, the commissions the
+//! marketplace takes and each vendor's ledger (from orders' payment and delivery events). It owns the
 //! `Vendor` entity; other subgraphs use [`api`] only, and learn of vendors' transitions from
 //! their `vendor.<status>` events.
 
@@ -11,6 +12,7 @@ pub mod errors;
 pub mod federation;
 pub mod graphql;
 pub mod ids;
+pub mod ledger;
 pub mod ratings;
 pub mod schema;
 pub mod scope;
@@ -63,7 +65,11 @@ impl Subgraph for Vendors {
     const HAS_OUTBOX: bool = true;
 
     fn consumers() -> cityos_db::inbox::Consumers {
-        cityos_db::inbox::Consumers::new().on::<ratings::ReviewChanged>()
+        cityos_db::inbox::Consumers::new()
+            .on::<ratings::ReviewChanged>()
+            .on::<ledger::sales::PaymentCaptured>()
+            .on::<ledger::sales::PaymentRefunded>()
+            .on::<ledger::sales::FulfillmentDelivered>()
     }
 
     type Schema = VendorsSchema;

@@ -28,6 +28,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         tax_commissionable -> Bool,
         shipping_commissionable -> Bool,
+        hold_days -> Integer,
     }
 }
 

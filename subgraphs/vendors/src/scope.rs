@@ -39,6 +39,10 @@ pub struct MembersOf(pub VendorId);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RatingOf(pub VendorId);
 
+/// A vendor's balances, one per currency it has a ledger in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BalancesOf(pub VendorId);
+
 /// A vendor's pending invitations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct InvitationsOf(pub VendorId);

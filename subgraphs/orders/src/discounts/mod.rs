@@ -17,7 +17,7 @@ use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, refusal};
 use crate::ids::{CategoryId, DiscountCodeId, OrderId, RedemptionId, UserId, VendorId};
 use crate::schema::{discount_codes, discount_redemptions};
 use chrono::{DateTime, Utc};
-use cityos_core::money::{Currency, Money, ratio};
+use cityos_core::money::{Currency, Money, allocate, ratio};
 use cityos_core::{Failure, RequestContext};
 use cityos_db::audit::Audit;
 use cityos_db::{Database, TenantTx};
@@ -172,30 +172,6 @@ pub fn evaluate(
         (None, None) => 0,
     };
     Ok(allocate(off, &weights))
-}
-
-/// Splits `total` over `weights` in proportion, by largest remainder (ties to the earlier one).
-/// The parts sum to `total` and none exceeds its weight when `total` does not exceed their sum.
-pub fn allocate(total: i64, weights: &[i64]) -> Vec<i64> {
-    let sum: i128 = weights.iter().map(|w| i128::from(*w)).sum();
-    if sum == 0 {
-        return vec![0; weights.len()];
-    }
-    let exact: Vec<(i64, i128)> = weights
-        .iter()
-        .map(|w| {
-            let scaled = i128::from(total) * i128::from(*w);
-            (i64::try_from(scaled / sum).unwrap_or(0), scaled % sum)
-        })
-        .collect();
-    let mut parts: Vec<i64> = exact.iter().map(|(q, _)| *q).collect();
-    let short = total - parts.iter().sum::<i64>();
-    let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by_key(|i| std::cmp::Reverse(exact[*i].1));
-    for i in order.into_iter().take(usize::try_from(short).unwrap_or(0)) {
-        parts[i] += 1;
-    }
-    parts
 }
 
 /// Counts a use of `state`'s code by an order, in the checkout's transaction (the code's row is
@@ -519,21 +495,6 @@ mod tests {
 
     fn sar() -> Currency {
         Currency::SAR
-    }
-
-    #[test]
-    fn allocation_is_exact_and_proportional() {
-        assert_eq!(allocate(100, &[1, 1, 1]), [34, 33, 33]);
-        assert_eq!(allocate(1000, &[3000, 0, 7000]), [300, 0, 700]);
-        assert_eq!(allocate(5, &[0, 0]), [0, 0]);
-        let parts = allocate(9_999, &[3_333, 3_333, 3_334, 1]);
-        assert_eq!(parts.iter().sum::<i64>(), 9_999);
-        assert!(
-            parts
-                .iter()
-                .zip([3_333, 3_333, 3_334, 1])
-                .all(|(p, w)| *p <= w)
-        );
     }
 
     #[test]

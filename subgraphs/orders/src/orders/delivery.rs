@@ -7,6 +7,7 @@ use super::{Fulfillment, OrderStatus, VendorOrder, VendorOrderStatus, locked, se
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{FulfillmentId, OrderId, VendorId, VendorOrderId};
 use crate::schema::{fulfillments, vendor_orders};
+use chrono::{DateTime, Utc};
 use cityos_core::{RequestContext, VendorRole};
 use cityos_db::audit::Audit;
 use cityos_db::outbox::FixedTopic;
@@ -157,7 +158,9 @@ pub async fn deliver(
         let event = FulfillmentDelivered {
             order_id: order.id,
             vendor_order_id: found.vendor_order_id,
+            vendor_id: part.vendor_id,
             fulfillment_id: fulfillment,
+            delivered_at: delivered.delivered_at.unwrap_or_else(Utc::now),
         };
         crate::OUTBOX.publish(tx, fulfillment, &event).await?;
         let open: i64 = vendor_orders::table
@@ -211,7 +214,10 @@ impl FixedTopic for FulfillmentCreated<'_> {
 pub struct FulfillmentDelivered {
     pub order_id: OrderId,
     pub vendor_order_id: VendorOrderId,
+    pub vendor_id: Option<VendorId>,
     pub fulfillment_id: FulfillmentId,
+    /// When it arrived: a marketplace vendor's hold period counts from it.
+    pub delivered_at: DateTime<Utc>,
 }
 
 impl FixedTopic for FulfillmentDelivered {

@@ -497,6 +497,8 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: PaymentId)
             currency: payment.currency,
             provider: "MANUAL",
             order_cancelled: false,
+            placed_at: order.placed_at,
+            vendor_orders: sold(tx, order.id).await?,
         };
         crate::OUTBOX.publish(tx, id, &event).await?;
         if order.status == OrderStatus::Pending {
@@ -523,6 +525,43 @@ pub struct PaymentCaptured {
     pub provider: &'static str,
     /// Whether the order had been cancelled meanwhile (its money is then to be refunded).
     pub order_cancelled: bool,
+    /// When the order was placed: the time its vendors' commission rules are read at.
+    pub placed_at: DateTime<Utc>,
+    /// What each marketplace vendor sold in the order ([`sold`]).
+    pub vendor_orders: serde_json::Value,
+}
+
+#[derive(QueryableByName)]
+struct Sold {
+    #[diesel(sql_type = Jsonb)]
+    vendor_orders: serde_json::Value,
+}
+
+/// What each marketplace vendor sold in `order`, as the vendors' ledger reads it: every vendor
+/// order that has a vendor, with `vendorOrderId`, `vendorId`, `total` (what the customer pays for
+/// it), `shippingTotal`, `taxTotal`, and its `lines` in order, each with `orderLineId`,
+/// `productId`, `quantity`, `net` (after its discount, without tax) and `tax`. One statement.
+pub async fn sold(tx: &mut TenantTx<'_>, order: OrderId) -> QueryResult<serde_json::Value> {
+    let row: Sold = Prepared(
+        diesel::sql_query(
+            "SELECT coalesce(jsonb_agg(v ORDER BY v->>'vendorOrderId'), '[]'::jsonb) AS vendor_orders
+             FROM (SELECT jsonb_build_object(
+                          'vendorOrderId', vo.id, 'vendorId', vo.vendor_id, 'total', vo.total,
+                          'shippingTotal', vo.shipping_total, 'taxTotal', vo.tax_total,
+                          'lines', (SELECT jsonb_agg(jsonb_build_object(
+                                               'orderLineId', l.id, 'productId', l.product_id,
+                                               'quantity', l.quantity, 'net', l.total - l.tax_total,
+                                               'tax', l.tax_total) ORDER BY l.position)
+                                    FROM orders.order_lines l
+                                    WHERE l.tenant_id = vo.tenant_id AND l.vendor_order_id = vo.id)) AS v
+                   FROM orders.vendor_orders vo
+                   WHERE vo.order_id = $1 AND vo.vendor_id IS NOT NULL) parts",
+        )
+        .bind::<SqlUuid, _>(order),
+    )
+    .get_result(tx.conn())
+    .await?;
+    Ok(row.vendor_orders)
 }
 
 impl FixedTopic for PaymentCaptured {

@@ -10,16 +10,18 @@
 pub mod graphql;
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, optional_text};
-use crate::ids::{OrderId, PaymentId, RefundId, TenantId};
+use crate::ids::{OrderId, PaymentId, RefundId, TenantId, VendorId, VendorOrderId};
 use crate::orders::{self, OrderPaymentStatus};
 use crate::payments::{Gateway, Manual, Payment, PaymentProvider, PaymentStatus, ProviderKind};
 use crate::schema::{orders as orders_table, payments, refunds};
 use chrono::{DateTime, Utc};
 use cityos_core::RequestContext;
+use cityos_core::money::allocate;
 use cityos_db::audit::Audit;
 use cityos_db::outbox::FixedTopic;
-use cityos_db::{Database, TenantTx};
+use cityos_db::{Database, Prepared, TenantTx};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Nullable, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
 use std::future::Future;
@@ -107,6 +109,7 @@ pub async fn record_refunded(
     if credited > 0 {
         orders::invoices::credit(tx, payment.order_id, credited, refund, reason).await?;
     }
+    let vendor_orders = vendor_shares(tx, payment.order_id, refund, credited).await?;
     let event = PaymentRefunded {
         order_id: payment.order_id,
         payment_id: payment.id,
@@ -115,8 +118,111 @@ pub async fn record_refunded(
         refunded_total: refunded,
         captured_amount: payment.captured_amount,
         currency: payment.currency,
+        vendor_orders,
     };
     crate::OUTBOX.publish(tx, payment.id, &event).await
+}
+
+/// One vendor order's part of a refund.
+#[derive(serde::Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundShare {
+    pub vendor_order_id: VendorOrderId,
+    /// `None`: the tenant's own products.
+    pub vendor_id: Option<VendorId>,
+    pub amount: i64,
+}
+
+/// Splits a refund of `amount` over an order's vendor orders, each given as `(asked, room)`: what
+/// the refund's originator says is theirs (a return's lines) and what is left to refund of them.
+/// Each first gets what it asks, up to its room; the rest goes in proportion to the room left, by
+/// largest remainder. The parts sum to `amount`, and none exceeds its room while `amount` does not
+/// exceed the rooms' sum (it cannot: a payment refunds at most its capture, at most the order's
+/// total, and the table's check refuses a vendor order refunded beyond its total).
+pub fn split(amount: i64, parts: &[(i64, i64)]) -> Vec<i64> {
+    let mut left = amount;
+    let mut given: Vec<i64> = parts
+        .iter()
+        .map(|(asked, room)| {
+            let part = (*asked).clamp(0, (*room).max(0)).min(left);
+            left -= part;
+            part
+        })
+        .collect();
+    let rooms: Vec<i64> = parts
+        .iter()
+        .zip(&given)
+        .map(|((_, room), part)| room - part)
+        .collect();
+    for (part, more) in given.iter_mut().zip(allocate(left, &rooms)) {
+        *part += more;
+    }
+    given
+}
+
+#[derive(QueryableByName)]
+struct Part {
+    #[diesel(sql_type = SqlUuid)]
+    id: VendorOrderId,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    vendor_id: Option<VendorId>,
+    #[diesel(sql_type = BigInt)]
+    room: i64,
+    #[diesel(sql_type = BigInt)]
+    asked: i64,
+}
+
+/// Whose money `amount` of `order`'s refund was ([`split`]; a return asks for its lines' vendor
+/// orders), counted on the vendor orders.
+async fn vendor_shares(
+    tx: &mut TenantTx<'_>,
+    order: OrderId,
+    refund: Option<RefundId>,
+    amount: i64,
+) -> QueryResult<Vec<RefundShare>> {
+    if amount <= 0 {
+        return Ok(Vec::new());
+    }
+    let parts: Vec<Part> = Prepared(
+        diesel::sql_query(
+            "SELECT vo.id, vo.vendor_id, vo.total - vo.refunded_total AS room,
+                    coalesce((SELECT sum(rl.amount)
+                              FROM orders.returns r
+                              JOIN orders.return_lines rl ON rl.tenant_id = r.tenant_id AND rl.return_id = r.id
+                              JOIN orders.order_lines l ON l.tenant_id = rl.tenant_id AND l.id = rl.order_line_id
+                              WHERE r.refund_id = $2 AND l.vendor_order_id = vo.id), 0)::bigint AS asked
+             FROM orders.vendor_orders vo WHERE vo.order_id = $1
+             ORDER BY vo.id FOR UPDATE OF vo",
+        )
+        .bind::<SqlUuid, _>(order)
+        .bind::<Nullable<SqlUuid>, _>(refund),
+    )
+    .load(tx.conn())
+    .await?;
+    let asked: Vec<(i64, i64)> = parts.iter().map(|p| (p.asked, p.room)).collect();
+    let shares: Vec<RefundShare> = parts
+        .iter()
+        .zip(split(amount, &asked))
+        .filter(|(_, amount)| *amount > 0)
+        .map(|(p, amount)| RefundShare {
+            vendor_order_id: p.id,
+            vendor_id: p.vendor_id,
+            amount,
+        })
+        .collect();
+    let (ids, amounts): (Vec<VendorOrderId>, Vec<i64>) =
+        shares.iter().map(|s| (s.vendor_order_id, s.amount)).unzip();
+    Prepared(
+        diesel::sql_query(
+            "UPDATE orders.vendor_orders vo SET refunded_total = vo.refunded_total + s.amount
+             FROM unnest($1::uuid[], $2::bigint[]) AS s (id, amount) WHERE vo.id = s.id",
+        )
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Array<BigInt>, _>(amounts),
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(shares)
 }
 
 /// Pays `amount` of a captured payment back (staff), through the payment's provider.
@@ -294,6 +400,8 @@ pub struct PaymentRefunded {
     pub refunded_total: i64,
     pub captured_amount: i64,
     pub currency: cityos_core::money::Currency,
+    /// Whose money it was: the vendor orders' parts of `amount`, which sum to it.
+    pub vendor_orders: Vec<RefundShare>,
 }
 
 impl FixedTopic for PaymentRefunded {
@@ -313,4 +421,31 @@ pub struct RefundFailed {
 
 impl FixedTopic for RefundFailed {
     const TOPIC: &'static str = "refund.failed";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn a_refund_goes_to_whose_lines_it_names_then_in_proportion_to_what_is_left() {
+        // No originator's say: in proportion to what is left of each.
+        assert_eq!(split(100, &[(0, 300), (0, 100)]), [75, 25]);
+        // A return of one vendor's lines is that vendor's alone.
+        assert_eq!(split(80, &[(0, 300), (80, 100)]), [0, 80]);
+        // What a vendor order no longer holds spills over to the others in proportion.
+        assert_eq!(split(100, &[(0, 200), (100, 40)]), [60, 40]);
+        // Exact and bounded over many shapes.
+        for amount in 0..=500 {
+            let rooms = [(amount % 7, 123), (0, 250), (amount % 3, 127)];
+            let parts = split(amount, &rooms);
+            assert_eq!(parts.iter().sum::<i64>(), amount);
+            assert!(
+                parts
+                    .iter()
+                    .zip(rooms)
+                    .all(|(p, (_, room))| (0..=room).contains(p))
+            );
+        }
+    }
 }

@@ -136,3 +136,152 @@ async fn a_vendors_team_sees_and_fulfils_its_own_vendor_orders_only() {
     let r = gql(&t, &stranger, SHIP, ship(theirs)).await;
     assert_eq!(code(&r, "fulfillmentCreate"), "NOT_FOUND");
 }
+
+/// The payloads of the tenant's `topic` events, oldest first.
+async fn payloads(t: &cityos_testkit::TestDb, shop: &Shop, topic: &str) -> Vec<Value> {
+    let topic = topic.to_owned();
+    t.db()
+        .tenant_tx(shop.info.id, async move |tx| {
+            use diesel::prelude::*;
+            use diesel_async::RunQueryDsl;
+            use orders::schema::outbox;
+            outbox::table
+                .filter(outbox::topic.eq(topic))
+                .order(outbox::id)
+                .select(outbox::payload)
+                .load::<Value>(tx.conn())
+                .await
+                .map_err(cityos_core::ApiError::from)
+        })
+        .await
+        .expect("events")
+}
+
+#[tokio::test]
+async fn money_events_say_what_each_vendor_sold_and_whose_money_a_refund_was() {
+    use orders::payments::Gateway;
+    use orders::returns::{self, ReturnLineInput};
+    let t = test_db().await;
+    let souq = shop(&t, "souq-money").await;
+    let atelier = cityos_fixtures::approved_vendor(&t, &souq.info).await;
+    let weaver = cityos_fixtures::approved_vendor(&t, &souq.info).await;
+    let oud = item(&t, &souq, "OUD-1", 1250, 10, Some(atelier)).await;
+    let rug = item(&t, &souq, "RUG-1", 9900, 3, Some(weaver)).await;
+    let tea = item(&t, &souq, "TEA-1", 300, 20, None).await;
+    let buyer = souq.customer();
+    let cart = ready_cart(&t, &buyer, vec![line(oud, 2), line(rug, 1), line(tea, 1)]).await;
+    let order = check_out(&t, &buyer, cart.cart.id, "k-money")
+        .await
+        .expect("order");
+    deliver_all(&t, &souq, &order, true).await;
+
+    // The capture names each marketplace vendor's part, its lines, and when the order was placed.
+    let captured = payloads(&t, &souq, "payment.captured").await;
+    let parts = captured[0]["vendorOrders"]
+        .as_array()
+        .expect("parts")
+        .clone();
+    assert_eq!(
+        parts.len(),
+        2,
+        "the tenant's own tea is no vendor's: {parts:?}"
+    );
+    assert!(captured[0]["placedAt"].is_string());
+    for part in &parts {
+        let lines = part["lines"].as_array().expect("lines");
+        let sum: i64 = lines
+            .iter()
+            .map(|l| l["net"].as_i64().unwrap_or(0) + l["tax"].as_i64().unwrap_or(0))
+            .sum::<i64>()
+            + part["shippingTotal"].as_i64().unwrap_or(0);
+        assert_eq!(Some(sum), part["total"].as_i64(), "{part}");
+    }
+    let of = |vendor: orders::ids::VendorId| {
+        parts
+            .iter()
+            .find(|p| p["vendorId"] == json!(vendor.to_string()))
+            .cloned()
+            .expect("part")
+    };
+    assert_eq!(of(atelier)["lines"][0]["quantity"], 2);
+    assert_eq!(of(weaver)["lines"][0]["net"], 9900);
+    // Deliveries name their vendor and when.
+    let delivered = payloads(&t, &souq, "fulfillment.delivered").await;
+    assert_eq!(delivered.len(), 3);
+    assert!(delivered.iter().all(|d| d["deliveredAt"].is_string()));
+    assert_eq!(
+        delivered.iter().filter(|d| d["vendorId"].is_null()).count(),
+        1
+    );
+
+    // A return of the rug is the weaver's money alone.
+    let rug_line: orders::ids::OrderLineId = gql(
+        &t,
+        &buyer,
+        "query($o: ID!) { order(id: $o) { lines { id sku } } }",
+        json!({ "o": order.id.to_string() }),
+    )
+    .await["data"]["order"]["lines"]
+        .as_array()
+        .and_then(|ls| ls.iter().find(|l| l["sku"] == "RUG-1"))
+        .and_then(|l| l["id"].as_str())
+        .and_then(|s| s.parse().ok())
+        .expect("rug line");
+    let staff = &souq.admin;
+    let ret = returns::request(
+        t.db(),
+        &buyer,
+        order.id,
+        vec![ReturnLineInput {
+            order_line_id: rug_line,
+            quantity: 1,
+        }],
+        "Wrong colour".into(),
+    )
+    .await
+    .expect("requested");
+    returns::approve(t.db(), staff, ret.ret.id)
+        .await
+        .expect("approved");
+    returns::receive(t.db(), staff, ret.ret.id, true)
+        .await
+        .expect("received");
+    returns::refund(t.db(), staff, &Gateway::default(), ret.ret.id)
+        .await
+        .expect("refunded");
+    let refunds = payloads(&t, &souq, "payment.refunded").await;
+    let shares = refunds[0]["vendorOrders"]
+        .as_array()
+        .expect("shares")
+        .clone();
+    assert_eq!(shares.len(), 1, "{shares:?}");
+    assert_eq!(shares[0]["vendorId"], json!(weaver.to_string()));
+    assert_eq!(shares[0]["amount"], refunds[0]["amount"]);
+
+    // A plain refund is split over what is left of each part, in proportion, and sums exactly.
+    let payment = payment_of(&t, &souq, order.id).await.id;
+    let r = gql(
+        &t,
+        staff,
+        "mutation($p: ID!) { paymentRefund(input: { paymentId: $p, amountMinor: 1001 }) { userErrors { code } } }",
+        json!({ "p": payment.to_string() }),
+    )
+    .await;
+    assert_eq!(r["data"]["paymentRefund"]["userErrors"], json!([]), "{r}");
+    let refunds = payloads(&t, &souq, "payment.refunded").await;
+    let shares = refunds[1]["vendorOrders"]
+        .as_array()
+        .expect("shares")
+        .clone();
+    let amounts: Vec<i64> = shares
+        .iter()
+        .map(|s| s["amount"].as_i64().unwrap_or(0))
+        .collect();
+    assert_eq!(amounts.iter().sum::<i64>(), 1001);
+    // What is left of each part shares it: the oud's and the tea's parts, and the rug's shipping
+    // if the rug's part had any.
+    assert!(
+        shares.len() >= 2 && amounts.iter().all(|a| *a > 0),
+        "{shares:?}"
+    );
+}

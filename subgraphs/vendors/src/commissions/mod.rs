@@ -25,7 +25,7 @@ use cityos_db::audit::Audit;
 use cityos_db::{Database, Prepared, TenantTx};
 use diesel::QueryResult;
 use diesel::sql_types::{
-    BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+    Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
 };
 use diesel_async::RunQueryDsl;
 use engine::{Band, Method, Rule, Scope, TierBasis, WHOLE};
@@ -427,6 +427,38 @@ pub async fn deactivate(
         Ok((rule, Audit::of(id, serde_json::json!({}))))
     })
     .await
+}
+
+/// The active rules that may apply to a line of `vendor` in `currency` at `at`: the tenant's
+/// defaults, the vendor's, those on any of `categories` and those on any of `products` (the engine
+/// then picks per line). One statement.
+pub async fn in_force(
+    tx: &mut TenantTx<'_>,
+    vendor: VendorId,
+    currency: Currency,
+    at: DateTime<Utc>,
+    categories: &[uuid::Uuid],
+    products: &[uuid::Uuid],
+) -> QueryResult<Vec<Rule>> {
+    let rows: Vec<StoredRule> = Prepared(
+        diesel::sql_query(format!(
+            "SELECT {COLUMNS} FROM vendors.commission_rules
+             WHERE active AND valid_from <= $1 AND (valid_until IS NULL OR valid_until > $1)
+               AND (currency IS NULL OR currency = $2)
+               AND (scope = 'TENANT' OR (scope = 'VENDOR' AND target_id = $3)
+                    OR (scope = 'CATEGORY' AND target_id = ANY ($4))
+                    OR (scope = 'PRODUCT' AND target_id = ANY ($5)))
+             ORDER BY id"
+        ))
+        .bind::<Timestamptz, _>(at)
+        .bind::<Text, _>(currency.code())
+        .bind::<SqlUuid, _>(vendor)
+        .bind::<Array<SqlUuid>, _>(categories)
+        .bind::<Array<SqlUuid>, _>(products),
+    )
+    .load(tx.conn())
+    .await?;
+    Ok(rows.iter().map(StoredRule::rule).collect())
 }
 
 /// A page of the tenant's rules, oldest first (only active ones unless `all`).

@@ -17,6 +17,9 @@ pub struct SettingsObject {
     pub tax_commissionable: bool,
     /// Whether commissions are taken of a vendor order's shipping too.
     pub shipping_commissionable: bool,
+    /// Days after delivery before a vendor order's money is available to pay out (the return
+    /// window).
+    pub hold_days: i32,
 }
 
 impl From<Settings> for SettingsObject {
@@ -25,6 +28,7 @@ impl From<Settings> for SettingsObject {
             required_documents: s.required_documents,
             tax_commissionable: s.tax_commissionable,
             shipping_commissionable: s.shipping_commissionable,
+            hold_days: s.hold_days,
         }
     }
 }
@@ -38,6 +42,8 @@ pub struct VendorSettingsInput {
     pub tax_commissionable: Option<bool>,
     /// Whether commissions are taken of a vendor order's shipping too.
     pub shipping_commissionable: Option<bool>,
+    /// Days after delivery before a vendor order's money is available, 0 to 365.
+    pub hold_days: Option<i32>,
 }
 
 cityos_core::payload! {
@@ -77,6 +83,7 @@ impl SettingsMutation {
             required_documents: input.required_documents,
             tax_commissionable: input.tax_commissionable,
             shipping_commissionable: input.shipping_commissionable,
+            hold_days: input.hold_days,
         };
         let outcome = settings::update(ctx.db(), ctx.request()?, changes).await;
         Ok(VendorSettingsPayload::of(

@@ -1,6 +1,7 @@
 //! What a tenant asks of its marketplace's vendors: the document kinds approval needs (all four
-//! until staff say otherwise), and whether commissions are taken of tax and shipping too (neither,
-//! until staff say otherwise).
+//! until staff say otherwise), whether commissions are taken of tax and shipping too (neither,
+//! until staff say otherwise), and how long after delivery a sale's money is held (the return
+//! window; 14 days until staff say otherwise).
 
 pub mod graphql;
 
@@ -22,7 +23,12 @@ pub struct Settings {
     pub tax_commissionable: bool,
     /// Whether a vendor order's shipping does.
     pub shipping_commissionable: bool,
+    /// Days after delivery before a vendor order's money is available (0 to 365).
+    pub hold_days: i32,
 }
+
+/// The hold period until staff choose one.
+pub const DEFAULT_HOLD_DAYS: i32 = 14;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -30,6 +36,7 @@ impl Default for Settings {
             required_documents: DocumentKind::ALL.to_vec(),
             tax_commissionable: false,
             shipping_commissionable: false,
+            hold_days: DEFAULT_HOLD_DAYS,
         }
     }
 }
@@ -40,28 +47,30 @@ pub struct Changes {
     pub required_documents: Option<Vec<DocumentKind>>,
     pub tax_commissionable: Option<bool>,
     pub shipping_commissionable: Option<bool>,
+    pub hold_days: Option<i32>,
 }
 
 /// The transaction's tenant's settings (the defaults until staff change them).
 pub async fn read(tx: &mut TenantTx<'_>) -> QueryResult<Settings> {
-    let stored: Option<(Vec<DocumentKind>, bool, bool)> = settings::table
+    let stored: Option<(Vec<DocumentKind>, bool, bool, i32)> = settings::table
         .select((
             settings::required_documents,
             settings::tax_commissionable,
             settings::shipping_commissionable,
+            settings::hold_days,
         ))
         .first(tx.conn())
         .await
         .optional()?;
-    Ok(
-        stored.map_or_else(Settings::default, |(required_documents, tax, shipping)| {
-            Settings {
-                required_documents,
-                tax_commissionable: tax,
-                shipping_commissionable: shipping,
-            }
-        }),
-    )
+    Ok(stored.map_or_else(
+        Settings::default,
+        |(required_documents, tax, shipping, hold_days)| Settings {
+            required_documents,
+            tax_commissionable: tax,
+            shipping_commissionable: shipping,
+            hold_days,
+        },
+    ))
 }
 
 /// Locks the tenant's settings row (made with the defaults if missing) for the transaction:
@@ -95,6 +104,15 @@ pub async fn update(db: &Database, ctx: &RequestContext, changes: Changes) -> Ou
                 ));
             }
         }
+        if let Some(days) = changes.hold_days
+            && !(0..=365).contains(&days)
+        {
+            return Err(refusal(
+                "holdDays",
+                Code::InvalidHoldPeriod,
+                "the hold period is 0 to 365 days",
+            ));
+        }
         lock(tx).await?;
         let current = read(tx).await?;
         let next = Settings {
@@ -107,12 +125,14 @@ pub async fn update(db: &Database, ctx: &RequestContext, changes: Changes) -> Ou
             shipping_commissionable: changes
                 .shipping_commissionable
                 .unwrap_or(current.shipping_commissionable),
+            hold_days: changes.hold_days.unwrap_or(current.hold_days),
         };
         diesel::update(settings::table)
             .set((
                 settings::required_documents.eq(&next.required_documents),
                 settings::tax_commissionable.eq(next.tax_commissionable),
                 settings::shipping_commissionable.eq(next.shipping_commissionable),
+                settings::hold_days.eq(next.hold_days),
                 settings::updated_at.eq(diesel::dsl::now),
             ))
             .execute(tx.conn())
@@ -123,6 +143,7 @@ pub async fn update(db: &Database, ctx: &RequestContext, changes: Changes) -> Ou
                 "requiredDocuments": next.required_documents,
                 "taxCommissionable": next.tax_commissionable,
                 "shippingCommissionable": next.shipping_commissionable,
+                "holdDays": next.hold_days,
             }),
         );
         Ok((next, audit))

@@ -4,9 +4,12 @@
 use crate::documents::Document;
 use crate::errors::VendorsUserError;
 use crate::ids::VendorId;
+use crate::ledger::graphql::{LedgerEntryConnection, VendorSaleConnection};
+use crate::ledger::{self, Balance};
 use crate::ratings::{self, Rating};
 use crate::scope::{
-    DocumentsOf, InvitationsOf, MembersOf, RatingOf, VendorsLoader, in_tenant, no_such_vendor,
+    BalancesOf, DocumentsOf, InvitationsOf, MembersOf, RatingOf, VendorsLoader, in_tenant,
+    no_such_vendor,
 };
 use crate::teams::Invitation;
 use crate::teams::graphql::VendorMember;
@@ -17,6 +20,8 @@ use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_core::address::Address;
 use cityos_core::ids::to_id;
+use cityos_core::money::Currency;
+use cityos_core::paging::{PageRequest, page_cost};
 use cityos_server::CtxExt as _;
 use std::collections::HashMap;
 
@@ -138,6 +143,58 @@ impl Vendor {
     /// Its pending team invitations; null unless the caller is staff or on its team.
     async fn invitations(&self, ctx: &Context<'_>) -> Result<Option<Vec<Invitation>>> {
         private(ctx, self.id, InvitationsOf(self.id)).await
+    }
+    /// Its money, one balance per currency it has a ledger in; null unless the caller is staff
+    /// or on its team.
+    async fn balances(&self, ctx: &Context<'_>) -> Result<Option<Vec<Balance>>> {
+        private(ctx, self.id, BalancesOf(self.id)).await
+    }
+    /// Its ledger, newest first, in one currency or all; null unless the caller is staff or on
+    /// its team.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn ledger(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        currency: Option<String>,
+    ) -> Result<Option<LedgerEntryConnection>> {
+        if !viewer(ctx)?.sees_private(self.id) {
+            return Ok(None);
+        }
+        let currency = currency
+            .map(|c| {
+                Currency::parse(&c)
+                    .map_err(|_| ApiError::bad_input(format!("`{c}` is not an ISO 4217 currency")))
+            })
+            .transpose()?;
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        let id = self.id;
+        Ok(Some(
+            in_tenant!(ctx, |tx| ledger::entries(tx, id, currency, page))?.into(),
+        ))
+    }
+    /// Its sales (vendor orders whose payment was captured), newest first, each with its
+    /// commission lines; null unless the caller is staff or on its team.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn sales(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Option<VendorSaleConnection>> {
+        if !viewer(ctx)?.sees_private(self.id) {
+            return Ok(None);
+        }
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        let id = self.id;
+        Ok(Some(
+            in_tenant!(ctx, |tx| ledger::sales(tx, id, page))?.into(),
+        ))
     }
 }
 

@@ -33,6 +33,15 @@ async fn every_vendors_table_is_isolated_by_tenant() {
             2,
         );
         crate::ratings::apply(&t, &event).await;
+        // A sale and its delivery, from orders' events: sales, commission lines, the ledger and
+        // its balance, deliveries.
+        let order = uuid::Uuid::now_v7();
+        let product = uuid::Uuid::now_v7();
+        let sold = crate::ledger::part(order, vendor, 0, &[(product, 1, 1_000, 0)]);
+        let capture = crate::ledger::captured(shop.info.id, chrono::Utc::now(), vec![sold]);
+        crate::ratings::apply(&t, &capture).await;
+        let arrived = crate::ledger::delivered(shop.info.id, order, vendor, chrono::Utc::now());
+        crate::ratings::apply(&t, &arrived).await;
     }
     // The outbox's deliveries exist once a subscriber takes the topic.
     vendors::OUTBOX

@@ -5,6 +5,7 @@ mod common;
 
 mod commissions;
 mod isolation;
+mod ledger;
 mod lifecycle;
 mod ratings;
 mod teams;

@@ -1,0 +1,1 @@
+DROP FUNCTION catalog.product_category_depths(uuid[]);

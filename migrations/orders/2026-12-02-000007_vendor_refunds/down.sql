@@ -1,0 +1,1 @@
+ALTER TABLE orders.vendor_orders DROP COLUMN refunded_total;
