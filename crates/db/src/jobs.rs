@@ -46,8 +46,27 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
 
     /// Does the work, in a transaction scoped to the job's tenant that also records the outcome:
     /// done, or due again at a later time (a deadline that moved, the next of a recurring run).
-    /// An error rolls both back; the job is retried.
-    fn run(self, tx: &mut TenantTx<'_>) -> impl Future<Output = Result<Next, ApiError>> + Send;
+    /// An error rolls both back; the job is retried. `provided` holds what the runner lends its
+    /// jobs (a payment provider's client).
+    fn run(
+        self,
+        tx: &mut TenantTx<'_>,
+        provided: &Provided,
+    ) -> impl Future<Output = Result<Next, ApiError>> + Send;
+}
+
+/// What a runner lends the jobs it runs besides their transaction: clients of outside services
+/// (a payment provider), at most one value per type, given with [`Runner::provide`].
+#[derive(Default)]
+pub struct Provided(HashMap<std::any::TypeId, Box<dyn std::any::Any + Send + Sync>>);
+
+impl Provided {
+    /// The value of type `T`, if the runner was given one.
+    pub fn get<T: std::any::Any + Send + Sync>(&self) -> Option<&T> {
+        self.0
+            .get(&std::any::TypeId::of::<T>())
+            .and_then(|v| v.downcast_ref::<T>())
+    }
 }
 
 /// What a job's run leaves behind.
@@ -134,16 +153,18 @@ impl Jobs {
 type Work = for<'a, 'c> fn(
     &'a mut TenantTx<'c>,
     serde_json::Value,
+    &'a Provided,
 ) -> Pin<Box<dyn Future<Output = Result<Next, ApiError>> + Send + 'a>>;
 
 fn work<'a, 'c, J: Job>(
     tx: &'a mut TenantTx<'c>,
     payload: serde_json::Value,
+    provided: &'a Provided,
 ) -> Pin<Box<dyn Future<Output = Result<Next, ApiError>> + Send + 'a>> {
     Box::pin(async move {
         let job: J = serde_json::from_value(payload)
             .map_err(|e| ApiError::internal(format_args!("job {} payload: {e}", J::NAME)))?;
-        job.run(tx).await
+        job.run(tx, provided).await
     })
 }
 
@@ -204,6 +225,7 @@ pub struct Runner {
     db: Database,
     schema: &'static str,
     work: HashMap<&'static str, Work>,
+    provided: Provided,
     settings: RunnerSettings,
     id: Uuid,
 }
@@ -225,6 +247,7 @@ impl Runner {
             db,
             schema: jobs.schema,
             work: HashMap::new(),
+            provided: Provided::default(),
             settings,
             id: Uuid::now_v7(),
         }
@@ -234,6 +257,16 @@ impl Runner {
     #[must_use]
     pub fn with<J: Job>(mut self) -> Self {
         self.work.insert(J::NAME, work::<J>);
+        self
+    }
+
+    /// Lends `value` to the jobs it runs ([`Provided::get`]); a second value of one type replaces
+    /// the first.
+    #[must_use]
+    pub fn provide<T: std::any::Any + Send + Sync>(mut self, value: T) -> Self {
+        self.provided
+            .0
+            .insert(std::any::TypeId::of::<T>(), Box::new(value));
         self
     }
 
@@ -360,7 +393,7 @@ impl Runner {
              WHERE tenant_id = $1 AND id = $2",
             self.schema
         );
-        let (id, me, payload) = (job.id, self.id, job.payload.clone());
+        let (id, me, payload, provided) = (job.id, self.id, job.payload.clone(), &self.provided);
         self.db
             .tenant_tx(job.tenant_id, async move |tx| {
                 let tenant = tx.tenant();
@@ -376,7 +409,7 @@ impl Runner {
                 if held == 0 {
                     return Ok(false);
                 }
-                if let Next::At(at) = work(tx, payload).await? {
+                if let Next::At(at) = work(tx, payload, provided).await? {
                     Prepared(
                         diesel::sql_query(again)
                             .bind::<diesel::sql_types::Uuid, _>(tenant)

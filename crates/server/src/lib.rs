@@ -26,6 +26,7 @@ mod execute;
 pub mod gql;
 mod http;
 pub mod metrics;
+pub mod stripe;
 pub mod telemetry;
 
 pub use config::Config;

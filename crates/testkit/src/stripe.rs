@@ -1,15 +1,16 @@
 //! A local stand-in for Stripe's API, speaking its protocol for what the platform uses: bearer
 //! secret key, form-encoded bodies, `Idempotency-Key` (a repeated key returns the first answer),
 //! JSON objects and `{"error": {...}}` refusals. PaymentIntents (create, cancel) and refunds
-//! (bounded by the intent's amount). Tests play the customer with `succeed`, and sign webhook
-//! events the way Stripe does.
+//! (bounded by the intent's amount); for Connect, connected accounts (read) and transfers to them
+//! (refused unless the account's `transfers` capability is active). Tests play the customer with
+//! `succeed`, open and restrict connected accounts, and sign webhook events the way Stripe does.
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,10 @@ pub struct Books {
     pub intents: HashMap<String, Value>,
     /// Refunded per intent.
     pub refunded: HashMap<String, i64>,
+    /// Connected accounts by id.
+    pub accounts: HashMap<String, Value>,
+    /// Transfers made, in order.
+    pub transfers: Vec<Value>,
     /// Writes that created something (a replayed key creates nothing).
     pub created: usize,
     /// While set, every write is refused as if Stripe were down.
@@ -76,6 +81,11 @@ fn parse_form(body: &[u8]) -> HashMap<String, String> {
         .collect()
 }
 
+fn authorized(headers: &HeaderMap) -> bool {
+    headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {SECRET_KEY}"))
+}
+
 fn refuse(status: StatusCode, message: &str) -> Response {
     (
         status,
@@ -90,9 +100,7 @@ fn write(
     headers: &HeaderMap,
     create: impl FnOnce(&mut Books) -> Result<Value, (StatusCode, String)>,
 ) -> Response {
-    let authorized = headers.get("authorization").and_then(|v| v.to_str().ok())
-        == Some(&format!("Bearer {SECRET_KEY}"));
-    if !authorized {
+    if !authorized(headers) {
         return refuse(StatusCode::UNAUTHORIZED, "Invalid API Key provided");
     }
     let Some(key) = headers
@@ -210,6 +218,64 @@ async fn create_refund(
     })
 }
 
+async fn read_account(
+    State(books): State<Arc<Mutex<Books>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !authorized(&headers) {
+        return refuse(StatusCode::UNAUTHORIZED, "Invalid API Key provided");
+    }
+    let books = books
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match books.accounts.get(&id) {
+        Some(account) => axum::Json(account.clone()).into_response(),
+        None => refuse(StatusCode::NOT_FOUND, &format!("No such account: '{id}'")),
+    }
+}
+
+async fn create_transfer(
+    State(books): State<Arc<Mutex<Books>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = parse_form(&body);
+    write(&books, &headers, |books| {
+        let amount: i64 = form
+            .get("amount")
+            .and_then(|a| a.parse().ok())
+            .filter(|a| *a > 0)
+            .ok_or((
+                StatusCode::BAD_REQUEST,
+                "Invalid positive integer".to_owned(),
+            ))?;
+        let destination = form.get("destination").cloned().unwrap_or_default();
+        let account = books.accounts.get(&destination).ok_or((
+            StatusCode::BAD_REQUEST,
+            format!("No such destination: '{destination}'"),
+        ))?;
+        if account["capabilities"]["transfers"] != "active" {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments".to_owned(),
+            ));
+        }
+        let transfer = json!({
+            "id": format!("tr_{}", books.transfers.len() + 1),
+            "object": "transfer",
+            "amount": amount,
+            "currency": form.get("currency"),
+            "destination": destination,
+            "transfer_group": form.get("transfer_group"),
+            "metadata": { "payout_id": form.get("metadata[payout_id]") },
+            "reversed": false,
+        });
+        books.transfers.push(transfer.clone());
+        Ok(transfer)
+    })
+}
+
 impl StripeDouble {
     /// Starts the double on a free local port.
     pub async fn start() -> Self {
@@ -218,6 +284,8 @@ impl StripeDouble {
             .route("/v1/payment_intents", post(create_intent))
             .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
             .route("/v1/refunds", post(create_refund))
+            .route("/v1/accounts/{id}", get(read_account))
+            .route("/v1/transfers", post(create_transfer))
             .with_state(books.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -241,6 +309,34 @@ impl StripeDouble {
         found["status"] = json!("succeeded");
         found["amount_received"] = found["amount"].clone();
         found.clone()
+    }
+
+    /// Opens a connected account, its onboarding done (`transfers` active) or not yet; its id.
+    pub fn connect_account(&self, onboarded: bool) -> String {
+        let mut books = self.books();
+        let id = format!("acct_double{}", books.accounts.len() + 1);
+        let account = json!({
+            "id": id,
+            "object": "account",
+            "details_submitted": onboarded,
+            "payouts_enabled": onboarded,
+            "charges_enabled": onboarded,
+            "capabilities": { "transfers": if onboarded { "active" } else { "inactive" } },
+            "requirements": { "disabled_reason": if onboarded { Value::Null } else { json!("requirements.past_due") } },
+        });
+        books.accounts.insert(id.clone(), account);
+        id
+    }
+
+    /// Stripe restricts connected account `id` (its `transfers` capability goes inactive after
+    /// onboarding, as when verification lapses).
+    pub fn restrict(&self, id: &str) {
+        let mut books = self.books();
+        let account = books.accounts.get_mut(id).expect("the account");
+        account["capabilities"]["transfers"] = json!("inactive");
+        account["payouts_enabled"] = json!(false);
+        account["details_submitted"] = json!(true);
+        account["requirements"]["disabled_reason"] = json!("requirements.past_due");
     }
 
     /// Stripe's refunded total of `intent`'s charge, changed as a refund in the dashboard would.

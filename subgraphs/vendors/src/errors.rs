@@ -50,6 +50,19 @@ cityos_core::error_codes! {
         InvalidRule,
         /// A hold period is not 0 to 365 days.
         InvalidHoldPeriod,
+        /// Nothing is available to pay out in that currency.
+        NothingToPayOut,
+        /// What is available is below the vendor's minimum payout.
+        BelowMinimum,
+        /// The balance (or its available part) is negative: refunds after an earlier payout are
+        /// repaid from the next sales before anything is paid out.
+        NegativeBalance,
+        /// The vendor has no connected account, or Stripe does not let it receive transfers yet.
+        PayoutAccountNotReady,
+        /// A connected account id is malformed or unknown to Stripe.
+        InvalidPayoutAccount,
+        /// The vendor was paid out for this period already.
+        PeriodPaidOut,
         /// The rule would tie with an active rule (same scope and target, same priority,
         /// currencies that meet, overlapping windows), leaving precedence ambiguous.
         RuleOverlap,

@@ -6,6 +6,7 @@ use crate::commissions::graphql::{CommissionMutation, CommissionQuery};
 use crate::documents::graphql::DocumentMutation;
 use crate::federation::FederationQuery;
 use crate::ledger::graphql::LedgerMutation;
+use crate::payouts::graphql::PayoutMutation;
 use crate::settings::graphql::{SettingsMutation, SettingsQuery};
 use crate::teams::graphql::TeamMutation;
 use crate::vendors::graphql::{VendorMutation, VendorQuery};
@@ -27,4 +28,5 @@ pub struct Mutation(
     SettingsMutation,
     CommissionMutation,
     LedgerMutation,
+    PayoutMutation,
 );

@@ -12,6 +12,8 @@ cityos_core::ids! {
     CommissionRuleId = "CommissionRule",
     /// An entry of a vendor's ledger.
     LedgerEntryId = "VendorLedgerEntry",
+    /// A payout to a vendor.
+    PayoutId = "VendorPayout",
 }
 
 // Orders' ids, as its events name them (the same UUIDs orders' GraphQL shows).

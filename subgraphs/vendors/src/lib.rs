@@ -13,6 +13,7 @@ pub mod federation;
 pub mod graphql;
 pub mod ids;
 pub mod ledger;
+pub mod payouts;
 pub mod ratings;
 pub mod schema;
 pub mod scope;
@@ -34,9 +35,20 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/v
 /// The executable vendors schema.
 pub type VendorsSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the vendors schema; without `platform` it can only print its SDL.
+/// Builds the vendors schema with the Stripe account configured in the environment (for
+/// connected accounts); without `platform` it can only print its SDL.
 pub fn build_schema(platform: Option<&Platform>) -> VendorsSchema {
-    cityos_server::build_schema(Query::default(), Mutation::default(), platform)
+    build_schema_with(platform, cityos_server::stripe::Stripe::from_env())
+}
+
+/// Builds the vendors schema with the given Stripe account (tests pass a local double).
+pub fn build_schema_with(
+    platform: Option<&Platform>,
+    stripe: Option<cityos_server::stripe::Stripe>,
+) -> VendorsSchema {
+    cityos_server::schema_builder(Query::default(), Mutation::default(), platform)
+        .data(payouts::graphql::Connect(stripe))
+        .finish()
 }
 
 /// The federation SDL of the vendors subgraph.
@@ -46,6 +58,9 @@ pub fn sdl() -> String {
 
 /// The vendors outbox (`vendors.outbox`): how its domains publish events.
 pub const OUTBOX: Outbox = Outbox::of(<Vendors as Subgraph>::NAME);
+
+/// The vendors jobs (`vendors.jobs`): the daily payout run, payouts' transfers.
+pub const JOBS: cityos_db::jobs::Jobs = cityos_db::jobs::Jobs::of(<Vendors as Subgraph>::NAME);
 
 /// The vendors subgraph. It reads users' e-mail addresses through identity's published function
 /// and checks the categories and products commission rules name through the catalog's, so both
@@ -63,6 +78,18 @@ impl Subgraph for Vendors {
         ]
     }
     const HAS_OUTBOX: bool = true;
+    const HAS_JOBS: bool = true;
+
+    /// Payouts' transfers go through the Stripe account configured in the environment.
+    fn jobs(runner: cityos_db::jobs::Runner) -> cityos_db::jobs::Runner {
+        let runner = runner
+            .with::<payouts::jobs::PayoutRun>()
+            .with::<payouts::jobs::PayoutTransfer>();
+        match cityos_server::stripe::Stripe::from_env() {
+            Some(stripe) => runner.provide(stripe),
+            None => runner,
+        }
+    }
 
     fn consumers() -> cityos_db::inbox::Consumers {
         cityos_db::inbox::Consumers::new()

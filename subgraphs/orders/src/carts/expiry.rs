@@ -12,7 +12,7 @@ use crate::schema::carts;
 use chrono::{DateTime, Utc};
 use cityos_core::ApiError;
 use cityos_db::TenantTx;
-use cityos_db::jobs::{Job, Next};
+use cityos_db::jobs::{Job, Next, Provided};
 use cityos_db::outbox::FixedTopic;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -35,7 +35,7 @@ impl Job for CartExpiry {
         digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
     }
 
-    async fn run(self, tx: &mut TenantTx<'_>) -> Result<Next, ApiError> {
+    async fn run(self, tx: &mut TenantTx<'_>, _: &Provided) -> Result<Next, ApiError> {
         if expire_if_due(tx, self.cart_id).await?.is_some() {
             return Ok(Next::Done);
         }

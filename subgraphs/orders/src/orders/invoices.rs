@@ -357,6 +357,7 @@ impl cityos_db::jobs::Job for InvoiceOverdue {
     async fn run(
         self,
         tx: &mut TenantTx<'_>,
+        _: &cityos_db::jobs::Provided,
     ) -> Result<cityos_db::jobs::Next, cityos_core::ApiError> {
         #[derive(QueryableByName)]
         struct Overdue {

@@ -8,7 +8,7 @@ use crate::common::*;
 use chrono::Utc;
 use cityos_core::ApiError;
 use cityos_db::TenantTx;
-use cityos_db::jobs::{Job, JobRound, Next, Runner, RunnerSettings};
+use cityos_db::jobs::{Job, JobRound, Next, Provided, Runner, RunnerSettings};
 use cityos_server::Subgraph as _;
 use cityos_testkit::TestDb;
 use diesel_async::RunQueryDsl;
@@ -34,7 +34,7 @@ impl Job for Tally {
         self.key.clone()
     }
 
-    async fn run(self, tx: &mut TenantTx<'_>) -> Result<Next, ApiError> {
+    async fn run(self, tx: &mut TenantTx<'_>, _: &Provided) -> Result<Next, ApiError> {
         diesel::sql_query("INSERT INTO tally.runs (tenant_id, key) VALUES ($1, $2)")
             .bind::<diesel::sql_types::Uuid, _>(tx.tenant())
             .bind::<diesel::sql_types::Text, _>(&self.key)
@@ -59,7 +59,7 @@ impl Job for Broken {
         "broken".into()
     }
 
-    async fn run(self, _: &mut TenantTx<'_>) -> Result<Next, ApiError> {
+    async fn run(self, _: &mut TenantTx<'_>, _: &Provided) -> Result<Next, ApiError> {
         Err(ApiError::internal("the upstream is gone"))
     }
 }

@@ -76,6 +76,13 @@ pub async fn transition(
             .get_result(tx.conn())
             .await?;
         publish(tx, &vendor).await?;
+        if to == VendorStatus::Approved {
+            // The tenant's daily payout run (one per tenant, at the next midnight).
+            let at = crate::payouts::next_run(Utc::now());
+            crate::JOBS
+                .schedule(tx, &crate::payouts::jobs::PayoutRun {}, at)
+                .await?;
+        }
         let details = serde_json::json!({
             "from": current.status, "to": to, "reason": status_reason,
         });

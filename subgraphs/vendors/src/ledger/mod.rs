@@ -120,7 +120,7 @@ pub struct Entry {
     pub settled_by: Option<uuid::Uuid>,
 }
 
-const ENTRY: &str = "id, vendor_id, currency, seq, kind, amount, balance, vendor_order_id, \
+pub(crate) const ENTRY: &str = "id, vendor_id, currency, seq, kind, amount, balance, vendor_order_id, \
     payout_id, reason, created_by, created_at, settled_by";
 
 #[derive(diesel::QueryableByName)]

@@ -6,6 +6,8 @@ use crate::errors::VendorsUserError;
 use crate::ids::VendorId;
 use crate::ledger::graphql::{LedgerEntryConnection, VendorSaleConnection};
 use crate::ledger::{self, Balance};
+use crate::payouts::graphql::VendorPayoutConnection;
+use crate::payouts::{self, Terms};
 use crate::ratings::{self, Rating};
 use crate::scope::{
     BalancesOf, DocumentsOf, InvitationsOf, MembersOf, RatingOf, VendorsLoader, in_tenant,
@@ -174,6 +176,33 @@ impl Vendor {
         let id = self.id;
         Ok(Some(
             in_tenant!(ctx, |tx| ledger::entries(tx, id, currency, page))?.into(),
+        ))
+    }
+    /// How it is paid out; null unless the caller is staff or on its team.
+    async fn payout_terms(&self, ctx: &Context<'_>) -> Result<Option<Terms>> {
+        if !viewer(ctx)?.sees_private(self.id) {
+            return Ok(None);
+        }
+        let id = self.id;
+        Ok(in_tenant!(ctx, |tx| payouts::terms(tx, id))?)
+    }
+    /// Its payouts, newest first; null unless the caller is staff or on its team.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn payouts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Option<VendorPayoutConnection>> {
+        if !viewer(ctx)?.sees_private(self.id) {
+            return Ok(None);
+        }
+        let page = PageRequest::new(first, after.as_deref(), last, before.as_deref())?;
+        let id = self.id;
+        Ok(Some(
+            in_tenant!(ctx, |tx| payouts::page(tx, id, page))?.into(),
         ))
     }
     /// Its sales (vendor orders whose payment was captured), newest first, each with its

@@ -11,6 +11,7 @@ async fn every_vendors_table_is_isolated_by_tenant() {
     let t = test_db().await;
     let own = Shop::new(&t, "iso-own").await;
     let other = Shop::new(&t, "iso-other").await;
+    let double = cityos_testkit::stripe::StripeDouble::start().await;
     for shop in [&own, &other] {
         // Vendors, documents, members (approved() goes through all three), the outbox.
         let (vendor, owner) = approved(&t, shop, &format!("{}-v", shop.info.slug)).await;
@@ -42,6 +43,19 @@ async fn every_vendors_table_is_isolated_by_tenant() {
         crate::ratings::apply(&t, &capture).await;
         let arrived = crate::ledger::delivered(shop.info.id, order, vendor, chrono::Utc::now());
         crate::ratings::apply(&t, &arrived).await;
+        // Payout terms, a payout and its transfer job.
+        let handle = format!("{}-paid", shop.info.slug);
+        let (paid, owner, _) = crate::payouts::paid_vendor(&t, &double, shop, &handle).await;
+        crate::payouts::sale(&t, shop, paid, 1_000, Some(20)).await;
+        let r = crate::payouts::run(
+            &t,
+            &double,
+            &owner,
+            crate::payouts::REQUEST,
+            crate::payouts::request(paid),
+        )
+        .await;
+        assert!(r["vendorPayoutRequest"]["payout"].is_object(), "{r}");
     }
     // The outbox's deliveries exist once a subscriber takes the topic.
     vendors::OUTBOX

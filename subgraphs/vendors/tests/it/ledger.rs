@@ -149,7 +149,7 @@ async fn rule(t: &TestDb, shop: &Shop, input: Value) -> String {
         .to_owned()
 }
 
-async fn mismatches(t: &TestDb, tenant: TenantId) -> usize {
+pub async fn mismatches(t: &TestDb, tenant: TenantId) -> usize {
     t.db()
         .tenant_tx(tenant, async move |tx| {
             Ok::<_, cityos_core::ApiError>(vendors::ledger::verify(tx).await?)

@@ -7,5 +7,6 @@ mod commissions;
 mod isolation;
 mod ledger;
 mod lifecycle;
+mod payouts;
 mod ratings;
 mod teams;

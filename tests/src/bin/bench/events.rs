@@ -13,7 +13,7 @@
 use crate::measure::percentile;
 use cityos_core::ApiError;
 use cityos_db::inbox::{Consume, Consumers};
-use cityos_db::jobs::{Job, Jobs, Next, Runner, RunnerSettings};
+use cityos_db::jobs::{Job, Jobs, Next, Provided, Runner, RunnerSettings};
 use cityos_db::outbox::{Dispatcher, Event, Outbox, Settings};
 use cityos_db::{Prepared, TenantTx};
 use cityos_server::Subgraph as _;
@@ -58,7 +58,7 @@ impl Job for Tick {
         self.n.to_string()
     }
 
-    async fn run(self, tx: &mut TenantTx<'_>) -> Result<Next, ApiError> {
+    async fn run(self, tx: &mut TenantTx<'_>, _: &Provided) -> Result<Next, ApiError> {
         Prepared(
             diesel::sql_query("INSERT INTO ledger.ticks (tenant_id, n) VALUES ($1, $2)")
                 .bind::<diesel::sql_types::Uuid, _>(tx.tenant())
