@@ -1,6 +1,7 @@
 //! The vendors subgraph's GraphQL API: the root query and mutation types, merged from each
 //! domain's (`<domain>/graphql.rs`), and the entities it resolves (`federation`).
 
+use crate::analytics::graphql::AnalyticsQuery;
 use crate::approval::graphql::ApprovalMutation;
 use crate::commissions::graphql::{CommissionMutation, CommissionQuery};
 use crate::documents::graphql::DocumentMutation;
@@ -15,7 +16,13 @@ use async_graphql::MergedObject;
 /// The root query type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(VendorQuery, SettingsQuery, CommissionQuery, FederationQuery);
+pub struct Query(
+    VendorQuery,
+    SettingsQuery,
+    CommissionQuery,
+    AnalyticsQuery,
+    FederationQuery,
+);
 
 /// The root mutation type.
 #[derive(MergedObject, Default)]

@@ -4,6 +4,7 @@
 //! `Vendor` entity; other subgraphs use [`api`] only, and learn of vendors' transitions from
 //! their `vendor.<status>` events.
 
+pub mod analytics;
 pub mod api;
 pub mod approval;
 pub mod commissions;
@@ -97,6 +98,9 @@ impl Subgraph for Vendors {
             .on::<ledger::sales::PaymentCaptured>()
             .on::<ledger::sales::PaymentRefunded>()
             .on::<ledger::sales::FulfillmentDelivered>()
+            .on::<analytics::OrderPlaced>()
+            .on::<analytics::OrderCancelled>()
+            .on::<analytics::FulfillmentCreated>()
     }
 
     type Schema = VendorsSchema;

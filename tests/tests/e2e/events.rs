@@ -125,7 +125,7 @@ async fn orders_placed_reach_the_catalog_once_and_order_its_best_sellers() {
 
     // The platform admin's view: each order's event delivered to the catalog once.
     let admin = [("authorization", bearer(&platform))];
-    let filter = json!({ "first": 10, "filter": { "source": "orders", "topic": "order.placed" } });
+    let filter = json!({ "first": 10, "filter": { "source": "orders", "topic": "order.placed", "subscriber": "catalog" } });
     let r = stack
         .op(&headers(&admin), identity::EVENT_DELIVERIES, filter.clone())
         .await;

@@ -19,6 +19,7 @@
 //! commissions sum exactly to the vendor order's.
 
 use super::{EntryKind, NewEntry, append};
+use crate::analytics;
 use crate::commissions::engine::{self, Method, TierBasis};
 use crate::commissions::in_force;
 use crate::ids::{OrderId, OrderLineId, VendorId, VendorOrderId};
@@ -253,6 +254,19 @@ impl Sale<'_> {
             ));
         }
         append(tx, vendor, self.currency, &entries).await?;
+        let counts = analytics::Counts {
+            gross: part.total,
+            commission,
+            ..analytics::Counts::default()
+        };
+        analytics::add(
+            tx,
+            vendor,
+            self.currency,
+            self.placed_at.date_naive(),
+            counts,
+        )
+        .await?;
         Ok(())
     }
 }
@@ -345,7 +359,7 @@ pub fn reversal(commission: i64, refunded: i64, total: i64) -> i64 {
 impl Consume for PaymentRefunded {
     const TOPIC: &'static str = "payment.refunded";
 
-    async fn apply(self, tx: &mut TenantTx<'_>, _: &Event) -> Result<(), ApiError> {
+    async fn apply(self, tx: &mut TenantTx<'_>, event: &Event) -> Result<(), ApiError> {
         let mut shares: Vec<RefundShare> = self
             .vendor_orders
             .into_iter()
@@ -408,6 +422,13 @@ impl Consume for PaymentRefunded {
                 ));
             }
             append(tx, sale.vendor_id, sale.currency, &entries).await?;
+            let counts = analytics::Counts {
+                refunds: share.amount,
+                reversed: given,
+                ..analytics::Counts::default()
+            };
+            let day = event.created_at.date_naive();
+            analytics::add(tx, sale.vendor_id, sale.currency, day, counts).await?;
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Vendors in GraphQL: the `Vendor` entity the vendors subgraph owns, `vendor`, `vendors` and
 //! `myVendors`, the application and the lifecycle mutations.
 
+use crate::analytics::{self, Period as AnalyticsPeriod, Stats};
 use crate::documents::Document;
 use crate::errors::VendorsUserError;
 use crate::ids::VendorId;
@@ -18,7 +19,7 @@ use crate::teams::graphql::VendorMember;
 use crate::vendors::{self, Profile, Vendor, VendorFilter, VendorSort, VendorStatus, Viewer};
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use cityos_core::ApiError;
 use cityos_core::address::Address;
 use cityos_core::ids::to_id;
@@ -176,6 +177,23 @@ impl Vendor {
         let id = self.id;
         Ok(Some(
             in_tenant!(ctx, |tx| ledger::entries(tx, id, currency, page))?.into(),
+        ))
+    }
+    /// Its figures per day or month from `from` to `to` (UTC days, inclusive, at most 731), one
+    /// per period and currency with activity, oldest first; null unless the caller is staff or on
+    /// its team.
+    async fn analytics(
+        &self,
+        ctx: &Context<'_>,
+        period: AnalyticsPeriod,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Option<Vec<Stats>>> {
+        if !viewer(ctx)?.sees_private(self.id) {
+            return Ok(None);
+        }
+        Ok(Some(
+            analytics::graphql::of_vendor(ctx, self.id, period, from, to).await?,
         ))
     }
     /// How it is paid out; null unless the caller is staff or on its team.

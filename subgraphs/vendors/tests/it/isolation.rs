@@ -43,6 +43,14 @@ async fn every_vendors_table_is_isolated_by_tenant() {
         crate::ratings::apply(&t, &capture).await;
         let arrived = crate::ledger::delivered(shop.info.id, order, vendor, chrono::Utc::now());
         crate::ratings::apply(&t, &arrived).await;
+        // The order as placed, for analytics (vendor_days has rows from the sale already).
+        let placed = crate::analytics::placed(
+            shop.info.id,
+            uuid::Uuid::now_v7(),
+            chrono::Utc::now(),
+            &[(order, Some(vendor), 1)],
+        );
+        crate::ratings::apply(&t, &placed).await;
         // Payout terms, a payout and its transfer job.
         let handle = format!("{}-paid", shop.info.slug);
         let (paid, owner, _) = crate::payouts::paid_vendor(&t, &double, shop, &handle).await;

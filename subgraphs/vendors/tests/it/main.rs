@@ -3,6 +3,7 @@
 
 mod common;
 
+mod analytics;
 mod commissions;
 mod isolation;
 mod ledger;

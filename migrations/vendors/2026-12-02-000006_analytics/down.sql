@@ -1,0 +1,1 @@
+DROP TABLE vendors.vendor_days, vendors.placed_orders;
