@@ -339,6 +339,12 @@ pub mod vendors {
         name: "StorefrontVendor",
         text: "query StorefrontVendor($handle:String!){vendor(handle:$handle){id handle name description logoUrl handlingDays products(first:20){totalCount edges{node{handle title}}}}}",
     };
+
+    /// `query VendorDashboard($vendorId:ID!$from:NaiveDate!$to:NaiveDate!)`
+    pub const VENDOR_DASHBOARD: Operation = Operation {
+        name: "VendorDashboard",
+        text: "query VendorDashboard($vendorId:ID!$from:NaiveDate!$to:NaiveDate!){vendor(id:$vendorId){name balances{currency balance{amountMinor}available{amountMinor}pending{amountMinor}}ledger(first:20){edges{node{kind amount{amountMinor}balanceAfter{amountMinor}createdAt}}}analytics(period:MONTH from:$from to:$to){start orders units grossSales{amountMinor}netSales{amountMinor}cancellationRate onTimeShipmentRate averageRating}}vendorOrders(first:20 filter:{vendorId:$vendorId status:UNFULFILLED}){totalCount edges{node{id orderNumber status placedAt total{amountMinor}}}}}",
+    };
 }
 
 /// Every operation, for a lookup by name ([`crate::operation`]).
@@ -396,4 +402,5 @@ pub const ALL: &[Operation] = &[
     vendors::VENDOR_MEMBER_REMOVE,
     vendors::MY_VENDORS,
     vendors::STOREFRONT_VENDOR,
+    vendors::VENDOR_DASHBOARD,
 ];

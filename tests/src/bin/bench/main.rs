@@ -15,6 +15,10 @@
 //!
 //! `--only memory` (`memory.rs`): the catalog's memory under 100,000 products in 1,000 tenants.
 //!
+//! `--only payouts` (`payouts.rs`): one payout run over `--vendors` vendors (1,000) with
+//! `--entries` available ledger entries each (100), and its transfers. `--only dashboard`
+//! (`dashboard.rs`): the vendor dashboard through the router at `--commerce-rate`.
+//!
 //! The commerce scenarios, at a steady `--commerce-rate` (50 requests per second by default): add
 //! to cart (one unit to a guest cart, the priced cart back), and checkout of ready guest carts of 4
 //! lines, once from one vendor and once from four (shipping and VAT on), each request a distinct
@@ -36,9 +40,11 @@
 
 mod ceiling;
 mod commerce;
+mod dashboard;
 mod events;
 mod measure;
 mod memory;
+mod payouts;
 
 use commerce::prepare_commerce;
 use measure::{
@@ -67,6 +73,9 @@ pub(crate) struct Args {
     commerce_rate: u32,
     /// The catalog's response-cache budget in MiB (0: off); the production default when absent.
     cache_mb: Option<u64>,
+    /// `--only payouts`: vendors paid out by one run, and available entries each.
+    vendors: usize,
+    entries: usize,
 }
 
 fn args() -> Args {
@@ -79,6 +88,8 @@ fn args() -> Args {
         rate: 300,
         commerce_rate: 50,
         cache_mb: None,
+        vendors: 1_000,
+        entries: 100,
     };
     let raw: Vec<String> = std::env::args().skip(1).collect();
     for pair in raw.chunks(2) {
@@ -98,9 +109,11 @@ fn args() -> Args {
             "--rate" => args.rate = u32::try_from(value).unwrap_or(300),
             "--commerce-rate" => args.commerce_rate = u32::try_from(value).unwrap_or(50),
             "--cache-mb" => args.cache_mb = Some(value),
+            "--vendors" => args.vendors = usize::try_from(value).unwrap_or(1_000),
+            "--entries" => args.entries = usize::try_from(value).unwrap_or(100),
             other => {
                 panic!(
-                    "unknown argument {other}: use --only events|memory, --seconds, --concurrency, --products, --page, --rate, --commerce-rate, --cache-mb"
+                    "unknown argument {other}: use --only events|memory|payouts|dashboard, --seconds, --concurrency, --products, --page, --rate, --commerce-rate, --cache-mb"
                 )
             }
         }
@@ -125,6 +138,8 @@ async fn main() {
     match args.only.as_deref() {
         Some("events") => return events::run(args.seconds).await,
         Some("memory") => return memory::run(&args).await,
+        Some("payouts") => return payouts::run(args.vendors, args.entries).await,
+        Some("dashboard") => return dashboard::run(&args).await,
         _ => {}
     }
     // The production settings: the auth cache time, and no in-flight deduplication, so every

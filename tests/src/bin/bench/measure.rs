@@ -36,6 +36,15 @@ pub(crate) struct Heavy {
     pub(crate) mean_ms: f64,
 }
 
+/// One statement's text and how often it ran.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct Calls2 {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub(crate) query: String,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) calls: i64,
+}
+
 /// The application's statements that took the most database time, with their mean time.
 pub(crate) async fn heaviest_statements(conn: &mut AsyncPgConnection) -> Vec<Heavy> {
     diesel::sql_query(
