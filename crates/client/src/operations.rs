@@ -345,6 +345,12 @@ pub mod vendors {
         name: "VendorDashboard",
         text: "query VendorDashboard($vendorId:ID!$from:NaiveDate!$to:NaiveDate!){vendor(id:$vendorId){name balances{currency balance{amountMinor}available{amountMinor}pending{amountMinor}}ledger(first:20){edges{node{kind amount{amountMinor}balanceAfter{amountMinor}createdAt}}}analytics(period:MONTH from:$from to:$to){start orders units grossSales{amountMinor}netSales{amountMinor}cancellationRate onTimeShipmentRate averageRating}}vendorOrders(first:20 filter:{vendorId:$vendorId status:UNFULFILLED}){totalCount edges{node{id orderNumber status placedAt total{amountMinor}}}}}",
     };
+
+    /// `mutation CommissionRuleCreate($input:CommissionRuleCreateInput!)`
+    pub const COMMISSION_RULE_CREATE: Operation = Operation {
+        name: "CommissionRuleCreate",
+        text: "mutation CommissionRuleCreate($input:CommissionRuleCreateInput!){commissionRuleCreate(input:$input){rule{id name method scope targetId}userErrors{field code message}}}",
+    };
 }
 
 /// Every operation, for a lookup by name ([`crate::operation`]).
@@ -403,4 +409,5 @@ pub const ALL: &[Operation] = &[
     vendors::MY_VENDORS,
     vendors::STOREFRONT_VENDOR,
     vendors::VENDOR_DASHBOARD,
+    vendors::COMMISSION_RULE_CREATE,
 ];

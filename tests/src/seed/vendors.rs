@@ -2,7 +2,8 @@
 //! signed up for it; the first is the demo's vendor owner), its documents submitted by the owner
 //! acting for it and accepted by staff, approved, and then given its products of the catalog's
 //! demo data. The catalog learns of each approval from the vendor's event, so the products are
-//! moved once it has (a vendor it has not seen approved is refused as NOT_FOUND).
+//! moved once it has (a vendor it has not seen approved is refused as NOT_FOUND). Then the
+//! marketplace's commission rules: a default, and rules for two of the vendors.
 
 use super::{Account, Result, Tenant, run};
 use cityos_client::operations::{catalog, vendors};
@@ -17,6 +18,8 @@ use std::time::{Duration, Instant};
 pub(super) struct Data {
     /// The last day the demo documents are valid.
     documents_valid_until: String,
+    /// `CommissionRuleCreateInput`s; a VENDOR rule names its vendor by `vendorHandle`.
+    commission_rules: Vec<Value>,
     vendors: Vec<VendorData>,
 }
 
@@ -53,6 +56,7 @@ pub(super) async fn load(
     first_owner: &Account,
 ) -> Result<()> {
     let staff = &tenant.staff;
+    let mut ids: Vec<(String, String)> = Vec::new();
     for (i, vendor) in data.vendors.iter().enumerate() {
         let email = if i == 0 {
             first_owner.email.as_str()
@@ -78,6 +82,8 @@ pub(super) async fn load(
             .ok_or("no vendor id")?
             .to_owned();
         let acting = owner.header("x-vendor-id", id.clone());
+        let handle = vendor.profile["handle"].as_str().unwrap_or_default();
+        ids.push((handle.to_owned(), id.clone()));
         run(
             staff,
             vendors::VENDOR_REVIEW_START,
@@ -122,6 +128,23 @@ pub(super) async fn load(
             }
             assign(staff, &product, &id).await?;
         }
+    }
+    for rule in &data.commission_rules {
+        let mut input = rule.clone();
+        if let Some(handle) = input.as_object_mut().and_then(|o| o.remove("vendorHandle")) {
+            let handle = handle.as_str().unwrap_or_default();
+            let (_, id) = ids
+                .iter()
+                .find(|(h, _)| h == handle)
+                .ok_or_else(|| format!("a commission rule names no demo vendor `{handle}`"))?;
+            input["targetId"] = json!(id);
+        }
+        run(
+            staff,
+            vendors::COMMISSION_RULE_CREATE,
+            json!({ "input": input }),
+        )
+        .await?;
     }
     Ok(())
 }

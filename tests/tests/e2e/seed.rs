@@ -146,6 +146,29 @@ async fn the_demo_seed_loads_once_and_every_journey_runs_on_it() {
     );
     assert_eq!(price["rule"], "OVERRIDE_PRICE_LIST", "{}", r.body);
 
+    // The marketplace's commission rules: a default and two vendors' own.
+    let sign_in = stack
+        .gql(
+            &[("x-tenant", "dakkah")],
+            cityos_e2e::operations::identity::SIGN_IN.text,
+            json!({ "input": { "email": "admin@dakkah.test", "password": "demo-password-1" } }),
+        )
+        .await;
+    let staff = format!(
+        "Bearer {}",
+        sign_in.data()["signIn"]["accessToken"]
+            .as_str()
+            .expect("the tenant admin signs in")
+    );
+    let r = stack
+        .gql(
+            &[("x-tenant", "dakkah"), ("authorization", &staff)],
+            "{ commissionRules(first: 10) { totalCount edges { node { name scope } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.data()["commissionRules"]["totalCount"], 3, "{}", r.body);
+
     // A second run finds the tenant and changes nothing.
     assert!(
         !seed::seed(&stack.url, &mut credentials)
