@@ -78,12 +78,38 @@ fn serve(
     let manifest = Manifest::load()?;
     eprintln!("building the subgraphs and the seed");
     let mut build = crate::build_subgraphs_args(&manifest, &["build", "--quiet", "--bins"]);
-    build.extend(["-p", "cityos-e2e", "--bin", "seed"]);
+    build.extend([
+        "-p",
+        "cityos-e2e",
+        "--bin",
+        "seed",
+        "--bin",
+        "stripe-double",
+    ]);
     run(&mut cargo(&build))?;
     let router = router_binary()?;
     let bin = target_dir().join("debug");
 
     let mut processes = Supervisor::new(logs)?;
+    // Without a Stripe key of its own, the demo pays and is paid through the local Stripe double.
+    let stripe: Option<(String, String)> = match std::env::var("STRIPE_SECRET_KEY") {
+        Ok(key) if !key.is_empty() => None,
+        _ => {
+            let mut command = Command::new(bin.join("stripe-double"));
+            command.args(["--listen", &format!("127.0.0.1:{STRIPE_DOUBLE_PORT}")]);
+            processes.spawn("stripe-double", &mut command)?;
+            processes.wait_ready(
+                "stripe-double",
+                STRIPE_DOUBLE_PORT,
+                "/health",
+                Duration::from_secs(10),
+            )?;
+            Some((
+                format!("http://127.0.0.1:{STRIPE_DOUBLE_PORT}"),
+                "sk_test_double".to_owned(),
+            ))
+        }
+    };
     // In the manifest's order: a subgraph starts (and migrates) after those it depends on.
     for subgraph in &manifest.subgraphs {
         let (name, port) = (subgraph.name.as_str(), subgraph.port);
@@ -96,6 +122,12 @@ fn serve(
             .env("CITYOS_LISTEN", format!("127.0.0.1:{port}"))
             .env("CITYOS_ADMIN_EMAIL", &demo.platform_admin.email)
             .env("CITYOS_ADMIN_PASSWORD", &demo.platform_admin.password);
+        if let Some((base, key)) = &stripe {
+            command
+                .env("STRIPE_API_BASE", base)
+                .env("STRIPE_SECRET_KEY", key)
+                .env("STRIPE_WEBHOOK_SECRET", "whsec_test_double");
+        }
         processes.spawn(name, &mut command)?;
         processes.wait_ready(name, port, "/ready", Duration::from_secs(60))?;
     }
@@ -116,12 +148,22 @@ fn serve(
     let endpoint = "http://127.0.0.1:4000/graphql";
     let credentials = data.join("demo.json");
     demo.save(&credentials)?;
-    run(Command::new(bin.join("seed"))
-        .current_dir(root())
+    let mut seed = Command::new(bin.join("seed"));
+    seed.current_dir(root())
         .args(["--endpoint", endpoint, "--credentials"])
-        .arg(&credentials))?;
+        .arg(&credentials);
+    if let Some((base, key)) = &stripe {
+        seed.env("STRIPE_API_BASE", base)
+            .env("STRIPE_SECRET_KEY", key);
+    }
+    run(&mut seed)?;
     *demo = demo::Demo::load_or_create(&credentials)?;
-    print_banner(endpoint, demo, logs);
+    print_banner(
+        endpoint,
+        demo,
+        logs,
+        stripe.as_ref().map(|(base, _)| base.as_str()),
+    );
 
     loop {
         if crate::interrupted() {
@@ -135,7 +177,10 @@ fn serve(
     }
 }
 
-fn print_banner(endpoint: &str, demo: &demo::Demo, logs: &Path) {
+/// Where `xtask up` runs the Stripe double when no `STRIPE_SECRET_KEY` is set.
+const STRIPE_DOUBLE_PORT: u16 = 4090;
+
+fn print_banner(endpoint: &str, demo: &demo::Demo, logs: &Path, stripe_double: Option<&str>) {
     let key = demo.publishable_key.as_deref().unwrap_or("(none)");
     let lines = [
         String::new(),
@@ -146,6 +191,10 @@ fn print_banner(endpoint: &str, demo: &demo::Demo, logs: &Path) {
         format!("                     customer {} / {}", demo.customer.email, demo.customer.password),
         format!("                     vendor owner {} / {} (Oud House: send x-vendor-id with its id, see `myVendors`)", demo.vendor_owner.email, demo.vendor_owner.password),
         format!("  publishable key    {key}"),
+        match stripe_double {
+            Some(base) => format!("  Stripe             a local double at {base} (set STRIPE_SECRET_KEY to use Stripe's test mode)"),
+            None => "  Stripe             STRIPE_SECRET_KEY's account".to_owned(),
+        },
         format!("  logs               {}", logs.display()),
         format!("  try: curl -s {endpoint} -H 'content-type: application/json' -H 'x-publishable-key: {key}' \\"),
         "         -d '{\"query\":\"{ products(first: 5) { totalCount edges { node { title handle } } } }\"}'".to_owned(),

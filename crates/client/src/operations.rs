@@ -215,6 +215,12 @@ pub mod catalog {
         name: "ProductByHandle",
         text: "query ProductByHandle($handle:String!){product(handle:$handle){id}}",
     };
+
+    /// `query ProductVariantIds($handle:String!)`
+    pub const PRODUCT_VARIANT_IDS: Operation = Operation {
+        name: "ProductVariantIds",
+        text: "query ProductVariantIds($handle:String!){product(handle:$handle){id variants{id sku}}}",
+    };
 }
 
 /// The operations of `subgraphs/orders/operations.graphql`.
@@ -267,6 +273,36 @@ pub mod orders {
     pub const CHECKOUT_COMPLETE: Operation = Operation {
         name: "CheckoutComplete",
         text: "mutation CheckoutComplete($input:CheckoutCompleteInput!){checkoutComplete(input:$input){order{id number total{amountMinor}vendorOrders{id}}userErrors{field code message}}}",
+    };
+
+    /// `query OrderPayments($orderId:ID!)`
+    pub const ORDER_PAYMENTS: Operation = Operation {
+        name: "OrderPayments",
+        text: "query OrderPayments($orderId:ID!){order(id:$orderId){id payments{id status}}}",
+    };
+
+    /// `mutation PaymentCapture($input:PaymentCaptureInput!)`
+    pub const PAYMENT_CAPTURE: Operation = Operation {
+        name: "PaymentCapture",
+        text: "mutation PaymentCapture($input:PaymentCaptureInput!){paymentCapture(input:$input){order{id paymentStatus}userErrors{field code message}}}",
+    };
+
+    /// `query VendorOrdersToShip($vendorId:ID!)`
+    pub const VENDOR_ORDERS_TO_SHIP: Operation = Operation {
+        name: "VendorOrdersToShip",
+        text: "query VendorOrdersToShip($vendorId:ID!){vendorOrders(first:50 filter:{vendorId:$vendorId status:UNFULFILLED}){edges{node{id orderNumber}}}}",
+    };
+
+    /// `mutation FulfillmentCreate($input:FulfillmentCreateInput!)`
+    pub const FULFILLMENT_CREATE: Operation = Operation {
+        name: "FulfillmentCreate",
+        text: "mutation FulfillmentCreate($input:FulfillmentCreateInput!){fulfillmentCreate(input:$input){fulfillment{id}userErrors{field code message}}}",
+    };
+
+    /// `mutation FulfillmentDeliver($input:FulfillmentDeliverInput!)`
+    pub const FULFILLMENT_DELIVER: Operation = Operation {
+        name: "FulfillmentDeliver",
+        text: "mutation FulfillmentDeliver($input:FulfillmentDeliverInput!){fulfillmentDeliver(input:$input){fulfillment{id deliveredAt}userErrors{field code message}}}",
     };
 }
 
@@ -351,6 +387,30 @@ pub mod vendors {
         name: "CommissionRuleCreate",
         text: "mutation CommissionRuleCreate($input:CommissionRuleCreateInput!){commissionRuleCreate(input:$input){rule{id name method scope targetId}userErrors{field code message}}}",
     };
+
+    /// `mutation VendorSettingsUpdate($input:VendorSettingsInput!)`
+    pub const VENDOR_SETTINGS_UPDATE: Operation = Operation {
+        name: "VendorSettingsUpdate",
+        text: "mutation VendorSettingsUpdate($input:VendorSettingsInput!){vendorSettingsUpdate(input:$input){settings{holdDays}userErrors{field code message}}}",
+    };
+
+    /// `mutation VendorPayoutTermsUpdate($input:VendorPayoutTermsInput!)`
+    pub const VENDOR_PAYOUT_TERMS_UPDATE: Operation = Operation {
+        name: "VendorPayoutTermsUpdate",
+        text: "mutation VendorPayoutTermsUpdate($input:VendorPayoutTermsInput!){vendorPayoutTermsUpdate(input:$input){terms{schedule stripeAccountId accountState}userErrors{field code message}}}",
+    };
+
+    /// `mutation VendorPayoutRequest($input:VendorPayoutRequestInput!)`
+    pub const VENDOR_PAYOUT_REQUEST: Operation = Operation {
+        name: "VendorPayoutRequest",
+        text: "mutation VendorPayoutRequest($input:VendorPayoutRequestInput!){vendorPayoutRequest(input:$input){payout{id amount{amountMinor currency}status}userErrors{field code message}}}",
+    };
+
+    /// `query VendorMoney($vendorId:ID!)`
+    pub const VENDOR_MONEY: Operation = Operation {
+        name: "VendorMoney",
+        text: "query VendorMoney($vendorId:ID!){vendor(id:$vendorId){balances{currency balance{amountMinor}available{amountMinor}pending{amountMinor}}sales(first:1){totalCount}payouts(first:5){totalCount edges{node{id status amount{amountMinor}transferId}}}}}",
+    };
 }
 
 /// Every operation, for a lookup by name ([`crate::operation`]).
@@ -389,6 +449,7 @@ pub const ALL: &[Operation] = &[
     catalog::STOREFRONT_PRODUCT_PAGE,
     catalog::STOREFRONT_SEARCH,
     catalog::PRODUCT_BY_HANDLE,
+    catalog::PRODUCT_VARIANT_IDS,
     orders::SHIPPING_METHOD_CREATE,
     orders::TAX_RULE_CREATE,
     orders::DISCOUNT_CODE_CREATE,
@@ -397,6 +458,11 @@ pub const ALL: &[Operation] = &[
     orders::CART_DISCOUNT_APPLY,
     orders::CART_UPDATE,
     orders::CHECKOUT_COMPLETE,
+    orders::ORDER_PAYMENTS,
+    orders::PAYMENT_CAPTURE,
+    orders::VENDOR_ORDERS_TO_SHIP,
+    orders::FULFILLMENT_CREATE,
+    orders::FULFILLMENT_DELIVER,
     vendors::VENDOR_APPLY,
     vendors::VENDOR_REVIEW_START,
     vendors::VENDOR_APPROVE,
@@ -410,4 +476,8 @@ pub const ALL: &[Operation] = &[
     vendors::STOREFRONT_VENDOR,
     vendors::VENDOR_DASHBOARD,
     vendors::COMMISSION_RULE_CREATE,
+    vendors::VENDOR_SETTINGS_UPDATE,
+    vendors::VENDOR_PAYOUT_TERMS_UPDATE,
+    vendors::VENDOR_PAYOUT_REQUEST,
+    vendors::VENDOR_MONEY,
 ];

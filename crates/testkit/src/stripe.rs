@@ -2,7 +2,8 @@
 //! secret key, form-encoded bodies, `Idempotency-Key` (a repeated key returns the first answer),
 //! JSON objects and `{"error": {...}}` refusals. PaymentIntents (create, cancel) and refunds
 //! (bounded by the intent's amount); for Connect, connected accounts (read) and transfers to them
-//! (refused unless the account's `transfers` capability is active). Tests play the customer with
+//! (refused unless the account's `transfers` capability is active; accounts created through the
+//! API are onboarded at once). Tests play the customer with
 //! `succeed`, open and restrict connected accounts, and sign webhook events the way Stripe does.
 
 use axum::Router;
@@ -235,6 +236,36 @@ async fn read_account(
     }
 }
 
+/// `POST /v1/accounts`: a connected account, onboarded at once (Stripe's own test mode needs the
+/// onboarding done; the double skips it).
+async fn create_account(
+    State(books): State<Arc<Mutex<Books>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = parse_form(&body);
+    write(&books, &headers, |books| {
+        let id = format!("acct_double{}", books.accounts.len() + 1);
+        let account = onboarded(&id, true);
+        let mut account = account;
+        account["email"] = json!(form.get("email"));
+        books.accounts.insert(id, account.clone());
+        Ok(account)
+    })
+}
+
+fn onboarded(id: &str, onboarded: bool) -> Value {
+    json!({
+        "id": id,
+        "object": "account",
+        "details_submitted": onboarded,
+        "payouts_enabled": onboarded,
+        "charges_enabled": onboarded,
+        "capabilities": { "transfers": if onboarded { "active" } else { "inactive" } },
+        "requirements": { "disabled_reason": if onboarded { Value::Null } else { json!("requirements.past_due") } },
+    })
+}
+
 async fn create_transfer(
     State(books): State<Arc<Mutex<Books>>>,
     headers: HeaderMap,
@@ -279,17 +310,24 @@ async fn create_transfer(
 impl StripeDouble {
     /// Starts the double on a free local port.
     pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// Starts the double on `address` (`127.0.0.1:4090`; port 0 for a free one).
+    pub async fn start_on(address: &str) -> Self {
         let books = Arc::new(Mutex::new(Books::default()));
         let app = Router::new()
             .route("/v1/payment_intents", post(create_intent))
             .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
             .route("/v1/refunds", post(create_refund))
+            .route("/health", get(|| async { "ok" }))
+            .route("/v1/accounts", post(create_account))
             .route("/v1/accounts/{id}", get(read_account))
             .route("/v1/transfers", post(create_transfer))
             .with_state(books.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind(address)
             .await
-            .expect("a port");
+            .unwrap_or_else(|e| panic!("listening on {address}: {e}"));
         let base = format!("http://{}", listener.local_addr().expect("address"));
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self { base, books }
@@ -312,19 +350,12 @@ impl StripeDouble {
     }
 
     /// Opens a connected account, its onboarding done (`transfers` active) or not yet; its id.
-    pub fn connect_account(&self, onboarded: bool) -> String {
+    pub fn connect_account(&self, onboarded_now: bool) -> String {
         let mut books = self.books();
         let id = format!("acct_double{}", books.accounts.len() + 1);
-        let account = json!({
-            "id": id,
-            "object": "account",
-            "details_submitted": onboarded,
-            "payouts_enabled": onboarded,
-            "charges_enabled": onboarded,
-            "capabilities": { "transfers": if onboarded { "active" } else { "inactive" } },
-            "requirements": { "disabled_reason": if onboarded { Value::Null } else { json!("requirements.past_due") } },
-        });
-        books.accounts.insert(id.clone(), account);
+        books
+            .accounts
+            .insert(id.clone(), onboarded(&id, onboarded_now));
         id
     }
 

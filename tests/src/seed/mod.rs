@@ -105,9 +105,24 @@ pub(crate) async fn run(
     client.run(operation, variables).await?.ok()
 }
 
-/// Seeds the demo tenant through `endpoint` (the router) unless it exists; returns whether it
-/// seeded, and records the storefront key in `credentials`.
+/// Seeds the demo tenant through `endpoint` (the router) unless it exists, with the Stripe account
+/// of the environment (`STRIPE_SECRET_KEY`, `STRIPE_API_BASE`) for the demo's payout; returns
+/// whether it seeded, and records the storefront key in `credentials`.
 pub async fn seed(endpoint: &str, credentials: &mut Credentials) -> Result<bool> {
+    seed_with(
+        endpoint,
+        credentials,
+        cityos_server::stripe::Stripe::from_env().as_ref(),
+    )
+    .await
+}
+
+/// [`seed`] with the given Stripe account (the subgraphs' own), or none: no payout then.
+pub async fn seed_with(
+    endpoint: &str,
+    credentials: &mut Credentials,
+    stripe: Option<&cityos_server::stripe::Stripe>,
+) -> Result<bool> {
     let router = Client::new(endpoint);
     let manifest = cityos_stack::Manifest::load()?;
     let identity_data = data("identity")?;
@@ -121,7 +136,7 @@ pub async fn seed(endpoint: &str, credentials: &mut Credentials) -> Result<bool>
             "orders" => orders::load(&tenant, &data("orders")?).await?,
             "vendors" => {
                 let data = data("vendors")?;
-                vendors::load(&router, &tenant, &data, &credentials.vendor_owner).await?;
+                vendors::load(&router, &tenant, &data, &credentials.vendor_owner, stripe).await?;
             }
             other if DATA.iter().any(|(name, _)| *name == other) => {
                 return Err(format!("{other} has seed data but no loader").into());

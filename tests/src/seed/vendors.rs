@@ -6,8 +6,9 @@
 //! marketplace's commission rules: a default, and rules for two of the vendors.
 
 use super::{Account, Result, Tenant, run};
-use cityos_client::operations::{catalog, vendors};
+use cityos_client::operations::{catalog, orders, vendors};
 use cityos_client::{Client, Error};
+use cityos_server::stripe::Stripe;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -21,6 +22,13 @@ pub(super) struct Data {
     /// `CommissionRuleCreateInput`s; a VENDOR rule names its vendor by `vendorHandle`.
     commission_rules: Vec<Value>,
     vendors: Vec<VendorData>,
+    /// Days after delivery before a sale's money is available (the demo's: so its payout shows).
+    hold_days: i32,
+    /// Orders a guest places, each a list of (product handle, quantity) (the first variant of
+    /// each): paid, shipped and delivered, so the vendors have sales, commissions and ledgers.
+    orders: Vec<Vec<(String, i32)>>,
+    /// The vendor paid out, through Stripe Connect, when Stripe is configured.
+    paid_out: String,
 }
 
 #[derive(Deserialize)]
@@ -54,9 +62,11 @@ pub(super) async fn load(
     tenant: &Tenant,
     data: &Data,
     first_owner: &Account,
+    stripe: Option<&Stripe>,
 ) -> Result<()> {
     let staff = &tenant.staff;
     let mut ids: Vec<(String, String)> = Vec::new();
+    let mut teams: Vec<(String, Client)> = Vec::new();
     for (i, vendor) in data.vendors.iter().enumerate() {
         let email = if i == 0 {
             first_owner.email.as_str()
@@ -84,6 +94,7 @@ pub(super) async fn load(
         let acting = owner.header("x-vendor-id", id.clone());
         let handle = vendor.profile["handle"].as_str().unwrap_or_default();
         ids.push((handle.to_owned(), id.clone()));
+        teams.push((id.clone(), acting.clone()));
         run(
             staff,
             vendors::VENDOR_REVIEW_START,
@@ -146,7 +157,160 @@ pub(super) async fn load(
         )
         .await?;
     }
+    run(
+        staff,
+        vendors::VENDOR_SETTINGS_UPDATE,
+        json!({ "input": { "holdDays": data.hold_days } }),
+    )
+    .await?;
+    for lines in &data.orders {
+        sell(tenant, lines).await?;
+    }
+    for (vendor, team) in &teams {
+        deliver(team, vendor).await?;
+    }
+    let paid = ids
+        .iter()
+        .find(|(handle, _)| *handle == data.paid_out)
+        .and_then(|(_, id)| teams.iter().find(|(v, _)| v == id))
+        .ok_or_else(|| format!("no demo vendor `{}` to pay out", data.paid_out))?;
+    if let Some(stripe) = stripe {
+        pay_out(stripe, &paid.1, &paid.0).await?;
+    }
     Ok(())
+}
+
+/// A guest orders `lines` (product handle, quantity) by bank transfer; staff record the money.
+async fn sell(tenant: &Tenant, lines: &[(String, i32)]) -> Result<()> {
+    let shop = &tenant.storefront;
+    let mut items = Vec::new();
+    for (handle, quantity) in lines {
+        let product = run(
+            shop,
+            catalog::PRODUCT_VARIANT_IDS,
+            json!({ "handle": handle }),
+        )
+        .await?;
+        let variant = product["variants"][0]["id"].clone();
+        if variant.is_null() {
+            return Err(format!("no demo product `{handle}` to order").into());
+        }
+        items.push(json!({ "variantId": variant, "quantity": quantity }));
+    }
+    let cart = run(shop, orders::CART_CREATE, json!({ "input": {} })).await?;
+    let cart = cart["cart"]["id"].clone();
+    let address = json!({ "firstName": "Huda", "lastName": "Al-Otaibi", "line1": "Tahlia Street 12",
+        "city": "Jeddah", "postalCode": "23431", "countryCode": "SA" });
+    run(
+        shop,
+        orders::CART_LINES_ADD,
+        json!({ "input": { "cartId": cart, "lines": items } }),
+    )
+    .await?;
+    run(shop, orders::CART_UPDATE, json!({ "input": { "cartId": cart, "email": "huda@example.com", "shippingAddress": address } })).await?;
+    let placed = run(
+        shop,
+        orders::CHECKOUT_COMPLETE,
+        json!({ "input": { "cartId": cart, "idempotencyKey": cart } }),
+    )
+    .await?;
+    let order = placed["order"]["id"].clone();
+    let payments = run(
+        &tenant.staff,
+        orders::ORDER_PAYMENTS,
+        json!({ "orderId": order }),
+    )
+    .await?;
+    let payment = payments["payments"][0]["id"].clone();
+    run(
+        &tenant.staff,
+        orders::PAYMENT_CAPTURE,
+        json!({ "input": { "paymentId": payment } }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// `vendor`'s team ships and delivers every part of an order it has to ship.
+async fn deliver(team: &Client, vendor: &str) -> Result<()> {
+    let parts = run(
+        team,
+        orders::VENDOR_ORDERS_TO_SHIP,
+        json!({ "vendorId": vendor }),
+    )
+    .await?;
+    for part in parts["edges"].as_array().into_iter().flatten() {
+        let number = part["node"]["orderNumber"].as_i64().unwrap_or_default();
+        let shipped = run(team, orders::FULFILLMENT_CREATE, json!({ "input": {
+            "vendorOrderId": part["node"]["id"], "carrier": "SMSA", "trackingNumber": format!("SMSA-{number:06}") } })).await?;
+        run(
+            team,
+            orders::FULFILLMENT_DELIVER,
+            json!({ "input": { "fulfillmentId": shipped["fulfillment"]["id"] } }),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Opens `vendor`'s connected account at Stripe, records it, and pays its available money out,
+/// waiting (up to 30 s each) for the sales to reach its ledger and for the transfer. With
+/// Stripe's own test mode the account still needs its onboarding, so nothing is paid yet.
+async fn pay_out(stripe: &Stripe, team: &Client, vendor: &str) -> Result<()> {
+    let account = stripe
+        .post(
+            "/v1/accounts",
+            &format!("demo-account-{vendor}"),
+            &[
+                ("type", "custom".to_owned()),
+                ("country", "SA".to_owned()),
+                ("capabilities[transfers][requested]", "true".to_owned()),
+            ],
+        )
+        .await
+        .map_err(|e| e.message)?;
+    let terms = run(
+        team,
+        vendors::VENDOR_PAYOUT_TERMS_UPDATE,
+        json!({ "input": {
+        "vendorId": vendor, "stripeAccountId": account["id"] } }),
+    )
+    .await?;
+    if terms["terms"]["accountState"] != "ACTIVE" {
+        return Ok(());
+    }
+    until(team, vendor, |money| {
+        money["balances"][0]["available"]["amountMinor"]
+            .as_i64()
+            .unwrap_or(0)
+            > 0
+    })
+    .await?;
+    run(
+        team,
+        vendors::VENDOR_PAYOUT_REQUEST,
+        json!({ "input": { "vendorId": vendor, "currency": "SAR" } }),
+    )
+    .await?;
+    until(team, vendor, |money| {
+        money["payouts"]["edges"][0]["node"]["status"] == "PAID"
+    })
+    .await
+}
+
+/// Waits (up to 30 s) until `vendor`'s money satisfies `done`.
+async fn until(team: &Client, vendor: &str, done: impl Fn(&Value) -> bool) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let money = run(team, vendors::VENDOR_MONEY, json!({ "vendorId": vendor })).await?;
+        if done(&money) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("vendor {vendor}'s money never got there: {money}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Gives `product` to `vendor`, waiting (up to 30 s) for the catalog to learn of its approval.

@@ -15,7 +15,14 @@ fn account(email: &str) -> Account {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_seed_loads_once_and_every_journey_runs_on_it() {
-    let stack = Stack::start().await;
+    let stripe = cityos_testkit::stripe::StripeDouble::start().await;
+    let stack = Stack::start_with(cityos_e2e::StackOptions {
+        stripe_api_base: Some(stripe.base.clone()),
+        ..cityos_e2e::StackOptions::default()
+    })
+    .await;
+    let connect =
+        cityos_server::stripe::Stripe::new(&stripe.base, cityos_testkit::stripe::SECRET_KEY);
     let mut credentials = Credentials {
         platform_admin: Account {
             email: ADMIN_EMAIL.to_owned(),
@@ -27,7 +34,7 @@ async fn the_demo_seed_loads_once_and_every_journey_runs_on_it() {
         publishable_key: None,
     };
     assert!(
-        seed::seed(&stack.url, &mut credentials)
+        seed::seed_with(&stack.url, &mut credentials, Some(&connect))
             .await
             .expect("seed")
     );
@@ -168,6 +175,31 @@ async fn the_demo_seed_loads_once_and_every_journey_runs_on_it() {
         )
         .await;
     assert_eq!(r.data()["commissionRules"]["totalCount"], 3, "{}", r.body);
+    // Its orders reached the vendors' ledgers, and Oud House was paid out through Stripe Connect.
+    let today = chrono::Utc::now().date_naive();
+    let r = stack
+        .gql(
+            &[("x-tenant", "dakkah"), ("authorization", &staff)],
+            "query($from: NaiveDate!, $to: NaiveDate!) {
+               vendor(handle: \"oud-house\") { sales(first: 1) { totalCount } payouts(first: 1) { edges { node { status } } } }
+               topVendors(currency: \"SAR\", from: $from, to: $to) { vendor { handle } } }",
+            json!({ "from": today - chrono::Duration::days(1), "to": today }),
+        )
+        .await;
+    let oud = &r.data()["vendor"];
+    assert_eq!(oud["sales"]["totalCount"], 2, "{}", r.body);
+    assert_eq!(
+        oud["payouts"]["edges"][0]["node"]["status"], "PAID",
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        r.data()["topVendors"].as_array().map(Vec::len),
+        Some(4),
+        "{}",
+        r.body
+    );
+    assert_eq!(stripe.books().transfers.len(), 1);
 
     // A second run finds the tenant and changes nothing.
     assert!(
