@@ -16,7 +16,7 @@ use crate::products::translations::{self, Wanted};
 use crate::products::variants::{
     PricedVariant, ProductDetails, ProductOption, StockSummary, Variant,
 };
-use crate::products::{Product, Scope, Visibility};
+use crate::products::{Product, Scope};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_db::{Prepared, TenantTx};
 use diesel::prelude::*;
@@ -283,8 +283,8 @@ pub async fn facts_of(
 fn scope_sql(scope: Scope, a: &str) -> (String, Vec<String>) {
     let mut from = format!("catalog.products {a}");
     let mut conditions = vec!["true".to_owned()];
-    if scope.visibility == Visibility::Listed {
-        conditions.push(format!("{a}.listed"));
+    if let Some(condition) = scope.visibility.condition(Some(a)) {
+        conditions.push(condition);
     }
     if scope.vendor.is_some() {
         conditions.push(format!("{a}.vendor_id = $5"));

@@ -102,6 +102,9 @@ pub struct ProductChanges {
 pub enum Visibility {
     /// Staff: every product.
     All,
+    /// A vendor's team acting for it: listed products, and its own in any status (drafts,
+    /// archived, while the vendor is suspended).
+    Own(VendorId),
     /// Everyone else: listed products only (published, and the tenant's own or an approved
     /// vendor's: `catalog.products.listed`, migration 000016).
     Listed,
@@ -118,8 +121,21 @@ impl Visibility {
     pub fn of(ctx: &RequestContext) -> Self {
         if ctx.is_staff() {
             Self::All
+        } else if let Some(scope) = ctx.vendor {
+            Self::Own(scope.id)
         } else {
             Self::Listed
+        }
+    }
+
+    /// The SQL condition a product row (`alias.`, or unqualified) must meet; `None` for all.
+    /// A vendor's id is a formatted UUID (hex digits and dashes), so it is safe in the text.
+    pub(crate) fn condition(self, alias: Option<&str>) -> Option<String> {
+        let a = alias.map(|a| format!("{a}.")).unwrap_or_default();
+        match self {
+            Self::All => None,
+            Self::Listed => Some(format!("{a}listed")),
+            Self::Own(vendor) => Some(format!("({a}listed OR {a}vendor_id = '{vendor}'::uuid)")),
         }
     }
 }
@@ -408,8 +424,8 @@ pub async fn by_ids(
             .filter(products::id.eq_any(ids))
             .select(Product::as_select())
             .into_boxed();
-        if visibility == Visibility::Listed {
-            query = query.filter(listed());
+        if let Some(condition) = visibility.condition(Some("catalog.products")) {
+            query = query.filter(sql::<Bool>(&condition));
         }
         let mut found: Vec<Product> = query.load(tx.conn()).await?;
         translations::localize(tx, &mut found, &wanted).await?;
@@ -432,8 +448,8 @@ pub async fn by_handle(
             .filter(products::handle.eq(handle))
             .select(Product::as_select())
             .into_boxed();
-        if visibility == Visibility::Listed {
-            query = query.filter(listed());
+        if let Some(condition) = visibility.condition(Some("catalog.products")) {
+            query = query.filter(sql::<Bool>(&condition));
         }
         let mut found: Vec<Product> = query
             .first(tx.conn())
@@ -492,16 +508,13 @@ pub async fn list_in(
     wanted: &Wanted,
 ) -> QueryResult<Page<Product>> {
     // The count is an uncorrelated subquery: evaluated once, in the same statement as the page.
-    let (visible, count) = match visibility {
-        Visibility::All => ("true", "(SELECT count(*) FROM catalog.products)"),
-        Visibility::Listed => (
-            "listed",
-            "(SELECT count(*) FROM catalog.products WHERE listed)",
-        ),
-    };
+    let visible = visibility
+        .condition(None)
+        .unwrap_or_else(|| "true".to_owned());
+    let count = format!("(SELECT count(*) FROM catalog.products WHERE {visible})");
     let query = products::table
-        .select((Product::as_select(), sql::<BigInt>(count)))
-        .filter(sql::<Bool>(visible))
+        .select((Product::as_select(), sql::<BigInt>(&count)))
+        .filter(sql::<Bool>(&visible))
         .into_boxed();
     let rows: Vec<(Product, i64)> = cityos_db::keyset_page!(query, products::id, *page)
         .load(tx.conn())

@@ -79,10 +79,9 @@ fn matched_sql(
     } else {
         ("", "", "0::float8")
     };
-    let visible = match visibility {
-        Visibility::All => "true",
-        Visibility::Listed => "p.listed",
-    };
+    let visible = visibility
+        .condition(Some("p"))
+        .unwrap_or_else(|| "true".to_owned());
     format!(
         "WITH me AS MATERIALIZED (
             SELECT coalesce(array_agg(m.group_id), '{{}}') AS groups

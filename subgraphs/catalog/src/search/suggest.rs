@@ -61,10 +61,10 @@ pub async fn suggest(
             "`first` must be between 1 and {MAX_SUGGESTIONS}"
         )));
     }
-    let visible = match visibility {
-        Visibility::All => "",
-        Visibility::Listed => "AND p.listed",
-    };
+    let visible = visibility
+        .condition(Some("p"))
+        .map(|c| format!("AND {c}"))
+        .unwrap_or_default();
     let fuzzy = if typed.text.chars().count() >= MIN_FUZZY_CHARS {
         format!(
             "UNION ALL

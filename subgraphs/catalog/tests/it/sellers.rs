@@ -359,6 +359,70 @@ async fn a_vendors_team_writes_its_own_products_only() {
 }
 
 #[tokio::test]
+async fn a_vendors_team_reads_its_own_drafts_and_no_one_else_does() {
+    use cityos_core::VendorRole;
+    let t = test_db().await;
+    let (info, admin) = tenant(&t, "drafts").await;
+    let (a, b) = (
+        approved_vendor(&t, &info).await,
+        approved_vendor(&t, &info).await,
+    );
+    let draft = ProductBuilder::new("a-draft")
+        .vendor(Some(a))
+        .status(catalog::products::ProductStatus::Draft)
+        .variant("A-1", &[("SAR", 100)])
+        .create(&t, &admin)
+        .await;
+    ProductBuilder::new("b-draft")
+        .vendor(Some(b))
+        .status(catalog::products::ProductStatus::Draft)
+        .variant("B-1", &[("SAR", 100)])
+        .create(&t, &admin)
+        .await;
+    ProductBuilder::new("listed")
+        .variant("T-1", &[("SAR", 100)])
+        .create(&t, &admin)
+        .await;
+    let schema = build_schema(Some(&t.platform));
+    let team_a =
+        cityos_testkit::vendor_context(&info, catalog::ids::UserId::new(), a, VendorRole::Staff);
+    let team_b =
+        cityos_testkit::vendor_context(&info, catalog::ids::UserId::new(), b, VendorRole::Staff);
+    let guest = cityos_testkit::context(Some(&info), cityos_core::Actor::Anonymous);
+    let read = "query($h: String!) { products(first: 10) { totalCount edges { node { handle } } }
+        product(handle: $h) { handle status } }";
+    let vars = json!({ "h": "a-draft" });
+    let seen = |r: &Value| {
+        (
+            r["data"]["products"]["totalCount"].clone(),
+            r["data"]["product"]["status"].clone(),
+        )
+    };
+    // Its team: the listed product and its own draft, in lists and by handle.
+    let r = t
+        .graphql::<Catalog>(&schema, &team_a, read, vars.clone())
+        .await;
+    assert_eq!(seen(&r), (json!(2), json!("DRAFT")), "{r}");
+    // Another vendor's team sees its own draft, not this one; a storefront visitor neither.
+    let r = t
+        .graphql::<Catalog>(&schema, &team_b, read, vars.clone())
+        .await;
+    assert_eq!(seen(&r), (json!(2), Value::Null), "{r}");
+    assert_eq!(
+        r["data"]["products"]["edges"][0]["node"]["handle"],
+        "b-draft"
+    );
+    let r = t
+        .graphql::<Catalog>(&schema, &guest, read, vars.clone())
+        .await;
+    assert_eq!(seen(&r), (json!(1), Value::Null), "{r}");
+    // Staff see everything.
+    let r = t.graphql::<Catalog>(&schema, &admin, read, vars).await;
+    assert_eq!(seen(&r).0, json!(3), "{r}");
+    let _ = draft;
+}
+
+#[tokio::test]
 async fn review_changes_and_a_product_changing_hands_announce_the_reviews_in_version_order() {
     use catalog::reviews::{self, NewReview, ReviewStatus};
     let t = test_db().await;
