@@ -4,7 +4,8 @@
 //! `vendor.approved`, so the vendor's product is listed and names its vendor, which the vendors
 //! subgraph resolves. Suspension hides the product from storefronts and carts, reinstatement brings
 //! it back. A non-member naming the vendor, another tenant's user, and a removed member are
-//! refused. Then the money: a customer buys from two vendors, the payment is captured, both see
+//! refused. Then the money: a second vendor adds its own product and stock, a customer buys from
+//! two vendors, the payment is captured, both see
 //! their sale and commission, the payout run pays the one with a connected account through the
 //! Stripe double, a refund after the payout leaves its balance negative, and the next sale repays
 //! it before the next payout.
@@ -412,18 +413,19 @@ async fn onboard(stack: &Stack, shop: &Tenant, location: &str, handle: &str) -> 
         json!({ "input": { "id": vendor } }),
     )
     .await;
-    let (product, variants) = create_stocked_product(stack, shop, handle, location, 10).await;
+    // The vendor's team adds its product and stock itself, once the catalog has seen the
+    // approval (until then the catalog does not know the vendor).
+    let team = headers(&acting);
     let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    let product = loop {
         let r = stack
-            .op(
-                &staff,
-                catalog::PRODUCT_UPDATE,
-                json!({ "input": { "id": product, "vendorId": vendor } }),
-            )
+            .gql(&team, "mutation($i: ProductCreateInput!) { productCreate(input: $i) { product { id vendor { id } } userErrors { code } } }",
+                json!({ "i": { "title": format!("{handle} attar"), "handle": handle, "status": "PUBLISHED" } }))
             .await;
-        if r.data()["productUpdate"]["userErrors"] == json!([]) {
-            break;
+        let created = &r.data()["productCreate"]["product"];
+        if created.is_object() {
+            assert_eq!(created["vendor"]["id"], json!(vendor), "{}", r.body);
+            break created["id"].clone();
         }
         assert!(
             Instant::now() < deadline,
@@ -431,6 +433,38 @@ async fn onboard(stack: &Stack, shop: &Tenant, location: &str, handle: &str) -> 
             r.body
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let r = stack
+        .gql(&team, "mutation($i: ProductOptionCreateInput!) { productOptionCreate(input: $i) { userErrors { code } } }",
+            json!({ "i": { "productId": product, "name": "Size", "values": ["S", "L"] } }))
+        .await;
+    assert_eq!(
+        r.data()["productOptionCreate"]["userErrors"],
+        json!([]),
+        "{}",
+        r.body
+    );
+    let mut variants = Vec::new();
+    for (size, sar) in [("S", 9_900), ("L", 14_900)] {
+        let r = stack
+            .gql(&team, "mutation($i: ProductVariantCreateInput!) { productVariantCreate(input: $i) { variant { id } userErrors { code } } }",
+                json!({ "i": { "productId": product, "sku": format!("{handle}-{size}").to_uppercase(), "options": [{ "name": "Size", "value": size }], "prices": [{ "currency": "SAR", "amountMinor": sar }] } }))
+            .await;
+        let variant = r.data()["productVariantCreate"]["variant"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}", r.body))
+            .to_owned();
+        let r = stack
+            .gql(&team, "mutation($i: StockAdjustInput!) { stockAdjust(input: $i) { userErrors { code } } }",
+                json!({ "i": { "variantId": variant, "locationId": location, "delta": 10, "reason": "RECEIVED" } }))
+            .await;
+        assert_eq!(
+            r.data()["stockAdjust"]["userErrors"],
+            json!([]),
+            "{}",
+            r.body
+        );
+        variants.push(variant);
     }
     Seller {
         vendor,

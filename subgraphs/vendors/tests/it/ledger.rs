@@ -318,6 +318,38 @@ async fn a_sale_is_recorded_once_with_frozen_commissions_and_refunds_give_them_b
     assert_eq!(money(&t, &shop.guest(), a).await["sales"], Value::Null);
     let (_, customer) = shop.customer(&t, "shopper@ledger.test").await;
     assert_eq!(money(&t, &customer, a).await["balances"], Value::Null);
+    // Nor through the router's entity lookup.
+    let entities = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Vendor { id
+        balances { currency } ledger(first: 1) { totalCount } sales(first: 1) { totalCount }
+        payouts(first: 1) { totalCount } payoutTerms { schedule }
+        analytics(period: DAY, from: \"2026-01-01\", to: \"2026-12-31\") { orders } } } }";
+    let r = run(
+        &t,
+        &team_b,
+        entities,
+        json!({ "r": [{ "__typename": "Vendor", "id": a.to_string() }] }),
+    )
+    .await;
+    let seen = &r["_entities"][0];
+    assert_eq!(seen["id"], a.to_string(), "{r}");
+    for field in [
+        "balances",
+        "ledger",
+        "sales",
+        "payouts",
+        "payoutTerms",
+        "analytics",
+    ] {
+        assert!(seen[field].is_null(), "{field}: {r}");
+    }
+    let r = run(
+        &t,
+        &team_a,
+        entities,
+        json!({ "r": [{ "__typename": "Vendor", "id": a.to_string() }] }),
+    )
+    .await;
+    assert_eq!(r["_entities"][0]["ledger"]["totalCount"], 2, "{r}");
 
     // A refund of a quarter of A's order: 55.63 back, and a quarter of the commission (3.50).
     let quarter = refunded(
