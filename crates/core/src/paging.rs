@@ -106,6 +106,20 @@ impl<K: CursorKey> PageRequest<K> {
         })
     }
 
+    /// For a list read newest first by hand-written SQL on a UUID v7 key, where "after" a cursor
+    /// means older: the `ORDER BY` direction of the fetch, and the keys the rows must be older
+    /// than and newer than.
+    pub fn newest_first(&self) -> (&'static str, Option<K>, Option<K>)
+    where
+        K: Copy,
+    {
+        if self.backward {
+            ("ASC", self.before, self.after)
+        } else {
+            ("DESC", self.after, self.before)
+        }
+    }
+
     /// The number of rows to fetch: one more than the page, to learn whether another page exists.
     pub fn fetch_limit(&self) -> i64 {
         self.size + 1

@@ -287,12 +287,7 @@ pub async fn entries(
     currency: Option<Currency>,
     page: PageRequest<LedgerEntryId>,
 ) -> QueryResult<Page<Entry>> {
-    // Newest first: "after" a cursor means older.
-    let (order, older, newer) = if page.backward {
-        ("ASC", page.before, page.after)
-    } else {
-        ("DESC", page.after, page.before)
-    };
+    let (order, older, newer) = page.newest_first();
     let rows: Vec<Entry> = Prepared(
         diesel::sql_query(format!(
             "SELECT {ENTRY} FROM vendors.ledger_entries
@@ -383,11 +378,7 @@ pub async fn sales(
     vendor: VendorId,
     page: PageRequest<VendorOrderId>,
 ) -> QueryResult<Page<Sale>> {
-    let (order, older, newer) = if page.backward {
-        ("ASC", page.before, page.after)
-    } else {
-        ("DESC", page.after, page.before)
-    };
+    let (order, older, newer) = page.newest_first();
     let rows: Vec<Sale> = Prepared(
         diesel::sql_query(format!(
             "SELECT s.vendor_order_id, s.vendor_id, s.order_id, s.currency, s.total, s.commission,
@@ -420,10 +411,11 @@ pub async fn sales(
     Ok(page.finish(rows, |s| s.vendor_order_id, total.n))
 }
 
+/// A count read back from SQL (`AS n`).
 #[derive(diesel::QueryableByName)]
-struct Count {
+pub(crate) struct Count {
     #[diesel(sql_type = BigInt)]
-    n: i64,
+    pub(crate) n: i64,
 }
 
 /// A staff correction of a vendor's balance.

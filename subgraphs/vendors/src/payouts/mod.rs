@@ -608,11 +608,7 @@ pub async fn page(
     vendor: VendorId,
     page: PageRequest<PayoutId>,
 ) -> QueryResult<Page<Payout>> {
-    let (order, older, newer) = if page.backward {
-        ("ASC", page.before, page.after)
-    } else {
-        ("DESC", page.after, page.before)
-    };
+    let (order, older, newer) = page.newest_first();
     let rows: Vec<Payout> = Prepared(
         diesel::sql_query(format!(
             "SELECT {PAYOUT} FROM vendors.payouts
@@ -626,13 +622,13 @@ pub async fn page(
     )
     .load(tx.conn())
     .await?;
-    let total: Settled = Prepared(
-        diesel::sql_query("SELECT count(*) AS amount FROM vendors.payouts WHERE vendor_id = $1")
+    let total: crate::ledger::Count = Prepared(
+        diesel::sql_query("SELECT count(*) AS n FROM vendors.payouts WHERE vendor_id = $1")
             .bind::<SqlUuid, _>(vendor),
     )
     .get_result(tx.conn())
     .await?;
-    Ok(page.finish(rows, |p| p.id, total.amount))
+    Ok(page.finish(rows, |p| p.id, total.n))
 }
 
 /// The entries `payout` paid out, oldest first (not its own PAYOUT debit).
