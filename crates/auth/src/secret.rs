@@ -25,6 +25,8 @@ pub enum SecretKind {
     WishlistShare,
     /// An invitation to a vendor's team (`vi`): whoever signs in with its address may accept it.
     VendorInvitation,
+    /// An invitation to a B2B company (`ci`): whoever signs in with its address may accept it.
+    CompanyInvitation,
 }
 
 impl SecretKind {
@@ -35,6 +37,7 @@ impl SecretKind {
             Self::SecretKey => "sk",
             Self::WishlistShare => "wl",
             Self::VendorInvitation => "vi",
+            Self::CompanyInvitation => "ci",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Who is asking, for which tenant, in which locale: built once per request by the subgraph server
 //! and handed to resolvers as async-graphql request data.
 
-use crate::ids::{ApiKeyId, TenantId, UserId, VendorId};
+use crate::ids::{ApiKeyId, CompanyId, TenantId, UserId, VendorId};
 use crate::{ApiError, ErrorCode};
 
 crate::states! {
@@ -133,6 +133,42 @@ pub struct VendorScope {
     pub role: VendorRole,
 }
 
+crate::states! {
+    /// What a member of a B2B company may do for it.
+    pub enum CompanyRole {
+        /// Runs the company's account: its profile, locations, members and their limits,
+        /// approval rules; approves and buys too.
+        Admin = "ADMIN",
+        /// Approves what the company's approval rules send them; buys too.
+        Approver = "APPROVER",
+        /// Buys for the company, within their spending limits.
+        Buyer = "BUYER",
+    }
+}
+
+impl CompanyRole {
+    /// Whether this role may do what `needed` may (an admin what an approver may, and an
+    /// approver what a buyer may).
+    pub fn covers(self, needed: CompanyRole) -> bool {
+        let rank = |r: CompanyRole| match r {
+            CompanyRole::Admin => 2,
+            CompanyRole::Approver => 1,
+            CompanyRole::Buyer => 0,
+        };
+        rank(self) >= rank(needed)
+    }
+}
+
+/// The company a signed-in user acts for in this request: named by the `x-company-id` header and
+/// checked against the company's members (`vendors.company_member`) before any resolver runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompanyScope {
+    /// The company.
+    pub id: CompanyId,
+    /// The caller's role in it.
+    pub role: CompanyRole,
+}
+
 /// Who writes what belongs to a vendor (its products, its vendor orders): tenant staff, any
 /// vendor's; or a member of a vendor's team acting for it, that vendor's only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,6 +198,8 @@ pub struct RequestContext {
     pub actor: Actor,
     /// The vendor the caller acts for, when it named one it belongs to (only a signed-in user).
     pub vendor: Option<VendorScope>,
+    /// The company the caller buys for, when it named one it belongs to (only a signed-in user).
+    pub company: Option<CompanyScope>,
     /// The requested locale (`accept-language`'s first tag), if any.
     pub locale: Option<String>,
     /// The request id: the caller's `x-request-id`, or one made up for this request.
@@ -175,6 +213,7 @@ impl RequestContext {
             tenant: None,
             actor: Actor::Anonymous,
             vendor: None,
+            company: None,
             locale: None,
             request_id: request_id.into(),
         }
@@ -251,6 +290,24 @@ impl RequestContext {
             self.require_staff()?;
         }
         Ok(Acting::Vendor(self.require_vendor(needed)?.id))
+    }
+
+    /// The company the caller acts for, when its role there covers `needed`: `UNAUTHENTICATED`
+    /// without a signed-in user, `FORBIDDEN` when it names no company (send `x-company-id`) or its
+    /// role is too low.
+    pub fn require_company(&self, needed: CompanyRole) -> Result<CompanyScope, ApiError> {
+        self.user_id()?;
+        let scope = self.company.ok_or_else(|| {
+            ApiError::forbidden("act for a company: send x-company-id with a company you belong to")
+        })?;
+        if scope.role.covers(needed) {
+            Ok(scope)
+        } else {
+            Err(ApiError::forbidden(format!(
+                "a company's {} may not do this",
+                scope.role.as_str().to_ascii_lowercase()
+            )))
+        }
     }
 
     /// The vendor the caller acts for, when its role there covers `needed`: `UNAUTHENTICATED`

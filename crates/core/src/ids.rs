@@ -208,6 +208,8 @@ crate::ids! {
     ApiKeyId = "ApiKey",
     /// A marketplace vendor of a tenant.
     VendorId = "Vendor",
+    /// A B2B buying company of a tenant.
+    CompanyId = "Company",
     /// An event in a subgraph's outbox: unique and stable across redeliveries.
     EventId = "Event",
 }

@@ -14,7 +14,8 @@ pub mod states;
 pub mod text;
 
 pub use context::{
-    Acting, Actor, RequestContext, Role, TenantInfo, TenantStatus, VendorRole, VendorScope,
+    Acting, Actor, CompanyRole, CompanyScope, RequestContext, Role, TenantInfo, TenantStatus,
+    VendorRole, VendorScope,
 };
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use outcome::{Failure, Outcome, UserError};

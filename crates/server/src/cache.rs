@@ -327,6 +327,12 @@ impl ResponseCache {
             Actor::Service { .. } => return None,
         }
         field(&mut hash, ctx.locale.as_deref().unwrap_or("").as_bytes());
+        // A buyer acting for a company is a caller of its own (its terms may shape answers).
+        let company = ctx.company.map(|c| c.id.uuid());
+        field(
+            &mut hash,
+            company.as_ref().map_or(&[][..], |c| c.as_bytes()),
+        );
         field(&mut hash, body);
         Some(Key(hash.finalize().into()))
     }
@@ -495,6 +501,7 @@ mod tests {
     fn ctx(tenant: TenantId, actor: Actor, locale: Option<&str>) -> RequestContext {
         RequestContext {
             vendor: None,
+            company: None,
             tenant: Some(TenantInfo {
                 id: tenant,
                 slug: "shop".into(),

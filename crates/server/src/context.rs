@@ -15,20 +15,22 @@
 //! A signed-in user acts for a marketplace vendor by naming it in `x-vendor-id`: the vendor must be
 //! one whose team the user is on (and not closed or rejected), else the request is refused with
 //! `FORBIDDEN`; the context then carries the vendor and the user's role there
-//! ([`cityos_core::VendorScope`]).
+//! ([`cityos_core::VendorScope`]). A buyer acts for a B2B company by naming it in `x-company-id`
+//! in the same way (a company that is not closed; [`cityos_core::CompanyScope`]).
 //!
 //! Tenant and API-key lookups go through SQL functions the identity subgraph publishes in its
-//! schema (`identity.tenant_lookup`, `identity.api_key_authenticate`), team membership through
-//! the one the vendors subgraph publishes (`vendors.vendor_member`); all are cached for a short
+//! schema (`identity.tenant_lookup`, `identity.api_key_authenticate`), membership through
+//! the ones the vendors subgraph publishes (`vendors.vendor_member`, `vendors.company_member`); all are cached for a short
 //! time, so a suspension, a key revocation or a removal from a team takes effect within that time.
 
 use crate::Platform;
 use axum::http::HeaderMap;
 use cityos_auth::TokenError;
 use cityos_auth::secret::{self, SecretKind};
-use cityos_core::ids::{ApiKeyId, TenantId, UserId, VendorId};
+use cityos_core::ids::{ApiKeyId, CompanyId, TenantId, UserId, VendorId};
 use cityos_core::{
-    Actor, ApiError, ErrorCode, RequestContext, TenantInfo, TenantStatus, VendorRole, VendorScope,
+    Actor, ApiError, CompanyRole, CompanyScope, ErrorCode, RequestContext, TenantInfo,
+    TenantStatus, VendorRole, VendorScope,
 };
 use diesel::QueryableByName;
 use diesel::sql_types::{Bytea, Nullable, Text, Uuid as SqlUuid};
@@ -117,7 +119,7 @@ struct ApiKeyRow {
 #[derive(QueryableByName)]
 struct MemberRow {
     #[diesel(sql_type = Text)]
-    role: VendorRole,
+    role: String,
 }
 
 /// An authenticated API key.
@@ -133,7 +135,8 @@ pub struct ContextResolver {
     platform: Platform,
     tenants: TtlCache<TenantKey, Option<TenantInfo>>,
     api_keys: TtlCache<Vec<u8>, Option<ApiKeyPrincipal>>,
-    members: TtlCache<(TenantId, VendorId, UserId), Option<VendorRole>>,
+    /// The role a user holds in an organization (named by its membership function), if any.
+    members: TtlCache<(TenantId, &'static str, Uuid, UserId), Option<String>>,
 }
 
 impl std::fmt::Debug for ContextResolver {
@@ -182,6 +185,26 @@ fn agree(chosen: &mut Option<TenantId>, named: TenantId, source: &str) -> Result
         }
     }
 }
+
+/// An organization a caller may act for by naming it in a header.
+struct Membership {
+    header: &'static str,
+    noun: &'static str,
+    /// The vendors subgraph's published function answering the member's role.
+    function: &'static str,
+}
+
+const VENDOR: Membership = Membership {
+    header: "x-vendor-id",
+    noun: "vendor",
+    function: "SELECT role FROM vendors.vendor_member($1, $2)",
+};
+
+const COMPANY: Membership = Membership {
+    header: "x-company-id",
+    noun: "company",
+    function: "SELECT role FROM vendors.company_member($1, $2)",
+};
 
 impl ContextResolver {
     /// A resolver whose lookups are cached for `ttl` (zero disables the cache).
@@ -290,7 +313,29 @@ impl ContextResolver {
         }
 
         let vendor = match header(headers, "x-vendor-id") {
-            Some(named) => Some(self.vendor_scope(tenant.as_ref(), &actor, named).await?),
+            Some(named) => {
+                let (id, role) = self
+                    .membership(tenant.as_ref(), &actor, named, &VENDOR)
+                    .await?;
+                let role = VendorRole::parse(&role).map_err(ApiError::internal)?;
+                Some(VendorScope {
+                    id: VendorId::from_uuid(id),
+                    role,
+                })
+            }
+            None => None,
+        };
+        let company = match header(headers, "x-company-id") {
+            Some(named) => {
+                let (id, role) = self
+                    .membership(tenant.as_ref(), &actor, named, &COMPANY)
+                    .await?;
+                let role = CompanyRole::parse(&role).map_err(ApiError::internal)?;
+                Some(CompanyScope {
+                    id: CompanyId::from_uuid(id),
+                    role,
+                })
+            }
             None => None,
         };
 
@@ -298,30 +343,32 @@ impl ContextResolver {
             tenant,
             actor,
             vendor,
+            company,
             locale: locale(headers),
             request_id,
         })
     }
 
-    /// The vendor `named` (an `x-vendor-id`) as the caller may act for it: a signed-in user of the
-    /// selected tenant on the vendor's team.
-    async fn vendor_scope(
+    /// The organization `named` (in `kind`'s header) and the role the caller holds in it: a
+    /// signed-in user of the selected tenant who is one of its members.
+    async fn membership(
         &self,
         tenant: Option<&TenantInfo>,
         actor: &Actor,
         named: &str,
-    ) -> Result<VendorScope, ApiError> {
+        kind: &'static Membership,
+    ) -> Result<(Uuid, String), ApiError> {
         let Actor::User { user_id, .. } = actor else {
-            return Err(ApiError::unauthenticated(
-                "sign in to act for a vendor (x-vendor-id)",
-            ));
+            return Err(ApiError::unauthenticated(format!(
+                "sign in to act for a {} ({})",
+                kind.noun, kind.header
+            )));
         };
         let tenant = tenant.ok_or_else(ApiError::tenant_required)?.id;
-        let vendor: VendorId = named
-            .parse::<Uuid>()
-            .map(VendorId::from_uuid)
-            .map_err(|_| ApiError::bad_input("x-vendor-id must be a vendor's id"))?;
-        let key = (tenant, vendor, *user_id);
+        let id = named.parse::<Uuid>().map_err(|_| {
+            ApiError::bad_input(format!("{} must be a {}'s id", kind.header, kind.noun))
+        })?;
+        let key = (tenant, kind.function, id, *user_id);
         let role = match self.members.get(&key) {
             Some(hit) => hit,
             None => {
@@ -330,8 +377,8 @@ impl ContextResolver {
                     .platform
                     .db
                     .tenant_tx(tenant, async move |tx| {
-                        diesel::sql_query("SELECT role FROM vendors.vendor_member($1, $2)")
-                            .bind::<SqlUuid, _>(vendor)
+                        diesel::sql_query(kind.function)
+                            .bind::<SqlUuid, _>(id)
                             .bind::<SqlUuid, _>(user)
                             .load::<MemberRow>(tx.conn())
                             .await
@@ -339,14 +386,17 @@ impl ContextResolver {
                             .map_err(ApiError::from)
                     })
                     .await?;
-                self.members.put(key, role);
+                self.members.put(key, role.clone());
                 role
             }
         };
         let role = role.ok_or_else(|| {
-            ApiError::forbidden("you are not on the team of the vendor x-vendor-id names")
+            ApiError::forbidden(format!(
+                "you are not a member of the {} {} names",
+                kind.noun, kind.header
+            ))
         })?;
-        Ok(VendorScope { id: vendor, role })
+        Ok((id, role))
     }
 
     async fn tenant(&self, key: TenantKey) -> Result<Option<TenantInfo>, ApiError> {

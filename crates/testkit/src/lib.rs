@@ -428,6 +428,7 @@ pub fn context(tenant: Option<&TenantInfo>, actor: Actor) -> RequestContext {
         tenant: tenant.cloned(),
         actor,
         vendor: None,
+        company: None,
         locale: None,
         request_id: format!("test-{}", Uuid::now_v7()),
     }
@@ -458,6 +459,20 @@ pub fn vendor_context(
 ) -> RequestContext {
     RequestContext {
         vendor: Some(cityos_core::VendorScope { id: vendor, role }),
+        ..user_context(Some(tenant), user, &[Role::Customer])
+    }
+}
+
+/// `user` of `tenant` buying for `company` with `role` in it (as a request naming it in
+/// `x-company-id` resolves, once the server has checked the membership).
+pub fn company_context(
+    tenant: &TenantInfo,
+    user: UserId,
+    company: cityos_core::ids::CompanyId,
+    role: cityos_core::CompanyRole,
+) -> RequestContext {
+    RequestContext {
+        company: Some(cityos_core::CompanyScope { id: company, role }),
         ..user_context(Some(tenant), user, &[Role::Customer])
     }
 }

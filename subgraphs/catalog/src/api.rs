@@ -11,14 +11,20 @@
 //!   stock locations).
 //! - Categories: [`category_exists`]; in SQL, `catalog.category_depth(id)` (how deep a category
 //!   sits; 0 for none), which orders' terms statement calls instead of reading the tree.
+//! - Customer groups (a B2B company's buyers get its group's price lists and volume tiers):
+//!   [`customer_group_exists`], [`customer_group_join`], [`customer_group_leave`].
 //! - Products: [`product_exists`] (the vendors subgraph's commission rules name products) and
 //!   [`product_categories`] (the categories a commission rule on a category covers).
 //!
 //! A narrower pricing contract (prices of lines rather than the variant's price facts) is the
 //! next step for this module.
 
-pub use crate::ids::{CategoryId, LocationId, ProductId, VariantId};
+pub use crate::ids::{CategoryId, CustomerGroupId, LocationId, ProductId, VariantId};
 pub use crate::inventory::{StockError, Taken, restock, sell};
+pub use crate::price_lists::{
+    group_found as customer_group_exists, join as customer_group_join,
+    leave as customer_group_leave,
+};
 pub use crate::pricing::{PriceRequest, PriceRule, PriceSource, Quote};
 pub use crate::products::cards::{Purchasable, purchasables};
 

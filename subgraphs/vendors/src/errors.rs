@@ -66,6 +66,29 @@ cityos_core::error_codes! {
         /// The rule would tie with an active rule (same scope and target, same priority,
         /// currencies that meet, overlapping windows), leaving precedence ambiguous.
         RuleOverlap,
+        /// A tax or VAT registration number is not 1 to 40 letters, digits, spaces, dots,
+        /// slashes and hyphens.
+        InvalidRegistration,
+        /// A number of days (a grace period, an approval wait) or a date range is out of bounds.
+        InvalidPeriod,
+        /// The company is closed and takes no changes.
+        CompanyClosed,
+        /// A verified company keeps its currency.
+        CurrencyLocked,
+        /// The payment terms do not fit together (an early-payment discount on PREPAID, or one
+        /// whose days are not shorter than the net days).
+        InvalidTerms,
+        /// Another of the company's locations has this name.
+        NameTaken,
+        /// The company keeps as many of these as it may.
+        LimitReached,
+        /// A company keeps a default location: make another the default instead.
+        DefaultRequired,
+        /// A tax exemption certificate's number is not 1 to 64 letters, digits, spaces, dots,
+        /// slashes and hyphens, or its country not two capital letters.
+        InvalidCertificate,
+        /// The certificate was reviewed already (or revoked).
+        CertificateReviewed,
     }
 }
 

@@ -4,7 +4,9 @@
 use crate::analytics::graphql::AnalyticsQuery;
 use crate::approval::graphql::ApprovalMutation;
 use crate::commissions::graphql::{CommissionMutation, CommissionQuery};
+use crate::companies::graphql::{CompanyMutation, CompanyQuery};
 use crate::documents::graphql::DocumentMutation;
+use crate::exemptions::graphql::ExemptionMutation;
 use crate::federation::FederationQuery;
 use crate::ledger::graphql::LedgerMutation;
 use crate::payouts::graphql::PayoutMutation;
@@ -21,6 +23,7 @@ pub struct Query(
     SettingsQuery,
     CommissionQuery,
     AnalyticsQuery,
+    CompanyQuery,
     FederationQuery,
 );
 
@@ -36,4 +39,6 @@ pub struct Mutation(
     CommissionMutation,
     LedgerMutation,
     PayoutMutation,
+    CompanyMutation,
+    ExemptionMutation,
 );

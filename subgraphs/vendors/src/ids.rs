@@ -1,13 +1,17 @@
 //! The vendors subgraph's ids, one per table with an `id`. The vendor's own id and the callers'
 //! come from `cityos_core`, which every subgraph shares.
 
-pub use cityos_core::ids::{TenantId, UserId, VendorId};
+pub use cityos_core::ids::{CompanyId, TenantId, UserId, VendorId};
 
 cityos_core::ids! {
     /// A know-your-customer document a vendor submitted.
     DocumentId = "VendorDocument",
-    /// An invitation to a vendor's team.
-    InvitationId = "VendorInvitation",
+    /// An invitation to an organization (a vendor's team, a company).
+    InvitationId = "Invitation",
+    /// A shipping location of a company.
+    CompanyLocationId = "CompanyLocation",
+    /// A company's tax exemption certificate.
+    TaxExemptionId = "TaxExemption",
     /// A commission rule.
     CommissionRuleId = "CommissionRule",
     /// An entry of a vendor's ledger.

@@ -1,19 +1,29 @@
-//! The vendors subgraph: marketplace vendors (their profile and lifecycle), the documents that
-//! admit them, their teams and invitations, the tenant's settings for them, the commissions the
-//! marketplace takes and each vendor's ledger (from orders' payment and delivery events). It owns the
-//! `Vendor` entity; other subgraphs use [`api`] only, and learn of vendors' transitions from
+//! The vendors subgraph: the platform's organizations and their members ([`membership`]).
+//! Marketplace vendors (their profile and lifecycle), the documents that admit them, their teams,
+//! the tenant's settings for them, the commissions the marketplace takes, each vendor's ledger
+//! (from orders' payment and delivery events) and payouts; and B2B buying companies
+//! ([`companies`]: profile, terms, lifecycle, locations, buyers and their spending limits) with
+//! their tax exemption certificates ([`exemptions`]). It owns the `Vendor` and `Company`
+//! entities; other subgraphs use [`api`] only, and learn of vendors' transitions from
 //! their `vendor.<status>` events.
+
+// The merged mutation root's future nests every mutation's async blocks; its layout needs more
+// than the default depth of 128.
+#![recursion_limit = "256"]
 
 pub mod analytics;
 pub mod api;
 pub mod approval;
 pub mod commissions;
+pub mod companies;
 pub mod documents;
 pub mod errors;
+pub mod exemptions;
 pub mod federation;
 pub mod graphql;
 pub mod ids;
 pub mod ledger;
+pub mod membership;
 pub mod payouts;
 pub mod ratings;
 pub mod schema;

@@ -51,12 +51,24 @@ diesel::table! {
 }
 
 diesel::table! {
-    vendors.members (tenant_id, vendor_id, user_id) {
+    vendors.organizations (tenant_id, id) {
         tenant_id -> Uuid,
-        vendor_id -> Uuid,
+        id -> Uuid,
+        kind -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    vendors.members (tenant_id, organization_id, user_id) {
+        tenant_id -> Uuid,
+        organization_id -> Uuid,
+        kind -> Text,
         user_id -> Uuid,
         role -> Text,
         email -> Text,
+        order_limit -> Nullable<Int8>,
+        monthly_limit -> Nullable<Int8>,
         created_at -> Timestamptz,
     }
 }
@@ -65,7 +77,8 @@ diesel::table! {
     vendors.invitations (tenant_id, id) {
         tenant_id -> Uuid,
         id -> Uuid,
-        vendor_id -> Uuid,
+        organization_id -> Uuid,
+        kind -> Text,
         email -> Text,
         role -> Text,
         token_digest -> Bytea,
@@ -75,5 +88,36 @@ diesel::table! {
         expires_at -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    vendors.company_locations (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        company_id -> Uuid,
+        name -> Text,
+        address -> Jsonb,
+        is_default -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    vendors.tax_exemptions (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        company_id -> Uuid,
+        country -> Text,
+        region -> Nullable<Text>,
+        number -> Text,
+        valid_from -> Date,
+        valid_until -> Date,
+        document_url -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        reviewed_by -> Nullable<Uuid>,
+        reviewed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
     }
 }

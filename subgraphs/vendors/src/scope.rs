@@ -3,7 +3,7 @@
 //! keys for what hangs off a vendor (each answered by a `Loader` impl in its domain's
 //! `graphql.rs`).
 
-use crate::ids::{TenantId, VendorId};
+use crate::ids::{CompanyId, TenantId, VendorId};
 use crate::vendors::Viewer;
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::Database;
@@ -14,6 +14,8 @@ pub struct VendorsLoader {
     pub db: Database,
     pub tenant: TenantId,
     pub viewer: Viewer,
+    /// Who reads companies in this request.
+    pub companies: crate::companies::Viewer,
 }
 
 impl VendorsLoader {
@@ -23,6 +25,7 @@ impl VendorsLoader {
             db: db.clone(),
             tenant: ctx.tenant.as_ref()?.id,
             viewer: Viewer::of(ctx),
+            companies: crate::companies::Viewer::of(ctx),
         })
     }
 }
@@ -47,6 +50,22 @@ pub struct BalancesOf(pub VendorId);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct InvitationsOf(pub VendorId);
 
+/// A company's shipping locations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LocationsOf(pub CompanyId);
+
+/// A company's members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CompanyMembersOf(pub CompanyId);
+
+/// A company's pending invitations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CompanyInvitationsOf(pub CompanyId);
+
+/// A company's tax exemption certificates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExemptionsOf(pub CompanyId);
+
 /// Declares the loader's batch read of a vendor's children under `key`.
 macro_rules! children_of {
     ($key:ident => $value:ty, $read:path) => {
@@ -59,7 +78,24 @@ macro_rules! children_of {
 }
 pub(crate) use children_of;
 
+/// Declares the loader's batch read of a company's children under `key`.
+macro_rules! company_children_of {
+    ($key:ident => $value:ty, $read:path) => {
+        ::cityos_server::children_loader!(
+            $crate::scope::VendorsLoader,
+            $key($crate::ids::CompanyId) => $value,
+            $read
+        );
+    };
+}
+pub(crate) use company_children_of;
+
 pub(crate) use cityos_server::in_tenant;
+
+/// An error for a company a caller may not see: the same as for one that does not exist.
+pub(crate) fn no_such_company() -> ApiError {
+    ApiError::not_found("no such company")
+}
 
 /// An error for a vendor a caller may not see: the same as for one that does not exist.
 pub(crate) fn no_such_vendor() -> ApiError {

@@ -202,3 +202,55 @@ pub async fn members(
     })
     .await
 }
+
+/// Whether `id` is one of the transaction's tenant's customer groups.
+pub async fn group_found(tx: &mut TenantTx<'_>, id: CustomerGroupId) -> QueryResult<bool> {
+    let found: i64 = customer_groups::table
+        .filter(customer_groups::id.eq(id))
+        .count()
+        .get_result(tx.conn())
+        .await?;
+    Ok(found > 0)
+}
+
+/// Puts those of `users` who are customers of the tenant into group `id` (already there: no
+/// change), on the caller's transaction.
+pub async fn join(tx: &mut TenantTx<'_>, id: CustomerGroupId, users: &[UserId]) -> QueryResult<()> {
+    let tenant = tx.tenant();
+    let customers = identity::api::customers_among(tx, users).await?;
+    if customers.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = customers
+        .iter()
+        .map(|user| {
+            (
+                customer_group_members::tenant_id.eq(tenant),
+                customer_group_members::group_id.eq(id),
+                customer_group_members::user_id.eq(*user),
+            )
+        })
+        .collect();
+    diesel::insert_into(customer_group_members::table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .execute(tx.conn())
+        .await
+        .map(drop)
+}
+
+/// Takes `users` out of group `id`, on the caller's transaction.
+pub async fn leave(
+    tx: &mut TenantTx<'_>,
+    id: CustomerGroupId,
+    users: &[UserId],
+) -> QueryResult<()> {
+    diesel::delete(
+        customer_group_members::table
+            .filter(customer_group_members::group_id.eq(id))
+            .filter(customer_group_members::user_id.eq_any(users)),
+    )
+    .execute(tx.conn())
+    .await
+    .map(drop)
+}

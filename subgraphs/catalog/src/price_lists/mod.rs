@@ -20,7 +20,9 @@ use cityos_db::audit::Audit;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
-pub use groups::{CustomerGroup, change_members, create_group, groups, members};
+pub use groups::{
+    CustomerGroup, change_members, create_group, group_found, groups, join, leave, members,
+};
 use std::collections::HashSet;
 pub use tiers::{NewTier, create_tier, delete_tier};
 

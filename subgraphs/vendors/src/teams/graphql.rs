@@ -3,17 +3,18 @@
 
 use crate::errors::VendorsUserError;
 use crate::ids::{InvitationId, UserId, VendorId};
+use crate::membership::{self, InvitationStatus};
 use crate::scope::{InvitationsOf, MembersOf, VendorsLoader, children_of};
-use crate::teams::{self, Invitation, InvitationStatus};
-use crate::vendors::{Member, Vendor};
+use crate::teams::{Invitation, Member, Team};
+use crate::vendors::Vendor;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use cityos_core::VendorRole;
 use cityos_core::ids::to_id;
 use cityos_server::CtxExt as _;
 
-children_of!(MembersOf => Member, teams::members_of);
-children_of!(InvitationsOf => Invitation, teams::pending_of);
+children_of!(MembersOf => Member, membership::members_of::<Team>);
+children_of!(InvitationsOf => Invitation, membership::pending_of::<Team>);
 
 /// A user's place on a vendor's team.
 #[derive(SimpleObject)]
@@ -38,7 +39,7 @@ impl From<Member> for VendorMember {
             email: m.email,
             role: m.role,
             joined_at: m.created_at,
-            vendor_id: m.vendor_id,
+            vendor_id: m.organization_id,
         }
     }
 }
@@ -154,7 +155,7 @@ impl TeamMutation {
         input: VendorInviteInput,
     ) -> Result<VendorInvitePayload> {
         Ok(VendorInvitePayload::of(
-            teams::invite(
+            membership::invite::<Team>(
                 ctx.db(),
                 ctx.request()?,
                 input.vendor_id,
@@ -171,7 +172,7 @@ impl TeamMutation {
         ctx: &Context<'_>,
         token: String,
     ) -> Result<VendorMemberPayload> {
-        let outcome = teams::accept(ctx.db(), ctx.request()?, &token).await;
+        let outcome = membership::accept::<Team>(ctx.db(), ctx.request()?, &token).await;
         Ok(VendorMemberPayload::of(outcome.map(VendorMember::from))?)
     }
 
@@ -182,7 +183,7 @@ impl TeamMutation {
         id: InvitationId,
     ) -> Result<VendorInvitationPayload> {
         Ok(VendorInvitationPayload::of(
-            teams::revoke(ctx.db(), ctx.request()?, id).await,
+            membership::revoke::<Team>(ctx.db(), ctx.request()?, id).await,
         )?)
     }
 
@@ -193,7 +194,7 @@ impl TeamMutation {
         ctx: &Context<'_>,
         input: VendorMemberRoleInput,
     ) -> Result<VendorMemberPayload> {
-        let outcome = teams::change_role(
+        let outcome = membership::change_role::<Team>(
             ctx.db(),
             ctx.request()?,
             input.vendor_id,
@@ -211,7 +212,9 @@ impl TeamMutation {
         ctx: &Context<'_>,
         input: VendorMemberInput,
     ) -> Result<VendorMemberPayload> {
-        let outcome = teams::remove(ctx.db(), ctx.request()?, input.vendor_id, input.user_id).await;
+        let outcome =
+            membership::remove::<Team>(ctx.db(), ctx.request()?, input.vendor_id, input.user_id)
+                .await;
         Ok(VendorMemberPayload::of(outcome.map(VendorMember::from))?)
     }
 }

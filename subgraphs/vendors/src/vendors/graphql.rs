@@ -376,7 +376,7 @@ pub struct VendorUpdateInput {
     pub handling_days: Option<i32>,
 }
 
-fn maybe<T>(m: MaybeUndefined<T>) -> Option<Option<T>> {
+pub(crate) fn maybe<T>(m: MaybeUndefined<T>) -> Option<Option<T>> {
     match m {
         MaybeUndefined::Undefined => None,
         MaybeUndefined::Null => Some(None),
@@ -455,7 +455,9 @@ impl VendorQuery {
     /// `x-vendor-id`).
     async fn my_vendors(&self, ctx: &Context<'_>) -> Result<Vec<VendorMember>> {
         let user = ctx.request()?.user_id()?;
-        let found = in_tenant!(ctx, |tx| vendors::memberships_of(tx, user))?;
+        let found = in_tenant!(ctx, |tx| crate::membership::memberships_of::<
+            crate::teams::Team,
+        >(tx, user))?;
         Ok(found.into_iter().map(VendorMember::from).collect())
     }
 }

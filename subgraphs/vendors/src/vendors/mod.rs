@@ -15,9 +15,12 @@
 pub mod graphql;
 
 use crate::errors::{Outcome, UserError, VendorsErrorCode as Code, optional_text, refusal};
-use crate::ids::{UserId, VendorId};
-use crate::schema::{members, vendors};
+use crate::ids::VendorId;
+use crate::membership;
+use crate::membership::{Organization, OrganizationKind};
+use crate::schema::vendors;
 use chrono::{DateTime, Utc};
+use cityos_auth::secret::SecretKind;
 use cityos_core::address::{Address, phone_ok};
 use cityos_core::contact::normalize_email;
 use cityos_core::money::Currency;
@@ -30,6 +33,7 @@ use cityos_db::outbox::{Topic, lifecycle_topic};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
+use uuid::Uuid;
 
 cityos_core::states! {
     /// Where a vendor is in its lifecycle.
@@ -358,10 +362,12 @@ pub async fn apply(
         let applicant_email = identity::api::user_email(tx, user)
             .await?
             .ok_or_else(|| ApiError::forbidden("only users of this tenant may apply"))?;
+        let id = VendorId::new();
+        membership::register::<Team>(tx, id).await?;
         let vendor: Vendor = diesel::insert_into(vendors::table)
             .values((
                 vendors::tenant_id.eq(tx.tenant()),
-                vendors::id.eq(VendorId::new()),
+                vendors::id.eq(id),
                 vendors::handle.eq(&handle),
                 vendors::name.eq(&name),
                 vendors::description.eq(description.unwrap_or_default()),
@@ -376,16 +382,7 @@ pub async fn apply(
             .get_result(tx.conn())
             .await
             .map_err(|e| Failure::on_unique("vendors_handle_key", e, handle_taken(&handle)))?;
-        diesel::insert_into(members::table)
-            .values((
-                members::tenant_id.eq(tx.tenant()),
-                members::vendor_id.eq(vendor.id),
-                members::user_id.eq(user),
-                members::role.eq(VendorRole::Owner),
-                members::email.eq(&applicant_email),
-            ))
-            .execute(tx.conn())
-            .await?;
+        membership::add::<Team>(tx, vendor.id, user, &applicant_email, VendorRole::Owner).await?;
         publish(tx, &vendor).await?;
         let audit = Audit::of(vendor.id, serde_json::json!({ "handle": vendor.handle }));
         Ok((vendor, audit))
@@ -679,25 +676,49 @@ pub async fn list(
     }
 }
 
-/// A user's place on a vendor's team.
-#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
-#[diesel(table_name = members, check_for_backend(diesel::pg::Pg))]
-pub struct Member {
-    pub vendor_id: VendorId,
-    pub user_id: UserId,
-    pub role: VendorRole,
-    pub email: String,
-    pub created_at: DateTime<Utc>,
-}
+/// A vendor as an organization with a team (see [`crate::teams`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Team;
 
-/// The teams `user` is on, oldest membership first.
-pub async fn memberships_of(tx: &mut TenantTx<'_>, user: UserId) -> QueryResult<Vec<Member>> {
-    members::table
-        .filter(members::user_id.eq(user))
-        .select(Member::as_select())
-        .order(members::created_at.asc())
-        .load(tx.conn())
-        .await
+impl Organization for Team {
+    type Id = VendorId;
+    type Role = VendorRole;
+    const KIND: OrganizationKind = OrganizationKind::Vendor;
+    const NOUN: &'static str = "vendor";
+    const KEEPER: VendorRole = VendorRole::Owner;
+    const SECRET: SecretKind = SecretKind::VendorInvitation;
+
+    fn id(uuid: Uuid) -> VendorId {
+        VendorId::from_uuid(uuid)
+    }
+
+    fn role_name(role: VendorRole) -> &'static str {
+        role.as_str()
+    }
+
+    fn role(stored: &str) -> Option<VendorRole> {
+        VendorRole::parse(stored).ok()
+    }
+
+    fn may_manage(ctx: &RequestContext, vendor: VendorId) -> Result<(), ApiError> {
+        if ctx.is_staff() {
+            return Ok(());
+        }
+        let scope = ctx.require_vendor(VendorRole::Owner)?;
+        if scope.id == vendor {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("you act for another vendor"))
+        }
+    }
+
+    fn acting_for(ctx: &RequestContext, vendor: VendorId) -> bool {
+        ctx.vendor.is_some_and(|v| v.id == vendor)
+    }
+
+    async fn lock(tx: &mut TenantTx<'_>, vendor: VendorId) -> Outcome<()> {
+        require_active(&lock(tx, vendor).await?)
+    }
 }
 
 #[cfg(test)]

@@ -64,6 +64,18 @@ async fn every_vendors_table_is_isolated_by_tenant() {
         )
         .await;
         assert!(r["vendorPayoutRequest"]["payout"].is_object(), "{r}");
+        // A company with a member, a location and a tax exemption certificate.
+        let slug = format!("{}-co", shop.info.slug);
+        let (company, _, admin) = crate::companies::active_company(&t, shop, &slug).await;
+        let r = run(&t, &admin, "mutation($i: CompanyLocationAddInput!) { companyLocationAdd(input: $i) { userErrors { code } } }",
+            json!({ "i": { "companyId": company.to_string(), "name": "Depot",
+                "address": { "firstName": "A", "lastName": "", "line1": "Olaya St 1", "city": "Riyadh", "countryCode": "SA" } } })).await;
+        assert_eq!(r["companyLocationAdd"]["userErrors"], json!([]));
+        let today = chrono::Utc::now().date_naive();
+        let r = run(&t, &admin, "mutation($i: TaxExemptionSubmitInput!) { taxExemptionSubmit(input: $i) { userErrors { code } } }",
+            json!({ "i": { "companyId": company.to_string(), "country": "SA", "number": "X-1", "validFrom": today.to_string(),
+                "validUntil": today.to_string(), "documentUrl": "https://docs.test/x.pdf" } })).await;
+        assert_eq!(r["taxExemptionSubmit"]["userErrors"], json!([]));
     }
     // The outbox's deliveries exist once a subscriber takes the topic.
     vendors::OUTBOX

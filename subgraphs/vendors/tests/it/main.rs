@@ -1,10 +1,15 @@
 //! The vendors subgraph's integration tests, one binary: real PostgreSQL, a fresh database per
 //! test, the schema executed in process. One module per domain.
 
+// The merged mutation root's future nests every mutation's async blocks; its layout needs more
+// than the default depth of 128.
+#![recursion_limit = "256"]
+
 mod common;
 
 mod analytics;
 mod commissions;
+mod companies;
 mod isolation;
 mod ledger;
 mod lifecycle;
