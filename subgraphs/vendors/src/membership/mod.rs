@@ -400,7 +400,12 @@ pub async fn accept<O: Organization>(
         let (org, invitation) = found.ok_or_else(invalid)?;
         let id = O::id(org);
         // The organization's lock first, then the invitation's: the order every change takes.
-        O::lock(tx, id).await.map_err(|_| invalid())?;
+        // An organization that takes no members any more makes the invitation void; a failure
+        // of the request itself stays one.
+        O::lock(tx, id).await.map_err(|failure| match failure {
+            cityos_core::Failure::User(_) => invalid(),
+            other => other,
+        })?;
         let invitation = invitations::table
             .filter(invitations::id.eq(invitation))
             .select(InvitationRow::as_select())
