@@ -123,3 +123,41 @@ pub fn reason<const MAX: usize>(text: Option<&str>, field: &str) -> Outcome<Stri
         )
     })
 }
+
+/// An e-mail address normalized (trimmed, lower-case); refused as `INVALID_EMAIL` at `email`.
+pub fn email(text: &str) -> Outcome<String> {
+    cityos_core::contact::normalize_email(text).ok_or_else(|| {
+        refusal(
+            "email",
+            VendorsErrorCode::InvalidEmail,
+            "the e-mail address is malformed",
+        )
+    })
+}
+
+/// A phone number trimmed: an optional `+` and 6 to 15 digits, at most 32 characters; refused as
+/// `INVALID_PHONE` at `phone`.
+pub fn phone(text: &str) -> Outcome<String> {
+    let p = text.trim().to_owned();
+    if p.chars().count() > 32 || !cityos_core::address::phone_ok(&p) {
+        return Err(refusal(
+            "phone",
+            VendorsErrorCode::InvalidPhone,
+            "a phone number is an optional + and 6 to 15 digits",
+        ));
+    }
+    Ok(p)
+}
+
+/// A postal address checked and stored as JSON; refused as `INVALID_ADDRESS` at
+/// `<field>.<its field>`.
+pub fn address(address: cityos_core::address::Address, field: &str) -> Outcome<serde_json::Value> {
+    let a = address.checked().map_err(|f| {
+        refusal(
+            &format!("{field}.{f}"),
+            VendorsErrorCode::InvalidAddress,
+            format!("the address's {f} is missing or malformed"),
+        )
+    })?;
+    serde_json::to_value(a).map_err(|e| cityos_core::ApiError::internal(e.to_string()).into())
+}

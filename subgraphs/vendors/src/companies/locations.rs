@@ -2,7 +2,8 @@
 //! [`MAX_LOCATIONS`] per company, one of them the default. Its admins (acting for it) or staff
 //! keep them, under the company's row lock.
 
-use super::{lock, may_act, require_open, stored_address};
+use super::{lock, may_act, require_open};
+use crate::errors::address as stored_address;
 use crate::errors::{Outcome, VendorsErrorCode as Code, refusal};
 use crate::ids::{CompanyId, CompanyLocationId};
 use crate::schema::company_locations;

@@ -17,12 +17,11 @@ pub mod graphql;
 pub mod locations;
 pub mod members;
 
-use crate::errors::{Outcome, VendorsErrorCode as Code, optional_text, reason, refusal};
+use crate::errors::{self, Outcome, VendorsErrorCode as Code, optional_text, reason, refusal};
 use crate::ids::{CompanyId, UserId};
 use crate::membership;
 use chrono::{DateTime, Utc};
-use cityos_core::address::{Address, phone_ok};
-use cityos_core::contact::normalize_email;
+use cityos_core::address::Address;
 use cityos_core::money::Currency;
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::text::Line;
@@ -286,18 +285,6 @@ fn registration(text: Option<String>, field: &str) -> Outcome<Option<String>> {
     }
 }
 
-/// A postal address checked and stored as JSON, refused at `field`.
-pub(crate) fn stored_address(address: Address, field: &str) -> Outcome<serde_json::Value> {
-    let a = address.checked().map_err(|f| {
-        refusal(
-            &format!("{field}.{f}"),
-            Code::InvalidAddress,
-            format!("the address's {f} is missing or malformed"),
-        )
-    })?;
-    serde_json::to_value(a).map_err(|e| ApiError::internal(e.to_string()).into())
-}
-
 fn check(profile: Profile) -> Outcome<Checked> {
     let name = profile
         .name
@@ -315,36 +302,14 @@ fn check(profile: Profile) -> Outcome<Checked> {
         .vat_id
         .map(|t| registration(t, "vatId"))
         .transpose()?;
-    let email = profile
-        .email
-        .map(|e| {
-            normalize_email(&e).ok_or_else(|| {
-                refusal(
-                    "email",
-                    Code::InvalidEmail,
-                    "the e-mail address is malformed",
-                )
-            })
-        })
-        .transpose()?;
+    let email = profile.email.as_deref().map(errors::email).transpose()?;
     let phone = match profile.phone {
-        Some(Some(p)) => {
-            let p = p.trim().to_owned();
-            if p.chars().count() > 32 || !phone_ok(&p) {
-                return Err(refusal(
-                    "phone",
-                    Code::InvalidPhone,
-                    "a phone number is an optional + and 6 to 15 digits",
-                ));
-            }
-            Some(Some(p))
-        }
-        Some(None) => Some(None),
+        Some(p) => Some(p.as_deref().map(errors::phone).transpose()?),
         None => None,
     };
     let billing_address = profile
         .billing_address
-        .map(|a| stored_address(a, "billingAddress"))
+        .map(|a| errors::address(a, "billingAddress"))
         .transpose()?;
     let currency = profile
         .currency

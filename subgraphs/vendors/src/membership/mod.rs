@@ -17,7 +17,6 @@ use crate::ids::{InvitationId, TenantId, UserId};
 use crate::schema::{invitations, members, organizations};
 use chrono::{DateTime, Duration, Utc};
 use cityos_auth::secret::{self, SecretKind};
-use cityos_core::contact::normalize_email;
 use cityos_core::ids::EntityId;
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::audit::Audit;
@@ -306,13 +305,7 @@ pub async fn invite<O: Organization>(
     let action = format!("{}_invitation.create", O::NOUN);
     db.recorded(ctx, &action, async move |tx| {
         O::lock(tx, id).await?;
-        let email = normalize_email(&email).ok_or_else(|| {
-            refusal(
-                "email",
-                Code::InvalidEmail,
-                "the e-mail address is malformed",
-            )
-        })?;
+        let email = crate::errors::email(&email)?;
         let org: Uuid = id.into();
         let already: i64 = members::table
             .filter(members::organization_id.eq(org))

@@ -14,15 +14,14 @@
 
 pub mod graphql;
 
-use crate::errors::{Outcome, UserError, VendorsErrorCode as Code, optional_text, refusal};
+use crate::errors::{self, Outcome, UserError, VendorsErrorCode as Code, optional_text, refusal};
 use crate::ids::VendorId;
 use crate::membership;
 use crate::membership::{Organization, OrganizationKind};
 use crate::schema::vendors;
 use chrono::{DateTime, Utc};
 use cityos_auth::secret::SecretKind;
-use cityos_core::address::{Address, phone_ok};
-use cityos_core::contact::normalize_email;
+use cityos_core::address::Address;
 use cityos_core::money::Currency;
 use cityos_core::paging::{CursorKey, Page, PageRequest};
 use cityos_core::text::Line;
@@ -236,46 +235,13 @@ fn check(profile: Profile) -> Outcome<Checked> {
         Some(None) => Some(None),
         None => None,
     };
-    let email = profile
-        .email
-        .map(|e| {
-            normalize_email(&e).ok_or_else(|| {
-                refusal(
-                    "email",
-                    Code::InvalidEmail,
-                    "the e-mail address is malformed",
-                )
-            })
-        })
-        .transpose()?;
+    let email = profile.email.as_deref().map(errors::email).transpose()?;
     let phone = match profile.phone {
-        Some(Some(p)) => {
-            let p = p.trim().to_owned();
-            if p.chars().count() > 32 || !phone_ok(&p) {
-                return Err(refusal(
-                    "phone",
-                    Code::InvalidPhone,
-                    "a phone number is an optional + and 6 to 15 digits",
-                ));
-            }
-            Some(Some(p))
-        }
-        Some(None) => Some(None),
+        Some(p) => Some(p.as_deref().map(errors::phone).transpose()?),
         None => None,
     };
     let address = match profile.address {
-        Some(Some(a)) => {
-            let a = a.checked().map_err(|field| {
-                refusal(
-                    &format!("address.{field}"),
-                    Code::InvalidAddress,
-                    format!("the address's {field} is missing or malformed"),
-                )
-            })?;
-            let stored = serde_json::to_value(a).map_err(|e| ApiError::internal(e.to_string()))?;
-            Some(Some(stored))
-        }
-        Some(None) => Some(None),
+        Some(a) => Some(a.map(|a| errors::address(a, "address")).transpose()?),
         None => None,
     };
     let default_currency = profile
