@@ -50,16 +50,16 @@ const SUBGRAPH_CODE: &[Code] = &[
         sdl: catalog::sdl,
     },
     Code {
-        name: <orders::Orders as Subgraph>::NAME,
-        port: <orders::Orders as Subgraph>::DEFAULT_PORT,
-        depends_on: depends_on::<orders::Orders>,
-        sdl: orders::sdl,
-    },
-    Code {
         name: <vendors::Vendors as Subgraph>::NAME,
         port: <vendors::Vendors as Subgraph>::DEFAULT_PORT,
         depends_on: depends_on::<vendors::Vendors>,
         sdl: vendors::sdl,
+    },
+    Code {
+        name: <orders::Orders as Subgraph>::NAME,
+        port: <orders::Orders as Subgraph>::DEFAULT_PORT,
+        depends_on: depends_on::<orders::Orders>,
+        sdl: orders::sdl,
     },
 ];
 

@@ -223,89 +223,6 @@ pub mod catalog {
     };
 }
 
-/// The operations of `subgraphs/orders/operations.graphql`.
-pub mod orders {
-    use crate::Operation;
-
-    /// `mutation ShippingMethodCreate($input:ShippingMethodCreateInput!)`
-    pub const SHIPPING_METHOD_CREATE: Operation = Operation {
-        name: "ShippingMethodCreate",
-        text: "mutation ShippingMethodCreate($input:ShippingMethodCreateInput!){shippingMethodCreate(input:$input){shippingMethod{id}userErrors{field code message}}}",
-    };
-
-    /// `mutation TaxRuleCreate($input:TaxRuleCreateInput!)`
-    pub const TAX_RULE_CREATE: Operation = Operation {
-        name: "TaxRuleCreate",
-        text: "mutation TaxRuleCreate($input:TaxRuleCreateInput!){taxRuleCreate(input:$input){taxRule{id}userErrors{field code message}}}",
-    };
-
-    /// `mutation DiscountCodeCreate($input:DiscountCodeCreateInput!)`
-    pub const DISCOUNT_CODE_CREATE: Operation = Operation {
-        name: "DiscountCodeCreate",
-        text: "mutation DiscountCodeCreate($input:DiscountCodeCreateInput!){discountCodeCreate(input:$input){discountCode{id}userErrors{field code message}}}",
-    };
-
-    /// `mutation CartCreate($input:CartCreateInput!)`
-    pub const CART_CREATE: Operation = Operation {
-        name: "CartCreate",
-        text: "mutation CartCreate($input:CartCreateInput!){cartCreate(input:$input){cart{id}userErrors{field code message}}}",
-    };
-
-    /// `mutation CartLinesAdd($input:CartLinesAddInput!)`
-    pub const CART_LINES_ADD: Operation = Operation {
-        name: "CartLinesAdd",
-        text: "mutation CartLinesAdd($input:CartLinesAddInput!){cartLinesAdd(input:$input){cart{itemCount subtotal{amountMinor}total{amountMinor}lines{quantity unitPrice{amountMinor}}}userErrors{field code message}}}",
-    };
-
-    /// `mutation CartDiscountApply($input:CartDiscountApplyInput!)`
-    pub const CART_DISCOUNT_APPLY: Operation = Operation {
-        name: "CartDiscountApply",
-        text: "mutation CartDiscountApply($input:CartDiscountApplyInput!){cartDiscountApply(input:$input){cart{discount{code}discountTotal{amountMinor}}userErrors{field code message}}}",
-    };
-
-    /// `mutation CartUpdate($input:CartUpdateInput!)`
-    pub const CART_UPDATE: Operation = Operation {
-        name: "CartUpdate",
-        text: "mutation CartUpdate($input:CartUpdateInput!){cartUpdate(input:$input){cart{id}userErrors{field code message}}}",
-    };
-
-    /// `mutation CheckoutComplete($input:CheckoutCompleteInput!)`
-    pub const CHECKOUT_COMPLETE: Operation = Operation {
-        name: "CheckoutComplete",
-        text: "mutation CheckoutComplete($input:CheckoutCompleteInput!){checkoutComplete(input:$input){order{id number total{amountMinor}vendorOrders{id}}userErrors{field code message}}}",
-    };
-
-    /// `query OrderPayments($orderId:ID!)`
-    pub const ORDER_PAYMENTS: Operation = Operation {
-        name: "OrderPayments",
-        text: "query OrderPayments($orderId:ID!){order(id:$orderId){id payments{id status}}}",
-    };
-
-    /// `mutation PaymentCapture($input:PaymentCaptureInput!)`
-    pub const PAYMENT_CAPTURE: Operation = Operation {
-        name: "PaymentCapture",
-        text: "mutation PaymentCapture($input:PaymentCaptureInput!){paymentCapture(input:$input){order{id paymentStatus}userErrors{field code message}}}",
-    };
-
-    /// `query VendorOrdersToShip($vendorId:ID!)`
-    pub const VENDOR_ORDERS_TO_SHIP: Operation = Operation {
-        name: "VendorOrdersToShip",
-        text: "query VendorOrdersToShip($vendorId:ID!){vendorOrders(first:50 filter:{vendorId:$vendorId status:UNFULFILLED}){edges{node{id orderNumber}}}}",
-    };
-
-    /// `mutation FulfillmentCreate($input:FulfillmentCreateInput!)`
-    pub const FULFILLMENT_CREATE: Operation = Operation {
-        name: "FulfillmentCreate",
-        text: "mutation FulfillmentCreate($input:FulfillmentCreateInput!){fulfillmentCreate(input:$input){fulfillment{id}userErrors{field code message}}}",
-    };
-
-    /// `mutation FulfillmentDeliver($input:FulfillmentDeliverInput!)`
-    pub const FULFILLMENT_DELIVER: Operation = Operation {
-        name: "FulfillmentDeliver",
-        text: "mutation FulfillmentDeliver($input:FulfillmentDeliverInput!){fulfillmentDeliver(input:$input){fulfillment{id deliveredAt}userErrors{field code message}}}",
-    };
-}
-
 /// The operations of `subgraphs/vendors/operations.graphql`.
 pub mod vendors {
     use crate::Operation;
@@ -413,6 +330,89 @@ pub mod vendors {
     };
 }
 
+/// The operations of `subgraphs/orders/operations.graphql`.
+pub mod orders {
+    use crate::Operation;
+
+    /// `mutation ShippingMethodCreate($input:ShippingMethodCreateInput!)`
+    pub const SHIPPING_METHOD_CREATE: Operation = Operation {
+        name: "ShippingMethodCreate",
+        text: "mutation ShippingMethodCreate($input:ShippingMethodCreateInput!){shippingMethodCreate(input:$input){shippingMethod{id}userErrors{field code message}}}",
+    };
+
+    /// `mutation TaxRuleCreate($input:TaxRuleCreateInput!)`
+    pub const TAX_RULE_CREATE: Operation = Operation {
+        name: "TaxRuleCreate",
+        text: "mutation TaxRuleCreate($input:TaxRuleCreateInput!){taxRuleCreate(input:$input){taxRule{id}userErrors{field code message}}}",
+    };
+
+    /// `mutation DiscountCodeCreate($input:DiscountCodeCreateInput!)`
+    pub const DISCOUNT_CODE_CREATE: Operation = Operation {
+        name: "DiscountCodeCreate",
+        text: "mutation DiscountCodeCreate($input:DiscountCodeCreateInput!){discountCodeCreate(input:$input){discountCode{id}userErrors{field code message}}}",
+    };
+
+    /// `mutation CartCreate($input:CartCreateInput!)`
+    pub const CART_CREATE: Operation = Operation {
+        name: "CartCreate",
+        text: "mutation CartCreate($input:CartCreateInput!){cartCreate(input:$input){cart{id}userErrors{field code message}}}",
+    };
+
+    /// `mutation CartLinesAdd($input:CartLinesAddInput!)`
+    pub const CART_LINES_ADD: Operation = Operation {
+        name: "CartLinesAdd",
+        text: "mutation CartLinesAdd($input:CartLinesAddInput!){cartLinesAdd(input:$input){cart{itemCount subtotal{amountMinor}total{amountMinor}lines{quantity unitPrice{amountMinor}}}userErrors{field code message}}}",
+    };
+
+    /// `mutation CartDiscountApply($input:CartDiscountApplyInput!)`
+    pub const CART_DISCOUNT_APPLY: Operation = Operation {
+        name: "CartDiscountApply",
+        text: "mutation CartDiscountApply($input:CartDiscountApplyInput!){cartDiscountApply(input:$input){cart{discount{code}discountTotal{amountMinor}}userErrors{field code message}}}",
+    };
+
+    /// `mutation CartUpdate($input:CartUpdateInput!)`
+    pub const CART_UPDATE: Operation = Operation {
+        name: "CartUpdate",
+        text: "mutation CartUpdate($input:CartUpdateInput!){cartUpdate(input:$input){cart{id}userErrors{field code message}}}",
+    };
+
+    /// `mutation CheckoutComplete($input:CheckoutCompleteInput!)`
+    pub const CHECKOUT_COMPLETE: Operation = Operation {
+        name: "CheckoutComplete",
+        text: "mutation CheckoutComplete($input:CheckoutCompleteInput!){checkoutComplete(input:$input){order{id number total{amountMinor}vendorOrders{id}}userErrors{field code message}}}",
+    };
+
+    /// `query OrderPayments($orderId:ID!)`
+    pub const ORDER_PAYMENTS: Operation = Operation {
+        name: "OrderPayments",
+        text: "query OrderPayments($orderId:ID!){order(id:$orderId){id payments{id status}}}",
+    };
+
+    /// `mutation PaymentCapture($input:PaymentCaptureInput!)`
+    pub const PAYMENT_CAPTURE: Operation = Operation {
+        name: "PaymentCapture",
+        text: "mutation PaymentCapture($input:PaymentCaptureInput!){paymentCapture(input:$input){order{id paymentStatus}userErrors{field code message}}}",
+    };
+
+    /// `query VendorOrdersToShip($vendorId:ID!)`
+    pub const VENDOR_ORDERS_TO_SHIP: Operation = Operation {
+        name: "VendorOrdersToShip",
+        text: "query VendorOrdersToShip($vendorId:ID!){vendorOrders(first:50 filter:{vendorId:$vendorId status:UNFULFILLED}){edges{node{id orderNumber}}}}",
+    };
+
+    /// `mutation FulfillmentCreate($input:FulfillmentCreateInput!)`
+    pub const FULFILLMENT_CREATE: Operation = Operation {
+        name: "FulfillmentCreate",
+        text: "mutation FulfillmentCreate($input:FulfillmentCreateInput!){fulfillmentCreate(input:$input){fulfillment{id}userErrors{field code message}}}",
+    };
+
+    /// `mutation FulfillmentDeliver($input:FulfillmentDeliverInput!)`
+    pub const FULFILLMENT_DELIVER: Operation = Operation {
+        name: "FulfillmentDeliver",
+        text: "mutation FulfillmentDeliver($input:FulfillmentDeliverInput!){fulfillmentDeliver(input:$input){fulfillment{id deliveredAt}userErrors{field code message}}}",
+    };
+}
+
 /// Every operation, for a lookup by name ([`crate::operation`]).
 pub const ALL: &[Operation] = &[
     identity::SIGN_IN,
@@ -450,19 +450,6 @@ pub const ALL: &[Operation] = &[
     catalog::STOREFRONT_SEARCH,
     catalog::PRODUCT_BY_HANDLE,
     catalog::PRODUCT_VARIANT_IDS,
-    orders::SHIPPING_METHOD_CREATE,
-    orders::TAX_RULE_CREATE,
-    orders::DISCOUNT_CODE_CREATE,
-    orders::CART_CREATE,
-    orders::CART_LINES_ADD,
-    orders::CART_DISCOUNT_APPLY,
-    orders::CART_UPDATE,
-    orders::CHECKOUT_COMPLETE,
-    orders::ORDER_PAYMENTS,
-    orders::PAYMENT_CAPTURE,
-    orders::VENDOR_ORDERS_TO_SHIP,
-    orders::FULFILLMENT_CREATE,
-    orders::FULFILLMENT_DELIVER,
     vendors::VENDOR_APPLY,
     vendors::VENDOR_REVIEW_START,
     vendors::VENDOR_APPROVE,
@@ -480,4 +467,17 @@ pub const ALL: &[Operation] = &[
     vendors::VENDOR_PAYOUT_TERMS_UPDATE,
     vendors::VENDOR_PAYOUT_REQUEST,
     vendors::VENDOR_MONEY,
+    orders::SHIPPING_METHOD_CREATE,
+    orders::TAX_RULE_CREATE,
+    orders::DISCOUNT_CODE_CREATE,
+    orders::CART_CREATE,
+    orders::CART_LINES_ADD,
+    orders::CART_DISCOUNT_APPLY,
+    orders::CART_UPDATE,
+    orders::CHECKOUT_COMPLETE,
+    orders::ORDER_PAYMENTS,
+    orders::PAYMENT_CAPTURE,
+    orders::VENDOR_ORDERS_TO_SHIP,
+    orders::FULFILLMENT_CREATE,
+    orders::FULFILLMENT_DELIVER,
 ];

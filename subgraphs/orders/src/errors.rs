@@ -88,6 +88,28 @@ cityos_core::error_codes! {
         DisputeInProgress,
         /// The items have not been delivered yet, so they cannot be returned.
         NotDelivered,
+        /// A company cart's currency is not its company's.
+        CurrencyMismatch,
+        /// The buyer is no longer a member of the cart's company.
+        NotCompanyMember,
+        /// The company cannot order now: it is not verified yet, or it is closed.
+        CompanyInactive,
+        /// The company is ON_HOLD (for example invoices unpaid past their grace period): it cannot
+        /// order on account until staff release it.
+        CompanyOnHold,
+        /// The order costs more than the buyer's limit per order.
+        OrderLimitExceeded,
+        /// The order would take the buyer's committed spend this calendar month (placed orders and
+        /// requests awaiting approval) past their monthly limit.
+        MonthlyLimitExceeded,
+        /// The company's unpaid balance plus the order would exceed its credit limit.
+        CreditLimitExceeded,
+        /// The company requires a purchase-order number on every order.
+        PurchaseOrderRequired,
+        /// A purchase-order number is not 1 to 64 printable characters.
+        InvalidPurchaseOrder,
+        /// The payment is more than is left to pay of the invoice.
+        PaymentExceedsBalance,
     }
 }
 

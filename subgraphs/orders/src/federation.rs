@@ -1,5 +1,5 @@
 //! The entities of other subgraphs that orders point at or extend, in one place: the catalog's
-//! `Product` and `ProductVariant`, the marketplace's `Vendor`, and identity's `User` (whose
+//! `Product` and `ProductVariant`, the marketplace's `Vendor`, the B2B `Company`, and identity's `User` (whose
 //! `orders` field is in `orders::graphql`), with the resolver of `User` references.
 
 use async_graphql::{ID, Object, SimpleObject};
@@ -26,6 +26,16 @@ pub struct ProductVariant {
 #[graphql(unresolvable = "id")]
 pub struct Vendor {
     /// The vendor's id.
+    pub id: ID,
+}
+
+// Owned by the vendors subgraph; orders only point at it. The description matches the owner's.
+/// A B2B buying company: its buyers order for it within their limits, on the terms the tenant
+/// grants it.
+#[derive(SimpleObject, Clone)]
+#[graphql(unresolvable = "id")]
+pub struct Company {
+    /// The company's id (what `x-company-id` names).
     pub id: ID,
 }
 

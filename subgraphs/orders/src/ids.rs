@@ -2,7 +2,7 @@
 //! categories) come from `catalog::api`, the callers' and vendors' from `cityos_core`.
 
 pub use catalog::api::{CategoryId, LocationId, ProductId, VariantId};
-pub use cityos_core::ids::{EventId, TenantId, UserId, VendorId};
+pub use cityos_core::ids::{CompanyId, EventId, TenantId, UserId, VendorId};
 
 cityos_core::ids! {
     /// A cart.
@@ -46,4 +46,6 @@ cityos_core::ids! {
     DisputeId = "Dispute",
     /// A message on a dispute.
     DisputeMessageId = "DisputeMessage",
+    /// Money recorded against an invoice paid on account.
+    InvoicePaymentId = "InvoicePayment",
 }

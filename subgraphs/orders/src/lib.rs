@@ -1,6 +1,10 @@
 //! The orders subgraph: carts, checkout, orders split by vendor, payments (manual and Stripe with
 //! its webhook), refunds and fulfilments, and `User.orders` across the supergraph.
 
+// The merged mutation root's future nests every mutation's async blocks; its layout needs more
+// than the default depth of 128.
+#![recursion_limit = "256"]
+
 pub mod carts;
 pub mod checkout;
 pub mod counters;
@@ -58,12 +62,13 @@ pub fn sdl() -> String {
 pub const OUTBOX: cityos_db::outbox::Outbox =
     cityos_db::outbox::Outbox::of(<Orders as Subgraph>::NAME);
 
-/// The orders jobs (`orders.jobs`): carts' expiry, invoices falling overdue.
+/// The orders jobs (`orders.jobs`): carts' expiry, invoices falling overdue, and a company's hold
+/// when one stays unpaid past its grace period.
 pub const JOBS: cityos_db::jobs::Jobs = cityos_db::jobs::Jobs::of(<Orders as Subgraph>::NAME);
 
-/// The orders subgraph. Checkout runs the catalog's pricing and stock functions in its own
-/// transaction, so the catalog's schema must be migrated first (the catalog process does that;
-/// `depends_on` says so).
+/// The orders subgraph. Checkout runs the catalog's pricing and stock functions and the vendors
+/// subgraph's company functions (a buyer's standing, tax exemptions) in its own transaction, so
+/// their schemas must be migrated first (their processes do that; `depends_on` says so).
 pub struct Orders;
 
 impl Subgraph for Orders {
@@ -74,6 +79,7 @@ impl Subgraph for Orders {
         vec![
             (identity::Identity::NAME, identity::MIGRATIONS),
             (catalog::Catalog::NAME, catalog::MIGRATIONS),
+            (vendors::Vendors::NAME, vendors::MIGRATIONS),
         ]
     }
     const HAS_OUTBOX: bool = true;
@@ -83,6 +89,7 @@ impl Subgraph for Orders {
         runner
             .with::<carts::expiry::CartExpiry>()
             .with::<orders::invoices::InvoiceOverdue>()
+            .with::<orders::invoices::InvoiceHold>()
     }
 
     type Schema = OrdersSchema;

@@ -20,6 +20,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         expires_at -> Timestamptz,
         discount_code -> Nullable<Text>,
+        company_id -> Nullable<Uuid>,
     }
 }
 

@@ -11,7 +11,43 @@
 //!   (the role a user holds in a company that is not closed), which every subgraph's request
 //!   context calls for `x-vendor-id` and `x-company-id` (`cityos_server::context`); resolvers
 //!   then read `RequestContext::vendor` and `RequestContext::company`.
+//! - Checkout for companies, on the caller's open transaction (orders applies the rules, over its
+//!   own orders and invoices): [`lock_buyer`] locks a company's row and reads a member's standing
+//!   (status, currency, terms, credit limit, grace days, PO policy, role and spending limits);
+//!   [`tax_exemption`] finds the verified certificate that exempts an order shipped to a
+//!   jurisdiction on a day; [`hold_for_unpaid`] puts an ACTIVE company ON_HOLD (its
+//!   `company.on_hold` event written in the caller's transaction) when an invoice stays unpaid
+//!   past [`grace_days`].
 
-pub use crate::companies::{CompanyChanged, CompanyStatus};
+pub use crate::companies::standing::{BuyerStanding, grace_days, hold_for_unpaid, lock_buyer};
+pub use crate::companies::{CompanyChanged, CompanyStatus, PaymentTerms};
+pub use crate::ids::TaxExemptionId;
 pub use crate::ids::{CompanyId, VendorId};
 pub use crate::vendors::{VendorChanged, VendorStatus};
+
+/// The certificate that exempts an order from tax ([`tax_exemption`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AppliedExemption {
+    pub id: TaxExemptionId,
+    /// The certificate's number, as the order records it.
+    pub number: String,
+}
+
+/// The VERIFIED certificate of company `company` that exempts an order shipped to `country`
+/// (and `region`) on `day`, if any (the most recently verified when several do).
+pub async fn tax_exemption(
+    tx: &mut cityos_db::TenantTx<'_>,
+    company: CompanyId,
+    country: &str,
+    region: Option<&str>,
+    day: chrono::NaiveDate,
+) -> diesel::QueryResult<Option<AppliedExemption>> {
+    Ok(
+        crate::exemptions::applicable(tx, company, country, region, day)
+            .await?
+            .map(|e| AppliedExemption {
+                id: e.id,
+                number: e.number,
+            }),
+    )
+}

@@ -7,7 +7,7 @@ use crate::carts::{
     ShippingChoice,
 };
 use crate::errors::{OrdersUserError, Outcome};
-use crate::federation::{Product, ProductVariant, Vendor};
+use crate::federation::{Company, Product, ProductVariant, Vendor};
 use crate::ids::{CartId, ShippingMethodId, VariantId, VendorId};
 use crate::orders::Order;
 use crate::scope::OrdersLoader;
@@ -120,6 +120,16 @@ impl PricedCart {
     /// Instructions for delivering the whole cart.
     async fn delivery_instructions(&self) -> &str {
         &self.cart.delivery_instructions
+    }
+    /// The B2B company the cart buys for (made by a member acting for it): checkout holds it to
+    /// the company's rules. Null for a personal or guest cart.
+    async fn company(&self) -> Option<Company> {
+        self.cart.company_id.map(|id| Company { id: to_id(id) })
+    }
+    /// The number of the company's tax exemption certificate that applies to the cart's address
+    /// today: no tax is charged. Null when none applies.
+    async fn tax_exemption_number(&self) -> Option<&str> {
+        self.terms.exemption.as_ref().map(|e| e.number.as_str())
     }
     /// The order placed from the cart, once checked out.
     async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {

@@ -2,9 +2,12 @@
 //! delivery instructions, addresses and a guest's e-mail.
 //!
 //! A cart belongs to a tenant, a currency, and a customer or nobody (a guest's cart, reached by its
-//! random id). A customer keeps at most one open cart; after signing in, `cartMerge` moves a guest
-//! cart's lines into it (or makes the guest cart theirs). A cart nobody has touched for
-//! [`LIFETIME`] is expired and takes no more changes.
+//! random id). A customer keeps at most one open personal cart; after signing in, `cartMerge`
+//! moves a guest cart's lines into it (or makes the guest cart theirs). A member of a B2B company
+//! acting for it (`x-company-id`) makes company carts instead, in the company's currency, as many
+//! as they like (one per location or project): checkout applies the company's rules to them (the checkout's
+//! `company` module). A cart nobody has touched for [`LIFETIME`] is expired and takes
+//! no more changes.
 //!
 //! Carts hold no stock: availability is checked when a line is added or raised and again, under
 //! lock, at checkout. Prices are never stored on a cart; every read prices it for its customer
@@ -18,7 +21,7 @@ pub mod totals;
 
 use self::totals::{LineAmounts, Terms, Totals};
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
-use crate::ids::{CartId, CartLineId, OrderId, TenantId, UserId, VariantId, VendorId};
+use crate::ids::{CartId, CartLineId, CompanyId, OrderId, TenantId, UserId, VariantId, VendorId};
 use crate::schema::{cart_lines, carts};
 use catalog::api::{PriceRequest, Purchasable, Quote, purchasables};
 pub use choices::{
@@ -74,6 +77,8 @@ pub struct Cart {
     pub updated_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub discount_code: Option<String>,
+    /// The B2B company the cart buys for (its customer is a member acting for it).
+    pub company_id: Option<CompanyId>,
 }
 
 impl Cart {
@@ -353,11 +358,17 @@ pub async fn get(
     .await
 }
 
-/// The signed-in customer's open cart, priced; `None` when they have none.
+/// The signed-in customer's open cart, priced; `None` when they have none. Acting for a company,
+/// their newest open cart for it.
 pub async fn mine(db: &Database, ctx: &RequestContext) -> Result<Option<PricedCart>, ApiError> {
     let (tenant, customer) = (ctx.tenant()?.id, ctx.user_id()?);
+    let company = ctx.company.map(|c| c.id);
     db.tenant_tx(tenant, async move |tx| {
-        match open_cart_of(tx, customer).await? {
+        let open = match company {
+            None => open_cart_of(tx, customer).await?,
+            Some(company) => newest_company_cart(tx, customer, company).await?,
+        };
+        match open {
             Some(cart) => Ok(Some(priced(tx, cart).await?)),
             None => Ok(None),
         }
@@ -365,10 +376,29 @@ pub async fn mine(db: &Database, ctx: &RequestContext) -> Result<Option<PricedCa
     .await
 }
 
-/// A customer's open cart, locked.
+/// A customer's newest open cart for `company`.
+async fn newest_company_cart(
+    tx: &mut TenantTx<'_>,
+    customer: UserId,
+    company: CompanyId,
+) -> QueryResult<Option<Cart>> {
+    carts::table
+        .filter(carts::customer_id.eq(customer))
+        .filter(carts::company_id.eq(company))
+        .filter(carts::status.eq(CartStatus::Open))
+        .filter(carts::expires_at.gt(diesel::dsl::now))
+        .order((carts::created_at.desc(), carts::id.desc()))
+        .select(Cart::as_select())
+        .first(tx.conn())
+        .await
+        .optional()
+}
+
+/// A customer's open personal cart, locked.
 async fn open_cart_of(tx: &mut TenantTx<'_>, customer: UserId) -> QueryResult<Option<Cart>> {
     carts::table
         .filter(carts::customer_id.eq(customer))
+        .filter(carts::company_id.is_null())
         .filter(carts::status.eq(CartStatus::Open))
         .select(Cart::as_select())
         .for_update()
@@ -389,7 +419,8 @@ fn check_email(email: Option<String>) -> Outcome<Option<String>> {
 }
 
 /// Starts a cart in `currency` (the tenant's default without one). A signed-in customer gets
-/// their open cart back when they have one in that currency.
+/// their open personal cart back when they have one in that currency. A member acting for a
+/// company (`x-company-id`) gets a new company cart, in the company's currency.
 #[tracing::instrument(name = "cart.create", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label()))]
 pub async fn create(
     db: &Database,
@@ -398,6 +429,8 @@ pub async fn create(
     email: Option<String>,
 ) -> Outcome<PricedCart> {
     let tenant = ctx.tenant()?;
+    let company = ctx.company.map(|c| c.id);
+    let asked_currency = currency.is_some();
     let currency = currency.unwrap_or_else(|| tenant.default_currency.clone());
     let currency = Currency::parse(&currency).map_err(|e| {
         Failure::from(UserError::new(
@@ -413,7 +446,27 @@ pub async fn create(
         .flatten();
     let tenant = tenant.id;
     db.tenant_tx(tenant, async move |tx| {
-        if let Some(customer) = customer {
+        let currency = match (company, customer) {
+            (Some(company), Some(customer)) => {
+                let standing = vendors::api::lock_buyer(tx, company, customer)
+                    .await?
+                    .ok_or_else(|| ApiError::forbidden("you are not a member of this company"))?;
+                if asked_currency && standing.currency != currency {
+                    return Err(UserError::new(
+                        "currency",
+                        Code::CurrencyMismatch,
+                        format!("{} buys in {}", standing.company_name, standing.currency),
+                    )
+                    .into());
+                }
+                standing.currency
+            }
+            (Some(_), None) => {
+                return Err(ApiError::forbidden("a company cart is a signed-in member's").into());
+            }
+            (None, _) => currency,
+        };
+        if let (Some(customer), None) = (customer, company) {
             // One open cart per customer: racing creations queue here.
             cityos_db::lock_for_transaction(tx, "orders.carts", customer).await?;
             let open = match open_cart_of(tx, customer).await? {
@@ -439,6 +492,7 @@ pub async fn create(
                 // Random, not time-ordered: a guest cart's id is all it takes to use it.
                 carts::id.eq(CartId::from_uuid(uuid::Uuid::new_v4())),
                 carts::customer_id.eq(customer),
+                carts::company_id.eq(company),
                 carts::email.eq(email),
                 carts::currency.eq(currency.code()),
                 carts::expires_at.eq(Utc::now() + LIFETIME),

@@ -10,7 +10,10 @@
 //!
 //! Per line: `net = subtotal - discount`, the tax rule of the line's category and the address
 //! (shipping address, else billing address) gives the tax in `net` (inclusive) or on top of it
-//! (exclusive), and `total = net + exclusive tax`. Per vendor group: `total = lines' totals +
+//! (exclusive), and `total = net + exclusive tax`. A company cart whose company holds a verified,
+//! unexpired tax exemption certificate for the address's jurisdiction (asked of the vendors
+//! subgraph's api) pays no tax at all: no rule applies, so `total = net` (a tax-inclusive price is
+//! charged as listed, without its tax part), and the order records the certificate. Per vendor group: `total = lines' totals +
 //! shipping`. Shipping is not taxed.
 
 use crate::carts::{Address, Cart, PricedLine};
@@ -45,6 +48,9 @@ pub struct Terms {
     pub taxes: Vec<ScopedRule>,
     /// The cart's discount code, when it has one and it exists.
     pub discount: Option<DiscountState>,
+    /// The company's tax exemption certificate that applies to the tax address today, if any.
+    #[serde(skip)]
+    pub exemption: Option<vendors::api::AppliedExemption>,
 }
 
 /// The address taxes are reckoned at: the shipping address, else the billing address.
@@ -59,9 +65,17 @@ struct TermsRow {
     terms: serde_json::Value,
 }
 
-/// Reads a cart's terms: one statement.
+/// Reads a cart's terms: one statement, and one more for a company cart's tax exemption.
 pub async fn load(tx: &mut TenantTx<'_>, cart: &Cart) -> QueryResult<Terms> {
     let address = tax_address(cart);
+    let exemption = match (cart.company_id, &address) {
+        (Some(company), Some(a)) => {
+            let today = Utc::now().date_naive();
+            let region = a.region.as_deref();
+            vendors::api::tax_exemption(tx, company, &a.country_code, region, today).await?
+        }
+        _ => None,
+    };
     let row: TermsRow = Prepared(
         diesel::sql_query(
             "SELECT jsonb_build_object(
@@ -81,15 +95,16 @@ pub async fn load(tx: &mut TenantTx<'_>, cart: &Cart) -> QueryResult<Terms> {
         )
         .bind::<SqlUuid, _>(cart.id)
         .bind::<Text, _>(&cart.currency)
-        .bind::<Nullable<Text>, _>(address.map(|a| a.country_code))
+        .bind::<Nullable<Text>, _>(address.as_ref().map(|a| a.country_code.as_str()))
         .bind::<Nullable<Text>, _>(cart.discount_code.as_deref())
         .bind::<Nullable<SqlUuid>, _>(cart.customer_id)
         .bind::<Nullable<Text>, _>(cart.email.as_deref()),
     )
     .get_result(tx.conn())
     .await?;
-    serde_json::from_value(row.terms)
-        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+    let terms: Terms = serde_json::from_value(row.terms)
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+    Ok(Terms { exemption, ..terms })
 }
 
 /// What one line comes to.
@@ -194,7 +209,11 @@ pub fn compute(cart: &Cart, lines: &mut [PricedLine], terms: &Terms, now: DateTi
     for line in lines.iter_mut() {
         let net = line.amounts.subtotal - line.amounts.discount;
         let categories = line.item.as_ref().map_or(&[][..], |i| &i.categories);
-        if let Some(rule) = taxes::resolve(&terms.taxes, region, categories) {
+        let rule = match terms.exemption {
+            Some(_) => None,
+            None => taxes::resolve(&terms.taxes, region, categories),
+        };
+        if let Some(rule) = rule {
             line.amounts.tax = LineTax::of(net, rule);
         }
         line.amounts.total = net + line.amounts.tax.added();

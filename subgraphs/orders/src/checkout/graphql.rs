@@ -21,6 +21,9 @@ pub struct CheckoutCompleteInput {
     /// The total the shopper was shown, in minor units: checkout refuses with PRICE_CHANGED if the
     /// cart costs something else now.
     pub expected_total_minor: Option<i64>,
+    /// The buyer's purchase-order number (1 to 64 characters), recorded on the order; a company
+    /// may require one (PURCHASE_ORDER_REQUIRED).
+    pub purchase_order_number: Option<String>,
 }
 
 /// The mutation of checkout.
@@ -31,7 +34,10 @@ pub struct CheckoutMutation;
 impl CheckoutMutation {
     /// Places the order for a cart in one transaction: re-prices it, takes the stock, writes the
     /// order split by vendor, starts the payment and closes the cart. Retrying with the same
-    /// idempotency key returns the same order.
+    /// idempotency key returns the same order. A company cart is held to its company's rules:
+    /// membership, the buyer's per-order and monthly limits, a required purchase-order number,
+    /// and for ON_ACCOUNT its NET terms and credit limit (the order is then confirmed and
+    /// invoiced at once).
     async fn checkout_complete(
         &self,
         ctx: &Context<'_>,
@@ -44,6 +50,7 @@ impl CheckoutMutation {
                 .payment_method
                 .unwrap_or(PaymentMethod::CashOnDelivery),
             expected_total: input.expected_total_minor,
+            purchase_order_number: input.purchase_order_number,
         };
         order_payload(checkout::complete(ctx.db(), ctx.request()?, asked, gateway(ctx)).await)
     }

@@ -11,9 +11,16 @@
 //! discount's use and the payment written; an `order.placed` event; the cart closed. Any refusal
 //! rolls all of it back.
 //!
+//! A company cart is also held to its company's rules ([`company`]) under the company's row lock,
+//! taken through the vendors subgraph's api after pricing; the order records the company, the
+//! purchase-order number and the tax exemption certificate that applied. An order paid ON_ACCOUNT
+//! is confirmed at once: its invoice is issued in the same transaction, due after the company's
+//! NET days.
+//!
 //! The number of statements does not depend on how many vendors the cart spans: vendor orders,
 //! lines and allocations are each one insert of a JSON row set. Stock costs a constant per line.
 
+pub mod company;
 pub mod graphql;
 
 use crate::carts::{self, CartStatus, PricedCart, PricedLine};
@@ -36,7 +43,7 @@ use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::outbox::FixedTopic;
 use cityos_db::{Database, Prepared, TenantTx};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
 
@@ -50,6 +57,8 @@ pub struct CheckoutRequest {
     /// The total the shopper was shown, in minor units: checkout refuses if the cart now costs
     /// something else.
     pub expected_total: Option<i64>,
+    /// The buyer's purchase-order number (required by some companies).
+    pub purchase_order_number: Option<String>,
 }
 
 /// Places the order for a cart (see the module documentation). A card payment's Stripe
@@ -80,6 +89,7 @@ pub async fn complete(
         )
         .into());
     }
+    let purchase_order = company::purchase_order(request.purchase_order_number.as_deref())?;
     let tenant = ctx.tenant()?.id;
     let actor = ctx.user_id().ok();
     let ctx = ctx.clone();
@@ -104,7 +114,9 @@ pub async fn complete(
             }
             let priced = carts::priced(tx, cart).await?;
             check_ready(&priced, request.expected_total)?;
-            place(tx, &priced, &key, request.payment_method, actor).await
+            let method = request.payment_method;
+            let account = company::check(tx, &priced, method, purchase_order).await?;
+            place(tx, &priced, &account, &key, method, actor).await
         })
         .await?;
     if card && let Some(stripe) = &gateway.stripe {
@@ -309,6 +321,7 @@ fn stock_refusal(error: StockError) -> Failure<Code> {
 async fn place(
     tx: &mut TenantTx<'_>,
     priced: &PricedCart,
+    account: &company::Account,
     key: &str,
     method: PaymentMethod,
     actor: Option<UserId>,
@@ -409,8 +422,11 @@ async fn place(
         diesel::sql_query(
             "INSERT INTO orders.orders (tenant_id, id, number, cart_id, idempotency_key, customer_id,
                 email, currency, subtotal, discount_total, shipping_total, tax_total, total,
-                shipping_address, billing_address, delivery_instructions, discount_code)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                shipping_address, billing_address, delivery_instructions, discount_code,
+                company_id, purchase_order_number, tax_exemption_id, tax_exemption_number,
+                payment_due_days)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                $18, $19, $20, $21, $22)",
         )
         .bind::<SqlUuid, _>(tenant)
         .bind::<SqlUuid, _>(order_id)
@@ -428,7 +444,12 @@ async fn place(
         .bind::<Nullable<Jsonb>, _>(cart.shipping_address.as_ref())
         .bind::<Nullable<Jsonb>, _>(cart.billing_address.as_ref())
         .bind::<Text, _>(&cart.delivery_instructions)
-        .bind::<Nullable<Text>, _>(cart.discount_code.as_deref()),
+        .bind::<Nullable<Text>, _>(cart.discount_code.as_deref())
+        .bind::<Nullable<SqlUuid>, _>(account.company_id)
+        .bind::<Nullable<Text>, _>(account.purchase_order.as_deref())
+        .bind::<Nullable<SqlUuid>, _>(priced.terms.exemption.as_ref().map(|e| e.id))
+        .bind::<Nullable<Text>, _>(priced.terms.exemption.as_ref().map(|e| e.number.as_str()))
+        .bind::<Nullable<Integer>, _>(account.due_days),
     )
     .execute(tx.conn())
     .await
@@ -560,6 +581,8 @@ async fn place(
         tax_total: totals.tax_total,
         total,
         payment_method: method.as_str(),
+        company_id: account.company_id,
+        purchase_order_number: account.purchase_order.as_deref(),
         vendor_orders: &vendor_rows,
         lines: line_rows
             .iter()
@@ -581,10 +604,13 @@ async fn place(
         ))
         .execute(tx.conn())
         .await?;
-    orders::by_ids(tx, &[order_id])
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::internal("the order vanished in its own transaction").into())
+    let order = orders::reread(tx, order_id).await?;
+    if method == PaymentMethod::OnAccount {
+        // On credit: accepted at once, invoiced now and due after the company's NET days.
+        orders::set_status(tx, &order, orders::OrderStatus::Confirmed, None).await?;
+        return orders::reread(tx, order_id).await;
+    }
+    Ok(order)
 }
 
 /// Inserts a JSON row set with one statement; `$1` is the tenant, `$2` the order, `$3` the rows.
@@ -622,6 +648,9 @@ pub struct OrderPlaced<'a> {
     pub tax_total: i64,
     pub total: i64,
     pub payment_method: &'a str,
+    /// The B2B company the order was bought for.
+    pub company_id: Option<crate::ids::CompanyId>,
+    pub purchase_order_number: Option<&'a str>,
     /// The order's parts, one per vendor.
     pub vendor_orders: &'a [VendorOrderRow<'a>],
     pub lines: Vec<PlacedLine>,

@@ -5,7 +5,7 @@
 use crate::carts::Address;
 use crate::disputes::DisputeThread;
 use crate::errors::{OrdersUserError, Outcome};
-use crate::federation::{Product, ProductVariant, User, Vendor};
+use crate::federation::{Company, Product, ProductVariant, User, Vendor};
 use crate::ids::{FulfillmentId, OrderId, VendorId, VendorOrderId};
 use crate::orders::invoices::{Invoice, InvoiceKind, InvoiceStatus};
 use crate::orders::{
@@ -127,6 +127,18 @@ impl Order {
     /// Why it was cancelled, when it was and a reason was given.
     async fn cancel_reason(&self) -> Option<&str> {
         self.cancel_reason.as_deref()
+    }
+    /// The B2B company it was bought for; null for a personal order.
+    async fn company(&self) -> Option<Company> {
+        self.company_id.map(|id| Company { id: to_id(id) })
+    }
+    /// The buyer's purchase-order number.
+    async fn purchase_order_number(&self) -> Option<&str> {
+        self.purchase_order_number.as_deref()
+    }
+    /// The number of the company's tax exemption certificate that applied: no tax was charged.
+    async fn tax_exemption_number(&self) -> Option<&str> {
+        self.tax_exemption_number.as_deref()
     }
     /// When it was placed.
     async fn placed_at(&self) -> DateTime<Utc> {

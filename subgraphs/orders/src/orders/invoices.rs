@@ -4,8 +4,11 @@
 //! manual capture, Stripe's webhook), numbered from the tenant's gap-free `invoice` counter: its
 //! lines, discounts, tax per rate and totals are a snapshot of the order. It is PAID when the
 //! order's money is captured, VOID when the order is cancelled, and OVERDUE while unpaid past its
-//! due date (14 days): it reads so at once, and the `invoice.overdue` job stores the status and
-//! writes `invoice.overdue` at the due time. Every refund gets a credit note against it, numbered from the
+//! due date (14 days, or a company's NET days for an order on account): it reads so at once, and
+//! the `invoice.overdue` job stores the status and writes `invoice.overdue` at the due time. A
+//! company's invoice still unpaid its grace days after that puts the company ON_HOLD (the
+//! `invoice.hold` job, through the vendors subgraph's api). What arrives against an invoice on
+//! account is recorded in part or in full ([`record_payment`]); paid in full, it is PAID. Every refund gets a credit note against it, numbered from the
 //! `credit_note` counter, crediting the refunded amount and its proportional share of the tax.
 //! Both render as a printable HTML document.
 
@@ -327,7 +330,12 @@ pub async fn issue(tx: &mut TenantTx<'_>, order: &Order) -> QueryResult<()> {
             order.total,
         ],
         &document,
-        (!paid).then(|| Utc::now() + PAYMENT_TERM),
+        (!paid).then(|| {
+            Utc::now()
+                + order
+                    .payment_due_days
+                    .map_or(PAYMENT_TERM, |d| Duration::days(i64::from(d)))
+        }),
     )
     .await?;
     if let Some(due) = invoice.due_at {
@@ -384,6 +392,70 @@ impl cityos_db::jobs::Job for InvoiceOverdue {
                 due_at: overdue.due_at,
             };
             crate::OUTBOX.publish(tx, self.invoice_id, &event).await?;
+            let company = orders::by_ids(tx, &[overdue.order_id])
+                .await?
+                .pop()
+                .and_then(|o| o.company_id);
+            if let Some(company) = company {
+                let grace = vendors::api::grace_days(tx, company).await?.unwrap_or(0);
+                let job = InvoiceHold {
+                    invoice_id: self.invoice_id,
+                };
+                let at = overdue.due_at + Duration::days(i64::from(grace));
+                crate::JOBS.schedule(tx, &job, at).await?;
+            }
+        }
+        Ok(cityos_db::jobs::Next::Done)
+    }
+}
+
+/// The `invoice.hold` job of a company's overdue invoice, due its company's grace days after the
+/// due date: an invoice still unpaid then puts an ACTIVE company ON_HOLD (through the vendors
+/// subgraph's api, which writes `company.on_hold`); a paid or void one needs nothing, and a company
+/// already on hold or closed stays as it is.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceHold {
+    pub invoice_id: InvoiceId,
+}
+
+impl cityos_db::jobs::Job for InvoiceHold {
+    const NAME: &'static str = "invoice.hold";
+
+    fn key(&self) -> String {
+        self.invoice_id.to_string()
+    }
+
+    async fn run(
+        self,
+        tx: &mut TenantTx<'_>,
+        _: &cityos_db::jobs::Provided,
+    ) -> Result<cityos_db::jobs::Next, cityos_core::ApiError> {
+        #[derive(QueryableByName)]
+        struct Unpaid {
+            #[diesel(sql_type = SqlUuid)]
+            company_id: crate::ids::CompanyId,
+            #[diesel(sql_type = BigInt)]
+            number: i64,
+        }
+        let unpaid: Option<Unpaid> = Prepared(
+            diesel::sql_query(
+                "SELECT o.company_id, i.number FROM orders.invoices i
+                 JOIN orders.orders o ON o.tenant_id = i.tenant_id AND o.id = i.order_id
+                 WHERE i.id = $1 AND i.kind = 'INVOICE' AND i.status IN ('ISSUED', 'OVERDUE')
+                   AND o.company_id IS NOT NULL",
+            )
+            .bind::<SqlUuid, _>(self.invoice_id),
+        )
+        .get_result(tx.conn())
+        .await
+        .optional()?;
+        if let Some(unpaid) = unpaid {
+            let why = format!(
+                "invoice INV-{:06} is unpaid past its due date and grace period",
+                unpaid.number
+            );
+            vendors::api::hold_for_unpaid(tx, unpaid.company_id, &why).await?;
         }
         Ok(cityos_db::jobs::Next::Done)
     }

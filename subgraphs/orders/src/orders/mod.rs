@@ -23,15 +23,18 @@ mod lifecycle;
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{
-    AllocationId, CartId, FulfillmentId, LocationId, OrderId, OrderLineId, PaymentId, ProductId,
-    ShippingMethodId, TenantId, UserId, VariantId, VendorId, VendorOrderId,
+    AllocationId, CartId, CompanyId, FulfillmentId, InvoiceId, InvoicePaymentId, LocationId,
+    OrderId, OrderLineId, PaymentId, ProductId, ShippingMethodId, TenantId, UserId, VariantId,
+    VendorId, VendorOrderId,
 };
-use crate::payments::{Manual, Payment, PaymentProvider, PaymentStatus, ProviderKind};
+use crate::payments::{
+    Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus, ProviderKind,
+};
 use crate::schema::{allocations, fulfillments, orders, payments, vendor_orders};
 use crate::shipping::ShippingKind;
 use catalog::api::PriceRule;
 use chrono::{DateTime, Utc};
-use cityos_core::money::Currency;
+use cityos_core::money::{Currency, Money};
 use cityos_core::paging::{Page, PageRequest};
 use cityos_core::{ApiError, RequestContext};
 use cityos_db::audit::Audit;
@@ -148,6 +151,19 @@ pub struct Order {
     pub updated_at: DateTime<Utc>,
     #[diesel(sql_type = Nullable<Text>)]
     pub discount_code: Option<String>,
+    /// The B2B company it was bought for.
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub company_id: Option<CompanyId>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub purchase_order_number: Option<String>,
+    /// The company's tax exemption certificate that applied (its id and number).
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub tax_exemption_id: Option<vendors::api::TaxExemptionId>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub tax_exemption_number: Option<String>,
+    /// Days its invoice gives to pay; `None`: the default term.
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub payment_due_days: Option<i32>,
 }
 
 /// The columns of [`Order`], from `orders.orders o`.
@@ -156,7 +172,8 @@ macro_rules! order_columns {
         "o.tenant_id, o.id, o.number, o.cart_id, o.customer_id, o.email, o.currency, o.status,
          o.payment_status, o.subtotal, o.discount_total, o.shipping_total, o.tax_total, o.total,
          o.shipping_address, o.billing_address, o.delivery_instructions, o.cancel_reason,
-         o.placed_at, o.updated_at, o.discount_code"
+         o.placed_at, o.updated_at, o.discount_code, o.company_id, o.purchase_order_number,
+         o.tax_exemption_id, o.tax_exemption_number, o.payment_due_days"
     };
 }
 pub(crate) use order_columns;
@@ -445,7 +462,8 @@ pub async fn locked_payment(tx: &mut TenantTx<'_>, id: PaymentId) -> Outcome<(Or
 }
 
 /// Records that a manual payment's money arrived (staff): the payment is CAPTURED, the order
-/// PAID, and a PENDING order CONFIRMED.
+/// PAID, and a PENDING order CONFIRMED. A payment on account is paid against its invoice instead
+/// ([`record_invoice_payment`]), in part or in full.
 pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: PaymentId) -> Outcome<Order> {
     db.staff(ctx, "payment.capture", async move |tx| {
         let (order, payment) = locked_payment(tx, id).await?;
@@ -457,59 +475,190 @@ pub async fn capture_payment(db: &Database, ctx: &RequestContext, id: PaymentId)
             )
             .into());
         }
-        if !matches!(
-            payment.status,
-            PaymentStatus::Pending | PaymentStatus::Authorized
-        ) {
+        if payment.method == PaymentMethod::OnAccount {
             return Err(UserError::new(
                 "paymentId",
-                Code::AlreadyPaid,
-                format!("the payment is already {}", payment.status),
+                Code::InvalidPaymentMethod,
+                "a payment on account is paid against its invoice (invoicePaymentRecord)",
             )
             .into());
         }
-        if order.status == OrderStatus::Cancelled {
-            return Err(transition_refused(OrderStatus::Cancelled, OrderStatus::Confirmed).into());
-        }
-        let answer = Manual
-            .capture(&payment, payment.amount)
-            .await
-            .map_err(ApiError::internal)?;
-        diesel::update(payments::table.filter(payments::id.eq(id)))
-            .set((
-                payments::status.eq(answer.status),
-                payments::captured_amount.eq(payment.amount),
-                payments::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(tx.conn())
-            .await?;
-        diesel::update(orders::table.filter(orders::id.eq(order.id)))
-            .set((
-                orders::payment_status.eq(OrderPaymentStatus::Paid),
-                orders::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(tx.conn())
-            .await?;
-        let event = PaymentCaptured {
-            order_id: order.id,
-            payment_id: id,
-            amount: payment.amount,
-            currency: payment.currency,
-            provider: "MANUAL",
-            order_cancelled: false,
-            placed_at: order.placed_at,
-            vendor_orders: sold(tx, order.id).await?,
-        };
-        crate::OUTBOX.publish(tx, id, &event).await?;
-        if order.status == OrderStatus::Pending {
-            set_status(tx, &order, OrderStatus::Confirmed, None).await?;
-        }
-        invoices::mark_paid(tx, order.id).await?;
+        check_capturable(&order, &payment, "paymentId")?;
+        capture_whole(tx, &order, &payment).await?;
         let value = reread(tx, order.id).await?;
         let audit = Audit::of(id, serde_json::json!({ "order": value.id }));
         Ok((value, audit))
     })
     .await
+}
+
+/// Refuses to capture a payment that is not waiting for its money, or of a cancelled order.
+fn check_capturable(order: &Order, payment: &Payment, field: &str) -> Outcome<()> {
+    if !matches!(
+        payment.status,
+        PaymentStatus::Pending | PaymentStatus::Authorized
+    ) {
+        return Err(UserError::new(
+            field,
+            Code::AlreadyPaid,
+            format!("the payment is already {}", payment.status),
+        )
+        .into());
+    }
+    if order.status == OrderStatus::Cancelled {
+        return Err(transition_refused(OrderStatus::Cancelled, OrderStatus::Confirmed).into());
+    }
+    Ok(())
+}
+
+/// A locked manual payment's whole amount arrived: CAPTURED, the order PAID (and CONFIRMED when
+/// PENDING), `payment.captured` written, its invoice PAID.
+async fn capture_whole(tx: &mut TenantTx<'_>, order: &Order, payment: &Payment) -> Outcome<()> {
+    let answer = Manual
+        .capture(payment, payment.amount)
+        .await
+        .map_err(ApiError::internal)?;
+    diesel::update(payments::table.filter(payments::id.eq(payment.id)))
+        .set((
+            payments::status.eq(answer.status),
+            payments::captured_amount.eq(payment.amount),
+            payments::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(tx.conn())
+        .await?;
+    diesel::update(orders::table.filter(orders::id.eq(order.id)))
+        .set((
+            orders::payment_status.eq(OrderPaymentStatus::Paid),
+            orders::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(tx.conn())
+        .await?;
+    let event = PaymentCaptured {
+        order_id: order.id,
+        payment_id: payment.id,
+        amount: payment.amount,
+        currency: payment.currency,
+        provider: "MANUAL",
+        order_cancelled: false,
+        placed_at: order.placed_at,
+        vendor_orders: sold(tx, order.id).await?,
+    };
+    crate::OUTBOX.publish(tx, payment.id, &event).await?;
+    if order.status == OrderStatus::Pending {
+        set_status(tx, order, OrderStatus::Confirmed, None).await?;
+    }
+    invoices::mark_paid(tx, order.id).await?;
+    Ok(())
+}
+
+/// Records `amount` (minor units of the invoice's currency) received against the invoice of an
+/// order paid on account (staff), with the payer's `reference`: the company's open balance drops
+/// by it. What is recorded never exceeds what is left to pay (PAYMENT_EXCEEDS_BALANCE); the last
+/// of it captures the payment whole, and the order and invoice are PAID.
+pub async fn record_invoice_payment(
+    db: &Database,
+    ctx: &RequestContext,
+    invoice: InvoiceId,
+    amount: i64,
+    reference: Option<String>,
+) -> Outcome<Order> {
+    let reference = crate::errors::optional_text::<100>(
+        reference,
+        "reference",
+        "a payment reference has at most 100 characters",
+    )?;
+    if amount <= 0 {
+        return Err(UserError::new(
+            "amount",
+            Code::InvalidAmount,
+            "a payment is a positive amount in minor units",
+        )
+        .into());
+    }
+    let recorder = ctx.user_id().ok();
+    db.staff(ctx, "invoice.payment_record", async move |tx| {
+        let of: Option<OrderId> = Prepared(
+            diesel::sql_query(
+                "SELECT order_id AS value FROM orders.invoices WHERE id = $1 AND kind = 'INVOICE'",
+            )
+            .bind::<SqlUuid, _>(invoice),
+        )
+        .get_result::<OrderIdRow>(tx.conn())
+        .await
+        .optional()?
+        .map(|r| r.value);
+        let not_found = || UserError::new("invoiceId", Code::NotFound, "no such invoice");
+        let order = locked(tx, of.ok_or_else(not_found)?, "invoiceId").await?;
+        let payment: Option<Payment> = payments::table
+            .filter(payments::order_id.eq(order.id))
+            .filter(payments::method.eq(PaymentMethod::OnAccount))
+            .select(Payment::as_select())
+            .for_update()
+            .first(tx.conn())
+            .await
+            .optional()?;
+        let Some(payment) = payment else {
+            return Err(UserError::new(
+                "invoiceId",
+                Code::InvalidPaymentMethod,
+                "this order is not paid on account; capture its payment instead",
+            )
+            .into());
+        };
+        check_capturable(&order, &payment, "invoiceId")?;
+        let left = payment.amount - payment.captured_amount;
+        if amount > left {
+            return Err(UserError::new(
+                "amount",
+                Code::PaymentExceedsBalance,
+                format!(
+                    "{} is left to pay of this invoice",
+                    Money::new(left, payment.currency)
+                ),
+            )
+            .into());
+        }
+        Prepared(
+            diesel::sql_query(
+                "INSERT INTO orders.invoice_payments (tenant_id, id, invoice_id, payment_id,
+                    amount, reference, recorded_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind::<SqlUuid, _>(order.tenant_id)
+            .bind::<SqlUuid, _>(InvoicePaymentId::new())
+            .bind::<SqlUuid, _>(invoice)
+            .bind::<SqlUuid, _>(payment.id)
+            .bind::<BigInt, _>(amount)
+            .bind::<Nullable<Text>, _>(reference.as_deref())
+            .bind::<Nullable<SqlUuid>, _>(recorder),
+        )
+        .execute(tx.conn())
+        .await?;
+        if amount == left {
+            capture_whole(tx, &order, &payment).await?;
+        } else {
+            diesel::update(payments::table.filter(payments::id.eq(payment.id)))
+                .set((
+                    payments::captured_amount.eq(payment.captured_amount + amount),
+                    payments::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(tx.conn())
+                .await?;
+        }
+        let value = reread(tx, order.id).await?;
+        let audit = Audit::of(
+            invoice,
+            serde_json::json!({ "order": value.id, "amount": amount, "reference": reference }),
+        );
+        Ok((value, audit))
+    })
+    .await
+}
+
+#[derive(QueryableByName)]
+struct OrderIdRow {
+    #[diesel(sql_type = SqlUuid)]
+    value: OrderId,
 }
 
 /// `payment.captured`: a payment's money arrived, by card (through the provider's webhook) or

@@ -1,6 +1,6 @@
 //! Payments in GraphQL: `Payment` and `paymentCapture`.
 
-use crate::ids::PaymentId;
+use crate::ids::{InvoiceId, PaymentId};
 use crate::orders;
 use crate::orders::graphql::{OrderPayload, order_payload};
 use crate::payments::{Payment, PaymentMethod, PaymentStatus};
@@ -61,6 +61,17 @@ pub struct PaymentCaptureInput {
     pub payment_id: PaymentId,
 }
 
+/// Money that arrived against an invoice paid on account.
+#[derive(InputObject)]
+pub struct InvoicePaymentRecordInput {
+    /// The invoice (of an order paid ON_ACCOUNT).
+    pub invoice_id: InvoiceId,
+    /// How much arrived, in minor units of the invoice's currency: at most what is left to pay.
+    pub amount_minor: i64,
+    /// The payer's reference (a bank transfer's), at most 100 characters.
+    pub reference: Option<String>,
+}
+
 /// The mutations of payments.
 #[derive(Default)]
 pub struct PaymentMutation;
@@ -76,5 +87,25 @@ impl PaymentMutation {
     ) -> Result<OrderPayload> {
         let id = input.payment_id;
         order_payload(orders::capture_payment(ctx.db(), ctx.request()?, id).await)
+    }
+
+    /// Records money that arrived against the invoice of an order paid on account (staff), in
+    /// part or in full: the company's open balance drops by it; the last of it makes the order
+    /// and invoice PAID. More than is left to pay is PAYMENT_EXCEEDS_BALANCE.
+    async fn invoice_payment_record(
+        &self,
+        ctx: &Context<'_>,
+        input: InvoicePaymentRecordInput,
+    ) -> Result<OrderPayload> {
+        order_payload(
+            orders::record_invoice_payment(
+                ctx.db(),
+                ctx.request()?,
+                input.invoice_id,
+                input.amount_minor,
+                input.reference,
+            )
+            .await,
+        )
     }
 }

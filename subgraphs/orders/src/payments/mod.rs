@@ -2,7 +2,7 @@
 //!
 //! A provider authorizes an amount for an order, captures it, cancels an authorization and
 //! refunds captured money. The manual provider stands for money that moves outside the platform:
-//! cash on delivery and bank transfer. Authorizing records the expectation; staff capture when
+//! cash on delivery, bank transfer, and a company's account. Authorizing records the expectation; staff capture when
 //! the cash or transfer arrives; cancelling forgets it; a refund is paid back by hand.
 
 pub mod graphql;
@@ -34,6 +34,10 @@ cityos_core::states! {
         BankTransfer = "BANK_TRANSFER",
         /// A card, through Stripe.
         Card = "CARD",
+        /// On the account of the buyer's B2B company, which has NET terms: the invoice is due
+        /// the terms' days after the order is placed; staff record what arrives against it
+        /// (manual provider).
+        OnAccount = "ON_ACCOUNT",
     }
 }
 
@@ -142,7 +146,9 @@ impl PaymentProvider for Manual {
 
     async fn authorize(&self, charge: &Charge<'_>) -> Result<Answer, ProviderError> {
         match charge.method {
-            PaymentMethod::CashOnDelivery | PaymentMethod::BankTransfer => Ok(Answer {
+            PaymentMethod::CashOnDelivery
+            | PaymentMethod::BankTransfer
+            | PaymentMethod::OnAccount => Ok(Answer {
                 status: PaymentStatus::Pending,
                 reference: None,
                 client_secret: None,

@@ -405,6 +405,7 @@ async fn a_dispute_refund_the_provider_refuses_leaves_it_under_review() {
             idempotency_key: "card".into(),
             payment_method: orders::payments::PaymentMethod::Card,
             expected_total: None,
+            purchase_order_number: None,
         },
         &gateway,
     )

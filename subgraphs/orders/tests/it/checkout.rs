@@ -38,6 +38,7 @@ async fn checkout_places_one_order_split_by_vendor_and_takes_the_stock() {
             idempotency_key: "k-1".into(),
             payment_method: PaymentMethod::BankTransfer,
             expected_total: Some(expected),
+            purchase_order_number: None,
         },
         &orders::payments::Gateway::default(),
     )
@@ -233,6 +234,7 @@ async fn a_refused_checkout_changes_nothing() {
             idempotency_key: "d".into(),
             payment_method: PaymentMethod::CashOnDelivery,
             expected_total: Some(1),
+            purchase_order_number: None,
         },
         &orders::payments::Gateway::default(),
     )
@@ -246,6 +248,7 @@ async fn a_refused_checkout_changes_nothing() {
             idempotency_key: "d".into(),
             payment_method: PaymentMethod::Card,
             expected_total: None,
+            purchase_order_number: None,
         },
         &orders::payments::Gateway::default(),
     )

@@ -1,16 +1,19 @@
 //! Set-up shared by the orders subgraph's integration tests: a tenant with a stocked catalog.
 
 use catalog::inventory;
-use cityos_core::{Actor, RequestContext, Role, TenantInfo};
+use cityos_core::{Actor, CompanyRole, RequestContext, Role, TenantInfo};
 use cityos_fixtures::{ProductBuilder, TenantBuilder};
 use cityos_testkit::{TestDb, context, user_context};
 use orders::carts::{self, Address, CartChanges, LineInput, PricedCart};
 use orders::checkout::{self, CheckoutRequest};
-use orders::ids::{CartId, LocationId, OrderId, ProductId, TenantId, UserId, VariantId, VendorId};
+use orders::ids::{
+    CartId, CompanyId, LocationId, OrderId, ProductId, TenantId, UserId, VariantId, VendorId,
+};
 use orders::orders::Order;
 use orders::payments::PaymentMethod;
+use vendors::api::CompanyStatus;
 
-/// A fresh database with the orders schema and those it depends on (identity, catalog).
+/// A fresh database with the orders schema and those it depends on (identity, catalog, vendors).
 pub async fn test_db() -> TestDb {
     TestDb::for_subgraph::<orders::Orders>().await
 }
@@ -156,6 +159,7 @@ pub async fn check_out(
             idempotency_key: key.into(),
             payment_method: PaymentMethod::CashOnDelivery,
             expected_total: None,
+            purchase_order_number: None,
         },
         &orders::payments::Gateway::default(),
     )
@@ -280,5 +284,74 @@ pub async fn deliver_all(t: &TestDb, shop: &Shop, order: &Order, capture: bool) 
         orders::orders::deliver(t.db(), staff, shipped.id)
             .await
             .expect("delivered");
+    }
+}
+
+/// A verified B2B company of `shop`, registered by a new customer who is its ADMIN (and buys for
+/// it): the company, the admin's id and their context acting for it (`x-company-id`).
+pub async fn company(t: &TestDb, shop: &Shop, slug: &str) -> (CompanyId, UserId, RequestContext) {
+    let admin = cityos_fixtures::customer(t, &shop.info, &format!("admin@{slug}.test")).await;
+    let signed_in = user_context(Some(&shop.info), admin, &[Role::Customer]);
+    let profile = vendors::companies::Profile {
+        name: Some(format!("{slug} Trading")),
+        email: Some(format!("ap@{slug}.test")),
+        billing_address: Some(address()),
+        ..vendors::companies::Profile::default()
+    };
+    let id = vendors::companies::register(t.db(), &signed_in, profile)
+        .await
+        .expect("registered")
+        .id;
+    vendors::companies::transition(t.db(), &shop.admin, id, CompanyStatus::Active, None)
+        .await
+        .expect("verified");
+    let acting = cityos_testkit::company_context(&shop.info, admin, id, CompanyRole::Admin);
+    (id, admin, acting)
+}
+
+/// Grants `company` NET_30 terms with `credit_limit` and `grace_days` (staff).
+pub async fn net_30(t: &TestDb, shop: &Shop, company: CompanyId, credit_limit: i64, grace: i32) {
+    let terms = vendors::companies::Terms {
+        payment_terms: Some(vendors::api::PaymentTerms::Net30),
+        credit_limit: Some(credit_limit),
+        grace_days: Some(grace),
+        ..vendors::companies::Terms::default()
+    };
+    vendors::companies::set_terms(t.db(), &shop.admin, company, terms)
+        .await
+        .expect("terms");
+}
+
+/// Checks a cart out with `method` and an optional purchase-order number.
+pub async fn check_out_with(
+    t: &TestDb,
+    who: &RequestContext,
+    cart: CartId,
+    key: &str,
+    method: PaymentMethod,
+    purchase_order: Option<&str>,
+) -> orders::errors::Outcome<Order> {
+    checkout::complete(
+        t.db(),
+        who,
+        CheckoutRequest {
+            cart_id: cart,
+            idempotency_key: key.into(),
+            payment_method: method,
+            expected_total: None,
+            purchase_order_number: purchase_order.map(str::to_owned),
+        },
+        &orders::payments::Gateway::default(),
+    )
+    .await
+}
+
+/// The code of a refused outcome.
+pub fn code_of<T: std::fmt::Debug>(
+    outcome: orders::errors::Outcome<T>,
+) -> orders::errors::OrdersErrorCode {
+    match outcome {
+        Err(cityos_core::Failure::User(e)) => e.code,
+        other => panic!("expected a refusal, got {other:?}"),
     }
 }

@@ -1,7 +1,8 @@
 //! Tenant isolation of every orders table at once: one fixture (a card order with shipping, tax
 //! and a discount, paid through the provider's webhook, shipped, delivered, partly returned and
-//! refunded, then disputed) writes rows to each table for one tenant, and the testkit probes every
-//! table the catalogue lists, so a table added without fixture rows here fails by name.
+//! refunded, then disputed; a company's order on account, paid in part) writes rows to each table
+//! for one tenant, and the testkit probes every table the catalogue lists, so a table added
+//! without fixture rows here fails by name.
 
 use crate::common::*;
 use cityos_testkit::stripe::{StripeDouble, WEBHOOK_SECRET, event, signature};
@@ -58,6 +59,7 @@ async fn every_orders_table_is_isolated_by_tenant_from_one_fixture() {
         idempotency_key: "iso-1".into(),
         payment_method: PaymentMethod::Card,
         expected_total: None,
+        purchase_order_number: None,
     };
     let order = checkout::complete(t.db(), &buyer, request, &gateway)
         .await
@@ -130,6 +132,37 @@ async fn every_orders_table_is_isolated_by_tenant_from_one_fixture() {
     disputes::message(t.db(), staff, dispute, "We will look".into(), Vec::new())
         .await
         .expect("message");
+
+    // A company's order on account, paid in part against its invoice.
+    let (company_id, _, company_buyer) = company(&t, &souq, "iso").await;
+    net_30(&t, &souq, company_id, 100_000, 0).await;
+    let company_cart = ready_cart(&t, &company_buyer, vec![line(tea, 1)])
+        .await
+        .cart
+        .id;
+    let on_account = check_out_with(
+        &t,
+        &company_buyer,
+        company_cart,
+        "iso-company",
+        PaymentMethod::OnAccount,
+        Some("PO-1"),
+    )
+    .await
+    .expect("on account");
+    let invoice = t
+        .db()
+        .tenant_tx(souq.info.id, async move |tx| {
+            Ok::<_, cityos_core::ApiError>(
+                orders::orders::invoices::of_orders(tx, &[on_account.id]).await?,
+            )
+        })
+        .await
+        .expect("invoice")[&on_account.id][0]
+        .id;
+    orders::orders::record_invoice_payment(t.db(), staff, invoice, 100, Some("TRX".into()))
+        .await
+        .expect("recorded");
 
     // The other tenant has an order of its own.
     let theirs = item(&t, &other, "THEIRS-1", 500, 5, None).await;

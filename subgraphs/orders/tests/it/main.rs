@@ -1,5 +1,5 @@
 //! The orders subgraph's integration tests, one binary (link time grows with every binary): real
-//! PostgreSQL, a fresh database per test, the identity and catalog schemas beside orders'. One
+//! PostgreSQL, a fresh database per test, the identity, catalog and vendors schemas beside orders'. One
 //! module per domain.
 
 mod common;
@@ -7,6 +7,7 @@ mod common;
 mod aftercare;
 mod carts;
 mod checkout;
+mod companies;
 mod invoices;
 mod isolation;
 mod jobs;

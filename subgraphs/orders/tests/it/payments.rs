@@ -31,6 +31,7 @@ async fn pay_by_card(
             idempotency_key: key.into(),
             payment_method: PaymentMethod::Card,
             expected_total: None,
+            purchase_order_number: None,
         },
         gateway,
     )

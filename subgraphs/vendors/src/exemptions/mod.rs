@@ -256,7 +256,7 @@ pub async fn applicable(
     country: &str,
     region: Option<&str>,
     day: NaiveDate,
-) -> Result<Option<Exemption>, ApiError> {
+) -> QueryResult<Option<Exemption>> {
     let candidates: Vec<Exemption> = tax_exemptions::table
         .filter(tax_exemptions::company_id.eq(company))
         .filter(tax_exemptions::country.eq(country.trim().to_ascii_uppercase()))

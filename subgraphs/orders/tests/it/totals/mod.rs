@@ -268,6 +268,7 @@ async fn shipping_taxes_and_a_discount_come_to_exact_totals_from_cart_to_order()
             idempotency_key: "k1".into(),
             payment_method: orders::payments::PaymentMethod::CashOnDelivery,
             expected_total: Some(22998),
+            purchase_order_number: None,
         },
         &orders::payments::Gateway::default(),
     )
@@ -281,6 +282,7 @@ async fn shipping_taxes_and_a_discount_come_to_exact_totals_from_cart_to_order()
             idempotency_key: "k1".into(),
             payment_method: orders::payments::PaymentMethod::CashOnDelivery,
             expected_total: Some(28068),
+            purchase_order_number: None,
         },
         &orders::payments::Gateway::default(),
     )
