@@ -13,6 +13,7 @@
 //!   sits; 0 for none), which orders' terms statement calls instead of reading the tree.
 //! - Customer groups (a B2B company's buyers get its group's price lists and volume tiers):
 //!   [`customer_group_exists`], [`customer_group_join`], [`customer_group_leave`].
+//! - SKUs: [`variants_by_sku`] (orders' quick order takes a list of SKUs).
 //! - Products: [`product_exists`] (the vendors subgraph's commission rules name products) and
 //!   [`product_categories`] (the categories a commission rule on a category covers).
 //!
@@ -75,6 +76,28 @@ pub async fn product_categories(
             .push((row.category_id, row.depth));
     }
     Ok(of)
+}
+
+/// The variants of the transaction's tenant with these SKUs (as stored: SKUs are compared
+/// exactly), in any status: one statement. An unknown SKU is absent.
+pub async fn variants_by_sku(
+    tx: &mut TenantTx<'_>,
+    skus: &[String],
+) -> diesel::QueryResult<HashMap<String, VariantId>> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        sku: String,
+        #[diesel(sql_type = SqlUuid)]
+        id: VariantId,
+    }
+    let rows: Vec<Row> = cityos_db::Prepared(
+        diesel::sql_query("SELECT sku, id FROM catalog.product_variants WHERE sku = ANY ($1)")
+            .bind::<Array<diesel::sql_types::Text>, _>(skus),
+    )
+    .load(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.sku, r.id)).collect())
 }
 
 async fn exists(

@@ -110,6 +110,8 @@ cityos_core::error_codes! {
         InvalidPurchaseOrder,
         /// The payment is more than is left to pay of the invoice.
         PaymentExceedsBalance,
+        /// No product of the tenant has this SKU (or it is not 1 to 64 characters).
+        UnknownSku,
     }
 }
 

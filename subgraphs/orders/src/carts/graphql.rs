@@ -1,6 +1,7 @@
 //! Carts in GraphQL: `Cart` with its lines, vendor groups and shipping options, `cart` and
 //! `myCart`, and the cart mutations.
 
+use crate::carts::quick::{self, LineRefusal};
 use crate::carts::totals::{self, Shipment};
 use crate::carts::{
     self, Address, CartChanges, CartStatus, LineInput, LineProblem, PricedCart, PricedLine,
@@ -372,6 +373,42 @@ fn cart_payload(outcome: Outcome<PricedCart>) -> Result<CartPayload> {
     Ok(CartPayload::of(outcome)?)
 }
 
+cityos_core::payload! {
+    /// The result of `cartQuickOrder` and `cartReorder`: the lines that could be bought were
+    /// added; each other line is in `refusedLines` with its own code.
+    CartQuickOrderPayload<OrdersUserError> {
+        /// The cart as it is now; null when the whole request was refused.
+        cart: PricedCart,
+        /// The lines not added, in the order given.
+        refused_lines: Vec<LineRefusal>,
+    }
+}
+
+/// A quick order: lines by SKU.
+#[derive(InputObject)]
+pub struct CartQuickOrderInput {
+    /// The cart.
+    pub cart_id: CartId,
+    /// 1 to 100 lines; the same SKU twice counts once with the units added up.
+    pub lines: Vec<CartSkuLineInput>,
+}
+
+/// A line of a quick order.
+#[derive(InputObject)]
+pub struct CartSkuLineInput {
+    /// The variant's SKU, exactly as the catalog has it.
+    pub sku: String,
+    /// Units, 1 to 10,000; added to the units already on the cart.
+    pub quantity: i32,
+}
+
+/// A past order to buy again.
+#[derive(InputObject)]
+pub struct CartReorderInput {
+    /// The order (the caller's own).
+    pub order_id: crate::ids::OrderId,
+}
+
 /// A new cart.
 #[derive(InputObject)]
 pub struct CartCreateInput {
@@ -530,6 +567,38 @@ impl CartMutation {
         )?;
         let cart = input.cart_id;
         cart_payload(carts::add_lines(ctx.db(), ctx.request()?, cart, lines).await)
+    }
+
+    /// Adds lines by SKU (a B2B buyer's quick order): each line that can be bought now is added;
+    /// each other line (unknown SKU, not on sale, no price, too few in stock, a bad quantity, a
+    /// full cart) is reported in `refusedLines` instead of refusing the list.
+    async fn cart_quick_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CartQuickOrderInput,
+    ) -> Result<CartQuickOrderPayload> {
+        let lines = input
+            .lines
+            .into_iter()
+            .map(|l| quick::SkuLine {
+                sku: l.sku,
+                quantity: l.quantity,
+            })
+            .collect();
+        let done = quick::quick_order(ctx.db(), ctx.request()?, input.cart_id, lines).await;
+        Ok(CartQuickOrderPayload::of(done)?)
+    }
+
+    /// Puts the lines of one of the caller's past orders into a cart again (their open cart, or a
+    /// new company cart when acting for a company), at today's prices; lines that cannot be
+    /// bought now are reported in `refusedLines`.
+    async fn cart_reorder(
+        &self,
+        ctx: &Context<'_>,
+        input: CartReorderInput,
+    ) -> Result<CartQuickOrderPayload> {
+        let done = quick::reorder(ctx.db(), ctx.request()?, input.order_id).await;
+        Ok(CartQuickOrderPayload::of(done)?)
     }
 
     /// Changes lines' quantity, gift wrap or gift message.

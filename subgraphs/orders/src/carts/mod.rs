@@ -17,6 +17,7 @@ mod choices;
 pub mod expiry;
 pub mod graphql;
 mod lines;
+pub mod quick;
 pub mod totals;
 
 use self::totals::{LineAmounts, Terms, Totals};

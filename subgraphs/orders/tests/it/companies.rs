@@ -406,3 +406,98 @@ async fn an_invoice_unpaid_past_its_grace_period_puts_the_company_on_hold() {
     // Running again changes nothing (the jobs are done).
     assert_eq!(runner.run_once().await.expect("round").done, 0);
 }
+
+#[tokio::test]
+async fn quick_order_adds_what_can_be_bought_and_reports_each_other_line_and_reorder_repeats_an_order()
+ {
+    let t = test_db().await;
+    let souq = shop(&t, "b2b-quick").await;
+    let tea = item(&t, &souq, "TEA-1", 1000, 100, None).await;
+    item(&t, &souq, "RARE-1", 5000, 5, None).await;
+    cityos_fixtures::ProductBuilder::new("usd-only")
+        .variant("USD-1", &[("USD", 900)])
+        .stock(souq.location, 10)
+        .create(&t, &souq.admin)
+        .await;
+    cityos_fixtures::ProductBuilder::new("draft")
+        .status(catalog::products::ProductStatus::Draft)
+        .variant("DRAFT-1", &[("SAR", 900)])
+        .stock(souq.location, 10)
+        .create(&t, &souq.admin)
+        .await;
+    let (_, _, buyer) = company(&t, &souq, "quick").await;
+    let cart = ready_cart(&t, &buyer, vec![line(tea, 1)]).await.cart.id;
+    let sku = |sku: &str, quantity| orders::carts::quick::SkuLine {
+        sku: sku.into(),
+        quantity,
+    };
+
+    // Nothing to add is refused whole.
+    assert_eq!(
+        code_of(orders::carts::quick::quick_order(t.db(), &buyer, cart, vec![]).await),
+        Code::InvalidCount
+    );
+
+    let (priced, refused) = orders::carts::quick::quick_order(
+        t.db(),
+        &buyer,
+        cart,
+        vec![
+            sku(" TEA-1 ", 2),
+            sku("NOPE-1", 1),
+            sku("USD-1", 1),
+            sku("RARE-1", 6),
+            sku("TEA-1", 1),
+            sku("DRAFT-1", 1),
+            sku("", 1),
+            sku("TEA-1", 0),
+            sku("RARE\u{0}", 1),
+        ],
+    )
+    .await
+    .expect("quick order");
+    let lines: Vec<_> = priced
+        .lines
+        .iter()
+        .map(|l| (l.line.variant_id, l.line.quantity))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![(tea, 4)],
+        "added to the line, the same SKU twice once"
+    );
+    let codes: Vec<_> = refused.iter().map(|r| (r.index, r.code)).collect();
+    assert_eq!(
+        codes,
+        vec![
+            (1, Code::UnknownSku),
+            (2, Code::NoPrice),
+            (3, Code::InsufficientStock),
+            (5, Code::VariantUnavailable),
+            (6, Code::UnknownSku),
+            (7, Code::InvalidQuantity),
+            (8, Code::UnknownSku),
+        ]
+    );
+
+    // Checked out, the order can be put into a cart again; nobody else's order can.
+    let order = check_out(&t, &buyer, cart, "quick").await.expect("order");
+    let (again, refused) = orders::carts::quick::reorder(t.db(), &buyer, order.id)
+        .await
+        .expect("reordered");
+    assert_ne!(again.cart.id, cart);
+    assert_eq!(again.cart.company_id, order.company_id);
+    assert_eq!(
+        again
+            .lines
+            .iter()
+            .map(|l| (l.line.variant_id, l.line.quantity))
+            .collect::<Vec<_>>(),
+        vec![(tea, 4)]
+    );
+    assert!(refused.is_empty());
+    assert_eq!(
+        code_of(orders::carts::quick::reorder(t.db(), &souq.customer(), order.id).await),
+        Code::NotFound
+    );
+}
