@@ -112,6 +112,19 @@ cityos_core::error_codes! {
         PaymentExceedsBalance,
         /// No product of the tenant has this SKU (or it is not 1 to 64 characters).
         UnknownSku,
+        /// The cart waits for approval and takes no changes until the request is decided or
+        /// withdrawn.
+        CartPendingApproval,
+        /// A level of the matching approval rule has nobody who could approve (the buyer cannot
+        /// approve their own request).
+        NoApprovers,
+        /// The approval request changed since the version given: read it again.
+        StaleVersion,
+        /// The approval request is decided, expired or withdrawn already.
+        RequestClosed,
+        /// The caller is not one of the approvers of the request's current level, or has decided
+        /// on it already.
+        NotAnApprover,
     }
 }
 

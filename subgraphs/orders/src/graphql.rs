@@ -2,7 +2,7 @@
 //! domain's (`<domain>/graphql.rs`), and the entities of other subgraphs it uses (`federation`).
 
 use crate::carts::graphql::{CartMutation, CartQuery};
-use crate::checkout::graphql::CheckoutMutation;
+use crate::checkout::graphql::{CheckoutMutation, CheckoutQuery};
 use crate::discounts::graphql::{DiscountMutation, DiscountQuery};
 use crate::disputes::graphql::DisputeMutation;
 use crate::federation::FederationQuery;
@@ -19,6 +19,7 @@ use async_graphql::MergedObject;
 #[graphql(name = "Query")]
 pub struct Query(
     CartQuery,
+    CheckoutQuery,
     OrdersQuery,
     FederationQuery,
     ShippingQuery,

@@ -48,4 +48,8 @@ cityos_core::ids! {
     DisputeMessageId = "DisputeMessage",
     /// Money recorded against an invoice paid on account.
     InvoicePaymentId = "InvoicePayment",
+    /// A company buyer's checkout waiting for approval.
+    ApprovalRequestId = "ApprovalRequest",
+    /// An approver's decision on an approval request.
+    ApprovalDecisionId = "ApprovalDecision",
 }

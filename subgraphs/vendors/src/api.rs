@@ -18,10 +18,20 @@
 //!   jurisdiction on a day; [`hold_for_unpaid`] puts an ACTIVE company ON_HOLD (its
 //!   `company.on_hold` event written in the caller's transaction) when an invoice stays unpaid
 //!   past [`grace_days`].
+//! - Approvals: [`approval_rules`] (a company's active rules in the order they apply;
+//!   [`ApprovalRule::matches`] tells whether a checkout meets one) and [`approvers`] (the members
+//!   who approve a level of its chain), read when orders turns a checkout into an approval
+//!   request; [`member_role`] (a user's role in a company now), read when one decides.
 
-pub use crate::companies::standing::{BuyerStanding, grace_days, hold_for_unpaid, lock_buyer};
+pub use crate::companies::rules::{
+    ApprovalRule, Checkout as RuleCheckout, Level as ApprovalLevel, Mode as ApprovalMode,
+    active as approval_rules, approvers,
+};
+pub use crate::companies::standing::{
+    BuyerStanding, grace_days, hold_for_unpaid, lock_buyer, member_role,
+};
 pub use crate::companies::{CompanyChanged, CompanyStatus, PaymentTerms};
-pub use crate::ids::TaxExemptionId;
+pub use crate::ids::{ApprovalRuleId, TaxExemptionId};
 pub use crate::ids::{CompanyId, VendorId};
 pub use crate::vendors::{VendorChanged, VendorStatus};
 

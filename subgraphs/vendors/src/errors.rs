@@ -89,6 +89,9 @@ cityos_core::error_codes! {
         InvalidCertificate,
         /// The certificate was reviewed already (or revoked).
         CertificateReviewed,
+        /// An approval rule does not hold together: no levels or more than 5, a level naming no
+        /// approver, a member who is not the company's, an amount without a currency.
+        InvalidApprovalRule,
     }
 }
 

@@ -12,6 +12,8 @@ cityos_core::ids! {
     CompanyLocationId = "CompanyLocation",
     /// A company's tax exemption certificate.
     TaxExemptionId = "TaxExemption",
+    /// A company's approval rule.
+    ApprovalRuleId = "ApprovalRule",
     /// A commission rule.
     CommissionRuleId = "CommissionRule",
     /// An entry of a vendor's ledger.

@@ -66,6 +66,10 @@ pub struct CompanyInvitationsOf(pub CompanyId);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExemptionsOf(pub CompanyId);
 
+/// A company's active approval rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ApprovalRulesOf(pub CompanyId);
+
 /// Declares the loader's batch read of a vendor's children under `key`.
 macro_rules! children_of {
     ($key:ident => $value:ty, $read:path) => {

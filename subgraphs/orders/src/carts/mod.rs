@@ -5,9 +5,10 @@
 //! random id). A customer keeps at most one open personal cart; after signing in, `cartMerge`
 //! moves a guest cart's lines into it (or makes the guest cart theirs). A member of a B2B company
 //! acting for it (`x-company-id`) makes company carts instead, in the company's currency, as many
-//! as they like (one per location or project): checkout applies the company's rules to them (the checkout's
-//! `company` module). A cart nobody has touched for [`LIFETIME`] is expired and takes
-//! no more changes.
+//! as they like (one per location or project): checkout applies the company's rules to them (the
+//! checkout's `company` module), and a cart waiting for its company's approvers is frozen
+//! (PENDING_APPROVAL). A cart nobody has touched for [`LIFETIME`] is expired and takes no more
+//! changes.
 //!
 //! Carts hold no stock: availability is checked when a line is added or raised and again, under
 //! lock, at checkout. Prices are never stored on a cart; every read prices it for its customer
@@ -57,6 +58,9 @@ cityos_core::states! {
         Merged = "MERGED",
         /// Left untouched until it expired (see `expiresAt`).
         Expired = "EXPIRED",
+        /// Frozen while a company's approvers decide on it (see its approval request); it opens
+        /// again if they reject it or the request expires or is withdrawn.
+        PendingApproval = "PENDING_APPROVAL",
     }
 }
 
@@ -309,6 +313,14 @@ pub fn check_open(cart: &Cart, field: &str) -> Outcome<()> {
             field,
             Code::CartExpired,
             "this cart has expired; start a new one",
+        )
+        .into());
+    }
+    if cart.status == CartStatus::PendingApproval {
+        return Err(UserError::new(
+            field,
+            Code::CartPendingApproval,
+            "this cart waits for approval; withdraw the request to change it",
         )
         .into());
     }

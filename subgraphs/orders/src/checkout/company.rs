@@ -13,11 +13,12 @@
 //! (ORDER_LIMIT_EXCEEDED) or takes the month past the monthly limit (MONTHLY_LIMIT_EXCEEDED).
 //! Paying ON_ACCOUNT further needs NET terms (INVALID_PAYMENT_METHOD), a company that is not on
 //! hold (COMPANY_ON_HOLD), and the open balance plus the order within the credit limit
-//! (CREDIT_LIMIT_EXCEEDED). An ON_HOLD company's buyers may still pay at checkout.
+//! (CREDIT_LIMIT_EXCEEDED). An ON_HOLD company's buyers may still pay at checkout. Requests
+//! awaiting approval count toward the month's spend ([`super::approvals`]).
 
 use crate::carts::PricedCart;
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
-use crate::ids::CompanyId;
+use crate::ids::{ApprovalRequestId, CompanyId};
 use crate::payments::PaymentMethod;
 use cityos_core::money::Money;
 use cityos_core::text::Line;
@@ -36,6 +37,10 @@ pub struct Account {
     pub purchase_order: Option<String>,
     /// Days the invoice gives to pay (the company's NET terms, for an order on account).
     pub due_days: Option<i32>,
+    /// The buyer's role in the company.
+    pub buyer_role: Option<cityos_core::CompanyRole>,
+    /// Days an approval request of the company waits.
+    pub approval_days: i32,
 }
 
 /// A purchase-order number as given: trimmed, 1 to 64 printable characters; `None` for none.
@@ -57,7 +62,8 @@ pub fn purchase_order(text: Option<&str>) -> Outcome<Option<String>> {
 
 #[derive(QueryableByName, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Committed {
-    /// The buyer's orders for the company this calendar month (UTC), cancelled ones aside.
+    /// The buyer's orders for the company this calendar month (UTC), cancelled ones aside, and
+    /// their requests awaiting approval made this month.
     #[diesel(sql_type = BigInt)]
     pub month_spend: i64,
     /// What is unpaid of the company's ON_ACCOUNT payments.
@@ -66,17 +72,23 @@ pub struct Committed {
 }
 
 /// The buyer's committed spend this month and the company's open balance: one statement.
+/// `placing` is a request being placed now: its own amount is not counted twice.
 pub async fn committed(
     tx: &mut TenantTx<'_>,
     company: CompanyId,
     buyer: crate::ids::UserId,
+    placing: Option<ApprovalRequestId>,
 ) -> diesel::QueryResult<Committed> {
     Prepared(
         diesel::sql_query(
             "SELECT
-                (SELECT coalesce(sum(o.total), 0) FROM orders.orders o
-                 WHERE o.company_id = $1 AND o.customer_id = $2 AND o.status <> 'CANCELLED'
-                   AND o.placed_at >= date_trunc('month', now(), 'UTC'))::bigint AS month_spend,
+                ((SELECT coalesce(sum(o.total), 0) FROM orders.orders o
+                  WHERE o.company_id = $1 AND o.customer_id = $2 AND o.status <> 'CANCELLED'
+                    AND o.placed_at >= date_trunc('month', now(), 'UTC'))
+                 + (SELECT coalesce(sum(r.total), 0) FROM orders.approval_requests r
+                    WHERE r.company_id = $1 AND r.buyer_id = $2 AND r.status = 'PENDING'
+                      AND r.created_at >= date_trunc('month', now(), 'UTC')
+                      AND r.id IS DISTINCT FROM $3))::bigint AS month_spend,
                 (SELECT coalesce(sum(p.amount - p.captured_amount), 0)
                  FROM orders.payments p
                  JOIN orders.orders o ON o.tenant_id = p.tenant_id AND o.id = p.order_id
@@ -84,19 +96,22 @@ pub async fn committed(
                    AND p.status IN ('PENDING', 'AUTHORIZED'))::bigint AS open_balance",
         )
         .bind::<SqlUuid, _>(company)
-        .bind::<SqlUuid, _>(buyer),
+        .bind::<SqlUuid, _>(buyer)
+        .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(placing),
     )
     .get_result(tx.conn())
     .await
 }
 
 /// Applies the company's rules to a priced cart (see the module documentation) and returns what
-/// the order records; a personal cart only may not pay ON_ACCOUNT.
+/// the order records; a personal cart only may not pay ON_ACCOUNT. `placing` is the approval
+/// request being placed, if any (its amount is already committed).
 pub async fn check(
     tx: &mut TenantTx<'_>,
     priced: &PricedCart,
     method: PaymentMethod,
     purchase_order: Option<String>,
+    placing: Option<ApprovalRequestId>,
 ) -> Outcome<Account> {
     let cart = &priced.cart;
     let (Some(company), Some(buyer)) = (cart.company_id, cart.customer_id) else {
@@ -121,7 +136,7 @@ pub async fn check(
         )
         .into());
     };
-    let committed = committed(tx, company, buyer).await?;
+    let committed = committed(tx, company, buyer, placing).await?;
     let due_days = rules(
         &standing,
         priced,
@@ -133,6 +148,8 @@ pub async fn check(
         company_id: Some(company),
         purchase_order,
         due_days,
+        buyer_role: Some(standing.role),
+        approval_days: standing.approval_days,
     })
 }
 

@@ -20,6 +20,7 @@
 //! The number of statements does not depend on how many vendors the cart spans: vendor orders,
 //! lines and allocations are each one insert of a JSON row set. Stock costs a constant per line.
 
+pub mod approvals;
 pub mod company;
 pub mod graphql;
 
@@ -61,15 +62,35 @@ pub struct CheckoutRequest {
     pub purchase_order_number: Option<String>,
 }
 
-/// Places the order for a cart (see the module documentation). A card payment's Stripe
-/// PaymentIntent is created after the order commits (see [`start_card_payments`]).
+/// What checking out a cart came to.
+#[derive(Debug, Clone)]
+pub enum Checkout {
+    /// The order is placed.
+    Placed(Order),
+    /// A company's approval rule applies: the cart waits for its approvers.
+    AwaitingApproval(approvals::ApprovalRequest),
+}
+
+impl Checkout {
+    /// The order, when one was placed.
+    pub fn order(self) -> Option<Order> {
+        match self {
+            Self::Placed(order) => Some(order),
+            Self::AwaitingApproval(_) => None,
+        }
+    }
+}
+
+/// Places the order for a cart (see the module documentation), or makes it an approval request
+/// when one of its company's approval rules applies. A card payment's Stripe PaymentIntent is
+/// created after the order commits (see [`start_card_payments`]).
 #[tracing::instrument(name = "checkout.complete", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), cart.id = %request.cart_id))]
 pub async fn complete(
     db: &Database,
     ctx: &RequestContext,
     request: CheckoutRequest,
     gateway: &Gateway,
-) -> Outcome<Order> {
+) -> Outcome<Checkout> {
     let key = IdempotencyKey::parse(&request.idempotency_key)
         .map_err(|e| {
             UserError::new(
@@ -93,12 +114,12 @@ pub async fn complete(
     let tenant = ctx.tenant()?.id;
     let actor = ctx.user_id().ok();
     let ctx = ctx.clone();
-    let order = db
+    let outcome = db
         .tenant_tx(tenant, async move |tx| {
             let cart = carts::locked(tx, &ctx, request.cart_id, "cartId").await?;
             if let Some(order) = orders::by_idempotency_key(tx, &key).await? {
                 if order.cart_id == cart.id {
-                    return Ok(order);
+                    return Ok(Checkout::Placed(order));
                 }
                 return Err(UserError::new(
                     "idempotencyKey",
@@ -115,14 +136,22 @@ pub async fn complete(
             let priced = carts::priced(tx, cart).await?;
             check_ready(&priced, request.expected_total)?;
             let method = request.payment_method;
-            let account = company::check(tx, &priced, method, purchase_order).await?;
-            place(tx, &priced, &account, &key, method, actor).await
+            let account = company::check(tx, &priced, method, purchase_order, None).await?;
+            if let Some(waiting) = approvals::route(tx, &priced, &account, method).await? {
+                return Ok(Checkout::AwaitingApproval(waiting));
+            }
+            Ok::<_, crate::errors::Failure>(Checkout::Placed(
+                place(tx, &priced, &account, &key, method, actor).await?,
+            ))
         })
         .await?;
-    if card && let Some(stripe) = &gateway.stripe {
+    if card
+        && let Some(stripe) = &gateway.stripe
+        && let Checkout::Placed(order) = &outcome
+    {
         start_card_payments(db, tenant, stripe, order.id).await?;
     }
-    Ok(order)
+    Ok(outcome)
 }
 
 /// Creates the Stripe PaymentIntent of each card payment of `order` that has none yet, outside
@@ -188,7 +217,7 @@ pub async fn start_card_payments(
 }
 
 /// Refuses a cart that cannot be bought as it stands.
-fn check_ready(priced: &PricedCart, expected_total: Option<i64>) -> Outcome<()> {
+pub(crate) fn check_ready(priced: &PricedCart, expected_total: Option<i64>) -> Outcome<()> {
     let (cart, totals) = (&priced.cart, &priced.totals);
     if priced.lines.is_empty() {
         return Err(UserError::new("cartId", Code::CartEmpty, "the cart is empty").into());
@@ -318,7 +347,7 @@ fn stock_refusal(error: StockError) -> Failure<Code> {
 }
 
 /// Writes the order for a checked, priced cart.
-async fn place(
+pub(crate) async fn place(
     tx: &mut TenantTx<'_>,
     priced: &PricedCart,
     account: &company::Account,

@@ -410,6 +410,7 @@ async fn a_dispute_refund_the_provider_refuses_leaves_it_under_review() {
         &gateway,
     )
     .await
+    .map(placed)
     .expect("order");
     let intent = stripe
         .books()

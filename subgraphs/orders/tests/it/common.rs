@@ -164,6 +164,12 @@ pub async fn check_out(
         &orders::payments::Gateway::default(),
     )
     .await
+    .map(placed)
+}
+
+/// The order of a checkout that placed one.
+pub fn placed(checkout: checkout::Checkout) -> Order {
+    checkout.order().expect("an order, not an approval request")
 }
 
 /// Runs a GraphQL request against the orders schema as `who`.
@@ -344,6 +350,7 @@ pub async fn check_out_with(
         &orders::payments::Gateway::default(),
     )
     .await
+    .map(placed)
 }
 
 /// The code of a refused outcome.
@@ -354,4 +361,72 @@ pub fn code_of<T: std::fmt::Debug>(
         Err(cityos_core::Failure::User(e)) => e.code,
         other => panic!("expected a refusal, got {other:?}"),
     }
+}
+
+/// Invites `email` into `company` with `role` (as its admin `inviter`) and accepts as a new
+/// customer with that address: the member's id and their context acting for the company.
+pub async fn member(
+    t: &TestDb,
+    shop: &Shop,
+    inviter: &RequestContext,
+    company: CompanyId,
+    email: &str,
+    role: CompanyRole,
+) -> (UserId, RequestContext) {
+    use vendors::companies::members::Buyers;
+    let (_, token) = vendors::membership::invite::<Buyers>(t.db(), inviter, company, email, role)
+        .await
+        .expect("invited");
+    let user = cityos_fixtures::customer(t, &shop.info, email).await;
+    let signed_in = user_context(Some(&shop.info), user, &[Role::Customer]);
+    vendors::membership::accept::<Buyers>(t.db(), &signed_in, &token)
+        .await
+        .expect("joined");
+    (
+        user,
+        cityos_testkit::company_context(&shop.info, user, company, role),
+    )
+}
+
+/// An approval rule for `company` from `min_total` SAR (minor units) with `levels` (staff).
+pub async fn approval_rule(
+    t: &TestDb,
+    shop: &Shop,
+    company: CompanyId,
+    min_total: i64,
+    levels: Vec<vendors::api::ApprovalLevel>,
+) {
+    let rule = vendors::companies::rules::NewRule {
+        name: "Large orders".into(),
+        min_total: Some((min_total, "SAR".into())),
+        buyer_role: None,
+        category_id: None,
+        levels,
+        position: 0,
+    };
+    vendors::companies::rules::create(t.db(), &shop.admin, company, rule)
+        .await
+        .expect("rule");
+}
+
+/// Checks a cart out with cash on delivery, as it comes out (an order or an approval request).
+pub async fn submit(
+    t: &TestDb,
+    who: &RequestContext,
+    cart: CartId,
+    key: &str,
+) -> orders::errors::Outcome<checkout::Checkout> {
+    checkout::complete(
+        t.db(),
+        who,
+        CheckoutRequest {
+            cart_id: cart,
+            idempotency_key: key.into(),
+            payment_method: PaymentMethod::CashOnDelivery,
+            expected_total: None,
+            purchase_order_number: None,
+        },
+        &orders::payments::Gateway::default(),
+    )
+    .await
 }

@@ -1,8 +1,8 @@
 //! Tenant isolation of every orders table at once: one fixture (a card order with shipping, tax
 //! and a discount, paid through the provider's webhook, shipped, delivered, partly returned and
-//! refunded, then disputed; a company's order on account, paid in part) writes rows to each table
-//! for one tenant, and the testkit probes every table the catalogue lists, so a table added
-//! without fixture rows here fails by name.
+//! refunded, then disputed; a company's order on account, paid in part, and one approved) writes
+//! rows to each table for one tenant, and the testkit probes every table the catalogue lists, so a
+//! table added without fixture rows here fails by name.
 
 use crate::common::*;
 use cityos_testkit::stripe::{StripeDouble, WEBHOOK_SECRET, event, signature};
@@ -63,6 +63,7 @@ async fn every_orders_table_is_isolated_by_tenant_from_one_fixture() {
     };
     let order = checkout::complete(t.db(), &buyer, request, &gateway)
         .await
+        .map(placed)
         .expect("order");
 
     // Paid through the provider's signed webhook (a processed payment event), then confirmed.
@@ -163,6 +164,42 @@ async fn every_orders_table_is_isolated_by_tenant_from_one_fixture() {
     orders::orders::record_invoice_payment(t.db(), staff, invoice, 100, Some("TRX".into()))
         .await
         .expect("recorded");
+    // An approval rule then sends the buyer's next checkout to an approver, who approves it.
+    let (_, approver) = member(
+        &t,
+        &souq,
+        &company_buyer,
+        company_id,
+        "approver@iso.test",
+        cityos_core::CompanyRole::Approver,
+    )
+    .await;
+    let any_approver = vendors::api::ApprovalLevel {
+        mode: vendors::api::ApprovalMode::Any,
+        roles: vec![cityos_core::CompanyRole::Approver],
+        members: Vec::new(),
+    };
+    approval_rule(&t, &souq, company_id, 1, vec![any_approver]).await;
+    let waiting_cart = ready_cart(&t, &company_buyer, vec![line(tea, 1)])
+        .await
+        .cart
+        .id;
+    let Ok(checkout::Checkout::AwaitingApproval(request)) =
+        submit(&t, &company_buyer, waiting_cart, "iso-approval").await
+    else {
+        panic!("an approval request");
+    };
+    checkout::approvals::decide(
+        t.db(),
+        &approver,
+        request.id,
+        request.version,
+        true,
+        None,
+        &gateway,
+    )
+    .await
+    .expect("approved");
 
     // The other tenant has an order of its own.
     let theirs = item(&t, &other, "THEIRS-1", 500, 5, None).await;

@@ -1,10 +1,15 @@
 //! The orders subgraph's integration tests, one binary (link time grows with every binary): real
-//! PostgreSQL, a fresh database per test, the identity, catalog and vendors schemas beside orders'. One
-//! module per domain.
+//! PostgreSQL, a fresh database per test, the identity, catalog and vendors schemas beside
+//! orders'. One module per domain.
+
+// The merged mutation root's future nests every mutation's async blocks; its layout needs more
+// than the default depth of 128.
+#![recursion_limit = "256"]
 
 mod common;
 
 mod aftercare;
+mod approvals;
 mod carts;
 mod checkout;
 mod companies;

@@ -36,6 +36,7 @@ async fn pay_by_card(
         gateway,
     )
     .await
+    .map(placed)
 }
 
 async fn deliver(t: &TestDb, body: &[u8], signed: Option<&str>) -> Result<Handled, Refused> {

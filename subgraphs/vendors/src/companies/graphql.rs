@@ -4,14 +4,16 @@
 
 use super::locations::{self, Location, LocationInput};
 use super::members::{self, Buyers, Invitation, Member};
+use super::rules::{self, ApprovalRule, Level, Mode, NewRule};
 use super::{Company, CompanyStatus, NameKey, PaymentTerms, Profile, Terms, Viewer};
 use crate::errors::VendorsUserError;
 use crate::exemptions::Exemption;
+use crate::ids::ApprovalRuleId;
 use crate::ids::{CompanyId, CompanyLocationId, InvitationId, UserId};
 use crate::membership::{self, InvitationStatus};
 use crate::scope::{
-    CompanyInvitationsOf, CompanyMembersOf, ExemptionsOf, LocationsOf, VendorsLoader,
-    company_children_of, in_tenant, no_such_company,
+    ApprovalRulesOf, CompanyInvitationsOf, CompanyMembersOf, ExemptionsOf, LocationsOf,
+    VendorsLoader, company_children_of, in_tenant, no_such_company,
 };
 use crate::vendors::graphql::maybe;
 use async_graphql::dataloader::Loader;
@@ -33,6 +35,7 @@ company_children_of!(LocationsOf => Location, locations::of);
 company_children_of!(CompanyMembersOf => Member, membership::members_of::<Buyers>);
 company_children_of!(CompanyInvitationsOf => Invitation, membership::pending_of::<Buyers>);
 company_children_of!(ExemptionsOf => Exemption, crate::exemptions::of);
+company_children_of!(ApprovalRulesOf => ApprovalRule, rules::of);
 
 impl Loader<CompanyId> for VendorsLoader {
     type Value = Company;
@@ -222,6 +225,127 @@ impl Company {
             .load_one(ExemptionsOf(self.id))
             .await?
             .unwrap_or_default())
+    }
+    /// Its active approval rules, in the order they apply (the first that a checkout meets
+    /// sends it for approval).
+    async fn approval_rules(&self, ctx: &Context<'_>) -> Result<Vec<ApprovalRule>> {
+        Ok(ctx
+            .loader::<VendorsLoader>()?
+            .load_one(ApprovalRulesOf(self.id))
+            .await?
+            .unwrap_or_default())
+    }
+}
+
+/// A company's approval rule: which of its buyers' checkouts wait for approval, and by whom.
+#[Object(name = "CompanyApprovalRule")]
+impl ApprovalRule {
+    /// The rule's id.
+    async fn id(&self) -> ID {
+        to_id(self.id)
+    }
+    /// Its name.
+    async fn name(&self) -> &str {
+        &self.name
+    }
+    /// It applies to orders costing at least this much, in this currency (null: any total).
+    async fn min_total(&self) -> Option<Money> {
+        let currency = cityos_core::money::Currency::parse(self.currency.as_deref()?).ok()?;
+        Some(Money::new(self.min_total?, currency))
+    }
+    /// It applies to buyers with this role (null: any role).
+    async fn buyer_role(&self) -> Option<CompanyRole> {
+        CompanyRole::parse(self.buyer_role.as_deref()?).ok()
+    }
+    /// It applies to carts holding a product of this category or one beneath it (null: any).
+    async fn category_id(&self) -> Option<ID> {
+        self.category_id.map(to_id)
+    }
+    /// Its chain of levels, approved in order.
+    async fn levels(&self) -> Vec<ApprovalLevel> {
+        self.chain()
+            .into_iter()
+            .map(|l| ApprovalLevel {
+                mode: l.mode,
+                roles: l.roles,
+                member_ids: l.members.into_iter().map(to_id).collect(),
+            })
+            .collect()
+    }
+    /// Where it stands among the company's rules (lower first).
+    async fn position(&self) -> i32 {
+        self.position
+    }
+    /// Whether it applies to new checkouts.
+    async fn active(&self) -> bool {
+        self.active
+    }
+}
+
+/// One level of an approval chain.
+#[derive(SimpleObject)]
+pub struct ApprovalLevel {
+    /// ANY one of its approvers, or ALL of them.
+    pub mode: Mode,
+    /// Members holding these roles approve.
+    pub roles: Vec<CompanyRole>,
+    /// These members approve.
+    pub member_ids: Vec<ID>,
+}
+
+/// A money amount in minor units with its currency.
+#[derive(InputObject)]
+pub struct AmountInput {
+    /// Minor units (halalas, cents).
+    pub amount_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+/// One level of an approval chain to create.
+#[derive(InputObject)]
+pub struct ApprovalLevelInput {
+    /// ANY one of its approvers, or ALL of them.
+    pub mode: Mode,
+    /// Members holding these roles approve (at most 3).
+    #[graphql(default)]
+    pub roles: Vec<CompanyRole>,
+    /// These members approve (at most 20, each a member of the company).
+    #[graphql(default)]
+    pub member_ids: Vec<UserId>,
+}
+
+/// A new approval rule.
+#[derive(InputObject)]
+pub struct CompanyApprovalRuleCreateInput {
+    /// The company.
+    pub company_id: CompanyId,
+    /// Its name, 1 to 100 characters.
+    pub name: String,
+    /// Applies to orders costing at least this much in this currency.
+    pub min_total: Option<AmountInput>,
+    /// Applies to buyers with this role.
+    pub buyer_role: Option<CompanyRole>,
+    /// Applies to carts holding a product of this category or one beneath it.
+    pub category_id: Option<catalog::api::CategoryId>,
+    /// The chain, 1 to 5 levels, approved in order.
+    pub levels: Vec<ApprovalLevelInput>,
+    /// Where it stands among the company's rules (lower applies first); 0 when omitted.
+    pub position: Option<i32>,
+}
+
+/// An approval rule to deactivate.
+#[derive(InputObject)]
+pub struct CompanyApprovalRuleDeactivateInput {
+    /// The rule.
+    pub id: ApprovalRuleId,
+}
+
+cityos_core::payload! {
+    /// The result of an approval rule mutation.
+    CompanyApprovalRulePayload<VendorsUserError> {
+        /// The rule as it now is; null when refused.
+        approval_rule: ApprovalRule,
     }
 }
 
@@ -696,6 +820,46 @@ impl CompanyMutation {
         input: CompanyTransitionInput,
     ) -> Result<CompanyPayload> {
         move_to(ctx, input, CompanyStatus::Closed).await
+    }
+
+    /// Creates an approval rule (the company's admins acting for it, or staff): a buyer's
+    /// checkout that meets its conditions waits for its chain of approvers.
+    async fn company_approval_rule_create(
+        &self,
+        ctx: &Context<'_>,
+        input: CompanyApprovalRuleCreateInput,
+    ) -> Result<CompanyApprovalRulePayload> {
+        let rule = NewRule {
+            name: input.name,
+            min_total: input.min_total.map(|m| (m.amount_minor, m.currency)),
+            buyer_role: input.buyer_role,
+            category_id: input.category_id,
+            levels: input
+                .levels
+                .into_iter()
+                .map(|l| Level {
+                    mode: l.mode,
+                    roles: l.roles,
+                    members: l.member_ids,
+                })
+                .collect(),
+            position: input.position.unwrap_or(0),
+        };
+        Ok(CompanyApprovalRulePayload::of(
+            rules::create(ctx.db(), ctx.request()?, input.company_id, rule).await,
+        )?)
+    }
+
+    /// Deactivates an approval rule (the company's admins acting for it, or staff); requests
+    /// already made under it keep their chain.
+    async fn company_approval_rule_deactivate(
+        &self,
+        ctx: &Context<'_>,
+        input: CompanyApprovalRuleDeactivateInput,
+    ) -> Result<CompanyApprovalRulePayload> {
+        Ok(CompanyApprovalRulePayload::of(
+            rules::deactivate(ctx.db(), ctx.request()?, input.id).await,
+        )?)
     }
 
     /// Adds a shipping location (the company's admins acting for it, or staff).

@@ -16,6 +16,7 @@
 pub mod graphql;
 pub mod locations;
 pub mod members;
+pub mod rules;
 pub mod standing;
 
 use crate::errors::{self, Outcome, VendorsErrorCode as Code, optional_text, reason, refusal};

@@ -94,6 +94,27 @@ pub async fn lock_buyer(
     }))
 }
 
+/// The role `user` holds in company `company` now (`None`: not a member, or the company is
+/// closed): `vendors.company_member`.
+pub async fn member_role(
+    tx: &mut TenantTx<'_>,
+    company: CompanyId,
+    user: UserId,
+) -> QueryResult<Option<CompanyRole>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        role: String,
+    }
+    let row: Option<Row> = diesel::sql_query("SELECT role FROM vendors.company_member($1, $2)")
+        .bind::<SqlUuid, _>(company)
+        .bind::<SqlUuid, _>(user)
+        .get_result(tx.conn())
+        .await
+        .optional()?;
+    Ok(row.and_then(|r| CompanyRole::parse(&r.role).ok()))
+}
+
 /// The grace period of company `company` in days (`None`: no such company).
 pub async fn grace_days(tx: &mut TenantTx<'_>, company: CompanyId) -> QueryResult<Option<i32>> {
     Ok(super::by_ids(tx, &[company])

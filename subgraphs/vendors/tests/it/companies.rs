@@ -848,3 +848,104 @@ async fn a_member_of_one_company_sees_and_touches_nothing_of_another() {
     );
     let _ = a;
 }
+
+const RULE_CREATE: &str = "mutation($i: CompanyApprovalRuleCreateInput!) {
+    companyApprovalRuleCreate(input: $i) { approvalRule { id name active minTotal { amount currency }
+      levels { mode roles memberIds } } userErrors { field code message } } }";
+const RULE_DEACTIVATE: &str = "mutation($i: CompanyApprovalRuleDeactivateInput!) {
+    companyApprovalRuleDeactivate(input: $i) { approvalRule { id active } userErrors { code } } }";
+
+#[tokio::test]
+async fn approval_rules_are_checked_kept_by_their_company_and_deactivated() {
+    let t = test_db().await;
+    let shop = Shop::new(&t, "b2b-rules").await;
+    let (company, admin_id, admin) = active_company(&t, &shop, "rules").await;
+    let (approver, _) = join(
+        &t,
+        &shop,
+        &admin,
+        company,
+        "ap@rules.test",
+        CompanyRole::Approver,
+    )
+    .await;
+    let (other, _, other_admin) = active_company(&t, &shop, "rules-other").await;
+    let input = |levels: Value, min: Value| {
+        json!({ "i": { "companyId": company.to_string(), "name": "Over 500", "minTotal": min,
+            "levels": levels } })
+    };
+    let sar = json!({ "amountMinor": 50000, "currency": "SAR" });
+
+    // Bad rules are refused by field and change nothing.
+    for (levels, min, field, expected) in [
+        (json!([]), sar.clone(), "levels", "INVALID_APPROVAL_RULE"),
+        (
+            json!([{ "mode": "ANY" }]),
+            sar.clone(),
+            "levels.0",
+            "INVALID_APPROVAL_RULE",
+        ),
+        (
+            json!([{ "mode": "ALL", "memberIds": [other.to_string()] }]),
+            sar.clone(),
+            "levels.0.members",
+            "INVALID_APPROVAL_RULE",
+        ),
+        (
+            json!([{ "mode": "ANY", "roles": ["APPROVER"] }]),
+            json!({ "amountMinor": 1, "currency": "XYZ" }),
+            "minTotal.currency",
+            "UNKNOWN_CURRENCY",
+        ),
+        (
+            json!([{ "mode": "ANY", "roles": ["APPROVER"] }]),
+            json!({ "amountMinor": -1, "currency": "SAR" }),
+            "minTotal.amount",
+            "INVALID_AMOUNT",
+        ),
+    ] {
+        let r = run(&t, &admin, RULE_CREATE, input(levels, min)).await;
+        assert_eq!(code(&r, "companyApprovalRuleCreate"), expected, "{r}");
+        assert_eq!(
+            r["companyApprovalRuleCreate"]["userErrors"][0]["field"],
+            path(field),
+            "{r}"
+        );
+    }
+    let levels = json!([
+        { "mode": "ANY", "roles": ["APPROVER"] },
+        { "mode": "ALL", "memberIds": [admin_id.to_string(), approver.to_string()] }
+    ]);
+    let r = run(&t, &admin, RULE_CREATE, input(levels.clone(), sar.clone())).await;
+    assert_eq!(errors(&r, "companyApprovalRuleCreate"), json!([]), "{r}");
+    let rule = r["companyApprovalRuleCreate"]["approvalRule"].clone();
+    assert_eq!(rule["levels"][1]["mode"], "ALL");
+    assert_eq!(rule["minTotal"]["amount"], "500.00");
+
+    // Another company's admin neither adds rules here nor deactivates this one.
+    let r = raw(&t, &other_admin, RULE_CREATE, input(levels, sar)).await;
+    assert!(r["errors"].is_array(), "{r}");
+    let deactivate = json!({ "i": { "id": rule["id"] } });
+    let r = run(&t, &other_admin, RULE_DEACTIVATE, deactivate.clone()).await;
+    assert_eq!(code(&r, "companyApprovalRuleDeactivate"), "NOT_FOUND");
+    let r = run(
+        &t,
+        &other_admin,
+        "query($id: ID!) { company(id: $id) { approvalRules { id } } }",
+        json!({ "id": company.to_string() }),
+    )
+    .await;
+    assert_eq!(r["company"], Value::Null);
+
+    // Its own company lists it until it is deactivated.
+    let listed = "query($id: ID!) { company(id: $id) { approvalRules { id } } }";
+    let r = run(&t, &admin, listed, json!({ "id": company.to_string() })).await;
+    assert_eq!(r["company"]["approvalRules"][0]["id"], rule["id"]);
+    let r = run(&t, &admin, RULE_DEACTIVATE, deactivate).await;
+    assert_eq!(
+        r["companyApprovalRuleDeactivate"]["approvalRule"]["active"],
+        false
+    );
+    let r = run(&t, &admin, listed, json!({ "id": company.to_string() })).await;
+    assert_eq!(r["company"]["approvalRules"], json!([]));
+}

@@ -64,7 +64,7 @@ async fn every_vendors_table_is_isolated_by_tenant() {
         )
         .await;
         assert!(r["vendorPayoutRequest"]["payout"].is_object(), "{r}");
-        // A company with a member, a location and a tax exemption certificate.
+        // A company with a member, a location, a tax exemption certificate and an approval rule.
         let slug = format!("{}-co", shop.info.slug);
         let (company, _, admin) = crate::companies::active_company(&t, shop, &slug).await;
         let r = run(&t, &admin, "mutation($i: CompanyLocationAddInput!) { companyLocationAdd(input: $i) { userErrors { code } } }",
@@ -76,6 +76,11 @@ async fn every_vendors_table_is_isolated_by_tenant() {
             json!({ "i": { "companyId": company.to_string(), "country": "SA", "number": "X-1", "validFrom": today.to_string(),
                 "validUntil": today.to_string(), "documentUrl": "https://docs.test/x.pdf" } })).await;
         assert_eq!(r["taxExemptionSubmit"]["userErrors"], json!([]));
+        let r = run(&t, &admin, "mutation($i: CompanyApprovalRuleCreateInput!) { companyApprovalRuleCreate(input: $i) { userErrors { code } } }",
+            json!({ "i": { "companyId": company.to_string(), "name": "Large orders",
+                "minTotal": { "amountMinor": 100000, "currency": "SAR" },
+                "levels": [{ "mode": "ANY", "roles": ["ADMIN"] }] } })).await;
+        assert_eq!(r["companyApprovalRuleCreate"]["userErrors"], json!([]));
     }
     // The outbox's deliveries exist once a subscriber takes the topic.
     vendors::OUTBOX
