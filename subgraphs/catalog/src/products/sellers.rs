@@ -44,6 +44,13 @@ impl VendorChanged {
             #[diesel(sql_type = Bool)]
             approved: bool,
         }
+        // The vendor's lock first, as every write of its products takes it (the listing trigger):
+        // a product written meanwhile is committed before the update below reads the products.
+        Prepared(
+            diesel::sql_query("SELECT catalog.lock_vendor($1)").bind::<SqlUuid, _>(self.vendor_id),
+        )
+        .execute(tx.conn())
+        .await?;
         let applied: Vec<Applied> = Prepared(
             diesel::sql_query(
                 "INSERT INTO catalog.vendors AS v (tenant_id, id, status, version)

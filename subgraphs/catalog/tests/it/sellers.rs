@@ -508,3 +508,55 @@ async fn review_changes_and_a_product_changing_hands_announce_the_reviews_in_ver
         ]
     );
 }
+
+/// A vendor's team may write its products before the catalog has seen its approval; the product's
+/// listing is computed on that write and again when the approval arrives. Raced against each
+/// other (twenty new vendors, each one's first product created while its approval is applied),
+/// every published product ends up listed.
+#[tokio::test]
+async fn a_product_written_while_its_vendors_approval_arrives_is_listed() {
+    use catalog::products::ProductStatus;
+    use cityos_core::VendorRole;
+    let t = test_db().await;
+    let (info, _) = tenant(&t, "listing-race").await;
+    let vendors: Vec<VendorId> = (0..20).map(|_| VendorId::new()).collect();
+    let races = vendors.iter().enumerate().map(|(i, vendor)| {
+        let team = cityos_testkit::vendor_context(
+            &info,
+            catalog::ids::UserId::new(),
+            *vendor,
+            VendorRole::Staff,
+        );
+        let (t, info) = (&t, &info);
+        async move {
+            let create = async {
+                ProductBuilder::new(&format!("race-{i}"))
+                    .status(ProductStatus::Published)
+                    .create(t, &team)
+                    .await
+            };
+            tokio::join!(create, vendor_status(t, info, *vendor, "APPROVED", 1));
+        }
+    });
+    futures_util::future::join_all(races).await;
+    let tenant_id = info.id;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let unlisted: Count = t
+        .db()
+        .tenant_tx(tenant_id, async move |tx| {
+            use diesel_async::RunQueryDsl;
+            diesel::sql_query(
+                "SELECT count(*) AS n FROM catalog.products WHERE status = 'PUBLISHED' AND NOT listed",
+            )
+            .get_result(tx.conn())
+            .await
+            .map_err(cityos_core::ApiError::from)
+        })
+        .await
+        .expect("count");
+    assert_eq!(unlisted.n, 0);
+}
