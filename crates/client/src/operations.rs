@@ -221,6 +221,12 @@ pub mod catalog {
         name: "ProductVariantIds",
         text: "query ProductVariantIds($handle:String!){product(handle:$handle){id variants{id sku}}}",
     };
+
+    /// `query CustomerGroups`
+    pub const CUSTOMER_GROUPS: Operation = Operation {
+        name: "CustomerGroups",
+        text: "query CustomerGroups{customerGroups(first:50){edges{node{id name}}}}",
+    };
 }
 
 /// The operations of `subgraphs/vendors/operations.graphql`.
@@ -327,6 +333,48 @@ pub mod vendors {
     pub const VENDOR_MONEY: Operation = Operation {
         name: "VendorMoney",
         text: "query VendorMoney($vendorId:ID!){vendor(id:$vendorId){balances{currency balance{amountMinor}available{amountMinor}pending{amountMinor}}sales(first:1){totalCount}payouts(first:5){totalCount edges{node{id status amount{amountMinor}transferId}}}}}",
+    };
+
+    /// `mutation CompanyRegister($input:CompanyRegisterInput!)`
+    pub const COMPANY_REGISTER: Operation = Operation {
+        name: "CompanyRegister",
+        text: "mutation CompanyRegister($input:CompanyRegisterInput!){companyRegister(input:$input){company{id status}userErrors{field code message}}}",
+    };
+
+    /// `mutation CompanyActivate($input:CompanyTransitionInput!)`
+    pub const COMPANY_ACTIVATE: Operation = Operation {
+        name: "CompanyActivate",
+        text: "mutation CompanyActivate($input:CompanyTransitionInput!){companyActivate(input:$input){company{id status}userErrors{field code message}}}",
+    };
+
+    /// `mutation CompanyTermsUpdate($input:CompanyTermsInput!)`
+    pub const COMPANY_TERMS_UPDATE: Operation = Operation {
+        name: "CompanyTermsUpdate",
+        text: "mutation CompanyTermsUpdate($input:CompanyTermsInput!){companyTermsUpdate(input:$input){company{id paymentTerms creditLimit{amount currency}}userErrors{field code message}}}",
+    };
+
+    /// `mutation CompanyInvite($input:CompanyInviteInput!)`
+    pub const COMPANY_INVITE: Operation = Operation {
+        name: "CompanyInvite",
+        text: "mutation CompanyInvite($input:CompanyInviteInput!){companyInvite(input:$input){invitation{id}token userErrors{field code message}}}",
+    };
+
+    /// `mutation CompanyInvitationAccept($token:String!)`
+    pub const COMPANY_INVITATION_ACCEPT: Operation = Operation {
+        name: "CompanyInvitationAccept",
+        text: "mutation CompanyInvitationAccept($token:String!){companyInvitationAccept(token:$token){member{userId role}userErrors{field code message}}}",
+    };
+
+    /// `mutation CompanyMemberLimitsSet($input:CompanyMemberLimitsInput!)`
+    pub const COMPANY_MEMBER_LIMITS_SET: Operation = Operation {
+        name: "CompanyMemberLimitsSet",
+        text: "mutation CompanyMemberLimitsSet($input:CompanyMemberLimitsInput!){companyMemberLimitsSet(input:$input){member{userId}userErrors{field code message}}}",
+    };
+
+    /// `mutation CompanyApprovalRuleCreate($input:CompanyApprovalRuleCreateInput!)`
+    pub const COMPANY_APPROVAL_RULE_CREATE: Operation = Operation {
+        name: "CompanyApprovalRuleCreate",
+        text: "mutation CompanyApprovalRuleCreate($input:CompanyApprovalRuleCreateInput!){companyApprovalRuleCreate(input:$input){approvalRule{id name}userErrors{field code message}}}",
     };
 }
 
@@ -450,6 +498,7 @@ pub const ALL: &[Operation] = &[
     catalog::STOREFRONT_SEARCH,
     catalog::PRODUCT_BY_HANDLE,
     catalog::PRODUCT_VARIANT_IDS,
+    catalog::CUSTOMER_GROUPS,
     vendors::VENDOR_APPLY,
     vendors::VENDOR_REVIEW_START,
     vendors::VENDOR_APPROVE,
@@ -467,6 +516,13 @@ pub const ALL: &[Operation] = &[
     vendors::VENDOR_PAYOUT_TERMS_UPDATE,
     vendors::VENDOR_PAYOUT_REQUEST,
     vendors::VENDOR_MONEY,
+    vendors::COMPANY_REGISTER,
+    vendors::COMPANY_ACTIVATE,
+    vendors::COMPANY_TERMS_UPDATE,
+    vendors::COMPANY_INVITE,
+    vendors::COMPANY_INVITATION_ACCEPT,
+    vendors::COMPANY_MEMBER_LIMITS_SET,
+    vendors::COMPANY_APPROVAL_RULE_CREATE,
     orders::SHIPPING_METHOD_CREATE,
     orders::TAX_RULE_CREATE,
     orders::DISCOUNT_CODE_CREATE,

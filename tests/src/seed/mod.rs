@@ -129,7 +129,11 @@ pub async fn seed_with(
     let Some(tenant) = identity::load(&router, credentials, &identity_data).await? else {
         return Ok(false);
     };
-    for name in manifest.names() {
+    // In the data files' order, not the start order: the vendors' demo orders are placed on
+    // orders' shipping methods and tax rules, so orders seeds before vendors.
+    let mut names = manifest.names();
+    names.sort_by_key(|n| DATA.iter().position(|(d, _)| d == n).unwrap_or(usize::MAX));
+    for name in names {
         match name {
             "identity" => {}
             "catalog" => catalog::load(&router, &tenant, &data("catalog")?).await?,

@@ -3,7 +3,10 @@
 //! acting for it and accepted by staff, approved, and then given its products of the catalog's
 //! demo data. The catalog learns of each approval from the vendor's event, so the products are
 //! moved once it has (a vendor it has not seen approved is refused as NOT_FOUND). Then the
-//! marketplace's commission rules: a default, and rules for two of the vendors.
+//! marketplace's commission rules: a default, and rules for two of the vendors. Last, a B2B buying
+//! company: its admin registers it, staff verify it and grant NET_30 terms with a credit limit and
+//! the catalog's contract group, an approver and a buyer (with a monthly limit) join by
+//! invitation, and an approval rule sends large orders to the approver.
 
 use super::{Account, Result, Tenant, run};
 use cityos_client::operations::{catalog, orders, vendors};
@@ -29,6 +32,25 @@ pub(super) struct Data {
     orders: Vec<Vec<(String, i32)>>,
     /// The vendor paid out, through Stripe Connect, when Stripe is configured.
     paid_out: String,
+    /// A B2B buying company with an admin, an approver and a buyer.
+    company: CompanyData,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CompanyData {
+    admin: Owner,
+    approver: Owner,
+    buyer: Owner,
+    /// A `CompanyRegisterInput`.
+    profile: Value,
+    /// A `CompanyTermsInput` without its id.
+    terms: Value,
+    /// The name of the catalog's customer group whose contract prices the company gets.
+    contract_group: String,
+    buyer_monthly_limit_minor: i64,
+    /// A `CompanyApprovalRuleCreateInput` without its company.
+    approval_rule: Value,
 }
 
 #[derive(Deserialize)]
@@ -177,6 +199,90 @@ pub(super) async fn load(
     if let Some(stripe) = stripe {
         pay_out(stripe, &paid.1, &paid.0).await?;
     }
+    company(router, tenant, &data.company, &first_owner.password).await
+}
+
+/// The demo's B2B company (see the module documentation).
+async fn company(
+    router: &Client,
+    tenant: &Tenant,
+    data: &CompanyData,
+    password: &str,
+) -> Result<()> {
+    let staff = &tenant.staff;
+    let customer = async |who: &Owner| {
+        super::identity::customer(router, tenant, &who.email, password, &who.first_name).await
+    };
+    let admin = customer(&data.admin).await?;
+    let registered = run(
+        &admin,
+        vendors::COMPANY_REGISTER,
+        json!({ "input": data.profile }),
+    )
+    .await?;
+    let id = registered["company"]["id"]
+        .as_str()
+        .ok_or("no company id")?
+        .to_owned();
+    let admin = admin.header("x-company-id", id.clone());
+    run(
+        staff,
+        vendors::COMPANY_ACTIVATE,
+        json!({ "input": { "id": id } }),
+    )
+    .await?;
+    let groups = run(staff, catalog::CUSTOMER_GROUPS, json!({})).await?;
+    let group = groups["edges"]
+        .as_array()
+        .and_then(|edges| {
+            edges
+                .iter()
+                .find(|e| e["node"]["name"] == data.contract_group.as_str())
+        })
+        .map(|e| e["node"]["id"].clone())
+        .ok_or_else(|| format!("no customer group `{}`", data.contract_group))?;
+    let mut terms = data.terms.clone();
+    terms["id"] = json!(id);
+    terms["customerGroupId"] = group;
+    run(
+        staff,
+        vendors::COMPANY_TERMS_UPDATE,
+        json!({ "input": terms }),
+    )
+    .await?;
+    let mut members = Vec::new();
+    for (who, role) in [(&data.approver, "APPROVER"), (&data.buyer, "BUYER")] {
+        let invited = run(
+            &admin,
+            vendors::COMPANY_INVITE,
+            json!({ "input": { "companyId": id, "email": who.email, "role": role } }),
+        )
+        .await?;
+        let token = invited["token"].clone();
+        let member = customer(who).await?;
+        let joined = run(
+            &member,
+            vendors::COMPANY_INVITATION_ACCEPT,
+            json!({ "token": token }),
+        )
+        .await?;
+        members.push(joined["member"]["userId"].clone());
+    }
+    run(
+        &admin,
+        vendors::COMPANY_MEMBER_LIMITS_SET,
+        json!({ "input": { "companyId": id, "userId": members[1],
+            "monthlyLimit": data.buyer_monthly_limit_minor } }),
+    )
+    .await?;
+    let mut rule = data.approval_rule.clone();
+    rule["companyId"] = json!(id);
+    run(
+        &admin,
+        vendors::COMPANY_APPROVAL_RULE_CREATE,
+        json!({ "input": rule }),
+    )
+    .await?;
     Ok(())
 }
 

@@ -1,0 +1,309 @@
+//! End-to-end through the router: a B2B company with an admin, an approver and a buyer on NET_30
+//! with a contract price list. The buyer's company cart prices at the contract price; their
+//! checkout over the approval threshold waits, is approved by the approver (acting for the company
+//! with `x-company-id`), and is placed on account with its purchase-order number, confirmed and
+//! invoiced due in 30 days; a second order that would pass the credit limit is refused, and a
+//! member of another company sees nothing of the first.
+
+use cityos_e2e::fixtures::{
+    Tenant, bearer, create_location, create_stocked_product, create_tenant, platform_token,
+    staff_mutation,
+};
+use cityos_e2e::operations::identity;
+use cityos_e2e::{Stack, StackOptions};
+use serde_json::{Value, json};
+
+/// A customer signed up on `tenant`'s storefront and signed in: their access token.
+async fn customer(stack: &Stack, tenant: &Tenant, email: &str) -> String {
+    let storefront = [("x-publishable-key", tenant.key.as_str())];
+    let r = stack
+        .op(
+            &storefront,
+            identity::CUSTOMER_SIGN_UP,
+            json!({ "input": { "email": email, "password": "b2b-pass-123" } }),
+        )
+        .await;
+    assert!(
+        r.data()["customerSignUp"]["user"]["id"].is_string(),
+        "{}",
+        r.body
+    );
+    let r = stack
+        .op(
+            &[("x-tenant", tenant.slug.as_str())],
+            identity::SIGN_IN,
+            json!({ "input": { "email": email, "password": "b2b-pass-123" } }),
+        )
+        .await;
+    r.data()["signIn"]["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
+/// A signed-in caller of `tenant`, acting for `company` when given.
+struct Caller {
+    token: String,
+    slug: String,
+    company: Option<String>,
+}
+
+impl Caller {
+    fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut h = vec![
+            ("authorization", bearer(&self.token)),
+            ("x-tenant", self.slug.clone()),
+        ];
+        if let Some(company) = &self.company {
+            h.push(("x-company-id", company.clone()));
+        }
+        h
+    }
+
+    async fn send(&self, stack: &Stack, query: &str, vars: Value) -> Value {
+        let h = self.headers();
+        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        stack.gql(&h, query, vars).await.data().clone()
+    }
+
+    /// A mutation that must succeed: its payload.
+    async fn ok(&self, stack: &Stack, query: &str, vars: Value) -> Value {
+        let data = self.send(stack, query, vars).await;
+        let payload = data
+            .as_object()
+            .and_then(|o| o.values().next())
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(payload["userErrors"], json!([]), "{data}");
+        payload
+    }
+}
+
+const INVITE: &str =
+    "mutation($i: CompanyInviteInput!) { companyInvite(input: $i) { token userErrors { code } } }";
+const ACCEPT: &str = "mutation($t: String!) { companyInvitationAccept(token: $t) { member { userId } userErrors { code } } }";
+const CHECKOUT: &str = "mutation($i: CheckoutCompleteInput!) { checkoutComplete(input: $i) {
+    order { id status total { amount } purchaseOrderNumber }
+    approvalRequest { id status version total { amount } }
+    userErrors { field code message } } }";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_company_buyer_orders_on_account_after_approval_at_contract_prices_through_the_router() {
+    let stack = Stack::start_with(StackOptions::default()).await;
+    let platform = platform_token(&stack).await;
+    let shop = create_tenant(&stack, &platform, "b2b-e2e").await;
+    let location = create_location(&stack, &shop, "Warehouse").await;
+    let (_, variants) = create_stocked_product(&stack, &shop, "paper", &location, 100).await;
+    let small = &variants[0]; // 99.00 SAR list price
+
+    // The contract: a customer group whose price list sells the small pack at 80.00.
+    let group = staff_mutation(&stack, &shop,
+        "mutation($i: CustomerGroupCreateInput!) { customerGroupCreate(input: $i) { customerGroup { id } userErrors { code } } }",
+        json!({ "i": { "name": "Acme contract" } })).await["customerGroup"]["id"].clone();
+    let list = staff_mutation(&stack, &shop,
+        "mutation($i: PriceListCreateInput!) { priceListCreate(input: $i) { priceList { id } userErrors { code } } }",
+        json!({ "i": { "name": "Acme", "kind": "OVERRIDE", "customerGroupId": group } })).await["priceList"]["id"].clone();
+    staff_mutation(&stack, &shop,
+        "mutation($i: PriceListPricesSetInput!) { priceListPricesSet(input: $i) { priceList { id } userErrors { code } } }",
+        json!({ "i": { "priceListId": list, "entries": [{ "variantId": small, "prices": [{ "currency": "SAR", "amountMinor": 8000 }] }] } })).await;
+
+    // The company: its admin registers it, staff verify it and grant NET_30, 500.00 of credit
+    // and the contract group.
+    let mut admin = Caller {
+        token: customer(&stack, &shop, "admin@acme.test").await,
+        slug: shop.slug.clone(),
+        company: None,
+    };
+    let address = json!({ "firstName": "Acme", "lastName": "Stores", "line1": "Olaya St 1",
+        "city": "Riyadh", "countryCode": "SA" });
+    let company = admin
+        .ok(&stack,
+            "mutation($i: CompanyRegisterInput!) { companyRegister(input: $i) { company { id } userErrors { code } } }",
+            json!({ "i": { "name": "Acme", "email": "ap@acme.test", "billingAddress": address } }))
+        .await["company"]["id"]
+        .as_str()
+        .expect("company")
+        .to_owned();
+    admin.company = Some(company.clone());
+    staff_mutation(&stack, &shop,
+        "mutation($i: CompanyTransitionInput!) { companyActivate(input: $i) { company { status } userErrors { code } } }",
+        json!({ "i": { "id": company } })).await;
+    staff_mutation(&stack, &shop,
+        "mutation($i: CompanyTermsInput!) { companyTermsUpdate(input: $i) { company { paymentTerms } userErrors { code } } }",
+        json!({ "i": { "id": company, "paymentTerms": "NET_30", "creditLimit": 50000, "customerGroupId": group } })).await;
+
+    // An approver and a buyer join by invitation.
+    let join = async |email: &str, role: &str| {
+        let token = admin
+            .ok(
+                &stack,
+                INVITE,
+                json!({ "i": { "companyId": company, "email": email, "role": role } }),
+            )
+            .await["token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        let mut member = Caller {
+            token: customer(&stack, &shop, email).await,
+            slug: shop.slug.clone(),
+            company: None,
+        };
+        member.ok(&stack, ACCEPT, json!({ "t": token })).await;
+        member.company = Some(company.clone());
+        member
+    };
+    let approver = join("approver@acme.test", "APPROVER").await;
+    let buyer = join("buyer@acme.test", "BUYER").await;
+
+    // Orders of 200.00 or more wait for an approver.
+    admin
+        .ok(&stack,
+            "mutation($i: CompanyApprovalRuleCreateInput!) { companyApprovalRuleCreate(input: $i) { approvalRule { id } userErrors { code } } }",
+            json!({ "i": { "companyId": company, "name": "Over 200", "minTotal": { "amountMinor": 20000, "currency": "SAR" },
+                "levels": [{ "mode": "ANY", "roles": ["APPROVER"] }] } }))
+        .await;
+
+    // The buyer's company cart: three small packs at the contract price.
+    let cart = buyer
+        .ok(
+            &stack,
+            "mutation { cartCreate(input: {}) { cart { id company { id } } userErrors { code } } }",
+            json!({}),
+        )
+        .await["cart"]
+        .clone();
+    assert_eq!(cart["company"]["id"], company.as_str());
+    let cart = cart["id"].as_str().expect("cart").to_owned();
+    let lines = buyer
+        .ok(&stack,
+            "mutation($i: CartLinesAddInput!) { cartLinesAdd(input: $i) { cart { total { amount } lines { unitPrice { amount } } } userErrors { code } } }",
+            json!({ "i": { "cartId": cart, "lines": [{ "variantId": small, "quantity": 3 }] } }))
+        .await;
+    assert_eq!(
+        lines["cart"]["lines"][0]["unitPrice"]["amount"], "80.00",
+        "{lines}"
+    );
+    buyer
+        .ok(&stack,
+            "mutation($i: CartUpdateInput!) { cartUpdate(input: $i) { cart { id } userErrors { code } } }",
+            json!({ "i": { "cartId": cart, "shippingAddress": address } }))
+        .await;
+
+    // Checkout on account waits for approval.
+    let waiting = buyer
+        .ok(
+            &stack,
+            CHECKOUT,
+            json!({ "i": { "cartId": cart, "idempotencyKey": "b2b-1",
+            "paymentMethod": "ON_ACCOUNT", "purchaseOrderNumber": "PO-77" } }),
+        )
+        .await;
+    assert_eq!(waiting["order"], Value::Null);
+    let request = waiting["approvalRequest"].clone();
+    assert_eq!(
+        (
+            request["status"].as_str(),
+            request["total"]["amount"].as_str()
+        ),
+        (Some("PENDING"), Some("240.00"))
+    );
+
+    // The approver sees it and approves it: the order is placed on account, invoiced in 30 days.
+    let listed = approver
+        .send(
+            &stack,
+            "{ approvalRequests(first: 10) { totalCount edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        listed["approvalRequests"]["edges"][0]["node"]["id"],
+        request["id"]
+    );
+    let approved = approver
+        .ok(&stack,
+            "mutation($i: ApprovalDecisionInput!) { approvalRequestApprove(input: $i) { approvalRequest { status
+                order { status total { amount } purchaseOrderNumber company { id } invoices { dueAt issuedAt }
+                        payments { method status } } } userErrors { code } } }",
+            json!({ "i": { "id": request["id"], "version": request["version"], "comment": "ok" } }))
+        .await;
+    let order = &approved["approvalRequest"]["order"];
+    assert_eq!(approved["approvalRequest"]["status"], "APPROVED");
+    assert_eq!(
+        (
+            order["status"].as_str(),
+            order["total"]["amount"].as_str(),
+            order["purchaseOrderNumber"].as_str()
+        ),
+        (Some("CONFIRMED"), Some("240.00"), Some("PO-77")),
+        "{order}"
+    );
+    assert_eq!(order["payments"][0]["method"], "ON_ACCOUNT");
+    let due =
+        chrono::DateTime::parse_from_rfc3339(order["invoices"][0]["dueAt"].as_str().expect("due"))
+            .expect("due date");
+    let issued = chrono::DateTime::parse_from_rfc3339(
+        order["invoices"][0]["issuedAt"].as_str().expect("issued"),
+    )
+    .expect("issue date");
+    assert_eq!((due - issued).num_days(), 30);
+
+    // 240.00 owed of 500.00: an order of 320.00 on account is refused.
+    let second = buyer
+        .ok(
+            &stack,
+            "mutation { cartCreate(input: {}) { cart { id } userErrors { code } } }",
+            json!({}),
+        )
+        .await["cart"]["id"]
+        .as_str()
+        .expect("cart")
+        .to_owned();
+    buyer
+        .ok(&stack,
+            "mutation($i: CartLinesAddInput!) { cartLinesAdd(input: $i) { cart { id } userErrors { code } } }",
+            json!({ "i": { "cartId": second, "lines": [{ "variantId": small, "quantity": 4 }] } }))
+        .await;
+    buyer
+        .ok(&stack,
+            "mutation($i: CartUpdateInput!) { cartUpdate(input: $i) { cart { id } userErrors { code } } }",
+            json!({ "i": { "cartId": second, "shippingAddress": address } }))
+        .await;
+    let refused = buyer
+        .send(
+            &stack,
+            CHECKOUT,
+            json!({ "i": { "cartId": second, "idempotencyKey": "b2b-2",
+            "paymentMethod": "ON_ACCOUNT", "purchaseOrderNumber": "PO-78" } }),
+        )
+        .await;
+    assert_eq!(
+        refused["checkoutComplete"]["userErrors"][0]["code"], "CREDIT_LIMIT_EXCEEDED",
+        "{refused}"
+    );
+
+    // Another company's admin neither sees the request nor approves it.
+    let mut outsider = Caller {
+        token: customer(&stack, &shop, "admin@other.test").await,
+        slug: shop.slug.clone(),
+        company: None,
+    };
+    let other = outsider
+        .ok(&stack,
+            "mutation($i: CompanyRegisterInput!) { companyRegister(input: $i) { company { id } userErrors { code } } }",
+            json!({ "i": { "name": "Other", "email": "ap@other.test", "billingAddress": address } }))
+        .await["company"]["id"]
+        .as_str()
+        .expect("company")
+        .to_owned();
+    outsider.company = Some(other);
+    let seen = outsider
+        .send(
+            &stack,
+            "query($id: ID!) { approvalRequest(id: $id) { id } }",
+            json!({ "id": request["id"] }),
+        )
+        .await;
+    assert_eq!(seen["approvalRequest"], Value::Null);
+}
