@@ -416,6 +416,23 @@ async fn set_cart_status(tx: &mut TenantTx<'_>, cart: CartId, to: CartStatus) ->
     Ok(())
 }
 
+/// The pending request of `cart`, if it has one (a retried checkout of a cart that became one
+/// gets it back).
+pub async fn pending_for_cart(
+    tx: &mut TenantTx<'_>,
+    cart: CartId,
+) -> QueryResult<Option<ApprovalRequest>> {
+    Prepared(
+        diesel::sql_query(format!(
+            "SELECT {COLUMNS} FROM orders.approval_requests WHERE cart_id = $1 AND status = 'PENDING'"
+        ))
+        .bind::<SqlUuid, _>(cart),
+    )
+    .get_result(tx.conn())
+    .await
+    .optional()
+}
+
 /// The request `id`, locked.
 async fn locked(tx: &mut TenantTx<'_>, id: ApprovalRequestId) -> Outcome<ApprovalRequest> {
     Prepared(

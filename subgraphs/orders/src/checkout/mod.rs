@@ -128,6 +128,12 @@ pub async fn complete(
                 )
                 .into());
             }
+            if cart.status == CartStatus::PendingApproval
+                && let Some(waiting) = approvals::pending_for_cart(tx, cart.id).await?
+            {
+                // A retry of the checkout that made the request: the same request.
+                return Ok(Checkout::AwaitingApproval(waiting));
+            }
             carts::check_open(&cart, "cartId")?;
             if let Some(code) = &cart.discount_code {
                 // Racing checkouts with one code queue here, so its limits hold.

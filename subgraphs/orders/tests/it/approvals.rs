@@ -135,6 +135,12 @@ async fn a_checkout_over_the_threshold_waits_level_by_level_and_the_last_approva
     );
     assert_eq!(r.snapshot_hash.len(), 64);
     assert_eq!(cart_status(&t, tenant, big).await, "PENDING_APPROVAL");
+    let again = waiting(submit(&t, &buyer, big, "big").await.expect("retried"));
+    assert_eq!(
+        (again.id, again.version),
+        (r.id, 1),
+        "a retry gets the same request"
+    );
     assert_eq!(
         code_of(orders::carts::add_lines(t.db(), &buyer, big, vec![line(tea, 1)]).await),
         Code::CartPendingApproval
