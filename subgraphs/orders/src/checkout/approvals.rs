@@ -488,6 +488,10 @@ async fn close(
 }
 
 fn open_or_refuse(r: &ApprovalRequest, version: Option<i32>) -> Outcome<()> {
+    if r.status == ApprovalStatus::Pending && r.expires_at <= Utc::now() {
+        // Past its time, before the expiry job has closed it: decided by nobody any more.
+        return Err(UserError::new("id", Code::RequestClosed, "the request has expired").into());
+    }
     if r.status != ApprovalStatus::Pending {
         return Err(UserError::new(
             "id",

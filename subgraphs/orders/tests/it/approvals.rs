@@ -344,6 +344,11 @@ async fn a_changed_price_fails_the_request_and_rejected_expired_or_withdrawn_one
         })
         .await
         .expect("backdated");
+    assert_eq!(
+        code_of(decide(&t, &approver, &r, r.version, true).await),
+        Code::RequestClosed,
+        "past its time, before the job ran"
+    );
     let settings = RunnerSettings {
         batch: 10,
         lease: Duration::from_secs(30),
