@@ -146,7 +146,9 @@ pub async fn staff_op(
     )
 }
 
-fn payload_of(r: Response) -> serde_json::Value {
+/// The payload of a mutation response whose payload is its only root field, after checking it has
+/// no errors and no user errors.
+pub fn payload_of(r: Response) -> serde_json::Value {
     let payload = r
         .data()
         .as_object()
@@ -216,4 +218,34 @@ pub async fn create_location(stack: &Stack, tenant: &Tenant, name: &str) -> Stri
         .as_str()
         .expect("location id")
         .to_owned()
+}
+
+/// Signs a customer up on `tenant`'s storefront (its publishable key) and in: their access token
+/// and user id.
+pub async fn customer(stack: &Stack, tenant: &Tenant, email: &str) -> (String, String) {
+    let password = "customer-pass-1";
+    let storefront = [("x-publishable-key", tenant.key.as_str())];
+    let r = stack
+        .op(
+            &storefront,
+            identity::CUSTOMER_SIGN_UP,
+            json!({ "input": { "email": email, "password": password } }),
+        )
+        .await;
+    let user = r.data()["customerSignUp"]["user"]["id"]
+        .as_str()
+        .expect("user")
+        .to_owned();
+    let r = stack
+        .op(
+            &[("x-tenant", tenant.slug.as_str())],
+            identity::SIGN_IN,
+            json!({ "input": { "email": email, "password": password } }),
+        )
+        .await;
+    let token = r.data()["signIn"]["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    (token, user)
 }

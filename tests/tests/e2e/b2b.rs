@@ -6,39 +6,15 @@
 //! member of another company sees nothing of the first.
 
 use cityos_e2e::fixtures::{
-    Tenant, bearer, create_location, create_stocked_product, create_tenant, platform_token,
+    self, Tenant, bearer, create_location, create_stocked_product, create_tenant, platform_token,
     staff_mutation,
 };
-use cityos_e2e::operations::identity;
 use cityos_e2e::{Stack, StackOptions};
 use serde_json::{Value, json};
 
 /// A customer signed up on `tenant`'s storefront and signed in: their access token.
 async fn customer(stack: &Stack, tenant: &Tenant, email: &str) -> String {
-    let storefront = [("x-publishable-key", tenant.key.as_str())];
-    let r = stack
-        .op(
-            &storefront,
-            identity::CUSTOMER_SIGN_UP,
-            json!({ "input": { "email": email, "password": "b2b-pass-123" } }),
-        )
-        .await;
-    assert!(
-        r.data()["customerSignUp"]["user"]["id"].is_string(),
-        "{}",
-        r.body
-    );
-    let r = stack
-        .op(
-            &[("x-tenant", tenant.slug.as_str())],
-            identity::SIGN_IN,
-            json!({ "input": { "email": email, "password": "b2b-pass-123" } }),
-        )
-        .await;
-    r.data()["signIn"]["accessToken"]
-        .as_str()
-        .expect("token")
-        .to_owned()
+    fixtures::customer(stack, tenant, email).await.0
 }
 
 /// A signed-in caller of `tenant`, acting for `company` when given.
@@ -60,22 +36,18 @@ impl Caller {
         h
     }
 
-    async fn send(&self, stack: &Stack, query: &str, vars: Value) -> Value {
+    async fn post(&self, stack: &Stack, query: &str, vars: Value) -> cityos_e2e::Response {
         let h = self.headers();
-        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        stack.gql(&h, query, vars).await.data().clone()
+        stack.gql(&fixtures::headers(&h), query, vars).await
+    }
+
+    async fn send(&self, stack: &Stack, query: &str, vars: Value) -> Value {
+        self.post(stack, query, vars).await.data().clone()
     }
 
     /// A mutation that must succeed: its payload.
     async fn ok(&self, stack: &Stack, query: &str, vars: Value) -> Value {
-        let data = self.send(stack, query, vars).await;
-        let payload = data
-            .as_object()
-            .and_then(|o| o.values().next())
-            .cloned()
-            .unwrap_or_default();
-        assert_eq!(payload["userErrors"], json!([]), "{data}");
-        payload
+        fixtures::payload_of(self.post(stack, query, vars).await)
     }
 }
 

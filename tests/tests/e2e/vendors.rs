@@ -11,43 +11,14 @@
 //! it before the next payout.
 
 use cityos_e2e::fixtures::{
-    Tenant, bearer, create_location, create_stocked_product, create_tenant, headers, platform_token,
+    Tenant, bearer, create_location, create_stocked_product, create_tenant, customer, headers,
+    payload_of, platform_token,
 };
-use cityos_e2e::operations::{catalog, identity, orders, vendors};
+use cityos_e2e::operations::{catalog, orders, vendors};
 use cityos_e2e::{Stack, StackOptions};
 use cityos_testkit::stripe::StripeDouble;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-
-/// Signs a customer up on `tenant`'s storefront and in; their access token and user id.
-async fn customer(stack: &Stack, tenant: &Tenant, email: &str) -> (String, String) {
-    let storefront = [("x-publishable-key", tenant.key.as_str())];
-    let r = stack
-        .op(
-            &storefront,
-            identity::CUSTOMER_SIGN_UP,
-            json!({ "input": { "email": email, "password": "vendor-pass-1" } }),
-        )
-        .await;
-    let user = r.data()["customerSignUp"]["user"]["id"]
-        .as_str()
-        .expect("user")
-        .to_owned();
-    let r = stack
-        .op(
-            &[("x-tenant", tenant.slug.as_str())],
-            identity::SIGN_IN,
-            json!({ "input": { "email": email, "password": "vendor-pass-1" } }),
-        )
-        .await;
-    (
-        r.data()["signIn"]["accessToken"]
-            .as_str()
-            .expect("token")
-            .to_owned(),
-        user,
-    )
-}
 
 /// The payload of `operation` sent with `h`, after checking it has no errors or refusals.
 async fn ok(
@@ -56,15 +27,7 @@ async fn ok(
     operation: cityos_e2e::Operation,
     vars: Value,
 ) -> Value {
-    let r = stack.op(h, operation, vars).await;
-    let payload = r
-        .data()
-        .as_object()
-        .and_then(|o| o.values().next())
-        .cloned()
-        .unwrap_or(Value::Null);
-    assert_eq!(payload["userErrors"], json!([]), "{}", r.body);
-    payload
+    payload_of(stack.op(h, operation, vars).await)
 }
 
 /// What a storefront sees: (listed products, the product by handle with its vendor's name).

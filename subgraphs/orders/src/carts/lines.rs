@@ -1,7 +1,7 @@
 //! A cart's lines: adding, changing and removing them within the cart's limits (lines, quantities,
 //! gift messages).
 
-use super::{MAX_LINES, MAX_QUANTITY, PricedCart, open_cart, priced_after_change};
+use super::{MAX_QUANTITY, PricedCart, check_count, open_cart, priced_after_change};
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{CartId, CartLineId, VariantId};
 use crate::schema::cart_lines;
@@ -24,14 +24,7 @@ pub struct LineInput {
 }
 
 fn check_lines(lines: &[LineInput]) -> Outcome<()> {
-    if lines.is_empty() || lines.len() > MAX_LINES {
-        return Err(UserError::new(
-            "lines",
-            Code::InvalidCount,
-            format!("give 1 to {MAX_LINES} lines"),
-        )
-        .into());
-    }
+    check_count(lines.len(), "lines", "lines")?;
     let mut seen = HashSet::new();
     for (i, line) in lines.iter().enumerate() {
         if !seen.insert(line.variant_id) {
@@ -194,14 +187,7 @@ pub async fn remove_lines(
     cart: CartId,
     variants: Vec<VariantId>,
 ) -> Outcome<PricedCart> {
-    if variants.is_empty() || variants.len() > MAX_LINES {
-        return Err(UserError::new(
-            "variantIds",
-            Code::InvalidCount,
-            format!("give 1 to {MAX_LINES} variants"),
-        )
-        .into());
-    }
+    check_count(variants.len(), "variantIds", "variants")?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
     db.tenant_tx(tenant, async move |tx| {

@@ -47,6 +47,20 @@ pub const MAX_QUANTITY: i32 = 10_000;
 /// How long an untouched cart lives.
 pub const LIFETIME: Duration = Duration::days(30);
 
+/// Refuses a list of `count` items (`what`, at `field`) that is empty or longer than a cart's
+/// [`MAX_LINES`].
+fn check_count(count: usize, field: &str, what: &str) -> Outcome<()> {
+    if count == 0 || count > MAX_LINES {
+        return Err(UserError::new(
+            field,
+            Code::InvalidCount,
+            format!("give 1 to {MAX_LINES} {what}"),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 cityos_core::states! {
     /// Where a cart stands.
     pub enum CartStatus {

@@ -8,8 +8,8 @@
 //! added.
 
 use super::{
-    Cart, CartLine, LineProblem, MAX_LINES, MAX_QUANTITY, PricedCart, lines_of, open_cart, price,
-    priced, touch,
+    Cart, CartLine, LineProblem, MAX_LINES, MAX_QUANTITY, PricedCart, check_count, lines_of,
+    open_cart, price, priced, touch,
 };
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{CartId, CartLineId, OrderId, VariantId};
@@ -70,14 +70,7 @@ pub async fn quick_order(
     cart: CartId,
     lines: Vec<SkuLine>,
 ) -> Outcome<QuickOrder> {
-    if lines.is_empty() || lines.len() > MAX_LINES {
-        return Err(UserError::new(
-            "lines",
-            Code::InvalidCount,
-            format!("give 1 to {MAX_LINES} lines"),
-        )
-        .into());
-    }
+    check_count(lines.len(), "lines", "lines")?;
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
     db.tenant_tx(tenant, async move |tx| {

@@ -395,25 +395,28 @@ pub async fn route(
 }
 
 async fn set_cart_status(tx: &mut TenantTx<'_>, cart: CartId, to: CartStatus) -> QueryResult<()> {
-    let reopen = to == CartStatus::Open;
-    let cart: Cart = diesel::update(carts_table::table.filter(carts_table::id.eq(cart)))
+    let target = carts_table::table.filter(carts_table::id.eq(cart));
+    if to != CartStatus::Open {
+        diesel::update(target)
+            .set((
+                carts_table::status.eq(to),
+                carts_table::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(tx.conn())
+            .await?;
+        return Ok(());
+    }
+    // Open again: its life starts again, as after any change.
+    let expires_at = Utc::now() + carts::LIFETIME;
+    diesel::update(target)
         .set((
             carts_table::status.eq(to),
             carts_table::updated_at.eq(diesel::dsl::now),
+            carts_table::expires_at.eq(expires_at),
         ))
-        .returning(Cart::as_returning())
-        .get_result(tx.conn())
+        .execute(tx.conn())
         .await?;
-    if reopen {
-        // Its life starts again, as after any change.
-        let expires_at = Utc::now() + carts::LIFETIME;
-        diesel::update(carts_table::table.filter(carts_table::id.eq(cart.id)))
-            .set(carts_table::expires_at.eq(expires_at))
-            .execute(tx.conn())
-            .await?;
-        carts::expiry::schedule(tx, cart.id, expires_at).await?;
-    }
-    Ok(())
+    carts::expiry::schedule(tx, cart, expires_at).await
 }
 
 /// The pending request of `cart`, if it has one (a retried checkout of a cart that became one

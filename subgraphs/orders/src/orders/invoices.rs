@@ -152,17 +152,22 @@ impl Invoice {
 
     /// Its printed number, e.g. `INV-000042` or `CN-000003`.
     pub fn printed_number(&self) -> String {
-        let prefix = match self.kind {
-            InvoiceKind::Invoice => "INV",
-            InvoiceKind::CreditNote => "CN",
-        };
-        format!("{prefix}-{:06}", self.number)
+        printed_number(self.kind, self.number)
     }
 
     /// What it says besides its amounts.
     pub fn parsed_document(&self) -> Option<Document> {
         serde_json::from_value(self.document.clone()).ok()
     }
+}
+
+/// The printed form of document `number` of `kind`, e.g. `INV-000042` or `CN-000003`.
+pub fn printed_number(kind: InvoiceKind, number: i64) -> String {
+    let prefix = match kind {
+        InvoiceKind::Invoice => "INV",
+        InvoiceKind::CreditNote => "CN",
+    };
+    format!("{prefix}-{number:06}")
 }
 
 /// The documents of orders, by order: invoice first, then credit notes by number.
@@ -373,12 +378,16 @@ impl cityos_db::jobs::Job for InvoiceOverdue {
             order_id: OrderId,
             #[diesel(sql_type = Timestamptz)]
             due_at: DateTime<Utc>,
+            #[diesel(sql_type = Nullable<SqlUuid>)]
+            company_id: Option<crate::ids::CompanyId>,
         }
         let moved: Option<Overdue> = Prepared(
             diesel::sql_query(
-                "UPDATE orders.invoices SET status = 'OVERDUE'
-                 WHERE id = $1 AND kind = 'INVOICE' AND status = 'ISSUED' AND due_at <= now()
-                 RETURNING order_id, due_at",
+                "UPDATE orders.invoices i SET status = 'OVERDUE'
+                 WHERE i.id = $1 AND i.kind = 'INVOICE' AND i.status = 'ISSUED' AND i.due_at <= now()
+                 RETURNING i.order_id, i.due_at,
+                     (SELECT o.company_id FROM orders.orders o
+                      WHERE o.tenant_id = i.tenant_id AND o.id = i.order_id) AS company_id",
             )
             .bind::<SqlUuid, _>(self.invoice_id),
         )
@@ -392,11 +401,7 @@ impl cityos_db::jobs::Job for InvoiceOverdue {
                 due_at: overdue.due_at,
             };
             crate::OUTBOX.publish(tx, self.invoice_id, &event).await?;
-            let company = orders::by_ids(tx, &[overdue.order_id])
-                .await?
-                .pop()
-                .and_then(|o| o.company_id);
-            if let Some(company) = company {
+            if let Some(company) = overdue.company_id {
                 let grace = vendors::api::grace_days(tx, company).await?.unwrap_or(0);
                 let job = InvoiceHold {
                     invoice_id: self.invoice_id,
@@ -452,8 +457,8 @@ impl cityos_db::jobs::Job for InvoiceHold {
         .optional()?;
         if let Some(unpaid) = unpaid {
             let why = format!(
-                "invoice INV-{:06} is unpaid past its due date and grace period",
-                unpaid.number
+                "invoice {} is unpaid past its due date and grace period",
+                printed_number(InvoiceKind::Invoice, unpaid.number)
             );
             vendors::api::hold_for_unpaid(tx, unpaid.company_id, &why).await?;
         }

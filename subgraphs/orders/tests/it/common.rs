@@ -151,20 +151,7 @@ pub async fn check_out(
     cart: CartId,
     key: &str,
 ) -> orders::errors::Outcome<Order> {
-    checkout::complete(
-        t.db(),
-        who,
-        CheckoutRequest {
-            cart_id: cart,
-            idempotency_key: key.into(),
-            payment_method: PaymentMethod::CashOnDelivery,
-            expected_total: None,
-            purchase_order_number: None,
-        },
-        &orders::payments::Gateway::default(),
-    )
-    .await
-    .map(placed)
+    check_out_with(t, who, cart, key, PaymentMethod::CashOnDelivery, None).await
 }
 
 /// The order of a checkout that placed one.
@@ -328,7 +315,7 @@ pub async fn net_30(t: &TestDb, shop: &Shop, company: CompanyId, credit_limit: i
         .expect("terms");
 }
 
-/// Checks a cart out with `method` and an optional purchase-order number.
+/// Checks a cart out with `method` and an optional purchase-order number; the order.
 pub async fn check_out_with(
     t: &TestDb,
     who: &RequestContext,
@@ -337,6 +324,21 @@ pub async fn check_out_with(
     method: PaymentMethod,
     purchase_order: Option<&str>,
 ) -> orders::errors::Outcome<Order> {
+    submit_with(t, who, cart, key, method, purchase_order)
+        .await
+        .map(placed)
+}
+
+/// Checks a cart out with `method` and an optional purchase-order number, as it comes out (an
+/// order or an approval request).
+pub async fn submit_with(
+    t: &TestDb,
+    who: &RequestContext,
+    cart: CartId,
+    key: &str,
+    method: PaymentMethod,
+    purchase_order: Option<&str>,
+) -> orders::errors::Outcome<checkout::Checkout> {
     checkout::complete(
         t.db(),
         who,
@@ -350,7 +352,6 @@ pub async fn check_out_with(
         &orders::payments::Gateway::default(),
     )
     .await
-    .map(placed)
 }
 
 /// The code of a refused outcome.
@@ -416,17 +417,5 @@ pub async fn submit(
     cart: CartId,
     key: &str,
 ) -> orders::errors::Outcome<checkout::Checkout> {
-    checkout::complete(
-        t.db(),
-        who,
-        CheckoutRequest {
-            cart_id: cart,
-            idempotency_key: key.into(),
-            payment_method: PaymentMethod::CashOnDelivery,
-            expected_total: None,
-            purchase_order_number: None,
-        },
-        &orders::payments::Gateway::default(),
-    )
-    .await
+    submit_with(t, who, cart, key, PaymentMethod::CashOnDelivery, None).await
 }

@@ -250,20 +250,24 @@ pub async fn create(
         {
             return Err(refusal("categoryId", Code::NotFound, "no such category"));
         }
+        // Every member the chain names, read at once: those who are the company's.
+        let named = Level {
+            mode: Mode::Any,
+            roles: Vec::new(),
+            members: rule.levels.iter().flat_map(|l| l.members.clone()).collect(),
+        };
+        let members = if named.members.is_empty() {
+            Vec::new()
+        } else {
+            approvers(tx, company, &named).await?
+        };
         for (i, level) in rule.levels.iter().enumerate() {
-            for member in &level.members {
-                let named = Level {
-                    mode: Mode::Any,
-                    roles: Vec::new(),
-                    members: vec![*member],
-                };
-                if approvers(tx, company, &named).await?.is_empty() {
-                    return Err(refusal(
-                        &format!("levels.{i}.members"),
-                        Code::InvalidApprovalRule,
-                        format!("{member} is not a member of the company"),
-                    ));
-                }
+            if let Some(stranger) = level.members.iter().find(|m| !members.contains(m)) {
+                return Err(refusal(
+                    &format!("levels.{i}.members"),
+                    Code::InvalidApprovalRule,
+                    format!("{stranger} is not a member of the company"),
+                ));
             }
         }
         #[derive(QueryableByName)]
