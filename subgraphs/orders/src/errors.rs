@@ -118,10 +118,15 @@ cityos_core::error_codes! {
         /// A level of the matching approval rule has nobody who could approve (the buyer cannot
         /// approve their own request).
         NoApprovers,
-        /// The approval request changed since the version given: read it again.
+        /// The approval request or quote changed since the version given: read it again.
         StaleVersion,
-        /// The approval request is decided, expired or withdrawn already.
+        /// The approval request or quote is decided, expired or withdrawn already.
         RequestClosed,
+        /// The quote's validity date has passed: ask for a revision.
+        QuoteExpired,
+        /// A quote's validity date is missing (to send it), not in the future, or more than a
+        /// year ahead.
+        InvalidValidity,
         /// The caller is not one of the approvers of the request's current level, or has decided
         /// on it already.
         NotAnApprover,

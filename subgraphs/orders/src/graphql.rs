@@ -8,6 +8,7 @@ use crate::disputes::graphql::DisputeMutation;
 use crate::federation::FederationQuery;
 use crate::orders::graphql::{OrderMutation, OrdersQuery};
 use crate::payments::graphql::PaymentMutation;
+use crate::quotes::graphql::{QuoteMutation, QuoteQuery};
 use crate::refunds::graphql::RefundMutation;
 use crate::returns::graphql::ReturnMutation;
 use crate::shipping::graphql::{ShippingMutation, ShippingQuery};
@@ -25,6 +26,7 @@ pub struct Query(
     ShippingQuery,
     TaxQuery,
     DiscountQuery,
+    QuoteQuery,
 );
 
 /// The root mutation type.
@@ -41,4 +43,5 @@ pub struct Mutation(
     DiscountMutation,
     ReturnMutation,
     DisputeMutation,
+    QuoteMutation,
 );

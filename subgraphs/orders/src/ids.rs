@@ -52,4 +52,8 @@ cityos_core::ids! {
     ApprovalRequestId = "ApprovalRequest",
     /// An approver's decision on an approval request.
     ApprovalDecisionId = "ApprovalDecision",
+    /// A quote of negotiated prices for a company.
+    QuoteId = "Quote",
+    /// A message on a quote.
+    QuoteMessageId = "QuoteMessage",
 }

@@ -17,6 +17,7 @@ pub mod ids;
 
 pub mod orders;
 pub mod payments;
+pub mod quotes;
 pub mod refunds;
 pub mod returns;
 pub mod schema;
@@ -62,8 +63,8 @@ pub fn sdl() -> String {
 pub const OUTBOX: cityos_db::outbox::Outbox =
     cityos_db::outbox::Outbox::of(<Orders as Subgraph>::NAME);
 
-/// The orders jobs (`orders.jobs`): carts' expiry, invoices falling overdue, and a company's hold
-/// when one stays unpaid past its grace period.
+/// The orders jobs (`orders.jobs`): carts' expiry, invoices falling overdue, a company's hold
+/// when one stays unpaid past its grace period, and approval requests' and quotes' expiry.
 pub const JOBS: cityos_db::jobs::Jobs = cityos_db::jobs::Jobs::of(<Orders as Subgraph>::NAME);
 
 /// The orders subgraph. Checkout runs the catalog's pricing and stock functions and the vendors
@@ -90,6 +91,8 @@ impl Subgraph for Orders {
             .with::<carts::expiry::CartExpiry>()
             .with::<orders::invoices::InvoiceOverdue>()
             .with::<orders::invoices::InvoiceHold>()
+            .with::<checkout::approvals::ApprovalExpiry>()
+            .with::<quotes::QuoteExpiry>()
     }
 
     type Schema = OrdersSchema;

@@ -18,6 +18,8 @@
 //!   jurisdiction on a day; [`hold_for_unpaid`] puts an ACTIVE company ON_HOLD (its
 //!   `company.on_hold` event written in the caller's transaction) when an invoice stays unpaid
 //!   past [`grace_days`].
+//! - Accounts: [`company_accounts`] (name, status, currency, terms and credit limit of companies
+//!   by id), read when orders drafts a quote for a company or lists companies' balances.
 //! - Approvals: [`approval_rules`] (a company's active rules in the order they apply;
 //!   [`ApprovalRule::matches`] tells whether a checkout meets one) and [`approvers`] (the members
 //!   who approve a level of its chain), read when orders turns a checkout into an approval
@@ -28,7 +30,8 @@ pub use crate::companies::rules::{
     active as approval_rules, approvers,
 };
 pub use crate::companies::standing::{
-    BuyerStanding, grace_days, hold_for_unpaid, lock_buyer, member_role,
+    BuyerStanding, CompanyAccount, accounts as company_accounts, grace_days, hold_for_unpaid,
+    lock_buyer, member_role,
 };
 pub use crate::companies::{CompanyChanged, CompanyStatus, PaymentTerms};
 pub use crate::ids::{ApprovalRuleId, TaxExemptionId};

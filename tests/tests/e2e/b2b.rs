@@ -2,8 +2,9 @@
 //! with a contract price list. The buyer's company cart prices at the contract price; their
 //! checkout over the approval threshold waits, is approved by the approver (acting for the company
 //! with `x-company-id`), and is placed on account with its purchase-order number, confirmed and
-//! invoiced due in 30 days; a second order that would pass the credit limit is refused, and a
-//! member of another company sees nothing of the first.
+//! invoiced due in 30 days; a second order that would pass the credit limit is refused; the same
+//! lines by quote (requested, negotiated and sent by staff, accepted by the approver) become one
+//! order at the quote's prices, once; and a member of another company sees nothing of either.
 
 use cityos_e2e::fixtures::{
     self, Tenant, bearer, create_location, create_stocked_product, create_tenant, platform_token,
@@ -255,6 +256,89 @@ async fn a_company_buyer_orders_on_account_after_approval_at_contract_prices_thr
         "{refused}"
     );
 
+    // The same four packs by quote: the buyer asks, staff negotiate 60.00 a pack and send it,
+    // the approver accepts it once; 240.00 more on account fits the 500.00 now.
+    let quote = buyer
+        .ok(&stack,
+            "mutation($i: QuoteRequestInput!) { quoteRequest(input: $i) { quote { id status version current { version } } userErrors { code } } }",
+            json!({ "i": { "cartId": second, "message": "Four packs every month: a better price?" } }))
+        .await["quote"]
+        .clone();
+    assert_eq!(
+        (quote["status"].as_str(), &quote["current"]),
+        (Some("DRAFT"), &Value::Null),
+        "nothing sent yet: {quote}"
+    );
+    let valid_until = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
+    staff_mutation(&stack, &shop,
+        "mutation($i: QuoteUpdateInput!) { quoteUpdate(input: $i) { quote { id } userErrors { code } } }",
+        json!({ "i": { "id": quote["id"], "validUntil": valid_until,
+            "lines": [{ "variantId": small, "quantity": 4, "unitPriceMinor": 6000 }] } })).await;
+    staff_mutation(&stack, &shop,
+        "mutation($i: QuoteRefInput!) { quoteSend(input: $i) { quote { status } userErrors { code } } }",
+        json!({ "i": { "id": quote["id"] } })).await;
+    let offered = buyer
+        .send(&stack,
+            "query($id: ID!) { quote(id: $id) { status version current { subtotal { amount } lines { unitPrice { amount } listUnitPrice { amount } } } } }",
+            json!({ "id": quote["id"] }))
+        .await;
+    let current = &offered["quote"]["current"];
+    assert_eq!(offered["quote"]["status"], "SENT");
+    assert_eq!(
+        (
+            current["lines"][0]["unitPrice"]["amount"].as_str(),
+            current["lines"][0]["listUnitPrice"]["amount"].as_str(),
+            current["subtotal"]["amount"].as_str()
+        ),
+        (Some("60.00"), Some("80.00"), Some("240.00")),
+        "{offered}"
+    );
+    const QUOTE_ACCEPT: &str = "mutation($i: QuoteAcceptInput!) { quoteAccept(input: $i) {
+        quote { status } order { id total { amount } purchaseOrderNumber payments { method } }
+        userErrors { code } } }";
+    let by_buyer = buyer
+        .post(
+            &stack,
+            QUOTE_ACCEPT,
+            json!({ "i": { "id": quote["id"], "version": 1, "idempotencyKey": "q-0" } }),
+        )
+        .await;
+    assert_eq!(
+        by_buyer.error_code(),
+        Some("FORBIDDEN"),
+        "a buyer does not accept for the company"
+    );
+    let accepted = approver
+        .ok(&stack, QUOTE_ACCEPT,
+            json!({ "i": { "id": quote["id"], "version": 1, "idempotencyKey": "q-1", "purchaseOrderNumber": "PO-79" } }))
+        .await;
+    assert_eq!(accepted["quote"]["status"], "ACCEPTED");
+    assert_eq!(
+        (
+            accepted["order"]["total"]["amount"].as_str(),
+            accepted["order"]["purchaseOrderNumber"].as_str(),
+            accepted["order"]["payments"][0]["method"].as_str()
+        ),
+        (Some("240.00"), Some("PO-79"), Some("ON_ACCOUNT")),
+        "{accepted}"
+    );
+    let again = approver
+        .send(&stack, QUOTE_ACCEPT,
+            json!({ "i": { "id": quote["id"], "version": 1, "idempotencyKey": "q-2", "purchaseOrderNumber": "PO-80" } }))
+        .await;
+    assert_eq!(
+        again["quoteAccept"]["userErrors"][0]["code"], "REQUEST_CLOSED",
+        "converted once: {again}"
+    );
+    let converted = buyer
+        .send(
+            &stack,
+            "query($id: ID!) { quote(id: $id) { order { id } } }",
+            json!({ "id": quote["id"] }),
+        )
+        .await;
+    assert_eq!(converted["quote"]["order"]["id"], accepted["order"]["id"]);
+
     // Another company's admin neither sees the request nor approves it.
     let mut outsider = Caller {
         token: customer(&stack, &shop, "admin@other.test").await,
@@ -278,4 +362,15 @@ async fn a_company_buyer_orders_on_account_after_approval_at_contract_prices_thr
         )
         .await;
     assert_eq!(seen["approvalRequest"], Value::Null);
+    let seen = outsider
+        .send(
+            &stack,
+            "query($id: ID!) { quote(id: $id) { id } quotes(first: 5) { totalCount } }",
+            json!({ "id": quote["id"] }),
+        )
+        .await;
+    assert_eq!(
+        (&seen["quote"], seen["quotes"]["totalCount"].as_i64()),
+        (&Value::Null, Some(0))
+    );
 }

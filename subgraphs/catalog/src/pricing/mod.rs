@@ -43,6 +43,9 @@ cityos_core::states! {
         OverridePriceList = "OVERRIDE_PRICE_LIST",
         /// A volume tier for the quantity.
         VolumeTier = "VOLUME_TIER",
+        /// A price negotiated in an accepted quote (set by orders, never by the catalog's
+        /// pricing).
+        Negotiated = "NEGOTIATED",
     }
 }
 

@@ -159,7 +159,11 @@ pub struct CartChanges {
     pub delivery_instructions: Option<String>,
 }
 
-fn address_json(address: Option<Address>, field: &str) -> Outcome<Option<serde_json::Value>> {
+/// A checked address as a cart stores it (`field` names it in a refusal).
+pub(crate) fn address_json(
+    address: Option<Address>,
+    field: &str,
+) -> Outcome<Option<serde_json::Value>> {
     let Some(address) = address else {
         return Ok(None);
     };

@@ -26,6 +26,7 @@ use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{CartId, CartLineId, CompanyId, OrderId, TenantId, UserId, VariantId, VendorId};
 use crate::schema::{cart_lines, carts};
 use catalog::api::{PriceRequest, Purchasable, Quote, purchasables};
+pub(crate) use choices::address_json;
 pub use choices::{
     CartChanges, ShippingChoice, apply_discount, choose_shipping, remove_discount, update,
 };
@@ -49,7 +50,7 @@ pub const LIFETIME: Duration = Duration::days(30);
 
 /// Refuses a list of `count` items (`what`, at `field`) that is empty or longer than a cart's
 /// [`MAX_LINES`].
-fn check_count(count: usize, field: &str, what: &str) -> Outcome<()> {
+pub(crate) fn check_count(count: usize, field: &str, what: &str) -> Outcome<()> {
     if count == 0 || count > MAX_LINES {
         return Err(UserError::new(
             field,
@@ -210,6 +211,18 @@ pub async fn price(
     cart: Cart,
     lines: Vec<CartLine>,
 ) -> QueryResult<PricedCart> {
+    price_negotiated(tx, cart, lines, &[]).await
+}
+
+/// Prices `lines` of `cart` as [`price`] does, except that a variant in `negotiated` costs the
+/// unit price given with it (an accepted quote's, rule NEGOTIATED; the catalog's price, when
+/// higher, is its compare-at price), whether or not the catalog prices it in the cart's currency.
+pub async fn price_negotiated(
+    tx: &mut TenantTx<'_>,
+    cart: Cart,
+    lines: Vec<CartLine>,
+    negotiated: &[(VariantId, i64)],
+) -> QueryResult<PricedCart> {
     let ids: Vec<VariantId> = lines.iter().map(|l| l.variant_id).collect();
     let items = if ids.is_empty() {
         Vec::new()
@@ -224,7 +237,7 @@ pub async fn price(
                 .iter()
                 .find(|i| i.variant.variant.id == line.variant_id)
                 .cloned();
-            let quote = item.as_ref().and_then(|i| {
+            let listed = item.as_ref().and_then(|i| {
                 i.variant.quote(&PriceRequest {
                     variant_id: line.variant_id,
                     currency,
@@ -232,6 +245,23 @@ pub async fn price(
                     at,
                 })
             });
+            let quote = match negotiated.iter().find(|(v, _)| *v == line.variant_id) {
+                Some(&(_, unit)) if item.is_some() => {
+                    let quantity = i64::from(line.quantity);
+                    let compare_at = listed
+                        .map(|l| l.unit_price)
+                        .filter(|list| list.amount > unit);
+                    Some(Quote {
+                        unit_price: Money::new(unit, currency),
+                        quantity,
+                        line_total: Money::new(unit * quantity, currency),
+                        rule: catalog::api::PriceRule::Negotiated,
+                        source: None,
+                        compare_at,
+                    })
+                }
+                _ => listed,
+            };
             let problem = match (&item, &quote) {
                 (None, _) => Some(LineProblem::Unavailable),
                 (Some(_), None) => Some(LineProblem::NoPrice),

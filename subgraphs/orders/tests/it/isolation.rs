@@ -1,8 +1,8 @@
 //! Tenant isolation of every orders table at once: one fixture (a card order with shipping, tax
 //! and a discount, paid through the provider's webhook, shipped, delivered, partly returned and
-//! refunded, then disputed; a company's order on account, paid in part, and one approved) writes
-//! rows to each table for one tenant, and the testkit probes every table the catalogue lists, so a
-//! table added without fixture rows here fails by name.
+//! refunded, then disputed; a company's order on account, paid in part, one approved, and a quote
+//! sent to it with a message) writes rows to each table for one tenant, and the testkit probes
+//! every table the catalogue lists, so a table added without fixture rows here fails by name.
 
 use crate::common::*;
 use cityos_testkit::stripe::{StripeDouble, WEBHOOK_SECRET, event, signature};
@@ -200,6 +200,27 @@ async fn every_orders_table_is_isolated_by_tenant_from_one_fixture() {
     )
     .await
     .expect("approved");
+    // Staff quotes the company a price, with a message, and sends it (a frozen version).
+    let quote = orders::quotes::draft(
+        t.db(),
+        staff,
+        orders::quotes::Draft {
+            company_id,
+            lines: vec![orders::quotes::LineInput {
+                variant_id: tea,
+                quantity: 5,
+                unit_price: Some(900),
+            }],
+            valid_until: Some(chrono::Utc::now() + chrono::Duration::days(7)),
+            note: None,
+            message: Some("Our price for five".into()),
+        },
+    )
+    .await
+    .expect("quote drafted");
+    orders::quotes::send(t.db(), staff, quote.id)
+        .await
+        .expect("quote sent");
 
     // The other tenant has an order of its own.
     let theirs = item(&t, &other, "THEIRS-1", 500, 5, None).await;

@@ -18,5 +18,6 @@ mod isolation;
 mod jobs;
 mod lifecycle;
 mod payments;
+mod quotes;
 mod totals;
 mod vendor_orders;

@@ -115,6 +115,40 @@ pub async fn member_role(
     Ok(row.and_then(|r| CompanyRole::parse(&r.role).ok()))
 }
 
+/// What other subgraphs show and check of a company (a quote's company, a dashboard's row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyAccount {
+    pub id: CompanyId,
+    pub name: String,
+    pub status: CompanyStatus,
+    pub currency: Currency,
+    pub payment_terms: PaymentTerms,
+    /// What may be owed on account at once, in `currency` minor units.
+    pub credit_limit: i64,
+}
+
+/// The accounts of `companies` that exist in the tenant: one statement.
+pub async fn accounts(
+    tx: &mut TenantTx<'_>,
+    companies: &[CompanyId],
+) -> QueryResult<std::collections::HashMap<CompanyId, CompanyAccount>> {
+    Ok(super::by_ids(tx, companies)
+        .await?
+        .into_iter()
+        .map(|(id, c)| {
+            let account = CompanyAccount {
+                id,
+                name: c.name,
+                status: c.status,
+                currency: c.currency,
+                payment_terms: c.payment_terms,
+                credit_limit: c.credit_limit,
+            };
+            (id, account)
+        })
+        .collect())
+}
+
 /// The grace period of company `company` in days (`None`: no such company).
 pub async fn grace_days(tx: &mut TenantTx<'_>, company: CompanyId) -> QueryResult<Option<i32>> {
     Ok(super::by_ids(tx, &[company])
