@@ -3,6 +3,7 @@
 
 use crate::carts::graphql::{CartMutation, CartQuery};
 use crate::checkout::graphql::{CheckoutMutation, CheckoutQuery};
+use crate::dashboards::graphql::DashboardQuery;
 use crate::discounts::graphql::{DiscountMutation, DiscountQuery};
 use crate::disputes::graphql::DisputeMutation;
 use crate::federation::FederationQuery;
@@ -27,6 +28,7 @@ pub struct Query(
     TaxQuery,
     DiscountQuery,
     QuoteQuery,
+    DashboardQuery,
 );
 
 /// The root mutation type.

@@ -8,6 +8,7 @@
 pub mod carts;
 pub mod checkout;
 pub mod counters;
+pub mod dashboards;
 pub mod discounts;
 pub mod disputes;
 pub mod errors;

@@ -19,7 +19,9 @@
 //!   `company.on_hold` event written in the caller's transaction) when an invoice stays unpaid
 //!   past [`grace_days`].
 //! - Accounts: [`company_accounts`] (name, status, currency, terms and credit limit of companies
-//!   by id), read when orders drafts a quote for a company or lists companies' balances.
+//!   by id), read when orders drafts a quote for a company or shows its dashboard;
+//!   [`company_members`] (a company's members with their roles and spending limits), read for the
+//!   dashboard's spend by member.
 //! - Approvals: [`approval_rules`] (a company's active rules in the order they apply;
 //!   [`ApprovalRule::matches`] tells whether a checkout meets one) and [`approvers`] (the members
 //!   who approve a level of its chain), read when orders turns a checkout into an approval
@@ -30,8 +32,8 @@ pub use crate::companies::rules::{
     active as approval_rules, approvers,
 };
 pub use crate::companies::standing::{
-    BuyerStanding, CompanyAccount, accounts as company_accounts, grace_days, hold_for_unpaid,
-    lock_buyer, member_role,
+    BuyerStanding, CompanyAccount, CompanyMember, accounts as company_accounts, grace_days,
+    hold_for_unpaid, lock_buyer, member_role, members as company_members,
 };
 pub use crate::companies::{CompanyChanged, CompanyStatus, PaymentTerms};
 pub use crate::ids::{ApprovalRuleId, TaxExemptionId};

@@ -339,6 +339,54 @@ async fn a_company_buyer_orders_on_account_after_approval_at_contract_prices_thr
         .await;
     assert_eq!(converted["quote"]["order"]["id"], accepted["order"]["id"]);
 
+    // The admin's dashboard, the company's name from the vendors subgraph: both orders owed on
+    // account (480.00 of 500.00), their invoices open, the month's spend by member.
+    let dashboard = admin
+        .send(
+            &stack,
+            "query { companyDashboard { company { name } creditLimit { amount }
+                openBalance { amount } availableCredit { amount } spendThisMonth { amount }
+                members { email committed { amount } } openInvoiceCount pendingApprovalCount } }",
+            json!({}),
+        )
+        .await;
+    let d = &dashboard["companyDashboard"];
+    assert_eq!(
+        (
+            d["company"]["name"].as_str(),
+            d["openBalance"]["amount"].as_str(),
+            d["availableCredit"]["amount"].as_str(),
+            d["spendThisMonth"]["amount"].as_str(),
+            d["openInvoiceCount"].as_i64(),
+            d["pendingApprovalCount"].as_i64(),
+        ),
+        (
+            Some("Acme"),
+            Some("480.00"),
+            Some("20.00"),
+            Some("480.00"),
+            Some(2),
+            Some(0)
+        ),
+        "{dashboard}"
+    );
+    assert_eq!(
+        d["members"].as_array().map(Vec::len),
+        Some(3),
+        "{dashboard}"
+    );
+    // Nothing is overdue yet: staff's list is empty.
+    let overdue = stack
+        .gql(
+            &fixtures::headers(&shop.staff()),
+            "query { overdueCompanies { totalCount } }",
+            json!({}),
+        )
+        .await
+        .data()
+        .clone();
+    assert_eq!(overdue["overdueCompanies"]["totalCount"], 0);
+
     // Another company's admin neither sees the request nor approves it.
     let mut outsider = Caller {
         token: customer(&stack, &shop, "admin@other.test").await,
@@ -373,4 +421,12 @@ async fn a_company_buyer_orders_on_account_after_approval_at_contract_prices_thr
         (&seen["quote"], seen["quotes"]["totalCount"].as_i64()),
         (&Value::Null, Some(0))
     );
+    let seen = outsider
+        .send(
+            &stack,
+            "query($id: ID) { companyDashboard(companyId: $id) { openBalance { amount } } }",
+            json!({ "id": company }),
+        )
+        .await;
+    assert_eq!(seen["companyDashboard"], Value::Null);
 }

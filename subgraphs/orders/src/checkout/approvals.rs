@@ -768,6 +768,55 @@ pub async fn get(
     Ok(found.filter(|r| visible_to(r, ctx)))
 }
 
+/// The requests of company `$1`, in status `$2` (any when NULL), that user `$4` made or approves
+/// (every one when `$3`).
+const LISTED: &str = "company_id = $1 AND ($2::text IS NULL OR status = $2)
+    AND ($3 OR buyer_id = $4 OR levels @> jsonb_build_array(jsonb_build_object(
+        'approvers', jsonb_build_array($4::text))))";
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// How many requests of `company` are PENDING, and the `limit` oldest of them: every one, or
+/// (with `only`) those that user made or approves. Two statements.
+pub async fn pending(
+    tx: &mut TenantTx<'_>,
+    company: CompanyId,
+    only: Option<UserId>,
+    limit: i64,
+) -> QueryResult<(i64, Vec<ApprovalRequest>)> {
+    let status = Some(ApprovalStatus::Pending.as_str());
+    let user = only.map_or_else(uuid::Uuid::nil, Into::into);
+    let total: Count = Prepared(
+        diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM orders.approval_requests WHERE {LISTED}"
+        ))
+        .bind::<SqlUuid, _>(company)
+        .bind::<Nullable<Text>, _>(status)
+        .bind::<diesel::sql_types::Bool, _>(only.is_none())
+        .bind::<SqlUuid, _>(user),
+    )
+    .get_result(tx.conn())
+    .await?;
+    let oldest: Vec<ApprovalRequest> = Prepared(
+        diesel::sql_query(format!(
+            "SELECT {COLUMNS} FROM orders.approval_requests WHERE {LISTED}
+             ORDER BY created_at, id LIMIT $5"
+        ))
+        .bind::<SqlUuid, _>(company)
+        .bind::<Nullable<Text>, _>(status)
+        .bind::<diesel::sql_types::Bool, _>(only.is_none())
+        .bind::<SqlUuid, _>(user)
+        .bind::<BigInt, _>(limit),
+    )
+    .load(tx.conn())
+    .await?;
+    Ok((total.n, oldest))
+}
+
 /// A page of the requests of the company the caller acts for, newest first, in `status` when
 /// given: all of them for its admins, else those the caller made or approves.
 pub async fn page(
@@ -780,14 +829,7 @@ pub async fn page(
     let all = ctx.company.is_some_and(|c| c.role == CompanyRole::Admin);
     let tenant = ctx.tenant()?.id;
     db.tenant_tx(tenant, async move |tx| {
-        let filter = "company_id = $1 AND ($2::text IS NULL OR status = $2)
-            AND ($3 OR buyer_id = $4 OR levels @> jsonb_build_array(jsonb_build_object(
-                'approvers', jsonb_build_array($4::text))))";
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = BigInt)]
-            n: i64,
-        }
+        let filter = LISTED;
         let status = status.map(|s| s.as_str());
         let total: Count = Prepared(
             diesel::sql_query(format!(

@@ -60,13 +60,41 @@ pub fn purchase_order(text: Option<&str>) -> Outcome<Option<String>> {
         })
 }
 
+/// A company's committed spend this calendar month (UTC), `$1` naming the company, as rows of
+/// `buyer`, `placed` (an order placed for it that is not cancelled), `waiting` (a request awaiting
+/// approval made this month) and `request` (that request's id). What a buyer's monthly limit
+/// counts, and what the company's dashboard shows by member.
+pub(crate) const MONTH_SPEND: &str = "
+    SELECT o.customer_id AS buyer, o.total AS placed, 0::bigint AS waiting, NULL::uuid AS request
+    FROM orders.orders o
+    WHERE o.company_id = $1 AND o.status <> 'CANCELLED'
+      AND o.placed_at >= date_trunc('month', now(), 'UTC')
+    UNION ALL
+    SELECT r.buyer_id, 0::bigint, r.total, r.id
+    FROM orders.approval_requests r
+    WHERE r.company_id = $1 AND r.status = 'PENDING'
+      AND r.created_at >= date_trunc('month', now(), 'UTC')";
+
+/// What companies owe on account, as rows of `company`, `buyer`, `order_id`, `currency`, `owed`
+/// (what is left to pay of an ON_ACCOUNT payment still open), `invoice` and `due_at` (its order's
+/// unpaid invoice, NULL until the order is confirmed and invoiced). The credit limit counts them,
+/// the company's dashboard and staff's list of overdue companies show them.
+pub(crate) const OWED: &str = "
+    SELECT o.company_id AS company, o.customer_id AS buyer, o.id AS order_id, p.currency,
+        p.amount - p.captured_amount AS owed, i.id AS invoice, i.due_at
+    FROM orders.payments p
+    JOIN orders.orders o ON o.tenant_id = p.tenant_id AND o.id = p.order_id
+    LEFT JOIN orders.invoices i ON i.tenant_id = o.tenant_id AND i.order_id = o.id
+        AND i.kind = 'INVOICE' AND i.status IN ('ISSUED', 'OVERDUE')
+    WHERE p.method = 'ON_ACCOUNT' AND p.status IN ('PENDING', 'AUTHORIZED')
+      AND o.company_id IS NOT NULL";
+
 #[derive(QueryableByName, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Committed {
-    /// The buyer's orders for the company this calendar month (UTC), cancelled ones aside, and
-    /// their requests awaiting approval made this month.
+    /// The buyer's share of the company's [`MONTH_SPEND`].
     #[diesel(sql_type = BigInt)]
     pub month_spend: i64,
-    /// What is unpaid of the company's ON_ACCOUNT payments.
+    /// What the company [`OWED`].
     #[diesel(sql_type = BigInt)]
     pub open_balance: i64,
 }
@@ -80,21 +108,14 @@ pub async fn committed(
     placing: Option<ApprovalRequestId>,
 ) -> diesel::QueryResult<Committed> {
     Prepared(
-        diesel::sql_query(
+        diesel::sql_query(format!(
             "SELECT
-                ((SELECT coalesce(sum(o.total), 0) FROM orders.orders o
-                  WHERE o.company_id = $1 AND o.customer_id = $2 AND o.status <> 'CANCELLED'
-                    AND o.placed_at >= date_trunc('month', now(), 'UTC'))
-                 + (SELECT coalesce(sum(r.total), 0) FROM orders.approval_requests r
-                    WHERE r.company_id = $1 AND r.buyer_id = $2 AND r.status = 'PENDING'
-                      AND r.created_at >= date_trunc('month', now(), 'UTC')
-                      AND r.id IS DISTINCT FROM $3))::bigint AS month_spend,
-                (SELECT coalesce(sum(p.amount - p.captured_amount), 0)
-                 FROM orders.payments p
-                 JOIN orders.orders o ON o.tenant_id = p.tenant_id AND o.id = p.order_id
-                 WHERE o.company_id = $1 AND p.method = 'ON_ACCOUNT'
-                   AND p.status IN ('PENDING', 'AUTHORIZED'))::bigint AS open_balance",
-        )
+                (SELECT coalesce(sum(s.placed + s.waiting), 0) FROM ({MONTH_SPEND}) s
+                 WHERE s.buyer = $2 AND (s.request IS NULL OR s.request IS DISTINCT FROM $3))::bigint
+                   AS month_spend,
+                (SELECT coalesce(sum(d.owed), 0) FROM ({OWED}) d
+                 WHERE d.company = $1)::bigint AS open_balance"
+        ))
         .bind::<SqlUuid, _>(company)
         .bind::<SqlUuid, _>(buyer)
         .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(placing),

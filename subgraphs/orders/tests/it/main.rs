@@ -13,6 +13,7 @@ mod approvals;
 mod carts;
 mod checkout;
 mod companies;
+mod dashboards;
 mod invoices;
 mod isolation;
 mod jobs;

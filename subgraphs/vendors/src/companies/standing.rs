@@ -149,6 +149,37 @@ pub async fn accounts(
         .collect())
 }
 
+/// A member of a company as its dashboard shows them: role, address and spending limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyMember {
+    pub user_id: UserId,
+    pub email: String,
+    pub role: CompanyRole,
+    /// The most one order may cost (minor units of the company's currency); `None`: no limit.
+    pub order_limit: Option<i64>,
+    /// The most the member's orders may commit in a calendar month; `None`: no limit.
+    pub monthly_limit: Option<i64>,
+}
+
+/// The members of company `company`, oldest first: one statement.
+pub async fn members(tx: &mut TenantTx<'_>, company: CompanyId) -> QueryResult<Vec<CompanyMember>> {
+    Ok(
+        crate::membership::members_of::<super::members::Buyers>(tx, &[company])
+            .await?
+            .remove(&company)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| CompanyMember {
+                user_id: m.user_id,
+                email: m.email,
+                role: m.role,
+                order_limit: m.order_limit,
+                monthly_limit: m.monthly_limit,
+            })
+            .collect(),
+    )
+}
+
 /// The grace period of company `company` in days (`None`: no such company).
 pub async fn grace_days(tx: &mut TenantTx<'_>, company: CompanyId) -> QueryResult<Option<i32>> {
     Ok(super::by_ids(tx, &[company])
