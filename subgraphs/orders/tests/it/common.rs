@@ -419,3 +419,20 @@ pub async fn submit(
 ) -> orders::errors::Outcome<checkout::Checkout> {
     submit_with(t, who, cart, key, PaymentMethod::CashOnDelivery, None).await
 }
+
+/// The invoice of `order` (its first document), read as the tenant.
+pub async fn invoice_of(
+    t: &TestDb,
+    tenant: TenantId,
+    order: OrderId,
+) -> orders::orders::invoices::Invoice {
+    t.db()
+        .tenant_tx(tenant, async move |tx| {
+            Ok::<_, cityos_core::ApiError>(orders::orders::invoices::of_orders(tx, &[order]).await?)
+        })
+        .await
+        .expect("invoices")
+        .remove(&order)
+        .and_then(|mut docs| (!docs.is_empty()).then(|| docs.remove(0)))
+        .expect("an invoice")
+}

@@ -9,24 +9,12 @@ use cityos_db::jobs::{Runner, RunnerSettings};
 use cityos_testkit::TestDb;
 use futures_util::future::join_all;
 use orders::errors::OrdersErrorCode as Code;
-use orders::ids::{CompanyId, InvoiceId, OrderId, TenantId};
+use orders::ids::{CompanyId, InvoiceId, TenantId};
 use orders::orders::{OrderStatus, invoices};
 use orders::payments::PaymentMethod;
 use serde_json::json;
 use std::time::Duration;
 use vendors::api::CompanyStatus;
-
-async fn invoice_of(t: &TestDb, tenant: TenantId, order: OrderId) -> invoices::Invoice {
-    t.db()
-        .tenant_tx(tenant, async move |tx| {
-            Ok::<_, ApiError>(invoices::of_orders(tx, &[order]).await?)
-        })
-        .await
-        .expect("invoices")
-        .remove(&order)
-        .and_then(|mut docs| (!docs.is_empty()).then(|| docs.remove(0)))
-        .expect("an invoice")
-}
 
 async fn status_of(t: &TestDb, tenant: TenantId, company: CompanyId) -> CompanyStatus {
     t.db()

@@ -123,14 +123,7 @@ async fn fixture(t: &TestDb) -> Fixture {
     };
 
     let tenant = souq.info.id;
-    let invoice = t
-        .db()
-        .tenant_tx(tenant, async move |tx| {
-            Ok::<_, ApiError>(orders::orders::invoices::of_orders(tx, &[buyers_order]).await?)
-        })
-        .await
-        .expect("invoice")[&buyers_order][0]
-        .id;
+    let invoice = invoice_of(t, tenant, buyers_order).await.id;
     orders::orders::record_invoice_payment(t.db(), &souq.admin, invoice, 500, None)
         .await
         .expect("paid in part");
@@ -338,14 +331,7 @@ async fn staff_list_the_companies_with_overdue_balances_longest_overdue_first() 
     assert_eq!((total, one.len()), (2, 1));
 
     // Paid in full, the first company leaves the list.
-    let invoice = t
-        .db()
-        .tenant_tx(f.souq.info.id, async move |tx| {
-            Ok::<_, ApiError>(orders::orders::invoices::of_orders(tx, &[f.admins_order]).await?)
-        })
-        .await
-        .expect("invoice")[&f.admins_order][0]
-        .id;
+    let invoice = invoice_of(&t, f.souq.info.id, f.admins_order).await.id;
     orders::orders::record_invoice_payment(t.db(), &f.souq.admin, invoice, 1000, None)
         .await
         .expect("paid");

@@ -151,16 +151,7 @@ async fn every_orders_table_is_isolated_by_tenant_from_one_fixture() {
     )
     .await
     .expect("on account");
-    let invoice = t
-        .db()
-        .tenant_tx(souq.info.id, async move |tx| {
-            Ok::<_, cityos_core::ApiError>(
-                orders::orders::invoices::of_orders(tx, &[on_account.id]).await?,
-            )
-        })
-        .await
-        .expect("invoice")[&on_account.id][0]
-        .id;
+    let invoice = invoice_of(&t, souq.info.id, on_account.id).await.id;
     orders::orders::record_invoice_payment(t.db(), staff, invoice, 100, Some("TRX".into()))
         .await
         .expect("recorded");
