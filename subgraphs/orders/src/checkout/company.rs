@@ -63,7 +63,8 @@ pub fn purchase_order(text: Option<&str>) -> Outcome<Option<String>> {
 /// A company's committed spend this calendar month (UTC), `$1` naming the company, as rows of
 /// `buyer`, `placed` (an order placed for it that is not cancelled), `waiting` (a request awaiting
 /// approval made this month) and `request` (that request's id). What a buyer's monthly limit
-/// counts, and what the company's dashboard shows by member.
+/// counts, and what the company's dashboard shows by member. Checkout reads the same sums from
+/// `orders.company_month_spend`, which triggers keep (see [`committed`]).
 pub(crate) const MONTH_SPEND: &str = "
     SELECT o.customer_id AS buyer, o.total AS placed, 0::bigint AS waiting, NULL::uuid AS request
     FROM orders.orders o
@@ -77,8 +78,9 @@ pub(crate) const MONTH_SPEND: &str = "
 
 /// What companies owe on account, as rows of `company`, `buyer`, `order_id`, `currency`, `owed`
 /// (what is left to pay of an ON_ACCOUNT payment still open), `invoice` and `due_at` (its order's
-/// unpaid invoice, NULL until the order is confirmed and invoiced). The credit limit counts them,
-/// the company's dashboard and staff's list of overdue companies show them.
+/// unpaid invoice, NULL until the order is confirmed and invoiced). The credit limit counts them
+/// (their sum, kept by a trigger in `orders.company_owed`), the company's dashboard and staff's
+/// list of overdue companies show them.
 pub(crate) const OWED: &str = "
     SELECT o.company_id AS company, o.customer_id AS buyer, o.id AS order_id, p.currency,
         p.amount - p.captured_amount AS owed, i.id AS invoice, i.due_at
@@ -99,8 +101,12 @@ pub struct Committed {
     pub open_balance: i64,
 }
 
-/// The buyer's committed spend this month and the company's open balance: one statement.
-/// `placing` is a request being placed now: its own amount is not counted twice.
+/// The buyer's committed spend this month and the company's open balance: one statement that
+/// reads two rows, whatever the company's history. Triggers keep those rows in the transaction of
+/// every change to orders, approval requests and payments
+/// (migrations/orders/2026-12-03-000011_company_commitments), equal to the sums of
+/// [`MONTH_SPEND`] and [`OWED`]. `placing` is a request being placed now: its own amount is not
+/// counted twice.
 pub async fn committed(
     tx: &mut TenantTx<'_>,
     company: CompanyId,
@@ -108,14 +114,17 @@ pub async fn committed(
     placing: Option<ApprovalRequestId>,
 ) -> diesel::QueryResult<Committed> {
     Prepared(
-        diesel::sql_query(format!(
+        diesel::sql_query(
             "SELECT
-                (SELECT coalesce(sum(s.placed + s.waiting), 0) FROM ({MONTH_SPEND}) s
-                 WHERE s.buyer = $2 AND (s.request IS NULL OR s.request IS DISTINCT FROM $3))::bigint
-                   AS month_spend,
-                (SELECT coalesce(sum(d.owed), 0) FROM ({OWED}) d
-                 WHERE d.company = $1)::bigint AS open_balance"
-        ))
+                (coalesce((SELECT s.placed + s.waiting FROM orders.company_month_spend s
+                   WHERE s.company_id = $1 AND s.buyer_id = $2
+                     AND s.month = date_trunc('month', now(), 'UTC')::date), 0)
+                 - coalesce((SELECT r.total FROM orders.approval_requests r
+                   WHERE r.id = $3 AND r.company_id = $1 AND r.buyer_id = $2 AND r.status = 'PENDING'
+                     AND r.created_at >= date_trunc('month', now(), 'UTC')), 0))::bigint AS month_spend,
+                coalesce((SELECT o.owed FROM orders.company_owed o WHERE o.company_id = $1), 0)::bigint
+                    AS open_balance",
+        )
         .bind::<SqlUuid, _>(company)
         .bind::<SqlUuid, _>(buyer)
         .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(placing),

@@ -196,6 +196,7 @@ async fn a_checkout_over_the_threshold_waits_level_by_level_and_the_last_approva
         code_of(decide(&t, &stranger, &done, 3, true).await),
         Code::NotFound
     );
+    assert_commitments_agree(&t, souq.info.id).await;
 }
 
 #[tokio::test]
@@ -251,6 +252,7 @@ async fn racing_final_approvals_place_one_order() {
     }
     assert_eq!(approved, 1);
     assert_eq!(t.visible_rows("orders.orders", Some(souq.info.id)).await, 1);
+    assert_commitments_agree(&t, souq.info.id).await;
 }
 
 #[tokio::test]
@@ -371,4 +373,5 @@ async fn a_changed_price_fails_the_request_and_rejected_expired_or_withdrawn_one
     // Every step was an event.
     let events = t.visible_rows("orders.outbox", Some(tenant)).await;
     assert!(events >= 8, "{events} events");
+    assert_commitments_agree(&t, souq.info.id).await;
 }

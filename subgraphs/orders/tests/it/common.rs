@@ -436,3 +436,57 @@ pub async fn invoice_of(
         .and_then(|mut docs| (!docs.is_empty()).then(|| docs.remove(0)))
         .expect("an invoice")
 }
+
+/// Checks that the running sums checkout reads (`orders.company_month_spend`, `orders.company_owed`,
+/// kept by triggers) equal what the tenant's orders, approval requests and payments add up to,
+/// summed here from scratch; and that there is something to compare.
+pub async fn assert_commitments_agree(t: &TestDb, tenant: TenantId) {
+    #[derive(diesel::QueryableByName, Debug)]
+    struct Agreement {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        kept: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        wrong: i64,
+    }
+    let found: Agreement = t
+        .db()
+        .tenant_tx(tenant, async move |tx| {
+            use diesel_async::RunQueryDsl;
+            diesel::sql_query(
+                "WITH spend AS (
+                    SELECT company_id, buyer, month, sum(placed)::bigint AS placed, sum(waiting)::bigint AS waiting
+                    FROM (SELECT company_id, customer_id AS buyer, date_trunc('month', placed_at, 'UTC')::date AS month,
+                                 total AS placed, 0 AS waiting
+                          FROM orders.orders WHERE company_id IS NOT NULL AND status <> 'CANCELLED'
+                          UNION ALL
+                          SELECT company_id, buyer_id, date_trunc('month', created_at, 'UTC')::date, 0, total
+                          FROM orders.approval_requests WHERE status = 'PENDING') s
+                    GROUP BY 1, 2, 3),
+                 kept_spend AS (
+                    SELECT company_id, buyer_id AS buyer, month, placed, waiting FROM orders.company_month_spend
+                    WHERE placed <> 0 OR waiting <> 0),
+                 owed AS (
+                    SELECT o.company_id, sum(p.amount - p.captured_amount)::bigint AS owed
+                    FROM orders.payments p JOIN orders.orders o ON o.tenant_id = p.tenant_id AND o.id = p.order_id
+                    WHERE p.method = 'ON_ACCOUNT' AND p.status IN ('PENDING', 'AUTHORIZED') AND o.company_id IS NOT NULL
+                    GROUP BY 1 HAVING sum(p.amount - p.captured_amount) <> 0),
+                 kept_owed AS (SELECT company_id, owed FROM orders.company_owed WHERE owed <> 0)
+                 SELECT (SELECT count(*) FROM orders.company_month_spend)
+                            + (SELECT count(*) FROM orders.company_owed) AS kept,
+                        (SELECT count(*) FROM ((TABLE spend EXCEPT TABLE kept_spend)
+                                               UNION ALL (TABLE kept_spend EXCEPT TABLE spend)) d)
+                            + (SELECT count(*) FROM ((TABLE owed EXCEPT TABLE kept_owed)
+                                                     UNION ALL (TABLE kept_owed EXCEPT TABLE owed)) d) AS wrong",
+            )
+            .get_result(tx.conn())
+            .await
+            .map_err(cityos_core::ApiError::from)
+        })
+        .await
+        .expect("sums");
+    assert!(found.kept > 0, "nothing kept to compare: {found:?}");
+    assert_eq!(
+        found.wrong, 0,
+        "the kept sums differ from the rows: {found:?}"
+    );
+}

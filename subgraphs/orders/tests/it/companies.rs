@@ -106,6 +106,7 @@ async fn a_buyers_limits_hold_under_racing_checkouts_and_a_cancelled_order_frees
         orders::carts::create(t.db(), &stranger, None, None).await,
         Err(cityos_core::Failure::Api(_))
     ));
+    assert_commitments_agree(&t, souq.info.id).await;
 }
 
 #[tokio::test]
@@ -204,6 +205,7 @@ async fn orders_on_account_stay_within_the_credit_limit_under_races_and_payments
         orders::orders::record_invoice_payment(t.db(), &buyer, invoice.id, 1, None).await,
         Err(cityos_core::Failure::Api(_))
     ));
+    assert_commitments_agree(&t, souq.info.id).await;
 }
 
 #[tokio::test]
@@ -393,6 +395,7 @@ async fn an_invoice_unpaid_past_its_grace_period_puts_the_company_on_hold() {
 
     // Running again changes nothing (the jobs are done).
     assert_eq!(runner.run_once().await.expect("round").done, 0);
+    assert_commitments_agree(&t, souq.info.id).await;
 }
 
 #[tokio::test]

@@ -239,6 +239,7 @@ async fn a_requested_quote_is_negotiated_sent_and_accepted_into_one_order_at_its
         audit >= 4,
         "request, update, send, accept are audited: {audit}"
     );
+    assert_commitments_agree(&t, souq.info.id).await;
 }
 
 #[tokio::test]
@@ -277,6 +278,7 @@ async fn racing_acceptances_of_one_quote_place_exactly_one_order() {
     .await;
     assert_eq!(orders, 1);
     assert_eq!(on_hand(&t, &souq, tea).await, 95);
+    assert_commitments_agree(&t, souq.info.id).await;
 }
 
 #[tokio::test]

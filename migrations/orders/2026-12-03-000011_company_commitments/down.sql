@@ -1,0 +1,10 @@
+DROP TRIGGER payments_owed ON orders.payments;
+DROP TRIGGER approval_requests_month_spend ON orders.approval_requests;
+DROP TRIGGER orders_month_spend ON orders.orders;
+DROP FUNCTION orders.payment_owed();
+DROP FUNCTION orders.request_month_spend();
+DROP FUNCTION orders.order_month_spend();
+DROP FUNCTION orders.add_owed(uuid, uuid, bigint);
+DROP FUNCTION orders.add_month_spend(uuid, uuid, uuid, timestamptz, bigint, bigint);
+DROP TABLE orders.company_owed;
+DROP TABLE orders.company_month_spend;
