@@ -249,3 +249,158 @@ pub async fn customer(stack: &Stack, tenant: &Tenant, email: &str) -> (String, S
         .to_owned();
     (token, user)
 }
+
+/// A signed-in caller of a tenant, acting for a company (`x-company-id`) when given.
+pub struct Caller {
+    /// Their access token.
+    pub token: String,
+    /// The tenant's slug.
+    pub slug: String,
+    /// The company they act for.
+    pub company: Option<String>,
+}
+
+impl Caller {
+    /// A customer of `tenant` signed up and in, acting for no company yet.
+    pub async fn sign_up(stack: &Stack, tenant: &Tenant, email: &str) -> Self {
+        Self {
+            token: customer(stack, tenant, email).await.0,
+            slug: tenant.slug.clone(),
+            company: None,
+        }
+    }
+
+    /// Their request headers.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut h = vec![
+            ("authorization", bearer(&self.token)),
+            ("x-tenant", self.slug.clone()),
+        ];
+        if let Some(company) = &self.company {
+            h.push(("x-company-id", company.clone()));
+        }
+        h
+    }
+
+    /// Sends `query` as them.
+    pub async fn post(&self, stack: &Stack, query: &str, vars: serde_json::Value) -> Response {
+        let h = self.headers();
+        stack.gql(&headers(&h), query, vars).await
+    }
+
+    /// Sends `query` as them: the response's data.
+    pub async fn send(
+        &self,
+        stack: &Stack,
+        query: &str,
+        vars: serde_json::Value,
+    ) -> serde_json::Value {
+        self.post(stack, query, vars).await.data().clone()
+    }
+
+    /// A mutation that must succeed: its payload.
+    pub async fn ok(
+        &self,
+        stack: &Stack,
+        query: &str,
+        vars: serde_json::Value,
+    ) -> serde_json::Value {
+        payload_of(self.post(stack, query, vars).await)
+    }
+}
+
+/// A company of `tenant`, active, with its admin, an approver and a buyer acting for it.
+pub struct Company {
+    /// Its id.
+    pub id: String,
+    /// The member who registered it (ADMIN).
+    pub admin: Caller,
+    /// An APPROVER, joined by invitation.
+    pub approver: Caller,
+    /// A BUYER, joined by invitation.
+    pub buyer: Caller,
+}
+
+/// The billing address companies are registered with, and their carts ship to.
+pub fn company_address() -> serde_json::Value {
+    json!({ "firstName": "Acme", "lastName": "Stores", "line1": "Olaya St 1",
+        "city": "Riyadh", "countryCode": "SA" })
+}
+
+/// Registers company `name` through the router (its admin `admin@<name>.test`), has staff activate
+/// it and set `terms` (`CompanyTermsInput` without its id: payment terms, credit limit, customer
+/// group, ...), and invites and signs in `approver@<name>.test` and `buyer@<name>.test`.
+pub async fn company(
+    stack: &Stack,
+    tenant: &Tenant,
+    name: &str,
+    terms: serde_json::Value,
+) -> Company {
+    let domain = name.to_lowercase();
+    let mut admin = Caller::sign_up(stack, tenant, &format!("admin@{domain}.test")).await;
+    let id = admin
+        .ok(stack,
+            "mutation($i: CompanyRegisterInput!) { companyRegister(input: $i) { company { id } userErrors { code } } }",
+            json!({ "i": { "name": name, "email": format!("ap@{domain}.test"), "billingAddress": company_address() } }))
+        .await["company"]["id"]
+        .as_str()
+        .expect("company")
+        .to_owned();
+    admin.company = Some(id.clone());
+    staff_mutation(stack, tenant,
+        "mutation($i: CompanyTransitionInput!) { companyActivate(input: $i) { company { status } userErrors { code } } }",
+        json!({ "i": { "id": id } })).await;
+    let mut terms = terms;
+    terms["id"] = json!(id);
+    staff_mutation(stack, tenant,
+        "mutation($i: CompanyTermsInput!) { companyTermsUpdate(input: $i) { company { paymentTerms } userErrors { code } } }",
+        json!({ "i": terms })).await;
+    let join = async |role: &str| {
+        let email = format!("{}@{domain}.test", role.to_lowercase());
+        let token = admin
+            .ok(stack,
+                "mutation($i: CompanyInviteInput!) { companyInvite(input: $i) { token userErrors { code } } }",
+                json!({ "i": { "companyId": id, "email": email, "role": role } }))
+            .await["token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        let mut member = Caller::sign_up(stack, tenant, &email).await;
+        member
+            .ok(stack,
+                "mutation($t: String!) { companyInvitationAccept(token: $t) { member { userId } userErrors { code } } }",
+                json!({ "t": token }))
+            .await;
+        member.company = Some(id.clone());
+        member
+    };
+    let approver = join("APPROVER").await;
+    let buyer = join("BUYER").await;
+    Company {
+        id,
+        admin,
+        approver,
+        buyer,
+    }
+}
+
+/// A contract: a customer group `name` whose OVERRIDE price list sells `variant` at `sar_minor`
+/// SAR; returns the group's id.
+pub async fn contract_price(
+    stack: &Stack,
+    tenant: &Tenant,
+    name: &str,
+    variant: &str,
+    sar_minor: i64,
+) -> serde_json::Value {
+    let group = staff_mutation(stack, tenant,
+        "mutation($i: CustomerGroupCreateInput!) { customerGroupCreate(input: $i) { customerGroup { id } userErrors { code } } }",
+        json!({ "i": { "name": format!("{name} contract") } })).await["customerGroup"]["id"].clone();
+    let list = staff_mutation(stack, tenant,
+        "mutation($i: PriceListCreateInput!) { priceListCreate(input: $i) { priceList { id } userErrors { code } } }",
+        json!({ "i": { "name": name, "kind": "OVERRIDE", "customerGroupId": group } })).await["priceList"]["id"].clone();
+    staff_mutation(stack, tenant,
+        "mutation($i: PriceListPricesSetInput!) { priceListPricesSet(input: $i) { priceList { id } userErrors { code } } }",
+        json!({ "i": { "priceListId": list, "entries": [{ "variantId": variant, "prices": [{ "currency": "SAR", "amountMinor": sar_minor }] }] } })).await;
+    group
+}

@@ -7,54 +7,12 @@
 //! order at the quote's prices, once; and a member of another company sees nothing of either.
 
 use cityos_e2e::fixtures::{
-    self, Tenant, bearer, create_location, create_stocked_product, create_tenant, platform_token,
+    self, Caller, create_location, create_stocked_product, create_tenant, platform_token,
     staff_mutation,
 };
 use cityos_e2e::{Stack, StackOptions};
 use serde_json::{Value, json};
 
-/// A customer signed up on `tenant`'s storefront and signed in: their access token.
-async fn customer(stack: &Stack, tenant: &Tenant, email: &str) -> String {
-    fixtures::customer(stack, tenant, email).await.0
-}
-
-/// A signed-in caller of `tenant`, acting for `company` when given.
-struct Caller {
-    token: String,
-    slug: String,
-    company: Option<String>,
-}
-
-impl Caller {
-    fn headers(&self) -> Vec<(&'static str, String)> {
-        let mut h = vec![
-            ("authorization", bearer(&self.token)),
-            ("x-tenant", self.slug.clone()),
-        ];
-        if let Some(company) = &self.company {
-            h.push(("x-company-id", company.clone()));
-        }
-        h
-    }
-
-    async fn post(&self, stack: &Stack, query: &str, vars: Value) -> cityos_e2e::Response {
-        let h = self.headers();
-        stack.gql(&fixtures::headers(&h), query, vars).await
-    }
-
-    async fn send(&self, stack: &Stack, query: &str, vars: Value) -> Value {
-        self.post(stack, query, vars).await.data().clone()
-    }
-
-    /// A mutation that must succeed: its payload.
-    async fn ok(&self, stack: &Stack, query: &str, vars: Value) -> Value {
-        fixtures::payload_of(self.post(stack, query, vars).await)
-    }
-}
-
-const INVITE: &str =
-    "mutation($i: CompanyInviteInput!) { companyInvite(input: $i) { token userErrors { code } } }";
-const ACCEPT: &str = "mutation($t: String!) { companyInvitationAccept(token: $t) { member { userId } userErrors { code } } }";
 const CHECKOUT: &str = "mutation($i: CheckoutCompleteInput!) { checkoutComplete(input: $i) {
     order { id status total { amount } purchaseOrderNumber }
     approvalRequest { id status version total { amount } }
@@ -70,64 +28,23 @@ async fn a_company_buyer_orders_on_account_after_approval_at_contract_prices_thr
     let small = &variants[0]; // 99.00 SAR list price
 
     // The contract: a customer group whose price list sells the small pack at 80.00.
-    let group = staff_mutation(&stack, &shop,
-        "mutation($i: CustomerGroupCreateInput!) { customerGroupCreate(input: $i) { customerGroup { id } userErrors { code } } }",
-        json!({ "i": { "name": "Acme contract" } })).await["customerGroup"]["id"].clone();
-    let list = staff_mutation(&stack, &shop,
-        "mutation($i: PriceListCreateInput!) { priceListCreate(input: $i) { priceList { id } userErrors { code } } }",
-        json!({ "i": { "name": "Acme", "kind": "OVERRIDE", "customerGroupId": group } })).await["priceList"]["id"].clone();
-    staff_mutation(&stack, &shop,
-        "mutation($i: PriceListPricesSetInput!) { priceListPricesSet(input: $i) { priceList { id } userErrors { code } } }",
-        json!({ "i": { "priceListId": list, "entries": [{ "variantId": small, "prices": [{ "currency": "SAR", "amountMinor": 8000 }] }] } })).await;
+    let group = fixtures::contract_price(&stack, &shop, "Acme", small, 8000).await;
 
     // The company: its admin registers it, staff verify it and grant NET_30, 500.00 of credit
-    // and the contract group.
-    let mut admin = Caller {
-        token: customer(&stack, &shop, "admin@acme.test").await,
-        slug: shop.slug.clone(),
-        company: None,
-    };
-    let address = json!({ "firstName": "Acme", "lastName": "Stores", "line1": "Olaya St 1",
-        "city": "Riyadh", "countryCode": "SA" });
-    let company = admin
-        .ok(&stack,
-            "mutation($i: CompanyRegisterInput!) { companyRegister(input: $i) { company { id } userErrors { code } } }",
-            json!({ "i": { "name": "Acme", "email": "ap@acme.test", "billingAddress": address } }))
-        .await["company"]["id"]
-        .as_str()
-        .expect("company")
-        .to_owned();
-    admin.company = Some(company.clone());
-    staff_mutation(&stack, &shop,
-        "mutation($i: CompanyTransitionInput!) { companyActivate(input: $i) { company { status } userErrors { code } } }",
-        json!({ "i": { "id": company } })).await;
-    staff_mutation(&stack, &shop,
-        "mutation($i: CompanyTermsInput!) { companyTermsUpdate(input: $i) { company { paymentTerms } userErrors { code } } }",
-        json!({ "i": { "id": company, "paymentTerms": "NET_30", "creditLimit": 50000, "customerGroupId": group } })).await;
-
-    // An approver and a buyer join by invitation.
-    let join = async |email: &str, role: &str| {
-        let token = admin
-            .ok(
-                &stack,
-                INVITE,
-                json!({ "i": { "companyId": company, "email": email, "role": role } }),
-            )
-            .await["token"]
-            .as_str()
-            .expect("token")
-            .to_owned();
-        let mut member = Caller {
-            token: customer(&stack, &shop, email).await,
-            slug: shop.slug.clone(),
-            company: None,
-        };
-        member.ok(&stack, ACCEPT, json!({ "t": token })).await;
-        member.company = Some(company.clone());
-        member
-    };
-    let approver = join("approver@acme.test", "APPROVER").await;
-    let buyer = join("buyer@acme.test", "BUYER").await;
+    // and the contract group; an approver and a buyer join by invitation.
+    let fixtures::Company {
+        id: company,
+        admin,
+        approver,
+        buyer,
+    } = fixtures::company(
+        &stack,
+        &shop,
+        "Acme",
+        json!({ "paymentTerms": "NET_30", "creditLimit": 50000, "customerGroupId": group }),
+    )
+    .await;
+    let address = fixtures::company_address();
 
     // Orders of 200.00 or more wait for an approver.
     admin
@@ -388,11 +305,7 @@ async fn a_company_buyer_orders_on_account_after_approval_at_contract_prices_thr
     assert_eq!(overdue["overdueCompanies"]["totalCount"], 0);
 
     // Another company's admin neither sees the request nor approves it.
-    let mut outsider = Caller {
-        token: customer(&stack, &shop, "admin@other.test").await,
-        slug: shop.slug.clone(),
-        company: None,
-    };
+    let mut outsider = Caller::sign_up(&stack, &shop, "admin@other.test").await;
     let other = outsider
         .ok(&stack,
             "mutation($i: CompanyRegisterInput!) { companyRegister(input: $i) { company { id } userErrors { code } } }",

@@ -21,9 +21,21 @@ pub(crate) struct Commerce {
 
 pub(crate) const ADDRESS: &str = "{ firstName: \"Bench\", lastName: \"Buyer\", line1: \"Olaya Street 1\", city: \"Riyadh\", postalCode: \"12211\", countryCode: \"SA\" }";
 
-/// Guest carts with `lines` (none for empty carts), an e-mail and an address; returns their ids.
+/// Guest carts with one unit of each of `lines` (none for empty carts), an e-mail and an address;
+/// returns their ids.
 pub(crate) async fn carts(stack: &Stack, key: &str, n: usize, lines: &[String]) -> Vec<String> {
-    let storefront = [("x-publishable-key", key)];
+    carts_as(stack, &[("x-publishable-key", key)], n, lines, 1).await
+}
+
+/// Carts created by the caller of `headers` (a company buyer's are their company's), with
+/// `quantity` of each of `lines`, an e-mail and an address; returns their ids.
+pub(crate) async fn carts_as(
+    stack: &Stack,
+    headers: &[(&str, &str)],
+    n: usize,
+    lines: &[String],
+    quantity: u32,
+) -> Vec<String> {
     let mut ids = Vec::with_capacity(n);
     while ids.len() < n {
         let batch = (n - ids.len()).min(25);
@@ -31,11 +43,7 @@ pub(crate) async fn carts(stack: &Stack, key: &str, n: usize, lines: &[String]) 
             .map(|k| format!("c{k}: cartCreate(input: {{ email: \"bench@example.com\" }}) {{ cart {{ id }} }} "))
             .collect();
         let r = stack
-            .gql(
-                &storefront,
-                &format!("mutation {{ {document} }}"),
-                json!({}),
-            )
+            .gql(headers, &format!("mutation {{ {document} }}"), json!({}))
             .await;
         for k in 0..batch {
             ids.push(
@@ -48,7 +56,7 @@ pub(crate) async fn carts(stack: &Stack, key: &str, n: usize, lines: &[String]) 
     }
     let items: String = lines
         .iter()
-        .map(|v| format!("{{ variantId: \"{v}\", quantity: 1 }}, "))
+        .map(|v| format!("{{ variantId: \"{v}\", quantity: {quantity} }}, "))
         .collect();
     for chunk in ids.chunks(10) {
         let document: String = chunk
@@ -64,11 +72,7 @@ pub(crate) async fn carts(stack: &Stack, key: &str, n: usize, lines: &[String]) 
             })
             .collect();
         let r = stack
-            .gql(
-                &storefront,
-                &format!("mutation {{ {document} }}"),
-                json!({}),
-            )
+            .gql(headers, &format!("mutation {{ {document} }}"), json!({}))
             .await;
         assert!(
             !r.body.to_string().contains("\"code\""),

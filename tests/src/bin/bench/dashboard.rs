@@ -8,27 +8,22 @@
 
 use crate::Args;
 use crate::commerce::carts;
-use crate::measure::{app_statements, load_at_rate, percentile, reset_statements};
+use crate::measure::{
+    app_statements, frequent_statements, load_at_rate, percentile, reset_statements,
+};
 use chrono::Datelike as _;
+use cityos_e2e::Stack;
 use cityos_e2e::fixtures::{
     bearer, create_location, create_stocked_product, create_tenant, headers, platform_token,
     staff_op,
 };
 use cityos_e2e::operations::{catalog, identity, orders, vendors};
-use cityos_e2e::{Stack, StackOptions};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
 pub(crate) async fn run(args: &Args) {
-    let options = StackOptions {
-        auth_cache_ttl_ms: 2000,
-        log_filter: "warn".into(),
-        deduplicate_queries: false,
-        stripe_api_base: None,
-        response_cache_mb: args.cache_mb,
-    };
-    let stack = Stack::start_with(options).await;
+    let stack = Stack::start_with(crate::production_options(args.cache_mb)).await;
     let platform = platform_token(&stack).await;
     let shop = create_tenant(&stack, &platform, "bench-vendor").await;
     let location = create_location(&stack, &shop, "Souq").await;
@@ -210,11 +205,7 @@ pub(crate) async fn run(args: &Args) {
         Duration::from_secs(2),
     )
     .await;
-    let stats = diesel::sql_query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        .execute(&mut db)
-        .await
-        .is_ok()
-        && app_statements(&mut db).await.is_some();
+    let stats = crate::measure::statement_stats(&mut db).await;
     reset_statements(&mut db).await;
     let outcome = load_at_rate(&stack.url, &owned, &bodies, args.commerce_rate, seconds).await;
     let statements = if stats {
@@ -222,16 +213,8 @@ pub(crate) async fn run(args: &Args) {
     } else {
         None
     };
-    let by_statement: Vec<crate::measure::Calls2> = if stats {
-        diesel::sql_query(
-            "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query, calls FROM pg_stat_statements
-             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-               AND userid = (SELECT oid FROM pg_roles WHERE rolname = 'cityos_app')
-             ORDER BY calls DESC LIMIT 40",
-        )
-        .load(&mut db)
-        .await
-        .unwrap_or_default()
+    let by_statement = if stats {
+        frequent_statements(&mut db, 40).await
     } else {
         Vec::new()
     };

@@ -17,7 +17,9 @@
 //!
 //! `--only payouts` (`payouts.rs`): one payout run over `--vendors` vendors (1,000) with
 //! `--entries` available ledger entries each (100), and its transfers. `--only dashboard`
-//! (`dashboard.rs`): the vendor dashboard through the router at `--commerce-rate`.
+//! (`dashboard.rs`): the vendor dashboard through the router at `--commerce-rate`. `--only b2b`
+//! (`b2b.rs`): a company's checkout on account, checkout into an approval request, final approval
+//! and quote acceptance, and its dashboard, through the router at `--commerce-rate`.
 //!
 //! The commerce scenarios, at a steady `--commerce-rate` (50 requests per second by default): add
 //! to cart (one unit to a guest cart, the priced cart back), and checkout of ready guest carts of 4
@@ -38,6 +40,7 @@
 
 #![expect(clippy::print_stdout, reason = "the report is this program's output")]
 
+mod b2b;
 mod ceiling;
 mod commerce;
 mod dashboard;
@@ -57,7 +60,7 @@ use cityos_e2e::fixtures::{
 };
 use cityos_e2e::operations::catalog;
 use cityos_e2e::{Stack, StackOptions};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
 use std::time::Duration;
 
@@ -113,12 +116,25 @@ fn args() -> Args {
             "--entries" => args.entries = usize::try_from(value).unwrap_or(100),
             other => {
                 panic!(
-                    "unknown argument {other}: use --only events|memory|payouts|dashboard, --seconds, --concurrency, --products, --page, --rate, --commerce-rate, --cache-mb"
+                    "unknown argument {other}: use --only events|memory|payouts|dashboard|b2b, --seconds, --concurrency, --products, --page, --rate, --commerce-rate, --cache-mb"
                 )
             }
         }
     }
     args
+}
+
+/// The stack as production runs it: the auth cache time, and no in-flight deduplication, so every
+/// request reaches its subgraph; `cache_mb` is the catalog's response-cache budget (the default
+/// when `None`).
+pub(crate) fn production_options(cache_mb: Option<u64>) -> StackOptions {
+    StackOptions {
+        auth_cache_ttl_ms: 2000,
+        log_filter: "warn".into(),
+        deduplicate_queries: false,
+        stripe_api_base: None,
+        response_cache_mb: cache_mb,
+    }
 }
 
 /// A scenario: its name, URL, headers, warm-up and measured bodies, and its rate (`None`: closed
@@ -140,18 +156,10 @@ async fn main() {
         Some("memory") => return memory::run(&args).await,
         Some("payouts") => return payouts::run(args.vendors, args.entries).await,
         Some("dashboard") => return dashboard::run(&args).await,
+        Some("b2b") => return b2b::run(&args).await,
         _ => {}
     }
-    // The production settings: the auth cache time, and no in-flight deduplication, so every
-    // request reaches its subgraph.
-    let options = StackOptions {
-        auth_cache_ttl_ms: 2000,
-        log_filter: "warn".into(),
-        deduplicate_queries: false,
-        stripe_api_base: None,
-        response_cache_mb: args.cache_mb,
-    };
-    let mut stack = Stack::start_with(options).await;
+    let mut stack = Stack::start_with(production_options(args.cache_mb)).await;
     let platform = platform_token(&stack).await;
     let shop = create_tenant(&stack, &platform, "bench").await;
     // Every product: two variants priced in SAR and USD, stock at one location, a volume tier;
@@ -234,10 +242,7 @@ async fn main() {
     let mut db = AsyncPgConnection::establish(&stack.database_url)
         .await
         .expect("owner connection");
-    let stats = diesel::sql_query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        .execute(&mut db)
-        .await
-        .is_ok();
+    let stats = measure::statement_stats(&mut db).await;
 
     // The storefront listing (`StorefrontProducts` in subgraphs/catalog/operations.graphql): each
     // product with its price range and rating, and each variant's price for the shopper (sale and

@@ -13,6 +13,15 @@ pub(crate) struct Calls {
     pub(crate) calls: i64,
 }
 
+/// Turns `pg_stat_statements` on in this database: whether its counts can be read.
+pub(crate) async fn statement_stats(conn: &mut AsyncPgConnection) -> bool {
+    diesel::sql_query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(conn)
+        .await
+        .is_ok()
+        && app_statements(conn).await.is_some()
+}
+
 /// Statements run by the application role in this database since the last reset.
 pub(crate) async fn app_statements(conn: &mut AsyncPgConnection) -> Option<i64> {
     diesel::sql_query(
@@ -54,6 +63,20 @@ pub(crate) async fn heaviest_statements(conn: &mut AsyncPgConnection) -> Vec<Hea
            AND userid = (SELECT oid FROM pg_roles WHERE rolname = 'cityos_app')
          ORDER BY total_exec_time DESC LIMIT 3",
     )
+    .load(conn)
+    .await
+    .unwrap_or_default()
+}
+
+/// The application's `limit` most frequent statements (their first 90 characters) since the last
+/// reset.
+pub(crate) async fn frequent_statements(conn: &mut AsyncPgConnection, limit: u32) -> Vec<Calls2> {
+    diesel::sql_query(format!(
+        "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query, calls FROM pg_stat_statements
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND userid = (SELECT oid FROM pg_roles WHERE rolname = 'cityos_app')
+         ORDER BY calls DESC LIMIT {limit}"
+    ))
     .load(conn)
     .await
     .unwrap_or_default()
@@ -138,15 +161,18 @@ impl CpuSnapshot {
 /// What a run measured: the latency of each successful request, sorted, and the failures.
 pub(crate) struct Outcome {
     pub(crate) errors: usize,
+    /// What the first failed request got back (its first 300 characters).
+    pub(crate) first_error: Option<String>,
     pub(crate) elapsed: Duration,
     pub(crate) latencies_us: Vec<u64>,
 }
 
 impl Outcome {
-    pub(crate) fn new(mut latencies_us: Vec<u64>, errors: usize, elapsed: Duration) -> Self {
+    pub(crate) fn new(mut latencies_us: Vec<u64>, errors: Vec<String>, elapsed: Duration) -> Self {
         latencies_us.sort_unstable();
         Self {
-            errors,
+            errors: errors.len(),
+            first_error: errors.into_iter().next(),
             elapsed,
             latencies_us,
         }
@@ -182,37 +208,37 @@ pub(crate) async fn load(
                 bodies.to_vec(),
             );
             tokio::spawn(async move {
-                let (mut latencies, mut errors) = (Vec::new(), 0usize);
+                let (mut latencies, mut errors) = (Vec::new(), Vec::new());
                 let mut n = worker * 7;
                 while Instant::now() < deadline {
                     n += 1;
                     let t = Instant::now();
-                    if send(&client, &url, &headers, &bodies[n % bodies.len()]).await {
-                        latencies.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
-                    } else {
-                        errors += 1;
+                    match send(&client, &url, &headers, &bodies[n % bodies.len()]).await {
+                        Ok(()) => latencies
+                            .push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX)),
+                        Err(e) => errors.push(e),
                     }
                 }
                 (latencies, errors)
             })
         })
         .collect();
-    let (mut all, mut failed) = (Vec::new(), 0);
+    let (mut all, mut failed) = (Vec::new(), Vec::new());
     for worker in workers {
         let (latencies, errors) = worker.await.expect("worker");
         all.extend(latencies);
-        failed += errors;
+        failed.extend(errors);
     }
     Outcome::new(all, failed, started.elapsed())
 }
 
-/// Sends one request; true when it succeeded with no GraphQL error.
+/// Sends one request: whether it succeeded with no GraphQL error, else what came back.
 pub(crate) async fn send(
     client: &reqwest::Client,
     url: &str,
     headers: &[(String, String)],
     body: &str,
-) -> bool {
+) -> Result<(), String> {
     let mut request = client
         .post(url)
         .header("content-type", "application/json")
@@ -220,12 +246,20 @@ pub(crate) async fn send(
     for (k, v) in headers {
         request = request.header(k, v);
     }
-    match request.send().await {
-        Ok(r) if r.status().is_success() => matches!(r.bytes().await, Ok(b)
-            if !b.windows(9).any(|w| w == b"\"errors\":")
-                && !b.windows(15).any(|w| w == b"\"userErrors\":[{")),
-        _ => false,
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let b = response.bytes().await.map_err(|e| e.to_string())?;
+    if status.is_success()
+        && !b.windows(9).any(|w| w == b"\"errors\":")
+        && !b.windows(15).any(|w| w == b"\"userErrors\":[{")
+    {
+        return Ok(());
     }
+    let text = String::from_utf8_lossy(&b);
+    Err(format!(
+        "{status}: {}",
+        text.chars().take(300).collect::<String>()
+    ))
 }
 
 /// Open loop: starts `rate` requests per second on schedule whatever the answers, and measures each
@@ -254,18 +288,18 @@ pub(crate) async fn load_at_rate(
             bodies[i % bodies.len()].clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let ok = send(&client, &url, &headers, &body).await;
+            let sent = send(&client, &url, &headers, &body).await;
             (
-                ok,
+                sent,
                 u64::try_from(scheduled.elapsed().as_micros()).unwrap_or(u64::MAX),
             )
         }));
     }
-    let (mut all, mut failed) = (Vec::new(), 0);
+    let (mut all, mut failed) = (Vec::new(), Vec::new());
     for task in tasks {
         match task.await.expect("request task") {
-            (true, us) => all.push(us),
-            (false, _) => failed += 1,
+            (Ok(()), us) => all.push(us),
+            (Err(e), _) => failed.push(e),
         }
     }
     Outcome::new(all, failed, started.elapsed())
@@ -277,4 +311,42 @@ pub(crate) fn percentile(sorted: &[u64], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
     sorted[rank.min(sorted.len() - 1)] as f64 / 1000.0
+}
+
+#[derive(diesel::QueryableByName)]
+struct Waiting {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    what: String,
+}
+
+/// Samples, every 20 ms until `stop`, what the application's active server processes are doing:
+/// their wait event (`CPU` when none) and statement. Returns the samples per kind, most first.
+pub(crate) async fn sample_waits(
+    database_url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<(String, usize)> {
+    use diesel_async::AsyncConnection as _;
+    let Ok(mut conn) = AsyncPgConnection::establish(&database_url).await else {
+        return Vec::new();
+    };
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    while !std::sync::atomic::AtomicBool::load(&stop, std::sync::atomic::Ordering::Relaxed) {
+        let rows: Vec<Waiting> = diesel::sql_query(
+            "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') || ' in '
+                    || left(regexp_replace(query, '\\s+', ' ', 'g'), 50) AS what
+             FROM pg_stat_activity
+             WHERE usename = 'cityos_app' AND state = 'active' AND pid <> pg_backend_pid()",
+        )
+        .load(&mut conn)
+        .await
+        .unwrap_or_default();
+        for row in rows {
+            *seen.entry(row.what).or_default() += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut seen: Vec<(String, usize)> = seen.into_iter().collect();
+    seen.sort_by_key(|s| std::cmp::Reverse(s.1));
+    seen.truncate(8);
+    seen
 }

@@ -10,9 +10,9 @@
 //! and the cache's own count of what it holds is read from `/metrics`.
 
 use super::Args;
+use cityos_e2e::Stack;
 use cityos_e2e::fixtures::platform_token;
 use cityos_e2e::operations::{catalog, identity};
-use cityos_e2e::{Stack, StackOptions};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -76,14 +76,7 @@ async fn tenant(client: &reqwest::Client, url: &str, platform: &str, i: usize) -
 
 pub(crate) async fn run(args: &Args) {
     let budget_mb = args.cache_mb.unwrap_or(64);
-    let options = StackOptions {
-        auth_cache_ttl_ms: 2000,
-        log_filter: "warn".into(),
-        deduplicate_queries: false,
-        stripe_api_base: None,
-        response_cache_mb: Some(budget_mb),
-    };
-    let stack = Stack::start_with(options).await;
+    let stack = Stack::start_with(crate::production_options(Some(budget_mb))).await;
     let platform = platform_token(&stack).await;
     let client = reqwest::Client::new();
 
