@@ -297,6 +297,12 @@ impl Bench<'_> {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
+        // Fresh planner statistics, as autovacuum keeps them in a database that grows at a
+        // production pace (here the tables grew by hundreds of rows a second, and a plan made
+        // for the empty tables would be measured instead).
+        diesel_async::RunQueryDsl::execute(diesel::sql_query("ANALYZE"), &mut self.db)
+            .await
+            .expect("analyze");
         let rate = self.args.commerce_rate;
         let url = &self.stack.url;
         load_at_rate(url, &owned, warm, rate, Duration::from_secs(2)).await;
