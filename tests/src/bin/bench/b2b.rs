@@ -15,7 +15,7 @@
 //! per request of each process, and each scenario's most frequent statements.
 
 use crate::Args;
-use crate::commerce::carts_as;
+use crate::commerce::{carts_as, mutations};
 use crate::measure::{
     CpuSnapshot, app_statements, frequent_statements, heaviest_statements, load_at_rate,
     percentile, reset_statements, sample_waits,
@@ -69,6 +69,7 @@ pub(crate) async fn run(args: &Args) {
     let warm = usize::try_from(2 * rate).unwrap_or(100);
     let per = warm + usize::try_from(u64::from(rate) * args.seconds).unwrap_or(500);
     let buyer = company.buyer.headers();
+    let buyer = headers(&buyer);
     let checkouts = |carts: Vec<String>| -> Vec<String> {
         carts
             .into_iter()
@@ -82,10 +83,9 @@ pub(crate) async fn run(args: &Args) {
             })
             .collect()
     };
-    let on_account =
-        checkouts(carts_as(&stack, &headers(&buyer), per, std::slice::from_ref(pack), 1).await);
+    let on_account = checkouts(carts_as(&stack, &buyer, per, std::slice::from_ref(pack), 1).await);
     let for_approval =
-        checkouts(carts_as(&stack, &headers(&buyer), per, std::slice::from_ref(pack), 3).await);
+        checkouts(carts_as(&stack, &buyer, per, std::slice::from_ref(pack), 3).await);
     let accepts: Vec<String> = sent_quotes(&stack, &shop, &company.id, pack, per)
         .await
         .into_iter()
@@ -198,7 +198,7 @@ async fn sent_quotes(
             .map(|k| format!("q{k}: quoteDraft(input: {{ companyId: \"{company}\", validUntil: \"{valid_until}\",
                 lines: [{{ variantId: \"{variant}\", quantity: 3, unitPriceMinor: 7000 }}] }}) {{ quote {{ id }} userErrors {{ code }} }} "))
             .collect();
-        let drafted = staff(stack, shop, &format!("mutation {{ {document} }}")).await;
+        let drafted = mutations(stack, &headers(&shop.staff()), &document, "drafting quotes").await;
         let drafted: Vec<String> = (0..batch)
             .map(|k| {
                 drafted[format!("q{k}")]["quote"]["id"]
@@ -214,23 +214,10 @@ async fn sent_quotes(
                 format!("s{k}: quoteSend(input: {{ id: \"{id}\" }}) {{ userErrors {{ code }} }} ")
             })
             .collect();
-        staff(stack, shop, &format!("mutation {{ {document} }}")).await;
+        mutations(stack, &headers(&shop.staff()), &document, "sending quotes").await;
         ids.extend(drafted);
     }
     ids
-}
-
-/// Runs a mutation document of aliased fields as `shop`'s staff; fails on any error or user error.
-async fn staff(stack: &Stack, shop: &fixtures::Tenant, document: &str) -> Value {
-    let r = stack
-        .gql(&headers(&shop.staff()), document, json!({}))
-        .await;
-    assert!(
-        !r.body.to_string().contains("\"code\""),
-        "preparing quotes: {}",
-        r.body
-    );
-    r.data().clone()
 }
 
 /// Every PENDING approval request `approver` decides on: ids and versions, oldest first.

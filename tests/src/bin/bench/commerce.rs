@@ -42,12 +42,10 @@ pub(crate) async fn carts_as(
         let document: String = (0..batch)
             .map(|k| format!("c{k}: cartCreate(input: {{ email: \"bench@example.com\" }}) {{ cart {{ id }} }} "))
             .collect();
-        let r = stack
-            .gql(headers, &format!("mutation {{ {document} }}"), json!({}))
-            .await;
+        let created = mutations(stack, headers, &document, "creating carts").await;
         for k in 0..batch {
             ids.push(
-                r.data()[format!("c{k}")]["cart"]["id"]
+                created[format!("c{k}")]["cart"]["id"]
                     .as_str()
                     .expect("cart")
                     .to_owned(),
@@ -71,16 +69,28 @@ pub(crate) async fn carts_as(
                 format!("{add}u{k}: cartUpdate(input: {{ cartId: \"{cart}\", shippingAddress: {ADDRESS} }}) {{ userErrors {{ code }} }} ")
             })
             .collect();
-        let r = stack
-            .gql(headers, &format!("mutation {{ {document} }}"), json!({}))
-            .await;
-        assert!(
-            !r.body.to_string().contains("\"code\""),
-            "preparing carts: {}",
-            r.body
-        );
+        mutations(stack, headers, &document, "preparing carts").await;
     }
     ids
+}
+
+/// Runs `document`, aliased mutation fields, as the caller of `headers`; fails naming `what` on
+/// any error or user error, else returns the data.
+pub(crate) async fn mutations(
+    stack: &Stack,
+    headers: &[(&str, &str)],
+    document: &str,
+    what: &str,
+) -> serde_json::Value {
+    let r = stack
+        .gql(headers, &format!("mutation {{ {document} }}"), json!({}))
+        .await;
+    assert!(
+        !r.body.to_string().contains("\"code\""),
+        "{what}: {}",
+        r.body
+    );
+    r.data().clone()
 }
 
 /// Seven products for sale (four of one vendor, one each of three others) with plenty of stock,

@@ -158,21 +158,42 @@ impl CpuSnapshot {
     }
 }
 
+/// The failed requests of a run: how many, and what the first got back.
+#[derive(Default)]
+pub(crate) struct Failures {
+    count: usize,
+    first: Option<String>,
+}
+
+impl Failures {
+    fn add(&mut self, error: String) {
+        self.count += 1;
+        self.first.get_or_insert(error);
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.count += other.count;
+        if let Some(e) = other.first {
+            self.first.get_or_insert(e);
+        }
+    }
+}
+
 /// What a run measured: the latency of each successful request, sorted, and the failures.
 pub(crate) struct Outcome {
     pub(crate) errors: usize,
-    /// What the first failed request got back (its first 300 characters).
+    /// What a failed request got back (the first one recorded; its first 300 characters).
     pub(crate) first_error: Option<String>,
     pub(crate) elapsed: Duration,
     pub(crate) latencies_us: Vec<u64>,
 }
 
 impl Outcome {
-    pub(crate) fn new(mut latencies_us: Vec<u64>, errors: Vec<String>, elapsed: Duration) -> Self {
+    pub(crate) fn new(mut latencies_us: Vec<u64>, failures: Failures, elapsed: Duration) -> Self {
         latencies_us.sort_unstable();
         Self {
-            errors: errors.len(),
-            first_error: errors.into_iter().next(),
+            errors: failures.count,
+            first_error: failures.first,
             elapsed,
             latencies_us,
         }
@@ -208,7 +229,7 @@ pub(crate) async fn load(
                 bodies.to_vec(),
             );
             tokio::spawn(async move {
-                let (mut latencies, mut errors) = (Vec::new(), Vec::new());
+                let (mut latencies, mut errors) = (Vec::new(), Failures::default());
                 let mut n = worker * 7;
                 while Instant::now() < deadline {
                     n += 1;
@@ -216,18 +237,18 @@ pub(crate) async fn load(
                     match send(&client, &url, &headers, &bodies[n % bodies.len()]).await {
                         Ok(()) => latencies
                             .push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX)),
-                        Err(e) => errors.push(e),
+                        Err(e) => errors.add(e),
                     }
                 }
                 (latencies, errors)
             })
         })
         .collect();
-    let (mut all, mut failed) = (Vec::new(), Vec::new());
+    let (mut all, mut failed) = (Vec::new(), Failures::default());
     for worker in workers {
         let (latencies, errors) = worker.await.expect("worker");
         all.extend(latencies);
-        failed.extend(errors);
+        failed.merge(errors);
     }
     Outcome::new(all, failed, started.elapsed())
 }
@@ -295,11 +316,11 @@ pub(crate) async fn load_at_rate(
             )
         }));
     }
-    let (mut all, mut failed) = (Vec::new(), Vec::new());
+    let (mut all, mut failed) = (Vec::new(), Failures::default());
     for task in tasks {
         match task.await.expect("request task") {
             (Ok(()), us) => all.push(us),
-            (Err(e), _) => failed.push(e),
+            (Err(e), _) => failed.add(e),
         }
     }
     Outcome::new(all, failed, started.elapsed())
