@@ -56,6 +56,12 @@ const SUBGRAPH_CODE: &[Code] = &[
         sdl: vendors::sdl,
     },
     Code {
+        name: <bookings::Bookings as Subgraph>::NAME,
+        port: <bookings::Bookings as Subgraph>::DEFAULT_PORT,
+        depends_on: depends_on::<bookings::Bookings>,
+        sdl: bookings::sdl,
+    },
+    Code {
         name: <orders::Orders as Subgraph>::NAME,
         port: <orders::Orders as Subgraph>::DEFAULT_PORT,
         depends_on: depends_on::<orders::Orders>,

@@ -378,6 +378,65 @@ pub mod vendors {
     };
 }
 
+/// The operations of `subgraphs/bookings/operations.graphql`.
+pub mod bookings {
+    use crate::Operation;
+
+    /// `mutation BookingProviderCreate($input:BookingProviderCreateInput!)`
+    pub const BOOKING_PROVIDER_CREATE: Operation = Operation {
+        name: "BookingProviderCreate",
+        text: "mutation BookingProviderCreate($input:BookingProviderCreateInput!){bookingProviderCreate(input:$input){provider{id name timeZone}userErrors{field code message}}}",
+    };
+
+    /// `mutation BookingResourceCreate($input:BookingResourceCreateInput!)`
+    pub const BOOKING_RESOURCE_CREATE: Operation = Operation {
+        name: "BookingResourceCreate",
+        text: "mutation BookingResourceCreate($input:BookingResourceCreateInput!){bookingResourceCreate(input:$input){resource{id name kind seats timeZone}userErrors{field code message}}}",
+    };
+
+    /// `mutation BookingHoursSet($input:BookingHoursSetInput!)`
+    pub const BOOKING_HOURS_SET: Operation = Operation {
+        name: "BookingHoursSet",
+        text: "mutation BookingHoursSet($input:BookingHoursSetInput!){bookingHoursSet(input:$input){weeklyHours{weekday spans{opens closes overnight}}userErrors{field code message}}}",
+    };
+
+    /// `mutation BookingDateOverrideSet($input:BookingDateOverrideSetInput!)`
+    pub const BOOKING_DATE_OVERRIDE_SET: Operation = Operation {
+        name: "BookingDateOverrideSet",
+        text: "mutation BookingDateOverrideSet($input:BookingDateOverrideSetInput!){bookingDateOverrideSet(input:$input){dateOverride{date spans{opens closes overnight}reason}userErrors{field code message}}}",
+    };
+
+    /// `mutation BookingHolidaySet($date:NaiveDate!$name:String!)`
+    pub const BOOKING_HOLIDAY_SET: Operation = Operation {
+        name: "BookingHolidaySet",
+        text: "mutation BookingHolidaySet($date:NaiveDate!$name:String!){bookingHolidaySet(date:$date name:$name){holiday{date name}userErrors{field code message}}}",
+    };
+
+    /// `mutation BookingTimeBlock($input:BookingTimeBlockInput!)`
+    pub const BOOKING_TIME_BLOCK: Operation = Operation {
+        name: "BookingTimeBlock",
+        text: "mutation BookingTimeBlock($input:BookingTimeBlockInput!){bookingTimeBlock(input:$input){block{id calendarId start end reason}userErrors{field code message}}}",
+    };
+
+    /// `mutation BookingServiceCreate($input:BookingServiceCreateInput!)`
+    pub const BOOKING_SERVICE_CREATE: Operation = Operation {
+        name: "BookingServiceCreate",
+        text: "mutation BookingServiceCreate($input:BookingServiceCreateInput!){bookingServiceCreate(input:$input){service{id name capacity durationMinutes}userErrors{field code message}}}",
+    };
+
+    /// `query BookingServices($first:Int)`
+    pub const BOOKING_SERVICES: Operation = Operation {
+        name: "BookingServices",
+        text: "query BookingServices($first:Int){bookingServices(first:$first){id name description durationMinutes capacity prices{amountMinor amount currency}cancellationPolicy{freeUntilHoursBefore feeBasisPoints}providers{id name}resources{id name kind seats}}}",
+    };
+
+    /// `query Availability($serviceId:ID!$from:NaiveDate!$to:NaiveDate!$timeZone:String!$providerId:ID$seats:Int!=1)`
+    pub const AVAILABILITY: Operation = Operation {
+        name: "Availability",
+        text: "query Availability($serviceId:ID!$from:NaiveDate!$to:NaiveDate!$timeZone:String!$providerId:ID$seats:Int!=1){availability(serviceId:$serviceId from:$from to:$to timeZone:$timeZone providerId:$providerId seats:$seats){timeZone service{id name durationMinutes}days{date slots{start end localStart seatsLeft providers{id name}}}}}",
+    };
+}
+
 /// The operations of `subgraphs/orders/operations.graphql`.
 pub mod orders {
     use crate::Operation;
@@ -523,6 +582,15 @@ pub const ALL: &[Operation] = &[
     vendors::COMPANY_INVITATION_ACCEPT,
     vendors::COMPANY_MEMBER_LIMITS_SET,
     vendors::COMPANY_APPROVAL_RULE_CREATE,
+    bookings::BOOKING_PROVIDER_CREATE,
+    bookings::BOOKING_RESOURCE_CREATE,
+    bookings::BOOKING_HOURS_SET,
+    bookings::BOOKING_DATE_OVERRIDE_SET,
+    bookings::BOOKING_HOLIDAY_SET,
+    bookings::BOOKING_TIME_BLOCK,
+    bookings::BOOKING_SERVICE_CREATE,
+    bookings::BOOKING_SERVICES,
+    bookings::AVAILABILITY,
     orders::SHIPPING_METHOD_CREATE,
     orders::TAX_RULE_CREATE,
     orders::DISCOUNT_CODE_CREATE,

@@ -74,6 +74,11 @@ impl TextError {
             Self::Character(c) => format!("{what} may not contain {}", describe(c)),
         }
     }
+
+    /// The refusal of the text at `field` (a dotted input path), as `INVALID_TEXT`.
+    pub fn refusal<C: crate::outcome::CommonCode>(self, field: &str) -> crate::Failure<C> {
+        crate::UserError::new(field, C::INVALID_TEXT, self.message(field)).into()
+    }
 }
 
 fn check(text: &str, min: usize, max: usize, one_line: bool) -> Result<(), TextError> {

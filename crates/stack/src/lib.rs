@@ -297,7 +297,7 @@ mod tests {
         let manifest = Manifest::load().expect("subgraphs.toml");
         assert_eq!(
             manifest.names(),
-            ["identity", "catalog", "vendors", "orders"]
+            ["identity", "catalog", "vendors", "bookings", "orders"]
         );
         assert_eq!(Manifest::embedded(), manifest);
         let root = workspace_root();

@@ -66,3 +66,15 @@ pub async fn tax_exemption(
             }),
     )
 }
+
+/// The status of vendor `id`, if it exists: what a subgraph checks before staff give a vendor
+/// something to sell (bookings' services and calendars need an APPROVED vendor).
+pub async fn vendor_status(
+    tx: &mut cityos_db::TenantTx<'_>,
+    id: VendorId,
+) -> diesel::QueryResult<Option<VendorStatus>> {
+    Ok(crate::vendors::by_ids(tx, &[id])
+        .await?
+        .remove(&id)
+        .map(|v| v.status))
+}

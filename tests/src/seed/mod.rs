@@ -4,13 +4,15 @@
 //! verticals with variants, SAR and USD prices, stock in two locations, a running sale, volume
 //! tiers, a Wholesale group on contract prices, categories, a collection and reviews; orders the
 //! shipping methods, VAT and a discount code; vendors four approved marketplace vendors (each with
-//! its owner, accepted documents and five of the catalog's products). Every request is a named
+//! its owner, accepted documents and five of the catalog's products); bookings a clinic, a gym
+//! class and a meeting room with their providers, rooms and hours. Every request is a named
 //! operation of the subgraph's `operations.graphql`.
 //!
 //! `cargo xtask up` runs it (the `seed` binary) against the stack it starts; the credentials are
 //! the caller's ([`Credentials`], kept in `.data/demo.json`). A tenant `dakkah` that exists already
 //! is reused, not seeded again.
 
+mod bookings;
 mod catalog;
 mod identity;
 mod orders;
@@ -82,6 +84,10 @@ const DATA: &[(&str, &str)] = &[
         include_str!("../../../subgraphs/orders/seed.json"),
     ),
     (
+        "bookings",
+        include_str!("../../../subgraphs/bookings/seed.json"),
+    ),
+    (
         "vendors",
         include_str!("../../../subgraphs/vendors/seed.json"),
     ),
@@ -138,6 +144,7 @@ pub async fn seed_with(
             "identity" => {}
             "catalog" => catalog::load(&router, &tenant, &data("catalog")?).await?,
             "orders" => orders::load(&tenant, &data("orders")?).await?,
+            "bookings" => bookings::load(&tenant, &data("bookings")?).await?,
             "vendors" => {
                 let data = data("vendors")?;
                 vendors::load(&router, &tenant, &data, &credentials.vendor_owner, stripe).await?;
@@ -162,6 +169,7 @@ mod tests {
         data::<catalog::Data>("catalog").expect("catalog");
         data::<orders::Data>("orders").expect("orders");
         data::<vendors::Data>("vendors").expect("vendors");
+        data::<bookings::Data>("bookings").expect("bookings");
     }
 
     #[test]

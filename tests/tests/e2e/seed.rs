@@ -201,6 +201,62 @@ async fn the_demo_seed_loads_once_and_every_journey_runs_on_it() {
     );
     assert_eq!(stripe.books().transfers.len(), 1);
 
+    // Bookings: the clinic, the gym's class and the meeting room, and a week of the clinic's
+    // slots in Riyadh through the router, each with the practitioners free for it.
+    let r = stack
+        .gql(
+            &storefront,
+            cityos_e2e::operations::bookings::BOOKING_SERVICES.text,
+            json!({}),
+        )
+        .await;
+    let services = r.data()["bookingServices"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let names: Vec<&str> = services.iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["General consultation", "Meeting room hire", "Spin class"],
+        "{}",
+        r.body
+    );
+    assert_eq!(services[0]["providers"].as_array().map(Vec::len), Some(3));
+    assert_eq!(services[2]["resources"][0]["seats"], 20);
+    let r = stack
+        .gql(
+            &storefront,
+            cityos_e2e::operations::bookings::AVAILABILITY.text,
+            json!({ "serviceId": services[0]["id"], "from": today + chrono::Duration::days(1),
+                "to": today + chrono::Duration::days(7), "timeZone": "Asia/Riyadh" }),
+        )
+        .await;
+    let days = r.data()["availability"]["days"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    // Sunday to Thursday only, but the demo's holidays.
+    use chrono::Datelike as _;
+    let open = (1..=7)
+        .map(|d| today + chrono::Duration::days(d))
+        .filter(|d| !matches!(d.weekday(), chrono::Weekday::Fri | chrono::Weekday::Sat))
+        .filter(|d| !["2027-02-22", "2027-09-23"].contains(&d.to_string().as_str()))
+        .count();
+    assert_eq!(days.len(), open, "{}", r.body);
+    let first = &days[0]["slots"][0];
+    assert!(
+        first["localStart"]
+            .as_str()
+            .is_some_and(|l| l.ends_with("+03:00")),
+        "{}",
+        r.body
+    );
+    assert!(
+        !first["providers"].as_array().is_none_or(Vec::is_empty),
+        "{}",
+        r.body
+    );
+
     // A second run finds the tenant and changes nothing.
     assert!(
         !seed::seed(&stack.url, &mut credentials)

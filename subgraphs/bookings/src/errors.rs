@@ -1,0 +1,51 @@
+//! The codes of the bookings subgraph's `userErrors`.
+
+cityos_core::error_codes! {
+    /// Why a bookings mutation was refused. Stable: clients switch on these.
+    pub enum BookingsErrorCode => BookingsUserError {
+        /// A time zone is not a name of the IANA tz database (`Europe/Berlin`, `Asia/Riyadh`).
+        InvalidTimeZone,
+        /// Opening hours are malformed: a time that is not `HH:MM`, a weekday outside 1 to 7,
+        /// spans of one day that overlap, or more than 6 spans a day.
+        InvalidHours,
+        /// A duration, buffer, notice, horizon, interval, capacity, seat count or policy is out
+        /// of its bounds.
+        InvalidRule,
+        /// An amount is negative or too large, or a currency is named twice.
+        InvalidAmount,
+        /// A period ends before it starts, or is longer than allowed.
+        InvalidPeriod,
+        /// The time asked for overlaps time already claimed on that calendar (a booking with its
+        /// buffers, a hold, blocked time).
+        SlotTaken,
+        /// The provider or resource is inactive, or does not belong to the service.
+        CalendarUnavailable,
+        /// Another service is linked to this catalog product already.
+        ProductTaken,
+        /// The service is archived and takes no bookings or changes.
+        ServiceArchived,
+    }
+}
+
+/// The outcome of a bookings mutation.
+pub type Outcome<T> = cityos_core::Outcome<T, BookingsErrorCode>;
+/// A refusal.
+pub type UserError = cityos_core::UserError<BookingsErrorCode>;
+/// Why a bookings mutation did not happen.
+pub type Failure = cityos_core::Failure<BookingsErrorCode>;
+
+/// A refusal at `field` (a dotted input path) with `code`.
+pub fn refusal(field: &str, code: BookingsErrorCode, message: impl Into<String>) -> Failure {
+    UserError::new(field, code, message).into()
+}
+
+/// Whether `error` is the refusal of an exclusion constraint: two claims of one calendar that
+/// would overlap.
+pub fn is_overlap(error: &diesel::result::Error) -> bool {
+    match error {
+        diesel::result::Error::DatabaseError(_, info) => {
+            info.constraint_name() == Some("claims_no_overlap")
+        }
+        _ => false,
+    }
+}

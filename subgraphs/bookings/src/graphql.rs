@@ -1,0 +1,23 @@
+//! The bookings subgraph's GraphQL API: the root query and mutation types, merged from each
+//! domain's (`<domain>/graphql.rs`), and the entities it resolves (`federation`).
+
+use crate::availability::graphql::AvailabilityQuery;
+use crate::calendars::graphql::{CalendarMutation, CalendarQuery};
+use crate::federation::FederationQuery;
+use crate::services::graphql::{ServiceMutation, ServiceQuery};
+use async_graphql::MergedObject;
+
+/// The root query type.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct Query(
+    ServiceQuery,
+    CalendarQuery,
+    AvailabilityQuery,
+    FederationQuery,
+);
+
+/// The root mutation type.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(ServiceMutation, CalendarMutation);

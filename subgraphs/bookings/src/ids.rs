@@ -1,0 +1,14 @@
+//! The bookings subgraph's ids, one per table with an `id`. The callers' and vendors' ids come
+//! from `cityos_core`, which every subgraph shares.
+
+pub use catalog::api::ProductId;
+pub use cityos_core::ids::{TenantId, UserId, VendorId};
+
+cityos_core::ids! {
+    /// A provider or a resource: anything whose time a booking takes.
+    CalendarId = "BookingCalendar",
+    /// A bookable service.
+    ServiceId = "BookingService",
+    /// A claim on a calendar's time (blocked time, a session's).
+    ClaimId = "BookingClaim",
+}

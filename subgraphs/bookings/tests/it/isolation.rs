@@ -1,0 +1,49 @@
+//! Tenant isolation of every bookings table at once: rows in each for one tenant (and another),
+//! then the testkit probes every table the catalogue lists, so a table added without rows here
+//! fails by name.
+
+use crate::common::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn every_bookings_table_is_isolated_by_tenant() {
+    let t = test_db().await;
+    let own = Shop::new(&t, "iso-own").await;
+    let other = Shop::new(&t, "iso-other").await;
+    for shop in [&own, &other] {
+        // Calendars and their weekly hours, a service with prices and calendars.
+        let p = provider(
+            &t,
+            &shop.admin,
+            "Dr. Iso",
+            "Asia/Riyadh",
+            &[("09:00", "17:00")],
+        )
+        .await;
+        let room = resource(
+            &t,
+            &shop.admin,
+            "Room",
+            "Asia/Riyadh",
+            Some(2),
+            &[("09:00", "17:00")],
+        )
+        .await;
+        service(
+            &t,
+            &shop.admin,
+            "Iso",
+            json!({ "durationMinutes": 30 }),
+            &[&p, &room],
+        )
+        .await;
+        // An override with hours, a holiday, blocked time.
+        let r = run(&t, &shop.admin, OVERRIDE_SET, json!({ "i": { "calendarId": p, "date": "2027-05-05", "spans": [{ "opens": "10:00", "closes": "11:00" }] } })).await;
+        assert_eq!(r["bookingDateOverrideSet"]["userErrors"], json!([]));
+        run(&t, &shop.admin, "mutation { bookingHolidaySet(date: \"2027-09-23\", name: \"National Day\") { userErrors { code } } }", json!({})).await;
+        let r = run(&t, &shop.admin, BLOCK, json!({ "i": { "calendarId": p, "start": "2027-05-06T10:00:00Z", "end": "2027-05-06T11:00:00Z" } })).await;
+        assert!(r["bookingTimeBlock"]["block"].is_object(), "{r}");
+    }
+    t.assert_every_table_isolated("bookings", own.info.id, other.info.id)
+        .await;
+}
