@@ -435,6 +435,18 @@ pub mod bookings {
         name: "Availability",
         text: "query Availability($serviceId:ID!$from:NaiveDate!$to:NaiveDate!$timeZone:String!$providerId:ID$seats:Int!=1){availability(serviceId:$serviceId from:$from to:$to timeZone:$timeZone providerId:$providerId seats:$seats){timeZone service{id name durationMinutes}days{date slots{start end localStart seatsLeft providers{id name}}}}}",
     };
+
+    /// `mutation BookingHold($input:BookingHoldInput!)`
+    pub const BOOKING_HOLD: Operation = Operation {
+        name: "BookingHold",
+        text: "mutation BookingHold($input:BookingHoldInput!){bookingHold(input:$input){hold{id status start end seats expiresAt provider{id name}resource{id name}}userErrors{field code message}}}",
+    };
+
+    /// `mutation BookingHoldRelease($id:ID!)`
+    pub const BOOKING_HOLD_RELEASE: Operation = Operation {
+        name: "BookingHoldRelease",
+        text: "mutation BookingHoldRelease($id:ID!){bookingHoldRelease(id:$id){hold{id status}userErrors{field code message}}}",
+    };
 }
 
 /// The operations of `subgraphs/orders/operations.graphql`.
@@ -591,6 +603,8 @@ pub const ALL: &[Operation] = &[
     bookings::BOOKING_SERVICE_CREATE,
     bookings::BOOKING_SERVICES,
     bookings::AVAILABILITY,
+    bookings::BOOKING_HOLD,
+    bookings::BOOKING_HOLD_RELEASE,
     orders::SHIPPING_METHOD_CREATE,
     orders::TAX_RULE_CREATE,
     orders::DISCOUNT_CODE_CREATE,

@@ -20,6 +20,18 @@ cityos_core::error_codes! {
         SlotTaken,
         /// The provider or resource is inactive, or does not belong to the service.
         CalendarUnavailable,
+        /// The start is sooner than the service's minimum notice allows.
+        TooSoon,
+        /// The start is further ahead than the service may be booked.
+        TooFarAhead,
+        /// The start is not a slot of the service: outside its providers' or resources' hours,
+        /// off its slot grid, or on a holiday.
+        OutsideHours,
+        /// Every seat of the session is taken (by bookings and live holds), or fewer are left
+        /// than asked for.
+        CapacityFull,
+        /// The hold has expired, been released or been used; hold the slot again.
+        HoldExpired,
         /// Another service is linked to this catalog product already.
         ProductTaken,
         /// The service is archived and takes no bookings or changes.

@@ -4,6 +4,7 @@
 use crate::availability::graphql::AvailabilityQuery;
 use crate::calendars::graphql::{CalendarMutation, CalendarQuery};
 use crate::federation::FederationQuery;
+use crate::holds::graphql::HoldMutation;
 use crate::services::graphql::{ServiceMutation, ServiceQuery};
 use async_graphql::MergedObject;
 
@@ -20,4 +21,4 @@ pub struct Query(
 /// The root mutation type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(ServiceMutation, CalendarMutation);
+pub struct Mutation(ServiceMutation, CalendarMutation, HoldMutation);

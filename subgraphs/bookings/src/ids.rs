@@ -11,4 +11,8 @@ cityos_core::ids! {
     ServiceId = "BookingService",
     /// A claim on a calendar's time (blocked time, a session's).
     ClaimId = "BookingClaim",
+    /// A session of a service: a start with its provider and resource, holding seats.
+    SessionId = "BookingSession",
+    /// A hold on seats of a session while a customer checks out.
+    HoldId = "BookingHold",
 }

@@ -1,7 +1,8 @@
 //! The bookings subgraph: what can be booked ([`services`]), whose time it takes ([`calendars`]:
 //! providers and resources with weekly hours in their IANA time zones, date overrides, the
-//! tenant's holidays, blocked time) and when it can be booked ([`availability`]: the pure engine
-//! of [`slots`] over facts gathered in a constant number of statements). No two claims on one calendar's time
+//! tenant's holidays, blocked time), when it can be booked ([`availability`]: the pure engine
+//! of [`slots`] over facts gathered in a constant number of statements), and [`holds`] on a
+//! session's seats ([`sessions`]) while a customer checks out. No two claims on one calendar's time
 //! overlap: the database refuses the second (an exclusion constraint), whatever was checked
 //! before. Other subgraphs use [`api`] only.
 
@@ -15,9 +16,11 @@ pub mod calendars;
 pub mod errors;
 pub mod federation;
 pub mod graphql;
+pub mod holds;
 pub mod ids;
 pub mod scope;
 pub mod services;
+pub mod sessions;
 pub mod slots;
 
 use async_graphql::{EmptySubscription, Schema};
@@ -43,6 +46,9 @@ pub fn sdl() -> String {
     cityos_server::federation_sdl(&build_schema(None))
 }
 
+/// The bookings jobs (`bookings.jobs`): holds' expiry.
+pub const JOBS: cityos_db::jobs::Jobs = cityos_db::jobs::Jobs::of(<Bookings as Subgraph>::NAME);
+
 /// The bookings subgraph. It checks the users providers are through identity's published
 /// function, the products services are sold as through the catalog's, and the vendors they
 /// belong to through the vendors subgraph's, so all three migrate first.
@@ -58,6 +64,12 @@ impl Subgraph for Bookings {
             (catalog::Catalog::NAME, catalog::MIGRATIONS),
             (vendors::Vendors::NAME, vendors::MIGRATIONS),
         ]
+    }
+
+    const HAS_JOBS: bool = true;
+
+    fn jobs(runner: cityos_db::jobs::Runner) -> cityos_db::jobs::Runner {
+        runner.with::<holds::jobs::HoldExpiry>()
     }
 
     type Schema = BookingsSchema;

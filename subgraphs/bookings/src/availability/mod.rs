@@ -1,7 +1,8 @@
 //! Availability: the facts of one service over a window gathered in a constant number of
-//! statements (its calendars, their hours, overrides and claims, the tenant's holidays), then the
-//! pure engine ([`crate::slots`]) turns them into bookable slots, grouped by local date in the time zone
-//! the caller asked for.
+//! statements (its calendars, their hours, overrides and claims, its sessions with seats, the
+//! providers' week loads, the tenant's holidays), then the pure engine ([`crate::slots`]) turns
+//! them into bookable slots, grouped by local date in the time zone the caller asked for. Holds
+//! read the same facts, under their calendars' locks, for the one start they take.
 
 pub mod graphql;
 
@@ -9,7 +10,8 @@ use crate::calendars::blocks;
 use crate::calendars::{self, Calendar, CalendarKind};
 use crate::ids::{CalendarId, ServiceId};
 use crate::services::{self, Service, ServiceStatus};
-use crate::slots::{self, Facts, Interval, Slot};
+use crate::sessions;
+use crate::slots::{self, Facts, Interval, Rules, Slot};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use cityos_core::ApiError;
@@ -46,19 +48,83 @@ pub fn window(zone: Tz, from: NaiveDate, to: NaiveDate) -> Interval {
     Interval::new(midnight(from), midnight(to + Duration::days(1)))
 }
 
-/// The providers and resources a service takes, each with its facts over `reach`, the inactive
-/// ones left out; `None` when a kind it takes has none left (it cannot be booked).
-async fn calendars_of(
+/// Everything the engine reads of one service over one window.
+#[derive(Debug, Clone)]
+pub struct Gathered {
+    pub rules: Rules,
+    pub window: Interval,
+    pub providers: Vec<slots::Calendar<CalendarId>>,
+    pub resources: Vec<slots::Calendar<CalendarId>>,
+    pub holidays: BTreeSet<NaiveDate>,
+    pub sessions: Vec<slots::Session<CalendarId>>,
+    /// Whether a kind the service takes has no active calendar left (nothing is bookable).
+    pub unbookable: bool,
+}
+
+impl Gathered {
+    /// The engine's facts as of `now` for `seats`.
+    pub fn facts(&self, now: DateTime<Utc>, seats: i32) -> Facts<'_, CalendarId> {
+        Facts {
+            rules: self.rules,
+            now,
+            window: self.window,
+            providers: &self.providers,
+            resources: &self.resources,
+            holidays: &self.holidays,
+            sessions: &self.sessions,
+            seats,
+        }
+    }
+
+    /// The bookable slots as of `now` for `seats`.
+    pub fn slots(&self, now: DateTime<Utc>, seats: i32) -> Vec<Slot<CalendarId>> {
+        if self.unbookable {
+            return Vec::new();
+        }
+        slots::slots(&self.facts(now, seats))
+    }
+
+    /// The ids of every calendar read.
+    pub fn calendar_ids(&self) -> Vec<CalendarId> {
+        self.providers
+            .iter()
+            .chain(&self.resources)
+            .map(|c| c.id)
+            .collect()
+    }
+}
+
+/// The time a claim must keep clear to reach a start in `window`, and the week around it that
+/// round robin counts.
+pub fn reach(rules: &Rules, window: Interval) -> Interval {
+    Interval::new(
+        window.start - rules.buffer_after - rules.duration,
+        window.end + rules.duration + rules.buffer_before + rules.buffer_after,
+    )
+}
+
+/// The service's calendars (by kind, the inactive left out), links in the service's order.
+pub async fn links(
+    tx: &mut TenantTx<'_>,
+    service: ServiceId,
+) -> Result<Vec<(CalendarId, CalendarKind)>, ApiError> {
+    Ok(services::calendars_of(tx, &[service])
+        .await?
+        .remove(&service)
+        .unwrap_or_default())
+}
+
+/// Gathers the facts of `service` for starts in `window`, only provider `only` when named (an
+/// error when it does not perform the service).
+pub async fn gather(
     tx: &mut TenantTx<'_>,
     service: &Service,
-    reach: Interval,
+    window: Interval,
     only: Option<CalendarId>,
-) -> Result<Option<Takes>, ApiError> {
-    let links = services::calendars_of(tx, &[service.id])
-        .await?
-        .remove(&service.id)
-        .unwrap_or_default();
-    let ids: Vec<CalendarId> = links.iter().map(|(id, _)| *id).collect();
+) -> Result<Gathered, ApiError> {
+    let rules = service.settings.rules();
+    let reach = reach(&rules, window);
+    let links = links(tx, service.id).await?;
     if let Some(p) = only
         && !links.contains(&(p, CalendarKind::Provider))
     {
@@ -66,6 +132,7 @@ async fn calendars_of(
             "the provider does not perform this service",
         ));
     }
+    let ids: Vec<CalendarId> = links.iter().map(|(id, _)| *id).collect();
     let rows = calendars::by_ids(tx, &ids).await?;
     let mut weekly = calendars::weekly(tx, &ids).await?;
     // Local dates differ from UTC ones by less than a day either way.
@@ -73,48 +140,76 @@ async fn calendars_of(
     let last = reach.end.date_naive() + Duration::days(2);
     let mut overrides = calendars::overrides(tx, &ids, first, last).await?;
     let mut claims = blocks::overlapping(tx, &ids, reach).await?;
+    let holidays: BTreeSet<NaiveDate> = calendars::holidays(tx, first, last)
+        .await?
+        .into_iter()
+        .map(|h| h.on_date)
+        .collect();
+    let sessions: Vec<slots::Session<CalendarId>> = sessions::of_service(tx, service.id, window)
+        .await?
+        .iter()
+        .map(sessions::Live::fact)
+        .collect();
+    // Round robin counts the ISO weeks around the window.
+    let weeks = Interval::new(
+        window.start - Duration::days(8),
+        window.end + Duration::days(8),
+    );
+    let providers: Vec<CalendarId> = links
+        .iter()
+        .filter(|(_, k)| *k == CalendarKind::Provider)
+        .map(|(id, _)| *id)
+        .collect();
+    let loads = sessions::provider_starts(tx, &providers, weeks).await?;
+
     let needs = |kind| links.iter().any(|(_, k)| *k == kind);
     let (needs_provider, needs_resource) =
         (needs(CalendarKind::Provider), needs(CalendarKind::Resource));
     let (mut providers, mut resources) = (Vec::new(), Vec::new());
-    for (id, kind) in links {
-        let Some(row) = rows.get(&id).filter(|c| c.active) else {
+    for (id, kind) in &links {
+        let Some(row) = rows.get(id).filter(|c| c.active) else {
             continue;
         };
-        if kind == CalendarKind::Provider && only.is_some_and(|p| p != id) {
+        if *kind == CalendarKind::Provider && only.is_some_and(|p| p != *id) {
             continue;
         }
+        let booked = loads
+            .iter()
+            .filter(|(p, _)| p == id)
+            .map(|(_, at)| *at)
+            .collect();
         let calendar = facts_of(
             row,
-            weekly.remove(&id).unwrap_or_default(),
-            overrides.remove(&id).unwrap_or_default(),
-            claims.remove(&id).unwrap_or_default(),
+            weekly.remove(id).unwrap_or_default(),
+            overrides.remove(id).unwrap_or_default(),
+            claims.remove(id).unwrap_or_default(),
+            booked,
         )?;
         match kind {
             CalendarKind::Provider => providers.push(calendar),
             CalendarKind::Resource => resources.push(calendar),
         }
     }
-    if needs_provider && providers.is_empty()
-        || needs_resource && resources.is_empty()
-        || !(needs_provider || needs_resource)
-    {
-        return Ok(None);
-    }
-    Ok(Some((providers, resources)))
+    let unbookable = (needs_provider && providers.is_empty())
+        || (needs_resource && resources.is_empty())
+        || !(needs_provider || needs_resource);
+    Ok(Gathered {
+        rules,
+        window,
+        providers,
+        resources,
+        holidays,
+        sessions,
+        unbookable,
+    })
 }
-
-/// A service's providers and resources as the engine reads them.
-type Takes = (
-    Vec<slots::Calendar<CalendarId>>,
-    Vec<slots::Calendar<CalendarId>>,
-);
 
 fn facts_of(
     row: &Calendar,
     weekly: [Vec<slots::Span>; 7],
     overrides: std::collections::BTreeMap<NaiveDate, calendars::DateOverride>,
     claims: Vec<blocks::Claim>,
+    booked: Vec<DateTime<Utc>>,
 ) -> Result<slots::Calendar<CalendarId>, ApiError> {
     Ok(slots::Calendar {
         id: row.id,
@@ -123,8 +218,19 @@ fn facts_of(
         overrides: overrides.into_iter().map(|(d, o)| (d, o.spans)).collect(),
         seats: row.seats,
         claims: claims.iter().map(blocks::Claim::interval).collect(),
-        booked: Vec::new(),
+        booked,
     })
+}
+
+/// The service `id` if it takes bookings.
+pub async fn active_service(
+    tx: &mut TenantTx<'_>,
+    id: ServiceId,
+) -> Result<Option<Service>, ApiError> {
+    Ok(services::by_ids(tx, &[id])
+        .await?
+        .remove(&id)
+        .filter(|s| s.status == ServiceStatus::Active))
 }
 
 /// The slots of `asked` as of `now`; `None` for a service that does not exist or is archived.
@@ -141,45 +247,13 @@ pub async fn find(
     if !(1..=1000).contains(&asked.seats) {
         return Err(ApiError::bad_input("seats is 1 to 1,000"));
     }
-    let Some(service) = services::by_ids(tx, &[asked.service])
-        .await?
-        .remove(&asked.service)
-        .filter(|s| s.status == ServiceStatus::Active)
-    else {
+    let Some(service) = active_service(tx, asked.service).await? else {
         return Ok(None);
     };
-    let rules = service.settings.rules();
     let window = window(asked.zone, asked.from, asked.to);
-    // Claims that reach a slot of the window: its service time and buffers.
-    let reach = Interval::new(
-        window.start - rules.buffer_after - rules.duration,
-        window.end + rules.duration + rules.buffer_before + rules.buffer_after,
-    );
-    let takes = calendars_of(tx, &service, reach, asked.provider).await?;
-    let holidays: BTreeSet<NaiveDate> = calendars::holidays(
-        tx,
-        reach.start.date_naive() - Duration::days(2),
-        reach.end.date_naive() + Duration::days(2),
-    )
-    .await?
-    .into_iter()
-    .map(|h| h.on_date)
-    .collect();
-    let found = match &takes {
-        None => Vec::new(),
-        Some((providers, resources)) => slots::slots(&Facts {
-            rules,
-            now,
-            window,
-            providers,
-            resources,
-            holidays: &holidays,
-            sessions: &[],
-            seats: asked.seats,
-        }),
-    };
+    let gathered = gather(tx, &service, window, asked.provider).await?;
     let mut days: Vec<(NaiveDate, Vec<Slot<CalendarId>>)> = Vec::new();
-    for slot in found {
+    for slot in gathered.slots(now, asked.seats) {
         let day = slot.start.with_timezone(&asked.zone).date_naive();
         match days.last_mut() {
             Some((d, list)) if *d == day => list.push(slot),

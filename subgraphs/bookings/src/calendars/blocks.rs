@@ -100,7 +100,7 @@ pub async fn block(
     .await
 }
 
-/// Frees time blocked by [`block`] (never a session's claim: those go with their bookings).
+/// Frees time blocked by [`block`] (never a session's claim: those go with its seats).
 pub async fn unblock(db: &Database, ctx: &RequestContext, id: ClaimId) -> Outcome<Claim> {
     let writer = Writer::of(ctx)?;
     db.recorded(ctx, "booking_calendar.unblock", async move |tx| {
@@ -127,7 +127,9 @@ pub async fn unblock(db: &Database, ctx: &RequestContext, id: ClaimId) -> Outcom
     .await
 }
 
-/// The claims of calendars that overlap `during`, by calendar and start.
+/// The claims of calendars that overlap `during`, by calendar and start: blocked time, and the
+/// claims of sessions with seats that still count (a session whose holds have all run out claims
+/// nothing, even before their expiry job runs).
 pub async fn overlapping(
     tx: &mut TenantTx<'_>,
     ids: &[CalendarId],
@@ -137,6 +139,10 @@ pub async fn overlapping(
         diesel::sql_query(format!(
             "SELECT {COLUMNS} FROM bookings.claims
              WHERE calendar_id = ANY ($1) AND during && tstzrange($2, $3)
+               AND (session_id IS NULL OR EXISTS (
+                   SELECT 1 FROM bookings.sessions s
+                   WHERE s.tenant_id = claims.tenant_id AND s.id = claims.session_id
+                     AND bookings.live_seats(s.id, s.seats_taken) > 0))
              ORDER BY calendar_id, lower(during)"
         ))
         .bind::<Array<SqlUuid>, _>(ids)

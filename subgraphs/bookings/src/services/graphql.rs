@@ -70,6 +70,10 @@ impl BookingService {
     async fn capacity(&self) -> i32 {
         self.0.settings.capacity
     }
+    /// How long a hold keeps its seats while the customer checks out, in minutes.
+    async fn hold_minutes(&self) -> i32 {
+        self.0.settings.hold_minutes
+    }
     /// Whether staff confirm each booking (it stays PENDING until then).
     async fn requires_confirmation(&self) -> bool {
         self.0.settings.requires_confirmation
@@ -217,6 +221,9 @@ pub struct BookingServiceRulesInput {
     pub free_cancel_hours: Option<i32>,
     /// The share of the price kept after that, 0 to 10,000 basis points (default 0).
     pub cancel_fee_basis_points: Option<i32>,
+    /// How long a hold keeps its seats while the customer checks out, 1 to 60 minutes (default
+    /// 10).
+    pub hold_minutes: Option<i32>,
 }
 
 impl From<BookingServiceRulesInput> for SettingsPatch {
@@ -232,6 +239,7 @@ impl From<BookingServiceRulesInput> for SettingsPatch {
             requires_confirmation: r.requires_confirmation,
             free_cancel_hours: r.free_cancel_hours,
             cancel_fee_bps: r.cancel_fee_basis_points,
+            hold_minutes: r.hold_minutes,
         }
     }
 }

@@ -63,12 +63,14 @@ pub struct Settings {
     pub free_cancel_hours: i32,
     #[diesel(sql_type = Integer)]
     pub cancel_fee_bps: i32,
+    #[diesel(sql_type = Integer)]
+    pub hold_minutes: i32,
 }
 
 impl Settings {
     /// Each field's bounds, refused at the field's name.
     fn check(&self) -> Outcome<()> {
-        let bounds: [(&str, i32, i32, i32); 9] = [
+        let bounds: [(&str, i32, i32, i32); 10] = [
             ("durationMinutes", self.duration_minutes, 5, 1440),
             ("bufferBeforeMinutes", self.buffer_before_minutes, 0, 480),
             ("bufferAfterMinutes", self.buffer_after_minutes, 0, 480),
@@ -78,6 +80,7 @@ impl Settings {
             ("capacity", self.capacity, 1, 1000),
             ("freeCancelHours", self.free_cancel_hours, 0, 8760),
             ("cancelFeeBasisPoints", self.cancel_fee_bps, 0, 10_000),
+            ("holdMinutes", self.hold_minutes, 1, 60),
         ];
         for (field, value, min, max) in bounds {
             if !(min..=max).contains(&value) {
@@ -128,7 +131,7 @@ pub struct Service {
 const COLUMNS: &str = "id, vendor_id, product_id, name, description, duration_minutes,
     buffer_before_minutes, buffer_after_minutes, min_notice_minutes, max_days_ahead,
     slot_interval_minutes, capacity, requires_confirmation, free_cancel_hours, cancel_fee_bps,
-    status";
+    hold_minutes, status";
 
 /// Changes to a service's rules; `None` keeps a field (on a new service: its default).
 #[derive(Debug, Clone, Copy, Default)]
@@ -143,6 +146,7 @@ pub struct SettingsPatch {
     pub requires_confirmation: Option<bool>,
     pub free_cancel_hours: Option<i32>,
     pub cancel_fee_bps: Option<i32>,
+    pub hold_minutes: Option<i32>,
 }
 
 impl SettingsPatch {
@@ -167,12 +171,13 @@ impl SettingsPatch {
                 .unwrap_or(base.requires_confirmation),
             free_cancel_hours: self.free_cancel_hours.unwrap_or(base.free_cancel_hours),
             cancel_fee_bps: self.cancel_fee_bps.unwrap_or(base.cancel_fee_bps),
+            hold_minutes: self.hold_minutes.unwrap_or(base.hold_minutes),
         }
     }
 
     /// A new service's rules: these, the rest by default (no buffers or notice, 60 days ahead,
     /// slots every service length, one seat, no confirmation, free cancelling until 24 hours
-    /// before); the length is required.
+    /// before, holds kept 10 minutes); the length is required.
     fn for_new(self) -> Outcome<Settings> {
         let duration = self.duration_minutes.ok_or_else(|| {
             refusal(
@@ -192,6 +197,7 @@ impl SettingsPatch {
             requires_confirmation: false,
             free_cancel_hours: 24,
             cancel_fee_bps: 0,
+            hold_minutes: 10,
         }))
     }
 }
@@ -383,8 +389,8 @@ pub async fn create(
                 "INSERT INTO bookings.services (tenant_id, id, vendor_id, product_id, name, description,
                      duration_minutes, buffer_before_minutes, buffer_after_minutes, min_notice_minutes,
                      max_days_ahead, slot_interval_minutes, capacity, requires_confirmation,
-                     free_cancel_hours, cancel_fee_bps)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                     free_cancel_hours, cancel_fee_bps, hold_minutes)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
                  RETURNING {COLUMNS}"
             ))
             .bind::<SqlUuid, _>(tx.tenant())
@@ -402,7 +408,8 @@ pub async fn create(
             .bind::<Integer, _>(s.capacity)
             .bind::<Bool, _>(s.requires_confirmation)
             .bind::<Integer, _>(s.free_cancel_hours)
-            .bind::<Integer, _>(s.cancel_fee_bps),
+            .bind::<Integer, _>(s.cancel_fee_bps)
+            .bind::<Integer, _>(s.hold_minutes),
         )
         .load(tx.conn())
         .await
@@ -487,7 +494,7 @@ pub async fn update(
                      duration_minutes = $5, buffer_before_minutes = $6, buffer_after_minutes = $7,
                      min_notice_minutes = $8, max_days_ahead = $9, slot_interval_minutes = $10,
                      capacity = $11, requires_confirmation = $12, free_cancel_hours = $13,
-                     cancel_fee_bps = $14
+                     cancel_fee_bps = $14, hold_minutes = $15
                  WHERE id = $1 RETURNING {COLUMNS}"
             ))
             .bind::<SqlUuid, _>(id)
@@ -503,7 +510,8 @@ pub async fn update(
             .bind::<Integer, _>(s.capacity)
             .bind::<Bool, _>(s.requires_confirmation)
             .bind::<Integer, _>(s.free_cancel_hours)
-            .bind::<Integer, _>(s.cancel_fee_bps),
+            .bind::<Integer, _>(s.cancel_fee_bps)
+            .bind::<Integer, _>(s.hold_minutes),
         )
         .load(tx.conn())
         .await

@@ -29,7 +29,7 @@ async fn every_bookings_table_is_isolated_by_tenant() {
             &[("09:00", "17:00")],
         )
         .await;
-        service(
+        let s = service(
             &t,
             &shop.admin,
             "Iso",
@@ -37,6 +37,16 @@ async fn every_bookings_table_is_isolated_by_tenant() {
             &[&p, &room],
         )
         .await;
+        // A hold: its session, the session's claims and the hold's expiry job.
+        let (_, customer) = shop
+            .customer(&t, &format!("c@{}.test", shop.info.slug))
+            .await;
+        let start = (chrono::Utc::now().date_naive() + chrono::Duration::days(3))
+            .and_hms_opt(7, 0, 0)
+            .expect("a time")
+            .and_utc();
+        let r = crate::holds::hold(&t, &customer, &s, &start.to_rfc3339(), json!({})).await;
+        assert_eq!(r["userErrors"], json!([]), "{r}");
         // An override with hours, a holiday, blocked time.
         let r = run(&t, &shop.admin, OVERRIDE_SET, json!({ "i": { "calendarId": p, "date": "2027-05-05", "spans": [{ "opens": "10:00", "closes": "11:00" }] } })).await;
         assert_eq!(r["bookingDateOverrideSet"]["userErrors"], json!([]));

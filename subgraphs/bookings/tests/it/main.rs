@@ -9,5 +9,6 @@ mod common;
 
 mod availability;
 mod calendars;
+mod holds;
 mod isolation;
 mod services;

@@ -1,0 +1,129 @@
+//! Holds in GraphQL: `bookingHold` (a signed-in customer keeps a slot while checking out) and
+//! `bookingHoldRelease`.
+
+use crate::calendars::CalendarKind;
+use crate::calendars::graphql::{BookingProvider, BookingResource};
+use crate::errors::BookingsUserError;
+use crate::holds::{self, Hold, HoldStatus, Wanted};
+use crate::ids::{CalendarId, HoldId, ServiceId};
+use crate::scope::BookingsLoader;
+use crate::services::graphql::BookingService;
+use async_graphql::{Context, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+use cityos_server::CtxExt as _;
+
+/// Seats of a slot kept for a customer while they check out.
+pub struct BookingHold(pub Hold);
+
+#[Object]
+impl BookingHold {
+    async fn id(&self) -> HoldId {
+        self.0.id
+    }
+    /// HELD until `expiresAt`, then EXPIRED; or RELEASED, or CONVERTED into a booking.
+    async fn status(&self) -> HoldStatus {
+        if self.0.status == HoldStatus::Held && self.0.expires_at <= Utc::now() {
+            HoldStatus::Expired
+        } else {
+            self.0.status
+        }
+    }
+    async fn start(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    async fn end(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+    async fn seats(&self) -> i32 {
+        self.0.seats
+    }
+    /// When it stops keeping its seats.
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+    async fn service(&self, ctx: &Context<'_>) -> Result<Option<BookingService>> {
+        let loader = ctx.loader::<BookingsLoader>()?;
+        Ok(loader
+            .load_one(self.0.service_id)
+            .await?
+            .map(BookingService))
+    }
+    /// The provider it is with (the round robin's, when none was asked for).
+    async fn provider(&self, ctx: &Context<'_>) -> Result<Option<BookingProvider>> {
+        let found = calendar(ctx, self.0.provider_id).await?;
+        Ok(found
+            .filter(|c| c.kind == CalendarKind::Provider)
+            .map(BookingProvider))
+    }
+    /// The resource it takes.
+    async fn resource(&self, ctx: &Context<'_>) -> Result<Option<BookingResource>> {
+        let found = calendar(ctx, self.0.resource_id).await?;
+        Ok(found
+            .filter(|c| c.kind == CalendarKind::Resource)
+            .map(BookingResource))
+    }
+}
+
+async fn calendar(
+    ctx: &Context<'_>,
+    id: Option<CalendarId>,
+) -> Result<Option<crate::calendars::Calendar>> {
+    match id {
+        None => Ok(None),
+        Some(id) => Ok(ctx.loader::<BookingsLoader>()?.load_one(id).await?),
+    }
+}
+
+/// A slot to hold.
+#[derive(InputObject)]
+pub struct BookingHoldInput {
+    pub service_id: ServiceId,
+    /// A slot's start, as `availability` gives it.
+    pub start: DateTime<Utc>,
+    /// One of the service's providers; left out, the one with the fewest bookings that week.
+    pub provider_id: Option<CalendarId>,
+    /// Seats (a party's size), 1 to 1,000.
+    #[graphql(default = 1)]
+    pub seats: i32,
+}
+
+cityos_core::payload! {
+    /// The result of `bookingHold` and `bookingHoldRelease`.
+    BookingHoldPayload<BookingsUserError> {
+        hold: BookingHold,
+    }
+}
+
+/// The mutations of holds.
+#[derive(Default)]
+pub struct HoldMutation;
+
+#[Object]
+impl HoldMutation {
+    /// Holds a slot for the signed-in customer for the service's hold minutes: TOO_SOON,
+    /// TOO_FAR_AHEAD, OUTSIDE_HOURS, SLOT_TAKEN or CAPACITY_FULL when it cannot.
+    async fn booking_hold(
+        &self,
+        ctx: &Context<'_>,
+        input: BookingHoldInput,
+    ) -> Result<BookingHoldPayload> {
+        let wanted = Wanted {
+            service: input.service_id,
+            start: input.start,
+            provider: input.provider_id,
+            seats: input.seats,
+        };
+        let outcome = holds::hold(ctx.db(), ctx.request()?, wanted).await;
+        Ok(BookingHoldPayload::of(outcome.map(BookingHold))?)
+    }
+
+    /// Gives a hold's seats back (its customer, or staff).
+    async fn booking_hold_release(
+        &self,
+        ctx: &Context<'_>,
+        id: HoldId,
+    ) -> Result<BookingHoldPayload> {
+        let outcome = holds::release(ctx.db(), ctx.request()?, id).await;
+        Ok(BookingHoldPayload::of(outcome.map(BookingHold))?)
+    }
+}
