@@ -447,6 +447,36 @@ pub mod bookings {
         name: "BookingHoldRelease",
         text: "mutation BookingHoldRelease($id:ID!){bookingHoldRelease(id:$id){hold{id status}userErrors{field code message}}}",
     };
+
+    /// `query Booking($id:ID!)`
+    pub const BOOKING: Operation = Operation {
+        name: "Booking",
+        text: "query Booking($id:ID!){booking(id:$id){id number status start end seats paid price{amountMinor currency}feeKept{amountMinor currency}refundOwed{amountMinor currency}cancelledBy cancelReason version service{id name}provider{id name}}}",
+    };
+
+    /// `mutation BookingConfirm($id:ID!)`
+    pub const BOOKING_CONFIRM: Operation = Operation {
+        name: "BookingConfirm",
+        text: "mutation BookingConfirm($id:ID!){bookingConfirm(id:$id){booking{id status version}userErrors{field code message}}}",
+    };
+
+    /// `mutation BookingCheckIn($id:ID!)`
+    pub const BOOKING_CHECK_IN: Operation = Operation {
+        name: "BookingCheckIn",
+        text: "mutation BookingCheckIn($id:ID!){bookingCheckIn(id:$id){booking{id status version}userErrors{field code message}}}",
+    };
+
+    /// `mutation BookingComplete($id:ID!)`
+    pub const BOOKING_COMPLETE: Operation = Operation {
+        name: "BookingComplete",
+        text: "mutation BookingComplete($id:ID!){bookingComplete(id:$id){booking{id status version}userErrors{field code message}}}",
+    };
+
+    /// `mutation BookingCancel($input:BookingCancelInput!)`
+    pub const BOOKING_CANCEL: Operation = Operation {
+        name: "BookingCancel",
+        text: "mutation BookingCancel($input:BookingCancelInput!){bookingCancel(input:$input){booking{id status feeKept{amountMinor currency}refundOwed{amountMinor currency}cancelledBy}userErrors{field code message}}}",
+    };
 }
 
 /// The operations of `subgraphs/orders/operations.graphql`.
@@ -605,6 +635,11 @@ pub const ALL: &[Operation] = &[
     bookings::AVAILABILITY,
     bookings::BOOKING_HOLD,
     bookings::BOOKING_HOLD_RELEASE,
+    bookings::BOOKING,
+    bookings::BOOKING_CONFIRM,
+    bookings::BOOKING_CHECK_IN,
+    bookings::BOOKING_COMPLETE,
+    bookings::BOOKING_CANCEL,
     orders::SHIPPING_METHOD_CREATE,
     orders::TAX_RULE_CREATE,
     orders::DISCOUNT_CODE_CREATE,

@@ -1,4 +1,16 @@
 //! What the bookings subgraph offers the other subgraphs: the only module they may use (`cargo
-//! xtask test` checks it). Today its ids; holds and their conversion at checkout come with them.
+//! xtask test` checks it).
+//!
+//! - Checkout, on the caller's open transaction: [`convert`] makes a PENDING booking of a live
+//!   hold of the customer's for an order line (HOLD_EXPIRED once it no longer keeps its seats);
+//!   [`paid`] records that an order was paid, confirming its bookings (unless their service waits
+//!   for staff).
+//! - Events: `booking.<status>` ([`BookingChanged`]: `bookingId`, `number`, `serviceId`,
+//!   `customerId`, `providerId`, `status`, `startsAt`, `seats`, `orderId`, `orderLineId`,
+//!   `currency`, `amountMinor`, `feeMinor`, `refundMinor`, `cancelledBy`, `version`) on every
+//!   booking and change: on `booking.cancelled`, `refundMinor` of `orderLineId` is owed back;
+//!   `booking.reminder` ([`BookingReminder`]) 24 hours and 1 hour before a booking starts.
 
-pub use crate::ids::{CalendarId, ServiceId};
+pub use crate::bookings::jobs::BookingReminder;
+pub use crate::bookings::{Booking, BookingChanged, BookingStatus, Sale, convert, paid};
+pub use crate::ids::{BookingId, CalendarId, HoldId, ServiceId};

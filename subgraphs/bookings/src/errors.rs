@@ -32,6 +32,9 @@ cityos_core::error_codes! {
         CapacityFull,
         /// The hold has expired, been released or been used; hold the slot again.
         HoldExpired,
+        /// Cancelling now keeps a fee under the service's policy: the message says how much; send
+        /// it as `acceptedFeeMinor` to cancel.
+        PolicyFee,
         /// Another service is linked to this catalog product already.
         ProductTaken,
         /// The service is archived and takes no bookings or changes.

@@ -24,6 +24,15 @@ pub struct Product {
     pub id: ID,
 }
 
+// Owned by the identity subgraph; bookings add `bookings`. The description matches the owner's.
+/// A person with an account: a customer, a staff member or a platform admin.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct User {
+    /// The user's id.
+    pub id: ID,
+}
+
 /// Resolves the references to other subgraphs' entities that bookings extend.
 #[derive(Default)]
 pub struct FederationQuery;
@@ -34,6 +43,12 @@ impl FederationQuery {
     #[graphql(entity)]
     async fn find_vendor_by_id(&self, id: ID) -> Vendor {
         Vendor { id }
+    }
+
+    /// Resolves `User` references, to add their bookings.
+    #[graphql(entity)]
+    async fn find_user_by_id(&self, id: ID) -> User {
+        User { id }
     }
 
     /// Resolves `Product` references, to add their service.

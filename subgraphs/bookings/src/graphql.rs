@@ -2,6 +2,7 @@
 //! domain's (`<domain>/graphql.rs`), and the entities it resolves (`federation`).
 
 use crate::availability::graphql::AvailabilityQuery;
+use crate::bookings::graphql::{BookingMutation, BookingQuery};
 use crate::calendars::graphql::{CalendarMutation, CalendarQuery};
 use crate::federation::FederationQuery;
 use crate::holds::graphql::HoldMutation;
@@ -15,10 +16,16 @@ pub struct Query(
     ServiceQuery,
     CalendarQuery,
     AvailabilityQuery,
+    BookingQuery,
     FederationQuery,
 );
 
 /// The root mutation type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(ServiceMutation, CalendarMutation, HoldMutation);
+pub struct Mutation(
+    ServiceMutation,
+    CalendarMutation,
+    HoldMutation,
+    BookingMutation,
+);

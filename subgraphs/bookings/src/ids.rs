@@ -15,4 +15,6 @@ cityos_core::ids! {
     SessionId = "BookingSession",
     /// A hold on seats of a session while a customer checks out.
     HoldId = "BookingHold",
+    /// A booking: seats of a session a customer bought.
+    BookingId = "Booking",
 }

@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod availability;
+pub mod bookings;
 pub mod calendars;
 pub mod errors;
 pub mod federation;
@@ -46,7 +47,11 @@ pub fn sdl() -> String {
     cityos_server::federation_sdl(&build_schema(None))
 }
 
-/// The bookings jobs (`bookings.jobs`): holds' expiry.
+/// The bookings outbox (`bookings.outbox`): `booking.<status>` and `booking.reminder`.
+pub const OUTBOX: cityos_db::outbox::Outbox =
+    cityos_db::outbox::Outbox::of(<Bookings as Subgraph>::NAME);
+
+/// The bookings jobs (`bookings.jobs`): holds' expiry, bookings' reminders and no-show checks.
 pub const JOBS: cityos_db::jobs::Jobs = cityos_db::jobs::Jobs::of(<Bookings as Subgraph>::NAME);
 
 /// The bookings subgraph. It checks the users providers are through identity's published
@@ -66,10 +71,14 @@ impl Subgraph for Bookings {
         ]
     }
 
+    const HAS_OUTBOX: bool = true;
     const HAS_JOBS: bool = true;
 
     fn jobs(runner: cityos_db::jobs::Runner) -> cityos_db::jobs::Runner {
-        runner.with::<holds::jobs::HoldExpiry>()
+        runner
+            .with::<holds::jobs::HoldExpiry>()
+            .with::<bookings::jobs::Reminder>()
+            .with::<bookings::jobs::NoShow>()
     }
 
     type Schema = BookingsSchema;

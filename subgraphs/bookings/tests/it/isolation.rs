@@ -10,6 +10,7 @@ async fn every_bookings_table_is_isolated_by_tenant() {
     let t = test_db().await;
     let own = Shop::new(&t, "iso-own").await;
     let other = Shop::new(&t, "iso-other").await;
+    let mut booked = Vec::new();
     for shop in [&own, &other] {
         // Calendars and their weekly hours, a service with prices and calendars.
         let p = provider(
@@ -47,12 +48,52 @@ async fn every_bookings_table_is_isolated_by_tenant() {
             .and_utc();
         let r = crate::holds::hold(&t, &customer, &s, &start.to_rfc3339(), json!({})).await;
         assert_eq!(r["userErrors"], json!([]), "{r}");
+        // A booking made of another hold at checkout: the booking, its jobs and its event.
+        let later = start + chrono::Duration::hours(1);
+        let r = crate::holds::hold(&t, &customer, &s, &later.to_rfc3339(), json!({})).await;
+        let sale = bookings::api::Sale {
+            hold: r["hold"]["id"]
+                .as_str()
+                .expect("held")
+                .parse()
+                .expect("an id"),
+            customer: customer.user_id().expect("signed in"),
+            order_id: uuid::Uuid::now_v7(),
+            order_line_id: uuid::Uuid::now_v7(),
+            amount: cityos_core::money::Money::new(
+                100,
+                cityos_core::money::Currency::parse("SAR").expect("SAR"),
+            ),
+        };
+        let booking = t
+            .db()
+            .tenant_tx(shop.info.id, async move |tx| {
+                bookings::api::convert(tx, sale).await
+            })
+            .await
+            .expect("converted");
+        booked.push((shop, booking.id));
         // An override with hours, a holiday, blocked time.
         let r = run(&t, &shop.admin, OVERRIDE_SET, json!({ "i": { "calendarId": p, "date": "2027-05-05", "spans": [{ "opens": "10:00", "closes": "11:00" }] } })).await;
         assert_eq!(r["bookingDateOverrideSet"]["userErrors"], json!([]));
         run(&t, &shop.admin, "mutation { bookingHolidaySet(date: \"2027-09-23\", name: \"National Day\") { userErrors { code } } }", json!({})).await;
         let r = run(&t, &shop.admin, BLOCK, json!({ "i": { "calendarId": p, "start": "2027-05-06T10:00:00Z", "end": "2027-05-06T11:00:00Z" } })).await;
         assert!(r["bookingTimeBlock"]["block"].is_object(), "{r}");
+    }
+    // The outbox's deliveries exist once a subscriber takes the topic: staff cancel each booking.
+    bookings::OUTBOX
+        .subscribe(t.db(), &[("orders".into(), "booking.cancelled".into())])
+        .await
+        .expect("subscribed");
+    for (shop, booking) in booked {
+        let r = run(
+            &t,
+            &shop.admin,
+            "mutation($id: ID!) { bookingCancel(input: { id: $id }) { userErrors { code } } }",
+            json!({ "id": booking.to_string() }),
+        )
+        .await;
+        assert_eq!(r["bookingCancel"]["userErrors"], json!([]), "{r}");
     }
     t.assert_every_table_isolated("bookings", own.info.id, other.info.id)
         .await;

@@ -11,4 +11,5 @@ mod availability;
 mod calendars;
 mod holds;
 mod isolation;
+mod lifecycle;
 mod services;

@@ -1,0 +1,2 @@
+DROP TABLE bookings.deliveries, bookings.subscriptions, bookings.outbox;
+DROP TABLE bookings.bookings;

@@ -1,0 +1,563 @@
+//! Bookings: made from holds at checkout (as orders' checkout calls `bookings::api::convert`),
+//! paid, confirmed, checked in, completed; cancelled under the policy with the fee and refund
+//! that sum to what was paid; no-shows and reminders by their jobs.
+
+use crate::common::*;
+use crate::holds::{HOLD, hold};
+use bookings::api::{self, Sale};
+use chrono::{Duration, Utc};
+use cityos_core::money::{Currency, Money};
+use cityos_core::{Failure, RequestContext};
+use cityos_db::jobs::{Runner, RunnerSettings};
+use cityos_testkit::TestDb;
+use serde_json::{Value, json};
+
+const BOOKING: &str = "query($id: ID!) { booking(id: $id) { id number status paid seats price { amountMinor currency }
+    feeKept { amountMinor } refundOwed { amountMinor } cancelledBy version provider { name } service { name } } }";
+
+fn lifecycle(name: &str) -> String {
+    format!(
+        "mutation($id: ID!) {{ {name}(id: $id) {{ booking {{ id status version }} userErrors {{ code message }} }} }}"
+    )
+}
+
+const CANCEL: &str = "mutation($i: BookingCancelInput!) { bookingCancel(input: $i) {
+    booking { id status feeKept { amountMinor } refundOwed { amountMinor } cancelledBy } userErrors { code message } } }";
+
+/// A customer of `shop` and their context.
+async fn customer(
+    t: &TestDb,
+    shop: &Shop,
+    email: &str,
+) -> (cityos_core::ids::UserId, RequestContext) {
+    shop.customer(t, email).await
+}
+
+/// A clinic open all day every day: a provider and a 60-minute service on a 15-minute grid,
+/// with the given rules on top.
+async fn clinic(t: &TestDb, shop: &Shop, rules: Value) -> String {
+    let p = provider(
+        t,
+        &shop.admin,
+        "Dr. Amal",
+        "Asia/Riyadh",
+        &[("00:00", "24:00")],
+    )
+    .await;
+    let mut all = json!({ "durationMinutes": 60, "slotIntervalMinutes": 15, "freeCancelHours": 24, "cancelFeeBasisPoints": 5000 });
+    if let (Some(a), Some(r)) = (all.as_object_mut(), rules.as_object()) {
+        a.extend(r.clone());
+    }
+    service(t, &shop.admin, "Consultation", all, &[&p]).await
+}
+
+/// The first slot of `service` at least `ahead` from now, as availability offers it.
+async fn slot_after(t: &TestDb, shop: &Shop, service: &str, ahead: Duration) -> String {
+    let at = Utc::now() + ahead;
+    let day = at.date_naive();
+    let r = run(t, &shop.guest(), AVAILABILITY, json!({ "s": service, "from": day.to_string(), "to": (day + Duration::days(1)).to_string(), "tz": "UTC" })).await;
+    starts(&r)
+        .into_iter()
+        .find(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok_and(|s| s >= at))
+        .expect("a slot")
+}
+
+/// Converts hold `hold` of `customer` as checkout does, for 250.00 SAR on a new order line.
+async fn convert(
+    t: &TestDb,
+    shop: &Shop,
+    hold: &str,
+    customer: cityos_core::ids::UserId,
+) -> Result<api::Booking, Failure<bookings::errors::BookingsErrorCode>> {
+    let sale = Sale {
+        hold: hold.parse().expect("a hold id"),
+        customer,
+        order_id: uuid::Uuid::now_v7(),
+        order_line_id: uuid::Uuid::now_v7(),
+        amount: Money::new(25_000, Currency::parse("SAR").expect("SAR")),
+    };
+    t.db()
+        .tenant_tx(shop.info.id, async move |tx| api::convert(tx, sale).await)
+        .await
+}
+
+async fn pay(t: &TestDb, shop: &Shop, order: uuid::Uuid) -> Vec<api::Booking> {
+    t.db()
+        .tenant_tx(shop.info.id, async move |tx| api::paid(tx, order).await)
+        .await
+        .expect("paid")
+}
+
+/// A booking of `service` at `start` for a new customer, paid unless `paid` is false.
+async fn booked(
+    t: &TestDb,
+    shop: &Shop,
+    service: &str,
+    start: &str,
+    email: &str,
+    paid: bool,
+) -> (api::Booking, RequestContext) {
+    let (id, ctx) = customer(t, shop, email).await;
+    let r = hold(t, &ctx, service, start, json!({})).await;
+    let hold_id = r["hold"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"))
+        .to_owned();
+    let mut booking = convert(t, shop, &hold_id, id).await.expect("converted");
+    if paid {
+        booking = pay(t, shop, booking.order_id.expect("an order"))
+            .await
+            .remove(0);
+    }
+    (booking, ctx)
+}
+
+/// The topics of the outbox's events, oldest first.
+async fn topics(t: &TestDb) -> Vec<String> {
+    {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            topic: String,
+        }
+        use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
+        let mut conn = diesel_async::AsyncPgConnection::establish(&t.owner_url)
+            .await
+            .expect("owner");
+        let rows: Vec<Row> =
+            diesel::sql_query("SELECT topic FROM bookings.outbox ORDER BY created_at, id")
+                .load(&mut conn)
+                .await
+                .expect("outbox");
+        rows.into_iter().map(|r| r.topic).collect()
+    }
+}
+
+async fn run_jobs(t: &TestDb) {
+    t.owner_sql(
+        "UPDATE bookings.jobs SET run_at = now() - interval '1 second' WHERE state = 'scheduled'",
+    )
+    .await;
+    let settings = RunnerSettings {
+        batch: 50,
+        lease: std::time::Duration::from_secs(30),
+        idle: std::time::Duration::from_millis(10),
+    };
+    use cityos_server::Subgraph as _;
+    let runner = bookings::Bookings::jobs(Runner::new(t.db().clone(), bookings::JOBS, settings));
+    runner.run_once().await.expect("a round");
+}
+
+#[tokio::test]
+async fn a_paid_booking_is_confirmed_checked_in_and_completed() {
+    let t = test_db().await;
+    let shop = Shop::new(&t, "life").await;
+    let s = clinic(&t, &shop, json!({})).await;
+    let start = slot_after(&t, &shop, &s, Duration::minutes(20)).await;
+    let (id, c) = customer(&t, &shop, "sara@life.test").await;
+    let r = hold(&t, &c, &s, &start, json!({})).await;
+    let hold_id = r["hold"]["id"].as_str().expect("held").to_owned();
+    let b = convert(&t, &shop, &hold_id, id).await.expect("converted");
+    assert!(
+        b.number.starts_with("BK-") && b.number.len() == 15,
+        "{}",
+        b.number
+    );
+    assert_eq!(b.status, api::BookingStatus::Pending);
+    // The hold is spent: checkout twice makes one booking.
+    assert!(
+        matches!(convert(&t, &shop, &hold_id, id).await, Err(Failure::User(e)) if e.code == bookings::errors::BookingsErrorCode::HoldExpired)
+    );
+    let paid = pay(&t, &shop, b.order_id.expect("order")).await;
+    assert_eq!(paid[0].status, api::BookingStatus::Confirmed);
+    assert!(
+        pay(&t, &shop, b.order_id.expect("order")).await.is_empty(),
+        "paid once"
+    );
+    let r = run(&t, &c, BOOKING, json!({ "id": b.id.to_string() })).await;
+    assert_eq!(r["booking"]["status"], "CONFIRMED");
+    assert_eq!(
+        r["booking"]["price"],
+        json!({ "amountMinor": 25000, "currency": "SAR" })
+    );
+    assert_eq!(r["booking"]["provider"]["name"], "Dr. Amal");
+    // Completing before check-in is not a transition; the customer cannot check themself in.
+    let r = run(
+        &t,
+        &shop.admin,
+        &lifecycle("bookingComplete"),
+        json!({ "id": b.id.to_string() }),
+    )
+    .await;
+    assert_eq!(codes(&r["bookingComplete"]), ["INVALID_TRANSITION"]);
+    let r = run(
+        &t,
+        &c,
+        &lifecycle("bookingCheckIn"),
+        json!({ "id": b.id.to_string() }),
+    )
+    .await;
+    assert_eq!(codes(&r["bookingCheckIn"]), ["NOT_FOUND"]);
+    let r = run(
+        &t,
+        &shop.admin,
+        &lifecycle("bookingCheckIn"),
+        json!({ "id": b.id.to_string() }),
+    )
+    .await;
+    assert_eq!(
+        r["bookingCheckIn"]["booking"]["status"], "CHECKED_IN",
+        "{r}"
+    );
+    let r = run(
+        &t,
+        &shop.admin,
+        &lifecycle("bookingComplete"),
+        json!({ "id": b.id.to_string() }),
+    )
+    .await;
+    assert_eq!(r["bookingComplete"]["booking"]["status"], "COMPLETED");
+    assert_eq!(r["bookingComplete"]["booking"]["version"], 4);
+    assert_eq!(
+        topics(&t).await,
+        [
+            "booking.pending",
+            "booking.confirmed",
+            "booking.checked_in",
+            "booking.completed"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_service_that_waits_for_staff_is_confirmed_once_paid_and_approved() {
+    let t = test_db().await;
+    let shop = Shop::new(&t, "approve").await;
+    let s = clinic(&t, &shop, json!({ "requiresConfirmation": true })).await;
+    let start = slot_after(&t, &shop, &s, Duration::days(3)).await;
+    let (b, c) = booked(&t, &shop, &s, &start, "c@approve.test", true).await;
+    assert_eq!(b.status, api::BookingStatus::Pending);
+    let r = run(
+        &t,
+        &c,
+        &lifecycle("bookingConfirm"),
+        json!({ "id": b.id.to_string() }),
+    )
+    .await;
+    assert_eq!(codes(&r["bookingConfirm"]), ["NOT_FOUND"]);
+    let r = run(
+        &t,
+        &shop.admin,
+        &lifecycle("bookingConfirm"),
+        json!({ "id": b.id.to_string() }),
+    )
+    .await;
+    assert_eq!(r["bookingConfirm"]["booking"]["status"], "CONFIRMED");
+    // Approved before payment, it is confirmed when paid.
+    let start = slot_after(&t, &shop, &s, Duration::days(4)).await;
+    let (b, _) = booked(&t, &shop, &s, &start, "d@approve.test", false).await;
+    let r = run(
+        &t,
+        &shop.admin,
+        &lifecycle("bookingConfirm"),
+        json!({ "id": b.id.to_string() }),
+    )
+    .await;
+    assert_eq!(r["bookingConfirm"]["booking"]["status"], "PENDING");
+    assert_eq!(
+        pay(&t, &shop, b.order_id.expect("order")).await[0].status,
+        api::BookingStatus::Confirmed
+    );
+}
+
+#[tokio::test]
+async fn cancelling_applies_the_policy_and_gives_the_seats_back() {
+    let t = test_db().await;
+    let shop = Shop::new(&t, "cancel").await;
+    let s = clinic(&t, &shop, json!({})).await;
+    // Two days ahead: free.
+    let early = slot_after(&t, &shop, &s, Duration::days(2)).await;
+    let (b, c) = booked(&t, &shop, &s, &early, "early@cancel.test", true).await;
+    let r = run(
+        &t,
+        &c,
+        CANCEL,
+        json!({ "i": { "id": b.id.to_string(), "reason": "Travelling" } }),
+    )
+    .await;
+    let done = &r["bookingCancel"]["booking"];
+    assert_eq!(
+        (
+            done["status"].clone(),
+            done["feeKept"]["amountMinor"].clone(),
+            done["refundOwed"]["amountMinor"].clone()
+        ),
+        (json!("CANCELLED"), json!(0), json!(25000)),
+        "{r}"
+    );
+    assert_eq!(done["cancelledBy"], "CUSTOMER");
+    let r = run(&t, &c, CANCEL, json!({ "i": { "id": b.id.to_string() } })).await;
+    assert_eq!(codes(&r["bookingCancel"]), ["INVALID_TRANSITION"]);
+    // Its time is free again: another customer holds it.
+    let (_, other) = customer(&t, &shop, "other@cancel.test").await;
+    let r = run(
+        &t,
+        &other,
+        HOLD,
+        json!({ "i": { "serviceId": s, "start": early } }),
+    )
+    .await;
+    assert_eq!(r["bookingHold"]["userErrors"], json!([]), "{r}");
+    // Within the day before: half is kept, once the customer accepts it.
+    let late = slot_after(&t, &shop, &s, Duration::hours(3)).await;
+    let (b, c) = booked(&t, &shop, &s, &late, "late@cancel.test", true).await;
+    let r = run(&t, &c, CANCEL, json!({ "i": { "id": b.id.to_string() } })).await;
+    assert_eq!(codes(&r["bookingCancel"]), ["POLICY_FEE"]);
+    assert!(
+        r["bookingCancel"]["userErrors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("125.00 SAR")),
+        "{r}"
+    );
+    let r = run(
+        &t,
+        &c,
+        CANCEL,
+        json!({ "i": { "id": b.id.to_string(), "acceptedFeeMinor": 100 } }),
+    )
+    .await;
+    assert_eq!(codes(&r["bookingCancel"]), ["POLICY_FEE"]);
+    let r = run(
+        &t,
+        &c,
+        CANCEL,
+        json!({ "i": { "id": b.id.to_string(), "acceptedFeeMinor": 12500 } }),
+    )
+    .await;
+    let done = &r["bookingCancel"]["booking"];
+    assert_eq!(
+        (
+            done["feeKept"]["amountMinor"].clone(),
+            done["refundOwed"]["amountMinor"].clone()
+        ),
+        (json!(12500), json!(12500)),
+        "{r}"
+    );
+    // The provider's side cancels in full, whenever.
+    let (b, _) = booked(
+        &t,
+        &shop,
+        &s,
+        &slot_after(&t, &shop, &s, Duration::hours(5)).await,
+        "third@cancel.test",
+        true,
+    )
+    .await;
+    let r = run(
+        &t,
+        &shop.admin,
+        CANCEL,
+        json!({ "i": { "id": b.id.to_string(), "reason": "Doctor ill" } }),
+    )
+    .await;
+    let done = &r["bookingCancel"]["booking"];
+    assert_eq!(
+        (
+            done["refundOwed"]["amountMinor"].clone(),
+            done["cancelledBy"].clone()
+        ),
+        (json!(25000), json!("STAFF")),
+        "{r}"
+    );
+    // An unpaid booking owes nothing back.
+    let (b, c) = booked(
+        &t,
+        &shop,
+        &s,
+        &slot_after(&t, &shop, &s, Duration::hours(7)).await,
+        "unpaid@cancel.test",
+        false,
+    )
+    .await;
+    let r = run(&t, &c, CANCEL, json!({ "i": { "id": b.id.to_string() } })).await;
+    assert_eq!(
+        r["bookingCancel"]["booking"]["refundOwed"]["amountMinor"], 0,
+        "{r}"
+    );
+    assert_eq!(
+        t.count_in(
+            shop.info.id,
+            "SELECT count(*) AS n FROM bookings.outbox WHERE topic = 'booking.cancelled'"
+        )
+        .await,
+        4
+    );
+    // Every cancelled booking's seats are back; the live hold and nothing else holds seats.
+    assert_eq!(
+        t.count_in(
+            shop.info.id,
+            "SELECT coalesce(sum(seats_taken), 0)::bigint AS n FROM bookings.sessions"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn racing_checkouts_of_one_hold_make_one_booking() {
+    let t = test_db().await;
+    let shop = Shop::new(&t, "convert").await;
+    let s = clinic(&t, &shop, json!({})).await;
+    let start = slot_after(&t, &shop, &s, Duration::days(1)).await;
+    let (id, c) = customer(&t, &shop, "c@convert.test").await;
+    let (other, _) = customer(&t, &shop, "o@convert.test").await;
+    let r = hold(&t, &c, &s, &start, json!({})).await;
+    let h = r["hold"]["id"].as_str().expect("held").to_owned();
+    assert!(
+        matches!(convert(&t, &shop, &h, other).await, Err(Failure::User(e)) if e.code == bookings::errors::BookingsErrorCode::NotFound)
+    );
+    let results = futures_util::future::join_all((0..10).map(|_| convert(&t, &shop, &h, id))).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    assert_eq!(
+        t.count_in(shop.info.id, "SELECT count(*) AS n FROM bookings.bookings")
+            .await,
+        1
+    );
+    assert_eq!(
+        t.count_in(
+            shop.info.id,
+            "SELECT seats_taken::bigint AS n FROM bookings.sessions"
+        )
+        .await,
+        1
+    );
+    // A hold past its time cannot be checked out.
+    let later = slot_after(&t, &shop, &s, Duration::days(2)).await;
+    let r = hold(&t, &c, &s, &later, json!({})).await;
+    t.owner_sql(
+        "UPDATE bookings.holds SET expires_at = now() - interval '1 second' WHERE status = 'HELD'",
+    )
+    .await;
+    let late = convert(&t, &shop, r["hold"]["id"].as_str().expect("held"), id).await;
+    assert!(
+        matches!(late, Err(Failure::User(e)) if e.code == bookings::errors::BookingsErrorCode::HoldExpired)
+    );
+}
+
+#[tokio::test]
+async fn reminders_go_out_once_and_never_for_a_cancelled_booking_and_no_shows_are_marked() {
+    let t = test_db().await;
+    let shop = Shop::new(&t, "jobs").await;
+    let s = clinic(&t, &shop, json!({})).await;
+    let start = slot_after(&t, &shop, &s, Duration::days(3)).await;
+    let (kept, _) = booked(&t, &shop, &s, &start, "kept@jobs.test", true).await;
+    let later = slot_after(&t, &shop, &s, Duration::days(4)).await;
+    let (dropped, c) = booked(&t, &shop, &s, &later, "dropped@jobs.test", true).await;
+    run(
+        &t,
+        &c,
+        CANCEL,
+        json!({ "i": { "id": dropped.id.to_string() } }),
+    )
+    .await;
+    assert_eq!(
+        t.count_in(
+            shop.info.id,
+            "SELECT count(*) AS n FROM bookings.jobs WHERE state = 'scheduled'"
+        )
+        .await,
+        3
+    );
+    // The kept booking's start passes without a check-in.
+    t.owner_sql(&format!(
+        "UPDATE bookings.bookings SET starts_at = now() + interval '10 minutes' WHERE id = '{}'",
+        kept.id
+    ))
+    .await;
+    run_jobs(&t).await;
+    run_jobs(&t).await;
+    assert_eq!(
+        t.count_in(
+            shop.info.id,
+            "SELECT count(*) AS n FROM bookings.outbox WHERE topic = 'booking.reminder'"
+        )
+        .await,
+        2
+    );
+    t.owner_sql(&format!(
+        "UPDATE bookings.bookings SET starts_at = now() - interval '31 minutes' WHERE id = '{}'",
+        kept.id
+    ))
+    .await;
+    run_jobs(&t).await;
+    let r = run(
+        &t,
+        &shop.admin,
+        BOOKING,
+        json!({ "id": kept.id.to_string() }),
+    )
+    .await;
+    assert_eq!(r["booking"]["status"], "NO_SHOW", "{r}");
+    assert_eq!(
+        t.count_in(
+            shop.info.id,
+            "SELECT count(*) AS n FROM bookings.outbox WHERE topic = 'booking.reminder'"
+        )
+        .await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_booking_is_its_customer_s_staff_s_and_its_vendor_s_only() {
+    let t = test_db().await;
+    let shop = Shop::new(&t, "who").await;
+    let (_, owner) = shop.vendor(&t, "spa").await;
+    let (_, rival) = shop.vendor(&t, "rival").await;
+    let p = provider(
+        &t,
+        &owner,
+        "Therapist",
+        "Asia/Riyadh",
+        &[("00:00", "24:00")],
+    )
+    .await;
+    let s = service(
+        &t,
+        &owner,
+        "Massage",
+        json!({ "durationMinutes": 60 }),
+        &[&p],
+    )
+    .await;
+    let start = slot_after(&t, &shop, &s, Duration::days(2)).await;
+    let (b, c) = booked(&t, &shop, &s, &start, "c@who.test", true).await;
+    let (_, stranger) = customer(&t, &shop, "s@who.test").await;
+    for (ctx, seen) in [
+        (&c, true),
+        (&owner, true),
+        (&shop.admin, true),
+        (&rival, false),
+        (&stranger, false),
+    ] {
+        let r = run(&t, ctx, BOOKING, json!({ "id": b.id.to_string() })).await;
+        assert_eq!(r["booking"].is_object(), seen, "{r}");
+    }
+    let r = run(
+        &t,
+        &rival,
+        CANCEL,
+        json!({ "i": { "id": b.id.to_string() } }),
+    )
+    .await;
+    assert_eq!(codes(&r["bookingCancel"]), ["NOT_FOUND"]);
+    let entities = "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { bookings { number status } } } }";
+    let mine = json!({ "r": [{ "__typename": "User", "id": b.customer_id.to_string() }] });
+    let r = run(&t, &c, entities, mine.clone()).await;
+    assert_eq!(
+        r["_entities"][0]["bookings"][0]["number"],
+        b.number.as_str()
+    );
+    let r = raw(&t, &stranger, entities, mine).await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN", "{r}");
+}
