@@ -477,6 +477,12 @@ pub mod bookings {
         name: "BookingCancel",
         text: "mutation BookingCancel($input:BookingCancelInput!){bookingCancel(input:$input){booking{id status feeKept{amountMinor currency}refundOwed{amountMinor currency}cancelledBy}userErrors{field code message}}}",
     };
+
+    /// `mutation BookingReschedule($input:BookingRescheduleInput!)`
+    pub const BOOKING_RESCHEDULE: Operation = Operation {
+        name: "BookingReschedule",
+        text: "mutation BookingReschedule($input:BookingRescheduleInput!){bookingReschedule(input:$input){booking{id status start end version provider{id name}}userErrors{field code message}}}",
+    };
 }
 
 /// The operations of `subgraphs/orders/operations.graphql`.
@@ -640,6 +646,7 @@ pub const ALL: &[Operation] = &[
     bookings::BOOKING_CHECK_IN,
     bookings::BOOKING_COMPLETE,
     bookings::BOOKING_CANCEL,
+    bookings::BOOKING_RESCHEDULE,
     orders::SHIPPING_METHOD_CREATE,
     orders::TAX_RULE_CREATE,
     orders::DISCOUNT_CODE_CREATE,

@@ -35,6 +35,9 @@ cityos_core::error_codes! {
         /// Cancelling now keeps a fee under the service's policy: the message says how much; send
         /// it as `acceptedFeeMinor` to cancel.
         PolicyFee,
+        /// A customer changes a booking only until its free cancellation window ends; staff and
+        /// the provider may still.
+        TooLate,
         /// Another service is linked to this catalog product already.
         ProductTaken,
         /// The service is archived and takes no bookings or changes.

@@ -137,6 +137,16 @@ pub struct BookingCancelInput {
     pub accepted_fee_minor: Option<i64>,
 }
 
+/// Where to move a booking.
+#[derive(InputObject)]
+pub struct BookingRescheduleInput {
+    pub id: BookingId,
+    /// A slot's start, as `availability` gives it.
+    pub start: DateTime<Utc>,
+    /// One of the service's providers; left out, the one with the fewest bookings that week.
+    pub provider_id: Option<crate::ids::CalendarId>,
+}
+
 cityos_core::payload! {
     /// The result of a booking's lifecycle mutations.
     BookingPayload<BookingsUserError> {
@@ -191,6 +201,23 @@ impl BookingMutation {
     /// Completes a checked-in booking.
     async fn booking_complete(&self, ctx: &Context<'_>, id: BookingId) -> Result<BookingPayload> {
         let outcome = bookings::complete(ctx.db(), ctx.request()?, id).await;
+        Ok(BookingPayload::of(outcome.map(BookingObject))?)
+    }
+
+    /// Moves a pending or confirmed booking to another slot of its service in one step: the
+    /// old slot is kept if the new one is refused. Its customer may until the free cancellation
+    /// window ends (TOO_LATE after).
+    async fn booking_reschedule(
+        &self,
+        ctx: &Context<'_>,
+        input: BookingRescheduleInput,
+    ) -> Result<BookingPayload> {
+        let mv = bookings::Move {
+            id: input.id,
+            start: input.start,
+            provider: input.provider_id,
+        };
+        let outcome = bookings::reschedule(ctx.db(), ctx.request()?, mv).await;
         Ok(BookingPayload::of(outcome.map(BookingObject))?)
     }
 

@@ -36,28 +36,34 @@ impl FixedTopic for BookingReminder {
     const TOPIC: &'static str = "booking.reminder";
 }
 
-/// The `booking.remind` job of one booking and one reminder.
+/// The `booking.remind` job of one booking, one reminder and one start (a rescheduled booking's
+/// reminders are new jobs, and the old start's find nothing to do).
 #[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Reminder {
     pub booking_id: BookingId,
     pub minutes_before: i64,
+    pub starts_at: DateTime<Utc>,
 }
 
 impl Job for Reminder {
     const NAME: &'static str = "booking.remind";
 
     fn key(&self) -> String {
-        format!("{}:{}", self.booking_id, self.minutes_before)
+        format!(
+            "{}:{}:{}",
+            self.booking_id,
+            self.minutes_before,
+            self.starts_at.timestamp()
+        )
     }
 
     async fn run(self, tx: &mut TenantTx<'_>, _: &Provided) -> Result<Next, ApiError> {
         let Some(b) = lock(tx, self.booking_id).await? else {
             return Ok(Next::Done);
         };
-        if matches!(b.status, BookingStatus::Pending | BookingStatus::Confirmed)
-            && Utc::now() < b.starts_at
-        {
+        let live = matches!(b.status, BookingStatus::Pending | BookingStatus::Confirmed);
+        if live && b.starts_at == self.starts_at && Utc::now() < b.starts_at {
             let reminder = BookingReminder {
                 booking_id: b.id,
                 number: b.number.clone(),
@@ -125,6 +131,7 @@ pub async fn schedule(tx: &mut TenantTx<'_>, b: &Booking) -> QueryResult<()> {
             let job = Reminder {
                 booking_id: b.id,
                 minutes_before,
+                starts_at: b.starts_at,
             };
             crate::JOBS.schedule(tx, &job, at).await?;
         }
@@ -138,12 +145,14 @@ pub async fn schedule(tx: &mut TenantTx<'_>, b: &Booking) -> QueryResult<()> {
         .await
 }
 
-/// Cancels a cancelled booking's jobs that have not run.
+/// Cancels the jobs of a booking (at its current start) that have not run: it was cancelled, or
+/// is moving.
 pub async fn cancel(tx: &mut TenantTx<'_>, b: &Booking) -> QueryResult<()> {
     for minutes_before in REMINDERS {
         let job = Reminder {
             booking_id: b.id,
             minutes_before,
+            starts_at: b.starts_at,
         };
         crate::JOBS.cancel::<Reminder>(tx, &job.key()).await?;
     }

@@ -518,6 +518,104 @@ pub async fn cancel(db: &Database, ctx: &RequestContext, ask: Cancel) -> Outcome
     .await
 }
 
+/// `booking.rescheduled`: a booking moved from `previousStart` to its `startsAt` (and perhaps
+/// to another provider).
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingRescheduled {
+    #[serde(flatten)]
+    pub booking: BookingChanged,
+    pub previous_start: DateTime<Utc>,
+}
+
+impl cityos_db::outbox::FixedTopic for BookingRescheduled {
+    const TOPIC: &'static str = "booking.rescheduled";
+}
+
+/// Where to move a booking.
+#[derive(Debug, Clone, Copy)]
+pub struct Move {
+    pub id: BookingId,
+    pub start: DateTime<Utc>,
+    /// A provider of the service; none: the round robin's.
+    pub provider: Option<CalendarId>,
+}
+
+/// Moves a PENDING or CONFIRMED booking to another slot of its service, in one transaction: its
+/// seats are given back and the new slot's taken, so a refusal (any of a hold's) leaves it where
+/// it was, and no one else can take either slot in between. Its customer may until the free
+/// cancellation window ends (TOO_LATE after), the business until it starts.
+pub async fn reschedule(db: &Database, ctx: &RequestContext, mv: Move) -> Outcome<Booking> {
+    db.recorded(ctx, "booking.reschedule", async move |tx| {
+        let (booking, service, actor) = lock_for(tx, ctx, mv.id).await?;
+        if !matches!(
+            booking.status,
+            BookingStatus::Pending | BookingStatus::Confirmed
+        ) {
+            return Err(refusal(
+                "id",
+                Code::InvalidTransition,
+                "only a pending or confirmed booking moves",
+            ));
+        }
+        let now = Utc::now();
+        let window_ends = booking.starts_at
+            - chrono::Duration::hours(i64::from(service.settings.free_cancel_hours));
+        if actor == Actor::Customer && now >= window_ends {
+            return Err(refusal(
+                "id",
+                Code::TooLate,
+                "the booking can no longer be moved by its customer",
+            ));
+        }
+        if now >= booking.starts_at {
+            return Err(refusal("id", Code::TooLate, "the booking has started"));
+        }
+        // The calendars first, as every writer of claims locks them, then the seats.
+        let links = crate::availability::links(tx, service.id).await?;
+        let ids: Vec<CalendarId> = links.iter().map(|(id, _)| *id).collect();
+        sessions::lock_calendars(tx, &ids).await?;
+        sessions::give_back(tx, booking.session_id, booking.seats).await?;
+        let wanted = holds::Wanted {
+            service: service.id,
+            start: mv.start,
+            provider: mv.provider,
+            seats: booking.seats,
+        };
+        let session = holds::place(tx, &service, wanted, now).await?;
+        jobs::cancel(tx, &booking).await?;
+        let rows: Vec<Booking> = Prepared(
+            diesel::sql_query(format!(
+                "UPDATE bookings.bookings b SET session_id = s.id, starts_at = s.starts_at,
+                     ends_at = s.ends_at, provider_id = s.provider_id, resource_id = s.resource_id,
+                     reschedules = b.reschedules + 1, version = b.version + 1
+                 FROM bookings.sessions s
+                 WHERE s.tenant_id = b.tenant_id AND s.id = $2 AND b.id = $1
+                 RETURNING {}",
+                prefixed("b")
+            ))
+            .bind::<SqlUuid, _>(booking.id)
+            .bind::<SqlUuid, _>(session),
+        )
+        .load(tx.conn())
+        .await?;
+        let moved = rows.into_iter().next().ok_or_else(no_such_booking)?;
+        jobs::schedule(tx, &moved).await?;
+        let event = BookingRescheduled {
+            booking: BookingChanged::from(&moved),
+            previous_start: booking.starts_at,
+        };
+        crate::OUTBOX.publish(tx, moved.id, &event).await?;
+        let audit = Audit::of(
+            moved.id,
+            serde_json::json!({ "from": booking.starts_at, "to": moved.starts_at,
+            "providerId": moved.provider_id }),
+        );
+        Ok((moved, audit))
+    })
+    .await
+}
+
 // Reads.
 
 /// Bookings by id, as stored (callers check who may see them).

@@ -153,28 +153,8 @@ pub async fn hold(db: &Database, ctx: &RequestContext, wanted: Wanted) -> Outcom
         let Some(service) = availability::active_service(tx, wanted.service).await? else {
             return Err(crate::scope::no_such_service("serviceId"));
         };
-        let links = availability::links(tx, service.id).await?;
-        if let Some(p) = wanted.provider
-            && !links.contains(&(p, crate::calendars::CalendarKind::Provider))
-        {
-            return Err(refusal("providerId", Code::NotFound, "the provider does not perform this service"));
-        }
-        let ids: Vec<CalendarId> = links.iter().map(|(id, _)| *id).collect();
-        sessions::lock_calendars(tx, &ids).await?;
-        let rules = service.settings.rules();
-        let window = Interval::new(wanted.start, wanted.start + Duration::minutes(1));
-        sessions::end_stale(tx, &ids, availability::reach(&rules, window)).await?;
         let now = Utc::now();
-        let gathered = availability::gather(tx, &service, window, wanted.provider).await?;
-        let found = gathered.slots(now, wanted.seats);
-        let Some(choice) = found
-            .iter()
-            .find(|s| s.start == wanted.start)
-            .and_then(|s| <[Choice<CalendarId>]>::first(&s.options).copied())
-        else {
-            return Err(why_not(&gathered, &service, wanted, now));
-        };
-        let session = take(tx, &service, wanted.start, &choice, wanted.seats).await?;
+        let session = place(tx, &service, wanted, now).await?;
         let id = HoldId::new();
         let expires_at = now + Duration::minutes(i64::from(service.settings.hold_minutes));
         Prepared(
@@ -202,6 +182,42 @@ pub async fn hold(db: &Database, ctx: &RequestContext, wanted: Wanted) -> Outcom
         Ok((hold, audit))
     })
     .await
+}
+
+/// Takes the seats `wanted` asks of `service` in the caller's transaction: locks the service's
+/// calendars in id order, ends the holds past their time on them, reads the facts of that one
+/// start and takes the seats of the engine's first choice; why not, when it cannot.
+pub async fn place(
+    tx: &mut TenantTx<'_>,
+    service: &Service,
+    wanted: Wanted,
+    now: DateTime<Utc>,
+) -> Outcome<SessionId> {
+    let links = availability::links(tx, service.id).await?;
+    if let Some(p) = wanted.provider
+        && !links.contains(&(p, crate::calendars::CalendarKind::Provider))
+    {
+        return Err(refusal(
+            "providerId",
+            Code::NotFound,
+            "the provider does not perform this service",
+        ));
+    }
+    let ids: Vec<CalendarId> = links.iter().map(|(id, _)| *id).collect();
+    sessions::lock_calendars(tx, &ids).await?;
+    let rules = service.settings.rules();
+    let window = Interval::new(wanted.start, wanted.start + Duration::minutes(1));
+    sessions::end_stale(tx, &ids, availability::reach(&rules, window)).await?;
+    let gathered = availability::gather(tx, service, window, wanted.provider).await?;
+    let found = gathered.slots(now, wanted.seats);
+    let Some(choice) = found
+        .iter()
+        .find(|s| s.start == wanted.start)
+        .and_then(|s| <[Choice<CalendarId>]>::first(&s.options).copied())
+    else {
+        return Err(why_not(&gathered, service, wanted, now));
+    };
+    take(tx, service, wanted.start, &choice, wanted.seats).await
 }
 
 /// Takes the seats `choice` offers at `start`.

@@ -468,12 +468,7 @@ async fn reminders_go_out_once_and_never_for_a_cancelled_booking_and_no_shows_ar
         .await,
         3
     );
-    // The kept booking's start passes without a check-in.
-    t.owner_sql(&format!(
-        "UPDATE bookings.bookings SET starts_at = now() + interval '10 minutes' WHERE id = '{}'",
-        kept.id
-    ))
-    .await;
+    // Its reminders, run early, go out once each.
     run_jobs(&t).await;
     run_jobs(&t).await;
     assert_eq!(
@@ -484,6 +479,7 @@ async fn reminders_go_out_once_and_never_for_a_cancelled_booking_and_no_shows_ar
         .await,
         2
     );
+    // Its start passes without a check-in.
     t.owner_sql(&format!(
         "UPDATE bookings.bookings SET starts_at = now() - interval '31 minutes' WHERE id = '{}'",
         kept.id
@@ -560,4 +556,115 @@ async fn a_booking_is_its_customer_s_staff_s_and_its_vendor_s_only() {
     );
     let r = raw(&t, &stranger, entities, mine).await;
     assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN", "{r}");
+}
+
+const RESCHEDULE: &str = "mutation($i: BookingRescheduleInput!) { bookingReschedule(input: $i) {
+    booking { id status start version } userErrors { code message } } }";
+
+#[tokio::test]
+async fn a_booking_moves_in_one_step_and_keeps_its_slot_when_the_new_one_is_refused() {
+    let t = test_db().await;
+    let shop = Shop::new(&t, "move").await;
+    let s = clinic(&t, &shop, json!({})).await;
+    let from = slot_after(&t, &shop, &s, Duration::days(3)).await;
+    let (b, c) = booked(&t, &shop, &s, &from, "c@move.test", true).await;
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .expect("an instant")
+            .with_timezone(&Utc)
+    };
+    let taken_at = (at(&from) + Duration::hours(3)).to_rfc3339();
+    let (_, _) = booked(&t, &shop, &s, &taken_at, "other@move.test", true).await;
+    // Onto a taken slot: refused, and still where it was.
+    let r = run(
+        &t,
+        &c,
+        RESCHEDULE,
+        json!({ "i": { "id": b.id.to_string(), "start": taken_at } }),
+    )
+    .await;
+    assert_eq!(codes(&r["bookingReschedule"]), ["SLOT_TAKEN"], "{r}");
+    let r = run(&t, &c, BOOKING, json!({ "id": b.id.to_string() })).await;
+    assert_eq!(r["booking"]["version"], 2);
+    let (_, third) = customer(&t, &shop, "third@move.test").await;
+    assert_eq!(
+        codes(&hold(&t, &third, &s, &from, json!({})).await),
+        ["SLOT_TAKEN"]
+    );
+    // Half an hour later, over its own old time: moved.
+    let to = (at(&from) + Duration::minutes(30)).to_rfc3339();
+    let r = run(
+        &t,
+        &c,
+        RESCHEDULE,
+        json!({ "i": { "id": b.id.to_string(), "start": to } }),
+    )
+    .await;
+    let moved = &r["bookingReschedule"]["booking"];
+    assert!(
+        moved["start"].as_str().is_some_and(|m| at(m) == at(&to)),
+        "{r}"
+    );
+    assert_eq!(
+        (moved["status"].clone(), moved["version"].clone()),
+        (json!("CONFIRMED"), json!(3))
+    );
+    assert_eq!(
+        t.count_in(
+            shop.info.id,
+            "SELECT count(*) AS n FROM bookings.outbox WHERE topic = 'booking.rescheduled'"
+        )
+        .await,
+        1
+    );
+    // Its reminders follow it: the old start's are cancelled, the new start's scheduled.
+    assert_eq!(t.count_in(shop.info.id, &format!(
+        "SELECT count(*) AS n FROM bookings.jobs WHERE state = 'scheduled' AND name = 'booking.remind' AND payload->>'bookingId' = '{}'", b.id)).await, 2);
+    // Within the window only the business moves it; a cancelled booking does not move.
+    t.owner_sql(&format!(
+        "UPDATE bookings.bookings SET starts_at = now() + interval '2 hours' WHERE id = '{}'",
+        b.id
+    ))
+    .await;
+    let later = slot_after(&t, &shop, &s, Duration::days(5)).await;
+    let r = run(
+        &t,
+        &c,
+        RESCHEDULE,
+        json!({ "i": { "id": b.id.to_string(), "start": later } }),
+    )
+    .await;
+    assert_eq!(codes(&r["bookingReschedule"]), ["TOO_LATE"]);
+    let r = run(
+        &t,
+        &shop.admin,
+        RESCHEDULE,
+        json!({ "i": { "id": b.id.to_string(), "start": later } }),
+    )
+    .await;
+    assert_eq!(r["bookingReschedule"]["userErrors"], json!([]), "{r}");
+    run(
+        &t,
+        &shop.admin,
+        CANCEL,
+        json!({ "i": { "id": b.id.to_string() } }),
+    )
+    .await;
+    let r = run(
+        &t,
+        &shop.admin,
+        RESCHEDULE,
+        json!({ "i": { "id": b.id.to_string(), "start": from } }),
+    )
+    .await;
+    assert_eq!(codes(&r["bookingReschedule"]), ["INVALID_TRANSITION"]);
+    // Seats: the other customer's booking only.
+    assert_eq!(
+        t.count_in(
+            shop.info.id,
+            "SELECT coalesce(sum(seats_taken), 0)::bigint AS n FROM bookings.sessions"
+        )
+        .await,
+        1
+    );
 }
