@@ -483,6 +483,30 @@ pub mod bookings {
         name: "BookingReschedule",
         text: "mutation BookingReschedule($input:BookingRescheduleInput!){bookingReschedule(input:$input){booking{id status start end version provider{id name}}userErrors{field code message}}}",
     };
+
+    /// `mutation BookingWaitlistJoin($input:BookingWaitlistJoinInput!)`
+    pub const BOOKING_WAITLIST_JOIN: Operation = Operation {
+        name: "BookingWaitlistJoin",
+        text: "mutation BookingWaitlistJoin($input:BookingWaitlistJoinInput!){bookingWaitlistJoin(input:$input){entry{id status position seats start}userErrors{field code message}}}",
+    };
+
+    /// `mutation BookingWaitlistAccept($id:ID!)`
+    pub const BOOKING_WAITLIST_ACCEPT: Operation = Operation {
+        name: "BookingWaitlistAccept",
+        text: "mutation BookingWaitlistAccept($id:ID!){bookingWaitlistAccept(id:$id){hold{id status start seats expiresAt}userErrors{field code message}}}",
+    };
+
+    /// `mutation BookingWaitlistLeave($id:ID!)`
+    pub const BOOKING_WAITLIST_LEAVE: Operation = Operation {
+        name: "BookingWaitlistLeave",
+        text: "mutation BookingWaitlistLeave($id:ID!){bookingWaitlistLeave(id:$id){entry{id status}userErrors{field code message}}}",
+    };
+
+    /// `query MyBookingWaitlist`
+    pub const MY_BOOKING_WAITLIST: Operation = Operation {
+        name: "MyBookingWaitlist",
+        text: "query MyBookingWaitlist{myBookingWaitlist{id status position start seats offerExpiresAt service{id name}}}",
+    };
 }
 
 /// The operations of `subgraphs/orders/operations.graphql`.
@@ -647,6 +671,10 @@ pub const ALL: &[Operation] = &[
     bookings::BOOKING_COMPLETE,
     bookings::BOOKING_CANCEL,
     bookings::BOOKING_RESCHEDULE,
+    bookings::BOOKING_WAITLIST_JOIN,
+    bookings::BOOKING_WAITLIST_ACCEPT,
+    bookings::BOOKING_WAITLIST_LEAVE,
+    bookings::MY_BOOKING_WAITLIST,
     orders::SHIPPING_METHOD_CREATE,
     orders::TAX_RULE_CREATE,
     orders::DISCOUNT_CODE_CREATE,

@@ -38,6 +38,10 @@ cityos_core::error_codes! {
         /// A customer changes a booking only until its free cancellation window ends; staff and
         /// the provider may still.
         TooLate,
+        /// The slot has room for the party: hold it instead of joining its waitlist.
+        SlotAvailable,
+        /// The customer is in line for this slot already.
+        AlreadyWaiting,
         /// Another service is linked to this catalog product already.
         ProductTaken,
         /// The service is archived and takes no bookings or changes.

@@ -7,6 +7,7 @@ use crate::calendars::graphql::{CalendarMutation, CalendarQuery};
 use crate::federation::FederationQuery;
 use crate::holds::graphql::HoldMutation;
 use crate::services::graphql::{ServiceMutation, ServiceQuery};
+use crate::waitlist::graphql::{WaitlistMutation, WaitlistQuery};
 use async_graphql::MergedObject;
 
 /// The root query type.
@@ -17,6 +18,7 @@ pub struct Query(
     CalendarQuery,
     AvailabilityQuery,
     BookingQuery,
+    WaitlistQuery,
     FederationQuery,
 );
 
@@ -28,4 +30,5 @@ pub struct Mutation(
     CalendarMutation,
     HoldMutation,
     BookingMutation,
+    WaitlistMutation,
 );

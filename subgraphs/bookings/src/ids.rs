@@ -17,4 +17,6 @@ cityos_core::ids! {
     HoldId = "BookingHold",
     /// A booking: seats of a session a customer bought.
     BookingId = "Booking",
+    /// A customer's place in line for a full slot.
+    WaitlistEntryId = "BookingWaitlistEntry",
 }

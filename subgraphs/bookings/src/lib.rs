@@ -23,6 +23,7 @@ pub mod scope;
 pub mod services;
 pub mod sessions;
 pub mod slots;
+pub mod waitlist;
 
 use async_graphql::{EmptySubscription, Schema};
 use cityos_core::RequestContext;
@@ -79,6 +80,7 @@ impl Subgraph for Bookings {
             .with::<holds::jobs::HoldExpiry>()
             .with::<bookings::jobs::Reminder>()
             .with::<bookings::jobs::NoShow>()
+            .with::<waitlist::jobs::OfferExpiry>()
     }
 
     type Schema = BookingsSchema;

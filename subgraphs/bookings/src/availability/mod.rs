@@ -8,6 +8,7 @@ pub mod graphql;
 
 use crate::calendars::blocks;
 use crate::calendars::{self, Calendar, CalendarKind};
+use crate::errors::{BookingsErrorCode as Code, refusal};
 use crate::ids::{CalendarId, ServiceId};
 use crate::services::{self, Service, ServiceStatus};
 use crate::sessions;
@@ -231,6 +232,66 @@ pub async fn active_service(
         .await?
         .remove(&id)
         .filter(|s| s.status == ServiceStatus::Active))
+}
+
+/// What a customer asks to hold (or to wait for).
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted {
+    pub service: ServiceId,
+    pub start: DateTime<Utc>,
+    /// A provider of the service; none: the round robin's.
+    pub provider: Option<CalendarId>,
+    pub seats: i32,
+}
+
+/// Why `wanted` is not a slot of `gathered` at `now`.
+pub fn why_not(
+    gathered: &Gathered,
+    service: &Service,
+    wanted: Wanted,
+    now: DateTime<Utc>,
+) -> crate::errors::Failure {
+    let rules = &gathered.rules;
+    if wanted.start < now + rules.notice {
+        return refusal(
+            "start",
+            Code::TooSoon,
+            "that start is sooner than the service's notice",
+        );
+    }
+    if wanted.start > now + rules.horizon {
+        return refusal(
+            "start",
+            Code::TooFarAhead,
+            "that start is further ahead than the service is booked",
+        );
+    }
+    // With nothing claimed, would it be a slot at all?
+    let mut open = gathered.clone();
+    open.sessions.clear();
+    for c in open.providers.iter_mut().chain(open.resources.iter_mut()) {
+        c.claims.clear();
+    }
+    if !open.slots(now, 1).iter().any(|s| s.start == wanted.start) {
+        return refusal(
+            "start",
+            Code::OutsideHours,
+            "that start is not a slot of the service: outside its hours or off its grid",
+        );
+    }
+    let session_there = gathered.sessions.iter().any(|s| {
+        s.start == wanted.start && (wanted.provider.is_none() || s.provider == wanted.provider)
+    });
+    let capacity = service.settings.capacity;
+    if wanted.seats > capacity || (capacity > 1 && (session_there || wanted.seats > 1)) {
+        refusal(
+            "seats",
+            Code::CapacityFull,
+            "not as many seats are left at that start",
+        )
+    } else {
+        refusal("start", Code::SlotTaken, "that slot is taken")
+    }
 }
 
 /// The slots of `asked` as of `now`; `None` for a service that does not exist or is archived.

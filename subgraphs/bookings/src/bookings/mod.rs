@@ -490,7 +490,7 @@ pub async fn cancel(db: &Database, ctx: &RequestContext, ask: Cancel) -> Outcome
                 format!("cancelling now keeps {fee}; accept that fee to cancel"),
             ));
         }
-        sessions::give_back(tx, booking.session_id, booking.seats).await?;
+        crate::waitlist::release(tx, booking.session_id, booking.seats).await?;
         let rows: Vec<Booking> = Prepared(
             diesel::sql_query(format!(
                 "UPDATE bookings.bookings SET status = 'CANCELLED', version = version + 1,
@@ -575,7 +575,7 @@ pub async fn reschedule(db: &Database, ctx: &RequestContext, mv: Move) -> Outcom
         let links = crate::availability::links(tx, service.id).await?;
         let ids: Vec<CalendarId> = links.iter().map(|(id, _)| *id).collect();
         sessions::lock_calendars(tx, &ids).await?;
-        sessions::give_back(tx, booking.session_id, booking.seats).await?;
+        crate::waitlist::release(tx, booking.session_id, booking.seats).await?;
         let wanted = holds::Wanted {
             service: service.id,
             start: mv.start,

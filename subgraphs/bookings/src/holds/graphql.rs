@@ -117,6 +117,17 @@ impl HoldMutation {
         Ok(BookingHoldPayload::of(outcome.map(BookingHold))?)
     }
 
+    /// Accepts a waitlist offer: its seats become a hold to check out, for the service's hold
+    /// minutes (HOLD_EXPIRED when the offer is over).
+    async fn booking_waitlist_accept(
+        &self,
+        ctx: &Context<'_>,
+        id: crate::ids::WaitlistEntryId,
+    ) -> Result<BookingHoldPayload> {
+        let outcome = holds::accept_offer(ctx.db(), ctx.request()?, id).await;
+        Ok(BookingHoldPayload::of(outcome.map(BookingHold))?)
+    }
+
     /// Gives a hold's seats back (its customer, or staff).
     async fn booking_hold_release(
         &self,

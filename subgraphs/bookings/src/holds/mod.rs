@@ -11,12 +11,13 @@
 pub mod graphql;
 pub mod jobs;
 
-use crate::availability::{self, Gathered};
+use crate::availability;
 use crate::errors::{BookingsErrorCode as Code, Outcome, refusal};
 use crate::ids::{CalendarId, HoldId, ServiceId, SessionId, UserId};
 use crate::services::Service;
 use crate::sessions;
 use crate::slots::{Choice, Interval};
+use crate::waitlist;
 use chrono::{DateTime, Duration, Utc};
 use cityos_core::RequestContext;
 use cityos_db::audit::Audit;
@@ -83,65 +84,7 @@ const SELECT: &str = "SELECT h.id, h.session_id, h.service_id, h.seats, h.custom
     FROM bookings.holds h
     JOIN bookings.sessions s ON s.tenant_id = h.tenant_id AND s.id = h.session_id";
 
-/// What a customer asks to hold.
-#[derive(Debug, Clone, Copy)]
-pub struct Wanted {
-    pub service: ServiceId,
-    pub start: DateTime<Utc>,
-    /// A provider of the service; none: the round robin's.
-    pub provider: Option<CalendarId>,
-    pub seats: i32,
-}
-
-/// Why `wanted` is not a slot of `gathered` at `now`.
-fn why_not(
-    gathered: &Gathered,
-    service: &Service,
-    wanted: Wanted,
-    now: DateTime<Utc>,
-) -> crate::errors::Failure {
-    let rules = &gathered.rules;
-    if wanted.start < now + rules.notice {
-        return refusal(
-            "start",
-            Code::TooSoon,
-            "that start is sooner than the service's notice",
-        );
-    }
-    if wanted.start > now + rules.horizon {
-        return refusal(
-            "start",
-            Code::TooFarAhead,
-            "that start is further ahead than the service is booked",
-        );
-    }
-    // With nothing claimed, would it be a slot at all?
-    let mut open = gathered.clone();
-    open.sessions.clear();
-    for c in open.providers.iter_mut().chain(open.resources.iter_mut()) {
-        c.claims.clear();
-    }
-    if !open.slots(now, 1).iter().any(|s| s.start == wanted.start) {
-        return refusal(
-            "start",
-            Code::OutsideHours,
-            "that start is not a slot of the service: outside its hours or off its grid",
-        );
-    }
-    let session_there = gathered.sessions.iter().any(|s| {
-        s.start == wanted.start && (wanted.provider.is_none() || s.provider == wanted.provider)
-    });
-    let capacity = service.settings.capacity;
-    if wanted.seats > capacity || (capacity > 1 && (session_there || wanted.seats > 1)) {
-        refusal(
-            "seats",
-            Code::CapacityFull,
-            "not as many seats are left at that start",
-        )
-    } else {
-        refusal("start", Code::SlotTaken, "that slot is taken")
-    }
-}
+pub use crate::availability::Wanted;
 
 /// Holds `wanted` for the signed-in caller.
 pub async fn hold(db: &Database, ctx: &RequestContext, wanted: Wanted) -> Outcome<Hold> {
@@ -157,28 +100,23 @@ pub async fn hold(db: &Database, ctx: &RequestContext, wanted: Wanted) -> Outcom
         let session = place(tx, &service, wanted, now).await?;
         let id = HoldId::new();
         let expires_at = now + Duration::minutes(i64::from(service.settings.hold_minutes));
-        Prepared(
-            diesel::sql_query(
-                "INSERT INTO bookings.holds (tenant_id, id, session_id, service_id, seats, customer_id, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind::<SqlUuid, _>(tx.tenant())
-            .bind::<SqlUuid, _>(id)
-            .bind::<SqlUuid, _>(session)
-            .bind::<SqlUuid, _>(service.id)
-            .bind::<Integer, _>(wanted.seats)
-            .bind::<SqlUuid, _>(customer)
-            .bind::<Timestamptz, _>(expires_at),
+        insert(
+            tx,
+            (id, session, &service),
+            wanted.seats,
+            customer,
+            expires_at,
         )
-        .execute(tx.conn())
         .await?;
-        jobs::schedule(tx, id, expires_at).await?;
         let hold = by_ids(tx, &[id])
             .await?
             .remove(&id)
             .ok_or_else(|| cityos_core::ApiError::internal("a hold just made is missing"))?;
-        let audit = Audit::of(id, serde_json::json!({ "serviceId": service.id, "start": wanted.start,
-            "providerId": hold.provider_id, "seats": wanted.seats }));
+        let audit = Audit::of(
+            id,
+            serde_json::json!({ "serviceId": service.id, "start": wanted.start,
+            "providerId": hold.provider_id, "seats": wanted.seats }),
+        );
         Ok((hold, audit))
     })
     .await
@@ -207,7 +145,7 @@ pub async fn place(
     sessions::lock_calendars(tx, &ids).await?;
     let rules = service.settings.rules();
     let window = Interval::new(wanted.start, wanted.start + Duration::minutes(1));
-    sessions::end_stale(tx, &ids, availability::reach(&rules, window)).await?;
+    waitlist::end_stale(tx, &ids, availability::reach(&rules, window)).await?;
     let gathered = availability::gather(tx, service, window, wanted.provider).await?;
     let found = gathered.slots(now, wanted.seats);
     let Some(choice) = found
@@ -215,9 +153,69 @@ pub async fn place(
         .find(|s| s.start == wanted.start)
         .and_then(|s| <[Choice<CalendarId>]>::first(&s.options).copied())
     else {
-        return Err(why_not(&gathered, service, wanted, now));
+        return Err(availability::why_not(&gathered, service, wanted, now));
     };
     take(tx, service, wanted.start, &choice, wanted.seats).await
+}
+
+/// Accepts a waitlist offer of the signed-in customer's: its seats become a hold they check out,
+/// for the service's hold minutes from now.
+pub async fn accept_offer(
+    db: &Database,
+    ctx: &RequestContext,
+    entry: crate::ids::WaitlistEntryId,
+) -> Outcome<Hold> {
+    let customer = ctx.user_id()?;
+    db.recorded(ctx, "booking_waitlist.accept", async move |tx| {
+        let (session, offer) = waitlist::accept(tx, entry, customer).await?;
+        let service = availability::active_service(tx, offer.service_id)
+            .await?
+            .ok_or_else(|| crate::scope::no_such_service("id"))?;
+        let id = HoldId::new();
+        let expires_at = Utc::now() + Duration::minutes(i64::from(service.settings.hold_minutes));
+        insert(
+            tx,
+            (id, session, &service),
+            offer.seats,
+            customer,
+            expires_at,
+        )
+        .await?;
+        let hold = by_ids(tx, &[id])
+            .await?
+            .remove(&id)
+            .ok_or_else(|| cityos_core::ApiError::internal("a hold just made is missing"))?;
+        Ok((
+            hold,
+            Audit::of(id, serde_json::json!({ "waitlistEntryId": entry })),
+        ))
+    })
+    .await
+}
+
+async fn insert(
+    tx: &mut TenantTx<'_>,
+    (id, session, service): (HoldId, SessionId, &Service),
+    seats: i32,
+    customer: UserId,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<()> {
+    Prepared(
+        diesel::sql_query(
+            "INSERT INTO bookings.holds (tenant_id, id, session_id, service_id, seats, customer_id, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind::<SqlUuid, _>(tx.tenant())
+        .bind::<SqlUuid, _>(id)
+        .bind::<SqlUuid, _>(session)
+        .bind::<SqlUuid, _>(service.id)
+        .bind::<Integer, _>(seats)
+        .bind::<SqlUuid, _>(customer)
+        .bind::<Timestamptz, _>(expires_at),
+    )
+    .execute(tx.conn())
+    .await?;
+    jobs::schedule(tx, id, expires_at).await
 }
 
 /// Takes the seats `choice` offers at `start`.
@@ -286,7 +284,7 @@ pub async fn end(tx: &mut TenantTx<'_>, hold: &Hold, to: HoldStatus) -> QueryRes
     .execute(tx.conn())
     .await?;
     if to != HoldStatus::Converted {
-        sessions::give_back(tx, hold.session_id, hold.seats).await?;
+        waitlist::release(tx, hold.session_id, hold.seats).await?;
     }
     jobs::cancel(tx, hold.id).await?;
     Ok(Hold {

@@ -5,9 +5,10 @@
 //! here, under the session's row lock; the first seat taken inserts the claims and the last one
 //! given back deletes them.
 //!
-//! A hold past its time still counts in `seats_taken` until its expiry job ends it; reads never
-//! count it (`bookings.live_seats`), and a writer ends such holds on the calendars it is about to
-//! claim before it looks ([`end_stale`]).
+//! A hold or a waitlist offer past its time still counts in `seats_taken` until its job ends it;
+//! reads never count it (`bookings.live_seats`), and a writer ends such holds and offers on the
+//! calendars it is about to claim before it looks (`waitlist::end_stale`). Seats given back go
+//! to the slot's waitlist first (`waitlist::release`).
 
 use crate::errors::{BookingsErrorCode as Code, Outcome, is_overlap, refusal};
 use crate::ids::{CalendarId, ServiceId, SessionId};
@@ -114,41 +115,6 @@ pub async fn lock_calendars(tx: &mut TenantTx<'_>, ids: &[CalendarId]) -> QueryR
     .execute(tx.conn())
     .await
     .map(drop)
-}
-
-#[derive(diesel::QueryableByName)]
-struct Ended {
-    #[diesel(sql_type = SqlUuid)]
-    session_id: SessionId,
-    #[diesel(sql_type = Integer)]
-    seats: i32,
-}
-
-/// Ends the holds past their time in sessions claiming `calendars` over `during`, giving their
-/// seats back: what a writer does before it reads, so its view and the counters agree.
-pub async fn end_stale(
-    tx: &mut TenantTx<'_>,
-    calendars: &[CalendarId],
-    during: Interval,
-) -> QueryResult<()> {
-    let ended: Vec<Ended> = Prepared(
-        diesel::sql_query(
-            "UPDATE bookings.holds SET status = 'EXPIRED', ended_at = now()
-             WHERE status = 'HELD' AND expires_at <= now() AND session_id IN (
-                 SELECT session_id FROM bookings.claims
-                 WHERE calendar_id = ANY ($1) AND during && tstzrange($2, $3) AND session_id IS NOT NULL)
-             RETURNING session_id, seats",
-        )
-        .bind::<Array<SqlUuid>, _>(calendars)
-        .bind::<Timestamptz, _>(during.start)
-        .bind::<Timestamptz, _>(during.end),
-    )
-    .load(tx.conn())
-    .await?;
-    for e in ended {
-        give_back(tx, e.session_id, e.seats).await?;
-    }
-    Ok(())
 }
 
 #[derive(diesel::QueryableByName)]
@@ -259,22 +225,63 @@ pub fn full(capacity: i32) -> crate::errors::Failure {
     }
 }
 
-/// Gives `seats` of a session back; at none taken, its claims go and its time is free.
-pub async fn give_back(tx: &mut TenantTx<'_>, session: SessionId, seats: i32) -> QueryResult<()> {
-    let left: Vec<Row> = Prepared(
+/// A session's seats after a change.
+#[derive(diesel::QueryableByName, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seats {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: SessionId,
+    #[diesel(sql_type = SqlUuid)]
+    pub service_id: ServiceId,
+    #[diesel(sql_type = Timestamptz)]
+    pub starts_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub provider_id: Option<CalendarId>,
+    #[diesel(sql_type = Integer)]
+    pub capacity: i32,
+    #[diesel(sql_type = Integer)]
+    pub seats_taken: i32,
+}
+
+/// Gives `seats` of a session back, locking it, and keeps its claims: the caller offers the
+/// seats to the slot's waitlist first and then drops the claims of a session left with none
+/// taken ([`drop_claims_if_unused`]).
+pub async fn return_seats(
+    tx: &mut TenantTx<'_>,
+    session: SessionId,
+    seats: i32,
+) -> QueryResult<Seats> {
+    Prepared(
         diesel::sql_query(
             "UPDATE bookings.sessions SET seats_taken = seats_taken - $2 WHERE id = $1
-             RETURNING id, capacity, seats_taken",
+             RETURNING id, service_id, starts_at, provider_id, capacity, seats_taken",
         )
         .bind::<SqlUuid, _>(session)
         .bind::<Integer, _>(seats),
     )
-    .load(tx.conn())
-    .await?;
-    if <[Row]>::first(&left).is_some_and(|s| s.seats_taken == 0) {
+    .get_result(tx.conn())
+    .await
+}
+
+/// Takes `seats` more of a locked session that has seats taken (and so its claims).
+pub async fn add_seats(tx: &mut TenantTx<'_>, session: SessionId, seats: i32) -> QueryResult<()> {
+    Prepared(
+        diesel::sql_query(
+            "UPDATE bookings.sessions SET seats_taken = seats_taken + $2 WHERE id = $1",
+        )
+        .bind::<SqlUuid, _>(session)
+        .bind::<Integer, _>(seats),
+    )
+    .execute(tx.conn())
+    .await
+    .map(drop)
+}
+
+/// Drops the claims of a session with no seat taken: its time is free again.
+pub async fn drop_claims_if_unused(tx: &mut TenantTx<'_>, seats: &Seats) -> QueryResult<()> {
+    if seats.seats_taken == 0 {
         Prepared(
             diesel::sql_query("DELETE FROM bookings.claims WHERE session_id = $1")
-                .bind::<SqlUuid, _>(session),
+                .bind::<SqlUuid, _>(seats.id),
         )
         .execute(tx.conn())
         .await?;

@@ -73,6 +73,13 @@ async fn every_bookings_table_is_isolated_by_tenant() {
             .await
             .expect("converted");
         booked.push((shop, booking.id));
+        // A place in line for the first, held slot.
+        let (_, waiting) = shop
+            .customer(&t, &format!("w@{}.test", shop.info.slug))
+            .await;
+        let r = run(&t, &waiting, "mutation($i: BookingWaitlistJoinInput!) { bookingWaitlistJoin(input: $i) { userErrors { code } } }",
+            json!({ "i": { "serviceId": s, "start": start.to_rfc3339() } })).await;
+        assert_eq!(r["bookingWaitlistJoin"]["userErrors"], json!([]), "{r}");
         // An override with hours, a holiday, blocked time.
         let r = run(&t, &shop.admin, OVERRIDE_SET, json!({ "i": { "calendarId": p, "date": "2027-05-05", "spans": [{ "opens": "10:00", "closes": "11:00" }] } })).await;
         assert_eq!(r["bookingDateOverrideSet"]["userErrors"], json!([]));

@@ -13,3 +13,4 @@ mod holds;
 mod isolation;
 mod lifecycle;
 mod services;
+mod waitlist;
