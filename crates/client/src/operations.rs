@@ -507,6 +507,12 @@ pub mod bookings {
         name: "MyBookingWaitlist",
         text: "query MyBookingWaitlist{myBookingWaitlist{id status position start seats offerExpiresAt service{id name}}}",
     };
+
+    /// `query BookingCalendar($calendarIds:[ID!]!$from:DateTime!$to:DateTime!)`
+    pub const BOOKING_CALENDAR: Operation = Operation {
+        name: "BookingCalendar",
+        text: "query BookingCalendar($calendarIds:[ID!]!$from:DateTime!$to:DateTime!){bookingCalendar(calendarIds:$calendarIds from:$from to:$to){calendar{...on BookingProvider{id name}...on BookingResource{id name}}bookings{id number status start end seats}blocks{id start end reason}}}",
+    };
 }
 
 /// The operations of `subgraphs/orders/operations.graphql`.
@@ -675,6 +681,7 @@ pub const ALL: &[Operation] = &[
     bookings::BOOKING_WAITLIST_ACCEPT,
     bookings::BOOKING_WAITLIST_LEAVE,
     bookings::MY_BOOKING_WAITLIST,
+    bookings::BOOKING_CALENDAR,
     orders::SHIPPING_METHOD_CREATE,
     orders::TAX_RULE_CREATE,
     orders::DISCOUNT_CODE_CREATE,

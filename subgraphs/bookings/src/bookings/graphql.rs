@@ -154,12 +154,59 @@ cityos_core::payload! {
     }
 }
 
+/// One provider's or resource's part of a calendar view.
+#[derive(async_graphql::SimpleObject)]
+pub struct BookingCalendarColumn {
+    pub calendar: crate::calendars::graphql::BookingCalendar,
+    /// Its bookings that are not cancelled, by start.
+    pub bookings: Vec<BookingObject>,
+    /// Its blocked time, by start.
+    pub blocks: Vec<crate::calendars::graphql::BookingTimeBlock>,
+}
+
 /// The queries of bookings.
 #[derive(Default)]
 pub struct BookingQuery;
 
 #[Object]
 impl BookingQuery {
+    /// The day or week view of providers' and resources' bookings and blocked time over
+    /// `[from, to)` (at most 31 days, 50 calendars): for staff, the calendars' vendor's managers
+    /// and each provider for their own. One statement per kind, whatever the number.
+    async fn booking_calendar(
+        &self,
+        ctx: &Context<'_>,
+        calendar_ids: Vec<crate::ids::CalendarId>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<BookingCalendarColumn>> {
+        let rc = ctx.request()?.clone();
+        let tenant = rc.tenant()?.id;
+        let columns = ctx
+            .db()
+            .tenant_tx(tenant, async move |tx| {
+                bookings::calendar::view(tx, &rc, &calendar_ids, (from, to)).await
+            })
+            .await
+            .map_err(|e| match e {
+                cityos_core::Failure::User(u)
+                    if u.code == crate::errors::BookingsErrorCode::NotFound =>
+                {
+                    ApiError::not_found(u.message)
+                }
+                cityos_core::Failure::User(u) => ApiError::bad_input(u.message),
+                cityos_core::Failure::Api(a) => a,
+            })?;
+        Ok(columns
+            .into_iter()
+            .map(|c| BookingCalendarColumn {
+                calendar: c.calendar.into(),
+                bookings: c.bookings.into_iter().map(BookingObject).collect(),
+                blocks: c.blocks.into_iter().map(Into::into).collect(),
+            })
+            .collect())
+    }
+
     /// A booking: for its customer, staff and the service's vendor's managers.
     async fn booking(&self, ctx: &Context<'_>, id: BookingId) -> Result<Option<BookingObject>> {
         let rc = ctx.request()?.clone();

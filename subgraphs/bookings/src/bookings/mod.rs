@@ -9,6 +9,7 @@
 //! `booking.reminder`), never for a cancelled one. Each change bumps `version` and writes
 //! `booking.<status>`.
 
+pub mod calendar;
 pub mod graphql;
 pub mod jobs;
 pub mod policy;
@@ -122,7 +123,8 @@ impl Booking {
     }
 }
 
-const COLUMNS: &str = "id, number, session_id, service_id, customer_id, seats, starts_at, ends_at,
+pub(crate) const COLUMNS: &str =
+    "id, number, session_id, service_id, customer_id, seats, starts_at, ends_at,
     provider_id, resource_id, status, order_id, order_line_id, currency, amount_minor, paid_at,
     cancelled_by, cancel_reason, fee_minor, refund_minor, version, created_at";
 

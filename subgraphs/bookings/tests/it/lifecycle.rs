@@ -668,3 +668,88 @@ async fn a_booking_moves_in_one_step_and_keeps_its_slot_when_the_new_one_is_refu
         1
     );
 }
+
+const CALENDAR: &str = "query($ids: [ID!]!, $from: DateTime!, $to: DateTime!) {
+    bookingCalendar(calendarIds: $ids, from: $from, to: $to) {
+      calendar { ... on BookingProvider { id name } ... on BookingResource { id name } }
+      bookings { number status start } blocks { reason start } } }";
+
+#[tokio::test]
+async fn the_calendar_view_shows_bookings_and_blocks_to_the_business_in_constant_statements() {
+    let t = test_db().await;
+    let shop = Shop::new(&t, "cal").await;
+    let (provider_user, provider_ctx) = customer(&t, &shop, "dr@cal.test").await;
+    let r = run(&t, &shop.admin, PROVIDER_CREATE, json!({ "i": { "name": "Dr. Cal", "timeZone": "Asia/Riyadh", "userId": provider_user.to_string() } })).await;
+    let p = r["bookingProviderCreate"]["provider"]["id"]
+        .as_str()
+        .expect("a provider")
+        .to_owned();
+    set_hours(&t, &shop.admin, &p, &[("00:00", "24:00")]).await;
+    let s = service(
+        &t,
+        &shop.admin,
+        "Consultation",
+        json!({ "durationMinutes": 60 }),
+        &[&p],
+    )
+    .await;
+    let start = slot_after(&t, &shop, &s, Duration::days(1)).await;
+    let (b, c) = booked(&t, &shop, &s, &start, "c@cal.test", true).await;
+    let at = chrono::DateTime::parse_from_rfc3339(&start)
+        .expect("an instant")
+        .with_timezone(&Utc);
+    let block_start = (at + Duration::hours(3)).to_rfc3339();
+    let block_end = (at + Duration::hours(4)).to_rfc3339();
+    run(&t, &shop.admin, BLOCK, json!({ "i": { "calendarId": p, "start": block_start, "end": block_end, "reason": "Lunch" } })).await;
+    let vars = json!({ "ids": [p], "from": (at - Duration::days(1)).to_rfc3339(), "to": (at + Duration::days(6)).to_rfc3339() });
+    for ctx in [&shop.admin, &provider_ctx] {
+        let r = run(&t, ctx, CALENDAR, vars.clone()).await;
+        let col = &r["bookingCalendar"][0];
+        assert_eq!(col["calendar"]["name"], "Dr. Cal");
+        assert_eq!(col["bookings"][0]["number"], b.number.as_str(), "{r}");
+        assert_eq!(col["blocks"][0]["reason"], "Lunch");
+    }
+    // A customer, or another vendor's team, sees no calendar.
+    let (_, rival) = shop.vendor(&t, "rival-cal").await;
+    for ctx in [&c, &rival] {
+        let r = raw(&t, ctx, CALENDAR, vars.clone()).await;
+        assert_eq!(r["errors"][0]["extensions"]["code"], "NOT_FOUND", "{r}");
+    }
+    let r = raw(
+        &t,
+        &shop.admin,
+        CALENDAR,
+        json!({ "ids": [p], "from": vars["to"], "to": vars["from"] }),
+    )
+    .await;
+    assert_eq!(
+        r["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{r}"
+    );
+    // Five calendars cost what one does.
+    let mut ids = vec![p.clone()];
+    for i in 0..4 {
+        ids.push(
+            provider(
+                &t,
+                &shop.admin,
+                &format!("Dr. {i}"),
+                "Asia/Riyadh",
+                &[("00:00", "24:00")],
+            )
+            .await,
+        );
+    }
+    let before = t.db().round_trips();
+    run(&t, &shop.admin, CALENDAR, vars.clone()).await;
+    let one = t.db().round_trips() - before;
+    let before = t.db().round_trips();
+    run(
+        &t,
+        &shop.admin,
+        CALENDAR,
+        json!({ "ids": ids, "from": vars["from"], "to": vars["to"] }),
+    )
+    .await;
+    assert_eq!(t.db().round_trips() - before, one);
+}
