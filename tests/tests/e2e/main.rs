@@ -2,6 +2,7 @@
 //! the real router to real subgraph processes on a real PostgreSQL. One module per journey area.
 
 mod b2b;
+mod bookings;
 mod cache;
 mod events;
 mod identity_catalog;
