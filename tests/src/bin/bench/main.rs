@@ -19,7 +19,8 @@
 //! `--entries` available ledger entries each (100), and its transfers. `--only dashboard`
 //! (`dashboard.rs`): the vendor dashboard through the router at `--commerce-rate`. `--only b2b`
 //! (`b2b.rs`): a company's checkout on account, checkout into an approval request, final approval
-//! and quote acceptance, and its dashboard, through the router at `--commerce-rate`.
+//! and quote acceptance, and its dashboard, through the router at `--commerce-rate`. `--only
+//! bookings` (`bookings.rs`): a month of availability with 500 and 2,000 bookings, and holds.
 //!
 //! The commerce scenarios, at a steady `--commerce-rate` (50 requests per second by default): add
 //! to cart (one unit to a guest cart, the priced cart back), and checkout of ready guest carts of 4
@@ -41,6 +42,7 @@
 #![expect(clippy::print_stdout, reason = "the report is this program's output")]
 
 mod b2b;
+mod bookings;
 mod ceiling;
 mod commerce;
 mod dashboard;
@@ -116,7 +118,7 @@ fn args() -> Args {
             "--entries" => args.entries = usize::try_from(value).unwrap_or(100),
             other => {
                 panic!(
-                    "unknown argument {other}: use --only events|memory|payouts|dashboard|b2b, --seconds, --concurrency, --products, --page, --rate, --commerce-rate, --cache-mb"
+                    "unknown argument {other}: use --only events|memory|payouts|dashboard|b2b|bookings, --seconds, --concurrency, --products, --page, --rate, --commerce-rate, --cache-mb"
                 )
             }
         }
@@ -157,6 +159,7 @@ async fn main() {
         Some("payouts") => return payouts::run(args.vendors, args.entries).await,
         Some("dashboard") => return dashboard::run(&args).await,
         Some("b2b") => return b2b::run(&args).await,
+        Some("bookings") => return bookings::run(&args).await,
         _ => {}
     }
     let mut stack = Stack::start_with(production_options(args.cache_mb)).await;
