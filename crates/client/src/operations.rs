@@ -513,6 +513,12 @@ pub mod bookings {
         name: "BookingCalendar",
         text: "query BookingCalendar($calendarIds:[ID!]!$from:DateTime!$to:DateTime!){bookingCalendar(calendarIds:$calendarIds from:$from to:$to){calendar{...on BookingProvider{id name}...on BookingResource{id name}}bookings{id number status start end seats}blocks{id start end reason}}}",
     };
+
+    /// `mutation BookingHoldSeries($input:BookingHoldSeriesInput!)`
+    pub const BOOKING_HOLD_SERIES: Operation = Operation {
+        name: "BookingHoldSeries",
+        text: "mutation BookingHoldSeries($input:BookingHoldSeriesInput!){bookingHoldSeries(input:$input){series{id occurrences{start skipped hold{id status start expiresAt provider{id name}}}}userErrors{field code message}}}",
+    };
 }
 
 /// The operations of `subgraphs/orders/operations.graphql`.
@@ -682,6 +688,7 @@ pub const ALL: &[Operation] = &[
     bookings::BOOKING_WAITLIST_LEAVE,
     bookings::MY_BOOKING_WAITLIST,
     bookings::BOOKING_CALENDAR,
+    bookings::BOOKING_HOLD_SERIES,
     orders::SHIPPING_METHOD_CREATE,
     orders::TAX_RULE_CREATE,
     orders::DISCOUNT_CODE_CREATE,

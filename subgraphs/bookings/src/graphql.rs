@@ -5,7 +5,7 @@ use crate::availability::graphql::AvailabilityQuery;
 use crate::bookings::graphql::{BookingMutation, BookingQuery};
 use crate::calendars::graphql::{CalendarMutation, CalendarQuery};
 use crate::federation::FederationQuery;
-use crate::holds::graphql::HoldMutation;
+use crate::holds::graphql::{HoldMutation, SeriesMutation};
 use crate::services::graphql::{ServiceMutation, ServiceQuery};
 use crate::waitlist::graphql::{WaitlistMutation, WaitlistQuery};
 use async_graphql::MergedObject;
@@ -29,6 +29,7 @@ pub struct Mutation(
     ServiceMutation,
     CalendarMutation,
     HoldMutation,
+    SeriesMutation,
     BookingMutation,
     WaitlistMutation,
 );

@@ -17,6 +17,8 @@ cityos_core::ids! {
     HoldId = "BookingHold",
     /// A booking: seats of a session a customer bought.
     BookingId = "Booking",
+    /// A recurring series of holds (and bookings).
+    SeriesId = "BookingSeries",
     /// A customer's place in line for a full slot.
     WaitlistEntryId = "BookingWaitlistEntry",
 }

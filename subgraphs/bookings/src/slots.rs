@@ -30,7 +30,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The minutes a span may reach past its local midnight: to the end of the next day.
 pub const MAX_SPAN_MINUTE: u16 = 2 * 24 * 60;
@@ -263,11 +263,13 @@ fn overlaps_any(intervals: &[Interval], probe: Interval) -> bool {
     intervals.get(i).is_some_and(|o| o.start < probe.end)
 }
 
-/// A calendar as the computation reads it: its open hours and claims, merged.
+/// A calendar as the computation reads it: its open hours and claims, merged, and its bookings
+/// counted by ISO week of its zone.
 struct Prepared<'c, Id> {
     calendar: &'c Calendar<Id>,
     open: Vec<Interval>,
     claims: Vec<Interval>,
+    weeks: HashMap<chrono::IsoWeek, usize>,
 }
 
 impl<Id> Prepared<'_, Id> {
@@ -280,11 +282,7 @@ impl<Id> Prepared<'_, Id> {
     /// Its bookings in the ISO week (in its zone) of `at`.
     fn week_load(&self, at: DateTime<Utc>) -> usize {
         let week = at.with_timezone(&self.calendar.zone).iso_week();
-        self.calendar
-            .booked
-            .iter()
-            .filter(|b| b.with_timezone(&self.calendar.zone).iso_week() == week)
-            .count()
+        self.weeks.get(&week).copied().unwrap_or(0)
     }
 }
 
@@ -295,10 +293,19 @@ fn prepare<'c, Id>(
 ) -> Vec<Prepared<'c, Id>> {
     calendars
         .iter()
-        .map(|calendar| Prepared {
-            calendar,
-            open: open_intervals(calendar, holidays, window),
-            claims: merge(calendar.claims.clone()),
+        .map(|calendar| {
+            let mut weeks = HashMap::new();
+            for b in &calendar.booked {
+                *weeks
+                    .entry(b.with_timezone(&calendar.zone).iso_week())
+                    .or_insert(0) += 1;
+            }
+            Prepared {
+                calendar,
+                open: open_intervals(calendar, holidays, window),
+                claims: merge(calendar.claims.clone()),
+                weeks,
+            }
         })
         .collect()
 }
@@ -360,9 +367,14 @@ pub fn slots<Id: Copy + Eq>(facts: &Facts<'_, Id>) -> Vec<Slot<Id>> {
             .filter(|s| allowed.start <= *s && *s < allowed.end),
     );
 
+    let mut at: HashMap<DateTime<Utc>, Vec<&Session<Id>>> = HashMap::new();
+    for s in facts.sessions {
+        at.entry(s.start).or_default().push(s);
+    }
     let mut slots = Vec::new();
     for start in starts {
-        let options = options_at(facts, &providers, &resources, start);
+        let here = at.get(&start).map_or(&[][..], Vec::as_slice);
+        let options = options_at(facts, &providers, &resources, start, here);
         if let Some(seats_left) = options.iter().map(|o| o.seats_left).max() {
             slots.push(Slot {
                 start,
@@ -381,6 +393,7 @@ fn options_at<Id: Copy + Eq>(
     providers: &[Prepared<'_, Id>],
     resources: &[Prepared<'_, Id>],
     start: DateTime<Utc>,
+    sessions: &[&Session<Id>],
 ) -> Vec<Choice<Id>> {
     let rules = &facts.rules;
     // The free resource with the most seats (the first of them), with the seats a session
@@ -403,10 +416,9 @@ fn options_at<Id: Copy + Eq>(
     };
     let needs_resource = !resources.is_empty();
     let join = |provider: Option<Id>| {
-        facts
-            .sessions
+        sessions
             .iter()
-            .find(|s| s.start == start && s.provider == provider && s.seats_left >= facts.seats)
+            .find(|s| s.provider == provider && s.seats_left >= facts.seats)
             .map(|s| Choice {
                 provider,
                 resource: s.resource,
@@ -434,13 +446,7 @@ fn options_at<Id: Copy + Eq>(
         // provider's time free.
         let option = match join(id) {
             Some(joined) => Some(joined),
-            None if facts
-                .sessions
-                .iter()
-                .any(|s| s.start == start && s.provider == id) =>
-            {
-                None
-            }
+            None if sessions.iter().any(|s| s.provider == id) => None,
             None if provider.free(rules, start) => fresh(id),
             None => None,
         };

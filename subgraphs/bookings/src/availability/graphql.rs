@@ -6,13 +6,12 @@ use crate::availability::{self, Asked, Found};
 use crate::calendars::graphql::BookingProvider;
 use crate::calendars::hours;
 use crate::ids::{CalendarId, ServiceId};
-use crate::scope::{BookingsLoader, in_tenant};
+use crate::scope::in_tenant;
 use crate::services::graphql::BookingService;
-use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
+use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use cityos_core::ApiError;
-use cityos_server::CtxExt as _;
 
 /// A service's bookable slots over some days.
 #[derive(SimpleObject)]
@@ -35,7 +34,6 @@ pub struct AvailabilityDay {
 
 /// A slot that can be held now.
 #[derive(SimpleObject)]
-#[graphql(complex)]
 pub struct BookingSlot {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
@@ -44,26 +42,9 @@ pub struct BookingSlot {
     pub local_start: String,
     /// The most seats free in one session at this start.
     pub seats_left: i32,
-    #[graphql(skip)]
-    pub provider_ids: Vec<CalendarId>,
-}
-
-#[ComplexObject]
-impl BookingSlot {
     /// The providers free for it, the one "any provider" gets first (fewest bookings that week);
-    /// empty for a service without providers.
-    async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<BookingProvider>> {
-        let mut found = ctx
-            .loader::<BookingsLoader>()?
-            .load_many(self.provider_ids.iter().copied())
-            .await?;
-        Ok(self
-            .provider_ids
-            .iter()
-            .filter_map(|id| found.remove(id))
-            .map(BookingProvider)
-            .collect())
-    }
+    /// empty for a service without providers. Read with the slots, not one by one.
+    pub providers: Vec<BookingProvider>,
 }
 
 fn object(found: Found) -> AvailabilityObject {
@@ -83,7 +64,12 @@ fn object(found: Found) -> AvailabilityObject {
                         end: s.end,
                         local_start: s.start.with_timezone(&zone).to_rfc3339(),
                         seats_left: s.seats_left,
-                        provider_ids: s.options.iter().filter_map(|o| o.provider).collect(),
+                        providers: s
+                            .options
+                            .iter()
+                            .filter_map(|o| found.calendars.get(&o.provider?))
+                            .map(|c| BookingProvider(c.clone()))
+                            .collect(),
                     })
                     .collect(),
             })

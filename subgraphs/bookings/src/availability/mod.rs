@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use cityos_core::ApiError;
 use cityos_db::TenantTx;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// The most days one question spans.
 pub const MAX_DAYS: i64 = 62;
@@ -41,6 +41,8 @@ pub struct Found {
     pub service: Service,
     pub zone: Tz,
     pub days: Vec<(NaiveDate, Vec<Slot<CalendarId>>)>,
+    /// The service's active providers and resources, by id.
+    pub calendars: HashMap<CalendarId, Calendar>,
 }
 
 /// The instants local dates `from..=to` in `zone` span.
@@ -60,6 +62,8 @@ pub struct Gathered {
     pub sessions: Vec<slots::Session<CalendarId>>,
     /// Whether a kind the service takes has no active calendar left (nothing is bookable).
     pub unbookable: bool,
+    /// The active calendars read, as stored (what a response shows of them).
+    pub rows: HashMap<CalendarId, Calendar>,
 }
 
 impl Gathered {
@@ -134,7 +138,8 @@ pub async fn gather(
         ));
     }
     let ids: Vec<CalendarId> = links.iter().map(|(id, _)| *id).collect();
-    let rows = calendars::by_ids(tx, &ids).await?;
+    let mut rows = calendars::by_ids(tx, &ids).await?;
+    rows.retain(|_, c| c.active);
     let mut weekly = calendars::weekly(tx, &ids).await?;
     // Local dates differ from UTC ones by less than a day either way.
     let first = reach.start.date_naive() - Duration::days(2);
@@ -202,6 +207,7 @@ pub async fn gather(
         holidays,
         sessions,
         unbookable,
+        rows,
     })
 }
 
@@ -325,5 +331,6 @@ pub async fn find(
         service,
         zone: asked.zone,
         days,
+        calendars: gathered.rows,
     }))
 }

@@ -223,8 +223,9 @@ pub async fn convert(tx: &mut TenantTx<'_>, sale: Sale) -> Outcome<Booking> {
         diesel::sql_query(format!(
             "INSERT INTO bookings.bookings (tenant_id, id, number, session_id, service_id, hold_id,
                  customer_id, seats, starts_at, ends_at, provider_id, resource_id, order_id,
-                 order_line_id, currency, amount_minor)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                 order_line_id, currency, amount_minor, series_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                 (SELECT series_id FROM bookings.holds WHERE id = $6))
              RETURNING {COLUMNS}"
         ))
         .bind::<SqlUuid, _>(tx.tenant())

@@ -138,3 +138,94 @@ impl HoldMutation {
         Ok(BookingHoldPayload::of(outcome.map(BookingHold))?)
     }
 }
+
+/// The same local time of a service every few weeks, held at once.
+#[derive(InputObject)]
+pub struct BookingHoldSeriesInput {
+    pub service_id: ServiceId,
+    /// The first occurrence's start, a slot as `availability` gives it.
+    pub start: DateTime<Utc>,
+    /// The IANA time zone whose wall time repeats (across its clock changes).
+    pub time_zone: String,
+    /// One of the service's providers for every occurrence; left out, the round robin's each time.
+    pub provider_id: Option<CalendarId>,
+    #[graphql(default = 1)]
+    pub seats: i32,
+    /// Every 1 to 4 weeks.
+    #[graphql(default = 1)]
+    pub every_weeks: i32,
+    /// 2 to 52 occurrences.
+    pub occurrences: i32,
+    /// Hold what can be held and skip the rest (saying why); otherwise all or nothing.
+    #[graphql(default)]
+    pub skip_conflicts: bool,
+}
+
+/// What happened to one occurrence of a series.
+#[derive(async_graphql::SimpleObject)]
+pub struct BookingOccurrence {
+    pub start: DateTime<Utc>,
+    /// Its hold; null when it was skipped.
+    pub hold: Option<BookingHold>,
+    /// Why it was skipped (SLOT_TAKEN, OUTSIDE_HOURS, TOO_FAR_AHEAD, ...).
+    pub skipped: Option<crate::errors::BookingsErrorCode>,
+}
+
+/// Occurrences of a service held together.
+#[derive(async_graphql::SimpleObject)]
+pub struct BookingSeries {
+    pub id: crate::ids::SeriesId,
+    pub occurrences: Vec<BookingOccurrence>,
+}
+
+cityos_core::payload! {
+    /// The result of `bookingHoldSeries`.
+    BookingSeriesPayload<BookingsUserError> {
+        series: BookingSeries,
+    }
+}
+
+/// The mutations of recurring holds.
+#[derive(Default)]
+pub struct SeriesMutation;
+
+#[Object]
+impl SeriesMutation {
+    /// Holds the same local time every `everyWeeks` weeks for `occurrences` occurrences (up to
+    /// 52), each a hold of its own: all or nothing (refused at the first that cannot be held,
+    /// named by `occurrences.<n>`), or, with `skipConflicts`, what can be held with the reason
+    /// each other was skipped.
+    async fn booking_hold_series(
+        &self,
+        ctx: &Context<'_>,
+        input: BookingHoldSeriesInput,
+    ) -> Result<BookingSeriesPayload> {
+        let r = holds::series::Recurring {
+            first: Wanted {
+                service: input.service_id,
+                start: input.start,
+                provider: input.provider_id,
+                seats: input.seats,
+            },
+            every_weeks: input.every_weeks,
+            occurrences: input.occurrences,
+            time_zone: input.time_zone,
+            skip_conflicts: input.skip_conflicts,
+        };
+        let outcome = holds::series::hold_series(ctx.db(), ctx.request()?, r).await;
+        Ok(BookingSeriesPayload::of(outcome.map(|s| {
+            BookingSeries {
+                id: s.id,
+                occurrences: s
+                    .occurrences
+                    .into_iter()
+                    .map(|o| BookingOccurrence {
+                        start: o.start,
+                        hold: o.hold.map(BookingHold),
+                        skipped: o.skipped,
+                    })
+                    .collect(),
+            }
+        }))?)
+    }
+}

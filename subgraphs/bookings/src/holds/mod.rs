@@ -10,6 +10,7 @@
 
 pub mod graphql;
 pub mod jobs;
+pub mod series;
 
 use crate::availability;
 use crate::errors::{BookingsErrorCode as Code, Outcome, refusal};

@@ -495,3 +495,103 @@ async fn refused_holds_say_why_and_change_nothing() {
         1
     );
 }
+
+const SERIES: &str = "mutation($i: BookingHoldSeriesInput!) { bookingHoldSeries(input: $i) {
+    series { id occurrences { start skipped hold { id status provider { name } } } } userErrors { field code message } } }";
+
+#[tokio::test]
+async fn a_weekly_series_is_held_all_or_nothing_or_around_its_conflicts() {
+    let t = test_db().await;
+    let shop = Shop::new(&t, "series").await;
+    let p = provider(
+        &t,
+        &shop.admin,
+        "Coach",
+        "Asia/Riyadh",
+        &[("09:00", "12:00")],
+    )
+    .await;
+    let s = service(
+        &t,
+        &shop.admin,
+        "Training",
+        json!({ "durationMinutes": 60, "maxDaysAhead": 60 }),
+        &[&p],
+    )
+    .await;
+    let (_, c) = shop.customer(&t, "c@series.test").await;
+    let (_, other) = shop.customer(&t, "o@series.test").await;
+    let first = riyadh("10:00");
+    let third = (instant(&first) + Duration::weeks(2)).to_rfc3339();
+    // Someone holds the third week.
+    assert_eq!(
+        hold(&t, &other, &s, &third, json!({})).await["userErrors"],
+        json!([])
+    );
+    let input = |skip: bool, n: i32| json!({ "i": { "serviceId": s, "start": first, "timeZone": "Asia/Riyadh", "occurrences": n, "skipConflicts": skip } });
+    let r = run(&t, &c, SERIES, input(false, 4)).await;
+    let e = &r["bookingHoldSeries"]["userErrors"][0];
+    assert_eq!(
+        (e["code"].clone(), e["field"].clone()),
+        (json!("SLOT_TAKEN"), json!(["input", "occurrences", "2"])),
+        "{r}"
+    );
+    assert_eq!(
+        t.count_in(
+            shop.info.id,
+            "SELECT count(*) AS n FROM bookings.holds WHERE status = 'HELD'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        t.count_in(shop.info.id, "SELECT count(*) AS n FROM bookings.series")
+            .await,
+        0
+    );
+    // Skipping conflicts: weeks 1, 2 and 4 held, 3 taken; past the horizon (9 weeks) too far.
+    let r = run(&t, &c, SERIES, input(true, 10)).await;
+    let occurrences = r["bookingHoldSeries"]["series"]["occurrences"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let what: Vec<String> = occurrences
+        .iter()
+        .map(|o| {
+            o["skipped"].as_str().map_or_else(
+                || o["hold"]["status"].as_str().unwrap_or_default().to_owned(),
+                str::to_owned,
+            )
+        })
+        .collect();
+    assert_eq!(what[..4], ["HELD", "HELD", "SLOT_TAKEN", "HELD"], "{r}");
+    assert_eq!(
+        what.last().map(String::as_str),
+        Some("TOO_FAR_AHEAD"),
+        "{what:?}"
+    );
+    let held = what.iter().filter(|w| *w == "HELD").count() as i64;
+    assert_eq!(
+        t.count_in(
+            shop.info.id,
+            "SELECT count(*) AS n FROM bookings.holds WHERE series_id IS NOT NULL"
+        )
+        .await,
+        held
+    );
+    for (bad, field) in [
+        (json!({ "everyWeeks": 5 }), "everyWeeks"),
+        (json!({ "occurrences": 53 }), "occurrences"),
+        (json!({ "timeZone": "Nowhere" }), "timeZone"),
+    ] {
+        let mut i = input(false, 3);
+        if let (Some(i), Some(bad)) = (i["i"].as_object_mut(), bad.as_object()) {
+            i.extend(bad.clone());
+        }
+        let r = run(&t, &c, SERIES, i).await;
+        assert_eq!(
+            r["bookingHoldSeries"]["userErrors"][0]["field"][1], field,
+            "{r}"
+        );
+    }
+}

@@ -73,6 +73,11 @@ async fn every_bookings_table_is_isolated_by_tenant() {
             .await
             .expect("converted");
         booked.push((shop, booking.id));
+        // A series of two weekly holds.
+        let r = run(&t, &customer, "mutation($i: BookingHoldSeriesInput!) { bookingHoldSeries(input: $i) { userErrors { code } } }",
+            json!({ "i": { "serviceId": s, "start": (start + chrono::Duration::hours(2)).to_rfc3339(), "timeZone": "Asia/Riyadh",
+                "occurrences": 2, "skipConflicts": true } })).await;
+        assert_eq!(r["bookingHoldSeries"]["userErrors"], json!([]), "{r}");
         // A place in line for the first, held slot.
         let (_, waiting) = shop
             .customer(&t, &format!("w@{}.test", shop.info.slug))

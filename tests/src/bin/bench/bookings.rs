@@ -258,9 +258,9 @@ async fn book(
          )
          INSERT INTO bookings.bookings (tenant_id, id, number, session_id, service_id, customer_id, seats, starts_at, ends_at,
              provider_id, status, currency, amount_minor, paid_at, confirmed_at)
-         SELECT '{tenant}', b.id, 'BK-' || upper(right(replace(b.id::text, '-', ''), 12)), s.id, '{service}', gen_random_uuid(), 1,
-             s.starts_at, s.ends_at, s.provider_id, 'CONFIRMED', 'SAR', 25000, now(), now()
-         FROM sessions s, LATERAL (SELECT gen_random_uuid() AS id) b",
+         SELECT '{tenant}', x.bid, 'BK-' || upper(right(replace(x.bid::text, '-', ''), 12)), x.id, '{service}', gen_random_uuid(), 1,
+             x.starts_at, x.ends_at, x.provider_id, 'CONFIRMED', 'SAR', 25000, now(), now()
+         FROM (SELECT s.*, gen_random_uuid() AS bid FROM sessions s) x",
         n = providers.len(),
         last = wanted - 1,
     );
