@@ -137,13 +137,14 @@ pub async fn overlapping(
 ) -> QueryResult<HashMap<CalendarId, Vec<Claim>>> {
     let rows: Vec<Claim> = Prepared(
         diesel::sql_query(format!(
-            "SELECT {COLUMNS} FROM bookings.claims
+            "WITH {stale}
+             SELECT {COLUMNS} FROM bookings.claims
              WHERE calendar_id = ANY ($1) AND during && tstzrange($2, $3)
-               AND (session_id IS NULL OR EXISTS (
-                   SELECT 1 FROM bookings.sessions s
-                   WHERE s.tenant_id = claims.tenant_id AND s.id = claims.session_id
-                     AND bookings.live_seats(s.id, s.seats_taken) > 0))
-             ORDER BY calendar_id, lower(during)"
+               AND (session_id IS NULL OR session_id NOT IN (
+                   SELECT s.id FROM bookings.sessions s JOIN stale ON stale.session_id = s.id
+                   WHERE s.seats_taken <= stale.seats))
+             ORDER BY calendar_id, lower(during)",
+            stale = crate::sessions::STALE
         ))
         .bind::<Array<SqlUuid>, _>(ids)
         .bind::<Timestamptz, _>(during.start)

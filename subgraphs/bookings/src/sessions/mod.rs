@@ -6,7 +6,7 @@
 //! given back deletes them.
 //!
 //! A hold or a waitlist offer past its time still counts in `seats_taken` until its job ends it;
-//! reads never count it (`bookings.live_seats`), and a writer ends such holds and offers on the
+//! reads never count it ([`STALE`]), and a writer ends such holds and offers on the
 //! calendars it is about to claim before it looks (`waitlist::end_stale`). Seats given back go
 //! to the slot's waitlist first (`waitlist::release`).
 
@@ -18,6 +18,17 @@ use cityos_db::{Prepared, TenantTx};
 use diesel::QueryResult;
 use diesel::sql_types::{Array, Integer, Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
+
+/// The seats of holds and waitlist offers past their time that their jobs have not ended yet,
+/// by session: `seats_taken` less these is what still counts. A common table expression for the
+/// reads below, so a read pays one small scan (such holds and offers are few and short-lived)
+/// rather than a lookup per session.
+pub(crate) const STALE: &str = "stale AS (
+    SELECT session_id, sum(seats)::integer AS seats FROM (
+        SELECT session_id, seats FROM bookings.holds WHERE status = 'HELD' AND expires_at <= now()
+        UNION ALL
+        SELECT session_id, seats FROM bookings.waitlist WHERE status = 'OFFERED' AND offer_expires_at <= now()
+    ) x GROUP BY session_id)";
 
 /// A session as the engine reads it.
 #[derive(diesel::QueryableByName, Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,14 +66,15 @@ pub async fn of_service(
     window: Interval,
 ) -> QueryResult<Vec<Live>> {
     Prepared(
-        diesel::sql_query(
-            "SELECT id, starts_at, provider_id, resource_id, capacity, live FROM (
-                 SELECT id, starts_at, provider_id, resource_id, capacity,
-                        bookings.live_seats(id, seats_taken) AS live
-                 FROM bookings.sessions
-                 WHERE service_id = $1 AND starts_at >= $2 AND starts_at < $3 AND seats_taken > 0
-             ) s WHERE live > 0 ORDER BY starts_at",
-        )
+        diesel::sql_query(format!(
+            "WITH {STALE}
+             SELECT id, starts_at, provider_id, resource_id, capacity, live FROM (
+                 SELECT s.id, s.starts_at, s.provider_id, s.resource_id, s.capacity,
+                        s.seats_taken - coalesce(stale.seats, 0) AS live
+                 FROM bookings.sessions s LEFT JOIN stale ON stale.session_id = s.id
+                 WHERE s.service_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 AND s.seats_taken > 0
+             ) s WHERE live > 0 ORDER BY starts_at"
+        ))
         .bind::<SqlUuid, _>(service)
         .bind::<Timestamptz, _>(window.start)
         .bind::<Timestamptz, _>(window.end),
@@ -86,11 +98,12 @@ pub async fn provider_starts(
     window: Interval,
 ) -> QueryResult<Vec<(CalendarId, DateTime<Utc>)>> {
     let rows: Vec<Load> = Prepared(
-        diesel::sql_query(
-            "SELECT provider_id, starts_at FROM bookings.sessions
-             WHERE provider_id = ANY ($1) AND starts_at >= $2 AND starts_at < $3 AND seats_taken > 0
-               AND bookings.live_seats(id, seats_taken) > 0",
-        )
+        diesel::sql_query(format!(
+            "WITH {STALE}
+             SELECT s.provider_id, s.starts_at FROM bookings.sessions s LEFT JOIN stale ON stale.session_id = s.id
+             WHERE s.provider_id = ANY ($1) AND s.starts_at >= $2 AND s.starts_at < $3
+               AND s.seats_taken - coalesce(stale.seats, 0) > 0"
+        ))
         .bind::<Array<SqlUuid>, _>(providers)
         .bind::<Timestamptz, _>(window.start)
         .bind::<Timestamptz, _>(window.end),
