@@ -42,6 +42,9 @@ cityos_core::error_codes! {
         SlotAvailable,
         /// The customer is in line for this slot already.
         AlreadyWaiting,
+        /// The customer keeps as many live holds as one may (`holds::MAX_LIVE`): check some out or
+        /// release them first.
+        TooManyHolds,
         /// Another service is linked to this catalog product already.
         ProductTaken,
         /// The service is archived and takes no bookings or changes.

@@ -46,6 +46,44 @@ cityos_core::states! {
     }
 }
 
+/// The most live holds one customer keeps in a tenant: a year of weekly occurrences and a few
+/// more, and not every slot of a clinic.
+pub const MAX_LIVE: i64 = 60;
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Refuses `adding` more holds for `customer` past [`MAX_LIVE`] live ones, under a lock of the
+/// customer's holds for the transaction, so racing holds cannot pass it together.
+pub async fn check_quota(tx: &mut TenantTx<'_>, customer: UserId, adding: i64) -> Outcome<()> {
+    let key = format!("bookings.holds:{customer}");
+    Prepared(
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))").bind::<SqlText, _>(key),
+    )
+    .execute(tx.conn())
+    .await?;
+    let live: Vec<Count> = Prepared(
+        diesel::sql_query(
+            "SELECT count(*) AS n FROM bookings.holds WHERE customer_id = $1 AND status = 'HELD' AND expires_at > now()",
+        )
+        .bind::<SqlUuid, _>(customer),
+    )
+    .load(tx.conn())
+    .await?;
+    let live = live.into_iter().next().map_or(0, |c| c.n);
+    if live + adding > MAX_LIVE {
+        return Err(refusal(
+            "serviceId",
+            Code::TooManyHolds,
+            format!("a customer keeps at most {MAX_LIVE} live holds; {live} are live"),
+        ));
+    }
+    Ok(())
+}
+
 /// A hold, with its session's time and calendars.
 #[derive(diesel::QueryableByName, Debug, Clone, PartialEq, Eq)]
 pub struct Hold {
@@ -97,6 +135,7 @@ pub async fn hold(db: &Database, ctx: &RequestContext, wanted: Wanted) -> Outcom
         let Some(service) = availability::active_service(tx, wanted.service).await? else {
             return Err(crate::scope::no_such_service("serviceId"));
         };
+        check_quota(tx, customer, 1).await?;
         let now = Utc::now();
         let session = place(tx, &service, wanted, now).await?;
         let id = HoldId::new();
@@ -168,6 +207,7 @@ pub async fn accept_offer(
 ) -> Outcome<Hold> {
     let customer = ctx.user_id()?;
     db.recorded(ctx, "booking_waitlist.accept", async move |tx| {
+        check_quota(tx, customer, 1).await?;
         let (session, offer) = waitlist::accept(tx, entry, customer).await?;
         let service = availability::active_service(tx, offer.service_id)
             .await?

@@ -78,6 +78,7 @@ pub async fn hold_series(db: &Database, ctx: &RequestContext, r: Recurring) -> O
             return Err(refusal("seats", Code::InvalidRule, "hold 1 to 1,000 seats"));
         }
         let zone = crate::calendars::hours::zone(&r.time_zone, "timeZone")?;
+        super::check_quota(tx, customer, i64::from(r.occurrences)).await?;
         let service = availability::active_service(tx, r.first.service)
             .await?
             .ok_or_else(|| crate::scope::no_such_service("serviceId"))?;

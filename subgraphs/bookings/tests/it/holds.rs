@@ -595,3 +595,47 @@ async fn a_weekly_series_is_held_all_or_nothing_or_around_its_conflicts() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_customer_keeps_at_most_sixty_live_holds() {
+    let t = test_db().await;
+    let shop = Shop::new(&t, "quota").await;
+    let p = provider(
+        &t,
+        &shop.admin,
+        "Coach",
+        "Asia/Riyadh",
+        &[("00:00", "24:00")],
+    )
+    .await;
+    let s = service(
+        &t,
+        &shop.admin,
+        "Training",
+        json!({ "durationMinutes": 60, "maxDaysAhead": 730 }),
+        &[&p],
+    )
+    .await;
+    let (_, c) = shop.customer(&t, "c@quota.test").await;
+    let r = run(&t, &c, SERIES, json!({ "i": { "serviceId": s, "start": riyadh("10:00"), "timeZone": "Asia/Riyadh", "occurrences": 52 } })).await;
+    assert_eq!(r["bookingHoldSeries"]["userErrors"], json!([]), "{r}");
+    for h in 0..8 {
+        let r = hold(&t, &c, &s, &riyadh(&format!("{:02}:00", 11 + h)), json!({})).await;
+        assert_eq!(r["userErrors"], json!([]), "{r}");
+    }
+    let r = hold(&t, &c, &s, &riyadh("20:00"), json!({})).await;
+    assert_eq!(codes(&r), ["TOO_MANY_HOLDS"]);
+    let r = run(&t, &c, SERIES, json!({ "i": { "serviceId": s, "start": riyadh("21:00"), "timeZone": "Asia/Riyadh", "occurrences": 2 } })).await;
+    assert_eq!(codes(&r["bookingHoldSeries"]), ["TOO_MANY_HOLDS"]);
+    // Another customer is not held back, and a hold past its time frees a place.
+    let (_, d) = shop.customer(&t, "d@quota.test").await;
+    assert_eq!(
+        hold(&t, &d, &s, &riyadh("20:00"), json!({})).await["userErrors"],
+        json!([])
+    );
+    t.owner_sql("UPDATE bookings.holds SET expires_at = now() - interval '1 second' WHERE id = (SELECT id FROM bookings.holds ORDER BY created_at LIMIT 1)").await;
+    assert_eq!(
+        hold(&t, &c, &s, &riyadh("21:00"), json!({})).await["userErrors"],
+        json!([])
+    );
+}
