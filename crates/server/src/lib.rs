@@ -128,7 +128,9 @@ macro_rules! children_loader {
                 let mut found = self
                     .db
                     .tenant_tx(self.tenant, async move |tx| {
-                        Ok::<_, ::cityos_core::ApiError>($read(tx, &parents).await?)
+                        $read(tx, &parents)
+                            .await
+                            .map_err(::cityos_core::ApiError::from)
                     })
                     .await?;
                 Ok(keys

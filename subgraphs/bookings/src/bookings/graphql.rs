@@ -2,7 +2,6 @@
 //! lifecycle's mutations.
 
 use crate::bookings::{self, Booking, BookingStatus, Cancel, CancelledBy};
-use crate::calendars::CalendarKind;
 use crate::calendars::graphql::{BookingProvider, BookingResource};
 use crate::errors::BookingsUserError;
 use crate::federation::User;
@@ -80,22 +79,10 @@ impl BookingObject {
             .map(BookingService))
     }
     async fn provider(&self, ctx: &Context<'_>) -> Result<Option<BookingProvider>> {
-        let Some(id) = self.0.provider_id else {
-            return Ok(None);
-        };
-        let found = ctx.loader::<BookingsLoader>()?.load_one(id).await?;
-        Ok(found
-            .filter(|c| c.kind == CalendarKind::Provider)
-            .map(BookingProvider))
+        crate::calendars::graphql::provider(ctx, self.0.provider_id).await
     }
     async fn resource(&self, ctx: &Context<'_>) -> Result<Option<BookingResource>> {
-        let Some(id) = self.0.resource_id else {
-            return Ok(None);
-        };
-        let found = ctx.loader::<BookingsLoader>()?.load_one(id).await?;
-        Ok(found
-            .filter(|c| c.kind == CalendarKind::Resource)
-            .map(BookingResource))
+        crate::calendars::graphql::resource(ctx, self.0.resource_id).await
     }
 }
 

@@ -387,6 +387,30 @@ cityos_core::payload! {
     }
 }
 
+/// Provider `id` (none for a resource's id, or one the caller may not see), through the loader.
+pub(crate) async fn provider(
+    ctx: &Context<'_>,
+    id: Option<CalendarId>,
+) -> Result<Option<BookingProvider>> {
+    let Some(id) = id else { return Ok(None) };
+    let found = ctx.loader::<BookingsLoader>()?.load_one(id).await?;
+    Ok(found
+        .filter(|c| c.kind == CalendarKind::Provider)
+        .map(BookingProvider))
+}
+
+/// Resource `id` (none for a provider's id, or one the caller may not see), through the loader.
+pub(crate) async fn resource(
+    ctx: &Context<'_>,
+    id: Option<CalendarId>,
+) -> Result<Option<BookingResource>> {
+    let Some(id) = id else { return Ok(None) };
+    let found = ctx.loader::<BookingsLoader>()?.load_one(id).await?;
+    Ok(found
+        .filter(|c| c.kind == CalendarKind::Resource)
+        .map(BookingResource))
+}
+
 /// The queries of providers and resources.
 #[derive(Default)]
 pub struct CalendarQuery;
@@ -400,10 +424,7 @@ impl CalendarQuery {
         ctx: &Context<'_>,
         id: CalendarId,
     ) -> Result<Option<BookingProvider>> {
-        let found = ctx.loader::<BookingsLoader>()?.load_one(id).await?;
-        Ok(found
-            .filter(|c| c.kind == CalendarKind::Provider)
-            .map(BookingProvider))
+        provider(ctx, Some(id)).await
     }
 
     /// Resolves `BookingResource` references: null for one the caller may not see.
@@ -413,10 +434,7 @@ impl CalendarQuery {
         ctx: &Context<'_>,
         id: CalendarId,
     ) -> Result<Option<BookingResource>> {
-        let found = ctx.loader::<BookingsLoader>()?.load_one(id).await?;
-        Ok(found
-            .filter(|c| c.kind == CalendarKind::Resource)
-            .map(BookingResource))
+        resource(ctx, Some(id)).await
     }
 
     /// A provider (an inactive one only for who may change it).
@@ -425,10 +443,7 @@ impl CalendarQuery {
         ctx: &Context<'_>,
         id: CalendarId,
     ) -> Result<Option<BookingProvider>> {
-        let found = ctx.loader::<BookingsLoader>()?.load_one(id).await?;
-        Ok(found
-            .filter(|c| c.kind == CalendarKind::Provider)
-            .map(BookingProvider))
+        provider(ctx, Some(id)).await
     }
 
     /// A resource (an inactive one only for who may change it).
@@ -437,10 +452,7 @@ impl CalendarQuery {
         ctx: &Context<'_>,
         id: CalendarId,
     ) -> Result<Option<BookingResource>> {
-        let found = ctx.loader::<BookingsLoader>()?.load_one(id).await?;
-        Ok(found
-            .filter(|c| c.kind == CalendarKind::Resource)
-            .map(BookingResource))
+        resource(ctx, Some(id)).await
     }
 
     /// A vendor's providers and resources (the tenant's own without `vendorId`), by name: the

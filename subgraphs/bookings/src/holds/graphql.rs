@@ -1,7 +1,6 @@
 //! Holds in GraphQL: `bookingHold` (a signed-in customer keeps a slot while checking out) and
 //! `bookingHoldRelease`.
 
-use crate::calendars::CalendarKind;
 use crate::calendars::graphql::{BookingProvider, BookingResource};
 use crate::errors::BookingsUserError;
 use crate::holds::{self, Hold, HoldStatus, Wanted};
@@ -50,27 +49,11 @@ impl BookingHold {
     }
     /// The provider it is with (the round robin's, when none was asked for).
     async fn provider(&self, ctx: &Context<'_>) -> Result<Option<BookingProvider>> {
-        let found = calendar(ctx, self.0.provider_id).await?;
-        Ok(found
-            .filter(|c| c.kind == CalendarKind::Provider)
-            .map(BookingProvider))
+        crate::calendars::graphql::provider(ctx, self.0.provider_id).await
     }
     /// The resource it takes.
     async fn resource(&self, ctx: &Context<'_>) -> Result<Option<BookingResource>> {
-        let found = calendar(ctx, self.0.resource_id).await?;
-        Ok(found
-            .filter(|c| c.kind == CalendarKind::Resource)
-            .map(BookingResource))
-    }
-}
-
-async fn calendar(
-    ctx: &Context<'_>,
-    id: Option<CalendarId>,
-) -> Result<Option<crate::calendars::Calendar>> {
-    match id {
-        None => Ok(None),
-        Some(id) => Ok(ctx.loader::<BookingsLoader>()?.load_one(id).await?),
+        crate::calendars::graphql::resource(ctx, self.0.resource_id).await
     }
 }
 

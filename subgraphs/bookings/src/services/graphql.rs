@@ -170,24 +170,7 @@ cityos_server::children_loader!(
     services::calendars_of
 );
 
-impl async_graphql::dataloader::Loader<PricesOf> for BookingsLoader {
-    type Value = Vec<Money>;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[PricesOf]) -> Result<HashMap<PricesOf, Vec<Money>>, ApiError> {
-        let ids: Vec<ServiceId> = keys.iter().map(|k| k.0).collect();
-        let mut found = self
-            .db
-            .tenant_tx(self.tenant, async move |tx| {
-                services::prices_of(tx, &ids).await
-            })
-            .await?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
-            .collect())
-    }
-}
+cityos_server::children_loader!(BookingsLoader, PricesOf(ServiceId) => Money, services::prices_of);
 
 /// A price in one currency.
 #[derive(InputObject)]
