@@ -555,6 +555,12 @@ pub mod orders {
         text: "mutation CartLinesAdd($input:CartLinesAddInput!){cartLinesAdd(input:$input){cart{itemCount subtotal{amountMinor}total{amountMinor}lines{quantity unitPrice{amountMinor}}}userErrors{field code message}}}",
     };
 
+    /// `mutation CartBookingAdd($input:CartBookingInput!)`
+    pub const CART_BOOKING_ADD: Operation = Operation {
+        name: "CartBookingAdd",
+        text: "mutation CartBookingAdd($input:CartBookingInput!){cartBookingAdd(input:$input){cart{total{amountMinor}lines{quantity problem unitPrice{amountMinor currency}booking{holdId serviceName providerName startsAt endsAt heldUntil service{id name}}}}userErrors{field code message}}}",
+    };
+
     /// `mutation CartDiscountApply($input:CartDiscountApplyInput!)`
     pub const CART_DISCOUNT_APPLY: Operation = Operation {
         name: "CartDiscountApply",
@@ -577,6 +583,12 @@ pub mod orders {
     pub const ORDER_PAYMENTS: Operation = Operation {
         name: "OrderPayments",
         text: "query OrderPayments($orderId:ID!){order(id:$orderId){id payments{id status}}}",
+    };
+
+    /// `query OrderBookings($orderId:ID!)`
+    pub const ORDER_BOOKINGS: Operation = Operation {
+        name: "OrderBookings",
+        text: "query OrderBookings($orderId:ID!){order(id:$orderId){id paymentStatus total{amountMinor}lines{productTitle quantity total{amountMinor}booking{startsAt endsAt service{id name}booking{id number status start paid}}}refunds{amount{amountMinor}status reason}}}",
     };
 
     /// `mutation PaymentCapture($input:PaymentCaptureInput!)`
@@ -694,10 +706,12 @@ pub const ALL: &[Operation] = &[
     orders::DISCOUNT_CODE_CREATE,
     orders::CART_CREATE,
     orders::CART_LINES_ADD,
+    orders::CART_BOOKING_ADD,
     orders::CART_DISCOUNT_APPLY,
     orders::CART_UPDATE,
     orders::CHECKOUT_COMPLETE,
     orders::ORDER_PAYMENTS,
+    orders::ORDER_BOOKINGS,
     orders::PAYMENT_CAPTURE,
     orders::VENDOR_ORDERS_TO_SHIP,
     orders::FULFILLMENT_CREATE,

@@ -1,10 +1,12 @@
 //! What the bookings subgraph offers the other subgraphs: the only module they may use (`cargo
 //! xtask test` checks it).
 //!
-//! - Checkout, on the caller's open transaction: [`convert`] makes a PENDING booking of a live
-//!   hold of the customer's for an order line (HOLD_EXPIRED once it no longer keeps its seats);
-//!   [`paid`] records that an order was paid, confirming its bookings (unless their service waits
-//!   for staff).
+//! - Carts and checkout, on the caller's open transaction: [`held`] reads holds as cart lines
+//!   show and price them (service, time, provider, seats, the service's price in the cart's
+//!   currency or its linked product); [`convert`] makes a PENDING booking of a live hold of the
+//!   customer's for an order line (HOLD_EXPIRED once it no longer keeps its seats); [`paid`]
+//!   records that an order was paid, confirming its bookings (unless their service waits for
+//!   staff); [`order_cancelled`] cancels the bookings of an order cancelled before payment.
 //! - Events: `booking.<status>` ([`BookingChanged`]: `bookingId`, `number`, `serviceId`,
 //!   `customerId`, `providerId`, `status`, `startsAt`, `seats`, `orderId`, `orderLineId`,
 //!   `currency`, `amountMinor`, `feeMinor`, `refundMinor`, `cancelledBy`, `version`) on every
@@ -12,5 +14,9 @@
 //!   `booking.reminder` ([`BookingReminder`]) 24 hours and 1 hour before a booking starts.
 
 pub use crate::bookings::jobs::BookingReminder;
-pub use crate::bookings::{Booking, BookingChanged, BookingStatus, Sale, convert, paid};
+pub use crate::bookings::{
+    Booking, BookingChanged, BookingStatus, CancelledBy, Sale, convert, order_cancelled, paid,
+};
+pub use crate::holds::HoldStatus;
+pub use crate::holds::lines::{Held, held};
 pub use crate::ids::{BookingId, CalendarId, HoldId, ServiceId};

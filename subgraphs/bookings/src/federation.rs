@@ -2,7 +2,8 @@
 //! marketplace's `Vendor` (its `services`) and the catalog's `Product` (its `service`), whose
 //! extra fields are in `services::graphql`, with the resolvers of their references. The entities
 //! bookings own resolve in their domains' queries (`findBookingServiceById` in
-//! `services::graphql`, providers and resources in `calendars::graphql`).
+//! `services::graphql`, `findBookingById` in `bookings::graphql`, providers and resources in
+//! `calendars::graphql`); orders' cart and order lines point at services and bookings.
 
 use async_graphql::{ID, Object, SimpleObject};
 

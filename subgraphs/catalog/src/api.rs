@@ -14,8 +14,9 @@
 //! - Customer groups (a B2B company's buyers get its group's price lists and volume tiers):
 //!   [`customer_group_exists`], [`customer_group_join`], [`customer_group_leave`].
 //! - SKUs: [`variants_by_sku`] (orders' quick order takes a list of SKUs).
-//! - Products: [`product_exists`] (the vendors subgraph's commission rules name products) and
-//!   [`product_categories`] (the categories a commission rule on a category covers).
+//! - Products: [`product_exists`] (the vendors subgraph's commission rules name products),
+//!   [`product_categories`] (the categories a commission rule on a category covers) and
+//!   [`first_variants`] (a bookable service linked to a product is priced as its first variant).
 //!
 //! A narrower pricing contract (prices of lines rather than the variant's price facts) is the
 //! next step for this module.
@@ -114,4 +115,31 @@ async fn exists(
         .get_result(tx.conn())
         .await?;
     Ok(found.found)
+}
+
+/// The first variant (by position) of each of `products` that has one.
+pub async fn first_variants(
+    tx: &mut TenantTx<'_>,
+    products: &[ProductId],
+) -> diesel::QueryResult<HashMap<ProductId, VariantId>> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        product_id: ProductId,
+        #[diesel(sql_type = SqlUuid)]
+        id: VariantId,
+    }
+    if products.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<Row> = cityos_db::Prepared(
+        diesel::sql_query(
+            "SELECT DISTINCT ON (product_id) product_id, id FROM catalog.product_variants
+             WHERE product_id = ANY ($1) ORDER BY product_id, position, id",
+        )
+        .bind::<Array<SqlUuid>, _>(products),
+    )
+    .load(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.product_id, r.id)).collect())
 }

@@ -130,6 +130,12 @@ cityos_core::error_codes! {
         /// The caller is not one of the approvers of the request's current level, or has decided
         /// on it already.
         NotAnApprover,
+        /// A booking line's hold has ended: its slot is no longer kept.
+        HoldExpired,
+        /// The hold is on a cart already.
+        HoldInCart,
+        /// A booking is cancelled (under its policy), not returned.
+        NotReturnable,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The entities of other subgraphs that orders point at or extend, in one place: the catalog's
-//! `Product` and `ProductVariant`, the marketplace's `Vendor`, the B2B `Company`, and identity's `User` (whose
+//! `Product` and `ProductVariant`, the marketplace's `Vendor`, the B2B `Company`, the bookings
+//! subgraph's `BookingService` and `Booking` (of booking lines), and identity's `User` (whose
 //! `orders` field is in `orders::graphql`), with the resolver of `User` references.
 
 use async_graphql::{ID, Object, SimpleObject};
@@ -36,6 +37,22 @@ pub struct Vendor {
 #[graphql(unresolvable = "id")]
 pub struct Company {
     /// The company's id (what `x-company-id` names).
+    pub id: ID,
+}
+
+// Owned by the bookings subgraph; orders only point at them. Descriptions match the owner's.
+/// A bookable service: an appointment (one seat) or a class (several), of a vendor or of the
+/// tenant itself.
+#[derive(SimpleObject, Clone)]
+#[graphql(unresolvable = "id")]
+pub struct BookingService {
+    pub id: ID,
+}
+
+/// Seats of a session a customer bought.
+#[derive(SimpleObject, Clone)]
+#[graphql(unresolvable = "id")]
+pub struct Booking {
     pub id: ID,
 }
 

@@ -1,6 +1,7 @@
 //! The orders subgraph's ids, one per table with an `id`. Catalog's ids (products, variants,
 //! categories) come from `catalog::api`, the callers' and vendors' from `cityos_core`.
 
+pub use bookings::api::{BookingId, HoldId, ServiceId};
 pub use catalog::api::{CategoryId, LocationId, ProductId, VariantId};
 pub use cityos_core::ids::{CompanyId, EventId, TenantId, UserId, VendorId};
 

@@ -65,12 +65,14 @@ pub const OUTBOX: cityos_db::outbox::Outbox =
     cityos_db::outbox::Outbox::of(<Orders as Subgraph>::NAME);
 
 /// The orders jobs (`orders.jobs`): carts' expiry, invoices falling overdue, a company's hold
-/// when one stays unpaid past its grace period, and approval requests' and quotes' expiry.
+/// when one stays unpaid past its grace period, approval requests' and quotes' expiry, and
+/// cancelled bookings' refunds.
 pub const JOBS: cityos_db::jobs::Jobs = cityos_db::jobs::Jobs::of(<Orders as Subgraph>::NAME);
 
-/// The orders subgraph. Checkout runs the catalog's pricing and stock functions and the vendors
-/// subgraph's company functions (a buyer's standing, tax exemptions) in its own transaction, so
-/// their schemas must be migrated first (their processes do that; `depends_on` says so).
+/// The orders subgraph. Checkout runs the catalog's pricing and stock functions, the vendors
+/// subgraph's company functions (a buyer's standing, tax exemptions) and the bookings subgraph's
+/// holds (a booking line's hold becomes a booking) in its own transaction, so their schemas must
+/// be migrated first (their processes do that; `depends_on` says so).
 pub struct Orders;
 
 impl Subgraph for Orders {
@@ -82,6 +84,7 @@ impl Subgraph for Orders {
             (identity::Identity::NAME, identity::MIGRATIONS),
             (catalog::Catalog::NAME, catalog::MIGRATIONS),
             (vendors::Vendors::NAME, vendors::MIGRATIONS),
+            (bookings::Bookings::NAME, bookings::MIGRATIONS),
         ]
     }
     const HAS_OUTBOX: bool = true;
@@ -94,6 +97,13 @@ impl Subgraph for Orders {
             .with::<orders::invoices::InvoiceHold>()
             .with::<checkout::approvals::ApprovalExpiry>()
             .with::<quotes::QuoteExpiry>()
+            .with::<refunds::bookings::BookingRefund>()
+            // A booking's refund asks the payment provider.
+            .provide(Gateway::from_env())
+    }
+
+    fn consumers() -> cityos_db::inbox::Consumers {
+        cityos_db::inbox::Consumers::new().on::<refunds::bookings::BookingCancelled>()
     }
 
     type Schema = OrdersSchema;

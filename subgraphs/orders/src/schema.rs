@@ -29,11 +29,12 @@ diesel::table! {
         tenant_id -> Uuid,
         id -> Uuid,
         cart_id -> Uuid,
-        variant_id -> Uuid,
+        variant_id -> Nullable<Uuid>,
         quantity -> Integer,
         gift_wrap -> Bool,
         gift_message -> Nullable<Text>,
         created_at -> Timestamptz,
+        hold_id -> Nullable<Uuid>,
     }
 }
 

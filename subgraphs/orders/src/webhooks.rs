@@ -222,6 +222,9 @@ async fn apply(
                 orders::set_status(tx, &order, OrderStatus::Confirmed, None).await?;
             }
             orders::invoices::mark_paid(tx, order.id).await?;
+            if order.status != OrderStatus::Cancelled {
+                orders::bookings_paid(tx, order.id).await?;
+            }
             if order.status == OrderStatus::Cancelled {
                 tracing::warn!(order = %order.id, "a cancelled order's card payment succeeded: refund it");
             }

@@ -194,6 +194,17 @@ impl BookingQuery {
             .collect())
     }
 
+    /// Resolves `Booking` references (an order line's booking): null for one the caller may not
+    /// see.
+    #[graphql(entity)]
+    async fn find_booking_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: BookingId,
+    ) -> Result<Option<BookingObject>> {
+        self.booking(ctx, id).await
+    }
+
     /// A booking: for its customer, staff and the service's vendor's managers.
     async fn booking(&self, ctx: &Context<'_>, id: BookingId) -> Result<Option<BookingObject>> {
         let rc = ctx.request()?.clone();

@@ -493,25 +493,7 @@ pub async fn cancel(db: &Database, ctx: &RequestContext, ask: Cancel) -> Outcome
                 format!("cancelling now keeps {fee}; accept that fee to cancel"),
             ));
         }
-        crate::waitlist::release(tx, booking.session_id, booking.seats).await?;
-        let rows: Vec<Booking> = Prepared(
-            diesel::sql_query(format!(
-                "UPDATE bookings.bookings SET status = 'CANCELLED', version = version + 1,
-                     cancelled_at = now(), cancelled_by = $2, cancel_reason = $3, fee_minor = $4,
-                     refund_minor = $5
-                 WHERE id = $1 RETURNING {COLUMNS}"
-            ))
-            .bind::<SqlUuid, _>(booking.id)
-            .bind::<SqlText, _>(who)
-            .bind::<Nullable<SqlText>, _>(&reason)
-            .bind::<BigInt, _>(split.fee)
-            .bind::<BigInt, _>(split.refund),
-        )
-        .load(tx.conn())
-        .await?;
-        let changed = rows.into_iter().next().ok_or_else(no_such_booking)?;
-        publish(tx, &changed).await?;
-        jobs::cancel(tx, &changed).await?;
+        let changed = end(tx, &booking, who, reason.as_deref(), split).await?;
         let audit = Audit::of(
             ask.id,
             serde_json::json!({ "by": who, "fee": split.fee, "refund": split.refund }),
@@ -519,6 +501,64 @@ pub async fn cancel(db: &Database, ctx: &RequestContext, ask: Cancel) -> Outcome
         Ok((changed, audit))
     })
     .await
+}
+
+/// Cancels a locked, live booking as `who` would, keeping `split.fee` and owing `split.refund`
+/// back: its seats go to the waitlist or back to the session, its jobs end, `booking.cancelled`
+/// is written.
+async fn end(
+    tx: &mut TenantTx<'_>,
+    booking: &Booking,
+    who: CancelledBy,
+    reason: Option<&str>,
+    split: policy::Split,
+) -> Outcome<Booking> {
+    crate::waitlist::release(tx, booking.session_id, booking.seats).await?;
+    let rows: Vec<Booking> = Prepared(
+        diesel::sql_query(format!(
+            "UPDATE bookings.bookings SET status = 'CANCELLED', version = version + 1,
+                 cancelled_at = now(), cancelled_by = $2, cancel_reason = $3, fee_minor = $4,
+                 refund_minor = $5
+             WHERE id = $1 RETURNING {COLUMNS}"
+        ))
+        .bind::<SqlUuid, _>(booking.id)
+        .bind::<SqlText, _>(who)
+        .bind::<Nullable<SqlText>, _>(reason)
+        .bind::<BigInt, _>(split.fee)
+        .bind::<BigInt, _>(split.refund),
+    )
+    .load(tx.conn())
+    .await?;
+    let changed = rows.into_iter().next().ok_or_else(no_such_booking)?;
+    publish(tx, &changed).await?;
+    jobs::cancel(tx, &changed).await?;
+    Ok(changed)
+}
+
+/// Records that order `order` was cancelled before it was paid, in the caller's transaction
+/// (orders' cancellation): its live bookings are cancelled by `who` with nothing kept and
+/// nothing owed back, and their seats freed.
+pub async fn order_cancelled(
+    tx: &mut TenantTx<'_>,
+    order: uuid::Uuid,
+    who: CancelledBy,
+    reason: Option<&str>,
+) -> Outcome<Vec<Booking>> {
+    let live: Vec<Booking> = Prepared(
+        diesel::sql_query(format!(
+            "SELECT {COLUMNS} FROM bookings.bookings
+             WHERE order_id = $1 AND status IN ('PENDING', 'CONFIRMED') ORDER BY id FOR UPDATE"
+        ))
+        .bind::<SqlUuid, _>(order),
+    )
+    .load(tx.conn())
+    .await?;
+    let nothing = policy::Split { fee: 0, refund: 0 };
+    let mut cancelled = Vec::with_capacity(live.len());
+    for booking in &live {
+        cancelled.push(end(tx, booking, who, reason, nothing).await?);
+    }
+    Ok(cancelled)
 }
 
 /// `booking.rescheduled`: a booking moved from `previousStart` to its `startsAt` (and perhaps

@@ -10,6 +10,7 @@
 
 pub mod graphql;
 pub mod jobs;
+pub mod lines;
 pub mod series;
 
 use crate::availability;

@@ -19,11 +19,12 @@ pub struct OrderPlaced {
     pub lines: Vec<PlacedLine>,
 }
 
-/// A line of [`OrderPlaced`].
+/// A line of [`OrderPlaced`]: a product's units, or a booking's seats (with the product its
+/// service is linked to, if any).
 #[derive(serde::Deserialize, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct PlacedLine {
-    pub product_id: ProductId,
+    pub product_id: Option<ProductId>,
     pub quantity: i32,
 }
 
@@ -33,13 +34,16 @@ impl Consume for OrderPlaced {
     async fn apply(self, tx: &mut TenantTx<'_>, _: &Event) -> Result<(), ApiError> {
         let mut units: BTreeMap<ProductId, i64> = BTreeMap::new();
         for line in &self.lines {
+            let Some(product) = line.product_id else {
+                continue;
+            };
             if line.quantity <= 0 {
                 return Err(ApiError::bad_input(format!(
-                    "a line of {} units of product {}",
-                    line.quantity, line.product_id
+                    "a line of {} units of product {product}",
+                    line.quantity
                 )));
             }
-            *units.entry(line.product_id).or_default() += i64::from(line.quantity);
+            *units.entry(product).or_default() += i64::from(line.quantity);
         }
         let (products, quantities): (Vec<ProductId>, Vec<i64>) = units.into_iter().unzip();
         // Products in key order, so concurrent orders lock them in one order. A product deleted

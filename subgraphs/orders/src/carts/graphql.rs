@@ -8,8 +8,8 @@ use crate::carts::{
     ShippingChoice,
 };
 use crate::errors::{OrdersUserError, Outcome};
-use crate::federation::{Company, Product, ProductVariant, Vendor};
-use crate::ids::{CartId, ShippingMethodId, VariantId, VendorId};
+use crate::federation::{BookingService, Company, Product, ProductVariant, Vendor};
+use crate::ids::{CartId, HoldId, ShippingMethodId, VariantId, VendorId};
 use crate::orders::Order;
 use crate::scope::OrdersLoader;
 use crate::shipping::ShippingMethod;
@@ -20,8 +20,8 @@ use cityos_core::ids::{parse_id, to_id};
 use cityos_core::money::Money;
 use cityos_server::CtxExt as _;
 
-/// A shopping cart: lines by variant, priced live for its customer in its currency, with its
-/// discount, shipping per vendor group and taxes.
+/// A shopping cart: lines by variant and booking lines (held slots), priced live for its
+/// customer in its currency, with its discount, shipping per vendor group and taxes.
 #[Object(name = "Cart")]
 impl PricedCart {
     /// The cart's id. For a guest cart it is also the key to it: keep it private.
@@ -257,21 +257,51 @@ impl PricedLine {
     async fn id(&self) -> ID {
         to_id(self.line.id)
     }
-    /// The variant.
-    async fn variant(&self) -> ProductVariant {
-        ProductVariant {
-            id: to_id(self.line.variant_id),
-        }
+    /// The variant; null on a booking line.
+    async fn variant(&self) -> Option<ProductVariant> {
+        self.line
+            .variant_id
+            .map(|v| ProductVariant { id: to_id(v) })
     }
-    /// Its product; null when the variant is no longer on sale.
+    /// A booking line's hold: the service and time it keeps; null on a product line.
+    async fn booking(&self) -> Option<CartBooking> {
+        let hold = self.line.hold_id?;
+        Some(match &self.booking {
+            Some(held) => CartBooking {
+                hold_id: to_id(hold),
+                service: Some(BookingService {
+                    id: to_id(held.service_id),
+                }),
+                service_name: Some(held.service_name.clone()),
+                provider_name: held.provider_name.clone(),
+                starts_at: Some(held.starts_at),
+                ends_at: Some(held.ends_at),
+                held_until: Some(held.expires_at),
+            },
+            None => CartBooking {
+                hold_id: to_id(hold),
+                service: None,
+                service_name: None,
+                provider_name: None,
+                starts_at: None,
+                ends_at: None,
+                held_until: None,
+            },
+        })
+    }
+    /// Its product (a booking line's: its service's linked product, when that prices it);
+    /// null when the variant is no longer on sale.
     async fn product(&self) -> Option<Product> {
         self.item.as_ref().map(|i| Product {
             id: to_id(i.product_id),
         })
     }
-    /// The product's title; null when not on sale.
+    /// The product's title (a booking line's service name); null when not on sale.
     async fn product_title(&self) -> Option<&str> {
-        self.item.as_ref().map(|i| i.product_title.as_str())
+        match &self.booking {
+            Some(held) => Some(held.service_name.as_str()),
+            None => self.item.as_ref().map(|i| i.product_title.as_str()),
+        }
     }
     /// The variant's title; null when not on sale.
     async fn variant_title(&self) -> Option<&str> {
@@ -281,7 +311,7 @@ impl PricedLine {
     async fn sku(&self) -> Option<&str> {
         self.item.as_ref().map(|i| i.variant.variant.sku.as_str())
     }
-    /// Units.
+    /// Units (a booking line's seats).
     async fn quantity(&self) -> i32 {
         self.line.quantity
     }
@@ -326,7 +356,7 @@ impl PricedLine {
         self.quote
             .map(|q| Money::new(self.amounts.total, q.line_total.currency))
     }
-    /// Units available now across locations.
+    /// Units available now across locations; a booking line's seats while its hold keeps them.
     async fn available_quantity(&self) -> i64 {
         self.available()
     }
@@ -342,6 +372,26 @@ impl PricedLine {
     async fn problem(&self) -> Option<LineProblem> {
         self.problem
     }
+}
+
+/// What a booking line of a cart keeps: seats of a service at a time, while its hold lasts.
+/// Everything but the hold's id is null once the hold is gone.
+#[derive(SimpleObject)]
+pub struct CartBooking {
+    /// The bookings hold the line checks out.
+    pub hold_id: ID,
+    /// The service booked.
+    pub service: Option<BookingService>,
+    /// The service's name.
+    pub service_name: Option<String>,
+    /// Who it is with, when the service takes a provider.
+    pub provider_name: Option<String>,
+    /// When it starts.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// When it ends.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// When the hold lets the seats go unless checked out.
+    pub held_until: Option<DateTime<Utc>>,
 }
 
 /// The queries of carts.
@@ -517,6 +567,15 @@ pub struct CartShippingMethodSetInput {
     pub delivery_instructions: Option<String>,
 }
 
+/// A bookings hold to put into, or take out of, a cart.
+#[derive(InputObject)]
+pub struct CartBookingInput {
+    /// The cart: the signed-in customer's own.
+    pub cart_id: CartId,
+    /// A live hold of theirs (`bookingHold`, `bookingHoldSeries`, an accepted waitlist offer).
+    pub hold_id: HoldId,
+}
+
 /// A guest cart to merge after sign-in.
 #[derive(InputObject)]
 pub struct CartMergeInput {
@@ -569,6 +628,29 @@ impl CartMutation {
         cart_payload(carts::add_lines(ctx.db(), ctx.request()?, cart, lines).await)
     }
 
+    /// Puts a held slot into the caller's cart as a booking line of its seats, priced in the
+    /// cart's currency (the service's price, or its linked product's). Checkout makes it a
+    /// booking; the hold keeps its own time meanwhile (the line says HOLD_EXPIRED after).
+    async fn cart_booking_add(
+        &self,
+        ctx: &Context<'_>,
+        input: CartBookingInput,
+    ) -> Result<CartPayload> {
+        let (cart, hold) = (input.cart_id, input.hold_id);
+        cart_payload(carts::add_booking(ctx.db(), ctx.request()?, cart, hold).await)
+    }
+
+    /// Takes a booking line out of a cart; the hold keeps its seats until it ends or is
+    /// released (`bookingHoldRelease`).
+    async fn cart_booking_remove(
+        &self,
+        ctx: &Context<'_>,
+        input: CartBookingInput,
+    ) -> Result<CartPayload> {
+        let (cart, hold) = (input.cart_id, input.hold_id);
+        cart_payload(carts::remove_booking(ctx.db(), ctx.request()?, cart, hold).await)
+    }
+
     /// Adds lines by SKU (a B2B buyer's quick order): each line that can be bought now is added;
     /// each other line (unknown SKU, not on sale, no price, too few in stock, a bad quantity, a
     /// full cart) is reported in `refusedLines` instead of refusing the list.
@@ -591,7 +673,7 @@ impl CartMutation {
 
     /// Puts the lines of one of the caller's past orders into a cart again (their open cart, or a
     /// new company cart when acting for a company), at today's prices; lines that cannot be
-    /// bought now are reported in `refusedLines`.
+    /// bought now are reported in `refusedLines`. Booking lines are not: a slot is booked anew.
     async fn cart_reorder(
         &self,
         ctx: &Context<'_>,

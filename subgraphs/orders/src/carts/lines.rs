@@ -1,10 +1,11 @@
 //! A cart's lines: adding, changing and removing them within the cart's limits (lines, quantities,
-//! gift messages).
+//! gift messages), and booking lines (a bookings hold's seats) put in and taken out.
 
 use super::{MAX_QUANTITY, PricedCart, check_count, open_cart, priced_after_change};
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
-use crate::ids::{CartId, CartLineId, VariantId};
+use crate::ids::{CartId, CartLineId, HoldId, VariantId};
 use crate::schema::cart_lines;
+use chrono::Utc;
 use cityos_core::{Failure, RequestContext};
 use cityos_db::Database;
 use diesel::prelude::*;
@@ -196,6 +197,83 @@ pub async fn remove_lines(
             cart_lines::table
                 .filter(cart_lines::cart_id.eq(cart))
                 .filter(cart_lines::variant_id.eq_any(&variants)),
+        )
+        .execute(tx.conn())
+        .await?;
+        priced_after_change(tx, cart, &[]).await
+    })
+    .await
+}
+
+/// Puts a bookings hold into a cart as a booking line of its seats: the signed-in customer's own
+/// live hold, into their own cart, on one cart at most (HOLD_IN_CART), priced in the cart's
+/// currency (NO_PRICE without a price there). The hold keeps its own time: once it ends the line
+/// says HOLD_EXPIRED and checkout refuses it.
+#[tracing::instrument(name = "cart.booking_add", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), cart.id = %cart, hold.id = %hold))]
+pub async fn add_booking(
+    db: &Database,
+    ctx: &RequestContext,
+    cart: CartId,
+    hold: HoldId,
+) -> Outcome<PricedCart> {
+    let (tenant, customer) = (ctx.tenant()?.id, ctx.user_id()?);
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |tx| {
+        let open = open_cart(tx, &ctx, cart, "cartId").await?;
+        let held = bookings::api::held(tx, &[hold], open.currency())
+            .await?
+            .into_iter()
+            .find(|h| h.customer_id == customer && open.customer_id == Some(customer))
+            .ok_or_else(|| UserError::new("holdId", Code::NotFound, "you hold no such slot"))?;
+        if !held.live(Utc::now()) {
+            return Err(super::LineProblem::HoldExpired.refusal("holdId").into());
+        }
+        diesel::insert_into(cart_lines::table)
+            .values((
+                cart_lines::tenant_id.eq(tenant),
+                cart_lines::id.eq(CartLineId::new()),
+                cart_lines::cart_id.eq(cart),
+                cart_lines::hold_id.eq(hold),
+                cart_lines::quantity.eq(held.seats),
+            ))
+            .execute(tx.conn())
+            .await
+            .map_err(|e| {
+                Failure::on_unique("cart_lines_hold_key", e, || {
+                    UserError::new("holdId", Code::HoldInCart, "this hold is in a cart already")
+                })
+            })?;
+        let priced = priced_after_change(tx, cart, &[]).await?;
+        let problem = priced
+            .lines
+            .iter()
+            .find(|l| l.line.hold_id == Some(hold))
+            .and_then(|l| l.problem);
+        match problem {
+            Some(problem) => Err(problem.refusal("holdId").into()),
+            None => Ok(priced),
+        }
+    })
+    .await
+}
+
+/// Takes the booking line of `hold` out of a cart (nothing happens when it is not there). The
+/// hold itself keeps its seats until it ends or its customer releases it.
+#[tracing::instrument(name = "cart.booking_remove", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), cart.id = %cart, hold.id = %hold))]
+pub async fn remove_booking(
+    db: &Database,
+    ctx: &RequestContext,
+    cart: CartId,
+    hold: HoldId,
+) -> Outcome<PricedCart> {
+    let tenant = ctx.tenant()?.id;
+    let ctx = ctx.clone();
+    db.tenant_tx(tenant, async move |tx| {
+        open_cart(tx, &ctx, cart, "cartId").await?;
+        diesel::delete(
+            cart_lines::table
+                .filter(cart_lines::cart_id.eq(cart))
+                .filter(cart_lines::hold_id.eq(hold)),
         )
         .execute(tx.conn())
         .await?;

@@ -1,5 +1,7 @@
 //! Carts: lines by variant, priced live by the catalog's pricing function, with gift wrap,
-//! delivery instructions, addresses and a guest's e-mail.
+//! delivery instructions, addresses and a guest's e-mail; and booking lines, a bookings hold's
+//! seats priced by its service (`bookings::api::held`) or its linked product, which checkout
+//! makes bookings.
 //!
 //! A cart belongs to a tenant, a currency, and a customer or nobody (a guest's cart, reached by its
 //! random id). A customer keeps at most one open personal cart; after signing in, `cartMerge`
@@ -23,8 +25,12 @@ pub mod totals;
 
 use self::totals::{LineAmounts, Terms, Totals};
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
-use crate::ids::{CartId, CartLineId, CompanyId, OrderId, TenantId, UserId, VariantId, VendorId};
+use crate::ids::{
+    CartId, CartLineId, CompanyId, HoldId, OrderId, ProductId, TenantId, UserId, VariantId,
+    VendorId,
+};
 use crate::schema::{cart_lines, carts};
+use bookings::api::Held;
 use catalog::api::{PriceRequest, Purchasable, Quote, purchasables};
 pub(crate) use choices::address_json;
 pub use choices::{
@@ -39,7 +45,7 @@ use cityos_db::TenantTx;
 use diesel::prelude::*;
 use diesel::sql_types::Uuid as SqlUuid;
 use diesel_async::RunQueryDsl;
-pub use lines::{LineInput, add_lines, remove_lines, update_lines};
+pub use lines::{LineInput, add_booking, add_lines, remove_booking, remove_lines, update_lines};
 
 /// The most lines a cart holds.
 pub const MAX_LINES: usize = 100;
@@ -114,11 +120,15 @@ impl Cart {
 pub struct CartLine {
     pub id: CartLineId,
     pub cart_id: CartId,
-    pub variant_id: VariantId,
+    /// The variant of a product line; `None` on a booking line.
+    pub variant_id: Option<VariantId>,
+    /// Units; on a booking line, the hold's seats.
     pub quantity: i32,
     pub gift_wrap: bool,
     pub gift_message: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The bookings hold of a booking line; `None` on a product line.
+    pub hold_id: Option<HoldId>,
 }
 
 /// Why a line cannot be bought as it stands.
@@ -131,6 +141,8 @@ pub enum LineProblem {
     NoPrice,
     /// Fewer units are available than the line asks for.
     InsufficientStock,
+    /// The booking line's hold has ended: its slot is no longer kept (hold it again).
+    HoldExpired,
 }
 
 impl LineProblem {
@@ -150,6 +162,11 @@ impl LineProblem {
                 Code::InsufficientStock,
                 "fewer units are available than asked for",
             ),
+            Self::HoldExpired => UserError::new(
+                field,
+                Code::HoldExpired,
+                "the hold of this booking has ended; hold the slot again",
+            ),
         }
     }
 }
@@ -158,8 +175,12 @@ impl LineProblem {
 #[derive(Debug, Clone)]
 pub struct PricedLine {
     pub line: CartLine,
-    /// The variant, its product and its prices; `None` when it is not on sale.
+    /// The variant, its product and its prices; `None` when it is not on sale. On a booking
+    /// line, the linked product's first variant when that is what prices it.
     pub item: Option<Purchasable>,
+    /// A booking line's hold: service, time, provider, seats; `None` on a product line and
+    /// when the hold is gone.
+    pub booking: Option<Held>,
     /// The price of the line's quantity; `None` when there is none.
     pub quote: Option<Quote>,
     /// Why the line cannot be bought as it stands.
@@ -169,14 +190,34 @@ pub struct PricedLine {
 }
 
 impl PricedLine {
-    /// The marketplace vendor selling the line (`None`: the tenant itself).
+    /// The marketplace vendor selling the line (`None`: the tenant itself); a booking's is its
+    /// service's.
     pub fn vendor(&self) -> Option<VendorId> {
-        self.item.as_ref().and_then(|i| i.vendor_id)
+        match (&self.line.hold_id, &self.booking) {
+            (Some(_), Some(held)) => held.vendor_id,
+            (Some(_), None) => None,
+            (None, _) => self.item.as_ref().and_then(|i| i.vendor_id),
+        }
     }
 
-    /// Units available now across locations.
+    /// Units available now across locations; on a booking line, the seats it keeps.
     pub fn available(&self) -> i64 {
-        self.item.as_ref().map_or(0, |i| i.variant.stock.available)
+        match &self.booking {
+            Some(held) if held.live(Utc::now()) => i64::from(held.seats),
+            Some(_) => 0,
+            None if self.is_booking() => 0,
+            None => self.item.as_ref().map_or(0, |i| i.variant.stock.available),
+        }
+    }
+
+    /// Whether it is a booking line (a hold's seats) rather than a variant's units.
+    pub fn is_booking(&self) -> bool {
+        self.line.hold_id.is_some()
+    }
+
+    /// Whether it needs delivering: a product line does, a booking does not.
+    pub fn ships(&self) -> bool {
+        !self.is_booking()
     }
 }
 
@@ -223,29 +264,59 @@ pub async fn price_negotiated(
     lines: Vec<CartLine>,
     negotiated: &[(VariantId, i64)],
 ) -> QueryResult<PricedCart> {
-    let ids: Vec<VariantId> = lines.iter().map(|l| l.variant_id).collect();
+    let (currency, at) = (cart.currency(), Utc::now());
+    let holds: Vec<HoldId> = lines.iter().filter_map(|l| l.hold_id).collect();
+    let held = bookings::api::held(tx, &holds, currency).await?;
+    // A booking without its own price in the currency is priced as its linked product.
+    let linked: Vec<ProductId> = held
+        .iter()
+        .filter(|h| h.unit_price.is_none())
+        .filter_map(|h| h.product_id)
+        .collect();
+    let by_product = catalog::api::first_variants(tx, &linked).await?;
+    let ids: Vec<VariantId> = lines
+        .iter()
+        .filter_map(|l| l.variant_id)
+        .chain(by_product.values().copied())
+        .collect();
     let items = if ids.is_empty() {
         Vec::new()
     } else {
         purchasables(tx, &ids, cart.customer_id).await?
     };
-    let (currency, at) = (cart.currency(), Utc::now());
+    let item_of = |variant: VariantId| {
+        items
+            .iter()
+            .find(|i| i.variant.variant.id == variant)
+            .cloned()
+    };
     let mut lines = lines
         .into_iter()
         .map(|line| {
-            let item = items
-                .iter()
-                .find(|i| i.variant.variant.id == line.variant_id)
-                .cloned();
+            if let Some(hold) = line.hold_id {
+                let booking = held.iter().find(|h| h.hold_id == hold).cloned();
+                let item = booking
+                    .as_ref()
+                    .filter(|h| h.unit_price.is_none())
+                    .and_then(|h| h.product_id)
+                    .and_then(|p| by_product.get(&p))
+                    .and_then(|&v| item_of(v));
+                return price_booking(line, booking, item, currency, at);
+            }
+            let Some(variant) = line.variant_id else {
+                // Neither a variant nor a hold: the table's check allows none.
+                return price_booking(line, None, None, currency, at);
+            };
+            let item = item_of(variant);
             let listed = item.as_ref().and_then(|i| {
                 i.variant.quote(&PriceRequest {
-                    variant_id: line.variant_id,
+                    variant_id: variant,
                     currency,
                     quantity: i64::from(line.quantity),
                     at,
                 })
             });
-            let quote = match negotiated.iter().find(|(v, _)| *v == line.variant_id) {
+            let quote = match negotiated.iter().find(|(v, _)| *v == variant) {
                 Some(&(_, unit)) if item.is_some() => {
                     let quantity = i64::from(line.quantity);
                     let compare_at = listed
@@ -273,6 +344,7 @@ pub async fn price_negotiated(
             PricedLine {
                 line,
                 item,
+                booking: None,
                 quote,
                 problem,
                 amounts: LineAmounts::default(),
@@ -287,6 +359,51 @@ pub async fn price_negotiated(
         terms,
         totals,
     })
+}
+
+/// Prices a booking line: its seats at the service's own price in the cart's currency, else as
+/// its linked product's first variant (`item`) for that many units, with the catalog's rules for
+/// the customer. A hold that is gone is UNAVAILABLE, one past its time HOLD_EXPIRED.
+fn price_booking(
+    line: CartLine,
+    booking: Option<Held>,
+    item: Option<Purchasable>,
+    currency: Currency,
+    at: DateTime<Utc>,
+) -> PricedLine {
+    let seats = i64::from(line.quantity);
+    let quote = booking.as_ref().and_then(|held| match held.unit_price {
+        Some(unit) => Some(Quote {
+            unit_price: Money::new(unit, currency),
+            quantity: seats,
+            line_total: Money::new(unit * seats, currency),
+            rule: catalog::api::PriceRule::BasePrice,
+            source: None,
+            compare_at: None,
+        }),
+        None => item.as_ref().and_then(|i| {
+            i.variant.quote(&PriceRequest {
+                variant_id: i.variant.variant.id,
+                currency,
+                quantity: seats,
+                at,
+            })
+        }),
+    });
+    let problem = match (&booking, &quote) {
+        (None, _) => Some(LineProblem::Unavailable),
+        (Some(held), _) if !held.live(at) => Some(LineProblem::HoldExpired),
+        (Some(_), None) => Some(LineProblem::NoPrice),
+        _ => None,
+    };
+    PricedLine {
+        line,
+        item,
+        booking,
+        quote,
+        problem,
+        amounts: LineAmounts::default(),
+    }
 }
 
 /// The lines of a cart, oldest first.
@@ -584,7 +701,7 @@ async fn priced_after_change(
         let problem = priced
             .lines
             .iter()
-            .find(|l| l.line.variant_id == input.variant_id)
+            .find(|l| l.line.variant_id == Some(input.variant_id))
             .and_then(|l| l.problem);
         if let Some(problem) = problem {
             let field = match problem {
@@ -627,7 +744,7 @@ pub async fn merge(db: &Database, ctx: &RequestContext, guest_cart: CartId) -> O
         diesel::sql_query(
             "INSERT INTO orders.cart_lines (tenant_id, id, cart_id, variant_id, quantity, gift_wrap, gift_message)
              SELECT g.tenant_id, gen_random_uuid(), $2, g.variant_id, g.quantity, g.gift_wrap, g.gift_message
-             FROM orders.cart_lines g WHERE g.cart_id = $1
+             FROM orders.cart_lines g WHERE g.cart_id = $1 AND g.variant_id IS NOT NULL
              ON CONFLICT (tenant_id, cart_id, variant_id) DO UPDATE
              SET quantity = least(orders.cart_lines.quantity + excluded.quantity, 10000),
                  gift_wrap = orders.cart_lines.gift_wrap OR excluded.gift_wrap,

@@ -132,16 +132,17 @@ async fn add_available(
             refused.push(refusal(&w, Code::UnknownSku, message));
             continue;
         };
-        match trial.iter_mut().find(|l| l.variant_id == variant) {
+        match trial.iter_mut().find(|l| l.variant_id == Some(variant)) {
             Some(line) => line.quantity = line.quantity.saturating_add(w.quantity),
             None => trial.push(CartLine {
                 id: CartLineId::new(),
                 cart_id,
-                variant_id: variant,
+                variant_id: Some(variant),
                 quantity: w.quantity,
                 gift_wrap: false,
                 gift_message: None,
                 created_at: Utc::now(),
+                hold_id: None,
             }),
         }
         known.push((w, variant));
@@ -152,10 +153,14 @@ async fn add_available(
     let judged = price(tx, cart, trial).await?;
     let mut lines = existing.len();
     for (w, variant) in known {
-        let Some(line) = judged.lines.iter().find(|l| l.line.variant_id == variant) else {
+        let Some(line) = judged
+            .lines
+            .iter()
+            .find(|l| l.line.variant_id == Some(variant))
+        else {
             return Err(ApiError::internal("a trial line vanished").into());
         };
-        let before = existing.iter().find(|l| l.variant_id == variant);
+        let before = existing.iter().find(|l| l.variant_id == Some(variant));
         if line.line.quantity > MAX_QUANTITY {
             let message = format!("a line holds at most {MAX_QUANTITY} units");
             refused.push(refusal(&w, Code::InvalidQuantity, message));
@@ -166,6 +171,7 @@ async fn add_available(
                 LineProblem::Unavailable => Code::VariantUnavailable,
                 LineProblem::NoPrice => Code::NoPrice,
                 LineProblem::InsufficientStock => Code::InsufficientStock,
+                LineProblem::HoldExpired => Code::HoldExpired,
             };
             let message = match problem {
                 LineProblem::InsufficientStock => {
@@ -226,7 +232,8 @@ pub async fn reorder(db: &Database, ctx: &RequestContext, order: OrderId) -> Out
                             'sku', l.sku, 'variant', l.variant_id, 'quantity', l.quantity)
                             ORDER BY l.position)
                          FROM orders.order_lines l
-                         WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id), '[]') AS lines
+                         WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id
+                           AND l.variant_id IS NOT NULL), '[]') AS lines
                      FROM orders.orders o WHERE o.id = $1 AND o.customer_id = $2",
                 )
                 .bind::<diesel::sql_types::Uuid, _>(order)

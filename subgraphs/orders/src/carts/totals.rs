@@ -13,8 +13,10 @@
 //! (exclusive), and `total = net + exclusive tax`. A company cart whose company holds a verified,
 //! unexpired tax exemption certificate for the address's jurisdiction (asked of the vendors
 //! subgraph's api) pays no tax at all: no rule applies, so `total = net` (a tax-inclusive price is
-//! charged as listed, without its tax part), and the order records the certificate. Per vendor group: `total = lines' totals +
-//! shipping`. Shipping is not taxed.
+//! charged as listed, without its tax part), and the order records the certificate. Per vendor
+//! group: `total = lines' totals + shipping`. Shipping is not taxed. Booking lines are not
+//! delivered: a group of bookings alone has no shipping, and a group's shipping is reckoned on
+//! its product lines only.
 
 use crate::carts::{Address, Cart, PricedLine};
 use crate::discounts::{self, DiscountState, Eligible};
@@ -133,6 +135,8 @@ pub struct Shipment {
     pub vendor: Option<VendorId>,
     /// Indexes of its lines in the cart.
     pub lines: Vec<usize>,
+    /// Whether any of its lines is delivered (a group of bookings alone is not).
+    pub ships: bool,
     /// Methods that can deliver it, cheapest first.
     pub options: Vec<ShippingOption>,
     /// The option it ships with: the chosen one while available, else the cheapest.
@@ -229,6 +233,7 @@ pub fn compute(cart: &Cart, lines: &mut [PricedLine], terms: &Terms, now: DateTi
             None => shipments.push(Shipment {
                 vendor,
                 lines: vec![i],
+                ships: false,
                 options: Vec::new(),
                 chosen: None,
                 instructions: String::new(),
@@ -248,11 +253,17 @@ pub fn compute(cart: &Cart, lines: &mut [PricedLine], terms: &Terms, now: DateTi
             s.tax += a.tax.amount;
             s.total += a.total;
         }
-        let net = s.subtotal - s.discount;
+        s.ships = s.lines.iter().any(|&i| lines[i].ships());
+        let net: i64 = s
+            .lines
+            .iter()
+            .filter(|&&i| lines[i].ships())
+            .map(|&i| lines[i].amounts.subtotal - lines[i].amounts.discount)
+            .sum();
         s.options = terms
             .methods
             .iter()
-            .filter(|m| m.serves(country))
+            .filter(|m| s.ships && m.serves(country))
             .map(|m| ShippingOption {
                 method: m.clone(),
                 cost: m.cost(net),

@@ -77,7 +77,8 @@ pub struct ResolvedLevel {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotLine {
-    pub variant_id: crate::ids::VariantId,
+    /// `None` on a booking line.
+    pub variant_id: Option<crate::ids::VariantId>,
     pub sku: String,
     pub title: String,
     pub quantity: i32,
@@ -117,11 +118,14 @@ impl Snapshot {
                         .as_ref()
                         .map(|i| i.variant.variant.sku.clone())
                         .unwrap_or_default(),
-                    title: l
-                        .item
-                        .as_ref()
-                        .map(|i| i.product_title.clone())
-                        .unwrap_or_default(),
+                    title: match &l.booking {
+                        Some(held) => held.service_name.clone(),
+                        None => l
+                            .item
+                            .as_ref()
+                            .map(|i| i.product_title.clone())
+                            .unwrap_or_default(),
+                    },
                     quantity: l.line.quantity,
                     unit_price: l.quote.map_or(0, |q| q.unit_price.amount),
                     subtotal: l.amounts.subtotal,

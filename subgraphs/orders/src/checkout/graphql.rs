@@ -334,9 +334,9 @@ pub struct ApprovalLine {
 
 #[Object]
 impl ApprovalLine {
-    /// The variant's id.
-    async fn variant_id(&self) -> ID {
-        to_id(self.line.variant_id)
+    /// The variant's id; null on a booking line.
+    async fn variant_id(&self) -> Option<ID> {
+        self.line.variant_id.map(to_id)
     }
     /// Its SKU.
     async fn sku(&self) -> &str {

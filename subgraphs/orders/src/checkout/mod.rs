@@ -17,8 +17,14 @@
 //! is confirmed at once: its invoice is issued in the same transaction, due after the company's
 //! NET days.
 //!
+//! A booking line's hold becomes a PENDING booking of its order line in the same transaction,
+//! through the bookings subgraph's api (`bookings::api::convert`: the hold's row locked, refused
+//! as HOLD_EXPIRED once it no longer keeps its seats); payment confirms it
+//! ([`orders::bookings_paid`]).
+//!
 //! The number of statements does not depend on how many vendors the cart spans: vendor orders,
-//! lines and allocations are each one insert of a JSON row set. Stock costs a constant per line.
+//! lines and allocations are each one insert of a JSON row set. Stock costs a constant per line,
+//! and so does a booking.
 
 pub mod approvals;
 pub mod company;
@@ -27,8 +33,8 @@ pub mod graphql;
 use crate::carts::{self, CartStatus, PricedCart, PricedLine};
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{
-    AllocationId, CartId, LocationId, OrderId, OrderLineId, PaymentId, ProductId, ShippingMethodId,
-    TenantId, UserId, VariantId, VendorId, VendorOrderId,
+    AllocationId, BookingId, CartId, LocationId, OrderId, OrderLineId, PaymentId, ProductId,
+    ServiceId, ShippingMethodId, TenantId, UserId, VariantId, VendorId, VendorOrderId,
 };
 use crate::orders::{self, Order};
 use crate::payments::stripe::Stripe;
@@ -39,6 +45,8 @@ use crate::payments::{
 use crate::schema::{carts as carts_table, payments};
 use crate::{counters, discounts};
 use catalog::api::StockError;
+use chrono::{DateTime, Utc};
+use cityos_core::money::Money;
 use cityos_core::text::IdempotencyKey;
 use cityos_core::{ApiError, Failure, RequestContext};
 use cityos_db::outbox::FixedTopic;
@@ -239,10 +247,16 @@ pub(crate) fn check_ready(priced: &PricedCart, expected_total: Option<i64>) -> O
     if let Some(line) = priced.lines.iter().find(|l| l.problem.is_some()) {
         let problem = line.problem.unwrap_or(carts::LineProblem::Unavailable);
         let mut refusal = problem.refusal("cartId");
-        refusal.message = format!("{} (variant {})", refusal.message, line.line.variant_id);
+        let what = match (line.line.variant_id, line.line.hold_id) {
+            (Some(variant), _) => format!("variant {variant}"),
+            (None, Some(hold)) => format!("booking hold {hold}"),
+            (None, None) => "a line".to_owned(),
+        };
+        refusal.message = format!("{} ({what})", refusal.message);
         return Err(refusal.into());
     }
-    if totals.shipping_offered && totals.shipments.iter().any(|s| s.method().is_none()) {
+    let shipping = || totals.shipments.iter().filter(|s| s.ships);
+    if totals.shipping_offered && shipping().any(|s| s.method().is_none()) {
         return Err(UserError::new(
             "cartId",
             Code::ShippingUnavailable,
@@ -250,11 +264,11 @@ pub(crate) fn check_ready(priced: &PricedCart, expected_total: Option<i64>) -> O
         )
         .into());
     }
-    let all_pickup = totals.shipping_offered
-        && totals
-            .shipments
-            .iter()
-            .all(|s| s.method().is_some_and(|o| o.method.is_pickup()));
+    // Nothing to deliver (bookings alone) is like picking everything up: a billing address does.
+    let nothing_ships = shipping().next().is_none();
+    let all_pickup = nothing_ships
+        || (totals.shipping_offered
+            && shipping().all(|s| s.method().is_some_and(|o| o.method.is_pickup())));
     if cart.shipping_address.is_none() && !(all_pickup && cart.billing_address.is_some()) {
         let message = if all_pickup {
             "set a billing address (or a shipping address) on the cart first"
@@ -301,8 +315,8 @@ struct LineRow<'a> {
     id: OrderLineId,
     vendor_order_id: VendorOrderId,
     position: i32,
-    variant_id: VariantId,
-    product_id: ProductId,
+    variant_id: Option<VariantId>,
+    product_id: Option<ProductId>,
     product_title: &'a str,
     variant_title: &'a str,
     sku: &'a str,
@@ -318,6 +332,10 @@ struct LineRow<'a> {
     total: i64,
     gift_wrap: bool,
     gift_message: Option<&'a str>,
+    booking_id: Option<BookingId>,
+    service_id: Option<ServiceId>,
+    starts_at: Option<DateTime<Utc>>,
+    ends_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Serialize)]
@@ -352,6 +370,14 @@ fn stock_refusal(error: StockError) -> Failure<Code> {
     }
 }
 
+/// A booking line's hold that could not become a booking (it ended since the cart was priced).
+fn booking_refusal<C>(failure: Failure<C>) -> Failure<Code> {
+    match failure {
+        Failure::User(e) => UserError::new("cartId", Code::HoldExpired, e.message).into(),
+        Failure::Api(e) => e.into(),
+    }
+}
+
 /// Writes the order for a checked, priced cart.
 pub(crate) async fn place(
     tx: &mut TenantTx<'_>,
@@ -366,20 +392,18 @@ pub(crate) async fn place(
     let order_id = OrderId::new();
 
     // Stock, in variant order (the catalog's lock order): sold outright, no reservation rows.
-    let mut by_variant: Vec<&PricedLine> = priced.lines.iter().collect();
-    by_variant.sort_by_key(|l| l.line.variant_id);
+    let mut by_variant: Vec<(VariantId, &PricedLine)> = priced
+        .lines
+        .iter()
+        .filter_map(|l| Some((l.line.variant_id?, l)))
+        .collect();
+    by_variant.sort_by_key(|(variant, _)| *variant);
     let reference = format!("order {order_id}");
     let mut taken = Vec::new();
-    for line in &by_variant {
-        let sold = catalog::api::sell(
-            tx,
-            line.line.variant_id,
-            line.line.quantity,
-            &reference,
-            actor,
-        )
-        .await
-        .map_err(stock_refusal)?;
+    for (variant, line) in &by_variant {
+        let sold = catalog::api::sell(tx, *variant, line.line.quantity, &reference, actor)
+            .await
+            .map_err(stock_refusal)?;
         taken.extend(sold);
     }
     let number = counters::next(tx, "order").await?;
@@ -393,21 +417,20 @@ pub(crate) async fn place(
         let vendor_order_id = VendorOrderId::new();
         for &i in &shipment.lines {
             let line = &priced.lines[i];
-            let (Some(item), Some(quote)) = (&line.item, &line.quote) else {
+            let id = OrderLineId::new();
+            let (amounts, Some(quote)) = (&line.amounts, &line.quote) else {
                 return Err(ApiError::internal("an unpriced line reached checkout").into());
             };
-            let id = OrderLineId::new();
-            line_ids.push((line.line.variant_id, id));
-            let amounts = &line.amounts;
-            line_rows.push(LineRow {
+            // What every line records of its price; then what it sold.
+            let priced_row = LineRow {
                 id,
                 vendor_order_id,
                 position: i32::try_from(line_rows.len()).unwrap_or(i32::MAX),
-                variant_id: line.line.variant_id,
-                product_id: item.product_id,
-                product_title: &item.product_title,
-                variant_title: &item.variant.variant.title,
-                sku: &item.variant.variant.sku,
+                variant_id: None,
+                product_id: None,
+                product_title: "",
+                variant_title: "",
+                sku: "",
                 quantity: line.line.quantity,
                 unit_price: quote.unit_price.amount,
                 compare_at_unit_price: quote.compare_at.map(|m| m.amount),
@@ -418,9 +441,61 @@ pub(crate) async fn place(
                 tax_rate: amounts.tax.rate,
                 tax_inclusive: amounts.tax.inclusive,
                 total: amounts.total,
-                gift_wrap: line.line.gift_wrap,
-                gift_message: line.line.gift_message.as_deref(),
-            });
+                gift_wrap: false,
+                gift_message: None,
+                booking_id: None,
+                service_id: None,
+                starts_at: None,
+                ends_at: None,
+            };
+            let row = match (
+                &line.booking,
+                line.line.hold_id,
+                &line.item,
+                line.line.variant_id,
+            ) {
+                (Some(held), Some(hold), _, None) => {
+                    // The hold becomes a booking of this line, in this transaction.
+                    let customer = cart.customer_id.ok_or_else(|| {
+                        ApiError::internal("a booking line reached checkout on a guest cart")
+                    })?;
+                    let sale = bookings::api::Sale {
+                        hold,
+                        customer,
+                        order_id: order_id.uuid(),
+                        order_line_id: id.uuid(),
+                        amount: Money::new(amounts.total, cart.currency()),
+                    };
+                    let booking = bookings::api::convert(tx, sale)
+                        .await
+                        .map_err(booking_refusal)?;
+                    LineRow {
+                        product_id: held.product_id,
+                        product_title: &held.service_name,
+                        variant_title: held.provider_name.as_deref().unwrap_or(""),
+                        booking_id: Some(booking.id),
+                        service_id: Some(held.service_id),
+                        starts_at: Some(held.starts_at),
+                        ends_at: Some(held.ends_at),
+                        ..priced_row
+                    }
+                }
+                (None, None, Some(item), Some(variant)) => {
+                    line_ids.push((variant, id));
+                    LineRow {
+                        variant_id: Some(variant),
+                        product_id: Some(item.product_id),
+                        product_title: &item.product_title,
+                        variant_title: &item.variant.variant.title,
+                        sku: &item.variant.variant.sku,
+                        gift_wrap: line.line.gift_wrap,
+                        gift_message: line.line.gift_message.as_deref(),
+                        ..priced_row
+                    }
+                }
+                _ => return Err(ApiError::internal("an unpriced line reached checkout").into()),
+            };
+            line_rows.push(row);
         }
         let method = shipment.method().map(|o| &o.method);
         vendor_rows.push(VendorOrderRow {
@@ -519,16 +594,19 @@ pub(crate) async fn place(
         "INSERT INTO orders.order_lines (tenant_id, id, order_id, vendor_order_id, position,
             variant_id, product_id, product_title, variant_title, sku, quantity, unit_price,
             compare_at_unit_price, price_rule, subtotal, discount_total, tax_total, tax_rate,
-            tax_inclusive, total, gift_wrap, gift_message)
+            tax_inclusive, total, gift_wrap, gift_message, booking_id, service_id, starts_at,
+            ends_at)
          SELECT $1, r.id, $2, r.vendor_order_id, r.position, r.variant_id, r.product_id,
             r.product_title, r.variant_title, r.sku, r.quantity, r.unit_price,
             r.compare_at_unit_price, r.price_rule, r.subtotal, r.discount_total, r.tax_total,
-            r.tax_rate, r.tax_inclusive, r.total, r.gift_wrap, r.gift_message
+            r.tax_rate, r.tax_inclusive, r.total, r.gift_wrap, r.gift_message, r.booking_id,
+            r.service_id, r.starts_at, r.ends_at
          FROM jsonb_to_recordset($3) AS r(id uuid, vendor_order_id uuid, position int,
             variant_id uuid, product_id uuid, product_title text, variant_title text, sku text,
             quantity int, unit_price bigint, compare_at_unit_price bigint, price_rule text,
             subtotal bigint, discount_total bigint, tax_total bigint, tax_rate int,
-            tax_inclusive boolean, total bigint, gift_wrap boolean, gift_message text)",
+            tax_inclusive boolean, total bigint, gift_wrap boolean, gift_message text,
+            booking_id uuid, service_id uuid, starts_at timestamptz, ends_at timestamptz)",
         tenant,
         order_id,
         &line_rows,
@@ -624,6 +702,7 @@ pub(crate) async fn place(
             .map(|l| PlacedLine {
                 variant_id: l.variant_id,
                 product_id: l.product_id,
+                booking_id: l.booking_id,
                 quantity: l.quantity,
                 total: l.total,
                 vendor_order_id: l.vendor_order_id,
@@ -641,8 +720,10 @@ pub(crate) async fn place(
         .await?;
     let order = orders::reread(tx, order_id).await?;
     if method == PaymentMethod::OnAccount {
-        // On credit: accepted at once, invoiced now and due after the company's NET days.
+        // On credit: accepted at once, invoiced now and due after the company's NET days; its
+        // bookings count as paid (the company owes them on its invoice).
         orders::set_status(tx, &order, orders::OrderStatus::Confirmed, None).await?;
+        orders::bookings_paid(tx, order_id).await?;
         return orders::reread(tx, order_id).await;
     }
     Ok(order)
@@ -691,12 +772,14 @@ pub struct OrderPlaced<'a> {
     pub lines: Vec<PlacedLine>,
 }
 
-/// One line of [`OrderPlaced`].
+/// One line of [`OrderPlaced`]: a variant's units, or a booking's seats (with its service's
+/// linked product, if any).
 #[derive(serde::Serialize, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct PlacedLine {
-    pub variant_id: VariantId,
-    pub product_id: ProductId,
+    pub variant_id: Option<VariantId>,
+    pub product_id: Option<ProductId>,
+    pub booking_id: Option<BookingId>,
     pub quantity: i32,
     pub total: i64,
     pub vendor_order_id: VendorOrderId,

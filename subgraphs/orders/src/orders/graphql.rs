@@ -5,7 +5,7 @@
 use crate::carts::Address;
 use crate::disputes::DisputeThread;
 use crate::errors::{OrdersUserError, Outcome};
-use crate::federation::{Company, Product, ProductVariant, User, Vendor};
+use crate::federation::{Booking, BookingService, Company, Product, ProductVariant, User, Vendor};
 use crate::ids::{FulfillmentId, OrderId, VendorId, VendorOrderId};
 use crate::orders::invoices::{Invoice, InvoiceKind, InvoiceStatus};
 use crate::orders::{
@@ -264,31 +264,37 @@ impl OrderLine {
     async fn id(&self) -> ID {
         to_id(self.id)
     }
-    /// The variant bought.
-    async fn variant(&self) -> ProductVariant {
-        ProductVariant {
-            id: to_id(self.variant_id),
-        }
+    /// The variant bought; null on a booking line.
+    async fn variant(&self) -> Option<ProductVariant> {
+        self.variant_id.map(|v| ProductVariant { id: to_id(v) })
     }
-    /// Its product.
-    async fn product(&self) -> Product {
-        Product {
-            id: to_id(self.product_id),
-        }
+    /// Its product (a booking line's: its service's linked product, if any).
+    async fn product(&self) -> Option<Product> {
+        self.product_id.map(|p| Product { id: to_id(p) })
     }
-    /// The product's title at purchase.
+    /// A booking line's booking, service and time as bought; null on a product line.
+    async fn booking(&self) -> Option<OrderLineBooking> {
+        let (booking, service) = (self.booking_id?, self.service_id?);
+        Some(OrderLineBooking {
+            booking: Booking { id: to_id(booking) },
+            service: BookingService { id: to_id(service) },
+            starts_at: self.starts_at?,
+            ends_at: self.ends_at?,
+        })
+    }
+    /// The product's title at purchase (a booking line's service name).
     async fn product_title(&self) -> &str {
         &self.product_title
     }
-    /// The variant's title at purchase.
+    /// The variant's title at purchase (a booking line's provider, if any).
     async fn variant_title(&self) -> &str {
         &self.variant_title
     }
-    /// The SKU at purchase.
+    /// The SKU at purchase (empty on a booking line).
     async fn sku(&self) -> &str {
         &self.sku
     }
-    /// Units bought.
+    /// Units bought (a booking line's seats).
     async fn quantity(&self) -> i32 {
         self.quantity
     }
@@ -339,6 +345,20 @@ impl OrderLine {
     async fn gift_message(&self) -> Option<&str> {
         self.gift_message.as_deref()
     }
+}
+
+/// The booking an order line bought: its status, and any change of time, are the bookings
+/// subgraph's (`booking`).
+#[derive(async_graphql::SimpleObject)]
+pub struct OrderLineBooking {
+    /// The booking checkout made.
+    pub booking: Booking,
+    /// The service booked.
+    pub service: BookingService,
+    /// When it started as bought (a rescheduled booking's own `start` moves).
+    pub starts_at: DateTime<Utc>,
+    /// When it ended as bought.
+    pub ends_at: DateTime<Utc>,
 }
 
 /// An invoice, or a credit note against one: a snapshot of what was sold, taxed and paid back.

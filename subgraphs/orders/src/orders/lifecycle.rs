@@ -118,8 +118,9 @@ pub async fn confirm(db: &Database, ctx: &RequestContext, id: OrderId) -> Outcom
 }
 
 /// Cancels an order that has not shipped: staff any, a customer their own while PENDING. Its
-/// stock goes back to the locations it came from and an uncaptured payment is released; an order
-/// with captured money must be refunded first.
+/// stock goes back to the locations it came from, its bookings are cancelled (their seats
+/// freed) and an uncaptured payment is released; an order with captured money must be refunded
+/// first.
 #[tracing::instrument(name = "order.cancel", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), order.id = %id))]
 pub async fn cancel(
     db: &Database,
@@ -196,6 +197,18 @@ pub async fn cancel(
             crate::discounts::release(tx, id).await?;
             invoices::void(tx, id).await?;
             restock_all(tx, &order, caller).await?;
+            // Its bookings go too, their seats freed; nothing was paid, so nothing is owed.
+            let who = if staff {
+                bookings::api::CancelledBy::Staff
+            } else {
+                bookings::api::CancelledBy::Customer
+            };
+            bookings::api::order_cancelled(tx, id.uuid(), who, reason.as_deref())
+                .await
+                .map_err(|e| match e {
+                    cityos_core::Failure::Api(e) => e,
+                    cityos_core::Failure::User(e) => ApiError::internal(e.message),
+                })?;
             Ok::<_, cityos_core::Failure<Code>>((reread(tx, id).await?, card_intents))
         })
         .await?;

@@ -23,9 +23,9 @@ mod lifecycle;
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError};
 use crate::ids::{
-    AllocationId, CartId, CompanyId, FulfillmentId, InvoiceId, InvoicePaymentId, LocationId,
-    OrderId, OrderLineId, PaymentId, ProductId, ShippingMethodId, TenantId, UserId, VariantId,
-    VendorId, VendorOrderId,
+    AllocationId, BookingId, CartId, CompanyId, FulfillmentId, InvoiceId, InvoicePaymentId,
+    LocationId, OrderId, OrderLineId, PaymentId, ProductId, ServiceId, ShippingMethodId, TenantId,
+    UserId, VariantId, VendorId, VendorOrderId,
 };
 use crate::payments::{
     Manual, Payment, PaymentMethod, PaymentProvider, PaymentStatus, ProviderKind,
@@ -210,10 +210,13 @@ pub struct OrderLine {
     pub vendor_order_id: VendorOrderId,
     #[diesel(sql_type = Integer)]
     pub position: i32,
-    #[diesel(sql_type = SqlUuid)]
-    pub variant_id: VariantId,
-    #[diesel(sql_type = SqlUuid)]
-    pub product_id: ProductId,
+    /// The variant sold; `None` on a booking line.
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub variant_id: Option<VariantId>,
+    /// Its product (a booking line's: its service's linked product, if any).
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub product_id: Option<ProductId>,
+    /// The product's title; a booking line's service name.
     #[diesel(sql_type = Text)]
     pub product_title: String,
     #[diesel(sql_type = Text)]
@@ -245,6 +248,15 @@ pub struct OrderLine {
     pub gift_wrap: bool,
     #[diesel(sql_type = Nullable<Text>)]
     pub gift_message: Option<String>,
+    /// The booking checkout made of a booking line's hold.
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub booking_id: Option<BookingId>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub service_id: Option<ServiceId>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub starts_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub ends_at: Option<DateTime<Utc>>,
 }
 
 /// Units of a line taken from one stock location.
@@ -312,7 +324,8 @@ pub async fn lines_of(
             "SELECT l.id, l.order_id, l.vendor_order_id, l.position, l.variant_id, l.product_id,
                 l.product_title, l.variant_title, l.sku, l.quantity, l.unit_price,
                 l.compare_at_unit_price, l.price_rule, l.subtotal, l.discount_total, l.tax_total,
-                l.tax_rate, l.tax_inclusive, l.total, l.gift_wrap, l.gift_message
+                l.tax_rate, l.tax_inclusive, l.total, l.gift_wrap, l.gift_message, l.booking_id,
+                l.service_id, l.starts_at, l.ends_at
              FROM orders.order_lines l WHERE l.order_id = ANY ($1) ORDER BY l.order_id, l.position",
         )
         .bind::<Array<SqlUuid>, _>(orders),
@@ -548,7 +561,18 @@ async fn capture_whole(tx: &mut TenantTx<'_>, order: &Order, payment: &Payment) 
         set_status(tx, order, OrderStatus::Confirmed, None).await?;
     }
     invoices::mark_paid(tx, order.id).await?;
+    bookings_paid(tx, order.id).await?;
     Ok(())
+}
+
+/// Tells the bookings subgraph that `order` is paid (or, on account, owed on its invoice): its
+/// PENDING bookings are CONFIRMED, unless their service waits for staff.
+pub async fn bookings_paid(tx: &mut TenantTx<'_>, order: OrderId) -> Result<(), ApiError> {
+    match bookings::api::paid(tx, order.uuid()).await {
+        Ok(_) => Ok(()),
+        Err(cityos_core::Failure::Api(e)) => Err(e),
+        Err(cityos_core::Failure::User(e)) => Err(ApiError::internal(e.message)),
+    }
 }
 
 /// Records `amount` (minor units of the invoice's currency) received against the invoice of an

@@ -631,16 +631,23 @@ pub async fn request(
         }
         let mut lines = Vec::with_capacity(priced.lines.len());
         for l in &priced.lines {
+            let Some(variant) = l.line.variant_id else {
+                return Err(refusal(
+                    "cartId",
+                    Code::VariantUnavailable,
+                    "a booking is not quoted: check it out from a cart of its own",
+                ));
+            };
             let Some(item) = &l.item else {
                 return Err(refusal(
                     "cartId",
                     Code::VariantUnavailable,
-                    format!("variant {} is no longer on sale", l.line.variant_id),
+                    format!("variant {variant} is no longer on sale"),
                 ));
             };
             let list = l.quote.map(|q| q.unit_price.amount);
             lines.push(QuoteLine {
-                variant_id: l.line.variant_id,
+                variant_id: variant,
                 sku: item.variant.variant.sku.clone(),
                 title: format!("{} / {}", item.product_title, item.variant.variant.title),
                 vendor_id: item.vendor_id,

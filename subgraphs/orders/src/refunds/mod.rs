@@ -5,8 +5,10 @@
 //! amount, so racing refunds cannot together exceed it) and the refund is recorded PENDING. Then
 //! the provider is asked, outside any transaction, with the refund's id as idempotency key. Last,
 //! the refund becomes SUCCEEDED (the order PARTIALLY_REFUNDED or REFUNDED, a `payment.refunded`
-//! event written), or FAILED with its amount given back.
+//! event written), or FAILED with its amount given back. A cancelled booking's refund
+//! ([`bookings`]) takes the same steps, the second and third in a durable job.
 
+pub mod bookings;
 pub mod graphql;
 
 use crate::errors::{OrdersErrorCode as Code, Outcome, UserError, optional_text};
@@ -173,7 +175,7 @@ struct Part {
 }
 
 /// Whose money `amount` of `order`'s refund was ([`split`]; a return asks for its lines' vendor
-/// orders), counted on the vendor orders.
+/// orders, a cancelled booking for its line's), counted on the vendor orders.
 async fn vendor_shares(
     tx: &mut TenantTx<'_>,
     order: OrderId,
@@ -190,7 +192,11 @@ async fn vendor_shares(
                               FROM orders.returns r
                               JOIN orders.return_lines rl ON rl.tenant_id = r.tenant_id AND rl.return_id = r.id
                               JOIN orders.order_lines l ON l.tenant_id = rl.tenant_id AND l.id = rl.order_line_id
-                              WHERE r.refund_id = $2 AND l.vendor_order_id = vo.id), 0)::bigint AS asked
+                              WHERE r.refund_id = $2 AND l.vendor_order_id = vo.id), 0)::bigint
+                    + coalesce((SELECT sum(b.amount)
+                              FROM orders.booking_refunds b
+                              JOIN orders.order_lines l ON l.tenant_id = b.tenant_id AND l.id = b.order_line_id
+                              WHERE b.refund_id = $2 AND l.vendor_order_id = vo.id), 0)::bigint AS asked
              FROM orders.vendor_orders vo WHERE vo.order_id = $1
              ORDER BY vo.id FOR UPDATE OF vo",
         )
@@ -292,9 +298,10 @@ pub async fn reserve(
     Ok((payment, refund))
 }
 
-/// What the originator of a refund (a return, a dispute; later a commission clawback, a booking
-/// cancellation) does to its own state when the provider refuses the refund: it runs in the same
-/// transaction that records the failure, given the refund's id. Refunds know no originator.
+/// What the originator of a refund (a return, a dispute; later a commission clawback) does to
+/// its own state when the provider refuses the refund: it runs in the same transaction that
+/// records the failure, given the refund's id. Refunds know no originator. (A cancelled
+/// booking's refund has nothing to undo: the booking stays cancelled and staff refund by hand.)
 pub type OnFailure = for<'t, 'c> fn(
     &'t mut TenantTx<'c>,
     RefundId,
@@ -311,65 +318,88 @@ pub async fn execute(
     refund: Refund,
     on_failure: Option<OnFailure>,
 ) -> Outcome<Refund> {
-    let key = format!("refund-{}", refund.id);
-    let amount = refund.amount;
-    let answer = match (payment.provider, &gateway.stripe) {
-        (ProviderKind::Manual, _) => Manual.refund(&payment, amount, &key).await,
-        (ProviderKind::Stripe, Some(stripe)) => stripe.refund(&payment, amount, &key).await,
-        (ProviderKind::Stripe, None) => Err(crate::payments::ProviderError(
-            "card refunds need Stripe, which is not configured here".into(),
-        )),
-    };
+    let answer = ask(gateway, &payment, &refund).await;
     let (refund_id, payment_id) = (refund.id, payment.id);
     let settled = db
         .tenant_tx(payment.tenant_id, async move |tx| {
-            let (_, payment) = orders::locked_payment(tx, payment_id).await?;
-            let (status, reference, failure) = match &answer {
-                Ok(reference) => (RefundStatus::Succeeded, reference.clone(), None),
-                Err(e) => (RefundStatus::Failed, None, Some(e.0.clone())),
-            };
-            let refund: Refund = diesel::update(refunds::table.filter(refunds::id.eq(refund_id)))
-                .set((
-                    refunds::status.eq(status),
-                    refunds::provider_reference.eq(reference),
-                    refunds::failure.eq(failure),
-                    refunds::updated_at.eq(diesel::dsl::now),
-                ))
-                .returning(Refund::as_returning())
-                .get_result(tx.conn())
-                .await?;
-            match answer {
-                Ok(_) => {
-                    let (total, why) = (payment.refunded_amount, Some(refund.reason.clone()));
-                    record_refunded(tx, &payment, total, amount, Some(refund_id), why).await?;
-                    Ok::<_, cityos_core::Failure<Code>>(Ok(refund))
-                }
-                Err(e) => {
-                    diesel::update(payments::table.filter(payments::id.eq(payment.id)))
-                        .set(payments::refunded_amount.eq(payments::refunded_amount - amount))
-                        .execute(tx.conn())
-                        .await?;
-                    if let Some(revert) = on_failure {
-                        revert(tx, refund_id).await?;
-                    }
-                    let event = RefundFailed {
-                        order_id: payment.order_id,
-                        payment_id: payment.id,
-                        refund_id,
-                        amount,
-                        failure: e.0.clone(),
-                    };
-                    crate::OUTBOX.publish(tx, refund_id, &event).await?;
-                    Ok(Err(UserError::new(
-                        "paymentId",
-                        Code::PaymentProviderError,
-                        format!("the refund was not made: {}", e.0),
-                    )))
-                }
-            }
+            settle(tx, payment_id, refund_id, answer, on_failure).await
         })
         .await?;
     Ok(settled?)
+}
+
+/// Step 2: asks `payment`'s provider to pay `refund` back, with the refund's id as idempotency
+/// key (asking twice refunds once): the provider's reference, or why it refused.
+pub async fn ask(
+    gateway: &Gateway,
+    payment: &Payment,
+    refund: &Refund,
+) -> Result<Option<String>, crate::payments::ProviderError> {
+    let key = format!("refund-{}", refund.id);
+    match (payment.provider, &gateway.stripe) {
+        (ProviderKind::Manual, _) => Manual.refund(payment, refund.amount, &key).await,
+        (ProviderKind::Stripe, Some(stripe)) => stripe.refund(payment, refund.amount, &key).await,
+        (ProviderKind::Stripe, None) => Err(crate::payments::ProviderError(
+            "card refunds need Stripe, which is not configured here".into(),
+        )),
+    }
+}
+
+/// Step 3, in the caller's transaction: records the provider's `answer` for PENDING refund
+/// `refund_id` of `payment_id` (SUCCEEDED, or FAILED with its amount given back and
+/// `on_failure` run): the refund, or the user error saying the provider refused it.
+pub async fn settle(
+    tx: &mut TenantTx<'_>,
+    payment_id: PaymentId,
+    refund_id: RefundId,
+    answer: Result<Option<String>, crate::payments::ProviderError>,
+    on_failure: Option<OnFailure>,
+) -> Outcome<Result<Refund, UserError>> {
+    let (_, payment) = orders::locked_payment(tx, payment_id).await?;
+    let (status, reference, failure) = match &answer {
+        Ok(reference) => (RefundStatus::Succeeded, reference.clone(), None),
+        Err(e) => (RefundStatus::Failed, None, Some(e.0.clone())),
+    };
+    let refund: Refund = diesel::update(refunds::table.filter(refunds::id.eq(refund_id)))
+        .set((
+            refunds::status.eq(status),
+            refunds::provider_reference.eq(reference),
+            refunds::failure.eq(failure),
+            refunds::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Refund::as_returning())
+        .get_result(tx.conn())
+        .await?;
+    let amount = refund.amount;
+    match answer {
+        Ok(_) => {
+            let (total, why) = (payment.refunded_amount, Some(refund.reason.clone()));
+            record_refunded(tx, &payment, total, amount, Some(refund_id), why).await?;
+            Ok(Ok(refund))
+        }
+        Err(e) => {
+            diesel::update(payments::table.filter(payments::id.eq(payment.id)))
+                .set(payments::refunded_amount.eq(payments::refunded_amount - amount))
+                .execute(tx.conn())
+                .await?;
+            if let Some(revert) = on_failure {
+                revert(tx, refund_id).await?;
+            }
+            let event = RefundFailed {
+                order_id: payment.order_id,
+                payment_id: payment.id,
+                refund_id,
+                amount,
+                failure: e.0.clone(),
+            };
+            crate::OUTBOX.publish(tx, refund_id, &event).await?;
+            Ok(Err(UserError::new(
+                "paymentId",
+                Code::PaymentProviderError,
+                format!("the refund was not made: {}", e.0),
+            )))
+        }
+    }
 }
 
 /// The captured payment of an order with the most left to refund, locked (the order must be

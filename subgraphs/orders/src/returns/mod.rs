@@ -196,6 +196,13 @@ pub async fn request(
                     "no such line on this order",
                 ));
             };
+            if line.booking_id.is_some() {
+                return Err(refusal(
+                    &format!("lines.{i}.orderLineId"),
+                    Code::NotReturnable,
+                    "a booking is cancelled (bookingCancel, under its policy), not returned",
+                ));
+            }
             let delivered = parts
                 .iter()
                 .any(|p| p.id == line.vendor_order_id && p.status == VendorOrderStatus::Delivered);

@@ -92,7 +92,7 @@ async fn checkout_places_one_order_split_by_vendor_and_takes_the_stock() {
     assert_eq!(lines.len(), 4);
     let oud_line = lines
         .iter()
-        .find(|l| l.variant_id == oud)
+        .find(|l| l.variant_id == Some(oud))
         .expect("oud line");
     assert_eq!(
         (

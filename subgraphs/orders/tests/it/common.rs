@@ -13,7 +13,8 @@ use orders::orders::Order;
 use orders::payments::PaymentMethod;
 use vendors::api::CompanyStatus;
 
-/// A fresh database with the orders schema and those it depends on (identity, catalog, vendors).
+/// A fresh database with the orders schema and those it depends on (identity, catalog, vendors,
+/// bookings).
 pub async fn test_db() -> TestDb {
     TestDb::for_subgraph::<orders::Orders>().await
 }

@@ -454,7 +454,7 @@ async fn quick_order_adds_what_can_be_bought_and_reports_each_other_line_and_reo
         .collect();
     assert_eq!(
         lines,
-        vec![(tea, 4)],
+        vec![(Some(tea), 4)],
         "added to the line, the same SKU twice once"
     );
     let codes: Vec<_> = refused.iter().map(|r| (r.index, r.code)).collect();
@@ -484,7 +484,7 @@ async fn quick_order_adds_what_can_be_bought_and_reports_each_other_line_and_reo
             .iter()
             .map(|l| (l.line.variant_id, l.line.quantity))
             .collect::<Vec<_>>(),
-        vec![(tea, 4)]
+        vec![(Some(tea), 4)]
     );
     assert!(refused.is_empty());
     assert_eq!(

@@ -1,8 +1,9 @@
 //! Tenant isolation of every orders table at once: one fixture (a card order with shipping, tax
 //! and a discount, paid through the provider's webhook, shipped, delivered, partly returned and
 //! refunded, then disputed; a company's order on account, paid in part, one approved, and a quote
-//! sent to it with a message) writes rows to each table for one tenant, and the testkit probes
-//! every table the catalogue lists, so a table added without fixture rows here fails by name.
+//! sent to it with a message; a booking line paid, cancelled and partly refunded) writes rows to
+//! each table for one tenant, and the testkit probes every table the catalogue lists, so a table
+//! added without fixture rows here fails by name.
 
 use crate::common::*;
 use cityos_testkit::stripe::{StripeDouble, WEBHOOK_SECRET, event, signature};
@@ -220,6 +221,10 @@ async fn every_orders_table_is_isolated_by_tenant_from_one_fixture() {
     check_out(&t, &their_buyer, their_cart.cart.id, "theirs")
         .await
         .expect("their order");
+
+    // A booking line checked out, paid, cancelled with a fee and the rest refunded: a booking
+    // refund and the inbox's record of the event.
+    crate::bookings::booked_paid_and_refunded(&t, &souq).await;
 
     t.assert_every_table_isolated("orders", souq.info.id, other.info.id)
         .await;

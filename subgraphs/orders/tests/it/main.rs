@@ -1,6 +1,6 @@
 //! The orders subgraph's integration tests, one binary (link time grows with every binary): real
-//! PostgreSQL, a fresh database per test, the identity, catalog and vendors schemas beside
-//! orders'. One module per domain.
+//! PostgreSQL, a fresh database per test, the identity, catalog, vendors and bookings schemas
+//! beside orders'. One module per domain.
 
 // The merged mutation root's future nests every mutation's async blocks; its layout needs more
 // than the default depth of 128.
@@ -10,6 +10,7 @@ mod common;
 
 mod aftercare;
 mod approvals;
+mod bookings;
 mod carts;
 mod checkout;
 mod companies;

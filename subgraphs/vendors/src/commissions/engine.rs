@@ -88,7 +88,9 @@ pub struct Rule {
 /// A line as its commission sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
-    pub product: Uuid,
+    /// The product sold; `None` for a line of no product (a booking of a service not linked to
+    /// one), which only vendor-wide rules cover.
+    pub product: Option<Uuid>,
     /// The product's categories and their ancestors, each with its depth (1 for a root).
     pub categories: Vec<(Uuid, i32)>,
     pub vendor: VendorId,
@@ -127,7 +129,7 @@ pub fn basis_points(amount: i64, rate: i64) -> i64 {
 /// How specific a rule's scope is for `line`, higher first; `None` when it does not cover it.
 fn specificity(scope: Scope, line: &Line) -> Option<(u8, i32)> {
     match scope {
-        Scope::Product(p) => (p == line.product).then_some((3, 0)),
+        Scope::Product(p) => (Some(p) == line.product).then_some((3, 0)),
         Scope::Category(c) => line
             .categories
             .iter()
@@ -229,7 +231,7 @@ mod tests {
 
     fn line(amount: i64, quantity: i64) -> Line {
         Line {
-            product: PRODUCT,
+            product: Some(PRODUCT),
             categories: vec![(PERFUME, 1), (OUD, 2)],
             vendor: vendor(),
             currency: Currency::SAR,

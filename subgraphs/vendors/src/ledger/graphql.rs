@@ -156,9 +156,10 @@ impl CommissionLineObject {
     async fn order_line_id(&self) -> ID {
         to_id(self.line.order_line_id)
     }
-    /// The product sold.
-    async fn product_id(&self) -> ID {
-        ID(self.line.product_id.to_string())
+    /// The product sold; null on a line of no product (a booking of a service not linked to
+    /// one).
+    async fn product_id(&self) -> Option<ID> {
+        self.line.product_id.map(|p| ID(p.to_string()))
     }
     /// Units sold.
     async fn quantity(&self) -> i32 {

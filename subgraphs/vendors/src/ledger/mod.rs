@@ -363,7 +363,8 @@ impl Sale {
 #[serde(rename_all = "camelCase")]
 pub struct CommissionLine {
     pub order_line_id: OrderLineId,
-    pub product_id: uuid::Uuid,
+    /// `None` on a line of no product (a booking of a service not linked to one).
+    pub product_id: Option<uuid::Uuid>,
     pub quantity: i32,
     /// What it was taken of.
     pub basis: i64,

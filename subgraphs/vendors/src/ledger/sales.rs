@@ -63,7 +63,8 @@ pub struct Sold {
 #[serde(rename_all = "camelCase")]
 pub struct SoldLine {
     pub order_line_id: OrderLineId,
-    pub product_id: ProductId,
+    /// `None` on a line of no product (a booking of a service not linked to one).
+    pub product_id: Option<ProductId>,
     pub quantity: i32,
     /// After its discount, without tax.
     pub net: i64,
@@ -103,7 +104,7 @@ impl Consume for PaymentCaptured {
         let mut products: Vec<ProductId> = self
             .vendor_orders
             .iter()
-            .flat_map(|s| s.lines.iter().map(|l| l.product_id))
+            .flat_map(|s| s.lines.iter().filter_map(|l| l.product_id))
             .collect();
         products.sort_unstable();
         products.dedup();
@@ -140,12 +141,18 @@ impl Sale<'_> {
         let mut cats: Vec<uuid::Uuid> = part
             .lines
             .iter()
-            .flat_map(|l| self.categories.get(&l.product_id).into_iter().flatten())
+            .filter_map(|l| l.product_id)
+            .flat_map(|p| self.categories.get(&p).into_iter().flatten())
             .map(|(c, _)| (*c).into())
             .collect();
         cats.sort_unstable();
         cats.dedup();
-        let products: Vec<uuid::Uuid> = part.lines.iter().map(|l| l.product_id.into()).collect();
+        let products: Vec<uuid::Uuid> = part
+            .lines
+            .iter()
+            .filter_map(|l| l.product_id)
+            .map(Into::into)
+            .collect();
         let rules = in_force(tx, vendor, self.currency, self.placed_at, &cats, &products).await?;
         let by_month = rules.iter().any(|r| {
             matches!(
@@ -177,10 +184,10 @@ impl Sale<'_> {
             };
             let basis = line.net + tax + shipped;
             let facts = engine::Line {
-                product: line.product_id.into(),
-                categories: self
-                    .categories
-                    .get(&line.product_id)
+                product: line.product_id.map(Into::into),
+                categories: line
+                    .product_id
+                    .and_then(|p| self.categories.get(&p))
                     .map(|c| c.iter().map(|(id, depth)| ((*id).into(), *depth)).collect())
                     .unwrap_or_default(),
                 vendor,
@@ -233,7 +240,7 @@ impl Sale<'_> {
             .bind::<SqlUuid, _>(part.vendor_order_id)
             .bind::<Array<SqlUuid>, _>(lines.lines)
             .bind::<Array<Integer>, _>(lines.positions)
-            .bind::<Array<SqlUuid>, _>(lines.products)
+            .bind::<Array<Nullable<SqlUuid>>, _>(lines.products)
             .bind::<Array<Integer>, _>(lines.quantities)
             .bind::<Array<BigInt>, _>(lines.bases)
             .bind::<Array<Nullable<SqlUuid>>, _>(lines.rules)
@@ -276,7 +283,7 @@ impl Sale<'_> {
 struct Frozen {
     lines: Vec<OrderLineId>,
     positions: Vec<i32>,
-    products: Vec<ProductId>,
+    products: Vec<Option<ProductId>>,
     quantities: Vec<i32>,
     bases: Vec<i64>,
     rules: Vec<Option<uuid::Uuid>>,

@@ -3,8 +3,10 @@
 //! performs on a 15-minute grid; the providers' existing bookings are written as checkout would
 //! leave them (sessions, their claims and bookings). A month of availability is asked at
 //! `--commerce-rate`, with 500 bookings and again with 2,000, to show what grows with them;
-//! then holds of distinct slots for "any provider" at the same rate. Reported: p50, p99, SQL
-//! statements per request, the statements with the most calls, and the response's size.
+//! then holds of distinct slots for "any provider" at the same rate; then, at the same rate,
+//! customers each hold a slot and check it out as a booking line (hold, cart, booking line,
+//! billing address, checkout: five requests a flow). Reported: p50, p99, SQL statements per
+//! request (per flow), the statements with the most calls, and the response's size.
 
 use crate::Args;
 use crate::measure::{
@@ -13,10 +15,10 @@ use crate::measure::{
 };
 use cityos_e2e::Stack;
 use cityos_e2e::fixtures::{bearer, create_tenant, customer, platform_token, staff_op};
-use cityos_e2e::operations::bookings;
+use cityos_e2e::operations::{bookings, orders};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const PROVIDERS: usize = 10;
 
@@ -207,6 +209,75 @@ pub(crate) async fn run(args: &Args) {
     if let Some(e) = &outcome.first_error {
         println!("\nfirst error: {e}\n");
     }
+
+    // Hold and checkout: each flow a distinct customer (one open cart each) and slot.
+    let flows = usize::try_from(u64::from(args.commerce_rate) * args.seconds)
+        .unwrap_or(0)
+        .min(starts.len().saturating_sub(total));
+    let mut buyers = Vec::with_capacity(flows);
+    for i in 0..flows {
+        let (token, _) = customer(&stack, &shop, &format!("buyer{i}@bench-clinic.test")).await;
+        buyers.push(vec![
+            ("authorization".to_owned(), bearer(&token)),
+            ("x-tenant".to_owned(), shop.slug.clone()),
+        ]);
+    }
+    reset_statements(&mut db).await;
+    let client = reqwest::Client::new();
+    let began = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, (buyer, start)) in buyers.into_iter().zip(starts.iter().rev()).enumerate() {
+        let at = began + Duration::from_secs_f64(i as f64 / f64::from(args.commerce_rate));
+        tokio::time::sleep_until(at.into()).await;
+        let (client, url, service, start) = (
+            client.clone(),
+            stack.url.clone(),
+            service.clone(),
+            start.clone(),
+        );
+        tasks.spawn(
+            async move { hold_and_check_out(&client, &url, &buyer, &service, &start).await },
+        );
+    }
+    let (mut whole, mut checkout, mut failed, mut first_error) = (Vec::new(), Vec::new(), 0, None);
+    while let Some(done) = tasks.join_next().await {
+        match done.expect("a flow") {
+            Ok((flow, last)) => {
+                whole.push(flow);
+                checkout.push(last);
+            }
+            Err(e) => {
+                failed += 1;
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let elapsed = began.elapsed().as_secs_f64();
+    let statements = if stats {
+        app_statements(&mut db).await
+    } else {
+        None
+    };
+    whole.sort_unstable();
+    checkout.sort_unstable();
+    let per_flow = statements.map_or("n/a".to_owned(), |s| {
+        format!("{:.1}", s as f64 / whole.len().max(1) as f64)
+    });
+    println!(
+        "| hold + checkout of a booking line (whole flow, 5 requests) | {written} | n/a | n/a | {:.0} | {:.1} | {:.1} | {failed} | {per_flow} |",
+        whole.len() as f64 / elapsed,
+        percentile(&whole, 50.0),
+        percentile(&whole, 99.0),
+    );
+    println!(
+        "| its checkoutComplete alone | {written} | n/a | n/a | {:.0} | {:.1} | {:.1} | {failed} | n/a |",
+        checkout.len() as f64 / elapsed,
+        percentile(&checkout, 50.0),
+        percentile(&checkout, 99.0),
+    );
+    if let Some(e) = &first_error {
+        println!("\nfirst error: {e}\n");
+    }
     println!(
         "\nAvailability's statements (with 2,000 bookings):\n\n| statement | per request |\n|---|---:|"
     );
@@ -221,6 +292,71 @@ pub(crate) async fn run(args: &Args) {
         "\nResident memory afterwards (KiB): {:?}",
         stack.resident_kib()
     );
+}
+
+/// One customer's hold of `start` and its checkout as a booking line, as the storefront sends
+/// them: the whole flow's latency and the checkout's alone, in microseconds, or the first
+/// refusal or failure.
+async fn hold_and_check_out(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(String, String)],
+    service: &str,
+    start: &str,
+) -> Result<(u64, u64), String> {
+    let call = async |op: cityos_e2e::Operation, vars: Value| -> Result<Value, String> {
+        let mut request = client.post(url).header("content-type", "application/json");
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        let r = request
+            .body(cityos_client::body(op, vars))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let v: Value = r.json().await.map_err(|e| e.to_string())?;
+        if let Some(errors) = v.get("errors") {
+            return Err(format!("{}: {errors}", op.name));
+        }
+        let payload = v["data"]
+            .as_object()
+            .and_then(|o| o.values().next().cloned())
+            .unwrap_or_default();
+        if payload["userErrors"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty())
+        {
+            return Err(format!("{}: {}", op.name, payload["userErrors"]));
+        }
+        Ok(payload)
+    };
+    let micros = |since: Instant| u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let began = Instant::now();
+    let hold = call(
+        bookings::BOOKING_HOLD,
+        json!({ "input": { "serviceId": service, "start": start } }),
+    )
+    .await?;
+    let cart = call(orders::CART_CREATE, json!({ "input": {} })).await?["cart"]["id"].clone();
+    call(
+        orders::CART_BOOKING_ADD,
+        json!({ "input": { "cartId": cart, "holdId": hold["hold"]["id"] } }),
+    )
+    .await?;
+    let address = json!({ "firstName": "Bench", "lastName": "Buyer", "line1": "Olaya Street 1",
+        "city": "Riyadh", "postalCode": "12211", "countryCode": "SA" });
+    call(
+        orders::CART_UPDATE,
+        json!({ "input": { "cartId": cart, "billingAddress": address } }),
+    )
+    .await?;
+    let checkout = Instant::now();
+    call(
+        orders::CHECKOUT_COMPLETE,
+        json!({ "input": { "cartId": cart, "idempotencyKey": cart } }),
+    )
+    .await?;
+    Ok((micros(began), micros(checkout)))
 }
 
 /// Writes bookings `done..wanted` of the providers as checkout leaves them: a session each with
