@@ -443,3 +443,116 @@ async fn a_hold_past_its_time_refuses_checkout_and_a_cancelled_order_frees_its_s
         .await
         .expect("the slot is free again");
 }
+
+#[tokio::test]
+async fn a_service_without_its_own_price_is_priced_as_its_linked_product_or_refused() {
+    let t = test_db().await;
+    let shop = shop(&t, "bookings-linked").await;
+    let (product, _) = item_of_product(&t, &shop, "MASSAGE-60", 7500, 1, None).await;
+    let r = book(&t, &shop.admin,
+        "mutation($i: BookingProviderCreateInput!) { bookingProviderCreate(input: $i) { provider { id } } }",
+        json!({ "i": { "name": "Lina", "timeZone": "Asia/Riyadh" } })).await;
+    let provider = r["bookingProviderCreate"]["provider"]["id"].clone();
+    let days: Vec<Value> = (1..=7)
+        .map(|d| json!({ "weekday": d, "spans": [{ "opens": "00:00", "closes": "24:00" }] }))
+        .collect();
+    book(&t, &shop.admin,
+        "mutation($i: BookingHoursSetInput!) { bookingHoursSet(input: $i) { userErrors { code } } }",
+        json!({ "i": { "calendarId": provider, "days": days } })).await;
+    let create = "mutation($i: BookingServiceCreateInput!) { bookingServiceCreate(input: $i) { service { id } userErrors { code message } } }";
+    let rules = json!({ "durationMinutes": 60, "slotIntervalMinutes": 60 });
+    let r = book(
+        &t,
+        &shop.admin,
+        create,
+        json!({ "i": { "name": "Massage", "calendarIds": [provider],
+        "productId": product.to_string(), "rules": rules } }),
+    )
+    .await;
+    let linked = r["bookingServiceCreate"]["service"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"))
+        .to_owned();
+    let r = book(
+        &t,
+        &shop.admin,
+        create,
+        json!({ "i": { "name": "Sauna", "calendarIds": [provider],
+        "prices": [{ "amountMinor": 2000, "currency": "USD" }], "rules": rules } }),
+    )
+    .await;
+    let dollars = r["bookingServiceCreate"]["service"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"))
+        .to_owned();
+
+    let (_, sara) = customer(&t, &shop, "sara@example.com").await;
+    let cart = carts::create(t.db(), &sara, None, None)
+        .await
+        .expect("cart")
+        .cart
+        .id;
+    // Priced as the product's variant, in SAR, with the product on the line.
+    let start = slot(&t, &shop, &linked).await;
+    let held = hold(&t, &sara, &linked, &start).await.expect("held");
+    let r = buy(
+        &t,
+        &sara,
+        BOOKING_ADD,
+        json!({ "i": { "cartId": cart.to_string(), "holdId": held } }),
+    )
+    .await;
+    assert_eq!(r["cartBookingAdd"]["userErrors"], json!([]), "{r}");
+    let line = &r["cartBookingAdd"]["cart"]["lines"][0];
+    assert_eq!(
+        line["unitPrice"],
+        json!({ "amountMinor": 7500, "currency": "SAR" })
+    );
+    assert_eq!(line["productTitle"], "Massage");
+    // Priced in dollars only: no price in this cart, refused, the cart unchanged.
+    let later = chrono::DateTime::parse_from_rfc3339(&start).expect("a start") + Duration::hours(2);
+    let other = hold(&t, &sara, &dollars, &later.to_rfc3339())
+        .await
+        .expect("held");
+    let r = buy(
+        &t,
+        &sara,
+        BOOKING_ADD,
+        json!({ "i": { "cartId": cart.to_string(), "holdId": other } }),
+    )
+    .await;
+    assert_eq!(codes(&r["cartBookingAdd"]), ["NO_PRICE"]);
+    let priced = carts::get(t.db(), &sara, cart)
+        .await
+        .expect("read")
+        .expect("the cart");
+    assert_eq!(priced.lines.len(), 1);
+
+    carts::update(
+        t.db(),
+        &sara,
+        cart,
+        CartChanges {
+            billing_address: Some(address()),
+            ..CartChanges::default()
+        },
+    )
+    .await
+    .expect("billing address");
+    let order = check_out(&t, &sara, cart, "linked").await.expect("placed");
+    let lines = t
+        .db()
+        .tenant_tx(shop.info.id, async move |tx| {
+            orders::orders::lines_of(tx, &[order.id])
+                .await
+                .map_err(cityos_core::ApiError::from)
+        })
+        .await
+        .expect("lines")
+        .remove(&order.id)
+        .expect("its lines");
+    assert_eq!(
+        (lines[0].product_id, lines[0].unit_price),
+        (Some(product), 7500)
+    );
+}
