@@ -10,8 +10,8 @@
 
 use crate::Args;
 use crate::measure::{
-    app_statements, frequent_statements, load_at_rate, percentile, reset_statements,
-    statement_stats,
+    app_statements, frequent_statements, load_at_rate, load_at_rate_as, percentile,
+    reset_statements, statement_stats,
 };
 use cityos_e2e::Stack;
 use cityos_e2e::fixtures::{bearer, create_tenant, customer, platform_token, staff_op};
@@ -172,9 +172,18 @@ pub(crate) async fn run(args: &Args) {
         .collect();
     let (warm, measured) =
         holds.split_at((usize::try_from(args.commerce_rate).unwrap_or(0) * 2).min(holds.len()));
-    load_at_rate(
+    // A customer keeps at most 60 live holds: the holds are spread over enough of them.
+    let mut holders = Vec::new();
+    for i in 0..total.div_ceil(50).max(1) {
+        let (token, _) = customer(&stack, &shop, &format!("holder{i}@bench-clinic.test")).await;
+        holders.push(vec![
+            ("authorization".to_owned(), bearer(&token)),
+            ("x-tenant".to_owned(), shop.slug.clone()),
+        ]);
+    }
+    load_at_rate_as(
         &stack.url,
-        &caller,
+        &holders,
         warm,
         args.commerce_rate,
         Duration::from_secs(2),
@@ -184,9 +193,9 @@ pub(crate) async fn run(args: &Args) {
     let seconds = (measured.len() as f64 / f64::from(args.commerce_rate))
         .floor()
         .max(1.0);
-    let outcome = load_at_rate(
+    let outcome = load_at_rate_as(
         &stack.url,
-        &caller,
+        &holders,
         measured,
         args.commerce_rate,
         Duration::from_secs_f64(seconds),

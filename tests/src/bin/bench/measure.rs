@@ -292,6 +292,18 @@ pub(crate) async fn load_at_rate(
     rate: u32,
     duration: Duration,
 ) -> Outcome {
+    load_at_rate_as(url, &[headers.to_vec()], bodies, rate, duration).await
+}
+
+/// [`load_at_rate`] with request `i` sent as `callers[i % callers.len()]` (callers with limits
+/// of their own, such as a customer's live holds).
+pub(crate) async fn load_at_rate_as(
+    url: &str,
+    callers: &[Vec<(String, String)>],
+    bodies: &[String],
+    rate: u32,
+    duration: Duration,
+) -> Outcome {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()
@@ -305,7 +317,7 @@ pub(crate) async fn load_at_rate(
         let (client, url, headers, body) = (
             client.clone(),
             url.to_owned(),
-            headers.to_vec(),
+            callers[i % callers.len()].clone(),
             bodies[i % bodies.len()].clone(),
         );
         tasks.push(tokio::spawn(async move {
