@@ -49,6 +49,9 @@ cityos_core::error_codes! {
         ProductTaken,
         /// The service is archived and takes no bookings or changes.
         ServiceArchived,
+        /// The booking's order is not paid: cancelling the order (`orderCancel`) cancels its
+        /// bookings and what is owed for them.
+        OrderUnpaid,
     }
 }
 

@@ -459,9 +459,11 @@ pub struct Cancel {
     pub accepted_fee_minor: Option<i64>,
 }
 
-/// Cancels a booking: its customer under the service's policy (POLICY_FEE unless they accept the
-/// fee it keeps now), or the business with a full refund. Its seats are given back and
-/// `booking.cancelled` tells orders what to refund.
+/// Cancels a paid booking: its customer under the service's policy (POLICY_FEE unless they
+/// accept the fee it keeps now), or the business with a full refund. Its seats are given back and
+/// `booking.cancelled` tells orders what to refund. A booking whose order is unpaid is cancelled
+/// with its order (ORDER_UNPAID here; orders calls [`order_cancelled`]), so the order never asks
+/// for a booking that is gone.
 pub async fn cancel(db: &Database, ctx: &RequestContext, ask: Cancel) -> Outcome<Booking> {
     db.recorded(ctx, "booking.cancel", async move |tx| {
         let reason = Text::<1000>::parse_optional(ask.reason.as_deref())
@@ -471,6 +473,14 @@ pub async fn cancel(db: &Database, ctx: &RequestContext, ask: Cancel) -> Outcome
         booking
             .status
             .require::<Code>(BookingStatus::Cancelled, "id")?;
+        if booking.paid_at.is_none() && booking.order_id.is_some() {
+            // Its order still asks for its price: the order is what is cancelled.
+            return Err(refusal(
+                "id",
+                Code::OrderUnpaid,
+                "this booking's order is not paid yet: cancel the order, which cancels its bookings",
+            ));
+        }
         let (by, who) = match actor {
             Actor::Customer => (policy::By::Customer, CancelledBy::Customer),
             Actor::Business(who) => (policy::By::Business, who),

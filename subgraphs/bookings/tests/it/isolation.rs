@@ -68,10 +68,13 @@ async fn every_bookings_table_is_isolated_by_tenant() {
         let booking = t
             .db()
             .tenant_tx(shop.info.id, async move |tx| {
-                bookings::api::convert(tx, sale).await
+                let booking = bookings::api::convert(tx, sale).await?;
+                // Paid, as orders' capture says, so that staff may cancel it below.
+                bookings::api::paid(tx, sale.order_id).await?;
+                Ok::<_, bookings::errors::Failure>(booking)
             })
             .await
-            .expect("converted");
+            .expect("converted and paid");
         booked.push((shop, booking.id));
         // A series of two weekly holds.
         let r = run(&t, &customer, "mutation($i: BookingHoldSeriesInput!) { bookingHoldSeries(input: $i) { userErrors { code } } }",
@@ -92,7 +95,8 @@ async fn every_bookings_table_is_isolated_by_tenant() {
         let r = run(&t, &shop.admin, BLOCK, json!({ "i": { "calendarId": p, "start": "2027-05-06T10:00:00Z", "end": "2027-05-06T11:00:00Z" } })).await;
         assert!(r["bookingTimeBlock"]["block"].is_object(), "{r}");
     }
-    // The outbox's deliveries exist once a subscriber takes the topic: staff cancel each booking.
+    // The outbox's deliveries exist once a subscriber takes the topic: staff cancel each paid
+    // booking.
     bookings::OUTBOX
         .subscribe(t.db(), &[("orders".into(), "booking.cancelled".into())])
         .await

@@ -423,6 +423,15 @@ async fn a_hold_past_its_time_refuses_checkout_and_a_cancelled_order_frees_its_s
         .count_in(shop.info.id, "SELECT count(*) AS n FROM bookings.bookings")
         .await;
     assert_eq!(made, 1, "one booking of the hold");
+    // Unpaid, it goes with its order, not on its own (the order would still ask for it).
+    let r = book(
+        &t,
+        &sara,
+        "mutation($i: BookingCancelInput!) { bookingCancel(input: $i) { userErrors { code } } }",
+        json!({ "i": { "id": booking } }),
+    )
+    .await;
+    assert_eq!(codes(&r["bookingCancel"]), ["ORDER_UNPAID"]);
     assert_eq!(
         hold(&t, &omar, &service, &start).await,
         Err("SLOT_TAKEN".to_owned())
