@@ -67,13 +67,6 @@ pub fn refusal(field: &str, code: BookingsErrorCode, message: impl Into<String>)
     UserError::new(field, code, message).into()
 }
 
-/// Whether `error` is the refusal of an exclusion constraint: two claims of one calendar that
-/// would overlap.
-pub fn is_overlap(error: &diesel::result::Error) -> bool {
-    match error {
-        diesel::result::Error::DatabaseError(_, info) => {
-            info.constraint_name() == Some("claims_no_overlap")
-        }
-        _ => false,
-    }
-}
+/// The exclusion constraint that refuses two claims of one calendar that would overlap (refused
+/// with `Failure::on_constraint` as SLOT_TAKEN).
+pub const NO_OVERLAP: &str = "claims_no_overlap";

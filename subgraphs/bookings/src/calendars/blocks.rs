@@ -4,7 +4,7 @@
 //! services claim their time with their buffers the same way.
 
 use crate::calendars::lock;
-use crate::errors::{BookingsErrorCode as Code, Outcome, is_overlap, refusal};
+use crate::errors::{BookingsErrorCode as Code, Failure, NO_OVERLAP, Outcome, UserError, refusal};
 use crate::ids::{CalendarId, ClaimId};
 use crate::scope::Writer;
 use crate::slots::Interval;
@@ -84,11 +84,9 @@ pub async fn block(
         .load(tx.conn())
         .await
         .map_err(|e| {
-            if is_overlap(&e) {
-                refusal("from", Code::SlotTaken, "that time is claimed already")
-            } else {
-                e.into()
-            }
+            Failure::on_constraint(NO_OVERLAP, e, || {
+                UserError::new("from", Code::SlotTaken, "that time is claimed already")
+            })
         })?;
         let claim = rows
             .into_iter()

@@ -10,7 +10,7 @@
 //! calendars it is about to claim before it looks (`waitlist::end_stale`). Seats given back go
 //! to the slot's waitlist first (`waitlist::release`).
 
-use crate::errors::{BookingsErrorCode as Code, Outcome, is_overlap, refusal};
+use crate::errors::{BookingsErrorCode as Code, Failure, NO_OVERLAP, Outcome, UserError, refusal};
 use crate::ids::{CalendarId, ServiceId, SessionId};
 use crate::slots::{self, Choice, Interval};
 use chrono::{DateTime, Utc};
@@ -210,11 +210,9 @@ pub async fn take(
         .execute(tx.conn())
         .await
         .map_err(|e| {
-            if is_overlap(&e) {
-                refusal("start", Code::SlotTaken, "that time was taken meanwhile")
-            } else {
-                e.into()
-            }
+            Failure::on_constraint(NO_OVERLAP, e, || {
+                UserError::new("start", Code::SlotTaken, "that time was taken meanwhile")
+            })
         })?;
     }
     Prepared(
@@ -230,7 +228,7 @@ pub async fn take(
 }
 
 /// The refusal of a session without the seats asked for.
-pub fn full(capacity: i32) -> crate::errors::Failure {
+pub fn full(capacity: i32) -> Failure {
     if capacity == 1 {
         refusal("start", Code::SlotTaken, "that slot is taken")
     } else {
