@@ -9,7 +9,6 @@ use chrono::{Duration, Utc};
 use cityos_core::RequestContext;
 use cityos_core::ids::UserId;
 use cityos_db::inbox::{Applied, Inbox};
-use cityos_db::jobs::{Runner, RunnerSettings};
 use cityos_db::outbox::Event;
 use cityos_server::Subgraph as _;
 use cityos_testkit::{TestDb, refusal, user_context};
@@ -318,11 +317,7 @@ pub async fn booked_paid_and_refunded(t: &TestDb, shop: &Shop) {
         .await
         .expect("a duplicate");
     assert_eq!(again, Applied::Before);
-    let runner = orders::Orders::jobs(Runner::new(
-        t.db().clone(),
-        orders::JOBS,
-        RunnerSettings::default(),
-    ));
+    let runner = crate::jobs::orders_runner(t);
     runner.run_once().await.expect("the refund job");
     let paid_back = t
         .count_in(shop.info.id, &format!(

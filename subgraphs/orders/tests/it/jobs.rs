@@ -281,7 +281,7 @@ async fn a_failing_job_backs_off_dies_and_is_retried_by_a_platform_admin() {
 }
 
 /// The orders' own runner, with its real jobs.
-fn orders_runner(t: &TestDb) -> Runner {
+pub fn orders_runner(t: &TestDb) -> Runner {
     orders::Orders::jobs(Runner::new(
         t.db().clone(),
         orders::JOBS,
