@@ -19,6 +19,8 @@ use cityos_core::{Failure, RequestContext};
 use cityos_db::audit::Audit;
 use cityos_db::{Database, Prepared, TenantTx};
 use diesel::QueryResult;
+use diesel::pg::Pg;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 // The derive of a row with an embedded part names the trait.
 use diesel::deserialize::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text as SqlText, Uuid as SqlUuid};
@@ -383,8 +385,7 @@ pub async fn create(
         check_calendars(tx, vendor, &calendar_ids).await?;
         check_product(tx, product).await?;
         let id = ServiceId::new();
-        let s = settings;
-        let rows: Vec<Service> = Prepared(
+        let rows: Vec<Service> = Prepared(with_settings(
             diesel::sql_query(format!(
                 "INSERT INTO bookings.services (tenant_id, id, vendor_id, product_id, name, description,
                      duration_minutes, buffer_before_minutes, buffer_after_minutes, min_notice_minutes,
@@ -393,24 +394,15 @@ pub async fn create(
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
                  RETURNING {COLUMNS}"
             ))
+            .into_boxed()
             .bind::<SqlUuid, _>(tx.tenant())
             .bind::<SqlUuid, _>(id)
             .bind::<Nullable<SqlUuid>, _>(vendor)
             .bind::<Nullable<SqlUuid>, _>(product)
             .bind::<SqlText, _>(&name)
-            .bind::<SqlText, _>(&description)
-            .bind::<Integer, _>(s.duration_minutes)
-            .bind::<Integer, _>(s.buffer_before_minutes)
-            .bind::<Integer, _>(s.buffer_after_minutes)
-            .bind::<Integer, _>(s.min_notice_minutes)
-            .bind::<Integer, _>(s.max_days_ahead)
-            .bind::<Integer, _>(s.slot_interval_minutes)
-            .bind::<Integer, _>(s.capacity)
-            .bind::<Bool, _>(s.requires_confirmation)
-            .bind::<Integer, _>(s.free_cancel_hours)
-            .bind::<Integer, _>(s.cancel_fee_bps)
-            .bind::<Integer, _>(s.hold_minutes),
-        )
+            .bind::<SqlText, _>(&description),
+            settings,
+        ))
         .load(tx.conn())
         .await
         .map_err(|e| Failure::on_unique("services_product", e, product_taken))?;
@@ -424,6 +416,27 @@ pub async fn create(
         Ok((service, audit))
     })
     .await
+}
+
+/// Binds a service's rules after a statement's other parameters, in the order both writes list
+/// their columns: duration, buffers before and after, notice, days ahead, slot interval,
+/// capacity, confirmation, free cancellation hours, fee, hold minutes.
+fn with_settings(
+    query: BoxedSqlQuery<'_, Pg, SqlQuery>,
+    s: Settings,
+) -> BoxedSqlQuery<'_, Pg, SqlQuery> {
+    query
+        .bind::<Integer, _>(s.duration_minutes)
+        .bind::<Integer, _>(s.buffer_before_minutes)
+        .bind::<Integer, _>(s.buffer_after_minutes)
+        .bind::<Integer, _>(s.min_notice_minutes)
+        .bind::<Integer, _>(s.max_days_ahead)
+        .bind::<Integer, _>(s.slot_interval_minutes)
+        .bind::<Integer, _>(s.capacity)
+        .bind::<Bool, _>(s.requires_confirmation)
+        .bind::<Integer, _>(s.free_cancel_hours)
+        .bind::<Integer, _>(s.cancel_fee_bps)
+        .bind::<Integer, _>(s.hold_minutes)
 }
 
 /// Locks service `id` for a change by `writer`: NOT_FOUND at `field` when it does not exist or
@@ -486,8 +499,7 @@ pub async fn update(
         if let Some(ids) = &draft.calendars {
             check_calendars(tx, current.vendor_id, ids).await?;
         }
-        let s = settings;
-        let rows: Vec<Service> = Prepared(
+        let rows: Vec<Service> = Prepared(with_settings(
             diesel::sql_query(format!(
                 "UPDATE bookings.services SET name = coalesce($2, name),
                      description = coalesce($3, description), product_id = $4,
@@ -497,22 +509,13 @@ pub async fn update(
                      cancel_fee_bps = $14, hold_minutes = $15
                  WHERE id = $1 RETURNING {COLUMNS}"
             ))
+            .into_boxed()
             .bind::<SqlUuid, _>(id)
             .bind::<Nullable<SqlText>, _>(name)
             .bind::<Nullable<SqlText>, _>(description)
-            .bind::<Nullable<SqlUuid>, _>(product)
-            .bind::<Integer, _>(s.duration_minutes)
-            .bind::<Integer, _>(s.buffer_before_minutes)
-            .bind::<Integer, _>(s.buffer_after_minutes)
-            .bind::<Integer, _>(s.min_notice_minutes)
-            .bind::<Integer, _>(s.max_days_ahead)
-            .bind::<Integer, _>(s.slot_interval_minutes)
-            .bind::<Integer, _>(s.capacity)
-            .bind::<Bool, _>(s.requires_confirmation)
-            .bind::<Integer, _>(s.free_cancel_hours)
-            .bind::<Integer, _>(s.cancel_fee_bps)
-            .bind::<Integer, _>(s.hold_minutes),
-        )
+            .bind::<Nullable<SqlUuid>, _>(product),
+            settings,
+        ))
         .load(tx.conn())
         .await
         .map_err(|e| Failure::on_unique("services_product", e, product_taken))?;
