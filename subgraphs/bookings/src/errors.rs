@@ -67,6 +67,14 @@ pub fn refusal(field: &str, code: BookingsErrorCode, message: impl Into<String>)
     UserError::new(field, code, message).into()
 }
 
+/// A name as services and calendars take it: one line of 1 to 120 characters (INVALID_TEXT at
+/// `field` otherwise).
+pub fn name(text: &str, field: &str) -> Outcome<String> {
+    cityos_core::text::Line::<120>::parse(text)
+        .map(cityos_core::text::Line::into_inner)
+        .map_err(|e| e.refusal(field))
+}
+
 /// The exclusion constraint that refuses two claims of one calendar that would overlap (refused
 /// with `Failure::on_constraint` as SLOT_TAKEN).
 pub const NO_OVERLAP: &str = "claims_no_overlap";

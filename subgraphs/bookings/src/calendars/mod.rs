@@ -9,13 +9,13 @@ pub mod blocks;
 pub mod graphql;
 pub mod hours;
 
-use crate::errors::{BookingsErrorCode as Code, Outcome, refusal};
+use crate::errors::{BookingsErrorCode as Code, Outcome, name, refusal};
 use crate::ids::{CalendarId, UserId, VendorId};
 use crate::scope::{Writer, no_such_calendar};
 use crate::slots::Span;
 use chrono::NaiveDate;
 use cityos_core::RequestContext;
-use cityos_core::text::{Line, Text};
+use cityos_core::text::Text;
 use cityos_db::audit::Audit;
 use cityos_db::{Database, Prepared, TenantTx};
 use diesel::QueryResult;
@@ -108,12 +108,6 @@ pub struct Changes {
     pub seats: Option<i32>,
 }
 
-fn name(text: &str) -> Outcome<String> {
-    Line::<120>::parse(text)
-        .map(Line::into_inner)
-        .map_err(|e| e.refusal("name"))
-}
-
 fn seats(seats: Option<i32>) -> Outcome<Option<i32>> {
     match seats {
         Some(s) if !(1..=10_000).contains(&s) => Err(refusal(
@@ -134,7 +128,7 @@ pub async fn create(db: &Database, ctx: &RequestContext, new: NewCalendar) -> Ou
         CalendarKind::Resource => "booking_resource.create",
     };
     db.recorded(ctx, action, async move |tx| {
-        let name = name(&new.name)?;
+        let name = name(&new.name, "name")?;
         let zone = hours::zone(&new.time_zone, "timeZone")?;
         let seats = seats(new.seats)?;
         let vendor = writer.vendor_for(tx, new.vendor_id).await?;
@@ -214,7 +208,11 @@ pub async fn update(
     let writer = Writer::of(ctx)?;
     db.recorded(ctx, "booking_calendar.update", async move |tx| {
         let current = lock(tx, writer, id, "id").await?;
-        let name = changes.name.as_deref().map(name).transpose()?;
+        let name = changes
+            .name
+            .as_deref()
+            .map(|n| name(n, "name"))
+            .transpose()?;
         let zone = changes
             .time_zone
             .as_deref()
@@ -446,7 +444,7 @@ pub async fn set_holiday(
     name_text: String,
 ) -> Outcome<Holiday> {
     db.staff(ctx, "booking_holiday.set", async move |tx| {
-        let name = name(&name_text)?;
+        let name = name(&name_text, "name")?;
         Prepared(
             diesel::sql_query(
                 "INSERT INTO bookings.holidays (tenant_id, on_date, name) VALUES ($1, $2, $3)

@@ -8,13 +8,13 @@
 pub mod graphql;
 
 use crate::calendars::{self, CalendarKind};
-use crate::errors::{BookingsErrorCode as Code, Outcome, UserError, refusal};
+use crate::errors::{BookingsErrorCode as Code, Outcome, UserError, name, refusal};
 use crate::ids::{CalendarId, ProductId, ServiceId, VendorId};
 use crate::scope::{Writer, no_such_service};
 use crate::slots::Rules;
 use chrono::Duration;
 use cityos_core::money::{Currency, Money};
-use cityos_core::text::{Line, Text};
+use cityos_core::text::Text;
 use cityos_core::{Failure, RequestContext};
 use cityos_db::audit::Audit;
 use cityos_db::{Database, Prepared, TenantTx};
@@ -217,12 +217,6 @@ pub struct Draft {
     pub calendars: Option<Vec<CalendarId>>,
 }
 
-fn line(text: &str, field: &str) -> Outcome<String> {
-    Line::<120>::parse(text)
-        .map(Line::into_inner)
-        .map_err(|e| e.refusal(field))
-}
-
 fn prices(given: &[(String, i64)]) -> Outcome<Vec<Money>> {
     let mut out: Vec<Money> = Vec::with_capacity(given.len());
     for (i, (code, amount)) in given.iter().enumerate() {
@@ -369,7 +363,7 @@ pub async fn create(
 ) -> Outcome<Service> {
     let writer = Writer::of(ctx)?;
     db.recorded(ctx, "booking_service.create", async move |tx| {
-        let name = line(draft.name.as_deref().unwrap_or_default(), "name")?;
+        let name = name(draft.name.as_deref().unwrap_or_default(), "name")?;
         let description = Text::<5000>::parse(draft.description.as_deref().unwrap_or_default())
             .map_err(|e| e.refusal("description"))?
             .into_inner();
@@ -479,7 +473,7 @@ pub async fn update(
                 "an archived service takes no changes",
             ));
         }
-        let name = draft.name.as_deref().map(|n| line(n, "name")).transpose()?;
+        let name = draft.name.as_deref().map(|n| name(n, "name")).transpose()?;
         let description = draft
             .description
             .as_deref()
