@@ -6,7 +6,8 @@
 //!   currency or its linked product); [`convert`] makes a PENDING booking of a live hold of the
 //!   customer's for an order line (HOLD_EXPIRED once it no longer keeps its seats); [`paid`]
 //!   records that an order was paid, confirming its bookings (unless their service waits for
-//!   staff); [`order_cancelled`] cancels the bookings of an order cancelled before payment.
+//!   staff); [`order_cancelled`] cancels the bookings of an order cancelled before payment;
+//!   [`release_for`] gives back the seats of a hold taken out of a cart.
 //! - Events: `booking.<status>` ([`BookingChanged`]: `bookingId`, `number`, `serviceId`,
 //!   `customerId`, `providerId`, `status`, `startsAt`, `seats`, `orderId`, `orderLineId`,
 //!   `currency`, `amountMinor`, `feeMinor`, `refundMinor`, `cancelledBy`, `version`) on every
@@ -17,6 +18,6 @@ pub use crate::bookings::jobs::BookingReminder;
 pub use crate::bookings::{
     Booking, BookingChanged, BookingStatus, CancelledBy, Sale, convert, order_cancelled, paid,
 };
-pub use crate::holds::HoldStatus;
 pub use crate::holds::lines::{Held, held};
+pub use crate::holds::{HoldStatus, release_for};
 pub use crate::ids::{BookingId, CalendarId, HoldId, ServiceId};

@@ -304,6 +304,19 @@ pub async fn release(db: &Database, ctx: &RequestContext, id: HoldId) -> Outcome
     .await
 }
 
+/// Releases hold `id` of `customer` in the caller's transaction (orders, when a cart's booking
+/// line is taken out) if it is still HELD: its seats go back, or to the waitlist. Whether it was;
+/// a hold that ended already or is someone else's is left as it is.
+pub async fn release_for(tx: &mut TenantTx<'_>, id: HoldId, customer: UserId) -> QueryResult<bool> {
+    match lock(tx, id).await? {
+        Some(hold) if hold.customer_id == customer && hold.status == HoldStatus::Held => {
+            end(tx, &hold, HoldStatus::Released).await?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
 /// Hold `id`, locked.
 pub async fn lock(tx: &mut TenantTx<'_>, id: HoldId) -> QueryResult<Option<Hold>> {
     let found: Vec<Hold> = Prepared(

@@ -640,8 +640,8 @@ impl CartMutation {
         cart_payload(carts::add_booking(ctx.db(), ctx.request()?, cart, hold).await)
     }
 
-    /// Takes a booking line out of a cart; the hold keeps its seats until it ends or is
-    /// released (`bookingHoldRelease`).
+    /// Takes a booking line out of a cart and releases its hold: the slot is free for others at
+    /// once.
     async fn cart_booking_remove(
         &self,
         ctx: &Context<'_>,

@@ -257,8 +257,8 @@ pub async fn add_booking(
     .await
 }
 
-/// Takes the booking line of `hold` out of a cart (nothing happens when it is not there). The
-/// hold itself keeps its seats until it ends or its customer releases it.
+/// Takes the booking line of `hold` out of a cart (nothing happens when it is not there), and
+/// releases the hold, so its slot is free for others at once.
 #[tracing::instrument(name = "cart.booking_remove", skip_all, fields(request_id = %ctx.request_id, tenant.id = %ctx.tenant_label(), cart.id = %cart, hold.id = %hold))]
 pub async fn remove_booking(
     db: &Database,
@@ -269,14 +269,17 @@ pub async fn remove_booking(
     let tenant = ctx.tenant()?.id;
     let ctx = ctx.clone();
     db.tenant_tx(tenant, async move |tx| {
-        open_cart(tx, &ctx, cart, "cartId").await?;
-        diesel::delete(
+        let open = open_cart(tx, &ctx, cart, "cartId").await?;
+        let removed = diesel::delete(
             cart_lines::table
                 .filter(cart_lines::cart_id.eq(cart))
                 .filter(cart_lines::hold_id.eq(hold)),
         )
         .execute(tx.conn())
         .await?;
+        if let (1, Some(customer)) = (removed, open.customer_id) {
+            bookings::api::release_for(tx, hold, customer).await?;
+        }
         priced_after_change(tx, cart, &[]).await
     })
     .await

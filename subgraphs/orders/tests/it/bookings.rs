@@ -531,6 +531,28 @@ async fn a_service_without_its_own_price_is_priced_as_its_linked_product_or_refu
         .expect("read")
         .expect("the cart");
     assert_eq!(priced.lines.len(), 1);
+    // A line taken out releases its hold at once.
+    let spare_at = later + Duration::hours(2);
+    let spare = hold(&t, &sara, &linked, &spare_at.to_rfc3339())
+        .await
+        .expect("held");
+    let line = json!({ "i": { "cartId": cart.to_string(), "holdId": spare } });
+    let r = buy(&t, &sara, BOOKING_ADD, line.clone()).await;
+    assert_eq!(r["cartBookingAdd"]["userErrors"], json!([]), "{r}");
+    let r = buy(&t, &sara, "mutation($i: CartBookingInput!) { cartBookingRemove(input: $i) { cart { lines { id } } } }", line).await;
+    assert_eq!(
+        r["cartBookingRemove"]["cart"]["lines"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "{r}"
+    );
+    let released = t
+        .count_in(shop.info.id, &format!(
+            "SELECT count(*) AS n FROM bookings.holds WHERE id = '{spare}' AND status = 'RELEASED'"
+        ))
+        .await;
+    assert_eq!(released, 1, "taking the line out releases its hold");
 
     carts::update(
         t.db(),
