@@ -62,6 +62,16 @@ impl<C> From<diesel::result::Error> for Failure<C> {
 }
 
 impl<C> Failure<C> {
+    /// The request failure this is, where a refusal cannot be the caller's to fix (a job, an
+    /// event, another subgraph's api called with facts already checked): a user error becomes an
+    /// internal error carrying its message.
+    pub fn into_api(self) -> ApiError {
+        match self {
+            Self::Api(e) => e,
+            Self::User(e) => ApiError::internal(e.message),
+        }
+    }
+
     /// A violation of `constraint` (of any kind) becomes the user error `user`; any other database
     /// error is a request failure.
     pub fn on_constraint(

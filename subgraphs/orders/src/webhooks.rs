@@ -80,10 +80,7 @@ impl From<diesel::result::Error> for Refused {
 
 impl From<Failure<Code>> for Refused {
     fn from(failure: Failure<Code>) -> Self {
-        match failure {
-            Failure::Api(e) => Self::Internal(e),
-            Failure::User(e) => Self::Internal(ApiError::internal(e.message)),
-        }
+        Self::Internal(failure.into_api())
     }
 }
 

@@ -896,10 +896,7 @@ impl cityos_db::jobs::Job for ApprovalExpiry {
         if r.status == ApprovalStatus::Pending && r.expires_at <= Utc::now() {
             close(tx, &r, ApprovalStatus::Expired, None)
                 .await
-                .map_err(|e| match e {
-                    cityos_core::Failure::Api(e) => e,
-                    cityos_core::Failure::User(e) => ApiError::internal(e.message),
-                })?;
+                .map_err(cityos_core::Failure::into_api)?;
         }
         Ok(cityos_db::jobs::Next::Done)
     }

@@ -205,10 +205,7 @@ pub async fn cancel(
             };
             bookings::api::order_cancelled(tx, id.uuid(), who, reason.as_deref())
                 .await
-                .map_err(|e| match e {
-                    cityos_core::Failure::Api(e) => e,
-                    cityos_core::Failure::User(e) => ApiError::internal(e.message),
-                })?;
+                .map_err(cityos_core::Failure::into_api)?;
             Ok::<_, cityos_core::Failure<Code>>((reread(tx, id).await?, card_intents))
         })
         .await?;

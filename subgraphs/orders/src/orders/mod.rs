@@ -568,11 +568,10 @@ async fn capture_whole(tx: &mut TenantTx<'_>, order: &Order, payment: &Payment) 
 /// Tells the bookings subgraph that `order` is paid (or, on account, owed on its invoice): its
 /// PENDING bookings are CONFIRMED, unless their service waits for staff.
 pub async fn bookings_paid(tx: &mut TenantTx<'_>, order: OrderId) -> Result<(), ApiError> {
-    match bookings::api::paid(tx, order.uuid()).await {
-        Ok(_) => Ok(()),
-        Err(cityos_core::Failure::Api(e)) => Err(e),
-        Err(cityos_core::Failure::User(e)) => Err(ApiError::internal(e.message)),
-    }
+    bookings::api::paid(tx, order.uuid())
+        .await
+        .map(|_| ())
+        .map_err(cityos_core::Failure::into_api)
 }
 
 /// Records `amount` (minor units of the invoice's currency) received against the invoice of an

@@ -36,13 +36,6 @@ pub struct BookingCancelled {
     pub refund_minor: i64,
 }
 
-fn api(failure: Failure) -> ApiError {
-    match failure {
-        cityos_core::Failure::Api(e) => e,
-        cityos_core::Failure::User(e) => ApiError::internal(e.message),
-    }
-}
-
 impl Consume for BookingCancelled {
     const TOPIC: &'static str = "booking.cancelled";
 
@@ -53,7 +46,9 @@ impl Consume for BookingCancelled {
         if self.refund_minor <= 0 {
             return Ok(());
         }
-        let order = orders::locked(tx, order, "orderId").await.map_err(api)?;
+        let order = orders::locked(tx, order, "orderId")
+            .await
+            .map_err(Failure::into_api)?;
         #[derive(diesel::QueryableByName)]
         struct Count {
             #[diesel(sql_type = BigInt)]
@@ -87,7 +82,7 @@ impl Consume for BookingCancelled {
         let reason = format!("booking {} cancelled", self.number);
         let (_, refund) = reserve(tx, payment, amount, &reason, "refundMinor")
             .await
-            .map_err(api)?;
+            .map_err(Failure::into_api)?;
         diesel::sql_query(
             "INSERT INTO orders.booking_refunds (tenant_id, booking_id, order_line_id, refund_id, amount)
              VALUES ($1, $2, $3, $4, $5)",
@@ -141,7 +136,7 @@ impl Job for BookingRefund {
             Ok(Err(refused)) => {
                 tracing::warn!(refund = %refund.id, failure = %refused.message, "a booking's refund was refused");
             }
-            Err(e) => return Err(api(e)),
+            Err(e) => return Err(e.into_api()),
         }
         Ok(Next::Done)
     }

@@ -203,9 +203,8 @@ pub async fn hold_for_unpaid(
     if current.status != CompanyStatus::Active {
         return Ok(false);
     }
-    match move_to(tx, &current, CompanyStatus::OnHold, Some(why)).await {
-        Ok(_) => Ok(true),
-        Err(cityos_core::Failure::User(e)) => Err(ApiError::internal(e.message)),
-        Err(cityos_core::Failure::Api(e)) => Err(e),
-    }
+    move_to(tx, &current, CompanyStatus::OnHold, Some(why))
+        .await
+        .map(|_| true)
+        .map_err(cityos_core::Failure::into_api)
 }
