@@ -19,5 +19,5 @@ pub use crate::bookings::{
     Booking, BookingChanged, BookingStatus, CancelledBy, Sale, convert, order_cancelled, paid,
 };
 pub use crate::holds::lines::{Held, held};
-pub use crate::holds::{HoldStatus, release_for};
+pub use crate::holds::{Hold, HoldStatus, release_for};
 pub use crate::ids::{BookingId, CalendarId, HoldId, ServiceId};

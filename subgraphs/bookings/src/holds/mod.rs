@@ -119,9 +119,11 @@ impl Hold {
     }
 }
 
-const SELECT: &str = "SELECT h.id, h.session_id, h.service_id, h.seats, h.customer_id, h.status,
-        h.expires_at, s.starts_at, s.ends_at, s.provider_id, s.resource_id
-    FROM bookings.holds h
+/// What [`Hold`] reads, from [`FROM`].
+const COLUMNS: &str = "h.id, h.session_id, h.service_id, h.seats, h.customer_id, h.status,
+        h.expires_at, s.starts_at, s.ends_at, s.provider_id, s.resource_id";
+/// Holds `h` with their sessions `s`.
+const FROM: &str = "FROM bookings.holds h
     JOIN bookings.sessions s ON s.tenant_id = h.tenant_id AND s.id = h.session_id";
 
 pub use crate::availability::Wanted;
@@ -320,8 +322,10 @@ pub async fn release_for(tx: &mut TenantTx<'_>, id: HoldId, customer: UserId) ->
 /// Hold `id`, locked.
 pub async fn lock(tx: &mut TenantTx<'_>, id: HoldId) -> QueryResult<Option<Hold>> {
     let found: Vec<Hold> = Prepared(
-        diesel::sql_query(format!("{SELECT} WHERE h.id = $1 FOR UPDATE OF h"))
-            .bind::<SqlUuid, _>(id),
+        diesel::sql_query(format!(
+            "SELECT {COLUMNS} {FROM} WHERE h.id = $1 FOR UPDATE OF h"
+        ))
+        .bind::<SqlUuid, _>(id),
     )
     .load(tx.conn())
     .await?;
@@ -351,7 +355,8 @@ pub async fn end(tx: &mut TenantTx<'_>, hold: &Hold, to: HoldStatus) -> QueryRes
 /// Holds by id.
 pub async fn by_ids(tx: &mut TenantTx<'_>, ids: &[HoldId]) -> QueryResult<HashMap<HoldId, Hold>> {
     let rows: Vec<Hold> = Prepared(
-        diesel::sql_query(format!("{SELECT} WHERE h.id = ANY ($1)")).bind::<Array<SqlUuid>, _>(ids),
+        diesel::sql_query(format!("SELECT {COLUMNS} {FROM} WHERE h.id = ANY ($1)"))
+            .bind::<Array<SqlUuid>, _>(ids),
     )
     .load(tx.conn())
     .await?;

@@ -270,13 +270,13 @@ impl PricedLine {
             Some(held) => CartBooking {
                 hold_id: to_id(hold),
                 service: Some(BookingService {
-                    id: to_id(held.service_id),
+                    id: to_id(held.hold.service_id),
                 }),
                 service_name: Some(held.service_name.clone()),
                 provider_name: held.provider_name.clone(),
-                starts_at: Some(held.starts_at),
-                ends_at: Some(held.ends_at),
-                held_until: Some(held.expires_at),
+                starts_at: Some(held.hold.starts_at),
+                ends_at: Some(held.hold.ends_at),
+                held_until: Some(held.hold.expires_at),
             },
             None => CartBooking {
                 hold_id: to_id(hold),

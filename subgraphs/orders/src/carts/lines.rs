@@ -223,9 +223,9 @@ pub async fn add_booking(
         let held = bookings::api::held(tx, &[hold], open.currency())
             .await?
             .into_iter()
-            .find(|h| h.customer_id == customer && open.customer_id == Some(customer))
+            .find(|h| h.hold.customer_id == customer && open.customer_id == Some(customer))
             .ok_or_else(|| UserError::new("holdId", Code::NotFound, "you hold no such slot"))?;
-        if !held.live(Utc::now()) {
+        if !held.hold.live(Utc::now()) {
             return Err(super::LineProblem::HoldExpired.refusal("holdId").into());
         }
         diesel::insert_into(cart_lines::table)
@@ -234,7 +234,7 @@ pub async fn add_booking(
                 cart_lines::id.eq(CartLineId::new()),
                 cart_lines::cart_id.eq(cart),
                 cart_lines::hold_id.eq(hold),
-                cart_lines::quantity.eq(held.seats),
+                cart_lines::quantity.eq(held.hold.seats),
             ))
             .execute(tx.conn())
             .await

@@ -203,7 +203,7 @@ impl PricedLine {
     /// Units available now across locations; on a booking line, the seats it keeps.
     pub fn available(&self) -> i64 {
         match &self.booking {
-            Some(held) if held.live(Utc::now()) => i64::from(held.seats),
+            Some(held) if held.hold.live(Utc::now()) => i64::from(held.hold.seats),
             Some(_) => 0,
             None if self.is_booking() => 0,
             None => self.item.as_ref().map_or(0, |i| i.variant.stock.available),
@@ -294,7 +294,7 @@ pub async fn price_negotiated(
         .into_iter()
         .map(|line| {
             if let Some(hold) = line.hold_id {
-                let booking = held.iter().find(|h| h.hold_id == hold).cloned();
+                let booking = held.iter().find(|h| h.hold.id == hold).cloned();
                 let item = booking
                     .as_ref()
                     .filter(|h| h.unit_price.is_none())
@@ -392,7 +392,7 @@ fn price_booking(
     });
     let problem = match (&booking, &quote) {
         (None, _) => Some(LineProblem::Unavailable),
-        (Some(held), _) if !held.live(at) => Some(LineProblem::HoldExpired),
+        (Some(held), _) if !held.hold.live(at) => Some(LineProblem::HoldExpired),
         (Some(_), None) => Some(LineProblem::NoPrice),
         _ => None,
     };

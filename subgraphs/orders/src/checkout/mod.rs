@@ -474,9 +474,9 @@ pub(crate) async fn place(
                         product_title: &held.service_name,
                         variant_title: held.provider_name.as_deref().unwrap_or(""),
                         booking_id: Some(booking.id),
-                        service_id: Some(held.service_id),
-                        starts_at: Some(held.starts_at),
-                        ends_at: Some(held.ends_at),
+                        service_id: Some(held.hold.service_id),
+                        starts_at: Some(held.hold.starts_at),
+                        ends_at: Some(held.hold.ends_at),
                         ..priced_row
                     }
                 }
