@@ -37,22 +37,39 @@ async fn buy(t: &TestDb, ctx: &RequestContext, query: &str, vars: Value) -> Valu
 /// A clinic open all day: one practitioner and a 60-minute consultation at 100.00 SAR, free to
 /// cancel until 48 hours before, half kept after. Returns the service's id.
 async fn clinic(t: &TestDb, shop: &Shop) -> String {
+    let provider = provider(t, shop, "Dr. Amal").await;
+    service(
+        t,
+        shop,
+        json!({ "name": "Consultation", "calendarIds": [provider],
+        "prices": [{ "amountMinor": 10000, "currency": "SAR" }],
+        "rules": { "durationMinutes": 60, "slotIntervalMinutes": 60, "freeCancelHours": 48,
+            "cancelFeeBasisPoints": 5000 } }),
+    )
+    .await
+}
+
+/// A provider of the tenant in Riyadh, open all day every day: its id.
+async fn provider(t: &TestDb, shop: &Shop, name: &str) -> Value {
     let r = book(t, &shop.admin,
         "mutation($i: BookingProviderCreateInput!) { bookingProviderCreate(input: $i) { provider { id } } }",
-        json!({ "i": { "name": "Dr. Amal", "timeZone": "Asia/Riyadh" } })).await;
+        json!({ "i": { "name": name, "timeZone": "Asia/Riyadh" } })).await;
     let provider = r["bookingProviderCreate"]["provider"]["id"].clone();
     let days: Vec<Value> = (1..=7)
         .map(|d| json!({ "weekday": d, "spans": [{ "opens": "00:00", "closes": "24:00" }] }))
         .collect();
-    book(t, &shop.admin,
+    let r = book(t, &shop.admin,
         "mutation($i: BookingHoursSetInput!) { bookingHoursSet(input: $i) { userErrors { code } } }",
         json!({ "i": { "calendarId": provider, "days": days } })).await;
+    assert_eq!(r["bookingHoursSet"]["userErrors"], json!([]), "{r}");
+    provider
+}
+
+/// A service of the tenant made of `input`: its id.
+async fn service(t: &TestDb, shop: &Shop, input: Value) -> String {
     let r = book(t, &shop.admin,
         "mutation($i: BookingServiceCreateInput!) { bookingServiceCreate(input: $i) { service { id } userErrors { code message } } }",
-        json!({ "i": { "name": "Consultation", "calendarIds": [provider],
-            "prices": [{ "amountMinor": 10000, "currency": "SAR" }],
-            "rules": { "durationMinutes": 60, "slotIntervalMinutes": 60, "freeCancelHours": 48,
-                "cancelFeeBasisPoints": 5000 } } })).await;
+        json!({ "i": input })).await;
     r["bookingServiceCreate"]["service"]["id"]
         .as_str()
         .unwrap_or_else(|| panic!("{r}"))
@@ -453,42 +470,22 @@ async fn a_service_without_its_own_price_is_priced_as_its_linked_product_or_refu
     let t = test_db().await;
     let shop = shop(&t, "bookings-linked").await;
     let (product, _) = item_of_product(&t, &shop, "MASSAGE-60", 7500, 1, None).await;
-    let r = book(&t, &shop.admin,
-        "mutation($i: BookingProviderCreateInput!) { bookingProviderCreate(input: $i) { provider { id } } }",
-        json!({ "i": { "name": "Lina", "timeZone": "Asia/Riyadh" } })).await;
-    let provider = r["bookingProviderCreate"]["provider"]["id"].clone();
-    let days: Vec<Value> = (1..=7)
-        .map(|d| json!({ "weekday": d, "spans": [{ "opens": "00:00", "closes": "24:00" }] }))
-        .collect();
-    book(&t, &shop.admin,
-        "mutation($i: BookingHoursSetInput!) { bookingHoursSet(input: $i) { userErrors { code } } }",
-        json!({ "i": { "calendarId": provider, "days": days } })).await;
-    let create = "mutation($i: BookingServiceCreateInput!) { bookingServiceCreate(input: $i) { service { id } userErrors { code message } } }";
+    let provider = provider(&t, &shop, "Lina").await;
     let rules = json!({ "durationMinutes": 60, "slotIntervalMinutes": 60 });
-    let r = book(
+    let linked = service(
         &t,
-        &shop.admin,
-        create,
-        json!({ "i": { "name": "Massage", "calendarIds": [provider],
-        "productId": product.to_string(), "rules": rules } }),
+        &shop,
+        json!({ "name": "Massage", "calendarIds": [provider],
+        "productId": product.to_string(), "rules": rules }),
     )
     .await;
-    let linked = r["bookingServiceCreate"]["service"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{r}"))
-        .to_owned();
-    let r = book(
+    let dollars = service(
         &t,
-        &shop.admin,
-        create,
-        json!({ "i": { "name": "Sauna", "calendarIds": [provider],
-        "prices": [{ "amountMinor": 2000, "currency": "USD" }], "rules": rules } }),
+        &shop,
+        json!({ "name": "Sauna", "calendarIds": [provider],
+        "prices": [{ "amountMinor": 2000, "currency": "USD" }], "rules": rules }),
     )
     .await;
-    let dollars = r["bookingServiceCreate"]["service"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{r}"))
-        .to_owned();
 
     let (_, sara) = customer(&t, &shop, "sara@example.com").await;
     let cart = carts::create(t.db(), &sara, None, None)
