@@ -409,3 +409,24 @@ impl Stack {
             .await
     }
 }
+
+/// Asks `check` every 200 ms until it gives a value, and returns it; fails the test, naming
+/// `what`, once `within` has passed (for what the stack does in the background: an event's
+/// delivery, a job, a cache's refresh).
+pub async fn eventually<T>(
+    what: &str,
+    within: Duration,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -6,12 +6,12 @@
 //! order, which staff mark paid; the booking's reminders go out as events; the customer moves it
 //! into the fee window, cancels, and orders refunds the rest of the price.
 
-use cityos_e2e::Stack;
 use cityos_e2e::fixtures::{Caller, create_tenant, headers, payload_of, platform_token};
 use cityos_e2e::operations::{bookings, orders};
+use cityos_e2e::{Stack, eventually};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 async fn staff_ok(
     stack: &Stack,
@@ -212,21 +212,6 @@ async fn starts_on(stack: &Stack, key: &str, service: &str, day: chrono::NaiveDa
         .collect()
 }
 
-/// Polls `check` every 200 ms for up to 30 seconds until it returns a value.
-async fn eventually<T, F: Future<Output = Option<T>>>(
-    what: &str,
-    mut check: impl FnMut() -> F,
-) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 #[derive(diesel::QueryableByName)]
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -365,21 +350,14 @@ async fn checkout_journey(
     let reminders = format!(
         "SELECT count(*) AS n FROM bookings.outbox WHERE topic = 'booking.reminder' AND aggregate_id = '{booking}'"
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    eventually("the reminders", Duration::from_secs(30), async || {
         let c: Count = diesel::sql_query(reminders.as_str())
             .get_result(&mut db)
             .await
             .expect("count");
-        if c.n == 2 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for the reminders"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        (c.n == 2).then_some(())
+    })
+    .await;
 
     // Moved by the customer (outside the fee window) to tomorrow, which is inside it.
     let soon = starts_on(
@@ -427,13 +405,17 @@ async fn checkout_journey(
         )
         .await;
     assert_eq!(r["booking"]["refundOwed"]["amountMinor"], 15000, "{r}");
-    let refunded = eventually("the booking's refund", || async {
-        let r = stack
-            .op(&me, orders::ORDER_BOOKINGS, json!({ "orderId": order }))
-            .await;
-        let o = r.data()["order"].clone();
-        (o["refunds"][0]["status"] == "SUCCEEDED").then_some(o)
-    })
+    let refunded = eventually(
+        "the booking's refund",
+        Duration::from_secs(30),
+        async || {
+            let r = stack
+                .op(&me, orders::ORDER_BOOKINGS, json!({ "orderId": order }))
+                .await;
+            let o = r.data()["order"].clone();
+            (o["refunds"][0]["status"] == "SUCCEEDED").then_some(o)
+        },
+    )
     .await;
     assert_eq!(refunded["refunds"][0]["amount"]["amountMinor"], 15000);
     assert_eq!(refunded["paymentStatus"], "PARTIALLY_REFUNDED");
